@@ -1,0 +1,160 @@
+"""MongoDB access: one client per process (created lazily, after gunicorn forks), index
+declarations applied at start-up, optimistic (versioned) updates and transactions.
+
+pymongo is not fork-safe, so nothing here connects at import time or in a master process.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+
+from pymongo import MongoClient
+from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import OperationFailure, PyMongoError
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Index:
+    """An index declaration: applied (idempotently) when a process starts."""
+
+    collection: str
+    keys: Sequence[tuple[str, int]]
+    name: str
+    unique: bool = False
+    partial: Mapping[str, Any] | None = None
+    expire_after_seconds: int | None = None
+
+    def options(self) -> dict[str, Any]:
+        opts: dict[str, Any] = {"name": self.name, "unique": self.unique}
+        if self.partial:
+            opts["partialFilterExpression"] = dict(self.partial)
+        if self.expire_after_seconds is not None:
+            opts["expireAfterSeconds"] = self.expire_after_seconds
+        return opts
+
+
+class Mongo:
+    """Holds this process's MongoClient, created on first use in the process that uses it."""
+
+    def __init__(self, url: str, database: str, *, timeout_ms: int = 5000) -> None:
+        self.url = url
+        self.database_name = database
+        self.timeout_ms = timeout_ms
+        self._client: MongoClient | None = None
+        self._pid: int | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> MongoClient:
+        """The client for this process; a forked child gets a fresh one."""
+        pid = os.getpid()
+        if self._client is None or self._pid != pid:
+            with self._lock:
+                if self._client is None or self._pid != pid:
+                    self._client = MongoClient(
+                        self.url,
+                        serverSelectionTimeoutMS=self.timeout_ms,
+                        connectTimeoutMS=self.timeout_ms,
+                        tz_aware=True,
+                        uuidRepresentation="standard",
+                        retryWrites=True,
+                    )
+                    self._pid = pid
+        return self._client
+
+    @property
+    def db(self) -> Database:
+        return self.client[self.database_name]
+
+    def collection(self, name: str) -> Collection:
+        return self.db[name]
+
+    def ping(self) -> bool:
+        """True when the server answers; used by /readyz."""
+        try:
+            self.client.admin.command("ping")
+            return True
+        except PyMongoError:
+            return False
+
+    def ensure_indexes(self, indexes: Iterable[Index]) -> None:
+        """Create declared indexes; an existing one with the same name is left alone."""
+        for index in indexes:
+            try:
+                self.db[index.collection].create_index(list(index.keys), **index.options())
+            except OperationFailure as exc:
+                if exc.code not in (85, 86):  # IndexOptionsConflict / IndexKeySpecsConflict
+                    raise
+
+    def transaction(self, work: Callable[[ClientSession], T]) -> T:
+        """Run ``work(session)`` in a transaction, retried on transient conflicts.
+
+        Needs a replica set (production: single-node RS; embedded: SecantusDB advertises one).
+        """
+        with self.client.start_session() as session:
+            return session.with_transaction(
+                work,
+                read_concern=ReadConcern("snapshot"),
+                write_concern=WriteConcern("majority"),
+            )
+
+    def close(self) -> None:
+        if self._client is not None and self._pid == os.getpid():
+            self._client.close()
+        self._client = None
+
+
+class VersionConflict(Exception):
+    """The document changed since the caller read it (optimistic concurrency)."""
+
+    def __init__(self, current_version: int | None) -> None:
+        super().__init__(f"document is at version {current_version}")
+        self.current_version = current_version
+
+
+def update_versioned(
+    collection: Collection,
+    doc_id: Any,
+    expected_version: int,
+    update: dict[str, Any],
+    *,
+    session: ClientSession | None = None,
+) -> dict[str, Any]:
+    """Apply ``update`` only if the document is still at ``expected_version``; bump the version.
+
+    Returns the updated document, raises :class:`VersionConflict` (or KeyError when missing).
+    """
+    update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
+    doc = collection.find_one_and_update(
+        {"_id": doc_id, "version": expected_version},
+        update,
+        return_document=True,
+        session=session,
+    )
+    if doc is not None:
+        return doc
+    current = collection.find_one({"_id": doc_id}, {"version": 1}, session=session)
+    if current is None:
+        raise KeyError(doc_id)
+    raise VersionConflict(current.get("version"))
+
+
+def safe_value(value: Any) -> Any:
+    """Refuse anything that could act as a query operator: only scalars reach a filter.
+
+    Request values are validated by schemas first; this is the last line of defence that
+    keeps a ``{"$ne": null}`` or a ``$where`` out of any filter built from a request.
+    """
+    if isinstance(value, (dict, list, tuple, set)):
+        raise ValueError("filter values must be scalars")
+    if isinstance(value, str) and value.startswith("$"):
+        raise ValueError("filter values must not start with '$'")
+    return value

@@ -1,0 +1,62 @@
+"""Helpers for Passage's tests (no I/O at import)."""
+from __future__ import annotations
+
+import socket
+import time
+from typing import Callable, TypeVar
+
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.05,
+             message: str = "condition") -> T:
+    """Poll ``predicate`` until it returns something truthy; fail with ``message`` on timeout."""
+    deadline = time.monotonic() + timeout
+    last: T | None = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message} (last: {last!r})")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+class LiveServer:
+    """Serve a WSGI app over real HTTP on loopback in a thread (threaded, so truly concurrent)."""
+
+    def __init__(self, app, port: int = 0) -> None:
+        from werkzeug.serving import make_server
+
+        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        import threading
+
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "LiveServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+
+def identity_headers(secret: str, role: str = "admin", **scopes) -> dict[str, str]:
+    """Headers carrying a signed internal identity, as the gateway would send them."""
+    from passage.identity import HEADER, Identity, sign_identity
+
+    identity = Identity(user_id=scopes.pop("user_id", f"test-{role}"), role=role, **scopes)
+    return {HEADER: sign_identity(identity, secret)}

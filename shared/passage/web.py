@@ -1,0 +1,173 @@
+"""The Flask scaffolding every Passage HTTP process shares.
+
+Request ids, JSON logs, problem details on every error path, body size limit, the internal
+identity check, ``/healthz``, ``/readyz``, ``/metrics`` and OpenAPI via flask-smorest. The
+app factory of each service calls :func:`build_app` and registers its blueprints.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any, Callable, Iterable, Mapping
+
+from flask import Flask, Response, current_app, g, jsonify, request
+from flask_smorest import Api
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+
+from passage import logs
+from passage.identity import HEADER, Identity, IdentityError, verify_identity
+from passage.problems import Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated, register_problem_handlers
+
+log = logging.getLogger(__name__)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+
+Check = Callable[[], bool]
+
+
+def build_app(
+    name: str,
+    *,
+    title: str,
+    version: str = "1.0.0",
+    description: str = "",
+    max_body_bytes: int = 256 * 1024,
+    internal_secret: str | None = None,
+    readiness: Mapping[str, Check] | None = None,
+) -> tuple[Flask, Api]:
+    """A Flask app with Passage's conventions; ``internal_secret`` turns on identity checks."""
+    app = Flask(name)
+    app.config.update(
+        API_TITLE=title,
+        API_VERSION=version,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        MAX_CONTENT_LENGTH=max_body_bytes,
+        API_SPEC_OPTIONS={"info": {"description": description or title}},
+        JSON_SORT_KEYS=False,
+    )
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
+    register_problem_handlers(app)
+    _install_request_context(app)
+    if internal_secret is not None:
+        _install_identity_check(app, internal_secret)
+    _install_probes(app, readiness or {})
+    _install_metrics(app, name)
+    return app, api
+
+
+def _install_request_context(app: Flask) -> None:
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        g.started = time.perf_counter()
+        g.rid_token = logs.request_id.set(g.request_id)
+        corr = request.headers.get("X-Correlation-ID", "")
+        g.corr_token = logs.correlation_id.set(corr if _REQUEST_ID.match(corr) else g.request_id)
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.path not in OPEN_PATHS:
+            log.info("request", extra={"method": request.method, "path": request.url_rule.rule if request.url_rule else "unmatched",
+                                        "status": response.status_code,
+                                        "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2)})
+        return response
+
+    @app.teardown_request
+    def _reset(_exc: BaseException | None) -> None:
+        for var, key in ((logs.request_id, "rid_token"), (logs.correlation_id, "corr_token")):
+            token = g.pop(key, None)
+            if token is not None:
+                var.reset(token)
+
+
+def _install_identity_check(app: Flask, secret: str) -> None:
+    @app.before_request
+    def _identify() -> None:
+        if not request.path.startswith("/api/"):
+            return
+        try:
+            g.identity = verify_identity(request.headers.get(HEADER), secret)
+        except IdentityError as exc:
+            raise Unauthenticated(str(exc)) from None
+
+
+def current_identity() -> Identity:
+    """The verified caller of this request (set by the identity check)."""
+    identity = g.get("identity")
+    if identity is None:
+        raise Unauthenticated("no internal identity")
+    return identity
+
+
+def require_role(*roles: str) -> Identity:
+    """The caller, if their role is one of ``roles`` (admin always passes)."""
+    identity = current_identity()
+    if not identity.has_role(*roles):
+        raise Forbidden("Your role does not allow this action.")
+    return identity
+
+
+def _install_probes(app: Flask, checks: Mapping[str, Check]) -> None:
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify(status="ok")
+
+    @app.get("/readyz")
+    def readyz() -> tuple[Response, int]:
+        results = {name: _safe(check) for name, check in checks.items()}
+        ok = all(results.values())
+        return jsonify(status="ready" if ok else "not ready", checks=results), (200 if ok else 503)
+
+
+def _safe(check: Check) -> bool:
+    try:
+        return bool(check())
+    except Exception:
+        return False
+
+
+def _install_metrics(app: Flask, name: str) -> None:
+    registry = CollectorRegistry()
+    requests_total = Counter("passage_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry)
+    latency = Histogram("passage_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry)
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        requests_total.labels(request.method, route, str(response.status_code)).inc()
+        if "started" in g:
+            latency.labels(request.method, route).observe(time.perf_counter() - g.started)
+        return response
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def etag(version: int) -> str:
+    return f'"v{version}"'
+
+
+def expected_version(current: int | None = None, *, required: bool = False) -> int | None:
+    """The version an ``If-Match`` header names; 412 when it is not ``current``."""
+    header = request.headers.get("If-Match")
+    if not header:
+        if required:
+            raise PreconditionRequired("Send If-Match with the ETag you last read.")
+        return None
+    match = re.fullmatch(r'(?:W/)?"v(\d+)"', header.strip())
+    if match is None:
+        raise PreconditionFailed("If-Match does not name a version of this resource.")
+    version = int(match.group(1))
+    if current is not None and version != current:
+        raise PreconditionFailed(f"The resource is at version {current}, not {version}.", current_version=current)
+    return version
