@@ -161,7 +161,7 @@ def register_problem_handlers(app: Flask) -> None:
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500
         errors = _validation_errors(exc)
-        if status == 400 and errors is None:
+        if status == 400:
             detail = "The request body is not valid JSON or the request is malformed."
         elif status == 422:
             detail = "The request does not match the expected schema."

@@ -14,6 +14,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import RAISE
+from webargs.flaskparser import FlaskParser
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from passage import logs
@@ -25,6 +28,18 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
 
 Check = Callable[[], bool]
+
+
+class StrictParser(FlaskParser):
+    """Unknown query parameters are an error too (``?status[$ne]=x`` must not pass silently)."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+
+
+class Blueprint(SmorestBlueprint):
+    """flask-smorest's Blueprint with Passage's strict argument parser; use this one."""
+
+    ARGUMENTS_PARSER = StrictParser()
 
 
 def build_app(
@@ -171,3 +186,24 @@ def expected_version(current: int | None = None, *, required: bool = False) -> i
     if current is not None and version != current:
         raise PreconditionFailed(f"The resource is at version {current}, not {version}.", current_version=current)
     return version
+
+
+def before_first_request(app: Flask, setup: Callable[[], None]) -> None:
+    """Run ``setup`` (e.g. index creation) once, in the serving process, before a request.
+
+    Keeps I/O out of import time and out of gunicorn's master; a failure (database not up yet)
+    is retried on the next request instead of crashing the worker at boot.
+    """
+    import threading
+
+    done = threading.Event()
+    lock = threading.Lock()
+
+    @app.before_request
+    def _setup_once() -> None:
+        if done.is_set() or request.path in ("/healthz", "/metrics"):
+            return
+        with lock:
+            if not done.is_set():
+                setup()
+                done.set()
