@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
@@ -42,8 +43,8 @@ class Settings:
         env = os.environ if env is None else env
         production = _bool(env.get("PASSAGE_PRODUCTION", "0"))
         secret = env.get("INTERNAL_TOKEN_SECRET", "")
-        if production and len(secret) < 32:
-            raise ConfigError("INTERNAL_TOKEN_SECRET must be set (32+ characters) in production")
+        if production and (len(secret) < 32 or secret == DEV_INTERNAL_SECRET):
+            raise ConfigError("INTERNAL_TOKEN_SECRET must be set (32+ characters, not the development one) in production")
         prefix = env.get("PASSAGE_DB_PREFIX", "passage_")
         values: dict[str, Any] = dict(
             service=service,
@@ -74,7 +75,9 @@ class Settings:
         """The kombu URL: RabbitMQ when AMQP_URL is set, else the MongoDB transport."""
         if self.amqp_url:
             return self.amqp_url
-        return mongo_transport_url(self.mongo_url, f"{self.bus_prefix or 'passage_'}bus")
+        # MongoDB refuses '.', '$', '/' and spaces in database names; bus prefixes end with '.'.
+        database = re.sub(r'[/\\. "$*<>:|?]', "_", f"{self.bus_prefix or 'passage_'}bus")
+        return mongo_transport_url(self.mongo_url, database)
 
 
 def mongo_transport_url(mongo_url: str, database: str) -> str:

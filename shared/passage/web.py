@@ -201,7 +201,7 @@ def before_first_request(app: Flask, setup: Callable[[], None]) -> None:
 
     @app.before_request
     def _setup_once() -> None:
-        if done.is_set() or request.path in ("/healthz", "/metrics"):
+        if done.is_set() or request.path in OPEN_PATHS:
             return
         with lock:
             if not done.is_set():

@@ -28,7 +28,7 @@ def run_loops(loops: dict[str, Loop], stop: threading.Event | None = None) -> No
     log.info("worker started", extra={"loops": sorted(loops)})
     while not stop.is_set():
         stop.wait(0.5)
-        if not all(t.is_alive() for t in threads):
+        if not stop.is_set() and not all(t.is_alive() for t in threads):
             log.error("a worker loop ended unexpectedly; stopping")
             stop.set()
     for thread in threads:

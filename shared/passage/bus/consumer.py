@@ -36,6 +36,10 @@ INBOX = "inbox"
 INBOX_INDEXES = [Index(INBOX, [("processed_at", 1)], name="inbox_ttl", expire_after_seconds=90 * 86400)]
 
 
+class _AlreadyProcessed(Exception):
+    """The inbox already holds this event for this queue."""
+
+
 class Unprocessable(Exception):
     """Raised by a handler for an event that can never succeed: dead-letter it at once."""
 
@@ -131,9 +135,6 @@ class EventConsumer(ConsumerMixin):
         while True:
             try:
                 self.apply_once(queue_name, event, handler)
-                message.ack()
-                self.processed += 1
-                return
             except Unprocessable as exc:
                 self.dead_letter(queue_name, message, f"unprocessable: {exc}", attempts=attempts + 1)
                 return
@@ -148,6 +149,13 @@ class EventConsumer(ConsumerMixin):
                 if attempts >= self.max_attempts:
                     self.dead_letter(queue_name, message, f"failed {attempts} times: {type(exc).__name__}", attempts=attempts)
                     return
+            else:
+                # Committed. An ack that fails now (broker connection lost) is not the handler's
+                # fault: let it propagate so kombu reconnects; the broker redelivers the message
+                # and the inbox absorbs it. Retrying the ack here would spin on a dead channel.
+                message.ack()
+                self.processed += 1
+                return
             if self.should_stop:
                 return  # not acked: the broker redelivers it to the next consumer
             time.sleep(min(self.base_delay * 2 ** attempts, self.max_delay))
@@ -160,13 +168,17 @@ class EventConsumer(ConsumerMixin):
             return False
 
         def work(session: ClientSession) -> bool:
-            inbox.insert_one({"_id": key, "type": event.type, "processed_at": datetime.now(timezone.utc)}, session=session)
-            handler(event, session)
+            try:
+                inbox.insert_one({"_id": key, "type": event.type, "processed_at": datetime.now(timezone.utc)},
+                                 session=session)
+            except DuplicateKeyError:
+                raise _AlreadyProcessed() from None
+            handler(event, session)  # its own DuplicateKeyError is a failure, never "done"
             return True
 
         try:
             return self.mongo.transaction(work)
-        except DuplicateKeyError:
+        except _AlreadyProcessed:
             return False  # a concurrent consumer applied it first
 
     def dead_letter(self, queue_name: str, message: Message, reason: str, *, attempts: int) -> None:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Mapping
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 
 from passage.events.envelope import ENVELOPE_FIELDS, Envelope
 
@@ -89,14 +89,24 @@ def _validator(type_: str, version: int) -> Draft202012Validator:
 _ENVELOPE_VALIDATOR = Draft202012Validator(ENVELOPE_SCHEMA)
 
 
+def _describe(error: ValidationError, prefix: str = "") -> str:
+    """Where and which rule failed, never the offending value: it may be personal data and
+    this text ends up in dead-letter headers and logs. Only ``required`` and
+    ``additionalProperties`` messages are kept whole (they name members, not values)."""
+    where = prefix + "".join(f"/{part}" for part in error.absolute_path) or "/"
+    if error.validator in ("required", "additionalProperties"):
+        return f"{where}: {error.message}"
+    return f"{where}: fails '{error.validator}'"
+
+
 def validate_event(raw: Any) -> Envelope:
     """Check envelope and data against their schemas; raise :class:`EventInvalid`."""
     if not isinstance(raw, dict):
         raise EventInvalid("event is not a JSON object")
-    problems = [e.message for e in _ENVELOPE_VALIDATOR.iter_errors(raw)]
+    problems = [_describe(e) for e in _ENVELOPE_VALIDATOR.iter_errors(raw)]
     if problems:
         raise EventInvalid("; ".join(problems[:5]))
-    errors = [f"{'/'.join(map(str, e.path))}: {e.message}" for e in _validator(raw["type"], raw["version"]).iter_errors(raw["data"])]
+    errors = [_describe(e, "/data") for e in _validator(raw["type"], raw["version"]).iter_errors(raw["data"])]
     if errors:
         raise EventInvalid(f"{raw['type']} v{raw['version']}: " + "; ".join(errors[:5]))
     return Envelope.from_dict(raw)

@@ -1,0 +1,82 @@
+"""The gateway's settings: the shared ones plus access-token keys, upstream URLs and timeouts.
+
+Read once from the environment into a frozen dataclass; no I/O beyond ``os.environ``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from typing import Any, Mapping
+
+from passage.config import ConfigError, Settings
+
+SERVICE = "gateway"
+DEV_ACCESS_SECRET = "dev-only-access-token-secret-change-me-0123456789"
+MIN_SECRET_LENGTH = 32
+UPSTREAM_ENV = {
+    "detention": ("DETENTION_URL", "http://127.0.0.1:8001"),
+    "readmission": ("READMISSION_URL", "http://127.0.0.1:8002"),
+    "voluntary-return": ("VOLUNTARY_RETURN_URL", "http://127.0.0.1:8003"),
+}
+
+
+@dataclass(frozen=True)
+class GatewaySettings(Settings):
+    """What the gateway needs beyond every process's settings.
+
+    ``upstreams`` maps the URL segment after ``/api/v1/`` to the service's base URL.
+    """
+
+    access_token_secret: str = DEV_ACCESS_SECRET
+    access_token_secret_previous: str = ""
+    access_token_ttl_seconds: int = 15 * 60
+    upstreams: Mapping[str, str] = field(default_factory=lambda: {n: url for n, (_, url) in UPSTREAM_ENV.items()})
+    upstream_connect_timeout: float = 2.0
+    upstream_read_timeout: float = 15.0
+    upstream_pool_size: int = 32
+    lockout_threshold: int = 5
+    lockout_seconds: int = 15 * 60
+    openapi_cache_seconds: float = 30.0
+
+
+def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> GatewaySettings:
+    """Build the gateway's settings from ``env`` (default: os.environ)."""
+    env = os.environ if env is None else env
+    return gateway_settings(Settings.from_env(SERVICE, env), env, **overrides)
+
+
+def gateway_settings(base: Settings, env: Mapping[str, str] | None = None, **overrides: Any) -> GatewaySettings:
+    """Extend shared ``base`` settings with the gateway's own, read from ``env``."""
+    env = {} if env is None else env
+    secret = env.get("ACCESS_TOKEN_SECRET", "")
+    if base.production and (len(secret) < MIN_SECRET_LENGTH or secret == DEV_ACCESS_SECRET):
+        raise ConfigError(f"ACCESS_TOKEN_SECRET must be set ({MIN_SECRET_LENGTH}+ characters, "
+                          "not the development one) in production")
+    previous = env.get("ACCESS_TOKEN_SECRET_PREVIOUS", "")
+    if previous and len(previous) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"ACCESS_TOKEN_SECRET_PREVIOUS must have {MIN_SECRET_LENGTH}+ characters")
+    values: dict[str, Any] = {f.name: getattr(base, f.name) for f in fields(Settings)}
+    values.update(
+        access_token_secret=secret or DEV_ACCESS_SECRET,
+        access_token_secret_previous=previous,
+        access_token_ttl_seconds=_number(env, "ACCESS_TOKEN_TTL", 15 * 60, int),
+        upstreams={name: env.get(var, default).rstrip("/") for name, (var, default) in UPSTREAM_ENV.items()},
+        upstream_connect_timeout=_number(env, "UPSTREAM_CONNECT_TIMEOUT", 2.0, float),
+        upstream_read_timeout=_number(env, "UPSTREAM_READ_TIMEOUT", 15.0, float),
+        upstream_pool_size=_number(env, "UPSTREAM_POOL_SIZE", 32, int),
+    )
+    values.update(overrides)
+    return GatewaySettings(**values)
+
+
+def _number(env: Mapping[str, str], name: str, default: Any, kind: type) -> Any:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive")
+    return value

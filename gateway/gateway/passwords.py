@@ -1,0 +1,68 @@
+"""Password hashing with Argon2id (memory-hard), including the dummy check that hides unknown users.
+
+Pure computation: no database, no Flask. ``argon2-cffi``'s defaults follow RFC 9106's
+low-memory recommendation; a hash made with older parameters is flagged for rehash on sign-in.
+"""
+from __future__ import annotations
+
+import secrets
+import threading
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024
+
+
+class Passwords:
+    """Hash and check passwords; ``check_unknown`` spends the same time as a real check."""
+
+    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+        self.hasher = hasher or PasswordHasher()
+        self._dummy: str | None = None
+        self._lock = threading.Lock()
+
+    def hash(self, password: str) -> str:
+        return self.hasher.hash(password)
+
+    def check(self, stored_hash: str, password: str) -> bool:
+        """True when ``password`` matches ``stored_hash``; a corrupt hash is a mismatch."""
+        try:
+            return self.hasher.verify(stored_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        try:
+            return self.hasher.check_needs_rehash(stored_hash)
+        except InvalidHashError:
+            return True
+
+    def check_unknown(self, password: str) -> bool:
+        """Verify against a throw-away hash so an unknown username costs as long as a known one."""
+        self.check(self._dummy_hash(), password)
+        return False
+
+    def _dummy_hash(self) -> str:
+        if self._dummy is None:
+            with self._lock:
+                if self._dummy is None:
+                    self._dummy = self.hasher.hash(secrets.token_urlsafe(24))
+        return self._dummy
+
+
+def new_password() -> str:
+    """A random password for demo accounts (about 144 bits)."""
+    return secrets.token_urlsafe(18)
+
+
+def password_problem(password: str) -> str | None:
+    """Why ``password`` may not be set, or None when it is acceptable."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"The password must have at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"The password must have at most {MAX_PASSWORD_LENGTH} characters."
+    if password.strip() != password:
+        return "The password must not start or end with white space."
+    return None

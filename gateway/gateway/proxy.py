@@ -1,0 +1,86 @@
+"""The proxy: ``/api/v1/<service>/…`` to the service, with the caller's identity signed for it.
+
+Only listed headers cross in either direction, so hop-by-hop headers, cookies, the bearer token
+and any client-made ``X-Passage-Identity`` stay behind. The service's status, problem+json body
+and the headers a client needs (ETag, Location, Retry-After…) come back unchanged.
+"""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import requests
+from flask import Blueprint, Response, g, request
+
+from passage.identity import HEADER as IDENTITY_HEADER
+from passage.identity import Identity, sign_identity
+from passage.problems import BadRequest, Unauthenticated
+
+from gateway.tokens import SigningKeys, TokenInvalid, bearer_token, verify_access_token
+from gateway.upstreams import Upstreams
+
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+REQUEST_HEADERS = ("Accept", "Accept-Language", "Content-Type", "If-Match", "If-None-Match",
+                   "If-Modified-Since", "If-Unmodified-Since", "X-Correlation-ID")
+RESPONSE_HEADERS = ("Content-Type", "ETag", "Location", "Retry-After", "Allow", "Cache-Control",
+                    "Last-Modified", "Content-Disposition", "Link")
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="passage"'}
+
+
+def proxy_blueprint(upstreams: Upstreams, keys: SigningKeys, internal_secret: str,
+                    identity_ttl_seconds: int = 60) -> Blueprint:
+    """Routes for every service in ``upstreams``, forwarding with a signed internal identity."""
+    blp = Blueprint("proxy", __name__)
+
+    def forward(service: str, rest: str = "") -> Response:
+        identity = caller(keys)
+        path = checked_path(request.path)
+        headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
+        headers[IDENTITY_HEADER] = sign_identity(identity, internal_secret, ttl_seconds=identity_ttl_seconds)
+        headers["X-Request-ID"] = g.request_id
+        body = request.get_data(cache=False) if request.method not in ("GET", "HEAD") else None
+        answer = upstreams.send(service, request.method, path, query=request.query_string,
+                                headers=headers, body=body)
+        return relay(answer, upstreams.urls[service])
+
+    for service in upstreams.urls:
+        endpoint = f"forward_{service.replace('-', '_')}"
+        blp.add_url_rule(f"/api/v1/{service}", endpoint, forward, methods=METHODS,
+                         defaults={"service": service, "rest": ""})
+        blp.add_url_rule(f"/api/v1/{service}/<path:rest>", endpoint, forward, methods=METHODS,
+                         defaults={"service": service})
+    return blp
+
+
+def caller(keys: SigningKeys) -> Identity:
+    """The signed-in user of this request, or a 401 problem."""
+    try:
+        return verify_access_token(bearer_token(request.headers.get("Authorization")), keys)
+    except TokenInvalid:
+        raise Unauthenticated("Sign in and send the access token as 'Authorization: Bearer <token>'; "
+                              "it may have expired.", headers=CHALLENGE) from None
+
+
+def checked_path(path: str) -> str:
+    """The path to forward: no dot segments, empty segments or control characters."""
+    segments = path.split("/")[1:]
+    if any(s in ("", ".", "..") for s in segments[:-1]) or segments[-1] in (".", ".."):
+        raise BadRequest("The path must not contain empty, '.' or '..' segments.")
+    if any(ord(ch) < 0x20 or ch == "\x7f" for ch in path):
+        raise BadRequest("The path must not contain control characters.")
+    return quote(path, safe="/:@!$&'()*+,;=-._~")
+
+
+def relay(answer: requests.Response, base_url: str) -> Response:
+    """The service's answer as the gateway's response."""
+    response = Response(answer.content, status=answer.status_code)
+    response.headers.pop("Content-Type", None)
+    for name in RESPONSE_HEADERS:
+        value = answer.headers.get(name)
+        if value is not None:
+            response.headers[name] = _relative(value, base_url) if name == "Location" else value
+    return response
+
+
+def _relative(location: str, base_url: str) -> str:
+    """A Location on the service's own host becomes a path on the gateway."""
+    return location[len(base_url):] if location.startswith(base_url + "/") else location

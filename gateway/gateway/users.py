@@ -1,0 +1,168 @@
+"""Account administration from the command line: ``python -m gateway.users create|disable|ensure-demo``.
+
+``create`` reads the password from stdin (never from argv, which other users can see);
+``ensure-demo`` seeds the seven demo accounts and records their passwords in a 0600 file.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence, TextIO
+
+from pymongo.errors import PyMongoError
+
+from gateway.accounts import USER_ROLES, AccountError, MongoUsers, Users, new_user
+from gateway.config import load_settings
+from gateway.passwords import Passwords, new_password, password_problem
+from passage.mongo import Mongo
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    centres: tuple[str, ...] = ()
+    organisation: str | None = None
+    all_scopes: bool = False
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("admin", "admin"),
+    DemoAccount("staff.baku", "centre_staff", centres=("baku",)),
+    DemoAccount("staff.yevlakh", "centre_staff", centres=("yevlakh",)),
+    DemoAccount("liaison", "liaison_officer", all_scopes=True),
+    DemoAccount("caseworker", "avr_caseworker"),
+    DemoAccount("partner.iom", "partner", organisation="IOM"),
+    DemoAccount("auditor", "auditor"),
+)
+
+
+class CommandError(Exception):
+    """Something the operator must fix; printed without a traceback."""
+
+
+def create(users: Users, passwords: Passwords, args: argparse.Namespace, stdin: TextIO) -> str:
+    password = getpass.getpass("Password: ") if stdin.isatty() else stdin.readline().rstrip("\r\n")
+    problem = password_problem(password)
+    if problem:
+        raise CommandError(problem)
+    try:
+        user = new_user(args.username, args.role, passwords.hash(password), centres=args.centre,
+                        member_states=args.member_state, organisation=args.organisation,
+                        all_scopes=args.all_member_states)
+    except AccountError as exc:
+        raise CommandError(str(exc)) from None
+    if not users.add(user):
+        raise CommandError(f"The username {args.username!r} is taken.")
+    return f"created {user.username} ({user.role})"
+
+
+def disable(users: Users, args: argparse.Namespace) -> str:
+    if not users.disable(args.username):
+        raise CommandError(f"There is no user {args.username!r}.")
+    return f"disabled {args.username}"
+
+
+def ensure_demo(users: Users, passwords: Passwords, logins_file: Path) -> str:
+    """Create missing demo accounts; keep the recorded password of each existing one."""
+    logins = read_logins(logins_file)
+    created, reset = [], []
+    for account in DEMO_ACCOUNTS:
+        existing = users.get(account.username)
+        recorded = logins.get(account.username)
+        if existing is not None and recorded and passwords.check(existing.password_hash, recorded):
+            continue
+        password = new_password()
+        if existing is None:
+            user = new_user(account.username, account.role, passwords.hash(password), centres=account.centres,
+                            organisation=account.organisation, all_scopes=account.all_scopes)
+            if not users.add(user):
+                raise CommandError(f"{account.username} was created by someone else meanwhile; run again.")
+            created.append(account.username)
+        else:  # the file lost its password: give the demo account a new one we can record
+            users.set_password_hash(account.username, passwords.hash(password))
+            reset.append(account.username)
+        logins[account.username] = password
+    write_logins(logins_file, logins)
+    return f"demo accounts: created {created or 'none'}, new password for {reset or 'none'}; logins in {logins_file}"
+
+
+def read_logins(path: Path) -> dict[str, str]:
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError:
+        raise CommandError(f"{path} is not a JSON object of username: password") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise CommandError(f"{path} is not a JSON object of username: password")
+    return data
+
+
+def write_logins(path: Path, logins: Mapping[str, str]) -> None:
+    """Replace ``path`` atomically with a file only its owner can read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=".logins-", dir=path.parent)  # mkstemp creates it 0600
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(dict(logins), out, indent=2)
+            out.write("\n")
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m gateway.users", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+    make = commands.add_parser("create", help="create an account; the password is read from stdin")
+    make.add_argument("--username", required=True)
+    make.add_argument("--role", required=True, choices=USER_ROLES)
+    make.add_argument("--centre", action="append", default=[], help="centre id (centre_staff; repeatable)")
+    make.add_argument("--member-state", action="append", default=[], help="e.g. DE (liaison_officer; repeatable)")
+    make.add_argument("--all-member-states", action="store_true", help="liaison_officer for every member state")
+    make.add_argument("--organisation", help="partner organisation, e.g. IOM")
+    off = commands.add_parser("disable", help="refuse an account's sign-ins from now on")
+    off.add_argument("--username", required=True)
+    demo = commands.add_parser("ensure-demo", help="create the demo accounts (never in production)")
+    demo.add_argument("--logins-file", required=True, type=Path)
+    return top
+
+
+def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None,
+         stdin: TextIO | None = None, passwords: Passwords | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = load_settings(env)
+    mongo = Mongo(settings.mongo_url, settings.mongo_db)
+    users, passwords = MongoUsers(mongo), passwords or Passwords()
+    try:
+        if args.command == "create":
+            message = create(users, passwords, args, stdin or sys.stdin)
+        elif args.command == "disable":
+            message = disable(users, args)
+        elif settings.production:
+            raise CommandError("Demo accounts are never created when PASSAGE_PRODUCTION is set.")
+        else:
+            message = ensure_demo(users, passwords, args.logins_file)
+    except CommandError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except PyMongoError as exc:
+        print(f"error: the gateway's database is not reachable ({type(exc).__name__})", file=sys.stderr)
+        return 2
+    finally:
+        mongo.close()
+    print(message)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Detention: centres, units, stays and the capacity invariant (DESIGN §3.1)."""

@@ -1,0 +1,186 @@
+"""Detention's HTTP endpoints: load → handler → dump. Roles, scopes and rules live in the handlers
+and the domain; this module maps their refusals to problem details.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask, Response, current_app
+
+from passage import logs
+from passage.problems import Forbidden, NotFound, Unprocessable, problem_response
+from passage.web import Blueprint, current_identity, etag
+
+from detention import access, domain, handlers
+from detention.bootstrap import Deps
+from detention.repository import StayFilter
+from detention.schemas import (AdmissionSchema, CentreCreateSchema, CentrePageSchema, CentreSchema, NoQuerySchema,
+                               PageQuerySchema, StayPageSchema, StayQuerySchema, StaySchema, UnitCreateSchema,
+                               UnitPageSchema, UnitSchema, encode_cursor)
+
+EXTENSION = "passage.detention"
+PREFIX = "/api/v1/detention"
+
+centres = Blueprint("detention_centres", __name__, url_prefix=PREFIX, description="Detention centres.")
+units = Blueprint("detention_units", __name__, url_prefix=PREFIX,
+                  description="Units (wings, rooms) of a centre: capacity, occupancy, CPT standard.")
+stays = Blueprint("detention_stays", __name__, url_prefix=PREFIX,
+                  description="Stays: admissions of people to units, under the capacity invariant.")
+BLUEPRINTS = (centres, units, stays)
+
+Result = tuple[Any, int, dict[str, str]]
+
+ADMISSION_EXAMPLE = {
+    "unit_id": "baku-m1",
+    "person": {"person_ref": "AZ-2026-000001", "given_name": "Ali", "family_name": "Rezaei",
+               "birth_date": "1990-04-02", "sex": "male", "nationality": "IRN"},
+    "legal_basis": {"kind": "court_order", "decision_ref": "2-1234/2026", "court": "Baku Administrative Court",
+                    "decided_on": "2026-11-20", "valid_until": "2027-02-20"},
+}
+UNIT_EXAMPLE = {"id": "baku-m1", "name": "Men's wing 1", "category": "men", "declared_places": 40,
+                "floor_area_m2": 180.0, "single_room": False}
+CENTRE_EXAMPLE = {"id": "baku", "name": "Baku Detention Centre for Illegal Migrants", "city": "Baku"}
+
+
+def _deps() -> Deps:
+    return current_app.extensions[EXTENSION]
+
+
+def _ctx() -> handlers.Context:
+    return handlers.Context(caller=current_identity(), now=_deps().clock(),
+                            correlation_id=logs.correlation_id.get() or logs.request_id.get())
+
+
+def _path_id(name: str, value: str, pattern: re.Pattern[str]) -> str:
+    if not pattern.fullmatch(value):
+        raise Unprocessable(f"The {name} in the path is not valid.", errors=[{"pointer": f"/path/{name}",
+                                                                               "detail": "Not a valid id."}])
+    return value
+
+
+def _page(page: handlers.Page) -> dict[str, Any]:
+    return {"items": page.items, "next_cursor": encode_cursor(page.last_id) if page.last_id else None}
+
+
+def _created(view: dict[str, Any], location: str) -> Result:
+    return view, 201, {"ETag": etag(view["version"]), "Location": f"{PREFIX}{location}"}
+
+
+# centres -------------------------------------------------------------------------------------
+@centres.post("/centres")
+@centres.arguments(CentreCreateSchema, example=CENTRE_EXAMPLE)
+@centres.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@centres.response(201, CentreSchema)
+@centres.alt_response(409, description="A centre with this id exists already.")
+def create_centre(body: dict[str, Any]) -> Result:
+    """Open a centre (administrators)."""
+    view = handlers.create_centre(_deps().repository, _ctx(), body)
+    return _created(view, f"/centres/{view['id']}")
+
+
+@centres.get("/centres")
+@centres.arguments(PageQuerySchema, location="query", as_kwargs=True)
+@centres.response(200, CentrePageSchema)
+def list_centres(limit: int, cursor: str | None = None) -> dict[str, Any]:
+    """Centres the caller may see, by id."""
+    return _page(handlers.list_centres(_deps().repository, _ctx(), cursor, limit))
+
+
+@centres.get("/centres/<centre_id>")
+@centres.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@centres.response(200, CentreSchema)
+def get_centre(centre_id: str) -> Result:
+    view = handlers.get_centre(_deps().repository, _ctx(), _path_id("centre_id", centre_id, domain.SLUG))
+    return view, 200, {"ETag": etag(view["version"])}
+
+
+# units ---------------------------------------------------------------------------------------
+@units.post("/centres/<centre_id>/units")
+@units.arguments(UnitCreateSchema, example=UNIT_EXAMPLE)
+@units.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@units.response(201, UnitSchema)
+@units.alt_response(409, description="A unit with this id exists already.")
+def create_unit(body: dict[str, Any], centre_id: str) -> Result:
+    """Add a unit to a centre (administrators)."""
+    deps = _deps()
+    view = handlers.create_unit(deps.repository, _ctx(), _path_id("centre_id", centre_id, domain.SLUG), body,
+                                deps.rules_for)
+    return _created(view, f"/units/{view['id']}")
+
+
+@units.get("/centres/<centre_id>/units")
+@units.arguments(PageQuerySchema, location="query", as_kwargs=True)
+@units.response(200, UnitPageSchema)
+def list_units(centre_id: str, limit: int, cursor: str | None = None) -> dict[str, Any]:
+    """A centre's units with their free places, by id."""
+    deps = _deps()
+    return _page(handlers.list_units(deps.repository, _ctx(), _path_id("centre_id", centre_id, domain.SLUG),
+                                     cursor, limit, deps.rules_for))
+
+
+@units.get("/units/<unit_id>")
+@units.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@units.response(200, UnitSchema)
+def get_unit(unit_id: str) -> Result:
+    deps = _deps()
+    view = handlers.get_unit(deps.repository, _ctx(), _path_id("unit_id", unit_id, domain.SLUG), deps.rules_for)
+    return view, 200, {"ETag": etag(view["version"])}
+
+
+# stays ---------------------------------------------------------------------------------------
+@stays.post("/stays")
+@stays.arguments(AdmissionSchema, example=ADMISSION_EXAMPLE)
+@stays.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@stays.response(201, StaySchema)
+@stays.alt_response(409, description="The unit is full (members occupancy, capacity) or the person is held already.")
+@stays.alt_response(422, description="Invalid input, or a placement or legal-basis rule refuses the admission.")
+def admit_person(body: dict[str, Any]) -> Result:
+    """Admit a person to a unit; a full unit answers 409 with its occupancy and capacity."""
+    deps = _deps()
+    view = handlers.admit(deps.repository, _ctx(), body, deps.rules_for)
+    return _created(view, f"/stays/{view['id']}")
+
+
+@stays.get("/stays")
+@stays.arguments(StayQuerySchema, location="query", as_kwargs=True)
+@stays.response(200, StayPageSchema)
+def list_stays(limit: int, cursor: str | None = None, **filters: str) -> dict[str, Any]:
+    """Stays the caller may see, in admission order."""
+    return _page(handlers.list_stays(_deps().repository, _ctx(), StayFilter(**filters), cursor, limit))
+
+
+@stays.get("/stays/<stay_id>")
+@stays.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@stays.response(200, StaySchema)
+def get_stay(stay_id: str) -> Result:
+    view = handlers.get_stay(_deps().repository, _ctx(), _path_id("stay_id", stay_id, domain.STAY_ID))
+    return view, 200, {"ETag": etag(view["version"])}
+
+
+# refusals → problem details ------------------------------------------------------------------
+def _pointer(field: str | None, detail: str) -> list[dict[str, str]]:
+    return [{"pointer": "/" + field.replace(".", "/"), "detail": detail}] if field else []
+
+
+def _refused(exc: domain.DetentionError) -> Response:
+    extra: dict[str, Any] = {"rule": exc.rule}
+    if exc.unit_id:
+        extra["unit_id"] = exc.unit_id
+    if isinstance(exc, domain.UnitFull):
+        return problem_response(409, exc.detail, slug="unit-full", occupancy=exc.occupancy, capacity=exc.capacity, **extra)
+    if isinstance(exc, (domain.AlreadyExists, domain.PersonAlreadyHeld)):
+        return problem_response(409, exc.detail, errors=_pointer(exc.field, exc.detail), **extra)
+    return problem_response(422, exc.detail, slug="rule-refused", title="Refused by a rule",
+                            errors=_pointer(exc.field, exc.detail), **extra)
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Detention's refusals as problem details (the shared handlers cover everything else)."""
+    app.register_error_handler(domain.DetentionError, _refused)
+    app.register_error_handler(access.NotAllowed, lambda exc: _as_problem(Forbidden("Your role does not allow this action.")))
+    app.register_error_handler(handlers.NotFound, lambda exc: _as_problem(NotFound(str(exc))))
+
+
+def _as_problem(problem: Forbidden | NotFound) -> Response:
+    return problem_response(problem.status, problem.detail)

@@ -1,0 +1,13 @@
+"""The detention service's settings, read once from the environment (no I/O beyond os.environ)."""
+from __future__ import annotations
+
+from typing import Mapping
+
+from passage.config import Settings
+
+SERVICE = "detention"
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings for the detention API and worker (database ``passage_detention`` by default)."""
+    return Settings.from_env(SERVICE, env)

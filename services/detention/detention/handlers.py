@@ -1,0 +1,245 @@
+"""Detention's commands and queries, one function each; the repository, caller, clock and rules
+are passed in, so the same code runs under Flask, in the worker and in tests with fakes.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable, Mapping, Protocol, Sequence
+
+from passage.events.envelope import Envelope, new_event, rfc3339
+
+from detention import access, domain
+from detention.repository import StayFilter, unit_from_record, utc_ms
+from detention.rules import Rules, rules_on
+from detention.views import centre_view, stay_view, unit_view
+
+SOURCE = "detention"
+RulesFor = Callable[[date], Rules]
+
+
+class Repository(Protocol):
+    """What the handlers need from storage (``MongoRepository`` or an in-memory fake)."""
+
+    def add_centre(self, doc: dict[str, Any]) -> dict[str, Any]: ...
+    def centre(self, centre_id: str) -> dict[str, Any] | None: ...
+    def centres(self, scope: Sequence[str] | None, after: str | None, limit: int) -> list[dict[str, Any]]: ...
+    def add_unit(self, doc: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]: ...
+    def unit(self, unit_id: str) -> dict[str, Any] | None: ...
+    def units(self, centre_id: str, after: str | None, limit: int) -> list[dict[str, Any]]: ...
+    def admit(self, stay: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]: ...
+    def stay(self, stay_id: str) -> dict[str, Any] | None: ...
+    def stays(self, where: StayFilter, scope: Sequence[str] | None, after: str | None,
+              limit: int) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who acts, when, and under which correlation id (events carry it on)."""
+
+    caller: access.Caller
+    now: datetime
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, Any]]
+    last_id: str | None  # the cursor of the next page, or None on the last page
+
+
+def _page(records: list[dict[str, Any]], limit: int, view: Callable[[dict[str, Any]], dict[str, Any]]) -> Page:
+    """``records`` holds up to ``limit + 1`` rows: one more than shown tells that a next page exists."""
+    shown = records[:limit]
+    return Page([view(r) for r in shown], shown[-1]["id"] if len(records) > limit else None)
+
+
+class NotFound(Exception):
+    """The thing does not exist (or is outside the caller's scope, which reads the same)."""
+
+
+# centres -------------------------------------------------------------------------------------
+def create_centre(repo: Repository, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+    access.require(ctx.caller, access.MANAGERS)
+    centre = domain.Centre(id=body["id"], name=body["name"], city=body["city"])
+    doc = {"_id": centre.id, "name": centre.name, "city": centre.city, "version": 1,
+           "created_at": utc_ms(ctx.now), "created_by": _user(ctx)}
+    return centre_view(repo.add_centre(doc))
+
+
+def get_centre(repo: Repository, ctx: Context, centre_id: str) -> dict[str, Any]:
+    return centre_view(_visible_centre(repo, ctx, centre_id, access.CENTRE_READERS))
+
+
+def list_centres(repo: Repository, ctx: Context, after: str | None, limit: int) -> Page:
+    access.require(ctx.caller, access.CENTRE_READERS)
+    return _page(repo.centres(access.centre_scope(ctx.caller), after, limit + 1), limit, centre_view)
+
+
+def _visible_centre(repo: Repository, ctx: Context, centre_id: str, roles: tuple[str, ...]) -> dict[str, Any]:
+    access.require(ctx.caller, roles)
+    centre = repo.centre(centre_id) if access.in_scope(ctx.caller, centre_id) else None
+    if centre is None:  # another centre's reads the same as none at all
+        raise NotFound(f"No centre {centre_id}.")
+    return centre
+
+
+# units ---------------------------------------------------------------------------------------
+def create_unit(repo: Repository, ctx: Context, centre_id: str, body: Mapping[str, Any],
+                rules_for: RulesFor = rules_on) -> dict[str, Any]:
+    """Add a unit to a centre; its stored capacity (declared less blocks in force) is what admissions count."""
+    _visible_centre(repo, ctx, centre_id, access.MANAGERS)
+    today = ctx.now.date()
+    unit = domain.Unit(
+        id=body["id"], centre_id=centre_id, name=body["name"], category=body["category"],
+        declared_places=body["declared_places"], floor_area_m2=float(body["floor_area_m2"]),
+        single_room=body.get("single_room", False),
+        blocks=tuple(domain.Block(b["places"], b["reason"], b["until"]) for b in body.get("blocked_places", [])))
+    unit.check(today)
+    doc = _unit_document(unit, ctx)
+    event = _event(ctx, "detention.unit.capacity_changed", unit.id, {
+        "centre_id": centre_id, "unit_id": unit.id, "declared_places": unit.declared_places,
+        "blocked_places": unit.blocked_on(today), "capacity": doc["capacity"], "changed_at": rfc3339(ctx.now)})
+    return unit_view(repo.add_unit(doc, [event]), today, rules_for(today))
+
+
+def _unit_document(unit: domain.Unit, ctx: Context) -> dict[str, Any]:
+    today = ctx.now.date()
+    valid_until = unit.capacity_valid_until(today)
+    return {
+        "_id": unit.id, "centre_id": unit.centre_id, "name": unit.name, "category": unit.category,
+        "declared_places": unit.declared_places, "floor_area_m2": unit.floor_area_m2, "single_room": unit.single_room,
+        "blocked_places": [{"places": b.places, "reason": b.reason, "until": b.until.isoformat()} for b in unit.blocks],
+        "capacity": unit.capacity_on(today), "capacity_valid_until": valid_until.isoformat() if valid_until else None,
+        "occupancy": 0, "version": 1, "created_at": utc_ms(ctx.now), "created_by": _user(ctx),
+    }
+
+
+def get_unit(repo: Repository, ctx: Context, unit_id: str, rules_for: RulesFor = rules_on) -> dict[str, Any]:
+    rec = _visible_unit(repo, ctx, unit_id, access.UNIT_READERS)
+    return unit_view(rec, ctx.now.date(), rules_for(ctx.now.date()))
+
+
+def list_units(repo: Repository, ctx: Context, centre_id: str, after: str | None, limit: int,
+               rules_for: RulesFor = rules_on) -> Page:
+    _visible_centre(repo, ctx, centre_id, access.UNIT_READERS)
+    today = ctx.now.date()
+    rules = rules_for(today)
+    return _page(repo.units(centre_id, after, limit + 1), limit, lambda rec: unit_view(rec, today, rules))
+
+
+def _visible_unit(repo: Repository, ctx: Context, unit_id: str, roles: tuple[str, ...]) -> dict[str, Any]:
+    access.require(ctx.caller, roles)
+    rec = repo.unit(unit_id)
+    if rec is None or not access.in_scope(ctx.caller, rec["centre_id"]):
+        raise NotFound(f"No unit {unit_id}.")
+    return rec
+
+
+# stays ---------------------------------------------------------------------------------------
+def admit(repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: RulesFor = rules_on) -> dict[str, Any]:
+    """Admit a person to a unit: rules first, then one atomic write that takes the place or fails."""
+    rec = _visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
+    now = utc_ms(ctx.now)
+    admission = domain.decide_admission(unit_from_record(rec), _person(body["person"]), _basis(body["legal_basis"]),
+                                        _override(body.get("minor_override")), now, rules_for(now.date()))
+    domain.check_room(rec["id"], rec["occupancy"], rec["capacity"])  # early refusal; the write checks again
+    stay = _stay_document(admission, ctx)
+    return stay_view(repo.admit(stay, [_stay_opened(admission, ctx)]), ctx.caller)
+
+
+def _person(raw: Mapping[str, Any]) -> domain.Person:
+    return domain.Person(person_ref=raw.get("person_ref") or str(uuid.uuid4()), given_name=raw["given_name"],
+                         family_name=raw["family_name"], birth_date=raw["birth_date"], sex=raw["sex"],
+                         nationality=raw.get("nationality"))
+
+
+def _basis(raw: Mapping[str, Any]) -> domain.LegalBasis:
+    return domain.LegalBasis(kind=raw["kind"], decision_ref=raw.get("decision_ref"), court=raw.get("court"),
+                             decided_on=raw.get("decided_on"), valid_until=raw.get("valid_until"))
+
+
+def _override(raw: Mapping[str, Any] | None) -> domain.MinorOverride | None:
+    return domain.MinorOverride(reason=raw["reason"], approved_by=raw["approved_by"]) if raw else None
+
+
+def _stay_document(admission: domain.Admission, ctx: Context) -> dict[str, Any]:
+    person, basis = admission.person, admission.legal_basis
+    legal_basis = {"kind": basis.kind, **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in (
+        ("decision_ref", basis.decision_ref), ("court", basis.court), ("decided_on", basis.decided_on),
+        ("valid_until", basis.valid_until)) if v is not None}}
+    override = admission.minor_override
+    return {
+        "_id": admission.stay_id, "person_ref": person.person_ref, "centre_id": admission.unit.centre_id,
+        "unit_id": admission.unit.id, "status": "open", "admitted_at": admission.admitted_at, "admitted_by": _user(ctx),
+        "legal_basis": legal_basis, "legal_end": admission.legal_end.isoformat() if admission.legal_end else None,
+        "person": {"given_name": person.given_name, "family_name": person.family_name,
+                   "birth_date": person.birth_date.isoformat(), "sex": person.sex, "nationality": person.nationality},
+        "sex": person.sex, "nationality": person.nationality, "age_band": admission.age_band,
+        "alerts": list(admission.alerts), "version": 1,
+        "minor_override": {"reason": override.reason, "approved_by": override.approved_by} if override else None,
+    }
+
+
+def _stay_opened(admission: domain.Admission, ctx: Context) -> Envelope:
+    """The fact other services learn: identifiers and non-identifying attributes only."""
+    person = admission.person
+    return _event(ctx, "detention.stay.opened", admission.stay_id, {
+        "stay_id": admission.stay_id, "person_ref": person.person_ref, "centre_id": admission.unit.centre_id,
+        "unit_id": admission.unit.id, "legal_basis": admission.legal_basis.kind,
+        "admitted_at": rfc3339(admission.admitted_at),
+        "legal_end": admission.legal_end.isoformat() if admission.legal_end else None,
+        "nationality": person.nationality, "sex": person.sex, "age_band": admission.age_band})
+
+
+def get_stay(repo: Repository, ctx: Context, stay_id: str) -> dict[str, Any]:
+    access.require(ctx.caller, access.STAY_READERS)
+    rec = repo.stay(stay_id)
+    if rec is None or not access.in_scope(ctx.caller, rec["centre_id"]):
+        raise NotFound(f"No stay {stay_id}.")
+    return stay_view(rec, ctx.caller)
+
+
+def list_stays(repo: Repository, ctx: Context, where: StayFilter, after: str | None, limit: int) -> Page:
+    access.require(ctx.caller, access.STAY_READERS)
+    records = repo.stays(where, access.centre_scope(ctx.caller), after, limit + 1)
+    return _page(records, limit, lambda rec: stay_view(rec, ctx.caller))
+
+
+def _event(ctx: Context, type_: str, subject: str, data: Mapping[str, Any]) -> Envelope:
+    return new_event(type_, source=SOURCE, subject=subject, data=data, correlation_id=ctx.correlation_id,
+                     time=ctx.now)
+
+
+def _user(ctx: Context) -> str:
+    return getattr(ctx.caller, "user_id", "unknown")
+
+
+# timed jobs ----------------------------------------------------------------------------------
+class CapacityStore(Protocol):
+    def units_with_capacity_ending_before(self, day: date, limit: int = 100) -> list[dict[str, Any]]: ...
+    def set_capacity(self, unit_id: str, was_valid_until: str, capacity: int, valid_until: str | None,
+                     events: Sequence[Envelope]) -> bool: ...
+
+
+@dataclass(frozen=True)
+class _Worker:
+    role: str = "system"
+    centres: tuple[str, ...] = ()
+    user_id: str = "detention-worker"
+
+
+def refresh_capacities(repo: CapacityStore, now: datetime) -> int:
+    """Give back the places of blocks that have expired, so admissions count them again."""
+    ctx, today, changed = Context(caller=_Worker(), now=now), now.date(), 0
+    for rec in repo.units_with_capacity_ending_before(today):
+        unit = unit_from_record(rec)
+        capacity, until = unit.capacity_on(today), unit.capacity_valid_until(today)
+        event = _event(ctx, "detention.unit.capacity_changed", unit.id, {
+            "centre_id": unit.centre_id, "unit_id": unit.id, "declared_places": unit.declared_places,
+            "blocked_places": unit.blocked_on(today), "capacity": capacity, "changed_at": rfc3339(now)})
+        if repo.set_capacity(unit.id, rec["capacity_valid_until"], capacity,
+                             until.isoformat() if until else None, [event]):
+            changed += 1
+    return changed

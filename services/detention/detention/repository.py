@@ -1,0 +1,177 @@
+"""Detention's MongoDB persistence: documents in and out, the capacity counter, the outbox.
+
+Admission is one transaction: a conditional increment of the unit's occupancy (only while it is
+below the stored capacity) and the insert of the stay carrying its ``detention.stay.opened``
+envelope. A full unit or a person already held aborts both, so occupancy always equals the
+number of open stays, under any concurrency and on any number of replicas.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Mapping, Sequence
+
+from pymongo import ASCENDING
+from pymongo.client_session import ClientSession
+from pymongo.errors import DuplicateKeyError
+
+from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
+from passage.events.envelope import Envelope
+from passage.mongo import Index, Mongo, safe_value
+
+from detention.domain import AlreadyExists, Block, PersonAlreadyHeld, Unit, UnitFull
+
+CENTRES, UNITS, STAYS = "centres", "units", "stays"
+OUTBOX_COLLECTIONS = (STAYS, UNITS)
+ONE_OPEN_STAY = "one_open_stay_per_person"
+_HIDDEN = {"outbox": 0, "outbox_pending": 0}
+
+
+def indexes() -> list[Index]:
+    """Every index detention relies on (ids are unique as ``_id``); applied at start-up."""
+    return [
+        Index(UNITS, [("centre_id", 1), ("_id", 1)], name="units_by_centre"),
+        Index(UNITS, [("capacity_valid_until", 1)], name="units_by_capacity_end"),
+        Index(STAYS, [("person_ref", 1)], name=ONE_OPEN_STAY, unique=True, partial={"status": "open"}),
+        Index(STAYS, [("person_ref", 1), ("_id", 1)], name="stays_by_person"),
+        Index(STAYS, [("centre_id", 1), ("status", 1), ("_id", 1)], name="stays_by_centre"),
+        Index(STAYS, [("unit_id", 1), ("status", 1), ("_id", 1)], name="stays_by_unit"),
+        Index(STAYS, [("status", 1), ("_id", 1)], name="stays_by_status"),
+        *outbox_indexes(OUTBOX_COLLECTIONS),
+    ]
+
+
+@dataclass(frozen=True)
+class StayFilter:
+    """Validated, typed filters of a stay list (never raw request values)."""
+
+    centre_id: str | None = None
+    unit_id: str | None = None
+    status: str | None = None
+    person_ref: str | None = None
+
+
+def record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A stored document as the rest of the service sees it: ``id`` instead of ``_id``."""
+    if doc is None:
+        return None
+    out = {k: v for k, v in doc.items() if k not in ("_id", "outbox", "outbox_pending")}
+    return {"id": doc["_id"], **out}
+
+
+def unit_from_record(rec: Mapping[str, Any]) -> Unit:
+    """The domain unit behind a stored unit document."""
+    blocks = tuple(Block(places=b["places"], reason=b["reason"], until=date.fromisoformat(b["until"]))
+                   for b in rec.get("blocked_places", []))
+    return Unit(id=rec["id"], centre_id=rec["centre_id"], name=rec["name"], category=rec["category"],
+                declared_places=rec["declared_places"], floor_area_m2=rec["floor_area_m2"],
+                single_room=rec["single_room"], blocks=blocks)
+
+
+class _UnitFullSignal(Exception):
+    """Raised inside the admission transaction to abort it when the conditional increment missed."""
+
+
+class MongoRepository:
+    """Centres, units and stays in the service's own database."""
+
+    def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
+
+    def _find_page(self, name: str, query: dict[str, Any], after: str | None, limit: int) -> list[dict[str, Any]]:
+        if after is not None:
+            query = {**query, "_id": {**query.get("_id", {}), "$gt": safe_value(after)}}
+        cursor = self.mongo.collection(name).find(query, _HIDDEN).sort("_id", ASCENDING).limit(limit)
+        return [record(doc) for doc in cursor]
+
+    def _insert_new(self, name: str, doc: dict[str, Any], what: str) -> dict[str, Any]:
+        try:
+            self.mongo.collection(name).insert_one(doc)
+        except DuplicateKeyError:
+            raise AlreadyExists(f"{what}_exists", f"A {what} with id {doc['_id']} exists already.", field="id") from None
+        return record(doc)
+
+    # centres ---------------------------------------------------------------------------------
+    def add_centre(self, doc: dict[str, Any]) -> dict[str, Any]:
+        return self._insert_new(CENTRES, doc, "centre")
+
+    def centre(self, centre_id: str) -> dict[str, Any] | None:
+        return record(self.mongo.collection(CENTRES).find_one({"_id": safe_value(centre_id)}))
+
+    def centres(self, scope: Sequence[str] | None, after: str | None, limit: int) -> list[dict[str, Any]]:
+        query = {} if scope is None else {"_id": {"$in": [safe_value(c) for c in scope]}}
+        return self._find_page(CENTRES, query, after, limit)
+
+    # units -----------------------------------------------------------------------------------
+    def add_unit(self, doc: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
+        return self._insert_new(UNITS, {**doc, **outbox_fields(events)}, "unit")
+
+    def unit(self, unit_id: str) -> dict[str, Any] | None:
+        return record(self.mongo.collection(UNITS).find_one({"_id": safe_value(unit_id)}, _HIDDEN))
+
+    def units(self, centre_id: str, after: str | None, limit: int) -> list[dict[str, Any]]:
+        return self._find_page(UNITS, {"centre_id": safe_value(centre_id)}, after, limit)
+
+    def units_with_capacity_ending_before(self, day: date, limit: int = 100) -> list[dict[str, Any]]:
+        """Units whose stored capacity still counts a block that has expired."""
+        cursor = self.mongo.collection(UNITS).find({"capacity_valid_until": {"$lt": day.isoformat()}}, _HIDDEN)
+        return [record(doc) for doc in cursor.limit(limit)]
+
+    def set_capacity(self, unit_id: str, was_valid_until: str, capacity: int, valid_until: str | None,
+                     events: Sequence[Envelope]) -> bool:
+        """Store a recomputed capacity unless someone else already did (filter on the old end date)."""
+        update = with_outbox({"$set": {"capacity": capacity, "capacity_valid_until": valid_until},
+                              "$inc": {"version": 1}}, events)
+        result = self.mongo.collection(UNITS).update_one(
+            {"_id": safe_value(unit_id), "capacity_valid_until": safe_value(was_valid_until)}, update)
+        return result.modified_count == 1
+
+    # stays -----------------------------------------------------------------------------------
+    def admit(self, stay: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
+        """Take a place in the stay's unit and open the stay, atomically; raise when refused."""
+        doc = {**stay, **outbox_fields(events)}
+        unit_id = safe_value(doc["unit_id"])
+
+        def work(session: ClientSession) -> None:
+            taken = self.mongo.collection(UNITS).update_one(
+                {"_id": unit_id, "$expr": {"$lt": ["$occupancy", "$capacity"]}},
+                {"$inc": {"occupancy": 1, "version": 1}}, session=session)
+            if taken.matched_count == 0:
+                raise _UnitFullSignal()
+            self.mongo.collection(STAYS).insert_one(doc, session=session)
+
+        try:
+            self.mongo.transaction(work)
+        except _UnitFullSignal:
+            raise self._unit_full(unit_id) from None
+        except DuplicateKeyError as exc:
+            if ONE_OPEN_STAY not in str(exc):
+                raise
+            raise PersonAlreadyHeld("one_open_stay", "This person already has an open stay.",
+                                    field="person.person_ref") from None
+        return record(doc)
+
+    def _unit_full(self, unit_id: str) -> UnitFull:
+        current = self.mongo.collection(UNITS).find_one({"_id": unit_id}, {"occupancy": 1, "capacity": 1}) or {}
+        return UnitFull(unit_id, current.get("occupancy", 0), current.get("capacity", 0))
+
+    def stay(self, stay_id: str) -> dict[str, Any] | None:
+        return record(self.mongo.collection(STAYS).find_one({"_id": safe_value(stay_id)}, _HIDDEN))
+
+    def stays(self, where: StayFilter, scope: Sequence[str] | None, after: str | None,
+              limit: int) -> list[dict[str, Any]]:
+        query: dict[str, Any] = {}
+        for name in ("unit_id", "status", "person_ref", "centre_id"):
+            value = getattr(where, name)
+            if value is not None:
+                query[name] = safe_value(value)
+        if scope is not None:
+            if "centre_id" in query and query["centre_id"] not in scope:
+                return []
+            query.setdefault("centre_id", {"$in": [safe_value(c) for c in scope]})
+        return self._find_page(STAYS, query, after, limit)
+
+
+def utc_ms(moment: datetime) -> datetime:
+    """MongoDB keeps milliseconds: cut the rest so what is stored is what was returned."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

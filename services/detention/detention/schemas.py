@@ -1,0 +1,256 @@
+"""Detention's HTTP schemas (marshmallow): the single source of request validation and OpenAPI.
+
+Every field is typed strictly (no "40" for 40, no 1 for true, dates only as YYYY-MM-DD) and
+every id is matched against its pattern, so no MongoDB operator can reach a query.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from detention.domain import (LEGAL_BASIS_KINDS, NATIONALITY, PERSON_REF, SEXES, SLUG, STAY_ID, STAY_STATUSES,
+                              UNIT_CATEGORIES)
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,120}$")
+
+
+class StrictInteger(fields.Integer):
+    """A JSON number without fraction; ``true`` and ``"40"`` are refused."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictFloat(fields.Float):
+    """A JSON number; strings and booleans are refused."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """Only JSON ``true`` or ``false``."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictDate(fields.Date):
+    """A calendar date written YYYY-MM-DD (2025-02-30 is refused)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or not _DATE.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def _no_control_characters(value: str) -> None:
+    if _CONTROL.search(value) or value != value.strip():
+        raise ValidationError("Control characters and surrounding spaces are not allowed.")
+
+
+def text(maximum: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(1, maximum), _no_control_characters], **kwargs)
+
+
+def slug(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Regexp(SLUG, error="Not a valid id (lower-case slug)."), **kwargs)
+
+
+class Cursor(fields.String):
+    """An opaque page cursor; loads to the last id of the previous page (checked against ``pattern``)."""
+
+    def __init__(self, pattern: re.Pattern[str], **kwargs: Any) -> None:
+        super().__init__(metadata={"description": "next_cursor of the previous page"}, **kwargs)
+        self.pattern = pattern
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            if not _CURSOR.fullmatch(raw):
+                raise ValueError(raw)
+            decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ValidationError("Not a valid cursor.") from None
+        if not self.pattern.fullmatch(decoded):
+            raise ValidationError("Not a valid cursor.")
+        return decoded
+
+
+def encode_cursor(last_id: str) -> str:
+    return base64.urlsafe_b64encode(last_id.encode("ascii")).decode("ascii").rstrip("=")
+
+
+# requests ------------------------------------------------------------------------------------
+class CentreCreateSchema(Schema):
+    id = slug(required=True, metadata={"example": "baku"})
+    name = text(200, required=True, metadata={"example": "Baku Detention Centre for Illegal Migrants"})
+    city = text(100, required=True, metadata={"example": "Baku"})
+
+
+class BlockSchema(Schema):
+    places = StrictInteger(required=True, validate=validate.Range(1, 10000))
+    reason = text(200, required=True, metadata={"example": "water damage, repairs"})
+    until = StrictDate(required=True, metadata={"description": "last day the places are blocked"})
+
+
+class UnitCreateSchema(Schema):
+    id = slug(required=True, metadata={"example": "baku-m1"})
+    name = text(200, required=True, metadata={"example": "Men's wing 1"})
+    category = fields.String(required=True, validate=validate.OneOf(UNIT_CATEGORIES))
+    declared_places = StrictInteger(required=True, validate=validate.Range(0, 10000), metadata={"example": 40})
+    floor_area_m2 = StrictFloat(required=True, validate=validate.Range(0, 1_000_000, min_inclusive=False),
+                                metadata={"example": 180.0, "description": "living area, sanitary area excluded"})
+    single_room = StrictBoolean(load_default=False)
+    blocked_places = fields.List(fields.Nested(BlockSchema), load_default=list, validate=validate.Length(max=50))
+
+
+class PersonSchema(Schema):
+    person_ref = fields.String(validate=validate.Regexp(PERSON_REF, error="Not a valid person_ref."),
+                               metadata={"example": "AZ-2026-000001", "description": "made (UUID) when absent"})
+    given_name = text(100, required=True)
+    family_name = text(100, required=True)
+    birth_date = StrictDate(required=True, metadata={"example": "1990-04-02"})
+    sex = fields.String(required=True, validate=validate.OneOf(SEXES))
+    nationality = fields.String(allow_none=True, validate=validate.Regexp(NATIONALITY, error="Not an ISO 3166-1 alpha-3 code."),
+                                metadata={"example": "IRN"})
+
+
+class LegalBasisSchema(Schema):
+    """Which fields each kind needs is the domain's rule (answered with a pointer when broken)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(LEGAL_BASIS_KINDS))
+    decision_ref = text(100, metadata={"example": "2-1234/2026"})
+    court = text(200, metadata={"example": "Baku Administrative Court"})
+    decided_on = StrictDate(metadata={"example": "2026-11-20"})
+    valid_until = StrictDate(metadata={"example": "2027-02-20"})
+
+
+class MinorOverrideSchema(Schema):
+    reason = text(1000, required=True)
+    approved_by = text(100, required=True, metadata={"description": "the approving officer"})
+
+
+class AdmissionSchema(Schema):
+    unit_id = slug(required=True, metadata={"example": "baku-m1"})
+    person = fields.Nested(PersonSchema, required=True)
+    legal_basis = fields.Nested(LegalBasisSchema, required=True)
+    minor_override = fields.Nested(MinorOverrideSchema)
+
+
+class PageQuerySchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = Cursor(SLUG)
+
+
+class StayQuerySchema(Schema):
+    centre_id = slug()
+    unit_id = slug()
+    person_ref = fields.String(validate=validate.Regexp(PERSON_REF, error="Not a valid person_ref."))
+    status = fields.String(validate=validate.OneOf(STAY_STATUSES))
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = Cursor(STAY_ID)
+
+
+class NoQuerySchema(Schema):
+    """This endpoint takes no query parameters (``?id[$ne]=`` is a 422, not silently ignored)."""
+
+
+# responses -----------------------------------------------------------------------------------
+_DATE_OUT = {"format": "date"}
+
+
+class CentreSchema(Schema):
+    id = fields.String(required=True, metadata={"example": "baku"})
+    name = fields.String(required=True)
+    city = fields.String(required=True)
+    version = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class BlockOutSchema(Schema):
+    places = fields.Integer(required=True)
+    reason = fields.String(required=True)
+    until = fields.String(required=True, metadata=_DATE_OUT)
+    in_force = fields.Boolean(required=True)
+
+
+class UnitSchema(Schema):
+    id = fields.String(required=True, metadata={"example": "baku-m1"})
+    centre_id = fields.String(required=True)
+    name = fields.String(required=True)
+    category = fields.String(required=True, metadata={"enum": list(UNIT_CATEGORIES)})
+    declared_places = fields.Integer(required=True)
+    blocked_places = fields.List(fields.Nested(BlockOutSchema), required=True)
+    floor_area_m2 = fields.Float(required=True)
+    single_room = fields.Boolean(required=True)
+    capacity = fields.Integer(required=True, metadata={"description": "declared places less blocks in force"})
+    occupancy = fields.Integer(required=True)
+    free_places = fields.Integer(required=True)
+    cpt_capacity = fields.Integer(required=True, metadata={"description": "persons the floor area allows (CPT)"})
+    over_standard = fields.Boolean(required=True, metadata={"description": "declared places exceed cpt_capacity"})
+    version = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class PersonOutSchema(Schema):
+    given_name = fields.String()
+    family_name = fields.String()
+    birth_date = fields.String(metadata=_DATE_OUT)
+    sex = fields.String()
+    nationality = fields.String(allow_none=True)
+
+
+class LegalBasisOutSchema(Schema):
+    kind = fields.String(required=True, metadata={"enum": list(LEGAL_BASIS_KINDS)})
+    decision_ref = fields.String()
+    court = fields.String()
+    decided_on = fields.String(metadata=_DATE_OUT)
+    valid_until = fields.String(metadata=_DATE_OUT)
+
+
+class StaySchema(Schema):
+    """A stay; ``person``, the legal basis details and any minor override only for those who hold the person."""
+
+    id = fields.String(required=True)
+    person_ref = fields.String(required=True)
+    centre_id = fields.String(required=True)
+    unit_id = fields.String(required=True)
+    status = fields.String(required=True, metadata={"enum": list(STAY_STATUSES)})
+    admitted_at = fields.DateTime(required=True)
+    admitted_by = fields.String(required=True)
+    legal_basis = fields.Nested(LegalBasisOutSchema, required=True)
+    legal_end = fields.String(allow_none=True, metadata=_DATE_OUT)
+    sex = fields.String(required=True)
+    nationality = fields.String(allow_none=True)
+    age_band = fields.String(required=True)
+    alerts = fields.List(fields.String(), required=True, metadata={"description": "vulnerability alerts"})
+    person = fields.Nested(PersonOutSchema)
+    minor_override = fields.Nested(MinorOverrideSchema)
+    version = fields.Integer(required=True)
+
+
+def page_schema(item: type[Schema], name: str) -> type[Schema]:
+    """``{"items": [...], "next_cursor": ...}`` for one kind of item."""
+    return Schema.from_dict({"items": fields.List(fields.Nested(item), required=True),
+                             "next_cursor": fields.String(allow_none=True, required=True)}, name=name)
+
+
+CentrePageSchema = page_schema(CentreSchema, "CentrePage")
+UnitPageSchema = page_schema(UnitSchema, "UnitPage")
+StayPageSchema = page_schema(StaySchema, "StayPage")

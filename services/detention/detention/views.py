@@ -1,0 +1,47 @@
+"""What callers see of stored centres, units and stays (no I/O): figures computed from the rules,
+personal particulars only for those entitled to them.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Mapping
+
+from detention import access
+from detention.repository import unit_from_record
+from detention.rules import Rules
+
+_CENTRE_FIELDS = ("id", "name", "city", "version", "created_at")
+_STAY_FIELDS = ("id", "person_ref", "centre_id", "unit_id", "status", "admitted_at", "admitted_by", "legal_end",
+                "sex", "nationality", "age_band", "alerts", "version")
+
+
+def centre_view(rec: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: rec[name] for name in _CENTRE_FIELDS}
+
+
+def unit_view(rec: Mapping[str, Any], today: date, rules: Rules) -> dict[str, Any]:
+    """The unit with the capacity that counts (as enforced), free places and the CPT figures."""
+    unit = unit_from_record(rec)
+    blocks = [{**b, "in_force": b["until"] >= today.isoformat()} for b in rec.get("blocked_places", [])]
+    return {
+        "id": rec["id"], "centre_id": rec["centre_id"], "name": rec["name"], "category": rec["category"],
+        "declared_places": rec["declared_places"], "blocked_places": blocks,
+        "floor_area_m2": rec["floor_area_m2"], "single_room": rec["single_room"],
+        "capacity": rec["capacity"], "occupancy": rec["occupancy"],
+        "free_places": max(0, rec["capacity"] - rec["occupancy"]),
+        "cpt_capacity": unit.cpt_capacity(rules), "over_standard": unit.over_standard(rules),
+        "version": rec["version"], "created_at": rec["created_at"],
+    }
+
+
+def stay_view(rec: Mapping[str, Any], caller: access.Caller) -> dict[str, Any]:
+    """The stay; names, birth date, decision details and overrides only for those who hold the person."""
+    view = {name: rec.get(name) for name in _STAY_FIELDS}
+    if access.sees_particulars(caller, rec["centre_id"]):
+        view["person"] = dict(rec["person"])
+        view["legal_basis"] = dict(rec["legal_basis"])
+        if rec.get("minor_override"):
+            view["minor_override"] = dict(rec["minor_override"])
+    else:
+        view["legal_basis"] = {"kind": rec["legal_basis"]["kind"]}
+    return view

@@ -1,0 +1,45 @@
+"""gunicorn settings every Passage HTTP process shares; each ``gunicorn.conf.py`` imports them.
+
+Kept in one place so the APIs and the gateway cannot drift apart. Read from the environment
+at gunicorn start-up only (this module does no other I/O). ``preload_app`` stays off so every
+worker builds its own app, and with it its own pymongo client, after the fork.
+"""
+from __future__ import annotations
+
+import os
+
+__all__ = ["bind", "workers", "worker_class", "threads", "timeout", "graceful_timeout", "keepalive",
+           "preload_app", "accesslog", "errorlog", "loglevel", "logconfig_dict", "worker_tmp_dir",
+           "control_socket_disable"]
+
+bind = os.environ.get("PASSAGE_BIND", "0.0.0.0:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "gthread"
+threads = int(os.environ.get("PASSAGE_THREADS", "4"))
+timeout = int(os.environ.get("PASSAGE_TIMEOUT", "30"))
+# Short enough that a stop (Ctrl-C, docker stop's 10 s) finishes in-flight requests and exits.
+graceful_timeout = int(os.environ.get("PASSAGE_GRACEFUL_TIMEOUT", "8"))
+keepalive = 5
+preload_app = False
+# No access log: the apps log one JSON line per request, with its request id.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# gunicorn 27's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): the four
+# masters of a stack (and a second stack) would take it from each other. Nothing here uses it.
+control_socket_disable = True
+# A RAM-backed heartbeat file when there is one (containers' /tmp may be a slow overlay).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# gunicorn's own messages (boot, worker exits) as JSON lines too, like everything else.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "passage.logs.JsonFormatter", "service": "gunicorn"}},
+    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "root": {"level": "INFO", "handlers": ["json"]},
+    "loggers": {
+        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["json"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+}

@@ -1,0 +1,143 @@
+"""Outbox → relay → consumer on the real brokers: nothing lost, nothing applied twice.
+
+Runs on RabbitMQ and on kombu's MongoDB transport (``broker_url`` is parametrised).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from typing import Any, Iterator
+
+import pytest
+from pymongo import MongoClient
+from pymongo.errors import DuplicateKeyError
+
+from passage.bus.consumer import INBOX, EventConsumer
+from passage.bus.outbox import with_outbox
+from passage.testing import wait_for
+from tests.rabbitnode import QUEUE, BusRig, stay_opened
+
+# A relay whose publisher dies right after the broker confirmed the first envelope: the
+# envelope is out, but the process never gets to pull it from the document.
+CRASHING_RELAY = """
+import os, sys
+from passage.bus.outbox import OutboxRelay
+from passage.bus.publisher import Publisher
+from passage.bus.topology import Topology
+from passage.mongo import Mongo
+
+class CrashAfterPublish(Publisher):
+    def publish_event(self, envelope):
+        super().publish_event(envelope)
+        os._exit(17)
+
+mongo_url, database, broker_url, prefix = sys.argv[1:5]
+relay = OutboxRelay(Mongo(mongo_url, database), CrashAfterPublish(broker_url, Topology(prefix)), ["stays"])
+relay.relay_once()
+sys.exit(3)  # not reached: the publish above ends the process
+"""
+
+
+@pytest.fixture
+def rig(mongo_url: str, broker_url: str, bus_prefix: str, unique: str) -> Iterator[BusRig]:
+    rig = BusRig(mongo_url, f"t_{unique}_bus", broker_url, bus_prefix)
+    try:
+        yield rig
+    finally:
+        rig.close()
+        if broker_url.startswith("mongodb://"):
+            with MongoClient(mongo_url) as client:
+                client.drop_database(f"bus_{unique}")
+
+
+def inbox_count(rig: BusRig) -> int:
+    return rig.mongo.collection(INBOX).count_documents({})
+
+
+def test_outbox_to_consumer_applies_each_event_once(rig: BusRig) -> None:
+    events = [stay_opened(f"P-{i}") for i in range(5)]
+    rig.write_to_outbox(events[:3])
+    # Two more events appended to an existing document in one update (as a transfer would).
+    rig.mongo.collection("stays").update_one(
+        {"_id": events[0].subject}, with_outbox({"$set": {"status": "transferred"}}, events[3:]))
+    rig.start_consumer()
+    rig.start_relay()
+    wait_for(lambda: len(rig.applied()) == 5, timeout=30, message="five effects")
+    wait_for(rig.outbox_settled, timeout=10, message="outboxes to empty")
+    assert rig.applied() == {e.id: 1 for e in events}
+    assert inbox_count(rig) == 5
+    first = rig.mongo.collection(INBOX).find_one({"_id": f"{rig.topology.queue_name(QUEUE)}:{events[0].id}"})
+    assert first is not None and first["type"] == "detention.stay.opened"
+    assert rig.mongo.collection("stays").find_one({"_id": events[0].subject})["status"] == "transferred"
+
+
+@pytest.mark.slow
+def test_relay_killed_between_publish_and_pull_delivers_twice_applies_once(
+        rig: BusRig, mongo_url: str, broker_url: str, bus_prefix: str) -> None:
+    event = stay_opened()
+    rig.write_to_outbox([event])
+    crashed = subprocess.run([sys.executable, "-c", CRASHING_RELAY, mongo_url, rig.mongo.database_name,
+                              broker_url, bus_prefix], capture_output=True, text=True, timeout=60)
+    assert crashed.returncode == 17, crashed.stderr[-2000:]
+    stay = rig.mongo.collection("stays").find_one({"_id": event.subject})
+    assert [e["id"] for e in stay["outbox"]] == [event.id] and stay["outbox_pending"] is True
+
+    consumer = rig.start_consumer()
+    rig.start_relay()
+    wait_for(lambda: consumer.processed >= 2, timeout=30, message="the event to arrive twice")
+    wait_for(rig.outbox_settled, timeout=10, message="the outbox to empty")
+    assert consumer.processed == 2
+    assert rig.applied() == {event.id: 1}
+    assert inbox_count(rig) == 1
+    stay = rig.mongo.collection("stays").find_one({"_id": event.subject})
+    assert stay["outbox"] == [] and "outbox_pending" not in stay
+
+
+def test_event_delivered_twice_has_one_effect(rig: BusRig) -> None:
+    event, other = stay_opened(), stay_opened()
+    for envelope in (event, event, other, event):
+        rig.publisher.publish_event(event.to_dict() if envelope is event else other.to_dict())
+    consumer = rig.start_consumer()
+    wait_for(lambda: consumer.processed >= 4, timeout=30, message="four deliveries")
+    assert rig.applied() == {event.id: 1, other.id: 1}
+    assert inbox_count(rig) == 2
+
+
+def test_concurrent_deliveries_of_one_event_apply_it_once(rig: BusRig) -> None:
+    """Two consumers racing on the same event id: the inbox key lets exactly one through."""
+    workers = [EventConsumer(rig.broker_url, rig.topology, rig.mongo, rig.publisher, [rig.subscription()])
+               for _ in range(6)]
+    event = stay_opened()
+    barrier = threading.Barrier(len(workers))
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def race(worker: EventConsumer) -> None:
+        barrier.wait()
+        try:
+            results.append(worker.apply_once(rig.topology.queue_name(QUEUE), event, rig.handle))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=race, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    assert sorted(results) == [False] * 5 + [True]
+    assert rig.applied() == {event.id: 1}
+    assert inbox_count(rig) == 1
+
+
+def test_a_handler_duplicate_key_error_is_a_failure_not_a_done_event(rig: BusRig) -> None:
+    """Only the inbox's own duplicate means "already processed"; the handler's rolls everything back."""
+    def clashing(event: Any, session: Any) -> None:
+        rig.effects.insert_one({"_id": "taken"}, session=session)
+
+    rig.effects.insert_one({"_id": "taken"})
+    worker = EventConsumer(rig.broker_url, rig.topology, rig.mongo, rig.publisher, [rig.subscription()])
+    with pytest.raises(DuplicateKeyError):
+        worker.apply_once(rig.topology.queue_name(QUEUE), stay_opened(), clashing)
+    assert inbox_count(rig) == 0

@@ -1,0 +1,58 @@
+"""Gateway settings from the environment, and the proxy's path check (no sockets)."""
+from __future__ import annotations
+
+import pytest
+
+from gateway.config import DEV_ACCESS_SECRET, load_settings
+from gateway.proxy import checked_path
+from passage.config import ConfigError
+from passage.problems import BadRequest
+
+STRONG = "s" * 40
+
+
+def test_defaults_for_development():
+    settings = load_settings({})
+    assert settings.service == "gateway" and settings.mongo_db == "passage_gateway"
+    assert settings.access_token_secret == DEV_ACCESS_SECRET and settings.access_token_ttl_seconds == 900
+    assert settings.upstreams == {"detention": "http://127.0.0.1:8001", "readmission": "http://127.0.0.1:8002",
+                                  "voluntary-return": "http://127.0.0.1:8003"}
+    assert (settings.upstream_connect_timeout, settings.upstream_read_timeout) == (2.0, 15.0)
+
+
+def test_environment_overrides():
+    settings = load_settings({"ACCESS_TOKEN_SECRET": STRONG, "ACCESS_TOKEN_SECRET_PREVIOUS": "p" * 32,
+                              "DETENTION_URL": "http://detention:8000/", "UPSTREAM_READ_TIMEOUT": "2.5",
+                              "ACCESS_TOKEN_TTL": "300"})
+    assert settings.access_token_secret == STRONG and settings.access_token_secret_previous == "p" * 32
+    assert settings.upstreams["detention"] == "http://detention:8000"
+    assert settings.upstream_read_timeout == 2.5 and settings.access_token_ttl_seconds == 300
+
+
+def test_production_needs_real_secrets():
+    env = {"PASSAGE_PRODUCTION": "1", "INTERNAL_TOKEN_SECRET": "i" * 40}
+    with pytest.raises(ConfigError, match="ACCESS_TOKEN_SECRET"):
+        load_settings(env)
+    for weak in ("short", DEV_ACCESS_SECRET):
+        with pytest.raises(ConfigError):
+            load_settings({**env, "ACCESS_TOKEN_SECRET": weak})
+    assert load_settings({**env, "ACCESS_TOKEN_SECRET": STRONG}).production
+
+
+@pytest.mark.parametrize("env", [{"UPSTREAM_READ_TIMEOUT": "soon"}, {"UPSTREAM_CONNECT_TIMEOUT": "0"},
+                                 {"ACCESS_TOKEN_SECRET_PREVIOUS": "short"}])
+def test_malformed_values_are_refused(env):
+    with pytest.raises(ConfigError):
+        load_settings(env)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/detention/../readmission/x", "/api/v1/detention//x",
+                                  "/api/v1/detention/./x", "/api/v1/detention/..", "/api/v1/detention/a\x01"])
+def test_paths_with_dot_or_empty_segments_are_refused(path):
+    with pytest.raises(BadRequest):
+        checked_path(path)
+
+
+def test_paths_are_re_encoded():
+    assert checked_path("/api/v1/detention/centres/") == "/api/v1/detention/centres/"
+    assert checked_path("/api/v1/detention/a b%") == "/api/v1/detention/a%20b%25"

@@ -1,0 +1,46 @@
+"""The upstream client's session: made on first use, shared by threads, made again after a fork."""
+from __future__ import annotations
+
+import os
+import threading
+
+from gateway.upstreams import Upstreams
+
+
+def _upstreams() -> Upstreams:
+    return Upstreams({"detention": "http://127.0.0.1:8001/"}, connect_timeout=1.5, read_timeout=4, pool_size=8)
+
+
+def test_nothing_is_opened_until_first_use_and_urls_are_normalised():
+    upstreams = _upstreams()
+    assert upstreams._session is None
+    assert upstreams.urls == {"detention": "http://127.0.0.1:8001"} and upstreams.timeout == (1.5, 4)
+
+
+def test_one_session_per_process_shared_by_threads():
+    upstreams = _upstreams()
+    seen: list[object] = []
+    threads = [threading.Thread(target=lambda: seen.append(upstreams.session)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(s) for s in seen}) == 1
+    adapter = upstreams.session.get_adapter("http://127.0.0.1:8001/x")
+    assert adapter._pool_maxsize == 8 and adapter.max_retries.total == 0
+    assert upstreams.session.trust_env is False
+
+
+def test_a_forked_worker_gets_its_own_session():
+    upstreams = _upstreams()
+    parent = upstreams.session
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: as a gunicorn worker after fork
+        os.write(write, b"new" if upstreams.session is not parent else b"same")
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 8)
+    os.waitpid(pid, 0)
+    assert answer == b"new"
+    assert upstreams.session is parent
