@@ -5,6 +5,7 @@ pymongo is not fork-safe, so nothing here connects at import time or in a master
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -158,3 +160,22 @@ def safe_value(value: Any) -> Any:
     if isinstance(value, str) and value.startswith("$"):
         raise ValueError("filter values must not start with '$'")
     return value
+
+
+def ensure_indexes_until_ready(mongo: Mongo, indexes: Sequence[Index], stop: threading.Event) -> bool:
+    """Apply ``indexes``, waiting for the database as long as it takes; False if stopped first.
+
+    Workers call this before they start consuming, so a worker started before its database
+    waits instead of crashing.
+    """
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            mongo.ensure_indexes(indexes)
+            return True
+        except PyMongoError as exc:
+            log.warning(
+                "database not ready, retrying", extra={"error": type(exc).__name__, "in_seconds": delay})
+            stop.wait(delay)
+            delay = min(delay * 2, 10.0)
+    return False

@@ -20,6 +20,7 @@ from webargs.flaskparser import FlaskParser
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from passage import logs
+from passage.mongo import Index, Mongo
 from passage.identity import HEADER, Identity, IdentityError, verify_identity
 from passage.problems import Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated, register_problem_handlers
 
@@ -207,3 +208,21 @@ def before_first_request(app: Flask, setup: Callable[[], None]) -> None:
             if not done.is_set():
                 setup()
                 done.set()
+
+
+def ensure_indexes_before_first_request(app: Flask, mongo: "Mongo", indexes: "Iterable[Index]") -> None:
+    """Create the service's indexes in the serving process; 503 (retried later) while the DB is away."""
+    from pymongo.errors import PyMongoError
+
+    from passage.problems import Problem
+
+    declared = list(indexes)
+
+    def setup() -> None:
+        try:
+            mongo.ensure_indexes(declared)
+        except PyMongoError:
+            raise Problem("The database is not reachable yet; try again shortly.", status=503,
+                          headers={"Retry-After": "5"}) from None
+
+    before_first_request(app, setup)

@@ -8,7 +8,12 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    from passage.bus.consumer import EventConsumer
+    from passage.bus.outbox import OutboxRelay
+    from passage.mongo import Index, Mongo
 
 log = logging.getLogger(__name__)
 
@@ -54,3 +59,52 @@ def every(seconds: float, job: Callable[[], object]) -> Loop:
                 log.exception("scheduled job failed")
             stop.wait(seconds)
     return loop
+
+
+class ServiceWorker:
+    """A service's worker process: indexes first, then outbox relay, consumer and timed jobs.
+
+    Every loop waits until the indexes exist (the database may start after the worker), so
+    the inbox's and outbox's indexes are in place before the first event is handled.
+    """
+
+    def __init__(self, mongo: "Mongo", indexes: "list[Index]", relay: "OutboxRelay",
+                 consumer: "EventConsumer | None" = None,
+                 jobs: dict[str, tuple[float, Callable[[], object]]] | None = None,
+                 deps: object = None) -> None:
+        self.deps = deps  # the service's adapters, for its jobs and for tests
+        self.mongo = mongo
+        self.indexes = indexes
+        self.relay = relay
+        self.consumer = consumer
+        self.jobs = jobs or {}
+        self.ready = threading.Event()
+
+    def loops(self) -> dict[str, Loop]:
+        loops: dict[str, Loop] = {"outbox_relay": self._indexes_then(self.relay.run)}
+        if self.consumer is not None:
+            loops["consumer"] = self._after_ready(self.consumer.run_until)
+        for name, (seconds, job) in self.jobs.items():
+            loops[name] = self._after_ready(every(seconds, job))
+        return loops
+
+    def run(self) -> None:
+        """The process's main: run every loop until SIGTERM/SIGINT."""
+        run_loops(self.loops())
+
+    def _indexes_then(self, loop: Loop) -> Loop:
+        from passage.mongo import ensure_indexes_until_ready
+
+        def run(stop: threading.Event) -> None:
+            if ensure_indexes_until_ready(self.mongo, self.indexes, stop):
+                self.ready.set()
+                loop(stop)
+        return run
+
+    def _after_ready(self, loop: Loop) -> Loop:
+        def run(stop: threading.Event) -> None:
+            while not stop.is_set() and not self.ready.wait(0.5):
+                pass
+            if not stop.is_set():
+                loop(stop)
+        return run

@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 from flask import Flask
-from pymongo.errors import PyMongoError
 
 from passage.config import Settings
 from passage.logs import configure_logging
-from passage.problems import Problem
-from passage.web import before_first_request, build_app
+from passage.web import build_app, ensure_indexes_before_first_request
 
 from detention import api, bootstrap, repository
 from detention.bootstrap import Deps
@@ -31,14 +29,5 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     for blueprint in api.BLUEPRINTS:
         smorest.register_blueprint(blueprint)
     api.register_error_handlers(app)
-    before_first_request(app, lambda: _ensure_indexes(deps))
+    ensure_indexes_before_first_request(app, deps.mongo, repository.indexes())
     return app
-
-
-def _ensure_indexes(deps: Deps) -> None:
-    try:
-        deps.mongo.ensure_indexes(repository.indexes())
-    except PyMongoError:
-        # Retried on the next request; until then callers get a clear 503, not a 500.
-        raise Problem("The database is not reachable yet; try again shortly.", status=503,
-                      headers={"Retry-After": "5"}) from None

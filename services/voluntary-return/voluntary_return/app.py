@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 from flask import Flask
-from pymongo.errors import PyMongoError
 
 from passage.config import Settings
 from passage.logs import configure_logging
-from passage.problems import Problem
-from passage.web import before_first_request, build_app
+from passage.web import build_app, ensure_indexes_before_first_request
 
 from voluntary_return import api, bootstrap, repository
 from voluntary_return.bootstrap import Deps
@@ -27,14 +25,5 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     )
     app.extensions[api.EXTENSION] = deps
     smorest.register_blueprint(api.locations)
-    before_first_request(app, lambda: _ensure_indexes(deps))
+    ensure_indexes_before_first_request(app, deps.mongo, repository.indexes())
     return app
-
-
-def _ensure_indexes(deps: Deps) -> None:
-    try:
-        deps.mongo.ensure_indexes(repository.indexes())
-    except PyMongoError:
-        # Retried on the next request; until then callers get a clear 503, not a 500.
-        raise Problem("The database is not reachable yet; try again shortly.", status=503,
-                      headers={"Retry-After": "5"}) from None

@@ -131,7 +131,7 @@ class EventConsumer(ConsumerMixin):
             logs.correlation_id.reset(token)
 
     def _apply_with_retry(self, queue_name: str, event: Envelope, handler: Handler, message: Message) -> None:
-        attempts = 0
+        attempts = outages = 0
         while True:
             try:
                 self.apply_once(queue_name, event, handler)
@@ -139,7 +139,9 @@ class EventConsumer(ConsumerMixin):
                 self.dead_letter(queue_name, message, f"unprocessable: {exc}", attempts=attempts + 1)
                 return
             except (ConnectionFailure, OSError) as exc:
-                # The database is away: not the message's fault, so no attempt is counted.
+                # The database is away: not the message's fault, so no attempt is counted,
+                # but the wait still grows so an outage is not hammered.
+                outages += 1
                 log.warning("database unreachable while handling event",
                             extra={"event_id": event.id, "error": type(exc).__name__})
             except Exception as exc:  # a handler bug or a transient error: count it
@@ -158,7 +160,7 @@ class EventConsumer(ConsumerMixin):
                 return
             if self.should_stop:
                 return  # not acked: the broker redelivers it to the next consumer
-            time.sleep(min(self.base_delay * 2 ** attempts, self.max_delay))
+            time.sleep(min(self.base_delay * 2 ** (attempts + outages), self.max_delay))
 
     def apply_once(self, queue_name: str, event: Envelope, handler: Handler) -> bool:
         """Inbox marker and effect in one transaction; False when already processed."""

@@ -43,7 +43,7 @@ def outbox_indexes(collections: Iterable[str]) -> list[Index]:
 
 
 class OutboxRelay:
-    """Moves pending envelopes from documents to the bus, oldest documents first."""
+    """Moves pending envelopes from documents to the bus; within a document, in the order written."""
 
     def __init__(self, mongo: Mongo, publisher: Publisher, collections: Sequence[str],
                  *, batch_size: int = 100, poll_interval: float = 0.1) -> None:
