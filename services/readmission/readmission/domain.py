@@ -1,18 +1,10 @@
-"""Readmission rules that need no I/O (stdlib only): who may see where a person is held, and
-what a person_ref looks like."""
+"""Readmission rules that need no I/O (stdlib only)."""
 from __future__ import annotations
 
-import re
-
-# A national identifier or a UUID; nothing else (no '$', no spaces, no '/') reaches a query.
-PERSON_REF = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+from passage.locations_api import PERSON_REF
 
 # Liaison officers need the location to arrange interviews and transfers; auditors check access.
 LOCATION_READERS = ("admin", "liaison_officer", "auditor")
-
-
-class PersonUnknown(Exception):
-    """No detention event was ever seen for this person_ref."""
 
 
 def is_person_ref(value: str) -> bool:

@@ -1,48 +1,20 @@
 """Voluntary return's HTTP endpoints: load → handler → dump, roles checked here; no business logic."""
 from __future__ import annotations
 
-from typing import Any
-
 from flask import current_app
-from marshmallow import ValidationError
 
-from passage.problems import NotFound, Unprocessable, marshmallow_pointers
-from passage.web import Blueprint, etag, require_role
+from passage.locations import Locations
+from passage.locations_api import location_blueprint
 
-from voluntary_return import handlers
 from voluntary_return.bootstrap import Deps
-from voluntary_return.domain import LOCATION_READERS, PersonUnknown
-from voluntary_return.schemas import LocationSchema, NoQuerySchema, PersonRefSchema
+from voluntary_return.domain import LOCATION_READERS
 
 EXTENSION = "passage.voluntary_return"
 
-locations = Blueprint("voluntary_return_locations", __name__, url_prefix="/api/v1/voluntary-return",
-                      description="Where people in assisted voluntary return are held (fed by detention events).")
 
-
-def _deps() -> Deps:
+def _locations() -> Locations:
     deps: Deps = current_app.extensions[EXTENSION]
-    return deps
+    return deps.locations
 
 
-def _person_ref(raw: str) -> str:
-    try:
-        return PersonRefSchema().load({"person_ref": raw})["person_ref"]
-    except ValidationError as exc:
-        raise Unprocessable("The person_ref in the path is not valid.",
-                            errors=marshmallow_pointers(exc.messages, "/path")) from None
-
-
-@locations.get("/persons/<person_ref>/location")
-@locations.arguments(NoQuerySchema, location="query", as_kwargs=True)
-@locations.response(200, LocationSchema)
-@locations.alt_response(404, description="No detention event was ever seen for this person.")
-def get_person_location(person_ref: str) -> tuple[Any, int, dict[str, str]]:
-    """Where the person is held now, or how their last stay ended."""
-    require_role(*LOCATION_READERS)
-    ref = _person_ref(person_ref)
-    try:
-        found = handlers.person_location(_deps().locations, ref)
-    except PersonUnknown:
-        raise NotFound("No detention record is known for this person.") from None
-    return found.location, 200, {"ETag": etag(found.version)}
+locations = location_blueprint("voluntary_return_locations", "/api/v1/voluntary-return", "Where people in assisted voluntary return are held (fed by detention events).", LOCATION_READERS, _locations)

@@ -1,18 +1,10 @@
-"""Voluntary-return rules that need no I/O (stdlib only): who may see where a person is held, and
-what a person_ref looks like."""
+"""Voluntary return rules that need no I/O (stdlib only)."""
 from __future__ import annotations
 
-import re
+from passage.locations_api import PERSON_REF
 
-# A national identifier or a UUID; nothing else (no '$', no spaces, no '/') reaches a query.
-PERSON_REF = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-
-# Caseworkers counsel detained migrants where they are held; auditors check access.
+# Caseworkers need the location to counsel and to plan departures; auditors check access.
 LOCATION_READERS = ("admin", "avr_caseworker", "auditor")
-
-
-class PersonUnknown(Exception):
-    """No detention event was ever seen for this person_ref."""
 
 
 def is_person_ref(value: str) -> bool:

@@ -1,0 +1,70 @@
+"""The HTTP face of the shared location read model: ``GET …/persons/{person_ref}/location``.
+
+Readmission and voluntary return answer "where is this person held?" the same way; each
+mounts this blueprint under its own prefix with the roles whose job needs the answer.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Sequence
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from passage.locations import Locations
+from passage.problems import NotFound, Unprocessable, marshmallow_pointers
+from passage.web import Blueprint, etag, require_role
+
+# A national identifier or a UUID; nothing else (no '$', no spaces, no '/') reaches a query.
+PERSON_REF = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_TIME = {"format": "date-time", "description": "RFC 3339, UTC"}
+
+
+class NoQuerySchema(Schema):
+    """This endpoint takes no query parameters: any given (e.g. ``?person_ref[$ne]=``) is a 422."""
+
+
+class PersonRefSchema(Schema):
+    person_ref = fields.String(required=True, validate=validate.Regexp(PERSON_REF, error="Not a person_ref."))
+
+
+class LocationSchema(Schema):
+    """Where a person is held; when not held, the location is cleared and the release kept."""
+
+    person_ref = fields.String(required=True)
+    held = fields.Boolean(required=True)
+    centre_id = fields.String(allow_none=True)
+    unit_id = fields.String(allow_none=True)
+    stay_id = fields.String(allow_none=True)
+    since = fields.String(allow_none=True, metadata={**_TIME, "description": "held at this centre and unit since"})
+    released_at = fields.String(allow_none=True, metadata=_TIME)
+    release_reason = fields.String(allow_none=True, metadata={"enum": [
+        "removed", "readmitted", "voluntary_return", "released_by_court", "status_granted", "order_expired", "other"]})
+
+
+def parse_person_ref(raw: str) -> str:
+    """The person_ref from a path, or a 422 problem pointing at it."""
+    try:
+        return PersonRefSchema().load({"person_ref": raw})["person_ref"]
+    except ValidationError as exc:
+        raise Unprocessable("The person_ref in the path is not valid.",
+                            errors=marshmallow_pointers(exc.messages, "/path")) from None
+
+
+def location_blueprint(name: str, url_prefix: str, description: str, readers: Sequence[str],
+                       store: Callable[[], Locations]) -> Blueprint:
+    """A blueprint answering where a person is held, for callers with one of ``readers``."""
+    blueprint = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
+
+    @blueprint.get("/persons/<person_ref>/location")
+    @blueprint.arguments(NoQuerySchema, location="query", as_kwargs=True)
+    @blueprint.response(200, LocationSchema)
+    @blueprint.alt_response(404, description="No detention event was ever seen for this person.")
+    def get_person_location(person_ref: str) -> tuple[Any, int, dict[str, str]]:
+        """Where the person is held now, or how their last stay ended."""
+        require_role(*readers)  # before the lookup: a wrong role learns nothing about the person
+        found = store().get_location(parse_person_ref(person_ref))
+        if found is None:
+            raise NotFound("No detention record is known for this person.")
+        return found.location, 200, {"ETag": etag(found.version)}
+
+    return blueprint
