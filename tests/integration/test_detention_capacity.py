@@ -139,7 +139,7 @@ class _CommandCounter(monitoring.CommandListener):
         pass
 
 
-def test_an_admission_is_three_database_operations_and_a_commit(settings_for) -> None:
+def test_an_admission_is_four_database_operations_and_a_commit(settings_for) -> None:
     counter = _CommandCounter()
     monitoring.register(counter)  # process-wide; counts only while active
     settings = settings_for("detention")
@@ -152,4 +152,5 @@ def test_an_admission_is_three_database_operations_and_a_commit(settings_for) ->
     counter.active = True
     assert client.post(f"{PREFIX}/stays", headers=headers, json=admission("rt-m1", 1)).status_code == 201
     counter.active = False
-    assert counter.commands == ["find", "update", "insert", "commitTransaction"], counter.commands
+    # read the unit; take the place (conditional); insert the stay with its envelope; count the day's figures
+    assert counter.commands == ["find", "findAndModify", "insert", "update", "commitTransaction"], counter.commands

@@ -4,6 +4,7 @@ and the domain; this module maps their refusals to problem details.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, current_app
@@ -12,7 +13,7 @@ from passage import logs
 from passage.problems import Forbidden, NotFound, Unprocessable, problem_response
 from passage.web import Blueprint, current_identity, etag
 
-from detention import access, domain, handlers
+from detention import access, clocks, domain, handlers, moves
 from detention.bootstrap import Deps
 from detention.repository import StayFilter
 from detention.schemas import (AdmissionSchema, CentreCreateSchema, CentrePageSchema, CentreSchema, NoQuerySchema,
@@ -145,9 +146,15 @@ def admit_person(body: dict[str, Any]) -> Result:
 @stays.get("/stays")
 @stays.arguments(StayQuerySchema, location="query", as_kwargs=True)
 @stays.response(200, StayPageSchema)
-def list_stays(limit: int, cursor: str | None = None, **filters: str) -> dict[str, Any]:
-    """Stays the caller may see, in admission order."""
-    return _page(handlers.list_stays(_deps().repository, _ctx(), StayFilter(**filters), cursor, limit))
+def list_stays(limit: int, cursor: str | None = None, due_within: str | None = None, **filters: Any) -> dict[str, Any]:
+    """Stays the caller may see, in admission order; ``due_within=7d`` / ``due_before=`` list open stays
+    whose legal end or next review falls by then (today counted in the centres' time zone)."""
+    ctx = _ctx()
+    if due_within is not None:
+        today = clocks.local_day(ctx.now, _deps().rules_for(ctx.now.date()).time_zone)
+        until = today + timedelta(days=clocks.window_days(due_within))
+        filters["due_before"] = min(until, filters.get("due_before") or until)
+    return _page(handlers.list_stays(_deps().repository, ctx, StayFilter(**filters), cursor, limit))
 
 
 @stays.get("/stays/<stay_id>")
@@ -167,6 +174,10 @@ def _refused(exc: domain.DetentionError) -> Response:
     extra: dict[str, Any] = {"rule": exc.rule}
     if exc.unit_id:
         extra["unit_id"] = exc.unit_id
+    if isinstance(exc, moves.StayChanged):
+        return problem_response(412, exc.detail, current_version=exc.current_version, **extra)
+    if isinstance(exc, (moves.StayClosed, moves.CentreClosed, moves.StillHeld)):
+        return problem_response(409, exc.detail, errors=_pointer(exc.field, exc.detail), **extra)
     if isinstance(exc, domain.UnitFull):
         return problem_response(409, exc.detail, slug="unit-full", occupancy=exc.occupancy, capacity=exc.capacity, **extra)
     if isinstance(exc, (domain.AlreadyExists, domain.PersonAlreadyHeld)):

@@ -12,6 +12,7 @@ from passage.mongo import Mongo
 
 from detention.repository import MongoRepository
 from detention.rules import Rules, rules_on
+from detention.stay_store import StayStore
 
 
 def utc_now() -> datetime:
@@ -27,6 +28,7 @@ class Deps:
     topology: Topology
     publisher: Publisher
     repository: MongoRepository
+    stay_store: StayStore
     clock: Callable[[], datetime] = field(default=utc_now)
     rules_for: Callable[[date], Rules] = field(default=rules_on)
 
@@ -34,5 +36,6 @@ class Deps:
 def build(settings: Settings) -> Deps:
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     topology = Topology(settings.bus_prefix)
-    return Deps(settings=settings, mongo=mongo, topology=topology,
-                publisher=Publisher(settings.broker_url, topology), repository=MongoRepository(mongo))
+    repository = MongoRepository(mongo)
+    return Deps(settings=settings, mongo=mongo, topology=topology, publisher=Publisher(settings.broker_url, topology),
+                repository=repository, stay_store=StayStore(repository))

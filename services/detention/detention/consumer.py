@@ -1,9 +1,9 @@
-"""Detention's worker process: the outbox relay, timed jobs and (later) event consumers.
+"""Detention's worker process: the outbox relay, the event consumers and the timed jobs
+(capacity refresh when blocks expire, legal-clock alerts).
 
     python -m detention.consumer
 
-SIGTERM/SIGINT stop it cleanly. Detention consumes readmission outcomes and voluntary-return
-departures from a later issue on: :func:`subscriptions` is where they will be wired.
+SIGTERM/SIGINT stop it cleanly.
 """
 from __future__ import annotations
 
@@ -13,18 +13,29 @@ from passage.config import Settings
 from passage.logs import configure_logging
 from passage.worker import ServiceWorker
 
-from detention import bootstrap, handlers, repository
+from detention import bootstrap, clocks, handlers, occupancy, repository, stay_events
 from detention.bootstrap import Deps
 from detention.config import SERVICE, load_settings
 
 CAPACITY_REFRESH_SECONDS = 60.0
+DEADLINE_SCAN_SECONDS = 300.0
 
 
 def subscriptions(deps: Deps) -> list[Subscription]:
-    """Events detention consumes. None yet: ``detention.readmission_outcomes`` and
-    ``detention.voluntary_return_departures`` (see ``passage.bus.topology.ROUTES``) come with
-    the full detention issue, each handler writing with the consumer's session."""
-    return []
+    """Readmission outcomes set a planned release or close the stay; a confirmed voluntary departure
+    closes it. Each handler writes with the consumer's session (one transaction with the inbox)."""
+    store, clock = deps.stay_store, deps.clock
+    readmitted = stay_events.close_stay(store, clock, deps.rules_for, "readmitted", "transferred_at")
+    departed = stay_events.close_stay(store, clock, deps.rules_for, "voluntary_return", "departed_at")
+    return [
+        Subscription("detention.readmission_outcomes", {
+            "readmission.request.accepted.v1": stay_events.plan_release(store, clock, "transfer_due_on"),
+            "readmission.request.deemed_accepted.v1": stay_events.plan_release(store, clock, "transfer_due_on"),
+            "readmission.transfer.scheduled.v1": stay_events.plan_release(store, clock, "scheduled_for"),
+            "readmission.transfer.completed.v1": readmitted,
+        }),
+        Subscription("detention.voluntary_return_departures", {"voluntary_return.departure.confirmed.v1": departed}),
+    ]
 
 
 def build_worker(settings: Settings, deps: Deps | None = None) -> ServiceWorker:
@@ -33,8 +44,17 @@ def build_worker(settings: Settings, deps: Deps | None = None) -> ServiceWorker:
     subs = subscriptions(deps)
     consumer = EventConsumer(settings.broker_url, deps.topology, deps.mongo, deps.publisher, subs) if subs else None
     jobs = {"capacity_refresh": (CAPACITY_REFRESH_SECONDS,
-                                 lambda: handlers.refresh_capacities(deps.repository, deps.clock()))}
+                                 lambda: handlers.refresh_capacities(deps.repository, deps.clock())),
+            "occupancy_roll": (CAPACITY_REFRESH_SECONDS, lambda: roll_today(deps)),
+            "deadline_alerts": (DEADLINE_SCAN_SECONDS,
+                                lambda: stay_events.emit_deadlines(deps.stay_store, deps.clock(), deps.rules_for))}
     return ServiceWorker(deps.mongo, [*repository.indexes(), *INBOX_INDEXES], relay, consumer, jobs, deps=deps)
+
+
+def roll_today(deps: Deps) -> int:
+    """Today's daily occupancy document for every unit (see ``occupancy.roll_day``)."""
+    now = deps.clock()
+    return occupancy.roll_day(deps.mongo, clocks.local_day(now, deps.rules_for(now.date()).time_zone).isoformat())
 
 
 def main() -> None:

@@ -1,27 +1,23 @@
 """Detention's entities and rules without I/O: centres, units and their capacity, people, legal
-bases, placement and the admission decision. Imports the standard library and the rule table only.
+bases, placement and the admission decision. Imports the standard library, the id formats and the
+rule table only.
 """
 from __future__ import annotations
 
 import calendar
 import math
-import os
-import re
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from detention.ids import NATIONALITY, PERSON_REF, SLUG, STAY_ID, new_stay_id  # noqa: F401 (the domain's ids)
 from detention.rules import Rules
-
-SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
-PERSON_REF = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-STAY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-NATIONALITY = re.compile(r"^[A-Z]{3}$")
 
 UNIT_CATEGORIES = ("men", "women", "family", "vulnerable")
 SEXES = ("male", "female", "other", "unknown")
 LEGAL_BASIS_KINDS = ("court_order", "voluntary_placement", "asylum_applicant")
 STAY_STATUSES = ("open", "closed")
+VULNERABILITIES = ("separated_child", "trafficking_victim", "pregnant", "disability", "serious_illness", "elderly",
+                   "torture_survivor", "sogi")
 AGE_BANDS: tuple[tuple[int, str], ...] = ((65, "65+"), (35, "35-64"), (18, "18-34"), (14, "14-17"), (0, "0-13"))
 # The fields of a legal basis each kind takes (the others must be absent) and which are required.
 BASIS_FIELDS = {
@@ -296,12 +292,3 @@ def decide_admission(unit: Unit, person: Person, basis: LegalBasis, override: Mi
         legal_end=legal_end(basis, day, rules), age_band=age_band(age), alerts=vulnerability_alerts(age, rules),
         minor_override=override if age < rules.adult_age else None,
     )
-
-
-def new_stay_id(at: datetime) -> str:
-    """A UUID (version 7 layout) that sorts by admission time, so lists page in admission order."""
-    millis = int(at.timestamp() * 1000) & ((1 << 48) - 1)
-    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
-    value = (value & ~(0xF << 76)) | (0x7 << 76)
-    value = (value & ~(0x3 << 62)) | (0x2 << 62)
-    return str(uuid.UUID(int=value))

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from passage.events.envelope import Envelope, new_event, rfc3339
 
-from detention import access, domain
+from detention import access, clocks, domain, moves
 from detention.repository import StayFilter, unit_from_record, utc_ms
 from detention.rules import Rules, rules_on
 from detention.views import centre_view, stay_view, unit_view
@@ -129,6 +129,11 @@ def list_units(repo: Repository, ctx: Context, centre_id: str, after: str | None
     return _page(repo.units(centre_id, after, limit + 1), limit, lambda rec: unit_view(rec, today, rules))
 
 
+def check_centre_open(unit: Mapping[str, Any]) -> None:
+    if unit.get("centre_active") is False:
+        raise moves.CentreClosed("centre_active", f"Centre {unit['centre_id']} is deactivated.", unit_id=unit["id"])
+
+
 def _visible_unit(repo: Repository, ctx: Context, unit_id: str, roles: tuple[str, ...]) -> dict[str, Any]:
     access.require(ctx.caller, roles)
     rec = repo.unit(unit_id)
@@ -141,11 +146,16 @@ def _visible_unit(repo: Repository, ctx: Context, unit_id: str, roles: tuple[str
 def admit(repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: RulesFor = rules_on) -> dict[str, Any]:
     """Admit a person to a unit: rules first, then one atomic write that takes the place or fails."""
     rec = _visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
+    check_centre_open(rec)
     now = utc_ms(ctx.now)
     admission = domain.decide_admission(unit_from_record(rec), _person(body["person"]), _basis(body["legal_basis"]),
                                         _override(body.get("minor_override")), now, rules_for(now.date()))
     domain.check_room(rec["id"], rec["occupancy"], rec["capacity"])  # early refusal; the write checks again
-    stay = _stay_document(admission, ctx)
+    stay = {**_stay_document(admission, ctx), **_clocks_and_history(admission, ctx, rules_for(now.date()),
+                                                                    body.get("medical_examination"))}
+    declared = sorted(set(body.get("vulnerabilities") or ()))
+    # The categories themselves are sensitive (shown with the particulars); every reader sees the alert.
+    stay.update(vulnerabilities=declared, alerts=[*stay["alerts"], *(["vulnerability_declared"] if declared else [])])
     return stay_view(repo.admit(stay, [_stay_opened(admission, ctx)]), ctx.caller)
 
 
@@ -180,6 +190,27 @@ def _stay_document(admission: domain.Admission, ctx: Context) -> dict[str, Any]:
         "alerts": list(admission.alerts), "version": 1,
         "minor_override": {"reason": override.reason, "approved_by": override.approved_by} if override else None,
     }
+
+
+def _clocks_and_history(admission: domain.Admission, ctx: Context, rules: Rules,
+                        medical: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The admission's local day, its clocks, its first history entry and the entry examination."""
+    day = clocks.local_day(admission.admitted_at, rules.time_zone)
+    review = day + timedelta(days=rules.review_interval_days)
+    due = clocks.due_on(admission.legal_end, review)
+    entry = {"at": admission.admitted_at, "state": "admitted", "by": _user(ctx),
+             "centre_id": admission.unit.centre_id, "unit_id": admission.unit.id}
+    return {"admitted_on": day.isoformat(), "next_review_on": review.isoformat(),
+            "due_on": due.isoformat() if due else None, "history": [entry], "deadlines_emitted": [],
+            "entry_medical": medical_document(medical), "planned_release_on": None}
+
+
+def medical_document(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """A medical examination as stored (dates as YYYY-MM-DD); None when none was recorded."""
+    if not raw:
+        return None
+    return {"examined_on": raw["examined_on"].isoformat(), "examined_by": raw["examined_by"],
+            "fit_for_detention": raw.get("fit_for_detention"), "notes": raw.get("notes")}
 
 
 def _stay_opened(admission: domain.Admission, ctx: Context) -> Envelope:

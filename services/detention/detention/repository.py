@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping, Sequence
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
@@ -19,7 +19,9 @@ from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
 from passage.events.envelope import Envelope
 from passage.mongo import Index, Mongo, safe_value
 
+from detention import occupancy
 from detention.domain import AlreadyExists, Block, PersonAlreadyHeld, Unit, UnitFull
+from detention.moves import StayChanged, StillHeld
 
 CENTRES, UNITS, STAYS = "centres", "units", "stays"
 OUTBOX_COLLECTIONS = (STAYS, UNITS)
@@ -37,6 +39,8 @@ def indexes() -> list[Index]:
         Index(STAYS, [("centre_id", 1), ("status", 1), ("_id", 1)], name="stays_by_centre"),
         Index(STAYS, [("unit_id", 1), ("status", 1), ("_id", 1)], name="stays_by_unit"),
         Index(STAYS, [("status", 1), ("_id", 1)], name="stays_by_status"),
+        Index(STAYS, [("status", 1), ("due_on", 1)], name="stays_by_due_date"),
+        *occupancy.indexes(),
         *outbox_indexes(OUTBOX_COLLECTIONS),
     ]
 
@@ -49,6 +53,9 @@ class StayFilter:
     unit_id: str | None = None
     status: str | None = None
     person_ref: str | None = None
+    nationality: str | None = None
+    legal_basis: str | None = None
+    due_before: date | None = None  # open stays whose first clock runs out on or before this day
 
 
 def record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -126,6 +133,45 @@ class MongoRepository:
             {"_id": safe_value(unit_id), "capacity_valid_until": safe_value(was_valid_until)}, update)
         return result.modified_count == 1
 
+    def update_centre(self, centre_id: str, version: int | None, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Rename or (de)activate a centre; its units follow, so admissions see it in their filter."""
+        def work(session: ClientSession) -> dict[str, Any] | None:
+            if "active" in changes:
+                self.mongo.collection(UNITS).update_many({"centre_id": centre_id},
+                                                         {"$set": {"centre_active": changes["active"]}}, session=session)
+                if not changes["active"] and self.mongo.collection(STAYS).find_one(
+                        {"centre_id": centre_id, "status": "open"}, {"_id": 1}, session=session):
+                    raise StillHeld("centre_empty", f"Centre {centre_id} still holds people; transfer or release them first.")
+            return self._versioned(session, CENTRES, centre_id, version, {"$set": changes}, {})
+        return record(self.mongo.transaction(work))
+
+    def update_unit(self, unit_id: str, version: int | None, changes: dict[str, Any], day: str,
+                    events: Sequence[Envelope]) -> dict[str, Any] | None:
+        """New figures for a unit, refused when the capacity that counts would fall below occupancy."""
+        def work(session: ClientSession) -> dict[str, Any] | None:
+            doc = self._versioned(session, UNITS, unit_id, version, with_outbox({"$set": changes}, events),
+                                  {"occupancy": {"$lte": changes["capacity"]}})
+            if doc is not None:
+                occupancy.record_day(self.mongo, session, doc, day, None)
+            return doc
+        return record(occupancy.transaction(self.mongo, work))
+
+    def _versioned(self, session: ClientSession, name: str, doc_id: str, version: int | None,
+                   update: dict[str, Any], condition: dict[str, Any]) -> dict[str, Any] | None:
+        query = {"_id": safe_value(doc_id), **condition, **({"version": version} if version is not None else {})}
+        doc = self.mongo.collection(name).find_one_and_update(
+            query, {**update, "$inc": {"version": 1}}, projection=_HIDDEN, return_document=ReturnDocument.AFTER,
+            session=session)
+        if doc is not None:
+            return doc
+        current = self.mongo.collection(name).find_one({"_id": safe_value(doc_id)}, session=session)
+        if current is None:
+            return None
+        if version is not None and current["version"] != version:
+            raise StayChanged(current["version"])
+        raise StillHeld("capacity_above_occupancy", f"Unit {doc_id} holds {current.get('occupancy')} people: "
+                        "its capacity cannot fall below that.", field="declared_places", unit_id=doc_id)
+
     # stays -----------------------------------------------------------------------------------
     def admit(self, stay: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
         """Take a place in the stay's unit and open the stay, atomically; raise when refused."""
@@ -133,15 +179,12 @@ class MongoRepository:
         unit_id = safe_value(doc["unit_id"])
 
         def work(session: ClientSession) -> None:
-            taken = self.mongo.collection(UNITS).update_one(
-                {"_id": unit_id, "$expr": {"$lt": ["$occupancy", "$capacity"]}},
-                {"$inc": {"occupancy": 1, "version": 1}}, session=session)
-            if taken.matched_count == 0:
-                raise _UnitFullSignal()
+            unit = self.take_place(session, unit_id)
             self.mongo.collection(STAYS).insert_one(doc, session=session)
+            occupancy.record_day(self.mongo, session, unit, doc["admitted_on"], "admissions", doc)
 
         try:
-            self.mongo.transaction(work)
+            occupancy.transaction(self.mongo, work)
         except _UnitFullSignal:
             raise self._unit_full(unit_id) from None
         except DuplicateKeyError as exc:
@@ -150,6 +193,21 @@ class MongoRepository:
             raise PersonAlreadyHeld("one_open_stay", "This person already has an open stay.",
                                     field="person.person_ref") from None
         return record(doc)
+
+    def take_place(self, session: ClientSession, unit_id: str) -> dict[str, Any]:
+        """Take one place only while one is free; the unit as it is after, or abort the transaction."""
+        unit = self.mongo.collection(UNITS).find_one_and_update(
+            {"_id": unit_id, "centre_active": {"$ne": False}, "$expr": {"$lt": ["$occupancy", "$capacity"]}},
+            {"$inc": {"occupancy": 1, "version": 1}}, projection=_HIDDEN,
+            return_document=ReturnDocument.AFTER, session=session)
+        if unit is None:
+            raise _UnitFullSignal()
+        return unit
+
+    def free_place(self, session: ClientSession, unit_id: str) -> dict[str, Any]:
+        return self.mongo.collection(UNITS).find_one_and_update(
+            {"_id": safe_value(unit_id)}, {"$inc": {"occupancy": -1, "version": 1}}, projection=_HIDDEN,
+            return_document=ReturnDocument.AFTER, session=session)
 
     def _unit_full(self, unit_id: str) -> UnitFull:
         current = self.mongo.collection(UNITS).find_one({"_id": unit_id}, {"occupancy": 1, "capacity": 1}) or {}
@@ -161,10 +219,15 @@ class MongoRepository:
     def stays(self, where: StayFilter, scope: Sequence[str] | None, after: str | None,
               limit: int) -> list[dict[str, Any]]:
         query: dict[str, Any] = {}
-        for name in ("unit_id", "status", "person_ref", "centre_id"):
+        for name in ("unit_id", "status", "person_ref", "centre_id", "nationality"):
             value = getattr(where, name)
             if value is not None:
                 query[name] = safe_value(value)
+        if where.legal_basis is not None:
+            query["legal_basis.kind"] = safe_value(where.legal_basis)
+        if where.due_before is not None:
+            query["status"] = "open"
+            query["due_on"] = {"$ne": None, "$lte": where.due_before.isoformat()}
         if scope is not None:
             if "centre_id" in query and query["centre_id"] not in scope:
                 return []

@@ -24,6 +24,12 @@ class Rules:
     voluntary_placement_max_months: int | None = None
     adult_age: int = 18
     elderly_age: int = 65
+    # Legal clocks: days before a legal end or review at which staff are alerted (0 = the day itself).
+    deadline_thresholds_days: tuple[int, ...] = (14, 7, 1, 0)
+    # A stay is reviewed this many days after admission unless a review sets another date.
+    review_interval_days: int = 30
+    # The centres' civil time: "today" for clocks and daily occupancy is the day there.
+    time_zone: str = "Asia/Baku"
 
 
 # The baseline entry; a new law or standard is a new entry with its own effective date.

@@ -13,63 +13,10 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from detention.domain import (LEGAL_BASIS_KINDS, NATIONALITY, PERSON_REF, SEXES, SLUG, STAY_ID, STAY_STATUSES,
-                              UNIT_CATEGORIES)
+                              UNIT_CATEGORIES, VULNERABILITIES)
+from detention.strict_fields import StrictBoolean, StrictDate, StrictFloat, StrictInteger, slug, text  # noqa: F401
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,120}$")
-
-
-class StrictInteger(fields.Integer):
-    """A JSON number without fraction; ``true`` and ``"40"`` are refused."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class StrictFloat(fields.Float):
-    """A JSON number; strings and booleans are refused."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class StrictBoolean(fields.Boolean):
-    """Only JSON ``true`` or ``false``."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid")
-        return value
-
-
-class StrictDate(fields.Date):
-    """A calendar date written YYYY-MM-DD (2025-02-30 is refused)."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if not isinstance(value, str) or not _DATE.fullmatch(value):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-def _no_control_characters(value: str) -> None:
-    if _CONTROL.search(value) or value != value.strip():
-        raise ValidationError("Control characters and surrounding spaces are not allowed.")
-
-
-def text(maximum: int, **kwargs: Any) -> fields.String:
-    return fields.String(validate=[validate.Length(1, maximum), _no_control_characters], **kwargs)
-
-
-def slug(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Regexp(SLUG, error="Not a valid id (lower-case slug)."), **kwargs)
 
 
 class Cursor(fields.String):
@@ -146,11 +93,23 @@ class MinorOverrideSchema(Schema):
     approved_by = text(100, required=True, metadata={"description": "the approving officer"})
 
 
+class MedicalSchema(Schema):
+    """A medical examination on entry or exit (health data: shown only to those who hold the person)."""
+
+    examined_on = StrictDate(required=True, metadata={"example": "2026-11-20"})
+    examined_by = text(100, required=True, metadata={"example": "Dr. N. Aliyeva"})
+    fit_for_detention = StrictBoolean(allow_none=True)
+    notes = text(2000)
+
+
 class AdmissionSchema(Schema):
     unit_id = slug(required=True, metadata={"example": "baku-m1"})
     person = fields.Nested(PersonSchema, required=True)
     legal_basis = fields.Nested(LegalBasisSchema, required=True)
     minor_override = fields.Nested(MinorOverrideSchema)
+    medical_examination = fields.Nested(MedicalSchema, metadata={"description": "the examination on entry"})
+    vulnerabilities = fields.List(fields.String(validate=validate.OneOf(VULNERABILITIES)), validate=validate.Length(max=8),
+                                  metadata={"description": "declared categories: alert, suggest referral to AVRR"})
 
 
 class PageQuerySchema(Schema):
@@ -163,6 +122,11 @@ class StayQuerySchema(Schema):
     unit_id = slug()
     person_ref = fields.String(validate=validate.Regexp(PERSON_REF, error="Not a valid person_ref."))
     status = fields.String(validate=validate.OneOf(STAY_STATUSES))
+    nationality = fields.String(validate=validate.Regexp(NATIONALITY, error="Not an ISO 3166-1 alpha-3 code."))
+    legal_basis = fields.String(validate=validate.OneOf(LEGAL_BASIS_KINDS))
+    due_within = fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,2}d$", error="Write a window like 7d."),
+                               metadata={"description": "open stays whose legal end or review falls within N days"})
+    due_before = StrictDate(metadata={"description": "open stays due on or before this day"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     cursor = Cursor(STAY_ID)
 
@@ -179,6 +143,7 @@ class CentreSchema(Schema):
     id = fields.String(required=True, metadata={"example": "baku"})
     name = fields.String(required=True)
     city = fields.String(required=True)
+    active = fields.Boolean(required=True)
     version = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
 
@@ -224,6 +189,23 @@ class LegalBasisOutSchema(Schema):
     valid_until = fields.String(metadata=_DATE_OUT)
 
 
+class HistoryEntrySchema(Schema):
+    at = fields.DateTime(required=True)
+    state = fields.String(required=True, metadata={"enum": ["admitted", "transferred", "extended", "reviewed",
+                                                            "released"]})
+    by = fields.String(required=True)
+    centre_id = fields.String()
+    unit_id = fields.String()
+    reason = fields.String()
+
+
+class MedicalOutSchema(Schema):
+    examined_on = fields.String(metadata=_DATE_OUT)
+    examined_by = fields.String()
+    fit_for_detention = fields.Boolean(allow_none=True)
+    notes = fields.String(allow_none=True)
+
+
 class StaySchema(Schema):
     """A stay; ``person``, the legal basis details and any minor override only for those who hold the person."""
 
@@ -242,6 +224,16 @@ class StaySchema(Schema):
     alerts = fields.List(fields.String(), required=True, metadata={"description": "vulnerability alerts"})
     person = fields.Nested(PersonOutSchema)
     minor_override = fields.Nested(MinorOverrideSchema)
+    next_review_on = fields.String(allow_none=True, metadata=_DATE_OUT)
+    due_on = fields.String(allow_none=True, metadata={**_DATE_OUT, "description": "the first clock to run out"})
+    planned_release_on = fields.String(allow_none=True, metadata=_DATE_OUT)
+    released_at = fields.DateTime(allow_none=True)
+    release_reason = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+    entry_medical = fields.Nested(MedicalOutSchema)
+    exit_medical = fields.Nested(MedicalOutSchema)
+    extensions = fields.List(fields.Dict())
+    vulnerabilities = fields.List(fields.String())
     version = fields.Integer(required=True)
 
 

@@ -12,11 +12,13 @@ from detention.rules import Rules
 
 _CENTRE_FIELDS = ("id", "name", "city", "version", "created_at")
 _STAY_FIELDS = ("id", "person_ref", "centre_id", "unit_id", "status", "admitted_at", "admitted_by", "legal_end",
-                "sex", "nationality", "age_band", "alerts", "version")
+                "sex", "nationality", "age_band", "alerts", "version", "next_review_on", "due_on",
+                "planned_release_on", "released_at", "release_reason")
+_HISTORY_FIELDS = ("at", "state", "by", "centre_id", "unit_id", "reason")
 
 
 def centre_view(rec: Mapping[str, Any]) -> dict[str, Any]:
-    return {name: rec[name] for name in _CENTRE_FIELDS}
+    return {**{name: rec[name] for name in _CENTRE_FIELDS}, "active": rec.get("active", True)}
 
 
 def unit_view(rec: Mapping[str, Any], today: date, rules: Rules) -> dict[str, Any]:
@@ -37,11 +39,18 @@ def unit_view(rec: Mapping[str, Any], today: date, rules: Rules) -> dict[str, An
 def stay_view(rec: Mapping[str, Any], caller: access.Caller) -> dict[str, Any]:
     """The stay; names, birth date, decision details and overrides only for those who hold the person."""
     view = {name: rec.get(name) for name in _STAY_FIELDS}
+    view["history"] = [{k: entry[k] for k in _HISTORY_FIELDS if entry.get(k) is not None}
+                       for entry in rec.get("history", [])]
     if access.sees_particulars(caller, rec["centre_id"]):
         view["person"] = dict(rec["person"])
         view["legal_basis"] = dict(rec["legal_basis"])
         if rec.get("minor_override"):
             view["minor_override"] = dict(rec["minor_override"])
+        for name in ("entry_medical", "exit_medical"):
+            if rec.get(name):
+                view[name] = dict(rec[name])
+        view["extensions"] = [dict(e) for e in rec.get("extensions", [])]
+        view["vulnerabilities"] = list(rec.get("vulnerabilities", []))
     else:
         view["legal_basis"] = {"kind": rec["legal_basis"]["kind"]}
     return view

@@ -1,0 +1,21 @@
+"""Identifier formats of detention and the stay id generator (stdlib only)."""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from datetime import datetime
+
+SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+PERSON_REF = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+STAY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+NATIONALITY = re.compile(r"^[A-Z]{3}$")
+
+
+def new_stay_id(at: datetime) -> str:
+    """A UUID (version 7 layout) that sorts by admission time, so lists page in admission order."""
+    millis = int(at.timestamp() * 1000) & ((1 << 48) - 1)
+    value = (millis << 80) | int.from_bytes(os.urandom(10), "big")
+    value = (value & ~(0xF << 76)) | (0x7 << 76)
+    value = (value & ~(0x3 << 62)) | (0x2 << 62)
+    return str(uuid.UUID(int=value))

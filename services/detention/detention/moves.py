@@ -1,0 +1,83 @@
+"""The rules of moving a held person (stdlib only): transfer to another unit, release, and the
+refusals they can meet. The counters themselves are the repository's to change atomically.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from detention import domain
+from detention.rules import Rules
+
+RELEASE_REASONS = ("removed", "readmitted", "voluntary_return", "released_by_court", "status_granted",
+                   "order_expired", "other")
+
+
+class StayClosed(domain.DetentionError):
+    """The stay is closed already: it cannot be moved, released or extended again (409)."""
+
+    def __init__(self, stay_id: str) -> None:
+        super().__init__("stay_open", f"Stay {stay_id} is closed already.")
+
+
+class StayChanged(domain.DetentionError):
+    """The stay (or unit, or centre) is no longer at the version the caller read (412)."""
+
+    def __init__(self, current_version: int) -> None:
+        super().__init__("if_match", f"The record is at version {current_version}; read it again.")
+        self.current_version = current_version
+
+
+class CentreClosed(domain.DetentionError):
+    """The centre is deactivated: nobody is admitted or transferred into it (409)."""
+
+
+class StillHeld(domain.DetentionError):
+    """The change would leave people without a place: capacity below occupancy, or a centre closed
+    while it holds someone (409)."""
+
+
+@dataclass(frozen=True)
+class MedicalExamination:
+    """An entry or exit medical examination: who examined, when, and the finding."""
+
+    examined_at: datetime
+    examined_by: str
+    fit_for_detention: bool | None = None
+    notes: str | None = None
+
+    def as_document(self) -> dict[str, Any]:
+        return {"examined_at": self.examined_at, "examined_by": self.examined_by,
+                "fit_for_detention": self.fit_for_detention, "notes": self.notes}
+
+
+def person_of(stay: Mapping[str, Any]) -> domain.Person:
+    """The domain person behind a stored stay's particulars."""
+    p = stay["person"]
+    return domain.Person(person_ref=stay["person_ref"], given_name=p["given_name"], family_name=p["family_name"],
+                         birth_date=date.fromisoformat(p["birth_date"]), sex=p["sex"], nationality=p.get("nationality"))
+
+
+def check_transfer(stay: Mapping[str, Any], target: domain.Unit, day: date, rules: Rules) -> None:
+    """The placement rules apply to the target unit as to an admission (an override travels along)."""
+    if stay["status"] != "open":
+        raise StayClosed(stay["id"])
+    if stay["unit_id"] == target.id:
+        raise domain.DetentionError("transfer_elsewhere", f"The person is already in unit {target.id}.",
+                                    field="unit_id", unit_id=target.id)
+    person = person_of(stay)
+    raw = stay.get("minor_override")
+    override = domain.MinorOverride(raw["reason"], raw["approved_by"]) if raw else None
+    domain.check_placement(target, person, person.age_on(day), override, rules)
+
+
+def check_release(stay: Mapping[str, Any], released_at: datetime, now: datetime) -> None:
+    """A release happens after the admission and not in the future."""
+    if stay["status"] != "open":
+        raise StayClosed(stay["id"])
+    if released_at < stay["admitted_at"]:
+        raise domain.DetentionError("release_after_admission", "The release is before the admission.",
+                                    field="released_at")
+    if released_at > now:
+        raise domain.DetentionError("release_not_future", "The release cannot be in the future.", field="released_at")
