@@ -20,8 +20,12 @@ log = logging.getLogger(__name__)
 Loop = Callable[[threading.Event], None]
 
 
-def run_loops(loops: dict[str, Loop], stop: threading.Event | None = None) -> None:
-    """Start every loop, wait for a signal (or ``stop``), then join them all."""
+def run_loops(loops: dict[str, Loop], stop: threading.Event | None = None) -> bool:
+    """Start every loop, wait for a signal (or ``stop``), then join them all.
+
+    Returns False when a loop ended on its own (a crash), so the process can exit non-zero
+    and its supervisor sees the failure.
+    """
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -31,14 +35,17 @@ def run_loops(loops: dict[str, Loop], stop: threading.Event | None = None) -> No
     for thread in threads:
         thread.start()
     log.info("worker started", extra={"loops": sorted(loops)})
+    healthy = True
     while not stop.is_set():
         stop.wait(0.5)
         if not stop.is_set() and not all(t.is_alive() for t in threads):
             log.error("a worker loop ended unexpectedly; stopping")
+            healthy = False
             stop.set()
     for thread in threads:
         thread.join(timeout=10)
     log.info("worker stopped")
+    return healthy
 
 
 def _guarded(name: str, loop: Loop, stop: threading.Event) -> None:
@@ -89,8 +96,9 @@ class ServiceWorker:
         return loops
 
     def run(self) -> None:
-        """The process's main: run every loop until SIGTERM/SIGINT."""
-        run_loops(self.loops())
+        """The process's main: run every loop until SIGTERM/SIGINT; exit 1 after a crash."""
+        if not run_loops(self.loops()):
+            raise SystemExit(1)
 
     def _indexes_then(self, loop: Loop) -> Loop:
         from passage.mongo import ensure_indexes_until_ready

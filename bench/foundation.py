@@ -1,0 +1,193 @@
+"""Foundation benchmark: admissions and stay reads through the gateway, event propagation.
+
+Starts the stack as the launcher does (own var dir and ports), and beside each figure the
+same-run baseline: a bare Flask endpoint under gunicorn with the same worker settings, raw
+pymongo insert_one/find_one on the same server, raw kombu publish→consume on the same broker.
+
+    ./passage py bench/foundation.py [--clients 16] [--requests 50] [--amqp]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+from kombu import Connection, Consumer, Exchange, Producer, Queue
+from pymongo import MongoClient
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.loadgen import Result, run_load, timed  # noqa: E402
+from devstack import Stack  # noqa: E402
+from passage.bus.connection import broker_connection  # noqa: E402
+from passage.config import mongo_transport_url  # noqa: E402
+from passage.testing import free_port, wait_for  # noqa: E402
+
+
+def start_baseline(port: int) -> subprocess.Popen:
+    env = {**os.environ, "PASSAGE_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gateway" / "gunicorn.conf.py"),
+                             "bench.baseline_app:create_app()"], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    wait_for(lambda: _ok(f"http://127.0.0.1:{port}/ping"), timeout=30, message="baseline app")
+    return proc
+
+
+def _ok(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+def login(gateway: str, username: str, password: str) -> dict[str, str]:
+    r = requests.post(f"{gateway}/api/v1/auth/login", json={"username": username, "password": password}, timeout=10)
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def admission_body(unit_id: str, i: int) -> dict:
+    return {"unit_id": unit_id,
+            "person": {"person_ref": f"BENCH-{uuid.uuid4().hex[:12]}", "given_name": "Bench", "family_name": f"Person{i}",
+                       "birth_date": "1990-04-02", "sex": "male", "nationality": "IRN"},
+            "legal_basis": {"kind": "court_order", "decision_ref": f"B-{i}", "court": "Baku Administrative Court",
+                            "decided_on": "2026-11-20", "valid_until": "2027-02-20"}}
+
+
+def make_unit(gateway: str, auth: dict, places: int) -> str:
+    centre = f"bench-{uuid.uuid4().hex[:6]}"
+    r = requests.post(f"{gateway}/api/v1/detention/centres", json={"id": centre, "name": "Bench centre", "city": "Baku"}, headers=auth, timeout=10)
+    assert r.status_code == 201, r.text
+    unit = f"{centre}-m1"
+    r = requests.post(f"{gateway}/api/v1/detention/centres/{centre}/units",
+                      json={"id": unit, "name": "Bench wing", "category": "men", "declared_places": places,
+                            "floor_area_m2": places * 4.0, "single_room": False}, headers=auth, timeout=10)
+    assert r.status_code == 201, r.text
+    return unit
+
+
+def bench_http(gateway: str, baseline: str, auth: dict, clients: int, per_client: int) -> list[str]:
+    unit = make_unit(gateway, auth, clients * per_client * 2)
+    stay_ids: list[str] = []
+
+    def admit(session: requests.Session, i: int) -> int:
+        r = session.post(f"{gateway}/api/v1/detention/stays", json=admission_body(unit, i), headers=auth, timeout=30)
+        if r.status_code == 201:
+            stay_ids.append(r.json()["id"])
+        return r.status_code
+
+    def echo(session: requests.Session, i: int) -> int:
+        return session.post(f"{baseline}/echo", json=admission_body(unit, i), timeout=30).status_code
+
+    def read(session: requests.Session, i: int) -> int:
+        return session.get(f"{gateway}/api/v1/detention/stays/{stay_ids[i % len(stay_ids)]}", headers=auth, timeout=30).status_code
+
+    def ping(session: requests.Session, i: int) -> int:
+        return session.get(f"{baseline}/ping", timeout=30).status_code
+
+    base_post = run_load("baseline: bare Flask POST /echo", echo, clients=clients, requests_per_client=per_client)
+    admissions = run_load("admission POST /stays via gateway", admit, clients=clients, requests_per_client=per_client)
+    base_get = run_load("baseline: bare Flask GET /ping", ping, clients=clients, requests_per_client=per_client)
+    reads = run_load("GET /stays/{id} via gateway", read, clients=clients, requests_per_client=per_client)
+    return [base_post.line(), admissions.line(base_post), base_get.line(), reads.line(base_get)]
+
+
+def bench_propagation(gateway: str, auth: dict, n: int) -> Result:
+    """Admission committed (201 received) → location visible in readmission."""
+    unit = make_unit(gateway, auth, n * 2)
+    result = Result("propagation admission → readmission")
+    session = requests.Session()
+    started_all = time.perf_counter()
+    for i in range(n):
+        body = admission_body(unit, i)
+        r = session.post(f"{gateway}/api/v1/detention/stays", json=body, headers=auth, timeout=30)
+        assert r.status_code == 201, r.text
+        t0 = time.perf_counter()
+        url = f"{gateway}/api/v1/readmission/persons/{body['person']['person_ref']}/location"
+        wait_for(lambda: session.get(url, headers=auth, timeout=10).status_code == 200, timeout=30, interval=0.005,
+                 message="location in readmission")
+        result.latencies.append(time.perf_counter() - t0)
+    result.seconds = time.perf_counter() - started_all
+    result.statuses[200] = n
+    return result
+
+
+def bench_raw_bus(broker_url: str, n: int) -> Result:
+    """Raw kombu publish → consume latency on the same broker (no outbox, no inbox, no HTTP)."""
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    exchange = Exchange(name, type="topic", durable=True)
+    queue = Queue(name, exchange=exchange, routing_key="k", durable=True)
+    result = Result("baseline: raw kombu publish→consume")
+    with broker_connection(broker_url) as conn:
+        channel = conn.channel()
+        queue(channel).declare()
+        producer = Producer(channel, exchange=exchange)
+        received: list[float] = []
+        consumer = Consumer(channel, queues=[queue], accept=["json"],
+                            callbacks=[lambda body, msg: (received.append(time.perf_counter()), msg.ack())])
+        consumer.consume()
+        started = time.perf_counter()
+        for i in range(n):
+            t0 = time.perf_counter()
+            producer.publish({"i": i}, routing_key="k", serializer="json", delivery_mode=2)
+            while len(received) <= i:
+                conn.drain_events(timeout=10)
+            result.latencies.append(received[i] - t0)
+        result.seconds = time.perf_counter() - started
+        consumer.cancel()
+        queue(channel).delete()
+        exchange(channel).delete()
+    result.statuses[0] = n
+    return result
+
+
+def bench_raw_mongo(mongo_url: str, n: int) -> list[Result]:
+    client = MongoClient(mongo_url)
+    coll = client[f"bench_{uuid.uuid4().hex[:6]}"]["docs"]
+    inserts = timed("baseline: raw pymongo insert_one", lambda i: coll.insert_one({"_id": i, "v": "x" * 200}), n)
+    finds = timed("baseline: raw pymongo find_one by _id", lambda i: coll.find_one({"_id": i}), n)
+    client.drop_database(coll.database.name)
+    return [inserts, finds]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=50, help="per client")
+    parser.add_argument("--events", type=int, default=50)
+    parser.add_argument("--amqp", action="store_true", help="use RabbitMQ at 127.0.0.1:5672 instead of the embedded transport")
+    args = parser.parse_args()
+    env = {"AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//", "PASSAGE_BUS_PREFIX": f"bench-{uuid.uuid4().hex[:6]}."} if args.amqp else {}
+    with tempfile.TemporaryDirectory() as tmp, Stack(ROOT, var_dir=Path(tmp), base_port=free_port() // 100 * 100 % 50000 + 10000, env=env) as stack:
+        stack.seed()
+        baseline_port = free_port()
+        baseline = start_baseline(baseline_port)
+        try:
+            auth = login(stack.gateway_url, "admin", stack.logins["admin"])
+            lines = bench_http(stack.gateway_url, f"http://127.0.0.1:{baseline_port}", auth, args.clients, args.requests)
+            propagation = bench_propagation(stack.gateway_url, auth, args.events)
+            broker = env.get("AMQP_URL") or mongo_transport_url(stack.mongo_url, f"bench_bus_{uuid.uuid4().hex[:6]}")
+            raw_bus = bench_raw_bus(broker, args.events)
+            raw_mongo = bench_raw_mongo(stack.mongo_url, 500)
+        finally:
+            os.killpg(baseline.pid, 15)
+            baseline.wait(timeout=20)
+    print(f"\nPassage foundation benchmark — {args.clients} clients × {args.requests} requests, "
+          f"bus: {'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, {os.cpu_count()} cores")
+    for line in lines:
+        print(line)
+    print(raw_bus.line())
+    print(propagation.line(raw_bus))
+    for r in raw_mongo:
+        print(r.line())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,43 @@
+"""The development stack's token secrets: random once, then kept in ``var/secrets.json`` (0600).
+
+Never committed (``var/`` is ignored) and never printed. Kept across restarts so access tokens
+issued before a restart stay valid; values set in the environment win over the file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from typing import Mapping
+
+NAMES = ("INTERNAL_TOKEN_SECRET", "ACCESS_TOKEN_SECRET")
+
+
+def load_or_create(path: Path, env: Mapping[str, str]) -> dict[str, str]:
+    """The secrets for this stack: from ``env`` when set there, else from (a new) ``path``."""
+    stored = _read(path)
+    missing = [name for name in NAMES if not stored.get(name)]
+    if missing:
+        stored.update({name: secrets.token_urlsafe(48) for name in missing})
+        _write_private(path, stored)
+    return {name: env.get(name) or stored[name] for name in NAMES}
+
+
+def _read(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def _write_private(path: Path, data: dict[str, str]) -> None:
+    """Write ``data`` to ``path`` readable by the owner only, from the first byte on."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump(data, f, indent=1)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)

@@ -1,0 +1,168 @@
+"""docker-compose.yml names only things that exist, keeps no secrets, and wires health checks.
+
+A compose file is easy to break without noticing (a renamed module, a moved config file): this
+test resolves every command it names against the code, without starting any container.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES: dict[str, dict[str, Any]] = COMPOSE["services"]
+SECRET_KEY = re.compile(r"SECRET|PASSWORD|PASS$|TOKEN", re.I)
+REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::?[-?+][^}]*)?\}")
+
+
+def command(name: str) -> list[str]:
+    cmd = SERVICES[name].get("command") or []
+    return cmd.split() if isinstance(cmd, str) else [str(part) for part in cmd]
+
+
+def gunicorn_services() -> list[str]:
+    return [name for name in SERVICES if command(name)[:1] == ["gunicorn"]]
+
+
+def module_services() -> list[str]:
+    return [name for name in SERVICES if command(name)[:2] == ["python", "-m"]]
+
+
+def app_reference(name: str) -> tuple[str, str]:
+    """``("detention.app", "create_app")`` from ``gunicorn ... "detention.app:create_app()"``."""
+    match = re.fullmatch(r"([\w.]+):(\w+)\(\)", command(name)[-1])
+    assert match, f"{name}: the last gunicorn argument should be 'package.module:factory()'"
+    return match.group(1), match.group(2)
+
+
+def environment(name: str) -> dict[str, str]:
+    env = SERVICES[name].get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {str(k): "" if v is None else str(v) for k, v in env.items()}
+
+
+def test_the_compose_file_has_the_production_shape() -> None:
+    expected = {"mongo", "rabbitmq", "gateway"} | {f"{s}-{kind}" for s in ("detention", "readmission", "voluntary-return")
+                                                   for kind in ("api", "worker")}
+    assert expected <= set(SERVICES)
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_service_has_an_image_or_a_dockerfile_that_exists(name: str) -> None:
+    spec = SERVICES[name]
+    assert "image" in spec or "build" in spec, name
+    build = spec.get("build")
+    if build is not None:
+        context = ROOT / (build if isinstance(build, str) else build.get("context", "."))
+        dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+        assert (context / dockerfile).is_file(), f"{name}: {context / dockerfile} does not exist"
+
+
+@pytest.mark.parametrize("name", gunicorn_services())
+def test_gunicorn_config_file_and_app_factory_exist(name: str) -> None:
+    cmd = command(name)
+    assert "-c" in cmd, f"{name}: gunicorn should be given its config file with -c"
+    assert (ROOT / cmd[cmd.index("-c") + 1]).is_file()
+    module_name, factory = app_reference(name)
+    module = importlib.import_module(module_name)
+    assert callable(getattr(module, factory, None)), f"{module_name}.{factory} is not callable"
+
+
+@pytest.mark.parametrize("name", module_services())
+def test_python_dash_m_modules_exist_and_have_a_main(name: str) -> None:
+    module_name = command(name)[2]
+    assert importlib.util.find_spec(module_name) is not None, f"{name}: no module {module_name}"
+    module = importlib.import_module(module_name)
+    assert callable(getattr(module, "main", None)), f"{module_name} has no main()"
+
+
+def test_importing_the_named_modules_does_no_network_io() -> None:
+    """Imported in a fresh interpreter with sockets disabled: a connection at import time fails it."""
+    modules = sorted({app_reference(n)[0] for n in gunicorn_services()} | {command(n)[2] for n in module_services()})
+    probe = (
+        "import json, socket, importlib, sys\n"
+        "def refuse(*a, **k): raise RuntimeError('network I/O at import time')\n"
+        "socket.socket.connect = socket.socket.connect_ex = refuse\n"
+        "socket.getaddrinfo = socket.create_connection = refuse\n"
+        "failed = {}\n"
+        "for name in json.loads(sys.argv[1]):\n"
+        "    try: importlib.import_module(name)\n"
+        "    except Exception as exc: failed[name] = repr(exc)\n"
+        "print(json.dumps(failed))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, json.dumps(modules)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {}
+
+
+@pytest.mark.parametrize("name", gunicorn_services())
+def test_http_services_have_a_healthz_healthcheck(name: str) -> None:
+    check = SERVICES[name].get("healthcheck") or {}
+    assert "/healthz" in " ".join(map(str, check.get("test", []))), f"{name}: no /healthz health check"
+
+
+@pytest.mark.parametrize("name", ["mongo", "rabbitmq"])
+def test_infrastructure_has_healthchecks(name: str) -> None:
+    assert SERVICES[name].get("healthcheck", {}).get("test"), f"{name}: no health check"
+
+
+def test_mongo_runs_as_a_replica_set() -> None:
+    assert "--replSet" in command("mongo")
+    assert "replicaSet=" in environment("detention-api")["MONGO_URL"]
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_no_secret_values_are_committed(name: str) -> None:
+    for key, value in environment(name).items():
+        if SECRET_KEY.search(key):
+            assert REFERENCE.fullmatch(value), f"{name}: {key} must be a ${{...}} reference, not a value"
+        credentials = re.search(r"://[^@/]*:([^@/]*)@", REFERENCE.sub("REF", value))
+        if credentials:
+            assert credentials.group(1) == "REF", f"{name}: {key} holds a literal password in a URL"
+
+
+def test_required_variables_are_listed_in_env_example() -> None:
+    required = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*):\?", (ROOT / "docker-compose.yml").read_text()))
+    listed = set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M))
+    assert required and required <= listed, f"missing from .env.example: {sorted(required - listed)}"
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_depends_on_names_existing_services(name: str) -> None:
+    needs = SERVICES[name].get("depends_on") or []
+    for target in needs:
+        assert target in SERVICES, f"{name} depends on unknown service {target}"
+    if isinstance(needs, dict):
+        for target, condition in needs.items():
+            if condition.get("condition") == "service_healthy":
+                assert "healthcheck" in SERVICES[target], f"{name} waits for {target} to be healthy; it has no check"
+
+
+@pytest.mark.parametrize("name", sorted({n for n in SERVICES if "build" in SERVICES[n]}))
+def test_dockerfiles_pin_and_drop_root(name: str) -> None:
+    build = SERVICES[name]["build"]
+    text = (ROOT / build.get("context", ".") / build.get("dockerfile", "Dockerfile")).read_text()
+    assert re.search(r"^FROM python:3\.11-slim\b", text, re.M)
+    assert "-c constraints.txt" in text
+    users = re.findall(r"^USER\s+(\S+)", text, re.M)
+    assert users and users[-1] not in {"root", "0"}, f"{name}: the image should run as a non-root user"
+    assert re.search(r"^EXPOSE\s+8000\b", text, re.M)
+
+
+def test_the_launcher_runs_the_same_commands_as_compose() -> None:
+    from devstack.stack import Stack
+
+    compose = {" ".join(command(n)[-1:]) for n in gunicorn_services()} | {command(n)[2] for n in module_services()}
+    launcher = {spec.argv[-1] for spec in Stack(ROOT).specs()}
+    assert launcher == compose
