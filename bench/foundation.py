@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import Result, run_load, timed  # noqa: E402
 from devstack import Stack  # noqa: E402
+from devstack.probes import free_port_base  # noqa: E402
 from passage.bus.connection import broker_connection  # noqa: E402
 from passage.config import mongo_transport_url  # noqa: E402
 from passage.testing import free_port, wait_for  # noqa: E402
@@ -165,7 +166,7 @@ def main() -> None:
     parser.add_argument("--amqp", action="store_true", help="use RabbitMQ at 127.0.0.1:5672 instead of the embedded transport")
     args = parser.parse_args()
     env = {"AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//", "PASSAGE_BUS_PREFIX": f"bench-{uuid.uuid4().hex[:6]}."} if args.amqp else {}
-    with tempfile.TemporaryDirectory() as tmp, Stack(ROOT, var_dir=Path(tmp), base_port=free_port() // 100 * 100 % 50000 + 10000, env=env) as stack:
+    with tempfile.TemporaryDirectory() as tmp, Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base(), env=env) as stack:
         stack.seed()
         baseline_port = free_port()
         baseline = start_baseline(baseline_port)

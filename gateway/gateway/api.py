@@ -1,61 +1,143 @@
-"""The gateway's own endpoints (sign-in): load → sign in → issue a token; no rules of its own."""
+"""The gateway's sign-in endpoints: login, refresh, logout. Load → check → issue; every outcome audited."""
 from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
 
+from flask import request
 from pymongo.errors import PyMongoError
 
 from passage.problems import Problem, Unauthenticated
 from passage.web import Blueprint
 
-from gateway.accounts import User
+from gateway.accounts import User, Users
+from gateway.guard import CHALLENGE, Guard, too_many
 from gateway.login import LockedOut, SignIn, SignInRefused
-from gateway.schemas import AccessTokenSchema, LoginSchema, ProblemSchema
+from gateway.ratelimit import Limit, RateLimited
+from gateway.schemas import AccessTokenSchema, LogoutSchema, LoginSchema, ProblemSchema, RefreshSchema
+from gateway.sessions import RefreshRefused, RefreshTokens, utc
 from gateway.tokens import SigningKeys, issue_access_token
 
 log = logging.getLogger(__name__)
 BAD_CREDENTIALS = "The username or password is not correct."
+BAD_REFRESH = "The refresh token is not valid any more. Sign in again."
+RESOURCE = "/api/v1/auth"
 
 
-def auth_blueprint(sign_in: SignIn, keys: SigningKeys, ttl_seconds: int, *,
-                   prepare: Callable[[], None] = lambda: None,
-                   clock: Callable[[], datetime] | None = None) -> Blueprint:
-    """``POST /api/v1/auth/login``, bound to this app's accounts and keys."""
-    clock = clock or (lambda: datetime.now(timezone.utc))
-    blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth",
-                    description="Sign in and get a short-lived bearer token.")
+@dataclass
+class Auth:
+    """What the sign-in endpoints use."""
+
+    sign_in: SignIn
+    users: Users
+    keys: SigningKeys
+    refresh: RefreshTokens
+    guard: Guard
+    ttl_seconds: int
+    login_ip_limit: Limit
+    login_user_limit: Limit
+    prepare: Callable[[], None] = lambda: None
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
+
+    def tokens(self, user: User, now: datetime, family: str | None = None, refresh: str | None = None) -> dict[str, Any]:
+        token = issue_access_token(user.identity(), self.keys, ttl_seconds=self.ttl_seconds, now=now.timestamp())
+        refresh = refresh or self.refresh.issue(user.username, now).token
+        return {"access_token": token, "token_type": "Bearer", "expires_in": self.ttl_seconds,
+                "refresh_token": refresh}
+
+
+def auth_blueprint(auth: Auth) -> Blueprint:
+    """``/api/v1/auth/login|refresh|logout``, bound to this app's accounts, keys and stores."""
+    blp = Blueprint("auth", __name__, url_prefix=RESOURCE,
+                    description="Sign in, refresh and sign out: short-lived bearer tokens and rotating refresh tokens.")
 
     @blp.route("/login", methods=["POST"])
     @blp.doc(security=[])
     @blp.arguments(LoginSchema)
     @blp.response(200, AccessTokenSchema)
     @blp.alt_response(401, schema=ProblemSchema, description="Wrong username or password, or account disabled.")
-    @blp.alt_response(429, schema=ProblemSchema, description="Too many failed attempts; see Retry-After.")
+    @blp.alt_response(429, schema=ProblemSchema, description="Too many attempts; see Retry-After.")
     def login(body: dict[str, Any]) -> dict[str, Any]:
-        """Exchange a username and password for an access token."""
-        now = clock()
-        user = _signed_in(sign_in, prepare, body["username"], body["password"], now)
-        token = issue_access_token(user.identity(), keys, ttl_seconds=ttl_seconds, now=now.timestamp())
-        return {"access_token": token, "token_type": "Bearer", "expires_in": ttl_seconds}
+        """Exchange a username and password for an access token and a refresh token."""
+        now = auth.clock()
+        user = _signed_in(auth, body["username"], body["password"], now)
+        answer = _stored(lambda: auth.tokens(user, now))
+        auth.guard.record("login", f"{RESOURCE}/login", None, 200, user=user.username, required=False)
+        return answer
+
+    @blp.route("/refresh", methods=["POST"])
+    @blp.doc(security=[])
+    @blp.arguments(RefreshSchema)
+    @blp.response(200, AccessTokenSchema)
+    @blp.alt_response(401, schema=ProblemSchema, description="Unknown, expired, revoked or re-used refresh token.")
+    def refresh(body: dict[str, Any]) -> dict[str, Any]:
+        """Exchange a refresh token for new tokens; the old refresh token stops working."""
+        now = auth.clock()
+        try:
+            issued = _stored(lambda: auth.refresh.rotate(body["refresh_token"], now))
+        except RefreshRefused as refused:
+            auth.guard.record("refresh_reused" if refused.reused else "refresh_refused", f"{RESOURCE}/refresh",
+                              None, 401, user=refused.username, required=False)
+            raise Unauthenticated(BAD_REFRESH, headers=CHALLENGE) from None
+        user = _stored(lambda: auth.users.get(issued.username))
+        if user is None or user.disabled:
+            _stored(lambda: auth.refresh.revoke_family(issued.family))
+            raise Unauthenticated(BAD_REFRESH, headers=CHALLENGE)
+        auth.guard.record("refresh", f"{RESOURCE}/refresh", None, 200, user=user.username, required=False)
+        return auth.tokens(user, now, refresh=issued.token)
+
+    @blp.route("/logout", methods=["POST"])
+    @blp.arguments(LogoutSchema)
+    @blp.response(204)
+    @blp.alt_response(401, schema=ProblemSchema, description="No valid access token.")
+    def logout(body: dict[str, Any]) -> None:
+        """Revoke this access token (until it expires) and, when given, its refresh token's family."""
+        claims = auth.guard.caller(count=False)
+        token = body.get("refresh_token")
+
+        def revoke() -> None:
+            auth.guard.revocations.revoke_token(claims.jti, utc(claims.expires_at))
+            owner = auth.refresh.owner(token) if token else None
+            if owner and owner["username"] == claims.identity.user_id:
+                auth.refresh.revoke_family(owner["family"])
+        _stored(revoke)
+        auth.guard.record("logout", f"{RESOURCE}/logout", None, 204, claims, required=False)
 
     return blp
 
 
-def _signed_in(sign_in: SignIn, prepare: Callable[[], None], username: str, password: str, now: datetime) -> User:
-    """The user, or the problem a client sees (the same 401 for every kind of wrong credential)."""
+def _stored(work: Callable[[], Any]) -> Any:
     try:
-        prepare()
-        return sign_in(username, password, now)
+        return work()
     except PyMongoError:
         log.exception("sign-in store unavailable")
         raise Problem("Signing in is unavailable right now. Try again shortly.", status=503,
                       headers={"Retry-After": "5"}) from None
+
+
+def _signed_in(auth: Auth, username: str, password: str, now: datetime) -> User:
+    """The user, or the problem a client sees (the same 401 for every kind of wrong credential)."""
+    resource = f"{RESOURCE}/login"
+    try:
+        auth.prepare()
+        auth.guard.limiter.hit(f"login-ip:{request.remote_addr}", auth.login_ip_limit, now)
+        auth.guard.limiter.hit(f"login-user:{username}", auth.login_user_limit, now)
+        return auth.sign_in(username, password, now)
+    except PyMongoError:
+        log.exception("sign-in store unavailable")
+        raise Problem("Signing in is unavailable right now. Try again shortly.", status=503,
+                      headers={"Retry-After": "5"}) from None
+    except RateLimited as limited:
+        auth.guard.record("login_rate_limited", resource, None, 429, user=username, required=False)
+        raise too_many(limited.retry_after, "Too many sign-in attempts.") from None
     except SignInRefused:
-        raise Unauthenticated(BAD_CREDENTIALS, headers={"WWW-Authenticate": 'Bearer realm="passage"'}) from None
+        auth.guard.record("login_failed", resource, None, 401, user=username, required=False)
+        raise Unauthenticated(BAD_CREDENTIALS, headers=CHALLENGE) from None
     except LockedOut as locked:
+        auth.guard.record("login_locked", resource, None, 429, user=username, required=False)
         seconds = max(1, math.ceil((locked.until - now).total_seconds()))
         raise Problem("Too many failed sign-in attempts for this username. Try again later.",
                       status=429, headers={"Retry-After": str(seconds)}, retry_after_seconds=seconds) from None

@@ -4,17 +4,23 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from flask import Flask, Response, json
+from flask import Flask, Response, json, request
+from pymongo.errors import PyMongoError
 
 from passage.config import Settings
 from passage.logs import configure_logging
+from passage.problems import Problem
 from passage.web import build_app
 
-from gateway.api import auth_blueprint
+from gateway.admin_api import Admin, admin_blueprint, audit_blueprint
+from gateway.api import Auth, auth_blueprint
 from gateway.bootstrap import GatewayDeps, build_deps
 from gateway.config import GatewaySettings, gateway_settings, load_settings
+from gateway.docs import docs_blueprint
 from gateway.openapi import MergedDocument
 from gateway.proxy import proxy_blueprint
+from gateway.ratelimit import Limit
+from gateway.views_api import Views, views_blueprint
 
 DESCRIPTION = ("Passage's single entry point. Sign in at /api/v1/auth/login, then send "
                "'Authorization: Bearer <access_token>' with every call to /api/v1/detention/…, "
@@ -33,15 +39,36 @@ def create_app(settings: Settings | None = None, deps: GatewayDeps | None = None
         readiness={"mongo": deps.mongo.ping,
                    **{name: _upstream_check(deps, name) for name in deps.upstreams.urls}},
     )
-    api.register_blueprint(auth_blueprint(deps.sign_in, deps.keys, settings.access_token_ttl_seconds,
-                                          prepare=deps.ensure_indexes))
-    app.register_blueprint(proxy_blueprint(deps.upstreams, deps.keys, settings.internal_token_secret,
+    _prepare_database(app, deps)
+    window = settings.rate_window_seconds
+    api.register_blueprint(auth_blueprint(Auth(
+        sign_in=deps.sign_in, users=deps.users, keys=deps.keys, refresh=deps.refresh, guard=deps.guard,
+        ttl_seconds=settings.access_token_ttl_seconds, login_ip_limit=Limit(settings.login_ip_limit, window),
+        login_user_limit=Limit(settings.login_user_limit, window))))
+    api.register_blueprint(admin_blueprint(Admin(deps.guard, deps.users, deps.sign_in.passwords, deps.refresh)))
+    api.register_blueprint(audit_blueprint(deps.guard))
+    api.register_blueprint(views_blueprint(Views(deps.guard, deps.upstreams, settings.internal_token_secret,
+                                                 settings.internal_token_ttl_seconds, settings.timeline_timeout)))
+    app.register_blueprint(proxy_blueprint(deps.upstreams, deps.guard, settings.internal_token_secret,
                                            settings.internal_token_ttl_seconds))
+    app.register_blueprint(docs_blueprint())
     docs = MergedDocument(api.spec.to_dict, lambda name: deps.upstreams.fetch_json(name, "/openapi.json"),
                           list(deps.upstreams.urls), ttl=settings.openapi_cache_seconds)
     app.view_functions["api-docs.openapi_json"] = lambda: _json(docs.get())
     app.extensions["passage_gateway"] = deps
     return app
+
+
+def _prepare_database(app: Flask, deps: GatewayDeps) -> None:
+    """Indexes before the first API request of each process; 503 (retried) while MongoDB is away."""
+    @app.before_request
+    def _indexes() -> None:
+        if request.path.startswith("/api/"):
+            try:
+                deps.ensure_indexes()
+            except PyMongoError:
+                raise Problem("The gateway's database is not reachable yet; try again shortly.", status=503,
+                              headers={"Retry-After": "5"}) from None
 
 
 def _gateway_settings(settings: Settings | None) -> GatewaySettings:

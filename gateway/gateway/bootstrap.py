@@ -10,16 +10,20 @@ from dataclasses import dataclass, field
 
 from passage.mongo import Mongo
 
-from gateway import lockout
+from gateway import audit, lockout, ratelimit, sessions
 from gateway.accounts import MongoUsers
+from gateway.audit import AuditTrail
 from gateway.config import GatewaySettings
+from gateway.guard import Guard
 from gateway.lockout import MongoLoginAttempts
 from gateway.login import SignIn
 from gateway.passwords import Passwords
+from gateway.ratelimit import Limit, RateLimiter
+from gateway.sessions import RefreshTokens, Revocations
 from gateway.tokens import SigningKeys
 from gateway.upstreams import Upstreams
 
-INDEXES = list(lockout.INDEXES)
+INDEXES = [*lockout.INDEXES, *sessions.INDEXES, *ratelimit.INDEXES, *audit.INDEXES]
 
 
 @dataclass
@@ -30,13 +34,16 @@ class GatewayDeps:
     sign_in: SignIn
     keys: SigningKeys
     upstreams: Upstreams
+    guard: Guard
+    refresh: RefreshTokens
     _indexes_ready: threading.Event = field(default_factory=threading.Event)
 
-    def ensure_indexes(self) -> None:
-        """Apply index declarations once per process, on first use (retried after a failure).
+    @property
+    def users(self) -> MongoUsers:
+        return self.sign_in.users  # type: ignore[return-value]
 
-        Only sign-in needs the database, so the proxy and the probes never wait for it.
-        """
+    def ensure_indexes(self) -> None:
+        """Apply index declarations once per process, on first use (retried after a failure)."""
         if not self._indexes_ready.is_set():
             self.mongo.ensure_indexes(INDEXES)
             self._indexes_ready.set()
@@ -54,4 +61,9 @@ def build_deps(settings: GatewaySettings, passwords: Passwords | None = None) ->
     upstreams = Upstreams(settings.upstreams, connect_timeout=settings.upstream_connect_timeout,
                           read_timeout=settings.upstream_read_timeout, pool_size=settings.upstream_pool_size)
     keys = SigningKeys.from_secrets(settings.access_token_secret, settings.access_token_secret_previous)
-    return GatewayDeps(mongo=mongo, sign_in=sign_in, keys=keys, upstreams=upstreams)
+    guard = Guard(keys=keys,
+                  revocations=Revocations(mongo, settings.access_token_ttl_seconds, settings.revocation_cache_seconds),
+                  limiter=RateLimiter(mongo), api_limit=Limit(settings.api_user_limit, settings.rate_window_seconds),
+                  trail=AuditTrail(mongo))
+    return GatewayDeps(mongo=mongo, sign_in=sign_in, keys=keys, upstreams=upstreams, guard=guard,
+                       refresh=RefreshTokens(mongo, settings.refresh_token_ttl_seconds))

@@ -37,6 +37,13 @@ class GatewaySettings(Settings):
     lockout_threshold: int = 5
     lockout_seconds: int = 15 * 60
     openapi_cache_seconds: float = 30.0
+    refresh_token_ttl_seconds: int = 12 * 3600
+    revocation_cache_seconds: float = 2.0
+    login_ip_limit: int = 60  # sign-in attempts per IP per minute
+    login_user_limit: int = 20  # sign-in attempts per username per minute (the lockout counts failures)
+    api_user_limit: int = 6000  # API calls per user per minute (100/s: stops runaway scripts, not people)
+    rate_window_seconds: int = 60
+    timeline_timeout: float = 5.0
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> GatewaySettings:
@@ -64,6 +71,10 @@ def gateway_settings(base: Settings, env: Mapping[str, str] | None = None, **ove
         upstream_connect_timeout=_number(env, "UPSTREAM_CONNECT_TIMEOUT", 2.0, float),
         upstream_read_timeout=_number(env, "UPSTREAM_READ_TIMEOUT", 15.0, float),
         upstream_pool_size=_number(env, "UPSTREAM_POOL_SIZE", 32, int),
+        refresh_token_ttl_seconds=_number(env, "REFRESH_TOKEN_TTL", 12 * 3600, int),
+        login_ip_limit=_number(env, "LOGIN_IP_LIMIT", 60, int),
+        login_user_limit=_number(env, "LOGIN_USER_LIMIT", 20, int),
+        api_user_limit=_number(env, "API_USER_LIMIT", 6000, int),
     )
     values.update(overrides)
     return GatewaySettings(**values)

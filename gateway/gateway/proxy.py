@@ -1,5 +1,7 @@
 """The proxy: ``/api/v1/<service>/…`` to the service, with the caller's identity signed for it.
 
+Before forwarding: a valid, unrevoked access token, the caller's rate limit and the route table's
+role check (the service checks again). After: an audit record for every personal-data route.
 Only listed headers cross in either direction, so hop-by-hop headers, cookies, the bearer token
 and any client-made ``X-Passage-Identity`` stay behind. The service's status, problem+json body
 and the headers a client needs (ETag, Location, Retry-After…) come back unchanged.
@@ -12,10 +14,11 @@ import requests
 from flask import Blueprint, Response, g, request
 
 from passage.identity import HEADER as IDENTITY_HEADER
-from passage.identity import Identity, sign_identity
-from passage.problems import BadRequest, Unauthenticated
+from passage.identity import sign_identity
+from passage.problems import BadRequest, NotFound
 
-from gateway.tokens import SigningKeys, TokenInvalid, bearer_token, verify_access_token
+from gateway.guard import Guard
+from gateway.routes import ROUTES, Route, match
 from gateway.upstreams import Upstreams
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -23,23 +26,31 @@ REQUEST_HEADERS = ("Accept", "Accept-Language", "Content-Type", "If-Match", "If-
                    "If-Modified-Since", "If-Unmodified-Since", "X-Correlation-ID")
 RESPONSE_HEADERS = ("Content-Type", "ETag", "Location", "Retry-After", "Allow", "Cache-Control",
                     "Last-Modified", "Content-Disposition", "Link")
-CHALLENGE = {"WWW-Authenticate": 'Bearer realm="passage"'}
 
 
-def proxy_blueprint(upstreams: Upstreams, keys: SigningKeys, internal_secret: str,
-                    identity_ttl_seconds: int = 60) -> Blueprint:
+def proxy_blueprint(upstreams: Upstreams, guard: Guard, internal_secret: str,
+                    identity_ttl_seconds: int = 60, routes: tuple[Route, ...] = ROUTES) -> Blueprint:
     """Routes for every service in ``upstreams``, forwarding with a signed internal identity."""
     blp = Blueprint("proxy", __name__)
 
     def forward(service: str, rest: str = "") -> Response:
-        identity = caller(keys)
+        claims = guard.caller()
         path = checked_path(request.path)
+        found = match(request.path, request.method, routes)
+        if found is None:
+            raise NotFound("There is no such resource.")
+        personal = found.route.personal
+        guard.require(claims, found.route.roles, found.resource, found.ids, audited=personal)
         headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
-        headers[IDENTITY_HEADER] = sign_identity(identity, internal_secret, ttl_seconds=identity_ttl_seconds)
+        headers[IDENTITY_HEADER] = sign_identity(claims.identity, internal_secret, ttl_seconds=identity_ttl_seconds)
         headers["X-Request-ID"] = g.request_id
         body = request.get_data(cache=False) if request.method not in ("GET", "HEAD") else None
         answer = upstreams.send(service, request.method, path, query=request.query_string,
                                 headers=headers, body=body)
+        if personal:
+            reading = request.method in ("GET", "HEAD")
+            guard.record("read" if reading else "change", found.resource, found.ids, answer.status_code, claims,
+                         required=reading)
         return relay(answer, upstreams.urls[service])
 
     for service in upstreams.urls:
@@ -49,15 +60,6 @@ def proxy_blueprint(upstreams: Upstreams, keys: SigningKeys, internal_secret: st
         blp.add_url_rule(f"/api/v1/{service}/<path:rest>", endpoint, forward, methods=METHODS,
                          defaults={"service": service})
     return blp
-
-
-def caller(keys: SigningKeys) -> Identity:
-    """The signed-in user of this request, or a 401 problem."""
-    try:
-        return verify_access_token(bearer_token(request.headers.get("Authorization")), keys)
-    except TokenInvalid:
-        raise Unauthenticated("Sign in and send the access token as 'Authorization: Bearer <token>'; "
-                              "it may have expired.", headers=CHALLENGE) from None
 
 
 def checked_path(path: str) -> str:

@@ -24,6 +24,8 @@ class AccessTokenSchema(Schema):
     access_token = fields.String(required=True)
     token_type = fields.String(required=True, metadata={"example": "Bearer"})
     expires_in = fields.Integer(required=True, metadata={"description": "Seconds until the token expires."})
+    refresh_token = fields.String(required=True, metadata={
+        "description": "Opaque; exchange it at /api/v1/auth/refresh for new tokens (each works once)."})
 
 
 class ProblemSchema(Schema):
@@ -35,3 +37,83 @@ class ProblemSchema(Schema):
     detail = fields.String()
     instance = fields.String()
     correlation_id = fields.String()
+
+
+class RefreshSchema(Schema):
+    """A refresh token from a previous login or refresh."""
+
+    refresh_token = fields.String(required=True, load_only=True, validate=validate.Length(min=16, max=256))
+
+
+class LogoutSchema(Schema):
+    """Optionally the refresh token to revoke along with the access token."""
+
+    refresh_token = fields.String(load_only=True, validate=validate.Length(min=16, max=256))
+
+
+CENTRE_PATTERN = "^[a-z][a-z0-9-]{1,39}$"
+ROLE_NAMES = ("admin", "centre_staff", "liaison_officer", "avr_caseworker", "partner", "auditor")
+
+
+class NewUserSchema(Schema):
+    """An account to create; scopes must suit the role (checked by the account rules)."""
+
+    username = fields.String(required=True, validate=validate.Regexp(USERNAME, error="Not a valid username."),
+                             metadata={"pattern": USERNAME_PATTERN})
+    role = fields.String(required=True, validate=validate.OneOf(ROLE_NAMES))
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=12, max=MAX_PASSWORD_LENGTH))
+    centres = fields.List(fields.String(validate=validate.Regexp(CENTRE_PATTERN)), load_default=list,
+                          validate=validate.Length(max=50))
+    member_states = fields.List(fields.String(validate=validate.Regexp("^[A-Z]{2}$")), load_default=list,
+                                validate=validate.Length(max=40))
+    organisation = fields.String(validate=validate.Regexp("^[A-Za-z0-9][A-Za-z0-9 ._-]{1,63}$"))
+    all_member_states = fields.Boolean(load_default=False)
+
+
+class PasswordResetSchema(Schema):
+    password = fields.String(required=True, load_only=True, validate=validate.Length(min=12, max=MAX_PASSWORD_LENGTH))
+
+
+class UserSchema(Schema):
+    """An account as administrators see it (never the password hash)."""
+
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+    centres = fields.List(fields.String(), required=True)
+    member_states = fields.List(fields.String(), required=True)
+    organisation = fields.String(allow_none=True)
+    all_member_states = fields.Boolean(required=True)
+    disabled = fields.Boolean(required=True)
+
+
+class AuditQuerySchema(Schema):
+    """Filters of the audit trail; every value is typed, so none can act as a query operator."""
+
+    user = fields.String(validate=validate.Regexp(USERNAME), metadata={"pattern": USERNAME_PATTERN})
+    resource = fields.String(validate=validate.Regexp(r"^/api/v1/[A-Za-z0-9/{}_.-]{1,200}$"))
+    outcome = fields.Integer(validate=validate.Range(100, 599))
+    from_ = fields.AwareDateTime(data_key="from", format="iso")
+    to = fields.AwareDateTime(format="iso")
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
+    cursor = fields.Integer(validate=validate.Range(1, 2**62),
+                            metadata={"description": "next_cursor of the previous page"})
+
+
+class AuditRecordSchema(Schema):
+    seq = fields.Integer(required=True)
+    at = fields.String(required=True)
+    user = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+    action = fields.String(required=True)
+    method = fields.String(required=True)
+    resource = fields.String(required=True)
+    ids = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    outcome = fields.Integer(required=True)
+    correlation_id = fields.String(allow_none=True)
+    prev_hash = fields.String(required=True)
+    hash = fields.String(required=True)
+
+
+class AuditPageSchema(Schema):
+    items = fields.List(fields.Nested(AuditRecordSchema), required=True)
+    next_cursor = fields.Integer(allow_none=True)

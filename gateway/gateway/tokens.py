@@ -61,8 +61,23 @@ def issue_access_token(identity: Identity, keys: SigningKeys, *, ttl_seconds: in
                       headers={"kid": keys.current_kid})
 
 
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a valid access token says: who, and the token's own id and lifetime (for revocation)."""
+
+    identity: Identity
+    jti: str
+    issued_at: int
+    expires_at: int
+
+
 def verify_access_token(token: str, keys: SigningKeys, *, leeway: int = 5) -> Identity:
     """The identity a valid token carries, or :class:`TokenInvalid`."""
+    return verify_access_claims(token, keys, leeway=leeway).identity
+
+
+def verify_access_claims(token: str, keys: SigningKeys, *, leeway: int = 5) -> AccessClaims:
+    """The claims of a valid token, or :class:`TokenInvalid`."""
     try:
         header = jwt.get_unverified_header(token)
         secret = keys.secrets.get(header.get("kid")) if isinstance(header.get("kid"), str) else None
@@ -72,7 +87,10 @@ def verify_access_token(token: str, keys: SigningKeys, *, leeway: int = 5) -> Id
                             leeway=leeway, options={"require": REQUIRED_CLAIMS})
     except jwt.PyJWTError as exc:
         raise TokenInvalid(type(exc).__name__) from None
-    return _identity(claims)
+    jti, iat, exp = claims.get("jti"), claims.get("iat"), claims.get("exp")
+    if not isinstance(jti, str) or not jti or not isinstance(iat, int) or not isinstance(exp, int):
+        raise TokenInvalid("bad jti, iat or exp")
+    return AccessClaims(_identity(claims), jti, iat, exp)
 
 
 def _identity(claims: Mapping[str, Any]) -> Identity:

@@ -1,6 +1,7 @@
-"""Account administration from the command line: ``python -m gateway.users create|disable|ensure-demo``.
+"""Account administration from the command line: ``python -m gateway.users create|disable|reset-password|ensure-demo``.
 
-``create`` reads the password from stdin (never from argv, which other users can see);
+``create`` and ``reset-password`` read the password from stdin (never from argv, which other users
+can see); ``disable`` and ``reset-password`` revoke every token the account holds;
 ``ensure-demo`` seeds the seven demo accounts and records their passwords in a 0600 file.
 """
 from __future__ import annotations
@@ -13,13 +14,15 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence, TextIO
+from datetime import datetime, timezone
+from typing import Callable, Mapping, Sequence, TextIO
 
 from pymongo.errors import PyMongoError
 
 from gateway.accounts import USER_ROLES, AccountError, MongoUsers, Users, new_user
 from gateway.config import load_settings
 from gateway.passwords import Passwords, new_password, password_problem
+from gateway.sessions import RefreshTokens, Revocations
 from passage.mongo import Mongo
 
 
@@ -63,10 +66,23 @@ def create(users: Users, passwords: Passwords, args: argparse.Namespace, stdin: 
     return f"created {user.username} ({user.role})"
 
 
-def disable(users: Users, args: argparse.Namespace) -> str:
+def disable(users: Users, args: argparse.Namespace, revoke: Callable[[str], None]) -> str:
     if not users.disable(args.username):
         raise CommandError(f"There is no user {args.username!r}.")
-    return f"disabled {args.username}"
+    revoke(args.username)
+    return f"disabled {args.username} and revoked its tokens"
+
+
+def reset_password(users: Users, passwords: Passwords, args: argparse.Namespace, stdin: TextIO,
+                   revoke: Callable[[str], None]) -> str:
+    password = getpass.getpass("New password: ") if stdin.isatty() else stdin.readline().rstrip("\r\n")
+    problem = password_problem(password)
+    if problem:
+        raise CommandError(problem)
+    if not users.set_password_hash(args.username, passwords.hash(password)):
+        raise CommandError(f"There is no user {args.username!r}.")
+    revoke(args.username)
+    return f"new password set for {args.username}; its tokens are revoked"
 
 
 def ensure_demo(users: Users, passwords: Passwords, logins_file: Path) -> str:
@@ -132,6 +148,8 @@ def parser() -> argparse.ArgumentParser:
     make.add_argument("--organisation", help="partner organisation, e.g. IOM")
     off = commands.add_parser("disable", help="refuse an account's sign-ins from now on")
     off.add_argument("--username", required=True)
+    reset = commands.add_parser("reset-password", help="set a new password (read from stdin); revokes tokens")
+    reset.add_argument("--username", required=True)
     demo = commands.add_parser("ensure-demo", help="create the demo accounts (never in production)")
     demo.add_argument("--logins-file", required=True, type=Path)
     return top
@@ -143,11 +161,17 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
     settings = load_settings(env)
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     users, passwords = MongoUsers(mongo), passwords or Passwords()
+
+    def revoke(username: str) -> None:
+        RefreshTokens(mongo, settings.refresh_token_ttl_seconds).revoke_user(username)
+        Revocations(mongo, settings.access_token_ttl_seconds).revoke_user(username, datetime.now(timezone.utc))
     try:
         if args.command == "create":
             message = create(users, passwords, args, stdin or sys.stdin)
         elif args.command == "disable":
-            message = disable(users, args)
+            message = disable(users, args, revoke)
+        elif args.command == "reset-password":
+            message = reset_password(users, passwords, args, stdin or sys.stdin, revoke)
         elif settings.production:
             raise CommandError("Demo accounts are never created when PASSAGE_PRODUCTION is set.")
         else:

@@ -9,9 +9,7 @@ process survives a stop, the data survives a restart, and a start after a crash 
 from __future__ import annotations
 
 import os
-import random
 import signal
-import socket
 import subprocess
 import sys
 import uuid
@@ -23,6 +21,7 @@ import requests
 from pymongo import MongoClient
 
 from devstack import Stack
+from devstack.probes import free_port_base
 from devstack.processes import group_members, read_pidfile, signal_group
 from passage.testing import wait_for
 
@@ -31,24 +30,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 REPO = Path(__file__).resolve().parents[2]
 PROBLEM = "application/problem+json"
 GIVEN_NAME, FAMILY_NAME = "Zulfiyya", "Testqizi-E2E"  # must never show up in a log
-
-
-def free_port_base() -> int:
-    """A base port whose +0..+3 and +18 (SecantusDB) are all free on loopback."""
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 100)
-        if all(_bindable(base + offset) for offset in (0, 1, 2, 3, 18)):
-            return base
-    raise RuntimeError("no free port range found")
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 @pytest.fixture(params=["embedded", "rabbitmq"])

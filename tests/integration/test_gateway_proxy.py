@@ -95,11 +95,11 @@ def test_forwards_method_path_query_body_and_headers(gateway, echo):
     headers = {**_bearer(base), "Content-Type": "application/json", "If-Match": '"v3"', "If-None-Match": '"v2"',
                "X-Request-ID": "req-0123456789", "Cookie": "session=abc", "Proxy-Authorization": "Basic eA==",
                "Connection": "keep-alive, X-Hop", "X-Hop": "1", "Keep-Alive": "timeout=5", "TE": "trailers"}
-    r = requests.post(f"{base}/api/v1/detention/centres/baku/units?limit=5&cursor=abc%3D", data=body,
+    r = requests.post(f"{base}/api/v1/detention/stays/s1/transfer?limit=5&cursor=abc%3D", data=body,
                       headers=headers, timeout=10)
     assert r.status_code == 200 and r.json() == {"ok": True}
     seen = stub.received[-1]
-    assert (seen["method"], seen["path"], seen["query"]) == ("POST", "/api/v1/detention/centres/baku/units",
+    assert (seen["method"], seen["path"], seen["query"]) == ("POST", "/api/v1/detention/stays/s1/transfer",
                                                              "limit=5&cursor=abc%3D")
     assert seen["body"] == body
     sent = seen["headers"]
@@ -174,7 +174,7 @@ def test_service_down_is_a_502_problem(settings_for):
     token = issue_access_token(STAFF, deps.keys, ttl_seconds=60)
     with LiveServer(app) as server:
         for method in ("GET", "POST"):
-            r = requests.request(method, f"{server.url}/api/v1/detention/centres", json={} if method == "POST" else None,
+            r = requests.request(method, f"{server.url}/api/v1/detention/stays", json={} if method == "POST" else None,
                                  headers={"Authorization": f"Bearer {token}"}, timeout=10)
             assert _problem_without_leaks(r, 502)["service"] == "detention"
 
@@ -209,7 +209,8 @@ def resetting_service() -> Iterator[str]:
 def test_connection_reset_by_the_service_is_a_502_problem(settings_for, resetting_service):
     settings = settings_for_tests(settings_for("gateway"), {"readmission": resetting_service})
     app, deps = gateway_for_tests(settings)
-    token = issue_access_token(STAFF, deps.keys, ttl_seconds=60)
+    token = issue_access_token(Identity(user_id="liaison", role="liaison_officer", all_scopes=True), deps.keys,
+                               ttl_seconds=60)
     r = app.test_client().get("/api/v1/readmission/persons/p1/location", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 502 and r.mimetype == "application/problem+json"
     assert "reset" not in r.get_data(as_text=True).lower()
@@ -227,7 +228,7 @@ def test_oversize_body_is_a_413_problem_and_not_forwarded(gateway, echo):
     base, _ = gateway
     stub, _ = echo
     calls = len(stub.received)
-    r = requests.post(f"{base}/api/v1/detention/centres", data=b"{" + b" " * 300_000 + b"}",
+    r = requests.post(f"{base}/api/v1/detention/stays", data=b"{" + b" " * 300_000 + b"}",
                       headers={**_bearer(base), "Content-Type": "application/json"}, timeout=10)
     assert r.status_code == 413 and r.headers["Content-Type"] == "application/problem+json"
     assert len(stub.received) == calls
@@ -303,3 +304,15 @@ def test_connections_to_the_service_are_kept_alive_and_reused(settings_for):
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def test_revoked_token_is_a_401_problem_and_never_forwarded(gateway, echo):
+    base, _ = gateway
+    stub, _ = echo
+    r = requests.post(f"{base}/api/v1/auth/login", json={"username": "staff.baku", "password": PASSWORD}, timeout=10)
+    bearer = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    assert requests.post(f"{base}/api/v1/auth/logout", headers=bearer, json={}, timeout=10).status_code == 204
+    r = requests.get(f"{base}/api/v1/detention/stays", headers=bearer, timeout=10)
+    assert r.status_code == 401 and r.headers["Content-Type"] == "application/problem+json"
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert stub.received == []

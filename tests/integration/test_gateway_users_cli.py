@@ -120,3 +120,15 @@ def test_disable_stops_an_account(env, users):
     assert _run(["disable", "--username", "staff.baku"], env) == 0
     assert users.get("staff.baku").disabled
     assert _run(["disable", "--username", "nobody.here"], env) == 1
+
+
+def test_reset_password_sets_the_new_one_and_revokes_tokens(env, users):
+    from gateway.sessions import Revocations
+
+    assert _run(["create", "--username", "auditor.two", "--role", "auditor"], env, "first long password\n") == 0
+    assert _run(["reset-password", "--username", "auditor.two"], env, "second long password\n") == 0
+    user = users.get("auditor.two")
+    assert Passwords().check(user.password_hash, "second long password")
+    assert Revocations(users.mongo, 900, cache_seconds=0).is_revoked("any-jti", "auditor.two", issued_at=0)
+    assert _run(["reset-password", "--username", "nobody.here"], env, "second long password\n") == 1
+    assert _run(["reset-password", "--username", "auditor.two"], env, "short\n") == 1

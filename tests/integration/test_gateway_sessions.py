@@ -1,0 +1,134 @@
+"""Refresh tokens, logout and revocation, and the admin account API, against a real SecantusDB."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+from flask import jsonify
+
+from gateway.sessions import Revocations
+from gateway.testing import add_user, gateway_for_tests, settings_for_tests
+from passage.testing import LiveServer
+from passage.web import build_app
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[tuple[list, str]]:
+    """A stand-in detention service that records what reached it."""
+    seen: list = []
+    app, _ = build_app(__name__, title="stub")
+
+    @app.route("/api/v1/detention/<path:rest>", methods=["GET", "POST"])
+    def answer(rest: str):
+        seen.append(rest)
+        return jsonify(items=[], next_cursor=None)
+
+    with LiveServer(app) as server:
+        yield seen, server.url
+
+
+@pytest.fixture
+def gateway(settings_for, upstream):
+    settings = settings_for_tests(settings_for("gateway"), {"detention": upstream[1]}, revocation_cache_seconds=30.0)
+    app, deps = gateway_for_tests(settings)
+    add_user(deps, "staff.baku", "centre_staff", PASSWORD, centres=["baku"])
+    add_user(deps, "admin", "admin", PASSWORD)
+    yield app, deps
+    deps.mongo.close()
+
+
+def _login(client, username="staff.baku", password=PASSWORD) -> dict:
+    r = client.post("/api/v1/auth/login", json={"username": username, "password": password})
+    assert r.status_code == 200, r.json
+    return r.json
+
+
+def _get(client, token: str):
+    return client.get("/api/v1/detention/stays", headers={"Authorization": f"Bearer {token}"})
+
+
+def _assert_401(r) -> None:
+    assert r.status_code == 401 and r.mimetype == "application/problem+json"
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_refresh_rotates_and_a_reused_token_revokes_the_family(gateway):
+    app, _ = gateway
+    client = app.test_client()
+    first = _login(client)
+    second = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert second.status_code == 200 and second.json["refresh_token"] != first["refresh_token"]
+    assert _get(client, second.json["access_token"]).status_code == 200
+    replay = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    _assert_401(replay)
+    # the thief's replay also killed the legitimate newer token of the same family
+    _assert_401(client.post("/api/v1/auth/refresh", json={"refresh_token": second.json["refresh_token"]}))
+    _assert_401(client.post("/api/v1/auth/refresh", json={"refresh_token": "x" * 43}))
+
+
+def test_logout_revokes_the_access_token_and_the_refresh_token_in_every_worker(gateway, settings_for, upstream):
+    app, deps = gateway
+    other, other_deps = gateway_for_tests(settings_for_tests(settings_for("gateway"), {"detention": upstream[1]}))
+    client, other_client = app.test_client(), other.test_client()
+    tokens = _login(client)
+    assert _get(other_client, tokens["access_token"]).status_code == 200  # other worker caches "not revoked"
+    seen, _ = upstream
+    before = len(seen)
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.post("/api/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]},
+                       headers=bearer).status_code == 204
+    _assert_401(_get(client, tokens["access_token"]))  # at once in this worker
+    other_deps.guard.revocations._cache.clear()  # the other's cache lives at most a few seconds
+    _assert_401(_get(other_client, tokens["access_token"]))
+    assert len(seen) == before + 0  # revoked requests never reach the service
+    _assert_401(client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}))
+    other_deps.mongo.close()
+
+
+def test_revocation_cache_lasts_only_a_few_seconds(gateway):
+    _, deps = gateway
+    revocations = Revocations(deps.mongo, 900, cache_seconds=0.0)
+    assert revocations.is_revoked("j-1", "staff.baku", 0) is False
+
+
+def test_admin_creates_disables_and_resets_users(gateway):
+    app, _ = gateway
+    client = app.test_client()
+    admin = {"Authorization": f"Bearer {_login(client, 'admin')['access_token']}"}
+    staff = _login(client)
+    created = client.post("/api/v1/admin/users", headers=admin, json={
+        "username": "liaison.de", "role": "liaison_officer", "password": PASSWORD, "member_states": ["DE"]})
+    assert created.status_code == 201, created.json
+    assert created.json["member_states"] == ["DE"] and "password" not in created.json
+    assert client.post("/api/v1/admin/users", headers=admin, json={
+        "username": "liaison.de", "role": "liaison_officer", "password": PASSWORD, "member_states": ["DE"]}).status_code == 409
+    assert client.post("/api/v1/admin/users", headers=admin, json={
+        "username": "bad.scope", "role": "centre_staff", "password": PASSWORD}).status_code == 422
+    assert _login(client, "liaison.de")["access_token"]
+    # disabling revokes what the account holds at once
+    r = client.post("/api/v1/admin/users/staff.baku/disable", headers=admin)
+    assert r.status_code == 200 and r.json["disabled"] is True
+    _assert_401(_get(client, staff["access_token"]))
+    _assert_401(client.post("/api/v1/auth/refresh", json={"refresh_token": staff["refresh_token"]}))
+    _assert_401(client.post("/api/v1/auth/login", json={"username": "staff.baku", "password": PASSWORD}))
+    # a reset password revokes the old tokens and the old password
+    liaison = _login(client, "liaison.de")
+    new_password = "a brand new passphrase"
+    assert client.put("/api/v1/admin/users/liaison.de/password", headers=admin,
+                      json={"password": new_password}).status_code == 204
+    _assert_401(client.post("/api/v1/auth/refresh", json={"refresh_token": liaison["refresh_token"]}))
+    _assert_401(client.post("/api/v1/auth/login", json={"username": "liaison.de", "password": PASSWORD}))
+    assert _login(client, "liaison.de", new_password)
+    assert client.get("/api/v1/admin/users/nobody.here", headers=admin).status_code == 404
+
+
+def test_only_admins_use_the_admin_api(gateway):
+    app, _ = gateway
+    client = app.test_client()
+    staff = {"Authorization": f"Bearer {_login(client)['access_token']}"}
+    r = client.post("/api/v1/admin/users", headers=staff, json={
+        "username": "sneaky", "role": "admin", "password": PASSWORD})
+    assert r.status_code == 403 and r.mimetype == "application/problem+json"
+    _assert_401(client.get("/api/v1/admin/users/admin"))
