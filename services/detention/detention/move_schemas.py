@@ -8,7 +8,7 @@ from detention.moves import RELEASE_REASONS
 from detention.schemas import (BlockSchema, MedicalSchema, StrictBoolean, StrictDate, StrictFloat, StrictInteger,
                                slug, text)
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"  # no year 0: date() cannot hold it
 
 
 class StrictDateTime(fields.AwareDateTime):
