@@ -98,7 +98,8 @@ def print_summary(stack: Stack, counts: dict[str, int] | None) -> None:
     for label, value in rows:
         print(f"  {label:<18} {value}")
     if counts is not None:
-        print(f"\n  demo data: {counts['created']} centres/units created, {counts['existing']} already there")
+        print(f"\n  demo data: {counts['created']} centres/units created, {counts['existing']} already there, "
+              f"{counts.get('protocols', 0)} member-state protocols added")
     logins = stack.logins
     if logins:
         print(f"\nDemo logins (kept in {stack.logins_file}):\n")

@@ -44,14 +44,26 @@ class SeedError(RuntimeError):
     """The demo data could not be written."""
 
 
+def run_cli(python: str, cwd: Path, env: Mapping[str, str], *args: str) -> str:
+    """Run one of the project's admin commands (``python -m …``); its output, or SeedError."""
+    done = subprocess.run([python, "-m", *args], cwd=cwd, env=dict(env), capture_output=True, text=True,
+                          timeout=120, check=False)
+    if done.returncode != 0:
+        raise SeedError(f"`python -m {' '.join(args)}` failed ({done.returncode}):\n"
+                        f"{(done.stderr or done.stdout)[-3000:]}")
+    return done.stdout
+
+
 def ensure_demo_users(python: str, cwd: Path, env: Mapping[str, str], logins_file: Path) -> dict[str, str]:
     """Create the demo users that are missing; their passwords are in ``logins_file`` (0600)."""
-    done = subprocess.run([python, "-m", "gateway.users", "ensure-demo", "--logins-file", str(logins_file)],
-                          cwd=cwd, env=dict(env), capture_output=True, text=True, timeout=120, check=False)
-    if done.returncode != 0:
-        raise SeedError(f"`python -m gateway.users ensure-demo` failed ({done.returncode}):\n"
-                        f"{(done.stderr or done.stdout)[-3000:]}")
+    run_cli(python, cwd, env, "gateway.users", "ensure-demo", "--logins-file", str(logins_file))
     return read_logins(logins_file)
+
+
+def seed_protocols(python: str, cwd: Path, env: Mapping[str, str]) -> int:
+    """The 27 member states' readmission protocols (idempotent; readmission's own command)."""
+    out = run_cli(python, cwd, env, "readmission.seed")
+    return int(json.loads(out.strip().splitlines()[-1]).get("protocols_added", 0))
 
 
 def read_logins(path: Path) -> dict[str, str]:

@@ -133,11 +133,13 @@ class Stack:
         self.started_in = time.monotonic() - began
 
     def seed(self) -> dict[str, int]:
-        """Demo users (users CLI), then the demo centres and units through the gateway."""
+        """Demo users (users CLI), the demo centres and units through the gateway, readmission protocols."""
         logins = seed.ensure_demo_users(sys.executable, self.root, self.process_env(), self.logins_file)
         if "admin" not in logins:
             raise StackError(f"no admin password in {self.logins_file}")
-        return seed.seed_centres(self.gateway_url, seed.login(self.gateway_url, "admin", logins["admin"]))
+        counts = seed.seed_centres(self.gateway_url, seed.login(self.gateway_url, "admin", logins["admin"]))
+        counts["protocols"] = seed.seed_protocols(sys.executable, self.root, self.process_env())
+        return counts
 
     def stop(self) -> None:
         """SIGTERM every process group (the database last), SIGKILL what outlives the timeout."""

@@ -88,7 +88,8 @@ def test_bad_or_unknown_person_is_a_problem(deps: Deps, ref: str, query: str, st
 
 
 def test_the_worker_subscribes_to_every_detention_location_event(deps: Deps) -> None:
-    (subscription,) = subscriptions(deps)
+    subscription, cases = subscriptions(deps)
+    assert cases.queue == "readmission.voluntary_return_cases" and set(cases.handlers) == set(ROUTES[cases.queue])
     assert subscription.queue == DETENTION_LOCATION == "readmission.detention_location"
     assert set(subscription.handlers) == set(ROUTES[DETENTION_LOCATION])
     subscription.handlers["detention.stay.opened.v1"](opened("AZ-via-handler"), None)  # type: ignore[arg-type]

@@ -1,1 +1,1 @@
-"""Readmission service: EU readmission requests and their deadlines (DESIGN §3.2); for now, where each person is held."""
+"""Readmission service: EU readmission requests, their legal deadlines, protocols and statistics (DESIGN §3.2)."""

@@ -7,7 +7,7 @@ from passage.config import Settings
 from passage.logs import configure_logging
 from passage.web import build_app, ensure_indexes_before_first_request
 
-from readmission import api, bootstrap, repository
+from readmission import api, api_registry, bootstrap, repository
 from readmission.bootstrap import Deps
 from readmission.config import SERVICE, load_settings
 
@@ -18,11 +18,12 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     configure_logging(SERVICE, settings.log_level)
     deps = deps or bootstrap.build(settings)
     app, smorest = build_app(
-        __name__, title="Passage readmission", description="EU readmission: where each person is held.",
+        __name__, title="Passage readmission", description="EU readmission requests, deadlines, protocols and statistics.",
         max_body_bytes=settings.max_body_bytes, internal_secret=settings.internal_token_secret,
         readiness={"mongo": deps.mongo.ping, "broker": deps.publisher.ping},
     )
     app.extensions[api.EXTENSION] = deps
-    smorest.register_blueprint(api.locations)
+    for blueprint in (api.locations, api.requests_bp, api_registry.work, api_registry.reports, api_registry.registry):
+        smorest.register_blueprint(blueprint)
     ensure_indexes_before_first_request(app, deps.mongo, repository.indexes())
     return app

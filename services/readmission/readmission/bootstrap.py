@@ -1,7 +1,9 @@
-"""The one place that builds readmission's concrete adapters (MongoDB, bus) from settings."""
+"""The one place that builds readmission's concrete adapters (MongoDB, bus, clock, rules) from settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable, Sequence
 
 from passage.bus.publisher import Publisher
 from passage.bus.topology import Topology
@@ -9,7 +11,9 @@ from passage.config import Settings
 from passage.locations import LocationStore
 from passage.mongo import Mongo
 
-from readmission import repository
+from readmission import deadlines, repository
+from readmission.protocols import ProtocolStore
+from readmission.repository import MongoRepository, utc_now
 
 
 @dataclass(frozen=True)
@@ -21,11 +25,17 @@ class Deps:
     topology: Topology
     publisher: Publisher
     locations: LocationStore
+    repository: MongoRepository | None = None
+    protocols: ProtocolStore | None = None
+    clock: Callable[[], datetime] = field(default=utc_now)
+    rules: Sequence[deadlines.RuleVersion] = deadlines.RULES
 
 
-def build(settings: Settings) -> Deps:
+def build(settings: Settings, clock: Callable[[], datetime] = utc_now,
+          rules: Sequence[deadlines.RuleVersion] = deadlines.RULES) -> Deps:
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     topology = Topology(settings.bus_prefix)
     return Deps(settings=settings, mongo=mongo, topology=topology,
                 publisher=Publisher(settings.broker_url, topology),
-                locations=repository.location_store(mongo))
+                locations=repository.location_store(mongo), repository=MongoRepository(mongo),
+                protocols=ProtocolStore(mongo), clock=clock, rules=tuple(rules))

@@ -1,4 +1,4 @@
-"""Readmission's worker process: the event consumer and the outbox relay, in one process.
+"""Readmission's worker process: event consumer, outbox relay and the deadline clock, in one process.
 
     python -m readmission.consumer
 
@@ -15,26 +15,34 @@ from passage.config import Settings
 from passage.logs import configure_logging
 from passage.worker import ServiceWorker
 
-from readmission import bootstrap, handlers, repository
+from readmission import bootstrap, clock, handlers, repository
 from readmission.bootstrap import Deps
 from readmission.config import SERVICE, load_settings
 
 DETENTION_LOCATION = "readmission.detention_location"
+VOLUNTARY_RETURN_CASES = "readmission.voluntary_return_cases"
+CLOCK_SECONDS = 60.0
 
 
 def subscriptions(deps: Deps) -> list[Subscription]:
     """Which events this service consumes, and the handler for each."""
     on_stay_event = partial(handlers.record_detention_event, deps.locations)
-    return [Subscription(DETENTION_LOCATION, {key: on_stay_event for key in ROUTES[DETENTION_LOCATION]})]
+    cases = {
+        "voluntary_return.case.opened.v1": partial(clock.on_case_opened, deps.repository, deps.clock),
+        "voluntary_return.case.withdrawn.v1": partial(clock.on_case_withdrawn, deps.repository, deps.clock),
+        "voluntary_return.departure.confirmed.v1": partial(clock.on_departure_confirmed, deps.repository,
+                                                           deps.clock, deps.rules),
+    }
+    return [Subscription(DETENTION_LOCATION, {key: on_stay_event for key in ROUTES[DETENTION_LOCATION]}),
+            Subscription(VOLUNTARY_RETURN_CASES, cases)]
 
 
-def build_worker(settings: Settings, deps: Deps | None = None) -> ServiceWorker:
+def build_worker(settings: Settings, deps: Deps | None = None, clock_seconds: float = CLOCK_SECONDS) -> ServiceWorker:
     deps = deps or bootstrap.build(settings)
     consumer = EventConsumer(settings.broker_url, deps.topology, deps.mongo, deps.publisher, subscriptions(deps))
-    # No outbox collections yet (OUTBOX_COLLECTIONS is empty, so the relay queries nothing); it is
-    # wired now so later issues only have to name their collection.
     relay = OutboxRelay(deps.mongo, deps.publisher, repository.OUTBOX_COLLECTIONS)
-    return ServiceWorker(deps.mongo, repository.indexes(), relay, consumer, deps=deps)
+    jobs = {"deadline_clock": (clock_seconds, clock.clock_job(deps.repository, deps.clock, deps.rules))}
+    return ServiceWorker(deps.mongo, repository.indexes(), relay, consumer, jobs=jobs, deps=deps)
 
 
 def main() -> None:

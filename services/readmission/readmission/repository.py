@@ -1,16 +1,39 @@
-"""Readmission's MongoDB collections and their indexes (the location read model lives in the
-shared library; this module says which collections this service owns)."""
+"""Readmission's MongoDB persistence: requests (with their outbox), the open-deadline index the
+worklist and the clock read, the monthly statistics read model, and the location read model.
+
+A transition writes the request (conditional on its version *and* state), its open deadlines and
+its statistics in one transaction, so no reader ever sees one without the others.
+"""
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
+from typing import Any, Mapping, Sequence
+
+from pymongo import ASCENDING
+from pymongo.client_session import ClientSession
+from pymongo.errors import DuplicateKeyError
+
 from passage.bus.consumer import INBOX_INDEXES
-from passage.bus.outbox import outbox_indexes
+from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
+from passage.events.envelope import Envelope
 from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.locations import LocationStore, location_indexes
-from passage.mongo import Index, Mongo
+from passage.mongo import Index, Mongo, safe_value
 
-# Aggregates that will carry an outbox (readmission requests, issue 4). None yet: the relay runs
-# with this empty list so the worker already has its final shape.
-OUTBOX_COLLECTIONS: tuple[str, ...] = ()
+from readmission import deadlines as dl
+from readmission.deadline_index import DeadlineIndex, DeadlinePage, index_declarations
+from readmission.requests_domain import Change, deadline_record
+
+REQUESTS, STATISTICS, PROTOCOLS = "requests", "statistics", "protocols"
+OUTBOX_COLLECTIONS: tuple[str, ...] = (REQUESTS,)
+
+
+class Stale(Exception):
+    """The request changed (version or state) since it was read."""
+
+
+class Duplicate(Exception):
+    """A request with this id exists already."""
 
 
 def location_store(mongo: Mongo) -> LocationStore:
@@ -19,4 +42,132 @@ def location_store(mongo: Mongo) -> LocationStore:
 
 def indexes() -> list[Index]:
     """Every index this service declares; applied by the API and the worker at start-up."""
-    return [*INBOX_INDEXES, *location_indexes(PERSON_LOCATIONS), *outbox_indexes(OUTBOX_COLLECTIONS)]
+    return [*INBOX_INDEXES, *location_indexes(PERSON_LOCATIONS), *outbox_indexes(OUTBOX_COLLECTIONS),
+            Index(REQUESTS, [("person_ref", 1), ("_id", 1)], name="person_ref"),
+            Index(REQUESTS, [("member_state", 1), ("_id", 1)], name="member_state"),
+            *index_declarations(),
+            Index(STATISTICS, [("month", 1), ("member_state", 1)], name="month")]
+
+
+def month_of(day: date) -> str:
+    return day.strftime("%Y-%m")
+
+
+class MongoRepository:
+    """Requests, deadlines and statistics in MongoDB."""
+
+    def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
+        self.deadlines = DeadlineIndex(mongo)
+
+    def _c(self, name: str):  # type: ignore[no-untyped-def]
+        return self.mongo.collection(name)
+
+    def in_transaction(self, work, session: ClientSession | None = None):  # type: ignore[no-untyped-def]
+        """Run ``work(session)`` inside the given session's transaction, or a new one."""
+        return work(session) if session is not None else self.mongo.transaction(work)
+
+    # requests ----------------------------------------------------------------------------------
+    def add(self, doc: dict[str, Any], opened: Sequence[dl.Deadline], events: Sequence[Envelope]) -> dict[str, Any]:
+        stored = {**doc, "deadlines": {d.kind: deadline_record(d) for d in opened}, **outbox_fields(events)}
+
+        def work(session: ClientSession) -> None:
+            try:
+                self._c(REQUESTS).insert_one(stored, session=session)
+            except DuplicateKeyError:
+                raise Duplicate(doc["_id"]) from None
+            self.deadlines.open(stored, opened, session)
+        self.in_transaction(work)
+        return stored
+
+    def get(self, request_id: str, session: ClientSession | None = None) -> dict[str, Any] | None:
+        return self._c(REQUESTS).find_one({"_id": safe_value(request_id)}, {"outbox": 0}, session=session)
+
+    def page(self, query: Mapping[str, Any], after: str | None, limit: int) -> list[dict[str, Any]]:
+        where = dict(query)
+        if after:
+            where["_id"] = {"$gt": safe_value(after)}
+        return list(self._c(REQUESTS).find(where, {"outbox": 0}).sort("_id", ASCENDING).limit(limit))
+
+    def open_requests_of(self, person_ref: str, states: Sequence[str], session: ClientSession) -> list[dict[str, Any]]:
+        query = {"person_ref": safe_value(person_ref), "state": {"$in": list(states)}}
+        return list(self._c(REQUESTS).find(query, {"outbox": 0}, session=session).sort("_id", ASCENDING))
+
+    def set_voluntary_return(self, person_ref: str, states: Sequence[str], mark: dict[str, Any] | None,
+                             only_case: str | None, session: ClientSession) -> int:
+        query: dict[str, Any] = {"person_ref": safe_value(person_ref), "state": {"$in": list(states)}}
+        if only_case:
+            query["voluntary_return.case_id"] = safe_value(only_case)
+        result = self._c(REQUESTS).update_many(query, {"$set": {"voluntary_return": mark}, "$inc": {"version": 1}},
+                                               session=session)
+        return result.modified_count
+
+    def apply(self, doc: Mapping[str, Any], change: Change, history: dict[str, Any], now: datetime,
+              events: Sequence[Envelope], session: ClientSession | None = None) -> dict[str, Any]:
+        """Write ``change`` if the request is still at ``doc``'s version and state; Stale otherwise."""
+        def work(s: ClientSession) -> dict[str, Any]:
+            stored = self._c(REQUESTS).find_one_and_update(
+                {"_id": doc["_id"], "version": doc["version"], "state": doc["state"]},
+                with_outbox(self._update(change, history, now), events), return_document=True,
+                projection={"outbox": 0}, session=s)
+            if stored is None:
+                raise Stale(doc["_id"])
+            self.deadlines.close(doc["_id"], [k for k in change.closed if k not in {d.kind for d in change.opened}], s)
+            self.deadlines.open(stored, change.opened, s)
+            self.deadlines.follow_state(doc["_id"], stored["state"], s)
+            for member_state, day, incs, reply_days in change.stats:
+                self._count(member_state, day, incs, reply_days, s)
+            return stored
+        return self.in_transaction(work, session)
+
+    @staticmethod
+    def _update(change: Change, history: dict[str, Any], now: datetime) -> dict[str, Any]:
+        fields: dict[str, Any] = {"state": change.state, "updated_at": now, **change.set}
+        for deadline in change.opened:
+            fields[f"deadlines.{deadline.kind}"] = deadline_record(deadline)
+        opened = {d.kind for d in change.opened}
+        for kind, how in change.closed.items():
+            if kind not in opened:
+                fields[f"deadlines.{kind}.status"] = how
+        return {"$set": fields, "$push": {"history": history}, "$inc": {"version": 1}}
+
+    # deadlines ---------------------------------------------------------------------------------
+    def worklist(self, member_states: Sequence[str] | None, after: tuple[str, str] | None, limit: int) -> DeadlinePage:
+        """Open deadlines by due date (overdue first), optionally for some member states only."""
+        return self.deadlines.page(member_states, after, limit)
+
+    def passed_unnotified(self, today: date, limit: int) -> list[dict[str, Any]]:
+        return self.deadlines.passed_unnotified(today, limit)
+
+    def mark_missed(self, entry: Mapping[str, Any], now: datetime, events: Sequence[Envelope],
+                    expire: bool = False) -> bool:
+        """Flag one passed deadline (once: conditional on not flagged yet); False if someone did first."""
+        kind, request_id = entry["kind"], entry["request_id"]
+        fields: dict[str, Any] = {f"deadlines.{kind}.missed_notified": True, "updated_at": now}
+        if expire:
+            fields[f"deadlines.{kind}.status"] = "expired"
+
+        def work(s: ClientSession) -> bool:
+            done = self._c(REQUESTS).update_one(
+                {"_id": request_id, f"deadlines.{kind}.missed_notified": False,
+                 f"deadlines.{kind}.due_on": entry["due_on"], f"deadlines.{kind}.status": "open"},
+                with_outbox({"$set": fields, "$inc": {"version": 1}}, events), session=s)
+            self.deadlines.notified(entry, expire and done.modified_count == 1, s)
+            return done.modified_count == 1
+        return self.mongo.transaction(work)
+
+    # statistics --------------------------------------------------------------------------------
+    def _count(self, member_state: str, day: date, incs: Mapping[str, int], reply_days: int | None,
+               session: ClientSession) -> None:
+        month = month_of(day)
+        update: dict[str, Any] = {"$inc": dict(incs), "$setOnInsert": {"member_state": member_state, "month": month}}
+        if reply_days is not None:
+            update["$push"] = {"reply_days": reply_days}
+        self._c(STATISTICS).update_one({"_id": f"{member_state}:{month}"}, update, upsert=True, session=session)
+
+    def statistics(self, month: str) -> list[dict[str, Any]]:
+        return list(self._c(STATISTICS).find({"month": safe_value(month)}).sort("member_state", ASCENDING))
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,78 @@
+"""The protocol registry: each member state's implementing protocol under the EU–Azerbaijan
+agreement, versioned with effective dates (a new version never rewrites an older one).
+
+The seed holds the 27 member states with their official languages and status ``none`` (no
+protocol recorded yet); authorities, contacts, crossing points and consular posts are entered
+by administrators from the official texts — the seed invents none of them.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
+
+from passage.mongo import Mongo, safe_value
+
+from readmission.repository import PROTOCOLS
+
+STATUSES = ("in_force", "negotiating", "none")
+# ISO 3166-1 alpha-2 -> official languages (ISO 639-1).
+MEMBER_STATES: dict[str, tuple[str, ...]] = {
+    "AT": ("de",), "BE": ("nl", "fr", "de"), "BG": ("bg",), "HR": ("hr",), "CY": ("el", "tr"), "CZ": ("cs",),
+    "DK": ("da",), "EE": ("et",), "FI": ("fi", "sv"), "FR": ("fr",), "DE": ("de",), "GR": ("el",),
+    "HU": ("hu",), "IE": ("en", "ga"), "IT": ("it",), "LV": ("lv",), "LT": ("lt",), "LU": ("lb", "fr", "de"),
+    "MT": ("mt", "en"), "NL": ("nl",), "PL": ("pl",), "PT": ("pt",), "RO": ("ro",), "SK": ("sk",),
+    "SI": ("sl",), "ES": ("es",), "SE": ("sv",),
+}
+AGREEMENT_IN_FORCE = date(2014, 9, 1)
+SEED_USER = "seed"
+
+
+def seed_version(code: str, now: datetime) -> dict[str, Any]:
+    return {"effective_from": AGREEMENT_IN_FORCE.isoformat(), "status": "none",
+            "competent_authorities": {"own_nationals": [], "third_country_nationals": []},
+            "contacts": [], "border_crossing_points": [], "languages": list(MEMBER_STATES[code]),
+            "consular_posts": [], "recorded_at": now, "recorded_by": SEED_USER}
+
+
+def current_version(doc: Mapping[str, Any], today: date) -> dict[str, Any] | None:
+    """The version in force on ``today`` (latest effective_from not after it)."""
+    versions = [v for v in doc.get("versions", []) if v["effective_from"] <= today.isoformat()]
+    return dict(max(versions, key=lambda v: v["effective_from"])) if versions else None
+
+
+class ProtocolStore:
+    """Protocol documents: ``_id`` is the member state code; ``versions`` ordered by effective date."""
+
+    def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
+
+    @property
+    def collection(self):  # type: ignore[no-untyped-def]
+        return self.mongo.collection(PROTOCOLS)
+
+    def seed(self, now: datetime) -> int:
+        """Insert the member states that are missing; existing ones are left as they are. Idempotent."""
+        added = 0
+        for code in MEMBER_STATES:
+            try:
+                self.collection.insert_one({"_id": code, "version": 1, "versions": [seed_version(code, now)]})
+                added += 1
+            except DuplicateKeyError:
+                pass
+        return added
+
+    def all(self) -> list[dict[str, Any]]:
+        return list(self.collection.find({}).sort("_id", ASCENDING))
+
+    def get(self, code: str) -> dict[str, Any] | None:
+        return self.collection.find_one({"_id": safe_value(code)})
+
+    def add_version(self, code: str, expected: int, version: dict[str, Any]) -> dict[str, Any] | None:
+        """Add a version if the document is still at ``expected``; None when it moved meanwhile."""
+        return self.collection.find_one_and_update(
+            {"_id": safe_value(code), "version": expected},
+            {"$push": {"versions": {"$each": [version], "$sort": {"effective_from": 1}}}, "$inc": {"version": 1}},
+            return_document=True)

@@ -1,0 +1,25 @@
+"""Seed the protocol registry with the 27 member states (idempotent): ``python -m readmission.seed``."""
+from __future__ import annotations
+
+import json
+import sys
+
+from passage.mongo import Mongo
+
+from readmission import repository
+from readmission.config import load_settings
+from readmission.protocols import ProtocolStore
+from readmission.repository import utc_now
+
+
+def main() -> int:
+    settings = load_settings()
+    mongo = Mongo(settings.mongo_url, settings.mongo_db)
+    mongo.ensure_indexes(repository.indexes())
+    added = ProtocolStore(mongo).seed(utc_now())
+    print(json.dumps({"protocols_added": added}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""What callers see of requests and deadlines: particulars only for roles whose job needs them."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from passage.events.envelope import rfc3339
+from passage.identity import Identity
+from passage.locations import Locations
+
+from readmission import deadlines as dl
+from readmission.requests_domain import evidence_hint
+
+# Liaison officers file and answer requests; administrators manage them. Auditors see the
+# procedure (states, dates, who acted) but not who the person is.
+PARTICULAR_READERS = ("admin", "liaison_officer")
+_PUBLIC = ("version", "direction", "member_state", "person_ref", "category", "procedure", "state",
+           "voluntary_return_offered", "voluntary_return", "learned_on", "apprehended_on", "received_on",
+           "decided_on", "rejection", "withdrawal", "transfer", "travel_document", "created_at", "updated_at")
+
+
+def request_view(doc: Mapping[str, Any], caller: Identity, locations: Locations | None) -> dict[str, Any]:
+    view: dict[str, Any] = {"id": doc["_id"], **{k: doc.get(k) for k in _PUBLIC}}
+    view["deadlines"] = [dict(d) for d in (doc.get("deadlines") or {}).values()]
+    view["history"] = [{k: v for k, v in h.items()} for h in doc.get("history", [])]
+    view["evidence_sufficiency"] = evidence_hint(doc["category"], doc.get("evidence", []))
+    if caller.role in PARTICULAR_READERS:
+        view["particulars"] = doc.get("particulars")
+        view["evidence"] = doc.get("evidence", [])
+    else:
+        view["evidence"] = [{k: e.get(k) for k in ("id", "kind", "of", "type")} for e in doc.get("evidence", [])]
+    view["location"] = _location(doc["person_ref"], locations)
+    return _json(view)
+
+
+def _json(value: Any) -> Any:
+    """Times as RFC 3339 UTC text, at any depth."""
+    if isinstance(value, datetime):
+        return rfc3339(value)
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return value
+
+
+def _location(person_ref: str, locations: Locations | None) -> dict[str, Any] | None:
+    found = locations.get_location(person_ref) if locations is not None else None
+    if found is None:
+        return None
+    where = found.location
+    return {"held": where.held, "centre_id": where.centre_id, "unit_id": where.unit_id, "since": where.since,
+            "released_at": where.released_at, "release_reason": where.release_reason}
+
+
+def worklist_item(entry: Mapping[str, Any], today: date) -> dict[str, Any]:
+    due = date.fromisoformat(entry["due_on"])
+    unit = dl.WORKING_DAYS if entry["unit"] == dl.WORKING_DAYS else dl.CALENDAR_DAYS
+    return {"request_id": entry["request_id"], "deadline": entry["kind"], "member_state": entry["member_state"],
+            "direction": entry["direction"], "state": entry["state"], "person_ref": entry["person_ref"],
+            "due_on": entry["due_on"], "rule_unit": entry["unit"], "rule_amount": entry["amount"],
+            "rule_version": entry["rule_version"], "time_left": dl.time_left(due, unit, entry["calendar"], today),
+            "time_left_unit": unit, "overdue": dl.is_passed(due, today)}
