@@ -43,7 +43,7 @@ class FakePublisher:
 def deps() -> Deps:
     settings = Settings.from_env("voluntary_return", env={})
     return Deps(settings=settings, mongo=FakeMongo(), topology=Topology(""), publisher=FakePublisher(),  # type: ignore[arg-type]
-                locations=InMemoryLocations())  # type: ignore[arg-type]
+                locations=InMemoryLocations(), repository=None)  # type: ignore[arg-type]
 
 
 def opened(person_ref: str = "AZ-2026-000001") -> Any:
@@ -88,7 +88,9 @@ def test_bad_or_unknown_person_is_a_problem(deps: Deps, ref: str, query: str, st
 
 
 def test_the_worker_subscribes_to_every_detention_location_event(deps: Deps) -> None:
-    (subscription,) = subscriptions(deps)
+    subscription, readmission = subscriptions(deps)
+    assert readmission.queue == "voluntary_return.readmission_outcomes"
+    assert set(readmission.handlers) == set(ROUTES[readmission.queue]) == {"readmission.request.accepted.v1"}
     assert subscription.queue == DETENTION_LOCATION == "voluntary_return.detention_location"
     assert set(subscription.handlers) == set(ROUTES[DETENTION_LOCATION])
     subscription.handlers["detention.stay.opened.v1"](opened("AZ-via-handler"), None)  # type: ignore[arg-type]
@@ -99,3 +101,15 @@ def test_openapi_documents_the_location_endpoint(deps: Deps) -> None:
     spec = create_app(deps.settings, deps).test_client().get("/openapi.json").get_json()
     operation = spec["paths"]["/api/v1/voluntary-return/persons/{person_ref}/location"]["get"]
     assert "200" in operation["responses"] and "404" in operation["responses"]
+
+
+def test_openapi_documents_every_case_action_with_its_refusals(deps: Deps) -> None:
+    spec = create_app(deps.settings, deps).test_client().get("/openapi.json").get_json()
+    for segment in ("registration", "counselling-sessions", "eligibility", "consent", "travel-document", "booking",
+                    "departure", "arrival", "reintegration-plan", "monitoring-visits", "closure", "withdrawal",
+                    "no-show"):
+        operation = spec["paths"][f"/api/v1/voluntary-return/cases/{{case_id}}/{segment}"]["post"]
+        assert {"200", "409", "412", "422"} <= set(operation["responses"]), segment
+        assert operation["requestBody"]["content"]["application/json"]["schema"]
+    for path in ("/cases", "/cases/{case_id}", "/cases/stages", "/cases/needs-action", "/statistics"):
+        assert f"/api/v1/voluntary-return{path}" in spec["paths"]

@@ -1,1 +1,1 @@
-"""Voluntary-return service: IOM assisted voluntary return cases (DESIGN §3.3); for now, where each person is held."""
+"""Voluntary-return service: IOM assisted voluntary return (AVRR) cases from referral to reintegration monitoring (DESIGN §3.3)."""

@@ -19,11 +19,13 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     deps = deps or bootstrap.build(settings)
     app, smorest = build_app(
         __name__, title="Passage voluntary return",
-        description="IOM assisted voluntary return: where each person is held.",
+        description="IOM assisted voluntary return (AVRR): cases from referral to reintegration monitoring.",
         max_body_bytes=settings.max_body_bytes, internal_secret=settings.internal_token_secret,
         readiness={"mongo": deps.mongo.ping, "broker": deps.publisher.ping},
     )
     app.extensions[api.EXTENSION] = deps
-    smorest.register_blueprint(api.locations)
+    for blueprint in api.BLUEPRINTS:
+        smorest.register_blueprint(blueprint)
+    api.register_error_handlers(app)
     ensure_indexes_before_first_request(app, deps.mongo, repository.indexes())
     return app

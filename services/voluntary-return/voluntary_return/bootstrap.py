@@ -1,7 +1,9 @@
-"""The one place that builds voluntary_return's concrete adapters (MongoDB, bus) from settings."""
+"""The one place that builds voluntary_return's concrete adapters (MongoDB, bus, clock) from settings."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
 
 from passage.bus.publisher import Publisher
 from passage.bus.topology import Topology
@@ -10,6 +12,11 @@ from passage.locations import LocationStore
 from passage.mongo import Mongo
 
 from voluntary_return import repository
+from voluntary_return.repository import CaseRepository
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -21,11 +28,13 @@ class Deps:
     topology: Topology
     publisher: Publisher
     locations: LocationStore
+    repository: CaseRepository
+    clock: Callable[[], datetime] = field(default=utc_now)
 
 
-def build(settings: Settings) -> Deps:
+def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Deps:
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     topology = Topology(settings.bus_prefix)
     return Deps(settings=settings, mongo=mongo, topology=topology,
                 publisher=Publisher(settings.broker_url, topology),
-                locations=repository.location_store(mongo))
+                locations=repository.location_store(mongo), repository=CaseRepository(mongo), clock=clock)

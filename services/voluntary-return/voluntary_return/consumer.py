@@ -2,6 +2,8 @@
 
     python -m voluntary_return.consumer
 
+Consumes detention stay events (where the person is held) and accepted readmission requests
+(flag "forced route open" on the person's open cases); relays the cases' outbox to the bus.
 SIGTERM/SIGINT stop it cleanly (unacked work goes back to the broker).
 """
 from __future__ import annotations
@@ -20,19 +22,20 @@ from voluntary_return.bootstrap import Deps
 from voluntary_return.config import SERVICE, load_settings
 
 DETENTION_LOCATION = "voluntary_return.detention_location"
+READMISSION_OUTCOMES = "voluntary_return.readmission_outcomes"
 
 
 def subscriptions(deps: Deps) -> list[Subscription]:
     """Which events this service consumes, and the handler for each."""
     on_stay_event = partial(handlers.record_detention_event, deps.locations)
-    return [Subscription(DETENTION_LOCATION, {key: on_stay_event for key in ROUTES[DETENTION_LOCATION]})]
+    on_accepted = partial(handlers.record_readmission_accepted, deps.repository, deps.clock)
+    return [Subscription(DETENTION_LOCATION, {key: on_stay_event for key in ROUTES[DETENTION_LOCATION]}),
+            Subscription(READMISSION_OUTCOMES, {"readmission.request.accepted.v1": on_accepted})]
 
 
 def build_worker(settings: Settings, deps: Deps | None = None) -> ServiceWorker:
     deps = deps or bootstrap.build(settings)
     consumer = EventConsumer(settings.broker_url, deps.topology, deps.mongo, deps.publisher, subscriptions(deps))
-    # No outbox collections yet (OUTBOX_COLLECTIONS is empty, so the relay queries nothing); it is
-    # wired now so later issues only have to name their collection.
     relay = OutboxRelay(deps.mongo, deps.publisher, repository.OUTBOX_COLLECTIONS)
     return ServiceWorker(deps.mongo, repository.indexes(), relay, consumer, deps=deps)
 

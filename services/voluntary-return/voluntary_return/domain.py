@@ -1,11 +1,78 @@
-"""Voluntary return rules that need no I/O (stdlib only)."""
+"""Voluntary return's vocabulary and refusals without I/O (stdlib only): ids, enumerations,
+who may read and write what, and the errors the stage machine and rules raise."""
 from __future__ import annotations
+
+import re
 
 from passage.locations_api import PERSON_REF
 
+CASE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+COUNTRY = re.compile(r"^[A-Z]{3}$")  # ISO 3166-1 alpha-3
+CURRENCY = re.compile(r"^[A-Z]{3}$")  # ISO 4217
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")  # BCP 47, short form
+ORG_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+
+REFERRAL_SOURCES = ("detention_centre", "ngo", "embassy", "hotline", "self")
+CLASSIFICATIONS = ("AVR", "AVM")
+# As in detention (DESIGN §3.1).
+VULNERABILITIES = ("unaccompanied_child", "separated_child", "trafficking_victim", "pregnant", "disability",
+                   "serious_illness", "elderly", "torture_survivor", "sogi")
+SEXES = ("male", "female", "other", "unknown")
+DOCUMENT_KINDS = ("passport", "national_id", "birth_certificate", "laissez_passer", "travel_document", "other")
+# A laissez-passer or passport that is ``issued``/``valid`` makes the case ready to travel.
+TRAVEL_DOCUMENT_STATUSES = ("not_started", "requested", "issued", "valid", "refused", "expired")
+TRAVEL_DOCUMENT_READY = ("issued", "valid")
+ELIGIBILITY_DECISIONS = ("eligible", "ineligible")
+WITHDRAWAL_REASONS = ("migrant_withdrew", "other")
+CLOSING_OUTCOMES = ("completed", "lost_contact", "ineligible", "withdrawn_from_reintegration", "other")
+IN_KIND_TYPES = ("business", "training", "housing", "medical", "schooling")
+MONITORING_MONTHS = (3, 6, 12)
+NEXT_ACTIONS = ("counselling_due", "documents_pending", "booking_pending", "monitoring_due")
+
+# Who may do what (admin passes every check).
+CASE_WRITERS = ("avr_caseworker",)
+CASE_READERS = ("avr_caseworker", "auditor")
+# Counselling notes and medical needs: only the caseworkers who act on them.
+SENSITIVE_READERS = ("avr_caseworker", "admin")
+STATISTICS_READERS = ("auditor", "system")
 # Caseworkers need the location to counsel and to plan departures; auditors check access.
 LOCATION_READERS = ("admin", "avr_caseworker", "auditor")
 
 
 def is_person_ref(value: str) -> bool:
     return PERSON_REF.fullmatch(value) is not None
+
+
+class CaseError(Exception):
+    """A request the procedure refuses; ``rule`` names the rule, ``field`` points at the input."""
+
+    status = 422
+
+    def __init__(self, rule: str, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.rule = rule
+        self.detail = detail
+        self.field = field
+
+
+class WrongStage(CaseError):
+    """The action is not allowed in the case's current stage (409, naming it)."""
+
+    status = 409
+
+    def __init__(self, action: str, stage: str, allowed_from: tuple[str, ...]) -> None:
+        super().__init__("stage_transition",
+                         f"The case is at stage '{stage}'; '{action}' is allowed only from: {', '.join(allowed_from)}.")
+        self.action = action
+        self.stage = stage
+        self.allowed_from = allowed_from
+
+
+class RuleRefused(CaseError):
+    """A precondition of the procedure is missing (e.g. no booking without consent): 422."""
+
+
+class AlreadyRecorded(CaseError):
+    """The fact is recorded already and cannot be recorded twice (409)."""
+
+    status = 409

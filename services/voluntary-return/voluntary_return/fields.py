@@ -1,0 +1,117 @@
+"""Strict marshmallow fields shared by the request schemas: no "40" for 40, no 1 for true, dates
+only as YYYY-MM-DD, times only with an offset, text without control characters, opaque cursors."""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,160}$")
+
+
+class StrictInteger(fields.Integer):
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictNumber(fields.Float):
+    """A JSON number (not a string, not a boolean)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Money(fields.Field):
+    """A JSON number with at most two decimals, 0 or more; loads to a Decimal."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError("Not a number.")
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise ValidationError("Not a number.") from None
+        if not amount.is_finite() or amount < 0 or amount > Decimal("10000000") or amount.as_tuple().exponent < -2:
+            raise ValidationError("An amount from 0 to 10,000,000 with at most two decimals.")
+        return amount
+
+
+class StrictBoolean(fields.Boolean):
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class StrictDate(fields.Date):
+    """A calendar date written YYYY-MM-DD (2025-02-30 is refused)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str) or not _DATE.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class UtcDateTime(fields.AwareDateTime):
+    """An RFC 3339 time with an offset, loaded as UTC (milliseconds kept, as MongoDB does)."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValidationError("Not an RFC 3339 date-time with an offset.")
+        moment = super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
+        return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _clean(value: str) -> None:
+    if _CONTROL.search(value) or value != value.strip():
+        raise ValidationError("Control characters and surrounding spaces are not allowed.")
+
+
+def text(maximum: int, **kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(1, maximum), _clean], **kwargs)
+
+
+def pattern(regex: re.Pattern[str], what: str, **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Regexp(regex, error=f"Not {what}."), **kwargs)
+
+
+def one_of(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(choices), metadata={"enum": list(choices)}, **kwargs)
+
+
+class Cursor(fields.String):
+    """An opaque page cursor; loads to the text it wraps, checked against ``regex``."""
+
+    def __init__(self, regex: re.Pattern[str], **kwargs: Any) -> None:
+        super().__init__(metadata={"description": "next_cursor of the previous page"}, **kwargs)
+        self.regex = regex
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            if not _CURSOR.fullmatch(raw):
+                raise ValueError(raw)
+            decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ValidationError("Not a valid cursor.") from None
+        if not self.regex.fullmatch(decoded):
+            raise ValidationError("Not a valid cursor.")
+        return decoded
+
+
+def encode_cursor(text_: str) -> str:
+    return base64.urlsafe_b64encode(text_.encode("ascii")).decode("ascii").rstrip("=")

@@ -1,0 +1,186 @@
+"""Voluntary return's handlers with in-memory fakes (no sockets): referral prefill, the stage
+machine end to end, consent, If-Match, a concurrent change retried, roles, and what each role sees."""
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime, timezone
+from typing import Any, Sequence
+
+import pytest
+
+from passage.events import new_event, registry, validate_event
+from passage.events.envelope import Envelope
+from passage.identity import Identity
+from passage.locations import InMemoryLocations
+
+from voluntary_return import handlers, statistics
+from voluntary_return.domain import RuleRefused, WrongStage
+from voluntary_return.repository import CaseFilter, StaleCase
+from voluntary_return.views import case_view
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+CASEWORKER = Identity("cw-1", "avr_caseworker")
+
+
+class InMemoryCases:
+    """The handlers' Repository protocol over dicts (MongoDB update operators the service uses)."""
+
+    def __init__(self) -> None:
+        self.cases: dict[str, dict[str, Any]] = {}
+        self.outbox: list[Envelope] = []
+        self.deltas: list[statistics.Delta] = []
+        self.races = 0  # how many next updates lose to a concurrent writer
+
+    def insert(self, case: dict[str, Any], events: Sequence[Envelope], delta: statistics.Delta,
+               moves: Sequence[Any] = ()) -> None:
+        self.cases[case["_id"]] = copy.deepcopy(case)
+        self.outbox.extend(events)
+        self.deltas.append(delta)
+
+    def update(self, case_id: str, version: int, stage: str, update: dict[str, Any], events: Sequence[Envelope],
+               delta: statistics.Delta, moves: Sequence[Any] = ()) -> dict[str, Any]:
+        doc = self.cases.get(case_id)
+        if self.races:
+            self.races -= 1
+            doc["version"] += 1  # type: ignore[index]
+        if doc is None or doc["version"] != version or doc["stage"] != stage:
+            raise StaleCase(case_id)
+        for path, value in update.get("$set", {}).items():
+            _set(doc, path, copy.deepcopy(value))
+        for path, value in update.get("$push", {}).items():
+            doc.setdefault(path, []).append(copy.deepcopy(value))
+        for path in update.get("$unset", {}):
+            doc.pop(path, None)
+        doc["version"] += 1
+        self.outbox.extend(events)
+        self.deltas.append(delta)
+        return copy.deepcopy(doc)
+
+    def get(self, case_id: str) -> dict[str, Any] | None:
+        return copy.deepcopy(self.cases.get(case_id))
+
+    def find(self, where: CaseFilter, after: str | None, limit: int) -> list[dict[str, Any]]:
+        rows = [c for _, c in sorted(self.cases.items()) if all(
+            getattr(where, k) is None or c.get(k) == getattr(where, k) for k in ("person_ref", "stage"))]
+        return [r for r in rows if after is None or r["_id"] > after][:limit]
+
+    def forced_routes_for(self, person_ref: str) -> list[dict[str, Any]]:
+        return []
+
+
+def _set(doc: dict[str, Any], path: str, value: Any) -> None:
+    *parents, last = path.split(".")
+    target: Any = doc
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target.setdefault(part, {})
+    if isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
+
+
+def ctx(caller: Identity = CASEWORKER) -> handlers.Context:
+    return handlers.Context(caller=caller, now=NOW, correlation_id="corr-1")
+
+
+BODIES: dict[str, dict[str, Any]] = {
+    "register": {"particulars": {"given_name": "Ali", "family_name": "Rezaei", "birth_date": date(1990, 4, 2),
+                                 "sex": "male", "nationality": "IRN"}, "languages": ["fa"], "classification": "AVR",
+                 "destination_country": "IRN"},
+    "record_counselling": {"held_on": date(2026, 11, 24), "counsellor": "Leyla", "notes": "private"},
+    "decide_eligibility": {"decision": "eligible", "reasons": ["ok"], "decided_on": date(2026, 11, 24)},
+    "record_consent": {"declaration_signed": True, "declared_on": date(2026, 11, 24), "language": "fa"},
+    "record_travel_document": {"kind": "laissez_passer", "status": "issued"},
+    "book_travel": {"route": "GYD-IKA", "departure_date": date(2026, 11, 30), "escort": False,
+                    "medical_needs": "insulin"},
+    "confirm_departure": {"departed_at": datetime(2026, 11, 24, 8, tzinfo=timezone.utc)},
+}
+
+
+def _held(locations: InMemoryLocations, ref: str) -> None:
+    data = {**registry().get("detention.stay.opened", 1).examples[0], "person_ref": ref}
+    locations.record(validate_event(new_event("detention.stay.opened", source="detention", subject=data["stay_id"],
+                                              data=data).to_dict()))
+
+
+def _refer(repo: InMemoryCases, source: str = "detention_centre") -> dict[str, Any]:
+    locations = InMemoryLocations()
+    _held(locations, "AZ-1")
+    return handlers.refer(repo, locations, ctx(), {"person_ref": "AZ-1", "source": source, "nationality": "IRN"})
+
+
+def test_referral_from_detention_is_prefilled_and_opens_one_event() -> None:
+    repo = InMemoryCases()
+    case = _refer(repo)
+    assert case["referral"]["centre_id"] == "baku" and case["referral"]["location_prefilled"] is True
+    assert [e.type for e in repo.outbox] == ["voluntary_return.case.opened"]
+    assert repo.outbox[0].correlation_id == "corr-1"
+    assert repo.deltas[0].inc["referrals"] == 1
+    with pytest.raises(RuleRefused):
+        handlers.refer(repo, InMemoryLocations(), ctx(), {"person_ref": "AZ-2", "source": "detention_centre"})
+
+
+def test_the_path_to_departure_with_exactly_one_departure_event() -> None:
+    repo = InMemoryCases()
+    case = _refer(repo, "ngo")
+    for action, body in BODIES.items():
+        case = handlers.act(repo, ctx(), case["_id"], action, body)
+    assert case["stage"] == "departed" and case["version"] == 8
+    assert [h["stage"] for h in case["history"]] == ["referred", "registered", "counselled", "eligible", "eligible",
+                                                     "travel_ready", "booked", "departed"]
+    types = [e.type for e in repo.outbox]
+    assert types.count("voluntary_return.departure.confirmed") == 1 and "voluntary_return.travel.booked" in types
+    with pytest.raises(WrongStage):
+        handlers.act(repo, ctx(), case["_id"], "confirm_departure", BODIES["confirm_departure"])
+    with pytest.raises(WrongStage):
+        handlers.act(repo, ctx(), case["_id"], "withdraw", {"reason": "migrant_withdrew"})
+    assert repo.get(case["_id"])["version"] == 8 and len(repo.outbox) == len(types)
+
+
+def test_booking_needs_consent_and_nothing_changes() -> None:
+    repo = InMemoryCases()
+    case = _refer(repo, "ngo")
+    for action in ("register", "record_counselling", "decide_eligibility", "record_travel_document"):
+        case = handlers.act(repo, ctx(), case["_id"], action, BODIES[action])
+    before = repo.get(case["_id"])
+    with pytest.raises(RuleRefused) as refused:
+        handlers.act(repo, ctx(), case["_id"], "book_travel", BODIES["book_travel"])
+    assert refused.value.rule == "consent_required" and repo.get(case["_id"]) == before
+
+
+def test_if_match_and_a_concurrent_change() -> None:
+    repo = InMemoryCases()
+    case = _refer(repo, "ngo")
+    with pytest.raises(handlers.ChangedMeanwhile):
+        handlers.act(repo, ctx(), case["_id"], "register", BODIES["register"], if_match=7)
+    repo.races = 1  # someone else writes between our read and our update: retried, then applied
+    assert handlers.act(repo, ctx(), case["_id"], "register", BODIES["register"])["stage"] == "registered"
+    repo.races = 1  # with If-Match, the lost race is the caller's to resolve
+    with pytest.raises(handlers.ChangedMeanwhile):
+        handlers.act(repo, ctx(), case["_id"], "withdraw", {"reason": "other"}, if_match=repo.get(case["_id"])["version"])
+    repo.races = 5
+    with pytest.raises(handlers.KeptChanging):
+        handlers.act(repo, ctx(), case["_id"], "withdraw", {"reason": "other"})
+
+
+@pytest.mark.parametrize("role", ["partner", "centre_staff", "liaison_officer", "system", "auditor"])
+def test_only_caseworkers_and_admins_write(role: str) -> None:
+    repo = InMemoryCases()
+    case = _refer(repo, "ngo")
+    with pytest.raises(handlers.NotAllowed):
+        handlers.act(repo, ctx(Identity("x", role)), case["_id"], "register", BODIES["register"])
+
+
+def test_each_role_sees_what_it_may() -> None:
+    repo = InMemoryCases()
+    case = _refer(repo, "ngo")
+    for action, body in list(BODIES.items())[:6]:
+        case = handlers.act(repo, ctx(), case["_id"], action, body)
+    mine = case_view(case, CASEWORKER)
+    assert mine["counselling_sessions"][0]["notes"] == "private" and mine["booking"]["medical_needs"] == "insulin"
+    assert mine["history"][0]["at"] == "2026-11-24T10:00:00.000Z" and mine["id"] == case["_id"]
+    assert case_view(case, Identity("a", "admin"))["booking"]["medical_needs"] == "insulin"
+    audited = case_view(case, Identity("au", "auditor"))
+    assert "notes" not in audited["counselling_sessions"][0] and "medical_needs" not in audited["booking"]
+    with pytest.raises(handlers.NotAllowed):
+        handlers.get_case(repo, ctx(Identity("p", "partner")), case["_id"])
