@@ -135,14 +135,13 @@ def update_versioned(
     Returns the updated document, raises :class:`VersionConflict` (or KeyError when missing).
     """
     update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
-    doc = collection.find_one_and_update(
-        {"_id": doc_id, "version": expected_version},
-        update,
-        return_document=True,
-        session=session,
-    )
-    if doc is not None:
-        return doc
+    # update_one + read-back rather than find_one_and_update: SecantusDB answers the latter with
+    # a collection scan even by _id (hundreds of ms at 20k documents), update_one by index.
+    result = collection.update_one({"_id": doc_id, "version": expected_version}, update, session=session)
+    if result.matched_count:
+        doc = collection.find_one({"_id": doc_id}, session=session)
+        if doc is not None:
+            return doc
     current = collection.find_one({"_id": doc_id}, {"version": 1}, session=session)
     if current is None:
         raise KeyError(doc_id)
@@ -179,3 +178,19 @@ def ensure_indexes_until_ready(mongo: Mongo, indexes: Sequence[Index], stop: thr
             stop.wait(delay)
             delay = min(delay * 2, 10.0)
     return False
+
+
+def update_one_and_read(collection: Collection, query: Mapping[str, Any], update: Mapping[str, Any], *,
+                        projection: Mapping[str, Any] | None = None,
+                        session: ClientSession | None = None) -> dict[str, Any] | None:
+    """``find_one_and_update`` (returning the changed document) as update_one + read by ``_id``.
+
+    SecantusDB answers findAndModify with a collection scan even when the filter names ``_id``
+    (120 ms at 20k documents against 1.3 ms this way), so large collections use this. Inside a
+    transaction the read-back sees exactly the write; outside one, it may see a later write too.
+    ``query`` must name ``_id``.
+    """
+    result = collection.update_one(dict(query), dict(update), session=session)
+    if not result.matched_count:
+        return None
+    return collection.find_one({"_id": query["_id"]}, projection, session=session)

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
-from pymongo import ReturnDocument
 from pymongo.client_session import ClientSession
 
 from passage.bus.outbox import with_outbox
 from passage.events.envelope import Envelope
-from passage.mongo import Mongo, safe_value
+from passage.mongo import Mongo, safe_value, update_one_and_read
 
 from detention import occupancy
 from detention.moves import StayChanged, StayClosed
@@ -42,9 +41,9 @@ class StayStore:
         query: dict[str, Any] = {"_id": safe_value(stay_id), "status": "open"}
         if version is not None:
             query["version"] = version
-        doc = self.mongo.collection(STAYS).find_one_and_update(
-            query, with_outbox({**update, "$inc": {"version": 1}}, events), projection=_HIDDEN,
-            return_document=ReturnDocument.AFTER, session=session)
+        doc = update_one_and_read(self.mongo.collection(STAYS), query,
+                                  with_outbox({**update, "$inc": {"version": 1}}, events),
+                                  projection=_HIDDEN, session=session)
         if doc is not None:
             return doc
         current = self.mongo.collection(STAYS).find_one({"_id": safe_value(stay_id)}, {"status": 1, "version": 1},
