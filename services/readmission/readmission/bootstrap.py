@@ -14,6 +14,7 @@ from passage.mongo import Mongo
 from readmission import deadlines, repository
 from readmission.protocols import ProtocolStore
 from readmission.repository import MongoRepository, utc_now
+from readmission.transit_repository import TransitRepository
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Deps:
     locations: LocationStore
     repository: MongoRepository | None = None
     protocols: ProtocolStore | None = None
+    transits: TransitRepository | None = None
     clock: Callable[[], datetime] = field(default=utc_now)
     rules: Sequence[deadlines.RuleVersion] = deadlines.RULES
 
@@ -38,4 +40,4 @@ def build(settings: Settings, clock: Callable[[], datetime] = utc_now,
     return Deps(settings=settings, mongo=mongo, topology=topology,
                 publisher=Publisher(settings.broker_url, topology),
                 locations=repository.location_store(mongo), repository=MongoRepository(mongo),
-                protocols=ProtocolStore(mongo), clock=clock, rules=tuple(rules))
+                protocols=ProtocolStore(mongo), transits=TransitRepository(mongo), clock=clock, rules=tuple(rules))

@@ -50,6 +50,11 @@ def run_clock(repo: MongoRepository, now: datetime, rules: Rules, batch: int = 2
 
 
 def _act_on(repo: MongoRepository, ctx: Context, entry: Mapping[str, Any], rules: Rules, result: ClockRun) -> None:
+    if entry.get("resource") == "transit":  # no tacit consent to a transit: flagged overdue, once, nothing more
+        if repo.mark_missed(entry, ctx.now, []):
+            result.missed += 1
+            log.warning("transit reply deadline missed", extra={"transit_id": entry["request_id"]})
+        return
     doc = repo.get(entry["request_id"])
     reply = rd.open_deadline(doc, "reply") if doc else None
     if entry["kind"] == "reply" and reply and reply.get("deemed_acceptance") and doc["state"] in rd.AWAITING_REPLY:

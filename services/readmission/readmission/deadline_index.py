@@ -56,7 +56,9 @@ class DeadlineIndex:
         self._c(BUCKETS).update_one({"_id": day}, {"$inc": {f"slots.{member_state}|{slot}": by}}, upsert=True,
                                     session=session)
 
-    def open(self, request: Mapping[str, Any], opened: Iterable[dl.Deadline], session: ClientSession) -> None:
+    def open(self, request: Mapping[str, Any], opened: Iterable[dl.Deadline], session: ClientSession,
+             resource: str = "request") -> None:
+        """File ``request``'s new deadlines; ``resource`` says whether it is a request or a transit request."""
         for deadline in opened:
             entry_id = f"{request['_id']}:{deadline.kind}"
             old = self._c(DEADLINES).find_one({"_id": entry_id}, {"bucket": 1}, session=session)
@@ -67,7 +69,7 @@ class DeadlineIndex:
                      "direction": request["direction"], "person_ref": request["person_ref"],
                      "state": request["state"], "due_on": due_on, "unit": deadline.unit,
                      "amount": deadline.amount, "calendar": deadline.calendar,
-                     "rule_version": deadline.rule_version, "missed_notified": False,
+                     "rule_version": deadline.rule_version, "missed_notified": False, "resource": resource,
                      "bucket": bucket_of(request["_id"], request["member_state"], due_on)}
             self._c(DEADLINES).replace_one({"_id": entry_id}, entry, upsert=True, session=session)
             self._count(entry["bucket"], 1, session)

@@ -22,6 +22,8 @@ CALENDAR_DAYS, WORKING_DAYS, MONTHS = "calendar_days", "working_days", "months"
 UNITS = (CALENDAR_DAYS, WORKING_DAYS, MONTHS)
 # Which deadline runs from which moment of a request.
 DEADLINE_KINDS = ("submit", "reply", "transfer", "travel_document", "take_back")
+# A transit request's reply: runs from receipt of the transit application, not from a readmission request.
+TRANSIT_REPLY = "transit_reply"
 OWN_NATIONAL_CATEGORIES = ("own_national",)
 
 
@@ -53,12 +55,15 @@ class RuleVersion:
     take_back_own_nationals: Limit
     take_back_others: Limit
     extension_ceiling_days: int = 60  # reply limit may be extended to this many calendar days in total
+    # Reply to a transit application: the EU model agreements' 5 calendar days. Some agreements set a
+    # different figure, so it is data like every other limit: a protocol version overrides it here.
+    transit_reply: Limit = Limit(5, CALENDAR_DAYS)
     deemed_acceptance: bool = True  # no reply in time = accepted
 
     def limit(self, kind: str, category: str = "") -> Limit:
         if kind == "take_back":
             return self.take_back_own_nationals if category in OWN_NATIONAL_CATEGORIES else self.take_back_others
-        if kind not in DEADLINE_KINDS:
+        if kind not in (*DEADLINE_KINDS, TRANSIT_REPLY):
             raise ValueError(f"unknown deadline {kind}")
         return getattr(self, kind)
 

@@ -24,7 +24,7 @@ from readmission import deadlines as dl
 from readmission.deadline_index import DeadlineIndex, DeadlinePage, index_declarations
 from readmission.requests_domain import Change, deadline_record
 
-REQUESTS, STATISTICS, PROTOCOLS = "requests", "statistics", "protocols"
+REQUESTS, STATISTICS, PROTOCOLS, TRANSITS = "requests", "statistics", "protocols", "transits"
 OUTBOX_COLLECTIONS: tuple[str, ...] = (REQUESTS,)
 
 
@@ -45,6 +45,8 @@ def indexes() -> list[Index]:
     return [*INBOX_INDEXES, *location_indexes(PERSON_LOCATIONS), *outbox_indexes(OUTBOX_COLLECTIONS),
             Index(REQUESTS, [("person_ref", 1), ("_id", 1)], name="person_ref"),
             Index(REQUESTS, [("member_state", 1), ("_id", 1)], name="member_state"),
+            Index(TRANSITS, [("person_ref", 1), ("_id", 1)], name="transit_person_ref"),
+            Index(TRANSITS, [("member_state", 1), ("_id", 1)], name="transit_member_state"),
             *index_declarations(),
             Index(STATISTICS, [("month", 1), ("member_state", 1)], name="month")]
 
@@ -143,12 +145,13 @@ class MongoRepository:
                     expire: bool = False) -> bool:
         """Flag one passed deadline (once: conditional on not flagged yet); False if someone did first."""
         kind, request_id = entry["kind"], entry["request_id"]
+        collection = TRANSITS if entry.get("resource") == "transit" else REQUESTS
         fields: dict[str, Any] = {f"deadlines.{kind}.missed_notified": True, "updated_at": now}
         if expire:
             fields[f"deadlines.{kind}.status"] = "expired"
 
         def work(s: ClientSession) -> bool:
-            done = self._c(REQUESTS).update_one(
+            done = self._c(collection).update_one(
                 {"_id": request_id, f"deadlines.{kind}.missed_notified": False,
                  f"deadlines.{kind}.due_on": entry["due_on"], f"deadlines.{kind}.status": "open"},
                 with_outbox({"$set": fields, "$inc": {"version": 1}}, events), session=s)

@@ -60,4 +60,20 @@ def worklist_item(entry: Mapping[str, Any], today: date) -> dict[str, Any]:
             "direction": entry["direction"], "state": entry["state"], "person_ref": entry["person_ref"],
             "due_on": entry["due_on"], "rule_unit": entry["unit"], "rule_amount": entry["amount"],
             "rule_version": entry["rule_version"], "time_left": dl.time_left(due, unit, entry["calendar"], today),
-            "time_left_unit": unit, "overdue": dl.is_passed(due, today)}
+            "time_left_unit": unit, "overdue": dl.is_passed(due, today), "resource": entry.get("resource", "request")}
+
+
+_TRANSIT_PUBLIC = ("version", "direction", "member_state", "person_ref", "state", "route", "border_crossing_point",
+                   "transit_at", "means", "escorts", "received_on", "decided_on", "approval", "refusal",
+                   "revocation", "withdrawal", "completion", "note", "created_at", "updated_at")
+
+
+def transit_view(doc: Mapping[str, Any], caller: Identity, locations: Locations | None) -> dict[str, Any]:
+    """A transit request; the person's particulars only for roles whose job needs them."""
+    view: dict[str, Any] = {"id": doc["_id"], **{k: doc.get(k) for k in _TRANSIT_PUBLIC}}
+    view["deadlines"] = [dict(d) for d in (doc.get("deadlines") or {}).values()]
+    view["history"] = [dict(h) for h in doc.get("history", [])]
+    if caller.role in PARTICULAR_READERS:
+        view["particulars"] = doc.get("particulars")
+    view["location"] = _location(doc["person_ref"], locations)
+    return _json(view)
