@@ -5,42 +5,19 @@ every id is matched against its pattern, so no MongoDB operator can reach a quer
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
+
+from passage.fields import (Cursor, StrictBoolean, StrictDate, StrictFloat, StrictInteger,  # noqa: F401
+                            encode_cursor, pattern, text)
 
 from detention.domain import (LEGAL_BASIS_KINDS, NATIONALITY, PERSON_REF, SEXES, SLUG, STAY_ID, STAY_STATUSES,
                               UNIT_CATEGORIES, VULNERABILITIES)
-from detention.strict_fields import StrictBoolean, StrictDate, StrictFloat, StrictInteger, slug, text  # noqa: F401
-
-_CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,120}$")
 
 
-class Cursor(fields.String):
-    """An opaque page cursor; loads to the last id of the previous page (checked against ``pattern``)."""
-
-    def __init__(self, pattern: re.Pattern[str], **kwargs: Any) -> None:
-        super().__init__(metadata={"description": "next_cursor of the previous page"}, **kwargs)
-        self.pattern = pattern
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
-        raw = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            if not _CURSOR.fullmatch(raw):
-                raise ValueError(raw)
-            decoded = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode("ascii")
-        except (ValueError, binascii.Error, UnicodeDecodeError):
-            raise ValidationError("Not a valid cursor.") from None
-        if not self.pattern.fullmatch(decoded):
-            raise ValidationError("Not a valid cursor.")
-        return decoded
-
-
-def encode_cursor(last_id: str) -> str:
-    return base64.urlsafe_b64encode(last_id.encode("ascii")).decode("ascii").rstrip("=")
+def slug(**kwargs: Any) -> fields.String:
+    return pattern(SLUG, "a valid id (lower-case slug)", **kwargs)
 
 
 # requests ------------------------------------------------------------------------------------

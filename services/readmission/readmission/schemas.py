@@ -12,7 +12,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from readmission.strict_fields import StrictBoolean, StrictDate, StrictInteger, text
+from passage.fields import StrictBoolean, StrictDate, StrictInteger, text
 from passage.locations_api import PERSON_REF
 
 from readmission import requests_domain as rd

@@ -8,13 +8,13 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from passage.fields import StrictDate, StrictInteger, text
 from passage.locations_api import PERSON_REF
 
 from readmission import requests_domain as rd
 from readmission import transits_domain as td
 from readmission.protocols import MEMBER_STATES
 from readmission.schemas import NoteSchema, PageQuerySchema, ParticularsSchema, member_state
-from readmission.strict_fields import StrictDate, StrictInteger, text
 
 COUNTRY = re.compile(r"^[A-Z]{2,3}$")  # ISO 3166-1 alpha-2 or alpha-3
 _AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")

@@ -17,7 +17,7 @@ from voluntary_return import handlers, schemas
 from voluntary_return.bootstrap import Deps
 from voluntary_return.domain import (CASE_ID, CASE_READERS, CASE_WRITERS, LOCATION_READERS, STATISTICS_READERS,
                                      CaseError, WrongStage)
-from voluntary_return.fields import encode_cursor
+from passage.fields import encode_cursor
 from voluntary_return.repository import CaseFilter
 from voluntary_return.views import case_view
 

@@ -7,14 +7,14 @@ import re
 
 from marshmallow import Schema, fields, validate
 
+from passage.fields import (Cursor, Money, StrictBoolean, StrictDate, StrictInteger, StrictNumber,
+                            UtcDateTime, one_of, pattern, text)
 from passage.locations_api import PERSON_REF
 
 from voluntary_return.domain import (CASE_ID, CLASSIFICATIONS, CLOSING_OUTCOMES, COUNTRY, CURRENCY, DOCUMENT_KINDS,
                                      ELIGIBILITY_DECISIONS, IN_KIND_TYPES, LANGUAGE, MONITORING_MONTHS, NEXT_ACTIONS,
                                      ORG_SLUG, REFERRAL_SOURCES, SEXES, TRAVEL_DOCUMENT_STATUSES, VULNERABILITIES,
                                      WITHDRAWAL_REASONS)
-from voluntary_return.fields import (Cursor, Money, StrictBoolean, StrictDate, StrictInteger, StrictNumber,
-                                     UtcDateTime, one_of, pattern, text)
 from voluntary_return.stages import STAGES
 
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -81,7 +81,7 @@ class CounsellingSchema(Schema):
     held_on = StrictDate(required=True)
     counsellor = text(100, required=True)
     interpreter_language = language_field(allow_none=True)
-    notes = text(5000, metadata={"description": "readable by AVR caseworkers only"})
+    notes = text(5000, multiline=True, metadata={"description": "readable by AVR caseworkers only"})
 
 
 class EligibilitySchema(Schema):
@@ -109,7 +109,7 @@ class BookingSchema(Schema):
     destination_country = country_field()
     escort = StrictBoolean(required=True)
     escort_details = text(300)
-    medical_needs = text(2000, allow_none=True, metadata={"description": "readable by AVR caseworkers only"})
+    medical_needs = text(2000, multiline=True, allow_none=True, metadata={"description": "readable by AVR caseworkers only"})
 
 
 class DepartureSchema(Schema):
@@ -151,16 +151,16 @@ class VisitSchema(Schema):
 
 class ClosingSchema(Schema):
     outcome = one_of(CLOSING_OUTCOMES, required=True)
-    note = text(1000)
+    note = text(1000, multiline=True)
 
 
 class WithdrawalSchema(Schema):
     reason = one_of(WITHDRAWAL_REASONS, required=True)
-    detail = text(1000)
+    detail = text(1000, multiline=True)
 
 
 class NoShowSchema(Schema):
-    detail = text(1000)
+    detail = text(1000, multiline=True)
 
 
 # query strings --------------------------------------------------------------------------------

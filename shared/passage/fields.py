@@ -1,5 +1,10 @@
-"""Strict marshmallow fields shared by the request schemas: no "40" for 40, no 1 for true, dates
-only as YYYY-MM-DD, times only with an offset, text without control characters, opaque cursors."""
+"""Strict marshmallow fields every service's request schemas use.
+
+JSON types are taken at their word: no "40" for 40, no 1 for true, dates only as YYYY-MM-DD
+(2025-02-30 refused), times only with an offset, text without control characters or
+surrounding spaces, ids only matching their pattern, page cursors opaque. Refusing here keeps
+malformed or hostile values (and MongoDB operators) out of every handler and every query.
+"""
 from __future__ import annotations
 
 import base64
@@ -12,11 +17,14 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # tab and newline allowed
 _CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,160}$")
 
 
 class StrictInteger(fields.Integer):
+    """A JSON number without fraction; ``true`` and ``"40"`` are refused."""
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(strict=True, **kwargs)
 
@@ -27,7 +35,7 @@ class StrictInteger(fields.Integer):
 
 
 class StrictNumber(fields.Float):
-    """A JSON number (not a string, not a boolean)."""
+    """A JSON number; strings and booleans are refused."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -35,22 +43,12 @@ class StrictNumber(fields.Float):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class Money(fields.Field):
-    """A JSON number with at most two decimals, 0 or more; loads to a Decimal."""
-
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValidationError("Not a number.")
-        try:
-            amount = Decimal(str(value))
-        except InvalidOperation:
-            raise ValidationError("Not a number.") from None
-        if not amount.is_finite() or amount < 0 or amount > Decimal("10000000") or amount.as_tuple().exponent < -2:
-            raise ValidationError("An amount from 0 to 10,000,000 with at most two decimals.")
-        return amount
+StrictFloat = StrictNumber
 
 
 class StrictBoolean(fields.Boolean):
+    """Only JSON ``true`` or ``false``."""
+
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
             raise self.make_error("invalid")
@@ -76,16 +74,34 @@ class UtcDateTime(fields.AwareDateTime):
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
-def _clean(value: str) -> None:
-    if _CONTROL.search(value) or value != value.strip():
-        raise ValidationError("Control characters and surrounding spaces are not allowed.")
+class Money(fields.Field):
+    """A JSON number with at most two decimals, 0 to 10,000,000; loads to a Decimal."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError("Not a number.")
+        try:
+            amount = Decimal(str(value))
+        except InvalidOperation:
+            raise ValidationError("Not a number.") from None
+        if not amount.is_finite() or amount < 0 or amount > Decimal("10000000") or amount.as_tuple().exponent < -2:
+            raise ValidationError("An amount from 0 to 10,000,000 with at most two decimals.")
+        return amount
 
 
-def text(maximum: int, **kwargs: Any) -> fields.String:
-    return fields.String(validate=[validate.Length(1, maximum), _clean], **kwargs)
+def text(maximum: int, *, multiline: bool = False, **kwargs: Any) -> fields.String:
+    """Free text of 1..``maximum`` characters; ``multiline`` allows tabs and line breaks (notes)."""
+    control = _CONTROL_BUT_LINES if multiline else _CONTROL
+
+    def clean(value: str) -> None:
+        if control.search(value) or value != value.strip():
+            raise ValidationError("Control characters and surrounding spaces are not allowed.")
+
+    return fields.String(validate=[validate.Length(1, maximum), clean], **kwargs)
 
 
 def pattern(regex: re.Pattern[str], what: str, **kwargs: Any) -> fields.String:
+    """A string matching ``regex`` (ids, codes); the error says what was expected."""
     return fields.String(validate=validate.Regexp(regex, error=f"Not {what}."), **kwargs)
 
 
