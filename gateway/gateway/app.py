@@ -21,6 +21,7 @@ from gateway.openapi import MergedDocument
 from gateway.proxy import proxy_blueprint
 from gateway.ratelimit import Limit
 from gateway.views_api import Views, views_blueprint
+from gateway.ui import register_ui
 
 DESCRIPTION = ("Passage's single entry point. Sign in at /api/v1/auth/login, then send "
                "'Authorization: Bearer <access_token>' with every call to /api/v1/detention/…, "
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, deps: GatewayDeps | None = None
                           list(deps.upstreams.urls), ttl=settings.openapi_cache_seconds)
     app.view_functions["api-docs.openapi_json"] = lambda: _json(docs.get())
     app.extensions["passage_gateway"] = deps
+    register_ui(app, deps, settings)
     return app
 
 

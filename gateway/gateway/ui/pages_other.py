@@ -1,0 +1,124 @@
+"""Partner reports (charts and CSV, small cells suppressed), the auditors' trail and a person's timeline.
+
+Reports and the timeline reuse the gateway's own composition (``gateway.reports``,
+``gateway.timeline``, ``gateway.views_api.Views``), so the UI shows exactly what the API publishes.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timezone
+from typing import Any
+
+from flask import Blueprint, Response, g, request, url_for
+
+from passage.problems import Problem
+
+from gateway import timeline
+from gateway.reports import SPECS, to_csv
+from gateway.routes import REPORT_ROLES, ROUTES, TIMELINE_ROLES
+from gateway.ui import charts
+from gateway.ui.client import claims_for
+from gateway.ui.web import render, signed_in, ui
+from gateway.views_api import MONTH_PATTERN, PERSON_REF, TIMELINE, Views
+
+MONTH = re.compile(MONTH_PATTERN)
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+USER = re.compile(r"^[a-z][a-z0-9._-]{0,63}\Z")
+CHART = {"monthly-occupancy": ("admissions", "Admissions by unit", ("unit_id",)),
+         "readmission": ("requests", "Requests by member state", ("member_state",)),
+         "voluntary-return": ("departures", "Departures by nationality", ("nationality",))}
+TITLES = {"monthly-occupancy": "Occupancy of detention centres", "readmission": "Readmission requests",
+          "voluntary-return": "Assisted voluntary return"}
+
+
+def register(blp: Blueprint) -> None:
+    blp.add_url_rule("/reports", "reports", reports)
+    blp.add_url_rule("/reports/<name>.csv", "report_csv", report_csv)
+    blp.add_url_rule("/audit", "audit_trail", audit_trail)
+    blp.add_url_rule("/persons/<person_ref>", "person", person)
+
+
+def _views() -> Views:
+    current = ui()
+    backend = current.backend
+    return Views(current.deps.guard, backend.upstreams, backend.internal_secret, backend.identity_ttl_seconds)
+
+
+def _month() -> str:
+    wanted = request.args.get("month", "")
+    if MONTH.match(wanted):
+        return wanted
+    today = date.today()
+    return f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}"
+
+
+@signed_in(*REPORT_ROLES)
+def reports() -> Any:
+    month = _month()
+    shown, failed = [], []
+    for name, spec in SPECS.items():
+        try:
+            report = _views().report(spec, month)
+        except Problem:
+            failed.append(TITLES[name])
+            continue
+        count, title, dims = CHART[name]
+        pairs = [(" ".join(str(row.get(d, "")) for d in dims), row.get(count)) for row in report["rows"]]
+        shown.append({"name": name, "title": TITLES[name], "report": report, "chart": charts.column_chart(pairs, title),
+                      "chart_title": title})
+    return render("ui/reports.html", month=month, shown=shown, failed=failed,
+                  bad_month=bool(request.args.get("month")) and not MONTH.match(request.args.get("month", "")))
+
+
+@signed_in(*REPORT_ROLES)
+def report_csv(name: str) -> Any:
+    if name not in SPECS or not MONTH.match(request.args.get("month", "")):
+        return render("ui/error.html", status=404, title="Not found", message="There is no such report.")
+    month = request.args["month"]
+    report = _views().report(SPECS[name], month)
+    return Response(to_csv(report), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}-{month}.csv"'})
+
+
+def _filters() -> tuple[dict[str, Any], list[str]]:
+    """The audit filters given, as validated scalars, and the names of those that were not valid."""
+    args, found, wrong = request.args, {}, []
+    checks = {"user": (lambda v: bool(USER.match(v)), lambda v: v),
+              "resource": (lambda v: v.startswith("/") and len(v) <= 200, lambda v: v),
+              "outcome": (lambda v: v.isdigit() and 100 <= int(v) <= 599, int),
+              "from": (lambda v: bool(DAY.match(v)), lambda v: f"{v}T00:00:00.000000Z"),
+              "to": (lambda v: bool(DAY.match(v)), lambda v: f"{v}T00:00:00.000000Z")}
+    keys = {"from": "start", "to": "end"}
+    for name, (valid, convert) in checks.items():
+        value = args.get(name, "")
+        if value and valid(value):
+            found[keys.get(name, name)] = convert(value)
+        elif value:
+            wrong.append(name)
+    if args.get("cursor", "").isdigit():
+        found["before_seq"] = int(args["cursor"])
+    return found, wrong
+
+
+@signed_in("auditor")
+def audit_trail() -> Any:
+    filters, wrong = _filters()
+    guard = ui().deps.guard
+    items = [] if wrong else guard.trail.search(limit=100, **filters)
+    guard.record("read", "/api/v1/audit", None, 200, claims_for(g.ui_user.identity()))
+    more = len(items) == 100 and items[-1]["seq"] > 1
+    older = url_for("ui.audit_trail", **{k: v for k, v in request.args.items() if k != "cursor"},
+                    cursor=items[-1]["seq"]) if more else None
+    return render("ui/audit.html", items=items, wrong=wrong, args=request.args, older_url=older)
+
+
+@signed_in(*TIMELINE_ROLES)
+def person(person_ref: str) -> Any:
+    if not PERSON_REF.match(person_ref):
+        return render("ui/error.html", status=404, title="Not found", message="There is no such person.")
+    who = g.ui_user.identity()
+    views = _views()
+    built = timeline.build(person_ref, who.role, lambda s, p, q: views.fetch_as(who, s, p, q), ROUTES)
+    ui().deps.guard.record("read", TIMELINE, {"person_ref": person_ref}, 200, claims_for(who))
+    return render("ui/timeline.html", person_ref=person_ref, tl=built,
+                  now=datetime.now(timezone.utc).isoformat(timespec="minutes"))

@@ -1,0 +1,104 @@
+"""Liaison officers' pages: the deadline worklist, a request with its evidence, history and the
+person's current location, and one form per transition."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, redirect, request, url_for
+
+from gateway.ui.forms import INT, TEXT, body_from, general_errors
+from gateway.ui.web import call, get, render, safe_id, signed_in, unavailable
+
+R = "/api/v1/readmission"
+READERS = ("liaison_officer", "auditor")
+# (path segment, button label, fields) for each transition form, in the order shown.
+TRANSITIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
+    ("submit", "Submit", {"received_on": TEXT, "note": TEXT}),
+    ("request-info", "Ask for more information", {"note": TEXT}),
+    ("accept", "Accept", {"note": TEXT}),
+    ("reject", "Reject", {"reasons.0.code": TEXT, "reasons.0.explanation": TEXT}),
+    ("extensions", "Extend the reply limit", {"total_days": INT, "motivation": TEXT}),
+    ("evidence", "Attach evidence", {"kind": TEXT, "of": TEXT, "type": TEXT, "reference": TEXT, "description": TEXT}),
+    ("travel-document", "Record the travel document", {"kind": TEXT, "issued_on": TEXT, "reference": TEXT}),
+    ("transfer-schedule", "Schedule the transfer", {"scheduled_for": TEXT, "border_crossing_point": TEXT,
+                                                    "means": TEXT, "escorts": INT, "note": TEXT}),
+    ("transfer-completion", "Record the completed transfer", {"transferred_on": TEXT, "note": TEXT}),
+    ("transfer-failure", "Record a failed transfer", {"reason": TEXT}),
+    ("withdraw", "Withdraw", {"reason": TEXT, "note": TEXT}),
+    ("close", "Close", {"note": TEXT}),
+    ("take-back", "Record a take-back", {"reason": TEXT}),
+)
+SPECS = {path: spec for path, _, spec in TRANSITIONS}
+CHOICES = {
+    "reasons.0.code": ("nationality_not_established", "third_country_conditions_not_met", "insufficient_evidence",
+                       "submitted_late", "person_not_identified", "humanitarian", "other"),
+    "withdraw.reason": ("voluntary_departure", "requesting_state_withdrew", "person_absconded", "duplicate", "other"),
+    "evidence.kind": ("proof", "prima_facie"), "evidence.of": ("nationality", "third_country_conditions"),
+    "evidence.type": ("passport", "identity_card", "citizenship_certificate", "birth_certificate", "driving_licence",
+                      "seaman_book", "military_id", "laissez_passer", "residence_permit", "visa", "photocopy",
+                      "witness_statement", "own_statement", "language_test", "travel_ticket", "other"),
+    "travel-document.kind": ("passport", "laissez_passer", "eu_travel_document", "other"),
+    "transfer-schedule.means": ("air", "land", "sea"),
+}
+
+
+def register(blp: Blueprint) -> None:
+    blp.add_url_rule("/worklist", "worklist", worklist)
+    blp.add_url_rule("/requests", "requests", requests_list)
+    blp.add_url_rule("/requests/<request_id>", "request_page", request_page)
+    blp.add_url_rule("/requests/<request_id>/<action>", "request_action", request_action, methods=["POST"])
+
+
+@signed_in(*READERS)
+def worklist() -> Any:
+    answer = get(f"{R}/worklist", limit=200)
+    if not answer.ok:
+        return unavailable(answer, "The worklist")
+    return render("ui/worklist.html", items=answer.body.get("items", []), today=answer.body.get("today"))
+
+
+STATES = ("draft", "submitted", "info_requested", "accepted", "deemed_accepted", "rejected", "withdrawn",
+          "transfer_scheduled", "transferred", "transfer_failed", "closed", "taken_back")
+
+
+@signed_in(*READERS)
+def requests_list() -> Any:
+    state = request.args.get("state", "")
+    state = state if state in STATES else ""
+    answer = get(f"{R}/requests", limit=200, state=state or None)
+    if not answer.ok:
+        return unavailable(answer, "The list of requests")
+    return render("ui/requests.html", items=answer.body.get("items", []), states=STATES, state=state)
+
+
+def _page(request_id: str, status: int = 200, form: str = "", errors: dict[str, str] | None = None,
+          general: list[str] | None = None, values: Any = None) -> Response:
+    answer = get(f"{R}/requests/{request_id}")
+    if not answer.ok:
+        return unavailable(answer, "This request")
+    return render("ui/request.html", status=status, req=answer.body, transitions=TRANSITIONS, choices=CHOICES,
+                  form=form, errors=errors or {}, general=general or [], values=values or {})
+
+
+@signed_in(*READERS)
+def request_page(request_id: str) -> Any:
+    return _page(safe_id(request_id))
+
+
+@signed_in("liaison_officer")
+def request_action(request_id: str, action: str) -> Any:
+    request_id = safe_id(request_id)
+    spec = SPECS.get(action)
+    if spec is None:
+        return render("ui/error.html", status=404, title="Not found", message="There is no such action.")
+    body = body_from(request.form, spec)
+    if "reasons" in body:
+        body["reasons"] = [body["reasons"]["0"]]
+    answer = call("POST", f"{R}/requests/{request_id}/{action}", body=body)
+    if answer.ok:
+        return redirect(url_for("ui.request_page", request_id=request_id), code=303)
+    if answer.status in (403, 404):
+        return unavailable(answer, "This request")
+    errors = answer.field_errors()
+    general = [answer.detail, *[m for m in general_errors(errors, set(spec)) if m != answer.detail]]
+    return _page(request_id, status=answer.status, form=action, errors=errors, general=general, values=request.form)
