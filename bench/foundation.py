@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -100,6 +101,48 @@ def bench_http(gateway: str, baseline: str, auth: dict, clients: int, per_client
     return [base_post.line(), admissions.line(base_post), base_get.line(), reads.line(base_get)]
 
 
+def bench_mixed(gateway: str, auth: dict, clients: int, per_client: int, places: int = 20) -> tuple[Result, str]:
+    """Issue 3's load: admissions with releases mixed in, into a unit kept nearly full.
+
+    Each client admits; every second success is released at once. Afterwards the unit's counter
+    must equal its open stays and never have exceeded its capacity (a full unit answers 409).
+    """
+    unit = make_unit(gateway, auth, places)
+    held: list[str] = []
+    lock = threading.Lock()
+
+    def admit_or_release(session: requests.Session, i: int) -> int:
+        with lock:
+            stay = held.pop() if i % 2 and held else None
+        if stay:
+            return session.post(f"{gateway}/api/v1/detention/stays/{stay}/release", json={"reason": "released_by_court"},
+                                headers=auth, timeout=30).status_code
+        r = session.post(f"{gateway}/api/v1/detention/stays", json=admission_body(unit, i), headers=auth, timeout=30)
+        if r.status_code == 201:
+            with lock:
+                held.append(r.json()["id"])
+        return r.status_code
+
+    result = run_load(f"admit/release mix via gateway ({places} places)", admit_or_release,
+                      clients=clients, requests_per_client=per_client)
+    state = requests.get(f"{gateway}/api/v1/detention/units/{unit}", headers=auth, timeout=30).json()
+    open_stays = _count_open(gateway, auth, unit)
+    verdict = (f"unit {unit}: occupancy {state['occupancy']} / capacity {state['capacity']}, open stays {open_stays} "
+               f"-> {'OK' if state['occupancy'] == open_stays <= state['capacity'] else 'CAPACITY VIOLATION'}")
+    return result, verdict
+
+
+def _count_open(gateway: str, auth: dict, unit: str) -> int:
+    count, cursor = 0, None
+    while True:
+        params = {"unit_id": unit, "status": "open", "limit": 200, **({"cursor": cursor} if cursor else {})}
+        page = requests.get(f"{gateway}/api/v1/detention/stays", params=params, headers=auth, timeout=30).json()
+        count += len(page["items"])
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return count
+
+
 def bench_propagation(gateway: str, auth: dict, n: int) -> Result:
     """Admission committed (201 received) → location visible in readmission."""
     unit = make_unit(gateway, auth, n * 2)
@@ -173,6 +216,7 @@ def main() -> None:
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
             lines = bench_http(stack.gateway_url, f"http://127.0.0.1:{baseline_port}", auth, args.clients, args.requests)
+            mixed, verdict = bench_mixed(stack.gateway_url, auth, args.clients, args.requests)
             propagation = bench_propagation(stack.gateway_url, auth, args.events)
             broker = env.get("AMQP_URL") or mongo_transport_url(stack.mongo_url, f"bench_bus_{uuid.uuid4().hex[:6]}")
             raw_bus = bench_raw_bus(broker, args.events)
@@ -184,6 +228,8 @@ def main() -> None:
           f"bus: {'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, {os.cpu_count()} cores")
     for line in lines:
         print(line)
+    print(mixed.line())
+    print("  " + verdict)
     print(raw_bus.line())
     print(propagation.line(raw_bus))
     for r in raw_mongo:
