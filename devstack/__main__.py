@@ -91,7 +91,8 @@ def print_summary(stack: Stack, counts: dict[str, int] | None) -> None:
     gateway = stack.gateway_url
     database = (f"embedded SecantusDB on 127.0.0.1:{stack.mongo_port} (data in {stack.var_dir / 'secantus'})"
                 if stack.embedded_database else "MONGO_URL")
-    rows = [("gateway", gateway), ("API docs", _docs_url(gateway)), ("OpenAPI", f"{gateway}/openapi.json")]
+    rows = [("gateway", gateway), ("staff web UI", f"{gateway}/ui/"), ("API docs", _docs_url(gateway)),
+            ("OpenAPI", f"{gateway}/openapi.json")]
     rows += [(name, url) for name, url in stack.urls.items() if name != "gateway"]
     rows += [("database", database), ("bus", stack.broker), ("logs", str(stack.log_dir))]
     print(f"\nPassage is running (started in {stack.started_in:.1f} s).\n")
