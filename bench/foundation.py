@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 import requests
-from kombu import Connection, Consumer, Exchange, Producer, Queue
+from kombu import Consumer, Exchange, Producer, Queue
 from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Iterable, Protocol
 
 from pymongo.errors import DuplicateKeyError
 
+from passage.clock import utc_now
 from passage.identity import Identity
 from passage.mongo import Mongo, safe_value
 
@@ -131,12 +131,12 @@ class MongoUsers:
 
     def _update(self, query: dict[str, Any], changes: dict[str, Any]) -> bool:
         result = self._collection.update_one(
-            query, {"$set": {**changes, "updated_at": _now()}, "$inc": {"version": 1}})
+            query, {"$set": {**changes, "updated_at": utc_now()}, "$inc": {"version": 1}})
         return result.matched_count == 1
 
 
 def _to_doc(user: User) -> dict[str, Any]:
-    now = _now()
+    now = utc_now()
     return {"_id": user.username, "username": user.username, "role": user.role,
             "centres": list(user.centres), "member_states": list(user.member_states),
             "organisation": user.organisation, "all_scopes": user.all_scopes,
@@ -149,7 +149,3 @@ def _from_doc(doc: dict[str, Any]) -> User:
                 centres=tuple(doc.get("centres") or ()), member_states=tuple(doc.get("member_states") or ()),
                 organisation=doc.get("organisation"), all_scopes=bool(doc.get("all_scopes")),
                 disabled=bool(doc.get("disabled")))
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask, Response, current_app
 
 from passage import logs
+from passage.fields import encode_cursor
 from passage.problems import Forbidden, NotFound, Unprocessable, problem_response
 from passage.web import Blueprint, current_identity, etag
 
@@ -18,7 +19,7 @@ from detention.bootstrap import Deps
 from detention.repository import StayFilter
 from detention.schemas import (AdmissionSchema, CentreCreateSchema, CentrePageSchema, CentreSchema, NoQuerySchema,
                                PageQuerySchema, StayPageSchema, StayQuerySchema, StaySchema, UnitCreateSchema,
-                               UnitPageSchema, UnitSchema, encode_cursor)
+                               UnitPageSchema, UnitSchema)
 
 EXTENSION = "passage.detention"
 PREFIX = "/api/v1/detention"

@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Callable
 
 from passage.bus.publisher import Publisher
 from passage.bus.topology import Topology
+from passage.clock import utc_now
 from passage.config import Settings
 from passage.mongo import Mongo
 
 from detention.repository import MongoRepository
 from detention.rules import Rules, rules_on
 from detention.stay_store import StayStore
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)

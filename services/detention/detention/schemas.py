@@ -10,7 +10,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from passage.fields import (Cursor, StrictBoolean, StrictDate, StrictFloat, StrictInteger,  # noqa: F401
-                            encode_cursor, pattern, text)
+                            pattern, text)
 
 from detention.domain import (LEGAL_BASIS_KINDS, NATIONALITY, PERSON_REF, SEXES, SLUG, STAY_ID, STAY_STATUSES,
                               UNIT_CATEGORIES, VULNERABILITIES)

@@ -3,7 +3,7 @@ services' events on it. Dependencies are passed in; refusals are domain errors t
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
 from passage.events.envelope import Envelope, rfc3339

@@ -7,13 +7,14 @@ from typing import Callable, Sequence
 
 from passage.bus.publisher import Publisher
 from passage.bus.topology import Topology
+from passage.clock import utc_now
 from passage.config import Settings
 from passage.locations import LocationStore
 from passage.mongo import Mongo
 
 from readmission import deadlines, repository
 from readmission.protocols import ProtocolStore
-from readmission.repository import MongoRepository, utc_now
+from readmission.repository import MongoRepository
 from readmission.transit_repository import TransitRepository
 
 

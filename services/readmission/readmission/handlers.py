@@ -100,15 +100,20 @@ def get_request(repo: MongoRepository, ctx: Context, request_id: str) -> Mapping
     return _visible(ctx, repo.get(request_id))
 
 
-def list_requests(repo: MongoRepository, ctx: Context, filters: Mapping[str, Any], after: str | None,
-                  limit: int) -> list[dict[str, Any]]:
-    """Requests in the caller's scope, by id; filters are validated scalars only."""
-    _require(ctx, READERS)
+def scoped_query(ctx: Context, filters: Mapping[str, Any]) -> dict[str, Any]:
+    """The given filters (validated scalars), narrowed to the member states the caller may see."""
     query: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
     if not (ctx.caller.role in ("admin", "auditor") or ctx.caller.all_scopes):
         wanted = [m for m in ctx.caller.member_states if query.get("member_state", m) == m]
         query["member_state"] = {"$in": wanted}
-    return repo.page(query, after, limit)
+    return query
+
+
+def list_requests(repo: MongoRepository, ctx: Context, filters: Mapping[str, Any], after: str | None,
+                  limit: int) -> list[dict[str, Any]]:
+    """Requests in the caller's scope, by id; filters are validated scalars only."""
+    _require(ctx, READERS)
+    return repo.page(scoped_query(ctx, filters), after, limit)
 
 
 def act(repo: MongoRepository, ctx: Context, request_id: str, action: str, body: Mapping[str, Any],

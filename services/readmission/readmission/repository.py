@@ -6,7 +6,7 @@ its statistics in one transaction, so no reader ever sees one without the others
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Mapping, Sequence
 
 from pymongo import ASCENDING
@@ -172,5 +172,3 @@ class MongoRepository:
         return list(self._c(STATISTICS).find({"month": safe_value(month)}).sort("member_state", ASCENDING))
 
 
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 import sys
 
+from passage.clock import utc_now
 from passage.mongo import Mongo
 
 from readmission import repository
 from readmission.config import load_settings
 from readmission.protocols import ProtocolStore
-from readmission.repository import utc_now
 
 
 def main() -> int:

@@ -11,7 +11,7 @@ from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, 
 from readmission import deadlines as dl
 from readmission import protocols
 from readmission import transits_domain as td
-from readmission.handlers import READERS, WRITERS, Context, Rules, _require, history_entry, plain
+from readmission.handlers import READERS, WRITERS, Context, Rules, _require, history_entry, plain, scoped_query
 from readmission.repository import Stale
 from readmission.transit_repository import TransitRepository
 
@@ -84,11 +84,7 @@ def list_transits(repo: TransitRepository, ctx: Context, filters: Mapping[str, A
                   limit: int) -> list[dict[str, Any]]:
     """Transit requests in the caller's scope, by id; filters are validated scalars only."""
     _require(ctx, READERS)
-    query: dict[str, Any] = {k: v for k, v in filters.items() if v is not None}
-    if not (ctx.caller.role in ("admin", "auditor") or ctx.caller.all_scopes):
-        wanted = [m for m in ctx.caller.member_states if query.get("member_state", m) == m]
-        query["member_state"] = {"$in": wanted}
-    return repo.page(query, after, limit)
+    return repo.page(scoped_query(ctx, filters), after, limit)
 
 
 def act(repo: TransitRepository, ctx: Context, transit_id: str, action: str, body: Mapping[str, Any],

@@ -2,21 +2,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 
 from passage.bus.publisher import Publisher
 from passage.bus.topology import Topology
+from passage.clock import utc_now
 from passage.config import Settings
 from passage.locations import LocationStore
 from passage.mongo import Mongo
 
 from voluntary_return import repository
 from voluntary_return.repository import CaseRepository
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 @dataclass(frozen=True)

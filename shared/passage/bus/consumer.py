@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 from kombu import Connection, Message
 from kombu.mixins import ConsumerMixin
 from pymongo.client_session import ClientSession
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
 from passage import logs
 from passage.bus.connection import broker_connection, is_mongo_transport

@@ -8,13 +8,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+
+from passage.clock import utc_now  # noqa: F401 (re-exported: envelopes are stamped with it)
 from typing import Any, Mapping
 
 ENVELOPE_FIELDS = ("id", "type", "version", "source", "time", "subject", "correlation_id", "causation_id", "data")
-
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def rfc3339(moment: datetime) -> str:
