@@ -6,13 +6,13 @@ then small-cell suppression. The timeline is audited as a read of personal data.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, g
 from marshmallow import Schema, fields, validate
 
+from passage.formats import MONTH, PERSON_REF
 from passage.identity import HEADER as IDENTITY_HEADER
 from passage.identity import Identity, sign_identity
 from passage.problems import Problem
@@ -26,8 +26,7 @@ from gateway.tokens import AccessClaims
 from gateway.schemas import ProblemSchema
 from gateway.upstreams import Upstreams
 
-PERSON_REF = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
-MONTH_PATTERN = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"
+MONTH_PATTERN = MONTH.pattern
 SYSTEM = Identity(user_id="gateway-reports", role="system")
 TIMELINE = "/api/v1/persons/{person_ref}/timeline"
 
@@ -115,7 +114,7 @@ def views_blueprint(views: Views) -> Blueprint:
         """Stays, readmission requests and AVRR cases of one person, oldest first, as the caller may see them."""
         claims: AccessClaims = g.caller
         ids = {"person_ref": person_ref}
-        if not PERSON_REF.match(person_ref):
+        if not PERSON_REF.fullmatch(person_ref):  # fullmatch: no trailing newline either
             raise Problem("There is no such person.", status=404)
         built = timeline.build(person_ref, claims.identity.role,
                                lambda s, p, q: views.fetch_as(claims.identity, s, p, q), ROUTES)

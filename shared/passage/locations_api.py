@@ -5,17 +5,15 @@ mounts this blueprint under its own prefix with the roles whose job needs the an
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Callable, Sequence
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from passage.formats import PERSON_REF
 from passage.locations import Locations
 from passage.problems import NotFound, Unprocessable, marshmallow_pointers
 from passage.web import Blueprint, etag, require_role
 
-# A national identifier or a UUID; nothing else (no '$', no spaces, no '/') reaches a query.
-PERSON_REF = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _TIME = {"format": "date-time", "description": "RFC 3339, UTC"}
 
 

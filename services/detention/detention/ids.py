@@ -6,8 +6,9 @@ import re
 import uuid
 from datetime import datetime
 
+from passage.formats import PERSON_REF  # noqa: F401 (one person_ref rule for all services)
+
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
-PERSON_REF = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 STAY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 NATIONALITY = re.compile(r"^[A-Z]{3}$")
 

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from passage.formats import MONTH
+
 from detention.domain import UNIT_CATEGORIES
 from detention.moves import RELEASE_REASONS
 from detention.schemas import (BlockSchema, MedicalSchema, StrictBoolean, StrictDate, StrictFloat, StrictInteger,
                                slug, text)
 
-MONTH = r"^(19|20)\d{2}-(0[1-9]|1[0-2])$"  # no year 0: date() cannot hold it
 
 
 class StrictDateTime(fields.AwareDateTime):

@@ -1,7 +1,7 @@
 """Readmission rules that need no I/O (stdlib only)."""
 from __future__ import annotations
 
-from passage.locations_api import PERSON_REF
+from passage.formats import PERSON_REF
 
 # Liaison officers need the location to arrange interviews and transfers; auditors check access.
 LOCATION_READERS = ("admin", "liaison_officer", "auditor")

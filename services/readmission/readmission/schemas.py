@@ -13,11 +13,10 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate
 
 from passage.fields import StrictBoolean, StrictDate, StrictInteger, text
-from passage.locations_api import PERSON_REF
+from passage.formats import MONTH, PERSON_REF
 
 from readmission import requests_domain as rd
 from readmission.protocols import MEMBER_STATES, STATUSES
-from readmission.statistics import MONTH
 
 REQUEST_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ALPHA3 = re.compile(r"^[A-Z]{3}$")

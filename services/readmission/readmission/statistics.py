@@ -3,11 +3,9 @@
 """
 from __future__ import annotations
 
-import re
 from statistics import median
 from typing import Any, Mapping
 
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 COUNTERS = ("requests_incoming", "requests_outgoing", "accepted", "deemed_accepted", "rejected", "transferred")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from passage.fields import StrictDate, StrictInteger, text
-from passage.locations_api import PERSON_REF
+from passage.formats import PERSON_REF
 
 from readmission import requests_domain as rd
 from readmission import transits_domain as td

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from passage.locations_api import PERSON_REF
+from passage.formats import PERSON_REF
 
 CASE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 COUNTRY = re.compile(r"^[A-Z]{3}$")  # ISO 3166-1 alpha-3

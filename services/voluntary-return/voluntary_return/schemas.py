@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from passage.fields import (Cursor, Money, StrictBoolean, StrictDate, StrictInteger, StrictNumber,
                             UtcDateTime, one_of, pattern, text)
-from passage.locations_api import PERSON_REF
+from passage.formats import MONTH, PERSON_REF
 
 from voluntary_return.domain import (CASE_ID, CLASSIFICATIONS, CLOSING_OUTCOMES, COUNTRY, CURRENCY, DOCUMENT_KINDS,
                                      ELIGIBILITY_DECISIONS, IN_KIND_TYPES, LANGUAGE, MONITORING_MONTHS, NEXT_ACTIONS,
@@ -17,7 +17,6 @@ from voluntary_return.domain import (CASE_ID, CLASSIFICATIONS, CLOSING_OUTCOMES,
                                      WITHDRAWAL_REASONS)
 from voluntary_return.stages import STAGES
 
-MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 NEEDS_ACTION_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}\|[0-9a-f-]{36}$")
 
 
