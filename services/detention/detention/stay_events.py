@@ -23,6 +23,7 @@ from detention.stay_store import StayStore
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Envelope, ClientSession], None]
+SCHEDULED = "readmission.transfer.scheduled"
 
 
 @dataclass(frozen=True)
@@ -36,17 +37,47 @@ def _context(event: Envelope, now: datetime) -> Context:
     return Context(caller=_System(), now=now, correlation_id=event.correlation_id)
 
 
+def _no_open_stay(store: StayStore, event: Envelope, session: ClientSession, now: datetime) -> None:
+    store.record_unmatched(session, event, utc_ms(now))
+    log.info("event for no open stay recorded", extra={"event_id": event.id, "type": event.type})
+
+
+def _source(event: Envelope) -> dict[str, Any]:
+    return {"request_id": event.data.get("request_id"), "type": event.type}
+
+
 def plan_release(store: StayStore, clock: Callable[[], datetime], field: str) -> Handler:
-    """Readmission accepted or a transfer scheduled: the planned release date goes on the open stay."""
+    """Readmission accepted or a transfer scheduled: the planned release date goes on the open stay,
+    with the request that set it (so a reversal of that request can take it back)."""
     def handle(event: Envelope, session: ClientSession) -> None:
         stay = store.open_stay_of(session, event.data["person_ref"])
         planned = event.data.get(field)
         if stay is None:
-            store.record_unmatched(session, event, utc_ms(clock()))
-            log.info("event for no open stay recorded", extra={"event_id": event.id, "type": event.type})
+            _no_open_stay(store, event, session, clock())
         elif planned:
-            store.plan_release(session, stay["_id"], planned)
+            store.plan_release(session, stay["_id"], planned, _source(event))
     return handle
+
+
+def reverse_deemed_acceptance(store: StayStore, clock: Callable[[], datetime]) -> Handler:
+    """A timely reply voided a deemed acceptance: an acceptance sets the planned release from its
+    transfer limit (a transfer of that request already scheduled keeps its date); a rejection or a
+    request for information takes back the date that request set, and only that one."""
+    def handle(event: Envelope, session: ClientSession) -> None:
+        stay = store.open_stay_of(session, event.data["person_ref"])
+        request_id = event.data["request_id"]
+        if stay is None:
+            _no_open_stay(store, event, session, clock())
+        elif event.data["outcome"] != "accepted":
+            store.clear_planned_release(session, stay["_id"], request_id)
+        elif event.data.get("transfer_due_on") and not _scheduled_by(stay, request_id):
+            store.plan_release(session, stay["_id"], event.data["transfer_due_on"], _source(event))
+    return handle
+
+
+def _scheduled_by(stay: dict[str, Any], request_id: str) -> bool:
+    source = stay.get("planned_release_source") or {}
+    return source.get("request_id") == request_id and source.get("type") == SCHEDULED
 
 
 def close_stay(store: StayStore, clock: Callable[[], datetime], rules_for: RulesFor, reason: str,

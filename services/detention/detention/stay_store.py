@@ -93,10 +93,21 @@ class StayStore:
         return self.mongo.collection(STAYS).find_one({"person_ref": safe_value(person_ref), "status": "open"},
                                                      _HIDDEN, session=session)
 
-    def plan_release(self, session: ClientSession, stay_id: str, on: str) -> None:
-        self.mongo.collection(STAYS).update_one({"_id": safe_value(stay_id), "status": "open"},
-                                                {"$set": {"planned_release_on": on}, "$inc": {"version": 1}},
-                                                session=session)
+    def plan_release(self, session: ClientSession, stay_id: str, on: str,
+                     source: Mapping[str, Any] | None = None) -> None:
+        """Set the planned release date and where it came from (``{"request_id", "type"}`` of the event)."""
+        self.mongo.collection(STAYS).update_one(
+            {"_id": safe_value(stay_id), "status": "open"},
+            {"$set": {"planned_release_on": on, "planned_release_source": dict(source) if source else None},
+             "$inc": {"version": 1}}, session=session)
+
+    def clear_planned_release(self, session: ClientSession, stay_id: str, request_id: str) -> bool:
+        """Clear the planned release date only when readmission request ``request_id`` set it."""
+        result = self.mongo.collection(STAYS).update_one(
+            {"_id": safe_value(stay_id), "status": "open", "planned_release_source.request_id": safe_value(request_id)},
+            {"$set": {"planned_release_on": None, "planned_release_source": None}, "$inc": {"version": 1}},
+            session=session)
+        return result.modified_count == 1
 
     def record_unmatched(self, session: ClientSession, event: Envelope, at: Any) -> None:
         """Keep the fact that an event named no one held here: ids and type only, no personal data."""

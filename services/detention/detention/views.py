@@ -46,6 +46,8 @@ def stay_view(rec: Mapping[str, Any], caller: access.Caller) -> dict[str, Any]:
         view["legal_basis"] = dict(rec["legal_basis"])
         if rec.get("minor_override"):
             view["minor_override"] = dict(rec["minor_override"])
+        if rec.get("family_group"):
+            view["family_group"] = dict(rec["family_group"])
         for name in ("entry_medical", "exit_medical"):
             if rec.get(name):
                 view[name] = dict(rec[name])
