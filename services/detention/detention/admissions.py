@@ -13,7 +13,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from passage.events.envelope import Envelope, rfc3339
 
-from detention import access, clocks, domain
+from detention import access, clocks, domain, law
 from detention.families import Family, Member, has_carer, new_group_id
 from detention.handlers import (Context, Repository, RulesFor, _event, _user, _visible_unit, check_centre_open,
                                 medical_document)
@@ -146,8 +146,11 @@ def _held_where(repo: Repository, ctx: Context, refs: Sequence[str], pointer: st
 def _prepared(rec: Mapping[str, Any], ctx: Context, body: Mapping[str, Any], person: domain.Person,
               family: Family | None, now: datetime, rules: Rules) -> tuple[dict[str, Any], Envelope]:
     """The stay document and its ``detention.stay.opened`` envelope, once every rule has agreed."""
-    admission = domain.decide_admission(unit_from_record(rec), person, _basis(body["legal_basis"]),
-                                        _override(body.get("minor_override")), now, rules, family)
+    basis = _basis(body["legal_basis"])
+    admission = domain.decide_admission(unit_from_record(rec), person, basis, _override(body.get("minor_override")),
+                                        now, rules, family)
+    if basis.valid_until is not None:
+        law.check_within(basis.kind, now.date(), basis.valid_until, rules, field="legal_basis.valid_until")
     stay = {**_stay_document(admission, ctx), **_clocks_and_history(admission, ctx, rules,
                                                                     body.get("medical_examination"))}
     declared = sorted(set(body.get("vulnerabilities") or ()))

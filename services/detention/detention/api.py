@@ -14,7 +14,7 @@ from passage.fields import encode_cursor
 from passage.problems import Forbidden, NotFound, Unprocessable, problem_response
 from passage.web import Blueprint, current_identity, etag
 
-from detention import access, admissions, clocks, domain, handlers, moves
+from detention import access, admissions, clocks, domain, handlers, law, moves
 from detention.bootstrap import Deps
 from detention.repository import StayFilter
 from detention.schemas import (AdmissionSchema, CentreCreateSchema, CentrePageSchema, CentreSchema,
@@ -206,6 +206,8 @@ def _refused(exc: domain.DetentionError) -> Response:
         return problem_response(409, exc.detail, errors=_pointer(exc.field, exc.detail), **extra)
     if isinstance(exc, domain.UnitFull):
         return problem_response(409, exc.detail, slug="unit-full", occupancy=exc.occupancy, capacity=exc.capacity, **extra)
+    if isinstance(exc, law.BeyondStatutoryMaximum):
+        extra.update(source=exc.source, last_lawful_day=exc.last_day.isoformat())
     if isinstance(exc, domain.PersonAlreadyHeld) and exc.held:
         extra.update(exc.held)  # only set when the caller may see that stay
     if isinstance(exc, (domain.AlreadyExists, domain.PersonAlreadyHeld)):

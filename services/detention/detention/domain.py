@@ -1,6 +1,6 @@
 """Detention's entities and rules without I/O: centres, units and their capacity, people, legal
-bases, placement and the admission decision. Imports the standard library, the id formats and the
-rule table only.
+bases, placement and the admission decision. Imports the standard library, the id formats, the
+family groups and the rule table only.
 """
 from __future__ import annotations
 
@@ -56,12 +56,11 @@ class PlacementRefused(DetentionError):
 
 
 class AlreadyExists(DetentionError):
-    """A centre or unit with this id exists already."""
+    """A centre or unit with this id, or a once-only record (an entry examination), exists already."""
 
 
 class PersonAlreadyHeld(DetentionError):
-    """The person has an open stay already: a person is held in one place at a time. ``held`` says
-    where only when the caller may see that stay (else None: no cross-centre oracle)."""
+    """The person has an open stay already; ``held`` says where only to a caller who may see it."""
 
     held: dict[str, str] | None = None
 
@@ -244,19 +243,17 @@ def check_placement(unit: Unit, person: Person, age: int, override: MinorOverrid
                     family: Family | None = None) -> None:
     """Refuse a placement the rules forbid; each refusal names its rule and the unit."""
     if unit.category == "family" and family is None:
-        raise PlacementRefused("family_unit_for_families", f"Unit {unit.id} is a family unit: it admits members "
-                               "of a family group; record the family group (new or existing).",
-                               field="family_group", unit_id=unit.id)
+        raise PlacementRefused("family_unit_for_families", f"Unit {unit.id} is a family unit: it admits members of "
+                               "a family group (new or existing).", field="family_group", unit_id=unit.id)
     wanted = {"men": "male", "women": "female"}.get(unit.category)
     if wanted is not None and person.sex != wanted:
         raise PlacementRefused("sex_matches_unit", f"Unit {unit.id} is a {unit.category} unit; "
                                f"a person of sex {person.sex!r} may not be placed there.", field="unit_id", unit_id=unit.id)
-    accompanied = family is not None and family.accompanied
-    if age < rules.adult_age and not accompanied and override is None:
-        raise PlacementRefused("unaccompanied_minor", f"The person is {age} and no adult parent or guardian of "
-                               f"the same family group is held here: a minor is admitted to unit {unit.id} "
-                               "only with an override giving the reason and the approving officer.",
-                               field="minor_override", unit_id=unit.id)
+    if age < rules.adult_age and not (family and family.accompanied) and override is None:
+        raise PlacementRefused("unaccompanied_minor", f"The person is {age} with no adult parent or guardian of the "
+                               f"family group held here: unit {unit.id} admits an unaccompanied minor only with an "
+                               "override giving the reason and the approving officer.", field="minor_override",
+                               unit_id=unit.id)
 
 
 def vulnerability_alerts(age: int, rules: Rules, accompanied: bool = False) -> tuple[str, ...]:

@@ -41,6 +41,7 @@ def indexes() -> list[Index]:
         Index(STAYS, [("status", 1), ("_id", 1)], name="stays_by_status"),
         Index(STAYS, [("status", 1), ("due_on", 1)], name="stays_by_due_date"),
         Index(STAYS, [("family_group.id", 1), ("status", 1)], name="stays_by_family_group"),
+        Index(STAYS, [("status", 1), ("entry_medical", 1), ("admitted_at", 1)], name="stays_without_entry_examination"),
         *occupancy.indexes(),
         *outbox_indexes(OUTBOX_COLLECTIONS),
     ]

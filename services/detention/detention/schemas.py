@@ -197,7 +197,7 @@ class LegalBasisOutSchema(Schema):
 class HistoryEntrySchema(Schema):
     at = fields.DateTime(required=True)
     state = fields.String(required=True, metadata={"enum": ["admitted", "transferred", "extended", "reviewed",
-                                                            "released"]})
+                                                            "examined", "released"]})
     by = fields.String(required=True)
     centre_id = fields.String()
     unit_id = fields.String()
@@ -242,6 +242,8 @@ class StaySchema(Schema):
     release_reason = fields.String(allow_none=True)
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
     entry_medical = fields.Nested(MedicalOutSchema)
+    entry_examination_missing = fields.Boolean(metadata={"description": "open and no entry examination recorded"})
+    asylum_extension = fields.Dict(metadata={"description": "the further months granted with status, and their source"})
     exit_medical = fields.Nested(MedicalOutSchema)
     extensions = fields.List(fields.Dict())
     vulnerabilities = fields.List(fields.String())

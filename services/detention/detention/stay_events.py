@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Callable
 
 from pymongo.client_session import ClientSession
@@ -19,7 +19,7 @@ from detention import clocks
 from detention.handlers import Context, RulesFor, _event
 from detention.repository import utc_ms
 from detention.stay_handlers import _close_update, _closed_event
-from detention.stay_store import StayStore
+from detention.stay_store import ENTRY_EXAMINATION, StayStore
 
 log = logging.getLogger(__name__)
 Handler = Callable[[Envelope, ClientSession], None]
@@ -100,11 +100,12 @@ def close_stay(store: StayStore, clock: Callable[[], datetime], rules_for: Rules
 
 
 def emit_deadlines(store: StayStore, now: datetime, rules_for: RulesFor) -> int:
-    """Send ``detention.stay.deadline_due`` once per stay, clock, due date and threshold."""
+    """Send ``detention.stay.deadline_due`` once per stay, clock, due date and threshold, and once per
+    stay still without its entry medical examination after the rule table's hours."""
     rules = rules_for(now.date())
     today = clocks.local_day(now, rules.time_zone)
     horizon = today.toordinal() + max(rules.deadline_thresholds_days)
-    sent = 0
+    sent = missing_entry_examinations(store, now, rules)
     for stay in store.stays_due_by(date.fromordinal(horizon).isoformat()):
         for clock_name, due in (("legal_end", stay.get("legal_end")), ("review", stay.get("next_review_on"))):
             if due and _alert(store, stay, clock_name, date.fromisoformat(due), today, rules, now):
@@ -124,3 +125,18 @@ def _alert(store: StayStore, stay: dict[str, Any], clock_name: str, due: date, t
         "stay_id": stay["id"], "person_ref": stay["person_ref"], "centre_id": stay["centre_id"],
         "clock": clock_name, "due_on": due.isoformat(), "threshold_days": threshold})
     return store.mark_deadline(stay["id"], f"{prefix}{threshold}", keys, [event])
+
+
+def missing_entry_examinations(store: StayStore, now: datetime, rules: Any) -> int:
+    """Alert on every stay admitted more than ``entry_examination_alert_hours`` ago without its entry
+    examination: clock ``entry_medical``, due the day those hours ran out, once per stay."""
+    hours = timedelta(hours=rules.entry_examination_alert_hours)
+    sent = 0
+    for stay in store.stays_without_entry_examination(now - hours):
+        due = clocks.local_day(stay["admitted_at"] + hours, rules.time_zone)
+        event = _event(Context(caller=_System(), now=now), "detention.stay.deadline_due", stay["id"], {
+            "stay_id": stay["id"], "person_ref": stay["person_ref"], "centre_id": stay["centre_id"],
+            "clock": ENTRY_EXAMINATION, "due_on": due.isoformat(), "threshold_days": 0})
+        sent += store.mark_deadline(stay["id"], ENTRY_EXAMINATION, [ENTRY_EXAMINATION], [event],
+                                    still={"entry_medical": None})
+    return sent
