@@ -162,3 +162,34 @@ def test_two_families_racing_for_four_places_one_gets_all_its_places_the_other_n
     assert deps.mongo.collection(UNITS).find_one({"_id": unit})["occupancy"] == 3
     assert sum(d.get("admissions", 0) for d in deps.mongo.collection(DAILY).find({"unit_id": unit})) == 3
     assert verify(deps.mongo) == []
+
+
+@pytest.mark.parametrize("body, pointer", [
+    ({"unit_id": "baku-f1", "members": []}, "/members"),
+    ({"unit_id": "baku-f1", "members": family_of_three("B1"), "family_group_id": {"$ne": None}}, "/family_group_id"),
+    ({"unit_id": "baku-f1", "members": family_of_three("B2"), "family_group_id": str(uuid.uuid4()) + "\n"},
+     "/family_group_id"),
+    ({"unit_id": "baku-f1", "members": [{**family_of_three("B3")[0], "relation": "cousin"}]}, "/members/0/relation"),
+    ({"unit_id": "baku-f1", "members": [{**family_of_three("B4")[0], "note": "x"}]}, "/members/0/note"),
+    ({"unit_id": "baku-f1", "members": [family_of_three("B5")[0], family_of_three("B5")[0]]},
+     "/members/1/person/person_ref"),
+])
+def test_bad_family_admissions_are_refused_and_store_nothing(api: Api, body: dict[str, Any], pointer: str) -> None:
+    refused = api.post("/family-admissions", body)
+    problem = refused.get_json()
+    assert refused.status_code == 422 and refused.headers["Content-Type"] == "application/problem+json"
+    assert pointer in [e["pointer"] for e in problem["errors"]], problem
+    assert api.deps.mongo.collection(STAYS).count_documents({}) == 0
+    assert api.get("/units/baku-f1").get_json()["occupancy"] == 0
+
+
+@pytest.mark.parametrize("family_group, pointer", [
+    ({"id": {"$gt": ""}, "relation": "child"}, "/family_group/id"),
+    ({"new": "yes", "relation": "child"}, "/family_group/new"),
+    ({"new": True}, "/family_group/relation"),
+    ({"new": False, "relation": "parent"}, "/family_group"),
+])
+def test_a_bad_family_group_on_a_single_admission_is_refused(api: Api, family_group: dict[str, Any], pointer: str) -> None:
+    problem = api.admit("baku-f1", family_group=family_group).get_json()
+    assert problem["status"] == 422 and pointer in [e["pointer"] for e in problem["errors"]], problem
+    assert api.deps.mongo.collection(STAYS).count_documents({}) == 0
