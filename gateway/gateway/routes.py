@@ -62,6 +62,7 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{D}/units/{{unit_id}}", WRITE, ("admin",)),
     Route(f"{D}/stays", READ, ("admin", "centre_staff", "auditor"), personal=True),
     Route(f"{D}/stays", WRITE, ("admin", "centre_staff"), personal=True),
+    Route(f"{D}/family-admissions", WRITE, ("admin", "centre_staff"), personal=True),
     Route(f"{D}/stays/{{stay_id}}", READ, ("admin", "centre_staff", "auditor"), personal=True),
     Route(f"{D}/stays/{{stay_id}}/{{action}}", READ, ("admin", "centre_staff", "auditor"), personal=True),
     Route(f"{D}/stays/{{stay_id}}", WRITE, ("admin", "centre_staff"), personal=True),

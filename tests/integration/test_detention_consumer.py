@@ -134,3 +134,55 @@ def test_the_whole_worker_sends_deadline_alerts_and_rolls_the_day(rabbit_url, bu
         thread.join(timeout=30)
     assert sorted(stays.find_one({"_id": stay_id})["deadlines_emitted"]) == ["legal_end:2026-12-04:14",
                                                                               "legal_end:2026-12-04:7"]
+
+
+def _request_event(type_: str, request_id: str, ref: str, **data: Any) -> Any:
+    return new_event(type_, source="readmission", subject=request_id, data={
+        "request_id": request_id, "person_ref": ref, "member_state": "DE", **data})
+
+
+def _deemed(request_id: str, ref: str, due: str) -> Any:
+    return _request_event("readmission.request.deemed_accepted", request_id, ref, decided_at="2026-12-05T12:00:00Z",
+                          transfer_due_on=due, direction="outgoing")
+
+
+def _reversed(request_id: str, ref: str, outcome: str, due: str | None = None) -> Any:
+    return _request_event("readmission.request.deemed_acceptance_reversed", request_id, ref, outcome=outcome,
+                          reversed_at="2026-12-10T08:00:00Z", replied_on="2026-12-04", transfer_due_on=due,
+                          direction="outgoing")
+
+
+def test_a_reversed_deemed_acceptance_takes_back_or_resets_its_planned_release_once(broker_url, bus_prefix,
+                                                                                      settings_for) -> None:
+    settings = settings_for("detention", broker=broker_url)
+    deps = replace(bootstrap.build(settings), clock=lambda: ADMITTED)
+    client, headers = create_app(settings, deps).test_client(), identity_headers(settings.internal_token_secret)
+    assert client.post(f"{P}/centres", headers=headers, json={"id": "baku", "name": "Baku", "city": "Baku"}).status_code == 201
+    assert client.post(f"{P}/centres/baku/units", headers=headers, json={
+        "id": "baku-m1", "name": "M1", "category": "men", "declared_places": 5, "floor_area_m2": 40.0}).status_code == 201
+    ids = {ref: _admit(client, headers, ref) for ref in ("P-REJ", "P-INFO", "P-ACC", "P-OTHER", "P-SCHED")}
+    stays, worker = deps.mongo.collection(STAYS), build_worker(settings, deps)
+    first = [_deemed("req-rej", "P-REJ", "2027-03-05"), _deemed("req-info", "P-INFO", "2027-03-05"),
+             _deemed("req-acc", "P-ACC", "2027-03-05"), _deemed("req-other", "P-OTHER", "2027-03-05"),
+             _deemed("req-sched", "P-SCHED", "2027-03-05"),
+             _request_event("readmission.transfer.scheduled", "req-sched", "P-SCHED", scheduled_for="2027-01-20")]
+    rejected = _reversed("req-rej", "P-REJ", "rejected")
+    then = [rejected, rejected, _reversed("req-info", "P-INFO", "info_requested"),
+            _reversed("req-acc", "P-ACC", "accepted", "2027-03-01"),
+            _reversed("req-elsewhere", "P-OTHER", "rejected"),  # another request: P-OTHER's date stays
+            _reversed("req-sched", "P-SCHED", "accepted", "2027-03-01")]  # the scheduled transfer's date stays
+    with consuming(worker), publisher_for(settings) as publisher:
+        for event in first:
+            publisher.publish_event(event.to_dict())
+        wait_for(lambda: worker.consumer.processed >= len(first), timeout=60, message="the deemed acceptances")
+        assert stays.find_one({"_id": ids["P-REJ"]})["planned_release_on"] == "2027-03-05"
+        for event in then:
+            publisher.publish_event(event.to_dict())
+        wait_for(lambda: worker.consumer.processed >= len(first) + len(then), timeout=60, message="the reversals")
+
+    planned = {ref: stays.find_one({"_id": stay_id})["planned_release_on"] for ref, stay_id in ids.items()}
+    assert planned == {"P-REJ": None, "P-INFO": None, "P-ACC": "2027-03-01", "P-OTHER": "2027-03-05",
+                       "P-SCHED": "2027-01-20"}
+    assert client.get(f"{P}/stays/{ids['P-ACC']}", headers=headers).get_json()["planned_release_on"] == "2027-03-01"
+    assert deps.mongo.collection(INBOX).count_documents({}) == len(first) + len(then) - 1  # the duplicate once
+    assert all(s["status"] == "open" for s in stays.find({}))

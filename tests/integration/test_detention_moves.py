@@ -199,7 +199,8 @@ def test_a_centre_is_deactivated_only_when_empty_and_then_takes_nobody(api: Api)
 def test_the_deadline_job_alerts_once_per_threshold_with_the_alert_in_the_outbox(api: Api) -> None:
     from detention import stay_events
 
-    stay = api.admit("baku-m1", legal_basis={**ORDER_SHORT}).get_json()  # legal end 2026-11-30
+    stay = api.admit("baku-m1", legal_basis={**ORDER_SHORT}, medical_examination={  # legal end 2026-11-30
+        "examined_on": "2026-11-20", "examined_by": "Dr. N. Aliyeva"}).get_json()  # (no missing-examination alert)
     store, rules = api.deps.stay_store, api.deps.rules_for
     assert stay_events.emit_deadlines(store, NOW, rules) == 1  # 10 days left: the 14-day alert
     assert stay_events.emit_deadlines(store, NOW, rules) == 0

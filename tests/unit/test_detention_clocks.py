@@ -165,9 +165,15 @@ class FakeStore:
     def stays_due_by(self, day: str) -> list[dict[str, Any]]:
         return [dict(s) for s in self.stays.values() if s["status"] == "open" and s["due_on"] and s["due_on"] <= day]
 
-    def mark_deadline(self, stay_id: str, key: str, covered: Sequence[str], events: Sequence[Envelope]) -> bool:
+    def stays_without_entry_examination(self, admitted_before: datetime) -> list[dict[str, Any]]:
+        return [dict(s) for s in self.stays.values() if s["status"] == "open" and "admitted_at" in s
+                and not s.get("entry_medical") and s["admitted_at"] <= admitted_before
+                and "entry_medical" not in s["deadlines_emitted"]]
+
+    def mark_deadline(self, stay_id: str, key: str, covered: Sequence[str], events: Sequence[Envelope],
+                      still: dict[str, Any] | None = None) -> bool:
         doc = self.stays[stay_id]
-        if key in doc["deadlines_emitted"]:
+        if key in doc["deadlines_emitted"] or any(doc.get(k) != v for k, v in (still or {}).items()):
             return False
         doc["deadlines_emitted"] = sorted(set(doc["deadlines_emitted"]) | set(covered))
         self.outbox.extend(events)
@@ -202,6 +208,24 @@ def test_an_extension_restarts_the_legal_end_alerts() -> None:
     store.stays["s1"].update(legal_end="2027-02-27", due_on="2027-02-27")  # extended by a new decision
     assert stay_events.emit_deadlines(store, datetime(2027, 2, 14, 6, tzinfo=timezone.utc), rules_on) == 1
     assert [e.data["due_on"] for e in store.outbox] == ["2027-02-20", "2027-02-27"]
+
+
+def test_a_stay_without_its_entry_examination_after_24_hours_alerts_once() -> None:
+    admitted = datetime(2026, 11, 20, 19, 30, tzinfo=timezone.utc)  # 23:30 in Baku
+    unexamined = {**due_stay("s1", "2027-02-20", "2027-06-01"), "admitted_at": admitted, "entry_medical": None}
+    examined = {**due_stay("s2", "2027-02-20", "2027-06-01"), "admitted_at": admitted,
+                "entry_medical": {"examined_on": "2026-11-21"}}
+    store = FakeStore(unexamined, examined)
+    assert stay_events.emit_deadlines(store, admitted + timedelta(hours=23, minutes=59), rules_on) == 0
+    assert stay_events.emit_deadlines(store, admitted + timedelta(hours=24), rules_on) == 1
+    assert stay_events.emit_deadlines(store, admitted + timedelta(hours=30), rules_on) == 0
+    sent = [validate_event(e.to_dict()) for e in store.outbox]
+    assert [(e.data["stay_id"], e.data["clock"], e.data["due_on"], e.data["threshold_days"]) for e in sent] == [
+        ("s1", "entry_medical", "2026-11-21", 0)]
+    late = {**due_stay("s3", "2027-02-20", "2027-06-01"), "admitted_at": admitted}
+    store = FakeStore(late)
+    store.stays["s3"]["entry_medical"] = {"examined_on": "2026-11-21"}  # recorded between the scan and the alert
+    assert store.mark_deadline("s3", "entry_medical", ["entry_medical"], [], still={"entry_medical": None}) is False
 
 
 def test_a_new_rule_table_entry_changes_the_thresholds_from_its_date() -> None:

@@ -11,7 +11,7 @@ import pytest
 from passage.events import validate_event
 from passage.events.envelope import Envelope
 
-from detention import access, handlers
+from detention import access, admissions, handlers
 from detention.domain import PersonAlreadyHeld, UnitFull
 from detention.repository import StayFilter
 
@@ -72,6 +72,23 @@ class FakeRepository:
         unit["occupancy"] += 1
         return self._add("stays", stay, events)
 
+    def admit_family(self, stays: Sequence[dict[str, Any]], events: Sequence[Sequence[Envelope]]) -> list[dict[str, Any]]:
+        unit = self.docs["units"][stays[0]["unit_id"]]
+        if unit["occupancy"] + len(stays) > unit["capacity"]:
+            raise UnitFull(unit["id"], unit["occupancy"], unit["capacity"])
+        if any(self.open_stay_of_person(s["person_ref"]) for s in stays):
+            raise PersonAlreadyHeld("one_open_stay", "held already")
+        unit["occupancy"] += len(stays)
+        return [self._add("stays", stay, evs) for stay, evs in zip(stays, events)]
+
+    def held_family_members(self, group_id: str, centre_id: str) -> list[dict[str, Any]]:
+        return [s for s in self.docs["stays"].values() if (s.get("family_group") or {}).get("id") == group_id
+                and s["centre_id"] == centre_id and s["status"] == "open"]
+
+    def open_stay_of_person(self, person_ref: str) -> dict[str, Any] | None:
+        return next((s for s in self.docs["stays"].values() if s["person_ref"] == person_ref and s["status"] == "open"),
+                    None)
+
     def stay(self, stay_id: str) -> dict[str, Any] | None:
         return self.docs["stays"].get(stay_id)
 
@@ -98,7 +115,7 @@ def repo() -> FakeRepository:
 
 def admit(repo: FakeRepository, unit_id: str = "baku-m1", caller: handlers.Context | None = None, **person: Any) -> dict:
     body = {"unit_id": unit_id, "person": {**PERSON, **person}, "legal_basis": ORDER}
-    return handlers.admit(repo, caller or ctx(), body)
+    return admissions.admit(repo, caller or ctx(), body)
 
 
 def test_admission_records_the_stay_and_emits_a_valid_event(repo: FakeRepository) -> None:

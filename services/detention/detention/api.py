@@ -14,11 +14,11 @@ from passage.fields import encode_cursor
 from passage.problems import Forbidden, NotFound, Unprocessable, problem_response
 from passage.web import Blueprint, current_identity, etag
 
-from detention import access, clocks, domain, handlers, moves
+from detention import access, admissions, clocks, domain, handlers, law, moves
 from detention.bootstrap import Deps
 from detention.repository import StayFilter
-from detention.schemas import (AdmissionSchema, CentreCreateSchema, CentrePageSchema, CentreSchema, NoQuerySchema,
-                               PageQuerySchema, StayPageSchema, StayQuerySchema, StaySchema, UnitCreateSchema,
+from detention.schemas import (AdmissionSchema, CentreCreateSchema, CentrePageSchema, CentreSchema,
+                               FamilyAdmissionSchema, FamilyAdmittedSchema, NoQuerySchema, PageQuerySchema, StayPageSchema, StayQuerySchema, StaySchema, UnitCreateSchema,
                                UnitPageSchema, UnitSchema)
 
 EXTENSION = "passage.detention"
@@ -40,6 +40,17 @@ ADMISSION_EXAMPLE = {
     "legal_basis": {"kind": "court_order", "decision_ref": "2-1234/2026", "court": "Baku Administrative Court",
                     "decided_on": "2026-11-20", "valid_until": "2027-02-20"},
 }
+_FAMILY_ORDER = {**ADMISSION_EXAMPLE["legal_basis"], "decision_ref": "2-1240/2026"}
+FAMILY_EXAMPLE = {"unit_id": "baku-f1", "members": [
+    {"relation": "parent", "legal_basis": _FAMILY_ORDER, "person": {
+        "person_ref": "AZ-2026-000010", "given_name": "Reza", "family_name": "Ahmadi", "birth_date": "1985-01-10",
+        "sex": "male", "nationality": "IRN"}},
+    {"relation": "parent", "legal_basis": _FAMILY_ORDER, "person": {
+        "person_ref": "AZ-2026-000011", "given_name": "Leila", "family_name": "Ahmadi", "birth_date": "1988-06-02",
+        "sex": "female", "nationality": "IRN"}},
+    {"relation": "child", "legal_basis": _FAMILY_ORDER, "person": {
+        "person_ref": "AZ-2026-000012", "given_name": "Sara", "family_name": "Ahmadi", "birth_date": "2015-03-15",
+        "sex": "female", "nationality": "IRN"}}]}
 UNIT_EXAMPLE = {"id": "baku-m1", "name": "Men's wing 1", "category": "men", "declared_places": 40,
                 "floor_area_m2": 180.0, "single_room": False}
 CENTRE_EXAMPLE = {"id": "baku", "name": "Baku Detention Centre for Illegal Migrants", "city": "Baku"}
@@ -140,8 +151,22 @@ def get_unit(unit_id: str) -> Result:
 def admit_person(body: dict[str, Any]) -> Result:
     """Admit a person to a unit; a full unit answers 409 with its occupancy and capacity."""
     deps = _deps()
-    view = handlers.admit(deps.repository, _ctx(), body, deps.rules_for)
+    view = admissions.admit(deps.repository, _ctx(), body, deps.rules_for)
     return _created(view, f"/stays/{view['id']}")
+
+
+@stays.post("/family-admissions")
+@stays.arguments(FamilyAdmissionSchema, example=FAMILY_EXAMPLE)
+@stays.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@stays.response(201, FamilyAdmittedSchema)
+@stays.alt_response(409, description="Not enough free places for the whole family (nobody is admitted), "
+                                     "or a member is held already.")
+@stays.alt_response(422, description="Invalid input, or a placement or legal-basis rule refuses a member.")
+def admit_family(body: dict[str, Any]) -> tuple[Any, int]:
+    """Admit a family arriving together into one unit: all members get places in one transaction, or none.
+    A minor with an adult parent or guardian among the members (or held here in the same group) is accompanied."""
+    deps = _deps()
+    return admissions.admit_family(deps.repository, _ctx(), body, deps.rules_for), 201
 
 
 @stays.get("/stays")
@@ -181,6 +206,10 @@ def _refused(exc: domain.DetentionError) -> Response:
         return problem_response(409, exc.detail, errors=_pointer(exc.field, exc.detail), **extra)
     if isinstance(exc, domain.UnitFull):
         return problem_response(409, exc.detail, slug="unit-full", occupancy=exc.occupancy, capacity=exc.capacity, **extra)
+    if isinstance(exc, law.BeyondStatutoryMaximum):
+        extra.update(source=exc.source, last_lawful_day=exc.last_day.isoformat())
+    if isinstance(exc, domain.PersonAlreadyHeld) and exc.held:
+        extra.update(exc.held)  # only set when the caller may see that stay
     if isinstance(exc, (domain.AlreadyExists, domain.PersonAlreadyHeld)):
         return problem_response(409, exc.detail, errors=_pointer(exc.field, exc.detail), **extra)
     return problem_response(422, exc.detail, slug="rule-refused", title="Refused by a rule",

@@ -31,6 +31,7 @@ def subscriptions(deps: Deps) -> list[Subscription]:
         Subscription("detention.readmission_outcomes", {
             "readmission.request.accepted.v1": stay_events.plan_release(store, clock, "transfer_due_on"),
             "readmission.request.deemed_accepted.v1": stay_events.plan_release(store, clock, "transfer_due_on"),
+            "readmission.request.deemed_acceptance_reversed.v1": stay_events.reverse_deemed_acceptance(store, clock),
             "readmission.transfer.scheduled.v1": stay_events.plan_release(store, clock, "scheduled_for"),
             "readmission.transfer.completed.v1": readmitted,
         }),

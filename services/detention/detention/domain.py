@@ -1,6 +1,6 @@
 """Detention's entities and rules without I/O: centres, units and their capacity, people, legal
-bases, placement and the admission decision. Imports the standard library, the id formats and the
-rule table only.
+bases, placement and the admission decision. Imports the standard library, the id formats, the
+family groups and the rule table only.
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from detention.families import Family
 from detention.ids import NATIONALITY, PERSON_REF, SLUG, STAY_ID, new_stay_id  # noqa: F401 (the domain's ids)
 from detention.rules import Rules
 
@@ -55,11 +56,13 @@ class PlacementRefused(DetentionError):
 
 
 class AlreadyExists(DetentionError):
-    """A centre or unit with this id exists already."""
+    """A centre or unit with this id, or a once-only record (an entry examination), exists already."""
 
 
 class PersonAlreadyHeld(DetentionError):
-    """The person has an open stay already: a person is held in one place at a time."""
+    """The person has an open stay already; ``held`` says where only to a caller who may see it."""
+
+    held: dict[str, str] | None = None
 
 
 class UnitFull(DetentionError):
@@ -236,25 +239,27 @@ class MinorOverride:
     approved_by: str
 
 
-def check_placement(unit: Unit, person: Person, age: int, override: MinorOverride | None, rules: Rules) -> None:
+def check_placement(unit: Unit, person: Person, age: int, override: MinorOverride | None, rules: Rules,
+                    family: Family | None = None) -> None:
     """Refuse a placement the rules forbid; each refusal names its rule and the unit."""
-    if unit.category == "family":
-        raise PlacementRefused("family_unit_for_families", f"Unit {unit.id} is a family unit; "
-                               "a person admitted alone goes to a men, women or vulnerable unit.", unit_id=unit.id)
+    if unit.category == "family" and family is None:
+        raise PlacementRefused("family_unit_for_families", f"Unit {unit.id} is a family unit: it admits members of "
+                               "a family group (new or existing).", field="family_group", unit_id=unit.id)
     wanted = {"men": "male", "women": "female"}.get(unit.category)
     if wanted is not None and person.sex != wanted:
         raise PlacementRefused("sex_matches_unit", f"Unit {unit.id} is a {unit.category} unit; "
                                f"a person of sex {person.sex!r} may not be placed there.", field="unit_id", unit_id=unit.id)
-    if age < rules.adult_age and override is None:
-        raise PlacementRefused("unaccompanied_minor", f"The person is {age}: a minor is admitted to unit {unit.id} "
-                               "only with an override giving the reason and the approving officer.",
-                               field="minor_override", unit_id=unit.id)
+    if age < rules.adult_age and not (family and family.accompanied) and override is None:
+        raise PlacementRefused("unaccompanied_minor", f"The person is {age} with no adult parent or guardian of the "
+                               f"family group held here: unit {unit.id} admits an unaccompanied minor only with an "
+                               "override giving the reason and the approving officer.", field="minor_override",
+                               unit_id=unit.id)
 
 
-def vulnerability_alerts(age: int, rules: Rules) -> tuple[str, ...]:
+def vulnerability_alerts(age: int, rules: Rules, accompanied: bool = False) -> tuple[str, ...]:
     """Alerts that suggest referral to voluntary return or to alternatives to detention."""
     if age < rules.adult_age:
-        return ("unaccompanied_child",)
+        return ("accompanied_child",) if accompanied else ("unaccompanied_child",)
     if age >= rules.elderly_age:
         return ("elderly",)
     return ()
@@ -278,17 +283,20 @@ class Admission:
     age_band: str
     alerts: tuple[str, ...]
     minor_override: MinorOverride | None
+    family: Family | None = None
 
 
 def decide_admission(unit: Unit, person: Person, basis: LegalBasis, override: MinorOverride | None,
-                     admitted_at: datetime, rules: Rules) -> Admission:
+                     admitted_at: datetime, rules: Rules, family: Family | None = None) -> Admission:
     """Apply the legal-basis and placement rules; the unit's capacity is the repository's to enforce."""
     day = admitted_at.date()
     age = person.age_on(day)
     basis.check(day)
-    check_placement(unit, person, age, override, rules)
+    check_placement(unit, person, age, override, rules, family)
+    accompanied = family is not None and family.accompanied
     return Admission(
         stay_id=new_stay_id(admitted_at), person=person, unit=unit, legal_basis=basis, admitted_at=admitted_at,
-        legal_end=legal_end(basis, day, rules), age_band=age_band(age), alerts=vulnerability_alerts(age, rules),
-        minor_override=override if age < rules.adult_age else None,
+        legal_end=legal_end(basis, day, rules), age_band=age_band(age),
+        alerts=vulnerability_alerts(age, rules, accompanied),
+        minor_override=override if age < rules.adult_age and not accompanied else None, family=family,
     )

@@ -3,14 +3,13 @@ are passed in, so the same code runs under Flask, in the worker and in tests wit
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from passage.events.envelope import Envelope, new_event, rfc3339
 
-from detention import access, clocks, domain, moves
+from detention import access, domain, moves
 from detention.repository import StayFilter, unit_from_record, utc_ms
 from detention.rules import Rules, rules_on
 from detention.views import centre_view, stay_view, unit_view
@@ -29,6 +28,10 @@ class Repository(Protocol):
     def unit(self, unit_id: str) -> dict[str, Any] | None: ...
     def units(self, centre_id: str, after: str | None, limit: int) -> list[dict[str, Any]]: ...
     def admit(self, stay: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]: ...
+    def admit_family(self, stays: Sequence[dict[str, Any]],
+                     events: Sequence[Sequence[Envelope]]) -> list[dict[str, Any]]: ...
+    def held_family_members(self, group_id: str, centre_id: str) -> list[dict[str, Any]]: ...
+    def open_stay_of_person(self, person_ref: str) -> dict[str, Any] | None: ...
     def stay(self, stay_id: str) -> dict[str, Any] | None: ...
     def stays(self, where: StayFilter, scope: Sequence[str] | None, after: str | None,
               limit: int) -> list[dict[str, Any]]: ...
@@ -142,86 +145,13 @@ def _visible_unit(repo: Repository, ctx: Context, unit_id: str, roles: tuple[str
     return rec
 
 
-# stays ---------------------------------------------------------------------------------------
-def admit(repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: RulesFor = rules_on) -> dict[str, Any]:
-    """Admit a person to a unit: rules first, then one atomic write that takes the place or fails."""
-    rec = _visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
-    check_centre_open(rec)
-    now = utc_ms(ctx.now)
-    admission = domain.decide_admission(unit_from_record(rec), _person(body["person"]), _basis(body["legal_basis"]),
-                                        _override(body.get("minor_override")), now, rules_for(now.date()))
-    domain.check_room(rec["id"], rec["occupancy"], rec["capacity"])  # early refusal; the write checks again
-    stay = {**_stay_document(admission, ctx), **_clocks_and_history(admission, ctx, rules_for(now.date()),
-                                                                    body.get("medical_examination"))}
-    declared = sorted(set(body.get("vulnerabilities") or ()))
-    # The categories themselves are sensitive (shown with the particulars); every reader sees the alert.
-    stay.update(vulnerabilities=declared, alerts=[*stay["alerts"], *(["vulnerability_declared"] if declared else [])])
-    return stay_view(repo.admit(stay, [_stay_opened(admission, ctx)]), ctx.caller)
-
-
-def _person(raw: Mapping[str, Any]) -> domain.Person:
-    return domain.Person(person_ref=raw.get("person_ref") or str(uuid.uuid4()), given_name=raw["given_name"],
-                         family_name=raw["family_name"], birth_date=raw["birth_date"], sex=raw["sex"],
-                         nationality=raw.get("nationality"))
-
-
-def _basis(raw: Mapping[str, Any]) -> domain.LegalBasis:
-    return domain.LegalBasis(kind=raw["kind"], decision_ref=raw.get("decision_ref"), court=raw.get("court"),
-                             decided_on=raw.get("decided_on"), valid_until=raw.get("valid_until"))
-
-
-def _override(raw: Mapping[str, Any] | None) -> domain.MinorOverride | None:
-    return domain.MinorOverride(reason=raw["reason"], approved_by=raw["approved_by"]) if raw else None
-
-
-def _stay_document(admission: domain.Admission, ctx: Context) -> dict[str, Any]:
-    person, basis = admission.person, admission.legal_basis
-    legal_basis = {"kind": basis.kind, **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in (
-        ("decision_ref", basis.decision_ref), ("court", basis.court), ("decided_on", basis.decided_on),
-        ("valid_until", basis.valid_until)) if v is not None}}
-    override = admission.minor_override
-    return {
-        "_id": admission.stay_id, "person_ref": person.person_ref, "centre_id": admission.unit.centre_id,
-        "unit_id": admission.unit.id, "status": "open", "admitted_at": admission.admitted_at, "admitted_by": _user(ctx),
-        "legal_basis": legal_basis, "legal_end": admission.legal_end.isoformat() if admission.legal_end else None,
-        "person": {"given_name": person.given_name, "family_name": person.family_name,
-                   "birth_date": person.birth_date.isoformat(), "sex": person.sex, "nationality": person.nationality},
-        "sex": person.sex, "nationality": person.nationality, "age_band": admission.age_band,
-        "alerts": list(admission.alerts), "version": 1,
-        "minor_override": {"reason": override.reason, "approved_by": override.approved_by} if override else None,
-    }
-
-
-def _clocks_and_history(admission: domain.Admission, ctx: Context, rules: Rules,
-                        medical: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The admission's local day, its clocks, its first history entry and the entry examination."""
-    day = clocks.local_day(admission.admitted_at, rules.time_zone)
-    review = day + timedelta(days=rules.review_interval_days)
-    due = clocks.due_on(admission.legal_end, review)
-    entry = {"at": admission.admitted_at, "state": "admitted", "by": _user(ctx),
-             "centre_id": admission.unit.centre_id, "unit_id": admission.unit.id}
-    return {"admitted_on": day.isoformat(), "next_review_on": review.isoformat(),
-            "due_on": due.isoformat() if due else None, "history": [entry], "deadlines_emitted": [],
-            "entry_medical": medical_document(medical), "planned_release_on": None}
-
-
+# stays (admissions are in ``admissions``) ---------------------------------------------------
 def medical_document(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """A medical examination as stored (dates as YYYY-MM-DD); None when none was recorded."""
     if not raw:
         return None
     return {"examined_on": raw["examined_on"].isoformat(), "examined_by": raw["examined_by"],
             "fit_for_detention": raw.get("fit_for_detention"), "notes": raw.get("notes")}
-
-
-def _stay_opened(admission: domain.Admission, ctx: Context) -> Envelope:
-    """The fact other services learn: identifiers and non-identifying attributes only."""
-    person = admission.person
-    return _event(ctx, "detention.stay.opened", admission.stay_id, {
-        "stay_id": admission.stay_id, "person_ref": person.person_ref, "centre_id": admission.unit.centre_id,
-        "unit_id": admission.unit.id, "legal_basis": admission.legal_basis.kind,
-        "admitted_at": rfc3339(admission.admitted_at),
-        "legal_end": admission.legal_end.isoformat() if admission.legal_end else None,
-        "nationality": person.nationality, "sex": person.sex, "age_band": admission.age_band})
 
 
 def get_stay(repo: Repository, ctx: Context, stay_id: str) -> dict[str, Any]:

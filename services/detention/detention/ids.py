@@ -10,6 +10,7 @@ from passage.formats import PERSON_REF  # noqa: F401 (one person_ref rule for al
 
 SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
 STAY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+FAMILY_GROUP_ID = STAY_ID  # a UUID as well
 NATIONALITY = re.compile(r"^[A-Z]{3}$")
 
 

@@ -39,6 +39,11 @@ class ExtensionSchema(Schema):
     valid_until = StrictDate(required=True, metadata={"example": "2027-05-15"})
 
 
+class StatusGrantedSchema(Schema):
+    decision_ref = text(100, required=True, metadata={"example": "SMS-2027-0042"})
+    granted_on = StrictDate(required=True, metadata={"example": "2027-01-10", "description": "the day status was granted"})
+
+
 class ReviewSchema(Schema):
     next_review_on = StrictDate(required=True, metadata={"example": "2026-12-20"})
     outcome = text(500, metadata={"example": "detention still necessary"})

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any, Mapping
 
 from detention import domain
+from detention.families import Family
 from detention.rules import Rules
 
 RELEASE_REASONS = ("removed", "readmitted", "voluntary_return", "released_by_court", "status_granted",
@@ -69,7 +70,15 @@ def check_transfer(stay: Mapping[str, Any], target: domain.Unit, day: date, rule
     person = person_of(stay)
     raw = stay.get("minor_override")
     override = domain.MinorOverride(raw["reason"], raw["approved_by"]) if raw else None
-    domain.check_placement(target, person, person.age_on(day), override, rules)
+    domain.check_placement(target, person, person.age_on(day), override, rules, family_of(stay))
+
+
+def family_of(stay: Mapping[str, Any]) -> Family | None:
+    """The family group recorded at admission; a minor stays accompanied as recorded then."""
+    raw = stay.get("family_group")
+    if not raw:
+        return None
+    return Family(raw["id"], raw["relation"], accompanied="accompanied_child" in stay.get("alerts", ()))
 
 
 def check_release(stay: Mapping[str, Any], released_at: datetime, now: datetime) -> None:

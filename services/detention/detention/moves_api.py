@@ -12,8 +12,8 @@ from detention import estate as estate_commands
 from detention.api import PREFIX, Result, _ctx, _deps, _path_id
 from detention.move_schemas import (CentreUpdateSchema, ExtensionSchema, HistoryQuerySchema, HistorySchema,
                                     MonthQuerySchema, OccupancySchema, ReleaseSchema, ReviewSchema, StatisticsSchema,
-                                    TransferSchema, UnitUpdateSchema)
-from detention.schemas import CentreSchema, NoQuerySchema, StaySchema, UnitSchema
+                                    StatusGrantedSchema, TransferSchema, UnitUpdateSchema)
+from detention.schemas import CentreSchema, MedicalSchema, NoQuerySchema, StaySchema, UnitSchema
 
 moves = Blueprint("detention_moves", __name__, url_prefix=PREFIX,
                   description="Moves of held people: transfer, release, extension, review (If-Match honoured).")
@@ -76,6 +76,28 @@ def release(body: dict[str, Any], stay_id: str) -> Result:
 def extend(body: dict[str, Any], stay_id: str) -> Result:
     """Record a new court decision: the legal end moves to its valid-until date."""
     return _stay_command("extend", stay_id, body)
+
+
+@moves.post("/stays/<stay_id>/status-granted")
+@moves.arguments(StatusGrantedSchema, example={"decision_ref": "SMS-2027-0042", "granted_on": "2027-01-10"})
+@moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@moves.response(200, StaySchema)
+@_documented(moves, {**_STAY_CHANGE, 409: "The stay is closed, or the further months were granted already."})
+def status_granted(body: dict[str, Any], stay_id: str) -> Result:
+    """An asylum applicant was granted status: the legal end moves by the further months of the rule table
+    (the stay keeps the rule's source, flagged when unverified)."""
+    return _stay_command("extend_for_granted_status", stay_id, body)
+
+
+@moves.post("/stays/<stay_id>/entry-examination")
+@moves.arguments(MedicalSchema, example={"examined_on": "2026-11-21", "examined_by": "Dr. N. Aliyeva",
+                                         "fit_for_detention": True})
+@moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@moves.response(200, StaySchema)
+@_documented(moves, {**_STAY_CHANGE, 409: "The stay is closed, or its entry examination is recorded already."})
+def entry_examination(body: dict[str, Any], stay_id: str) -> Result:
+    """Record the medical examination on entry after the admission (staff of the stay's centre)."""
+    return _stay_command("record_entry_examination", stay_id, body)
 
 
 @moves.post("/stays/<stay_id>/reviews")

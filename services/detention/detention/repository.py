@@ -40,6 +40,8 @@ def indexes() -> list[Index]:
         Index(STAYS, [("unit_id", 1), ("status", 1), ("_id", 1)], name="stays_by_unit"),
         Index(STAYS, [("status", 1), ("_id", 1)], name="stays_by_status"),
         Index(STAYS, [("status", 1), ("due_on", 1)], name="stays_by_due_date"),
+        Index(STAYS, [("family_group.id", 1), ("status", 1)], name="stays_by_family_group"),
+        Index(STAYS, [("status", 1), ("entry_medical", 1), ("admitted_at", 1)], name="stays_without_entry_examination"),
         *occupancy.indexes(),
         *outbox_indexes(OUTBOX_COLLECTIONS),
     ]
@@ -175,13 +177,19 @@ class MongoRepository:
     # stays -----------------------------------------------------------------------------------
     def admit(self, stay: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
         """Take a place in the stay's unit and open the stay, atomically; raise when refused."""
-        doc = {**stay, **outbox_fields(events)}
-        unit_id = safe_value(doc["unit_id"])
+        return self.admit_family([stay], [events])[0]
+
+    def admit_family(self, stays: Sequence[dict[str, Any]],
+                     events: Sequence[Sequence[Envelope]]) -> list[dict[str, Any]]:
+        """Take one place per stay in their (one) unit and open them all in one transaction, or none."""
+        docs = [{**stay, **outbox_fields(evs)} for stay, evs in zip(stays, events)]
+        unit_id = safe_value(docs[0]["unit_id"])
 
         def work(session: ClientSession) -> None:
-            unit = self.take_place(session, unit_id)
-            self.mongo.collection(STAYS).insert_one(doc, session=session)
-            occupancy.record_day(self.mongo, session, unit, doc["admitted_on"], "admissions", doc)
+            unit = self.take_place(session, unit_id, len(docs))
+            for doc in docs:  # one by one: a duplicate key names its index the same way on every server
+                self.mongo.collection(STAYS).insert_one(doc, session=session)
+                occupancy.record_day(self.mongo, session, unit, doc["admitted_on"], "admissions", doc)
 
         try:
             occupancy.transaction(self.mongo, work)
@@ -192,17 +200,30 @@ class MongoRepository:
                 raise
             raise PersonAlreadyHeld("one_open_stay", "This person already has an open stay.",
                                     field="person.person_ref") from None
-        return record(doc)
+        return [record(doc) for doc in docs]
 
-    def take_place(self, session: ClientSession, unit_id: str) -> dict[str, Any]:
-        """Take one place only while one is free; the unit as it is after, or abort the transaction."""
+    def take_place(self, session: ClientSession, unit_id: str, places: int = 1) -> dict[str, Any]:
+        """Take ``places`` places only while that many are free; the unit as it is after, or abort."""
         unit = self.mongo.collection(UNITS).find_one_and_update(
-            {"_id": unit_id, "centre_active": {"$ne": False}, "$expr": {"$lt": ["$occupancy", "$capacity"]}},
-            {"$inc": {"occupancy": 1, "version": 1}}, projection=_HIDDEN,
+            {"_id": unit_id, "centre_active": {"$ne": False},
+             "$expr": {"$lte": [{"$add": ["$occupancy", places]}, "$capacity"]}},
+            {"$inc": {"occupancy": places, "version": 1}}, projection=_HIDDEN,
             return_document=ReturnDocument.AFTER, session=session)
         if unit is None:
             raise _UnitFullSignal()
         return unit
+
+    def held_family_members(self, group_id: str, centre_id: str) -> list[dict[str, Any]]:
+        """Open stays of a family group in one centre: each member's relation and birth date."""
+        cursor = self.mongo.collection(STAYS).find(
+            {"family_group.id": safe_value(group_id), "status": "open", "centre_id": safe_value(centre_id)},
+            {"family_group": 1, "person.birth_date": 1, "centre_id": 1})
+        return [record(doc) for doc in cursor.limit(50)]
+
+    def open_stay_of_person(self, person_ref: str) -> dict[str, Any] | None:
+        """Where a person is held now (ids only), for the caller-aware admission conflict."""
+        return record(self.mongo.collection(STAYS).find_one({"person_ref": safe_value(person_ref), "status": "open"},
+                                                            {"centre_id": 1, "unit_id": 1}))
 
     def free_place(self, session: ClientSession, unit_id: str) -> dict[str, Any]:
         return self.mongo.collection(UNITS).find_one_and_update(

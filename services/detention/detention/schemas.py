@@ -12,6 +12,8 @@ from marshmallow import Schema, fields, validate
 from passage.fields import (Cursor, StrictBoolean, StrictDate, StrictFloat, StrictInteger,  # noqa: F401
                             pattern, text)
 
+from detention.families import RELATIONS
+from detention.ids import FAMILY_GROUP_ID
 from detention.domain import (LEGAL_BASIS_KINDS, NATIONALITY, PERSON_REF, SEXES, SLUG, STAY_ID, STAY_STATUSES,
                               UNIT_CATEGORIES, VULNERABILITIES)
 
@@ -79,14 +81,40 @@ class MedicalSchema(Schema):
     notes = text(2000)
 
 
-class AdmissionSchema(Schema):
-    unit_id = slug(required=True, metadata={"example": "baku-m1"})
+class FamilyGroupSchema(Schema):
+    """The family group a person is admitted in: a new one, or an existing one by its id."""
+
+    id = pattern(FAMILY_GROUP_ID, "a family group id", metadata={"description": "join this existing group"})
+    new = StrictBoolean(metadata={"description": "true: start a new family group with this person"})
+    relation = fields.String(required=True, validate=validate.OneOf(RELATIONS),
+                             metadata={"description": "the person's place in the family"})
+
+
+class _PersonAdmissionSchema(Schema):
     person = fields.Nested(PersonSchema, required=True)
     legal_basis = fields.Nested(LegalBasisSchema, required=True)
-    minor_override = fields.Nested(MinorOverrideSchema)
+    minor_override = fields.Nested(MinorOverrideSchema, metadata={"description": "for an unaccompanied minor"})
     medical_examination = fields.Nested(MedicalSchema, metadata={"description": "the examination on entry"})
     vulnerabilities = fields.List(fields.String(validate=validate.OneOf(VULNERABILITIES)), validate=validate.Length(max=8),
                                   metadata={"description": "declared categories: alert, suggest referral to AVRR"})
+
+
+class AdmissionSchema(_PersonAdmissionSchema):
+    unit_id = slug(required=True, metadata={"example": "baku-m1"})
+    family_group = fields.Nested(FamilyGroupSchema, metadata={"description": "required in a family unit"})
+
+
+class FamilyMemberSchema(_PersonAdmissionSchema):
+    relation = fields.String(required=True, validate=validate.OneOf(RELATIONS))
+
+
+class FamilyAdmissionSchema(Schema):
+    """A family arriving together: every member gets a place in the unit, or nobody does."""
+
+    unit_id = slug(required=True, metadata={"example": "baku-f1"})
+    family_group_id = pattern(FAMILY_GROUP_ID, "a family group id",
+                              metadata={"description": "join an existing group held here (default: a new group)"})
+    members = fields.List(fields.Nested(FamilyMemberSchema), required=True, validate=validate.Length(1, 20))
 
 
 class PageQuerySchema(Schema):
@@ -169,7 +197,7 @@ class LegalBasisOutSchema(Schema):
 class HistoryEntrySchema(Schema):
     at = fields.DateTime(required=True)
     state = fields.String(required=True, metadata={"enum": ["admitted", "transferred", "extended", "reviewed",
-                                                            "released"]})
+                                                            "examined", "released"]})
     by = fields.String(required=True)
     centre_id = fields.String()
     unit_id = fields.String()
@@ -181,6 +209,11 @@ class MedicalOutSchema(Schema):
     examined_by = fields.String()
     fit_for_detention = fields.Boolean(allow_none=True)
     notes = fields.String(allow_none=True)
+
+
+class FamilyGroupOutSchema(Schema):
+    id = fields.String(required=True)
+    relation = fields.String(required=True, metadata={"enum": list(RELATIONS)})
 
 
 class StaySchema(Schema):
@@ -201,6 +234,7 @@ class StaySchema(Schema):
     alerts = fields.List(fields.String(), required=True, metadata={"description": "vulnerability alerts"})
     person = fields.Nested(PersonOutSchema)
     minor_override = fields.Nested(MinorOverrideSchema)
+    family_group = fields.Nested(FamilyGroupOutSchema, allow_none=True)
     next_review_on = fields.String(allow_none=True, metadata=_DATE_OUT)
     due_on = fields.String(allow_none=True, metadata={**_DATE_OUT, "description": "the first clock to run out"})
     planned_release_on = fields.String(allow_none=True, metadata=_DATE_OUT)
@@ -208,6 +242,8 @@ class StaySchema(Schema):
     release_reason = fields.String(allow_none=True)
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
     entry_medical = fields.Nested(MedicalOutSchema)
+    entry_examination_missing = fields.Boolean(metadata={"description": "open and no entry examination recorded"})
+    asylum_extension = fields.Dict(metadata={"description": "the further months granted with status, and their source"})
     exit_medical = fields.Nested(MedicalOutSchema)
     extensions = fields.List(fields.Dict())
     vulnerabilities = fields.List(fields.String())
@@ -223,3 +259,8 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
 CentrePageSchema = page_schema(CentreSchema, "CentrePage")
 UnitPageSchema = page_schema(UnitSchema, "UnitPage")
 StayPageSchema = page_schema(StaySchema, "StayPage")
+
+
+class FamilyAdmittedSchema(Schema):
+    family_group_id = fields.String(required=True)
+    stays = fields.List(fields.Nested(StaySchema), required=True)

@@ -8,7 +8,8 @@ from typing import Any, Callable, Mapping
 
 from passage.events.envelope import Envelope, rfc3339
 
-from detention import access, clocks, moves
+from detention import access, clocks, law, moves
+from detention.domain import AlreadyExists, DetentionError
 from detention.handlers import (Context, NotFound, RulesFor, _event, _user, _visible_unit, check_centre_open,
                                 medical_document)
 from detention.repository import MongoRepository, unit_from_record, utc_ms
@@ -92,6 +93,9 @@ def extend(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str, 
         raise moves.StayClosed(stay_id)
     current = date.fromisoformat(stay["legal_end"]) if stay.get("legal_end") else None
     clocks.check_extension(current, body["decided_on"], body["valid_until"], _today(ctx, rules_for))
+    admitted_on = stay["admitted_at"].date()
+    law.check_within(stay["legal_basis"]["kind"], admitted_on, body["valid_until"], rules_for(admitted_on),
+                     extended=bool(stay.get("asylum_extension")))
     review = date.fromisoformat(stay["next_review_on"]) if stay.get("next_review_on") else None
     due = clocks.due_on(body["valid_until"], review)
     decision = {"decision_ref": body["decision_ref"], "court": body["court"],
@@ -113,4 +117,55 @@ def review(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str, 
     due = clocks.due_on(legal_end, body["next_review_on"])
     update = {"$set": {"next_review_on": body["next_review_on"].isoformat(), "due_on": due.isoformat() if due else None},
               "$push": {"history": _entry(ctx, "reviewed", reason=body.get("outcome"))}}
+    return stay_view(_missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller)
+
+
+def extend_for_granted_status(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str,
+                              version: int | None, body: Mapping[str, Any], rules_for: RulesFor) -> dict[str, Any]:
+    """An asylum applicant granted status: the legal end moves by the further months the rule table holds."""
+    stay = _held(repo, ctx, stay_id)
+    if stay["status"] != "open":
+        raise moves.StayClosed(stay_id)
+    admitted_on = stay["admitted_at"].date()
+    rules = rules_for(admitted_on)
+    _check_asylum_extension(stay, body["granted_on"], _today(ctx, rules_for))
+    legal_end = law.last_lawful_day("asylum_applicant", admitted_on, rules, extended=True)
+    if legal_end is None:
+        raise DetentionError("asylum_extension_rule", "The rule table holds no asylum maximum to extend.")
+    review = date.fromisoformat(stay["next_review_on"]) if stay.get("next_review_on") else None
+    due = clocks.due_on(legal_end, review)
+    record = {"decision_ref": body["decision_ref"], "granted_on": body["granted_on"].isoformat(),
+              "months": rules.asylum_extension_months, "source": rules.sources["asylum_extension_months"].as_dict(),
+              "recorded_at": utc_ms(ctx.now), "recorded_by": _user(ctx)}
+    update = {"$set": {"legal_end": legal_end.isoformat(), "due_on": due.isoformat() if due else None,
+                       "asylum_extension": record},
+              "$push": {"history": _entry(ctx, "extended", reason="asylum status granted")}}
+    return stay_view(_missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller)
+
+
+def _check_asylum_extension(stay: Mapping[str, Any], granted_on: date, today: date) -> None:
+    if stay["legal_basis"]["kind"] != "asylum_applicant":
+        raise DetentionError("asylum_extension_basis", "Only a stay of an asylum applicant has this extension.",
+                             field="decision_ref")
+    if stay.get("asylum_extension"):
+        raise AlreadyExists("asylum_extension_once", "The further months were granted already.")
+    if granted_on > today or granted_on < stay["admitted_at"].date():
+        raise DetentionError("granted_on_range", "The status was granted between the admission and today.",
+                             field="granted_on")
+
+
+def record_entry_examination(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str,
+                             version: int | None, body: Mapping[str, Any], rules_for: RulesFor) -> dict[str, Any]:
+    """The medical examination on entry, recorded after the admission; it ends the missing-examination alert."""
+    stay = _held(repo, ctx, stay_id)
+    if stay["status"] != "open":
+        raise moves.StayClosed(stay_id)
+    if stay.get("entry_medical"):
+        raise AlreadyExists("entry_examination_once", "The entry examination is recorded already.")
+    today = _today(ctx, rules_for)
+    if not date.fromisoformat(stay["admitted_on"]) <= body["examined_on"] <= today:
+        raise DetentionError("examined_on_range", "The examination is dated between the admission and today.",
+                             field="examined_on")
+    update = {"$set": {"entry_medical": medical_document(body)},
+              "$push": {"history": _entry(ctx, "examined", reason="entry medical examination")}}
     return stay_view(_missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller)

@@ -4,6 +4,7 @@ counters where they change, the day's occupancy figures and the outbox envelopes
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from pymongo.client_session import ClientSession
@@ -18,6 +19,7 @@ from detention.repository import STAYS, MongoRepository, _UnitFullSignal, record
 
 T = TypeVar("T")
 UNMATCHED = "unmatched_events"
+ENTRY_EXAMINATION = "entry_medical"  # the clock (and its once-only key) of the missing entry examination
 _HIDDEN = {"outbox": 0, "outbox_pending": 0}
 
 
@@ -93,10 +95,21 @@ class StayStore:
         return self.mongo.collection(STAYS).find_one({"person_ref": safe_value(person_ref), "status": "open"},
                                                      _HIDDEN, session=session)
 
-    def plan_release(self, session: ClientSession, stay_id: str, on: str) -> None:
-        self.mongo.collection(STAYS).update_one({"_id": safe_value(stay_id), "status": "open"},
-                                                {"$set": {"planned_release_on": on}, "$inc": {"version": 1}},
-                                                session=session)
+    def plan_release(self, session: ClientSession, stay_id: str, on: str,
+                     source: Mapping[str, Any] | None = None) -> None:
+        """Set the planned release date and where it came from (``{"request_id", "type"}`` of the event)."""
+        self.mongo.collection(STAYS).update_one(
+            {"_id": safe_value(stay_id), "status": "open"},
+            {"$set": {"planned_release_on": on, "planned_release_source": dict(source) if source else None},
+             "$inc": {"version": 1}}, session=session)
+
+    def clear_planned_release(self, session: ClientSession, stay_id: str, request_id: str) -> bool:
+        """Clear the planned release date only when readmission request ``request_id`` set it."""
+        result = self.mongo.collection(STAYS).update_one(
+            {"_id": safe_value(stay_id), "status": "open", "planned_release_source.request_id": safe_value(request_id)},
+            {"$set": {"planned_release_on": None, "planned_release_source": None}, "$inc": {"version": 1}},
+            session=session)
+        return result.modified_count == 1
 
     def record_unmatched(self, session: ClientSession, event: Envelope, at: Any) -> None:
         """Keep the fact that an event named no one held here: ids and type only, no personal data."""
@@ -112,10 +125,20 @@ class StayStore:
                                                    {"outbox": 0, "outbox_pending": 0, "person": 0, "history": 0})
         return [record(doc) for doc in cursor.sort("due_on", 1)]
 
-    def mark_deadline(self, stay_id: str, key: str, covered: Sequence[str], events: Sequence[Envelope]) -> bool:
+    def stays_without_entry_examination(self, admitted_before: datetime) -> list[dict[str, Any]]:
+        """Open stays admitted before the cut-off with no entry examination and no alert sent for it yet."""
+        cursor = self.mongo.collection(STAYS).find(
+            {"status": "open", "entry_medical": None, "admitted_at": {"$lte": admitted_before},
+             "deadlines_emitted": {"$ne": ENTRY_EXAMINATION}},
+            {"person_ref": 1, "centre_id": 1, "admitted_at": 1, "admitted_on": 1})
+        return [record(doc) for doc in cursor.sort("admitted_at", 1).limit(500)]
+
+    def mark_deadline(self, stay_id: str, key: str, covered: Sequence[str], events: Sequence[Envelope],
+                      still: Mapping[str, Any] | None = None) -> bool:
         """Record the alert ``key`` (and the larger ones it makes pointless) as sent and queue it, in
-        one single-document write; False when another worker sent it first."""
+        one single-document write, while the stay still matches ``still``; False when another worker
+        sent it first (or the stay no longer matches)."""
         result = self.mongo.collection(STAYS).update_one(
-            {"_id": safe_value(stay_id), "status": "open", "deadlines_emitted": {"$ne": key}},
+            {"_id": safe_value(stay_id), "status": "open", "deadlines_emitted": {"$ne": key}, **(still or {})},
             with_outbox({"$addToSet": {"deadlines_emitted": {"$each": list(covered)}}}, events))
         return result.modified_count == 1

@@ -39,6 +39,7 @@ def unit_view(rec: Mapping[str, Any], today: date, rules: Rules) -> dict[str, An
 def stay_view(rec: Mapping[str, Any], caller: access.Caller) -> dict[str, Any]:
     """The stay; names, birth date, decision details and overrides only for those who hold the person."""
     view = {name: rec.get(name) for name in _STAY_FIELDS}
+    view["entry_examination_missing"] = rec.get("status") == "open" and not rec.get("entry_medical")
     view["history"] = [{k: entry[k] for k in _HISTORY_FIELDS if entry.get(k) is not None}
                        for entry in rec.get("history", [])]
     if access.sees_particulars(caller, rec["centre_id"]):
@@ -46,10 +47,14 @@ def stay_view(rec: Mapping[str, Any], caller: access.Caller) -> dict[str, Any]:
         view["legal_basis"] = dict(rec["legal_basis"])
         if rec.get("minor_override"):
             view["minor_override"] = dict(rec["minor_override"])
+        if rec.get("family_group"):
+            view["family_group"] = dict(rec["family_group"])
         for name in ("entry_medical", "exit_medical"):
             if rec.get(name):
                 view[name] = dict(rec[name])
         view["extensions"] = [dict(e) for e in rec.get("extensions", [])]
+        if rec.get("asylum_extension"):
+            view["asylum_extension"] = dict(rec["asylum_extension"])
         view["vulnerabilities"] = list(rec.get("vulnerabilities", []))
     else:
         view["legal_basis"] = {"kind": rec["legal_basis"]["kind"]}

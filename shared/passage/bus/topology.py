@@ -22,6 +22,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "detention.readmission_outcomes": (
         "readmission.request.accepted.v1", "readmission.request.deemed_accepted.v1",
         "readmission.transfer.scheduled.v1", "readmission.transfer.completed.v1",
+        "readmission.request.deemed_acceptance_reversed.v1",
     ),
     "detention.voluntary_return_departures": ("voluntary_return.departure.confirmed.v1",),
     "readmission.voluntary_return_cases": (
