@@ -35,6 +35,7 @@ INDEXES = [
     Index(COLLECTION, [("user", 1), ("seq", -1)], "audit_by_user"),
     Index(COLLECTION, [("resource", 1), ("seq", -1)], "audit_by_resource"),
     Index(COLLECTION, [("at", 1)], "audit_by_time"),
+    Index(COLLECTION, [("returned.person_ref", 1), ("seq", -1)], "audit_by_person_returned"),
 ]
 FIELDS = ("seq", "at", "user", "role", "action", "method", "resource", "ids", "filters", "returned", "outcome",
           "correlation_id", "prev_hash", "key_id")
@@ -158,9 +159,11 @@ class AuditTrail:
 
     def search(self, *, user: str | None = None, resource: str | None = None, outcome: int | None = None,
                start: str | None = None, end: str | None = None, before_seq: int | None = None,
-               limit: int = 50) -> list[dict[str, Any]]:
+               person_ref: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Newest first; every filter value is a validated scalar (no operator comes from a request)."""
         query: dict[str, Any] = {}
+        if person_ref is not None:  # who read or changed this person's records
+            query["$or"] = [{"returned.person_ref": {"$eq": person_ref}}, {"ids.person_ref": {"$eq": person_ref}}]
         for name, value in (("user", user), ("resource", resource), ("outcome", outcome)):
             if value is not None:
                 query[name] = {"$eq": value}

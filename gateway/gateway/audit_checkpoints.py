@@ -10,6 +10,7 @@ record is appended (so at most that much of the newest trail is unprotected) and
 """
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -107,14 +108,26 @@ class Checkpointer:
         self.file, self.key, self.head, self.clock, self.interval = file, key, head, clock, interval
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
+        self._flush_at_exit = False
 
     def written(self) -> None:
         """Arm the next checkpoint unless one is already due (called after each append)."""
         with self._lock:
+            if not self._flush_at_exit:  # a worker stopping writes what it has not checkpointed yet
+                atexit.register(self.flush)
+                self._flush_at_exit = True
             if self._timer is None:
                 self._timer = threading.Timer(self.interval, self._fire)
                 self._timer.daemon = True
                 self._timer.start()
+
+    def flush(self) -> None:
+        """Write the due checkpoint now, if one is due."""
+        with self._lock:
+            due, self._timer = self._timer, None
+        if due is not None:
+            due.cancel()
+            self._fire()
 
     def _fire(self) -> None:
         with self._lock:

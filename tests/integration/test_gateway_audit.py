@@ -174,6 +174,19 @@ def test_checkpoints_are_written_on_their_own_after_appends(trail_db, tmp_path):
     assert oct(os.stat(file.path).st_mode & 0o777) == "0o600"
 
 
+def test_a_stopping_gateway_checkpoints_what_it_has_not_checkpointed_yet(trail_db, tmp_path):
+    mongos, _ = trail_db
+    trail = AuditTrail(mongos[0], KEYRING)
+    file = CheckpointFile(tmp_path / "audit-checkpoints.jsonl")
+    checkpointer = Checkpointer(file, KEYRING.current, trail.head, lambda: "2026-11-30T00:00:00.000000Z", 3600)
+    trail.on_written = checkpointer.written
+    _append(trail, 2, "staff.baku")
+    assert list(file.read()) == []  # due in an hour…
+    checkpointer.flush()  # …but the worker is stopping (atexit)
+    checkpointer.flush()  # nothing more is due
+    assert [cp.count for _, cp in file.read()] == [2]
+
+
 def test_after_a_key_rotation_old_records_verify_with_the_retired_key(trail_db, mongo_url):
     mongos, db = trail_db
     _append(AuditTrail(mongos[0], Keyring.from_texts(OLD_KEY)), 3, "staff.baku")

@@ -131,3 +131,16 @@ def test_no_audit_record_holds_personal_particulars(stack):
     records = json.dumps(list(stack["trail"].in_order()), default=str)
     assert PERSON in records  # identifiers are named…
     assert not [word for word in PERSONAL if word in records]  # …particulars never
+
+
+def test_an_auditor_finds_who_read_a_persons_records_and_sees_what_they_asked(stack):
+    stack["client"].get(f"/api/v1/voluntary-return/cases?person_ref={OTHER}", headers=stack["bearer"]["caseworker"])
+    auditor = {"Authorization": stack["bearer"]["admin"]["Authorization"]}
+    page = stack["client"].get(f"/api/v1/audit?person_ref={OTHER}&limit=200", headers=auditor)
+    assert page.status_code == 200, page.json
+    assert page.json["items"] and all(OTHER in r["returned"].get("person_ref", []) + [r["ids"].get("person_ref")]
+                                      for r in page.json["items"])
+    read = next(r for r in page.json["items"] if r["resource"] == "/api/v1/voluntary-return/cases")
+    assert read["user"] == "caseworker" and read["filters"] == {"person_ref": OTHER}
+    assert read["key_id"] and read["returned"]["id"] == [stack["ids"]["case"][OTHER]]
+    assert stack["client"].get("/api/v1/audit?person_ref[$ne]=x", headers=auditor).status_code == 422
