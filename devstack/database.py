@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Mapping
+from pathlib import Path
+from typing import Callable, Mapping
 from urllib.parse import quote, urlsplit
 
 ADMIN = "passage_admin"
@@ -57,6 +58,28 @@ def accounts(env: Mapping[str, str], passwords: Mapping[str, str]) -> dict[str, 
             databases.append(urlsplit(settings.broker_url).path.lstrip("/"))
         found[service] = DatabaseUser(service, passwords[f"MONGO_PASSWORD_{service.upper()}"], tuple(databases))
     return found
+
+
+def start_closed(run: Callable[[bool], None], stop: Callable[[], None], users: Mapping[str, DatabaseUser],
+                 port: int, provisioned: Path) -> bool:
+    """Run the server with ``--auth`` (``run(True)``), creating the users first when one cannot sign in.
+
+    ``provisioned`` (0600) records that users were made for this data directory, so that an
+    ordinary start needs no unauthenticated moment. False when the new users are still refused.
+    """
+    from devstack.keys import write_private
+
+    if provisioned.exists():
+        run(True)
+        if all(signs_in(u.url(port)) for u in users.values()):
+            return True
+        stop()
+    run(False)  # loopback only, for the moment it takes to create the users
+    provision(f"mongodb://127.0.0.1:{port}/", users)
+    stop()
+    write_private(provisioned, {"users": " ".join(sorted(users))})
+    run(True)
+    return all(signs_in(u.url(port)) for u in users.values())
 
 
 def provision(open_url: str, users: Mapping[str, DatabaseUser]) -> None:

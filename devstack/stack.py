@@ -85,10 +85,6 @@ class Stack:
         return database.accounts(self._env, passwords)
 
     @property
-    def audit_checkpoint_file(self) -> Path:
-        return self.var_dir / "audit-checkpoints.jsonl"
-
-    @property
     def broker(self) -> str:
         """A description of the bus, for people (never the URL: it may hold a password)."""
         return "RabbitMQ (AMQP_URL)" if self._env.get("AMQP_URL") else "kombu MongoDB transport (embedded)"
@@ -201,7 +197,7 @@ class Stack:
         wanted = keys.NAMES if service == "gateway" else ("INTERNAL_TOKEN_SECRET",)
         env.update({name: secrets[name] for name in wanted})
         if service == "gateway":
-            env.setdefault("AUDIT_CHECKPOINT_FILE", str(self.audit_checkpoint_file))
+            env.setdefault("AUDIT_CHECKPOINT_FILE", str(self.var_dir / "audit-checkpoints.jsonl"))
         env.update({
             "MONGO_URL": self._env.get("MONGO_URL") or self.database_accounts()[service].url(self.mongo_port),
             "DETENTION_URL": self.urls["detention"],
@@ -245,23 +241,9 @@ class Stack:
 
     def _start_database(self, deadline: float) -> None:
         """SecantusDB with ``--auth``; its users are created first when any of them cannot sign in."""
-        users = self.database_accounts()
-        if self._users_file.exists():
-            self._run_database(deadline, auth=True)
-            if all(database.signs_in(u.url(self.mongo_port)) for u in users.values()):
-                return
-            self._stop_database()
-        self._run_database(deadline, auth=False)  # loopback only, for the moment it takes to create users
-        database.provision(f"mongodb://127.0.0.1:{self.mongo_port}/", users)
-        self._stop_database()
-        keys.write_private(self._users_file, {"users": " ".join(sorted(users))})
-        self._run_database(deadline, auth=True)
-        if not database.signs_in(self.mongo_url):
+        if not database.start_closed(lambda auth: self._run_database(deadline, auth), self._stop_database,
+                                     self.database_accounts(), self.mongo_port, self.var_dir / "secantus.users"):
             raise self._error(DATABASE, "SecantusDB refused the users the launcher has just created")
-
-    @property
-    def _users_file(self) -> Path:
-        return self.var_dir / "secantus.users"
 
     def _run_database(self, deadline: float, auth: bool) -> None:
         self._spawn(self.database_spec(auth))
