@@ -89,7 +89,8 @@ def watch(stack: Stack) -> int:
 
 def print_summary(stack: Stack, counts: dict[str, int] | None) -> None:
     gateway = stack.gateway_url
-    database = (f"embedded SecantusDB on 127.0.0.1:{stack.mongo_port} (data in {stack.var_dir / 'secantus'})"
+    database = (f"embedded SecantusDB on 127.0.0.1:{stack.mongo_port}, access control on (passwords and data in "
+                f"{stack.var_dir})"
                 if stack.embedded_database else "MONGO_URL")
     rows = [("gateway", gateway), ("staff web UI", f"{gateway}/ui/"), ("API docs", _docs_url(gateway)),
             ("OpenAPI", f"{gateway}/openapi.json")]

@@ -19,6 +19,9 @@ from typing import IO, Callable, Iterable, Mapping
 
 MARKER = "PASSAGE_STACK_DIR"
 _PROC = Path("/proc")
+# Everything under var/ (database files, logs, secrets, pid file) holds names and medical notes or
+# the keys to them: owner only. Children inherit the umask, so what they create is private too.
+PRIVATE_UMASK = 0o077
 
 
 @dataclass(frozen=True)
@@ -32,11 +35,32 @@ class ProcessSpec:
 
 def spawn(spec: ProcessSpec, env: Mapping[str, str], cwd: Path, log_dir: Path) -> subprocess.Popen:
     """Start ``spec`` in a new session, stdout and stderr appended to ``log_dir/<name>.log``."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    with open(log_dir / f"{spec.name}.log", "ab") as log:
+    log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(log_dir / f"{spec.name}.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(fd, "ab") as log:
         _note(log, spec)
         return subprocess.Popen(list(spec.argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                umask=PRIVATE_UMASK)
+
+
+def make_private(root: Path) -> None:
+    """``root`` and everything under it: directories 0700, files 0600 (also what older runs left 0644)."""
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(root, 0o700)
+    for directory, dirs, files in os.walk(root):
+        for name in dirs:
+            _chmod(Path(directory, name), 0o700)
+        for name in files:
+            _chmod(Path(directory, name), 0o600)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    try:
+        if not path.is_symlink():
+            os.chmod(path, mode)
+    except FileNotFoundError:  # a file a running process removed meanwhile
+        pass
 
 
 def _note(log: IO[bytes], spec: ProcessSpec) -> None:
@@ -64,7 +88,10 @@ def write_pidfile(path: Path, procs: Mapping[str, tuple[int, Iterable[str]]]) ->
     data = {"launcher": {"pid": os.getpid(), "cmdline": cmdline(os.getpid())},
             "processes": {name: {"pid": pid, "argv": list(argv)} for name, (pid, argv) in procs.items()}}
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(json.dumps(data, indent=1))
+    os.chmod(tmp, 0o600)
     os.replace(tmp, path)
 
 

@@ -15,7 +15,7 @@ from typing import Mapping
 
 import requests
 
-from devstack import keys, processes, seed
+from devstack import database, keys, processes, seed
 from devstack.probes import mongo_answers, port_taken, ready
 from devstack.processes import MARKER, ProcessSpec
 
@@ -76,7 +76,13 @@ class Stack:
 
     @property
     def mongo_url(self) -> str:
-        return self._env.get("MONGO_URL") or f"mongodb://127.0.0.1:{self.mongo_port}/"
+        """The administrator's URL (with credentials on the embedded server), for tests and operators."""
+        return self._env.get("MONGO_URL") or self.database_accounts()[database.ADMIN].url(self.mongo_port)
+
+    def database_accounts(self) -> dict[str, database.DatabaseUser]:
+        """The embedded server's users (passwords generated once into secrets.json)."""
+        passwords = keys.load_or_create(self.var_dir / "secrets.json", {}, database.password_names())
+        return database.accounts(self._env, passwords)
 
     @property
     def broker(self) -> str:
@@ -117,15 +123,14 @@ class Stack:
     def start(self) -> None:
         """Start every process and wait until each API answers ``/readyz`` with 200."""
         began = time.monotonic()
-        self.var_dir.mkdir(parents=True, exist_ok=True)
+        processes.make_private(self.var_dir)
         self._clear_leftovers()
         self._refuse_taken_ports()
-        env = self.process_env()
         try:
             if self.embedded_database:
-                self._start_database(env, began + self.start_timeout)
+                self._start_database(began + self.start_timeout)
             for spec in self.specs():
-                self._spawn(spec, env)
+                self._spawn(spec)
             self._wait_ready(began + self.start_timeout)
         except BaseException:
             self.stop()
@@ -138,7 +143,7 @@ class Stack:
         if "admin" not in logins:
             raise StackError(f"no admin password in {self.logins_file}")
         counts = seed.seed_centres(self.gateway_url, seed.login(self.gateway_url, "admin", logins["admin"]))
-        counts["protocols"] = seed.seed_protocols(sys.executable, self.root, self.process_env())
+        counts["protocols"] = seed.seed_protocols(sys.executable, self.root, self.process_env("readmission"))
         return counts
 
     def stop(self) -> None:
@@ -175,17 +180,26 @@ class Stack:
                 "--bind", f"127.0.0.1:{self.ports[name]}", app)
         return ProcessSpec(f"{name}-api" if name != "gateway" else name, argv, f"{self.urls[name]}/readyz")
 
-    def database_spec(self) -> ProcessSpec:
+    def database_spec(self, auth: bool = True) -> ProcessSpec:
+        """SecantusDB on loopback only; with access control except while its users are being created."""
         return ProcessSpec(DATABASE, (sys.executable, "-m", "secantus", "--host", "127.0.0.1",
                                       "--port", str(self.mongo_port), "--storage-path", str(self.var_dir / "secantus"),
-                                      "--log-level", "WARNING"))
+                                      "--log-level", "WARNING", *(("--auth",) if auth else ())))
 
-    def process_env(self) -> dict[str, str]:
-        """The environment every process gets: the caller's, the overrides, the stack's wiring."""
+    def process_env(self, service: str = "gateway") -> dict[str, str]:
+        """The environment of ``service``'s processes (settings name: ``detention``, …, ``gateway``).
+
+        The caller's, the overrides, the stack's wiring, and only the secrets that service needs:
+        its own database user, the token secrets, and for the gateway the audit chain's key.
+        """
         env = dict(self._env)
-        env.update(keys.load_or_create(self.var_dir / "secrets.json", self._env))
+        secrets = keys.load_or_create(self.var_dir / "secrets.json", self._env)
+        wanted = keys.NAMES if service == "gateway" else ("INTERNAL_TOKEN_SECRET",)
+        env.update({name: secrets[name] for name in wanted})
+        if service == "gateway":
+            env.setdefault("AUDIT_CHECKPOINT_FILE", str(self.var_dir / "audit-checkpoints.jsonl"))
         env.update({
-            "MONGO_URL": self.mongo_url,
+            "MONGO_URL": self._env.get("MONGO_URL") or self.database_accounts()[service].url(self.mongo_port),
             "DETENTION_URL": self.urls["detention"],
             "READMISSION_URL": self.urls["readmission"],
             "VOLUNTARY_RETURN_URL": self.urls["voluntary-return"],
@@ -220,17 +234,28 @@ class Stack:
             raise StackError(f"port(s) already in use by another program: {', '.join(taken)}. "
                              "Stop it, or choose other ports with --port-base.")
 
-    def _spawn(self, spec: ProcessSpec, env: Mapping[str, str]) -> None:
+    def _spawn(self, spec: ProcessSpec) -> None:
+        env = {**self._env, MARKER: str(self.var_dir)} if spec.name == DATABASE else self.process_env(_service_of(spec.name))
         self._procs[spec.name] = processes.spawn(spec, env, self.root, self.log_dir)
         processes.write_pidfile(self.pidfile, {n: (p.pid, p.args) for n, p in self._procs.items()})
 
-    def _start_database(self, env: Mapping[str, str], deadline: float) -> None:
-        self._spawn(self.database_spec(), env)
-        while not mongo_answers(self.mongo_url):
+    def _start_database(self, deadline: float) -> None:
+        """SecantusDB with ``--auth``; its users are created first when any of them cannot sign in."""
+        if not database.start_closed(lambda auth: self._run_database(deadline, auth), self._stop_database,
+                                     self.database_accounts(), self.mongo_port, self.var_dir / "secantus.users"):
+            raise self._error(DATABASE, "SecantusDB refused the users the launcher has just created")
+
+    def _run_database(self, deadline: float, auth: bool) -> None:
+        self._spawn(self.database_spec(auth))
+        while not mongo_answers(f"mongodb://127.0.0.1:{self.mongo_port}/"):
             self._fail_if_exited()
             if time.monotonic() > deadline:
                 raise self._error(DATABASE, f"SecantusDB did not answer on port {self.mongo_port}")
             time.sleep(0.2)
+
+    def _stop_database(self) -> None:
+        proc = self._procs.pop(DATABASE)
+        processes.stop_children([proc], self.stop_timeout)
 
     def _wait_ready(self, deadline: float) -> None:
         pending = {spec.name: spec.ready_url for spec in self.specs() if spec.ready_url}
@@ -252,6 +277,14 @@ class Stack:
     def _error(self, name: str, message: str) -> StackError:
         log = self.log_dir / f"{name}.log"
         return StackError(f"{message}\n--- last lines of {log} ---\n{self.log_tail(name)}")
+
+
+def _service_of(process: str) -> str:
+    """The settings name of the service a process belongs to (``detention-worker`` → ``detention``)."""
+    for name, package, _ in SERVICES:
+        if process.startswith(f"{name}-"):
+            return package
+    return "gateway"
 
 
 def _merged_env(base: Mapping[str, str], overrides: Mapping[str, str | None]) -> dict[str, str]:

@@ -108,7 +108,7 @@ def audit_blueprint(guard: Guard) -> Blueprint:
         claims: AccessClaims = g.caller
         start, end = query.get("from_"), query.get("to")
         items = guard.trail.search(user=query.get("user"), resource=query.get("resource"),
-                                   outcome=query.get("outcome"), start=timestamp(start) if start else None,
+                                   outcome=query.get("outcome"), person_ref=query.get("person_ref"), start=timestamp(start) if start else None,
                                    end=timestamp(end) if end else None, before_seq=query.get("cursor"),
                                    limit=query["limit"])
         guard.record("read", "/api/v1/audit", None, 200, claims)

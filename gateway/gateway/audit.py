@@ -1,15 +1,17 @@
-"""The tamper-evident audit trail: append-only, hash-chained records in the gateway's MongoDB.
+"""The tamper-evident audit trail: append-only, keyed hash-chained records in the gateway's MongoDB.
 
 Each record carries ``seq`` (1, 2, …; the document ``_id``, so two appends can never take the same
-place), ``prev_hash`` (the previous record's hash) and ``hash`` = SHA-256 of the canonical JSON of
-the record including ``prev_hash``. Editing, removing or reordering any record breaks the chain;
-``python -m gateway.audit verify`` names the first bad record. Records hold who, role, action,
-the resource's path template and ids, outcome and correlation id — never bodies or names.
+place), ``prev_hash`` (the previous record's hash), ``key_id`` and ``hash`` = HMAC-SHA256, under the
+key named by ``key_id`` (held in the environment, never in the database), of the canonical JSON of
+the record including ``prev_hash``. Editing, removing or reordering any record breaks the chain, and
+so does re-chaining without the key; signed checkpoints kept outside the database
+(:mod:`gateway.audit_checkpoints`) catch the newest records being cut off.
+``python -m gateway.audit verify`` names the first bad record. Records hold who, role, action, the
+resource's path template and ids, for reads the filters and the ids returned
+(:mod:`gateway.audit_reads`), outcome and correlation id — never bodies or names.
 """
 from __future__ import annotations
 
-import argparse
-import hashlib
 import json
 import random
 import sys
@@ -17,12 +19,14 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from pymongo import DESCENDING
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from passage.mongo import Index, Mongo
+
+from gateway.audit_keys import Keyring
 
 COLLECTION = "audit"
 GENESIS = "0" * 64
@@ -31,9 +35,11 @@ INDEXES = [
     Index(COLLECTION, [("user", 1), ("seq", -1)], "audit_by_user"),
     Index(COLLECTION, [("resource", 1), ("seq", -1)], "audit_by_resource"),
     Index(COLLECTION, [("at", 1)], "audit_by_time"),
+    Index(COLLECTION, [("returned.person_ref", 1), ("seq", -1)], "audit_by_person_returned"),
 ]
-FIELDS = ("seq", "at", "user", "role", "action", "method", "resource", "ids", "outcome", "correlation_id",
-          "prev_hash")
+FIELDS = ("seq", "at", "user", "role", "action", "method", "resource", "ids", "filters", "returned", "outcome",
+          "correlation_id", "prev_hash", "key_id")
+RECORD = "record"  # the HMAC purpose of records (checkpoints have their own)
 
 
 class AuditUnavailable(Exception):
@@ -45,8 +51,9 @@ def canonical(record: Mapping[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def record_hash(record: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical(record)).hexdigest()
+def record_hash(record: Mapping[str, Any], keyring: Keyring) -> str:
+    """The record's seal under the current key (the record's ``key_id`` must name that key)."""
+    return keyring.current.seal(RECORD, canonical(record))
 
 
 def timestamp(now: datetime | None = None) -> str:
@@ -70,8 +77,10 @@ class AuditTrail:
     (the unique ``_id``) makes the rest of the batch re-chain on the new end and try again.
     """
 
-    def __init__(self, mongo: Mongo, attempts: int = 200) -> None:
-        self.mongo, self.attempts = mongo, attempts
+    def __init__(self, mongo: Mongo, keyring: Keyring, attempts: int = 200,
+                 on_written: Callable[[], None] | None = None) -> None:
+        self.mongo, self.keyring, self.attempts = mongo, keyring, attempts
+        self.on_written = on_written  # e.g. arm the next checkpoint
         self._pending: list[_Pending] = []
         self._queue_lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -82,10 +91,13 @@ class AuditTrail:
         return self.mongo.collection(COLLECTION)
 
     def append(self, *, user: str | None, role: str | None, action: str, method: str, resource: str,
-               ids: Mapping[str, str] | None, outcome: int, correlation_id: str | None) -> dict[str, Any]:
+               ids: Mapping[str, str] | None, outcome: int, correlation_id: str | None,
+               filters: Mapping[str, str] | None = None,
+               returned: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
         """Add one record at the end of the chain; raise :class:`AuditUnavailable` when it is not stored."""
         item = _Pending({"user": user, "role": role, "action": action, "method": method, "resource": resource,
-                         "ids": dict(ids or {}), "outcome": outcome, "correlation_id": correlation_id})
+                         "ids": dict(ids or {}), "filters": dict(filters or {}), "returned": dict(returned or {}),
+                         "outcome": outcome, "correlation_id": correlation_id})
         with self._queue_lock:
             self._pending.append(item)
         with self._write_lock:
@@ -95,6 +107,8 @@ class AuditTrail:
                 self._write(batch)
         if item.record is None:
             raise AuditUnavailable(str(item.error or "not stored"))
+        if self.on_written is not None:
+            self.on_written()
         return item.record
 
     def _write(self, batch: list[_Pending]) -> None:
@@ -124,26 +138,32 @@ class AuditTrail:
             for item in batch:
                 item.error = exc if isinstance(exc, AuditUnavailable) else AuditUnavailable(type(exc).__name__)
 
+    def head(self) -> tuple[int, str]:
+        """``(seq, hash)`` of the newest stored record, read from the database; ``(0, GENESIS)`` when empty."""
+        return self._last()
+
     def _last(self) -> tuple[int, str]:
         last = self._collection.find_one({}, {"seq": 1, "hash": 1}, sort=[("_id", DESCENDING)])
         return (last["seq"], last["hash"]) if last else (0, GENESIS)
 
-    @staticmethod
-    def _chain(batch: list[_Pending], head: tuple[int, str]) -> list[dict[str, Any]]:
+    def _chain(self, batch: list[_Pending], head: tuple[int, str]) -> list[dict[str, Any]]:
         seq, prev = head
         docs = []
         for item in batch:
             seq += 1
-            record = {**item.entry, "seq": seq, "prev_hash": prev, "at": timestamp()}
-            record["hash"] = prev = record_hash(record)
+            record = {**item.entry, "seq": seq, "prev_hash": prev, "at": timestamp(),
+                      "key_id": self.keyring.current.key_id}
+            record["hash"] = prev = record_hash(record, self.keyring)
             docs.append({"_id": seq, **record})
         return docs
 
     def search(self, *, user: str | None = None, resource: str | None = None, outcome: int | None = None,
                start: str | None = None, end: str | None = None, before_seq: int | None = None,
-               limit: int = 50) -> list[dict[str, Any]]:
+               person_ref: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Newest first; every filter value is a validated scalar (no operator comes from a request)."""
         query: dict[str, Any] = {}
+        if person_ref is not None:  # who read or changed this person's records
+            query["$or"] = [{"returned.person_ref": {"$eq": person_ref}}, {"ids.person_ref": {"$eq": person_ref}}]
         for name, value in (("user", user), ("resource", resource), ("outcome", outcome)):
             if value is not None:
                 query[name] = {"$eq": value}
@@ -158,7 +178,7 @@ class AuditTrail:
         return iter(self._collection.find({}, sort=[("_id", 1)]))
 
 
-def first_break(records: Iterable[Mapping[str, Any]]) -> str | None:
+def first_break(records: Iterable[Mapping[str, Any]], keyring: Keyring) -> str | None:
     """Why the chain is broken at its first bad record, or None when it is intact."""
     expected_seq, prev = 1, GENESIS
     for record in records:
@@ -167,35 +187,16 @@ def first_break(records: Iterable[Mapping[str, Any]]) -> str | None:
             return f"record {expected_seq} is missing (next record found: {seq})"
         if record.get("prev_hash") != prev:
             return f"record {seq} does not follow record {seq - 1} (prev_hash differs): removed or reordered"
-        if record_hash(record) != record.get("hash"):
-            return f"record {seq} was edited (its hash does not match its content)"
+        if keyring.get(record.get("key_id")) is None:
+            return (f"record {seq} names a key this check does not hold (key_id {record.get('key_id')!r}): "
+                    "written under a retired key not given in AUDIT_CHAIN_PREVIOUS_KEYS, or forged")
+        if not keyring.seals_match(record.get("key_id"), RECORD, canonical(record), record.get("hash")):
+            return f"record {seq} was edited (its keyed hash does not match its content): edited or re-chained"
         expected_seq, prev = expected_seq + 1, record["hash"]
     return None
 
 
-def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None) -> int:
-    """``python -m gateway.audit verify``: exit 0 when the chain is intact, 1 naming the first bad record."""
-    from gateway.config import load_settings
-
-    top = argparse.ArgumentParser(prog="python -m gateway.audit", description=__doc__)
-    top.add_subparsers(dest="command", required=True).add_parser("verify", help="check the whole chain")
-    top.parse_args(argv)
-    settings = load_settings(env)
-    mongo = Mongo(settings.mongo_url, settings.mongo_db)
-    try:
-        records = list(AuditTrail(mongo).in_order())
-        problem = first_break(records)
-    except PyMongoError as exc:
-        print(f"error: the gateway's database is not reachable ({type(exc).__name__})", file=sys.stderr)
-        return 2
-    finally:
-        mongo.close()
-    if problem:
-        print(f"audit trail BROKEN: {problem}", file=sys.stderr)
-        return 1
-    print(f"audit trail intact: {len(records)} records")
-    return 0
-
-
 if __name__ == "__main__":
+    from gateway.audit_cli import main
+
     sys.exit(main())

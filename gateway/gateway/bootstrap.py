@@ -12,7 +12,9 @@ from passage.mongo import Mongo
 
 from gateway import audit, lockout, ratelimit, sessions
 from gateway.accounts import MongoUsers
-from gateway.audit import AuditTrail
+from gateway.audit import AuditTrail, timestamp
+from gateway.audit_checkpoints import CheckpointFile, Checkpointer
+from gateway.audit_keys import Keyring
 from gateway.config import GatewaySettings
 from gateway.guard import Guard
 from gateway.lockout import MongoLoginAttempts
@@ -64,6 +66,26 @@ def build_deps(settings: GatewaySettings, passwords: Passwords | None = None) ->
     guard = Guard(keys=keys,
                   revocations=Revocations(mongo, settings.access_token_ttl_seconds, settings.revocation_cache_seconds),
                   limiter=RateLimiter(mongo), api_limit=Limit(settings.api_user_limit, settings.rate_window_seconds),
-                  trail=AuditTrail(mongo))
+                  trail=build_trail(mongo, settings))
     return GatewayDeps(mongo=mongo, sign_in=sign_in, keys=keys, upstreams=upstreams, guard=guard,
                        refresh=RefreshTokens(mongo, settings.refresh_token_ttl_seconds))
+
+
+def audit_keyring(settings: GatewaySettings) -> Keyring:
+    return Keyring.from_texts(settings.audit_chain_key, settings.audit_chain_previous_keys)
+
+
+def build_trail(mongo: Mongo, settings: GatewaySettings) -> AuditTrail:
+    """The audit trail sealed with the settings' key, checkpointed to their file when one is set."""
+    trail = AuditTrail(mongo, audit_keyring(settings))
+    checkpointer = build_checkpointer(trail, settings)
+    if checkpointer is not None:
+        trail.on_written = checkpointer.written
+    return trail
+
+
+def build_checkpointer(trail: AuditTrail, settings: GatewaySettings) -> Checkpointer | None:
+    if not settings.audit_checkpoint_file:
+        return None
+    return Checkpointer(CheckpointFile(settings.audit_checkpoint_file), trail.keyring.current, trail.head,
+                        timestamp, settings.audit_checkpoint_seconds)

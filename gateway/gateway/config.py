@@ -10,6 +10,8 @@ from typing import Any, Mapping
 
 from passage.config import ConfigError, Settings
 
+from gateway.audit_keys import DEV_CHAIN_KEY, MIN_KEY_LENGTH
+
 SERVICE = "gateway"
 DEV_ACCESS_SECRET = "dev-only-access-token-secret-change-me-0123456789"
 MIN_SECRET_LENGTH = 32
@@ -44,6 +46,10 @@ class GatewaySettings(Settings):
     api_user_limit: int = 6000  # API calls per user per minute (100/s: stops runaway scripts, not people)
     rate_window_seconds: int = 60
     timeline_timeout: float = 5.0
+    audit_chain_key: str = DEV_CHAIN_KEY  # HMAC key of the audit chain: environment only, never the database
+    audit_chain_previous_keys: tuple[str, ...] = ()  # retired keys, so records sealed before a rotation verify
+    audit_checkpoint_file: str = ""  # signed head checkpoints, outside the database ("" = none: dev/tests)
+    audit_checkpoint_seconds: float = 60.0  # a checkpoint at most this long after a record is appended
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> GatewaySettings:
@@ -63,6 +69,7 @@ def gateway_settings(base: Settings, env: Mapping[str, str] | None = None, **ove
     if previous and len(previous) < MIN_SECRET_LENGTH:
         raise ConfigError(f"ACCESS_TOKEN_SECRET_PREVIOUS must have {MIN_SECRET_LENGTH}+ characters")
     values: dict[str, Any] = {f.name: getattr(base, f.name) for f in fields(Settings)}
+    values.update(_audit_settings(base, env))
     values.update(
         access_token_secret=secret or DEV_ACCESS_SECRET,
         access_token_secret_previous=previous,
@@ -78,6 +85,21 @@ def gateway_settings(base: Settings, env: Mapping[str, str] | None = None, **ove
     )
     values.update(overrides)
     return GatewaySettings(**values)
+
+
+def _audit_settings(base: Settings, env: Mapping[str, str]) -> dict[str, Any]:
+    """The audit chain's key, retired keys and checkpoint file; production needs a real key and a file."""
+    key = env.get("AUDIT_CHAIN_KEY", "")
+    previous = tuple(k for k in env.get("AUDIT_CHAIN_PREVIOUS_KEYS", "").split(",") if k)
+    if (key and len(key) < MIN_KEY_LENGTH) or any(len(k) < MIN_KEY_LENGTH for k in previous):
+        raise ConfigError(f"AUDIT_CHAIN_KEY and AUDIT_CHAIN_PREVIOUS_KEYS need {MIN_KEY_LENGTH}+ characters each")
+    checkpoints = env.get("AUDIT_CHECKPOINT_FILE", "")
+    if base.production and (not key or key == DEV_CHAIN_KEY or not checkpoints):
+        raise ConfigError("AUDIT_CHAIN_KEY (32+ characters, not the development one) and AUDIT_CHECKPOINT_FILE "
+                          "must be set in production")
+    return {"audit_chain_key": key or DEV_CHAIN_KEY, "audit_chain_previous_keys": previous,
+            "audit_checkpoint_file": checkpoints,
+            "audit_checkpoint_seconds": _number(env, "AUDIT_CHECKPOINT_SECONDS", 60.0, float)}
 
 
 def _number(env: Mapping[str, str], name: str, default: Any, kind: type) -> Any:

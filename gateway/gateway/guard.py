@@ -82,7 +82,8 @@ class Guard:
         raise Forbidden("Your role does not allow this.")
 
     def record(self, action: str, resource: str, ids: Mapping[str, str] | None, outcome: int,
-               claims: AccessClaims | None = None, user: str | None = None, required: bool = True) -> None:
+               claims: AccessClaims | None = None, user: str | None = None, required: bool = True,
+               filters: Mapping[str, str] | None = None, returned: Mapping[str, list[str]] | None = None) -> None:
         """Append one audit record for this request; 503 when it cannot be written and ``required``.
 
         A change already made upstream is answered even so (not ``required``): a 503 would invite
@@ -92,7 +93,8 @@ class Guard:
         try:
             self.trail.append(user=who.user_id if who else user, role=who.role if who else None, action=action,
                               method=request.method, resource=resource, ids=ids, outcome=outcome,
-                              correlation_id=logs.correlation_id.get() or g.get("request_id"))
+                              correlation_id=logs.correlation_id.get() or g.get("request_id"),
+                              filters=filters, returned=returned)
         except AuditUnavailable:
             log.error("audit record could not be written", extra={"resource": resource})
             if not required:

@@ -1,7 +1,8 @@
 """The proxy: ``/api/v1/<service>/…`` to the service, with the caller's identity signed for it.
 
 Before forwarding: a valid, unrevoked access token, the caller's rate limit and the route table's
-role check (the service checks again). After: an audit record for every personal-data route.
+role check (the service checks again). After: an audit record for every personal-data route, naming
+the query's filters and the identifiers in the answer (whose records were read or changed).
 Only listed headers cross in either direction, so hop-by-hop headers, cookies, the bearer token
 and any client-made ``X-Passage-Identity`` stay behind. The service's status, problem+json body
 and the headers a client needs (ETag, Location, Retry-After…) come back unchanged.
@@ -17,6 +18,7 @@ from passage.identity import HEADER as IDENTITY_HEADER
 from passage.identity import sign_identity
 from passage.problems import BadRequest, NotFound
 
+from gateway.audit_reads import filters_of, identifiers_returned
 from gateway.guard import Guard
 from gateway.routes import ROUTES, Route, match
 from gateway.upstreams import Upstreams
@@ -49,8 +51,10 @@ def proxy_blueprint(upstreams: Upstreams, guard: Guard, internal_secret: str,
                                 headers=headers, body=body)
         if personal:
             reading = request.method in ("GET", "HEAD")
+            accepted = 200 <= answer.status_code < 300
             guard.record("read" if reading else "change", found.resource, found.ids, answer.status_code, claims,
-                         required=reading)
+                         required=reading, filters=filters_of(request.args.items(multi=True), accepted),
+                         returned=identifiers_returned(answer.content, answer.headers.get("Content-Type")))
         return relay(answer, upstreams.urls[service])
 
     for service in upstreams.urls:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from passage.formats import PERSON_REF
+
 from gateway.accounts import USERNAME
 from gateway.passwords import MAX_PASSWORD_LENGTH
 
@@ -92,6 +94,8 @@ class AuditQuerySchema(Schema):
     user = fields.String(validate=validate.Regexp(USERNAME), metadata={"pattern": USERNAME_PATTERN})
     resource = fields.String(validate=validate.Regexp(r"^/api/v1/[A-Za-z0-9/{}_.-]{1,200}$"))
     outcome = fields.Integer(validate=validate.Range(100, 599))
+    person_ref = fields.String(validate=validate.Regexp(PERSON_REF),
+                               metadata={"description": "records that named this person (in the path or the answer)"})
     from_ = fields.AwareDateTime(data_key="from", format="iso")
     to = fields.AwareDateTime(format="iso")
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
@@ -108,10 +112,15 @@ class AuditRecordSchema(Schema):
     method = fields.String(required=True)
     resource = fields.String(required=True)
     ids = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    filters = fields.Dict(keys=fields.String(), values=fields.String(),
+                          metadata={"description": "the query's parameters (names only when the service refused it)"})
+    returned = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                           metadata={"description": "identifiers of the records in the answer: whose data was read"})
     outcome = fields.Integer(required=True)
     correlation_id = fields.String(allow_none=True)
     prev_hash = fields.String(required=True)
-    hash = fields.String(required=True)
+    key_id = fields.String(allow_none=True, metadata={"description": "which chain key sealed the record"})
+    hash = fields.String(required=True, metadata={"description": "HMAC-SHA256 of the record under that key"})
 
 
 class AuditPageSchema(Schema):

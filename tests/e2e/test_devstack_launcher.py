@@ -27,7 +27,7 @@ def test_python_dash_m_devstack_help_works() -> None:
 def test_secrets_are_made_once_kept_private_and_overridable(tmp_path: Path) -> None:
     path = tmp_path / "var" / "secrets.json"
     first = keys.load_or_create(path, {})
-    assert set(first) == {"INTERNAL_TOKEN_SECRET", "ACCESS_TOKEN_SECRET"}
+    assert set(first) == {"INTERNAL_TOKEN_SECRET", "ACCESS_TOKEN_SECRET", "AUDIT_CHAIN_KEY"}
     assert all(len(v) >= 48 for v in first.values())
     assert path.stat().st_mode & 0o777 == 0o600
     assert keys.load_or_create(path, {}) == first
@@ -38,7 +38,8 @@ def test_ports_and_wiring_follow_the_base_port(tmp_path: Path) -> None:
     stack = Stack(REPO, var_dir=tmp_path, base_port=9100, env={"MONGO_URL": None, "AMQP_URL": ""})
     assert stack.urls == {"gateway": "http://127.0.0.1:9100", "detention": "http://127.0.0.1:9101",
                           "readmission": "http://127.0.0.1:9102", "voluntary-return": "http://127.0.0.1:9103"}
-    assert stack.mongo_url == "mongodb://127.0.0.1:9118/" and stack.embedded_database
+    assert stack.mongo_url.startswith("mongodb://passage_admin:") and stack.embedded_database
+    assert stack.mongo_url.endswith("@127.0.0.1:9118/?authSource=admin")
     env = stack.process_env()
     assert env["DETENTION_URL"] == "http://127.0.0.1:9101" and env[MARKER] == str(tmp_path.resolve())
     assert "--bind" in stack.specs()[0].argv and "127.0.0.1:9101" in stack.specs()[0].argv

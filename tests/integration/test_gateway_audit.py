@@ -1,6 +1,10 @@
-"""The audit trail on a real SecantusDB: one chain under concurrency, tamper detection, the auditor's API."""
+"""The audit trail on a real SecantusDB: one keyed chain under concurrency, signed checkpoints outside
+the database, and ``verify`` catching edits, re-chaining (unkeyed or with a wrong key), removal in the
+middle and truncation of the newest records; the auditor's API."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -9,13 +13,18 @@ import threading
 import pytest
 from flask import jsonify
 
-from gateway.audit import AuditTrail, first_break
+from gateway.audit import AuditTrail, canonical, first_break
+from gateway.audit_checkpoints import CheckpointFile, Checkpointer
+from gateway.audit_keys import ChainKey, Keyring
 from gateway.testing import add_user, gateway_for_tests, settings_for_tests
 from passage.mongo import Mongo
-from passage.testing import LiveServer
+from passage.testing import LiveServer, wait_for
 from passage.web import build_app
 
 PASSWORD = "correct horse battery"
+KEY = "audit-chain-key-for-tests-0123456789abcdef-0123456789"
+OLD_KEY = "retired-audit-chain-key-for-tests-0123456789abcdef"
+KEYRING = Keyring.from_texts(KEY)
 
 
 def _append(trail: AuditTrail, n: int, user: str) -> None:
@@ -25,9 +34,11 @@ def _append(trail: AuditTrail, n: int, user: str) -> None:
                      correlation_id=f"c-{user}-{i}")
 
 
-def _verify(mongo_url: str, db: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MONGO_URL": mongo_url, "GATEWAY_MONGO_DB": db}
-    return subprocess.run([sys.executable, "-m", "gateway.audit", "verify"], env=env, capture_output=True,
+def _verify(mongo_url: str, db: str, checkpoints: str = "", key: str = KEY, previous: str = "",
+            command: str = "verify") -> subprocess.CompletedProcess:
+    env = {**os.environ, "MONGO_URL": mongo_url, "GATEWAY_MONGO_DB": db, "AUDIT_CHAIN_KEY": key,
+           "AUDIT_CHAIN_PREVIOUS_KEYS": previous, "AUDIT_CHECKPOINT_FILE": checkpoints}
+    return subprocess.run([sys.executable, "-m", "gateway.audit", command], env=env, capture_output=True,
                           text=True, timeout=60)
 
 
@@ -42,20 +53,29 @@ def trail_db(mongo_url, unique):
 
 def test_concurrent_appends_keep_one_intact_chain(trail_db):
     mongos, _ = trail_db
-    threads = [threading.Thread(target=_append, args=(AuditTrail(m), 15, f"user{i}")) for i, m in enumerate(mongos)]
+    threads = [threading.Thread(target=_append, args=(AuditTrail(m, KEYRING), 15, f"user{i}"))
+               for i, m in enumerate(mongos)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    records = list(AuditTrail(mongos[0]).in_order())
+    records = list(AuditTrail(mongos[0], KEYRING).in_order())
     assert [r["seq"] for r in records] == list(range(1, 61))
-    assert first_break(records) is None
+    assert {r["key_id"] for r in records} == {KEYRING.current.key_id}
+    assert first_break(records, KEYRING) is None
     assert all("name" not in r and "body" not in r for r in records)
 
 
-def test_verify_passes_then_fails_after_an_edit_and_after_a_removal(trail_db, mongo_url):
+def test_the_key_never_reaches_the_database(trail_db):
+    mongos, _ = trail_db
+    _append(AuditTrail(mongos[0], KEYRING), 2, "staff.baku")
+    stored = json.dumps(list(mongos[0].collection("audit").find({})), default=str)
+    assert KEY not in stored and KEY.encode().hex() not in stored
+
+
+def test_verify_passes_then_fails_after_an_edit_and_after_a_removal_in_the_middle(trail_db, mongo_url):
     mongos, db = trail_db
-    _append(AuditTrail(mongos[0]), 6, "staff.baku")
+    _append(AuditTrail(mongos[0], KEYRING), 6, "staff.baku")
     ok = _verify(mongo_url, db)
     assert ok.returncode == 0, ok.stderr
     assert "6 records" in ok.stdout
@@ -70,17 +90,112 @@ def test_verify_passes_then_fails_after_an_edit_and_after_a_removal(trail_db, mo
     assert removed.returncode == 1 and "record 4 is missing" in removed.stderr
 
 
-def test_rehashed_edit_still_breaks_the_chain(trail_db):
-    """Recomputing the edited record's own hash is not enough: the next record names the old one."""
+def _rechain(audit, from_seq: int, seal) -> None:
+    """What an attacker with database access does: edit a record, then recompute every later link."""
+    docs = list(audit.find({"_id": {"$gte": from_seq - 1}}, sort=[("_id", 1)]))
+    prev = docs[0]["hash"] if from_seq > 1 else "0" * 64
+    for doc in docs[1:] if from_seq > 1 else docs:
+        if doc["_id"] == from_seq:
+            doc["outcome"] = 404
+        doc["prev_hash"] = prev
+        doc["hash"] = prev = seal(doc)
+        audit.replace_one({"_id": doc["_id"]}, doc)
+
+
+@pytest.mark.parametrize("how", ["unkeyed sha-256", "wrong key"])
+def test_a_rechained_trail_fails_verify(trail_db, mongo_url, how):
+    mongos, db = trail_db
+    _append(AuditTrail(mongos[0], KEYRING), 5, "staff.baku")
+    wrong = ChainKey.from_text("an-attackers-guess-at-the-key-0123456789abcdef")
+    seal = ((lambda d: hashlib.sha256(canonical(d)).hexdigest()) if how == "unkeyed sha-256"
+            else (lambda d: wrong.seal("record", canonical(d))))
+    _rechain(mongos[0].collection("audit"), 2, seal)
+    records = list(AuditTrail(mongos[0], KEYRING).in_order())
+    assert [r["prev_hash"] for r in records[1:]] == [r["hash"] for r in records[:-1]]  # the links hold…
+    result = _verify(mongo_url, db)
+    assert result.returncode == 1 and "record 2 was edited" in result.stderr and "re-chained" in result.stderr
+
+
+def test_rechaining_under_a_made_up_key_id_fails_verify(trail_db, mongo_url):
+    mongos, db = trail_db
+    _append(AuditTrail(mongos[0], KEYRING), 3, "staff.baku")
+    wrong = ChainKey.from_text("an-attackers-own-key-0123456789abcdef-0123456789")
+    audit = mongos[0].collection("audit")
+    audit.update_many({}, {"$set": {"key_id": wrong.key_id}})
+    _rechain(audit, 1, lambda d: wrong.seal("record", canonical(d)))
+    result = _verify(mongo_url, db)
+    assert result.returncode == 1 and "record 1 names a key this check does not hold" in result.stderr
+
+
+def test_truncating_the_newest_records_is_caught_by_the_checkpoint_outside_the_database(trail_db, mongo_url,
+                                                                                         tmp_path):
+    mongos, db = trail_db
+    checkpoints = str(tmp_path / "audit-checkpoints.jsonl")
+    _append(AuditTrail(mongos[0], KEYRING), 6, "staff.baku")
+    written = _verify(mongo_url, db, checkpoints, command="checkpoint")
+    assert written.returncode == 0 and "6 records" in written.stdout, written.stderr
+    assert oct(os.stat(checkpoints).st_mode & 0o777) == "0o600"
+    assert _verify(mongo_url, db, checkpoints).returncode == 0
+    mongos[0].collection("audit").delete_many({"_id": {"$gte": 5}})  # records 5 and 6 cut off
+    assert _verify(mongo_url, db).returncode == 0  # the chain alone cannot tell…
+    cut = _verify(mongo_url, db, checkpoints)  # …the checkpoint can
+    assert cut.returncode == 1 and "the newest records were removed" in cut.stderr and "had 6" in cut.stderr
+
+
+def test_a_trail_rewritten_up_to_a_checkpoint_or_a_forged_checkpoint_fails_verify(trail_db, mongo_url, tmp_path):
+    mongos, db = trail_db
+    checkpoints = tmp_path / "audit-checkpoints.jsonl"
+    _append(AuditTrail(mongos[0], KEYRING), 4, "staff.baku")
+    assert _verify(mongo_url, db, str(checkpoints), command="checkpoint").returncode == 0
+    mongos[0].collection("audit").delete_many({"_id": {"$gte": 3}})
+    _append(AuditTrail(mongos[0], KEYRING), 2, "staff.baku")  # new records 3-4 (with the key, e.g. an insider)
+    rewritten = _verify(mongo_url, db, str(checkpoints))
+    assert rewritten.returncode == 1 and "record 4 is not the one checkpointed" in rewritten.stderr
+    line = json.loads(checkpoints.read_text().splitlines()[0])
+    checkpoints.write_text(json.dumps({**line, "count": 2}) + "\n")  # lower the count to hide the cut
+    forged = _verify(mongo_url, db, str(checkpoints))
+    assert forged.returncode == 1 and "checkpoint line 1 is not sealed" in forged.stderr
+
+
+def test_checkpoints_are_written_on_their_own_after_appends(trail_db, tmp_path):
     mongos, _ = trail_db
-    trail = AuditTrail(mongos[0])
-    _append(trail, 4, "staff.baku")
-    from gateway.audit import record_hash
-    doc = mongos[0].collection("audit").find_one({"_id": 2})
-    doc["outcome"] = 404
-    doc["hash"] = record_hash(doc)
-    mongos[0].collection("audit").replace_one({"_id": 2}, doc)
-    assert "record 3 does not follow record 2" in first_break(trail.in_order())
+    trail = AuditTrail(mongos[0], KEYRING)
+    file = CheckpointFile(tmp_path / "var" / "audit-checkpoints.jsonl")
+    checkpointer = Checkpointer(file, KEYRING.current, trail.head, lambda: "2026-11-30T00:00:00.000000Z", 0.05)
+    trail.on_written = checkpointer.written
+    try:
+        _append(trail, 3, "staff.baku")
+        wait_for(lambda: any(cp and cp.count == 3 for _, cp in file.read()), timeout=30,
+                 message="a checkpoint of the 3 records")
+    finally:
+        checkpointer.cancel()
+    (_, last), = [item for item in file.read() if item[1].count == 3][-1:]
+    assert last.head == trail.head()[1] and last.genuine(KEYRING)
+    assert oct(os.stat(file.path).st_mode & 0o777) == "0o600"
+
+
+def test_a_stopping_gateway_checkpoints_what_it_has_not_checkpointed_yet(trail_db, tmp_path):
+    mongos, _ = trail_db
+    trail = AuditTrail(mongos[0], KEYRING)
+    file = CheckpointFile(tmp_path / "audit-checkpoints.jsonl")
+    checkpointer = Checkpointer(file, KEYRING.current, trail.head, lambda: "2026-11-30T00:00:00.000000Z", 3600)
+    trail.on_written = checkpointer.written
+    _append(trail, 2, "staff.baku")
+    assert list(file.read()) == []  # due in an hour…
+    checkpointer.flush()  # …but the worker is stopping (atexit)
+    checkpointer.flush()  # nothing more is due
+    assert [cp.count for _, cp in file.read()] == [2]
+
+
+def test_after_a_key_rotation_old_records_verify_with_the_retired_key(trail_db, mongo_url):
+    mongos, db = trail_db
+    _append(AuditTrail(mongos[0], Keyring.from_texts(OLD_KEY)), 3, "staff.baku")
+    _append(AuditTrail(mongos[0], Keyring.from_texts(KEY, [OLD_KEY])), 3, "staff.baku")
+    key_ids = [r["key_id"] for r in AuditTrail(mongos[0], KEYRING).in_order()]
+    assert len(set(key_ids)) == 2 and key_ids[:3] == [ChainKey.from_text(OLD_KEY).key_id] * 3
+    assert _verify(mongo_url, db, previous=OLD_KEY).returncode == 0
+    without = _verify(mongo_url, db)
+    assert without.returncode == 1 and "record 1 names a key this check does not hold" in without.stderr
 
 
 @pytest.fixture
@@ -126,4 +241,4 @@ def test_personal_data_reads_and_sign_ins_are_audited_and_auditors_can_search(ga
     assert client.get("/api/v1/audit?user[$ne]=x", headers=auditor).status_code == 422
     denied = client.get("/api/v1/audit", headers=_bearer(client, "partner.iom"))
     assert denied.status_code == 403
-    assert first_break(deps.guard.trail.in_order()) is None
+    assert first_break(deps.guard.trail.in_order(), deps.guard.trail.keyring) is None

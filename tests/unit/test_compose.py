@@ -166,3 +166,71 @@ def test_the_launcher_runs_the_same_commands_as_compose() -> None:
     compose = {" ".join(command(n)[-1:]) for n in gunicorn_services()} | {command(n)[2] for n in module_services()}
     launcher = {spec.argv[-1] for spec in Stack(ROOT).specs()}
     assert launcher == compose
+
+
+# --- a closed database and bus (issue 11, finding 6) -------------------------------------------------
+
+SERVICE_USERS = {"detention": "detention", "readmission": "readmission", "voluntary-return": "voluntary_return"}
+
+
+def _url_user(url: str) -> str:
+    match = re.match(r"^[a-z]+://([^:@/]+):\$\{[A-Z_]+:\?[^}]*\}@", url)
+    assert match, f"{url}: no user with a password from .env"
+    return match.group(1)
+
+
+def test_mongo_requires_authentication_with_a_keyfile_and_a_root_user_from_env() -> None:
+    cmd = command("mongo")
+    assert "--auth" in cmd and "--keyFile" in cmd
+    env = environment("mongo")
+    for name in ("MONGO_INITDB_ROOT_PASSWORD", "MONGO_REPLICA_SET_KEY"):
+        assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]*\}", env[name]), f"{name} must be required from .env"
+    assert "0400" in " ".join(SERVICES["mongo"]["entrypoint"]), "the keyfile must be readable by mongod only"
+    assert "--authenticationDatabase admin" in " ".join(SERVICES["mongo"]["healthcheck"]["test"])
+
+
+def test_each_process_connects_to_mongodb_and_rabbitmq_as_its_own_user() -> None:
+    for compose_name, user in SERVICE_USERS.items():
+        for kind in ("api", "worker"):
+            env = environment(f"{compose_name}-{kind}")
+            assert _url_user(env["MONGO_URL"]) == user and "authSource=admin" in env["MONGO_URL"]
+            assert _url_user(env["AMQP_URL"]) == user
+    gateway = environment("gateway")
+    assert _url_user(gateway["MONGO_URL"]) == "gateway" and "AMQP_URL" not in gateway
+    passwords = {re.search(r"\$\{([A-Z_]+)", environment(f"{c}-api")[v]).group(1)
+                 for c in SERVICE_USERS for v in ("MONGO_URL", "AMQP_URL")}
+    assert len(passwords) == 2 * len(SERVICE_USERS), "no two users share a password variable"
+
+
+def test_the_mongo_users_script_gives_each_service_its_own_database_only() -> None:
+    mounted = [v for v in SERVICES["mongo"]["volumes"] if "ensure-replica-set-and-users.js" in v]
+    assert mounted and (ROOT / mounted[0].split(":")[0]).is_file()
+    script = (ROOT / mounted[0].split(":")[0]).read_text()
+    assert "/etc/passage/ensure-replica-set-and-users.js" in " ".join(SERVICES["mongo"]["healthcheck"]["test"])
+    roles = re.findall(r"roles: \[(.*?)\]", script)
+    assert roles == ["{role: 'readWrite', db: prefix + service}"], "one readWrite role, on the user's own database"
+    for user in (*SERVICE_USERS.values(), "gateway"):
+        assert f"'{user}'" in script
+        assert f"MONGO_{user.upper()}_PASSWORD" in environment("mongo")
+    assert not re.search(r"AnyDatabase|root|dbOwner|clusterAdmin", script.split("quit(1)", 1)[1])
+
+
+def test_rabbitmq_has_a_user_per_service_and_no_guest() -> None:
+    env = environment("rabbitmq")
+    assert env["RABBITMQ_DEFAULT_USER"] != "guest" and "guest" not in env["RABBITMQ_DEFAULT_PASS"]
+    mounted = [v for v in SERVICES["rabbitmq"]["volumes"] if "ensure-users.sh" in v]
+    assert mounted and "/etc/passage/ensure-users.sh" in " ".join(SERVICES["rabbitmq"]["healthcheck"]["test"])
+    script = (ROOT / mounted[0].split(":")[0]).read_text()
+    assert "delete_user guest" in script and "add_user" in script
+    for user in SERVICE_USERS.values():
+        assert user in script and f"RABBITMQ_{user.upper()}_PASSWORD" in env
+    done = subprocess.run(["sh", "-n", str(ROOT / mounted[0].split(":")[0])], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_gateway_keeps_its_audit_key_in_env_and_checkpoints_on_a_volume() -> None:
+    env = environment("gateway")
+    assert re.fullmatch(r"\$\{AUDIT_CHAIN_KEY:\?[^}]*\}", env["AUDIT_CHAIN_KEY"])
+    checkpoints = env["AUDIT_CHECKPOINT_FILE"]
+    assert any(checkpoints.startswith(v.split(":")[1] + "/") for v in SERVICES["gateway"]["volumes"])
+    assert "AUDIT_CHAIN_KEY" not in environment("detention-api")

@@ -36,7 +36,21 @@ def test_production_needs_real_secrets():
     for weak in ("short", DEV_ACCESS_SECRET):
         with pytest.raises(ConfigError):
             load_settings({**env, "ACCESS_TOKEN_SECRET": weak})
-    assert load_settings({**env, "ACCESS_TOKEN_SECRET": STRONG}).production
+    with pytest.raises(ConfigError, match="AUDIT_CHAIN_KEY"):  # the audit chain's key is a secret too
+        load_settings({**env, "ACCESS_TOKEN_SECRET": STRONG})
+    audit = {"AUDIT_CHAIN_KEY": "k" * 40, "AUDIT_CHECKPOINT_FILE": "/var/lib/passage/audit-checkpoints.jsonl"}
+    for missing in audit:
+        with pytest.raises(ConfigError, match=missing):
+            load_settings({**env, **audit, "ACCESS_TOKEN_SECRET": STRONG, missing: ""})
+    settings = load_settings({**env, **audit, "ACCESS_TOKEN_SECRET": STRONG})
+    assert settings.production and settings.audit_chain_key == "k" * 40
+
+
+def test_audit_keys_are_checked_and_retired_keys_listed():
+    with pytest.raises(ConfigError, match="AUDIT_CHAIN_KEY"):
+        load_settings({"AUDIT_CHAIN_KEY": "short"})
+    settings = load_settings({"AUDIT_CHAIN_KEY": "n" * 40, "AUDIT_CHAIN_PREVIOUS_KEYS": f"{'a' * 32},{'b' * 32}"})
+    assert settings.audit_chain_previous_keys == ("a" * 32, "b" * 32)
 
 
 @pytest.mark.parametrize("env", [{"UPSTREAM_READ_TIMEOUT": "soon"}, {"UPSTREAM_CONNECT_TIMEOUT": "0"},

@@ -21,6 +21,7 @@ from passage.identity import Identity, sign_identity
 from passage.problems import Problem
 
 from gateway.audit import AuditUnavailable
+from gateway.audit_reads import filters_of, identifiers_returned
 from gateway.guard import Guard
 from gateway.routes import ROUTES, match
 from gateway.tokens import AccessClaims
@@ -72,7 +73,8 @@ class Backend:
     identity_ttl_seconds: int = 60
 
     def _audit(self, identity: Identity, action: str, method: str, resource: str, ids: Mapping[str, str],
-               outcome: int, required: bool) -> None:
+               outcome: int, required: bool, filters: Mapping[str, str] | None = None,
+               returned: Mapping[str, list[str]] | None = None) -> None:
         """Like the proxy's record, but with the method of the service call (not of the page request).
 
         A read that cannot be audited is not shown (503); a change already made is shown even so.
@@ -80,7 +82,8 @@ class Backend:
         try:
             self.guard.trail.append(user=identity.user_id, role=identity.role, action=action, method=method,
                                     resource=resource, ids=ids, outcome=outcome,
-                                    correlation_id=logs.correlation_id.get() or g.get("request_id"))
+                                    correlation_id=logs.correlation_id.get() or g.get("request_id"),
+                                    filters=filters, returned=returned)
         except AuditUnavailable:
             log.error("audit record could not be written", extra={"resource": resource})
             if required:
@@ -115,7 +118,9 @@ class Backend:
         if found.route.personal:
             reading = method == "GET"
             self._audit(identity, "read" if reading else "change", method, found.resource, found.ids,
-                        response.status_code, required=reading)
+                        response.status_code, required=reading,
+                        filters=filters_of(((k, str(v)) for k, v in clean.items()), 200 <= response.status_code < 300),
+                        returned=identifiers_returned(response.content, response.headers.get("Content-Type")))
         try:
             parsed = response.json() if response.content else {}
         except ValueError:
