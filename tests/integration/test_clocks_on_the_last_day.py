@@ -170,4 +170,5 @@ def test_a_review_can_be_set_for_tomorrow_but_not_for_today(detention: Api) -> N
     same_day = detention.post(f"/stays/{stay['id']}/reviews", {"next_review_on": today.isoformat(), "outcome": "x"})
     assert same_day.status_code == 422 and same_day.get_json()["rule"] == "review_in_future"
     tomorrow = (today + timedelta(days=1)).isoformat()
-    assert detention.post(f"/stays/{stay['id']}/reviews", {"next_review_on": tomorrow, "outcome": "x"}).status_code == 200
+    next_day = detention.post(f"/stays/{stay['id']}/reviews", {"next_review_on": tomorrow, "outcome": "x"})
+    assert next_day.status_code == 200

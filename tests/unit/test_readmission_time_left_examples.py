@@ -24,7 +24,7 @@ def d(text: str) -> date:
 # (due on, today, country, unit, expected time left) — counted by hand on the calendar above.
 TIME_LEFT = [
     ("2026-11-06", "2026-11-06", "DE", WD, 0),    # Friday, due today
-    ("2026-11-06", "2026-11-07", "DE", WD, -1),   # Saturday after a Friday deadline: overdue, though no working day passed
+    ("2026-11-06", "2026-11-07", "DE", WD, -1),   # Saturday after a Friday deadline: overdue, no working day gone
     ("2026-11-06", "2026-11-08", "DE", WD, -1),   # Sunday: still one day overdue, not 0 and not -2
     ("2026-11-06", "2026-11-09", "DE", WD, -1),   # Monday: one working day (Monday) has passed
     ("2026-11-06", "2026-11-10", "DE", WD, -2),   # Tuesday
@@ -40,7 +40,7 @@ TIME_LEFT = [
     ("2026-12-24", "2026-12-29", "DE", WD, -2),
     ("2026-12-28", "2026-12-24", "DE", WD, 1),
     ("2026-12-28", "2026-12-23", "DE", WD, 2),
-    ("2026-11-06", "2026-11-11", "AZ", WD, -1),   # Baku: Mon 9 and Tue 10 are holidays, Wednesday is the first working day
+    ("2026-11-06", "2026-11-11", "AZ", WD, -1),   # Baku: Mon 9, Tue 10 holidays; Wednesday the first working day
     ("2026-11-06", "2026-11-12", "AZ", WD, -2),
     ("2026-11-11", "2026-11-06", "AZ", WD, 1),
     ("2026-11-11", "2026-11-06", "DE", WD, 3),    # the same dates on Germany's calendar: Mon, Tue, Wed
