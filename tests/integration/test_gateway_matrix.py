@@ -297,7 +297,8 @@ def _target(stack: dict, names: str | None, template: str) -> tuple[str, str | N
 
 def _stored(stack: dict, template: str, own: str | None, payload: dict) -> object:
     """The record's version, or for a creation the records of the person the body names (as the admin sees them)."""
-    person_ref = payload["person"]["person_ref"] if "person" in payload else payload["person_ref"]
+    if own is None:
+        person_ref = payload["person"]["person_ref"] if "person" in payload else payload["person_ref"]
     path = own or f"{template}?person_ref={person_ref}"
     r = requests.get(f"{stack['base']}{path}", headers=stack["bearer"]["admin"], timeout=10)
     assert r.status_code == 200, r.text
