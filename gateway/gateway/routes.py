@@ -90,6 +90,7 @@ ROUTES: tuple[Route, ...] = (
     Route(R, WRITE, ("admin", "liaison_officer"), personal=True),
     # voluntary return -- cases are personal data
     Route(f"{V}/persons/{{person_ref}}/location", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
+    Route(f"{V}/referral-prefill/{{person_ref}}", READ, ("admin", "avr_caseworker"), personal=True),
     Route(f"{V}/cases", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
     Route(f"{V}/cases", WRITE, ("admin", "avr_caseworker"), personal=True),
     Route(f"{V}/cases/{{case_id}}", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
