@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Mapping
 
+from passage.disclosure import Spec, disclose, fields
 from passage.events.envelope import rfc3339
 from passage.identity import Identity
 
@@ -15,24 +16,23 @@ from voluntary_return import stages
 from voluntary_return.domain import SENSITIVE_READERS
 
 _INTERNAL = ("_id", "outbox", "outbox_pending")
-# What an auditor reads: a name is kept whole (a string) or cut to the listed keys (a dict, or
-# each dict of a list). Anything not listed is withheld, so a new field starts out hidden.
-_BY = ("at", "by")
-AUDITOR_FIELDS: dict[str, tuple[str, ...] | None] = {
-    "id": None, "person_ref": None, "stage": None, "version": None, "allowed_actions": None,
-    "next_action": None, "next_action_due": None, "forced_route_open": None, "registered_by": None,
-    "created_at": None, "updated_at": None, "stage_since": None,
-    "history": ("at", "stage", "action", "by"),
-    "forced_routes": ("request_id", "member_state", "decided_at"),
-    "referral": ("source", "referred_at", "referred_by", "centre_id", "unit_id", "stay_id", "location_prefilled"),
-    "counselling_sessions": ("held_on", "recorded_by", "recorded_at"),
-    "eligibility": ("decision", "decided_on", "decided_by"),
-    "consent": ("declared_on", "recorded_by", "recorded_at"),
-    "consent_to_share": ("agreed_on", "recorded_by", "recorded_at", "withdrawn_on", "withdrawn_by", "withdrawn_at"),
-    "travel_document": ("kind", "status", "updated_at", "updated_by"),
-    "booking": ("departure_date", "booked_at", "booked_by"),
-    "departure": ("departed_at", "confirmed_by"), "arrival": ("arrived_at", "confirmed_by"),
-    "withdrawal": ("kind", "reason", *_BY), "closure": ("outcome", *_BY),
+# What an auditor reads (DESIGN §1: who did what, when): anything not listed is withheld.
+AUDITOR_FIELDS: Spec = {
+    **fields("id", "person_ref", "stage", "version", "allowed_actions", "next_action", "next_action_due",
+             "forced_route_open", "registered_by", "created_at", "updated_at", "stage_since"),
+    "history": fields("at", "stage", "action", "by"),
+    "forced_routes": fields("request_id", "member_state", "decided_at"),
+    "referral": fields("source", "referred_at", "referred_by", "centre_id", "unit_id", "stay_id", "location_prefilled"),
+    "counselling_sessions": fields("held_on", "recorded_by", "recorded_at"),
+    "eligibility": fields("decision", "decided_on", "decided_by"),
+    "consent": fields("declared_on", "recorded_by", "recorded_at"),
+    "consent_to_share": fields("agreed_on", "recorded_by", "recorded_at", "withdrawn_on", "withdrawn_by",
+                               "withdrawn_at"),
+    "travel_document": fields("kind", "status", "updated_at", "updated_by"),
+    "booking": fields("departure_date", "booked_at", "booked_by"),
+    "departure": fields("departed_at", "confirmed_by"), "arrival": fields("arrived_at", "confirmed_by"),
+    "withdrawal": fields("kind", "reason", "at", "by"), "closure": fields("outcome", "at", "by"),
+    "reintegration": {"monitoring": fields("month", "due_on", "visited_on", "visited_by")},
 }
 
 
@@ -54,31 +54,10 @@ def case_view(case: Mapping[str, Any], caller: Identity) -> dict[str, Any]:
     view.setdefault("forced_route_open", False)
     view["allowed_actions"] = list(stages.allowed_actions(case["stage"]))
     if caller.role == "auditor":
-        view = metadata_only(view)
+        view = disclose(view, AUDITOR_FIELDS)
     elif caller.role not in SENSITIVE_READERS:
         view = _without_sensitive(view)
     return jsonable(view)
-
-
-def metadata_only(view: Mapping[str, Any]) -> dict[str, Any]:
-    """The case cut to ``AUDITOR_FIELDS``; reintegration keeps only its monitoring dates."""
-    cut: dict[str, Any] = {}
-    for name, keys in AUDITOR_FIELDS.items():
-        if name in view:
-            cut[name] = _keep(view[name], keys)
-    if view.get("reintegration"):
-        visits = (view["reintegration"] or {}).get("monitoring") or []
-        cut["reintegration"] = {"monitoring": [_keep(v, ("month", "due_on", "visited_on", "visited_by"))
-                                               for v in visits]}
-    return cut
-
-
-def _keep(value: Any, keys: tuple[str, ...] | None) -> Any:
-    if keys is None or value is None:
-        return value
-    if isinstance(value, list):
-        return [_keep(item, keys) for item in value]
-    return {k: v for k, v in value.items() if k in keys}
 
 
 def _without_sensitive(view: dict[str, Any]) -> dict[str, Any]:
