@@ -2,6 +2,7 @@
 handlers; the stage machine's refusals become problem details naming the rule and the stage."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Callable
 
 from flask import Flask, Response, current_app, request
@@ -12,6 +13,7 @@ from passage.locations import Locations
 from passage.identity import Identity
 from passage.locations_api import location_blueprint, parse_person_ref
 from passage.problems import NotFound, Unprocessable, problem_response
+from passage.subject_access import subject_access_blueprint
 from passage.web import Blueprint, current_identity, etag, expected_version, require_role
 
 from voluntary_return import handlers, schemas
@@ -199,7 +201,17 @@ def referral_prefill(person_ref: str) -> dict[str, Any]:
             "stay_id": where.stay_id, "since": where.since}
 
 
-BLUEPRINTS = (cases, statistics, locations, prefill)
+def _held_about(person_ref: str) -> dict[str, Any]:
+    """A subject access export: the person's cases, forced-route flags and where they are held."""
+    deps, caller = _deps(), current_identity()
+    found = deps.locations.get_location(person_ref)
+    return {"cases": [case_view(c, caller) for c in deps.repository.find(CaseFilter(person_ref=person_ref), None, 1000)],
+            "forced_routes": deps.repository.forced_routes_for(person_ref),
+            "location": asdict(found.location) if found else None}
+
+
+subject_access = subject_access_blueprint("voluntary_return_subject_access", PREFIX, "voluntary_return", _held_about)
+BLUEPRINTS = (cases, statistics, locations, prefill, subject_access)
 
 
 # refusals → problem details -------------------------------------------------------------------
