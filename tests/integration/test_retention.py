@@ -89,3 +89,23 @@ def test_detention_stays_released_long_ago_lose_names_and_health_data_only(setti
     kept = api.deps.mongo.collection("stays").find_one({"_id": held["id"]})
     assert kept["person"]["given_name"] == "Omid" and "erased_at" not in kept
     assert _docs(api.deps.mongo, "occupancy_daily") == history
+
+
+def test_finished_readmission_requests_lose_particulars_and_open_ones_stay(settings_for) -> None:
+    from tests.integration.test_readmission_requests import ACTIONS
+    from tests.integration.test_readmission_support import Service
+    svc = Service(settings_for("readmission"))
+    rejected, pending = svc.create(person_ref="AZ-2026-ret00001"), svc.create(person_ref="AZ-2026-ret00002")
+    for step in ("submit", "reject"):
+        path, body = ACTIONS[step]
+        assert svc.act(rejected["id"], path, body).status_code == 200
+    stats = _docs(svc.deps.mongo, "statistics")
+    dry, _ = run("readmission", svc.deps.settings, "--dry-run", "--as-of", "2031-11-10")
+    assert [d["ids"] for d in dry["due"]] == [[rejected["id"]], []]
+    done, log = run("readmission", svc.deps.settings, "--as-of", "2031-11-10")
+    assert [e["ids"] for e in done["erasures"]] == [[rejected["id"]], []]
+    doc = svc.deps.mongo.collection("requests").find_one({"_id": rejected["id"]})
+    assert {"particulars", "evidence", "rejection"}.isdisjoint(doc) and doc["state"] == "rejected"
+    assert doc["member_state"] == "DE" and "Rezaei" not in str(doc) and "K1234567" not in str(doc)
+    assert svc.deps.mongo.collection("requests").find_one({"_id": pending["id"]})["particulars"]["family_name"] == "Rezaei"
+    assert _docs(svc.deps.mongo, "statistics") == stats and "Rezaei" not in log
