@@ -61,6 +61,6 @@ def stay_view(rec: Mapping[str, Any], caller: access.Caller) -> dict[str, Any]:
                 view[name] = dict(rec[name])
         view["extensions"] = [dict(e) for e in rec.get("extensions", [])]
         view["vulnerabilities"] = list(rec.get("vulnerabilities", []))
-    else:
-        view["legal_basis"] = {"kind": rec["legal_basis"]["kind"]}
-    return disclose(view, AUDITOR_STAY) if caller.role == "auditor" else view
+        return view
+    # auditors (and any reader added later): metadata only
+    return disclose({**view, "legal_basis": rec["legal_basis"]}, AUDITOR_STAY)

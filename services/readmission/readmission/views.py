@@ -52,7 +52,7 @@ def request_view(doc: Mapping[str, Any], caller: Identity, locations: Locations 
     else:
         view["evidence"] = [{k: e.get(k) for k in ("id", "kind", "of", "type")} for e in doc.get("evidence", [])]
     view["location"] = _location(doc["person_ref"], locations)
-    return _json(disclose(view, AUDITOR_REQUEST) if caller.role == "auditor" else view)
+    return _json(view if caller.role in PARTICULAR_READERS else disclose(view, AUDITOR_REQUEST))
 
 
 def _json(value: Any) -> Any:
@@ -98,4 +98,4 @@ def transit_view(doc: Mapping[str, Any], caller: Identity, locations: Locations 
     if caller.role in PARTICULAR_READERS:
         view["particulars"] = doc.get("particulars")
     view["location"] = _location(doc["person_ref"], locations)
-    return _json(disclose(view, AUDITOR_TRANSIT) if caller.role == "auditor" else view)
+    return _json(view if caller.role in PARTICULAR_READERS else disclose(view, AUDITOR_TRANSIT))

@@ -53,16 +53,6 @@ def case_view(case: Mapping[str, Any], caller: Identity) -> dict[str, Any]:
     view.setdefault("next_action_due", None)
     view.setdefault("forced_route_open", False)
     view["allowed_actions"] = list(stages.allowed_actions(case["stage"]))
-    if caller.role == "auditor":
+    if caller.role not in SENSITIVE_READERS:  # auditors, and any reader added later: metadata only
         view = disclose(view, AUDITOR_FIELDS)
-    elif caller.role not in SENSITIVE_READERS:
-        view = _without_sensitive(view)
     return jsonable(view)
-
-
-def _without_sensitive(view: dict[str, Any]) -> dict[str, Any]:
-    sessions = [{k: v for k, v in s.items() if k != "notes"} for s in view.get("counselling_sessions", [])]
-    view = {**view, "counselling_sessions": sessions}
-    if view.get("booking"):
-        view["booking"] = {k: v for k, v in view["booking"].items() if k != "medical_needs"}
-    return view
