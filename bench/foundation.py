@@ -154,6 +154,7 @@ def bench_propagation(gateway: str, auth: dict, n: int) -> Result:
     started_all = time.perf_counter()
     for i in range(n):
         body = admission_body(unit, i)
+        file_request(session, gateway, auth, body["person"]["person_ref"])  # before the clock starts
         r = session.post(f"{gateway}/api/v1/detention/stays", json=body, headers=auth, timeout=30)
         assert r.status_code == 201, r.text
         t0 = time.perf_counter()
@@ -166,8 +167,20 @@ def bench_propagation(gateway: str, auth: dict, n: int) -> Result:
     return result
 
 
+def file_request(session: requests.Session, gateway: str, auth: dict, person_ref: str) -> None:
+    """A readmission request about the person: locations are answered only for people with one (#11)."""
+    learned = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 30 * 86400))
+    r = session.post(f"{gateway}/api/v1/readmission/requests", headers=auth, timeout=30, json={
+        "direction": "outgoing", "member_state": "DE", "person_ref": person_ref, "category": "third_country_national",
+        "procedure": "normal", "learned_on": learned, "voluntary_return_offered": True,
+        "particulars": {"family_name": "Bench", "given_names": "Person", "sex": "male", "nationality": "IRN"},
+        "evidence": [{"kind": "prima_facie", "of": "third_country_conditions", "type": "travel_ticket"}]})
+    assert r.status_code == 201, r.text
+
+
 def _admit_and_wait(session: requests.Session, gateway: str, auth: dict, unit: str, i: int, timeout: float) -> None:
     body = admission_body(unit, i)
+    file_request(session, gateway, auth, body["person"]["person_ref"])
     r = session.post(f"{gateway}/api/v1/detention/stays", json=body, headers=auth, timeout=30)
     assert r.status_code == 201, r.text
     url = f"{gateway}/api/v1/readmission/persons/{body['person']['person_ref']}/location"

@@ -12,9 +12,10 @@ from flask import Flask, Response, current_app
 from passage import logs
 from passage.fields import encode_cursor
 from passage.problems import Forbidden, NotFound, Unprocessable, problem_response
+from passage.subject_access import subject_access_blueprint
 from passage.web import Blueprint, current_identity, etag
 
-from detention import access, admissions, clocks, domain, handlers, law, moves
+from detention import access, admissions, clocks, domain, handlers, law, moves, views
 from detention.bootstrap import Deps
 from detention.repository import StayFilter
 from detention.schemas import (AdmissionSchema, CentreCreateSchema, CentrePageSchema, CentreSchema,
@@ -29,7 +30,15 @@ units = Blueprint("detention_units", __name__, url_prefix=PREFIX,
                   description="Units (wings, rooms) of a centre: capacity, occupancy, CPT standard.")
 stays = Blueprint("detention_stays", __name__, url_prefix=PREFIX,
                   description="Stays: admissions of people to units, under the capacity invariant.")
-BLUEPRINTS = (centres, units, stays)
+def _held_about(person_ref: str) -> dict[str, Any]:
+    """A subject access export: every stay of the person, with all particulars."""
+    caller = current_identity()
+    records = _deps().repository.stays(StayFilter(person_ref=person_ref), None, None, 1000)
+    return {"stays": [views.stay_view(rec, caller) for rec in records]}
+
+
+subject_access = subject_access_blueprint("detention_subject_access", PREFIX, "detention", _held_about)
+BLUEPRINTS = (centres, units, stays, subject_access)
 
 Result = tuple[Any, int, dict[str, str]]
 

@@ -8,12 +8,13 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields
 
 from passage import logs
+from passage.identity import Identity
 from passage.locations import Locations
 from passage.locations_api import location_blueprint
 from passage.problems import Unprocessable, marshmallow_pointers
 from passage.web import Blueprint, current_identity, etag, expected_version
 
-from readmission import handlers, schemas, views
+from readmission import handlers, location_scope, schemas, views
 from readmission.bootstrap import Deps
 from readmission.domain import LOCATION_READERS
 
@@ -33,7 +34,11 @@ def _locations() -> Locations:
     return _deps().locations
 
 
-locations = location_blueprint("readmission_locations", PREFIX, "Where people subject to readmission are held (fed by detention events).", LOCATION_READERS, _locations)
+def _in_scope(caller: Identity, person_ref: str) -> bool:
+    return location_scope.has_record_in_scope(_deps().mongo, caller, person_ref, _deps().clock())
+
+
+locations = location_blueprint("readmission_locations", PREFIX, "Where people subject to readmission are held (fed by detention events).", LOCATION_READERS, _locations, _in_scope)
 
 
 def ctx() -> handlers.Context:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Mapping
 
+from passage.disclosure import Spec, disclose, fields
 from passage.events.envelope import rfc3339
 from passage.identity import Identity
 from passage.locations import Locations
@@ -19,6 +20,27 @@ _PUBLIC = ("version", "direction", "member_state", "person_ref", "category", "pr
            "decided_on", "rejection", "withdrawal", "transfer", "travel_document", "created_at", "updated_at")
 
 
+# Auditors (#11): the procedure's metadata only -- no particulars, no free text (reasons'
+# explanations, notes, motivations), no document references, no transit route (its end is the
+# person's likely nationality). Anything not listed is withheld.
+_HISTORY = fields("at", "action", "state", "by", "role")
+AUDITOR_REQUEST: Spec = {
+    **fields("id", "version", "direction", "member_state", "person_ref", "category", "procedure", "state",
+             "voluntary_return_offered", "learned_on", "apprehended_on", "received_on", "decided_on", "created_at",
+             "updated_at", "deadlines", "evidence_sufficiency", "location"),
+    "voluntary_return": fields("in_progress", "case_id", "since"), "history": _HISTORY,
+    "evidence": fields("id", "kind", "of", "type"), "rejection": {"reasons": fields("code")},
+    "withdrawal": fields("reason"), "transfer": fields("scheduled_for", "means", "transferred_on"),
+    "travel_document": fields("kind", "issued_on"),
+}
+AUDITOR_TRANSIT: Spec = {
+    **fields("id", "version", "direction", "member_state", "person_ref", "state", "border_crossing_point",
+             "transit_at", "means", "received_on", "decided_on", "created_at", "updated_at", "deadlines", "location"),
+    "history": _HISTORY, "escorts": fields("count"), "approval": fields(), "refusal": {"reasons": fields("code")},
+    "revocation": fields("reason"), "withdrawal": fields("reason"), "completion": fields("transferred_on"),
+}
+
+
 def request_view(doc: Mapping[str, Any], caller: Identity, locations: Locations | None) -> dict[str, Any]:
     view: dict[str, Any] = {"id": doc["_id"], **{k: doc.get(k) for k in _PUBLIC}}
     view["deadlines"] = [dict(d) for d in (doc.get("deadlines") or {}).values()]
@@ -30,7 +52,7 @@ def request_view(doc: Mapping[str, Any], caller: Identity, locations: Locations 
     else:
         view["evidence"] = [{k: e.get(k) for k in ("id", "kind", "of", "type")} for e in doc.get("evidence", [])]
     view["location"] = _location(doc["person_ref"], locations)
-    return _json(view)
+    return _json(view if caller.role in PARTICULAR_READERS else disclose(view, AUDITOR_REQUEST))
 
 
 def _json(value: Any) -> Any:
@@ -76,4 +98,4 @@ def transit_view(doc: Mapping[str, Any], caller: Identity, locations: Locations 
     if caller.role in PARTICULAR_READERS:
         view["particulars"] = doc.get("particulars")
     view["location"] = _location(doc["person_ref"], locations)
-    return _json(view)
+    return _json(view if caller.role in PARTICULAR_READERS else disclose(view, AUDITOR_TRANSIT))

@@ -3,6 +3,7 @@ who may read and write what, and the errors the stage machine and rules raise.""
 from __future__ import annotations
 
 import re
+from typing import Any, Mapping
 
 from passage.formats import PERSON_REF
 
@@ -41,6 +42,12 @@ LOCATION_READERS = ("admin", "avr_caseworker", "auditor")
 
 def is_person_ref(value: str) -> bool:
     return PERSON_REF.fullmatch(value) is not None
+
+
+def is_shared(case: Mapping[str, Any]) -> bool:
+    """Whether the migrant's consent to share the case with the authorities is in force (DESIGN §3.3)."""
+    consent = case.get("consent_to_share") or {}
+    return bool(consent) and not consent.get("withdrawn_at")
 
 
 class CaseError(Exception):
