@@ -80,9 +80,10 @@ CASE_STAGES = ("referred", "registered", "counselled", "eligible", "ineligible",
                "departed", "arrived", "reintegration", "monitoring", "closed", "withdrawn", "no_show")
 CASE_ACTIONS = ("register", "record_counselling", "decide_eligibility", "record_consent", "record_travel_document",
                 "book_travel", "confirm_departure", "confirm_arrival", "plan_reintegration", "record_monitoring_visit",
-                "close", "withdraw", "record_no_show")
+                "close", "withdraw", "record_no_show", "record_consent_to_share", "withdraw_consent_to_share")
 _BEFORE_DEPARTURE = ("referred", "registered", "counselled", "eligible", "ineligible", "documents", "travel_ready",
                      "booked")
+_STILL_OPEN = (*_BEFORE_DEPARTURE, "departed", "arrived", "reintegration", "monitoring")
 CASE_MOVES: dict[tuple[str, str], str] = {
     ("referred", "register"): "registered",
     ("registered", "record_counselling"): "counselled",
@@ -111,6 +112,9 @@ CASE_MOVES: dict[tuple[str, str], str] = {
     ("monitoring", "close"): "closed",
     **{(s, "withdraw"): "withdrawn" for s in _BEFORE_DEPARTURE},
     **{(s, "record_no_show"): "no_show" for s in _BEFORE_DEPARTURE},
+    # consent to share with the authorities (DESIGN §3.3) is given or withdrawn while the case is
+    # open, at any stage, and moves no stage
+    **{(s, a): s for s in _STILL_OPEN for a in ("record_consent_to_share", "withdraw_consent_to_share")},
 }
 
 
