@@ -7,6 +7,7 @@ relay). Used by ``python -m devstack``, the e2e tests and the benchmarks.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -92,6 +93,11 @@ class Stack:
         return self.var_dir / "stack.pids"
 
     @property
+    def metrics_dir(self) -> Path:
+        """One multiprocess metrics directory per service under here (emptied at each start)."""
+        return self.var_dir / "metrics"
+
+    @property
     def logins_file(self) -> Path:
         return self.var_dir / "demo-logins.json"
 
@@ -120,6 +126,7 @@ class Stack:
         self.var_dir.mkdir(parents=True, exist_ok=True)
         self._clear_leftovers()
         self._refuse_taken_ports()
+        self._fresh_metrics_dirs()
         env = self.process_env()
         try:
             if self.embedded_database:
@@ -220,7 +227,21 @@ class Stack:
             raise StackError(f"port(s) already in use by another program: {', '.join(taken)}. "
                              "Stop it, or choose other ports with --port-base.")
 
+    def _fresh_metrics_dirs(self) -> None:
+        """Empty per-service metrics directories: counts of an earlier run must not add up."""
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        for name, _, _ in (*SERVICES, ("gateway", "", "")):
+            (self.metrics_dir / name).mkdir(parents=True, exist_ok=True)
+
+    def metrics_env(self, spec_name: str) -> dict[str, str]:
+        """``PROMETHEUS_MULTIPROC_DIR`` shared by a service's API workers and its worker process."""
+        service = spec_name.removesuffix("-api").removesuffix("-worker")
+        if spec_name == DATABASE:
+            return {}
+        return {"PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir / service)}
+
     def _spawn(self, spec: ProcessSpec, env: Mapping[str, str]) -> None:
+        env = {**env, **self.metrics_env(spec.name)}
         self._procs[spec.name] = processes.spawn(spec, env, self.root, self.log_dir)
         processes.write_pidfile(self.pidfile, {n: (p.pid, p.args) for n, p in self._procs.items()})
 

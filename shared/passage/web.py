@@ -17,9 +17,8 @@ from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
-from passage import logs
+from passage import logs, metrics
 from passage.mongo import Index, Mongo
 from passage.identity import HEADER, Identity, IdentityError, verify_identity
 from passage.problems import Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated, register_problem_handlers
@@ -152,21 +151,21 @@ def _safe(check: Check) -> bool:
 
 
 def _install_metrics(app: Flask, name: str) -> None:
-    registry = CollectorRegistry()
-    requests_total = Counter("passage_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry)
-    latency = Histogram("passage_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry)
+    """Count and time every request by its route template (never the raw path, which holds ids)."""
+    service = name.split(".", 1)[0]
 
     @app.after_request
     def _count(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        requests_total.labels(request.method, route, str(response.status_code)).inc()
+        metrics.http_requests.labels(service, request.method, route, str(response.status_code)).inc()
         if "started" in g:
-            latency.labels(request.method, route).observe(time.perf_counter() - g.started)
+            metrics.http_latency.labels(service, request.method, route).observe(time.perf_counter() - g.started)
         return response
 
     @app.get("/metrics")
-    def metrics() -> Response:
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    def scrape() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)
 
 
 def etag(version: int) -> str:

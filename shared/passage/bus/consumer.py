@@ -21,7 +21,7 @@ from kombu.mixins import ConsumerMixin
 from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
-from passage import logs
+from passage import logs, metrics
 from passage.bus.connection import broker_connection, is_mongo_transport
 from passage.bus.publisher import Publisher
 from passage.bus.topology import ROUTES, Topology
@@ -157,6 +157,7 @@ class EventConsumer(ConsumerMixin):
                 # and the inbox absorbs it. Retrying the ack here would spin on a dead channel.
                 message.ack()
                 self.processed += 1
+                metrics.events_consumed.labels(queue_name, event.type).inc()
                 return
             if self.should_stop:
                 return  # not acked: the broker redelivers it to the next consumer
@@ -204,3 +205,5 @@ class EventConsumer(ConsumerMixin):
                 time.sleep(1.0)
         log.error("event dead-lettered", extra={"queue": queue_name, "reason": reason[:200], "attempts": attempts})
         message.ack()
+        routing_key = (message.delivery_info or {}).get("routing_key") or "unknown"
+        metrics.events_dead_lettered.labels(queue_name, metrics.event_type(routing_key), reason.split(":")[0].split(" ")[0]).inc()

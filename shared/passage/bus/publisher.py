@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from kombu import Connection, Exchange, Producer
 
+from passage import metrics
 from passage.bus.connection import broker_connection
 from passage.bus.topology import Topology
 
@@ -49,6 +50,7 @@ class Publisher:
         routing_key = f"{envelope['type']}.v{envelope['version']}"
         self.publish_raw(json.dumps(dict(envelope)).encode(), exchange, routing_key,
                          message_id=envelope["id"])
+        metrics.events_published.labels(envelope["type"]).inc()
 
     def publish_raw(
         self,
