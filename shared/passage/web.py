@@ -28,6 +28,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
 
 Check = Callable[[], bool]
+# Who integrators ask about the API (the OpenAPI document's info.contact).
+CONTACT = {"name": "Passage maintainers (see the README)"}
 
 
 class StrictParser(FlaskParser):
@@ -37,9 +39,26 @@ class StrictParser(FlaskParser):
 
 
 class Blueprint(SmorestBlueprint):
-    """flask-smorest's Blueprint with Passage's strict argument parser; use this one."""
+    """flask-smorest's Blueprint with Passage's strict argument parser; use this one.
+
+    Every operation it documents gets an ``operationId`` (the one given with ``@blp.doc``, else
+    the view function's name, which is written in the users' words: ``admit_person``) and a
+    ``description`` (the whole docstring), so generated clients name their functions well.
+    """
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):  # noqa: ANN001, ANN202
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        for method, doc in self._docs[endpoint].items():
+            if method == "parameters":
+                continue
+            view = getattr(obj, method, obj) if isinstance(obj, type) else obj
+            manual = doc.setdefault("manual_doc", {})
+            manual.setdefault("operationId", view.__name__)
+            text = " ".join((view.__doc__ or "").split())
+            if text and not doc["docstring"].get("description"):
+                manual.setdefault("description", text)
 
 
 def build_app(
@@ -61,7 +80,7 @@ def build_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         MAX_CONTENT_LENGTH=max_body_bytes,
-        API_SPEC_OPTIONS={"info": {"description": description or title}},
+        API_SPEC_OPTIONS={"info": {"description": description or title, "contact": CONTACT}},
         JSON_SORT_KEYS=False,
     )
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
