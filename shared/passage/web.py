@@ -18,7 +18,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
-from passage import logs, metrics
+from passage import logs, metrics, tracing
 from passage.mongo import Index, Mongo
 from passage.identity import HEADER, Identity, IdentityError, verify_identity
 from passage.problems import Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated, register_problem_handlers
@@ -86,6 +86,7 @@ def build_app(
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
     register_problem_handlers(app)
+    tracing.instrument_flask(app, name.split(".", 1)[0])
     _install_request_context(app)
     if internal_secret is not None:
         _install_identity_check(app, internal_secret)

@@ -21,7 +21,7 @@ from kombu.mixins import ConsumerMixin
 from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
-from passage import logs, metrics
+from passage import logs, metrics, tracing
 from passage.bus.connection import broker_connection, is_mongo_transport
 from passage.bus.publisher import Publisher
 from passage.bus.topology import ROUTES, Topology
@@ -126,7 +126,8 @@ class EventConsumer(ConsumerMixin):
             return
         token = logs.correlation_id.set(event.correlation_id)
         try:
-            self._apply_with_retry(queue_name, event, handler, message)
+            with tracing.continued(f"consume {event.type}", event.traceparent, {"messaging.destination.name": queue_name}):
+                self._apply_with_retry(queue_name, event, handler, message)
         finally:
             logs.correlation_id.reset(token)
 
@@ -158,6 +159,7 @@ class EventConsumer(ConsumerMixin):
                 message.ack()
                 self.processed += 1
                 metrics.events_consumed.labels(queue_name, event.type).inc()
+                log.info("event handled", extra={"queue": queue_name, "event_id": event.id, "type": event.type})
                 return
             if self.should_stop:
                 return  # not acked: the broker redelivers it to the next consumer

@@ -12,7 +12,7 @@ import threading
 from typing import Any, Iterable, Mapping, Sequence
 
 
-from passage import metrics
+from passage import metrics, tracing
 from passage.bus.publisher import Publisher
 from passage.events.envelope import Envelope
 from passage.mongo import Index, Mongo
@@ -22,16 +22,24 @@ log = logging.getLogger(__name__)
 
 def outbox_fields(events: Sequence[Envelope]) -> dict[str, Any]:
     """Fields for a new document whose creation causes ``events``."""
-    return {"outbox": [e.to_dict() for e in events], "outbox_pending": True} if events else {}
+    return {"outbox": [_traced(e) for e in events], "outbox_pending": True} if events else {}
 
 
 def with_outbox(update: Mapping[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
     """Merge "append these events" into a MongoDB update document."""
     merged = {op: dict(fields) for op, fields in update.items()}
     if events:
-        merged.setdefault("$push", {})["outbox"] = {"$each": [e.to_dict() for e in events]}
+        merged.setdefault("$push", {})["outbox"] = {"$each": [_traced(e) for e in events]}
         merged.setdefault("$set", {})["outbox_pending"] = True
     return merged
+
+
+def _traced(event: Envelope) -> dict[str, Any]:
+    """The envelope as stored, carrying the trace of the work that caused it (if it has none)."""
+    stored = event.to_dict()
+    if "traceparent" not in stored and (traceparent := tracing.current_traceparent()):
+        stored["traceparent"] = traceparent
+    return stored
 
 
 def outbox_indexes(collections: Iterable[str]) -> list[Index]:
