@@ -236,8 +236,8 @@ class Stack:
     def metrics_env(self, spec_name: str) -> dict[str, str]:
         """``PROMETHEUS_MULTIPROC_DIR`` shared by a service's API workers and its worker process."""
         service = spec_name.removesuffix("-api").removesuffix("-worker")
-        if spec_name == DATABASE:
-            return {}
+        if spec_name == DATABASE or self._env.get("PASSAGE_METRICS") == "per-process":
+            return {}  # per-process: only for measuring what multiprocess mode costs
         return {"PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir / service)}
 
     def _spawn(self, spec: ProcessSpec, env: Mapping[str, str]) -> None:

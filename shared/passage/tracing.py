@@ -4,7 +4,7 @@ Every process gets an SDK tracer provider, so a trace context (W3C ``traceparent
 each request and each consumed event and its ids reach the JSON log lines even when nothing is
 exported. Export follows the standard variables: ``OTEL_TRACES_EXPORTER`` (``none`` by default;
 ``console``, or ``otlp`` when opentelemetry-exporter-otlp is installed), ``OTEL_SERVICE_NAME``,
-``OTEL_EXPORTER_OTLP_*``. Flask requests continue an incoming ``traceparent``; outgoing
+``OTEL_EXPORTER_OTLP_*``; ``OTEL_SDK_DISABLED=true`` turns it all off (no ids in logs). Flask requests continue an incoming ``traceparent``; outgoing
 ``requests`` calls (the gateway's hop to a service) carry it; envelopes carry it through the
 outbox and the bus (see :mod:`passage.bus.outbox` and :mod:`passage.bus.consumer`).
 """
@@ -31,6 +31,9 @@ def configure_tracing(service: str) -> None:
     with _lock:
         if _configured:
             return
+        if disabled():
+            _configured.append("")  # the standard switch: no provider, no instrumentation, no ids
+            return
         from opentelemetry.sdk.resources import Resource
         from opentelemetry.sdk.trace import TracerProvider
 
@@ -43,6 +46,11 @@ def configure_tracing(service: str) -> None:
         from opentelemetry.instrumentation.requests import RequestsInstrumentor
         RequestsInstrumentor().instrument(tracer_provider=provider)
         _configured.append(name)
+
+
+def disabled() -> bool:
+    """``OTEL_SDK_DISABLED=true`` turns tracing off entirely (used to measure what it costs)."""
+    return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
 
 
 def _exporters() -> list[Any]:
@@ -68,6 +76,8 @@ def _exporters() -> list[Any]:
 def instrument_flask(app: Any, service: str) -> None:
     """Continue the caller's trace (``traceparent``) in every request of ``app``; probes excluded."""
     configure_tracing(service)
+    if disabled():
+        return
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
     FlaskInstrumentor().instrument_app(app, excluded_urls=EXCLUDED_URLS)
 
