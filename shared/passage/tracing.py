@@ -4,9 +4,9 @@ Every process gets an SDK tracer provider, so a trace context (W3C ``traceparent
 each request and each consumed event and its ids reach the JSON log lines even when nothing is
 exported. Export follows the standard variables: ``OTEL_TRACES_EXPORTER`` (``none`` by default;
 ``console``, or ``otlp`` when opentelemetry-exporter-otlp is installed), ``OTEL_SERVICE_NAME``,
-``OTEL_EXPORTER_OTLP_*``; ``OTEL_SDK_DISABLED=true`` turns it all off (no ids in logs). Flask requests continue an incoming ``traceparent``; outgoing
-``requests`` calls (the gateway's hop to a service) carry it; envelopes carry it through the
-outbox and the bus (see :mod:`passage.bus.outbox` and :mod:`passage.bus.consumer`).
+``OTEL_EXPORTER_OTLP_*``; ``OTEL_SDK_DISABLED=true`` turns it all off (no ids in logs). Flask
+requests continue an incoming ``traceparent``; outgoing ``requests`` calls (the gateway's hop to
+a service) carry it; envelopes carry it through the outbox and the bus (see :mod:`passage.bus.outbox` and :mod:`passage.bus.consumer`).
 """
 from __future__ import annotations
 

@@ -57,7 +57,8 @@ def admin(stack: Stack) -> requests.Session:
 def unit(stack: Stack, admin: requests.Session) -> str:
     centre = f"ops-{uuid.uuid4().hex[:8]}"
     base = f"{stack.gateway_url}/api/v1/detention"
-    assert admin.post(f"{base}/centres", json={"id": centre, "name": "Ops Centre", "city": "Baku"}, timeout=30).status_code == 201
+    r = admin.post(f"{base}/centres", json={"id": centre, "name": "Ops Centre", "city": "Baku"}, timeout=30)
+    assert r.status_code == 201, r.text
     r = admin.post(f"{base}/centres/{centre}/units", timeout=30, json={
         "id": f"{centre}-m1", "name": "Men's room", "category": "men", "declared_places": 10,
         "floor_area_m2": 60.0, "single_room": False})

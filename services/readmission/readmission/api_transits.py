@@ -86,7 +86,8 @@ def _action(path: str, action: str, schema: type[Schema], summary: str) -> Calla
     view = transits_bp.alt_response(409, description="Not allowed in the transit request's current state (named in current_state).")(view)
     view = transits_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)(view)
     view = transits_bp.arguments(schema)(view)
-    view = transits_bp.doc(operationId="revoke_transit_consent" if action == "revoke_consent" else f"{action}_transit")(view)
+    operation_id = "revoke_transit_consent" if action == "revoke_consent" else f"{action}_transit"
+    view = transits_bp.doc(operationId=operation_id)(view)
     return transits_bp.post(f"/transits/<transit_id>/{path}")(view)
 
 

@@ -208,4 +208,5 @@ class EventConsumer(ConsumerMixin):
         log.error("event dead-lettered", extra={"queue": queue_name, "reason": reason[:200], "attempts": attempts})
         message.ack()
         routing_key = (message.delivery_info or {}).get("routing_key") or "unknown"
-        metrics.events_dead_lettered.labels(queue_name, metrics.event_type(routing_key), reason.split(":")[0].split(" ")[0]).inc()
+        kind = reason.split(":")[0].split(" ")[0]  # invalid, unprocessable, failed, undecodable
+        metrics.events_dead_lettered.labels(queue_name, metrics.event_type(routing_key), kind).inc()
