@@ -55,6 +55,7 @@ def auth_blueprint(auth: Auth) -> Blueprint:
                     description="Sign in, refresh and sign out: short-lived bearer tokens and rotating refresh tokens.")
 
     @blp.route("/login", methods=["POST"])
+    @blp.doc(operationId="sign_in")
     @blp.doc(security=[])
     @blp.arguments(LoginSchema)
     @blp.response(200, AccessTokenSchema)
@@ -69,6 +70,7 @@ def auth_blueprint(auth: Auth) -> Blueprint:
         return answer
 
     @blp.route("/refresh", methods=["POST"])
+    @blp.doc(operationId="refresh_sign_in")
     @blp.doc(security=[])
     @blp.arguments(RefreshSchema)
     @blp.response(200, AccessTokenSchema)
@@ -90,6 +92,7 @@ def auth_blueprint(auth: Auth) -> Blueprint:
         return auth.tokens(user, now, refresh=issued.token)
 
     @blp.route("/logout", methods=["POST"])
+    @blp.doc(operationId="sign_out")
     @blp.arguments(LogoutSchema)
     @blp.response(204)
     @blp.alt_response(401, schema=ProblemSchema, description="No valid access token.")

@@ -108,6 +108,7 @@ def views_blueprint(views: Views) -> Blueprint:
     blp.before_request(views.guard.gate(OWN_ROUTES))
 
     @blp.route("/persons/<person_ref>/timeline", methods=["GET"])
+    @blp.doc(operationId="get_person_timeline")
     @blp.response(200, TimelineSchema)
     @blp.alt_response(404, schema=ProblemSchema, description="Not a valid person_ref.")
     def person_timeline(person_ref: str) -> dict[str, Any]:
@@ -122,6 +123,7 @@ def views_blueprint(views: Views) -> Blueprint:
         return built.to_dict()
 
     @blp.route("/reports/monthly", methods=["GET"])
+    @blp.doc(operationId="get_monthly_reports")
     @blp.arguments(MonthQuerySchema, location="query")
     @blp.response(200, MonthlySchema)
     def monthly(query: dict[str, Any]) -> dict[str, Any]:
@@ -135,6 +137,7 @@ def views_blueprint(views: Views) -> Blueprint:
         return {"month": query["month"], "reports": reports, "partial": bool(failed), "failed_services": failed}
 
     @blp.route("/reports/<name>", methods=["GET"])
+    @blp.doc(operationId="get_partner_report")
     @blp.arguments(ReportQuerySchema, location="query")
     @blp.response(200, ReportSchema, description="JSON, or CSV with a header row when format=csv.",
                   content_type="application/json")

@@ -10,7 +10,7 @@ import os
 
 __all__ = ["bind", "workers", "worker_class", "threads", "timeout", "graceful_timeout", "keepalive",
            "preload_app", "accesslog", "errorlog", "loglevel", "logconfig_dict", "worker_tmp_dir",
-           "control_socket_disable"]
+           "control_socket_disable", "on_starting", "child_exit"]
 
 bind = os.environ.get("PASSAGE_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -43,3 +43,21 @@ logconfig_dict = {
         "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
     },
 }
+
+
+def on_starting(server: object) -> None:
+    """Make sure the multiprocess metrics directory exists before any worker writes to it.
+
+    Clearing it between runs is the launcher's job (devstack does; an image starts empty), since
+    the service's background worker writes there too and may already have started.
+    """
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+
+
+def child_exit(server: object, worker: object) -> None:
+    """A gunicorn worker ended: drop its live gauges so a scrape no longer counts them."""
+    from passage.metrics import process_ended
+
+    process_ended(worker.pid)  # type: ignore[attr-defined]

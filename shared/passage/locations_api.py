@@ -61,6 +61,7 @@ def location_blueprint(name: str, url_prefix: str, description: str, readers: Se
     blueprint = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
 
     @blueprint.get("/persons/<person_ref>/location")
+    @blueprint.doc(operationId=f"{name.removesuffix('_locations')}_person_location")
     @blueprint.arguments(NoQuerySchema, location="query", as_kwargs=True)
     @blueprint.response(200, LocationSchema)
     @blueprint.alt_response(404, description="No detention event was ever seen for this person, or the caller "

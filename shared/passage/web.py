@@ -17,9 +17,8 @@ from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
-from passage import logs
+from passage import logs, metrics, tracing
 from passage.mongo import Index, Mongo
 from passage.identity import HEADER, Identity, IdentityError, verify_identity
 from passage.problems import Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated, register_problem_handlers
@@ -29,6 +28,8 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
 
 Check = Callable[[], bool]
+# Who integrators ask about the API (the OpenAPI document's info.contact).
+CONTACT = {"name": "Passage maintainers (see the README)"}
 
 
 class StrictParser(FlaskParser):
@@ -38,9 +39,26 @@ class StrictParser(FlaskParser):
 
 
 class Blueprint(SmorestBlueprint):
-    """flask-smorest's Blueprint with Passage's strict argument parser; use this one."""
+    """flask-smorest's Blueprint with Passage's strict argument parser; use this one.
+
+    Every operation it documents gets an ``operationId`` (the one given with ``@blp.doc``, else
+    the view function's name, which is written in the users' words: ``admit_person``) and a
+    ``description`` (the whole docstring), so generated clients name their functions well.
+    """
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):  # noqa: ANN001, ANN202
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        for method, doc in self._docs[endpoint].items():
+            if method == "parameters":
+                continue
+            view = getattr(obj, method, obj) if isinstance(obj, type) else obj
+            manual = doc.setdefault("manual_doc", {})
+            manual.setdefault("operationId", view.__name__)
+            text = " ".join((view.__doc__ or "").split())
+            if text and not doc["docstring"].get("description"):
+                manual.setdefault("description", text)
 
 
 def build_app(
@@ -62,12 +80,13 @@ def build_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         MAX_CONTENT_LENGTH=max_body_bytes,
-        API_SPEC_OPTIONS={"info": {"description": description or title}},
+        API_SPEC_OPTIONS={"info": {"description": description or title, "contact": CONTACT}},
         JSON_SORT_KEYS=False,
     )
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
     register_problem_handlers(app)
+    tracing.instrument_flask(app, name.split(".", 1)[0])
     _install_request_context(app)
     if internal_secret is not None:
         _install_identity_check(app, internal_secret)
@@ -152,21 +171,21 @@ def _safe(check: Check) -> bool:
 
 
 def _install_metrics(app: Flask, name: str) -> None:
-    registry = CollectorRegistry()
-    requests_total = Counter("passage_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry)
-    latency = Histogram("passage_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry)
+    """Count and time every request by its route template (never the raw path, which holds ids)."""
+    service = name.split(".", 1)[0]
 
     @app.after_request
     def _count(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        requests_total.labels(request.method, route, str(response.status_code)).inc()
+        metrics.http_requests.labels(service, request.method, route, str(response.status_code)).inc()
         if "started" in g:
-            latency.labels(request.method, route).observe(time.perf_counter() - g.started)
+            metrics.http_latency.labels(service, request.method, route).observe(time.perf_counter() - g.started)
         return response
 
     @app.get("/metrics")
-    def metrics() -> Response:
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    def scrape() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)
 
 
 def etag(version: int) -> str:

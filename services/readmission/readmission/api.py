@@ -77,6 +77,7 @@ def _one(doc: Any) -> Result:
 
 
 @requests_bp.post("/requests")
+@requests_bp.doc(operationId="open_request")
 @requests_bp.arguments(schemas.RequestCreateSchema)
 @requests_bp.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @requests_bp.response(201, RequestViewSchema)
@@ -103,6 +104,7 @@ def list_requests(limit: int, cursor: str | None = None, **filters: Any) -> dict
 @requests_bp.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @requests_bp.response(200, RequestViewSchema)
 def get_request(request_id: str) -> Result:
+    """One readmission request in the caller's scope, with its state and running deadlines; the ETag is its version."""
     return _one(handlers.get_request(_deps().repository, ctx(), request_id_from(request_id)))
 
 
@@ -119,7 +121,15 @@ def _action(path: str, action: str, schema: type[Schema], summary: str) -> Calla
     view = requests_bp.alt_response(409, description="Not allowed in the request's current state (named in current_state).")(view)
     view = requests_bp.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)(view)
     view = requests_bp.arguments(schema)(view)
+    view = requests_bp.doc(operationId=OPERATION_IDS.get(action, f"{action}_request"))(view)
     return requests_bp.post(f"/requests/<request_id>/{path}")(view)
+
+
+# operationIds in the users' words where "<action>_request" reads badly
+OPERATION_IDS = {"request_info": "request_information", "add_evidence": "add_evidence",
+                 "record_travel_document": "record_readmission_travel_document", "schedule_transfer": "schedule_transfer",
+                 "complete_transfer": "complete_transfer", "fail_transfer": "record_failed_transfer",
+                 "take_back": "record_take_back"}
 
 
 ACTIONS = [

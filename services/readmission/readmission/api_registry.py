@@ -41,6 +41,7 @@ class WorklistSchema(Schema):
 
 
 @work.get("/worklist")
+@work.doc(operationId="get_readmission_worklist")
 @work.arguments(schemas.PageQuerySchema, location="query", as_kwargs=True)
 @work.response(200, WorklistSchema)
 def get_worklist(limit: int, cursor: str | None = None) -> dict[str, Any]:
@@ -60,6 +61,7 @@ class StatisticsSchema(Schema):
 
 
 @reports.get("/statistics")
+@reports.doc(operationId="get_readmission_statistics")
 @reports.arguments(schemas.MonthQuerySchema, location="query", as_kwargs=True)
 @reports.response(200, StatisticsSchema)
 def get_statistics(month: str) -> dict[str, Any]:
@@ -109,6 +111,7 @@ def list_protocols() -> dict[str, Any]:
 @registry.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @registry.response(200, ProtocolSchema)
 def get_protocol(member_state: str) -> Result:
+    """One member state's implementing protocol with the version in force today; the ETag is its version."""
     _require_reader()
     doc = _store().get(_code(member_state))
     if doc is None:

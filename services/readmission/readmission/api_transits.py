@@ -44,6 +44,7 @@ def _one(doc: Any) -> Result:
 
 
 @transits_bp.post("/transits")
+@transits_bp.doc(operationId="record_transit_application")
 @transits_bp.arguments(transit_schemas.TransitCreateSchema)
 @transits_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @transits_bp.response(201, TransitViewSchema)
@@ -70,6 +71,7 @@ def list_transits(limit: int, cursor: str | None = None, **filters: Any) -> dict
 @transits_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @transits_bp.response(200, TransitViewSchema)
 def get_transit(transit_id: str) -> Result:
+    """One transit request in the caller's scope, with its state; the ETag is its version."""
     return _one(transit_handlers.get_transit(api._deps().transits, api.ctx(), transit_id_from(transit_id)))
 
 
@@ -84,6 +86,8 @@ def _action(path: str, action: str, schema: type[Schema], summary: str) -> Calla
     view = transits_bp.alt_response(409, description="Not allowed in the transit request's current state (named in current_state).")(view)
     view = transits_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)(view)
     view = transits_bp.arguments(schema)(view)
+    operation_id = "revoke_transit_consent" if action == "revoke_consent" else f"{action}_transit"
+    view = transits_bp.doc(operationId=operation_id)(view)
     return transits_bp.post(f"/transits/<transit_id>/{path}")(view)
 
 

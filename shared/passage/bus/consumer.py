@@ -21,7 +21,7 @@ from kombu.mixins import ConsumerMixin
 from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
-from passage import logs
+from passage import logs, metrics, tracing
 from passage.bus.connection import broker_connection, is_mongo_transport
 from passage.bus.publisher import Publisher
 from passage.bus.topology import ROUTES, Topology
@@ -126,7 +126,8 @@ class EventConsumer(ConsumerMixin):
             return
         token = logs.correlation_id.set(event.correlation_id)
         try:
-            self._apply_with_retry(queue_name, event, handler, message)
+            with tracing.continued(f"consume {event.type}", event.traceparent, {"messaging.destination.name": queue_name}):
+                self._apply_with_retry(queue_name, event, handler, message)
         finally:
             logs.correlation_id.reset(token)
 
@@ -157,6 +158,8 @@ class EventConsumer(ConsumerMixin):
                 # and the inbox absorbs it. Retrying the ack here would spin on a dead channel.
                 message.ack()
                 self.processed += 1
+                metrics.events_consumed.labels(queue_name, event.type).inc()
+                log.info("event handled", extra={"queue": queue_name, "event_id": event.id, "type": event.type})
                 return
             if self.should_stop:
                 return  # not acked: the broker redelivers it to the next consumer
@@ -204,3 +207,6 @@ class EventConsumer(ConsumerMixin):
                 time.sleep(1.0)
         log.error("event dead-lettered", extra={"queue": queue_name, "reason": reason[:200], "attempts": attempts})
         message.ack()
+        routing_key = (message.delivery_info or {}).get("routing_key") or "unknown"
+        kind = reason.split(":")[0].split(" ")[0]  # invalid, unprocessable, failed, undecodable
+        metrics.events_dead_lettered.labels(queue_name, metrics.event_type(routing_key), kind).inc()
