@@ -9,6 +9,7 @@ from typing import Any, Callable, Sequence
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from passage.fields import pattern
 from passage.formats import PERSON_REF
 from passage.locations import Locations
 from passage.problems import NotFound, Unprocessable, marshmallow_pointers
@@ -22,7 +23,7 @@ class NoQuerySchema(Schema):
 
 
 class PersonRefSchema(Schema):
-    person_ref = fields.String(required=True, validate=validate.Regexp(PERSON_REF, error="Not a person_ref."))
+    person_ref = pattern(PERSON_REF, "a person_ref", required=True)
 
 
 class LocationSchema(Schema):

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from passage.formats import PERSON_REF  # noqa: F401 (one person_ref rule for all services)
 
-SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
-STAY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-NATIONALITY = re.compile(r"^[A-Z]{3}$")
+SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$", re.ASCII)
+STAY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.ASCII)
+NATIONALITY = re.compile(r"^[A-Z]{3}$", re.ASCII)
 
 
 def new_stay_id(at: datetime) -> str:
