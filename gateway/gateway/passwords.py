@@ -37,8 +37,8 @@ class Passwords:
         """True when ``password`` matches ``stored_hash``; a corrupt hash is a mismatch."""
         try:
             return self.hasher.verify(stored_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+        except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
+            return False  # UnicodeEncodeError: an unpaired surrogate ("\ud800" in JSON) is no one's password
 
     def needs_rehash(self, stored_hash: str) -> bool:
         try:
@@ -72,9 +72,19 @@ def password_problem(password: str, username: str | None = None) -> str | None:
         return f"The password must have at most {MAX_PASSWORD_LENGTH} characters."
     if password.strip() != password:
         return "The password must not start or end with white space."
+    if not _is_text(password):
+        return "The password contains characters that are not text (unpaired surrogates)."
     if password.lower() in _common_passwords():
         return "This password is on a list of common and breached passwords. Choose another one."
     return _weakness(password, username)
+
+
+def _is_text(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _weakness(password: str, username: str | None) -> str | None:

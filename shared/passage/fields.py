@@ -17,8 +17,10 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # tab and newline allowed
+# Control characters, and unpaired UTF-16 surrogates (JSON "\ud800" decodes to one; no UTF-8 encoder,
+# MongoDB's included, can store it).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # tab and newline allowed
 _CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,160}$")
 
 

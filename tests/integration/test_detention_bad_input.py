@@ -425,3 +425,9 @@ def test_a_held_person_cannot_be_admitted_again_under_a_newline(stack: Stack) ->
     assert stack.snapshot() == before
     query = send(stack, "GET", f"{P}/stays?person_ref={person['person_ref']}%0A")
     assert_problem(query, 422)
+
+
+
+def test_text_with_an_unpaired_surrogate_is_422_not_a_500(unchanged: Stack) -> None:
+    raw = json.dumps(with_(CENTRE, id="surrogate", name="Baku \ud800 centre"))  # json.dumps escapes it as \ud800
+    assert_problem(send(unchanged, "POST", POSTS["centre"], raw=raw), 422, "/name")

@@ -162,6 +162,7 @@ def test_an_invalid_username_is_never_recorded_verbatim(gateway):
     (["staff.baku", PASSWORD], 422),
     ("{not json", 400),
     ({"username": "staff.baku", "password": "x" * 300_000}, 413),
+    ({"username": "staff.baku\ud800", "password": PASSWORD}, 422),
 ])
 def test_bad_bodies_are_refused_and_nothing_is_stored(gateway, body, status):
     app, deps = gateway
@@ -195,3 +196,11 @@ def test_login_while_the_database_is_down_is_a_503_problem(settings):
     response = _login(create_app(down, deps).test_client(), "staff.baku", PASSWORD)
     assert response.status_code == 503 and response.mimetype == "application/problem+json"
     assert "Timeout" not in response.get_data(as_text=True)
+
+
+def test_a_password_with_an_unpaired_surrogate_is_a_401_not_a_500(gateway):
+    """JSON "\\ud800" decodes to a lone surrogate, which no UTF-8 encoder (argon2's included) accepts."""
+    app, _ = gateway
+    response = app.test_client().post(LOGIN, data='{"username": "staff.baku", "password": "abc\\ud800def"}',
+                                      content_type="application/json")
+    assert response.status_code == 401 and response.mimetype == "application/problem+json"

@@ -203,6 +203,7 @@ def test_password_rules(password, ok):
     ("sojdlg123aljg", "common and breached"),  # breached, though random-looking
     ("passwordpassword", "too easy to guess"),
     ("staff.baku2026!", "too easy to guess"),  # the username itself, and a year
+    ("violet tractor \ud800 pines", "not text"),
 ])
 def test_common_and_guessable_passwords_are_refused_with_the_reason(password, why):
     problem = password_problem(password, "staff.baku")
