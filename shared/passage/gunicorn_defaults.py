@@ -29,7 +29,8 @@ limit_request_field_size = 8190
 # For the process clients reach directly (the gateway): gthread reads a request's headers with a
 # worker thread and has no header timeout, so ten sockets sending one header line every few seconds
 # held every thread and /healthz stopped answering. gevent gives each connection a greenlet instead
-# (up to worker_connections per worker), so slow clients wait alone. In production the nginx edge
+# (up to worker_connections per worker), so slow clients wait alone, and gunicorn's gevent worker
+# gives each request's headers ``keepalive`` seconds in all before it drops the connection. In production the nginx edge
 # (deploy/nginx.conf) buffers requests with header and body timeouts in front of this as well.
 CLIENT_FACING = {"worker_class": "gevent", "worker_connections": int(os.environ.get("PASSAGE_CONNECTIONS", "1000"))}
 preload_app = False
