@@ -55,7 +55,7 @@ def _before(ready: threading.Event) -> Any:
         return None
     try:
         if not ready.is_set():
-            current.deps.ensure_indexes()  # the gateway's own (lockout, rate limits, audit) as the API does
+            current.deps.ensure_indexes()  # the gateway's own (sign-in throttles, rate limits, audit) as the API does
             current.deps.mongo.ensure_indexes(INDEXES)
             ready.set()
         _load_user(current)
