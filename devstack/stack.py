@@ -212,6 +212,7 @@ class Stack:
             "VOLUNTARY_RETURN_URL": self.urls["voluntary-return"],
             "WEB_CONCURRENCY": str(self.workers),
             "PYTHONUNBUFFERED": "1",
+            "PASSAGE_DEVELOPMENT": "1",  # plain HTTP on loopback: session cookies without Secure
             MARKER: str(self.var_dir),
         })
         return env

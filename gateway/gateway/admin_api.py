@@ -48,7 +48,7 @@ def admin_blueprint(admin: Admin) -> Blueprint:
     def create_user(body: dict[str, Any]) -> dict[str, Any]:
         """Create a staff account."""
         claims: AccessClaims = g.caller
-        problem = password_problem(body["password"])
+        problem = password_problem(body["password"], body["username"])
         if problem:
             raise Unprocessable(problem, errors=[{"pointer": "/password", "detail": problem}])
         try:
@@ -89,7 +89,7 @@ def admin_blueprint(admin: Admin) -> Blueprint:
         """Set a new password (tell the user out of band); every token the account holds is revoked."""
         claims: AccessClaims = g.caller
         _existing(admin, username)
-        problem = password_problem(body["password"])
+        problem = password_problem(body["password"], username)
         if problem:
             raise Unprocessable(problem, errors=[{"pointer": "/password", "detail": problem}])
         admin.users.set_password_hash(username, admin.passwords.hash(body["password"]))
@@ -124,7 +124,7 @@ def audit_blueprint(guard: Guard) -> Blueprint:
 
 
 def _existing(admin: Admin, username: str) -> User:
-    user = admin.users.get(username) if USERNAME.match(username) else None
+    user = admin.users.get(username) if USERNAME.fullmatch(username) else None
     if user is None:
         raise NotFound("There is no such user.")
     return user

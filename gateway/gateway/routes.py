@@ -144,4 +144,6 @@ OWN_ROUTES: tuple[Route, ...] = (
     Route("/api/v1/admin/users/{username}", READ, ADMINS),
     Route("/api/v1/admin/users/{username}/disable", ("POST",), ADMINS),
     Route("/api/v1/admin/users/{username}/password", ("PUT",), ADMINS),
+    Route("/api/v1/admin/login-throttles", READ, ADMINS),
+    Route("/api/v1/admin/login-throttles", ("DELETE",), ADMINS),
 )

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, g
 from marshmallow import Schema, fields, validate
 
+from passage.fields import pattern
 from passage.formats import MONTH, PERSON_REF
 from passage.identity import HEADER as IDENTITY_HEADER
 from passage.identity import Identity, sign_identity
@@ -50,13 +51,13 @@ class TimelineSchema(Schema):
 
 
 class ReportQuerySchema(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(MONTH_PATTERN, error="Use YYYY-MM."),
+    month = pattern(MONTH_PATTERN, "a month (YYYY-MM)", required=True,
                           metadata={"example": "2026-10"})
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
 class MonthQuerySchema(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(MONTH_PATTERN, error="Use YYYY-MM."),
+    month = pattern(MONTH_PATTERN, "a month (YYYY-MM)", required=True,
                           metadata={"example": "2026-10"})
 
 

@@ -10,7 +10,8 @@ import os
 
 __all__ = ["bind", "workers", "worker_class", "threads", "timeout", "graceful_timeout", "keepalive",
            "preload_app", "accesslog", "errorlog", "loglevel", "logconfig_dict", "worker_tmp_dir",
-           "control_socket_disable", "on_starting", "child_exit"]
+           "control_socket_disable", "on_starting", "child_exit", "limit_request_line", "limit_request_fields",
+           "limit_request_field_size", "CLIENT_FACING"]
 
 bind = os.environ.get("PASSAGE_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -20,6 +21,18 @@ timeout = int(os.environ.get("PASSAGE_TIMEOUT", "30"))
 # Short enough that a stop (Ctrl-C, docker stop's 10 s) finishes in-flight requests and exits.
 graceful_timeout = int(os.environ.get("PASSAGE_GRACEFUL_TIMEOUT", "8"))
 keepalive = 5
+# Headers: 4 KiB request line, 50 fields of at most 8 KiB (nginx's large_client_header_buffers at the edge).
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+# For the process clients reach directly (the gateway): gthread reads a request's headers with a
+# worker thread and has no header timeout, so ten sockets sending one header line every few seconds
+# held every thread and /healthz stopped answering. gevent gives each connection a greenlet instead
+# (up to worker_connections per worker), so slow clients wait alone, and gunicorn's gevent worker
+# gives each request's headers ``keepalive`` seconds in all before it drops the connection. In production the nginx edge
+# (deploy/nginx.conf) buffers requests with header and body timeouts in front of this as well.
+CLIENT_FACING = {"worker_class": "gevent", "worker_connections": int(os.environ.get("PASSAGE_CONNECTIONS", "1000"))}
 preload_app = False
 # No access log: the apps log one JSON line per request, with its request id.
 accesslog = None

@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from passage.fields import pattern
 from passage.formats import PERSON_REF
 from passage.identity import Identity
 from passage.locations import Locations
@@ -28,7 +29,7 @@ class NoQuerySchema(Schema):
 
 
 class PersonRefSchema(Schema):
-    person_ref = fields.String(required=True, validate=validate.Regexp(PERSON_REF, error="Not a person_ref."))
+    person_ref = pattern(PERSON_REF, "a person_ref", required=True)
 
 
 class LocationSchema(Schema):

@@ -6,13 +6,15 @@ app factory of each service calls :func:`build_app` and registers its blueprints
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 import uuid
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE
@@ -21,21 +23,63 @@ from webargs.flaskparser import FlaskParser
 from passage import logs, metrics, tracing
 from passage.mongo import Index, Mongo
 from passage.identity import HEADER, Identity, IdentityError, verify_identity
-from passage.problems import Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated, register_problem_handlers
+from passage.problems import (BadRequest, Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated,
+                              register_problem_handlers)
 
 log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+# No request body of ours nests deeper than a handful of levels; 100,000 '[' must be a 400, not a
+# RecursionError (500 and a traceback) in the parser or in a schema.
+MAX_JSON_DEPTH = 32
 
 Check = Callable[[], bool]
 # Who integrators ask about the API (the OpenAPI document's info.contact).
 CONTACT = {"name": "Passage maintainers (see the README)"}
 
 
+def load_json(raw: bytes | str) -> Any:
+    """The one way a request body becomes Python: bounded depth, and a 400 problem when it is not JSON."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if not _shallow(value, MAX_JSON_DEPTH):
+        raise BadRequest(f"The request body's JSON nests deeper than {MAX_JSON_DEPTH} levels.")
+    return value
+
+
+def _shallow(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests at most ``limit`` arrays/objects deep (iterative: no recursion to exhaust)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return False
+        pending.extend((child, depth + 1) for child in children)
+    return True
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with ``request.get_json()`` going through :func:`load_json` too."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return load_json(s)
+
+
 class StrictParser(FlaskParser):
-    """Unknown query parameters are an error too (``?status[$ne]=x`` must not pass silently)."""
+    """Unknown query parameters are an error too (``?status[$ne]=x`` must not pass silently);
+    bodies are read by :func:`load_json`."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not req.mimetype or not (req.mimetype == "application/json" or req.mimetype.endswith("+json")):
+            return super()._raw_load_json(req)
+        return load_json(req.get_data(cache=True))
 
 
 class Blueprint(SmorestBlueprint):
@@ -73,6 +117,7 @@ def build_app(
 ) -> tuple[Flask, Api]:
     """A Flask app with Passage's conventions; ``internal_secret`` turns on identity checks."""
     app = Flask(name)
+    app.json = BoundedJSONProvider(app)
     app.config.update(
         API_TITLE=title,
         API_VERSION=version,
@@ -99,11 +144,11 @@ def _install_request_context(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
         g.started = time.perf_counter()
         g.rid_token = logs.request_id.set(g.request_id)
         corr = request.headers.get("X-Correlation-ID", "")
-        g.corr_token = logs.correlation_id.set(corr if _REQUEST_ID.match(corr) else g.request_id)
+        g.corr_token = logs.correlation_id.set(corr if _REQUEST_ID.fullmatch(corr) else g.request_id)
 
     @app.after_request
     def _finish(response: Response) -> Response:

@@ -25,6 +25,9 @@ BAD_CREATES: list[tuple[dict[str, Any], int]] = [
     ({**GOOD, "particulars": {**GOOD["particulars"], "ssn": "1"}}, 422),
     ({**GOOD, "evidence": [{"kind": "hearsay", "of": "nationality", "type": "passport"}]}, 422),
     ({**GOOD, "evidence": "passport"}, 422), ([GOOD], 422),
+    ({**GOOD, "person_ref": GOOD["person_ref"] + "\n"}, 422), ({**GOOD, "person_ref": GOOD["person_ref"] + "\x00"}, 422),
+    ({**GOOD, "person_ref": GOOD["person_ref"] + "\r"}, 422), ({**GOOD, "person_ref": "АZ-1"}, 422),
+    ({**GOOD, "particulars": {**GOOD["particulars"], "nationality": "IRN\n"}}, 422),
 ]
 BAD_ACTIONS: list[tuple[str, dict[str, Any]]] = [
     ("submit", {"received_on": "tomorrow"}), ("submit", {"received_on": "2027-01-01"}), ("submit", {"x": 1}),

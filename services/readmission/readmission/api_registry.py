@@ -14,10 +14,10 @@ from readmission import api, handlers, protocols, schemas, statistics
 
 PREFIX = api.PREFIX
 Result = tuple[Any, int, dict[str, str]]
-_DUE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_STATE = re.compile(r"^[A-Z]{2}$")
-_SLOT = re.compile(r"^\d{2}$")
-_DEADLINE_ID = re.compile(r"^[0-9a-f-]{36}:[a-z_]{1,20}$")
+_DUE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_STATE = re.compile(r"^[A-Z]{2}$", re.ASCII)
+_SLOT = re.compile(r"^\d{2}$", re.ASCII)
+_DEADLINE_ID = re.compile(r"^[0-9a-f-]{36}:[a-z_]{1,20}$", re.ASCII)
 STATISTICS_READERS = ("auditor", "system")  # admin always passes; partners go through the gateway
 PROTOCOL_READERS = ("liaison_officer", "auditor", "system")
 

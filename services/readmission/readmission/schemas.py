@@ -12,14 +12,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from passage.fields import StrictBoolean, StrictDate, StrictInteger, text
+from passage.fields import StrictBoolean, StrictDate, StrictInteger, pattern, text
 from passage.formats import MONTH, PERSON_REF
 
 from readmission import requests_domain as rd
 from readmission.protocols import MEMBER_STATES, STATUSES
 
-REQUEST_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-ALPHA3 = re.compile(r"^[A-Z]{3}$")
+REQUEST_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.ASCII)
+ALPHA3 = re.compile(r"^[A-Z]{3}$", re.ASCII)
 SEXES = ("male", "female", "unknown")
 DOCUMENT_TYPES = ("passport", "identity_card", "citizenship_certificate", "birth_certificate", "driving_licence",
                   "seaman_book", "military_id", "laissez_passer", "residence_permit", "visa", "photocopy",
@@ -35,7 +35,7 @@ def _one_of(values: Any, **kwargs: Any) -> fields.String:
 class DocumentSchema(Schema):
     type = _one_of(DOCUMENT_TYPES, required=True)
     number = text(40)
-    issued_by = fields.String(validate=validate.Regexp(ALPHA3))
+    issued_by = pattern(ALPHA3, "an ISO 3166-1 alpha-3 code")
     valid_until = StrictDate()
 
 
@@ -48,8 +48,8 @@ class ParticularsSchema(Schema):
     birth_date = StrictDate()
     birth_place = text(100)
     sex = _one_of(SEXES)
-    nationality = fields.String(allow_none=True, validate=validate.Regexp(ALPHA3))
-    languages = fields.List(fields.String(validate=validate.Regexp(r"^[a-z]{2,3}$")), validate=validate.Length(max=10))
+    nationality = pattern(ALPHA3, "an ISO 3166-1 alpha-3 code", allow_none=True)
+    languages = fields.List(pattern(r"^[a-z]{2,3}$", "a language code"), validate=validate.Length(max=10))
     last_address_in_requested_state = text(300)
     documents = fields.List(fields.Nested(DocumentSchema), validate=validate.Length(max=20))
 
@@ -65,7 +65,7 @@ class EvidenceSchema(Schema):
 class RequestCreateSchema(Schema):
     direction = _one_of(rd.DIRECTIONS, required=True)
     member_state = member_state
-    person_ref = fields.String(required=True, validate=validate.Regexp(PERSON_REF))
+    person_ref = pattern(PERSON_REF, "a valid person_ref", required=True)
     category = _one_of(rd.CATEGORIES, required=True)
     procedure = _one_of(rd.PROCEDURES, required=True)
     learned_on = StrictDate(metadata={"description": "when the irregular stay became known (submit clock)"})
@@ -125,18 +125,18 @@ class TravelDocumentSchema(Schema):
 
 class PageQuerySchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))  # query text: "50" is fine here
-    cursor = fields.String(validate=validate.Regexp(r"^[A-Za-z0-9_=-]{1,200}$"))
+    cursor = pattern(r"^[A-Za-z0-9_=-]{1,200}$", "a valid cursor")
 
 
 class RequestQuerySchema(PageQuerySchema):
-    person_ref = fields.String(validate=validate.Regexp(PERSON_REF))
+    person_ref = pattern(PERSON_REF, "a valid person_ref")
     member_state = fields.String(validate=validate.OneOf(sorted(MEMBER_STATES)))
     state = _one_of(rd.STATES)
     direction = _one_of(rd.DIRECTIONS)
 
 
 class MonthQuerySchema(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(MONTH, error="Use YYYY-MM."))
+    month = pattern(MONTH, "a month (YYYY-MM)", required=True)
 
 
 class NoQuerySchema(Schema):
@@ -161,7 +161,7 @@ class ProtocolVersionSchema(Schema):
     competent_authorities = fields.Nested(AuthoritiesSchema, required=True)
     contacts = fields.List(fields.Nested(ContactSchema), validate=validate.Length(max=50), load_default=list)
     border_crossing_points = fields.List(text(100), validate=validate.Length(max=50), load_default=list)
-    languages = fields.List(fields.String(validate=validate.Regexp(r"^[a-z]{2,3}$")), validate=validate.Length(1, 10),
+    languages = fields.List(pattern(r"^[a-z]{2,3}$", "a language code"), validate=validate.Length(1, 10),
                             required=True)
     consular_posts = fields.List(text(200), validate=validate.Length(max=50), load_default=list)
 
