@@ -30,7 +30,7 @@ registry = Blueprint("readmission_protocols", __name__, url_prefix=PREFIX,
 
 
 WorklistItemSchema = Schema.from_dict({name: fields.Raw() for name in ("request_id", "deadline", "member_state", "direction", "state", "person_ref", "due_on", "rule_unit",
-                  "rule_amount", "rule_version", "time_left", "time_left_unit", "overdue", "resource")},
+                  "rule_amount", "rule_version", "source", "unverified", "time_left", "time_left_unit", "overdue", "resource")},
                                          name="WorklistItem")
 
 

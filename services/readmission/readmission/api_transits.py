@@ -20,7 +20,7 @@ transits_bp = Blueprint("readmission_transits", __name__, url_prefix=PREFIX,
                                     "national pass through, or the reverse; consent can be revoked.")
 
 TransitViewSchema = Schema.from_dict({name: fields.Raw() for name in (
-    "id", "version", "direction", "member_state", "person_ref", "state", "route", "border_crossing_point",
+    "id", "version", "agreement", "direction", "member_state", "person_ref", "state", "route", "border_crossing_point",
     "transit_at", "means", "escorts", "received_on", "decided_on", "approval", "refusal", "revocation",
     "withdrawal", "completion", "note", "created_at", "updated_at", "deadlines", "history", "particulars",
     "location")}, name="TransitView")

@@ -25,6 +25,7 @@ from readmission.deadline_index import DeadlineIndex, DeadlinePage, index_declar
 from readmission.requests_domain import Change, deadline_record
 
 REQUESTS, STATISTICS, PROTOCOLS, TRANSITS = "requests", "statistics", "protocols", "transits"
+CALENDARS = "calendar_overrides"  # per country: administrators' per-date working-day overrides
 OUTBOX_COLLECTIONS: tuple[str, ...] = (REQUESTS,)
 
 
@@ -167,6 +168,26 @@ class MongoRepository:
         if reply_days is not None:
             update["$push"] = {"reply_days": reply_days}
         self._c(STATISTICS).update_one({"_id": f"{member_state}:{month}"}, update, upsert=True, session=session)
+
+    # calendars ---------------------------------------------------------------------------------
+    def calendar_overrides(self) -> dict[str, dict[str, bool]]:
+        """Every country's overrides as the engine takes them: country -> ISO day -> working or not."""
+        return {doc["_id"]: {day: bool(o["working"]) for day, o in (doc.get("days") or {}).items()}
+                for doc in self._c(CALENDARS).find({})}
+
+    def calendar(self, country: str) -> dict[str, Any] | None:
+        return self._c(CALENDARS).find_one({"_id": safe_value(country)})
+
+    def set_calendar_day(self, country: str, day: str, override: dict[str, Any], expected: int | None) -> dict[str, Any] | None:
+        """Record one day's override (conditional on the calendar's version when given); None if it moved."""
+        where: dict[str, Any] = {"_id": safe_value(country)}
+        if expected is not None:
+            where["version"] = expected
+        update = {"$set": {f"days.{day}": override}, "$inc": {"version": 1}}
+        try:
+            return self._c(CALENDARS).find_one_and_update(where, update, upsert=expected is None, return_document=True)
+        except DuplicateKeyError:
+            return None
 
     def statistics(self, month: str) -> list[dict[str, Any]]:
         return list(self._c(STATISTICS).find({"month": safe_value(month)}).sort("member_state", ASCENDING))

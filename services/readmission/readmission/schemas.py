@@ -15,6 +15,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from passage.fields import StrictBoolean, StrictDate, StrictInteger, text
 from passage.formats import MONTH, PERSON_REF
 
+from readmission import agreements, evidence
 from readmission import requests_domain as rd
 from readmission.protocols import MEMBER_STATES, STATUSES
 
@@ -23,9 +24,15 @@ ALPHA3 = re.compile(r"^[A-Z]{3}$")
 SEXES = ("male", "female", "unknown")
 DOCUMENT_TYPES = ("passport", "identity_card", "citizenship_certificate", "birth_certificate", "driving_licence",
                   "seaman_book", "military_id", "laissez_passer", "residence_permit", "visa", "photocopy",
-                  "witness_statement", "own_statement", "language_test", "travel_ticket", "other")
+                  "witness_statement", "own_statement", "language_test", "travel_ticket", "entry_exit_stamp",
+                  "hotel_bill", "other")
 WITHDRAWAL_REASONS = ("voluntary_departure", "requesting_state_withdrew", "person_absconded", "duplicate", "other")
-member_state = fields.String(required=True, validate=validate.OneOf(sorted(MEMBER_STATES)))
+# Any state a request may name (EU member states and other agreements' parties); the agreement decides if bound.
+member_state = fields.String(required=True, validate=validate.OneOf(agreements.STATES))
+AGREEMENT = re.compile(r"^[A-Z]{2,3}-[A-Z]{2,3}$")
+agreement = fields.String(load_default=agreements.EU_AZ, validate=validate.Regexp(AGREEMENT),
+                          metadata={"description": "the agreement the request is made under (default EU-AZ)"})
+CIVIL_STATUSES = ("single", "married", "divorced", "widowed", "separated", "unknown")
 
 
 def _one_of(values: Any, **kwargs: Any) -> fields.String:
@@ -37,6 +44,21 @@ class DocumentSchema(Schema):
     number = text(40)
     issued_by = fields.String(validate=validate.Regexp(ALPHA3))
     valid_until = StrictDate()
+
+
+class RelativeSchema(Schema):
+    family_name = text(100, required=True)
+    given_names = text(100, required=True)
+    birth_date = StrictDate()
+    nationality = fields.String(allow_none=True, validate=validate.Regexp(ALPHA3))
+
+
+class EscortSchema(Schema):
+    """An escorting official (Annexes 5 and 6): personal data, never shown to auditors."""
+
+    name = text(200, required=True)
+    rank = text(100)
+    document = text(100, metadata={"description": "service card or travel document of the escort"})
 
 
 class ParticularsSchema(Schema):
@@ -52,17 +74,32 @@ class ParticularsSchema(Schema):
     languages = fields.List(fields.String(validate=validate.Regexp(r"^[a-z]{2,3}$")), validate=validate.Length(max=10))
     last_address_in_requested_state = text(300)
     documents = fields.List(fields.Nested(DocumentSchema), validate=validate.Length(max=20))
+    # The rest of the common application form (Annex 5).
+    maiden_name = text(100)
+    father_name = text(200)
+    mother_name = text(200)
+    civil_status = _one_of(CIVIL_STATUSES)
+    spouse = fields.Nested(RelativeSchema)
+    children = fields.List(fields.Nested(RelativeSchema), validate=validate.Length(max=20))
+    special_care_needs = text(1000, metadata={"description": "illness, disability, age: care needed on transfer"})
+    health_statement = text(1000)
+    dangerousness_statement = text(1000, metadata={"description": "whether the person may be dangerous, and why"})
+    interview_wanted = StrictBoolean()
+    photo_reference = text(100)
+    escorts = fields.List(fields.Nested(EscortSchema), validate=validate.Length(max=20))
 
 
 class EvidenceSchema(Schema):
-    kind = _one_of(rd.EVIDENCE_KINDS, required=True, metadata={"description": "proof or prima facie evidence"})
-    of = _one_of(rd.EVIDENCE_OF, required=True)
+    """An evidence item: what it should show and its document type; the annexes decide its class."""
+
+    of = _one_of(evidence.EVIDENCE_OF, required=True)
     type = _one_of(DOCUMENT_TYPES, required=True)
     reference = text(60)
     description = text(500)
 
 
 class RequestCreateSchema(Schema):
+    agreement = agreement
     direction = _one_of(rd.DIRECTIONS, required=True)
     member_state = member_state
     person_ref = fields.String(required=True, validate=validate.Regexp(PERSON_REF))
@@ -83,13 +120,34 @@ class SubmitSchema(NoteSchema):
     received_on = StrictDate(metadata={"description": "day the requested state received it (default: today)"})
 
 
+class ReplySchema(NoteSchema):
+    """A reply as the requested state gave it: its date, and the day it reached the officer."""
+
+    replied_on = StrictDate(required=True, metadata={"description": "the date the requested state gave the reply"})
+    received_on = StrictDate(metadata={"description": "the day the reply reached the officer (default: today)"})
+    reason = text(1000, metadata={"description": "required when the reply reverses a deemed acceptance"})
+
+
 class ReasonSchema(Schema):
     code = _one_of(rd.REJECTION_REASONS, required=True)
     explanation = text(1000, required=True)
 
 
-class RejectSchema(Schema):
+class RejectSchema(ReplySchema):
     reasons = fields.List(fields.Nested(ReasonSchema), required=True, validate=validate.Length(1, 10))
+
+
+class ObstacleExtensionSchema(Schema):
+    """A limit moved for as long as a legal or practical obstacle lasts (e.g. the person is in hospital)."""
+
+    due_on = StrictDate(required=True, metadata={"description": "the new last day"})
+    reason = text(1000, required=True)
+
+
+class CalendarOverrideSchema(Schema):
+    working = StrictBoolean(required=True, metadata={"description": "whether the day counts as a working day"})
+    kind = _one_of(("office_closure", "moved_working_day", "estimated_religious_holiday", "other"), required=True)
+    reason = text(500, required=True)
 
 
 class WithdrawSchema(NoteSchema):
@@ -130,7 +188,7 @@ class PageQuerySchema(Schema):
 
 class RequestQuerySchema(PageQuerySchema):
     person_ref = fields.String(validate=validate.Regexp(PERSON_REF))
-    member_state = fields.String(validate=validate.OneOf(sorted(MEMBER_STATES)))
+    member_state = fields.String(validate=validate.OneOf(agreements.STATES))
     state = _one_of(rd.STATES)
     direction = _one_of(rd.DIRECTIONS)
 

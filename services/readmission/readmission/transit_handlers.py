@@ -11,7 +11,7 @@ from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, 
 from readmission import deadlines as dl
 from readmission import protocols
 from readmission import transits_domain as td
-from readmission.handlers import READERS, WRITERS, Context, Rules, _require, history_entry, plain, scoped_query
+from readmission.handlers import READERS, WRITERS, Context, Rules, _require, bound_by, history_entry, plain, scoped_query
 from readmission.repository import Stale
 from readmission.transit_repository import TransitRepository
 
@@ -63,9 +63,10 @@ def create_transit(repo: TransitRepository, store: protocols.ProtocolStore | Non
     _require(ctx, WRITERS)
     if not ctx.caller.may_see_member_state(body["member_state"]):
         raise Forbidden("This member state is outside your scope.")
+    bound_by(body["agreement"], body["member_state"])
     received = _check(ctx, body, store)
     try:
-        reply = td.reply_deadline(rules, body["direction"], body["member_state"], received)
+        reply = td.reply_deadline(rules, body["direction"], body["member_state"], received, body["agreement"])
     except dl.NoRule as exc:
         raise Unprocessable(str(exc)) from None
     fields = plain({k: v for k, v in body.items() if k not in ("transit_at", "received_on")})

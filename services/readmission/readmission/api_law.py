@@ -1,0 +1,109 @@
+"""The law the clocks apply, readable by whoever reads deadlines: the agreements with their rule sets
+(each value with its source and whether it was verified), and holiday calendars with administrators'
+per-date overrides (office closures, moved working days, estimated religious holidays)."""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from flask import current_app
+from marshmallow import Schema, fields
+
+from passage.problems import Forbidden, PreconditionFailed, Unprocessable
+from passage.web import Blueprint, etag, expected_version
+
+from readmission import agreements, api, deadlines, handlers, schemas
+
+law = Blueprint("readmission_law", __name__, url_prefix=api.PREFIX,
+                description="Agreements, their rule sets with sources, and calendar overrides the deadline clocks use.")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+LAW_READERS = ("liaison_officer", "auditor", "system")
+Result = tuple[Any, int, dict[str, str]]
+
+
+def _rule_view(rule: deadlines.RuleVersion) -> dict[str, Any]:
+    names = ("submit", "reply", "transfer", "travel_document", "take_back_own_nationals", "take_back_others",
+             "transit_reply")
+    limits = {n: {"amount": getattr(rule, n).amount, "unit": getattr(rule, n).unit,
+                  "source": (rule.sources.get(n) or agreements.Source(rule.agreement, "not recorded")).as_dict()}
+              for n in names}
+    return {"version": rule.version, "protocol": rule.protocol, "procedure": rule.procedure,
+            "effective_from": rule.effective_from.isoformat(), "deemed_acceptance": rule.deemed_acceptance,
+            "extension_ceiling_days": rule.extension_ceiling_days, "limits": limits,
+            "submission_limit_applies_to": list(deadlines.SUBMISSION_LIMITED)}
+
+
+AgreementListSchema = Schema.from_dict({"items": fields.List(fields.Dict())}, name="AgreementList")
+CalendarSchema = Schema.from_dict({"country": fields.String(), "version": fields.Integer(), "days": fields.Dict()},
+                                  name="CalendarOverrides")
+
+
+def _reader() -> handlers.Context:
+    context = api.ctx()
+    if not context.caller.has_role(*LAW_READERS):
+        raise Forbidden("Your role does not allow this action.")
+    return context
+
+
+@law.get("/agreements")
+@law.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
+@law.response(200, AgreementListSchema)
+def list_agreements() -> dict[str, Any]:
+    """Every agreement, the states it binds (and why others are not bound), and its rule versions with sources."""
+    _reader()
+    rules = current_app.extensions[api.EXTENSION].rules
+    return {"items": [{**a.as_dict(), "rules": [_rule_view(r) for r in rules if r.agreement == code]}
+                      for code, a in agreements.AGREEMENTS.items()]}
+
+
+def _country(raw: str) -> str:
+    if not _COUNTRY.fullmatch(raw) or raw not in (*agreements.STATES, deadlines.AZERBAIJAN):
+        raise Unprocessable("Not a country the agreements name.", errors=[{"pointer": "/path/country", "detail": raw}])
+    return raw
+
+
+def _calendar_view(country: str, doc: dict[str, Any] | None) -> Result:
+    view = {"country": country, "version": (doc or {}).get("version", 0), "days": (doc or {}).get("days", {})}
+    return handlers.plain(view), 200, {"ETag": etag(view["version"])}
+
+
+@law.get("/calendars/<country>")
+@law.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
+@law.response(200, CalendarSchema)
+def get_calendar(country: str) -> Result:
+    """A country's per-date overrides of its public-holiday calendar."""
+    _reader()
+    code = _country(country)
+    return _calendar_view(code, current_app.extensions[api.EXTENSION].repository.calendar(code))
+
+
+@law.put("/calendars/<country>/days/<day>")
+@law.arguments(schemas.CalendarOverrideSchema)
+@law.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
+@law.response(200, CalendarSchema)
+def set_calendar_day(body: dict[str, Any], country: str, day: str) -> Result:
+    """Override one day (administrators; If-Match with the calendar's ETag once it exists)."""
+    context = api.ctx()
+    if context.caller.role != "admin":
+        raise Forbidden("Only administrators change holiday calendars.")
+    code, when = _country(country), _day(day)
+    repo = current_app.extensions[api.EXTENSION].repository
+    current = repo.calendar(code)
+    expected = expected_version(current["version"] if current else None, required=current is not None)
+    override = {**body, "by": context.caller.user_id, "at": context.now}
+    doc = repo.set_calendar_day(code, when, override, expected)
+    if doc is None:
+        raise PreconditionFailed("The calendar changed meanwhile; read it again.")
+    return _calendar_view(code, doc)
+
+
+def _day(raw: str) -> str:
+    try:
+        return date.fromisoformat(raw).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else _bad_day(raw)
+    except ValueError:
+        return _bad_day(raw)
+
+
+def _bad_day(raw: str) -> str:
+    raise Unprocessable("The day in the path is not a date (YYYY-MM-DD).", errors=[{"pointer": "/path/day", "detail": raw}])
