@@ -164,3 +164,19 @@ def test_annex_5_particulars_are_kept_and_never_shown_to_auditors(service: Servi
     assert "particulars" not in audited and "Aliyev" not in str(audited) and "Karimi" not in str(audited)
     work = service.client.get(f"{PREFIX}/worklist", headers=service.headers()).get_json()["items"]
     assert all(item["source"] and item["unverified"] is True for item in work)
+
+
+def test_transits_carry_their_agreement_and_annex_6_escorts_are_kept_from_auditors(service: Service) -> None:
+    from tests.integration.test_readmission_transit_support import counts, create, get, new_transit
+    before = counts(service)
+    refused = service.client.post(f"{PREFIX}/transits", json=new_transit(member_state="IE", route=["IE", "AZ", "IRN"]),
+                                  headers=service.headers())
+    assert refused.status_code == 422 and "Ireland" in refused.get_json()["detail"]
+    assert counts(service) == before
+    escorts = {"count": 1, "agency": "Bundespolizei",
+               "officers": [{"name": "Anna Schmidt", "rank": "Polizeioberkommissarin", "document": "BP-4411"}]}
+    transit = create(service, escorts=escorts)
+    assert transit["agreement"] == "EU-AZ" and transit["escorts"]["officers"][0]["rank"] == "Polizeioberkommissarin"
+    assert next(d for d in transit["deadlines"])["source"]["agreement"] == "EU-AZ"
+    audited = get(service, transit["id"], "auditor").get_json()
+    assert audited["escorts"] == {"count": 1, "agency": "Bundespolizei"} and "Schmidt" not in str(audited)
