@@ -86,3 +86,18 @@ def check_bound(agreement: str, member_state: str, agreements: Mapping[str, Agre
     if member_state not in found.parties:
         raise NotBound(f"{member_state} is not a party to the {agreement} readmission agreement.")
     return found
+
+
+def agreement_from(doc: Mapping[str, Any]) -> Agreement:
+    """An agreement as stored by an administrator (``_id`` is its code)."""
+    src = doc.get("source") or {}
+    return Agreement(code=doc["_id"], title=doc["title"], parties=tuple(doc["parties"]),
+                     in_force=date.fromisoformat(doc["in_force"]),
+                     source=Source(doc["_id"], src.get("article", "not recorded"), src.get("paragraph"),
+                                   bool(src.get("verified")), src.get("note")),
+                     not_bound={n["state"]: n["reason"] for n in doc.get("not_bound") or []})
+
+
+def known(stored: list[Mapping[str, Any]]) -> dict[str, Agreement]:
+    """The built-in agreements, with administrators' records added (a stored code wins over a built-in one)."""
+    return {**AGREEMENTS, **{doc["_id"]: agreement_from(doc) for doc in stored if doc.get("title")}}

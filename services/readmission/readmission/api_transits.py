@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from passage.problems import Unprocessable
 from passage.web import Blueprint, current_identity, etag, expected_version
 
-from readmission import api, schemas, transit_handlers, transit_schemas, views
+from readmission import api, handlers, schemas, transit_handlers, transit_schemas, views
 from readmission.schemas import NoQuerySchema, NoteSchema
 
 PREFIX = api.PREFIX
@@ -50,7 +50,8 @@ def _one(doc: Any) -> Result:
 def create_transit(body: dict[str, Any]) -> Result:
     """Record a transit application (liaison officers in scope, administrators); starts the reply clock."""
     deps = api._deps()
-    doc = transit_handlers.create_transit(deps.transits, deps.protocols, api.ctx(), body, deps.rules)
+    known, rules = handlers.law_of(deps.repository, deps.rules)
+    doc = transit_handlers.create_transit(deps.transits, deps.protocols, api.ctx(), body, rules, known)
     view, _, headers = _one(doc)
     return view, 201, {**headers, "Location": f"{PREFIX}/transits/{doc['_id']}"}
 

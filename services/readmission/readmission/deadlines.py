@@ -126,6 +126,31 @@ RULES: tuple[RuleVersion, ...] = (*_defaults("eu-az-2014", EU_AZ, date(2014, 9, 
                                   *_defaults("no-az-2015", NO_AZ, date(2015, 6, 1)))
 
 
+LIMIT_NAMES = ("submit", "reply", "transfer", "travel_document", "take_back_own_nationals", "take_back_others",
+               "transit_reply")
+
+
+def rule_from(agreement: str, doc: Mapping[str, Any]) -> RuleVersion:
+    """A rule version an administrator recorded: each limit with its own source."""
+    limits = {n: Limit(doc["limits"][n]["amount"], doc["limits"][n]["unit"]) for n in LIMIT_NAMES}
+    sources = {n: Source(agreement, doc["limits"][n]["article"], doc["limits"][n].get("paragraph"),
+                         bool(doc["limits"][n].get("verified")), doc["limits"][n].get("note")) for n in LIMIT_NAMES}
+    return RuleVersion(version=doc["version"], agreement=agreement, protocol=doc["protocol"],
+                       procedure=doc["procedure"], effective_from=date.fromisoformat(doc["effective_from"]),
+                       extension_ceiling_days=doc["extension_ceiling_days"],
+                       deemed_acceptance=doc["deemed_acceptance"], sources=sources, **limits)
+
+
+@lru_cache(maxsize=512)
+def has_calendar(country: str) -> bool:
+    """Whether the holiday library knows the country (working days cannot be counted otherwise)."""
+    try:
+        holidays.country_holidays(country)
+        return True
+    except NotImplementedError:
+        return False
+
+
 class NoRule(LookupError):
     """No rule version is in force for this protocol and procedure on that day."""
 

@@ -23,6 +23,7 @@ from readmission.repository import MongoRepository, Stale
 READERS = ("liaison_officer", "auditor")  # admin always passes
 WRITERS = ("liaison_officer",)
 Rules = Sequence[dl.RuleVersion]
+Known = Mapping[str, agreements.Agreement]
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def create_request(repo: MongoRepository, ctx: Context, body: Mapping[str, Any],
     if body["procedure"] == "accelerated" and not body.get("apprehended_on"):
         raise Unprocessable("An accelerated request needs the date of apprehension.",
                             errors=[{"pointer": "/apprehended_on", "detail": "Required for the accelerated procedure."}])
-    bound_by(doc["agreement"], doc["member_state"])
+    known, rules = law_of(repo, rules)
+    bound_by(doc["agreement"], doc["member_state"], known)
     try:
         opened = rd.initial_deadlines(rd.Law(rules, repo.calendar_overrides()), doc)
     except dl.NoRule as exc:
@@ -82,10 +84,17 @@ def create_request(repo: MongoRepository, ctx: Context, body: Mapping[str, Any],
     return repo.add(doc, opened, [])
 
 
-def bound_by(agreement: str, member_state: str) -> None:
+def law_of(repo: MongoRepository, rules: Rules) -> tuple[Known, tuple[dl.RuleVersion, ...]]:
+    """The agreements (built-in and recorded by administrators) and the full rule table: one read."""
+    stored = repo.agreements()
+    recorded = (dl.rule_from(doc["_id"], v) for doc in stored for v in doc.get("rule_versions") or [])
+    return agreements.known(stored), (*rules, *recorded)
+
+
+def bound_by(agreement: str, member_state: str, known: Known = agreements.AGREEMENTS) -> None:
     """A 422 naming the reason when the agreement does not bind the state (e.g. DK, IE under EU–AZ)."""
     try:
-        agreements.check_bound(agreement, member_state)
+        agreements.check_bound(agreement, member_state, known)
     except agreements.NotBound as exc:
         raise Unprocessable(str(exc), errors=[{"pointer": "/member_state", "detail": str(exc)}]) from None
 
@@ -151,7 +160,7 @@ def transition(repo: MongoRepository, ctx: Context, doc: Mapping[str, Any], acti
                rules: Rules, by: str | None = None, session: ClientSession | None = None) -> dict[str, Any]:
     """Decide and write one action on ``doc`` (raises Stale when it moved meanwhile)."""
     try:
-        change = rd.decide(doc, action, body, ctx.today, rules, repo.calendar_overrides())
+        change = rd.decide(doc, action, body, ctx.today, law_of(repo, rules)[1], repo.calendar_overrides())
     except rd.NotAllowed as exc:
         raise Conflict(str(exc), current_state=exc.state, action=action) from None
     except rd.RuleBroken as exc:

@@ -26,6 +26,7 @@ from readmission.requests_domain import Change, deadline_record
 
 REQUESTS, STATISTICS, PROTOCOLS, TRANSITS = "requests", "statistics", "protocols", "transits"
 CALENDARS = "calendar_overrides"  # per country: administrators' per-date working-day overrides
+AGREEMENTS = "agreements"  # administrators' agreements and rule versions (built-in ones live in code)
 OUTBOX_COLLECTIONS: tuple[str, ...] = (REQUESTS,)
 
 
@@ -168,6 +169,33 @@ class MongoRepository:
         if reply_days is not None:
             update["$push"] = {"reply_days": reply_days}
         self._c(STATISTICS).update_one({"_id": f"{member_state}:{month}"}, update, upsert=True, session=session)
+
+    # agreements --------------------------------------------------------------------------------
+    def agreements(self) -> list[dict[str, Any]]:
+        return list(self._c(AGREEMENTS).find({}).sort("_id", ASCENDING))
+
+    def agreement(self, code: str) -> dict[str, Any] | None:
+        return self._c(AGREEMENTS).find_one({"_id": safe_value(code)})
+
+    def add_agreement(self, doc: dict[str, Any]) -> dict[str, Any]:
+        try:
+            self._c(AGREEMENTS).insert_one(doc)
+        except DuplicateKeyError:
+            raise Duplicate(doc["_id"]) from None
+        return doc
+
+    def add_rule_version(self, code: str, expected: int | None, version: dict[str, Any]) -> dict[str, Any] | None:
+        """Add a rule version (ordered by effective date) if the record is at ``expected``; None otherwise."""
+        where: dict[str, Any] = {"_id": safe_value(code), "rule_versions.version": {"$ne": safe_value(version["version"])}}
+        if expected is not None:
+            where["version"] = expected
+        update = {"$push": {"rule_versions": {"$each": [version], "$sort": {"effective_from": 1}}},
+                  "$inc": {"version": 1}}
+        try:
+            return self._c(AGREEMENTS).find_one_and_update(where, update, upsert=expected is None,
+                                                           return_document=True)
+        except DuplicateKeyError:
+            return None
 
     # calendars ---------------------------------------------------------------------------------
     def calendar_overrides(self) -> dict[str, dict[str, bool]]:

@@ -16,6 +16,7 @@ from passage.fields import StrictBoolean, StrictDate, StrictInteger, text
 from passage.formats import MONTH, PERSON_REF
 
 from readmission import agreements, evidence
+from readmission import deadlines as dl
 from readmission import requests_domain as rd
 from readmission.protocols import MEMBER_STATES, STATUSES
 
@@ -27,8 +28,22 @@ DOCUMENT_TYPES = ("passport", "identity_card", "citizenship_certificate", "birth
                   "witness_statement", "own_statement", "language_test", "travel_ticket", "entry_exit_stamp",
                   "hotel_bill", "other")
 WITHDRAWAL_REASONS = ("voluntary_departure", "requesting_state_withdrew", "person_absconded", "duplicate", "other")
-# Any state a request may name (EU member states and other agreements' parties); the agreement decides if bound.
-member_state = fields.String(required=True, validate=validate.OneOf(agreements.STATES))
+# Any state a request may name (ISO 3166-1 alpha-2); the agreement decides whether it binds that state.
+STATE_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+def is_state(value: str) -> bool:
+    """A two-letter country code whose working days the engine can count (XX, ZZ, … are not)."""
+    return bool(STATE_CODE.fullmatch(value)) and dl.has_calendar(value)
+
+
+def state_code(value: str) -> None:
+    """Validator: refuse anything but a known country code."""
+    if not is_state(value):
+        raise ValidationError("Not a country code the agreements can name.")
+
+
+member_state = fields.String(required=True, validate=state_code)
 AGREEMENT = re.compile(r"^[A-Z]{2,3}-[A-Z]{2,3}$")
 agreement = fields.String(load_default=agreements.EU_AZ, validate=validate.Regexp(AGREEMENT),
                           metadata={"description": "the agreement the request is made under (default EU-AZ)"})
@@ -188,7 +203,7 @@ class PageQuerySchema(Schema):
 
 class RequestQuerySchema(PageQuerySchema):
     person_ref = fields.String(validate=validate.Regexp(PERSON_REF))
-    member_state = fields.String(validate=validate.OneOf(agreements.STATES))
+    member_state = fields.String(validate=state_code)
     state = _one_of(rd.STATES)
     direction = _one_of(rd.DIRECTIONS)
 
@@ -239,3 +254,49 @@ def decode_cursor(cursor: str | None, parts: int, patterns: tuple[re.Pattern[str
     if len(values) != parts or not all(p.fullmatch(v) for p, v in zip(patterns, values)):
         raise ValidationError("Not a cursor from this API.", "cursor")
     return values
+
+
+class SourceSchema(Schema):
+    """Where a figure comes from; ``verified`` only when the official text was read."""
+
+    article = text(100, required=True)
+    paragraph = text(40)
+    verified = StrictBoolean(required=True)
+    note = text(300)
+
+
+class NotBoundSchema(Schema):
+    state = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2}$"))
+    reason = text(500, required=True)
+
+
+class AgreementCreateSchema(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(AGREEMENT))
+    title = text(500, required=True)
+    parties = fields.List(fields.String(validate=validate.Regexp(r"^[A-Z]{2}$")), required=True,
+                          validate=validate.Length(1, 40))
+    not_bound = fields.List(fields.Nested(NotBoundSchema), load_default=list, validate=validate.Length(max=40))
+    in_force = StrictDate(required=True)
+    source = fields.Nested(SourceSchema, required=True)
+
+
+class LimitSchema(SourceSchema):
+    amount = StrictInteger(required=True, validate=validate.Range(0, 400))
+    unit = _one_of(("calendar_days", "working_days", "months"), required=True)
+
+
+LimitsSchema = Schema.from_dict({name: fields.Nested(LimitSchema, required=True) for name in (
+    "submit", "reply", "transfer", "travel_document", "take_back_own_nationals", "take_back_others",
+    "transit_reply")}, name="Limits")
+
+
+class RuleVersionSchema(Schema):
+    """One version of an agreement's (or a protocol's) clocks, in force from its effective date."""
+
+    version = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9.-]{2,60}$"))
+    protocol = fields.String(load_default="*", validate=validate.Regexp(r"^(\*|[A-Z]{2})$"))
+    procedure = _one_of(rd.PROCEDURES, required=True)
+    effective_from = StrictDate(required=True)
+    limits = fields.Nested(LimitsSchema, required=True)
+    extension_ceiling_days = StrictInteger(load_default=60, validate=validate.Range(0, 400))
+    deemed_acceptance = StrictBoolean(required=True)

@@ -13,8 +13,8 @@ from passage.formats import PERSON_REF
 
 from readmission import requests_domain as rd
 from readmission import transits_domain as td
-from readmission import agreements
-from readmission.schemas import EscortSchema, NoteSchema, PageQuerySchema, ParticularsSchema, agreement, member_state
+from readmission.schemas import (EscortSchema, NoteSchema, PageQuerySchema, ParticularsSchema, agreement, member_state,
+                                 state_code)
 
 COUNTRY = re.compile(r"^[A-Z]{2,3}$")  # ISO 3166-1 alpha-2 or alpha-3
 _AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
@@ -84,6 +84,6 @@ class TransitWithdrawSchema(NoteSchema):
 
 class TransitQuerySchema(PageQuerySchema):
     person_ref = fields.String(validate=validate.Regexp(PERSON_REF))
-    member_state = _one_of(agreements.STATES)
+    member_state = fields.String(validate=state_code)
     state = _one_of(td.STATES)
     direction = _one_of(rd.DIRECTIONS)
