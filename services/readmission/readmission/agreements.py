@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 EU_AZ, NO_AZ = "EU-AZ", "NO-AZ"
 # The 27 member states (ISO 3166-1 alpha-2); the EU agreement binds them except DK and IE.
@@ -98,6 +98,6 @@ def agreement_from(doc: Mapping[str, Any]) -> Agreement:
                      not_bound={n["state"]: n["reason"] for n in doc.get("not_bound") or []})
 
 
-def known(stored: list[Mapping[str, Any]]) -> dict[str, Agreement]:
+def known(stored: Sequence[Mapping[str, Any]]) -> dict[str, Agreement]:
     """The built-in agreements, with administrators' records added (a stored code wins over a built-in one)."""
     return {**AGREEMENTS, **{doc["_id"]: agreement_from(doc) for doc in stored if doc.get("title")}}

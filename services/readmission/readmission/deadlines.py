@@ -107,7 +107,7 @@ def _sources(agreement: str) -> dict[str, Source]:
             "transit_reply": _src(agreement, "Art. 13", None, "transit application reply")}
 
 
-def _rule(version: str, agreement: str, procedure: str, effective: date, **limits: Limit) -> RuleVersion:
+def _rule(version: str, agreement: str, procedure: str, effective: date, **limits: Any) -> RuleVersion:
     return RuleVersion(version=version, agreement=agreement, protocol=ANY_PROTOCOL, procedure=procedure,
                        effective_from=effective, take_back_own_nationals=Limit(6, MONTHS),
                        take_back_others=Limit(12, MONTHS), travel_document=Limit(5, WORKING_DAYS),
@@ -132,7 +132,7 @@ LIMIT_NAMES = ("submit", "reply", "transfer", "travel_document", "take_back_own_
 
 def rule_from(agreement: str, doc: Mapping[str, Any]) -> RuleVersion:
     """A rule version an administrator recorded: each limit with its own source."""
-    limits = {n: Limit(doc["limits"][n]["amount"], doc["limits"][n]["unit"]) for n in LIMIT_NAMES}
+    limits: dict[str, Any] = {n: Limit(doc["limits"][n]["amount"], doc["limits"][n]["unit"]) for n in LIMIT_NAMES}
     sources = {n: Source(agreement, doc["limits"][n]["article"], doc["limits"][n].get("paragraph"),
                          bool(doc["limits"][n].get("verified")), doc["limits"][n].get("note")) for n in LIMIT_NAMES}
     return RuleVersion(version=doc["version"], agreement=agreement, protocol=doc["protocol"],

@@ -51,7 +51,7 @@ def _stats(doc: Doc, day: date, counter: str, within: bool, extra: Mapping[str, 
 
 def _timely(doc: Doc, replied: date) -> bool:
     reply = open_deadline(doc, "reply")
-    return bool(reply) and replied <= date.fromisoformat(reply["due_on"])
+    return reply is not None and replied <= date.fromisoformat(reply["due_on"])
 
 
 def _decision(doc: Doc, day: date, law: Law, change: Change) -> None:

@@ -18,7 +18,7 @@ from passage.formats import MONTH, PERSON_REF
 from readmission import agreements, evidence
 from readmission import deadlines as dl
 from readmission import requests_domain as rd
-from readmission.protocols import MEMBER_STATES, STATUSES
+from readmission.protocols import STATUSES
 
 REQUEST_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ALPHA3 = re.compile(r"^[A-Z]{3}$")
