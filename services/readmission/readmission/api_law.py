@@ -18,7 +18,6 @@ from readmission.repository import Duplicate
 
 law = Blueprint("readmission_law", __name__, url_prefix=api.PREFIX,
                 description="Agreements, their rule sets with sources, and calendar overrides the deadline clocks use.")
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 LAW_READERS = ("liaison_officer", "auditor", "system")
 Result = tuple[Any, int, dict[str, str]]
 
@@ -90,7 +89,7 @@ def _admin() -> handlers.Context:
 
 def _code(raw: str) -> str:
     if not schemas.AGREEMENT.fullmatch(raw):
-        raise Unprocessable("Not an agreement code.", errors=[{"pointer": "/path/code", "detail": raw}])
+        raise NotFound("No such agreement.")
     return raw
 
 
@@ -135,8 +134,8 @@ def add_rule_version(body: dict[str, Any], code: str) -> Result:
 
 
 def _country(raw: str) -> str:
-    if not _COUNTRY.fullmatch(raw) or raw not in (*agreements.STATES, deadlines.AZERBAIJAN):
-        raise Unprocessable("Not a country the agreements name.", errors=[{"pointer": "/path/country", "detail": raw}])
+    if not (raw == deadlines.AZERBAIJAN or schemas.is_state(raw)):
+        raise NotFound("No calendar for this country.")
     return raw
 
 
@@ -183,4 +182,4 @@ def _day(raw: str) -> str:
 
 
 def _bad_day(raw: str) -> str:
-    raise Unprocessable("The day in the path is not a date (YYYY-MM-DD).", errors=[{"pointer": "/path/day", "detail": raw}])
+    raise NotFound("No such day (use YYYY-MM-DD).")
