@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from readmission.protocols import MEMBER_STATES
+from readmission.protocols import PROTOCOL_STATES
 from tests.integration.test_readmission_support import PREFIX, Service, new_request
 from tests.integration.test_readmission_requests import drive
 
@@ -118,11 +118,13 @@ def test_scopes_and_personal_data(service: Service) -> None:
 
 def test_protocol_registry_seeds_idempotently_and_versions_by_date(service: Service) -> None:
     store = service.deps.protocols
-    assert store.seed(service.clock()) == 27 and store.seed(service.clock()) == 0
+    assert store.seed(service.clock()) == 28 and store.seed(service.clock()) == 0  # 27 member states and Norway
     listed = service.client.get(f"{PREFIX}/protocols", headers=service.headers()).get_json()["items"]
-    assert sorted(p["member_state"] for p in listed) == sorted(MEMBER_STATES)
+    assert sorted(p["member_state"] for p in listed) == sorted(PROTOCOL_STATES)  # #10: Norway's agreement too
     de = service.client.get(f"{PREFIX}/protocols/DE", headers=service.headers())
     assert de.get_json()["current"]["status"] == "none" and de.get_json()["current"]["languages"] == ["de"]
+    norway = service.client.get(f"{PREFIX}/protocols/NO", headers=service.headers()).get_json()
+    assert norway["versions"][0]["effective_from"] == "2015-06-01"  # the Norway–Azerbaijan agreement's entry into force
     version = {"effective_from": "2027-01-01", "status": "in_force", "languages": ["de", "en"],
                "competent_authorities": {"own_nationals": ["Federal Police"], "third_country_nationals": ["Federal Police"]},
                "border_crossing_points": ["Frankfurt airport"]}

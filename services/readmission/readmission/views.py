@@ -74,8 +74,7 @@ def worklist_item(entry: Mapping[str, Any], today: date, overrides: dl.Overrides
             "time_left_unit": unit, "overdue": dl.is_passed(due, today), "resource": entry.get("resource", "request")}
 
 
-_TRANSIT_PUBLIC = ("version", "agreement", "reply", "deemed_acceptance_reversed", "info_requested_on", "info_supplied_on",
-           "direction", "member_state", "person_ref", "state", "route", "border_crossing_point",
+_TRANSIT_PUBLIC = ("version", "direction", "member_state", "person_ref", "state", "route", "border_crossing_point",
                    "transit_at", "means", "escorts", "received_on", "decided_on", "approval", "refusal",
                    "revocation", "withdrawal", "completion", "note", "created_at", "updated_at")
 
