@@ -178,5 +178,7 @@ def worklist(repo: MongoRepository, ctx: Context, after: tuple[str, str] | None,
     _require(ctx, READERS)
     scope = None if ctx.caller.role in ("admin", "auditor") or ctx.caller.all_scopes else list(ctx.caller.member_states)
     page = repo.worklist(scope, after, limit)
-    overrides = repo.calendar_overrides() if page.items else {}
+    # Only working-day limits need the calendars (one small read, only for the calendars on this page).
+    calendars = sorted({e["calendar"] for e in page.items if e["unit"] == dl.WORKING_DAYS})
+    overrides = repo.calendar_overrides(calendars) if calendars else {}
     return [views.worklist_item(entry, ctx.today, overrides) for entry in page.items], page.last

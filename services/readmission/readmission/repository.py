@@ -198,10 +198,11 @@ class MongoRepository:
             return None
 
     # calendars ---------------------------------------------------------------------------------
-    def calendar_overrides(self) -> dict[str, dict[str, bool]]:
-        """Every country's overrides as the engine takes them: country -> ISO day -> working or not."""
+    def calendar_overrides(self, countries: Sequence[str] | None = None) -> dict[str, dict[str, bool]]:
+        """Overrides as the engine takes them (country -> ISO day -> working or not), for some countries or all."""
+        query = {} if countries is None else {"_id": {"$in": [safe_value(c) for c in countries]}}
         return {doc["_id"]: {day: bool(o["working"]) for day, o in (doc.get("days") or {}).items()}
-                for doc in self._c(CALENDARS).find({})}
+                for doc in self._c(CALENDARS).find(query)}
 
     def calendar(self, country: str) -> dict[str, Any] | None:
         return self._c(CALENDARS).find_one({"_id": safe_value(country)})
