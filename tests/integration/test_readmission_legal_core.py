@@ -180,3 +180,28 @@ def test_transits_carry_their_agreement_and_annex_6_escorts_are_kept_from_audito
     assert next(d for d in transit["deadlines"])["source"]["agreement"] == "EU-AZ"
     audited = get(service, transit["id"], "auditor").get_json()
     assert audited["escorts"] == {"count": 1, "agency": "Bundespolizei"} and "Schmidt" not in str(audited)
+
+
+def test_concurrent_identical_reversals_reverse_once(service: Service) -> None:
+    import threading
+
+    from passage.testing import LiveServer
+    from tests.integration.test_readmission_requests import _post
+    body = {"replied_on": "2026-11-16", "reason": "Rejection arrived by post",
+            "reasons": [{"code": "other", "explanation": "Not ours"}]}
+    with LiveServer(service.app) as server:
+        for _ in range(4):
+            service.clock.now = service.clock.now.replace(day=2)
+            request = deemed(service)
+            results: list[tuple[int, dict[str, Any]]] = []
+            barrier = threading.Barrier(3)
+            threads = [threading.Thread(target=_post, args=(f"{server.url}{PREFIX}/requests/{request['id']}/reject",
+                                                            service.headers(), body, results, barrier))
+                       for _ in range(3)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+            assert sorted(status for status, _ in results) == [200, 409, 409], results
+            assert all(b["current_state"] == "rejected" for status, b in results if status == 409)
+            assert service.outbox_types(request["id"]).count(REVERSED) == 1
