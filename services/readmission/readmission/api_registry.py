@@ -26,11 +26,11 @@ work = Blueprint("readmission_worklist", __name__, url_prefix=PREFIX,
 reports = Blueprint("readmission_statistics", __name__, url_prefix=PREFIX,
                     description="Monthly statistics per member state for the joint readmission committee.")
 registry = Blueprint("readmission_protocols", __name__, url_prefix=PREFIX,
-                     description="Implementing protocols per member state, versioned with effective dates.")
+                     description="Implementing protocols per member state (and Norway), versioned with effective dates.")
 
 
 WorklistItemSchema = Schema.from_dict({name: fields.Raw() for name in ("request_id", "deadline", "member_state", "direction", "state", "person_ref", "due_on", "rule_unit",
-                  "rule_amount", "rule_version", "time_left", "time_left_unit", "overdue", "resource")},
+                  "rule_amount", "rule_version", "source", "unverified", "time_left", "time_left_unit", "overdue", "resource")},
                                          name="WorklistItem")
 
 
@@ -93,8 +93,8 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _code(raw: str) -> str:
-    if raw not in protocols.MEMBER_STATES:
-        raise NotFound("Not an EU member state under the agreement.")
+    if raw not in protocols.PROTOCOL_STATES:
+        raise NotFound("Not a state with a readmission agreement with Azerbaijan.")
     return raw
 
 

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from passage.problems import Unprocessable
 from passage.web import Blueprint, current_identity, etag, expected_version
 
-from readmission import api, schemas, transit_handlers, transit_schemas, views
+from readmission import api, handlers, schemas, transit_handlers, transit_schemas, views
 from readmission.schemas import NoQuerySchema, NoteSchema
 
 PREFIX = api.PREFIX
@@ -20,7 +20,7 @@ transits_bp = Blueprint("readmission_transits", __name__, url_prefix=PREFIX,
                                     "national pass through, or the reverse; consent can be revoked.")
 
 TransitViewSchema = Schema.from_dict({name: fields.Raw() for name in (
-    "id", "version", "direction", "member_state", "person_ref", "state", "route", "border_crossing_point",
+    "id", "version", "agreement", "direction", "member_state", "person_ref", "state", "route", "border_crossing_point",
     "transit_at", "means", "escorts", "received_on", "decided_on", "approval", "refusal", "revocation",
     "withdrawal", "completion", "note", "created_at", "updated_at", "deadlines", "history", "particulars",
     "location")}, name="TransitView")
@@ -51,7 +51,8 @@ def _one(doc: Any) -> Result:
 def create_transit(body: dict[str, Any]) -> Result:
     """Record a transit application (liaison officers in scope, administrators); starts the reply clock."""
     deps = api._deps()
-    doc = transit_handlers.create_transit(deps.transits, deps.protocols, api.ctx(), body, deps.rules)
+    known, rules = handlers.law_of(deps.repository, deps.rules)
+    doc = transit_handlers.create_transit(deps.transits, deps.protocols, api.ctx(), body, rules, known)
     view, _, headers = _one(doc)
     return view, 201, {**headers, "Location": f"{PREFIX}/transits/{doc['_id']}"}
 
