@@ -62,9 +62,10 @@ CYRILLIC = dict(zip("AaBEeKMHOoPpCcTXxy", "АаВЕеКМНОоРрСсТХху"
 @functools.lru_cache(maxsize=None)
 def example(source: str) -> str:
     """A string the pattern accepts (the first one generated; no shrinking: fast and enough)."""
-    quick = settings(database=None, phases=[Phase.generate], max_examples=10)
+    quick = settings(database=None, phases=[Phase.generate], max_examples=50)
+    # Prefer a string with a letter or digit, so a look-alike twin can be made of it ("*" has none).
     return find(st.from_regex(re.compile(source, re.ASCII), fullmatch=True).filter(lambda s: s.isascii()),
-                lambda s: True, settings=quick)
+                lambda s: any(c in FULLWIDTH for c in s), settings=quick)
 
 
 def lookalikes(good: str) -> list[str]:
