@@ -19,6 +19,7 @@ from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
+from passage import idempotency as idempotency_keys
 from passage import logs
 from passage.mongo import Index, Mongo
 from passage.identity import HEADER, Identity, IdentityError, verify_identity
@@ -52,8 +53,12 @@ def build_app(
     max_body_bytes: int = 256 * 1024,
     internal_secret: str | None = None,
     readiness: Mapping[str, Check] | None = None,
+    idempotency: Mongo | None = None,
 ) -> tuple[Flask, Api]:
-    """A Flask app with Passage's conventions; ``internal_secret`` turns on identity checks."""
+    """A Flask app with Passage's conventions; ``internal_secret`` turns on identity checks.
+
+    ``idempotency`` (the service's database) turns on ``Idempotency-Key`` for every POST.
+    """
     app = Flask(name)
     app.config.update(
         API_TITLE=title,
@@ -71,6 +76,8 @@ def build_app(
     _install_request_context(app)
     if internal_secret is not None:
         _install_identity_check(app, internal_secret)
+    if idempotency is not None:
+        idempotency_keys.install(app, idempotency_keys.IdempotencyKeys(idempotency))
     _install_probes(app, readiness or {})
     _install_metrics(app, name)
     return app, api
