@@ -20,7 +20,7 @@ from webargs.flaskparser import FlaskParser
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
 from passage import idempotency as idempotency_keys
-from passage import logs
+from passage import logs, overload
 from passage.mongo import Index, Mongo
 from passage.identity import HEADER, Identity, IdentityError, verify_identity
 from passage.problems import Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated, register_problem_handlers
@@ -54,10 +54,12 @@ def build_app(
     internal_secret: str | None = None,
     readiness: Mapping[str, Check] | None = None,
     idempotency: Mongo | None = None,
+    limits: overload.Limits | None = None,
 ) -> tuple[Flask, Api]:
     """A Flask app with Passage's conventions; ``internal_secret`` turns on identity checks.
 
-    ``idempotency`` (the service's database) turns on ``Idempotency-Key`` for every POST.
+    ``idempotency`` (the service's database) turns on ``Idempotency-Key`` for every POST;
+    ``limits`` (default: from the environment) bound the work in flight and its database time.
     """
     app = Flask(name)
     app.config.update(
@@ -74,6 +76,7 @@ def build_app(
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
     register_problem_handlers(app)
     _install_request_context(app)
+    overload.install(app, limits or overload.Limits.from_env(), OPEN_PATHS)
     if internal_secret is not None:
         _install_identity_check(app, internal_secret)
     if idempotency is not None:
