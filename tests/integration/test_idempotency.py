@@ -5,15 +5,19 @@ Over real HTTP on the real SecantusDB (detention), and the test client for the o
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterator
 
 import pytest
 import requests
 
-from passage.idempotency import COLLECTION
+from passage.idempotency import ABANDONED_AFTER_SECONDS, COLLECTION, fingerprint
+from passage.mongo import Mongo
 from passage.testing import LiveServer, identity_headers
+from passage.web import build_app
 
 from detention import bootstrap
 from detention.app import create_app
@@ -158,3 +162,53 @@ def test_voluntary_return_referral_is_retried_once(settings_for) -> None:
     assert first.status_code == 201, first.get_json()
     assert (again.status_code, again.get_json()) == (201, first.get_json())
     assert service.deps.mongo.collection("cases").count_documents({"person_ref": body["person_ref"]}) == 1
+
+
+@pytest.fixture
+def flaky(settings_for) -> Iterator[tuple[Any, Mongo, list[int]]]:
+    """An app whose one POST fails the first time it runs and then succeeds; ``calls`` counts runs."""
+    settings = settings_for("idempotency")
+    mongo = Mongo(settings.mongo_url, settings.mongo_db)
+    app, _ = build_app("idempotency-test", title="idempotency test", idempotency=mongo)
+    calls: list[int] = []
+
+    @app.post("/api/v1/flaky")
+    def run() -> tuple[dict[str, int], int]:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("first run fails (test)")
+        return {"run": len(calls)}, 201
+
+    yield app.test_client(), mongo, calls
+    mongo.client.drop_database(settings.mongo_db)
+    mongo.close()
+
+
+def test_a_5xx_is_not_kept_so_the_retry_runs_again(flaky: tuple[Any, Mongo, list[int]]) -> None:
+    client, _, calls = flaky
+    headers = {"Idempotency-Key": str(uuid.uuid4())}
+    assert client.post("/api/v1/flaky", json={}, headers=headers).status_code == 500
+    second = client.post("/api/v1/flaky", json={}, headers=headers)
+    third = client.post("/api/v1/flaky", json={}, headers=headers)
+    assert (second.status_code, second.get_json()) == (201, {"run": 2})
+    assert (third.status_code, third.get_json()) == (201, {"run": 2})
+    assert len(calls) == 2
+
+
+def test_a_key_held_by_a_dead_request_is_taken_over_only_after_its_hold(flaky: tuple[Any, Mongo, list[int]]) -> None:
+    client, mongo, calls = flaky
+    calls.append(1)  # past the failing first run
+    body = b"{}"
+    now = datetime.now(timezone.utc)
+    for key, started in (("held-by-a-live-one", now), ("held-by-a-dead-one", now - timedelta(seconds=ABANDONED_AFTER_SECONDS + 1))):
+        record_id = hashlib.sha256(f"\n{key}".encode()).hexdigest()
+        mongo.collection(COLLECTION).insert_one({
+            "_id": record_id, "fingerprint": fingerprint("POST", "/api/v1/flaky", b"", body), "owner": "gone",
+            "state": "in_flight", "started_at": started, "expires_at": now + timedelta(hours=1)})
+    live = client.post("/api/v1/flaky", data=body, content_type="application/json",
+                       headers={"Idempotency-Key": "held-by-a-live-one"})
+    dead = client.post("/api/v1/flaky", data=body, content_type="application/json",
+                       headers={"Idempotency-Key": "held-by-a-dead-one"})
+    assert live.status_code == 409 and live.headers["Retry-After"] == "1"
+    assert dead.status_code == 201
+    assert len(calls) == 2
