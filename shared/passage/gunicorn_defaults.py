@@ -16,7 +16,11 @@ __all__ = ["bind", "workers", "worker_class", "threads", "timeout", "graceful_ti
 bind = os.environ.get("PASSAGE_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("PASSAGE_THREADS", "4"))
+# Twice passage.overload's work slots (4): the spare threads answer 503 + Retry-After at once when
+# the slots are taken, instead of requests queueing unseen inside gunicorn until a 504.
+threads = int(os.environ.get("PASSAGE_THREADS", "8"))
+# Kills a stuck worker; above the gateway's worst request (slot wait 5 s + its own database
+# deadline 8 s + upstream read timeout 15 s = 28 s). See the README's "Timeouts" table.
 timeout = int(os.environ.get("PASSAGE_TIMEOUT", "30"))
 # Short enough that a stop (Ctrl-C, docker stop's 10 s) finishes in-flight requests and exits.
 graceful_timeout = int(os.environ.get("PASSAGE_GRACEFUL_TIMEOUT", "8"))

@@ -20,7 +20,8 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
-from passage import logs, metrics, tracing
+from passage import idempotency as idempotency_keys
+from passage import logs, metrics, overload, tracing
 from passage.mongo import Index, Mongo
 from passage.identity import HEADER, Identity, IdentityError, verify_identity
 from passage.problems import (BadRequest, Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated,
@@ -114,8 +115,14 @@ def build_app(
     max_body_bytes: int = 256 * 1024,
     internal_secret: str | None = None,
     readiness: Mapping[str, Check] | None = None,
+    idempotency: Mongo | None = None,
+    limits: overload.Limits | None = None,
 ) -> tuple[Flask, Api]:
-    """A Flask app with Passage's conventions; ``internal_secret`` turns on identity checks."""
+    """A Flask app with Passage's conventions; ``internal_secret`` turns on identity checks.
+
+    ``idempotency`` (the service's database) turns on ``Idempotency-Key`` for every POST;
+    ``limits`` (default: from the environment) bound the work in flight and its database time.
+    """
     app = Flask(name)
     app.json = BoundedJSONProvider(app)
     app.config.update(
@@ -133,8 +140,11 @@ def build_app(
     register_problem_handlers(app)
     tracing.instrument_flask(app, name.split(".", 1)[0])
     _install_request_context(app)
+    overload.install(app, limits or overload.Limits.from_env(), OPEN_PATHS)
     if internal_secret is not None:
         _install_identity_check(app, internal_secret)
+    if idempotency is not None:
+        idempotency_keys.install(app, idempotency_keys.IdempotencyKeys(idempotency))
     _install_probes(app, readiness or {})
     _install_metrics(app, name)
     return app, api

@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     app, smorest = build_app(
         __name__, title="Passage readmission", description="EU readmission requests, deadlines, protocols and statistics.",
         max_body_bytes=settings.max_body_bytes, internal_secret=settings.internal_token_secret,
-        readiness={"mongo": deps.mongo.ping, "broker": deps.publisher.ping},
+        readiness={"mongo": deps.mongo.ping, "broker": deps.publisher.ping}, idempotency=deps.mongo,
     )
     app.extensions[api.EXTENSION] = deps
     for blueprint in (api.locations, api.requests_bp, api_transits.transits_bp, api_registry.work, api_registry.reports,
