@@ -55,9 +55,12 @@ AGREEMENTS: dict[str, Agreement] = {
         code=EU_AZ, title="Agreement between the European Union and the Republic of Azerbaijan on the readmission "
                           "of persons residing without authorisation (OJ L 128, 30.4.2014, p. 17)",
         parties=tuple(s for s in EU_MEMBER_STATES if s not in ("DK", "IE")), in_force=date(2014, 9, 1),
-        # EUR-Lex 22014A0430(01) read: OJ L 128, 30.4.2014, p. 17–42, in force. The recitals on DK/IE were
-        # not read in the official text (only the agreement's preamble naming Protocol No 21).
-        source=Source(EU_AZ, "Council Decision 2014/239/EU", "recitals 4–5", verified=False),
+        # EUR-Lex 22014A0430(01) read: OJ L 128, 30.4.2014, p. 17–42, in force. Council Decision 2014/239/EU
+        # (OJ L 128, 30.4.2014, p. 15) read in its published text: recital 4 (Protocol No 21: the United
+        # Kingdom and Ireland not bound by it or subject to its application) and recital 5 (Protocol No 22:
+        # Denmark). The articles' time limits were NOT read in an official text (see deadlines.py).
+        source=Source(EU_AZ, "Council Decision 2014/239/EU", "recitals 4–5", verified=True,
+                      note="OJ L 128, 30.4.2014, p. 15, recitals (4) and (5) read"),
         not_bound={"DK": _NOT_BOUND.format(name="Denmark"), "IE": _NOT_BOUND.format(name="Ireland")}),
     NO_AZ: Agreement(
         code=NO_AZ, title="Agreement between the Government of the Kingdom of Norway and the Government of the "
