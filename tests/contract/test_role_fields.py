@@ -35,6 +35,14 @@ STAY_AUDITOR = {
     'history[].state', 'history[].unit_id', 'id', 'legal_basis.kind', 'legal_end', 'next_review_on', 'person_ref',
     'planned_release_on', 'release_reason', 'released_at', 'status', 'unit_id', 'version'
 }
+# Every legal figure carries its source (agreement, article, paragraph, verified): metadata, for all.
+SOURCE = {'source.agreement', 'source.article', 'source.note', 'source.paragraph', 'source.verified'}
+SOURCED_DEADLINES = {f'deadlines[].{p}' for p in SOURCE} | {'deadlines[].unverified', 'deadlines[].extensions[]'}
+SUFFICIENCY = {'evidence_sufficiency.indicator'} | {f'evidence_sufficiency.{p}' for p in SOURCE}
+SOURCED_EVIDENCE = {f'evidence[].{p}' for p in SOURCE} | SUFFICIENCY
+# Replies are dated (the requested state's date and the date it reached the officer): officers only.
+DATED_REPLIES = {'history[].received_on', 'history[].replied_on', 'info_requested_on', 'info_supplied_on',
+                 'reply.received_on', 'reply.replied_on', 'deemed_acceptance_reversed'}
 REQUEST_OFFICER = {
     'apprehended_on', 'category', 'created_at', 'deadlines[].amount', 'deadlines[].calendar',
     'deadlines[].deemed_acceptance', 'deadlines[].due_on', 'deadlines[].extension_ceiling_on', 'deadlines[].kind',
@@ -49,7 +57,7 @@ REQUEST_OFFICER = {
     'person_ref', 'procedure', 'received_on', 'rejection', 'state', 'transfer.border_crossing_point',
     'transfer.means', 'transfer.scheduled_for', 'transfer.transferred_on', 'travel_document.kind', 'updated_at',
     'version', 'voluntary_return', 'voluntary_return_offered', 'withdrawal'
-}
+} | SOURCED_DEADLINES | SOURCED_EVIDENCE | DATED_REPLIES | {'agreement'}
 REQUEST_AUDITOR = {
     'apprehended_on', 'category', 'created_at', 'deadlines[].amount', 'deadlines[].calendar',
     'deadlines[].deemed_acceptance', 'deadlines[].due_on', 'deadlines[].extension_ceiling_on', 'deadlines[].kind',
@@ -61,7 +69,7 @@ REQUEST_AUDITOR = {
     'person_ref', 'procedure', 'received_on', 'rejection', 'state', 'transfer.means', 'transfer.scheduled_for',
     'transfer.transferred_on', 'travel_document.kind', 'updated_at', 'version', 'voluntary_return',
     'voluntary_return_offered', 'withdrawal'
-}
+} | SOURCED_DEADLINES | SUFFICIENCY
 TRANSIT_OFFICER = {
     'approval.note', 'border_crossing_point', 'completion', 'created_at', 'deadlines[].amount',
     'deadlines[].calendar', 'deadlines[].deemed_acceptance', 'deadlines[].due_on',
@@ -75,7 +83,7 @@ TRANSIT_OFFICER = {
     'particulars.given_names', 'particulars.nationality', 'particulars.sex', 'person_ref', 'received_on', 'refusal',
     'revocation.explanation', 'revocation.reason', 'route[]', 'state', 'transit_at', 'updated_at', 'version',
     'withdrawal'
-}
+} | SOURCED_DEADLINES | {'agreement'}
 TRANSIT_AUDITOR = {
     'approval', 'border_crossing_point', 'completion', 'created_at', 'deadlines[].amount', 'deadlines[].calendar',
     'deadlines[].deemed_acceptance', 'deadlines[].due_on', 'deadlines[].extension_ceiling_on', 'deadlines[].kind',
@@ -85,12 +93,12 @@ TRANSIT_AUDITOR = {
     'location.release_reason', 'location.released_at', 'location.since', 'location.unit_id', 'means',
     'member_state', 'person_ref', 'received_on', 'refusal', 'revocation.reason', 'state', 'transit_at',
     'updated_at', 'version', 'withdrawal'
-}
+} | SOURCED_DEADLINES
 WORKLIST = {
     'items[].deadline', 'items[].direction', 'items[].due_on', 'items[].member_state', 'items[].overdue',
     'items[].person_ref', 'items[].request_id', 'items[].resource', 'items[].rule_amount', 'items[].rule_unit',
     'items[].rule_version', 'items[].state', 'items[].time_left', 'items[].time_left_unit', 'next_cursor', 'today'
-}
+} | {f'items[].{p}' for p in SOURCE} | {'items[].unverified'}
 LOCATION = {
     'centre_id', 'held', 'person_ref', 'release_reason', 'released_at', 'since', 'stay_id', 'unit_id'
 }

@@ -76,6 +76,7 @@ def list_agreements() -> dict[str, Any]:
 @law.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @law.response(200, AgreementSchema)
 def get_agreement(code: str) -> Result:
+    """One agreement with its parties, the states it does not bind and why, and its rule versions with sources."""
     _reader()
     return _agreement_view(_code(code))
 
