@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from passage.mongo import Mongo
 
-from gateway import audit, lockout, ratelimit, sessions
+from gateway import audit, lockout, ratelimit, report_store, sessions
 from gateway.accounts import MongoUsers
 from gateway.audit import AuditTrail
 from gateway.config import GatewaySettings
@@ -23,7 +23,7 @@ from gateway.sessions import RefreshTokens, Revocations
 from gateway.tokens import SigningKeys
 from gateway.upstreams import Upstreams
 
-INDEXES = [*lockout.INDEXES, *sessions.INDEXES, *ratelimit.INDEXES, *audit.INDEXES]
+INDEXES = [*lockout.INDEXES, *sessions.INDEXES, *ratelimit.INDEXES, *audit.INDEXES, *report_store.INDEXES]
 
 
 @dataclass

@@ -1,111 +1,235 @@
-"""Small-cell suppression for partner reports (pure: stdlib only, no I/O).
+"""Small-cell suppression for partner reports, audited as an attacker would (pure: no I/O).
 
-*Rule*: a count of 1–4 is published as ``"<5"`` (primary suppression). Each published total is an
-equation over its cells; a suppressed cell that those equations pin down exactly (alone in a total,
-or recoverable by combining totals) makes the table leak it, so more cells are suppressed
-(secondary suppression, published as ``"suppressed"``) — the smallest cell of an offending total
-first — until no suppressed cell can be solved for from the published figures.
+*Rules* (``gateway.disclosure_rules``): a count of 1-4 is published as ``"<5"`` — the attacker
+then knows it is 1 to 4 — a special-category count of 1-9 as ``"<10"``, and any other hidden count
+as ``"suppressed"`` (the attacker knows only that it is 0 or more). Every published figure is an
+equation the attacker can use: totals, breakdowns, figures published earlier (the previous month,
+an earlier version) and identities between them (the occupancy identity). For each hidden cell the
+audit asks a linear-programming solver (SciPy's HiGHS) for the least and the greatest value it can
+take under all of them; while some hidden cell is confined to an interval narrower than its
+protection, a further cell is hidden (the smallest visible one beside it) and the audit repeats.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from fractions import Fraction
-from typing import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Hashable, Mapping, Sequence
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import csr_matrix
 
 Cell = Hashable
 PRIMARY = "<5"
+SPECIAL = "<10"
 SECONDARY = "suppressed"
-THRESHOLD = 5
+SLACK = 1e-6
+DENSE = 400
+LARGE = 1_000_000  # stands for "no upper bound" (keeps every programme bounded)
 
 
 @dataclass(frozen=True)
-class Total:
-    """A published total: ``cell`` holds the sum of ``parts``."""
+class Relation:
+    """A published identity: the sum of coefficient x cell over ``terms`` is 0."""
 
-    cell: Cell
-    parts: tuple[Cell, ...]
+    terms: tuple[tuple[Cell, int], ...]
+
+    @staticmethod
+    def total(cell: Cell, parts: Sequence[Cell]) -> "Relation":
+        """``cell`` holds the sum of ``parts``."""
+        return Relation(((cell, 1), *((part, -1) for part in parts)))
+
+    def cells(self) -> list[Cell]:
+        return [cell for cell, _ in self.terms]
 
 
-def primary(values: Mapping[Cell, int], threshold: int = THRESHOLD) -> set[Cell]:
-    return {cell for cell, value in values.items() if 0 < value < threshold}
+@dataclass(frozen=True)
+class Band:
+    """What a hidden cell's marker tells the attacker (``low``..``high``; None: no upper bound)."""
+
+    marker: str
+    low: int
+    high: int | None
+    protection: int
 
 
-def suppress(values: Mapping[Cell, int], totals: Sequence[Total], threshold: int = THRESHOLD) -> dict[Cell, str]:
-    """Cells to hide: ``{cell: "<5" | "suppressed"}``; every other cell is published as it is."""
-    hidden = primary(values, threshold)
-    first = set(hidden)
-    while True:
-        found = leaks(hidden, totals)
+@dataclass
+class Disclosure:
+    """One publication: its true figures, the identities over them and what was published before."""
+
+    values: Mapping[Cell, int]
+    relations: Sequence[Relation]
+    sensitive: Mapping[Cell, Band]  # cells that may not be published, with their marker
+    secondary_protection: int
+    known: Mapping[Cell, int] = field(default_factory=dict)  # figures published earlier
+    earlier_hidden: Mapping[Cell, Band] = field(default_factory=dict)  # hidden earlier, by their marker
+
+
+class Unprotectable(Exception):
+    """No suppression pattern protects the cells named (the publication must not go out)."""
+
+
+class Inconsistent(Unprotectable):
+    """The figures break an identity they were said to satisfy (e.g. data changed since last month)."""
+
+
+def suppress(problem: Disclosure, max_rounds: int = 500) -> dict[Cell, str]:
+    """The cells to hide and their markers; every other cell is published as it is."""
+    hidden = dict(problem.sensitive)
+    cache: dict[str, Any] = {}
+    for _ in range(max_rounds):
+        found = leaks(problem, hidden, cache)
         if not found:
-            return {cell: PRIMARY if cell in first else SECONDARY for cell in hidden}
-        extra = _next_to_hide(found[0], hidden, values, totals)
-        for other in sorted(hidden, key=repr):  # nothing visible beside it: widen to its hidden neighbours
-            if extra is not None:
-                break
-            extra = _next_to_hide(other, hidden, values, totals)
-        if extra is None:  # every figure is hidden already, so nothing can be solved for
-            return {cell: PRIMARY if cell in first else SECONDARY for cell in hidden}
-        hidden.add(extra)
+            return {cell: band.marker for cell, band in hidden.items()}
+        if not _widen(problem, hidden, found):
+            raise Unprotectable(f"{len(found)} hidden figures stay pinned whatever else is hidden")
+    raise Unprotectable("suppression did not settle")
 
 
-def _next_to_hide(leak: Cell, hidden: set[Cell], values: Mapping[Cell, int],
-                  totals: Sequence[Total]) -> Cell | None:
-    """The smallest visible cell sharing a total with ``leak`` (non-zero first: hiding a 0 says little)."""
-    near = {c for t in totals if leak in (t.cell, *t.parts) for c in (*t.parts, t.cell)} - hidden
-    if not near:
-        return None
-    return min(near, key=lambda c: (values.get(c, 0) == 0, values.get(c, 0), repr(c)))
+def _widen(problem: Disclosure, hidden: dict[Cell, Band], found: list[Cell]) -> bool:
+    """Hide one more cell beside each leaking cell; failing that, let primary markers say less."""
+    grown = False
+    for cell in found:
+        extra = _next_to_hide(problem, hidden, cell)
+        if extra is not None and extra not in hidden:
+            hidden[extra] = Band(SECONDARY, 0, None, problem.secondary_protection)
+            grown = True
+    if grown:
+        return True
+    for cell in found:  # everything beside them is hidden: publish these as "suppressed" (0 or more)
+        band = hidden.get(cell)
+        if band is not None and band.low > 0:
+            hidden[cell] = replace(band, marker=SECONDARY, low=0, high=None)
+            grown = True
+    return grown
 
 
-def leaks(hidden: set[Cell], totals: Sequence[Total]) -> list[Cell]:
-    """Hidden cells whose value the published totals fix exactly (exact linear algebra).
-
-    Each total is an equation over the hidden cells (visible ones are known numbers). A hidden
-    cell is fixed iff its unit vector lies in the equations' row space: in reduced row-echelon
-    form, iff it is a pivot whose row has no other non-zero entry.
-    """
-    unknowns = sorted(hidden, key=repr)
-    index = {c: i for i, c in enumerate(unknowns)}
-    rows = []
-    for total in totals:
-        row: dict[int, Fraction] = {}
-        for part in total.parts:
-            if part in index:
-                row[index[part]] = row.get(index[part], Fraction(0)) + 1
-        if total.cell in index:
-            row[index[total.cell]] = row.get(index[total.cell], Fraction(0)) - 1
-        row = {k: v for k, v in row.items() if v != 0}
-        if row:
-            rows.append(row)
-    return [unknowns[col] for col, row in _reduced(rows) if len(row) == 1]
+def _next_to_hide(problem: Disclosure, hidden: Mapping[Cell, Band], cell: Cell) -> Cell | None:
+    """The smallest visible cell sharing an identity with ``cell``, else with its hidden neighbours
+    (non-zero first: hiding a 0 adds little doubt)."""
+    seen, frontier = {cell}, [cell]
+    for _ in range(len(problem.values) + 1):
+        near = {c for r in problem.relations if set(frontier) & set(r.cells()) for c in r.cells()} - seen
+        visible = [c for c in near if c in problem.values and c not in hidden]
+        if visible:
+            return min(visible, key=lambda c: (problem.values[c] == 0, problem.values[c], repr(c)))
+        frontier = [c for c in near if c in hidden or c in problem.earlier_hidden]
+        if not frontier:
+            return None
+        seen |= near
+    return None
 
 
-def _reduced(rows: list[dict[int, Fraction]]) -> list[tuple[int, dict[int, Fraction]]]:
-    """Reduced row-echelon form of sparse rows: (pivot column, row) pairs."""
-    pivots: list[tuple[int, dict[int, Fraction]]] = []
-    for row in rows:
-        for col, prow in pivots:  # eliminate known pivots from the new row
-            if col in row:
-                factor = row[col]
-                row = _axpy(row, prow, -factor)
-        if not row:
-            continue
-        col = min(row)
-        row = {k: v / row[col] for k, v in row.items()}
-        pivots = [(c, _axpy(p, row, -p[col]) if col in p else p) for c, p in pivots]
-        pivots.append((col, row))
-    return pivots
+def leaks(problem: Disclosure, hidden: Mapping[Cell, Band], cache: dict[str, Any] | None = None) -> list[Cell]:
+    """Hidden cells (now or earlier) that everything published confines to too narrow an interval."""
+    bands = {**problem.earlier_hidden, **hidden}
+    return [cell for cell, (low, high) in intervals(problem, hidden, cache).items()
+            if high is not None and high - low < bands[cell].protection - SLACK]
 
 
-def _axpy(target: dict[int, Fraction], source: dict[int, Fraction], factor: Fraction) -> dict[int, Fraction]:
-    out = dict(target)
-    for k, v in source.items():
-        out[k] = out.get(k, Fraction(0)) + factor * v
-        if out[k] == 0:
-            del out[k]
+def intervals(problem: Disclosure, hidden: Mapping[Cell, Band],
+              cache: dict[str, Any] | None = None) -> dict[Cell, tuple[float, float | None]]:
+    """The least and greatest value of each hidden cell under every published identity."""
+    bands = {**problem.earlier_hidden, **hidden}
+    cache = {} if cache is None else cache
+    known = {**problem.known, **{c: v for c, v in problem.values.items() if c not in hidden}}
+    rows = _rows(problem.relations, bands, known)
+    out: dict[Cell, tuple[float, float | None]] = {}
+    for group in _components(list(bands), rows):
+        mine = [r for r in rows if set(r[0]) & set(group)]
+        key = repr((sorted(map(repr, group)), sorted(repr(sorted(map(repr, r[0].items()))) + str(r[1]) for r in mine),
+                    sorted(repr((c, bands[c])) for c in group)))
+        if key not in cache:  # a component the last round's widening did not touch is not solved again
+            cache[key] = _solve(group, mine, bands)
+        out.update(cache[key])
     return out
 
 
-def published(values: Mapping[Cell, int], hidden: Mapping[Cell, str]) -> dict[Cell, int | str]:
-    """Every cell as a partner sees it."""
-    return {cell: hidden.get(cell, value) for cell, value in values.items()}
+Row = tuple[dict[Cell, int], int]  # coefficients over unknown cells, right-hand side
+
+
+def _rows(relations: Sequence[Relation], bands: Mapping[Cell, Band], known: Mapping[Cell, int]) -> list[Row]:
+    rows = []
+    for relation in relations:
+        if any(c not in bands and c not in known for c in relation.cells()):
+            continue  # names a figure nobody published: not an identity the attacker has
+        coefficients: dict[Cell, int] = {}
+        constant = 0
+        for cell, k in relation.terms:
+            if cell in bands:
+                coefficients[cell] = coefficients.get(cell, 0) + k
+            else:
+                constant -= k * known[cell]
+        coefficients = {c: k for c, k in coefficients.items() if k}
+        if coefficients:
+            rows.append((coefficients, constant))
+    return rows
+
+
+def _components(cells: list[Cell], rows: list[Row]) -> list[list[Cell]]:
+    """Unknowns that share no identity are solved apart (smaller programmes, same answers)."""
+    parent = {c: c for c in cells}
+
+    def root(c: Cell) -> Cell:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+    for coefficients, _ in rows:
+        first, *rest = list(coefficients)
+        for other in rest:
+            parent[root(other)] = root(first)
+    groups: dict[Cell, list[Cell]] = {}
+    for c in cells:
+        groups.setdefault(root(c), []).append(c)
+    return list(groups.values())
+
+
+def _solve(group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band]) -> dict[Cell, tuple[float, float | None]]:
+    """Each cell's least and greatest value. Every solution found is a point the attacker cannot
+    exclude, so a cell already seen at two values far enough apart needs no programme of its own."""
+    index = {c: i for i, c in enumerate(group)}
+    bounds = [(bands[c].low, LARGE if bands[c].high is None else bands[c].high) for c in group]
+    if not rows:
+        return {c: (float(lo), None if hi >= LARGE else float(hi)) for c, (lo, hi) in zip(group, bounds)}
+    if len(group) == 1:  # k x cell = constant: the cell is known exactly
+        (coefficients, constant), cell = rows[0], group[0]
+        return {cell: (constant / coefficients[cell],) * 2}
+    data, cols, ptr, rhs = [], [], [0], []
+    for coefficients, constant in rows:
+        for c, k in coefficients.items():
+            data.append(k)
+            cols.append(index[c])
+        ptr.append(len(data))
+        rhs.append(constant)
+    matrix = csr_matrix((data, cols, ptr), shape=(len(rows), len(group)))
+    program = (matrix.toarray() if len(group) <= DENSE else matrix, rhs, bounds)  # small: dense is quicker
+    seen_low, seen_high = np.full(len(group), np.inf), np.full(len(group), -np.inf)
+    need = np.array([bands[c].protection - SLACK for c in group])
+    open_ = set(range(len(group)))
+    while open_:
+        before = len(open_)
+        for sign in (1.0, -1.0):  # push every undecided cell down, then up, at once
+            objective = np.zeros(len(group))
+            objective[list(open_)] = sign
+            _see(program, objective, seen_low, seen_high)
+        open_ = {i for i in open_ if seen_high[i] - seen_low[i] < need[i]}
+        if len(open_) == before:  # decide one cell exactly: its own least and greatest value
+            i = min(open_)
+            for sign in (-1.0, 1.0):
+                objective = np.zeros(len(group))
+                objective[i] = sign
+                _see(program, objective, seen_low, seen_high)
+            open_ = {j for j in open_ if j != i and seen_high[j] - seen_low[j] < need[j]}
+    return {c: (float(seen_low[i]), None if seen_high[i] >= LARGE / 2 else float(seen_high[i]))
+            for c, i in index.items()}
+
+
+def _see(program: tuple[Any, list[int], list[tuple[int, int]]], objective: np.ndarray,
+         seen_low: np.ndarray, seen_high: np.ndarray) -> None:
+    """Minimise ``objective`` and widen every cell's seen range by the solution."""
+    matrix, rhs, bounds = program
+    result = linprog(objective, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")
+    if result.status != 0:
+        raise Inconsistent(f"the published identities do not hold together ({result.message})")
+    np.minimum(seen_low, result.x, out=seen_low)
+    np.maximum(seen_high, result.x, out=seen_high)
