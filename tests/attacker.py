@@ -76,9 +76,12 @@ class Attacker:
                                    cell(after, "admissions"): -1, cell(after, "transfers_in"): -1,
                                    cell(after, "releases"): 1, cell(after, "transfers_out"): 1})
 
-    def intervals(self) -> dict[tuple, tuple[float, float]]:
-        """Least and greatest value of each hidden cell (``inf`` when not bounded)."""
+    def intervals(self, enough: Mapping[tuple, float] | None = None) -> dict[tuple, tuple[float, float]]:
+        """Least and greatest value of each hidden cell (``inf`` when not bounded); a cell already
+        seen at two values ``enough[cell]`` apart is not narrowed further."""
         cells = sorted(self.unknown, key=repr)
+        if not cells:
+            return {}
         index = {c: i for i, c in enumerate(cells)}
         rows, rhs = [], []
         for equation in self.equations:
@@ -97,24 +100,30 @@ class Attacker:
             else:
                 assert constant == 0, f"the published figures contradict each other: {equation}"
         bounds = [(lo, BIG if hi is None else hi) for lo, hi in (self.unknown[c] for c in cells)]
-        out = {}
-        for c, i in index.items():
-            ends = []
-            for sign in (1, -1):
-                objective = np.zeros(len(cells))
-                objective[i] = sign
-                result = linprog(objective, A_eq=np.array(rows) if rows else None, b_eq=rhs or None,
-                                 bounds=bounds, method="highs")
-                assert result.status == 0, result.message
-                ends.append(sign * result.fun)
-            out[c] = (ends[0], float("inf") if ends[1] >= BIG / 2 else ends[1])
-        return out
+        lowest, highest = np.full(len(cells), np.inf), np.full(len(cells), -np.inf)
+
+        def solve(objective: np.ndarray) -> None:  # every solution is a value set the attacker cannot rule out
+            result = linprog(objective, A_eq=np.array(rows) if rows else None, b_eq=rhs or None,
+                             bounds=bounds, method="highs")
+            assert result.status == 0, result.message
+            np.minimum(lowest, result.x, out=lowest)
+            np.maximum(highest, result.x, out=highest)
+        solve(np.ones(len(cells)))
+        solve(-np.ones(len(cells)))
+        for i in range(len(cells)):
+            if highest[i] - lowest[i] < (enough or {}).get(cells[i], BIG):  # find its own least and greatest value
+                for sign in (1, -1):
+                    objective = np.zeros(len(cells))
+                    objective[i] = sign
+                    solve(objective)
+        return {c: (lowest[i], float("inf") if highest[i] >= BIG / 2 else highest[i]) for c, i in index.items()}
 
     def narrowed(self, protection: int, special_protection: int) -> dict[tuple, tuple[float, float]]:
         """Hidden cells pinned, or confined to an interval narrower than their protection."""
+        need = {cell: special_protection if hi is not None and hi >= 9 else protection
+                for cell, (_, hi) in self.unknown.items()}
         found = {}
-        for cell, (low, high) in self.intervals().items():
-            need = special_protection if self.unknown[cell][1] is not None and self.unknown[cell][1] >= 9 else protection
-            if high - low < need - 1e-6:
+        for cell, (low, high) in self.intervals(need).items():
+            if high - low < need[cell] - 1e-6:
                 found[cell] = (low, high)
         return found

@@ -205,21 +205,24 @@ def _solve(group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band]) -> di
     program = (matrix.toarray() if len(group) <= DENSE else matrix, rhs, bounds)  # small: dense is quicker
     seen_low, seen_high = np.full(len(group), np.inf), np.full(len(group), -np.inf)
     need = np.array([bands[c].protection - SLACK for c in group])
+    upper = np.array([b[1] for b in bounds], dtype=float)
     open_ = set(range(len(group)))
-    while open_:
+    progress = True
+    while open_ and progress:  # push each undecided cell towards the end not yet seen, all at once
         before = len(open_)
-        for sign in (1.0, -1.0):  # push every undecided cell down, then up, at once
+        for flip in (1.0, -1.0):
             objective = np.zeros(len(group))
-            objective[list(open_)] = sign
+            for i in open_:
+                objective[i] = flip * (-1.0 if seen_high[i] < upper[i] - SLACK else 1.0)
             _see(program, objective, seen_low, seen_high)
-        open_ = {i for i in open_ if seen_high[i] - seen_low[i] < need[i]}
-        if len(open_) == before:  # decide one cell exactly: its own least and greatest value
-            i = min(open_)
-            for sign in (-1.0, 1.0):
+            open_ = {i for i in open_ if seen_high[i] - seen_low[i] < need[i]}
+        progress = len(open_) < before
+    for i in sorted(open_):  # the rest exactly: each one's own least and greatest value
+        for sign in (-1.0, 1.0):
+            if seen_high[i] - seen_low[i] < need[i]:
                 objective = np.zeros(len(group))
                 objective[i] = sign
                 _see(program, objective, seen_low, seen_high)
-            open_ = {j for j in open_ if j != i and seen_high[j] - seen_low[j] < need[j]}
     return {c: (float(seen_low[i]), None if seen_high[i] >= LARGE / 2 else float(seen_high[i]))
             for c, i in index.items()}
 
