@@ -75,6 +75,7 @@ class Inconsistent(Unprotectable):
 def suppress(problem: Disclosure, max_rounds: int = 500) -> dict[Cell, str]:
     """The cells to hide and their markers; every other cell is published as it is."""
     hidden = dict(problem.sensitive)
+    _cover(problem, hidden)
     cache: dict[str, Any] = {}
     for _ in range(max_rounds):
         found = leaks(problem, hidden, cache)
@@ -85,33 +86,61 @@ def suppress(problem: Disclosure, max_rounds: int = 500) -> dict[Cell, str]:
     raise Unprotectable("suppression did not settle")
 
 
+def _cover(problem: Disclosure, hidden: dict[Cell, Band]) -> None:
+    """A quick first pattern before the audit: every identity that hides a cell hides another one
+    with no upper bound too (else '<5' cells and a total pin each other), the smallest visible first."""
+    relations = [r for r in problem.relations if any(c in problem.values for c in r.cells())]
+    changed = True
+    while changed:
+        changed = False
+        for relation in relations:
+            mine = [c for c in relation.cells() if c in hidden or c in problem.earlier_hidden]
+            bands = [hidden.get(c) or problem.earlier_hidden[c] for c in mine]
+            if not mine or (len(mine) >= 2 and any(b.high is None for b in bands)):
+                continue
+            visible = [c for c in relation.cells() if c in problem.values and c not in hidden]
+            if visible:
+                extra = min(visible, key=lambda c: (problem.values[c] == 0, problem.values[c], repr(c)))
+                hidden[extra] = Band(SECONDARY, 0, None, problem.secondary_protection)
+                changed = True
+
+
 def _widen(problem: Disclosure, hidden: dict[Cell, Band], found: list[Cell]) -> bool:
-    """Hide one more cell beside each leaking cell; failing that, let primary markers say less."""
+    """For each leaking cell: hide the smallest non-zero visible cell beside it; failing that, let
+    the '<5' markers beside it (then its own) say "suppressed" instead (a '<5' total over several '<5'
+    cells confines them whatever else is hidden); failing that, hide a zero beside it."""
     grown = False
     for cell in found:
-        extra = _next_to_hide(problem, hidden, cell)
-        if extra is not None and extra not in hidden:
+        extra = _next_to_hide(problem, hidden, cell, nonzero=True)
+        if extra is not None:
             hidden[extra] = Band(SECONDARY, 0, None, problem.secondary_protection)
-            grown = True
-    if grown:
-        return True
-    for cell in found:  # everything beside them is hidden: publish these as "suppressed" (0 or more)
-        band = hidden.get(cell)
-        if band is not None and band.low > 0:
-            hidden[cell] = replace(band, marker=SECONDARY, low=0, high=None)
-            grown = True
+        elif not _loosen(problem, hidden, cell):
+            extra = _next_to_hide(problem, hidden, cell, nonzero=False)
+            if extra is None:
+                continue
+            hidden[extra] = Band(SECONDARY, 0, None, problem.secondary_protection)
+        grown = True
     return grown
 
 
-def _next_to_hide(problem: Disclosure, hidden: Mapping[Cell, Band], cell: Cell) -> Cell | None:
-    """The smallest visible cell sharing an identity with ``cell``, else with its hidden neighbours
-    (non-zero first: hiding a 0 adds little doubt)."""
+def _loosen(problem: Disclosure, hidden: dict[Cell, Band], cell: Cell) -> bool:
+    beside = [c for r in problem.relations if cell in r.cells() for c in r.cells() if c != cell]
+    for target in [*sorted(set(beside), key=repr), cell]:
+        band = hidden.get(target)
+        if band is not None and band.high is not None:
+            hidden[target] = replace(band, marker=SECONDARY, low=0, high=None)
+            return True
+    return False
+
+
+def _next_to_hide(problem: Disclosure, hidden: Mapping[Cell, Band], cell: Cell, nonzero: bool) -> Cell | None:
+    """The smallest visible cell sharing an identity with ``cell``, else with its hidden neighbours."""
     seen, frontier = {cell}, [cell]
     for _ in range(len(problem.values) + 1):
         near = {c for r in problem.relations if set(frontier) & set(r.cells()) for c in r.cells()} - seen
-        visible = [c for c in near if c in problem.values and c not in hidden]
+        visible = [c for c in near if c in problem.values and c not in hidden and (problem.values[c] or not nonzero)]
         if visible:
-            return min(visible, key=lambda c: (problem.values[c] == 0, problem.values[c], repr(c)))
+            return min(visible, key=lambda c: (problem.values[c], repr(c)))
         frontier = [c for c in near if c in hidden or c in problem.earlier_hidden]
         if not frontier:
             return None
