@@ -73,12 +73,15 @@ class Inconsistent(Unprotectable):
 
 
 def suppress(problem: Disclosure, max_rounds: int = 500) -> dict[Cell, str]:
-    """The cells to hide and their markers; every other cell is published as it is."""
+    """The cells to hide and their markers; every other cell is published as it is.
+
+    Hiding a cell or loosening a marker only widens what the attacker must allow, so a cell once
+    shown wide enough stays so: each round audits only the cells not yet shown wide."""
     hidden = dict(problem.sensitive)
     _cover(problem, hidden)
-    cache: dict[str, Any] = {}
+    safe: set[Cell] = set()
     for _ in range(max_rounds):
-        found = leaks(problem, hidden, cache)
+        found = leaks(problem, hidden, safe)
         if not found:
             return {cell: band.marker for cell, band in hidden.items()}
         if not _widen(problem, hidden, found):
@@ -148,28 +151,34 @@ def _next_to_hide(problem: Disclosure, hidden: Mapping[Cell, Band], cell: Cell, 
     return None
 
 
-def leaks(problem: Disclosure, hidden: Mapping[Cell, Band], cache: dict[str, Any] | None = None) -> list[Cell]:
-    """Hidden cells (now or earlier) that everything published confines to too narrow an interval."""
+def leaks(problem: Disclosure, hidden: Mapping[Cell, Band], safe: set[Cell] | None = None) -> list[Cell]:
+    """Hidden cells (now or earlier) that everything published confines to too narrow an interval;
+    cells shown wide enough are added to ``safe`` and not audited again."""
     bands = {**problem.earlier_hidden, **hidden}
-    return [cell for cell, (low, high) in intervals(problem, hidden, cache).items()
-            if high is not None and high - low < bands[cell].protection - SLACK]
+    safe = set() if safe is None else safe
+    found = []
+    for cell, (low, high) in intervals(problem, hidden, safe).items():
+        if high is not None and high - low < bands[cell].protection - SLACK:
+            found.append(cell)
+        else:
+            safe.add(cell)
+    return found
 
 
 def intervals(problem: Disclosure, hidden: Mapping[Cell, Band],
-              cache: dict[str, Any] | None = None) -> dict[Cell, tuple[float, float | None]]:
-    """The least and greatest value of each hidden cell under every published identity."""
+              skip: set[Cell] | None = None) -> dict[Cell, tuple[float, float | None]]:
+    """The least and greatest value of each hidden cell under every published identity (cells in
+    ``skip`` are only known to be wide enough: they are left out of the answer)."""
     bands = {**problem.earlier_hidden, **hidden}
-    cache = {} if cache is None else cache
+    skip = skip or set()
     known = {**problem.known, **{c: v for c, v in problem.values.items() if c not in hidden}}
     rows = _rows(problem.relations, bands, known)
     out: dict[Cell, tuple[float, float | None]] = {}
     for group in _components(list(bands), rows):
-        mine = [r for r in rows if set(r[0]) & set(group)]
-        key = repr((sorted(map(repr, group)), sorted(repr(sorted(map(repr, r[0].items()))) + str(r[1]) for r in mine),
-                    sorted(repr((c, bands[c])) for c in group)))
-        if key not in cache:  # a component the last round's widening did not touch is not solved again
-            cache[key] = _solve(group, mine, bands)
-        out.update(cache[key])
+        if all(c in skip for c in group):
+            continue
+        found = _solve(group, [r for r in rows if set(r[0]) & set(group)], bands, skip)
+        out.update({c: v for c, v in found.items() if c not in skip})
     return out
 
 
@@ -213,7 +222,8 @@ def _components(cells: list[Cell], rows: list[Row]) -> list[list[Cell]]:
     return list(groups.values())
 
 
-def _solve(group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band]) -> dict[Cell, tuple[float, float | None]]:
+def _solve(group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band],
+           skip: set[Cell]) -> dict[Cell, tuple[float, float | None]]:
     """Each cell's least and greatest value. Every solution found is a point the attacker cannot
     exclude, so a cell already seen at two values far enough apart needs no programme of its own."""
     index = {c: i for i, c in enumerate(group)}
@@ -235,7 +245,7 @@ def _solve(group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band]) -> di
     seen_low, seen_high = np.full(len(group), np.inf), np.full(len(group), -np.inf)
     need = np.array([bands[c].protection - SLACK for c in group])
     upper = np.array([b[1] for b in bounds], dtype=float)
-    open_ = set(range(len(group)))
+    open_ = {i for i, c in enumerate(group) if c not in skip}
     progress = True
     while open_ and progress:  # push each undecided cell towards the end not yet seen, all at once
         before = len(open_)
