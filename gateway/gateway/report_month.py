@@ -31,7 +31,8 @@ def build_month(month: str, raw: Mapping[str, Sequence[Any]], previous: Mapping[
         rows, columns = flatten(spec, raw.get(name, []))
         tables[name] = ({row_key(spec, r): r for r in rows}, columns)
     values = _values(tables)
-    relations = [r for name, (rows, columns) in tables.items() for r in relations_of(SPECS[name], name, list(rows), columns)]
+    relations = [r for name, (rows, columns) in tables.items()
+                 for r in relations_of(SPECS[name], name, list(rows), columns)]
     sensitive = _sensitive(values, rules)
     sensitive.update(_changed(values, replaced or {}, sensitive, rules))
     known: dict[Cell, int] = {}
@@ -42,7 +43,8 @@ def build_month(month: str, raw: Mapping[str, Sequence[Any]], previous: Mapping[
             their_known, their_hidden, theirs = published_cells(reports, rules, tag)
             known.update(their_known)
             earlier.update(their_hidden)
-            links += [*theirs, *_stock_links(tables, (tag,) if tag == FOLLOWING else (), (tag,) if tag == PREVIOUS else ())]
+            later, earlier_tag = ((tag,), ()) if tag == FOLLOWING else ((), (tag,))
+            links += [*theirs, *_stock_links(tables, later, earlier_tag)]
     linked = bool(links)
     try:
         hidden = suppress(Disclosure(values, [*relations, *links], sensitive, rules.protection.value, known, earlier))

@@ -222,17 +222,25 @@ def _components(cells: list[Cell], rows: list[Row]) -> list[list[Cell]]:
     return list(groups.values())
 
 
+Program = tuple[Any, list[int], list[tuple[int, int]]]  # equality matrix, right-hand sides, bounds
+
+
 def _solve(group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band],
            skip: set[Cell]) -> dict[Cell, tuple[float, float | None]]:
-    """Each cell's least and greatest value. Every solution found is a point the attacker cannot
-    exclude, so a cell already seen at two values far enough apart needs no programme of its own."""
-    index = {c: i for i, c in enumerate(group)}
+    """Each cell's least and greatest value (cells in ``skip`` are not asked about)."""
     bounds = [(bands[c].low, LARGE if bands[c].high is None else bands[c].high) for c in group]
     if not rows:
         return {c: (float(lo), None if hi >= LARGE else float(hi)) for c, (lo, hi) in zip(group, bounds)}
     if len(group) == 1:  # k x cell = constant: the cell is known exactly
         (coefficients, constant), cell = rows[0], group[0]
         return {cell: (constant / coefficients[cell],) * 2}
+    need = np.array([bands[c].protection - SLACK for c in group])
+    low, high = _explore(_program(group, rows, bounds), need, {i for i, c in enumerate(group) if c not in skip})
+    return {c: (float(low[i]), None if high[i] >= LARGE / 2 else float(high[i])) for i, c in enumerate(group)}
+
+
+def _program(group: list[Cell], rows: list[Row], bounds: list[tuple[int, int]]) -> Program:
+    index = {c: i for i, c in enumerate(group)}
     data, cols, ptr, rhs = [], [], [0], []
     for coefficients, constant in rows:
         for c, k in coefficients.items():
@@ -241,32 +249,36 @@ def _solve(group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band],
         ptr.append(len(data))
         rhs.append(constant)
     matrix = csr_matrix((data, cols, ptr), shape=(len(rows), len(group)))
-    program = (matrix.toarray() if len(group) <= DENSE else matrix, rhs, bounds)  # small: dense is quicker
-    seen_low, seen_high = np.full(len(group), np.inf), np.full(len(group), -np.inf)
-    need = np.array([bands[c].protection - SLACK for c in group])
-    upper = np.array([b[1] for b in bounds], dtype=float)
-    open_ = {i for i, c in enumerate(group) if c not in skip}
+    return (matrix.toarray() if len(group) <= DENSE else matrix, rhs, bounds)  # small: dense is quicker
+
+
+def _explore(program: Program, need: np.ndarray, open_: set[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The lowest and highest value seen for each cell. Every solution is a point the attacker
+    cannot exclude, so a cell seen at two values far enough apart needs no programme of its own;
+    the others get their own least and greatest value."""
+    size = len(need)
+    low, high = np.full(size, np.inf), np.full(size, -np.inf)
+    upper = np.array([b[1] for b in program[2]], dtype=float)
     progress = True
     while open_ and progress:  # push each undecided cell towards the end not yet seen, all at once
         before = len(open_)
         for flip in (1.0, -1.0):
-            objective = np.zeros(len(group))
+            objective = np.zeros(size)
             for i in open_:
-                objective[i] = flip * (-1.0 if seen_high[i] < upper[i] - SLACK else 1.0)
-            _see(program, objective, seen_low, seen_high)
-            open_ = {i for i in open_ if seen_high[i] - seen_low[i] < need[i]}
+                objective[i] = flip * (-1.0 if high[i] < upper[i] - SLACK else 1.0)
+            _see(program, objective, low, high)
+            open_ = {i for i in open_ if high[i] - low[i] < need[i]}
         progress = len(open_) < before
-    for i in sorted(open_):  # the rest exactly: each one's own least and greatest value
+    for i in sorted(open_):
         for sign in (-1.0, 1.0):
-            if seen_high[i] - seen_low[i] < need[i]:
-                objective = np.zeros(len(group))
+            if high[i] - low[i] < need[i]:
+                objective = np.zeros(size)
                 objective[i] = sign
-                _see(program, objective, seen_low, seen_high)
-    return {c: (float(seen_low[i]), None if seen_high[i] >= LARGE / 2 else float(seen_high[i]))
-            for c, i in index.items()}
+                _see(program, objective, low, high)
+    return low, high
 
 
-def _see(program: tuple[Any, list[int], list[tuple[int, int]]], objective: np.ndarray,
+def _see(program: Program, objective: np.ndarray,
          seen_low: np.ndarray, seen_high: np.ndarray) -> None:
     """Minimise ``objective`` and widen every cell's seen range by the solution."""
     matrix, rhs, bounds = program

@@ -153,7 +153,8 @@ def views_blueprint(views: Views) -> Blueprint:
     @blp.arguments(MonthQuerySchema, location="query")
     @blp.response(200, MonthlySchema)
     @blp.alt_response(409, schema=ProblemSchema, description="The month is not over yet.")
-    @blp.alt_response(502, schema=ProblemSchema, description="A service's statistics are unavailable (nothing published).")
+    @blp.alt_response(502, schema=ProblemSchema,
+                      description="A service's statistics are unavailable (nothing is published).")
     def monthly(query: dict[str, Any]) -> Any:
         """All three partner reports of a closed month: published on first request, then always the same bytes."""
         doc = views.publisher.month(query["month"], query.get("version"))
@@ -177,7 +178,7 @@ def views_blueprint(views: Views) -> Blueprint:
     @blp.alt_response(409, schema=ProblemSchema, description="The month is not over yet.")
     @blp.alt_response(502, schema=ProblemSchema, description="The service's statistics are unavailable.")
     def one_report(query: dict[str, Any], name: str) -> Any:
-        """One partner report of a closed month (monthly-occupancy, readmission, voluntary-return), as published."""
+        """One partner report of a closed month (monthly-occupancy, readmission, voluntary-return)."""
         if name not in SPECS:
             raise Problem("There is no such report.", status=404)
         text = views.publisher.month(query["month"], query.get("version"))["reports"][name]
