@@ -232,8 +232,11 @@ def _solve(group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band],
     if not rows:
         return {c: (float(lo), None if hi >= LARGE else float(hi)) for c, (lo, hi) in zip(group, bounds)}
     if len(group) == 1:  # k x cell = constant: the cell is known exactly
-        (coefficients, constant), cell = rows[0], group[0]
-        return {cell: (constant / coefficients[cell],) * 2}
+        cell, (low, high) = group[0], bounds[0]
+        found = {constant / coefficients[cell] for coefficients, constant in rows}
+        if len(found) > 1 or not low - SLACK <= min(found) <= high + SLACK:
+            raise Inconsistent("the published identities do not hold together")
+        return {cell: (min(found),) * 2}
     need = np.array([bands[c].protection - SLACK for c in group])
     low, high = _explore(_program(group, rows, bounds), need, {i for i, c in enumerate(group) if c not in skip})
     return {c: (float(low[i]), None if high[i] >= LARGE / 2 else float(high[i])) for i, c in enumerate(group)}

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import copy
 
+import pytest
+
 from gateway.disclosure_rules import RULES
 from gateway.report_month import build_month
 from gateway.reports import to_csv
-from gateway.suppression import PRIMARY, SECONDARY, Band, Disclosure, Relation, suppress
+from gateway.suppression import PRIMARY, SECONDARY, Band, Disclosure, Inconsistent, Relation, leaks, suppress
 from tests.attacker import Attacker
 
 PROTECTION, SPECIAL = RULES.protection.value, RULES.special_protection.value
@@ -130,3 +132,18 @@ def test_the_widening_stops_when_nothing_is_pinned():
     values = {"a": 4, "b": 4, "c": 9, "T": 17}
     hidden = suppress(Disclosure(values, [Relation.total("T", ["a", "b", "c"])], {"a": band, "b": band}, PROTECTION))
     assert set(hidden) >= {"a", "b"} and len(hidden) >= 3
+
+
+def test_a_previous_month_that_no_longer_adds_up_does_not_stop_publication():
+    """Late corrections can make last month's published figures disagree with this month's."""
+    august = build_month("2026-08", month([unit("y-w1", 3, 3, 0), unit("y-w2", 30, 30, 0)]))
+    september = build_month("2026-09", month([unit("y-w1", 50, 0, 0), unit("y-w2", 30, 0, 0)]), previous=august)
+    assert september["monthly-occupancy"]["rows"][0]["occupied_end_of_month"] == 50
+    assert august["monthly-occupancy"]["rows"][0]["occupied_end_of_month"] == PRIMARY
+
+
+def test_contradicting_figures_are_reported_as_such():
+    band = Band(PRIMARY, 1, 4, PROTECTION)
+    problem = Disclosure({"T": 9}, [Relation.total("T", ["a"])], {}, PROTECTION, earlier_hidden={"a": band})
+    with pytest.raises(Inconsistent):
+        leaks(problem, {})
