@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import random
 import sys
+
+import requests
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -24,12 +26,13 @@ from bench.detention_occupancy import UNITS, _stay, start_server  # noqa: E402
 from bench.loadgen import Result, timed  # noqa: E402
 from detention.app import create_app as detention_app  # noqa: E402
 from gateway.report_store import COLLECTION  # noqa: E402
+from gateway.reports import SPECS  # noqa: E402
 from gateway.testing import gateway_for_tests, settings_for_tests  # noqa: E402
 from gateway.tokens import issue_access_token  # noqa: E402
 from passage.config import Settings  # noqa: E402
 from passage.identity import Identity  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
-from passage.testing import LiveServer  # noqa: E402
+from passage.testing import LiveServer, identity_headers  # noqa: E402
 from readmission.app import create_app as readmission_app  # noqa: E402
 from voluntary_return.app import create_app as voluntary_return_app  # noqa: E402
 
@@ -141,6 +144,12 @@ def measure(url: str, records: int, repeat: int) -> list[Result]:
     try:
         gateway, deps = gateway_for_tests(settings_for_tests(settings("gateway"), {n: s.url for n, s in servers.items()},
                                                              timeline_timeout=120.0, upstream_read_timeout=120.0))
+        internal = identity_headers(settings("detention").internal_token_secret, role="system")
+        for name, server in servers.items():  # first requests build the services' indexes: not what is measured
+            path_of = {spec.service: spec.path for spec in SPECS.values()}
+            answer = requests.get(f"{server.url}{path_of[name]}",
+                                  params={"month": BEFORE}, headers=internal, timeout=1800)
+            assert answer.status_code == 200, answer.text
         client = gateway.test_client()
         auth = {"Authorization": f"Bearer {issue_access_token(Identity('admin', 'admin'), deps.keys, ttl_seconds=3600)}"}
         path = f"/api/v1/reports/monthly?month={MONTH}"
