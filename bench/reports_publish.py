@@ -144,11 +144,11 @@ def measure(url: str, records: int, repeat: int) -> list[Result]:
     try:
         gateway, deps = gateway_for_tests(settings_for_tests(settings("gateway"), {n: s.url for n, s in servers.items()},
                                                              timeline_timeout=120.0, upstream_read_timeout=120.0))
-        internal = identity_headers(settings("detention").internal_token_secret, role="system")
+        secret = settings("detention").internal_token_secret
+        path_of = {spec.service: spec.path for spec in SPECS.values()}
         for name, server in servers.items():  # first requests build the services' indexes: not what is measured
-            path_of = {spec.service: spec.path for spec in SPECS.values()}
-            answer = requests.get(f"{server.url}{path_of[name]}",
-                                  params={"month": BEFORE}, headers=internal, timeout=1800)
+            answer = requests.get(f"{server.url}{path_of[name]}", params={"month": BEFORE},
+                                  headers=identity_headers(secret, role="system"), timeout=1800)
             assert answer.status_code == 200, answer.text
         client = gateway.test_client()
         auth = {"Authorization": f"Bearer {issue_access_token(Identity('admin', 'admin'), deps.keys, ttl_seconds=3600)}"}
