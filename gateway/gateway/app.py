@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None, deps: GatewayDeps | None = None
     api.register_blueprint(audit_blueprint(deps.guard))
     api.register_blueprint(throttle_blueprint(deps.guard, deps.sign_in.throttle))  # type: ignore[arg-type]
     api.register_blueprint(views_blueprint(Views(deps.guard, deps.upstreams, settings.internal_token_secret,
-                                                 settings.internal_token_ttl_seconds, settings.timeline_timeout)))
+                                                 deps.mongo, settings.internal_token_ttl_seconds,
+                                                 settings.timeline_timeout)))
     app.register_blueprint(proxy_blueprint(deps.upstreams, deps.guard, settings.internal_token_secret,
                                            settings.internal_token_ttl_seconds))
     app.register_blueprint(docs_blueprint())

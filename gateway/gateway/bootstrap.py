@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from passage.mongo import Mongo
 
-from gateway import audit, ratelimit, sessions, throttle
+from gateway import audit, ratelimit, report_store, sessions, throttle
 from gateway.accounts import MongoUsers
 from gateway.audit import AuditTrail, timestamp
 from gateway.audit_checkpoints import CheckpointFile, Checkpointer
@@ -26,7 +26,7 @@ from gateway.throttle import Backoff, MongoLoginThrottle
 from gateway.tokens import SigningKeys
 from gateway.upstreams import Upstreams
 
-INDEXES = [*throttle.INDEXES, *sessions.INDEXES, *ratelimit.INDEXES, *audit.INDEXES]
+INDEXES = [*throttle.INDEXES, *sessions.INDEXES, *ratelimit.INDEXES, *audit.INDEXES, *report_store.INDEXES]
 
 
 @dataclass

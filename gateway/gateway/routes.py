@@ -145,6 +145,7 @@ ADMINS = ("admin",)
 OWN_ROUTES: tuple[Route, ...] = (
     Route("/api/v1/persons/{person_ref}/timeline", READ, TIMELINE_ROLES, personal=True),
     Route("/api/v1/reports/monthly", READ, REPORT_ROLES),
+    Route("/api/v1/reports/corrections", ("POST",), ADMINS),
     Route("/api/v1/reports/{name}", READ, REPORT_ROLES),
     Route("/api/v1/audit", READ, AUDIT_READERS),
     Route("/api/v1/admin/users", ("POST",), ADMINS),

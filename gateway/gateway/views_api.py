@@ -1,11 +1,13 @@
 """The gateway's composed views: a person's timeline and the partner reports.
 
 Both are built from the services' own APIs: the timeline with the caller's identity (so each
-service applies the caller's scopes), the reports with the gateway's ``system`` identity and
-then small-cell suppression. The timeline is audited as a read of personal data.
+service applies the caller's scopes), the reports with the gateway's ``system`` identity, then
+suppressed and frozen (``gateway.report_store``): a closed month only, the same bytes every time.
+The timeline is audited as a read of personal data.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,13 +17,16 @@ from marshmallow import Schema, fields, validate
 from passage.fields import pattern
 from passage.formats import MONTH, PERSON_REF
 from passage.identity import HEADER as IDENTITY_HEADER
+from passage.clock import utc_now
 from passage.identity import Identity, sign_identity
+from passage.mongo import Mongo
 from passage.problems import Problem
 from passage.web import Blueprint
 
 from gateway import timeline
 from gateway.guard import Guard
-from gateway.reports import SPECS, ReportSpec, build_report, to_csv
+from gateway.report_store import PublishedReports, Publisher, monthly_text
+from gateway.reports import SPECS, ReportSpec, to_csv
 from gateway.routes import OWN_ROUTES, ROUTES
 from gateway.tokens import AccessClaims
 from gateway.schemas import ProblemSchema
@@ -54,16 +59,27 @@ class ReportQuerySchema(Schema):
     month = pattern(MONTH_PATTERN, "a month (YYYY-MM)", required=True,
                           metadata={"example": "2026-10"})
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+    version = fields.Integer(validate=validate.Range(min=1, max=10_000),
+                             metadata={"description": "an earlier version; the latest when absent"})
 
 
 class MonthQuerySchema(Schema):
     month = pattern(MONTH_PATTERN, "a month (YYYY-MM)", required=True,
                           metadata={"example": "2026-10"})
+    version = fields.Integer(validate=validate.Range(min=1, max=10_000),
+                             metadata={"description": "an earlier version; the latest when absent"})
+
+
+class CorrectionSchema(Schema):
+    month = fields.String(required=True, validate=validate.Regexp(MONTH_PATTERN, error="Use YYYY-MM."))
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
 
 
 class ReportSchema(Schema):
     report = fields.String(required=True)
     month = fields.String(required=True)
+    version = fields.Integer(required=True)
+    published_at = fields.String(required=True)
     columns = fields.List(fields.String(), required=True)
     rows = fields.List(fields.Dict(), required=True)
     totals = fields.Dict(required=True)
@@ -72,6 +88,8 @@ class ReportSchema(Schema):
 
 class MonthlySchema(Schema):
     month = fields.String(required=True)
+    version = fields.Integer(required=True)
+    published_at = fields.String(required=True)
     reports = fields.Dict(keys=fields.String(), values=fields.Nested(ReportSchema), required=True)
     partial = fields.Boolean(required=True)
     failed_services = fields.List(fields.String(), required=True)
@@ -82,6 +100,7 @@ class Views:
     guard: Guard
     upstreams: Upstreams
     internal_secret: str
+    mongo: Mongo
     identity_ttl_seconds: int = 60
     timeline_timeout: float = 5.0
 
@@ -91,7 +110,8 @@ class Views:
         return self.upstreams.send(service, "GET", path, query=query, headers=headers,
                                    timeout=(self.upstreams.timeout[0], self.timeline_timeout))
 
-    def report(self, spec: ReportSpec, month: str) -> dict[str, Any]:
+    def rows(self, spec: ReportSpec, month: str) -> list[Any]:
+        """A service's raw monthly rows for ``spec`` (502 when it does not provide them)."""
         answer = self.fetch_as(SYSTEM, spec.service, spec.path, f"month={month}".encode())
         try:
             body = answer.json() if answer.status_code == 200 else None
@@ -100,7 +120,15 @@ class Views:
         if not isinstance(body, dict) or not isinstance(body.get("rows"), list):
             raise Problem(f"The {spec.service.replace('-', ' ')} service did not provide its statistics.",
                           status=502, headers={"Retry-After": "5"}, service=spec.service)
-        return build_report(spec, month, body["rows"])
+        return body["rows"]
+
+    @property
+    def publisher(self) -> Publisher:
+        return Publisher(PublishedReports(self.mongo), self.rows, utc_now)
+
+    def report(self, spec: ReportSpec, month: str, version: int | None = None) -> dict[str, Any]:
+        """One report of a closed month as published (publishing the month if it is new)."""
+        return json.loads(self.publisher.month(month, version)["reports"][spec.name])
 
 
 def views_blueprint(views: Views) -> Blueprint:
@@ -127,30 +155,40 @@ def views_blueprint(views: Views) -> Blueprint:
     @blp.doc(operationId="get_monthly_reports")
     @blp.arguments(MonthQuerySchema, location="query")
     @blp.response(200, MonthlySchema)
-    def monthly(query: dict[str, Any]) -> dict[str, Any]:
-        """All three partner reports of a month; a service that is down is named, not fatal."""
-        reports, failed = {}, []
-        for name, spec in SPECS.items():
-            try:
-                reports[name] = views.report(spec, query["month"])
-            except Problem:
-                failed.append(spec.service)
-        return {"month": query["month"], "reports": reports, "partial": bool(failed), "failed_services": failed}
+    @blp.alt_response(409, schema=ProblemSchema, description="The month is not over yet.")
+    @blp.alt_response(502, schema=ProblemSchema,
+                      description="A service's statistics are unavailable (nothing is published).")
+    def monthly(query: dict[str, Any]) -> Any:
+        """All three partner reports of a closed month: published on first request, then always the same bytes."""
+        doc = views.publisher.month(query["month"], query.get("version"))
+        return Response(monthly_text(doc), mimetype="application/json")
+
+    @blp.route("/reports/corrections", methods=["POST"])
+    @blp.arguments(CorrectionSchema)
+    @blp.response(201, MonthlySchema)
+    @blp.alt_response(409, schema=ProblemSchema, description="The month is not over or was never published.")
+    def correct(body: dict[str, Any]) -> Any:
+        """Publish a corrected version of a month (admin): dated, numbered, its differences suppressed too."""
+        claims: AccessClaims = g.caller
+        doc, _ = views.publisher.correct(body["month"], body["reason"], claims.identity.user_id)
+        views.guard.record("correct", "/api/v1/reports/corrections", {"month": body["month"]}, 201, claims)
+        return Response(monthly_text(doc), status=201, mimetype="application/json")
 
     @blp.route("/reports/<name>", methods=["GET"])
     @blp.doc(operationId="get_partner_report")
     @blp.arguments(ReportQuerySchema, location="query")
     @blp.response(200, ReportSchema, description="JSON, or CSV with a header row when format=csv.",
                   content_type="application/json")
+    @blp.alt_response(409, schema=ProblemSchema, description="The month is not over yet.")
     @blp.alt_response(502, schema=ProblemSchema, description="The service's statistics are unavailable.")
     def one_report(query: dict[str, Any], name: str) -> Any:
-        """One partner report of a month (monthly-occupancy, readmission, voluntary-return), small cells suppressed."""
+        """One partner report of a closed month (monthly-occupancy, readmission, voluntary-return)."""
         if name not in SPECS:
             raise Problem("There is no such report.", status=404)
-        report = views.report(SPECS[name], query["month"])
+        text = views.publisher.month(query["month"], query.get("version"))["reports"][name]
         if query["format"] == "csv":
-            return Response(to_csv(report), mimetype="text/csv", headers={
+            return Response(to_csv(json.loads(text)), mimetype="text/csv", headers={
                 "Content-Disposition": f'attachment; filename="{name}-{query["month"]}.csv"'})
-        return report
+        return Response(text, mimetype="application/json")
 
     return blp

@@ -154,6 +154,8 @@ def test_occupancy_now_history_and_statistics(api: Api) -> None:
     stats = api.get("/statistics/occupancy?month=2026-11", "system").get_json()
     men = next(r for r in stats["rows"] if r["unit_id"] == "baku-m1")
     assert (men["admissions"], men["releases"], men["occupied_end_of_month"], men["by_nationality"]) == (1, 1, 0, {"IRN": 1})
+    for row in stats["rows"]:  # the occupancy identity partner reports are audited against (all stays began in 2026-11)
+        assert row["occupied_end_of_month"] == row["admissions"] - row["releases"] + row["transfers_in"] - row["transfers_out"]
     assert api.get("/statistics/occupancy?month=2026-11", "partner").status_code == 403
     assert api.get("/statistics/occupancy?month=2026-13").status_code == 422
     assert api.get("/centres/baku/occupancy/history?from=2026-11-30&to=2026-11-01").status_code == 422

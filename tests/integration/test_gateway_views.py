@@ -128,7 +128,8 @@ def test_reports_use_the_system_identity_and_suppress_small_cells(gateway):
     assert r.status_code == 200, r.json
     row = r.json["rows"][0]
     assert row["requests_incoming"] == 7 and row["accepted"] == "<5" and row["rejected"] == "<5"
-    assert row["median_days_to_reply"] == 11
+    assert row["median_days_to_reply"] == "suppressed"  # over 7 replies: fewer than the rule's 10
+    assert row["answered_within_limit_share"] == "suppressed"  # 0.71 of 7 would publish a count of 5 and 2
     assert seen[-1][1].role == "system" and seen[-1][2] == {"month": "2026-10"}
     occupancy = client.get("/api/v1/reports/monthly-occupancy?month=2026-10", headers=partner).json
     assert PERSON not in str(occupancy) and "person_ref" not in str(occupancy)

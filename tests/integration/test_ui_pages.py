@@ -164,6 +164,19 @@ def test_partner_pages_show_no_names(stack: UiStack) -> None:
     assert client.get("/ui/audit").status_code == 403
 
 
+def test_reports_page_shows_a_published_month_and_refuses_the_current_one(stack: UiStack) -> None:
+    from datetime import datetime, timezone
+
+    client = stack.client("partner.iom")
+    this_month = datetime.now(timezone.utc).strftime("%Y-%m")
+    refused = client.get(f"/ui/reports?month={this_month}").get_data(as_text=True)
+    assert "not over yet" in refused and "Download CSV" not in refused
+    page = client.get("/ui/reports")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "(version 1)" in html and "Download CSV" in html
+    assert client.get("/ui/reports").get_data(as_text=True) == html  # frozen: the same publication
+
+
 def test_a_disabled_account_loses_its_session_at_once(stack: UiStack) -> None:
     from gateway.testing import add_user
 

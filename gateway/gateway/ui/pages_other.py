@@ -1,10 +1,11 @@
-"""Partner reports (charts and CSV, small cells suppressed), the auditors' trail and a person's timeline.
+"""Partner reports (charts and CSV, as published for closed months), the auditors' trail and a person's timeline.
 
 Reports and the timeline reuse the gateway's own composition (``gateway.reports``,
 ``gateway.timeline``, ``gateway.views_api.Views``), so the UI shows exactly what the API publishes.
 """
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, datetime, timezone
 from typing import Any
@@ -41,7 +42,8 @@ def register(blp: Blueprint) -> None:
 def _views() -> Views:
     current = ui()
     backend = current.backend
-    return Views(current.deps.guard, backend.upstreams, backend.internal_secret, backend.identity_ttl_seconds)
+    return Views(current.deps.guard, backend.upstreams, backend.internal_secret, current.deps.mongo,
+                 backend.identity_ttl_seconds)
 
 
 def _month() -> str:
@@ -54,19 +56,24 @@ def _month() -> str:
 
 @signed_in(*REPORT_ROLES)
 def reports() -> Any:
+    """The month's published reports (the last closed month unless another is asked for)."""
     month = _month()
-    shown, failed = [], []
-    for name, spec in SPECS.items():
-        try:
-            report = _views().report(spec, month)
-        except Problem:
-            failed.append(TITLES[name])
-            continue
+    shown, failed, refused = [], [], None
+    try:
+        doc = _views().publisher.month(month)
+    except Problem as problem:
+        doc = None
+        if problem.status == 409:
+            refused = problem.detail
+        else:
+            failed = list(TITLES.values())
+    for name in SPECS if doc is not None else ():
+        report = json.loads(doc["reports"][name])
         count, title, dims = CHART[name]
         pairs = [(" ".join(str(row.get(d, "")) for d in dims), row.get(count)) for row in report["rows"]]
         shown.append({"name": name, "title": TITLES[name], "report": report, "chart": charts.column_chart(pairs, title),
                       "chart_title": title})
-    return render("ui/reports.html", month=month, shown=shown, failed=failed,
+    return render("ui/reports.html", month=month, shown=shown, failed=failed, refused=refused, publication=doc,
                   bad_month=bool(request.args.get("month")) and not MONTH.fullmatch(request.args.get("month", "")))
 
 

@@ -130,6 +130,8 @@ class StatisticsRowSchema(Schema):
     average_occupied = fields.Float(required=True)
     admissions = fields.Integer(required=True)
     releases = fields.Integer(required=True)
+    transfers_in = fields.Integer(required=True)
+    transfers_out = fields.Integer(required=True)
     by_sex = _COUNTS
     by_age_band = _COUNTS
     by_nationality = _COUNTS

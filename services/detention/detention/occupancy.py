@@ -175,7 +175,9 @@ def statistics(mongo: Mongo, month: str, today: date) -> dict[str, Any]:
             "centre_id": unit["centre_id"], "unit_id": unit["_id"], "category": unit["category"],
             "capacity": figures[-1]["capacity"], "occupied_end_of_month": figures[-1]["occupied"],
             "average_occupied": round(sum(f["occupied"] for f in figures) / len(figures), 2),
-            "admissions": sum(f["admissions"] for f in figures), "releases": sum(f["releases"] for f in figures),
+            # All four moves, so that occupied(end) = occupied(end before) + admissions - releases
+            # + transfers in - transfers out holds per unit (the gateway audits reports against it).
+            **{name: sum(f[name] for f in figures) for name in COUNTS},
             **{k: _merge(f[k] for f in figures) for k in ("by_sex", "by_age_band", "by_nationality")},
         })
     return {"month": month, "rows": rows}
