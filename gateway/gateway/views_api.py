@@ -71,7 +71,7 @@ class MonthQuerySchema(Schema):
 
 
 class CorrectionSchema(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(MONTH_PATTERN, error="Use YYYY-MM."))
+    month = pattern(MONTH_PATTERN, "a month (YYYY-MM)", required=True)
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
 
 
