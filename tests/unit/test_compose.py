@@ -318,3 +318,15 @@ def test_operator_endpoints_are_not_routed_publicly() -> None:
     guarded = re.search(r"location ~ \^/\(openapi\\\.json\|docs\)\(/\|\$\)\s*\{(?P<body>[^}]*)\}", text)
     assert guarded and "deny all;" in guarded.group("body")
     assert "allow all" not in text
+
+
+# --- true metrics under gunicorn (issue 17) ------------------------------------------------------
+
+def test_every_python_process_writes_metrics_to_a_fresh_multiprocess_directory() -> None:
+    """Without a shared directory each gunicorn worker answers /metrics with its own counts only."""
+    python = [name for name, svc in SERVICES.items() if str(svc.get("build", "")) and name != "edge"]
+    assert len(python) == 7, python
+    for name in python:
+        directory = environment(name).get("PROMETHEUS_MULTIPROC_DIR")
+        assert directory, f"{name}: PROMETHEUS_MULTIPROC_DIR unset"
+        assert directory in SERVICES[name].get("tmpfs", []), f"{name}: metrics directory must be a fresh tmpfs"
