@@ -105,6 +105,7 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{V}/statistics", READ, STATISTICS),
     Route(f"{V}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
     Route(f"{V}/persons/search", READ, ("admin", "avr_caseworker"), personal=True),
+    Route(f"{V}/cases/{{case_id}}/summary.pdf", READ, ("admin", "avr_caseworker"), personal=True),  # a download
     Route(V, READ, ("admin", "avr_caseworker", "auditor"), personal=True),
     Route(V, WRITE, ("admin", "avr_caseworker"), personal=True),
 )
