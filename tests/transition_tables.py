@@ -47,15 +47,20 @@ REQUEST_MOVES: dict[tuple[str, str], str] = {
     ("deemed_accepted", "record_travel_document"): "deemed_accepted",
     ("transfer_scheduled", "record_travel_document"): "transfer_scheduled",
     ("transfer_failed", "record_travel_document"): "transfer_failed",
+    # Extensions for legal or practical obstacles (DESIGN §3.2): the submission limit before
+    # submission, the transfer limit from the (deemed) acceptance until the person is moved.
+    ("draft", "extend_submission"): "draft",
+    **{(state, "extend_transfer"): state
+       for state in ("accepted", "deemed_accepted", "transfer_scheduled", "transfer_failed")},
 }
 REQUEST_ACTIONS = ("submit", "request_info", "accept", "reject", "deem_accept", "withdraw", "schedule_transfer",
                    "complete_transfer", "fail_transfer", "close", "take_back", "extend", "add_evidence",
-                   "record_travel_document")
+                   "record_travel_document", "extend_submission", "extend_transfer")
 # Reversal edge (legal-core branch): a reply dated within the limit but entered after the clock
 # deemed the request accepted moves it deemed_accepted → accepted | rejected | info_requested
-# (DESIGN §3.2 "replies are dated"). Another branch adds these edges; until it is merged they are
-# excluded from BOTH the allowed and the forbidden assertions. Once merged, move them into
-# REQUEST_MOVES (and keep this set empty) so they are tested like every other edge.
+# (DESIGN §3.2 "replies are dated"). Whether the edge is open depends on the reply's date, not on
+# the state alone, so these pairs are left out of the state-only assertions here and tested with
+# dated replies in tests/integration/test_readmission_legal_core.py and test_readmission_domain.py.
 REQUEST_REVERSAL_EDGES: frozenset[tuple[str, str]] = frozenset({
     ("deemed_accepted", "accept"), ("deemed_accepted", "reject"), ("deemed_accepted", "request_info")})
 

@@ -78,6 +78,13 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{R}/protocols", READ, ("admin", "liaison_officer", "auditor")),
     Route(f"{R}/protocols/{{member_state}}", READ, ("admin", "liaison_officer", "auditor")),
     Route(f"{R}/protocols/{{member_state}}/versions", WRITE, ("admin",)),
+    # Agreements, their rule versions and holiday-calendar overrides: the law the clocks apply (no personal data).
+    Route(f"{R}/agreements", READ, ("admin", "liaison_officer", "auditor")),
+    Route(f"{R}/agreements", WRITE, ("admin",)),
+    Route(f"{R}/agreements/{{code}}", READ, ("admin", "liaison_officer", "auditor")),
+    Route(f"{R}/agreements/{{code}}/rule-versions", WRITE, ("admin",)),
+    Route(f"{R}/calendars/{{country}}", READ, ("admin", "liaison_officer", "auditor")),
+    Route(f"{R}/calendars/{{country}}/days/{{day}}", WRITE, ("admin",)),
     Route(f"{R}/requests", READ, ("admin", "liaison_officer", "auditor"), personal=True),
     Route(f"{R}/requests", WRITE, ("admin", "liaison_officer"), personal=True),
     Route(f"{R}/requests/{{request_id}}", READ, ("admin", "liaison_officer", "auditor"), personal=True),
@@ -150,4 +157,6 @@ OWN_ROUTES: tuple[Route, ...] = (
     Route("/api/v1/admin/users/{username}", READ, ADMINS),
     Route("/api/v1/admin/users/{username}/disable", ("POST",), ADMINS),
     Route("/api/v1/admin/users/{username}/password", ("PUT",), ADMINS),
+    Route("/api/v1/admin/login-throttles", READ, ADMINS),
+    Route("/api/v1/admin/login-throttles", ("DELETE",), ADMINS),
 )

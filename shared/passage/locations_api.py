@@ -12,6 +12,7 @@ from typing import Any, Callable, Sequence
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from passage.fields import pattern
 from passage.formats import PERSON_REF
 from passage.identity import Identity
 from passage.locations import Locations
@@ -28,7 +29,7 @@ class NoQuerySchema(Schema):
 
 
 class PersonRefSchema(Schema):
-    person_ref = fields.String(required=True, validate=validate.Regexp(PERSON_REF, error="Not a person_ref."))
+    person_ref = pattern(PERSON_REF, "a person_ref", required=True)
 
 
 class LocationSchema(Schema):
@@ -61,6 +62,7 @@ def location_blueprint(name: str, url_prefix: str, description: str, readers: Se
     blueprint = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
 
     @blueprint.get("/persons/<person_ref>/location")
+    @blueprint.doc(operationId=f"{name.removesuffix('_locations')}_person_location")
     @blueprint.arguments(NoQuerySchema, location="query", as_kwargs=True)
     @blueprint.response(200, LocationSchema)
     @blueprint.alt_response(404, description="No detention event was ever seen for this person, or the caller "

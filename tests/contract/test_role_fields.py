@@ -20,7 +20,8 @@ def world(mongo_url: str) -> World:
 
 # The exact field paths each reader gets (written out by hand; reviewed against DESIGN §1).
 STAY_HOLDER = {
-    'admitted_at', 'admitted_by', 'age_band', 'alerts[]', 'centre_id', 'due_on', 'entry_medical.examined_by',
+    'admitted_at', 'admitted_by', 'age_band', 'alerts[]', 'centre_id', 'due_on', 'entry_examination_missing',
+    'entry_medical.examined_by',
     'entry_medical.examined_on', 'entry_medical.fit_for_detention', 'entry_medical.notes', 'extensions[]',
     'history[].at', 'history[].by', 'history[].centre_id', 'history[].state', 'history[].unit_id', 'id',
     'legal_basis.court', 'legal_basis.decided_on', 'legal_basis.decision_ref', 'legal_basis.kind',

@@ -74,7 +74,7 @@ def pending_request(api: Gateway, person_ref: str) -> dict[str, Any]:
         "particulars": {"family_name": "Rezaei", "given_names": "Ali", "birth_date": "1990-04-02", "sex": "male",
                         "nationality": "IRN", "documents": [{"type": "passport", "number": "K1234567",
                                                              "issued_by": "IRN"}]},
-        "evidence": [{"kind": "prima_facie", "of": "third_country_conditions", "type": "travel_ticket",
+        "evidence": [{"of": "third_country_conditions", "type": "travel_ticket",
                       "reference": "TK-0099"}]}, expect=201)
     return api.post(f"/api/v1/readmission/requests/{created['id']}/submit", {})
 

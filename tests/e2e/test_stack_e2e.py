@@ -149,7 +149,7 @@ def test_the_stack_end_to_end_and_across_restarts(stack_env: dict[str, str | Non
     with stack:
         leftovers.extend(stack.pids.values())
         print(f"\nstack started in {stack.started_in:.1f} s")
-        assert stack.seed()["protocols"] == 27  # the member states' readmission protocols
+        assert stack.seed()["protocols"] == 28  # the member states' readmission protocols and Norway's (#10)
         assert (var / "secrets.json").stat().st_mode & 0o777 == 0o600
         assert (var / "demo-logins.json").stat().st_mode & 0o777 == 0o600
         ids = exercise_the_slice(stack, unique)

@@ -119,6 +119,7 @@ def list_cases(limit: int, cursor: str | None = None, **filters: str) -> dict[st
 
 
 @cases.get("/cases/stages")
+@cases.doc(operationId="count_cases_by_stage")
 @cases.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @cases.response(200, schemas.StageCountsSchema)
 def count_by_stage() -> dict[str, Any]:
@@ -128,6 +129,7 @@ def count_by_stage() -> dict[str, Any]:
 
 
 @cases.get("/cases/needs-action")
+@cases.doc(operationId="list_cases_needing_action")
 @cases.arguments(schemas.NeedsActionQuerySchema, location="query", as_kwargs=True)
 @cases.response(200, schemas.CasePageSchema)
 def needs_action(limit: int, within_days: int, overdue: bool, kind: str | None = None,
@@ -144,6 +146,7 @@ def needs_action(limit: int, within_days: int, overdue: bool, kind: str | None =
 @cases.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @cases.response(200, schemas.CaseSchema)
 def get_case(case_id: str) -> Result:
+    """One AVRR case with its stage, history and next steps; the ETag is its version for If-Match."""
     return _one(handlers.get_case(_deps().repository, _ctx(), _case_id(case_id)))
 
 
@@ -159,14 +162,18 @@ def _action_endpoint(segment: str, action: str, schema: type[Schema], summary: s
     endpoint = cases.response(200, schemas.CaseSchema)(endpoint)
     endpoint = cases.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)(endpoint)
     endpoint = cases.arguments(schema)(endpoint)
+    endpoint = cases.doc(operationId=OPERATION_IDS.get(action, action))(endpoint)
     return cases.post(f"/cases/<case_id>/{segment}")(endpoint)
 
 
+# operationIds where the action's short name would be ambiguous in the whole API's document
+OPERATION_IDS = {"register": "register_case", "close": "close_case", "withdraw": "record_withdrawal"}
 for _segment, _action, _schema, _summary in ACTIONS:
     _action_endpoint(_segment, _action, _schema, _summary)
 
 
 @statistics.get("/statistics")
+@statistics.doc(operationId="get_voluntary_return_statistics")
 @statistics.arguments(schemas.MonthQuerySchema, location="query", as_kwargs=True)
 @statistics.response(200, schemas.StatisticsSchema)
 def monthly_statistics(month: str) -> dict[str, Any]:

@@ -7,11 +7,11 @@ from typing import Any, Mapping
 
 from passage.formats import PERSON_REF
 
-CASE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-COUNTRY = re.compile(r"^[A-Z]{3}$")  # ISO 3166-1 alpha-3
-CURRENCY = re.compile(r"^[A-Z]{3}$")  # ISO 4217
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")  # BCP 47, short form
-ORG_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+CASE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.ASCII)
+COUNTRY = re.compile(r"^[A-Z]{3}$", re.ASCII)  # ISO 3166-1 alpha-3
+CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)  # ISO 4217
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", re.ASCII)  # BCP 47, short form
+ORG_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$", re.ASCII)
 
 REFERRAL_SOURCES = ("detention_centre", "ngo", "embassy", "hotline", "self")
 CLASSIFICATIONS = ("AVR", "AVM")

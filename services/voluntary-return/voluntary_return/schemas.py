@@ -17,7 +17,7 @@ from voluntary_return.domain import (CASE_ID, CLASSIFICATIONS, CLOSING_OUTCOMES,
                                      WITHDRAWAL_REASONS)
 from voluntary_return.stages import STAGES
 
-NEEDS_ACTION_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}\|[0-9a-f-]{36}$")
+NEEDS_ACTION_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}\|[0-9a-f-]{36}$", re.ASCII)
 
 
 def person_ref_field(**kwargs) -> fields.String:
