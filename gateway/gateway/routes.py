@@ -98,6 +98,8 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{R}/statistics", READ, STATISTICS),
     Route(f"{R}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
     Route(f"{R}/persons/search", READ, ("admin", "liaison_officer"), personal=True),
+    Route(f"{R}/requests/{{request_id}}/annex5.pdf", READ, ("admin", "liaison_officer"), personal=True),  # a download
+    Route(f"{R}/transits/{{transit_id}}/annex6.pdf", READ, ("admin", "liaison_officer"), personal=True),  # a download
     Route(R, READ, ("admin", "liaison_officer", "auditor"), personal=True),
     Route(R, WRITE, ("admin", "liaison_officer"), personal=True),
     # voluntary return -- cases are personal data
