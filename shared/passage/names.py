@@ -70,6 +70,19 @@ def name_keys(*names: str | None) -> list[str]:
     return sorted({k for name in names if name for k in map(key, words(name)) if k})
 
 
+def record_keys(*names: str | None) -> list[str]:
+    """What a record stores: each word's key and each pair of them ("a+b", sorted), so that a search by
+    two words looks up the records holding both in one index step instead of every holder of one."""
+    words_ = name_keys(*names)
+    return sorted({*words_, *(f"{a}+{b}" for i, a in enumerate(words_) for b in words_[i + 1:])})
+
+
+def lookup_key(keys: Iterable[str]) -> str:
+    """The one stored key a search looks up: the pair of its two longest word keys, or its only key."""
+    ranked = sorted(set(keys), key=lambda k: (-len(k), k))[:2]
+    return "+".join(sorted(ranked))
+
+
 def folded_words(*names: str | None) -> set[str]:
     """The names' words folded but not merged: an exact spelling match ranks above a sound-alike."""
     return {f for name in names if name for f in map(fold, words(name)) if f}
@@ -120,5 +133,5 @@ def search_keys(doc: Mapping[str, Any], paths: Paths) -> dict[str, list[str]]:
     """The keys to store on the record (``$set`` them with the particulars they come from)."""
     documents = _get(doc, paths.documents) if paths.documents else None
     numbers = [d.get(paths.document_field) for d in documents or () if isinstance(d, Mapping)]
-    return {"name_keys": name_keys(*record_names(doc, paths)),
+    return {"name_keys": record_keys(*record_names(doc, paths)),
             "document_keys": sorted({document_key(n) for n in numbers if isinstance(n, str) and document_key(n)})}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from passage.names import Paths, document_key, fold, key, name_keys, score, search_keys
+from passage.names import Paths, document_key, fold, key, lookup_key, name_keys, record_keys, score, search_keys
 
 SAME_NAME = [
     ("Məmmədov", "Mammadov", "Mamedov", "Мамедов", "Мәммәдов", "MƏMMƏDOV"),
@@ -63,5 +63,13 @@ def test_search_keys_take_names_lists_and_document_numbers() -> None:
     doc = {"p": {"given": "Rəşad", "family": "Məmmədov", "other": ["Гусейнов", 7],
                  "documents": [{"number": "C 0123-45"}, {"number": None}, "junk"]}}
     keys = search_keys(doc, paths)
-    assert keys["name_keys"] == sorted({key("Rəşad"), key("Mamedov"), key("Huseynov")})
+    assert set(name_keys("Rəşad Mamedov Huseynov")) <= set(keys["name_keys"]) == set(record_keys("Rashad Гусейнов Мамедов"))
     assert keys["document_keys"] == ["C012345"] == [document_key("c0123 45")]
+
+
+def test_a_two_word_search_looks_up_the_pair_a_record_stores() -> None:
+    stored = record_keys("Rəşad", "Məmmədov oğlu")
+    assert stored == sorted({key("Rəşad"), key("Məmmədov"), "+".join(sorted([key("Rəşad"), key("Məmmədov")]))})
+    assert lookup_key(name_keys("Мамедов Рашад")) in stored
+    assert lookup_key(name_keys("Mamedov")) == key("Məmmədov") in stored
+    assert lookup_key(name_keys("Mamedov Rasul")) not in stored
