@@ -1,6 +1,6 @@
 """Printable documents (the official forms, case summaries) as PDF, in one plain layout: a title,
 then sections of labelled fields. Names in Azerbaijani, Cyrillic or any Latin script print as
-written: the DejaVu Sans font (free licence, fonts/DejaVu-LICENSE.txt) ships inside this package,
+written: a subset of DejaVu Sans (free licence, fonts/README.md) ships inside this package,
 so no machine needs system fonts. Rendering is pure (no I/O besides reading the font).
 """
 from __future__ import annotations
@@ -51,7 +51,7 @@ def _pdf(doc: Document) -> FPDF:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.set_title(doc.title)
     pdf.set_creator("Passage")
-    with resources.as_file(resources.files("passage") / "fonts" / "DejaVuSans.ttf") as font:
+    with resources.as_file(resources.files("passage") / "fonts" / "DejaVuSans-subset.ttf") as font:
         pdf.add_font(FONT, "", str(font))
     pdf.add_page()
     return pdf
