@@ -3,6 +3,7 @@ nobody outside the caller's scope, every search audited, bad input refused with 
 from __future__ import annotations
 
 from typing import Any, Iterator
+from uuid import uuid4
 from urllib.parse import urlencode
 
 import pytest
@@ -129,3 +130,22 @@ def test_bad_input_is_refused_by_the_gateway_and_by_each_service(stack: UiStack,
     for prefix in (D, R, V):
         direct = stack.api("GET", f"{prefix}/persons/search?{urlencode(query)}", role="admin")
         assert direct.status_code == 422, (prefix, direct.status_code, direct.text)
+
+
+def test_the_backfill_gives_records_made_before_search_their_keys(mongo_url: str) -> None:
+    from pymongo import MongoClient
+
+    from detention.repository import STAY_SEARCH
+    from passage import person_search
+    client = MongoClient(mongo_url)
+    stays = client[f"t_backfill_{uuid4().hex[:8]}"]["stays"]
+    try:
+        stays.insert_many([{"_id": "old", "person_ref": "AZ-OLD", "person": {"given_name": "Рашад", "family_name": "Мамедов"}},
+                           {"_id": "new", "person_ref": "AZ-NEW", "name_keys": ["kept"], "person": {"given_name": "Ali"}}])
+        assert person_search.backfill(stays, STAY_SEARCH) == 1
+        assert stays.find_one({"_id": "new"})["name_keys"] == ["kept"]
+        found = person_search.find_hits(stays, {}, {"name": "Məmmədov Rəşad", "limit": 20}, STAY_SEARCH)
+        assert [h["person_ref"] for h in found] == ["AZ-OLD"]
+    finally:
+        client.drop_database(stays.database.name)
+        client.close()
