@@ -100,6 +100,9 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{R}/persons/search", READ, ("admin", "liaison_officer"), personal=True),
     Route(f"{R}/requests/{{request_id}}/annex5.pdf", READ, ("admin", "liaison_officer"), personal=True),  # a download
     Route(f"{R}/transits/{{transit_id}}/annex6.pdf", READ, ("admin", "liaison_officer"), personal=True),  # a download
+    Route(f"{R}/requests/{{request_id}}/files", READ, ("admin", "liaison_officer"), personal=True),
+    Route(f"{R}/requests/{{request_id}}/files", WRITE, ("admin", "liaison_officer"), personal=True),
+    Route(f"{R}/requests/{{request_id}}/files/{{file_id}}", READ, ("admin", "liaison_officer"), personal=True),
     Route(R, READ, ("admin", "liaison_officer", "auditor"), personal=True),
     Route(R, WRITE, ("admin", "liaison_officer"), personal=True),
     # voluntary return -- cases are personal data
@@ -115,6 +118,9 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{V}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
     Route(f"{V}/persons/search", READ, ("admin", "avr_caseworker"), personal=True),
     Route(f"{V}/cases/{{case_id}}/summary.pdf", READ, ("admin", "avr_caseworker"), personal=True),  # a download
+    Route(f"{V}/cases/{{case_id}}/files", READ, ("admin", "avr_caseworker"), personal=True),
+    Route(f"{V}/cases/{{case_id}}/files", WRITE, ("admin", "avr_caseworker"), personal=True),
+    Route(f"{V}/cases/{{case_id}}/files/{{file_id}}", READ, ("admin", "avr_caseworker"), personal=True),
     Route(V, READ, ("admin", "avr_caseworker", "auditor"), personal=True),
     Route(V, WRITE, ("admin", "avr_caseworker"), personal=True),
 )
