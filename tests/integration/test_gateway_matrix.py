@@ -278,7 +278,7 @@ OUT_OF_SCOPE_WRITES = [
     ("liaison_officer", "/api/v1/readmission/requests/{id}/submit", "requests", lambda: {}, 200),
     ("liaison_officer", "/api/v1/readmission/requests/{id}/withdraw", "requests", lambda: {"reason": "duplicate"}, 200),
     ("liaison_officer", "/api/v1/readmission/requests/{id}/evidence", "requests",
-     lambda: {"kind": "proof", "of": "nationality", "type": "passport", "reference": "P1"}, 200),
+     lambda: {"of": "nationality", "type": "passport", "reference": "P1"}, 200),
     ("liaison_officer", "/api/v1/readmission/transits", None, _fr_transit, 201),
     ("liaison_officer", "/api/v1/readmission/transits/{id}/approve", "transits",
      lambda: {"note": "Crossing and escort confirmed"}, 200),
