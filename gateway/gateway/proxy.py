@@ -14,6 +14,7 @@ from urllib.parse import quote
 import requests
 from flask import Blueprint, Response, g, request
 
+from passage.evidence_files import MAX_BYTES
 from passage.identity import HEADER as IDENTITY_HEADER
 from passage.identity import sign_identity
 from passage.problems import BadRequest, NotFound
@@ -24,6 +25,7 @@ from gateway.routes import ROUTES, Route, match
 from gateway.upstreams import Upstreams
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+UPLOAD_LIMIT = MAX_BYTES + 64 * 1024  # a scanned document and its multipart envelope
 REQUEST_HEADERS = ("Accept", "Accept-Language", "Content-Type", "If-Match", "If-None-Match",
                    "If-Modified-Since", "If-Unmodified-Since", "X-Correlation-ID", "Idempotency-Key")
 RESPONSE_HEADERS = ("Content-Type", "ETag", "Location", "Retry-After", "Allow", "Cache-Control",
@@ -46,6 +48,8 @@ def proxy_blueprint(upstreams: Upstreams, guard: Guard, internal_secret: str,
         headers = {name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers}
         headers[IDENTITY_HEADER] = sign_identity(claims.identity, internal_secret, ttl_seconds=identity_ttl_seconds)
         headers["X-Request-ID"] = g.request_id
+        if request.method == "POST" and found.route.template.endswith("/files"):  # evidence files: larger bodies
+            request.max_content_length = UPLOAD_LIMIT
         body = request.get_data(cache=False) if request.method not in ("GET", "HEAD") else None
         answer = upstreams.send(service, request.method, path, query=request.query_string,
                                 headers=headers, body=body)

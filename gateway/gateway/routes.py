@@ -69,6 +69,7 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{D}/stays/{{stay_id}}/{{action}}", WRITE, ("admin", "centre_staff"), personal=True),
     Route(f"{D}/statistics/occupancy", READ, STATISTICS),
     Route(f"{D}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
+    Route(f"{D}/persons/search", READ, ("admin", "centre_staff"), personal=True),
     Route(D, READ, UNIT_READERS, personal=True),
     Route(D, WRITE, ("admin", "centre_staff"), personal=True),
     # readmission -- requests are personal data
@@ -96,6 +97,12 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{R}/transits/{{transit_id}}/{{action}}", WRITE, ("admin", "liaison_officer"), personal=True),
     Route(f"{R}/statistics", READ, STATISTICS),
     Route(f"{R}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
+    Route(f"{R}/persons/search", READ, ("admin", "liaison_officer"), personal=True),
+    Route(f"{R}/requests/{{request_id}}/annex5.pdf", READ, ("admin", "liaison_officer"), personal=True),  # a download
+    Route(f"{R}/transits/{{transit_id}}/annex6.pdf", READ, ("admin", "liaison_officer"), personal=True),  # a download
+    Route(f"{R}/requests/{{request_id}}/files", READ, ("admin", "liaison_officer"), personal=True),
+    Route(f"{R}/requests/{{request_id}}/files", WRITE, ("admin", "liaison_officer"), personal=True),
+    Route(f"{R}/requests/{{request_id}}/files/{{file_id}}", READ, ("admin", "liaison_officer"), personal=True),
     Route(R, READ, ("admin", "liaison_officer", "auditor"), personal=True),
     Route(R, WRITE, ("admin", "liaison_officer"), personal=True),
     # voluntary return -- cases are personal data
@@ -109,6 +116,11 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{V}/cases/{{case_id}}/{{action}}", WRITE, ("admin", "avr_caseworker"), personal=True),
     Route(f"{V}/statistics", READ, STATISTICS),
     Route(f"{V}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
+    Route(f"{V}/persons/search", READ, ("admin", "avr_caseworker"), personal=True),
+    Route(f"{V}/cases/{{case_id}}/summary.pdf", READ, ("admin", "avr_caseworker"), personal=True),  # a download
+    Route(f"{V}/cases/{{case_id}}/files", READ, ("admin", "avr_caseworker"), personal=True),
+    Route(f"{V}/cases/{{case_id}}/files", WRITE, ("admin", "avr_caseworker"), personal=True),
+    Route(f"{V}/cases/{{case_id}}/files/{{file_id}}", READ, ("admin", "avr_caseworker"), personal=True),
     Route(V, READ, ("admin", "avr_caseworker", "auditor"), personal=True),
     Route(V, WRITE, ("admin", "avr_caseworker"), personal=True),
 )
@@ -142,7 +154,9 @@ TIMELINE_ROLES = ("admin", "centre_staff", "liaison_officer", "avr_caseworker", 
 REPORT_ROLES = ("partner", "admin", "auditor")
 AUDIT_READERS = ("auditor", "admin")
 ADMINS = ("admin",)
+SEARCH_ROLES = ("admin", "centre_staff", "liaison_officer", "avr_caseworker")  # those who see particulars
 OWN_ROUTES: tuple[Route, ...] = (
+    Route("/api/v1/persons/search", READ, SEARCH_ROLES, personal=True),
     Route("/api/v1/persons/{person_ref}/timeline", READ, TIMELINE_ROLES, personal=True),
     Route("/api/v1/reports/monthly", READ, REPORT_ROLES),
     Route("/api/v1/reports/corrections", ("POST",), ADMINS),

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, g
+from flask import Response, g, request
 from marshmallow import Schema, fields, validate
 
 from passage.fields import pattern
@@ -20,10 +20,12 @@ from passage.identity import HEADER as IDENTITY_HEADER
 from passage.clock import utc_now
 from passage.identity import Identity, sign_identity
 from passage.mongo import Mongo
+from passage.person_search import PersonSearchQuerySchema
 from passage.problems import Problem
 from passage.web import Blueprint
 
-from gateway import timeline
+from gateway import person_search, timeline
+from gateway.audit_reads import filters_of
 from gateway.guard import Guard
 from gateway.report_store import PublishedReports, Publisher, monthly_text
 from gateway.reports import SPECS, ReportSpec, to_csv
@@ -35,6 +37,7 @@ from gateway.upstreams import Upstreams
 MONTH_PATTERN = MONTH.pattern
 SYSTEM = Identity(user_id="gateway-reports", role="system")
 TIMELINE = "/api/v1/persons/{person_ref}/timeline"
+SEARCH = "/api/v1/persons/search"
 
 
 class TimelineEntrySchema(Schema):
@@ -53,6 +56,21 @@ class TimelineSchema(Schema):
     failed_services = fields.List(fields.String(), required=True)
     not_included = fields.List(fields.String(), required=True,
                                metadata={"description": "services the caller's role does not read"})
+
+
+class PersonFoundSchema(Schema):
+    person_ref = fields.String(required=True)
+    score = fields.Float(required=True, metadata={"description": "1.0: spelt as asked; 0.5: sounds alike"})
+    records = fields.List(fields.Dict(), required=True, metadata={"description": "service, record_type, record_id"})
+    timeline = fields.String(required=True, metadata={"description": "the person's timeline"})
+
+
+class PersonSearchSchema(Schema):
+    items = fields.List(fields.Nested(PersonFoundSchema), required=True)
+    partial = fields.Boolean(required=True, metadata={"description": "true when a service did not answer"})
+    failed_services = fields.List(fields.String(), required=True)
+    not_included = fields.List(fields.String(), required=True,
+                               metadata={"description": "services the caller's role does not search"})
 
 
 class ReportQuerySchema(Schema):
@@ -150,6 +168,19 @@ def views_blueprint(views: Views) -> Blueprint:
                                lambda s, p, q: views.fetch_as(claims.identity, s, p, q), ROUTES)
         views.guard.record("read", TIMELINE, ids, 200, claims)
         return built.to_dict()
+
+    @blp.route("/persons/search", methods=["GET"])
+    @blp.arguments(PersonSearchQuerySchema, location="query")
+    @blp.response(200, PersonSearchSchema)
+    def persons_search(args: dict[str, Any]) -> dict[str, Any]:
+        """People matching every filter given (name in any spelling, birth date, document, reference) in
+        the caller's scope, one per person with the records found and a link to the timeline; audited."""
+        claims: AccessClaims = g.caller
+        found = person_search.search(args, claims.identity.role,
+                                     lambda s, p, q: views.fetch_as(claims.identity, s, p, q), ROUTES)
+        views.guard.record("read", SEARCH, None, 200, claims, filters=filters_of(request.args.items(multi=True), True),
+                           returned={"person_ref": [p["person_ref"] for p in found["items"]]})
+        return found
 
     @blp.route("/reports/monthly", methods=["GET"])
     @blp.doc(operationId="get_monthly_reports")

@@ -158,6 +158,7 @@ def test_matrix(stack, route, method, role, scope):
     ids = stack["ids"]
     path = _path(route, ids, scope)
     query = _required_query(stack, route, method) or ("?month=2026-10" if "/reports/" in path else "")
+    query = query or ("?name=Mamedov" if path.endswith("/persons/search") else "")  # a search needs one filter
     r = requests.request(method, f"{stack['base']}{path}{query}", headers=stack["bearer"][role],
                          json={} if method != "GET" else None, timeout=20)
     text = r.text
@@ -282,7 +283,7 @@ OUT_OF_SCOPE_WRITES = [
     ("liaison_officer", "/api/v1/readmission/requests/{id}/submit", "requests", lambda: {}, 200),
     ("liaison_officer", "/api/v1/readmission/requests/{id}/withdraw", "requests", lambda: {"reason": "duplicate"}, 200),
     ("liaison_officer", "/api/v1/readmission/requests/{id}/evidence", "requests",
-     lambda: {"kind": "proof", "of": "nationality", "type": "passport", "reference": "P1"}, 200),
+     lambda: {"of": "nationality", "type": "passport", "reference": "P1"}, 200),
     ("liaison_officer", "/api/v1/readmission/transits", None, _fr_transit, 201),
     ("liaison_officer", "/api/v1/readmission/transits/{id}/approve", "transits",
      lambda: {"note": "Crossing and escort confirmed"}, 200),

@@ -11,13 +11,14 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
+from passage import names
 from passage.events.envelope import Envelope, rfc3339
 
 from detention import access, clocks, domain, law
 from detention.families import Family, Member, has_carer, new_group_id
 from detention.handlers import (Context, Repository, RulesFor, _event, _user, _visible_unit, check_centre_open,
                                 medical_document)
-from detention.repository import unit_from_record, utc_ms
+from detention.repository import STAY_SEARCH, unit_from_record, utc_ms
 from detention.rules import Rules, rules_on
 from detention.views import stay_view
 
@@ -190,6 +191,8 @@ def _stay_document(admission: domain.Admission, ctx: Context) -> dict[str, Any]:
         "alerts": list(admission.alerts), "version": 1,
         "minor_override": {"reason": override.reason, "approved_by": override.approved_by} if override else None,
         "family_group": {"id": family.group_id, "relation": family.relation} if family else None,
+        **names.search_keys({"person": {"given_name": person.given_name, "family_name": person.family_name}},
+                                    STAY_SEARCH),
     }
 
 

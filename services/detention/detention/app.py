@@ -7,7 +7,7 @@ from passage.config import Settings
 from passage.logs import configure_logging
 from passage.web import build_app, ensure_indexes_before_first_request
 
-from detention import api, bootstrap, moves_api, repository
+from detention import api, bootstrap, moves_api, repository, search
 from detention.bootstrap import Deps
 from detention.config import SERVICE, load_settings
 
@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
         readiness={"mongo": deps.mongo.ping, "broker": deps.publisher.ping}, idempotency=deps.mongo,
     )
     app.extensions[api.EXTENSION] = deps
-    for blueprint in (*api.BLUEPRINTS, *moves_api.BLUEPRINTS):
+    for blueprint in (*api.BLUEPRINTS, *moves_api.BLUEPRINTS, *search.BLUEPRINTS):
         smorest.register_blueprint(blueprint)
     api.register_error_handlers(app)
     ensure_indexes_before_first_request(app, deps.mongo, repository.indexes())

@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
 from passage.events.envelope import Envelope
+from passage import names, person_search
 from passage.mongo import Index, Mongo, safe_value
 
 from detention import occupancy
@@ -27,6 +28,9 @@ CENTRES, UNITS, STAYS = "centres", "units", "stays"
 OUTBOX_COLLECTIONS = (STAYS, UNITS)
 ONE_OPEN_STAY = "one_open_stay_per_person"
 _HIDDEN = {"outbox": 0, "outbox_pending": 0}
+# Where a stay keeps what person search matches (keys stored at admission: person_search.search_keys).
+STAY_SEARCH = names.Paths(record_type="stay", names=("person.given_name", "person.family_name"),
+                                  birth_date="person.birth_date")
 
 
 def indexes() -> list[Index]:
@@ -42,6 +46,7 @@ def indexes() -> list[Index]:
         Index(STAYS, [("status", 1), ("due_on", 1)], name="stays_by_due_date"),
         Index(STAYS, [("family_group.id", 1), ("status", 1)], name="stays_by_family_group"),
         Index(STAYS, [("status", 1), ("entry_medical", 1), ("admitted_at", 1)], name="stays_without_entry_examination"),
+        *person_search.indexes(STAYS),
         *occupancy.indexes(),
         *outbox_indexes(OUTBOX_COLLECTIONS),
     ]

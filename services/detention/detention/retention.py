@@ -25,7 +25,7 @@ STAY_POLICY = Policy(
     rule=STAY_RULE, collection=STAYS, ended_at="released_at", ended={"status": "closed"},
     erase=("person.given_name", "person.family_name", "person.birth_date", "legal_basis.decision_ref",
            "legal_basis.court", "minor_override", "entry_medical", "exit_medical", "extensions", "vulnerabilities",
-           "alerts"),
+           "alerts", "name_keys", "document_keys"),
     keep=("centre_id", "unit_id", "admitted_at", "released_at", "release_reason", "status", "legal_basis.kind",
           "sex", "nationality", "age_band", "history", "occupancy history"))
 POLICIES = (STAY_POLICY,)

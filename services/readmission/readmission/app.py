@@ -7,7 +7,7 @@ from passage.config import Settings
 from passage.logs import configure_logging
 from passage.web import build_app, ensure_indexes_before_first_request
 
-from readmission import api, api_law, api_registry, api_transits, bootstrap, repository, subject_access
+from readmission import annexes, api, api_law, api_registry, api_transits, bootstrap, files, repository, search, subject_access
 from readmission.bootstrap import Deps
 from readmission.config import SERVICE, load_settings
 
@@ -24,7 +24,8 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     )
     app.extensions[api.EXTENSION] = deps
     for blueprint in (api.locations, api.requests_bp, api_transits.transits_bp, api_registry.work, api_registry.reports,
-                      api_registry.registry, api_law.law, subject_access.blueprint):
+                      api_registry.registry, api_law.law, subject_access.blueprint, search.persons,
+                      annexes.annexes, files.files):
         smorest.register_blueprint(blueprint)
     ensure_indexes_before_first_request(app, deps.mongo, repository.indexes())
     return app

@@ -9,6 +9,7 @@ from typing import Any, Mapping, Sequence
 
 from pymongo.client_session import ClientSession
 
+from passage import names
 from passage.events.envelope import Envelope
 from passage.identity import Identity
 from passage.locations import Locations
@@ -18,7 +19,7 @@ from readmission import agreements
 from readmission import deadlines as dl
 from readmission import events, views
 from readmission import requests_domain as rd
-from readmission.repository import MongoRepository, Stale
+from readmission.repository import REQUEST_SEARCH, MongoRepository, Stale
 
 READERS = ("liaison_officer", "auditor")  # admin always passes
 WRITERS = ("liaison_officer",)
@@ -81,6 +82,7 @@ def create_request(repo: MongoRepository, ctx: Context, body: Mapping[str, Any],
     except dl.NoRule as exc:
         raise Unprocessable(str(exc)) from None
     doc["history"] = [history_entry(ctx, "create", "draft")]
+    doc.update(names.search_keys(doc, REQUEST_SEARCH))
     return repo.add(doc, opened, [])
 
 

@@ -18,6 +18,7 @@ from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
 from passage.events.envelope import Envelope
 from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.locations import LocationStore, location_indexes
+from passage import names, person_search
 from passage.mongo import Index, Mongo, safe_value
 
 from readmission import deadlines as dl
@@ -27,6 +28,13 @@ from readmission.requests_domain import Change, deadline_record
 REQUESTS, STATISTICS, PROTOCOLS, TRANSITS = "requests", "statistics", "protocols", "transits"
 CALENDARS = "calendar_overrides"  # per country: administrators' per-date working-day overrides
 AGREEMENTS = "agreements"  # administrators' agreements and rule versions (built-in ones live in code)
+# Where requests and transits keep what person search matches (keys stored at creation).
+REQUEST_SEARCH = names.Paths(
+    record_type="readmission_request", birth_date="particulars.birth_date", documents="particulars.documents",
+    names=("particulars.given_names", "particulars.family_name", "particulars.other_names"))
+TRANSIT_SEARCH = names.Paths(
+    record_type="transit_request", birth_date="particulars.birth_date", documents="particulars.documents",
+    names=("particulars.given_names", "particulars.family_name", "particulars.other_names"))
 OUTBOX_COLLECTIONS: tuple[str, ...] = (REQUESTS,)
 
 
@@ -49,7 +57,7 @@ def indexes() -> list[Index]:
             Index(REQUESTS, [("member_state", 1), ("_id", 1)], name="member_state"),
             Index(TRANSITS, [("person_ref", 1), ("_id", 1)], name="transit_person_ref"),
             Index(TRANSITS, [("member_state", 1), ("_id", 1)], name="transit_member_state"),
-            *index_declarations(),
+            *index_declarations(), *person_search.indexes(REQUESTS), *person_search.indexes(TRANSITS),
             Index(STATISTICS, [("month", 1), ("member_state", 1)], name="month")]
 
 

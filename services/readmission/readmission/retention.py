@@ -32,13 +32,13 @@ POLICIES = (
     Policy(rule=REQUEST_RULE, collection=REQUESTS, ended_at="updated_at",
            ended={"state": {"$in": ["rejected", "withdrawn", "closed", "transfer_failed", "taken_back"]}},
            erase=("particulars", "evidence", "rejection", "withdrawal.note", "travel_document.reference",
-                  "voluntary_return"),
+                  "voluntary_return", "name_keys", "document_keys"),
            keep=("agreement", "member_state", "direction", "category", "procedure", "state", "deadlines", "history",
                  "statistics")),
     Policy(rule=TRANSIT_RULE, collection=TRANSITS, ended_at="updated_at",
            ended={"state": {"$in": ["refused", "consent_revoked", "completed", "withdrawn"]}},
            erase=("particulars", "note", "approval", "refusal", "revocation.explanation", "withdrawal.note",
-                  "completion.note", "escorts.agency"),
+                  "completion.note", "escorts.agency", "name_keys", "document_keys"),
            keep=("member_state", "direction", "state", "route", "transit_at", "deadlines", "history")),
 )
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import date, timedelta, timezone
 from typing import Any, Mapping
 
+from passage import names
 from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 
 from readmission import deadlines as dl
@@ -14,7 +15,7 @@ from readmission import transits_domain as td
 from readmission import agreements
 from readmission.handlers import (READERS, WRITERS, Context, Known, Rules, _require, bound_by, history_entry, plain,
                                   scoped_query)
-from readmission.repository import Stale
+from readmission.repository import TRANSIT_SEARCH, Stale
 from readmission.transit_repository import TransitRepository
 
 FURTHEST_AHEAD = timedelta(days=366)  # a transit is planned for the coming weeks, not years ahead
@@ -75,6 +76,7 @@ def create_transit(repo: TransitRepository, store: protocols.ProtocolStore | Non
     doc = {"_id": str(uuid.uuid4()), "version": 1, "state": "submitted", "created_at": ctx.now,
            "updated_at": ctx.now, **fields, "transit_at": body["transit_at"].astimezone(timezone.utc),
            "received_on": received.isoformat(), "history": [history_entry(ctx, "submit", "submitted")]}
+    doc.update(names.search_keys(doc, TRANSIT_SEARCH))
     return repo.add(doc, [reply])
 
 

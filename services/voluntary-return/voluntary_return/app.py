@@ -7,7 +7,7 @@ from passage.config import Settings
 from passage.logs import configure_logging
 from passage.web import build_app, ensure_indexes_before_first_request
 
-from voluntary_return import api, bootstrap, repository
+from voluntary_return import api, bootstrap, files, repository, search, summary
 from voluntary_return.bootstrap import Deps
 from voluntary_return.config import SERVICE, load_settings
 
@@ -24,7 +24,7 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
         readiness={"mongo": deps.mongo.ping, "broker": deps.publisher.ping}, idempotency=deps.mongo,
     )
     app.extensions[api.EXTENSION] = deps
-    for blueprint in api.BLUEPRINTS:
+    for blueprint in (*api.BLUEPRINTS, search.persons, summary.summaries, files.files):
         smorest.register_blueprint(blueprint)
     api.register_error_handlers(app)
     ensure_indexes_before_first_request(app, deps.mongo, repository.indexes())

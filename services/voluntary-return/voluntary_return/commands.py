@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
+from passage import names
+
 from voluntary_return import reintegration
 from voluntary_return.domain import MONITORING_MONTHS, AlreadyRecorded, RuleRefused, is_shared
 from voluntary_return.stages import Facts
@@ -24,6 +26,10 @@ class Change:
     facts: Facts = Facts()
     score: float | None = None
 
+
+# Where a case keeps what person search matches (keys stored at registration, with the particulars).
+CASE_SEARCH = names.Paths(record_type="voluntary_return_case", names=("particulars.given_name", "particulars.family_name"),
+                          birth_date="particulars.birth_date", documents="documents")
 
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
@@ -46,7 +52,7 @@ def register(case: Case, body: Body, now: datetime, user: str) -> Change:
         "destination_country": body.get("destination_country") or case.get("destination_country"),
         "documents": documents, "languages": list(body["languages"]), "household": household,
         "classification": body["classification"], "vulnerabilities": sorted(set(body.get("vulnerabilities", []))),
-        "registered_by": user})
+        "registered_by": user, **names.search_keys({"particulars": particulars, "documents": documents}, CASE_SEARCH)})
 
 
 def record_counselling(case: Case, body: Body, now: datetime, user: str) -> Change:

@@ -12,6 +12,7 @@ from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 
 from passage.bus.consumer import INBOX_INDEXES
+from passage import person_search
 from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
 from passage.events.envelope import Envelope
 from passage.locations import COLLECTION as PERSON_LOCATIONS
@@ -43,6 +44,7 @@ def indexes() -> list[Index]:
         Index(CASES, [("nationality", 1), ("_id", 1)], name="cases_by_nationality"),
         Index(CASES, [("destination_country", 1), ("_id", 1)], name="cases_by_destination"),
         Index(CASES, [("stage", 1), ("_id", 1)], name="cases_by_stage"),
+        *person_search.indexes(CASES),
         # Not partial: SecantusDB (the embedded default) plans only full indexes; a case without a
         # next action is indexed as null, which no date range matches.
         Index(CASES, [("next_action_due", 1), ("_id", 1)], name="cases_by_next_action_due"),

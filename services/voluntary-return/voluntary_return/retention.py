@@ -30,7 +30,7 @@ CASE_POLICY = Policy(
            "counselling_sessions", "referral.organisation", "eligibility.reasons", "consent.language",
            "consent.interpreter_language", "consent_to_share.language", "consent_to_share.interpreter_language",
            "travel_document.reference", "booking.route", "booking.escort_details", "booking.medical_needs",
-           "withdrawal.detail", "closure.note", "reintegration", "forced_routes"),
+           "withdrawal.detail", "closure.note", "reintegration", "forced_routes", "name_keys", "document_keys"),
     keep=("stage", "history", "nationality", "destination_country", "referral.source", "referral.centre_id",
           "eligibility.decision", "departure", "arrival", "closure.outcome", "monthly statistics"))
 POLICIES = (CASE_POLICY,)

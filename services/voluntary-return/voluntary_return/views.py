@@ -15,7 +15,7 @@ from passage.identity import Identity
 from voluntary_return import stages
 from voluntary_return.domain import SENSITIVE_READERS
 
-_INTERNAL = ("_id", "outbox", "outbox_pending")
+_INTERNAL = ("_id", "outbox", "outbox_pending", "name_keys", "document_keys")  # keys: person search only
 # What an auditor reads (DESIGN §1: who did what, when): anything not listed is withheld.
 AUDITOR_FIELDS: Spec = {
     **fields("id", "person_ref", "stage", "version", "allowed_actions", "next_action", "next_action_due",
