@@ -28,12 +28,17 @@ MAX_HITS = 50
 MAX_EXAMINED = 2000
 
 
+def _whole_name(value: str) -> None:
+    """Names are Unicode letters (any script), so not an ASCII Identifier; still matched whole."""
+    if not NAME_TEXT.fullmatch(value):
+        raise ValidationError("Letters, spaces, hyphens and apostrophes only, at most eight words.")
+
+
 class PersonSearchQuerySchema(Schema):
     """At least one of name, birth date, document number or person reference."""
 
-    name = fields.String(validate=[validate.Length(2, 200), validate.Regexp(NAME_TEXT, error=(
-        "Letters, spaces, hyphens and apostrophes only, at most eight words."))],
-        metadata={"example": "Mamedov Rashad"})
+    name = fields.String(validate=[validate.Length(2, 200), _whole_name],
+                         metadata={"example": "Mamedov Rashad"})
     birth_date = StrictDate()
     document = pattern(DOCUMENT, "a document number (letters, digits, spaces, / and -)")
     ref = pattern(PERSON_REF, "a person reference")
