@@ -43,6 +43,12 @@ class Index:
         return opts
 
 
+# How often each client checks the server when idle (pymongo's default, 10 s, is a command every
+# 10 s per client: with a dozen processes, the largest share of an idle stack's database work).
+# A failed operation marks the server unknown at once, so this delays nothing but idle monitoring.
+HEARTBEAT_MS = 60_000
+
+
 class Mongo:
     """Holds this process's MongoClient, created on first use in the process that uses it."""
 
@@ -68,6 +74,7 @@ class Mongo:
                         tz_aware=True,
                         uuidRepresentation="standard",
                         retryWrites=True,
+                        heartbeatFrequencyMS=HEARTBEAT_MS,
                     )
                     self._pid = pid
         return self._client
