@@ -84,7 +84,7 @@ class _MongoTransport(mongodb.Transport):
         """Set ``_arrived`` on every new message; asks at most once a second (a server may answer any write)."""
         pipeline = [{"$match": {"operationType": "insert", "ns.coll": mongodb.Channel.messages_collection}}]
         try:
-            with database.watch(pipeline, max_await_time_ms=10_000) as stream:
+            with database.watch(pipeline, max_await_time_ms=30_000) as stream:
                 self._watching.set()
                 while True:
                     asked = time.monotonic()

@@ -153,7 +153,7 @@ class OutboxRelay:
         """Wake the relay whenever any process marks a document of its collections pending."""
         while not stop.is_set():
             try:
-                with self.mongo.db.watch(self._pending_changes(), max_await_time_ms=10_000) as stream:
+                with self.mongo.db.watch(self._pending_changes(), max_await_time_ms=30_000) as stream:
                     self.watching.set()
                     wake.set()  # one pass covers whatever was written while the stream was closed
                     while not stop.is_set():
