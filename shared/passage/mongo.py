@@ -45,6 +45,12 @@ class Index:
         return opts
 
 
+# How often each client checks the server when idle (pymongo's default, 10 s, is a command every
+# 10 s per client: with a dozen processes, the largest share of an idle stack's database work).
+# A failed operation marks the server unknown at once, so this delays nothing but idle monitoring.
+HEARTBEAT_MS = 60_000
+
+
 class Mongo:
     """Holds this process's MongoClient, created on first use in the process that uses it."""
 
@@ -73,6 +79,7 @@ class Mongo:
                         # A backstop for work outside a request (workers, commands); requests run
                         # under passage.overload's shorter per-request deadline (pymongo.timeout).
                         socketTimeoutMS=SOCKET_TIMEOUT_MS,
+                        heartbeatFrequencyMS=HEARTBEAT_MS,
                     )
                     self._pid = pid
         return self._client

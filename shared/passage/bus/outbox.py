@@ -4,13 +4,24 @@ A state change and the events it causes go into MongoDB in one atomic write (``o
 in the aggregate document, flagged by ``outbox_pending``). The relay publishes each envelope
 with confirms and only then pulls it, so a crash in between duplicates and never loses; the
 consumers' inbox absorbs the duplicate.
+
+The relay does not poll the database ten times a second while nothing happens. It wakes on work:
+a change stream on its collections reports every document marked ``outbox_pending`` by any
+process (the API included), and an outbox write prepared in its own process
+(:func:`outbox_fields`, :func:`with_outbox`) wakes it directly. Between wake-ups it looks again
+after each empty pass, waiting twice as long each time, up to ``idle_interval`` (30 s) while the
+change stream is open and ``poll_interval_unwatched`` (2 s) on a server without change streams or
+while the stream is being reopened (it is reopened with one pass, so nothing written meanwhile waits).
 """
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any, Iterable, Mapping, Sequence
 
+
+from pymongo.errors import PyMongoError
 
 from passage import metrics, tracing
 from passage.bus.publisher import Publisher
@@ -18,10 +29,21 @@ from passage.events.envelope import Envelope
 from passage.mongo import Index, Mongo
 
 log = logging.getLogger(__name__)
+_relays_waiting: set[threading.Event] = set()  # one wake-up per relay running in this process
+_waiting_lock = threading.Lock()
+
+
+def announce_work() -> None:
+    """Events are being written in this process: wake its relays (they look again until found)."""
+    with _waiting_lock:
+        for wake in _relays_waiting:
+            wake.set()
 
 
 def outbox_fields(events: Sequence[Envelope]) -> dict[str, Any]:
     """Fields for a new document whose creation causes ``events``."""
+    if events:
+        announce_work()
     return {"outbox": [_traced(e) for e in events], "outbox_pending": True} if events else {}
 
 
@@ -29,6 +51,7 @@ def with_outbox(update: Mapping[str, Any], events: Sequence[Envelope]) -> dict[s
     """Merge "append these events" into a MongoDB update document."""
     merged = {op: dict(fields) for op, fields in update.items()}
     if events:
+        announce_work()
         merged.setdefault("$push", {})["outbox"] = {"$each": [_traced(e) for e in events]}
         merged.setdefault("$set", {})["outbox_pending"] = True
     return merged
@@ -55,12 +78,17 @@ class OutboxRelay:
     """Moves pending envelopes from documents to the bus; within a document, in the order written."""
 
     def __init__(self, mongo: Mongo, publisher: Publisher, collections: Sequence[str],
-                 *, batch_size: int = 100, poll_interval: float = 0.1) -> None:
+                 *, batch_size: int = 100, poll_interval: float = 0.1, idle_interval: float = 30.0,
+                 poll_interval_unwatched: float = 2.0) -> None:
         self.mongo = mongo
         self.publisher = publisher
         self.collections = list(collections)
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.idle_interval = idle_interval
+        self.poll_interval_unwatched = poll_interval_unwatched
+        self.watching = threading.Event()  # the change stream is open: long fallback polls suffice
+        self.resting = threading.Event()   # waiting for work or the next look (for operators and tests)
 
     def relay_once(self) -> int:
         """Publish what is pending now; returns how many envelopes went out."""
@@ -79,6 +107,11 @@ class OutboxRelay:
         for envelope in envelopes:
             self.publisher.publish_event(envelope)
         ids = [e["id"] for e in envelopes]
+        # Usually nothing was pushed meanwhile: the outbox is exactly what went out, settle it in one write.
+        exactly = [{"outbox": {"$size": len(ids)}}, *({"outbox.id": i} for i in ids)]
+        if collection.update_one({"_id": doc["_id"], "$and": exactly},
+                                 {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}}).matched_count:
+            return len(ids)
         if ids:
             collection.update_one({"_id": doc["_id"]}, {"$pull": {"outbox": {"id": {"$in": ids}}}})
         # Clear the flag only if nothing new was pushed meanwhile (the filter sees the array).
@@ -87,14 +120,67 @@ class OutboxRelay:
 
     def run(self, stop: threading.Event) -> None:
         """Relay until ``stop`` is set; errors back off and retry, never drop an event."""
+        wake = threading.Event()
+        with _waiting_lock:
+            _relays_waiting.add(wake)
+        threading.Thread(target=self._watch, args=(stop, wake), name="outbox-watch", daemon=True).start()
+        try:
+            self._loop(stop, wake)
+        finally:
+            with _waiting_lock:
+                _relays_waiting.discard(wake)
+
+    def _loop(self, stop: threading.Event, wake: threading.Event) -> None:
         delay = self.poll_interval
         while not stop.is_set():
+            wake.clear()
             try:
-                sent = self.relay_once()
-                delay = self.poll_interval
+                if self.relay_once():
+                    delay = self.poll_interval
+                    continue
+                longest = self.idle_interval if self.watching.is_set() else self.poll_interval_unwatched
+                delay = min(delay * 2, longest)  # quiet: look less often
             except Exception as exc:  # broker or database down: keep the events, back off
                 log.warning("outbox relay paused", extra={"error": type(exc).__name__})
-                sent = 0
                 delay = min(max(delay * 2, 0.5), 5.0)
-            if not sent:
-                stop.wait(delay)
+            self.resting.set()
+            if _woken(stop, wake, delay):
+                delay = self.poll_interval
+            self.resting.clear()
+
+
+    def _watch(self, stop: threading.Event, wake: threading.Event) -> None:
+        """Wake the relay whenever any process marks a document of its collections pending."""
+        while not stop.is_set():
+            try:
+                with self.mongo.db.watch(self._pending_changes(), max_await_time_ms=30_000) as stream:
+                    self.watching.set()
+                    wake.set()  # one pass covers whatever was written while the stream was closed
+                    while not stop.is_set():
+                        asked = time.monotonic()
+                        if stream.try_next() is not None:
+                            wake.set()
+                        # A server may answer every write anywhere with an empty batch: ask at most once a second.
+                        stop.wait(max(0.0, 1.0 - (time.monotonic() - asked)))
+            except PyMongoError as exc:  # no change streams here, or the server went away
+                log.info("outbox change stream closed", extra={"error": type(exc).__name__})
+            except Exception:  # the client was closed under us (the process is stopping)
+                return
+            self.watching.clear()
+            stop.wait(5.0)
+
+    def _pending_changes(self) -> list[dict[str, Any]]:
+        marked = [{"fullDocument.outbox_pending": True}, {"updateDescription.updatedFields.outbox_pending": True}]
+        return [{"$match": {"ns.coll": {"$in": self.collections}, "$or": marked}}]
+
+
+def _woken(stop: threading.Event, wake: threading.Event, seconds: float) -> bool:
+    """Wait up to ``seconds`` (checking ``stop`` twice a second); True when work was announced."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set():
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if wake.wait(min(left, 0.5)):
+            return True
+    return False
