@@ -23,7 +23,7 @@ def _occupancy(stack: UiStack, unit: str) -> int:
 
 
 def test_sign_in_sets_a_strict_session_cookie_and_sign_out_ends_it(stack: UiStack) -> None:
-    client = stack.app.test_client()
+    client = stack.client()
     assert client.get("/ui/centres").status_code == 302  # not signed in: to the sign-in page
     page = client.get("/ui/sign-in")
     assert 'for="username"' in page.get_data(as_text=True) and 'for="password"' in page.get_data(as_text=True)
@@ -48,7 +48,7 @@ def test_sign_in_sets_a_strict_session_cookie_and_sign_out_ends_it(stack: UiStac
 
 def test_the_session_cookie_is_secure_in_production(mongo_url: str) -> None:
     with UiStack(mongo_url, production=True) as prod:
-        client = prod.app.test_client()
+        client = prod.client()
         page = client.get("/ui/sign-in")
         assert "Secure" in page.headers["Set-Cookie"]
         signed = client.post("/ui/sign-in", data={"username": "auditor", "password": PASSWORD, "csrf_token": token(page)})
@@ -57,7 +57,7 @@ def test_the_session_cookie_is_secure_in_production(mongo_url: str) -> None:
 
 
 def test_sign_in_without_the_form_token_is_refused(stack: UiStack) -> None:
-    client = stack.app.test_client()
+    client = stack.client()
     answer = client.post("/ui/sign-in", data={"username": "staff.baku", "password": PASSWORD})
     assert answer.status_code == 400
     assert not any(h.startswith("passage_session=") for h in answer.headers.getlist("Set-Cookie"))
@@ -207,8 +207,12 @@ def test_transfer_and_release_forms_act_on_the_stay_or_say_why_not(stack: UiStac
     assert re.search(r'<div class="alert" role="alert">', html) and stack.api(
         "GET", f"{D}/stays/{stay['id']}").json()["unit_id"] == "baku-w1"
     before = _occupancy(stack, "baku-w1")
+    asked = client.post(f"/ui/stays/{stay['id']}/release", data={"reason": "released_by_court", "csrf_token": token(page)})
+    assert asked.status_code == 200 and "are you sure?" in asked.get_data(as_text=True)  # release asks first
+    assert 'name="reason" value="released_by_court"' in asked.get_data(as_text=True)
+    assert stack.api("GET", f"{D}/stays/{stay['id']}").json()["status"] == "open"
     released = client.post(f"/ui/stays/{stay['id']}/release",
-                           data={"reason": "released_by_court", "csrf_token": token(page)})
+                           data={"reason": "released_by_court", "confirmed": "yes", "csrf_token": token(page)})
     assert released.status_code == 303
     assert stack.api("GET", f"{D}/stays/{stay['id']}").json()["status"] == "closed"
     assert _occupancy(stack, "baku-w1") == before - 1

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from gateway.ui.words import field_message, general_messages
+
 TEXT, INT, FLOAT, BOOL, LIST, MOMENT = "text", "int", "float", "bool", "list", "moment"
 
 
@@ -54,3 +56,10 @@ def general_errors(errors: Mapping[str, str], fields: set[str]) -> list[str]:
     """Messages whose pointer names no field on the form (shown above it)."""
     return [f"{name.replace('.', ' › ')}: {detail}" if name != "_form" else detail
             for name, detail in errors.items() if name not in fields]
+
+
+def refusal(answer: Any, fields: set[str]) -> tuple[dict[str, str], list[str]]:
+    """A refused form's messages in the reader's language: by field, and those shown above the form."""
+    errors = {name: field_message(detail) for name, detail in answer.field_errors().items()}
+    general = general_messages(answer.body, answer.detail)
+    return errors, [*general, *[m for m in general_errors(errors, fields) if m not in general]]

@@ -5,28 +5,30 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from gateway.ui.forms import INT, TEXT, body_from, general_errors
+from gateway.ui.forms import INT, TEXT, body_from, refusal
 from gateway.ui.web import call, get, render, safe_id, signed_in, unavailable
 
 R = "/api/v1/readmission"
 READERS = ("liaison_officer", "auditor")
 # (path segment, button label, fields) for each transition form, in the order shown.
 TRANSITIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
-    ("submit", "Submit", {"received_on": TEXT, "note": TEXT}),
-    ("request-info", "Ask for more information", {"note": TEXT}),
-    ("accept", "Accept", {"note": TEXT}),
-    ("reject", "Reject", {"reasons.0.code": TEXT, "reasons.0.explanation": TEXT}),
-    ("extensions", "Extend the reply limit", {"total_days": INT, "motivation": TEXT}),
-    ("evidence", "Attach evidence", {"kind": TEXT, "of": TEXT, "type": TEXT, "reference": TEXT, "description": TEXT}),
-    ("travel-document", "Record the travel document", {"kind": TEXT, "issued_on": TEXT, "reference": TEXT}),
-    ("transfer-schedule", "Schedule the transfer", {"scheduled_for": TEXT, "border_crossing_point": TEXT,
+    ("submit", _l("Submit"), {"received_on": TEXT, "note": TEXT}),
+    ("request-info", _l("Ask for more information"), {"note": TEXT}),
+    ("accept", _l("Accept"), {"note": TEXT}),
+    ("reject", _l("Reject"), {"reasons.0.code": TEXT, "reasons.0.explanation": TEXT}),
+    ("extensions", _l("Extend the reply limit"), {"total_days": INT, "motivation": TEXT}),
+    ("evidence", _l("Attach evidence"), {"kind": TEXT, "of": TEXT, "type": TEXT, "reference": TEXT, "description": TEXT}),
+    ("travel-document", _l("Record the travel document"), {"kind": TEXT, "issued_on": TEXT, "reference": TEXT}),
+    ("transfer-schedule", _l("Schedule the transfer"), {"scheduled_for": TEXT, "border_crossing_point": TEXT,
                                                     "means": TEXT, "escorts": INT, "note": TEXT}),
-    ("transfer-completion", "Record the completed transfer", {"transferred_on": TEXT, "note": TEXT}),
-    ("transfer-failure", "Record a failed transfer", {"reason": TEXT}),
-    ("withdraw", "Withdraw", {"reason": TEXT, "note": TEXT}),
-    ("close", "Close", {"note": TEXT}),
-    ("take-back", "Record a take-back", {"reason": TEXT}),
+    ("transfer-completion", _l("Record the completed transfer"), {"transferred_on": TEXT, "note": TEXT}),
+    ("transfer-failure", _l("Record a failed transfer"), {"reason": TEXT}),
+    ("withdraw", _l("Withdraw"), {"reason": TEXT, "note": TEXT}),
+    ("close", _l("Close"), {"note": TEXT}),
+    ("take-back", _l("Record a take-back"), {"reason": TEXT}),
 )
 SPECS = {path: spec for path, _, spec in TRANSITIONS}
 CHOICES = {
@@ -53,7 +55,7 @@ def register(blp: Blueprint) -> None:
 def worklist() -> Any:
     answer = get(f"{R}/worklist", limit=200)
     if not answer.ok:
-        return unavailable(answer, "The worklist")
+        return unavailable(answer, _("The worklist"))
     return render("ui/worklist.html", items=answer.body.get("items", []), today=answer.body.get("today"))
 
 
@@ -67,7 +69,7 @@ def requests_list() -> Any:
     state = state if state in STATES else ""
     answer = get(f"{R}/requests", limit=200, state=state or None)
     if not answer.ok:
-        return unavailable(answer, "The list of requests")
+        return unavailable(answer, _("The list of requests"))
     return render("ui/requests.html", items=answer.body.get("items", []), states=STATES, state=state)
 
 
@@ -75,7 +77,7 @@ def _page(request_id: str, status: int = 200, form: str = "", errors: dict[str, 
           general: list[str] | None = None, values: Any = None) -> Response:
     answer = get(f"{R}/requests/{request_id}")
     if not answer.ok:
-        return unavailable(answer, "This request")
+        return unavailable(answer, _("This request"))
     return render("ui/request.html", status=status, req=answer.body, transitions=TRANSITIONS, choices=CHOICES,
                   form=form, errors=errors or {}, general=general or [], values=values or {})
 
@@ -90,7 +92,7 @@ def request_action(request_id: str, action: str) -> Any:
     request_id = safe_id(request_id)
     spec = SPECS.get(action)
     if spec is None:
-        return render("ui/error.html", status=404, title="Not found", message="There is no such action.")
+        return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such action."))
     body = body_from(request.form, spec)
     if "reasons" in body:
         body["reasons"] = [body["reasons"]["0"]]
@@ -98,7 +100,6 @@ def request_action(request_id: str, action: str) -> Any:
     if answer.ok:
         return redirect(url_for("ui.request_page", request_id=request_id), code=303)
     if answer.status in (403, 404):
-        return unavailable(answer, "This request")
-    errors = answer.field_errors()
-    general = [answer.detail, *[m for m in general_errors(errors, set(spec)) if m != answer.detail]]
+        return unavailable(answer, _("This request"))
+    errors, general = refusal(answer, set(spec))
     return _page(request_id, status=answer.status, form=action, errors=errors, general=general, values=request.form)

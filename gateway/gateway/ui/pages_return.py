@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from gateway.ui.forms import BOOL, FLOAT, INT, MOMENT, TEXT, body_from, general_errors
+from gateway.ui.forms import BOOL, FLOAT, INT, MOMENT, TEXT, body_from, refusal
 from gateway.ui.web import call, get, render, safe_id, signed_in, unavailable
 
 V = "/api/v1/voluntary-return"
@@ -15,22 +17,22 @@ BOARD = ("referred", "registered", "counselled", "eligible", "documents", "trave
          "arrived", "reintegration", "monitoring")
 # stage-machine action → (path segment, button label, fields)
 STEPS: dict[str, tuple[str, str, dict[str, str]]] = {
-    "record_counselling": ("counselling-sessions", "Record a counselling session",
+    "record_counselling": ("counselling-sessions", _l("Record a counselling session"),
                            {"held_on": TEXT, "counsellor": TEXT, "interpreter_language": TEXT, "notes": TEXT}),
-    "decide_eligibility": ("eligibility", "Decide eligibility",
+    "decide_eligibility": ("eligibility", _l("Decide eligibility"),
                            {"decision": TEXT, "reasons": TEXT, "decided_on": TEXT}),
-    "record_consent": ("consent", "Record consent", {"declaration_signed": BOOL, "declared_on": TEXT,
+    "record_consent": ("consent", _l("Record consent"), {"declaration_signed": BOOL, "declared_on": TEXT,
                                                      "language": TEXT, "interpreter_language": TEXT}),
-    "record_travel_document": ("travel-document", "Record the travel document",
+    "record_travel_document": ("travel-document", _l("Record the travel document"),
                                {"kind": TEXT, "status": TEXT, "reference": TEXT}),
-    "book_travel": ("booking", "Book travel", {"route": TEXT, "departure_date": TEXT, "destination_country": TEXT,
+    "book_travel": ("booking", _l("Book travel"), {"route": TEXT, "departure_date": TEXT, "destination_country": TEXT,
                                                "escort": BOOL, "escort_details": TEXT, "medical_needs": TEXT}),
-    "confirm_departure": ("departure", "Confirm departure", {"departed_at": MOMENT}),
-    "confirm_arrival": ("arrival", "Confirm arrival", {"arrived_at": MOMENT}),
-    "record_monitoring_visit": ("monitoring-visits", "Record a monitoring visit",
+    "confirm_departure": ("departure", _l("Confirm departure"), {"departed_at": MOMENT}),
+    "confirm_arrival": ("arrival", _l("Confirm arrival"), {"arrived_at": MOMENT}),
+    "record_monitoring_visit": ("monitoring-visits", _l("Record a monitoring visit"),
                                 {"month": INT, "visited_on": TEXT, "scores.economic": FLOAT, "scores.social": FLOAT,
                                  "scores.psychosocial": FLOAT, "observations": TEXT}),
-    "withdraw": ("withdrawal", "Record withdrawal", {"reason": TEXT, "detail": TEXT}),
+    "withdraw": ("withdrawal", _l("Record withdrawal"), {"reason": TEXT, "detail": TEXT}),
 }
 BY_SEGMENT = {segment: (action, spec) for action, (segment, _, spec) in STEPS.items()}
 CHOICES = {"decision": ("eligible", "ineligible"), "status": ("not_started", "requested", "issued", "valid",
@@ -50,7 +52,7 @@ def register(blp: Blueprint) -> None:
 def case_board() -> Any:
     answer = get(f"{V}/cases", limit=200)
     if not answer.ok:
-        return unavailable(answer, "The case board")
+        return unavailable(answer, _("The case board"))
     columns: dict[str, list[dict[str, Any]]] = {stage: [] for stage in BOARD}
     for case in answer.body.get("items", []):
         columns.setdefault(case.get("stage", "?"), []).append(case)
@@ -62,7 +64,7 @@ def case_board() -> Any:
 def needs_action() -> Any:
     answer = get(f"{V}/cases/needs-action", within_days=7, limit=200)
     if not answer.ok:
-        return unavailable(answer, "The needs-action list")
+        return unavailable(answer, _("The needs-action list"))
     return render("ui/needs_action.html", items=answer.body.get("items", []))
 
 
@@ -70,7 +72,7 @@ def _page(case_id: str, status: int = 200, form: str = "", errors: dict[str, str
           general: list[str] | None = None, values: Any = None) -> Response:
     answer = get(f"{V}/cases/{case_id}")
     if not answer.ok:
-        return unavailable(answer, "This case")
+        return unavailable(answer, _("This case"))
     allowed = [a for a in answer.body.get("allowed_actions", []) if a in STEPS]
     return render("ui/case.html", status=status, case=answer.body, steps=[(a, *STEPS[a]) for a in allowed],
                   choices=CHOICES, form=form, errors=errors or {}, general=general or [], values=values or {})
@@ -85,7 +87,7 @@ def case_page(case_id: str) -> Any:
 def case_step(case_id: str, step: str) -> Any:
     case_id = safe_id(case_id)
     if step not in BY_SEGMENT:
-        return render("ui/error.html", status=404, title="Not found", message="There is no such step.")
+        return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such step."))
     _, spec = BY_SEGMENT[step]
     body = body_from(request.form, spec)
     if isinstance(body.get("reasons"), str):
@@ -94,7 +96,6 @@ def case_step(case_id: str, step: str) -> Any:
     if answer.ok:
         return redirect(url_for("ui.case_page", case_id=case_id), code=303)
     if answer.status in (403, 404):
-        return unavailable(answer, "This case")
-    errors = answer.field_errors()
-    general = [answer.detail, *[m for m in general_errors(errors, set(spec)) if m != answer.detail]]
+        return unavailable(answer, _("This case"))
+    errors, general = refusal(answer, set(spec))
     return _page(case_id, status=answer.status, form=step, errors=errors, general=general, values=request.form)
