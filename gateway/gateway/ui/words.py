@@ -41,6 +41,10 @@ CODES: dict[str, Any] = {
     "accepted": _l("accepted"), "deemed_accepted": _l("deemed accepted"), "rejected": _l("rejected"),
     "transfer_scheduled": _l("transfer scheduled"), "transfer_failed": _l("transfer failed"),
     "taken_back": _l("taken back"), "outgoing": _l("outgoing"), "incoming": _l("incoming"),
+    # audit records
+    "read": _l("read"), "change": _l("change"), "denied": _l("denied"), "login": _l("signed in"),
+    "login_failed": _l("sign-in failed"), "login_locked": _l("sign-in locked"),
+    "login_rate_limited": _l("sign-in rate-limited"), "logout": _l("signed out"),
     # roles
     "admin": _l("administrator"), "centre_staff": _l("centre staff"), "liaison_officer": _l("liaison officer"),
     "avr_caseworker": _l("AVRR caseworker"), "partner": _l("partner"), "auditor": _l("auditor"),
@@ -125,6 +129,30 @@ FIELDS: dict[str, Any] = {
     "fit_for_detention": _l("Fit for detention"), "granted_on": _l("Granted on"),
     "exit_medical.examined_on": _l("Exit examination on"), "exit_medical.examined_by": _l("Examined by"),
 }
+
+REPORT_COLUMNS: dict[str, Any] = {
+    "centre_id": _l("Centre"), "category": _l("Category"), "occupied_end_of_month": _l("Held at the end of the month"),
+    "admissions": _l("Admissions"), "releases": _l("Releases"), "by_sex": _l("Sex"), "by_age_band": _l("Age band"),
+    "by_nationality": _l("Nationality"), "capacity": _l("Capacity"), "average_occupied": _l("Average held"),
+    "member_state": _l("Member state"), "requests_incoming": _l("Incoming requests"),
+    "requests_outgoing": _l("Outgoing requests"), "accepted": _l("Accepted"), "deemed_accepted": _l("Deemed accepted"),
+    "rejected": _l("Rejected"), "transferred": _l("Transferred"), "by_category": _l("Category"),
+    "rejected_by_reason": _l("Rejected, by reason"), "median_days_to_reply": _l("Median days to reply"),
+    "answered_within_limit_share": _l("Share answered in time"), "requests": _l("Requests"),
+    "nationality": _l("Nationality"), "referrals": _l("Referrals"), "departures": _l("Departures"),
+    "withdrawals": _l("Withdrawals"), "monitoring_completed": _l("Monitoring completed"),
+    "by_referral_source": _l("Referred by"), "by_stage": _l("Stage"), "vulnerability": _l("Vulnerability"),
+    "median_days_referral_to_departure": _l("Median days from referral to departure"),
+    "mean_sustainability_score": _l("Mean sustainability score"),
+}
+
+
+def column_label(name: str) -> str:
+    """A report column (``by_sex.male``) in the reader's language: the breakdown, then its value."""
+    head, _, value = name.partition(".")
+    found = REPORT_COLUMNS.get(head) or FIELDS.get(head)
+    label = str(found) if found is not None else head.replace("_", " ").capitalize()
+    return f"{label}: {code(value)}" if value else label
 
 
 def field_label(name: str) -> str:
