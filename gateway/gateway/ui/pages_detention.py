@@ -135,13 +135,10 @@ def admit(centre_id: str) -> Any:
 def family_body(form: Any) -> dict[str, Any]:
     """One body for the family: the shared legal basis copied to each member who has a name."""
     basis = body_from(form, BASIS).get("legal_basis")
-    members = []
-    for i in range(FAMILY_SIZE):
-        member = body_from(form, {f"members.{i}.{k}": TEXT for k in (*PERSON, "relation")}).get("members", {})
-        member = member.get(str(i), {})
-        if member:
-            members.append({**member, **({"legal_basis": basis} if basis else {})})
-    return {"unit_id": (form.get("unit_id") or "").strip(), "members": members}
+    spec = {f"members.{i}.{k}": TEXT for i in range(FAMILY_SIZE) for k in (*PERSON, "relation")}
+    members = [m for m in body_from(form, spec).get("members", []) if m]
+    return {"unit_id": (form.get("unit_id") or "").strip(),
+            "members": [{**m, **({"legal_basis": basis} if basis else {})} for m in members]}
 
 
 def _family_page(centre_id: str, status: int = 200, **form: Any) -> Response:

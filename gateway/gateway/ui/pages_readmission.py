@@ -93,9 +93,7 @@ def request_action(request_id: str, action: str) -> Any:
     spec = SPECS.get(action)
     if spec is None:
         return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such action."))
-    body = body_from(request.form, spec)
-    if "reasons" in body:
-        body["reasons"] = [body["reasons"]["0"]]
+    body = body_from(request.form, spec)  # reasons.0.code → reasons: [{code: …}]
     answer = call("POST", f"{R}/requests/{request_id}/{action}", body=body)
     if answer.ok:
         return redirect(url_for("ui.request_page", request_id=request_id), code=303)

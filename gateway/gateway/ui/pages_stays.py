@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway.ui.forms import BOOL, TEXT, body_from, refusal
-from gateway.ui.web import call, get, render, safe_id, signed_in, unavailable
+from gateway.ui.web import call, confirm_page, get, render, safe_id, signed_in, unavailable
 
 D = "/api/v1/detention"
 STAFF = ("centre_staff", "auditor")
@@ -69,8 +69,3 @@ def stay_step(stay_id: str, step: str) -> Any:
     errors, general = refusal(answer, set(spec))
     return stay_page(stay_id, status=answer.status, form=step, errors=errors, general=general, values=request.form)
 
-
-def confirm_page(title: Any, action: str, back: str, consequence: str) -> Response:
-    """Ask before an irreversible step; the form's values ride along as hidden fields (no script needed)."""
-    carried = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
-    return render("ui/confirm.html", title=title, action=action, back=back, consequence=consequence, carried=carried)

@@ -121,3 +121,9 @@ def new_signin_token() -> str:
 def set_cookie(response: Response, name: str, value: str, max_age: int | None) -> None:
     response.set_cookie(name, value, max_age=max_age, path="/", secure=ui().secure_cookies, httponly=True,
                         samesite="Lax")
+
+
+def confirm_page(title: Any, action: str, back: str, consequence: str) -> Response:
+    """Ask before an irreversible step; the form's values ride along as hidden fields (no script needed)."""
+    carried = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
+    return render("ui/confirm.html", title=title, action=action, back=back, consequence=consequence, carried=carried)

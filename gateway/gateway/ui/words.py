@@ -36,6 +36,13 @@ CODES: dict[str, Any] = {
     "not_started": _l("not started"), "requested": _l("requested"), "issued": _l("issued"), "valid": _l("valid"),
     "refused": _l("refused"), "expired": _l("expired"), "passport": _l("passport"),
     "laissez_passer": _l("laissez-passer"), "travel_document": _l("travel document"),
+    "national_id": _l("national identity card"), "birth_certificate": _l("birth certificate"),
+    "business": _l("business"), "training": _l("training"), "housing": _l("housing"), "medical": _l("medical"),
+    "schooling": _l("schooling"), "completed": _l("completed"), "lost_contact": _l("contact lost"),
+    "withdrawn_from_reintegration": _l("withdrew from reintegration"), "detention_centre": _l("detention centre"),
+    "ngo": _l("NGO"), "embassy": _l("embassy"), "hotline": _l("hotline"), "self": _l("self-referral"),
+    "counselling_due": _l("counselling due"), "documents_pending": _l("documents pending"),
+    "booking_pending": _l("booking pending"), "monitoring_due": _l("monitoring due"),
     # readmission
     "draft": _l("draft"), "submitted": _l("submitted"), "info_requested": _l("information requested"),
     "accepted": _l("accepted"), "deemed_accepted": _l("deemed accepted"), "rejected": _l("rejected"),
@@ -128,6 +135,16 @@ FIELDS: dict[str, Any] = {
     "outcome": _l("Outcome"), "examined_on": _l("Examined on"), "examined_by": _l("Examined by"),
     "fit_for_detention": _l("Fit for detention"), "granted_on": _l("Granted on"),
     "exit_medical.examined_on": _l("Exit examination on"), "exit_medical.examined_by": _l("Examined by"),
+    "particulars.given_name": _l("Given name"), "particulars.family_name": _l("Family name"),
+    "particulars.birth_date": _l("Date of birth"), "particulars.sex": _l("Sex"),
+    "particulars.nationality": _l("Nationality (ISO alpha-3, e.g. IRN)"), "languages": _l("Languages spoken"),
+    "classification": _l("Classification (AVR, or AVM for vulnerable migrants)"),
+    "documents.0.kind": _l("Identity document"), "documents.0.number": _l("Document number"),
+    "documents.0.issued_by": _l("Issued by"), "documents.0.expires_on": _l("Expires on"),
+    "cash_grant.amount": _l("Cash grant: amount"), "cash_grant.currency": _l("Cash grant: currency (e.g. EUR)"),
+    "in_kind.0.type": _l("In-kind support"), "in_kind.0.description": _l("In-kind support: description"),
+    "person_ref": _l("Person reference"), "source": _l("Referred by"), "organisation": _l("Referring organisation"),
+    "centre_id": _l("Centre"),
 }
 
 REPORT_COLUMNS: dict[str, Any] = {
