@@ -145,3 +145,45 @@ def test_a_no_show_is_asked_about_first_and_then_ends_the_case(stack: UiStack) -
                                                                 "csrf_token": token(page)})
     assert done.status_code == 303
     assert stack.api("GET", f"{V}/cases/{case['id']}", role="avr_caseworker").json()["stage"] == "no_show"
+
+
+def test_an_administrator_adds_a_unit_blocks_places_and_a_refusal_keeps_the_form(stack: UiStack) -> None:
+    client = stack.client("admin")
+    page = client.get("/ui/admin/centres/baku")
+    assert page.status_code == 200 and 'data-unit="baku-m1"' in page.get_data(as_text=True)
+    unit = {"id": "baku-v1", "name": "Vulnerable wing", "category": "vulnerable", "declared_places": "6",
+            "floor_area_m2": "40"}
+    added = client.post("/ui/admin/centres/baku", data={**unit, "csrf_token": token(page)})
+    assert added.status_code == 303 and stack.api("GET", f"{D}/units/baku-v1").json()["declared_places"] == 6
+    again = client.post("/ui/admin/centres/baku", data={**unit, "name": "Typed again", "csrf_token": token(page)})
+    assert again.status_code == 409 and 'value="Typed again"' in again.get_data(as_text=True)
+    until = (date.today() + timedelta(days=30)).isoformat()
+    blocked = client.post("/ui/admin/units/baku-v1/blocks", data={"places": "2", "reason": "repairs", "until": until,
+                                                                   "csrf_token": token(page)})
+    assert blocked.status_code == 303
+    assert stack.api("GET", f"{D}/units/baku-v1").json()["capacity"] == 4
+    wrong = client.post("/ui/admin/units/baku-v1/blocks", data={"places": "1", "reason": "x", "until": "soon",
+                                                                 "csrf_token": token(page)})
+    assert wrong.status_code == 422 and re.search(r'has-error">\s*<label for="block-baku-v1-until"',
+                                                   wrong.get_data(as_text=True))
+
+
+def test_an_administrator_creates_an_account_that_can_sign_in_and_disables_it_after_confirming(stack: UiStack) -> None:
+    client = stack.client("admin")
+    page = client.get("/ui/admin/users")
+    weak = client.post("/ui/admin/users", data={"username": "staff.ganja", "role": "centre_staff", "password": "short",
+                                                "centres": "baku", "csrf_token": token(page)})
+    html = weak.get_data(as_text=True)
+    assert weak.status_code == 422 and 'value="staff.ganja"' in html and "short" not in html.split("<main")[1]
+    created = client.post("/ui/admin/users", data={"username": "staff.ganja", "role": "centre_staff",
+                                                   "password": "correct horse battery staple", "centres": "baku",
+                                                   "csrf_token": token(page)})
+    assert created.status_code == 303
+    assert stack.client("staff.ganja").get("/ui/centres", follow_redirects=True).status_code == 200
+    asked = client.post("/ui/admin/users/disable", data={"username": "staff.ganja", "csrf_token": token(page)})
+    assert asked.status_code == 200 and 'name="confirmed" value="yes"' in asked.get_data(as_text=True)
+    assert stack.app.extensions["passage_gateway"].users.get("staff.ganja").disabled is False
+    done = client.post("/ui/admin/users/disable", data={"username": "staff.ganja", "confirmed": "yes",
+                                                        "csrf_token": token(page)})
+    assert done.status_code == 200 and stack.app.extensions["passage_gateway"].users.get("staff.ganja").disabled
+    assert stack.client("caseworker").get("/ui/admin/users").status_code == 403

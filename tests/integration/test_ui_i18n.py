@@ -123,7 +123,7 @@ def english_left(html: str) -> list[str]:
 
 PAGES = {"staff.baku": ["/ui/centres/baku", "/ui/centres/baku/family-admission"], "liaison": ["/ui/worklist"],
          "caseworker": ["/ui/cases", "/ui/cases/needs-action"], "partner.iom": ["/ui/reports"],
-         "auditor": ["/ui/audit"], "admin": ["/ui/"]}
+         "auditor": ["/ui/audit"], "admin": ["/ui/", "/ui/admin/centres", "/ui/admin/centres/baku", "/ui/admin/users"]}
 
 
 @pytest.mark.parametrize("lang", ["az", "ru"])

@@ -18,7 +18,7 @@ from passage.problems import Problem
 from gateway.bootstrap import GatewayDeps
 from gateway.config import GatewaySettings
 from gateway.ratelimit import Limit, RateLimited
-from gateway.ui import i18n, pages_detention, pages_other, pages_readmission, pages_return, pages_session, pages_stays
+from gateway.ui import i18n, pages_admin, pages_detention, pages_other, pages_readmission, pages_return, pages_session, pages_stays
 from gateway.ui.client import Backend
 from gateway.ui.words import code, column_label, field_label
 from gateway.ui.store import INDEXES, UiSessions
@@ -46,7 +46,8 @@ def register_ui(app: Flask, deps: GatewayDeps, settings: GatewaySettings) -> Non
                                        "column_label": column_label,
                                        "here": request.full_path.rstrip("?")})
     i18n.setup(app)
-    for module in (i18n, pages_session, pages_detention, pages_stays, pages_readmission, pages_return, pages_other):
+    for module in (i18n, pages_session, pages_detention, pages_stays, pages_readmission, pages_return, pages_other,
+                   pages_admin):
         module.register(blp)
     app.register_blueprint(blp)
     if "/" not in {rule.rule for rule in app.url_map.iter_rules()}:

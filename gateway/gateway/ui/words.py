@@ -144,7 +144,7 @@ FIELDS: dict[str, Any] = {
     "cash_grant.amount": _l("Cash grant: amount"), "cash_grant.currency": _l("Cash grant: currency (e.g. EUR)"),
     "in_kind.0.type": _l("In-kind support"), "in_kind.0.description": _l("In-kind support: description"),
     "person_ref": _l("Person reference"), "source": _l("Referred by"), "organisation": _l("Referring organisation"),
-    "centre_id": _l("Centre"),
+    "centre_id": _l("Centre"), "username": _l("Username"), "places": _l("Places"), "until": _l("Until"),
 }
 
 REPORT_COLUMNS: dict[str, Any] = {
