@@ -187,3 +187,39 @@ def test_an_administrator_creates_an_account_that_can_sign_in_and_disables_it_af
                                                         "csrf_token": token(page)})
     assert done.status_code == 200 and stack.app.extensions["passage_gateway"].users.get("staff.ganja").disabled
     assert stack.client("caseworker").get("/ui/admin/users").status_code == 403
+
+
+def test_the_stays_list_filters_sorts_and_pages_in_the_url(stack: UiStack) -> None:
+    for name in ("Zeynalov", "Abbasov"):
+        stack.admit("yevlakh-m1", "yevlakh", family_name=name)
+    client = stack.client("staff.yevlakh")
+    page = client.get("/ui/centres/yevlakh/stays?status=open&sort=name")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and html.index("Abbasov") < html.index("Zeynalov")
+    assert 'aria-sort="ascending"' in html and "sort=name&amp;dir=desc" in html
+    down = client.get("/ui/centres/yevlakh/stays?status=open&sort=name&dir=desc").get_data(as_text=True)
+    assert down.index("Zeynalov") < down.index("Abbasov")
+    closed = client.get("/ui/centres/yevlakh/stays?status=closed").get_data(as_text=True)
+    assert "Abbasov" not in closed and "No stays match." in closed
+    odd = client.get("/ui/centres/yevlakh/stays?status[$ne]=x&unit_id=%7B%22$gt%22:1%7D&sort=__class__")
+    assert odd.status_code == 200 and "Abbasov" in odd.get_data(as_text=True)  # unknown values dropped, not passed on
+
+
+def test_centre_staff_and_liaison_officers_see_what_is_due_in_the_header(stack: UiStack) -> None:
+    def due_today() -> int:
+        html = stack.client("staff.baku").get("/ui/centres/baku").get_data(as_text=True)
+        found = re.search(r'data-testid="due-count">Due today: (\d+) · Overdue: (\d+)<', html)
+        assert found, "the header shows the count to centre staff"
+        return int(found.group(1))
+
+    before = due_today()
+    today = date.today().isoformat()
+    ends_today = stack.api("POST", f"{D}/stays", role="centre_staff", centres=("baku",), body={
+        "unit_id": "baku-w1", "legal_basis": {"kind": "court_order", "decision_ref": "2-7/2026", "court": "Baku court",
+                                              "decided_on": today, "valid_until": today},
+        "person": {"given_name": "Gunel", "family_name": "Duetoday", "birth_date": "1990-01-01", "sex": "female"}})
+    assert ends_today.status_code == 201, ends_today.text
+    assert ends_today.json()["due_on"] == today and due_today() == before + 1
+    liaison = stack.client("liaison").get("/ui/worklist").get_data(as_text=True)
+    assert 'data-testid="due-count"' in liaison
+    assert 'data-testid="due-count"' not in stack.client("caseworker").get("/ui/cases").get_data(as_text=True)

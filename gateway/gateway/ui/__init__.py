@@ -20,6 +20,7 @@ from gateway.config import GatewaySettings
 from gateway.ratelimit import Limit, RateLimited
 from gateway.ui import i18n, pages_admin, pages_detention, pages_other, pages_readmission, pages_return, pages_session, pages_stays
 from gateway.ui.client import Backend
+from gateway.ui.due import due_counts
 from gateway.ui.words import code, column_label, field_label
 from gateway.ui.store import INDEXES, UiSessions
 from gateway.ui.web import EXTENSION, SESSION_COOKIE, Ui, csrf_ok, csrf_token, render, ui
@@ -43,7 +44,7 @@ def register_ui(app: Flask, deps: GatewayDeps, settings: GatewaySettings) -> Non
     blp.after_request(_protective_headers)
     blp.register_error_handler(Problem, _problem_page)
     blp.app_context_processor(lambda: {"csrf_token": csrf_token, "user": g.get("ui_user"), "code": code, "field_label": field_label,
-                                       "column_label": column_label,
+                                       "column_label": column_label, "due_counts": due_counts,
                                        "here": request.full_path.rstrip("?")})
     i18n.setup(app)
     for module in (i18n, pages_session, pages_detention, pages_stays, pages_readmission, pages_return, pages_other,

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from gateway.ui import charts
+from gateway.ui import charts, lists
 from gateway.ui.forms import BOOL, LIST, TEXT, body_from, refusal
 from gateway.ui.web import call, get, render, safe_id, signed_in, unavailable
 
@@ -34,6 +34,7 @@ def register(blp: Blueprint) -> None:
     blp.add_url_rule("/centres", "centres", centres)
     blp.add_url_rule("/centres/<centre_id>", "centre", centre)
     blp.add_url_rule("/centres/<centre_id>/admit", "admit", admit, methods=["GET", "POST"])
+    blp.add_url_rule("/centres/<centre_id>/stays", "stays", stays)
     blp.add_url_rule("/centres/<centre_id>/family-admission", "family_admission", family_admission,
                      methods=["GET", "POST"])
 
@@ -167,3 +168,34 @@ def family_admission(centre_id: str) -> Any:
             errors.setdefault(name.split(".", 2)[2], errors.pop(name))
     return _family_page(centre_id, status=answer.status if answer.status >= 400 else 422, values=request.form,
                         errors=errors, general=general)
+
+
+def _stays_listing(centre_id: str) -> lists.Listing:
+    return lists.Listing(
+        "ui.stays", {"status": lists.one_of("open", "closed"), "unit_id": lists.matches(r"^[a-z0-9-]{1,60}\Z"),
+                     "legal_basis": lists.one_of(*BASES), "nationality": lists.matches(r"^[A-Z]{3}\Z"),
+                     "due_within": lists.matches(r"^[1-9][0-9]{0,2}d?\Z")},
+        {"name": lambda s: (s.get("person") or {}).get("family_name") or s.get("person_ref"),
+         "unit": lambda s: s.get("unit_id"), "admitted": lambda s: s.get("admitted_at"), "due": lambda s: s.get("due_on")},
+        "admitted", {"centre_id": centre_id})
+
+
+@signed_in(*STAFF)
+def stays(centre_id: str) -> Any:
+    """Every stay of the centre, filtered, sorted and paged by the URL."""
+    centre_id = safe_id(centre_id)
+    if not _mine(centre_id):
+        return _not_mine()
+    listing = _stays_listing(centre_id)
+    view = lists.read(listing)
+    query = {**view.query(), "centre_id": centre_id}
+    if query.get("due_within") and not query["due_within"].endswith("d"):
+        query["due_within"] += "d"
+    answer = get(f"{D}/stays", **query)
+    if not answer.ok:
+        return unavailable(answer, _("The list of stays"))
+    units = get(f"{D}/centres/{centre_id}/units", limit=200)
+    return render("ui/stays.html", centre_id=centre_id, bases=BASES,
+                  unit_ids=[u["id"] for u in units.body.get("items", [])] if units.ok else [],
+                  items=lists.arrange(listing, view, answer.body.get("items", [])),
+                  nav=lists.links(listing, view, answer.body.get("next_cursor")))

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from gateway.ui import lists
 from gateway.ui.forms import INT, TEXT, body_from, refusal
 from gateway.ui.web import call, get, render, safe_id, signed_in, unavailable
 
@@ -63,14 +64,22 @@ STATES = ("draft", "submitted", "info_requested", "accepted", "deemed_accepted",
           "transfer_scheduled", "transferred", "transfer_failed", "closed", "taken_back")
 
 
+REQUESTS = lists.Listing(
+    "ui.requests", {"state": lists.one_of(*STATES), "direction": lists.one_of("incoming", "outgoing"),
+                    "member_state": lists.matches(r"^[A-Z]{2}\Z")},
+    {"member_state": lambda r: r.get("member_state"), "state": lambda r: r.get("state"),
+     "updated": lambda r: r.get("updated_at")}, "updated")
+
+
 @signed_in(*READERS)
 def requests_list() -> Any:
-    state = request.args.get("state", "")
-    state = state if state in STATES else ""
-    answer = get(f"{R}/requests", limit=200, state=state or None)
+    """Requests filtered, sorted and paged by the URL."""
+    view = lists.read(REQUESTS)
+    answer = get(f"{R}/requests", **view.query())
     if not answer.ok:
         return unavailable(answer, _("The list of requests"))
-    return render("ui/requests.html", items=answer.body.get("items", []), states=STATES, state=state)
+    return render("ui/requests.html", items=lists.arrange(REQUESTS, view, answer.body.get("items", [])),
+                  states=STATES, nav=lists.links(REQUESTS, view, answer.body.get("next_cursor")))
 
 
 def _page(request_id: str, status: int = 200, form: str = "", errors: dict[str, str] | None = None,
