@@ -47,10 +47,12 @@ def page_for(chromium: Any, stack: Stack) -> Iterator[Any]:
     """``page_for(username)``: a fresh browser context signed in through the sign-in form."""
     contexts = []
 
-    def open_as(username: str, viewport: dict[str, int] = LAPTOP) -> Any:
+    def open_as(username: str, viewport: dict[str, int] = LAPTOP, lang: str = "en") -> Any:
+        """Signed in, reading ``lang`` (English unless asked: the tests find fields by their English labels)."""
         context = chromium.new_context(viewport=viewport, accept_downloads=True, bypass_csp=True)  # axe is injected
         contexts.append(context)
         context.set_default_timeout(10_000)
+        context.add_cookies([{"name": "passage_lang", "value": lang, "url": stack.gateway_url}])
         page = context.new_page()
         page.goto(f"{stack.gateway_url}/ui/sign-in")
         page.get_by_label("Username").fill(username)

@@ -121,8 +121,8 @@ def english_left(html: str) -> list[str]:
     return [t for t in texts_of(html) if t in english]
 
 
-PAGES = {"staff.baku": ["/ui/centres/baku", "/ui/centres/baku/family-admission"], "liaison": ["/ui/worklist"],
-         "caseworker": ["/ui/cases", "/ui/cases/needs-action"], "partner.iom": ["/ui/reports"],
+PAGES = {"staff.baku": ["/ui/centres/baku", "/ui/centres/baku/family-admission", "/ui/centres/baku/stays"],
+         "liaison": ["/ui/worklist", "/ui/requests"], "caseworker": ["/ui/cases", "/ui/cases/needs-action", "/ui/cases/new"], "partner.iom": ["/ui/reports"],
          "auditor": ["/ui/audit"], "admin": ["/ui/", "/ui/admin/centres", "/ui/admin/centres/baku", "/ui/admin/users"]}
 
 
