@@ -223,3 +223,19 @@ def test_centre_staff_and_liaison_officers_see_what_is_due_in_the_header(stack: 
     liaison = stack.client("liaison").get("/ui/worklist").get_data(as_text=True)
     assert 'data-testid="due-count"' in liaison
     assert 'data-testid="due-count"' not in stack.client("caseworker").get("/ui/cases").get_data(as_text=True)
+
+
+def test_the_auditor_verifies_the_chain_and_a_tampered_record_is_named(stack: UiStack) -> None:
+    client = stack.client("auditor")
+    page = client.get("/ui/audit/verify")
+    intact = client.post("/ui/audit/verify", data={"csrf_token": token(page)})
+    assert intact.status_code == 200 and "The audit trail is intact:" in intact.get_data(as_text=True)
+    audit = stack.app.extensions["passage_gateway"].mongo.collection("audit")
+    first = audit.find_one({"seq": 1})
+    audit.update_one({"seq": 1}, {"$set": {"user": "someone-else"}})
+    try:
+        broken = client.post("/ui/audit/verify", data={"csrf_token": token(page)})
+        assert broken.status_code == 409 and "The audit trail is broken:" in broken.get_data(as_text=True)
+    finally:
+        audit.update_one({"seq": 1}, {"$set": {"user": first["user"]}})
+    assert stack.client("staff.baku").get("/ui/audit/verify").status_code == 403

@@ -18,7 +18,8 @@ from passage.problems import Problem
 from gateway.bootstrap import GatewayDeps
 from gateway.config import GatewaySettings
 from gateway.ratelimit import Limit, RateLimited
-from gateway.ui import i18n, pages_admin, pages_detention, pages_other, pages_readmission, pages_return, pages_session, pages_stays
+from gateway.ui import (i18n, pages_admin, pages_audit, pages_detention, pages_other, pages_readmission, pages_return,
+                        pages_session, pages_stays)
 from gateway.ui.client import Backend
 from gateway.ui.due import due_counts
 from gateway.ui.words import code, column_label, field_label
@@ -47,8 +48,9 @@ def register_ui(app: Flask, deps: GatewayDeps, settings: GatewaySettings) -> Non
                                        "column_label": column_label, "due_counts": due_counts,
                                        "here": request.full_path.rstrip("?")})
     i18n.setup(app)
+    pages_audit.remember(app, settings)
     for module in (i18n, pages_session, pages_detention, pages_stays, pages_readmission, pages_return, pages_other,
-                   pages_admin):
+                   pages_admin, pages_audit):
         module.register(blp)
     app.register_blueprint(blp)
     if "/" not in {rule.rule for rule in app.url_map.iter_rules()}:
