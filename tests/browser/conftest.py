@@ -55,9 +55,9 @@ def page_for(chromium: Any, stack: Stack) -> Iterator[Any]:
         context.add_cookies([{"name": "passage_lang", "value": lang, "url": stack.gateway_url}])
         page = context.new_page()
         page.goto(f"{stack.gateway_url}/ui/sign-in")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(stack.logins[username])
-        page.get_by_role("button", name="Sign in").click()
+        page.locator("#username").fill(username)  # by id: the labels are in the language asked for
+        page.locator("#password").fill(stack.logins[username])
+        page.locator("form:has(#password) button[type=submit]").click()
         page.wait_for_url(lambda url: "/ui/sign-in" not in url)
         return page
 
