@@ -129,7 +129,10 @@ PAGES = {"staff.baku": ["/ui/centres/baku", "/ui/centres/baku/family-admission",
 @pytest.mark.parametrize("lang", ["az", "ru"])
 def test_every_role_reads_its_pages_in_its_language(stack: UiStack, lang: str) -> None:
     held = stack.admit("baku-m1", "baku", family_name="Languagetest")
-    pages = {**PAGES, "staff.baku": [*PAGES["staff.baku"], f"/ui/stays/{held['id']}"]}
+    case = stack.api("POST", "/api/v1/voluntary-return/cases", role="avr_caseworker",
+                     body={"person_ref": held["person_ref"], "source": "ngo", "organisation": "Caritas Baku"}).json()
+    pages = {**PAGES, "staff.baku": [*PAGES["staff.baku"], f"/ui/stays/{held['id']}"],
+             "caseworker": [*PAGES["caseworker"], f"/ui/cases/{case['id']}", f"/ui/persons/{held['person_ref']}"]}
     for username, paths in pages.items():
         client = stack.client(username, lang=lang)
         for path in paths:

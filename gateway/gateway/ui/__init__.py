@@ -48,6 +48,7 @@ def register_ui(app: Flask, deps: GatewayDeps, settings: GatewaySettings) -> Non
                                        "column_label": column_label, "due_counts": due_counts,
                                        "here": request.full_path.rstrip("?")})
     i18n.setup(app)
+    app.jinja_env.filters["code"] = code
     pages_audit.remember(app, settings)
     for module in (i18n, pages_session, pages_detention, pages_stays, pages_readmission, pages_return, pages_other,
                    pages_admin, pages_audit):

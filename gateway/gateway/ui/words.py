@@ -43,6 +43,7 @@ CODES: dict[str, Any] = {
     "ngo": _l("NGO"), "embassy": _l("embassy"), "hotline": _l("hotline"), "self": _l("self-referral"),
     "counselling_due": _l("counselling due"), "documents_pending": _l("documents pending"),
     "booking_pending": _l("booking pending"), "monitoring_due": _l("monitoring due"),
+    "voluntary-return": _l("voluntary return"), "readmission": _l("readmission"),
     # readmission
     "draft": _l("draft"), "submitted": _l("submitted"), "info_requested": _l("information requested"),
     "accepted": _l("accepted"), "deemed_accepted": _l("deemed accepted"), "rejected": _l("rejected"),
