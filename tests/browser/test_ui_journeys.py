@@ -196,3 +196,11 @@ def test_every_page_in_every_language_has_no_serious_accessibility_violation(sta
             assert page.locator("html").get_attribute("lang") == lang
             assert "script-src 'self'" in answer.headers["content-security-policy"]  # the app's CSP stays on
             check_page(page, f"a11y-{lang}-{username}-{path.strip('/').replace('/', '-') or 'home'}")
+
+
+def test_an_auditor_verifies_the_chain(stack: Stack, page_for: Any) -> None:
+    page = page_for("auditor")
+    page.get_by_role("link", name="Verify the audit chain").click()
+    page.get_by_role("button", name="Verify now").click()
+    expect(page.get_by_test_id("chain-result")).to_contain_text("The audit trail is intact:")
+    check_page(page, "journey-auditor-chain-verified")

@@ -44,9 +44,9 @@ def register_ui(app: Flask, deps: GatewayDeps, settings: GatewaySettings) -> Non
     blp.before_request(lambda: _before(ready))
     blp.after_request(_protective_headers)
     blp.register_error_handler(Problem, _problem_page)
-    blp.app_context_processor(lambda: {"csrf_token": csrf_token, "user": g.get("ui_user"), "code": code, "field_label": field_label,
-                                       "column_label": column_label, "due_counts": due_counts,
-                                       "here": request.full_path.rstrip("?")})
+    blp.app_context_processor(lambda: {
+        "csrf_token": csrf_token, "user": g.get("ui_user"), "code": code, "field_label": field_label,
+        "column_label": column_label, "due_counts": due_counts, "here": request.full_path.rstrip("?")})
     i18n.setup(app)
     app.jinja_env.filters["code"] = code
     pages_audit.remember(app, settings)

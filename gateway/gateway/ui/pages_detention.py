@@ -176,7 +176,8 @@ def _stays_listing(centre_id: str) -> lists.Listing:
                      "legal_basis": lists.one_of(*BASES), "nationality": lists.matches(r"^[A-Z]{3}\Z"),
                      "due_within": lists.matches(r"^[1-9][0-9]{0,2}d?\Z")},
         {"name": lambda s: (s.get("person") or {}).get("family_name") or s.get("person_ref"),
-         "unit": lambda s: s.get("unit_id"), "admitted": lambda s: s.get("admitted_at"), "due": lambda s: s.get("due_on")},
+         "unit": lambda s: s.get("unit_id"), "admitted": lambda s: s.get("admitted_at"),
+         "due": lambda s: s.get("due_on")},
         "admitted", {"centre_id": centre_id})
 
 

@@ -57,8 +57,8 @@ class UiSessions:
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         key = _digest(token)
-        self._collection.insert_one({"_id": key, "username": username, "csrf": csrf, "created_at": now, "locale": locale,
-                                     "ends_at": now + self.max, "expires_at": now + self.idle})
+        self._collection.insert_one({"_id": key, "username": username, "csrf": csrf, "created_at": now,
+                                     "locale": locale, "ends_at": now + self.max, "expires_at": now + self.idle})
         return token, UiSession(key, username, csrf, now, locale)
 
     def get(self, token: str, now: datetime | None = None) -> UiSession | None:
