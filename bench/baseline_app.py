@@ -1,16 +1,46 @@
-"""The bare Flask endpoint benchmarks compare against (served by gunicorn with the same settings)."""
-from flask import Flask, jsonify, request
+"""The bare endpoints benchmarks compare against (served by gunicorn with the same settings).
+
+``/ping`` and ``/echo`` do no I/O; ``/stays`` inserts the request's document and ``/stays/<id>``
+reads it by id with plain pymongo (``MONGO_URL``), one client per worker process created after
+the fork: the least work an admission and a stay read can cost on the same database.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+from flask import Flask, abort, jsonify, request
+from pymongo import MongoClient
 
 
 def create_app() -> Flask:
     app = Flask(__name__)
+    state: dict[str, MongoClient] = {}
+
+    def stays():  # type: ignore[no-untyped-def]
+        if "client" not in state:
+            state["client"] = MongoClient(os.environ.get("MONGO_URL", "mongodb://127.0.0.1:27017/"))
+        return state["client"]["bench_baseline"]["stays"]
 
     @app.get("/ping")
-    def ping():
+    def ping():  # type: ignore[no-untyped-def]
         return jsonify(ok=True)
 
     @app.post("/echo")
-    def echo():
+    def echo():  # type: ignore[no-untyped-def]
         return jsonify(request.get_json(silent=True) or {}), 201
+
+    @app.post("/stays")
+    def insert():  # type: ignore[no-untyped-def]
+        doc = {**(request.get_json(silent=True) or {}), "_id": str(uuid.uuid4()), "status": "open", "version": 1}
+        stays().insert_one(doc)
+        return jsonify(doc), 201
+
+    @app.get("/stays/<stay_id>")
+    def read(stay_id: str):  # type: ignore[no-untyped-def]
+        doc = stays().find_one({"_id": stay_id})
+        if doc is None:
+            abort(404)
+        return jsonify(doc)
 
     return app

@@ -1,8 +1,11 @@
 """Foundation benchmark: admissions and stay reads through the gateway, event propagation.
 
 Starts the stack as the launcher does (own var dir and ports), and beside each figure the
-same-run baseline: a bare Flask endpoint under gunicorn with the same worker settings, raw
-pymongo insert_one/find_one on the same server, raw kombu publish→consume on the same broker.
+same-run baseline: a bare Flask endpoint under gunicorn with the same worker settings, a plain
+Flask + pymongo endpoint inserting the same admission document / reading it by id, raw pymongo
+insert_one/find_one on the same server, raw kombu publish→consume on the same broker. Beside
+each HTTP figure: database operations per request (the server's opcounters before and after),
+and the idle stack's database operations per second.
 
     ./passage py bench/foundation.py [--clients 16] [--requests 50] [--amqp]
 """
@@ -17,6 +20,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Callable
 
 import requests
 from kombu import Consumer, Exchange, Producer, Queue
@@ -25,6 +29,7 @@ from pymongo import MongoClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.dbops import OpMeter, per_request, per_second  # noqa: E402
 from bench.loadgen import Result, run_load, timed  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
@@ -33,8 +38,8 @@ from passage.config import mongo_transport_url  # noqa: E402
 from passage.testing import free_port, wait_for  # noqa: E402
 
 
-def start_baseline(port: int) -> subprocess.Popen:
-    env = {**os.environ, "PASSAGE_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(ROOT)}
+def start_baseline(port: int, mongo_url: str) -> subprocess.Popen:
+    env = {**os.environ, "PASSAGE_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(ROOT), "MONGO_URL": mongo_url}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gateway" / "gunicorn.conf.py"),
                              "bench.baseline_app:create_app()"], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -75,9 +80,10 @@ def make_unit(gateway: str, auth: dict, places: int) -> str:
     return unit
 
 
-def bench_http(gateway: str, baseline: str, auth: dict, clients: int, per_client: int) -> list[str]:
+def bench_http(gateway: str, baseline: str, auth: dict, clients: int, per_client: int, meter: OpMeter) -> list[str]:
     unit = make_unit(gateway, auth, clients * per_client * 2)
     stay_ids: list[str] = []
+    plain_ids: list[str] = []
 
     def admit(session: requests.Session, i: int) -> int:
         r = session.post(f"{gateway}/api/v1/detention/stays", json=admission_body(unit, i), headers=auth, timeout=30)
@@ -88,20 +94,37 @@ def bench_http(gateway: str, baseline: str, auth: dict, clients: int, per_client
     def echo(session: requests.Session, i: int) -> int:
         return session.post(f"{baseline}/echo", json=admission_body(unit, i), timeout=30).status_code
 
+    def plain_insert(session: requests.Session, i: int) -> int:
+        r = session.post(f"{baseline}/stays", json=admission_body(unit, i), timeout=30)
+        if r.status_code == 201:
+            plain_ids.append(r.json()["_id"])
+        return r.status_code
+
     def read(session: requests.Session, i: int) -> int:
         return session.get(f"{gateway}/api/v1/detention/stays/{stay_ids[i % len(stay_ids)]}", headers=auth, timeout=30).status_code
+
+    def plain_read(session: requests.Session, i: int) -> int:
+        return session.get(f"{baseline}/stays/{plain_ids[i % len(plain_ids)]}", timeout=30).status_code
 
     def ping(session: requests.Session, i: int) -> int:
         return session.get(f"{baseline}/ping", timeout=30).status_code
 
-    base_post = run_load("baseline: bare Flask POST /echo", echo, clients=clients, requests_per_client=per_client)
-    admissions = run_load("admission POST /stays via gateway", admit, clients=clients, requests_per_client=per_client)
-    base_get = run_load("baseline: bare Flask GET /ping", ping, clients=clients, requests_per_client=per_client)
-    reads = run_load("GET /stays/{id} via gateway", read, clients=clients, requests_per_client=per_client)
-    return [base_post.line(), admissions.line(base_post), base_get.line(), reads.line(base_get)]
+    def load(name: str, call: Callable[[requests.Session, int], int]) -> tuple[Result, str]:
+        result, delta = meter.measure(lambda: run_load(name, call, clients=clients, requests_per_client=per_client))
+        return result, per_request(delta, result.count)
+
+    base_post, _ = load("baseline: bare Flask POST /echo", echo)
+    plain_post, plain_post_ops = load("baseline: Flask+pymongo POST insert", plain_insert)
+    admissions, admission_ops = load("admission POST /stays via gateway", admit)
+    base_get, _ = load("baseline: bare Flask GET /ping", ping)
+    plain_get, plain_get_ops = load("baseline: Flask+pymongo GET by id", plain_read)
+    reads, read_ops = load("GET /stays/{id} via gateway", read)
+    return [base_post.line(), plain_post.line() + "  " + plain_post_ops, admissions.line(plain_post) + "  " + admission_ops,
+            base_get.line(), plain_get.line() + "  " + plain_get_ops, reads.line(plain_get) + "  " + read_ops]
 
 
-def bench_mixed(gateway: str, auth: dict, clients: int, per_client: int, places: int = 20) -> tuple[Result, str]:
+def bench_mixed(gateway: str, auth: dict, clients: int, per_client: int, meter: OpMeter,
+                places: int = 20) -> tuple[Result, str]:
     """Issue 3's load: admissions with releases mixed in, into a unit kept nearly full.
 
     Each client admits; every second success is released at once. Afterwards the unit's counter
@@ -123,11 +146,11 @@ def bench_mixed(gateway: str, auth: dict, clients: int, per_client: int, places:
                 held.append(r.json()["id"])
         return r.status_code
 
-    result = run_load(f"admit/release mix via gateway ({places} places)", admit_or_release,
-                      clients=clients, requests_per_client=per_client)
+    result, delta = meter.measure(lambda: run_load(f"admit/release mix via gateway ({places} places)",
+                                                   admit_or_release, clients=clients, requests_per_client=per_client))
     state = requests.get(f"{gateway}/api/v1/detention/units/{unit}", headers=auth, timeout=30).json()
     open_stays = _count_open(gateway, auth, unit)
-    verdict = (f"unit {unit}: occupancy {state['occupancy']} / capacity {state['capacity']}, open stays {open_stays} "
+    verdict = (f"{per_request(delta, result.count)}; unit {unit}: occupancy {state['occupancy']} / capacity {state['capacity']}, open stays {open_stays} "
                f"-> {'OK' if state['occupancy'] == open_stays <= state['capacity'] else 'CAPACITY VIOLATION'}")
     return result, verdict
 
@@ -154,6 +177,7 @@ def bench_propagation(gateway: str, auth: dict, n: int) -> Result:
     started_all = time.perf_counter()
     for i in range(n):
         body = admission_body(unit, i)
+        file_request(session, gateway, auth, body["person"]["person_ref"])  # before the clock starts
         r = session.post(f"{gateway}/api/v1/detention/stays", json=body, headers=auth, timeout=30)
         assert r.status_code == 201, r.text
         t0 = time.perf_counter()
@@ -166,8 +190,20 @@ def bench_propagation(gateway: str, auth: dict, n: int) -> Result:
     return result
 
 
+def file_request(session: requests.Session, gateway: str, auth: dict, person_ref: str) -> None:
+    """A readmission request about the person: locations are answered only for people with one (#11)."""
+    learned = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 30 * 86400))
+    r = session.post(f"{gateway}/api/v1/readmission/requests", headers=auth, timeout=30, json={
+        "direction": "outgoing", "member_state": "DE", "person_ref": person_ref, "category": "third_country_national",
+        "procedure": "normal", "learned_on": learned, "voluntary_return_offered": True,
+        "particulars": {"family_name": "Bench", "given_names": "Person", "sex": "male", "nationality": "IRN"},
+        "evidence": [{"kind": "prima_facie", "of": "third_country_conditions", "type": "travel_ticket"}]})
+    assert r.status_code == 201, r.text
+
+
 def _admit_and_wait(session: requests.Session, gateway: str, auth: dict, unit: str, i: int, timeout: float) -> None:
     body = admission_body(unit, i)
+    file_request(session, gateway, auth, body["person"]["person_ref"])
     r = session.post(f"{gateway}/api/v1/detention/stays", json=body, headers=auth, timeout=30)
     assert r.status_code == 201, r.text
     url = f"{gateway}/api/v1/readmission/persons/{body['person']['person_ref']}/location"
@@ -218,26 +254,33 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=50, help="per client")
     parser.add_argument("--events", type=int, default=50)
+    parser.add_argument("--idle-seconds", type=float, default=10.0, help="how long to count the idle stack's database work")
     parser.add_argument("--amqp", action="store_true", help="use RabbitMQ at 127.0.0.1:5672 instead of the embedded transport")
     args = parser.parse_args()
     env = {"AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//", "PASSAGE_BUS_PREFIX": f"bench-{uuid.uuid4().hex[:6]}."} if args.amqp else {}
     with tempfile.TemporaryDirectory() as tmp, Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base(), env=env) as stack:
         stack.seed()
         baseline_port = free_port()
-        baseline = start_baseline(baseline_port)
+        baseline = start_baseline(baseline_port, stack.mongo_url)
+        meter = OpMeter(stack.mongo_url)
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
-            lines = bench_http(stack.gateway_url, f"http://127.0.0.1:{baseline_port}", auth, args.clients, args.requests)
-            mixed, verdict = bench_mixed(stack.gateway_url, auth, args.clients, args.requests)
+            time.sleep(3)  # let the seeding's events settle before counting the idle stack
+            idle = per_second(*meter.idle_rate(args.idle_seconds), args.idle_seconds)
+            lines = bench_http(stack.gateway_url, f"http://127.0.0.1:{baseline_port}", auth, args.clients,
+                               args.requests, meter)
+            mixed, verdict = bench_mixed(stack.gateway_url, auth, args.clients, args.requests, meter)
             propagation = bench_propagation(stack.gateway_url, auth, args.events)
             broker = env.get("AMQP_URL") or mongo_transport_url(stack.mongo_url, f"bench_bus_{uuid.uuid4().hex[:6]}")
             raw_bus = bench_raw_bus(broker, args.events)
             raw_mongo = bench_raw_mongo(stack.mongo_url, 500)
         finally:
+            meter.close()
             os.killpg(baseline.pid, 15)
             baseline.wait(timeout=20)
     print(f"\nPassage foundation benchmark — {args.clients} clients × {args.requests} requests, "
           f"bus: {'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, {os.cpu_count()} cores")
+    print(idle)
     for line in lines:
         print(line)
     print(mixed.line())

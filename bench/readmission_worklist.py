@@ -75,7 +75,9 @@ def seed(db, start: int, count: int, open_every: int = 1) -> None:  # type: igno
             deadlines_batch.append({"_id": f"{rid}:{kind}", "request_id": rid, "kind": kind, "member_state": ms,
                                     "direction": "outgoing", "person_ref": f"BENCH-{i}", "state": "submitted",
                                     "due_on": due.isoformat(), "unit": "calendar_days", "amount": 15,
-                                    "calendar": ms, "rule_version": "eu-az-2014.normal.1", "missed_notified": False,
+                                    "calendar": ms, "rule_version": "eu-az-2014.normal.2", "missed_notified": False,
+                                    "source": {"agreement": "EU-AZ", "article": "Art. 11", "paragraph": "2",
+                                               "verified": False, "note": None},
                                     "bucket": bucket_of(rid, ms, due.isoformat())})
         db.requests.insert_many(requests_batch, ordered=False)
         if deadlines_batch:

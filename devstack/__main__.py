@@ -103,11 +103,11 @@ def print_summary(stack: Stack, counts: dict[str, int] | None) -> None:
         print(f"\n  demo data: {counts['created']} centres/units created, {counts['existing']} already there, "
               f"{counts.get('protocols', 0)} member-state protocols added")
     logins = stack.logins
-    if logins:
-        print(f"\nDemo logins (kept in {stack.logins_file}):\n")
-        print(f"  {'username':<15} {'password':<26} role")
-        for username, password in logins.items():
-            print(f"  {username:<15} {password:<26} {ROLES.get(username, '')}")
+    if logins:  # the passwords stay in the 0600 file: terminals, CI logs and screen shares keep output
+        print(f"\nDemo logins: the passwords are in {stack.logins_file} (readable by you only).\n")
+        print(f"  {'username':<15} role")
+        for username in logins:
+            print(f"  {username:<15} {ROLES.get(username, '')}")
     print("\nPress Ctrl-C to stop.", flush=True)
 
 

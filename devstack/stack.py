@@ -7,6 +7,7 @@ relay). Used by ``python -m devstack``, the e2e tests and the benchmarks.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -98,6 +99,11 @@ class Stack:
         return self.var_dir / "stack.pids"
 
     @property
+    def metrics_dir(self) -> Path:
+        """One multiprocess metrics directory per service under here (emptied at each start)."""
+        return self.var_dir / "metrics"
+
+    @property
     def logins_file(self) -> Path:
         return self.var_dir / "demo-logins.json"
 
@@ -126,6 +132,7 @@ class Stack:
         processes.make_private(self.var_dir)
         self._clear_leftovers()
         self._refuse_taken_ports()
+        self._fresh_metrics_dirs()
         try:
             if self.embedded_database:
                 self._start_database(began + self.start_timeout)
@@ -205,6 +212,7 @@ class Stack:
             "VOLUNTARY_RETURN_URL": self.urls["voluntary-return"],
             "WEB_CONCURRENCY": str(self.workers),
             "PYTHONUNBUFFERED": "1",
+            "PASSAGE_DEVELOPMENT": "1",  # plain HTTP on loopback: session cookies without Secure
             MARKER: str(self.var_dir),
         })
         return env
@@ -234,8 +242,23 @@ class Stack:
             raise StackError(f"port(s) already in use by another program: {', '.join(taken)}. "
                              "Stop it, or choose other ports with --port-base.")
 
+    def _fresh_metrics_dirs(self) -> None:
+        """Empty per-service metrics directories: counts of an earlier run must not add up."""
+        shutil.rmtree(self.metrics_dir, ignore_errors=True)
+        processes.make_private(self.metrics_dir)
+        for name, _, _ in (*SERVICES, ("gateway", "", "")):
+            processes.make_private(self.metrics_dir / name)
+
+    def metrics_env(self, spec_name: str) -> dict[str, str]:
+        """``PROMETHEUS_MULTIPROC_DIR`` shared by a service's API workers and its worker process."""
+        service = spec_name.removesuffix("-api").removesuffix("-worker")
+        if spec_name == DATABASE or self._env.get("PASSAGE_METRICS") == "per-process":
+            return {}  # per-process: only for measuring what multiprocess mode costs
+        return {"PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir / service)}
+
     def _spawn(self, spec: ProcessSpec) -> None:
         env = {**self._env, MARKER: str(self.var_dir)} if spec.name == DATABASE else self.process_env(_service_of(spec.name))
+        env = {**env, **self.metrics_env(spec.name)}
         self._procs[spec.name] = processes.spawn(spec, env, self.root, self.log_dir)
         processes.write_pidfile(self.pidfile, {n: (p.pid, p.args) for n, p in self._procs.items()})
 

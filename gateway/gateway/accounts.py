@@ -5,6 +5,8 @@ is the persistence adapter. Documents are keyed by username, so uniqueness needs
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Protocol
@@ -15,13 +17,23 @@ from passage.clock import utc_now
 from passage.identity import Identity
 from passage.mongo import Mongo, safe_value
 
-# \Z, not $: in Python "$" also matches before a trailing newline.
-USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}\Z")
-CENTRE_ID = re.compile(r"^[a-z][a-z0-9-]{1,39}\Z")
-MEMBER_STATE = re.compile(r"^[A-Z]{2}\Z")
-ORGANISATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{1,63}\Z")
+# ECMA syntax (published in OpenAPI), ASCII only; always applied with fullmatch: in Python "$" also
+# matches before a trailing newline.
+USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,63}$", re.ASCII)
+CENTRE_ID = re.compile(r"^[a-z][a-z0-9-]{1,39}$", re.ASCII)
+MEMBER_STATE = re.compile(r"^[A-Z]{2}$", re.ASCII)
+ORGANISATION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{1,63}$", re.ASCII)
 USER_ROLES = ("admin", "centre_staff", "liaison_officer", "avr_caseworker", "partner", "auditor")
 COLLECTION = "users"
+
+
+def recorded_name(username: str, key: bytes) -> str:
+    """How a typed username may be recorded (audit, throttles, rate-limit keys): itself when it has the
+    username format, otherwise ``invalid:`` and a keyed hash, so a password typed into the username
+    field is never stored verbatim, yet repeats of the same typo can still be told apart."""
+    if USERNAME.fullmatch(username):
+        return username
+    return "invalid:" + hmac.new(key, username.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:24]
 
 
 class AccountError(ValueError):
@@ -51,7 +63,7 @@ def new_user(username: str, role: str, password_hash: str, *, centres: Iterable[
              member_states: Iterable[str] = (), organisation: str | None = None,
              all_scopes: bool = False) -> User:
     """A valid account, or :class:`AccountError` saying what is wrong."""
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         raise AccountError("A username is 3-64 characters: a lower-case letter, then letters, digits, '.', '_' or '-'.")
     if role not in USER_ROLES:
         raise AccountError(f"The role must be one of {', '.join(USER_ROLES)}.")
@@ -63,11 +75,11 @@ def new_user(username: str, role: str, password_hash: str, *, centres: Iterable[
 
 
 def _check_scopes(user: User) -> None:
-    if any(not CENTRE_ID.match(c) for c in user.centres):
+    if any(not CENTRE_ID.fullmatch(c) for c in user.centres):
         raise AccountError("Centre ids are slugs like 'baku' (lower-case letters, digits, '-').")
-    if any(not MEMBER_STATE.match(m) for m in user.member_states):
+    if any(not MEMBER_STATE.fullmatch(m) for m in user.member_states):
         raise AccountError("Member states are two-letter codes like 'DE'.")
-    if user.organisation is not None and not ORGANISATION.match(user.organisation):
+    if user.organisation is not None and not ORGANISATION.fullmatch(user.organisation):
         raise AccountError("An organisation name is 2-64 letters, digits, spaces, '.', '_' or '-'.")
     expected = {
         "centre_staff": ("centres", bool(user.centres)),

@@ -41,6 +41,7 @@ def admin_blueprint(admin: Admin) -> Blueprint:
     blp.before_request(admin.guard.gate(OWN_ROUTES))
 
     @blp.route("", methods=["POST"])
+    @blp.doc(operationId="create_staff_account")
     @blp.arguments(NewUserSchema)
     @blp.response(201, UserSchema)
     @blp.alt_response(409, schema=ProblemSchema, description="The username is taken.")
@@ -49,25 +50,28 @@ def admin_blueprint(admin: Admin) -> Blueprint:
         return create_account(admin, body, g.caller)
 
     @blp.route("/<username>", methods=["GET"])
+    @blp.doc(operationId="get_staff_account")
     @blp.response(200, UserSchema)
     def get_user(username: str) -> dict[str, Any]:
         """One staff account."""
         return _view(_existing(admin, username))
 
     @blp.route("/<username>/disable", methods=["POST"])
+    @blp.doc(operationId="disable_staff_account")
     @blp.response(200, UserSchema)
     def disable_user(username: str) -> dict[str, Any]:
         """Refuse the account's sign-ins and revoke every token it holds."""
         return disable_account(admin, username, g.caller)
 
     @blp.route("/<username>/password", methods=["PUT"])
+    @blp.doc(operationId="reset_staff_password")
     @blp.arguments(PasswordResetSchema)
     @blp.response(204)
     def reset_password(body: dict[str, Any], username: str) -> None:
         """Set a new password (tell the user out of band); every token the account holds is revoked."""
         claims: AccessClaims = g.caller
         _existing(admin, username)
-        problem = password_problem(body["password"])
+        problem = password_problem(body["password"], username)
         if problem:
             raise Unprocessable(problem, errors=[{"pointer": "/password", "detail": problem}])
         admin.users.set_password_hash(username, admin.passwords.hash(body["password"]))
@@ -83,6 +87,7 @@ def audit_blueprint(guard: Guard) -> Blueprint:
     blp.before_request(guard.gate(OWN_ROUTES))
 
     @blp.route("", methods=["GET"])
+    @blp.doc(operationId="list_audit_records")
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.response(200, AuditPageSchema)
     def read_audit(query: dict[str, Any]) -> dict[str, Any]:
@@ -102,7 +107,7 @@ def audit_blueprint(guard: Guard) -> Blueprint:
 
 def create_account(admin: Admin, body: dict[str, Any], claims: AccessClaims) -> dict[str, Any]:
     """A new staff account from a validated ``NewUserSchema`` body (the API and the staff UI both use this)."""
-    problem = password_problem(body["password"])
+    problem = password_problem(body["password"], body["username"])
     if problem:
         raise Unprocessable(problem, errors=[{"pointer": "/password", "detail": problem}])
     try:
@@ -127,7 +132,7 @@ def disable_account(admin: Admin, username: str, claims: AccessClaims) -> dict[s
 
 
 def _existing(admin: Admin, username: str) -> User:
-    user = admin.users.get(username) if USERNAME.match(username) else None
+    user = admin.users.get(username) if USERNAME.fullmatch(username) else None
     if user is None:
         raise NotFound("There is no such user.")
     return user

@@ -15,10 +15,10 @@ from passage.web import Blueprint
 
 from gateway.accounts import User, Users
 from gateway.guard import CHALLENGE, Guard, too_many
-from gateway.login import LockedOut, SignIn, SignInRefused
+from gateway.login import SignIn, SignInRefused, Throttled
 from gateway.ratelimit import Limit, RateLimited
 from gateway.schemas import AccessTokenSchema, LogoutSchema, LoginSchema, ProblemSchema, RefreshSchema
-from gateway.sessions import RefreshRefused, RefreshTokens, utc
+from gateway.sessions import Issued, RefreshRefused, RefreshTokens, utc
 from gateway.tokens import SigningKeys, issue_access_token
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,13 @@ class Auth:
     prepare: Callable[[], None] = lambda: None
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)
 
-    def tokens(self, user: User, now: datetime, family: str | None = None, refresh: str | None = None) -> dict[str, Any]:
-        token = issue_access_token(user.identity(), self.keys, ttl_seconds=self.ttl_seconds, now=now.timestamp())
-        refresh = refresh or self.refresh.issue(user.username, now).token
+    def tokens(self, user: User, now: datetime, issued: Issued | None = None) -> dict[str, Any]:
+        """New tokens; the access token names the refresh family, so signing out can end the session."""
+        issued = issued or self.refresh.issue(user.username, now)
+        token = issue_access_token(user.identity(), self.keys, ttl_seconds=self.ttl_seconds, now=now.timestamp(),
+                                   family=issued.family)
         return {"access_token": token, "token_type": "Bearer", "expires_in": self.ttl_seconds,
-                "refresh_token": refresh}
+                "refresh_token": issued.token}
 
 
 def auth_blueprint(auth: Auth) -> Blueprint:
@@ -55,6 +57,7 @@ def auth_blueprint(auth: Auth) -> Blueprint:
                     description="Sign in, refresh and sign out: short-lived bearer tokens and rotating refresh tokens.")
 
     @blp.route("/login", methods=["POST"])
+    @blp.doc(operationId="sign_in")
     @blp.doc(security=[])
     @blp.arguments(LoginSchema)
     @blp.response(200, AccessTokenSchema)
@@ -69,6 +72,7 @@ def auth_blueprint(auth: Auth) -> Blueprint:
         return answer
 
     @blp.route("/refresh", methods=["POST"])
+    @blp.doc(operationId="refresh_sign_in")
     @blp.doc(security=[])
     @blp.arguments(RefreshSchema)
     @blp.response(200, AccessTokenSchema)
@@ -87,22 +91,30 @@ def auth_blueprint(auth: Auth) -> Blueprint:
             _stored(lambda: auth.refresh.revoke_family(issued.family))
             raise Unauthenticated(BAD_REFRESH, headers=CHALLENGE)
         auth.guard.record("refresh", f"{RESOURCE}/refresh", None, 200, user=user.username, required=False)
-        return auth.tokens(user, now, refresh=issued.token)
+        return auth.tokens(user, now, issued)
 
     @blp.route("/logout", methods=["POST"])
+    @blp.doc(operationId="sign_out")
     @blp.arguments(LogoutSchema)
     @blp.response(204)
     @blp.alt_response(401, schema=ProblemSchema, description="No valid access token.")
     def logout(body: dict[str, Any]) -> None:
-        """Revoke this access token (until it expires) and, when given, its refresh token's family."""
+        """End this session: the access token, its refresh family and every access token of that family.
+
+        The family comes from the access token itself; a refresh token in the body (of the same
+        user) is revoked with its own family too.
+        """
         claims = auth.guard.caller(count=False)
         token = body.get("refresh_token")
 
         def revoke() -> None:
             auth.guard.revocations.revoke_token(claims.jti, utc(claims.expires_at))
             owner = auth.refresh.owner(token) if token else None
-            if owner and owner["username"] == claims.identity.user_id:
-                auth.refresh.revoke_family(owner["family"])
+            families = {claims.family} | ({owner["family"]} if owner and owner["username"] == claims.identity.user_id
+                                          else set())
+            for family in families - {None}:
+                auth.refresh.revoke_family(family)
+                auth.guard.revocations.revoke_family(family, auth.clock())
         _stored(revoke)
         auth.guard.record("logout", f"{RESOURCE}/logout", None, 204, claims, required=False)
 
@@ -119,25 +131,36 @@ def _stored(work: Callable[[], Any]) -> Any:
 
 
 def _signed_in(auth: Auth, username: str, password: str, now: datetime) -> User:
-    """The user, or the problem a client sees (the same 401 for every kind of wrong credential)."""
-    resource = f"{RESOURCE}/login"
+    auth.prepare()
+    return checked_sign_in(auth.sign_in, auth.guard, (auth.login_ip_limit, auth.login_user_limit),
+                           username, password, f"{RESOURCE}/login", now)
+
+
+def checked_sign_in(sign_in: SignIn, guard: Guard, limits: tuple[Limit, Limit], username: str, password: str,
+                    resource: str, now: datetime) -> User:
+    """The user, or the problem a client sees (the same 401 for every kind of wrong credential).
+
+    Shared by the API and the UI's form. Limits count per client address and per (account, client),
+    so nobody can lock an account out from elsewhere; the account is recorded as ``SignIn.recorded``
+    names it (never a password typed into the username field).
+    """
+    client, account = request.remote_addr or "unknown", sign_in.recorded(username)
     try:
-        auth.prepare()
-        auth.guard.limiter.hit(f"login-ip:{request.remote_addr}", auth.login_ip_limit, now)
-        auth.guard.limiter.hit(f"login-user:{username}", auth.login_user_limit, now)
-        return auth.sign_in(username, password, now)
+        guard.limiter.hit(f"login-ip:{client}", limits[0], now)
+        guard.limiter.hit(f"login-user:{account}|{client}", limits[1], now)
+        return sign_in(username, password, client, now)
     except PyMongoError:
         log.exception("sign-in store unavailable")
         raise Problem("Signing in is unavailable right now. Try again shortly.", status=503,
                       headers={"Retry-After": "5"}) from None
     except RateLimited as limited:
-        auth.guard.record("login_rate_limited", resource, None, 429, user=username, required=False)
+        guard.record("login_rate_limited", resource, None, 429, user=account, required=False)
         raise too_many(limited.retry_after, "Too many sign-in attempts.") from None
     except SignInRefused:
-        auth.guard.record("login_failed", resource, None, 401, user=username, required=False)
+        guard.record("login_failed", resource, None, 401, user=account, required=False)
         raise Unauthenticated(BAD_CREDENTIALS, headers=CHALLENGE) from None
-    except LockedOut as locked:
-        auth.guard.record("login_locked", resource, None, 429, user=username, required=False)
-        seconds = max(1, math.ceil((locked.until - now).total_seconds()))
-        raise Problem("Too many failed sign-in attempts for this username. Try again later.",
+    except Throttled as throttled:
+        guard.record("login_throttled", resource, None, 429, user=account, required=False)
+        seconds = max(1, math.ceil((throttled.until - now).total_seconds()))
+        raise Problem(f"Too many failed sign-in attempts from here. Try again in {seconds} s.",
                       status=429, headers={"Retry-After": str(seconds)}, retry_after_seconds=seconds) from None

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, json, request
 from pymongo.errors import PyMongoError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from passage.config import Settings
 from passage.logs import configure_logging
@@ -20,6 +21,7 @@ from gateway.docs import docs_blueprint
 from gateway.openapi import MergedDocument
 from gateway.proxy import proxy_blueprint
 from gateway.ratelimit import Limit
+from gateway.throttle_api import throttle_blueprint
 from gateway.views_api import Views, views_blueprint
 from gateway.ui import register_ui
 
@@ -48,6 +50,7 @@ def create_app(settings: Settings | None = None, deps: GatewayDeps | None = None
         login_user_limit=Limit(settings.login_user_limit, window))))
     api.register_blueprint(admin_blueprint(Admin(deps.guard, deps.users, deps.sign_in.passwords, deps.refresh)))
     api.register_blueprint(audit_blueprint(deps.guard))
+    api.register_blueprint(throttle_blueprint(deps.guard, deps.sign_in.throttle))  # type: ignore[arg-type]
     api.register_blueprint(views_blueprint(Views(deps.guard, deps.upstreams, settings.internal_token_secret,
                                                  settings.internal_token_ttl_seconds, settings.timeline_timeout)))
     app.register_blueprint(proxy_blueprint(deps.upstreams, deps.guard, settings.internal_token_secret,
@@ -58,7 +61,18 @@ def create_app(settings: Settings | None = None, deps: GatewayDeps | None = None
     app.view_functions["api-docs.openapi_json"] = lambda: _json(docs.get())
     app.extensions["passage_gateway"] = deps
     register_ui(app, deps, settings)
+    _trust_proxies(app, settings.trusted_proxies)
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Take the client's address from the last ``hops`` X-Forwarded-For entries (the edge's own).
+
+    Off (0) in the embedded default, where nothing is in front and a client could otherwise
+    choose the address the per-client sign-in limits count; 1 behind the compose edge (nginx).
+    """
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
 
 def _prepare_database(app: Flask, deps: GatewayDeps) -> None:

@@ -5,27 +5,28 @@ the process that uses them (after gunicorn forks).
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 from dataclasses import dataclass, field
 
 from passage.mongo import Mongo
 
-from gateway import audit, lockout, ratelimit, sessions
+from gateway import audit, ratelimit, sessions, throttle
 from gateway.accounts import MongoUsers
 from gateway.audit import AuditTrail, timestamp
 from gateway.audit_checkpoints import CheckpointFile, Checkpointer
 from gateway.audit_keys import Keyring
 from gateway.config import GatewaySettings
 from gateway.guard import Guard
-from gateway.lockout import MongoLoginAttempts
 from gateway.login import SignIn
 from gateway.passwords import Passwords
 from gateway.ratelimit import Limit, RateLimiter
 from gateway.sessions import RefreshTokens, Revocations
+from gateway.throttle import Backoff, MongoLoginThrottle
 from gateway.tokens import SigningKeys
 from gateway.upstreams import Upstreams
 
-INDEXES = [*lockout.INDEXES, *sessions.INDEXES, *ratelimit.INDEXES, *audit.INDEXES]
+INDEXES = [*throttle.INDEXES, *sessions.INDEXES, *ratelimit.INDEXES, *audit.INDEXES]
 
 
 @dataclass
@@ -51,14 +52,20 @@ class GatewayDeps:
             self._indexes_ready.set()
 
 
+def name_key(secret: str) -> bytes:
+    """The key of the keyed hash that stands for an invalid username in records (derived, not stored)."""
+    return hashlib.sha256(b"passage-recorded-username:" + secret.encode()).digest()
+
+
 def build_deps(settings: GatewaySettings, passwords: Passwords | None = None) -> GatewayDeps:
     """Adapters for ``settings``; ``passwords`` lets tests use cheaper Argon2 parameters."""
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     sign_in = SignIn(
         users=MongoUsers(mongo),
-        attempts=MongoLoginAttempts(mongo, threshold=settings.lockout_threshold,
-                                    lock_seconds=settings.lockout_seconds),
+        throttle=MongoLoginThrottle(mongo, Backoff(settings.throttle_free_failures, settings.throttle_base_seconds,
+                                                   settings.throttle_max_seconds)),
         passwords=passwords or Passwords(),
+        name_key=name_key(settings.access_token_secret),
     )
     upstreams = Upstreams(settings.upstreams, connect_timeout=settings.upstream_connect_timeout,
                           read_timeout=settings.upstream_read_timeout, pool_size=settings.upstream_pool_size)

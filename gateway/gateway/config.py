@@ -36,13 +36,16 @@ class GatewaySettings(Settings):
     upstream_connect_timeout: float = 2.0
     upstream_read_timeout: float = 15.0
     upstream_pool_size: int = 32
-    lockout_threshold: int = 5
-    lockout_seconds: int = 15 * 60
+    throttle_free_failures: int = 3  # per (account, client address), before the first delay
+    throttle_base_seconds: int = 2  # the first delay; doubles with each further failure
+    throttle_max_seconds: int = 15 * 60
+    trusted_proxies: int = 0  # proxy hops whose X-Forwarded-For is believed (1 behind the compose edge)
+    development: bool = False  # PASSAGE_DEVELOPMENT=1: plain-HTTP cookies on loopback (devstack)
     openapi_cache_seconds: float = 30.0
     refresh_token_ttl_seconds: int = 12 * 3600
     revocation_cache_seconds: float = 2.0
     login_ip_limit: int = 60  # sign-in attempts per IP per minute
-    login_user_limit: int = 20  # sign-in attempts per username per minute (the lockout counts failures)
+    login_user_limit: int = 20  # sign-in attempts per (username, client address) per minute
     api_user_limit: int = 6000  # API calls per user per minute (100/s: stops runaway scripts, not people)
     rate_window_seconds: int = 60
     timeline_timeout: float = 5.0
@@ -82,6 +85,11 @@ def gateway_settings(base: Settings, env: Mapping[str, str] | None = None, **ove
         login_ip_limit=_number(env, "LOGIN_IP_LIMIT", 60, int),
         login_user_limit=_number(env, "LOGIN_USER_LIMIT", 20, int),
         api_user_limit=_number(env, "API_USER_LIMIT", 6000, int),
+        throttle_free_failures=_number(env, "LOGIN_THROTTLE_FREE_FAILURES", 3, int),
+        throttle_base_seconds=_number(env, "LOGIN_THROTTLE_BASE_SECONDS", 2, int),
+        throttle_max_seconds=_number(env, "LOGIN_THROTTLE_MAX_SECONDS", 15 * 60, int),
+        trusted_proxies=_proxies(env),
+        development=env.get("PASSAGE_DEVELOPMENT", "") == "1" and not base.production,
     )
     values.update(overrides)
     return GatewaySettings(**values)
@@ -100,6 +108,13 @@ def _audit_settings(base: Settings, env: Mapping[str, str]) -> dict[str, Any]:
     return {"audit_chain_key": key or DEV_CHAIN_KEY, "audit_chain_previous_keys": previous,
             "audit_checkpoint_file": checkpoints,
             "audit_checkpoint_seconds": _number(env, "AUDIT_CHECKPOINT_SECONDS", 60.0, float)}
+
+
+def _proxies(env: Mapping[str, str]) -> int:
+    raw = env.get("PASSAGE_TRUSTED_PROXIES", "0") or "0"
+    if raw not in ("0", "1", "2"):
+        raise ConfigError(f"PASSAGE_TRUSTED_PROXIES is the number of proxies in front (0, 1 or 2), not {raw!r}")
+    return int(raw)
 
 
 def _number(env: Mapping[str, str], name: str, default: Any, kind: type) -> Any:

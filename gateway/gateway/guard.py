@@ -48,7 +48,8 @@ class Guard:
         except TokenInvalid:
             raise Unauthenticated(SIGN_IN, headers=CHALLENGE) from None
         try:
-            revoked = self.revocations.is_revoked(claims.jti, claims.identity.user_id, claims.issued_at)
+            revoked = self.revocations.is_revoked(claims.jti, claims.identity.user_id, claims.issued_at,
+                                                  claims.family)
             if count:
                 self.limiter.hit(f"api:{claims.identity.user_id}", self.api_limit)
         except PyMongoError:

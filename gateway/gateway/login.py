@@ -1,7 +1,8 @@
 """Signing in: check a username and password without revealing which of the two was wrong.
 
-Depends only on the ``Users`` and ``LoginAttempts`` protocols and on ``Passwords``, so unit
-tests drive it with in-memory fakes and the gateway with the MongoDB adapters.
+Depends only on the ``Users`` and ``LoginThrottle`` protocols and on ``Passwords``, so unit
+tests drive it with in-memory fakes and the gateway with the MongoDB adapters. Failures slow down
+the (account, client address) pair that makes them, never the account everywhere.
 """
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.accounts import User, Users
-from gateway.lockout import LoginAttempts
+from gateway.accounts import User, Users, recorded_name
 from gateway.passwords import Passwords
+from gateway.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -20,37 +21,43 @@ class SignInRefused(Exception):
     """Wrong username, wrong password or disabled account: deliberately indistinguishable."""
 
 
-class LockedOut(Exception):
-    """Too many failed attempts for this username; try again after ``until``."""
+class Throttled(Exception):
+    """Too many recent failures of this account from this client address; try again after ``until``."""
 
     def __init__(self, until: datetime) -> None:
-        super().__init__("locked out")
+        super().__init__("throttled")
         self.until = until
 
 
 @dataclass(frozen=True)
 class SignIn:
-    """What signing in needs: the accounts, the attempt counter and the password checker."""
+    """What signing in needs: the accounts, the throttle, the password checker and the naming key."""
 
     users: Users
-    attempts: LoginAttempts
+    throttle: LoginThrottle
     passwords: Passwords
+    name_key: bytes = b"development-only-name-key"
 
-    def __call__(self, username: str, password: str, now: datetime) -> User:
-        """The signed-in user, or :class:`SignInRefused` / :class:`LockedOut`."""
-        until = self.attempts.locked_until(username, now)
+    def recorded(self, username: str) -> str:
+        """``username`` as it may be written to audit, throttle and rate-limit records (never a typo'd secret)."""
+        return recorded_name(username, self.name_key)
+
+    def __call__(self, username: str, password: str, client: str, now: datetime) -> User:
+        """The signed-in user, or :class:`SignInRefused` / :class:`Throttled`."""
+        account = self.recorded(username)
+        until = self.throttle.wait_until(account, client, now)
         if until is not None:
-            raise LockedOut(until)
-        user = self.users.get(username)
+            raise Throttled(until)
+        user = self.users.get(username) if account == username else None
         if user is None:
             ok = self.passwords.check_unknown(password)
         else:
             ok = self.passwords.check(user.password_hash, password) and not user.disabled
         if user is None or not ok:
-            self.attempts.record_failure(username, now)
+            self.throttle.record_failure(account, client, now)
             log.info("sign-in refused", extra={"event": "login_failed"})
             raise SignInRefused()
-        self.attempts.clear(username)
+        self.throttle.clear(account, client)
         self._upgrade_hash(user, password)
         log.info("signed in", extra={"event": "login", "user_id": user.username, "role": user.role})
         return user

@@ -14,6 +14,8 @@ from typing import Any, Callable, Mapping
 
 Document = dict[str, Any]
 Fetch = Callable[[str], Any]
+# Relative: clients resolve it against the address they fetched the document from (the gateway).
+SERVERS = ({"url": "/", "description": "This Passage gateway; every path starts with /api/v1."},)
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
 
@@ -33,6 +35,8 @@ def merge(own: Document, services: Mapping[str, Document | None]) -> Document:
         info["description"] = (info.get("description", "") + "\n\nNot included (service unavailable when "
                                f"this document was built): {', '.join(unavailable)}.").strip()
     merged["security"] = [{"bearer": []}]
+    merged.setdefault("servers", list(SERVERS))
+    _drop_unused_schemas(merged)
     return merged
 
 
@@ -48,11 +52,27 @@ def _add_service(merged: Document, service: str, doc: Document) -> None:
         for key, value in items.items():
             target.setdefault(renames.get(f"#/components/{section}/{key}", key).rsplit("/", 1)[-1], value)
     prefix = f"/api/v1/{service}"
+    taken = _operation_ids(merged)
     for path, item in doc["paths"].items():
         if (path == prefix or path.startswith(prefix + "/")) and path not in merged["paths"]:
-            merged["paths"][path] = item
+            merged["paths"][path] = _unique_operation_ids(item, taken, service)
     known = {tag.get("name") for tag in merged["tags"]}
     merged["tags"].extend(t for t in doc.get("tags") or [] if isinstance(t, dict) and t.get("name") not in known)
+
+
+def _operation_ids(doc: Document) -> set[str]:
+    return {op["operationId"] for item in doc["paths"].values() if isinstance(item, dict)
+            for method, op in item.items() if method in HTTP_METHODS and isinstance(op, dict) and "operationId" in op}
+
+
+def _unique_operation_ids(item: Document, taken: set[str], service: str) -> Document:
+    """An operationId another service already uses gets the service's name in front (ids stay unique)."""
+    for method, op in item.items():
+        if method in HTTP_METHODS and isinstance(op, dict) and "operationId" in op:
+            if op["operationId"] in taken:
+                op["operationId"] = f"{service.replace('-', '_')}_{op['operationId']}"
+            taken.add(op["operationId"])
+    return item
 
 
 def _renames_until_stable(existing: Document, doc: Document, service: str) -> dict[str, str]:
@@ -86,6 +106,31 @@ def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:
     if isinstance(node, list):
         return [_rewrite_refs(item, renames) for item in node]
     return node
+
+
+def _drop_unused_schemas(doc: Document) -> None:
+    """Schemas no operation reaches (flask-smorest's unused PaginationMetadata) only confuse clients."""
+    schemas = doc.get("components", {}).get("schemas") or {}
+    prefix = "#/components/schemas/"
+    used = _refs({k: v for k, v in doc.items() if k != "components"})
+    used |= _refs({k: v for k, v in doc.get("components", {}).items() if k != "schemas"})
+    while True:  # what the used schemas refer to is used too, to any depth
+        more = set().union(*(_refs(schemas[r[len(prefix):]]) for r in used
+                             if r.startswith(prefix) and r[len(prefix):] in schemas))
+        if more <= used:
+            break
+        used |= more
+    for name in [n for n in schemas if prefix + n not in used]:
+        del schemas[name]
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"]} if isinstance(node.get("$ref"), str) else set()
+        return found.union(*(_refs(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_refs(v) for v in node))
+    return set()
 
 
 class MergedDocument:

@@ -25,7 +25,7 @@ from gateway.upstreams import Upstreams
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 REQUEST_HEADERS = ("Accept", "Accept-Language", "Content-Type", "If-Match", "If-None-Match",
-                   "If-Modified-Since", "If-Unmodified-Since", "X-Correlation-ID")
+                   "If-Modified-Since", "If-Unmodified-Since", "X-Correlation-ID", "Idempotency-Key")
 RESPONSE_HEADERS = ("Content-Type", "ETag", "Location", "Retry-After", "Allow", "Cache-Control",
                     "Last-Modified", "Content-Disposition", "Link")
 

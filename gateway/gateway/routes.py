@@ -68,6 +68,7 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{D}/stays/{{stay_id}}", WRITE, ("admin", "centre_staff"), personal=True),
     Route(f"{D}/stays/{{stay_id}}/{{action}}", WRITE, ("admin", "centre_staff"), personal=True),
     Route(f"{D}/statistics/occupancy", READ, STATISTICS),
+    Route(f"{D}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
     Route(D, READ, UNIT_READERS, personal=True),
     Route(D, WRITE, ("admin", "centre_staff"), personal=True),
     # readmission -- requests are personal data
@@ -76,6 +77,13 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{R}/protocols", READ, ("admin", "liaison_officer", "auditor")),
     Route(f"{R}/protocols/{{member_state}}", READ, ("admin", "liaison_officer", "auditor")),
     Route(f"{R}/protocols/{{member_state}}/versions", WRITE, ("admin",)),
+    # Agreements, their rule versions and holiday-calendar overrides: the law the clocks apply (no personal data).
+    Route(f"{R}/agreements", READ, ("admin", "liaison_officer", "auditor")),
+    Route(f"{R}/agreements", WRITE, ("admin",)),
+    Route(f"{R}/agreements/{{code}}", READ, ("admin", "liaison_officer", "auditor")),
+    Route(f"{R}/agreements/{{code}}/rule-versions", WRITE, ("admin",)),
+    Route(f"{R}/calendars/{{country}}", READ, ("admin", "liaison_officer", "auditor")),
+    Route(f"{R}/calendars/{{country}}/days/{{day}}", WRITE, ("admin",)),
     Route(f"{R}/requests", READ, ("admin", "liaison_officer", "auditor"), personal=True),
     Route(f"{R}/requests", WRITE, ("admin", "liaison_officer"), personal=True),
     Route(f"{R}/requests/{{request_id}}", READ, ("admin", "liaison_officer", "auditor"), personal=True),
@@ -87,10 +95,12 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{R}/transits/{{transit_id}}", READ, ("admin", "liaison_officer", "auditor"), personal=True),
     Route(f"{R}/transits/{{transit_id}}/{{action}}", WRITE, ("admin", "liaison_officer"), personal=True),
     Route(f"{R}/statistics", READ, STATISTICS),
+    Route(f"{R}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
     Route(R, READ, ("admin", "liaison_officer", "auditor"), personal=True),
     Route(R, WRITE, ("admin", "liaison_officer"), personal=True),
     # voluntary return -- cases are personal data
     Route(f"{V}/persons/{{person_ref}}/location", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
+    Route(f"{V}/referral-prefill/{{person_ref}}", READ, ("admin", "avr_caseworker"), personal=True),
     Route(f"{V}/cases", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
     Route(f"{V}/cases", WRITE, ("admin", "avr_caseworker"), personal=True),
     Route(f"{V}/cases/{{case_id}}", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
@@ -98,6 +108,7 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{V}/cases/{{case_id}}/{{action}}", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
     Route(f"{V}/cases/{{case_id}}/{{action}}", WRITE, ("admin", "avr_caseworker"), personal=True),
     Route(f"{V}/statistics", READ, STATISTICS),
+    Route(f"{V}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
     Route(V, READ, ("admin", "avr_caseworker", "auditor"), personal=True),
     Route(V, WRITE, ("admin", "avr_caseworker"), personal=True),
 )
@@ -140,4 +151,6 @@ OWN_ROUTES: tuple[Route, ...] = (
     Route("/api/v1/admin/users/{username}", READ, ADMINS),
     Route("/api/v1/admin/users/{username}/disable", ("POST",), ADMINS),
     Route("/api/v1/admin/users/{username}/password", ("PUT",), ADMINS),
+    Route("/api/v1/admin/login-throttles", READ, ADMINS),
+    Route("/api/v1/admin/login-throttles", ("DELETE",), ADMINS),
 )

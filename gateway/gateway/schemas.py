@@ -3,18 +3,19 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from passage.fields import pattern
 from passage.formats import PERSON_REF
 
-from gateway.accounts import USERNAME
+from gateway.accounts import CENTRE_ID, MEMBER_STATE, ORGANISATION, USERNAME
 from gateway.passwords import MAX_PASSWORD_LENGTH
 
-USERNAME_PATTERN = "^[a-z][a-z0-9._-]{2,63}$"  # the same rule as USERNAME, in the syntax OpenAPI uses
+USERNAME_PATTERN = USERNAME.pattern  # published in OpenAPI; matched whole by passage.fields.pattern
 
 
 class LoginSchema(Schema):
     """A sign-in attempt; unknown fields and non-string values are refused (no operators)."""
 
-    username = fields.String(required=True, validate=validate.Regexp(USERNAME, error="Not a valid username."),
+    username = pattern(USERNAME, "a valid username", required=True,
                              metadata={"example": "staff.baku", "pattern": USERNAME_PATTERN})
     password = fields.String(required=True, load_only=True,
                              validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH))
@@ -53,22 +54,22 @@ class LogoutSchema(Schema):
     refresh_token = fields.String(load_only=True, validate=validate.Length(min=16, max=256))
 
 
-CENTRE_PATTERN = "^[a-z][a-z0-9-]{1,39}$"
+CENTRE_PATTERN = CENTRE_ID.pattern
 ROLE_NAMES = ("admin", "centre_staff", "liaison_officer", "avr_caseworker", "partner", "auditor")
 
 
 class NewUserSchema(Schema):
     """An account to create; scopes must suit the role (checked by the account rules)."""
 
-    username = fields.String(required=True, validate=validate.Regexp(USERNAME, error="Not a valid username."),
+    username = pattern(USERNAME, "a valid username", required=True,
                              metadata={"pattern": USERNAME_PATTERN})
     role = fields.String(required=True, validate=validate.OneOf(ROLE_NAMES))
     password = fields.String(required=True, load_only=True, validate=validate.Length(min=12, max=MAX_PASSWORD_LENGTH))
-    centres = fields.List(fields.String(validate=validate.Regexp(CENTRE_PATTERN)), load_default=list,
+    centres = fields.List(pattern(CENTRE_PATTERN, "a centre id"), load_default=list,
                           validate=validate.Length(max=50))
-    member_states = fields.List(fields.String(validate=validate.Regexp("^[A-Z]{2}$")), load_default=list,
+    member_states = fields.List(pattern(MEMBER_STATE, "a member state code"), load_default=list,
                                 validate=validate.Length(max=40))
-    organisation = fields.String(validate=validate.Regexp("^[A-Za-z0-9][A-Za-z0-9 ._-]{1,63}$"))
+    organisation = pattern(ORGANISATION, "an organisation name")
     all_member_states = fields.Boolean(load_default=False)
 
 
@@ -91,11 +92,11 @@ class UserSchema(Schema):
 class AuditQuerySchema(Schema):
     """Filters of the audit trail; every value is typed, so none can act as a query operator."""
 
-    user = fields.String(validate=validate.Regexp(USERNAME), metadata={"pattern": USERNAME_PATTERN})
-    resource = fields.String(validate=validate.Regexp(r"^/api/v1/[A-Za-z0-9/{}_.-]{1,200}$"))
+    user = pattern(USERNAME, "a valid username", metadata={"pattern": USERNAME_PATTERN})
+    resource = pattern(r"^/api/v1/[A-Za-z0-9/{}_.-]{1,200}$", "an API path")
     outcome = fields.Integer(validate=validate.Range(100, 599))
-    person_ref = fields.String(validate=validate.Regexp(PERSON_REF),
-                               metadata={"description": "records that named this person (in the path or the answer)"})
+    person_ref = pattern(PERSON_REF, "a person reference",
+                        metadata={"description": "records that named this person (in the path or the answer)"})
     from_ = fields.AwareDateTime(data_key="from", format="iso")
     to = fields.AwareDateTime(format="iso")
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))

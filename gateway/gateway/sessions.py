@@ -3,7 +3,8 @@
 A refresh token is an opaque random string; only its SHA-256 is stored. Each use rotates it (the
 old one is marked used, a new one of the same *family* is issued); presenting a used token again
 means it was stolen or replayed, so the whole family is revoked. Access tokens are revoked by
-``jti`` until they expire, or per user (``not_before``) when an account is disabled or reset.
+``jti`` until they expire, per session (the refresh family the token names) when its holder signs
+out, or per user (``not_before``) when an account is disabled or reset.
 The proxy's check keeps a per-process cache of at most ``cache_seconds``.
 """
 from __future__ import annotations
@@ -107,6 +108,13 @@ class Revocations:
         self._collection.update_one({"_id": f"jti:{safe_value(jti)}"},
                                     {"$set": {"expires_at": expires}}, upsert=True)
 
+    def revoke_family(self, family: str, now: datetime) -> None:
+        """Every access token issued with refresh family ``family`` stops working (a signed-out session)."""
+        self._cache.clear()
+        self._collection.update_one({"_id": f"family:{safe_value(family)}"},
+                                    {"$set": {"expires_at": now + timedelta(seconds=self.access_ttl + 60)}},
+                                    upsert=True)
+
     def revoke_user(self, username: str, now: datetime) -> None:
         """Every access token of ``username`` issued until now stops working."""
         self._cache.clear()
@@ -115,22 +123,23 @@ class Revocations:
             {"$set": {"not_before": now.timestamp(),
                       "expires_at": now + timedelta(seconds=self.access_ttl + 60)}}, upsert=True)
 
-    def is_revoked(self, jti: str, username: str, issued_at: int) -> bool:
+    def is_revoked(self, jti: str, username: str, issued_at: int, family: str | None = None) -> bool:
         key = (jti, username)
         clock = time.monotonic()
         cached = self._cache.get(key)
         if cached is not None and cached[0] > clock:
             return cached[1]
-        revoked = self._lookup(jti, username, issued_at)
+        revoked = self._lookup(jti, username, issued_at, family)
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
             self._cache[key] = (clock + self.cache_seconds, revoked)
         return revoked
 
-    def _lookup(self, jti: str, username: str, issued_at: int) -> bool:
-        for doc in self._collection.find({"_id": {"$in": [f"jti:{jti}", f"user:{username}"]}}):
-            if doc["_id"].startswith("jti:"):
+    def _lookup(self, jti: str, username: str, issued_at: int, family: str | None) -> bool:
+        keys = [f"jti:{jti}", f"user:{username}"] + ([f"family:{family}"] if family else [])
+        for doc in self._collection.find({"_id": {"$in": keys}}):
+            if doc["_id"].startswith(("jti:", "family:")):
                 return True
             if issued_at < float(doc.get("not_before", 0)):
                 return True

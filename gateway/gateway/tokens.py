@@ -48,8 +48,12 @@ class SigningKeys:
 
 
 def issue_access_token(identity: Identity, keys: SigningKeys, *, ttl_seconds: int,
-                       now: float | None = None) -> str:
-    """A signed token saying who ``identity`` is, valid for ``ttl_seconds``."""
+                       now: float | None = None, family: str | None = None) -> str:
+    """A signed token saying who ``identity`` is, valid for ``ttl_seconds``.
+
+    ``family`` names the refresh-token family the token was issued with, so signing out with the
+    access token alone can end the whole session (refresh tokens and every access token of it).
+    """
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
         "iss": ISSUER, "aud": AUDIENCE, "sub": identity.user_id, "iat": issued,
@@ -57,6 +61,8 @@ def issue_access_token(identity: Identity, keys: SigningKeys, *, ttl_seconds: in
         "centres": list(identity.centres), "member_states": list(identity.member_states),
         "org": identity.organisation, "all": identity.all_scopes,
     }
+    if family is not None:
+        claims["fam"] = family
     return jwt.encode(claims, keys.secrets[keys.current_kid], algorithm=ALGORITHM,
                       headers={"kid": keys.current_kid})
 
@@ -69,6 +75,7 @@ class AccessClaims:
     jti: str
     issued_at: int
     expires_at: int
+    family: str | None = None
 
 
 def verify_access_token(token: str, keys: SigningKeys, *, leeway: int = 5) -> Identity:
@@ -87,10 +94,12 @@ def verify_access_claims(token: str, keys: SigningKeys, *, leeway: int = 5) -> A
                             leeway=leeway, options={"require": REQUIRED_CLAIMS})
     except jwt.PyJWTError as exc:
         raise TokenInvalid(type(exc).__name__) from None
-    jti, iat, exp = claims.get("jti"), claims.get("iat"), claims.get("exp")
+    jti, iat, exp, family = claims.get("jti"), claims.get("iat"), claims.get("exp"), claims.get("fam")
     if not isinstance(jti, str) or not jti or not isinstance(iat, int) or not isinstance(exp, int):
         raise TokenInvalid("bad jti, iat or exp")
-    return AccessClaims(_identity(claims), jti, iat, exp)
+    if family is not None and not isinstance(family, str):
+        raise TokenInvalid("bad family")
+    return AccessClaims(_identity(claims), jti, iat, exp, family)
 
 
 def _identity(claims: Mapping[str, Any]) -> Identity:

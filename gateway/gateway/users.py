@@ -1,8 +1,10 @@
-"""Account administration from the command line: ``python -m gateway.users create|disable|reset-password|ensure-demo``.
+"""Account administration from the command line: ``python -m gateway.users create|disable|reset-password|
+throttles|clear-throttles|ensure-demo``.
 
 ``create`` and ``reset-password`` read the password from stdin (never from argv, which other users
 can see); ``disable`` and ``reset-password`` revoke every token the account holds;
-``ensure-demo`` seeds the seven demo accounts and records their passwords in a 0600 file.
+``throttles`` lists and ``clear-throttles`` clears the sign-in throttles of an account (per client
+address); ``ensure-demo`` seeds the seven demo accounts and records their passwords in a 0600 file.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from gateway.accounts import USER_ROLES, AccountError, MongoUsers, Users, new_us
 from gateway.config import load_settings
 from gateway.passwords import Passwords, new_password, password_problem
 from gateway.sessions import RefreshTokens, Revocations
+from gateway.throttle import MongoLoginThrottle
 from passage.mongo import Mongo
 
 
@@ -52,7 +55,7 @@ class CommandError(Exception):
 
 def create(users: Users, passwords: Passwords, args: argparse.Namespace, stdin: TextIO) -> str:
     password = getpass.getpass("Password: ") if stdin.isatty() else stdin.readline().rstrip("\r\n")
-    problem = password_problem(password)
+    problem = password_problem(password, args.username)
     if problem:
         raise CommandError(problem)
     try:
@@ -76,13 +79,25 @@ def disable(users: Users, args: argparse.Namespace, revoke: Callable[[str], None
 def reset_password(users: Users, passwords: Passwords, args: argparse.Namespace, stdin: TextIO,
                    revoke: Callable[[str], None]) -> str:
     password = getpass.getpass("New password: ") if stdin.isatty() else stdin.readline().rstrip("\r\n")
-    problem = password_problem(password)
+    problem = password_problem(password, args.username)
     if problem:
         raise CommandError(problem)
     if not users.set_password_hash(args.username, passwords.hash(password)):
         raise CommandError(f"There is no user {args.username!r}.")
     revoke(args.username)
     return f"new password set for {args.username}; its tokens are revoked"
+
+
+def show_throttles(throttle: MongoLoginThrottle, args: argparse.Namespace) -> str:
+    found = throttle.list(datetime.now(timezone.utc), args.username)
+    lines = [f"{t.account:<40} {t.client:<40} failures={t.failures} last={t.last_failure:%Y-%m-%dT%H:%M:%S}Z "
+             f"wait_until={f'{t.wait_until:%Y-%m-%dT%H:%M:%S}Z' if t.wait_until else '-'}" for t in found]
+    return "\n".join(lines) or "no sign-in throttles"
+
+
+def clear_throttles(throttle: MongoLoginThrottle, args: argparse.Namespace) -> str:
+    cleared = throttle.clear_account(args.username, args.client)
+    return f"cleared {cleared} sign-in throttle(s) of {args.username}"
 
 
 def ensure_demo(users: Users, passwords: Passwords, logins_file: Path) -> str:
@@ -150,6 +165,11 @@ def parser() -> argparse.ArgumentParser:
     off.add_argument("--username", required=True)
     reset = commands.add_parser("reset-password", help="set a new password (read from stdin); revokes tokens")
     reset.add_argument("--username", required=True)
+    shown = commands.add_parser("throttles", help="list sign-in throttles (accounts slowed down per client address)")
+    shown.add_argument("--username", help="only this account (or invalid:<hash>)")
+    clear = commands.add_parser("clear-throttles", help="forget an account's failed sign-ins")
+    clear.add_argument("--username", required=True)
+    clear.add_argument("--client", help="only those from this IP address")
     demo = commands.add_parser("ensure-demo", help="create the demo accounts (never in production)")
     demo.add_argument("--logins-file", required=True, type=Path)
     return top
@@ -172,6 +192,9 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
             message = disable(users, args, revoke)
         elif args.command == "reset-password":
             message = reset_password(users, passwords, args, stdin or sys.stdin, revoke)
+        elif args.command in ("throttles", "clear-throttles"):
+            throttle = MongoLoginThrottle(mongo)
+            message = (show_throttles if args.command == "throttles" else clear_throttles)(throttle, args)
         elif settings.production:
             raise CommandError("Demo accounts are never created when PASSAGE_PRODUCTION is set.")
         else:

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, g
 from marshmallow import Schema, fields, validate
 
+from passage.fields import pattern
 from passage.formats import MONTH, PERSON_REF
 from passage.identity import HEADER as IDENTITY_HEADER
 from passage.identity import Identity, sign_identity
@@ -50,13 +51,13 @@ class TimelineSchema(Schema):
 
 
 class ReportQuerySchema(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(MONTH_PATTERN, error="Use YYYY-MM."),
+    month = pattern(MONTH_PATTERN, "a month (YYYY-MM)", required=True,
                           metadata={"example": "2026-10"})
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
 class MonthQuerySchema(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(MONTH_PATTERN, error="Use YYYY-MM."),
+    month = pattern(MONTH_PATTERN, "a month (YYYY-MM)", required=True,
                           metadata={"example": "2026-10"})
 
 
@@ -108,6 +109,7 @@ def views_blueprint(views: Views) -> Blueprint:
     blp.before_request(views.guard.gate(OWN_ROUTES))
 
     @blp.route("/persons/<person_ref>/timeline", methods=["GET"])
+    @blp.doc(operationId="get_person_timeline")
     @blp.response(200, TimelineSchema)
     @blp.alt_response(404, schema=ProblemSchema, description="Not a valid person_ref.")
     def person_timeline(person_ref: str) -> dict[str, Any]:
@@ -122,6 +124,7 @@ def views_blueprint(views: Views) -> Blueprint:
         return built.to_dict()
 
     @blp.route("/reports/monthly", methods=["GET"])
+    @blp.doc(operationId="get_monthly_reports")
     @blp.arguments(MonthQuerySchema, location="query")
     @blp.response(200, MonthlySchema)
     def monthly(query: dict[str, Any]) -> dict[str, Any]:
@@ -135,6 +138,7 @@ def views_blueprint(views: Views) -> Blueprint:
         return {"month": query["month"], "reports": reports, "partial": bool(failed), "failed_services": failed}
 
     @blp.route("/reports/<name>", methods=["GET"])
+    @blp.doc(operationId="get_partner_report")
     @blp.arguments(ReportQuerySchema, location="query")
     @blp.response(200, ReportSchema, description="JSON, or CSV with a header row when format=csv.",
                   content_type="application/json")

@@ -16,9 +16,11 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # tab and newline allowed
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+# Control characters, and unpaired UTF-16 surrogates (JSON "\ud800" decodes to one; no UTF-8 encoder,
+# MongoDB's included, can store it).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # tab and newline allowed
 _CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,160}$")
 
 
@@ -100,9 +102,37 @@ def text(maximum: int, *, multiline: bool = False, **kwargs: Any) -> fields.Stri
     return fields.String(validate=[validate.Length(1, maximum), clean], **kwargs)
 
 
-def pattern(regex: re.Pattern[str], what: str, **kwargs: Any) -> fields.String:
-    """A string matching ``regex`` (ids, codes); the error says what was expected."""
-    return fields.String(validate=validate.Regexp(regex, error=f"Not {what}."), **kwargs)
+class Identifier(fields.String):
+    """An id or code matching the WHOLE of its pattern, ASCII only.
+
+    ``re.match`` with a pattern ending in ``$`` lets a final newline through ("YEV-0001\\n"), and
+    ``\\d`` matches fullwidth digits; here the pattern is recompiled ASCII-only and applied with
+    ``fullmatch``, so a trailing newline, NUL or a Unicode look-alike is refused. The source (an
+    ECMA-compatible ``^...$``) is published as the OpenAPI ``pattern``.
+    """
+
+    def __init__(self, regex: re.Pattern[str] | str, what: str, **kwargs: Any) -> None:
+        source = regex if isinstance(regex, str) else regex.pattern
+        metadata = {"pattern": source, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+        self.regex = whole(source)
+        self.what = what
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        raw = super()._deserialize(value, attr, data, **kwargs)
+        if not self.regex.fullmatch(raw):
+            raise ValidationError(f"Not {self.what}.")
+        return raw
+
+
+def whole(source: str) -> re.Pattern[str]:
+    """``source`` compiled ASCII-only (``\\d`` is 0-9, not fullwidth digits); use with ``fullmatch``."""
+    return re.compile(source, re.ASCII)
+
+
+def pattern(regex: re.Pattern[str] | str, what: str, **kwargs: Any) -> Identifier:
+    """A string matching the whole of ``regex`` (ids, codes); the error says what was expected."""
+    return Identifier(regex, what, **kwargs)
 
 
 def one_of(choices: tuple[str, ...], **kwargs: Any) -> fields.String:

@@ -12,6 +12,8 @@ import sys
 import time
 from typing import Any
 
+from passage import tracing
+
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
@@ -38,6 +40,9 @@ class JsonFormatter(logging.Formatter):
             value = var.get()
             if value:
                 entry[key] = value
+        ids = tracing.current_ids()
+        if ids:
+            entry["trace_id"], entry["span_id"] = ids
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value
@@ -58,3 +63,4 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("pymongo", "kombu", "amqp", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    tracing.configure_tracing(service)  # every process that logs is traced: ids in every line

@@ -20,6 +20,8 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 T = TypeVar("T")
+#: No single database round trip may hang a process for longer than this.
+SOCKET_TIMEOUT_MS = 60_000
 log = logging.getLogger(__name__)
 
 
@@ -68,6 +70,9 @@ class Mongo:
                         tz_aware=True,
                         uuidRepresentation="standard",
                         retryWrites=True,
+                        # A backstop for work outside a request (workers, commands); requests run
+                        # under passage.overload's shorter per-request deadline (pymongo.timeout).
+                        socketTimeoutMS=SOCKET_TIMEOUT_MS,
                     )
                     self._pid = pid
         return self._client

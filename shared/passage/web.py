@@ -6,41 +6,104 @@ app factory of each service calls :func:`build_app` and registers its blueprints
 """
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 import uuid
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 
-from passage import logs
+from passage import idempotency as idempotency_keys
+from passage import logs, metrics, overload, tracing
 from passage.mongo import Index, Mongo
 from passage.identity import HEADER, Identity, IdentityError, verify_identity
-from passage.problems import Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated, register_problem_handlers
+from passage.problems import (BadRequest, Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated,
+                              register_problem_handlers)
 
 log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 OPEN_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json", "/docs")
+# No request body of ours nests deeper than a handful of levels; 100,000 '[' must be a 400, not a
+# RecursionError (500 and a traceback) in the parser or in a schema.
+MAX_JSON_DEPTH = 32
 
 Check = Callable[[], bool]
+# Who integrators ask about the API (the OpenAPI document's info.contact).
+CONTACT = {"name": "Passage maintainers (see the README)"}
+
+
+def load_json(raw: bytes | str) -> Any:
+    """The one way a request body becomes Python: bounded depth, and a 400 problem when it is not JSON."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest("The request body is not valid JSON.") from None
+    if not _shallow(value, MAX_JSON_DEPTH):
+        raise BadRequest(f"The request body's JSON nests deeper than {MAX_JSON_DEPTH} levels.")
+    return value
+
+
+def _shallow(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests at most ``limit`` arrays/objects deep (iterative: no recursion to exhaust)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return False
+        pending.extend((child, depth + 1) for child in children)
+    return True
+
+
+class BoundedJSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with ``request.get_json()`` going through :func:`load_json` too."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return load_json(s)
 
 
 class StrictParser(FlaskParser):
-    """Unknown query parameters are an error too (``?status[$ne]=x`` must not pass silently)."""
+    """Unknown query parameters are an error too (``?status[$ne]=x`` must not pass silently);
+    bodies are read by :func:`load_json`."""
 
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
 
+    def _raw_load_json(self, req: Any) -> Any:
+        if not req.mimetype or not (req.mimetype == "application/json" or req.mimetype.endswith("+json")):
+            return super()._raw_load_json(req)
+        return load_json(req.get_data(cache=True))
+
 
 class Blueprint(SmorestBlueprint):
-    """flask-smorest's Blueprint with Passage's strict argument parser; use this one."""
+    """flask-smorest's Blueprint with Passage's strict argument parser; use this one.
+
+    Every operation it documents gets an ``operationId`` (the one given with ``@blp.doc``, else
+    the view function's name, which is written in the users' words: ``admit_person``) and a
+    ``description`` (the whole docstring), so generated clients name their functions well.
+    """
 
     ARGUMENTS_PARSER = StrictParser()
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):  # noqa: ANN001, ANN202
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        for method, doc in self._docs[endpoint].items():
+            if method == "parameters":
+                continue
+            view = getattr(obj, method, obj) if isinstance(obj, type) else obj
+            manual = doc.setdefault("manual_doc", {})
+            manual.setdefault("operationId", view.__name__)
+            text = " ".join((view.__doc__ or "").split())
+            if text and not doc["docstring"].get("description"):
+                manual.setdefault("description", text)
 
 
 def build_app(
@@ -52,9 +115,16 @@ def build_app(
     max_body_bytes: int = 256 * 1024,
     internal_secret: str | None = None,
     readiness: Mapping[str, Check] | None = None,
+    idempotency: Mongo | None = None,
+    limits: overload.Limits | None = None,
 ) -> tuple[Flask, Api]:
-    """A Flask app with Passage's conventions; ``internal_secret`` turns on identity checks."""
+    """A Flask app with Passage's conventions; ``internal_secret`` turns on identity checks.
+
+    ``idempotency`` (the service's database) turns on ``Idempotency-Key`` for every POST;
+    ``limits`` (default: from the environment) bound the work in flight and its database time.
+    """
     app = Flask(name)
+    app.json = BoundedJSONProvider(app)
     app.config.update(
         API_TITLE=title,
         API_VERSION=version,
@@ -62,15 +132,19 @@ def build_app(
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
         MAX_CONTENT_LENGTH=max_body_bytes,
-        API_SPEC_OPTIONS={"info": {"description": description or title}},
+        API_SPEC_OPTIONS={"info": {"description": description or title, "contact": CONTACT}},
         JSON_SORT_KEYS=False,
     )
     api = Api(app, spec_kwargs={"components": {"securitySchemes": {
         "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
     register_problem_handlers(app)
+    tracing.instrument_flask(app, name.split(".", 1)[0])
     _install_request_context(app)
+    overload.install(app, limits or overload.Limits.from_env(), OPEN_PATHS)
     if internal_secret is not None:
         _install_identity_check(app, internal_secret)
+    if idempotency is not None:
+        idempotency_keys.install(app, idempotency_keys.IdempotencyKeys(idempotency))
     _install_probes(app, readiness or {})
     _install_metrics(app, name)
     return app, api
@@ -80,11 +154,11 @@ def _install_request_context(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else str(uuid.uuid4())
+        g.request_id = incoming if _REQUEST_ID.fullmatch(incoming) else str(uuid.uuid4())
         g.started = time.perf_counter()
         g.rid_token = logs.request_id.set(g.request_id)
         corr = request.headers.get("X-Correlation-ID", "")
-        g.corr_token = logs.correlation_id.set(corr if _REQUEST_ID.match(corr) else g.request_id)
+        g.corr_token = logs.correlation_id.set(corr if _REQUEST_ID.fullmatch(corr) else g.request_id)
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -152,21 +226,21 @@ def _safe(check: Check) -> bool:
 
 
 def _install_metrics(app: Flask, name: str) -> None:
-    registry = CollectorRegistry()
-    requests_total = Counter("passage_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry)
-    latency = Histogram("passage_http_request_seconds", "HTTP request latency", ["method", "route"], registry=registry)
+    """Count and time every request by its route template (never the raw path, which holds ids)."""
+    service = name.split(".", 1)[0]
 
     @app.after_request
     def _count(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        requests_total.labels(request.method, route, str(response.status_code)).inc()
+        metrics.http_requests.labels(service, request.method, route, str(response.status_code)).inc()
         if "started" in g:
-            latency.labels(request.method, route).observe(time.perf_counter() - g.started)
+            metrics.http_latency.labels(service, request.method, route).observe(time.perf_counter() - g.started)
         return response
 
     @app.get("/metrics")
-    def metrics() -> Response:
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    def scrape() -> Response:
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)
 
 
 def etag(version: int) -> str:

@@ -56,14 +56,18 @@ def _guarded(name: str, loop: Loop, stop: threading.Event) -> None:
         stop.set()
 
 
-def every(seconds: float, job: Callable[[], object]) -> Loop:
-    """A loop that runs ``job`` every ``seconds`` (errors logged, never fatal)."""
+def every(seconds: float, job: Callable[[], object], name: str = "job") -> Loop:
+    """A loop that runs ``job`` every ``seconds`` (errors logged and counted, never fatal)."""
+    from passage import metrics
+
     def loop(stop: threading.Event) -> None:
         while not stop.is_set():
             try:
                 job()
+                metrics.clock_runs.labels(name, "ok").inc()
             except Exception:
-                log.exception("scheduled job failed")
+                log.exception("scheduled job failed", extra={"job": name})
+                metrics.clock_runs.labels(name, "failed").inc()
             stop.wait(seconds)
     return loop
 
@@ -92,12 +96,20 @@ class ServiceWorker:
         if self.consumer is not None:
             loops["consumer"] = self._after_ready(self.consumer.run_until)
         for name, (seconds, job) in self.jobs.items():
-            loops[name] = self._after_ready(every(seconds, job))
+            loops[name] = self._after_ready(every(seconds, job, name))
         return loops
 
     def run(self) -> None:
         """The process's main: run every loop until SIGTERM/SIGINT; exit 1 after a crash."""
-        if not run_loops(self.loops()):
+        import os
+
+        from passage.metrics import process_ended
+
+        try:
+            healthy = run_loops(self.loops())
+        finally:
+            process_ended(os.getpid())
+        if not healthy:
             raise SystemExit(1)
 
     def _indexes_then(self, loop: Loop) -> Loop:

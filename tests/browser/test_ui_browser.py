@@ -91,8 +91,8 @@ def test_a_liaison_officer_accepts_a_request_and_sees_the_worklist_update(stack:
         "procedure": "normal", "learned_on": "2026-10-01", "voluntary_return_offered": True,
         "particulars": {"family_name": "Worklisttest", "given_names": "Ali", "birth_date": "1990-04-02", "sex": "male",
                         "nationality": "IRN"},
-        "evidence": [{"kind": "prima_facie", "of": "third_country_conditions", "type": "travel_ticket"}]})
-    api("POST", f"/api/v1/readmission/requests/{created['id']}/submit", {})
+        "evidence": [{"of": "third_country_conditions", "type": "travel_ticket"}]})
+    created_submitted = api("POST", f"/api/v1/readmission/requests/{created['id']}/submit", {})
     page = page_for("liaison")
     rows = page.locator(f'tr[data-request="{created["id"]}"]')
     reply = rows.filter(has_text="submitted")
@@ -104,6 +104,7 @@ def test_a_liaison_officer_accepts_a_request_and_sees_the_worklist_update(stack:
     page.locator('details[data-action="accept"] summary').click()
     accept = page.locator('details[data-action="accept"] form')
     accept.get_by_label("Note").fill("Proof is sufficient.")
+    accept.locator('[name="replied_on"]').fill(created_submitted["received_on"])
     accept.get_by_role("button", name="Accept").click()
     expect(page.get_by_test_id("request-state")).to_have_text("accepted")
     page.get_by_role("link", name="Worklist", exact=True).click()

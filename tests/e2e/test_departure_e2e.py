@@ -74,7 +74,7 @@ def pending_request(api: Gateway, person_ref: str) -> dict[str, Any]:
         "particulars": {"family_name": "Rezaei", "given_names": "Ali", "birth_date": "1990-04-02", "sex": "male",
                         "nationality": "IRN", "documents": [{"type": "passport", "number": "K1234567",
                                                              "issued_by": "IRN"}]},
-        "evidence": [{"kind": "prima_facie", "of": "third_country_conditions", "type": "travel_ticket",
+        "evidence": [{"of": "third_country_conditions", "type": "travel_ticket",
                       "reference": "TK-0099"}]}, expect=201)
     return api.post(f"/api/v1/readmission/requests/{created['id']}/submit", {})
 
@@ -92,6 +92,8 @@ def booked_case(api: Gateway, person_ref: str) -> dict[str, Any]:
                                   "notes": "Wants to go home."}),
         ("eligibility", {"decision": "eligible", "reasons": ["Meets the AVRR criteria."], "decided_on": today}),
         ("consent", {"declaration_signed": True, "declared_on": today, "language": "fa", "interpreter_language": "fa"}),
+        # Without consent to share, detention and readmission would hear nothing of the case (#11 finding 7).
+        ("consent-to-share", {"agreed_on": today, "language": "fa", "interpreter_language": "fa"}),
         ("travel-document", {"kind": "laissez_passer", "status": "issued", "reference": "LP-2026-78"}),
         ("booking", {"route": "GYD-IKA J2 9012", "departure_date": today, "escort": False}),
     ]
@@ -107,7 +109,8 @@ def test_departure_closes_the_stay_and_withdraws_the_request_once(stack: Stack) 
     stay = admit(api, person_ref)
     request = pending_request(api, person_ref)
     assert request["state"] == "submitted"
-    wait_for(lambda: api.get(f"/api/v1/voluntary-return/persons/{person_ref}/location").status_code == 200,
+    # The caseworker's own (audited) prefill call; the location endpoint answers only once a case exists.
+    wait_for(lambda: api.get(f"/api/v1/voluntary-return/referral-prefill/{person_ref}").status_code == 200,
              timeout=60, message="voluntary return to learn where the person is held")
     case = booked_case(api, person_ref)
     assert case["referral"]["centre_id"] == "yevlakh"  # prefilled from detention's events

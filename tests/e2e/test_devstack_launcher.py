@@ -66,3 +66,16 @@ def test_leftovers_are_stopped_only_when_they_are_really_ours(tmp_path: Path) ->
     finally:
         processes.stop_children([ours, foreign], timeout=5)
     assert '"starting process"' in (tmp_path / "log" / "sleeper.log").read_text()
+
+
+def test_the_summary_names_the_logins_file_but_prints_no_password(tmp_path: Path, capsys) -> None:
+    """Issue 12: demo passwords were printed to the launcher's output."""
+    from devstack.__main__ import print_summary
+
+    stack = Stack(REPO, var_dir=tmp_path, base_port=9200, env={"MONGO_URL": None})
+    stack.started_in = 1.0
+    stack.logins_file.write_text('{"admin": "Secret-Demo-Password-1", "staff.baku": "Secret-Demo-Password-2"}')
+    print_summary(stack, None)
+    shown = capsys.readouterr().out
+    assert str(stack.logins_file) in shown and "admin" in shown and "staff.baku" in shown
+    assert "Secret-Demo-Password" not in shown

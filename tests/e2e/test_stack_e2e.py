@@ -68,6 +68,21 @@ def admission(unit_id: str, person_ref: str) -> dict[str, Any]:
                             "decided_on": "2026-11-20", "valid_until": "2027-02-20"}}
 
 
+def record_about(client: Client, person_ref: str) -> None:
+    """A readmission request and an AVRR case about ``person_ref``."""
+    request = {"direction": "outgoing", "member_state": "DE", "person_ref": person_ref,
+               "category": "third_country_national", "procedure": "normal", "learned_on": "2026-11-01",
+               "voluntary_return_offered": True,
+               "particulars": {"family_name": FAMILY_NAME, "given_names": GIVEN_NAME, "birth_date": "1991-03-14",
+                               "sex": "female", "nationality": "IRN", "documents": []},
+               "evidence": [{"kind": "prima_facie", "of": "third_country_conditions", "type": "travel_ticket",
+                             "reference": "TK-0099"}]}
+    for path, body in (("/api/v1/readmission/requests", request),
+                       ("/api/v1/voluntary-return/cases", {"person_ref": person_ref, "source": "ngo"})):
+        r = client.post(path, body)
+        assert r.status_code == 201, (path, r.text)
+
+
 def location(client: Client, service: str, person_ref: str) -> dict[str, Any] | None:
     r = client.get(f"/api/v1/{service}/persons/{person_ref}/location")
     assert r.status_code in (200, 404), (service, r.status_code, r.text)
@@ -100,6 +115,8 @@ def exercise_the_slice(stack: Stack, unique: str) -> dict[str, str]:
     assert (stay["person_ref"], stay["centre_id"], stay["unit_id"], stay["status"]) == (person, centre, unit, "open")
     assert r.headers.get("ETag") and r.headers.get("Location")
 
+    # Locations are answered only for people with a request or a case (#11 finding 3): open both.
+    record_about(client, person)
     for service in ("readmission", "voluntary-return"):
         seen = wait_for(lambda: location(client, service, person), timeout=60, message=f"the location in {service}")
         assert (seen["held"], seen["centre_id"], seen["unit_id"], seen["stay_id"]) == (True, centre, unit, stay["id"])
@@ -132,7 +149,7 @@ def test_the_stack_end_to_end_and_across_restarts(stack_env: dict[str, str | Non
     with stack:
         leftovers.extend(stack.pids.values())
         print(f"\nstack started in {stack.started_in:.1f} s")
-        assert stack.seed()["protocols"] == 27  # the member states' readmission protocols
+        assert stack.seed()["protocols"] == 28  # the member states' readmission protocols and Norway's (#10)
         assert (var / "secrets.json").stat().st_mode & 0o777 == 0o600
         assert (var / "demo-logins.json").stat().st_mode & 0o777 == 0o600
         ids = exercise_the_slice(stack, unique)

@@ -395,3 +395,39 @@ def test_roles_without_the_right_are_403(unchanged: Stack, role: str, method: st
     path = f"{P}/stays/{unchanged.stay_id}" if path == "stay" else path
     body = {POSTS["stay"]: ADMISSION, POSTS["centre"]: VALID["centre"]}.get(path)
     assert_problem(send(unchanged, method, path, body, headers=unchanged.headers(role, centres=("baku",))), 403)
+
+
+# identifiers matched as whole strings (issue 12: "YEV-0001\n" opened a second stay) --------------
+SMUGGLED = ["\n", "\r", "\x00", "\r\n", "\u2028"]
+IDENTIFIER_CASES = ([("person_ref", with_(ADMISSION, person=with_(PERSON, person_ref="YEV-0001" + end)), "/person/person_ref")
+                     for end in SMUGGLED]
+                    + [("person_ref-cyrillic", with_(ADMISSION, person=with_(PERSON, person_ref="YЕV-0001")), "/person/person_ref"),
+                       ("person_ref-fullwidth", with_(ADMISSION, person=with_(PERSON, person_ref="YEV-０００1")), "/person/person_ref")]
+                    + [("nationality", with_(ADMISSION, person=with_(PERSON, nationality=v)), "/person/nationality")
+                       for v in ("IRN\n", "IRN\x00", "IRN\r", "ІRN")]
+                    + [("unit_id", with_(ADMISSION, unit_id=v), "/unit_id") for v in ("baku-m1\n", "baku-m1\x00", "bаku-m1")])
+
+
+@pytest.mark.parametrize("name, body, pointer", IDENTIFIER_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(IDENTIFIER_CASES)])
+def test_identifiers_with_trailing_controls_or_lookalikes_are_422(unchanged: Stack, name: str, body: dict,
+                                                                   pointer: str) -> None:
+    assert_problem(send(unchanged, "POST", POSTS["stay"], body), 422, pointer)
+
+
+def test_a_held_person_cannot_be_admitted_again_under_a_newline(stack: Stack) -> None:
+    """The finding: the second admission of YEV-0001 with a final newline opened a second stay."""
+    person = with_(PERSON, person_ref=f"YEV-{uuid.uuid4().hex[:6]}")
+    first = send(stack, "POST", POSTS["stay"], with_(ADMISSION, person=person))
+    assert first.status_code == 201, first.get_json()
+    before = stack.snapshot()
+    again = with_(ADMISSION, person=with_(person, person_ref=person["person_ref"] + "\n"))
+    assert_problem(send(stack, "POST", POSTS["stay"], again), 422, "/person/person_ref")
+    assert stack.snapshot() == before
+    query = send(stack, "GET", f"{P}/stays?person_ref={person['person_ref']}%0A")
+    assert_problem(query, 422)
+
+
+
+def test_text_with_an_unpaired_surrogate_is_422_not_a_500(unchanged: Stack) -> None:
+    raw = json.dumps(with_(CENTRE, id="surrogate", name="Baku \ud800 centre"))  # json.dumps escapes it as \ud800
+    assert_problem(send(unchanged, "POST", POSTS["centre"], raw=raw), 422, "/name")

@@ -2,8 +2,10 @@
 
 Every route of ``gateway.routes.ROUTES`` and ``OWN_ROUTES`` × every role × in/out of scope:
 a role the table refuses gets the gateway's 403 problem; a role it allows gets the real service's
-answer — 2xx in scope, 404 out of scope (or for an id that does not exist) — and a write with an
-empty body is refused for its content (4xx), never for the role. No denial carries personal data.
+answer — 2xx in scope, 404 out of scope (or for an id that does not exist) — and an in-scope write
+with an empty body is refused for its content (4xx), never for the role. Out-of-scope writes are
+sent with VALID bodies (a hand-written list, proven valid by the administrator's success) and must
+get exactly 403 or 404 with nothing stored. No denial carries personal data.
 A route the service does not serve yet (absent from its own OpenAPI document) is checked at the
 gateway only. Adding a route to the table adds its rows here; nothing has to be written by hand.
 """
@@ -161,8 +163,13 @@ def test_matrix(stack, route, method, role, scope):
     if role not in route.roles:
         assert r.status_code == 403, (path, text)
         assert r.headers["Content-Type"] == "application/problem+json"
+    elif method != "GET" and role == "centre_staff" and _expected(route, role, scope, path, ids) == {404} \
+            and _served(stack, route, method):
+        # out of scope (or naming nothing): refused for that, whatever the body — see also
+        # test_out_of_scope_writes_with_valid_bodies_are_refused below, which sends valid bodies
+        assert r.status_code in (403, 404), (path, r.status_code, text)
     elif method != "GET":
-        # refused for its (empty) content if at all, never for the role
+        # in scope: refused for its (empty) content if at all, never for the role
         assert r.status_code in (200, 204, 400, 404, 405, 409, 422), (path, r.status_code, text)
     elif route.service in ("persons", "reports", "audit", "admin") or _served(stack, route, method):
         expected = _expected(route, role, scope, path, ids)
@@ -212,3 +219,101 @@ def test_partner_reports_from_the_real_services_statistics(stack):
     csv_text = requests.get(f"{stack['base']}/api/v1/reports/monthly-occupancy?month={month}&format=csv",
                             headers=stack["bearer"]["partner"], timeout=30).text
     assert csv_text.splitlines()[0].startswith("centre_id,unit_id,category,")
+
+
+# --- out-of-scope writes with VALID bodies --------------------------------------------------------
+# Written by hand: what a scoped user must not change outside the scope, with a body the service
+# would accept from someone in scope (the same body is then sent by the administrator and must
+# succeed, which proves it valid). Expected: exactly 403 or 404, and nothing stored.
+# (Written for the routes and bodies on this branch; the legal-core branch's dated replies add
+# reply fields — extend the bodies here when it is merged.)
+def _fresh_stay(stack: dict) -> str:
+    """A new open stay in yevlakh (outside staff.baku's scope)."""
+    person = f"AZ-2026-{uuid.uuid4().hex[:6]}"
+    r = requests.post(f"{stack['base']}/api/v1/detention/stays", headers=stack["bearer"]["admin"], timeout=10,
+                      json=_admission("yevlakh-m1", person, "Karimi"))
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def _fresh_fr(stack: dict, kind: str) -> str:
+    """A new readmission request or transit request with France (outside liaison.de's scope)."""
+    r = requests.post(f"{stack['base']}/api/v1/readmission/{kind}", headers=stack["bearer"]["admin"], timeout=10,
+                      json=_FR_BODIES[kind]())
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def _fr_request() -> dict:
+    from tests.integration.test_readmission_support import new_request
+    return new_request(member_state="FR", person_ref=f"AZ-2026-{uuid.uuid4().hex[:6]}",
+                       learned_on=(date.today() - timedelta(days=10)).isoformat())
+
+
+def _fr_transit() -> dict:
+    from tests.integration.test_readmission_transit_support import new_transit
+    when = (date.today() + timedelta(days=7)).isoformat()
+    return new_transit(member_state="FR", direction="outgoing", route=["AZE", "FRA", "SN"],
+                       border_crossing_point="Paris CDG", transit_at=f"{when}T06:30:00+04:00",
+                       person_ref=f"AZ-2026-{uuid.uuid4().hex[:6]}")
+
+
+_FR_BODIES = {"requests": _fr_request, "transits": _fr_transit}
+TODAY = date.today()
+# (who, path template, what it names, valid body, read-back path template, the administrator's answer)
+OUT_OF_SCOPE_WRITES = [
+    ("centre_staff", "/api/v1/detention/stays", None,
+     lambda: _admission("yevlakh-m1", f"AZ-2026-{uuid.uuid4().hex[:6]}", "Karimi"), 201),
+    ("centre_staff", "/api/v1/detention/stays/{id}/transfer", "stay",
+     lambda: {"unit_id": "baku-m1", "reason": "closer to family"}, 200),
+    ("centre_staff", "/api/v1/detention/stays/{id}/release", "stay", lambda: {"reason": "other"}, 200),
+    ("centre_staff", "/api/v1/detention/stays/{id}/extensions", "stay",
+     lambda: {"decision_ref": "2-9/2026", "court": "Baku Administrative Court",
+              "decided_on": (TODAY - timedelta(days=1)).isoformat(),
+              "valid_until": (TODAY + timedelta(days=120)).isoformat()}, 200),
+    ("centre_staff", "/api/v1/detention/stays/{id}/reviews", "stay",
+     lambda: {"next_review_on": (TODAY + timedelta(days=30)).isoformat(), "outcome": "detention still necessary"}, 200),
+    ("liaison_officer", "/api/v1/readmission/requests", None, _fr_request, 201),
+    ("liaison_officer", "/api/v1/readmission/requests/{id}/submit", "requests", lambda: {}, 200),
+    ("liaison_officer", "/api/v1/readmission/requests/{id}/withdraw", "requests", lambda: {"reason": "duplicate"}, 200),
+    ("liaison_officer", "/api/v1/readmission/requests/{id}/evidence", "requests",
+     lambda: {"kind": "proof", "of": "nationality", "type": "passport", "reference": "P1"}, 200),
+    ("liaison_officer", "/api/v1/readmission/transits", None, _fr_transit, 201),
+    ("liaison_officer", "/api/v1/readmission/transits/{id}/approve", "transits",
+     lambda: {"note": "Crossing and escort confirmed"}, 200),
+    ("liaison_officer", "/api/v1/readmission/transits/{id}/refuse", "transits",
+     lambda: {"reasons": [{"code": "public_order_or_security", "explanation": "Entry ban on file"}]}, 200),
+]
+
+
+def _target(stack: dict, names: str | None, template: str) -> tuple[str, str | None]:
+    """The path with a fresh out-of-scope record filled in, and that record's own path (to read back)."""
+    if names is None:
+        return template, None
+    record = _fresh_stay(stack) if names == "stay" else _fresh_fr(stack, names)
+    path = template.replace("{id}", record)
+    return path, path.rsplit("/", 1)[0]
+
+
+def _stored(stack: dict, template: str, own: str | None, payload: dict) -> object:
+    """The record's version, or for a creation the records of the person the body names (as the admin sees them)."""
+    if own is None:
+        person_ref = payload["person"]["person_ref"] if "person" in payload else payload["person_ref"]
+    path = own or f"{template}?person_ref={person_ref}"
+    r = requests.get(f"{stack['base']}{path}", headers=stack["bearer"]["admin"], timeout=10)
+    assert r.status_code == 200, r.text
+    return r.json()["version"] if own else [item["id"] for item in r.json()["items"]]
+
+
+@pytest.mark.parametrize("role,template,names,body,admin_status", OUT_OF_SCOPE_WRITES,
+                         ids=[f"{t} {r}" for r, t, _, _, _ in OUT_OF_SCOPE_WRITES])
+def test_out_of_scope_writes_with_valid_bodies_are_refused(stack, role, template, names, body, admin_status):
+    path, own = _target(stack, names, template)
+    payload = body()
+    before = _stored(stack, template, own, payload)
+    r = requests.post(f"{stack['base']}{path}", headers=stack["bearer"][role], json=payload, timeout=20)
+    assert r.status_code in (403, 404), (path, r.status_code, r.text)
+    assert r.headers["Content-Type"] == "application/problem+json"
+    assert _stored(stack, template, own, payload) == before  # nothing stored
+    control = requests.post(f"{stack['base']}{path}", headers=stack["bearer"]["admin"], json=payload, timeout=20)
+    assert control.status_code == admin_status, ("the body was not valid", path, control.text)

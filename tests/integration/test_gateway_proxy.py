@@ -94,7 +94,8 @@ def test_forwards_method_path_query_body_and_headers(gateway, echo):
     body = json.dumps({"id": "baku-m1", "declared_places": 40})
     headers = {**_bearer(base), "Content-Type": "application/json", "If-Match": '"v3"', "If-None-Match": '"v2"',
                "X-Request-ID": "req-0123456789", "Cookie": "session=abc", "Proxy-Authorization": "Basic eA==",
-               "Connection": "keep-alive, X-Hop", "X-Hop": "1", "Keep-Alive": "timeout=5", "TE": "trailers"}
+               "Connection": "keep-alive, X-Hop", "X-Hop": "1", "Keep-Alive": "timeout=5", "TE": "trailers",
+               "Idempotency-Key": '"8e03978e-40d5-43e8-bc93-6894a57f9324"'}
     r = requests.post(f"{base}/api/v1/detention/stays/s1/transfer?limit=5&cursor=abc%3D", data=body,
                       headers=headers, timeout=10)
     assert r.status_code == 200 and r.json() == {"ok": True}
@@ -105,6 +106,7 @@ def test_forwards_method_path_query_body_and_headers(gateway, echo):
     sent = seen["headers"]
     assert sent["Content-Type"] == "application/json"
     assert (sent["If-Match"], sent["If-None-Match"], sent["X-Request-Id"]) == ('"v3"', '"v2"', "req-0123456789")
+    assert sent["Idempotency-Key"] == '"8e03978e-40d5-43e8-bc93-6894a57f9324"'
     for private in ("Cookie", "Authorization", "Proxy-Authorization", "X-Hop", "Keep-Alive", "Te"):
         assert private not in sent
     assert verify_identity(sent[HEADER], INTERNAL) == STAFF

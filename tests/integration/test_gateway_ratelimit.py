@@ -40,12 +40,15 @@ def test_login_brute_force_from_one_address_is_limited_across_workers(settings_f
     deps.mongo.close(), other.mongo.close()
 
 
-def test_login_attempts_per_username_are_limited_across_workers(settings_for):
-    settings = settings_for_tests(settings_for("gateway"), login_user_limit=3, lockout_threshold=100)
+def test_login_attempts_per_username_and_client_are_limited_across_workers(settings_for):
+    settings = settings_for_tests(settings_for("gateway"), login_user_limit=3, throttle_free_failures=100)
     a, b, deps, other = _two_workers(settings)
     for i in range(3):
         assert (a if i % 2 else b).post("/api/v1/auth/login", json={"username": "staff.baku", "password": "x"}).status_code == 401
     _assert_429(b.post("/api/v1/auth/login", json={"username": "staff.baku", "password": "x"}))
+    elsewhere = b.post("/api/v1/auth/login", json={"username": "staff.baku", "password": "x"},
+                       environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert elsewhere.status_code == 401  # another client of the same account is not limited by this one
     deps.mongo.close(), other.mongo.close()
 
 
@@ -74,3 +77,17 @@ def test_fixed_window_counter_starts_again_in_the_next_window(mongo_url, unique)
     assert limited.value.retry_after == 59
     limiter.hit("k", limit, datetime(2026, 1, 1, 12, 1, 0, tzinfo=timezone.utc))
     mongo.close()
+
+
+@pytest.mark.parametrize("hops, counted", [(0, "127.0.0.1"), (1, "198.51.100.7")])
+def test_the_client_address_is_taken_from_exactly_the_trusted_hops(settings_for, hops, counted):
+    """Behind the edge (1 hop) the per-client limits count the client, not nginx; with no proxy
+    (the embedded default) a client cannot pick its own address with X-Forwarded-For."""
+    settings = settings_for_tests(settings_for("gateway"), trusted_proxies=hops)
+    app, deps = gateway_for_tests(settings)
+    forwarded = {"X-Forwarded-For": "203.0.113.66, 198.51.100.7"}  # a spoofed entry, then the edge's
+    app.test_client().post("/api/v1/auth/login", json={"username": "staff.baku", "password": "x"}, headers=forwarded)
+    keys = [d["_id"] for d in deps.mongo.collection("rate_limits").find()]
+    assert any(k.startswith(f"login-ip:{counted}|") for k in keys), keys
+    assert not any("203.0.113.66" in k for k in keys)
+    deps.mongo.close()

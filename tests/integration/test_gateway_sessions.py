@@ -87,6 +87,22 @@ def test_logout_revokes_the_access_token_and_the_refresh_token_in_every_worker(g
     other_deps.mongo.close()
 
 
+def test_logout_without_the_refresh_token_ends_the_whole_session(gateway):
+    """Issue 12: logout with an empty body left the refresh token working for 12 hours."""
+    app, _ = gateway
+    client = app.test_client()
+    tokens = _login(client)
+    renewed = client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}).json
+    other_session = _login(client)
+    bearer = {"Authorization": f"Bearer {renewed['access_token']}"}
+    assert client.post("/api/v1/auth/logout", json={}, headers=bearer).status_code == 204
+    _assert_401(client.post("/api/v1/auth/refresh", json={"refresh_token": renewed["refresh_token"]}))
+    _assert_401(_get(client, renewed["access_token"]))
+    _assert_401(_get(client, tokens["access_token"]))  # the session's earlier access token too
+    assert _get(client, other_session["access_token"]).status_code == 200  # another session goes on
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": other_session["refresh_token"]}).status_code == 200
+
+
 def test_revocation_cache_lasts_only_a_few_seconds(gateway):
     _, deps = gateway
     revocations = Revocations(deps.mongo, 900, cache_seconds=0.0)
@@ -132,3 +148,44 @@ def test_only_admins_use_the_admin_api(gateway):
         "username": "sneaky", "role": "admin", "password": PASSWORD})
     assert r.status_code == 403 and r.mimetype == "application/problem+json"
     _assert_401(client.get("/api/v1/admin/users/admin"))
+
+
+def test_the_admin_sees_why_a_password_is_refused(gateway):
+    app, deps = gateway
+    client = app.test_client()
+    admin = {"Authorization": f"Bearer {_login(client, 'admin')['access_token']}"}
+    before = deps.mongo.collection("users").count_documents({})
+    for password in ("aaaaaaaaaaaa", "mailcreated5240", "liaison.az2026"):
+        refused = client.post("/api/v1/admin/users", headers=admin, json={
+            "username": "liaison.az", "role": "liaison_officer", "password": password, "all_member_states": True})
+        assert refused.status_code == 422 and refused.mimetype == "application/problem+json"
+        assert refused.json["errors"][0]["pointer"] == "/password"
+        assert "guess" in refused.json["errors"][0]["detail"] or "breached" in refused.json["errors"][0]["detail"]
+        reset = client.put("/api/v1/admin/users/staff.baku/password", headers=admin,
+                           json={"password": password.replace("liaison.az", "staff.baku")})
+        assert reset.status_code == 422 and reset.json["errors"][0]["pointer"] == "/password"
+    assert deps.mongo.collection("users").count_documents({}) == before
+    assert _login(client)  # the old password still works
+
+
+def test_the_admin_sees_and_clears_sign_in_throttles(gateway):
+    app, _ = gateway
+    client = app.test_client()
+    admin = {"Authorization": f"Bearer {_login(client, 'admin')['access_token']}"}
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    for _ in range(3):  # the third failure starts a delay for this address
+        attacker.post("/api/v1/auth/login", json={"username": "staff.baku", "password": "wrong password"})
+    assert attacker.post("/api/v1/auth/login", json={"username": "staff.baku", "password": PASSWORD}).status_code == 429
+    seen = client.get("/api/v1/admin/login-throttles?account=staff.baku", headers=admin)
+    assert seen.status_code == 200
+    (item,) = seen.json["items"]
+    assert (item["account"], item["client"], item["failures"]) == ("staff.baku", "203.0.113.9", 3)
+    assert item["wait_until"] is not None
+    assert client.delete("/api/v1/admin/login-throttles?account=staff.baku%0A", headers=admin).status_code == 422
+    cleared = client.delete("/api/v1/admin/login-throttles?account=staff.baku&client=203.0.113.9", headers=admin)
+    assert cleared.status_code == 200 and cleared.json == {"cleared": 1}
+    assert client.get("/api/v1/admin/login-throttles", headers=admin).json["items"] == []
+    assert attacker.post("/api/v1/auth/login", json={"username": "staff.baku", "password": PASSWORD}).status_code == 200
+    staff = {"Authorization": f"Bearer {_login(client)['access_token']}"}
+    assert client.get("/api/v1/admin/login-throttles", headers=staff).status_code == 403

@@ -108,6 +108,8 @@ def test_create_reads_the_password_from_stdin(env, users):
     (["--username", "partner.x", "--role", "partner"], "a long enough password"),
     (["--username", "auditor2", "--role", "auditor"], "short"),
     (["--username", "auditor2", "--role", "auditor"], ""),
+    (["--username", "auditor2", "--role", "auditor"], "aaaaaaaaaaaa"),  # issue 12: any 12 characters passed
+    (["--username", "auditor2", "--role", "auditor"], "qwerty123456"),
 ])
 def test_create_refuses_bad_accounts_and_weak_passwords(env, users, args, password):
     assert _run(["create", *args], env, stdin=password + "\n") == 1
@@ -132,3 +134,25 @@ def test_reset_password_sets_the_new_one_and_revokes_tokens(env, users):
     assert Revocations(users.mongo, 900, cache_seconds=0).is_revoked("any-jti", "auditor.two", issued_at=0)
     assert _run(["reset-password", "--username", "nobody.here"], env, "second long password\n") == 1
     assert _run(["reset-password", "--username", "auditor.two"], env, "short\n") == 1
+
+
+def test_the_cli_says_why_a_password_is_refused(env, users, capsys):
+    assert _run(["create", "--username", "auditor2", "--role", "auditor"], env, stdin="aaaaaaaaaaaa\n") == 1
+    assert "too easy to guess" in capsys.readouterr().err
+
+
+def test_throttles_are_listed_and_cleared_from_the_cli(env, users, capsys):
+    from datetime import datetime, timezone
+
+    from gateway.throttle import MongoLoginThrottle
+
+    throttle = MongoLoginThrottle(users.mongo)
+    now = datetime.now(timezone.utc)
+    for client in ("203.0.113.9", "10.0.0.7"):
+        throttle.record_failure("staff.baku", client, now)
+    assert _run(["throttles", "--username", "staff.baku"], env) == 0
+    shown = capsys.readouterr().out
+    assert "203.0.113.9" in shown and "10.0.0.7" in shown and "failures=1" in shown
+    assert _run(["clear-throttles", "--username", "staff.baku", "--client", "203.0.113.9"], env) == 0
+    assert "cleared 1" in capsys.readouterr().out
+    assert [t.client for t in throttle.list(now, "staff.baku")] == ["10.0.0.7"]

@@ -39,6 +39,9 @@ class ServiceUnderTest:
     create_app: Callable[..., Flask]
     build_worker: Callable[..., Any]
     build_deps: Callable[[Settings], Any]
+    # Opens a record about the person through the API (a request; a case): locations are only
+    # answered for people the caller has a record of (#11 finding 3).
+    give_record: Callable[[FlaskClient, Settings, str], None]
 
     @property
     def refused_roles(self) -> tuple[str, ...]:
@@ -59,8 +62,10 @@ def new_person() -> tuple[str, str]:
     return f"AZ-2026-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
 
 
-def headers_for(settings: Settings, role: str) -> dict[str, str]:
-    return identity_headers(settings.internal_token_secret, role=role)
+def headers_for(settings: Settings, role: str, **scopes: Any) -> dict[str, str]:
+    if role == "liaison_officer" and not scopes:
+        scopes = {"all_scopes": True}
+    return identity_headers(settings.internal_token_secret, role=role, **scopes)
 
 
 def location(client: FlaskClient, sut: ServiceUnderTest, settings: Settings, person_ref: str,
@@ -127,6 +132,7 @@ def check_location_follows_the_stay(sut: ServiceUnderTest, settings: Settings) -
     """opened → transferred → closed over the real bus, then the same events again: one effect."""
     app, worker = sut.create_app(settings), sut.build_worker(settings)
     client, (ref, stay) = app.test_client(), new_person()
+    sut.give_record(client, settings, ref)
     opened = stay_event("opened", ref, stay, centre_id="baku", unit_id="baku-m1", admitted_at="2026-11-20T09:30:00.000Z")
     moved = stay_event("transferred", ref, stay, from_centre_id="baku", from_unit_id="baku-m1",
                        centre_id="yevlakh", unit_id="yevlakh-m1", transferred_at="2026-11-21T10:00:00.000Z")
@@ -215,6 +221,7 @@ class KnownPerson:
         self.deps = sut.build_deps(settings)
         self.client = sut.create_app(settings, self.deps).test_client()
         self.person_ref, self.stay_id = new_person()
+        sut.give_record(self.client, settings, self.person_ref)
         record_directly(self.deps, stay_event("opened", self.person_ref, self.stay_id))
 
     def get(self, path_ref: str | None = None, query: str = "", headers: dict[str, str] | None = None,

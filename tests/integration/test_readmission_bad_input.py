@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from readmission.protocols import MEMBER_STATES
+from readmission.protocols import PROTOCOL_STATES
 from tests.integration.test_readmission_support import PREFIX, Service, new_request
 from tests.integration.test_readmission_requests import drive
 
@@ -25,6 +25,9 @@ BAD_CREATES: list[tuple[dict[str, Any], int]] = [
     ({**GOOD, "particulars": {**GOOD["particulars"], "ssn": "1"}}, 422),
     ({**GOOD, "evidence": [{"kind": "hearsay", "of": "nationality", "type": "passport"}]}, 422),
     ({**GOOD, "evidence": "passport"}, 422), ([GOOD], 422),
+    ({**GOOD, "person_ref": GOOD["person_ref"] + "\n"}, 422), ({**GOOD, "person_ref": GOOD["person_ref"] + "\x00"}, 422),
+    ({**GOOD, "person_ref": GOOD["person_ref"] + "\r"}, 422), ({**GOOD, "person_ref": "АZ-1"}, 422),
+    ({**GOOD, "particulars": {**GOOD["particulars"], "nationality": "IRN\n"}}, 422),
 ]
 BAD_ACTIONS: list[tuple[str, dict[str, Any]]] = [
     ("submit", {"received_on": "tomorrow"}), ("submit", {"received_on": "2027-01-01"}), ("submit", {"x": 1}),
@@ -32,7 +35,17 @@ BAD_ACTIONS: list[tuple[str, dict[str, Any]]] = [
     ("extensions", {"total_days": 61, "motivation": "Too long"}), ("extensions", {"total_days": "30", "motivation": "x"}),
     ("extensions", {"total_days": 10, "motivation": "Shorter than the limit"}), ("extensions", {"total_days": 30}),
     ("withdraw", {"reason": "bored"}), ("evidence", {"kind": "proof"}), ("request-info", {"note": 5}),
+    # #10: replies are dated; an officer never picks the evidence class; obstacles need a reason and a later day.
+    ("accept", {}), ("accept", {"replied_on": "2026-11-03"}), ("accept", {"replied_on": "2026-11-01"}),
+    ("accept", {"replied_on": "2026-11-02", "received_on": "2026-11-01"}),
+    ("request-info", {"note": "Photo"}), ("reject", {"reasons": [{"code": "other", "explanation": "x"}]}),
+    ("evidence", {"of": "nationality", "type": "photocopy", "class": "proof"}),
+    ("evidence", {"of": "nationality", "type": "photocopy", "kind": "proof"}),
+    ("evidence", {"of": "nationality", "type": "visa"}),
+    ("submission-extensions", {"due_on": "2027-09-01"}), ("submission-extensions", {"reason": "x"}),
+    ("transfer-extensions", {"due_on": "2027-09-01", "reason": "Not accepted yet"}),
 ]
+ACCEPT = {"replied_on": "2026-11-02"}
 
 
 @pytest.fixture
@@ -63,9 +76,9 @@ def test_bad_actions_are_refused_and_change_nothing(service: Service) -> None:
         response = service.act(request["id"], path, body)
         assert 400 <= response.status_code < 500 and response.mimetype == "application/problem+json", (path, body)
     for bad_id in ("not-a-uuid", "%24ne", "x" * 80):
-        problem(service.act(bad_id, "accept", {}), 422)
-    problem(service.act("00000000-0000-4000-8000-000000000000", "accept", {}), 404)
-    problem(service.act(request["id"], "accept", {}, **{"If-Match": "v1"}), 412)
+        problem(service.act(bad_id, "accept", ACCEPT), 422)
+    problem(service.act("00000000-0000-4000-8000-000000000000", "accept", ACCEPT), 404)
+    problem(service.act(request["id"], "accept", ACCEPT, **{"If-Match": "v1"}), 412)
     after = service.get(request["id"]).get_json()
     assert after["version"] == request["version"] and after["state"] == "submitted"
     assert service.counts() == before
@@ -88,7 +101,7 @@ def test_scopes_and_personal_data(service: Service) -> None:
     fr = service.create(member_state="FR", person_ref="AZ-FR-1")
     france = {"member_states": ("FR",)}
     problem(service.get(de["id"], **france), 404)
-    problem(service.client.post(f"{PREFIX}/requests/{de['id']}/accept", json={},
+    problem(service.client.post(f"{PREFIX}/requests/{de['id']}/accept", json=ACCEPT,
                                 headers=service.headers(**france)), 404)
     problem(service.client.post(f"{PREFIX}/requests", json=new_request(), headers=service.headers(**france)), 403)
     listed = service.client.get(f"{PREFIX}/requests", headers=service.headers(**france)).get_json()
@@ -101,18 +114,20 @@ def test_scopes_and_personal_data(service: Service) -> None:
     assert "particulars" not in audited and "reference" not in audited["evidence"][0]
     assert audited["history"] and audited["deadlines"]
     for role in ("auditor", "centre_staff", "avr_caseworker", "partner"):
-        assert service.act(de["id"], "accept", {}, role=role).status_code == 403
+        assert service.act(de["id"], "accept", ACCEPT, role=role).status_code == 403
     for role in ("centre_staff", "avr_caseworker", "partner"):
         assert service.get(de["id"], role).status_code == 403
 
 
 def test_protocol_registry_seeds_idempotently_and_versions_by_date(service: Service) -> None:
     store = service.deps.protocols
-    assert store.seed(service.clock()) == 27 and store.seed(service.clock()) == 0
+    assert store.seed(service.clock()) == 28 and store.seed(service.clock()) == 0  # 27 member states and Norway
     listed = service.client.get(f"{PREFIX}/protocols", headers=service.headers()).get_json()["items"]
-    assert sorted(p["member_state"] for p in listed) == sorted(MEMBER_STATES)
+    assert sorted(p["member_state"] for p in listed) == sorted(PROTOCOL_STATES)  # #10: Norway's agreement too
     de = service.client.get(f"{PREFIX}/protocols/DE", headers=service.headers())
     assert de.get_json()["current"]["status"] == "none" and de.get_json()["current"]["languages"] == ["de"]
+    norway = service.client.get(f"{PREFIX}/protocols/NO", headers=service.headers()).get_json()
+    assert norway["versions"][0]["effective_from"] == "2015-06-01"  # the Norway–Azerbaijan agreement's entry into force
     version = {"effective_from": "2027-01-01", "status": "in_force", "languages": ["de", "en"],
                "competent_authorities": {"own_nationals": ["Federal Police"], "third_country_nationals": ["Federal Police"]},
                "border_crossing_points": ["Frankfurt airport"]}

@@ -30,8 +30,7 @@ def new_request(**overrides: Any) -> dict[str, Any]:
     body = {"direction": "outgoing", "member_state": "DE", "person_ref": "AZ-2026-000001",
             "category": "third_country_national", "procedure": "normal", "learned_on": "2026-10-01",
             "voluntary_return_offered": True, "particulars": particulars(),
-            "evidence": [{"kind": "prima_facie", "of": "third_country_conditions", "type": "travel_ticket",
-                          "reference": "TK-0099"}]}
+            "evidence": [{"of": "third_country_conditions", "type": "travel_ticket", "reference": "TK-0099"}]}
     body.update(overrides)
     return body
 

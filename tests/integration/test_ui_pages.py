@@ -46,14 +46,31 @@ def test_sign_in_sets_a_strict_session_cookie_and_sign_out_ends_it(stack: UiStac
     assert stored == 0
 
 
-def test_the_session_cookie_is_secure_in_production(mongo_url: str) -> None:
-    with UiStack(mongo_url, production=True) as prod:
+@pytest.mark.parametrize("mode", [{"production": True}, {"development": False}],
+                         ids=["production", "not-explicitly-development"])
+def test_the_session_cookie_is_secure_in_production(mongo_url: str, mode: dict) -> None:
+    """Issue 12: Secure depended on one variable; now it is on unless development is asked for."""
+    with UiStack(mongo_url, **mode) as prod:
         client = prod.client()
         page = client.get("/ui/sign-in")
         assert "Secure" in page.headers["Set-Cookie"]
         signed = client.post("/ui/sign-in", data={"username": "auditor", "password": PASSWORD, "csrf_token": token(page)})
         cookie = next(h for h in signed.headers.getlist("Set-Cookie") if h.startswith("passage_session="))
         assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_password_typed_as_username_is_refused_and_recorded_nowhere(stack: UiStack) -> None:
+    """Issue 12: the UI did not check the username format, so a password landed in the audit trail."""
+    client = stack.client()
+    secret = "Hunter2-Winter!2026"
+    page = client.get("/ui/sign-in")
+    answer = client.post("/ui/sign-in", data={"username": secret, "password": PASSWORD, "csrf_token": token(page)})
+    assert answer.status_code == 422 and "lower-case letter" in answer.get_data(as_text=True)
+    assert secret not in answer.get_data(as_text=True)  # not echoed back into the form either
+    assert 'pattern="[a-z][a-z0-9._\\-]{2,63}"' in page.get_data(as_text=True)
+    db = stack.deps.mongo
+    stored = [str(d) for name in ("audit", "login_throttles", "rate_limits") for d in db.collection(name).find()]
+    assert not any(secret in d or secret.lower() in d for d in stored)
 
 
 def test_sign_in_without_the_form_token_is_refused(stack: UiStack) -> None:

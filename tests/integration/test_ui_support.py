@@ -38,7 +38,8 @@ class UiStack:
     def __init__(self, mongo_url: str, **gateway_overrides: Any) -> None:
         self.tag = uuid.uuid4().hex[:10]
         self.mongo_url = mongo_url
-        self.overrides = gateway_overrides
+        # plain-HTTP test client: development mode (cookies without Secure) unless a test says otherwise
+        self.overrides = {"development": not gateway_overrides.get("production", False), **gateway_overrides}
         self._exit = ExitStack()
 
     def __enter__(self) -> "UiStack":

@@ -56,7 +56,8 @@ def test_a_liaison_officer_accepts_a_request_and_the_worklist_follows(stack: UiS
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Rezaei" in html and "submitted" in html
     assert f"/ui/persons/{request['person_ref']}" in html
-    answer = client.post(f"/ui/requests/{request['id']}/accept", data={"note": "proof sufficient", "csrf_token": token(page)})
+    answer = client.post(f"/ui/requests/{request['id']}/accept", data={"note": "proof sufficient", "replied_on": request["received_on"],
+                                                                       "csrf_token": token(page)})
     assert answer.status_code == 303
     after = client.get(f"/ui/requests/{request['id']}").get_data(as_text=True)
     assert 'data-testid="request-state">accepted<' in after
@@ -72,7 +73,8 @@ def test_a_refused_transition_says_why_on_its_form(stack: UiStack) -> None:
     client = stack.client("liaison")
     page = client.get(f"/ui/requests/{request['id']}")
     answer = client.post(f"/ui/requests/{request['id']}/reject",
-                         data={"reasons.0.code": "insufficient_evidence", "csrf_token": token(page)})
+                         data={"reasons.0.code": "insufficient_evidence", "replied_on": request["received_on"],
+                               "csrf_token": token(page)})
     assert answer.status_code == 422
     html = answer.get_data(as_text=True)
     block = re.search(r'<details open class="action" data-action="reject">.*?</details>', html, re.S).group(0)

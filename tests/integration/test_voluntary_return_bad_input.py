@@ -126,7 +126,11 @@ def test_malformed_json_and_oversized_bodies(svc: Service) -> None:
     {"person_ref": "$where", "source": "ngo"}, {"person_ref": "AZ-1", "source": "police"},
     {"person_ref": "AZ-1", "source": "ngo", "nationality": "Iran"}, {"person_ref": "AZ-1", "source": "ngo", "x": 1},
     {"person_ref": "AZ-1", "source": "detention_centre", "centre_id": "Baku Centre"},
-    {"person_ref": "AZ-1", "source": "detention_centre"}, {"$where": "1"}, [], None])
+    {"person_ref": "AZ-1", "source": "detention_centre"}, {"$where": "1"}, [], None,
+    {"person_ref": "AZ-1\n", "source": "ngo"}, {"person_ref": "AZ-1\x00", "source": "ngo"},
+    {"person_ref": "АZ-1", "source": "ngo"}, {"person_ref": "AZ-１", "source": "ngo"},
+    {"person_ref": "AZ-1", "source": "ngo", "nationality": "IRN\n"},
+    {"person_ref": "AZ-1", "source": "detention_centre", "centre_id": "baku\r"}])
 def test_a_bad_referral_is_refused_and_nothing_is_stored(svc: Service, body: Any) -> None:
     before = _everything(svc)
     _assert_problem(svc.client.post(f"{PREFIX}/cases", json=body, headers=svc.headers()), 400, 422)

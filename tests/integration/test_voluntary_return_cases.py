@@ -39,9 +39,14 @@ def test_a_detention_referral_is_prefilled_from_where_the_person_is_held(svc: Se
     assert case["stage"] == "referred" and case["history"] == [
         {"at": "2026-11-24T10:00:00.000Z", "stage": "referred", "action": "refer", "by": "avr_caseworker-1"}]
     assert case["next_action"] == "counselling_due" and case["next_action_due"] == "2026-12-01"
+    # #11 finding 7: nothing leaves before the migrant's consent to share with the authorities.
+    assert not svc.stored(case["id"]).get("outbox")
+    svc.clock.advance(hours=1)
+    assert svc.act(case["id"], "record_consent_to_share").status_code == 200
     (event,) = svc.stored(case["id"])["outbox"]
     assert validate_event(event).data == {"case_id": case["id"], "person_ref": ref, "referral_source": "detention_centre",
-                                          "nationality": "IRN", "opened_at": "2026-11-24T10:00:00.000Z"}
+                                          "nationality": "IRN", "opened_at": "2026-11-24T10:00:00.000Z",
+                                          "stage": "referred", "shared_at": "2026-11-24T11:00:00.000Z"}
 
 
 def test_a_detention_referral_without_a_known_stay_names_the_centre_or_is_refused(svc: Service) -> None:
@@ -62,9 +67,27 @@ def test_notes_and_medical_needs_only_for_avr_caseworkers_and_admins(svc: Servic
     assert audited.status_code == 200
     body = audited.get_json()
     assert "notes" not in body["counselling_sessions"][0] and "medical_needs" not in body["booking"]
-    assert body["counselling_sessions"][0]["counsellor"] == "Leyla Mammadova"
+    assert body["counselling_sessions"][0] == {"held_on": "2026-11-24", "recorded_by": "avr_caseworker-1",
+                                               "recorded_at": "2026-11-24T10:00:00.000Z"}
     listed = svc.get(f"/cases?person_ref={case['person_ref']}", "auditor").get_json()["items"][0]
     assert "notes" not in listed["counselling_sessions"][0] and "medical_needs" not in listed["booking"]
+
+
+def test_auditors_see_no_particulars_household_or_vulnerabilities(svc: Service) -> None:
+    """#11 finding 2: an auditor reads who acted and when, never who the migrant is."""
+    case = svc.case_at("booked", shared=True)
+    svc.case_at("registered", case["person_ref"])  # counselling due: on the needs-action list
+    due = svc.get("/cases/needs-action?within_days=365", "auditor").get_json()["items"]
+    assert due
+    for body in (svc.get(f"/cases/{case['id']}", "auditor").get_json(),
+                 *svc.get(f"/cases?person_ref={case['person_ref']}", "auditor").get_json()["items"], *due):
+        text = str(body)
+        for secret in ("Rezaei", "Ali", "Sara", "1990-04-02", "2015-06-01", "K1234567", "serious_illness", "AVM",
+                       "Worried", "insulin", "Leyla", "debts", "IRN", "LP-2026-77", "GYD-IKA", "Caritas"):
+            assert secret not in text, secret
+        assert {"particulars", "household", "vulnerabilities", "documents", "languages"}.isdisjoint(body)
+        assert body["stage"] in ("booked", "registered") and body["history"] and body["person_ref"]
+    assert svc.get(f"/cases/{case['id']}", "avr_caseworker").get_json()["household"][0]["given_name"] == "Sara"
 
 
 @pytest.mark.parametrize("role", ["partner", "centre_staff", "liaison_officer", "system"])

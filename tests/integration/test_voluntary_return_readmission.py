@@ -34,8 +34,8 @@ def test_accepted_readmission_flags_open_cases_once_under_redelivery(broker_url,
     settings = settings_for("voluntary_return", broker=broker_url)
     svc = service(settings)
     ref = new_ref()
-    open_case, other_open = svc.case_at("eligible", ref), svc.case_at("referred", ref)
-    finished = svc.case_at("withdrawn", ref)
+    open_case, other_open = svc.case_at("eligible", ref, shared=True), svc.case_at("referred", ref, shared=True)
+    finished = svc.case_at("withdrawn", ref, shared=True)
     event, stranger = accepted(ref), accepted(new_ref())
     worker = build_worker(settings, svc.deps)
     with running(worker), publisher_for(settings) as publisher:

@@ -46,12 +46,15 @@ BODIES: dict[str, dict[str, Any]] = {
     "close": {"outcome": "completed"},
     "withdraw": {"reason": "migrant_withdrew", "detail": "Decided to stay with relatives."},
     "record_no_show": {"detail": "Did not come to the airport."},
+    "record_consent_to_share": {"agreed_on": "2026-11-24", "language": "fa", "interpreter_language": "fa"},
+    "withdraw_consent_to_share": {"withdrawn_on": "2026-11-24"},
 }
 SEGMENTS = {"register": "registration", "record_counselling": "counselling-sessions", "decide_eligibility": "eligibility",
             "record_consent": "consent", "record_travel_document": "travel-document", "book_travel": "booking",
             "confirm_departure": "departure", "confirm_arrival": "arrival", "plan_reintegration": "reintegration-plan",
             "record_monitoring_visit": "monitoring-visits", "close": "closure", "withdraw": "withdrawal",
-            "record_no_show": "no-show"}
+            "record_no_show": "no-show", "record_consent_to_share": "consent-to-share",
+            "withdraw_consent_to_share": "consent-to-share-withdrawal"}
 INELIGIBLE = {**BODIES["decide_eligibility"], "decision": "ineligible", "reasons": ["Holds refugee status."]}
 REQUESTED = {**BODIES["record_travel_document"], "status": "requested"}
 _ELIGIBLE = ["register", "record_counselling", "decide_eligibility"]
@@ -111,12 +114,13 @@ class Service:
     def get(self, path: str, role: str = "avr_caseworker") -> Any:
         return self.client.get(f"{PREFIX}{path}", headers=self.headers(role))
 
-    def case_at(self, stage: str, person_ref: str | None = None) -> dict[str, Any]:
-        """A new case walked along the shortest path to ``stage``."""
+    def case_at(self, stage: str, person_ref: str | None = None, shared: bool = False) -> dict[str, Any]:
+        """A new case walked along the shortest path to ``stage``; ``shared``: with the migrant's
+        consent to share it with the authorities recorded first (else no event leaves)."""
         response = self.refer(person_ref)
         assert response.status_code == 201, response.get_json()
         case = response.get_json()
-        for action, body in PATHS[stage]:
+        for action, body in [("record_consent_to_share", None)] * shared + PATHS[stage]:
             response = self.act(case["id"], action, body)
             assert response.status_code == 200, (action, response.get_json())
             case = response.get_json()

@@ -234,3 +234,87 @@ def test_the_gateway_keeps_its_audit_key_in_env_and_checkpoints_on_a_volume() ->
     checkpoints = env["AUDIT_CHECKPOINT_FILE"]
     assert any(checkpoints.startswith(v.split(":")[1] + "/") for v in SERVICES["gateway"]["volumes"])
     assert "AUDIT_CHAIN_KEY" not in environment("detention-api")
+
+
+# the edge (issue 12: slow connections took the published gunicorn down) -------------------------
+NGINX = (ROOT / "deploy" / "nginx.conf").read_text()
+PROXY = (ROOT / "deploy" / "passage-proxy.conf").read_text()
+
+
+def nginx_directives(text: str) -> dict[str, list[str]]:
+    """``{directive: [arguments, ...]}`` of an nginx config (comments dropped; every occurrence kept)."""
+    found: dict[str, list[str]] = {}
+    for statement in re.findall(r'(?:"[^"]*"|[^;{}"])+', re.sub(r"#[^\n]*", "", text)):  # quotes may hold ';' 
+        words = statement.split(maxsplit=1)
+        if words:
+            found.setdefault(words[0], []).append(words[1].strip() if len(words) > 1 else "")
+    return found
+
+
+def seconds(value: str) -> int:
+    match = re.fullmatch(r"(\d+)(s|m)?", value)
+    assert match, value
+    return int(match.group(1)) * (60 if match.group(2) == "m" else 1)
+
+
+def test_only_the_edge_is_published() -> None:
+    published = {name for name, spec in SERVICES.items()
+                 if any(not str(p).startswith("127.0.0.1:") for p in spec.get("ports") or [])}
+    assert published == {"edge"}
+    assert "ports" not in SERVICES["gateway"]
+
+
+def test_the_edge_is_the_official_nginx_image_with_our_config_and_tls_from_a_volume() -> None:
+    edge = SERVICES["edge"]
+    assert re.fullmatch(r"nginx:\d+\.\d+(-alpine)?", edge["image"])
+    mounts = {str(v).rsplit(":", 2)[1]: str(v).rsplit(":", 2)[0] for v in edge["volumes"]}
+    assert (ROOT / mounts["/etc/nginx/nginx.conf"]).resolve() == ROOT / "deploy" / "nginx.conf"
+    assert (ROOT / mounts["/etc/nginx/passage-proxy.conf"]).resolve() == ROOT / "deploy" / "passage-proxy.conf"
+    assert REFERENCE.fullmatch(mounts["/etc/nginx/tls"])  # from .env, never a committed key
+    assert edge["depends_on"]["gateway"]["condition"] == "service_healthy"
+
+
+def test_the_gateway_trusts_exactly_the_one_hop_of_the_edge() -> None:
+    assert environment("gateway")["PASSAGE_TRUSTED_PROXIES"] == "1"
+    proxy = nginx_directives(PROXY)
+    # set, not appended ($proxy_add_x_forwarded_for would keep what the client sent)
+    assert ["X-Forwarded-For $remote_addr"] == [h for h in proxy["proxy_set_header"] if h.startswith("X-Forwarded-For")]
+    assert proxy["proxy_pass"] == ["http://gateway"]
+
+
+def test_slow_clients_are_bounded_by_timeouts_and_buffering() -> None:
+    http = nginx_directives(NGINX)
+    proxy = nginx_directives(PROXY)
+    assert seconds(http["client_header_timeout"][0]) <= 15
+    assert seconds(http["client_body_timeout"][0]) <= 15
+    assert seconds(http["send_timeout"][0]) <= 30
+    assert http["reset_timedout_connection"] == ["on"]
+    assert proxy["proxy_request_buffering"] == ["on"] and proxy["proxy_buffering"] == ["on"]
+    assert seconds(proxy["proxy_read_timeout"][0]) <= 60
+
+
+def test_body_and_connection_limits() -> None:
+    http = nginx_directives(NGINX)
+    assert http["client_max_body_size"] == ["256k"]  # the gateway's own max_body_bytes
+    assert any("$binary_remote_addr" in z for z in http["limit_conn_zone"])
+    assert http["limit_conn"] and http["limit_req"]
+    assert http["limit_conn_status"] == ["429"] and http["limit_req_status"] == ["429"]
+
+
+def test_tls_termination_and_hsts() -> None:
+    http = nginx_directives(NGINX)
+    assert "8443 ssl" in http["listen"]
+    assert http["ssl_certificate"] == ["/etc/nginx/tls/fullchain.pem"]
+    assert http["ssl_certificate_key"] == ["/etc/nginx/tls/privkey.pem"]
+    assert set(http["ssl_protocols"][0].split()) <= {"TLSv1.2", "TLSv1.3"}
+    hsts = [h for h in http["add_header"] if h.startswith("Strict-Transport-Security")]
+    assert hsts and seconds(re.search(r"max-age=(\d+)", hsts[0]).group(1)) >= 180 * 86400 and hsts[0].endswith("always")
+    assert any(r.startswith("301 https://") for r in http["return"])  # plain HTTP only redirects
+
+
+def test_operator_endpoints_are_not_routed_publicly() -> None:
+    text = re.sub(r"#[^\n]*", "", NGINX)
+    assert re.search(r"location = /metrics\s*\{\s*return 404;\s*\}", text)
+    guarded = re.search(r"location ~ \^/\(openapi\\\.json\|docs\)\(/\|\$\)\s*\{(?P<body>[^}]*)\}", text)
+    assert guarded and "deny all;" in guarded.group("body")
+    assert "allow all" not in text

@@ -70,3 +70,22 @@ def test_paths_with_dot_or_empty_segments_are_refused(path):
 def test_paths_are_re_encoded():
     assert checked_path("/api/v1/detention/centres/") == "/api/v1/detention/centres/"
     assert checked_path("/api/v1/detention/a b%") == "/api/v1/detention/a%20b%25"
+
+
+def test_cookies_are_secure_unless_development_is_asked_for_and_proxies_are_not_trusted_by_default():
+    """Issue 12: the session cookie's Secure flag depended on PASSAGE_PRODUCTION alone."""
+    default = load_settings({})
+    assert default.development is False and default.trusted_proxies == 0
+    assert load_settings({"PASSAGE_DEVELOPMENT": "1"}).development is True
+    production = {"PASSAGE_PRODUCTION": "1", "INTERNAL_TOKEN_SECRET": "i" * 40, "ACCESS_TOKEN_SECRET": STRONG,
+                  "AUDIT_CHAIN_KEY": "k" * 40, "AUDIT_CHECKPOINT_FILE": "/var/lib/passage/audit-checkpoints.jsonl"}
+    assert load_settings({**production, "PASSAGE_DEVELOPMENT": "1"}).development is False
+    assert load_settings({"PASSAGE_TRUSTED_PROXIES": "1"}).trusted_proxies == 1
+    for bad in ("yes", "-1", "9"):
+        with pytest.raises(ConfigError, match="PASSAGE_TRUSTED_PROXIES"):
+            load_settings({"PASSAGE_TRUSTED_PROXIES": bad})
+
+
+def test_throttle_settings_from_the_environment():
+    settings = load_settings({"LOGIN_THROTTLE_FREE_FAILURES": "5", "LOGIN_THROTTLE_MAX_SECONDS": "60"})
+    assert (settings.throttle_free_failures, settings.throttle_base_seconds, settings.throttle_max_seconds) == (5, 2, 60)

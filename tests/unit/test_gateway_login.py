@@ -6,8 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from argon2 import PasswordHasher
 
-from gateway.accounts import AccountError, User, new_user
-from gateway.login import LockedOut, SignIn, SignInRefused
+from gateway.accounts import AccountError, User, new_user, recorded_name
+from gateway.login import SignIn, SignInRefused, Throttled
+from gateway.throttle import Backoff
 from gateway.passwords import Passwords, password_problem
 
 CHEAP = Passwords(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
@@ -43,91 +44,123 @@ class MemoryUsers:
         return user is not None
 
 
-class MemoryAttempts:
-    """Same rules as the MongoDB adapter (sliding window, lock after the threshold)."""
+class MemoryThrottle:
+    """Same rules as the MongoDB adapter: per (account, client), free failures, then doubling delays."""
 
-    def __init__(self, threshold: int = 5, lock: timedelta = timedelta(minutes=15)) -> None:
-        self.records: dict[str, dict] = {}
-        self.threshold, self.lock = threshold, lock
+    def __init__(self, backoff: Backoff = Backoff()) -> None:
+        self.records: dict[tuple[str, str], dict] = {}
+        self.backoff = backoff
 
-    def locked_until(self, username: str, now: datetime) -> datetime | None:
-        until = self.records.get(username, {}).get("locked_until")
-        return until if until and until > now else None
-
-    def record_failure(self, username: str, now: datetime) -> None:
-        record = self.records.get(username)
+    def wait_until(self, account: str, client: str, now: datetime) -> datetime | None:
+        record = self.records.get((account, client))
         if record is None or record["expires_at"] <= now:
-            record = self.records[username] = {"failures": 0}
-        record["failures"] += 1
-        record["expires_at"] = now + self.lock
-        if record["failures"] >= self.threshold:
-            record["locked_until"] = record["expires_at"] = now + self.lock
+            return None
+        return record["wait_until"] if record["wait_until"] > now else None
 
-    def clear(self, username: str) -> None:
-        self.records.pop(username, None)
+    def record_failure(self, account: str, client: str, now: datetime) -> None:
+        record = self.records.get((account, client))
+        if record is None or record["expires_at"] <= now:
+            record = self.records[(account, client)] = {"failures": 0}
+        record["failures"] += 1
+        record["expires_at"] = now + timedelta(seconds=self.backoff.forget_seconds)
+        record["wait_until"] = now + self.backoff.delay(record["failures"])
+
+    def clear(self, account: str, client: str) -> None:
+        self.records.pop((account, client), None)
+
+
+ATTACKER, USUAL = "203.0.113.9", "10.0.0.7"
 
 
 @pytest.fixture
 def sign_in() -> SignIn:
     users = MemoryUsers()
     users.add(new_user("staff.baku", "centre_staff", CHEAP.hash(PASSWORD), centres=["baku"]))
-    return SignIn(users=users, attempts=MemoryAttempts(), passwords=CHEAP)
+    return SignIn(users=users, throttle=MemoryThrottle(), passwords=CHEAP, name_key=b"k" * 32)
 
 
 def test_right_password_signs_in_and_clears_failures(sign_in):
-    for _ in range(3):
+    for _ in range(2):
         with pytest.raises(SignInRefused):
-            sign_in("staff.baku", "wrong password!", T0)
-    user = sign_in("staff.baku", PASSWORD, T0)
+            sign_in("staff.baku", "wrong password!", USUAL, T0)
+    user = sign_in("staff.baku", PASSWORD, USUAL, T0)
     assert user.identity().centres == ("baku",)
-    assert sign_in.attempts.records == {}
+    assert sign_in.throttle.records == {}
 
 
 def test_unknown_user_and_wrong_password_raise_the_same_refusal(sign_in):
     with pytest.raises(SignInRefused) as unknown:
-        sign_in("nobody.here", PASSWORD, T0)
+        sign_in("nobody.here", PASSWORD, USUAL, T0)
     with pytest.raises(SignInRefused) as wrong:
-        sign_in("staff.baku", "not the password", T0)
+        sign_in("staff.baku", "not the password", USUAL, T0)
     assert type(unknown.value) is type(wrong.value) and str(unknown.value) == str(wrong.value)
 
 
 def test_disabled_user_is_refused_even_with_the_right_password(sign_in):
     sign_in.users.disable("staff.baku")
     with pytest.raises(SignInRefused):
-        sign_in("staff.baku", PASSWORD, T0)
+        sign_in("staff.baku", PASSWORD, USUAL, T0)
 
 
-def test_fifth_failure_locks_for_fifteen_minutes_then_counting_restarts(sign_in):
-    for _ in range(5):
+def test_failures_slow_down_only_the_client_that_makes_them(sign_in):
+    """Issue 12: five wrong passwords locked any account for 15 minutes, from anywhere."""
+    for i in range(50):
+        moment = T0 + timedelta(seconds=i * 1000)
         with pytest.raises(SignInRefused):
-            sign_in("staff.baku", "wrong password!", T0)
-    with pytest.raises(LockedOut) as locked:
-        sign_in("staff.baku", PASSWORD, T0 + timedelta(minutes=1))
-    assert locked.value.until == T0 + timedelta(minutes=15)
-    assert sign_in("staff.baku", PASSWORD, T0 + timedelta(minutes=15, seconds=1)).username == "staff.baku"
+            sign_in("staff.baku", "wrong password!", ATTACKER, moment)
+    later = T0 + timedelta(seconds=49 * 1000 + 1)
+    with pytest.raises(Throttled) as throttled:
+        sign_in("staff.baku", PASSWORD, ATTACKER, later)
+    assert throttled.value.until <= later + timedelta(minutes=15)
+    assert sign_in("staff.baku", PASSWORD, USUAL, later).username == "staff.baku"
 
 
-def test_unknown_usernames_lock_too_so_a_lock_reveals_nothing(sign_in):
-    for _ in range(5):
+def test_delays_grow_from_two_seconds_and_are_capped():
+    backoff = Backoff()
+    assert [backoff.delay(n).total_seconds() for n in range(1, 8)] == [0, 0, 2, 4, 8, 16, 32]
+    assert backoff.delay(40).total_seconds() == 15 * 60
+
+
+def test_a_throttle_ends_after_its_delay(sign_in):
+    for _ in range(3):
         with pytest.raises(SignInRefused):
-            sign_in("nobody.here", "whatever123", T0)
-    with pytest.raises(LockedOut):
-        sign_in("nobody.here", "whatever123", T0)
+            sign_in("staff.baku", "wrong password!", ATTACKER, T0)
+    with pytest.raises(Throttled):
+        sign_in("staff.baku", PASSWORD, ATTACKER, T0 + timedelta(seconds=1))
+    assert sign_in("staff.baku", PASSWORD, ATTACKER, T0 + timedelta(seconds=3)).username == "staff.baku"
+
+
+def test_unknown_usernames_are_throttled_too_so_a_throttle_reveals_nothing(sign_in):
+    for _ in range(3):
+        with pytest.raises(SignInRefused):
+            sign_in("nobody.here", "whatever123", ATTACKER, T0)
+    with pytest.raises(Throttled):
+        sign_in("nobody.here", "whatever123", ATTACKER, T0)
+
+
+def test_a_password_typed_as_username_is_recorded_only_as_a_keyed_hash(sign_in):
+    """Issue 12: a password typed into the username field was stored verbatim in the lockout records."""
+    with pytest.raises(SignInRefused):
+        sign_in("Winter2026!secret", "x", ATTACKER, T0)
+    (account, client), = sign_in.throttle.records
+    assert account.startswith("invalid:") and "Winter" not in account and client == ATTACKER
+    assert account == recorded_name("Winter2026!secret", b"k" * 32) != recorded_name("Winter2026!secret", b"j" * 32)
+    assert recorded_name("staff.baku", b"k" * 32) == "staff.baku"
 
 
 def test_hash_made_with_old_parameters_is_replaced_on_sign_in(sign_in):
     old = Passwords(PasswordHasher(time_cost=1, memory_cost=4096, parallelism=1))
     sign_in.users.set_password_hash("staff.baku", old.hash(PASSWORD))
-    sign_in("staff.baku", PASSWORD, T0)
+    sign_in("staff.baku", PASSWORD, USUAL, T0)
     stored = sign_in.users.get("staff.baku").password_hash
     assert "m=8192" in stored and not CHEAP.needs_rehash(stored)
-    assert sign_in("staff.baku", PASSWORD, T0).username == "staff.baku"
+    assert sign_in("staff.baku", PASSWORD, USUAL, T0).username == "staff.baku"
 
 
 def test_corrupt_stored_hash_is_a_refusal_not_a_crash(sign_in):
     sign_in.users.set_password_hash("staff.baku", "not-an-argon2-hash")
     with pytest.raises(SignInRefused):
-        sign_in("staff.baku", PASSWORD, T0)
+        sign_in("staff.baku", PASSWORD, USUAL, T0)
 
 
 @pytest.mark.parametrize("username", ["ab", "Admin", "1admin", "ad min", "a" * 65, "admin$", "$where", "ädmin", "admin\n"])
@@ -162,3 +195,21 @@ def test_valid_scoped_accounts():
                                           ("x" * 1025, False)])
 def test_password_rules(password, ok):
     assert (password_problem(password) is None) == ok
+
+
+@pytest.mark.parametrize("password, why", [
+    ("aaaaaaaaaaaa", "Repeats"),  # issue 12: any 12 characters were a password
+    ("qwertyuiopasdf", "too easy to guess"),
+    ("sojdlg123aljg", "common and breached"),  # breached, though random-looking
+    ("passwordpassword", "too easy to guess"),
+    ("staff.baku2026!", "too easy to guess"),  # the username itself, and a year
+    ("violet tractor \ud800 pines", "not text"),
+])
+def test_common_and_guessable_passwords_are_refused_with_the_reason(password, why):
+    problem = password_problem(password, "staff.baku")
+    assert problem is not None and why in problem
+
+
+@pytest.mark.parametrize("password", ["violet tractor under pines", "Kx7#mQ2v!pR9zL", "a long enough password"])
+def test_strong_passwords_pass(password):
+    assert password_problem(password, "staff.baku") is None

@@ -96,3 +96,15 @@ def test_document_is_cached_and_refetched_sooner_while_a_service_is_missing():
     now[0] = 30
     docs.get()
     assert len(calls) == 2
+
+
+def test_an_operation_id_two_services_share_gets_the_later_service_name():
+    def op(operation_id: str) -> dict:
+        return {"get": {"operationId": operation_id, "responses": {"200": {"description": "ok"}}}}
+    readmission = _doc({"/api/v1/readmission/location": op("person_location")})
+    voluntary = _doc({"/api/v1/voluntary-return/location": op("person_location")})
+    merged = merge(GATEWAY, {"readmission": readmission, "voluntary-return": voluntary})
+    validate(merged)
+    ids = [item["get"]["operationId"] for path, item in merged["paths"].items() if "location" in path]
+    assert ids == ["person_location", "voluntary_return_person_location"]
+    assert merged["servers"][0]["url"] == "/"

@@ -116,3 +116,15 @@ def test_bearer_header_must_be_well_formed(header):
 
 def test_bearer_scheme_is_case_insensitive():
     assert bearer_token("bearer abc.def.ghi") == "abc.def.ghi"
+
+
+def test_the_access_token_names_its_refresh_family():
+    """Issue 12: logout needs the session's refresh family even without the refresh token."""
+    from gateway.tokens import verify_access_claims
+
+    claims = verify_access_claims(issue_access_token(STAFF, KEYS, ttl_seconds=900, family="f" * 32), KEYS)
+    assert claims.family == "f" * 32 and claims.identity == STAFF
+    assert verify_access_claims(issue_access_token(STAFF, KEYS, ttl_seconds=900), KEYS).family is None
+    forged = jwt.encode(_claims(fam={"$ne": None}), SECRET, algorithm="HS256", headers={"kid": key_id(SECRET)})
+    with pytest.raises(TokenInvalid):
+        verify_access_claims(forged, KEYS)

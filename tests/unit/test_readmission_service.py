@@ -21,11 +21,27 @@ READERS = ("admin", "liaison_officer", "auditor")
 OTHERS = ("centre_staff", "avr_caseworker", "partner", "system")
 
 
+class FakeCollection:
+    """find_one over dicts, for the equality and ``$in`` filters the location scope uses."""
+
+    def __init__(self, docs: list[dict[str, Any]]) -> None:
+        self.docs = docs
+
+    def find_one(self, query: dict[str, Any], projection: Any = None) -> dict[str, Any] | None:
+        def hit(doc: dict[str, Any]) -> bool:
+            return all(doc.get(k) in v["$in"] if isinstance(v, dict) else doc.get(k) == v for k, v in query.items())
+        return next((d for d in self.docs if hit(d)), None)
+
+
 class FakeMongo:
-    """Satisfies what the app calls on Mongo: index creation and a ping."""
+    """Satisfies what the app calls on Mongo: index creation, a ping, and a request about AZ-2026-000001."""
 
     def __init__(self) -> None:
         self.indexes: list[Any] = []
+        self.stored = {"requests": [{"_id": "r1", "person_ref": "AZ-2026-000001", "member_state": "DE"}]}
+
+    def collection(self, name: str) -> FakeCollection:
+        return FakeCollection(self.stored.get(name, []))
 
     def ensure_indexes(self, indexes: list[Any]) -> None:
         self.indexes.extend(indexes)
@@ -51,9 +67,11 @@ def opened(person_ref: str = "AZ-2026-000001") -> Any:
     return validate_event(new_event("detention.stay.opened", source="detention", subject=data["stay_id"], data=data).to_dict())
 
 
-def get(deps: Deps, ref: str, role: str = "liaison_officer", query: str = "") -> Any:
+def get(deps: Deps, ref: str, role: str = "liaison_officer", query: str = "", **scopes: Any) -> Any:
     client = create_app(deps.settings, deps).test_client()
-    headers = identity_headers(deps.settings.internal_token_secret, role=role)
+    if role == "liaison_officer" and not scopes:
+        scopes = {"member_states": ["DE"]}
+    headers = identity_headers(deps.settings.internal_token_secret, role=role, **scopes)
     return client.get(f"{PREFIX}/persons/{ref}/location{query}", headers=headers)
 
 
@@ -70,6 +88,14 @@ def test_readers_see_the_location(deps: Deps, role: str) -> None:
     assert response.status_code == 200 and response.headers["ETag"] == '"v1"'
     assert response.get_json()["held"] is True and response.get_json()["centre_id"] == "baku"
     assert deps.mongo.indexes  # applied before the first request
+
+
+def test_out_of_scope_or_without_a_request_is_not_found(deps: Deps) -> None:
+    handlers.record_detention_event(deps.locations, opened(), session=None)  # type: ignore[arg-type]
+    handlers.record_detention_event(deps.locations, opened("AZ-2026-000002"), session=None)  # type: ignore[arg-type]
+    assert get(deps, "AZ-2026-000001", member_states=["FR"]).status_code == 404
+    assert get(deps, "AZ-2026-000002", all_scopes=True).status_code == 404
+    assert get(deps, "AZ-2026-000001", member_states=["FR", "DE"]).status_code == 200
 
 
 @pytest.mark.parametrize("role", OTHERS)

@@ -87,6 +87,6 @@ def test_the_transit_reply_limit_is_data_five_calendar_days_by_default_overridab
     rules = (*dl.RULES, own)
     before = td.reply_deadline(rules, "outgoing", "FR", date(2026, 12, 30))
     after = td.reply_deadline(rules, "outgoing", "FR", date(2027, 1, 4))
-    assert (before.rule_version, before.due_on) == ("eu-az-2014.normal.1", date(2027, 1, 4))
+    assert (before.rule_version, before.due_on) == ("eu-az-2014.normal.2", date(2027, 1, 4))
     assert (after.rule_version, after.unit, after.calendar, after.due_on) == (
         "fr-transit-2027", dl.WORKING_DAYS, "FR", date(2027, 1, 8))

@@ -14,7 +14,7 @@ from passage.identity import Identity
 from passage.locations import InMemoryLocations
 
 from voluntary_return import handlers, statistics
-from voluntary_return.domain import RuleRefused, WrongStage
+from voluntary_return.domain import AlreadyRecorded, RuleRefused, WrongStage
 from voluntary_return.repository import CaseFilter, StaleCase
 from voluntary_return.views import case_view
 
@@ -109,12 +109,19 @@ def _refer(repo: InMemoryCases, source: str = "detention_centre") -> dict[str, A
     return handlers.refer(repo, locations, ctx(), {"person_ref": "AZ-1", "source": source, "nationality": "IRN"})
 
 
-def test_referral_from_detention_is_prefilled_and_opens_one_event() -> None:
+SHARE = {"agreed_on": date(2026, 11, 24), "language": "fa"}
+
+
+def test_referral_from_detention_is_prefilled_and_tells_no_one_until_consent_to_share() -> None:
+    # Expectation changed by #11 finding 7: the authorities learn of a case only after consent to share.
     repo = InMemoryCases()
     case = _refer(repo)
     assert case["referral"]["centre_id"] == "baku" and case["referral"]["location_prefilled"] is True
+    assert repo.outbox == []
+    case = handlers.act(repo, ctx(), case["_id"], "record_consent_to_share", SHARE)
     assert [e.type for e in repo.outbox] == ["voluntary_return.case.opened"]
-    assert repo.outbox[0].correlation_id == "corr-1"
+    assert repo.outbox[0].correlation_id == "corr-1" and repo.outbox[0].data["stage"] == "referred"
+    assert case["consent_to_share"]["recorded_by"] == "cw-1" and case["stage"] == "referred"
     assert repo.deltas[0].inc["referrals"] == 1
     with pytest.raises(RuleRefused):
         handlers.refer(repo, InMemoryLocations(), ctx(), {"person_ref": "AZ-2", "source": "detention_centre"})
@@ -123,18 +130,40 @@ def test_referral_from_detention_is_prefilled_and_opens_one_event() -> None:
 def test_the_path_to_departure_with_exactly_one_departure_event() -> None:
     repo = InMemoryCases()
     case = _refer(repo, "ngo")
+    case = handlers.act(repo, ctx(), case["_id"], "record_consent_to_share", SHARE)
     for action, body in BODIES.items():
         case = handlers.act(repo, ctx(), case["_id"], action, body)
-    assert case["stage"] == "departed" and case["version"] == 8
-    assert [h["stage"] for h in case["history"]] == ["referred", "registered", "counselled", "eligible", "eligible",
-                                                     "travel_ready", "booked", "departed"]
+    assert case["stage"] == "departed" and case["version"] == 9
+    assert [h["stage"] for h in case["history"]] == ["referred", "referred", "registered", "counselled", "eligible",
+                                                     "eligible", "travel_ready", "booked", "departed"]
     types = [e.type for e in repo.outbox]
     assert types.count("voluntary_return.departure.confirmed") == 1 and "voluntary_return.travel.booked" in types
     with pytest.raises(WrongStage):
         handlers.act(repo, ctx(), case["_id"], "confirm_departure", BODIES["confirm_departure"])
     with pytest.raises(WrongStage):
         handlers.act(repo, ctx(), case["_id"], "withdraw", {"reason": "migrant_withdrew"})
-    assert repo.get(case["_id"])["version"] == 8 and len(repo.outbox) == len(types)
+    assert repo.get(case["_id"])["version"] == 9 and len(repo.outbox) == len(types)
+
+
+def test_without_consent_to_share_nothing_leaves_and_its_withdrawal_tells_withdrawn_then_nothing() -> None:
+    repo = InMemoryCases()
+    case = _refer(repo, "ngo")
+    for action, body in BODIES.items():
+        case = handlers.act(repo, ctx(), case["_id"], action, body)
+    assert case["stage"] == "departed" and repo.outbox == []
+    with pytest.raises(RuleRefused):
+        handlers.act(repo, ctx(), case["_id"], "withdraw_consent_to_share", {"withdrawn_on": date(2026, 11, 24)})
+    case = handlers.act(repo, ctx(), case["_id"], "record_consent_to_share", SHARE)
+    assert [(e.type, e.data["stage"]) for e in repo.outbox] == [("voluntary_return.case.opened", "departed")]
+    with pytest.raises(AlreadyRecorded):
+        handlers.act(repo, ctx(), case["_id"], "record_consent_to_share", SHARE)
+    case = handlers.act(repo, ctx(), case["_id"], "withdraw_consent_to_share", {"withdrawn_on": date(2026, 11, 24)})
+    assert repo.outbox[-1].type == "voluntary_return.case.withdrawn"
+    assert repo.outbox[-1].data["reason"] == "consent_to_share_withdrawn" and len(repo.outbox) == 2
+    handlers.act(repo, ctx(), case["_id"], "confirm_arrival", {"arrived_at": NOW})
+    assert len(repo.outbox) == 2
+    for event in repo.outbox:
+        validate_event(event.to_dict())
 
 
 def test_booking_needs_consent_and_nothing_changes() -> None:
@@ -182,5 +211,7 @@ def test_each_role_sees_what_it_may() -> None:
     assert case_view(case, Identity("a", "admin"))["booking"]["medical_needs"] == "insulin"
     audited = case_view(case, Identity("au", "auditor"))
     assert "notes" not in audited["counselling_sessions"][0] and "medical_needs" not in audited["booking"]
+    assert {"particulars", "languages", "nationality", "destination_country", "classification"}.isdisjoint(audited)
+    assert set(audited["booking"]) == {"departure_date", "booked_at", "booked_by"}
     with pytest.raises(handlers.NotAllowed):
         handlers.get_case(repo, ctx(Identity("p", "partner")), case["_id"])

@@ -39,11 +39,21 @@ class FakePublisher:
         return True
 
 
+class FakeCases:
+    """Only what the location endpoint asks: is there a case about this person?"""
+
+    def __init__(self, *person_refs: str) -> None:
+        self.person_refs = set(person_refs)
+
+    def has_case_for(self, person_ref: str) -> bool:
+        return person_ref in self.person_refs
+
+
 @pytest.fixture
 def deps() -> Deps:
     settings = Settings.from_env("voluntary_return", env={})
     return Deps(settings=settings, mongo=FakeMongo(), topology=Topology(""), publisher=FakePublisher(),  # type: ignore[arg-type]
-                locations=InMemoryLocations(), repository=None)  # type: ignore[arg-type]
+                locations=InMemoryLocations(), repository=FakeCases("AZ-2026-000001"))  # type: ignore[arg-type]
 
 
 def opened(person_ref: str = "AZ-2026-000001") -> Any:
@@ -70,6 +80,12 @@ def test_readers_see_the_location(deps: Deps, role: str) -> None:
     assert response.status_code == 200 and response.headers["ETag"] == '"v1"'
     assert response.get_json()["held"] is True and response.get_json()["centre_id"] == "baku"
     assert deps.mongo.indexes  # applied before the first request
+
+
+def test_a_held_person_without_a_case_is_not_found(deps: Deps) -> None:
+    handlers.record_detention_event(deps.locations, opened("AZ-2026-000002"), session=None)  # type: ignore[arg-type]
+    response = get(deps, "AZ-2026-000002")
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
 
 
 @pytest.mark.parametrize("role", OTHERS)

@@ -36,7 +36,7 @@ def register_ui(app: Flask, deps: GatewayDeps, settings: GatewaySettings) -> Non
     app.extensions[EXTENSION] = Ui(
         deps=deps, sessions=UiSessions(deps.mongo, IDLE_SECONDS, MAX_SECONDS),
         backend=Backend(deps.upstreams, deps.guard, settings.internal_token_secret, settings.internal_token_ttl_seconds),
-        secure_cookies=settings.production, idle_seconds=IDLE_SECONDS,
+        secure_cookies=settings.production or not settings.development, idle_seconds=IDLE_SECONDS,
         login_ip_limit=Limit(settings.login_ip_limit, window), login_user_limit=Limit(settings.login_user_limit, window))
     blp = Blueprint("ui", __name__, url_prefix="/ui", static_folder="../static/ui", static_url_path="/assets",
                     template_folder="../templates")
@@ -65,7 +65,7 @@ def _before(ready: threading.Event) -> Any:
         return None
     try:
         if not ready.is_set():
-            current.deps.ensure_indexes()  # the gateway's own (lockout, rate limits, audit) as the API does
+            current.deps.ensure_indexes()  # the gateway's own (sign-in throttles, rate limits, audit) as the API does
             current.deps.mongo.ensure_indexes(INDEXES)
             ready.set()
         _load_user(current)

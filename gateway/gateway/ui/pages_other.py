@@ -23,8 +23,8 @@ from gateway.ui.client import claims_for
 from gateway.ui.web import render, signed_in, ui
 from gateway.views_api import MONTH_PATTERN, PERSON_REF, TIMELINE, Views
 
-MONTH = re.compile(MONTH_PATTERN)
-DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\Z")
+MONTH = re.compile(MONTH_PATTERN, re.ASCII)
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 USER = re.compile(r"^[a-z][a-z0-9._-]{0,63}\Z")
 CHART = {"monthly-occupancy": ("admissions", _l("Admissions by unit"), ("unit_id",)),
          "readmission": ("requests", _l("Requests by member state"), ("member_state",)),
@@ -48,7 +48,7 @@ def _views() -> Views:
 
 def _month() -> str:
     wanted = request.args.get("month", "")
-    if MONTH.match(wanted):
+    if MONTH.fullmatch(wanted):
         return wanted
     today = date.today()
     return f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}"
@@ -69,12 +69,12 @@ def reports() -> Any:
         shown.append({"name": name, "title": TITLES[name], "report": report, "chart": charts.column_chart(pairs, title),
                       "chart_title": title})
     return render("ui/reports.html", month=month, shown=shown, failed=failed,
-                  bad_month=bool(request.args.get("month")) and not MONTH.match(request.args.get("month", "")))
+                  bad_month=bool(request.args.get("month")) and not MONTH.fullmatch(request.args.get("month", "")))
 
 
 @signed_in(*REPORT_ROLES)
 def report_csv(name: str) -> Any:
-    if name not in SPECS or not MONTH.match(request.args.get("month", "")):
+    if name not in SPECS or not MONTH.fullmatch(request.args.get("month", "")):
         return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such report."))
     month = request.args["month"]
     report = _views().report(SPECS[name], month)
@@ -85,11 +85,11 @@ def report_csv(name: str) -> Any:
 def _filters() -> tuple[dict[str, Any], list[str]]:
     """The audit filters given, as validated scalars, and the names of those that were not valid."""
     args, found, wrong = request.args, {}, []
-    checks = {"user": (lambda v: bool(USER.match(v)), lambda v: v),
+    checks = {"user": (lambda v: bool(USER.fullmatch(v)), lambda v: v),
               "resource": (lambda v: v.startswith("/") and len(v) <= 200, lambda v: v),
               "outcome": (lambda v: v.isdigit() and 100 <= int(v) <= 599, int),
-              "from": (lambda v: bool(DAY.match(v)), lambda v: f"{v}T00:00:00.000000Z"),
-              "to": (lambda v: bool(DAY.match(v)), lambda v: f"{v}T00:00:00.000000Z")}
+              "from": (lambda v: bool(DAY.fullmatch(v)), lambda v: f"{v}T00:00:00.000000Z"),
+              "to": (lambda v: bool(DAY.fullmatch(v)), lambda v: f"{v}T00:00:00.000000Z")}
     keys = {"from": "start", "to": "end"}
     for name, (valid, convert) in checks.items():
         value = args.get(name, "")
@@ -116,7 +116,7 @@ def audit_trail() -> Any:
 
 @signed_in(*TIMELINE_ROLES)
 def person(person_ref: str) -> Any:
-    if not PERSON_REF.match(person_ref):
+    if not PERSON_REF.fullmatch(person_ref):
         return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such person."))
     who = g.ui_user.identity()
     views = _views()

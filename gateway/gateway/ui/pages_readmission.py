@@ -17,11 +17,17 @@ READERS = ("liaison_officer", "auditor")
 # (path segment, button label, fields) for each transition form, in the order shown.
 TRANSITIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("submit", _l("Submit"), {"received_on": TEXT, "note": TEXT}),
-    ("request-info", _l("Ask for more information"), {"note": TEXT}),
-    ("accept", _l("Accept"), {"note": TEXT}),
-    ("reject", _l("Reject"), {"reasons.0.code": TEXT, "reasons.0.explanation": TEXT}),
+    # Replies are dated by the requested state (replied_on) and by their arrival (received_on); a reason is
+    # needed when a timely reply reverses a deemed acceptance.
+    ("request-info", _l("Ask for more information"), {"replied_on": TEXT, "received_on": TEXT, "reason": TEXT,
+                                                      "note": TEXT}),
+    ("accept", _l("Accept"), {"replied_on": TEXT, "received_on": TEXT, "reason": TEXT, "note": TEXT}),
+    ("reject", _l("Reject"), {"replied_on": TEXT, "received_on": TEXT, "reasons.0.code": TEXT,
+                              "reasons.0.explanation": TEXT, "reason": TEXT}),
     ("extensions", _l("Extend the reply limit"), {"total_days": INT, "motivation": TEXT}),
-    ("evidence", _l("Attach evidence"), {"kind": TEXT, "of": TEXT, "type": TEXT, "reference": TEXT, "description": TEXT}),
+    ("submission-extensions", _l("Extend the submission limit (obstacle)"), {"due_on": TEXT, "reason": TEXT}),
+    ("transfer-extensions", _l("Extend the transfer limit (obstacle)"), {"due_on": TEXT, "reason": TEXT}),
+    ("evidence", _l("Attach evidence"), {"of": TEXT, "type": TEXT, "reference": TEXT, "description": TEXT}),
     ("travel-document", _l("Record the travel document"), {"kind": TEXT, "issued_on": TEXT, "reference": TEXT}),
     ("transfer-schedule", _l("Schedule the transfer"), {"scheduled_for": TEXT, "border_crossing_point": TEXT,
                                                     "means": TEXT, "escorts": INT, "note": TEXT}),
@@ -36,10 +42,11 @@ CHOICES = {
     "reasons.0.code": ("nationality_not_established", "third_country_conditions_not_met", "insufficient_evidence",
                        "submitted_late", "person_not_identified", "humanitarian", "other"),
     "withdraw.reason": ("voluntary_departure", "requesting_state_withdrew", "person_absconded", "duplicate", "other"),
-    "evidence.kind": ("proof", "prima_facie"), "evidence.of": ("nationality", "third_country_conditions"),
+    "evidence.of": ("nationality", "third_country_conditions"),  # the document type decides proof or prima facie
     "evidence.type": ("passport", "identity_card", "citizenship_certificate", "birth_certificate", "driving_licence",
                       "seaman_book", "military_id", "laissez_passer", "residence_permit", "visa", "photocopy",
-                      "witness_statement", "own_statement", "language_test", "travel_ticket", "other"),
+                      "witness_statement", "own_statement", "language_test", "travel_ticket", "entry_exit_stamp",
+                      "hotel_bill", "other"),
     "travel-document.kind": ("passport", "laissez_passer", "eu_travel_document", "other"),
     "transfer-schedule.means": ("air", "land", "sea"),
 }

@@ -1,18 +1,22 @@
 """Sign-in, sign-out and the home page of each role.
 
-Sign-in uses the gateway's own checks (the same per-IP and per-username limits and lockout as
-``/api/v1/auth/login``) and audits every outcome; the form is protected by a double-submit token
-because no session exists yet.
+Sign-in uses the gateway's own checks (``gateway.api.checked_sign_in``: the same per-client limits
+and throttles as ``/api/v1/auth/login``) and audits every outcome; a username not in the username
+format is refused before anything is recorded (it may be a password typed into the wrong field); the
+form is protected by a double-submit token because no session exists yet.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, Response, g, redirect, request, url_for
+from flask_babel import gettext as _
 from pymongo.errors import PyMongoError
 
-from gateway.login import LockedOut, SignInRefused
-from gateway.ratelimit import RateLimited
+from passage.problems import Problem
+
+from gateway.accounts import USERNAME
+from gateway.api import checked_sign_in
 from gateway.ui.client import claims_for
 from gateway.ui.web import (HOME, SESSION_COOKIE, SIGNIN_COOKIE, new_signin_token, render, set_cookie, signed_in,
                             ui)
@@ -20,6 +24,7 @@ from gateway.ui.store import now_utc
 
 RESOURCE = "/ui/sign-in"
 WRONG = "The username or password is not correct."
+BAD_FORMAT = "A username is 3-64 characters: a lower-case letter, then letters, digits, '.', '_' or '-'."
 
 
 def register(blp: Blueprint) -> None:
@@ -31,7 +36,8 @@ def register(blp: Blueprint) -> None:
 
 def _form(status: int = 200, message: str = "", username: str = "") -> Response:
     token = new_signin_token()
-    response = render("ui/signin.html", status=status, message=message, username=username,
+    response = render("ui/signin.html", status=status, message=message,
+                      username=username if USERNAME.fullmatch(username) else "",
                       next=_next_path())
     set_cookie(response, SIGNIN_COOKIE, token, max_age=3600)
     return response
@@ -50,34 +56,38 @@ def sign_in_form() -> Response:
 
 
 def sign_in() -> Response:
-    username = request.form.get("username", "").strip()[:64]
+    username = request.form.get("username", "").strip()
     password = request.form.get("password", "")[:1024]
     if not username or not password:
         return _form(422, "Enter your username and password.", username)
+    if not USERNAME.fullmatch(username):
+        return _form(422, BAD_FORMAT)  # not echoed back: it may be a password
     current = ui()
     guard = current.deps.guard
     now = now_utc()
     try:
-        guard.limiter.hit(f"login-ip:{request.remote_addr}", current.login_ip_limit, now)
-        guard.limiter.hit(f"login-user:{username}", current.login_user_limit, now)
-        user = current.deps.sign_in(username, password, now)
+        user = checked_sign_in(current.deps.sign_in, guard, (current.login_ip_limit, current.login_user_limit),
+                               username, password, RESOURCE, now)
         token, _ = current.sessions.create(user.username, now)
     except PyMongoError:
         return _form(503, "Signing in is unavailable right now. Try again shortly.", username)
-    except RateLimited as limited:
-        guard.record("login_rate_limited", RESOURCE, None, 429, user=username, required=False)
-        return _form(429, f"Too many sign-in attempts. Try again in {limited.retry_after} s.", username)
-    except SignInRefused:
-        guard.record("login_failed", RESOURCE, None, 401, user=username, required=False)
-        return _form(401, WRONG, username)
-    except LockedOut:
-        guard.record("login_locked", RESOURCE, None, 429, user=username, required=False)
-        return _form(429, "Too many failed sign-in attempts for this username. Try again later.", username)
+    except Problem as refused:
+        return _form(refused.status, _refusal(refused), username)
     guard.record("login", RESOURCE, None, 200, claims_for(user.identity()), required=False)
     response = redirect(_next_path() or url_for("ui.home"), code=303)
     set_cookie(response, SESSION_COOKIE, token, max_age=None)
     response.delete_cookie(SIGNIN_COOKIE, path="/")
     return response
+
+
+def _refusal(refused: Problem) -> str:
+    """What the form says of a refused sign-in, in the reader's language."""
+    if refused.status == 401:
+        return WRONG
+    seconds = refused.extra.get("retry_after_seconds") or refused.headers.get("Retry-After")
+    if refused.status == 429 and seconds:
+        return _("Too many sign-in attempts. Try again in %(seconds)s s.", seconds=seconds)
+    return refused.detail
 
 
 def sign_out() -> Response:

@@ -63,7 +63,7 @@ def get(path: str, **query: Any) -> Answer:
 
 def safe_id(value: str) -> str:
     """An id from a URL, fit to place in a service path (404 otherwise)."""
-    if not SAFE_ID.match(value or ""):
+    if not SAFE_ID.fullmatch(value or ""):
         abort(404)
     return value
 

@@ -53,6 +53,7 @@ CODES: dict[str, Any] = {
     "read": _l("read"), "change": _l("change"), "denied": _l("denied"), "login": _l("signed in"),
     "login_failed": _l("sign-in failed"), "login_locked": _l("sign-in locked"),
     "login_rate_limited": _l("sign-in rate-limited"), "logout": _l("signed out"),
+    "login_throttled": _l("sign-in throttled"),
     # roles
     "admin": _l("administrator"), "centre_staff": _l("centre staff"), "liaison_officer": _l("liaison officer"),
     "avr_caseworker": _l("AVRR caseworker"), "partner": _l("partner"), "auditor": _l("auditor"),
@@ -146,6 +147,8 @@ FIELDS: dict[str, Any] = {
     "in_kind.0.type": _l("In-kind support"), "in_kind.0.description": _l("In-kind support: description"),
     "person_ref": _l("Person reference"), "source": _l("Referred by"), "organisation": _l("Referring organisation"),
     "centre_id": _l("Centre"), "username": _l("Username"), "places": _l("Places"), "until": _l("Until"),
+    "replied_on": _l("Replied on (date of the requested state's reply)"), "due_on": _l("New due date"),
+    "agreed_on": _l("Agreed on"), "withdrawn_on": _l("Withdrawn on"),
 }
 
 REPORT_COLUMNS: dict[str, Any] = {
@@ -181,4 +184,5 @@ def field_label(name: str) -> str:
 # The sign-in page's messages (gateway.ui.pages_session), marked here so they reach the catalogue.
 SIGN_IN = (_l("The username or password is not correct."), _l("Enter your username and password."),
            _l("Signing in is unavailable right now. Try again shortly."),
-           _l("Too many failed sign-in attempts for this username. Try again later."))
+           _l("Too many failed sign-in attempts for this username. Try again later."),
+           _l("A username is 3-64 characters: a lower-case letter, then letters, digits, '.', '_' or '-'."))

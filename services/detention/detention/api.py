@@ -12,9 +12,10 @@ from flask import Flask, Response, current_app
 from passage import logs
 from passage.fields import encode_cursor
 from passage.problems import Forbidden, NotFound, Unprocessable, problem_response
+from passage.subject_access import subject_access_blueprint
 from passage.web import Blueprint, current_identity, etag
 
-from detention import access, admissions, clocks, domain, handlers, law, moves
+from detention import access, admissions, clocks, domain, handlers, law, moves, views
 from detention.bootstrap import Deps
 from detention.repository import StayFilter
 from detention.schemas import (AdmissionSchema, CentreCreateSchema, CentrePageSchema, CentreSchema,
@@ -29,7 +30,15 @@ units = Blueprint("detention_units", __name__, url_prefix=PREFIX,
                   description="Units (wings, rooms) of a centre: capacity, occupancy, CPT standard.")
 stays = Blueprint("detention_stays", __name__, url_prefix=PREFIX,
                   description="Stays: admissions of people to units, under the capacity invariant.")
-BLUEPRINTS = (centres, units, stays)
+def _held_about(person_ref: str) -> dict[str, Any]:
+    """A subject access export: every stay of the person, with all particulars."""
+    caller = current_identity()
+    records = _deps().repository.stays(StayFilter(person_ref=person_ref), None, None, 1000)
+    return {"stays": [views.stay_view(rec, caller) for rec in records]}
+
+
+subject_access = subject_access_blueprint("detention_subject_access", PREFIX, "detention", _held_about)
+BLUEPRINTS = (centres, units, stays, subject_access)
 
 Result = tuple[Any, int, dict[str, str]]
 
@@ -82,6 +91,7 @@ def _created(view: dict[str, Any], location: str) -> Result:
 
 # centres -------------------------------------------------------------------------------------
 @centres.post("/centres")
+@centres.doc(operationId="open_centre")
 @centres.arguments(CentreCreateSchema, example=CENTRE_EXAMPLE)
 @centres.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @centres.response(201, CentreSchema)
@@ -104,12 +114,14 @@ def list_centres(limit: int, cursor: str | None = None) -> dict[str, Any]:
 @centres.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @centres.response(200, CentreSchema)
 def get_centre(centre_id: str) -> Result:
+    """One centre, if the caller may see it; the ETag is its version."""
     view = handlers.get_centre(_deps().repository, _ctx(), _path_id("centre_id", centre_id, domain.SLUG))
     return view, 200, {"ETag": etag(view["version"])}
 
 
 # units ---------------------------------------------------------------------------------------
 @units.post("/centres/<centre_id>/units")
+@units.doc(operationId="add_unit")
 @units.arguments(UnitCreateSchema, example=UNIT_EXAMPLE)
 @units.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @units.response(201, UnitSchema)
@@ -136,6 +148,7 @@ def list_units(centre_id: str, limit: int, cursor: str | None = None) -> dict[st
 @units.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @units.response(200, UnitSchema)
 def get_unit(unit_id: str) -> Result:
+    """One unit with its declared places, blocks, capacity and occupancy; the ETag is its version."""
     deps = _deps()
     view = handlers.get_unit(deps.repository, _ctx(), _path_id("unit_id", unit_id, domain.SLUG), deps.rules_for)
     return view, 200, {"ETag": etag(view["version"])}
@@ -187,6 +200,7 @@ def list_stays(limit: int, cursor: str | None = None, due_within: str | None = N
 @stays.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @stays.response(200, StaySchema)
 def get_stay(stay_id: str) -> Result:
+    """One stay (who is held where, on what legal basis, until when); the ETag is its version for If-Match."""
     view = handlers.get_stay(_deps().repository, _ctx(), _path_id("stay_id", stay_id, domain.STAY_ID))
     return view, 200, {"ETag": etag(view["version"])}
 

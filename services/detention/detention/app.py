@@ -23,7 +23,7 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
         __name__, title="Passage detention",
         description="Detention centres, units and stays: who is held where, and free places per unit.",
         max_body_bytes=settings.max_body_bytes, internal_secret=settings.internal_token_secret,
-        readiness={"mongo": deps.mongo.ping, "broker": deps.publisher.ping},
+        readiness={"mongo": deps.mongo.ping, "broker": deps.publisher.ping}, idempotency=deps.mongo,
     )
     app.extensions[api.EXTENSION] = deps
     for blueprint in (*api.BLUEPRINTS, *moves_api.BLUEPRINTS):

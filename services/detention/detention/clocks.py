@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from detention.domain import DetentionError
 
-WINDOW = re.compile(r"^([1-9][0-9]{0,2})d$")
+WINDOW = re.compile(r"^([1-9][0-9]{0,2})d$", re.ASCII)
 CLOCKS = ("legal_end", "review")
 
 

@@ -7,6 +7,7 @@ SIGTERM/SIGINT stop it cleanly.
 """
 from __future__ import annotations
 
+from passage import metrics
 from passage.bus.consumer import INBOX_INDEXES, EventConsumer, Subscription
 from passage.bus.outbox import OutboxRelay
 from passage.config import Settings
@@ -48,7 +49,8 @@ def build_worker(settings: Settings, deps: Deps | None = None) -> ServiceWorker:
                                  lambda: handlers.refresh_capacities(deps.repository, deps.clock())),
             "occupancy_roll": (CAPACITY_REFRESH_SECONDS, lambda: roll_today(deps)),
             "deadline_alerts": (DEADLINE_SCAN_SECONDS,
-                                lambda: stay_events.emit_deadlines(deps.stay_store, deps.clock(), deps.rules_for))}
+                                lambda: stay_events.emit_deadlines(deps.stay_store, deps.clock(), deps.rules_for)),
+            "capacity_gauges": (CAPACITY_REFRESH_SECONDS, lambda: capacity_gauges(deps))}
     return ServiceWorker(deps.mongo, [*repository.indexes(), *INBOX_INDEXES], relay, consumer, jobs, deps=deps)
 
 
@@ -56,6 +58,18 @@ def roll_today(deps: Deps) -> int:
     """Today's daily occupancy document for every unit (see ``occupancy.roll_day``)."""
     now = deps.clock()
     return occupancy.roll_day(deps.mongo, clocks.local_day(now, deps.rules_for(now.date()).time_zone).isoformat())
+
+
+def capacity_gauges(deps: Deps) -> int:
+    """Places and people held per unit, for the operators' dashboards (one read of the units)."""
+    units = deps.mongo.collection(repository.UNITS).find({}, {"centre_id": 1, "capacity": 1, "occupancy": 1})
+    count = 0
+    for unit in units:
+        labels = (str(unit.get("centre_id", "")), str(unit["_id"]))
+        metrics.unit_capacity.labels(*labels).set(float(unit.get("capacity") or 0))
+        metrics.unit_occupancy.labels(*labels).set(float(unit.get("occupancy") or 0))
+        count += 1
+    return count
 
 
 def main() -> None:

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from passage.formats import PERSON_REF  # noqa: F401 (one person_ref rule for all services)
 
-SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
-STAY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$", re.ASCII)
+STAY_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.ASCII)
 FAMILY_GROUP_ID = STAY_ID  # a UUID as well
-NATIONALITY = re.compile(r"^[A-Z]{3}$")
+NATIONALITY = re.compile(r"^[A-Z]{3}$", re.ASCII)
 
 
 def new_stay_id(at: datetime) -> str:

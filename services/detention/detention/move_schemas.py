@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
+from passage.fields import pattern
 from passage.formats import MONTH
 
 from detention.domain import UNIT_CATEGORIES
@@ -70,7 +71,7 @@ class HistoryQuerySchema(Schema):
 
 
 class MonthQuerySchema(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(MONTH, error="Write a month as YYYY-MM."),
+    month = pattern(MONTH, "Write a month as YYYY-MM", required=True,
                           metadata={"example": "2026-11"})
 
 

@@ -46,6 +46,7 @@ def _documented(bp: Blueprint, responses: dict[int, str]) -> Any:
 
 
 @moves.post("/stays/<stay_id>/transfer")
+@moves.doc(operationId="transfer_person")
 @moves.arguments(TransferSchema, example={"unit_id": "yevlakh-m1", "reason": "family reunification"})
 @moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @moves.response(200, StaySchema)
@@ -56,6 +57,7 @@ def transfer(body: dict[str, Any], stay_id: str) -> Result:
 
 
 @moves.post("/stays/<stay_id>/release")
+@moves.doc(operationId="release_person")
 @moves.arguments(ReleaseSchema, example={"reason": "released_by_court", "released_at": "2026-12-01T06:00:00Z",
                                           "exit_medical": {"examined_on": "2026-12-01", "examined_by": "Dr. N. Aliyeva",
                                                            "fit_for_detention": True}})
@@ -68,6 +70,7 @@ def release(body: dict[str, Any], stay_id: str) -> Result:
 
 
 @moves.post("/stays/<stay_id>/extensions")
+@moves.doc(operationId="extend_detention")
 @moves.arguments(ExtensionSchema, example={"decision_ref": "2-2345/2027", "court": "Baku Administrative Court",
                                             "decided_on": "2027-02-15", "valid_until": "2027-05-15"})
 @moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
@@ -79,6 +82,7 @@ def extend(body: dict[str, Any], stay_id: str) -> Result:
 
 
 @moves.post("/stays/<stay_id>/status-granted")
+@moves.doc(operationId="record_status_granted")
 @moves.arguments(StatusGrantedSchema, example={"decision_ref": "SMS-2027-0042", "granted_on": "2027-01-10"})
 @moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @moves.response(200, StaySchema)
@@ -90,6 +94,7 @@ def status_granted(body: dict[str, Any], stay_id: str) -> Result:
 
 
 @moves.post("/stays/<stay_id>/entry-examination")
+@moves.doc(operationId="record_entry_examination")
 @moves.arguments(MedicalSchema, example={"examined_on": "2026-11-21", "examined_by": "Dr. N. Aliyeva",
                                          "fit_for_detention": True})
 @moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
@@ -101,6 +106,7 @@ def entry_examination(body: dict[str, Any], stay_id: str) -> Result:
 
 
 @moves.post("/stays/<stay_id>/reviews")
+@moves.doc(operationId="record_review")
 @moves.arguments(ReviewSchema, example={"next_review_on": "2026-12-20", "outcome": "detention still necessary"})
 @moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @moves.response(200, StaySchema)
@@ -136,6 +142,7 @@ def update_unit(body: dict[str, Any], unit_id: str) -> Result:
 
 
 @occupancy_bp.get("/centres/<centre_id>/occupancy")
+@occupancy_bp.doc(operationId="get_occupancy")
 @occupancy_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @occupancy_bp.response(200, OccupancySchema)
 def current_occupancy(centre_id: str) -> dict[str, Any]:
@@ -145,6 +152,7 @@ def current_occupancy(centre_id: str) -> dict[str, Any]:
 
 
 @occupancy_bp.get("/centres/<centre_id>/occupancy/history")
+@occupancy_bp.doc(operationId="get_occupancy_history")
 @occupancy_bp.arguments(HistoryQuerySchema, location="query", as_kwargs=True)
 @occupancy_bp.response(200, HistorySchema)
 def occupancy_history(centre_id: str, first: date, last: date) -> dict[str, Any]:
@@ -154,6 +162,7 @@ def occupancy_history(centre_id: str, first: date, last: date) -> dict[str, Any]
 
 
 @occupancy_bp.get("/statistics/occupancy")
+@occupancy_bp.doc(operationId="get_occupancy_statistics")
 @occupancy_bp.arguments(MonthQuerySchema, location="query", as_kwargs=True)
 @occupancy_bp.response(200, StatisticsSchema)
 def statistics(month: str) -> dict[str, Any]:

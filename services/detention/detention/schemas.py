@@ -47,13 +47,13 @@ class UnitCreateSchema(Schema):
 
 
 class PersonSchema(Schema):
-    person_ref = fields.String(validate=validate.Regexp(PERSON_REF, error="Not a valid person_ref."),
+    person_ref = pattern(PERSON_REF, "a valid person_ref",
                                metadata={"example": "AZ-2026-000001", "description": "made (UUID) when absent"})
     given_name = text(100, required=True)
     family_name = text(100, required=True)
     birth_date = StrictDate(required=True, metadata={"example": "1990-04-02"})
     sex = fields.String(required=True, validate=validate.OneOf(SEXES))
-    nationality = fields.String(allow_none=True, validate=validate.Regexp(NATIONALITY, error="Not an ISO 3166-1 alpha-3 code."),
+    nationality = pattern(NATIONALITY, "an ISO 3166-1 alpha-3 code", allow_none=True,
                                 metadata={"example": "IRN"})
 
 
@@ -125,11 +125,11 @@ class PageQuerySchema(Schema):
 class StayQuerySchema(Schema):
     centre_id = slug()
     unit_id = slug()
-    person_ref = fields.String(validate=validate.Regexp(PERSON_REF, error="Not a valid person_ref."))
+    person_ref = pattern(PERSON_REF, "a valid person_ref")
     status = fields.String(validate=validate.OneOf(STAY_STATUSES))
-    nationality = fields.String(validate=validate.Regexp(NATIONALITY, error="Not an ISO 3166-1 alpha-3 code."))
+    nationality = pattern(NATIONALITY, "an ISO 3166-1 alpha-3 code")
     legal_basis = fields.String(validate=validate.OneOf(LEGAL_BASIS_KINDS))
-    due_within = fields.String(validate=validate.Regexp(r"^[1-9][0-9]{0,2}d$", error="Write a window like 7d."),
+    due_within = pattern(r"^[1-9][0-9]{0,2}d$", "a window like 7d",
                                metadata={"description": "open stays whose legal end or review falls within N days"})
     due_before = StrictDate(metadata={"description": "open stays due on or before this day"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))

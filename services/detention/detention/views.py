@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Mapping
 
+from passage.disclosure import Spec, disclose, fields
+
 from detention import access
 from detention.repository import unit_from_record
 from detention.rules import Rules
@@ -15,6 +17,14 @@ _STAY_FIELDS = ("id", "person_ref", "centre_id", "unit_id", "status", "admitted_
                 "sex", "nationality", "age_band", "alerts", "version", "next_review_on", "due_on",
                 "planned_release_on", "released_at", "release_reason")
 _HISTORY_FIELDS = ("at", "state", "by", "centre_id", "unit_id", "reason")
+# Auditors (#11): who was held where, when, on which kind of basis, and who acted -- not the
+# person's sex, nationality or age band, the vulnerability alerts (special categories) or the
+# free-text reasons of moves.
+AUDITOR_STAY: Spec = {
+    **fields("id", "person_ref", "centre_id", "unit_id", "status", "admitted_at", "admitted_by", "legal_end",
+             "version", "next_review_on", "due_on", "planned_release_on", "released_at", "release_reason"),
+    "legal_basis": fields("kind"), "history": fields("at", "state", "by", "centre_id", "unit_id"),  # no free text
+}
 
 
 def centre_view(rec: Mapping[str, Any]) -> dict[str, Any]:
@@ -56,6 +66,6 @@ def stay_view(rec: Mapping[str, Any], caller: access.Caller) -> dict[str, Any]:
         if rec.get("asylum_extension"):
             view["asylum_extension"] = dict(rec["asylum_extension"])
         view["vulnerabilities"] = list(rec.get("vulnerabilities", []))
-    else:
-        view["legal_basis"] = {"kind": rec["legal_basis"]["kind"]}
-    return view
+        return view
+    # auditors (and any reader added later): metadata only
+    return disclose({**view, "legal_basis": rec["legal_basis"]}, AUDITOR_STAY)

@@ -8,12 +8,13 @@ from flask import current_app
 from marshmallow import Schema, ValidationError, fields
 
 from passage import logs
+from passage.identity import Identity
 from passage.locations import Locations
 from passage.locations_api import location_blueprint
 from passage.problems import Unprocessable, marshmallow_pointers
 from passage.web import Blueprint, current_identity, etag, expected_version
 
-from readmission import handlers, schemas, views
+from readmission import handlers, location_scope, schemas, views
 from readmission.bootstrap import Deps
 from readmission.domain import LOCATION_READERS
 
@@ -33,7 +34,11 @@ def _locations() -> Locations:
     return _deps().locations
 
 
-locations = location_blueprint("readmission_locations", PREFIX, "Where people subject to readmission are held (fed by detention events).", LOCATION_READERS, _locations)
+def _in_scope(caller: Identity, person_ref: str) -> bool:
+    return location_scope.has_record_in_scope(_deps().mongo, caller, person_ref, _deps().clock())
+
+
+locations = location_blueprint("readmission_locations", PREFIX, "Where people subject to readmission are held (fed by detention events).", LOCATION_READERS, _locations, _in_scope)
 
 
 def ctx() -> handlers.Context:
@@ -55,7 +60,7 @@ def cursor_parts(cursor: str | None, parts: int, patterns: tuple[Any, ...]) -> t
         raise Unprocessable("The cursor is not valid.", errors=marshmallow_pointers(exc.messages, "/query")) from None
 
 
-RequestViewSchema = Schema.from_dict({name: fields.Raw() for name in ("id", "version", "direction", "member_state", "person_ref", "category", "procedure", "state",
+RequestViewSchema = Schema.from_dict({name: fields.Raw() for name in ("id", "version", "agreement", "reply", "deemed_acceptance_reversed", "info_requested_on", "info_supplied_on", "direction", "member_state", "person_ref", "category", "procedure", "state",
                   "voluntary_return_offered", "voluntary_return", "learned_on", "apprehended_on", "received_on",
                   "decided_on", "rejection", "withdrawal", "transfer", "travel_document", "created_at", "updated_at",
                   "deadlines", "history", "evidence", "evidence_sufficiency", "particulars", "location")}, name="RequestView")
@@ -72,6 +77,7 @@ def _one(doc: Any) -> Result:
 
 
 @requests_bp.post("/requests")
+@requests_bp.doc(operationId="open_request")
 @requests_bp.arguments(schemas.RequestCreateSchema)
 @requests_bp.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @requests_bp.response(201, RequestViewSchema)
@@ -98,6 +104,7 @@ def list_requests(limit: int, cursor: str | None = None, **filters: Any) -> dict
 @requests_bp.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @requests_bp.response(200, RequestViewSchema)
 def get_request(request_id: str) -> Result:
+    """One readmission request in the caller's scope, with its state and running deadlines; the ETag is its version."""
     return _one(handlers.get_request(_deps().repository, ctx(), request_id_from(request_id)))
 
 
@@ -114,17 +121,30 @@ def _action(path: str, action: str, schema: type[Schema], summary: str) -> Calla
     view = requests_bp.alt_response(409, description="Not allowed in the request's current state (named in current_state).")(view)
     view = requests_bp.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)(view)
     view = requests_bp.arguments(schema)(view)
+    view = requests_bp.doc(operationId=OPERATION_IDS.get(action, f"{action}_request"))(view)
     return requests_bp.post(f"/requests/<request_id>/{path}")(view)
+
+
+# operationIds in the users' words where "<action>_request" reads badly
+OPERATION_IDS = {"request_info": "request_information", "add_evidence": "add_evidence",
+                 "record_travel_document": "record_readmission_travel_document", "schedule_transfer": "schedule_transfer",
+                 "complete_transfer": "complete_transfer", "fail_transfer": "record_failed_transfer",
+                 "take_back": "record_take_back"}
 
 
 ACTIONS = [
     ("submit", "submit", schemas.SubmitSchema, "Submit (or re-submit after a request for information); starts the reply clock."),
-    ("request-info", "request_info", schemas.NoteSchema, "Ask for more information before replying."),
-    ("accept", "accept", schemas.NoteSchema, "Accept; starts the transfer and travel-document clocks."),
-    ("reject", "reject", schemas.RejectSchema, "Reject, stating the reasons."),
+    ("request-info", "request_info", schemas.ReplySchema, "Record the requested state's request for more information (dated)."),
+    ("accept", "accept", schemas.ReplySchema, "Record an acceptance, dated; starts the transfer and travel-document clocks. "
+     "Dated within the reply limit after a deemed acceptance, it reverses it (send a reason)."),
+    ("reject", "reject", schemas.RejectSchema, "Record a rejection, dated, with its reasons; within the limit it reverses a deemed acceptance."),
     ("withdraw", "withdraw", schemas.WithdrawSchema, "Withdraw a pending request, with the reason."),
     ("extensions", "extend", schemas.ExtendSchema, "Extend the reply limit on motivated request (up to the rule's ceiling)."),
-    ("evidence", "add_evidence", schemas.EvidenceSchema, "Attach an evidence item (proof or prima facie)."),
+    ("submission-extensions", "extend_submission", schemas.ObstacleExtensionSchema,
+     "Extend the submission limit while legal or practical obstacles last (reason and new date recorded)."),
+    ("transfer-extensions", "extend_transfer", schemas.ObstacleExtensionSchema,
+     "Extend the transfer limit while legal or practical obstacles last (reason and new date recorded)."),
+    ("evidence", "add_evidence", schemas.EvidenceSchema, "Attach an evidence item; its document type decides proof or prima facie."),
     ("travel-document", "record_travel_document", schemas.TravelDocumentSchema, "Record the travel document issued."),
     ("transfer-schedule", "schedule_transfer", schemas.ScheduleSchema, "Schedule the transfer."),
     ("transfer-completion", "complete_transfer", schemas.CompleteSchema, "Record the completed transfer."),

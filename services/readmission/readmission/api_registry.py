@@ -14,10 +14,10 @@ from readmission import api, handlers, protocols, schemas, statistics
 
 PREFIX = api.PREFIX
 Result = tuple[Any, int, dict[str, str]]
-_DUE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_STATE = re.compile(r"^[A-Z]{2}$")
-_SLOT = re.compile(r"^\d{2}$")
-_DEADLINE_ID = re.compile(r"^[0-9a-f-]{36}:[a-z_]{1,20}$")
+_DUE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+_STATE = re.compile(r"^[A-Z]{2}$", re.ASCII)
+_SLOT = re.compile(r"^\d{2}$", re.ASCII)
+_DEADLINE_ID = re.compile(r"^[0-9a-f-]{36}:[a-z_]{1,20}$", re.ASCII)
 STATISTICS_READERS = ("auditor", "system")  # admin always passes; partners go through the gateway
 PROTOCOL_READERS = ("liaison_officer", "auditor", "system")
 
@@ -26,11 +26,11 @@ work = Blueprint("readmission_worklist", __name__, url_prefix=PREFIX,
 reports = Blueprint("readmission_statistics", __name__, url_prefix=PREFIX,
                     description="Monthly statistics per member state for the joint readmission committee.")
 registry = Blueprint("readmission_protocols", __name__, url_prefix=PREFIX,
-                     description="Implementing protocols per member state, versioned with effective dates.")
+                     description="Implementing protocols per member state (and Norway), versioned with effective dates.")
 
 
 WorklistItemSchema = Schema.from_dict({name: fields.Raw() for name in ("request_id", "deadline", "member_state", "direction", "state", "person_ref", "due_on", "rule_unit",
-                  "rule_amount", "rule_version", "time_left", "time_left_unit", "overdue", "resource")},
+                  "rule_amount", "rule_version", "source", "unverified", "time_left", "time_left_unit", "overdue", "resource")},
                                          name="WorklistItem")
 
 
@@ -41,6 +41,7 @@ class WorklistSchema(Schema):
 
 
 @work.get("/worklist")
+@work.doc(operationId="get_readmission_worklist")
 @work.arguments(schemas.PageQuerySchema, location="query", as_kwargs=True)
 @work.response(200, WorklistSchema)
 def get_worklist(limit: int, cursor: str | None = None) -> dict[str, Any]:
@@ -60,6 +61,7 @@ class StatisticsSchema(Schema):
 
 
 @reports.get("/statistics")
+@reports.doc(operationId="get_readmission_statistics")
 @reports.arguments(schemas.MonthQuerySchema, location="query", as_kwargs=True)
 @reports.response(200, StatisticsSchema)
 def get_statistics(month: str) -> dict[str, Any]:
@@ -91,8 +93,8 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _code(raw: str) -> str:
-    if raw not in protocols.MEMBER_STATES:
-        raise NotFound("Not an EU member state under the agreement.")
+    if raw not in protocols.PROTOCOL_STATES:
+        raise NotFound("Not a state with a readmission agreement with Azerbaijan.")
     return raw
 
 
@@ -109,6 +111,7 @@ def list_protocols() -> dict[str, Any]:
 @registry.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @registry.response(200, ProtocolSchema)
 def get_protocol(member_state: str) -> Result:
+    """One member state's implementing protocol with the version in force today; the ETag is its version."""
     _require_reader()
     doc = _store().get(_code(member_state))
     if doc is None:

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 from passage.problems import Unprocessable
 from passage.web import Blueprint, current_identity, etag, expected_version
 
-from readmission import api, schemas, transit_handlers, transit_schemas, views
+from readmission import api, handlers, schemas, transit_handlers, transit_schemas, views
 from readmission.schemas import NoQuerySchema, NoteSchema
 
 PREFIX = api.PREFIX
@@ -20,7 +20,7 @@ transits_bp = Blueprint("readmission_transits", __name__, url_prefix=PREFIX,
                                     "national pass through, or the reverse; consent can be revoked.")
 
 TransitViewSchema = Schema.from_dict({name: fields.Raw() for name in (
-    "id", "version", "direction", "member_state", "person_ref", "state", "route", "border_crossing_point",
+    "id", "version", "agreement", "direction", "member_state", "person_ref", "state", "route", "border_crossing_point",
     "transit_at", "means", "escorts", "received_on", "decided_on", "approval", "refusal", "revocation",
     "withdrawal", "completion", "note", "created_at", "updated_at", "deadlines", "history", "particulars",
     "location")}, name="TransitView")
@@ -44,13 +44,15 @@ def _one(doc: Any) -> Result:
 
 
 @transits_bp.post("/transits")
+@transits_bp.doc(operationId="record_transit_application")
 @transits_bp.arguments(transit_schemas.TransitCreateSchema)
 @transits_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @transits_bp.response(201, TransitViewSchema)
 def create_transit(body: dict[str, Any]) -> Result:
     """Record a transit application (liaison officers in scope, administrators); starts the reply clock."""
     deps = api._deps()
-    doc = transit_handlers.create_transit(deps.transits, deps.protocols, api.ctx(), body, deps.rules)
+    known, rules = handlers.law_of(deps.repository, deps.rules)
+    doc = transit_handlers.create_transit(deps.transits, deps.protocols, api.ctx(), body, rules, known)
     view, _, headers = _one(doc)
     return view, 201, {**headers, "Location": f"{PREFIX}/transits/{doc['_id']}"}
 
@@ -70,6 +72,7 @@ def list_transits(limit: int, cursor: str | None = None, **filters: Any) -> dict
 @transits_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @transits_bp.response(200, TransitViewSchema)
 def get_transit(transit_id: str) -> Result:
+    """One transit request in the caller's scope, with its state; the ETag is its version."""
     return _one(transit_handlers.get_transit(api._deps().transits, api.ctx(), transit_id_from(transit_id)))
 
 
@@ -84,6 +87,8 @@ def _action(path: str, action: str, schema: type[Schema], summary: str) -> Calla
     view = transits_bp.alt_response(409, description="Not allowed in the transit request's current state (named in current_state).")(view)
     view = transits_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)(view)
     view = transits_bp.arguments(schema)(view)
+    operation_id = "revoke_transit_consent" if action == "revoke_consent" else f"{action}_transit"
+    view = transits_bp.doc(operationId=operation_id)(view)
     return transits_bp.post(f"/transits/<transit_id>/{path}")(view)
 
 

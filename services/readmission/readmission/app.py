@@ -7,7 +7,7 @@ from passage.config import Settings
 from passage.logs import configure_logging
 from passage.web import build_app, ensure_indexes_before_first_request
 
-from readmission import api, api_registry, api_transits, bootstrap, repository
+from readmission import api, api_law, api_registry, api_transits, bootstrap, repository, subject_access
 from readmission.bootstrap import Deps
 from readmission.config import SERVICE, load_settings
 
@@ -20,11 +20,11 @@ def create_app(settings: Settings | None = None, deps: Deps | None = None) -> Fl
     app, smorest = build_app(
         __name__, title="Passage readmission", description="EU readmission requests, deadlines, protocols and statistics.",
         max_body_bytes=settings.max_body_bytes, internal_secret=settings.internal_token_secret,
-        readiness={"mongo": deps.mongo.ping, "broker": deps.publisher.ping},
+        readiness={"mongo": deps.mongo.ping, "broker": deps.publisher.ping}, idempotency=deps.mongo,
     )
     app.extensions[api.EXTENSION] = deps
     for blueprint in (api.locations, api.requests_bp, api_transits.transits_bp, api_registry.work, api_registry.reports,
-                      api_registry.registry):
+                      api_registry.registry, api_law.law, subject_access.blueprint):
         smorest.register_blueprint(blueprint)
     ensure_indexes_before_first_request(app, deps.mongo, repository.indexes())
     return app

@@ -70,6 +70,7 @@ class DeadlineIndex:
                      "state": request["state"], "due_on": due_on, "unit": deadline.unit,
                      "amount": deadline.amount, "calendar": deadline.calendar,
                      "rule_version": deadline.rule_version, "missed_notified": False, "resource": resource,
+                     "source": dict(deadline.source) if deadline.source else None,
                      "bucket": bucket_of(request["_id"], request["member_state"], due_on)}
             self._c(DEADLINES).replace_one({"_id": entry_id}, entry, upsert=True, session=session)
             self._count(entry["bucket"], 1, session)

@@ -3,19 +3,22 @@
 Pure (stdlib + ``holidays``): no I/O, no clock. A rule version applies to deadlines whose clock
 starts on or after its ``effective_from``; a computed deadline stores the version it used, so a
 later rule never rewrites it. Working days are Monday–Friday minus the public holidays of the
-*requested* state (Azerbaijan for incoming requests, the member state for outgoing ones).
+*requested* state for replies, transfers and documents, of the *requesting* state for submission,
+and an administrator's per-date overrides (passed in as data) win over the holiday library.
 """
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import holidays
 
-AGREEMENT = "EU-AZ"
+from readmission.agreements import EU_AZ, NO_AZ, Source
+
+AGREEMENT = EU_AZ
 AZERBAIJAN = "AZ"
 ANY_PROTOCOL = "*"
 CALENDAR_DAYS, WORKING_DAYS, MONTHS = "calendar_days", "working_days", "months"
@@ -24,7 +27,13 @@ UNITS = (CALENDAR_DAYS, WORKING_DAYS, MONTHS)
 DEADLINE_KINDS = ("submit", "reply", "transfer", "travel_document", "take_back")
 # A transit request's reply: runs from receipt of the transit application, not from a readmission request.
 TRANSIT_REPLY = "transit_reply"
-OWN_NATIONAL_CATEGORIES = ("own_national",)
+# The own-nationals article covers former nationals and family members too; the others fall under the
+# third-country article, which alone has a submission limit.
+OWN_NATIONAL_CATEGORIES = ("own_national", "former_national", "family_member")
+SUBMISSION_LIMITED = ("third_country_national", "stateless")
+# country -> ISO day -> working (True) or not (False): administrators' per-date calendar overrides.
+Overrides = Mapping[str, Mapping[str, bool]]
+NO_OVERRIDES: Overrides = {}
 
 
 @dataclass(frozen=True)
@@ -59,28 +68,87 @@ class RuleVersion:
     # different figure, so it is data like every other limit: a protocol version overrides it here.
     transit_reply: Limit = Limit(5, CALENDAR_DAYS)
     deemed_acceptance: bool = True  # no reply in time = accepted
+    # Where each value comes from, by limit name (submit, reply, take_back_own_nationals, …).
+    sources: Mapping[str, Source] = field(default_factory=dict)
 
-    def limit(self, kind: str, category: str = "") -> Limit:
+    def limit_name(self, kind: str, category: str = "") -> str:
         if kind == "take_back":
-            return self.take_back_own_nationals if category in OWN_NATIONAL_CATEGORIES else self.take_back_others
+            return "take_back_own_nationals" if category in OWN_NATIONAL_CATEGORIES else "take_back_others"
         if kind not in (*DEADLINE_KINDS, TRANSIT_REPLY):
             raise ValueError(f"unknown deadline {kind}")
-        return getattr(self, kind)
+        return kind
+
+    def limit(self, kind: str, category: str = "") -> Limit:
+        return getattr(self, self.limit_name(kind, category))
+
+    def source(self, kind: str, category: str = "") -> Source:
+        name = self.limit_name(kind, category)
+        return self.sources.get(name) or Source(self.agreement, "not recorded", None, False)
 
 
-def _rule(version: str, procedure: str, effective: date, **limits: Limit) -> RuleVersion:
-    return RuleVersion(version=version, agreement=AGREEMENT, protocol=ANY_PROTOCOL, procedure=procedure,
+def has_limit(kind: str, category: str) -> bool:
+    """Own nationals, former nationals and their family members have no submission limit."""
+    return kind != "submit" or category in SUBMISSION_LIMITED
+
+
+def _src(agreement: str, article: str, paragraph: str | None, note: str | None = None) -> Source:
+    # None of the time limits was read in the official text yet (only third-party copies): unverified.
+    return Source(agreement, article, paragraph, verified=False, note=note)
+
+
+def _sources(agreement: str) -> dict[str, Source]:
+    return {"submit": _src(agreement, "Art. 11", "1", "6 months, third-country nationals and stateless persons; "
+                                                        "accelerated: Art. 7(3), 2 working days from apprehension"),
+            "reply": _src(agreement, "Art. 11", "2", "15 calendar days; accelerated 2 working days; up to 60 days"),
+            "transfer": _src(agreement, "Art. 11", "4", "3 months, extendable for legal or practical obstacles"),
+            "travel_document": _src(agreement, "Art. 3", "3", "travel document within 5 working days"),
+            "take_back_own_nationals": _src(agreement, "Art. 3", None, "own-nationals article; readmission in error"),
+            "take_back_others": _src(agreement, "Art. 4", None, "third-country article; readmission in error"),
+            "transit_reply": _src(agreement, "Art. 13", None, "transit application reply")}
+
+
+def _rule(version: str, agreement: str, procedure: str, effective: date, **limits: Any) -> RuleVersion:
+    return RuleVersion(version=version, agreement=agreement, protocol=ANY_PROTOCOL, procedure=procedure,
                        effective_from=effective, take_back_own_nationals=Limit(6, MONTHS),
-                       take_back_others=Limit(12, MONTHS), travel_document=Limit(5, WORKING_DAYS), **limits)
+                       take_back_others=Limit(12, MONTHS), travel_document=Limit(5, WORKING_DAYS),
+                       transfer=Limit(3, MONTHS), sources=_sources(agreement), **limits)
 
 
-# The agreement's defaults (in force 1 Sep 2014); protocols add their own versions to this table.
-RULES: tuple[RuleVersion, ...] = (
-    _rule("eu-az-2014.normal.1", "normal", date(2014, 9, 1), submit=Limit(12, MONTHS),
-          reply=Limit(15, CALENDAR_DAYS), transfer=Limit(3, MONTHS)),
-    _rule("eu-az-2014.accelerated.1", "accelerated", date(2014, 9, 1), submit=Limit(2, WORKING_DAYS),
-          reply=Limit(2, WORKING_DAYS), transfer=Limit(2, WORKING_DAYS)),
-)
+def _defaults(prefix: str, agreement: str, effective: date) -> tuple[RuleVersion, ...]:
+    return (_rule(f"{prefix}.normal.2", agreement, "normal", effective, submit=Limit(6, MONTHS),
+                  reply=Limit(15, CALENDAR_DAYS)),
+            _rule(f"{prefix}.accelerated.2", agreement, "accelerated", effective, submit=Limit(2, WORKING_DAYS),
+                  reply=Limit(2, WORKING_DAYS)))
+
+
+# Each agreement's defaults; protocols add their own versions to this table (Norway's agreement mirrors the EU's).
+RULES: tuple[RuleVersion, ...] = (*_defaults("eu-az-2014", EU_AZ, date(2014, 9, 1)),
+                                  *_defaults("no-az-2015", NO_AZ, date(2015, 6, 1)))
+
+
+LIMIT_NAMES = ("submit", "reply", "transfer", "travel_document", "take_back_own_nationals", "take_back_others",
+               "transit_reply")
+
+
+def rule_from(agreement: str, doc: Mapping[str, Any]) -> RuleVersion:
+    """A rule version an administrator recorded: each limit with its own source."""
+    limits: dict[str, Any] = {n: Limit(doc["limits"][n]["amount"], doc["limits"][n]["unit"]) for n in LIMIT_NAMES}
+    sources = {n: Source(agreement, doc["limits"][n]["article"], doc["limits"][n].get("paragraph"),
+                         bool(doc["limits"][n].get("verified")), doc["limits"][n].get("note")) for n in LIMIT_NAMES}
+    return RuleVersion(version=doc["version"], agreement=agreement, protocol=doc["protocol"],
+                       procedure=doc["procedure"], effective_from=date.fromisoformat(doc["effective_from"]),
+                       extension_ceiling_days=doc["extension_ceiling_days"],
+                       deemed_acceptance=doc["deemed_acceptance"], sources=sources, **limits)
+
+
+@lru_cache(maxsize=512)
+def has_calendar(country: str) -> bool:
+    """Whether the holiday library knows the country (working days cannot be counted otherwise)."""
+    try:
+        holidays.country_holidays(country)
+        return True
+    except NotImplementedError:
+        return False
 
 
 class NoRule(LookupError):
@@ -99,8 +167,19 @@ def rule_on(rules: Sequence[RuleVersion], member_state: str, procedure: str, day
 
 
 def requested_state(direction: str, member_state: str) -> str:
-    """Whose holidays count: Azerbaijan answers incoming requests, the member state outgoing ones."""
+    """Azerbaijan answers incoming requests, the member state outgoing ones."""
     return AZERBAIJAN if direction == "incoming" else member_state
+
+
+def requesting_state(direction: str, member_state: str) -> str:
+    return member_state if direction == "incoming" else AZERBAIJAN
+
+
+def calendar_of(kind: str, direction: str, member_state: str) -> str:
+    """Whose working days count: the requesting state's for submission, the requested state's otherwise."""
+    if kind == "submit":
+        return requesting_state(direction, member_state)
+    return requested_state(direction, member_state)
 
 
 @lru_cache(maxsize=2048)
@@ -108,16 +187,20 @@ def _holidays(country: str, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, years=year).keys())
 
 
-def is_working_day(day: date, country: str) -> bool:
+def is_working_day(day: date, country: str, overrides: Overrides = NO_OVERRIDES) -> bool:
+    """Monday–Friday minus public holidays, unless an administrator's override for that day says otherwise."""
+    forced = (overrides.get(country) or {}).get(day.isoformat())
+    if forced is not None:
+        return forced
     return day.weekday() < 5 and day not in _holidays(country, day.year)
 
 
-def add_working_days(start: date, amount: int, country: str) -> date:
+def add_working_days(start: date, amount: int, country: str, overrides: Overrides = NO_OVERRIDES) -> date:
     """The ``amount``-th working day after ``start`` (``start`` itself not counted)."""
     day, left = start, amount
     while left > 0:
         day += timedelta(days=1)
-        if is_working_day(day, country):
+        if is_working_day(day, country, overrides):
             left -= 1
     return day
 
@@ -129,12 +212,12 @@ def add_months(start: date, months: int) -> date:
     return date(year, month + 1, min(start.day, calendar.monthrange(year, month + 1)[1]))
 
 
-def due_date(start: date, limit: Limit, country: str) -> date:
+def due_date(start: date, limit: Limit, country: str, overrides: Overrides = NO_OVERRIDES) -> date:
     if limit.unit == CALENDAR_DAYS:
         return start + timedelta(days=limit.amount)
     if limit.unit == MONTHS:
         return add_months(start, limit.amount)
-    return add_working_days(start, limit.amount, country)
+    return add_working_days(start, limit.amount, country, overrides)
 
 
 @dataclass(frozen=True)
@@ -150,19 +233,36 @@ class Deadline:
     rule_version: str
     deemed_acceptance: bool = False
     extension_ceiling_on: date | None = None
-    extra: Mapping[str, object] = field(default_factory=dict)
+    source: Mapping[str, Any] | None = None  # agreement, article, paragraph, verified
+    extensions: tuple[Mapping[str, Any], ...] = ()  # obstacles: reason, previous and new due day
 
 
 def compute(rules: Sequence[RuleVersion], kind: str, *, member_state: str, direction: str, procedure: str,
-            start: date, category: str = "") -> Deadline:
-    """The deadline ``kind`` whose clock starts on ``start``, under the rule in force that day."""
-    rule = rule_on(rules, member_state, procedure, start)
+            start: date, category: str = "", agreement: str = AGREEMENT,
+            overrides: Overrides = NO_OVERRIDES) -> Deadline:
+    """The deadline ``kind`` whose clock starts on ``start``, under the agreement's rule in force that day."""
+    rule = rule_on(rules, member_state, procedure, start, agreement)
     limit = rule.limit(kind, category)
-    country = requested_state(direction, member_state)
+    country = calendar_of(kind, direction, member_state)
     ceiling = start + timedelta(days=rule.extension_ceiling_days) if kind == "reply" else None
-    return Deadline(kind=kind, start_on=start, due_on=due_date(start, limit, country), unit=limit.unit,
+    return Deadline(kind=kind, start_on=start, due_on=due_date(start, limit, country, overrides), unit=limit.unit,
                     amount=limit.amount, calendar=country, rule_version=rule.version,
-                    deemed_acceptance=kind == "reply" and rule.deemed_acceptance, extension_ceiling_on=ceiling)
+                    deemed_acceptance=kind == "reply" and rule.deemed_acceptance, extension_ceiling_on=ceiling,
+                    source=rule.source(kind, category).as_dict())
+
+
+# Limits the agreement lets the requesting state extend for as long as legal or practical obstacles last.
+EXTENDABLE_FOR_OBSTACLES = ("submit", "transfer")
+
+
+def extend_for_obstacles(deadline: Deadline, new_due: date, reason: str) -> Deadline:
+    """``deadline`` moved to ``new_due`` while an obstacle lasts (reason and previous day kept)."""
+    if deadline.kind not in EXTENDABLE_FOR_OBSTACLES:
+        raise ExtensionRefused(f"the {deadline.kind} limit cannot be extended for obstacles")
+    if new_due <= deadline.due_on:
+        raise ExtensionRefused(f"the new date must lie after {deadline.due_on.isoformat()}")
+    record = {"reason": reason, "from": deadline.due_on.isoformat(), "to": new_due.isoformat()}
+    return replace(deadline, due_on=new_due, extensions=(*deadline.extensions, record))
 
 
 class ExtensionRefused(ValueError):
@@ -179,12 +279,10 @@ def extend_reply(deadline: Deadline, total_days: int) -> Deadline:
                                "calendar days in total")
     if new_due <= deadline.due_on:
         raise ExtensionRefused(f"the reply is already due on {deadline.due_on.isoformat()}")
-    return Deadline(kind="reply", start_on=deadline.start_on, due_on=new_due, unit=CALENDAR_DAYS, amount=total_days,
-                    calendar=deadline.calendar, rule_version=deadline.rule_version,
-                    deemed_acceptance=deadline.deemed_acceptance, extension_ceiling_on=deadline.extension_ceiling_on)
+    return replace(deadline, due_on=new_due, unit=CALENDAR_DAYS, amount=total_days)
 
 
-def time_left(due_on: date, unit: str, country: str, today: date) -> int:
+def time_left(due_on: date, unit: str, country: str, today: date, overrides: Overrides = NO_OVERRIDES) -> int:
     """Days left until the end of ``due_on``, in working days for working-day limits.
 
     0 = due today; negative = overdue (at least -1, even when only a weekend has passed).
@@ -192,7 +290,7 @@ def time_left(due_on: date, unit: str, country: str, today: date) -> int:
     if unit != WORKING_DAYS:
         return (due_on - today).days
     low, high = sorted((today, due_on))
-    count = sum(1 for n in range(1, (high - low).days + 1) if is_working_day(low + timedelta(days=n), country))
+    count = sum(1 for n in range(1, (high - low).days + 1) if is_working_day(low + timedelta(days=n), country, overrides))
     return count if due_on >= today else -max(1, count)
 
 

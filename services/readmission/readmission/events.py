@@ -36,6 +36,10 @@ def for_change(doc: Mapping[str, Any], change: Change, now: datetime, correlatio
     who = {"person_ref": doc["person_ref"], "member_state": doc["member_state"]}
     transfer_due = next((d.due_on.isoformat() for d in change.opened if d.kind == "transfer"), None)
     decided = {**who, "direction": doc["direction"], "decided_at": _decided_at(change, now), "transfer_due_on": transfer_due}
+    if change.reversal:
+        return [_event("readmission.request.deemed_acceptance_reversed", doc, {
+            **who, "direction": doc["direction"], "reversed_at": _stamp(now), "outcome": change.state,
+            "replied_on": change.set["reply"]["replied_on"], "transfer_due_on": transfer_due}, correlation_id)]
     if change.action == "submit" and doc["state"] == "draft":
         reply = change.opened[0]
         return [_event("readmission.request.submitted", doc, {

@@ -14,6 +14,7 @@ from passage.identity import Identity
 from passage.locations import Locations
 from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 
+from readmission import agreements
 from readmission import deadlines as dl
 from readmission import events, views
 from readmission import requests_domain as rd
@@ -22,6 +23,7 @@ from readmission.repository import MongoRepository, Stale
 READERS = ("liaison_officer", "auditor")  # admin always passes
 WRITERS = ("liaison_officer",)
 Rules = Sequence[dl.RuleVersion]
+Known = Mapping[str, agreements.Agreement]
 
 
 @dataclass(frozen=True)
@@ -66,22 +68,43 @@ def create_request(repo: MongoRepository, ctx: Context, body: Mapping[str, Any],
         raise Forbidden("This member state is outside your scope.")
     doc = {"_id": str(uuid.uuid4()), "version": 1, "state": "draft", "created_at": ctx.now, "updated_at": ctx.now,
            "voluntary_return": None, **_stored(body)}
+    doc.setdefault("agreement", agreements.EU_AZ)
     if any(day and day > ctx.today for day in (body.get("learned_on"), body.get("apprehended_on"))):
         raise Unprocessable("Dates cannot lie in the future.", errors=[{"pointer": "/learned_on", "detail": "In the future."}])
     if body["procedure"] == "accelerated" and not body.get("apprehended_on"):
         raise Unprocessable("An accelerated request needs the date of apprehension.",
                             errors=[{"pointer": "/apprehended_on", "detail": "Required for the accelerated procedure."}])
+    known, rules = law_of(repo, rules)
+    bound_by(doc["agreement"], doc["member_state"], known)
     try:
-        opened = rd.initial_deadlines(rules, doc)
+        opened = rd.initial_deadlines(rd.Law(rules, repo.calendar_overrides()), doc)
     except dl.NoRule as exc:
         raise Unprocessable(str(exc)) from None
     doc["history"] = [history_entry(ctx, "create", "draft")]
     return repo.add(doc, opened, [])
 
 
+def law_of(repo: MongoRepository, rules: Rules) -> tuple[Known, tuple[dl.RuleVersion, ...]]:
+    """The agreements (built-in and recorded by administrators) and the full rule table: one read."""
+    stored = repo.agreements()
+    recorded = (dl.rule_from(doc["_id"], v) for doc in stored for v in doc.get("rule_versions") or [])
+    return agreements.known(stored), (*rules, *recorded)
+
+
+def bound_by(agreement: str, member_state: str, known: Known = agreements.AGREEMENTS) -> None:
+    """A 422 naming the reason when the agreement does not bind the state (e.g. DK, IE under EU–AZ)."""
+    try:
+        agreements.check_bound(agreement, member_state, known)
+    except agreements.NotBound as exc:
+        raise Unprocessable(str(exc), errors=[{"pointer": "/member_state", "detail": str(exc)}]) from None
+
+
 def _stored(body: Mapping[str, Any]) -> dict[str, Any]:
-    return {**plain({k: v for k, v in body.items() if k != "evidence"}),
-            "evidence": [rd.new_evidence(plain(e)) for e in body.get("evidence", [])]}
+    try:
+        evidence = [rd.new_evidence(plain(e)) for e in body.get("evidence", [])]
+    except rd.RuleBroken as exc:
+        raise Unprocessable(str(exc), errors=[{"pointer": "/evidence", "detail": str(exc)}]) from None
+    return {**plain({k: v for k, v in body.items() if k != "evidence"}), "evidence": evidence}
 
 
 def plain(value: Any) -> Any:
@@ -137,7 +160,7 @@ def transition(repo: MongoRepository, ctx: Context, doc: Mapping[str, Any], acti
                rules: Rules, by: str | None = None, session: ClientSession | None = None) -> dict[str, Any]:
     """Decide and write one action on ``doc`` (raises Stale when it moved meanwhile)."""
     try:
-        change = rd.decide(doc, action, body, ctx.today, rules)
+        change = rd.decide(doc, action, body, ctx.today, law_of(repo, rules)[1], repo.calendar_overrides())
     except rd.NotAllowed as exc:
         raise Conflict(str(exc), current_state=exc.state, action=action) from None
     except rd.RuleBroken as exc:
@@ -146,7 +169,7 @@ def transition(repo: MongoRepository, ctx: Context, doc: Mapping[str, Any], acti
         raise Unprocessable(str(exc)) from None
     envelopes = events.for_change(doc, change, ctx.now, ctx.correlation_id)
     extra = {k: v for k, v in (("reason", body.get("reason")), ("motivation", body.get("motivation"))) if v}
-    history = history_entry(ctx, action, change.state, by, **extra)
+    history = history_entry(ctx, action, change.state, by, **extra, **change.history)
     return repo.apply(doc, change, history, ctx.now, envelopes, session=session)
 
 
@@ -155,4 +178,7 @@ def worklist(repo: MongoRepository, ctx: Context, after: tuple[str, str] | None,
     _require(ctx, READERS)
     scope = None if ctx.caller.role in ("admin", "auditor") or ctx.caller.all_scopes else list(ctx.caller.member_states)
     page = repo.worklist(scope, after, limit)
-    return [views.worklist_item(entry, ctx.today) for entry in page.items], page.last
+    # Only working-day limits need the calendars (one small read, only for the calendars on this page).
+    calendars = sorted({e["calendar"] for e in page.items if e["unit"] == dl.WORKING_DAYS})
+    overrides = repo.calendar_overrides(calendars) if calendars else {}
+    return [views.worklist_item(entry, ctx.today, overrides) for entry in page.items], page.last

@@ -1,9 +1,11 @@
-"""The protocol registry: each member state's implementing protocol under the EU–Azerbaijan
-agreement, versioned with effective dates (a new version never rewrites an older one).
+"""The protocol registry: each state's implementing protocol under its readmission agreement with
+Azerbaijan (the 27 member states under the EU agreement, Norway under its own), versioned with
+effective dates (a new version never rewrites an older one).
 
-The seed holds the 27 member states with their official languages and status ``none`` (no
-protocol recorded yet); authorities, contacts, crossing points and consular posts are entered
-by administrators from the official texts — the seed invents none of them.
+The seed holds those states with their official languages and status ``none`` (no protocol
+recorded yet), from the day their agreement entered into force; authorities, contacts, crossing
+points and consular posts are entered by administrators from the official texts — the seed
+invents none of them.
 """
 from __future__ import annotations
 
@@ -27,13 +29,16 @@ MEMBER_STATES: dict[str, tuple[str, ...]] = {
     "SI": ("sl",), "ES": ("es",), "SE": ("sv",),
 }
 AGREEMENT_IN_FORCE = date(2014, 9, 1)
+# States with a protocol registry entry: the member states, and Norway (its agreement in force 1 June 2015).
+PROTOCOL_STATES: dict[str, tuple[str, ...]] = {**MEMBER_STATES, "NO": ("no",)}
+IN_FORCE = {"NO": date(2015, 6, 1)}
 SEED_USER = "seed"
 
 
 def seed_version(code: str, now: datetime) -> dict[str, Any]:
-    return {"effective_from": AGREEMENT_IN_FORCE.isoformat(), "status": "none",
+    return {"effective_from": IN_FORCE.get(code, AGREEMENT_IN_FORCE).isoformat(), "status": "none",
             "competent_authorities": {"own_nationals": [], "third_country_nationals": []},
-            "contacts": [], "border_crossing_points": [], "languages": list(MEMBER_STATES[code]),
+            "contacts": [], "border_crossing_points": [], "languages": list(PROTOCOL_STATES[code]),
             "consular_posts": [], "recorded_at": now, "recorded_by": SEED_USER}
 
 
@@ -56,7 +61,7 @@ class ProtocolStore:
     def seed(self, now: datetime) -> int:
         """Insert the member states that are missing; existing ones are left as they are. Idempotent."""
         added = 0
-        for code in MEMBER_STATES:
+        for code in PROTOCOL_STATES:
             try:
                 self.collection.insert_one({"_id": code, "version": 1, "versions": [seed_version(code, now)]})
                 added += 1

@@ -25,6 +25,8 @@ from readmission.deadline_index import DeadlineIndex, DeadlinePage, index_declar
 from readmission.requests_domain import Change, deadline_record
 
 REQUESTS, STATISTICS, PROTOCOLS, TRANSITS = "requests", "statistics", "protocols", "transits"
+CALENDARS = "calendar_overrides"  # per country: administrators' per-date working-day overrides
+AGREEMENTS = "agreements"  # administrators' agreements and rule versions (built-in ones live in code)
 OUTBOX_COLLECTIONS: tuple[str, ...] = (REQUESTS,)
 
 
@@ -167,6 +169,54 @@ class MongoRepository:
         if reply_days is not None:
             update["$push"] = {"reply_days": reply_days}
         self._c(STATISTICS).update_one({"_id": f"{member_state}:{month}"}, update, upsert=True, session=session)
+
+    # agreements --------------------------------------------------------------------------------
+    def agreements(self) -> list[dict[str, Any]]:
+        return list(self._c(AGREEMENTS).find({}).sort("_id", ASCENDING))
+
+    def agreement(self, code: str) -> dict[str, Any] | None:
+        return self._c(AGREEMENTS).find_one({"_id": safe_value(code)})
+
+    def add_agreement(self, doc: dict[str, Any]) -> dict[str, Any]:
+        try:
+            self._c(AGREEMENTS).insert_one(doc)
+        except DuplicateKeyError:
+            raise Duplicate(doc["_id"]) from None
+        return doc
+
+    def add_rule_version(self, code: str, expected: int | None, version: dict[str, Any]) -> dict[str, Any] | None:
+        """Add a rule version (ordered by effective date) if the record is at ``expected``; None otherwise."""
+        where: dict[str, Any] = {"_id": safe_value(code), "rule_versions.version": {"$ne": safe_value(version["version"])}}
+        if expected is not None:
+            where["version"] = expected
+        update = {"$push": {"rule_versions": {"$each": [version], "$sort": {"effective_from": 1}}},
+                  "$inc": {"version": 1}}
+        try:
+            return self._c(AGREEMENTS).find_one_and_update(where, update, upsert=expected is None,
+                                                           return_document=True)
+        except DuplicateKeyError:
+            return None
+
+    # calendars ---------------------------------------------------------------------------------
+    def calendar_overrides(self, countries: Sequence[str] | None = None) -> dict[str, dict[str, bool]]:
+        """Overrides as the engine takes them (country -> ISO day -> working or not), for some countries or all."""
+        query = {} if countries is None else {"_id": {"$in": [safe_value(c) for c in countries]}}
+        return {doc["_id"]: {day: bool(o["working"]) for day, o in (doc.get("days") or {}).items()}
+                for doc in self._c(CALENDARS).find(query)}
+
+    def calendar(self, country: str) -> dict[str, Any] | None:
+        return self._c(CALENDARS).find_one({"_id": safe_value(country)})
+
+    def set_calendar_day(self, country: str, day: str, override: dict[str, Any], expected: int | None) -> dict[str, Any] | None:
+        """Record one day's override (conditional on the calendar's version when given); None if it moved."""
+        where: dict[str, Any] = {"_id": safe_value(country)}
+        if expected is not None:
+            where["version"] = expected
+        update = {"$set": {f"days.{day}": override}, "$inc": {"version": 1}}
+        try:
+            return self._c(CALENDARS).find_one_and_update(where, update, upsert=expected is None, return_document=True)
+        except DuplicateKeyError:
+            return None
 
     def statistics(self, month: str) -> list[dict[str, Any]]:
         return list(self._c(STATISTICS).find({"month": safe_value(month)}).sort("member_state", ASCENDING))

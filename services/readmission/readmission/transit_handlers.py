@@ -11,7 +11,9 @@ from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, 
 from readmission import deadlines as dl
 from readmission import protocols
 from readmission import transits_domain as td
-from readmission.handlers import READERS, WRITERS, Context, Rules, _require, history_entry, plain, scoped_query
+from readmission import agreements
+from readmission.handlers import (READERS, WRITERS, Context, Known, Rules, _require, bound_by, history_entry, plain,
+                                  scoped_query)
 from readmission.repository import Stale
 from readmission.transit_repository import TransitRepository
 
@@ -20,7 +22,7 @@ FURTHEST_AHEAD = timedelta(days=366)  # a transit is planned for the coming week
 ALPHA3 = {"AT": "AUT", "BE": "BEL", "BG": "BGR", "HR": "HRV", "CY": "CYP", "CZ": "CZE", "DK": "DNK", "EE": "EST",
           "FI": "FIN", "FR": "FRA", "DE": "DEU", "GR": "GRC", "HU": "HUN", "IE": "IRL", "IT": "ITA", "LV": "LVA",
           "LT": "LTU", "LU": "LUX", "MT": "MLT", "NL": "NLD", "PL": "POL", "PT": "PRT", "RO": "ROU", "SK": "SVK",
-          "SI": "SVN", "ES": "ESP", "SE": "SWE", "AZ": "AZE"}
+          "SI": "SVN", "ES": "ESP", "SE": "SWE", "AZ": "AZE", "NO": "NOR"}
 
 
 def _invalid(pointer: str, detail: str) -> Unprocessable:
@@ -43,7 +45,7 @@ def _check(ctx: Context, body: Mapping[str, Any], store: protocols.ProtocolStore
     if received > ctx.today:
         raise _invalid("/received_on", "In the future.")
     through = "AZ" if body["direction"] == "incoming" else body["member_state"]
-    if not {through, ALPHA3[through]} & set(body["route"]):
+    if not {through, ALPHA3.get(through, through)} & set(body["route"]):
         raise _invalid("/route", f"The route must pass through {through}, the state asked to allow the transit.")
     known = _crossing_points(store, body["member_state"], ctx.today)
     if known and body["border_crossing_point"] not in known:
@@ -58,14 +60,15 @@ def _crossing_points(store: protocols.ProtocolStore | None, member_state: str, t
 
 
 def create_transit(repo: TransitRepository, store: protocols.ProtocolStore | None, ctx: Context,
-                   body: Mapping[str, Any], rules: Rules) -> dict[str, Any]:
+                   body: Mapping[str, Any], rules: Rules, known: Known = agreements.AGREEMENTS) -> dict[str, Any]:
     """Record a transit application (received, awaiting the decision) and start its reply clock."""
     _require(ctx, WRITERS)
     if not ctx.caller.may_see_member_state(body["member_state"]):
         raise Forbidden("This member state is outside your scope.")
+    bound_by(body["agreement"], body["member_state"], known)
     received = _check(ctx, body, store)
     try:
-        reply = td.reply_deadline(rules, body["direction"], body["member_state"], received)
+        reply = td.reply_deadline(rules, body["direction"], body["member_state"], received, body["agreement"])
     except dl.NoRule as exc:
         raise Unprocessable(str(exc)) from None
     fields = plain({k: v for k, v in body.items() if k not in ("transit_at", "received_on")})

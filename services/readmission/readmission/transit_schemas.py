@@ -8,16 +8,16 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from passage.fields import StrictDate, StrictInteger, text
+from passage.fields import StrictDate, StrictInteger, pattern, text
 from passage.formats import PERSON_REF
 
 from readmission import requests_domain as rd
 from readmission import transits_domain as td
-from readmission.protocols import MEMBER_STATES
-from readmission.schemas import NoteSchema, PageQuerySchema, ParticularsSchema, member_state
+from readmission.schemas import (EscortSchema, NoteSchema, PageQuerySchema, ParticularsSchema, agreement, member_state,
+                                 state_code)
 
-COUNTRY = re.compile(r"^[A-Z]{2,3}$")  # ISO 3166-1 alpha-2 or alpha-3
-_AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$")
+COUNTRY = re.compile(r"^[A-Z]{2,3}$", re.ASCII)  # ISO 3166-1 alpha-2 or alpha-3
+_AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$", re.ASCII)
 
 
 class StrictAwareDateTime(fields.AwareDateTime):
@@ -37,19 +37,22 @@ def _one_of(values: Any, **kwargs: Any) -> fields.String:
 
 
 class EscortsSchema(Schema):
-    """Escorting officials: how many and from which agency; their names are not recorded."""
+    """Escorting officials (Annex 6): how many, from which agency, and each one's name, rank and document
+    (personal data: shown only to roles whose job needs it)."""
 
     count = StrictInteger(required=True, validate=validate.Range(0, 20))
     agency = text(200)
+    officers = fields.List(fields.Nested(EscortSchema), validate=validate.Length(max=20))
 
 
 class TransitCreateSchema(Schema):
+    agreement = agreement
     direction = _one_of(rd.DIRECTIONS, required=True, metadata={
         "description": "incoming: a member state asks Azerbaijan to allow the transit; outgoing: the reverse"})
     member_state = member_state
-    person_ref = fields.String(required=True, validate=validate.Regexp(PERSON_REF))
+    person_ref = pattern(PERSON_REF, "a valid person_ref", required=True)
     particulars = fields.Nested(ParticularsSchema, required=True)
-    route = fields.List(fields.String(validate=validate.Regexp(COUNTRY)), required=True,
+    route = fields.List(pattern(COUNTRY, "an ISO 3166-1 country code"), required=True,
                         validate=validate.Length(2, 10),
                         metadata={"description": "countries in travel order, ISO 3166-1 alpha-2 or alpha-3"})
     border_crossing_point = text(100, required=True, metadata={
@@ -80,7 +83,7 @@ class TransitWithdrawSchema(NoteSchema):
 
 
 class TransitQuerySchema(PageQuerySchema):
-    person_ref = fields.String(validate=validate.Regexp(PERSON_REF))
-    member_state = _one_of(sorted(MEMBER_STATES))
+    person_ref = pattern(PERSON_REF, "a valid person_ref")
+    member_state = fields.String(validate=state_code)
     state = _one_of(td.STATES)
     direction = _one_of(rd.DIRECTIONS)

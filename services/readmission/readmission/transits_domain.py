@@ -58,10 +58,11 @@ def check_allowed(action: str, state: str) -> str:
     return TRANSITIONS[action][1]
 
 
-def reply_deadline(rules: Sequence[dl.RuleVersion], direction: str, member_state: str, received: date) -> dl.Deadline:
-    """The reply limit for a transit application received on ``received`` (the rule in force that day)."""
+def reply_deadline(rules: Sequence[dl.RuleVersion], direction: str, member_state: str, received: date,
+                   agreement: str = dl.AGREEMENT) -> dl.Deadline:
+    """The reply limit for a transit application received on ``received`` (the agreement's rule in force that day)."""
     return dl.compute(rules, dl.TRANSIT_REPLY, member_state=member_state, direction=direction, procedure="normal",
-                      start=received)
+                      start=received, agreement=agreement)
 
 
 def decide(doc: Mapping[str, Any], action: str, body: Mapping[str, Any], now: datetime) -> TransitChange:

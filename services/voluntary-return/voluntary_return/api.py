@@ -2,6 +2,7 @@
 handlers; the stage machine's refusals become problem details naming the rule and the stage."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Callable
 
 from flask import Flask, Response, current_app, request
@@ -9,8 +10,10 @@ from marshmallow import Schema
 
 from passage import logs
 from passage.locations import Locations
-from passage.locations_api import location_blueprint
-from passage.problems import Unprocessable, problem_response
+from passage.identity import Identity
+from passage.locations_api import location_blueprint, parse_person_ref
+from passage.problems import NotFound, Unprocessable, problem_response
+from passage.subject_access import subject_access_blueprint
 from passage.web import Blueprint, current_identity, etag, expected_version, require_role
 
 from voluntary_return import handlers, schemas
@@ -38,6 +41,10 @@ ACTIONS: tuple[tuple[str, str, type[Schema], str], ...] = (
     ("counselling-sessions", "record_counselling", schemas.CounsellingSchema, "Record a counselling session."),
     ("eligibility", "decide_eligibility", schemas.EligibilitySchema, "Decide eligibility, with reasons."),
     ("consent", "record_consent", schemas.ConsentSchema, "Record the signed AVRR declaration (informed consent)."),
+    ("consent-to-share", "record_consent_to_share", schemas.ConsentToShareSchema,
+     "Record the migrant's consent to share the case with the authorities; only then are they told of it."),
+    ("consent-to-share-withdrawal", "withdraw_consent_to_share", schemas.ConsentToShareWithdrawalSchema,
+     "Record that the migrant withdrew the consent to share; the authorities hear the case is withdrawn, then nothing."),
     ("travel-document", "record_travel_document", schemas.TravelDocumentSchema,
      "Record the travel document / laissez-passer status; issued or valid makes the case travel-ready."),
     ("booking", "book_travel", schemas.BookingSchema, "Book travel; refused (422 consent_required) without consent."),
@@ -112,6 +119,7 @@ def list_cases(limit: int, cursor: str | None = None, **filters: str) -> dict[st
 
 
 @cases.get("/cases/stages")
+@cases.doc(operationId="count_cases_by_stage")
 @cases.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @cases.response(200, schemas.StageCountsSchema)
 def count_by_stage() -> dict[str, Any]:
@@ -121,6 +129,7 @@ def count_by_stage() -> dict[str, Any]:
 
 
 @cases.get("/cases/needs-action")
+@cases.doc(operationId="list_cases_needing_action")
 @cases.arguments(schemas.NeedsActionQuerySchema, location="query", as_kwargs=True)
 @cases.response(200, schemas.CasePageSchema)
 def needs_action(limit: int, within_days: int, overdue: bool, kind: str | None = None,
@@ -137,6 +146,7 @@ def needs_action(limit: int, within_days: int, overdue: bool, kind: str | None =
 @cases.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @cases.response(200, schemas.CaseSchema)
 def get_case(case_id: str) -> Result:
+    """One AVRR case with its stage, history and next steps; the ETag is its version for If-Match."""
     return _one(handlers.get_case(_deps().repository, _ctx(), _case_id(case_id)))
 
 
@@ -152,14 +162,18 @@ def _action_endpoint(segment: str, action: str, schema: type[Schema], summary: s
     endpoint = cases.response(200, schemas.CaseSchema)(endpoint)
     endpoint = cases.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)(endpoint)
     endpoint = cases.arguments(schema)(endpoint)
+    endpoint = cases.doc(operationId=OPERATION_IDS.get(action, action))(endpoint)
     return cases.post(f"/cases/<case_id>/{segment}")(endpoint)
 
 
+# operationIds where the action's short name would be ambiguous in the whole API's document
+OPERATION_IDS = {"register": "register_case", "close": "close_case", "withdraw": "record_withdrawal"}
 for _segment, _action, _schema, _summary in ACTIONS:
     _action_endpoint(_segment, _action, _schema, _summary)
 
 
 @statistics.get("/statistics")
+@statistics.doc(operationId="get_voluntary_return_statistics")
 @statistics.arguments(schemas.MonthQuerySchema, location="query", as_kwargs=True)
 @statistics.response(200, schemas.StatisticsSchema)
 def monthly_statistics(month: str) -> dict[str, Any]:
@@ -167,10 +181,44 @@ def monthly_statistics(month: str) -> dict[str, Any]:
     return handlers.monthly_statistics(_deps().repository, _ctx(), month)
 
 
+def _has_case(_caller: Identity, person_ref: str) -> bool:
+    """Caseworkers are not scoped further: any case about the person is a reason to know where they are."""
+    return _deps().repository.has_case_for(person_ref)
+
+
 locations = location_blueprint("voluntary_return_locations", PREFIX,
                                "Where people in assisted voluntary return are held (fed by detention events).",
-                               LOCATION_READERS, _locations)
-BLUEPRINTS = (cases, statistics, locations)
+                               LOCATION_READERS, _locations, _has_case)
+prefill = Blueprint("voluntary_return_prefill", __name__, url_prefix=PREFIX,
+                    description="Opening a case for a detainee: where the person is held, asked for once (audited).")
+
+
+@prefill.get("/referral-prefill/<person_ref>")
+@prefill.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
+@prefill.response(200, schemas.ReferralPrefillSchema)
+@prefill.alt_response(404, description="No open detention stay is known for this person.")
+def referral_prefill(person_ref: str) -> dict[str, Any]:
+    """The centre, unit and stay of a detainee a caseworker is about to refer (its own audited call)."""
+    require_role(*CASE_WRITERS)
+    found = _locations().get_location(parse_person_ref(person_ref))
+    if found is None or not found.location.held:
+        raise NotFound("No open detention stay is known for this person.")
+    where = found.location
+    return {"person_ref": where.person_ref, "centre_id": where.centre_id, "unit_id": where.unit_id,
+            "stay_id": where.stay_id, "since": where.since}
+
+
+def _held_about(person_ref: str) -> dict[str, Any]:
+    """A subject access export: the person's cases, forced-route flags and where they are held."""
+    deps, caller = _deps(), current_identity()
+    found = deps.locations.get_location(person_ref)
+    return {"cases": [case_view(c, caller) for c in deps.repository.find(CaseFilter(person_ref=person_ref), None, 1000)],
+            "forced_routes": deps.repository.forced_routes_for(person_ref),
+            "location": asdict(found.location) if found else None}
+
+
+subject_access = subject_access_blueprint("voluntary_return_subject_access", PREFIX, "voluntary_return", _held_about)
+BLUEPRINTS = (cases, statistics, locations, prefill, subject_access)
 
 
 # refusals → problem details -------------------------------------------------------------------

@@ -1,12 +1,20 @@
 """The events a case action causes, built for the outbox (stdlib + the shared envelope only).
 They carry the case id, person_ref and non-identifying attributes: never names, birth dates,
-document numbers, counselling notes or medical needs."""
+document numbers, counselling notes or medical needs.
+
+Nothing leaves before the migrant's consent to share the case with the authorities (DESIGN §3.3):
+a referral emits nothing; recording that consent emits ``case.opened`` (with the case's current
+stage); later actions emit only while it is in force. Withdrawing it tells the authorities the
+case is ``withdrawn`` for them (reason ``consent_to_share_withdrawn``), so readmission clears its
+"voluntary return in progress" mark, and nothing more follows."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Mapping
 
 from passage.events.envelope import Envelope, new_event, rfc3339
+
+from voluntary_return.domain import is_shared
 
 SOURCE = "voluntary_return"
 Case = Mapping[str, Any]
@@ -19,10 +27,22 @@ def _event(type_: str, case: Case, data: dict[str, Any], correlation_id: str | N
 
 def events_for(action: str, case: Case, now: datetime, correlation_id: str | None = None) -> list[Envelope]:
     """The envelopes ``action`` emits; ``case`` is the case after the action."""
-    if action == "refer":
+    if action == "record_consent_to_share":
         return [_event("voluntary_return.case.opened", case, {
             "referral_source": case["referral"]["source"], "nationality": case.get("nationality"),
-            "opened_at": rfc3339(case["referral"]["referred_at"])}, correlation_id)]
+            "opened_at": rfc3339(case["referral"]["referred_at"]), "stage": case["stage"],
+            "shared_at": rfc3339(case["consent_to_share"]["recorded_at"])}, correlation_id)]
+    if action == "withdraw_consent_to_share":
+        return [_event("voluntary_return.case.withdrawn", case, {
+            "withdrawn_at": rfc3339(case["consent_to_share"]["withdrawn_at"]),
+            "reason": "consent_to_share_withdrawn"}, correlation_id)]
+    if not is_shared(case):
+        return []
+    return _shared_events(action, case, correlation_id)
+
+
+def _shared_events(action: str, case: Case, correlation_id: str | None) -> list[Envelope]:
+    """What the authorities are told of ``action`` on a case shared with them."""
     if action in ("withdraw", "record_no_show"):
         withdrawal = case["withdrawal"]
         return [_event("voluntary_return.case.withdrawn", case, {

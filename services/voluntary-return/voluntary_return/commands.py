@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
 from voluntary_return import reintegration
-from voluntary_return.domain import MONITORING_MONTHS, AlreadyRecorded, RuleRefused
+from voluntary_return.domain import MONITORING_MONTHS, AlreadyRecorded, RuleRefused, is_shared
 from voluntary_return.stages import Facts
 
 Case = Mapping[str, Any]
@@ -71,6 +71,25 @@ def record_consent(case: Case, body: Body, now: datetime, user: str) -> Change:
     return Change(set={"consent": {"declared_on": body["declared_on"].isoformat(), "language": body["language"],
                                    "interpreter_language": body.get("interpreter_language"),
                                    "recorded_by": user, "recorded_at": now}})
+
+
+def record_consent_to_share(case: Case, body: Body, now: datetime, user: str) -> Change:
+    """The migrant agrees that the case may be shared with the authorities (readmission, detention)."""
+    if is_shared(case):
+        raise AlreadyRecorded("consent_to_share_recorded", "Consent to share is recorded already.", field="agreed_on")
+    _not_after(body["agreed_on"], now, "agreed_on")
+    return Change(set={"consent_to_share": {
+        "agreed_on": body["agreed_on"].isoformat(), "language": body["language"],
+        "interpreter_language": body.get("interpreter_language"), "recorded_by": user, "recorded_at": now}})
+
+
+def withdraw_consent_to_share(case: Case, body: Body, now: datetime, user: str) -> Change:
+    """The migrant takes back the consent to share: nothing more about the case leaves the service."""
+    if not is_shared(case):
+        raise RuleRefused("consent_to_share_missing", "No consent to share is in force.", field="withdrawn_on")
+    _not_after(body["withdrawn_on"], now, "withdrawn_on")
+    return Change(set={"consent_to_share": {**case["consent_to_share"], "withdrawn_on": body["withdrawn_on"].isoformat(),
+                                            "withdrawn_by": user, "withdrawn_at": now}})
 
 
 def record_travel_document(case: Case, body: Body, now: datetime, user: str) -> Change:
@@ -166,4 +185,5 @@ COMMANDS: dict[str, Callable[[Case, Body, datetime, str], Change]] = {
     "confirm_departure": confirm_departure, "confirm_arrival": confirm_arrival,
     "plan_reintegration": plan_reintegration, "record_monitoring_visit": record_monitoring_visit,
     "close": close, "withdraw": withdraw, "record_no_show": record_no_show,
+    "record_consent_to_share": record_consent_to_share, "withdraw_consent_to_share": withdraw_consent_to_share,
 }

@@ -3,14 +3,15 @@ who may read and write what, and the errors the stage machine and rules raise.""
 from __future__ import annotations
 
 import re
+from typing import Any, Mapping
 
 from passage.formats import PERSON_REF
 
-CASE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-COUNTRY = re.compile(r"^[A-Z]{3}$")  # ISO 3166-1 alpha-3
-CURRENCY = re.compile(r"^[A-Z]{3}$")  # ISO 4217
-LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")  # BCP 47, short form
-ORG_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$")
+CASE_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.ASCII)
+COUNTRY = re.compile(r"^[A-Z]{3}$", re.ASCII)  # ISO 3166-1 alpha-3
+CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)  # ISO 4217
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$", re.ASCII)  # BCP 47, short form
+ORG_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$", re.ASCII)
 
 REFERRAL_SOURCES = ("detention_centre", "ngo", "embassy", "hotline", "self")
 CLASSIFICATIONS = ("AVR", "AVM")
@@ -41,6 +42,12 @@ LOCATION_READERS = ("admin", "avr_caseworker", "auditor")
 
 def is_person_ref(value: str) -> bool:
     return PERSON_REF.fullmatch(value) is not None
+
+
+def is_shared(case: Mapping[str, Any]) -> bool:
+    """Whether the migrant's consent to share the case with the authorities is in force (DESIGN §3.3)."""
+    consent = case.get("consent_to_share") or {}
+    return bool(consent) and not consent.get("withdrawn_at")
 
 
 class CaseError(Exception):

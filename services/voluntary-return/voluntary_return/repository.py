@@ -143,6 +143,10 @@ class CaseRepository:
     def get(self, case_id: str) -> dict[str, Any] | None:
         return record(self._cases.find_one({"_id": safe_value(case_id)}, _HIDDEN))
 
+    def has_case_for(self, person_ref: str) -> bool:
+        """Whether any case (open or finished) concerns ``person_ref``."""
+        return self._cases.find_one({"person_ref": safe_value(person_ref)}, {"_id": 1}) is not None
+
     def find(self, where: CaseFilter, after: str | None, limit: int) -> list[dict[str, Any]]:
         """Cases matching ``where`` in id order, after the id ``after``."""
         query: dict[str, Any] = {name: safe_value(getattr(where, name)) for name in

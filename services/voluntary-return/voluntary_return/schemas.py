@@ -17,7 +17,7 @@ from voluntary_return.domain import (CASE_ID, CLASSIFICATIONS, CLOSING_OUTCOMES,
                                      WITHDRAWAL_REASONS)
 from voluntary_return.stages import STAGES
 
-NEEDS_ACTION_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}\|[0-9a-f-]{36}$")
+NEEDS_ACTION_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}\|[0-9a-f-]{36}$", re.ASCII)
 
 
 def person_ref_field(**kwargs) -> fields.String:
@@ -94,6 +94,17 @@ class ConsentSchema(Schema):
     declared_on = StrictDate(required=True)
     language = language_field(required=True, metadata={"description": "language of the declaration"})
     interpreter_language = language_field(allow_none=True)
+
+
+class ConsentToShareSchema(Schema):
+    agreed_on = StrictDate(required=True, metadata={"description": "when the migrant agreed that the case may be "
+                                                                  "shared with the authorities"})
+    language = language_field(required=True, metadata={"description": "language the consent was explained in"})
+    interpreter_language = language_field(allow_none=True)
+
+
+class ConsentToShareWithdrawalSchema(Schema):
+    withdrawn_on = StrictDate(required=True)
 
 
 class TravelDocumentSchema(Schema):
@@ -221,6 +232,8 @@ class CaseSchema(Schema):
     counselling_sessions = fields.List(fields.Dict(), metadata={"description": "notes for AVR caseworkers only"})
     eligibility = fields.Dict()
     consent = fields.Dict(metadata={"description": "the AVRR declaration: date, language, who recorded it"})
+    consent_to_share = fields.Dict(metadata={"description": "consent to share the case with the authorities: "
+                                                           "date, who recorded it, withdrawal; no event before it"})
     travel_document = fields.Dict()
     booking = fields.Dict(metadata={"description": "medical_needs for AVR caseworkers only"})
     departure = fields.Dict()
@@ -232,6 +245,16 @@ class CaseSchema(Schema):
     created_at = fields.String(metadata={"format": "date-time"})
     updated_at = fields.String(metadata={"format": "date-time"})
     stage_since = fields.String(metadata={"format": "date-time"})
+
+
+class ReferralPrefillSchema(Schema):
+    """Where a detainee about to be referred is held: what a detention referral fills in."""
+
+    person_ref = fields.String(required=True)
+    centre_id = fields.String(required=True)
+    unit_id = fields.String(allow_none=True)
+    stay_id = fields.String(allow_none=True)
+    since = fields.String(allow_none=True, metadata={"format": "date-time"})
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:

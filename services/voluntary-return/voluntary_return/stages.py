@@ -68,6 +68,9 @@ MOVES: Mapping[str, Move] = {
     "close": Move(("ineligible", "arrived", "reintegration", "monitoring"), _to("closed")),
     "withdraw": Move(BEFORE_DEPARTURE, _to("withdrawn")),
     "record_no_show": Move(BEFORE_DEPARTURE, _to("no_show")),
+    # Consent to share with the authorities is separate from the AVRR declaration and moves no stage.
+    "record_consent_to_share": Move(OPEN, lambda current, _f: current),
+    "withdraw_consent_to_share": Move(OPEN, lambda current, _f: current),
 }
 ACTIONS = tuple(MOVES)
 

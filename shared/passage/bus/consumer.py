@@ -21,8 +21,9 @@ from kombu.mixins import ConsumerMixin
 from pymongo.client_session import ClientSession
 from pymongo.errors import ConnectionFailure, DuplicateKeyError
 
-from passage import logs
+from passage import logs, metrics, tracing
 from passage.bus.connection import broker_connection, is_mongo_transport
+from passage.bus.embedded import DEFAULT_LEASE_SECONDS
 from passage.bus.publisher import Publisher
 from passage.bus.topology import ROUTES, Topology
 from passage.events.envelope import Envelope
@@ -63,8 +64,9 @@ class EventConsumer(ConsumerMixin):
 
     def __init__(self, broker_url: str, topology: Topology, mongo: Mongo, publisher: Publisher,
                  subscriptions: list[Subscription], *, max_attempts: int = 5,
-                 base_delay: float = 0.2, max_delay: float = 5.0) -> None:
-        self.connection: Connection = broker_connection(broker_url)
+                 base_delay: float = 0.2, max_delay: float = 5.0,
+                 lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
+        self.connection: Connection = broker_connection(broker_url, lease_seconds=lease_seconds)
         self.topology = topology
         self.mongo = mongo
         self.publisher = publisher
@@ -126,7 +128,8 @@ class EventConsumer(ConsumerMixin):
             return
         token = logs.correlation_id.set(event.correlation_id)
         try:
-            self._apply_with_retry(queue_name, event, handler, message)
+            with tracing.continued(f"consume {event.type}", event.traceparent, {"messaging.destination.name": queue_name}):
+                self._apply_with_retry(queue_name, event, handler, message)
         finally:
             logs.correlation_id.reset(token)
 
@@ -157,10 +160,13 @@ class EventConsumer(ConsumerMixin):
                 # and the inbox absorbs it. Retrying the ack here would spin on a dead channel.
                 message.ack()
                 self.processed += 1
+                metrics.events_consumed.labels(queue_name, event.type).inc()
+                log.info("event handled", extra={"queue": queue_name, "event_id": event.id, "type": event.type})
                 return
             if self.should_stop:
                 return  # not acked: the broker redelivers it to the next consumer
             time.sleep(min(self.base_delay * 2 ** (attempts + outages), self.max_delay))
+            _keep_lease(message)
 
     def apply_once(self, queue_name: str, event: Envelope, handler: Handler) -> bool:
         """Inbox marker and effect in one transaction; False when already processed."""
@@ -204,3 +210,21 @@ class EventConsumer(ConsumerMixin):
                 time.sleep(1.0)
         log.error("event dead-lettered", extra={"queue": queue_name, "reason": reason[:200], "attempts": attempts})
         message.ack()
+        routing_key = (message.delivery_info or {}).get("routing_key") or "unknown"
+        kind = reason.split(":")[0].split(" ")[0]  # invalid, unprocessable, failed, undecodable
+        metrics.events_dead_lettered.labels(queue_name, metrics.event_type(routing_key), kind).inc()
+
+
+def _keep_lease(message: Message) -> None:
+    """On the embedded bus, keep a message that is still being retried invisible to others.
+
+    Best effort: if the database is away the lease may run out and another consumer fetch the
+    message too; the inbox then lets only one of them apply it.
+    """
+    renew = getattr(message.channel, "renew_lease", None)
+    if renew is None:
+        return
+    try:
+        renew(message.delivery_tag)
+    except Exception as exc:  # noqa: BLE001 — a lost lease is safe, see above
+        log.warning("could not renew a message lease", extra={"error": type(exc).__name__})

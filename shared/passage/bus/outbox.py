@@ -12,6 +12,7 @@ import threading
 from typing import Any, Iterable, Mapping, Sequence
 
 
+from passage import metrics, tracing
 from passage.bus.publisher import Publisher
 from passage.events.envelope import Envelope
 from passage.mongo import Index, Mongo
@@ -21,16 +22,24 @@ log = logging.getLogger(__name__)
 
 def outbox_fields(events: Sequence[Envelope]) -> dict[str, Any]:
     """Fields for a new document whose creation causes ``events``."""
-    return {"outbox": [e.to_dict() for e in events], "outbox_pending": True} if events else {}
+    return {"outbox": [_traced(e) for e in events], "outbox_pending": True} if events else {}
 
 
 def with_outbox(update: Mapping[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
     """Merge "append these events" into a MongoDB update document."""
     merged = {op: dict(fields) for op, fields in update.items()}
     if events:
-        merged.setdefault("$push", {})["outbox"] = {"$each": [e.to_dict() for e in events]}
+        merged.setdefault("$push", {})["outbox"] = {"$each": [_traced(e) for e in events]}
         merged.setdefault("$set", {})["outbox_pending"] = True
     return merged
+
+
+def _traced(event: Envelope) -> dict[str, Any]:
+    """The envelope as stored, carrying the trace of the work that caused it (if it has none)."""
+    stored = event.to_dict()
+    if "traceparent" not in stored and (traceparent := tracing.current_traceparent()):
+        stored["traceparent"] = traceparent
+    return stored
 
 
 def outbox_indexes(collections: Iterable[str]) -> list[Index]:
@@ -58,7 +67,9 @@ class OutboxRelay:
         sent = 0
         for name in self.collections:
             collection = self.mongo.collection(name)
-            pending = collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size)
+            pending = list(collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size))
+            # The backlog this pass found (capped at the batch size): no extra count query per poll.
+            metrics.outbox_backlog.labels(name).set(len(pending))
             for doc in pending:
                 sent += self._relay_document(collection, doc)
         return sent

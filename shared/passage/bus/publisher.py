@@ -13,6 +13,9 @@ from typing import Any, Mapping
 
 from kombu import Connection, Exchange, Producer
 
+from opentelemetry.trace import SpanKind
+
+from passage import metrics, tracing
 from passage.bus.connection import broker_connection
 from passage.bus.topology import Topology
 
@@ -47,8 +50,10 @@ class Publisher:
         """Publish one envelope to ``<source>.events`` with routing key ``<type>.v<version>``."""
         exchange = self.topology.events_exchange(envelope["source"])
         routing_key = f"{envelope['type']}.v{envelope['version']}"
-        self.publish_raw(json.dumps(dict(envelope)).encode(), exchange, routing_key,
-                         message_id=envelope["id"])
+        with tracing.continued(f"publish {envelope['type']}", envelope.get("traceparent"), kind=SpanKind.PRODUCER):
+            self.publish_raw(json.dumps(dict(envelope)).encode(), exchange, routing_key,
+                             message_id=envelope["id"])
+        metrics.events_published.labels(envelope["type"]).inc()
 
     def publish_raw(
         self,

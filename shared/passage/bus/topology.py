@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from amqp.exceptions import PreconditionFailed
 from kombu import Exchange, Queue, binding
+from kombu.transport import pyamqp
+
+# A message the broker has handed out this many times without an ack (a consumer that crashes
+# on it every time) is dead-lettered by RabbitMQ itself; the consumer's own retry limit is lower.
+DELIVERY_LIMIT = 20
 
 # queue (without prefix) -> routing keys ``<type>.v<version>`` it receives
 ROUTES: dict[str, tuple[str, ...]] = {
@@ -31,6 +37,10 @@ ROUTES: dict[str, tuple[str, ...]] = {
     ),
     "voluntary_return.readmission_outcomes": ("readmission.request.accepted.v1",),
 }
+
+
+class QueueNeedsMigration(RuntimeError):
+    """A queue of the topology exists on RabbitMQ with other arguments (e.g. still classic)."""
 
 
 @dataclass(frozen=True)
@@ -59,11 +69,20 @@ class Topology:
             _binding(self.events_exchange(key.split(".", 1)[0]), key) for key in ROUTES[name]
         ]
         bindings.append(_binding(self.replay_exchange(), full))
-        return Queue(full, bindings=bindings, durable=True)
+        return PassageQueue(full, bindings=bindings, durable=True, queue_arguments=self.quorum_arguments(name))
+
+    def quorum_arguments(self, name: str) -> dict[str, object]:
+        """RabbitMQ arguments of consumer queue ``name``: broker dead-letters keep at-least-once."""
+        return {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
+                "x-dead-letter-exchange": self.dead_letter_exchange().name,
+                "x-dead-letter-routing-key": self.queue_name(name),
+                "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
 
     def dead_letter_queue(self, name: str) -> Queue:
+        """``<queue>.dlq``: quorum too, without a delivery limit (listing it requeues every message)."""
         full = self.queue_name(name)
-        return Queue(f"{full}.dlq", exchange=self.dead_letter_exchange(), routing_key=full, durable=True)
+        return PassageQueue(f"{full}.dlq", exchange=self.dead_letter_exchange(), routing_key=full, durable=True,
+                            queue_arguments={"x-queue-type": "quorum"})
 
     def all_queues(self, names: Iterable[str] | None = None) -> list[Queue]:
         names = list(ROUTES) if names is None else list(names)
@@ -77,7 +96,30 @@ class Topology:
         self.dead_letter_exchange()(channel).declare()
         self.replay_exchange()(channel).declare()
         for queue in self.all_queues(names):
-            queue(channel).declare()
+            try:
+                queue(channel).declare()
+            except PreconditionFailed as exc:
+                raise QueueNeedsMigration(
+                    f"queue {queue.name} exists with other arguments (a classic queue?): stop the workers and run "
+                    "`python -m passage.bus.migrate_queues` (README, Operations)") from exc
+
+
+class PassageQueue(Queue):
+    """A queue whose RabbitMQ-only arguments are sent to RabbitMQ only.
+
+    kombu's MongoDB transport keeps its plain queues: the quorum arguments are dropped when the
+    channel declaring the queue is not an AMQP one.
+    """
+
+    def queue_declare(self, nowait: bool = False, passive: bool = False, channel=None):  # noqa: ANN001, ANN201
+        channel = channel or self.channel
+        if not is_rabbitmq(channel):
+            self.queue_arguments = None
+        return super().queue_declare(nowait=nowait, passive=passive, channel=channel)
+
+
+def is_rabbitmq(channel: object) -> bool:
+    return isinstance(channel, pyamqp.Channel)
 
 
 def _binding(exchange: Exchange, routing_key: str) -> binding:

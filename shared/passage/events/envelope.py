@@ -34,6 +34,8 @@ class Envelope:
     correlation_id: str
     causation_id: str | None
     data: Mapping[str, Any] = field(default_factory=dict)
+    # W3C trace context of the work that caused the event (optional; set when written to an outbox)
+    traceparent: str | None = None
 
     @property
     def routing_key(self) -> str:
@@ -43,6 +45,8 @@ class Envelope:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["data"] = dict(self.data)
+        if out["traceparent"] is None:
+            del out["traceparent"]
         return out
 
     @classmethod
@@ -51,7 +55,7 @@ class Envelope:
         missing = [name for name in ENVELOPE_FIELDS if name not in raw]
         if missing:
             raise KeyError(f"envelope lacks {missing}")
-        return cls(**{name: raw[name] for name in ENVELOPE_FIELDS})
+        return cls(**{name: raw[name] for name in ENVELOPE_FIELDS}, traceparent=raw.get("traceparent"))
 
 
 def new_event(

@@ -29,6 +29,7 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
         "correlation_id": {"type": "string", "minLength": 1},
         "causation_id": {"type": ["string", "null"]},
         "data": {"type": "object"},
+        "traceparent": {"type": "string", "pattern": r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"},
     },
 }
 

@@ -1,0 +1,57 @@
+"""Database work counted by the server itself: ``serverStatus`` opcounters before and after.
+
+Works on any MongoDB-wire server that reports opcounters (MongoDB, SecantusDB). The counters are
+server-wide, so a figure per request includes whatever the idle stack did meanwhile; the idle
+rate is measured on its own so the two can be read together.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, TypeVar
+
+from pymongo import MongoClient
+
+T = TypeVar("T")
+KINDS = ("insert", "query", "update", "delete", "getmore", "command")
+
+
+class OpMeter:
+    """Reads the server's opcounters; its own ``serverStatus`` calls are not counted."""
+
+    def __init__(self, mongo_url: str) -> None:
+        self.client: MongoClient = MongoClient(mongo_url)
+
+    def snapshot(self) -> dict[str, int]:
+        counters = self.client.admin.command("serverStatus").get("opcounters", {})
+        return {kind: int(counters.get(kind, 0)) for kind in KINDS}
+
+    def measure(self, work: Callable[[], T]) -> tuple[T, dict[str, int]]:
+        """Run ``work`` and return its result with the operations the server did meanwhile."""
+        before = self.snapshot()
+        result = work()
+        after = self.snapshot()
+        delta = {kind: after[kind] - before[kind] for kind in KINDS}
+        delta["command"] -= 1  # the second serverStatus itself
+        return result, delta
+
+    def idle_rate(self, seconds: float) -> tuple[float, dict[str, int]]:
+        """Operations per second with nobody using the stack."""
+        _, delta = self.measure(lambda: time.sleep(seconds))
+        return sum(delta.values()) / seconds, delta
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def per_request(delta: dict[str, int], requests: int) -> str:
+    """``db ops/req 29.8 (insert 6.0, query 16.1, …)`` for ``requests`` requests."""
+    if not requests:
+        return "db ops/req n/a"
+    total = sum(delta.values()) / requests
+    parts = ", ".join(f"{kind} {delta[kind] / requests:.1f}" for kind in KINDS if delta[kind])
+    return f"db ops/req {total:.1f} ({parts})"
+
+
+def per_second(rate: float, delta: dict[str, int], seconds: float) -> str:
+    parts = ", ".join(f"{kind} {delta[kind] / seconds:.1f}" for kind in KINDS if delta[kind])
+    return f"idle stack: {rate:.1f} db ops/s ({parts})"
