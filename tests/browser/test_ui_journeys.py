@@ -113,6 +113,9 @@ def test_a_caseworker_takes_a_referral_from_detention_to_a_first_monitoring_visi
                          "Decided on": TODAY.isoformat()}, "Decide eligibility"),
         ("consent", {"Declaration signed": ("yes",), "Declared on": TODAY.isoformat(), "Language": "fa"},
          "Record consent"),
+        # Without consent to share, detention would hear nothing of the departure (main's consent-to-share rule).
+        ("consent-to-share", {"Agreed on": TODAY.isoformat(), "Language": "fa"},
+         "Record consent to share with the authorities"),
         ("travel-document", {"Kind": ("laissez_passer",), "Status": ("issued",)}, "Record the travel document"),
         ("booking", {"Route": "GYD-IKA J2 9012", "Departure date": TODAY.isoformat(), "Escort": ("no",)},
          "Book travel"),
