@@ -182,8 +182,8 @@ def test_an_administrator_adds_a_unit_and_a_user(stack: Stack, page_for: Any) ->
 
 
 PAGES = {"staff.baku": ["/ui/centres/baku", "/ui/centres/baku/family-admission", "/ui/centres/baku/stays"],
-         "liaison": ["/ui/worklist", "/ui/requests"], "caseworker": ["/ui/cases", "/ui/cases/needs-action",
-                                                                     "/ui/cases/new"],
+         "liaison": ["/ui/worklist", "/ui/requests", "/ui/requests/new"],
+         "caseworker": ["/ui/cases", "/ui/cases/needs-action", "/ui/cases/new"],
          "partner.iom": ["/ui/reports"], "auditor": ["/ui/audit"],
          "admin": ["/ui/", "/ui/admin/centres", "/ui/admin/centres/baku", "/ui/admin/users"]}
 

@@ -18,8 +18,8 @@ from passage.problems import Problem
 from gateway.bootstrap import GatewayDeps
 from gateway.config import GatewaySettings
 from gateway.ratelimit import Limit, RateLimited
-from gateway.ui import (i18n, pages_admin, pages_audit, pages_detention, pages_other, pages_readmission, pages_return,
-                        pages_session, pages_stays)
+from gateway.ui import (i18n, pages_admin, pages_audit, pages_detention, pages_other, pages_readmission,
+                        pages_request_new, pages_return, pages_session, pages_stays)
 from gateway.ui.client import Backend
 from gateway.ui.due import due_counts
 from gateway.ui.words import code, column_label, field_label
@@ -50,8 +50,8 @@ def register_ui(app: Flask, deps: GatewayDeps, settings: GatewaySettings) -> Non
     i18n.setup(app)
     app.jinja_env.filters["code"] = code
     pages_audit.remember(app, settings)
-    for module in (i18n, pages_session, pages_detention, pages_stays, pages_readmission, pages_return, pages_other,
-                   pages_admin, pages_audit):
+    for module in (i18n, pages_session, pages_detention, pages_stays, pages_request_new, pages_readmission,
+                   pages_return, pages_other, pages_admin, pages_audit):
         module.register(blp)
     app.register_blueprint(blp)
     if "/" not in {rule.rule for rule in app.url_map.iter_rules()}:

@@ -49,6 +49,11 @@ CODES: dict[str, Any] = {
     "accepted": _l("accepted"), "deemed_accepted": _l("deemed accepted"), "rejected": _l("rejected"),
     "transfer_scheduled": _l("transfer scheduled"), "transfer_failed": _l("transfer failed"),
     "taken_back": _l("taken back"), "outgoing": _l("outgoing"), "incoming": _l("incoming"),
+    "own_national": _l("own national"), "former_national": _l("former national"),
+    "third_country_national": _l("third-country national"), "stateless": _l("stateless person"),
+    "family_member": _l("family member"), "normal": _l("normal"), "accelerated": _l("accelerated"),
+    "single": _l("single"), "married": _l("married"), "divorced": _l("divorced"), "widowed": _l("widowed"),
+    "separated": _l("separated"),
     # audit records
     "read": _l("read"), "change": _l("change"), "denied": _l("denied"), "login": _l("signed in"),
     "login_failed": _l("sign-in failed"), "login_locked": _l("sign-in locked"),
@@ -149,6 +154,24 @@ FIELDS: dict[str, Any] = {
     "centre_id": _l("Centre"), "username": _l("Username"), "places": _l("Places"), "until": _l("Until"),
     "replied_on": _l("Replied on (date of the requested state's reply)"), "due_on": _l("New due date"),
     "agreed_on": _l("Agreed on"), "withdrawn_on": _l("Withdrawn on"),
+    # a new readmission request and its common application form (Annex 5)
+    "direction": _l("Direction"), "member_state": _l("Member state (e.g. DE)"), "category": _l("Category"),
+    "procedure": _l("Procedure"), "learned_on": _l("Irregular stay known since"),
+    "apprehended_on": _l("Apprehended in the border region on (accelerated procedure)"),
+    "voluntary_return_offered": _l("Voluntary return offered"), "particulars.family_name": _l("Family name"),
+    "particulars.given_names": _l("Given names"), "particulars.birth_place": _l("Place of birth"),
+    "particulars.languages": _l("Languages (codes, e.g. az, ru)"),
+    "particulars.last_address_in_requested_state": _l("Last address in the requested state"),
+    "particulars.maiden_name": _l("Maiden name"), "particulars.father_name": _l("Father's name"),
+    "particulars.mother_name": _l("Mother's name"), "particulars.civil_status": _l("Civil status"),
+    "particulars.spouse.family_name": _l("Spouse: family name"),
+    "particulars.spouse.given_names": _l("Spouse: given names"),
+    "particulars.special_care_needs": _l("Special care needed on transfer (illness, disability, age)"),
+    "particulars.health_statement": _l("Statement on health"),
+    "particulars.dangerousness_statement": _l("Statement on possible dangerousness"),
+    "particulars.interview_wanted": _l("Interview wanted"), "particulars.photo_reference": _l("Photograph reference"),
+    "particulars.escorts.0.name": _l("Escort: name"), "particulars.escorts.0.rank": _l("Escort: rank"),
+    "particulars.escorts.0.document": _l("Escort: service card or travel document"),
 }
 
 REPORT_COLUMNS: dict[str, Any] = {
