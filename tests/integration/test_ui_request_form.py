@@ -1,8 +1,9 @@
 """A liaison officer opens a readmission request through the common application form (Annex 5
-particulars) and acts on it with the obstacle extension forms, over the real services."""
+particulars) and moves a limit with the obstacle extension forms, over the real services."""
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from typing import Iterator
 
 import pytest
@@ -72,3 +73,22 @@ def test_the_form_reads_in_azerbaijani_and_russian_and_only_liaison_officers_ope
     ru = stack.client("liaison", lang="ru").get("/ui/requests/new").get_data(as_text=True)
     assert "Ümumi müraciət forması (Əlavə 5)" in az and "Общая форма запроса (Приложение 5)" in ru
     assert stack.client("auditor").get("/ui/requests/new").status_code == 403
+
+
+def test_an_obstacle_moves_the_submission_limit_through_its_form(stack: UiStack) -> None:
+    client = stack.client("liaison")
+    page = client.get("/ui/requests/new")
+    opened = client.post("/ui/requests/new", data={**request_form(new_ref()), "csrf_token": token(page)})
+    request_id = opened.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+    before = stack.api("GET", f"{R}/requests/{request_id}", role="liaison_officer", all_scopes=True).json()
+    submit = next(d for d in before["deadlines"] if d["kind"] == "submit" and d["status"] == "open")
+    later = (date.fromisoformat(submit["due_on"]) + timedelta(days=30)).isoformat()
+    answer = client.post(f"/ui/requests/{request_id}/submission-extensions",
+                         data={"due_on": later, "reason": "in hospital until further notice", "csrf_token": token(page)})
+    assert answer.status_code == 303, re.findall(r'class="error"[^<]*<|<li>.*?</li>', answer.get_data(as_text=True))
+    after = stack.api("GET", f"{R}/requests/{request_id}", role="liaison_officer", all_scopes=True).json()
+    assert [d["due_on"] for d in after["deadlines"] if d["kind"] == "submit" and d["status"] == "open"] == [later]
+    refused = client.post(f"/ui/requests/{request_id}/transfer-extensions",
+                          data={"due_on": later, "reason": "no transfer yet", "csrf_token": token(page)})
+    assert refused.status_code in (409, 422)  # no transfer limit is open on a draft: said at its own form
+    assert '<details open class="action" data-action="transfer-extensions">' in refused.get_data(as_text=True)
