@@ -175,6 +175,12 @@ def test_an_administrator_creates_an_account_that_can_sign_in_and_disables_it_af
                                                 "centres": "baku", "csrf_token": token(page)})
     html = weak.get_data(as_text=True)
     assert weak.status_code == 422 and 'value="staff.ganja"' in html and "short" not in html.split("<main")[1]
+    guessable = client.post("/ui/admin/users", data={"username": "staff.ganja", "role": "centre_staff",
+                                                     "password": "staff.ganja2026", "centres": "baku",
+                                                     "csrf_token": token(page)})
+    html = guessable.get_data(as_text=True)  # main's password rule: the reason is said at the password field
+    assert guessable.status_code == 422 and re.search(r'has-error">\s*<label for="new-password"[^>]*>[^<]*</label>\s*'
+                                                      r'<p class="error" id="new-password-error">[^<]*guess', html)
     created = client.post("/ui/admin/users", data={"username": "staff.ganja", "role": "centre_staff",
                                                    "password": "correct horse battery staple", "centres": "baku",
                                                    "csrf_token": token(page)})
