@@ -47,20 +47,7 @@ def admin_blueprint(admin: Admin) -> Blueprint:
     @blp.alt_response(409, schema=ProblemSchema, description="The username is taken.")
     def create_user(body: dict[str, Any]) -> dict[str, Any]:
         """Create a staff account."""
-        claims: AccessClaims = g.caller
-        problem = password_problem(body["password"], body["username"])
-        if problem:
-            raise Unprocessable(problem, errors=[{"pointer": "/password", "detail": problem}])
-        try:
-            user = new_user(body["username"], body["role"], admin.passwords.hash(body["password"]),
-                            centres=body["centres"], member_states=body["member_states"],
-                            organisation=body.get("organisation"), all_scopes=body["all_member_states"])
-        except AccountError as exc:
-            raise Unprocessable(str(exc)) from None
-        if not admin.users.add(user):
-            raise Conflict("The username is taken.")
-        admin.guard.record("user_created", USERS, {"username": user.username}, 201, claims)
-        return _view(user)
+        return create_account(admin, body, g.caller)
 
     @blp.route("/<username>", methods=["GET"])
     @blp.doc(operationId="get_staff_account")
@@ -74,12 +61,7 @@ def admin_blueprint(admin: Admin) -> Blueprint:
     @blp.response(200, UserSchema)
     def disable_user(username: str) -> dict[str, Any]:
         """Refuse the account's sign-ins and revoke every token it holds."""
-        claims: AccessClaims = g.caller
-        _existing(admin, username)
-        admin.users.disable(username)
-        _revoke_all(admin, username)
-        admin.guard.record("user_disabled", f"{USERS}/{{username}}/disable", {"username": username}, 200, claims)
-        return _view(_existing(admin, username))
+        return disable_account(admin, username, g.caller)
 
     @blp.route("/<username>/password", methods=["PUT"])
     @blp.doc(operationId="reset_staff_password")
@@ -121,6 +103,32 @@ def audit_blueprint(guard: Guard) -> Blueprint:
         return {"items": items, "next_cursor": items[-1]["seq"] if more else None}
 
     return blp
+
+
+def create_account(admin: Admin, body: dict[str, Any], claims: AccessClaims) -> dict[str, Any]:
+    """A new staff account from a validated ``NewUserSchema`` body (the API and the staff UI both use this)."""
+    problem = password_problem(body["password"], body["username"])
+    if problem:
+        raise Unprocessable(problem, errors=[{"pointer": "/password", "detail": problem}])
+    try:
+        user = new_user(body["username"], body["role"], admin.passwords.hash(body["password"]),
+                        centres=body["centres"], member_states=body["member_states"],
+                        organisation=body.get("organisation"), all_scopes=body["all_member_states"])
+    except AccountError as exc:
+        raise Unprocessable(str(exc)) from None
+    if not admin.users.add(user):
+        raise Conflict("The username is taken.", errors=[{"pointer": "/username", "detail": "The username is taken."}])
+    admin.guard.record("user_created", USERS, {"username": user.username}, 201, claims)
+    return _view(user)
+
+
+def disable_account(admin: Admin, username: str, claims: AccessClaims) -> dict[str, Any]:
+    """Refuse the account's sign-ins and revoke every token it holds (API and staff UI)."""
+    _existing(admin, username)
+    admin.users.disable(username)
+    _revoke_all(admin, username)
+    admin.guard.record("user_disabled", f"{USERS}/{{username}}/disable", {"username": username}, 200, claims)
+    return _view(_existing(admin, username))
 
 
 def _existing(admin: Admin, username: str) -> User:

@@ -47,15 +47,17 @@ def page_for(chromium: Any, stack: Stack) -> Iterator[Any]:
     """``page_for(username)``: a fresh browser context signed in through the sign-in form."""
     contexts = []
 
-    def open_as(username: str, viewport: dict[str, int] = LAPTOP) -> Any:
+    def open_as(username: str, viewport: dict[str, int] = LAPTOP, lang: str = "en") -> Any:
+        """Signed in, reading ``lang`` (English unless asked: the tests find fields by their English labels)."""
         context = chromium.new_context(viewport=viewport, accept_downloads=True, bypass_csp=True)  # axe is injected
         contexts.append(context)
         context.set_default_timeout(10_000)
+        context.add_cookies([{"name": "passage_lang", "value": lang, "url": stack.gateway_url}])
         page = context.new_page()
         page.goto(f"{stack.gateway_url}/ui/sign-in")
-        page.get_by_label("Username").fill(username)
-        page.get_by_label("Password").fill(stack.logins[username])
-        page.get_by_role("button", name="Sign in").click()
+        page.locator("#username").fill(username)  # by id: the labels are in the language asked for
+        page.locator("#password").fill(stack.logins[username])
+        page.locator("form:has(#password) button[type=submit]").click()
         page.wait_for_url(lambda url: "/ui/sign-in" not in url)
         return page
 

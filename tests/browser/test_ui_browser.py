@@ -27,11 +27,11 @@ def occupied(page: Any, unit: str) -> int:
 
 def fill_admission(page: Any, unit: str, family_name: str, sex: str) -> None:
     form = page.locator("#admit form")
-    form.get_by_label("Unit").select_option(unit)
+    form.get_by_label("Unit", exact=True).select_option(unit)
     form.get_by_label("Given name").fill("Leyla")
     form.get_by_label("Family name").fill(family_name)
     form.get_by_label("Date of birth").fill("1991-03-05")
-    form.get_by_label("Sex").select_option(sex)
+    form.get_by_label("Sex", exact=True).select_option(sex)
     form.get_by_label("Nationality (ISO alpha-3, e.g. IRN)").fill("AFG")
     form.locator("#legal_basis-kind").select_option("court_order")
     form.get_by_label("Decision reference").fill("2-55/2026")
@@ -135,7 +135,7 @@ def test_a_caseworker_records_consent_then_books(stack: Stack, page_for: Any) ->
     consent.get_by_label("Declared on").fill("2026-11-22")
     consent.get_by_label("Language", exact=True).fill("fa")
     consent.get_by_role("button", name="Record consent").click()
-    expect(page.get_by_test_id("consent")).to_contain_text("Declaration signed on 2026-11-22")
+    expect(page.get_by_test_id("consent")).to_contain_text("Declaration signed on Nov 22, 2026")
     page.locator('details[data-action="booking"] summary').click()
     booking = page.locator('details[data-action="booking"] form')
     booking.get_by_label("Route").fill("GYD-IKA J2 9012")

@@ -50,7 +50,7 @@ def test_overdue_deadlines_are_marked_for_the_eye_and_in_words() -> None:
     item = {"request_id": "r1", "deadline": "reply", "member_state": "DE", "direction": "incoming",
             "state": "submitted", "person_ref": "P-1", "due_on": "2026-11-01", "time_left": -3,
             "time_left_unit": "calendar_days", "overdue": True}
-    with app.test_request_context("/ui/worklist"):
+    with app.test_request_context("/ui/worklist", headers={"Cookie": "passage_lang=en"}):
         g.ui_user = g.ui_session = None
         html = render_template("ui/worklist.html", items=[item, {**item, "request_id": "r2", "overdue": False,
                                                                  "time_left": 4}], today="2026-11-04")

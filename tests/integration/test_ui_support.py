@@ -67,9 +67,10 @@ class UiStack:
         headers = identity_headers(INTERNAL, role=role, user_id=f"test-{role}", **scopes)
         return requests.request(method, self.urls[service] + path, json=body, headers=headers, timeout=10)
 
-    def client(self, username: str | None = None) -> FlaskClient:
-        """A browser-like client; signed in as ``username`` when given."""
+    def client(self, username: str | None = None, lang: str = "en") -> FlaskClient:
+        """A browser-like client reading ``lang`` (English unless asked); signed in as ``username`` when given."""
         client = self.app.test_client()
+        client.set_cookie("passage_lang", lang)
         if username:
             page = client.get("/ui/sign-in")
             answer = client.post("/ui/sign-in", data={"username": username, "password": PASSWORD,

@@ -77,7 +77,8 @@ def test_cookies_are_secure_unless_development_is_asked_for_and_proxies_are_not_
     default = load_settings({})
     assert default.development is False and default.trusted_proxies == 0
     assert load_settings({"PASSAGE_DEVELOPMENT": "1"}).development is True
-    production = {"PASSAGE_PRODUCTION": "1", "INTERNAL_TOKEN_SECRET": "i" * 40, "ACCESS_TOKEN_SECRET": STRONG}
+    production = {"PASSAGE_PRODUCTION": "1", "INTERNAL_TOKEN_SECRET": "i" * 40, "ACCESS_TOKEN_SECRET": STRONG,
+                  "AUDIT_CHAIN_KEY": "k" * 40, "AUDIT_CHECKPOINT_FILE": "/var/lib/passage/audit-checkpoints.jsonl"}
     assert load_settings({**production, "PASSAGE_DEVELOPMENT": "1"}).development is False
     assert load_settings({"PASSAGE_TRUSTED_PROXIES": "1"}).trusted_proxies == 1
     for bad in ("yes", "-1", "9"):

@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from flask import Blueprint, Flask, g, redirect, request, url_for
+from flask_babel import gettext as _
 from pymongo.errors import PyMongoError
 
 from passage.problems import Problem
@@ -17,8 +18,11 @@ from passage.problems import Problem
 from gateway.bootstrap import GatewayDeps
 from gateway.config import GatewaySettings
 from gateway.ratelimit import Limit, RateLimited
-from gateway.ui import pages_detention, pages_other, pages_readmission, pages_return, pages_session
+from gateway.ui import (i18n, pages_admin, pages_audit, pages_detention, pages_other, pages_readmission,
+                        pages_request_new, pages_return, pages_session, pages_stays)
 from gateway.ui.client import Backend
+from gateway.ui.due import due_counts
+from gateway.ui.words import code, column_label, field_label
 from gateway.ui.store import INDEXES, UiSessions
 from gateway.ui.web import EXTENSION, SESSION_COOKIE, Ui, csrf_ok, csrf_token, render, ui
 
@@ -40,8 +44,14 @@ def register_ui(app: Flask, deps: GatewayDeps, settings: GatewaySettings) -> Non
     blp.before_request(lambda: _before(ready))
     blp.after_request(_protective_headers)
     blp.register_error_handler(Problem, _problem_page)
-    blp.app_context_processor(lambda: {"csrf_token": csrf_token, "user": g.get("ui_user")})
-    for module in (pages_session, pages_detention, pages_readmission, pages_return, pages_other):
+    blp.app_context_processor(lambda: {
+        "csrf_token": csrf_token, "user": g.get("ui_user"), "code": code, "field_label": field_label,
+        "column_label": column_label, "due_counts": due_counts, "here": request.full_path.rstrip("?")})
+    i18n.setup(app)
+    app.jinja_env.filters["code"] = code
+    pages_audit.remember(app, settings)
+    for module in (i18n, pages_session, pages_detention, pages_stays, pages_request_new, pages_readmission,
+                   pages_return, pages_other, pages_admin, pages_audit):
         module.register(blp)
     app.register_blueprint(blp)
     if "/" not in {rule.rule for rule in app.url_map.iter_rules()}:
@@ -60,17 +70,17 @@ def _before(ready: threading.Event) -> Any:
             ready.set()
         _load_user(current)
     except PyMongoError:
-        return render("ui/error.html", status=503, title="Not available",
-                      message="Passage cannot reach its database right now. Try again shortly.")
+        return render("ui/error.html", status=503, title=_("Not available"),
+                      message=_("Passage cannot reach its database right now. Try again shortly."))
     except RateLimited as limited:
-        return render("ui/error.html", status=429, title="Too many requests",
-                      message=f"Too many requests. Try again in {limited.retry_after} s.")
+        return render("ui/error.html", status=429, title=_("Too many requests"),
+                      message=_("Too many requests. Try again in %(seconds)s s.", seconds=limited.retry_after))
     if request.endpoint == "ui.sign_out" and g.ui_session is None:
         return redirect(url_for("ui.sign_in"), code=303)  # signed out already: nothing to protect
     if request.method == "POST" and not csrf_ok():
-        return render("ui/error.html", status=400, title="Form expired",
-                      message="This form could not be accepted (its security token is missing or out of date). "
-                              "Go back, reload the page and try again.")
+        return render("ui/error.html", status=400, title=_("Form expired"),
+                      message=_("This form could not be accepted (its security token is missing or out of date). "
+                                "Go back, reload the page and try again."))
     return None
 
 
@@ -103,4 +113,4 @@ def _protective_headers(response: Any) -> Any:
 
 
 def _problem_page(problem: Problem) -> Any:
-    return render("ui/error.html", status=problem.status, title="Not available", message=problem.detail)
+    return render("ui/error.html", status=problem.status, title=_("Not available"), message=problem.detail)

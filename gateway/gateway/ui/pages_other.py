@@ -11,6 +11,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from passage.problems import Problem
 
@@ -25,11 +27,11 @@ from gateway.views_api import MONTH_PATTERN, PERSON_REF, TIMELINE, Views
 MONTH = re.compile(MONTH_PATTERN, re.ASCII)
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 USER = re.compile(r"^[a-z][a-z0-9._-]{0,63}\Z")
-CHART = {"monthly-occupancy": ("admissions", "Admissions by unit", ("unit_id",)),
-         "readmission": ("requests", "Requests by member state", ("member_state",)),
-         "voluntary-return": ("departures", "Departures by nationality", ("nationality",))}
-TITLES = {"monthly-occupancy": "Occupancy of detention centres", "readmission": "Readmission requests",
-          "voluntary-return": "Assisted voluntary return"}
+CHART = {"monthly-occupancy": ("admissions", _l("Admissions by unit"), ("unit_id",)),
+         "readmission": ("requests", _l("Requests by member state"), ("member_state",)),
+         "voluntary-return": ("departures", _l("Departures by nationality"), ("nationality",))}
+TITLES = {"monthly-occupancy": _l("Occupancy of detention centres"), "readmission": _l("Readmission requests"),
+          "voluntary-return": _l("Assisted voluntary return")}
 
 
 def register(blp: Blueprint) -> None:
@@ -80,7 +82,7 @@ def reports() -> Any:
 @signed_in(*REPORT_ROLES)
 def report_csv(name: str) -> Any:
     if name not in SPECS or not MONTH.fullmatch(request.args.get("month", "")):
-        return render("ui/error.html", status=404, title="Not found", message="There is no such report.")
+        return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such report."))
     month = request.args["month"]
     report = _views().report(SPECS[name], month)
     return Response(to_csv(report), mimetype="text/csv",
@@ -122,7 +124,7 @@ def audit_trail() -> Any:
 @signed_in(*TIMELINE_ROLES)
 def person(person_ref: str) -> Any:
     if not PERSON_REF.fullmatch(person_ref):
-        return render("ui/error.html", status=404, title="Not found", message="There is no such person.")
+        return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such person."))
     who = g.ui_user.identity()
     views = _views()
     built = timeline.build(person_ref, who.role, lambda s, p, q: views.fetch_as(who, s, p, q), ROUTES)

@@ -5,33 +5,37 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from gateway.ui.forms import INT, TEXT, body_from, general_errors
+from gateway.ui import lists
+from gateway.ui.forms import INT, TEXT, body_from, refusal
 from gateway.ui.web import call, get, render, safe_id, signed_in, unavailable
 
 R = "/api/v1/readmission"
 READERS = ("liaison_officer", "auditor")
 # (path segment, button label, fields) for each transition form, in the order shown.
 TRANSITIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
-    ("submit", "Submit", {"received_on": TEXT, "note": TEXT}),
+    ("submit", _l("Submit"), {"received_on": TEXT, "note": TEXT}),
     # Replies are dated by the requested state (replied_on) and by their arrival (received_on); a reason is
     # needed when a timely reply reverses a deemed acceptance.
-    ("request-info", "Ask for more information", {"replied_on": TEXT, "received_on": TEXT, "reason": TEXT, "note": TEXT}),
-    ("accept", "Accept", {"replied_on": TEXT, "received_on": TEXT, "reason": TEXT, "note": TEXT}),
-    ("reject", "Reject", {"replied_on": TEXT, "received_on": TEXT, "reasons.0.code": TEXT,
-                          "reasons.0.explanation": TEXT, "reason": TEXT}),
-    ("extensions", "Extend the reply limit", {"total_days": INT, "motivation": TEXT}),
-    ("submission-extensions", "Extend the submission limit (obstacle)", {"due_on": TEXT, "reason": TEXT}),
-    ("transfer-extensions", "Extend the transfer limit (obstacle)", {"due_on": TEXT, "reason": TEXT}),
-    ("evidence", "Attach evidence", {"of": TEXT, "type": TEXT, "reference": TEXT, "description": TEXT}),
-    ("travel-document", "Record the travel document", {"kind": TEXT, "issued_on": TEXT, "reference": TEXT}),
-    ("transfer-schedule", "Schedule the transfer", {"scheduled_for": TEXT, "border_crossing_point": TEXT,
+    ("request-info", _l("Ask for more information"), {"replied_on": TEXT, "received_on": TEXT, "reason": TEXT,
+                                                      "note": TEXT}),
+    ("accept", _l("Accept"), {"replied_on": TEXT, "received_on": TEXT, "reason": TEXT, "note": TEXT}),
+    ("reject", _l("Reject"), {"replied_on": TEXT, "received_on": TEXT, "reasons.0.code": TEXT,
+                              "reasons.0.explanation": TEXT, "reason": TEXT}),
+    ("extensions", _l("Extend the reply limit"), {"total_days": INT, "motivation": TEXT}),
+    ("submission-extensions", _l("Extend the submission limit (obstacle)"), {"due_on": TEXT, "reason": TEXT}),
+    ("transfer-extensions", _l("Extend the transfer limit (obstacle)"), {"due_on": TEXT, "reason": TEXT}),
+    ("evidence", _l("Attach evidence"), {"of": TEXT, "type": TEXT, "reference": TEXT, "description": TEXT}),
+    ("travel-document", _l("Record the travel document"), {"kind": TEXT, "issued_on": TEXT, "reference": TEXT}),
+    ("transfer-schedule", _l("Schedule the transfer"), {"scheduled_for": TEXT, "border_crossing_point": TEXT,
                                                     "means": TEXT, "escorts": INT, "note": TEXT}),
-    ("transfer-completion", "Record the completed transfer", {"transferred_on": TEXT, "note": TEXT}),
-    ("transfer-failure", "Record a failed transfer", {"reason": TEXT}),
-    ("withdraw", "Withdraw", {"reason": TEXT, "note": TEXT}),
-    ("close", "Close", {"note": TEXT}),
-    ("take-back", "Record a take-back", {"reason": TEXT}),
+    ("transfer-completion", _l("Record the completed transfer"), {"transferred_on": TEXT, "note": TEXT}),
+    ("transfer-failure", _l("Record a failed transfer"), {"reason": TEXT}),
+    ("withdraw", _l("Withdraw"), {"reason": TEXT, "note": TEXT}),
+    ("close", _l("Close"), {"note": TEXT}),
+    ("take-back", _l("Record a take-back"), {"reason": TEXT}),
 )
 SPECS = {path: spec for path, _, spec in TRANSITIONS}
 CHOICES = {
@@ -59,7 +63,7 @@ def register(blp: Blueprint) -> None:
 def worklist() -> Any:
     answer = get(f"{R}/worklist", limit=200)
     if not answer.ok:
-        return unavailable(answer, "The worklist")
+        return unavailable(answer, _("The worklist"))
     return render("ui/worklist.html", items=answer.body.get("items", []), today=answer.body.get("today"))
 
 
@@ -67,21 +71,29 @@ STATES = ("draft", "submitted", "info_requested", "accepted", "deemed_accepted",
           "transfer_scheduled", "transferred", "transfer_failed", "closed", "taken_back")
 
 
+REQUESTS = lists.Listing(
+    "ui.requests", {"state": lists.one_of(*STATES), "direction": lists.one_of("incoming", "outgoing"),
+                    "member_state": lists.matches(r"^[A-Z]{2}\Z")},
+    {"member_state": lambda r: r.get("member_state"), "state": lambda r: r.get("state"),
+     "updated": lambda r: r.get("updated_at")}, "updated")
+
+
 @signed_in(*READERS)
 def requests_list() -> Any:
-    state = request.args.get("state", "")
-    state = state if state in STATES else ""
-    answer = get(f"{R}/requests", limit=200, state=state or None)
+    """Requests filtered, sorted and paged by the URL."""
+    view = lists.read(REQUESTS)
+    answer = get(f"{R}/requests", **view.query())
     if not answer.ok:
-        return unavailable(answer, "The list of requests")
-    return render("ui/requests.html", items=answer.body.get("items", []), states=STATES, state=state)
+        return unavailable(answer, _("The list of requests"))
+    return render("ui/requests.html", items=lists.arrange(REQUESTS, view, answer.body.get("items", [])),
+                  states=STATES, nav=lists.links(REQUESTS, view, answer.body.get("next_cursor")))
 
 
 def _page(request_id: str, status: int = 200, form: str = "", errors: dict[str, str] | None = None,
           general: list[str] | None = None, values: Any = None) -> Response:
     answer = get(f"{R}/requests/{request_id}")
     if not answer.ok:
-        return unavailable(answer, "This request")
+        return unavailable(answer, _("This request"))
     return render("ui/request.html", status=status, req=answer.body, transitions=TRANSITIONS, choices=CHOICES,
                   form=form, errors=errors or {}, general=general or [], values=values or {})
 
@@ -96,15 +108,12 @@ def request_action(request_id: str, action: str) -> Any:
     request_id = safe_id(request_id)
     spec = SPECS.get(action)
     if spec is None:
-        return render("ui/error.html", status=404, title="Not found", message="There is no such action.")
-    body = body_from(request.form, spec)
-    if "reasons" in body:
-        body["reasons"] = [body["reasons"]["0"]]
+        return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such action."))
+    body = body_from(request.form, spec)  # reasons.0.code → reasons: [{code: …}]
     answer = call("POST", f"{R}/requests/{request_id}/{action}", body=body)
     if answer.ok:
         return redirect(url_for("ui.request_page", request_id=request_id), code=303)
     if answer.status in (403, 404):
-        return unavailable(answer, "This request")
-    errors = answer.field_errors()
-    general = [answer.detail, *[m for m in general_errors(errors, set(spec)) if m != answer.detail]]
+        return unavailable(answer, _("This request"))
+    errors, general = refusal(answer, set(spec))
     return _page(request_id, status=answer.status, form=action, errors=errors, general=general, values=request.form)

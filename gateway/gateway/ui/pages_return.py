@@ -1,51 +1,77 @@
-"""IOM caseworkers' pages: the case board by stage, the "needs action" list, and a case with its
-consent, booking and monitoring visits, with a form for each step the stage machine allows."""
+"""IOM caseworkers' pages: the case board by stage, the "needs action" list, the referral form
+(from detention: the service finds the centre) and a case with a form for each step its stage
+allows — departure and withdrawal confirmed first, because they cannot be undone."""
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
-from gateway.ui.forms import BOOL, FLOAT, INT, MOMENT, TEXT, body_from, general_errors
-from gateway.ui.web import call, get, render, safe_id, signed_in, unavailable
+from gateway.ui.forms import BOOL, FLOAT, INT, MOMENT, TEXT, WORDS, body_from, refusal
+from gateway.ui.web import call, confirm_page, get, render, safe_id, signed_in, unavailable
 
 V = "/api/v1/voluntary-return"
 READERS = ("avr_caseworker", "auditor")
 BOARD = ("referred", "registered", "counselled", "eligible", "documents", "travel_ready", "booked", "departed",
          "arrived", "reintegration", "monitoring")
+REGISTRATION = {"particulars.given_name": TEXT, "particulars.family_name": TEXT, "particulars.birth_date": TEXT,
+                "particulars.sex": TEXT, "particulars.nationality": TEXT, "languages": WORDS, "classification": TEXT,
+                "destination_country": TEXT, "documents.0.kind": TEXT, "documents.0.number": TEXT,
+                "documents.0.issued_by": TEXT, "documents.0.expires_on": TEXT}
 # stage-machine action → (path segment, button label, fields)
-STEPS: dict[str, tuple[str, str, dict[str, str]]] = {
-    "record_counselling": ("counselling-sessions", "Record a counselling session",
+STEPS: dict[str, tuple[str, Any, dict[str, str]]] = {
+    "register": ("registration", _l("Register the migrant"), REGISTRATION),
+    "record_counselling": ("counselling-sessions", _l("Record a counselling session"),
                            {"held_on": TEXT, "counsellor": TEXT, "interpreter_language": TEXT, "notes": TEXT}),
-    "decide_eligibility": ("eligibility", "Decide eligibility",
+    "decide_eligibility": ("eligibility", _l("Decide eligibility"),
                            {"decision": TEXT, "reasons": TEXT, "decided_on": TEXT}),
-    "record_consent": ("consent", "Record consent", {"declaration_signed": BOOL, "declared_on": TEXT,
-                                                     "language": TEXT, "interpreter_language": TEXT}),
-    "record_consent_to_share": ("consent-to-share", "Record consent to share with the authorities",
+    "record_consent": ("consent", _l("Record consent"), {"declaration_signed": BOOL, "declared_on": TEXT,
+                                                         "language": TEXT, "interpreter_language": TEXT}),
+    "record_consent_to_share": ("consent-to-share", _l("Record consent to share with the authorities"),
                                 {"agreed_on": TEXT, "language": TEXT, "interpreter_language": TEXT}),
-    "withdraw_consent_to_share": ("consent-to-share-withdrawal", "Record withdrawal of consent to share",
+    "withdraw_consent_to_share": ("consent-to-share-withdrawal", _l("Record withdrawal of consent to share"),
                                   {"withdrawn_on": TEXT}),
-    "record_travel_document": ("travel-document", "Record the travel document",
+    "record_travel_document": ("travel-document", _l("Record the travel document"),
                                {"kind": TEXT, "status": TEXT, "reference": TEXT}),
-    "book_travel": ("booking", "Book travel", {"route": TEXT, "departure_date": TEXT, "destination_country": TEXT,
-                                               "escort": BOOL, "escort_details": TEXT, "medical_needs": TEXT}),
-    "confirm_departure": ("departure", "Confirm departure", {"departed_at": MOMENT}),
-    "confirm_arrival": ("arrival", "Confirm arrival", {"arrived_at": MOMENT}),
-    "record_monitoring_visit": ("monitoring-visits", "Record a monitoring visit",
+    "book_travel": ("booking", _l("Book travel"), {"route": TEXT, "departure_date": TEXT, "destination_country": TEXT,
+                                                   "escort": BOOL, "escort_details": TEXT, "medical_needs": TEXT}),
+    "confirm_departure": ("departure", _l("Confirm departure"), {"departed_at": MOMENT}),
+    "confirm_arrival": ("arrival", _l("Confirm arrival"), {"arrived_at": MOMENT}),
+    "plan_reintegration": ("reintegration-plan", _l("Set the reintegration plan"),
+                           {"cash_grant.amount": FLOAT, "cash_grant.currency": TEXT, "in_kind.0.type": TEXT,
+                            "in_kind.0.description": TEXT}),
+    "record_monitoring_visit": ("monitoring-visits", _l("Record a monitoring visit"),
                                 {"month": INT, "visited_on": TEXT, "scores.economic": FLOAT, "scores.social": FLOAT,
                                  "scores.psychosocial": FLOAT, "observations": TEXT}),
-    "withdraw": ("withdrawal", "Record withdrawal", {"reason": TEXT, "detail": TEXT}),
+    "close": ("closure", _l("Close the case"), {"outcome": TEXT, "note": TEXT}),
+    "withdraw": ("withdrawal", _l("Record withdrawal"), {"reason": TEXT, "detail": TEXT}),
+    "record_no_show": ("no-show", _l("Record a no-show"), {"detail": TEXT}),
 }
 BY_SEGMENT = {segment: (action, spec) for action, (segment, _, spec) in STEPS.items()}
+IRREVERSIBLE = {"departure": _l("Departure cannot be undone: the case moves on to arrival."),
+                "withdrawal": _l("Withdrawal ends the case and cannot be undone."),
+                "no-show": _l("A no-show ends the case and cannot be undone."),
+                "closure": _l("Closing ends the case and cannot be undone.")}
 CHOICES = {"decision": ("eligible", "ineligible"), "status": ("not_started", "requested", "issued", "valid",
                                                               "refused", "expired"),
            "kind": ("passport", "laissez_passer", "travel_document"), "month": ("3", "6", "12"),
-           "reason": ("migrant_withdrew", "other")}
+           "reason": ("migrant_withdrew", "other"), "particulars.sex": ("male", "female", "other", "unknown"),
+           "classification": ("AVR", "AVM"),
+           "documents.0.kind": ("passport", "national_id", "birth_certificate", "laissez_passer", "travel_document",
+                                "other"),
+           "in_kind.0.type": ("business", "training", "housing", "medical", "schooling"),
+           "outcome": ("completed", "lost_contact", "ineligible", "withdrawn_from_reintegration", "other"),
+           "source": ("detention_centre", "ngo", "embassy", "hotline", "self")}
+REFERRAL = {"person_ref": TEXT, "source": TEXT, "organisation": TEXT, "centre_id": TEXT, "nationality": TEXT,
+            "destination_country": TEXT}
 
 
 def register(blp: Blueprint) -> None:
     blp.add_url_rule("/cases", "case_board", case_board)
     blp.add_url_rule("/cases/needs-action", "needs_action", needs_action)
+    blp.add_url_rule("/cases/new", "referral", referral, methods=["GET", "POST"])
     blp.add_url_rule("/cases/<case_id>", "case_page", case_page)
     blp.add_url_rule("/cases/<case_id>/<step>", "case_step", case_step, methods=["POST"])
 
@@ -54,7 +80,7 @@ def register(blp: Blueprint) -> None:
 def case_board() -> Any:
     answer = get(f"{V}/cases", limit=200)
     if not answer.ok:
-        return unavailable(answer, "The case board")
+        return unavailable(answer, _("The case board"))
     columns: dict[str, list[dict[str, Any]]] = {stage: [] for stage in BOARD}
     for case in answer.body.get("items", []):
         columns.setdefault(case.get("stage", "?"), []).append(case)
@@ -66,18 +92,33 @@ def case_board() -> Any:
 def needs_action() -> Any:
     answer = get(f"{V}/cases/needs-action", within_days=7, limit=200)
     if not answer.ok:
-        return unavailable(answer, "The needs-action list")
+        return unavailable(answer, _("The needs-action list"))
     return render("ui/needs_action.html", items=answer.body.get("items", []))
+
+
+@signed_in("avr_caseworker")
+def referral() -> Any:
+    """A new case; ``?person_ref=…&source=detention_centre`` prefills it from a detention stay."""
+    if request.method == "GET":
+        prefill = {k: request.args.get(k, "") for k in REFERRAL}
+        return render("ui/referral.html", values=prefill, errors={}, general=[], choices=CHOICES)
+    answer = call("POST", f"{V}/cases", body=body_from(request.form, REFERRAL))
+    if answer.ok:
+        return redirect(url_for("ui.case_page", case_id=answer.body["id"]), code=303)
+    errors, general = refusal(answer, set(REFERRAL))
+    return render("ui/referral.html", status=answer.status, values=request.form, errors=errors, general=general,
+                  choices=CHOICES)
 
 
 def _page(case_id: str, status: int = 200, form: str = "", errors: dict[str, str] | None = None,
           general: list[str] | None = None, values: Any = None) -> Response:
     answer = get(f"{V}/cases/{case_id}")
     if not answer.ok:
-        return unavailable(answer, "This case")
+        return unavailable(answer, _("This case"))
     allowed = [a for a in answer.body.get("allowed_actions", []) if a in STEPS]
     return render("ui/case.html", status=status, case=answer.body, steps=[(a, *STEPS[a]) for a in allowed],
-                  choices=CHOICES, form=form, errors=errors or {}, general=general or [], values=values or {})
+                  choices=CHOICES, irreversible=IRREVERSIBLE, form=form, errors=errors or {}, general=general or [],
+                  values=values or {})
 
 
 @signed_in(*READERS)
@@ -89,8 +130,11 @@ def case_page(case_id: str) -> Any:
 def case_step(case_id: str, step: str) -> Any:
     case_id = safe_id(case_id)
     if step not in BY_SEGMENT:
-        return render("ui/error.html", status=404, title="Not found", message="There is no such step.")
-    _, spec = BY_SEGMENT[step]
+        return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such step."))
+    action, spec = BY_SEGMENT[step]
+    if step in IRREVERSIBLE and request.form.get("confirmed") != "yes":
+        return confirm_page(STEPS[action][1], url_for("ui.case_step", case_id=case_id, step=step),
+                            url_for("ui.case_page", case_id=case_id), str(IRREVERSIBLE[step]))
     body = body_from(request.form, spec)
     if isinstance(body.get("reasons"), str):
         body["reasons"] = [body["reasons"]]
@@ -98,7 +142,6 @@ def case_step(case_id: str, step: str) -> Any:
     if answer.ok:
         return redirect(url_for("ui.case_page", case_id=case_id), code=303)
     if answer.status in (403, 404):
-        return unavailable(answer, "This case")
-    errors = answer.field_errors()
-    general = [answer.detail, *[m for m in general_errors(errors, set(spec)) if m != answer.detail]]
+        return unavailable(answer, _("This case"))
+    errors, general = refusal(answer, set(spec))
     return _page(case_id, status=answer.status, form=step, errors=errors, general=general, values=request.form)

@@ -2,14 +2,15 @@
 
 Sign-in uses the gateway's own checks (``gateway.api.checked_sign_in``: the same per-client limits
 and throttles as ``/api/v1/auth/login``) and audits every outcome; a username not in the username
-format is refused before anything is recorded (it may be a password typed into the wrong field); the form is protected by a double-submit token
-because no session exists yet.
+format is refused before anything is recorded (it may be a password typed into the wrong field); the
+form is protected by a double-submit token because no session exists yet.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Blueprint, Response, g, redirect, request, url_for
+from flask_babel import gettext as _
 from pymongo.errors import PyMongoError
 
 from passage.problems import Problem
@@ -71,12 +72,22 @@ def sign_in() -> Response:
     except PyMongoError:
         return _form(503, "Signing in is unavailable right now. Try again shortly.", username)
     except Problem as refused:
-        return _form(refused.status, WRONG if refused.status == 401 else refused.detail, username)
+        return _form(refused.status, _refusal(refused), username)
     guard.record("login", RESOURCE, None, 200, claims_for(user.identity()), required=False)
     response = redirect(_next_path() or url_for("ui.home"), code=303)
     set_cookie(response, SESSION_COOKIE, token, max_age=None)
     response.delete_cookie(SIGNIN_COOKIE, path="/")
     return response
+
+
+def _refusal(refused: Problem) -> str:
+    """What the form says of a refused sign-in, in the reader's language."""
+    if refused.status == 401:
+        return WRONG
+    seconds = refused.extra.get("retry_after_seconds") or refused.headers.get("Retry-After")
+    if refused.status == 429 and seconds:
+        return _("Too many sign-in attempts. Try again in %(seconds)s s.", seconds=seconds)
+    return refused.detail
 
 
 def sign_out() -> Response:

@@ -28,6 +28,7 @@ class UiSession:
     username: str
     csrf: str
     created_at: datetime
+    locale: str = ""
 
 
 def _digest(token: str) -> str:
@@ -50,15 +51,15 @@ class UiSessions:
     def _collection(self) -> Any:
         return self.mongo.collection(COLLECTION)
 
-    def create(self, username: str, now: datetime | None = None) -> tuple[str, UiSession]:
-        """A new session for ``username``: the cookie value and the session."""
+    def create(self, username: str, now: datetime | None = None, locale: str = "") -> tuple[str, UiSession]:
+        """A new session for ``username`` (reading ``locale``): the cookie value and the session."""
         now = now or now_utc()
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         key = _digest(token)
         self._collection.insert_one({"_id": key, "username": username, "csrf": csrf, "created_at": now,
-                                     "ends_at": now + self.max, "expires_at": now + self.idle})
-        return token, UiSession(key, username, csrf, now)
+                                     "locale": locale, "ends_at": now + self.max, "expires_at": now + self.idle})
+        return token, UiSession(key, username, csrf, now, locale)
 
     def get(self, token: str, now: datetime | None = None) -> UiSession | None:
         """The live session for a cookie value (its idle expiry renewed), or None."""
@@ -73,7 +74,11 @@ class UiSessions:
             return None
         created = doc["created_at"]
         created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
-        return UiSession(key, doc["username"], doc["csrf"], created)
+        return UiSession(key, doc["username"], doc["csrf"], created, str(doc.get("locale") or ""))
 
     def end(self, key: str) -> None:
         self._collection.delete_one({"_id": safe_value(key)})
+
+    def set_locale(self, key: str, locale: str) -> None:
+        """The language this signed-in browser reads the UI in."""
+        self._collection.update_one({"_id": safe_value(key)}, {"$set": {"locale": safe_value(locale)}})

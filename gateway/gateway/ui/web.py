@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, Callable
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from passage.identity import Identity
 
@@ -76,8 +77,8 @@ def signed_in(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             if user is None:
                 return redirect(url_for("ui.sign_in", next=request.full_path.rstrip("?")))
             if roles and user.role not in (*roles, "admin"):
-                return render("ui/error.html", status=403, title="Not allowed",
-                              message="Your role does not allow this page.")
+                return render("ui/error.html", status=403, title=_("Not allowed"),
+                              message=_("Your role does not allow this page."))
             return view(*args, **kwargs)
         return page
     return wrap
@@ -92,10 +93,11 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
 def unavailable(answer: Answer, what: str) -> Response:
     """The page for a failed read: not found, not allowed, or not available — in words."""
     if answer.status in (403, 404):
-        return render("ui/error.html", status=answer.status, title="Not found" if answer.status == 404 else "Not allowed",
-                      message=f"{what} was not found, or you may not see it.")
+        return render("ui/error.html", status=answer.status,
+                      title=_("Not found") if answer.status == 404 else _("Not allowed"),
+                      message=_("%(what)s was not found, or you may not see it.", what=what))
     return render("ui/error.html", status=503 if answer.status >= 500 else answer.status,
-                  title="Not available", message=f"{what}: {answer.detail}")
+                  title=_("Not available"), message=f"{what}: {answer.detail}")
 
 
 def csrf_token() -> str:
@@ -119,3 +121,9 @@ def new_signin_token() -> str:
 def set_cookie(response: Response, name: str, value: str, max_age: int | None) -> None:
     response.set_cookie(name, value, max_age=max_age, path="/", secure=ui().secure_cookies, httponly=True,
                         samesite="Lax")
+
+
+def confirm_page(title: Any, action: str, back: str, consequence: str) -> Response:
+    """Ask before an irreversible step; the form's values ride along as hidden fields (no script needed)."""
+    carried = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
+    return render("ui/confirm.html", title=title, action=action, back=back, consequence=consequence, carried=carried)

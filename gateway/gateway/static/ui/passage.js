@@ -6,11 +6,10 @@
     var invalid = document.querySelector("[aria-invalid='true']");
     var alert = document.querySelector(".alert[role='alert']");
     if (invalid) { invalid.focus(); } else if (alert) { alert.setAttribute("tabindex", "-1"); alert.focus(); }
-    // Ask before a release: it cannot be undone from the UI.
-    document.querySelectorAll("form[action$='/release']").forEach(function (form) {
-      form.addEventListener("submit", function (event) {
-        if (!window.confirm("Release this person? This closes the stay.")) { event.preventDefault(); }
-      });
+    // Irreversible steps are confirmed on a page of their own (works without this script).
+    // The print button of printable pages.
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
     });
   });
 })();
