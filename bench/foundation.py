@@ -197,7 +197,7 @@ def file_request(session: requests.Session, gateway: str, auth: dict, person_ref
         "direction": "outgoing", "member_state": "DE", "person_ref": person_ref, "category": "third_country_national",
         "procedure": "normal", "learned_on": learned, "voluntary_return_offered": True,
         "particulars": {"family_name": "Bench", "given_names": "Person", "sex": "male", "nationality": "IRN"},
-        "evidence": [{"kind": "prima_facie", "of": "third_country_conditions", "type": "travel_ticket"}]})
+        "evidence": [{"of": "third_country_conditions", "type": "travel_ticket"}]})
     assert r.status_code == 201, r.text
 
 

@@ -39,7 +39,7 @@ def request_body(i: int) -> dict:
             "particulars": {"family_name": f"Person{i}", "given_names": "Bench", "birth_date": "1990-04-02",
                             "sex": "male", "nationality": "IRN",
                             "documents": [{"type": "passport", "number": f"K{i:07d}", "issued_by": "IRN"}]},
-            "evidence": [{"kind": "prima_facie", "of": "third_country_conditions", "type": "travel_ticket",
+            "evidence": [{"of": "third_country_conditions", "type": "travel_ticket",
                           "reference": f"TK-{i}"}]}
 
 

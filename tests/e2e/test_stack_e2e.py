@@ -75,7 +75,7 @@ def record_about(client: Client, person_ref: str) -> None:
                "voluntary_return_offered": True,
                "particulars": {"family_name": FAMILY_NAME, "given_names": GIVEN_NAME, "birth_date": "1991-03-14",
                                "sex": "female", "nationality": "IRN", "documents": []},
-               "evidence": [{"kind": "prima_facie", "of": "third_country_conditions", "type": "travel_ticket",
+               "evidence": [{"of": "third_country_conditions", "type": "travel_ticket",
                              "reference": "TK-0099"}]}
     for path, body in (("/api/v1/readmission/requests", request),
                        ("/api/v1/voluntary-return/cases", {"person_ref": person_ref, "source": "ngo"})):
