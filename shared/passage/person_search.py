@@ -50,6 +50,19 @@ class PersonSearchQuerySchema(Schema):
             raise ValidationError("Give a name, birth date, document number or person reference.", "name")
 
 
+class PersonHitSchema(Schema):
+    """One record about a person: who (their reference), which record, how well the spelling matched."""
+
+    person_ref = fields.String(required=True)
+    record_type = fields.String(required=True)
+    record_id = fields.String(required=True)
+    score = fields.Float(required=True)
+
+
+class PersonHitsSchema(Schema):
+    items = fields.List(fields.Nested(PersonHitSchema), required=True)
+
+
 def indexes(collection: str) -> list[Index]:
     """Multikey indexes the search uses (one per kind of key), for ``collection``."""
     return [Index(collection, [("name_keys", 1)], name=f"{collection}_by_name_key"),

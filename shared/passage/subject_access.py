@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
+from marshmallow import Schema, fields
+
 from passage.clock import utc_now
 from passage.events.envelope import rfc3339
 from passage.locations_api import NoQuerySchema, parse_person_ref
@@ -16,6 +18,15 @@ from passage.web import Blueprint, require_role
 EXPORTERS = ("admin",)
 # person_ref → the service's records about the person, by kind (JSON-ready)
 Collect = Callable[[str], Mapping[str, Any]]
+
+
+class SubjectAccessSchema(Schema):
+    """One service's export: who, when, and its records about the person by kind."""
+
+    service = fields.String(required=True)
+    person_ref = fields.String(required=True)
+    exported_at = fields.String(required=True)
+    records = fields.Dict(keys=fields.String(), required=True)
 
 
 def jsonable(value: Any) -> Any:
@@ -36,6 +47,7 @@ def subject_access_blueprint(name: str, url_prefix: str, service: str, collect: 
 
     @blueprint.get("/persons/<person_ref>/export")
     @blueprint.arguments(NoQuerySchema, location="query", as_kwargs=True)
+    @blueprint.response(200, SubjectAccessSchema)
     @blueprint.alt_response(403, description="Administrators only.")
     @blueprint.alt_response(404, description="Nothing is held about this person here.")
     def export_person(person_ref: str) -> tuple[dict[str, Any], int]:

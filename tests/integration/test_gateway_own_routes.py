@@ -41,7 +41,8 @@ OWN_ROUTES: list[tuple[str, str, dict[str, Any] | None, set[str], int]] = [
     ("GET", "/api/v1/admin/users/nobody.here", None, {"admin"}, 404),
     ("POST", "/api/v1/admin/users/nobody.here/disable", {}, {"admin"}, 404),
     ("PUT", "/api/v1/admin/users/nobody.here/password", {"password": PASSWORD}, {"admin"}, 404),
-    ("GET", "/api/v1/reports/monthly?month=2026-10", None, {"partner", "admin", "auditor"}, 200),
+    # A month is published whole from all three services' figures: with the services down, 502.
+    ("GET", "/api/v1/reports/monthly?month=2026-10", None, {"partner", "admin", "auditor"}, 502),
     ("GET", "/api/v1/reports/readmission?month=2026-10", None, {"partner", "admin", "auditor"}, 502),
     ("GET", "/api/v1/reports/monthly-occupancy?month=2026-10&format=csv", None, {"partner", "admin", "auditor"}, 502),
     ("GET", "/api/v1/persons/AZ-2026-000001/timeline", None,

@@ -87,7 +87,8 @@ def test_ensure_demo_keeps_other_entries_and_repairs_a_lost_password(env, users,
 
 
 def test_ensure_demo_is_refused_in_production(env, tmp_path):
-    production = {**env, "PASSAGE_PRODUCTION": "1", "INTERNAL_TOKEN_SECRET": "i" * 40, "ACCESS_TOKEN_SECRET": "a" * 40}
+    production = {**env, "PASSAGE_PRODUCTION": "1", "INTERNAL_TOKEN_SECRET": "i" * 40, "ACCESS_TOKEN_SECRET": "a" * 40,
+                  "AUDIT_CHAIN_KEY": "k" * 40, "AUDIT_CHECKPOINT_FILE": str(tmp_path / "checkpoints.jsonl")}
     assert _run(["ensure-demo", "--logins-file", str(tmp_path / "l.json")], production) == 1
     assert not (tmp_path / "l.json").exists()
 

@@ -23,6 +23,7 @@ persons = Blueprint("detention_person_search", __name__, url_prefix="/api/v1/det
 
 @persons.get("/persons/search")
 @persons.arguments(person_search.PersonSearchQuerySchema, location="query")
+@persons.response(200, person_search.PersonHitsSchema)
 def search(args: dict[str, Any]) -> dict[str, Any]:
     """Stays whose person matches every filter given, within the caller's centres; best spelling first."""
     caller = current_identity()

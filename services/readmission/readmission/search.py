@@ -23,6 +23,7 @@ persons = Blueprint("readmission_person_search", __name__, url_prefix="/api/v1/r
 
 @persons.get("/persons/search")
 @persons.arguments(person_search.PersonSearchQuerySchema, location="query")
+@persons.response(200, person_search.PersonHitsSchema)
 def search(args: dict[str, Any]) -> dict[str, Any]:
     """Requests and transits whose person matches every filter given, within the caller's member states."""
     deps = current_app.extensions["passage.readmission"]

@@ -22,6 +22,7 @@ persons = Blueprint("voluntary_return_person_search", __name__, url_prefix="/api
 
 @persons.get("/persons/search")
 @persons.arguments(person_search.PersonSearchQuerySchema, location="query")
+@persons.response(200, person_search.PersonHitsSchema)
 def search(args: dict[str, Any]) -> dict[str, Any]:
     """Cases whose person matches every filter given; best spelling first."""
     if current_identity().role not in SENSITIVE_READERS:
