@@ -41,6 +41,7 @@ def upload(request_id: str) -> tuple[dict[str, Any], int]:
 
 @files.get("/requests/<request_id>/files")
 @files.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@files.response(200, description="The evidence files\' metadata (id, sniffed type, size, who and when).")
 def list_files(request_id: str) -> dict[str, Any]:
     """The request's evidence files (metadata only)."""
     _, owner, store = _request(request_id, writing=False)
@@ -49,6 +50,7 @@ def list_files(request_id: str) -> dict[str, Any]:
 
 @files.get("/requests/<request_id>/files/<file_id>")
 @files.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@files.response(200, description="The file as a download (application/pdf, image/jpeg or image/png).")
 def get_file(request_id: str, file_id: str) -> Response:
     """One evidence file, as a download."""
     _, owner, store = _request(request_id, writing=False)

@@ -40,6 +40,7 @@ def upload(case_id: str) -> tuple[dict[str, Any], int]:
 
 @files.get("/cases/<case_id>/files")
 @files.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@files.response(200, description="The evidence files\' metadata (id, sniffed type, size, who and when).")
 def list_files(case_id: str) -> dict[str, Any]:
     """The case's evidence files (metadata only)."""
     _, owner, store = _case(case_id, writing=False)
@@ -48,6 +49,7 @@ def list_files(case_id: str) -> dict[str, Any]:
 
 @files.get("/cases/<case_id>/files/<file_id>")
 @files.arguments(NoQuerySchema, location="query", as_kwargs=True)
+@files.response(200, description="The file as a download (application/pdf, image/jpeg or image/png).")
 def get_file(case_id: str, file_id: str) -> Response:
     """One evidence file, as a download."""
     _, owner, store = _case(case_id, writing=False)
