@@ -169,14 +169,18 @@ def test_racing_departure_confirmations_let_exactly_one_through(svc: Service) ->
     from voluntary_return.app import create_app
     case = svc.case_at("booked", shared=True)
     results: list[int] = []
+    # Apps are built before the race: registering the module's blueprints in several apps at once is
+    # not thread-safe in Flask (a test artefact, not what is raced here); a barrier lines the posts up.
+    clients = [create_app(svc.settings, svc.deps).test_client() for _ in range(4)]
+    start = threading.Barrier(len(clients))
 
-    def confirm() -> None:
-        client = create_app(svc.settings, svc.deps).test_client()
+    def confirm(client: Any) -> None:
+        start.wait(timeout=30)
         response = client.post(f"/api/v1/voluntary-return/cases/{case['id']}/departure",
                                json=BODIES["confirm_departure"], headers=svc.headers())
         results.append(response.status_code)
 
-    threads = [threading.Thread(target=confirm) for _ in range(4)]
+    threads = [threading.Thread(target=confirm, args=(client,)) for client in clients]
     for thread in threads:
         thread.start()
     for thread in threads:
