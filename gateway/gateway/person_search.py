@@ -12,9 +12,8 @@ from datetime import date
 from typing import Any, Callable, Mapping
 from urllib.parse import quote, urlencode
 
-from passage.problems import Problem
-
 from gateway.routes import Route, match
+from gateway.timeline import fetch_items
 
 SOURCES = (  # service, search path
     ("detention", "/api/v1/detention/persons/search"),
@@ -42,7 +41,7 @@ def search(args: Mapping[str, Any], role: str, fetch: Fetch, routes: tuple[Route
     sources = searchable_sources(role, routes)
     query = service_query(args)
     with ThreadPoolExecutor(max_workers=len(SOURCES)) as pool:
-        answers = list(pool.map(lambda source: _hits(fetch, source[0], source[1], query), sources))
+        answers = list(pool.map(lambda source: fetch_items(fetch, source[0], source[1], query), sources))
     people: dict[str, dict[str, Any]] = {}
     failed = []
     for (service, _), hits in zip(sources, answers):
@@ -66,21 +65,3 @@ def _add(people: dict[str, dict[str, Any]], service: str, found: Mapping[str, An
     person["score"] = max(person["score"], float(score))
     person["records"].append({"service": service, "record_type": str(found.get("record_type", "")),
                               "record_id": record_id})
-
-
-def _hits(fetch: Fetch, service: str, path: str, query: bytes) -> list[dict[str, Any]] | None:
-    """The hits a service returned; [] when it refuses the caller (403/404); None when it failed."""
-    try:
-        answer = fetch(service, path, query)
-    except Problem:
-        return None
-    if answer.status_code in (403, 404):
-        return []
-    if answer.status_code != 200:
-        return None
-    try:
-        body = answer.json()
-    except ValueError:
-        return None
-    items = body.get("items") if isinstance(body, dict) else None
-    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else None

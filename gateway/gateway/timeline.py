@@ -48,7 +48,7 @@ def build(person_ref: str, role: str, fetch: Fetch, routes: tuple[Route, ...]) -
     sources = readable_sources(role, routes)
     query = urlencode({"person_ref": person_ref, "limit": 200}).encode()
     with ThreadPoolExecutor(max_workers=len(SOURCES)) as pool:
-        answers = list(pool.map(lambda source: _records(fetch, source[0], source[1], query), sources))
+        answers = list(pool.map(lambda source: fetch_items(fetch, source[0], source[1], query), sources))
     items: list[dict[str, Any]] = []
     failed = []
     for (service, _, kind), records in zip(sources, answers):
@@ -62,7 +62,7 @@ def build(person_ref: str, role: str, fetch: Fetch, routes: tuple[Route, ...]) -
     return Timeline(person_ref, items, bool(failed), failed, skipped)
 
 
-def _records(fetch: Fetch, service: str, path: str, query: bytes) -> list[dict[str, Any]] | None:
+def fetch_items(fetch: Fetch, service: str, path: str, query: bytes) -> list[dict[str, Any]] | None:
     """The records a service returned; [] when it hides them (403/404); None when it failed."""
     try:
         answer = fetch(service, path, query)

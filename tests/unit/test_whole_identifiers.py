@@ -59,7 +59,7 @@ FULLWIDTH = {c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVW
 CYRILLIC = dict(zip("AaBEeKMHOoPpCcTXxy", "АаВЕеКМНОоРрСсТХху"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def example(source: str) -> str:
     """A string the pattern accepts (the first one generated; no shrinking: fast and enough)."""
     quick = settings(database=None, phases=[Phase.generate], max_examples=50)
