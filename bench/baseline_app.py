@@ -4,6 +4,7 @@
 reads it by id with plain pymongo (``MONGO_URL``), one client per worker process created after
 the fork: the least work an admission and a stay read can cost on the same database.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,7 +33,12 @@ def create_app() -> Flask:
 
     @app.post("/stays")
     def insert():  # type: ignore[no-untyped-def]
-        doc = {**(request.get_json(silent=True) or {}), "_id": str(uuid.uuid4()), "status": "open", "version": 1}
+        doc = {
+            **(request.get_json(silent=True) or {}),
+            "_id": str(uuid.uuid4()),
+            "status": "open",
+            "version": 1,
+        }
         stays().insert_one(doc)
         return jsonify(doc), 201
 

@@ -7,6 +7,7 @@ with the workers paused (SIGSTOP), so the request's own work is counted, then th
 cause once the workers resume (the idle rate over that time subtracted).
 Usage: ``./passage py bench/db_ops.py [--requests 30] [--idle 20] [--settle 40]``. A bench, not a test: figures only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,9 +17,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from pymongo import MongoClient
@@ -28,21 +30,30 @@ sys.path.insert(0, str(REPO))
 
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
+
 KINDS = ("insert", "query", "update", "delete", "getmore", "command")
 
 
 def counters(client: MongoClient) -> dict[str, int]:
-    return {k: int(v) for k, v in client.admin.command("serverStatus")["opcounters"].items() if k in KINDS}
+    return {
+        k: int(v)
+        for k, v in client.admin.command("serverStatus")["opcounters"].items()
+        if k in KINDS
+    }
 
 
-def per_call(client: MongoClient, calls: int, action: Callable[[], None],
-             idle_rate: dict[str, float]) -> dict[str, float]:
+def per_call(
+    client: MongoClient, calls: int, action: Callable[[], None], idle_rate: dict[str, float]
+) -> dict[str, float]:
     """Operations per call of ``action``: the serverStatus command and the idle rate over the same time subtracted."""
     before, started = counters(client), time.monotonic()
     for _ in range(calls):
         action()
     after, took = counters(client), time.monotonic() - started
-    diff = {k: (after[k] - before[k] - (1 if k == "command" else 0) - idle_rate[k] * took) / calls for k in KINDS}
+    diff = {
+        k: (after[k] - before[k] - (1 if k == "command" else 0) - idle_rate[k] * took) / calls
+        for k in KINDS
+    }
     diff["total"] = sum(diff.values())
     return diff
 
@@ -63,52 +74,81 @@ def signal_workers(stack: Stack, sig: signal.Signals) -> None:
             os.killpg(pgid, sig)
 
 
-def after_work(client: MongoClient, calls: int, seconds: float, idle_rate: dict[str, float]) -> dict[str, float]:
+def after_work(
+    client: MongoClient, calls: int, seconds: float, idle_rate: dict[str, float]
+) -> dict[str, float]:
     """Operations per call done in the ``seconds`` after (events relayed and consumed), idle rate subtracted."""
     before = counters(client)
     time.sleep(seconds)
     after = counters(client)
-    diff = {k: (after[k] - before[k] - (1 if k == "command" else 0) - idle_rate[k] * seconds) / calls for k in KINDS}
+    diff = {
+        k: (after[k] - before[k] - (1 if k == "command" else 0) - idle_rate[k] * seconds) / calls
+        for k in KINDS
+    }
     diff["total"] = sum(diff.values())
     return diff
 
 
 def admission(unit_id: str) -> dict[str, Any]:
     today = date.today()
-    return {"unit_id": unit_id,
-            "person": {"person_ref": f"OPS-{uuid.uuid4().hex[:10]}", "given_name": "Bench", "family_name": "Person",
-                       "birth_date": "1990-04-02", "sex": "male", "nationality": "IRN"},
-            "legal_basis": {"kind": "court_order", "decision_ref": "OPS-1", "court": "Baku Administrative Court",
-                            "decided_on": (today - timedelta(days=1)).isoformat(),
-                            "valid_until": (today + timedelta(days=60)).isoformat()}}
+    return {
+        "unit_id": unit_id,
+        "person": {
+            "person_ref": f"OPS-{uuid.uuid4().hex[:10]}",
+            "given_name": "Bench",
+            "family_name": "Person",
+            "birth_date": "1990-04-02",
+            "sex": "male",
+            "nationality": "IRN",
+        },
+        "legal_basis": {
+            "kind": "court_order",
+            "decision_ref": "OPS-1",
+            "court": "Baku Administrative Court",
+            "decided_on": (today - timedelta(days=1)).isoformat(),
+            "valid_until": (today + timedelta(days=60)).isoformat(),
+        },
+    }
 
 
 def login(gateway: str, username: str, password: str) -> dict[str, str]:
-    r = requests.post(f"{gateway}/api/v1/auth/login", json={"username": username, "password": password}, timeout=30)
+    r = requests.post(
+        f"{gateway}/api/v1/auth/login",
+        json={"username": username, "password": password},
+        timeout=30,
+    )
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def run(calls: int, idle_seconds: float, settle: float) -> None:
     env = {"MONGO_URL": None, "AMQP_URL": None, "PASSAGE_BUS_PREFIX": None}
-    with tempfile.TemporaryDirectory() as var, Stack(REPO, var_dir=Path(var), base_port=free_port_base(), env=env) as stack:
+    with (
+        tempfile.TemporaryDirectory() as var,
+        Stack(REPO, var_dir=Path(var), base_port=free_port_base(), env=env) as stack,
+    ):
         stack.seed()
         gw = stack.gateway_url
         client: MongoClient = MongoClient(stack.mongo_url)
         staff = login(gw, "staff.baku", stack.logins["staff.baku"])
-        units = requests.get(f"{gw}/api/v1/detention/centres/baku/units", headers=staff, timeout=30).json()["items"]
+        units = requests.get(
+            f"{gw}/api/v1/detention/centres/baku/units", headers=staff, timeout=30
+        ).json()["items"]
         unit = max((u for u in units if u["category"] == "men"), key=lambda u: u["free_places"])
-        first = requests.post(f"{gw}/api/v1/detention/stays", headers=staff, json=admission(unit["id"]), timeout=30)
+        first = requests.post(
+            f"{gw}/api/v1/detention/stays", headers=staff, json=admission(unit["id"]), timeout=30
+        )
         first.raise_for_status()
         stay = f"{gw}/api/v1/detention/stays/{first.json()['id']}"
         time.sleep(settle)  # let the first admission's events and the relays' back-off settle
         quiet = idle(client, idle_seconds)
         print("idle ops/s                ", _fmt(quiet))
         read = lambda: requests.get(stay, headers=staff, timeout=30).raise_for_status()
-        admit = lambda: requests.post(f"{gw}/api/v1/detention/stays", headers=staff, json=admission(unit["id"]),
-                                      timeout=30).raise_for_status()
+        admit = lambda: requests.post(
+            f"{gw}/api/v1/detention/stays", headers=staff, json=admission(unit["id"]), timeout=30
+        ).raise_for_status()
         admissions = min(calls, unit["free_places"] - 1)
-        nothing = {k: 0.0 for k in KINDS}  # idle work not subtracted while paused: the figures err high
+        nothing = dict.fromkeys(KINDS, 0.0)  # idle work not subtracted while paused: the figures err high
         signal_workers(stack, signal.SIGSTOP)
         try:
             print("GET stay (request)        ", _fmt(per_call(client, calls, read, nothing)))

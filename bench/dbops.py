@@ -4,10 +4,12 @@ Works on any MongoDB-wire server that reports opcounters (MongoDB, SecantusDB). 
 server-wide, so a figure per request includes whatever the idle stack did meanwhile; the idle
 rate is measured on its own so the two can be read together.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from pymongo import MongoClient
 

@@ -9,6 +9,7 @@ would have written for them.
 
     .venv/bin/python bench/detention_occupancy.py [--mongo-url mongodb://…] [--repeat 50]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,32 +19,46 @@ import sys
 import tempfile
 import uuid
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import Result, timed  # noqa: E402
+from detention import bootstrap, occupancy, repository  # noqa: E402
+from detention.app import create_app  # noqa: E402
 from passage.config import Settings  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
 from passage.testing import free_port, identity_headers, port_open, wait_for  # noqa: E402
 
-from detention import bootstrap, occupancy, repository  # noqa: E402
-from detention.app import create_app  # noqa: E402
-
 FIRST_DAY = date(2026, 1, 1)
 DAYS = 365
-UNITS = [("baku", f"baku-{c[0]}{n}", c) for c in ("men", "women") for n in (1, 2)] + \
-        [("yevlakh", f"yevlakh-{c[0]}{n}", c) for c in ("men", "women") for n in (1, 2)]
+UNITS = [("baku", f"baku-{c[0]}{n}", c) for c in ("men", "women") for n in (1, 2)] + [
+    ("yevlakh", f"yevlakh-{c[0]}{n}", c) for c in ("men", "women") for n in (1, 2)
+]
 NATIONALITIES = ("IRN", "AFG", "PAK", "IND", "BGD", "SYR", "IRQ", "GEO")
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
     port, data = free_port(), tempfile.mkdtemp(prefix="bench-secantus-")
-    proc = subprocess.Popen([sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port),
-                             "--storage-path", f"{data}/db", "--log-level", "WARNING"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "secantus",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            f"{data}/db",
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     wait_for(lambda: port_open(port), timeout=60, message="SecantusDB")
     return proc, f"mongodb://127.0.0.1:{port}/"
 
@@ -51,13 +66,33 @@ def start_server() -> tuple[subprocess.Popen, str]:
 def seed(mongo: Mongo, stays: int, rng: random.Random) -> None:
     """Centres, units, ``stays`` stays over a year, and the daily figures they would have written."""
     mongo.ensure_indexes(repository.indexes())
-    mongo.collection("centres").insert_many([{"_id": c, "name": c, "city": c, "version": 1,
-                                              "created_at": datetime.now(timezone.utc)} for c in ("baku", "yevlakh")])
+    mongo.collection("centres").insert_many(
+        [
+            {"_id": c, "name": c, "city": c, "version": 1, "created_at": datetime.now(UTC)}
+            for c in ("baku", "yevlakh")
+        ]
+    )
     capacity = max(10, stays // len(UNITS))
-    mongo.collection("units").insert_many([
-        {"_id": uid, "centre_id": cid, "name": uid, "category": cat, "declared_places": capacity, "floor_area_m2": 4.0 * capacity,
-         "single_room": False, "blocked_places": [], "capacity": capacity, "capacity_valid_until": None, "occupancy": 0,
-         "version": 1, "created_at": datetime.now(timezone.utc)} for cid, uid, cat in UNITS])
+    mongo.collection("units").insert_many(
+        [
+            {
+                "_id": uid,
+                "centre_id": cid,
+                "name": uid,
+                "category": cat,
+                "declared_places": capacity,
+                "floor_area_m2": 4.0 * capacity,
+                "single_room": False,
+                "blocked_places": [],
+                "capacity": capacity,
+                "capacity_valid_until": None,
+                "occupancy": 0,
+                "version": 1,
+                "created_at": datetime.now(UTC),
+            }
+            for cid, uid, cat in UNITS
+        ]
+    )
     daily: dict[tuple[str, int], dict[str, int]] = {}
     batch = []
     for n in range(stays):
@@ -77,15 +112,31 @@ def seed(mongo: Mongo, stays: int, rng: random.Random) -> None:
     mongo.collection(occupancy.DAILY).insert_many(_daily_docs(daily, capacity))
 
 
-def _stay(cid: str, uid: str, cat: str, admitted: int, released: int | None, nationality: str) -> dict:
-    at = datetime.combine(FIRST_DAY + timedelta(days=admitted), datetime.min.time(), timezone.utc)
-    return {"_id": str(uuid.uuid4()), "person_ref": f"B-{uuid.uuid4().hex[:16]}", "centre_id": cid, "unit_id": uid,
-            "status": "open" if released is None else "closed", "admitted_at": at,
-            "admitted_on": (FIRST_DAY + timedelta(days=admitted)).isoformat(),
-            "sex": "male" if cat == "men" else "female", "nationality": nationality, "age_band": "18-34",
-            "legal_basis": {"kind": "court_order"}, "person": {"given_name": "B", "family_name": "B",
-                                                               "birth_date": "1990-01-01", "sex": "male"},
-            "version": 1, "history": []}
+def _stay(
+    cid: str, uid: str, cat: str, admitted: int, released: int | None, nationality: str
+) -> dict:
+    at = datetime.combine(FIRST_DAY + timedelta(days=admitted), datetime.min.time(), UTC)
+    return {
+        "_id": str(uuid.uuid4()),
+        "person_ref": f"B-{uuid.uuid4().hex[:16]}",
+        "centre_id": cid,
+        "unit_id": uid,
+        "status": "open" if released is None else "closed",
+        "admitted_at": at,
+        "admitted_on": (FIRST_DAY + timedelta(days=admitted)).isoformat(),
+        "sex": "male" if cat == "men" else "female",
+        "nationality": nationality,
+        "age_band": "18-34",
+        "legal_basis": {"kind": "court_order"},
+        "person": {
+            "given_name": "B",
+            "family_name": "B",
+            "birth_date": "1990-01-01",
+            "sex": "male",
+        },
+        "version": 1,
+        "history": [],
+    }
 
 
 def _daily_docs(daily: dict[tuple[str, int], dict[str, int]], capacity: int) -> list[dict]:
@@ -94,16 +145,35 @@ def _daily_docs(daily: dict[tuple[str, int], dict[str, int]], capacity: int) -> 
     for day, (cid, uid, cat) in ((d, u) for d in range(DAYS) for u in UNITS):
         counts = daily.get((uid, day), {"admissions": 0, "releases": 0})
         level[uid] += counts["admissions"] - counts["releases"]
-        docs.append({"_id": f"{uid}:{(FIRST_DAY + timedelta(days=day)).isoformat()}", "unit_id": uid, "centre_id": cid,
-                     "category": cat, "day": (FIRST_DAY + timedelta(days=day)).isoformat(), "occupied": level[uid],
-                     "capacity": capacity, **counts, "by_sex": {}, "by_age_band": {}, "by_nationality": {}})
+        docs.append(
+            {
+                "_id": f"{uid}:{(FIRST_DAY + timedelta(days=day)).isoformat()}",
+                "unit_id": uid,
+                "centre_id": cid,
+                "category": cat,
+                "day": (FIRST_DAY + timedelta(days=day)).isoformat(),
+                "occupied": level[uid],
+                "capacity": capacity,
+                **counts,
+                "by_sex": {},
+                "by_age_band": {},
+                "by_nationality": {},
+            }
+        )
     return docs
 
 
 def scan_stays(mongo: Mongo, first: date, last: date) -> int:
     """The question answered the slow way: admissions per day counted from the stays."""
-    pipeline = [{"$match": {"centre_id": "baku", "admitted_on": {"$gte": first.isoformat(), "$lte": last.isoformat()}}},
-                {"$group": {"_id": "$admitted_on", "n": {"$sum": 1}}}]
+    pipeline = [
+        {
+            "$match": {
+                "centre_id": "baku",
+                "admitted_on": {"$gte": first.isoformat(), "$lte": last.isoformat()},
+            }
+        },
+        {"$group": {"_id": "$admitted_on", "n": {"$sum": 1}}},
+    ]
     return len(list(mongo.collection("stays").aggregate(pipeline)))
 
 
@@ -112,18 +182,36 @@ def measure(url: str, stays: int, repeat: int) -> list[Result]:
     deps = bootstrap.build(settings)
     deps.mongo.client.drop_database(settings.mongo_db)
     seed(deps.mongo, stays, random.Random(stays))
-    deps = replace(deps, clock=lambda: datetime(2026, 12, 31, 12, tzinfo=timezone.utc))
-    client, headers = create_app(settings, deps).test_client(), identity_headers(settings.internal_token_secret)
+    deps = replace(deps, clock=lambda: datetime(2026, 12, 31, 12, tzinfo=UTC))
+    client, headers = (
+        create_app(settings, deps).test_client(),
+        identity_headers(settings.internal_token_secret),
+    )
     first, last = date(2026, 6, 1), date(2026, 6, 30)
     path = f"/api/v1/detention/centres/baku/occupancy/history?from={first}&to={last}"
     assert client.get(path, headers=headers).status_code == 200
     stays_coll = deps.mongo.collection("stays")
     return [
-        timed(f"history 30 days, function ({stays} stays)", lambda i: occupancy.history(deps.mongo, "baku", first, last), repeat),
-        timed(f"history 30 days, HTTP in-process ({stays} stays)", lambda i: client.get(path, headers=headers), repeat),
-        timed(f"baseline raw find_one ({stays} stays)", lambda i: stays_coll.find_one({"_id": "none"}), repeat),
-        timed(f"contrast: scan stays per day ({stays} stays)", lambda i: scan_stays(deps.mongo, first, last),
-              max(3, repeat // 10)),
+        timed(
+            f"history 30 days, function ({stays} stays)",
+            lambda i: occupancy.history(deps.mongo, "baku", first, last),
+            repeat,
+        ),
+        timed(
+            f"history 30 days, HTTP in-process ({stays} stays)",
+            lambda i: client.get(path, headers=headers),
+            repeat,
+        ),
+        timed(
+            f"baseline raw find_one ({stays} stays)",
+            lambda i: stays_coll.find_one({"_id": "none"}),
+            repeat,
+        ),
+        timed(
+            f"contrast: scan stays per day ({stays} stays)",
+            lambda i: scan_stays(deps.mongo, first, last),
+            max(3, repeat // 10),
+        ),
     ]
 
 
@@ -139,7 +227,10 @@ def main() -> None:
             results = measure(url, size, args.repeat)
             baseline = results[2]
             for result in results:
-                print(result.line(), f"  [{result.percentile(50) / baseline.percentile(50):.1f}x raw find_one p50]")
+                print(
+                    result.line(),
+                    f"  [{result.percentile(50) / baseline.percentile(50):.1f}x raw find_one p50]",
+                )
     finally:
         if proc is not None:
             proc.terminate()

@@ -9,6 +9,7 @@ and the idle stack's database operations per second.
 
     ./passage py bench/foundation.py [--clients 16] [--requests 50] [--amqp]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import requests
 from kombu import Consumer, Exchange, Producer, Queue
@@ -39,10 +40,27 @@ from passage.testing import free_port, wait_for  # noqa: E402
 
 
 def start_baseline(port: int, mongo_url: str) -> subprocess.Popen:
-    env = {**os.environ, "PASSAGE_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(ROOT), "MONGO_URL": mongo_url}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gateway" / "gunicorn.conf.py"),
-                             "bench.baseline_app:create_app()"], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    env = {
+        **os.environ,
+        "PASSAGE_BIND": f"127.0.0.1:{port}",
+        "PYTHONPATH": str(ROOT),
+        "MONGO_URL": mongo_url,
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(ROOT / "gateway" / "gunicorn.conf.py"),
+            "bench.baseline_app:create_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     wait_for(lambda: _ok(f"http://127.0.0.1:{port}/ping"), timeout=30, message="baseline app")
     return proc
 
@@ -55,44 +73,85 @@ def _ok(url: str) -> bool:
 
 
 def login(gateway: str, username: str, password: str) -> dict[str, str]:
-    r = requests.post(f"{gateway}/api/v1/auth/login", json={"username": username, "password": password}, timeout=10)
+    r = requests.post(
+        f"{gateway}/api/v1/auth/login",
+        json={"username": username, "password": password},
+        timeout=10,
+    )
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def admission_body(unit_id: str, i: int) -> dict:
-    return {"unit_id": unit_id,
-            "person": {"person_ref": f"BENCH-{uuid.uuid4().hex[:12]}", "given_name": "Bench", "family_name": f"Person{i}",
-                       "birth_date": "1990-04-02", "sex": "male", "nationality": "IRN"},
-            "legal_basis": {"kind": "court_order", "decision_ref": f"B-{i}", "court": "Baku Administrative Court",
-                            "decided_on": "2026-11-20", "valid_until": "2027-02-20"}}
+    return {
+        "unit_id": unit_id,
+        "person": {
+            "person_ref": f"BENCH-{uuid.uuid4().hex[:12]}",
+            "given_name": "Bench",
+            "family_name": f"Person{i}",
+            "birth_date": "1990-04-02",
+            "sex": "male",
+            "nationality": "IRN",
+        },
+        "legal_basis": {
+            "kind": "court_order",
+            "decision_ref": f"B-{i}",
+            "court": "Baku Administrative Court",
+            "decided_on": "2026-11-20",
+            "valid_until": "2027-02-20",
+        },
+    }
 
 
 def make_unit(gateway: str, auth: dict, places: int) -> str:
     centre = f"bench-{uuid.uuid4().hex[:6]}"
-    r = requests.post(f"{gateway}/api/v1/detention/centres", json={"id": centre, "name": "Bench centre", "city": "Baku"}, headers=auth, timeout=10)
+    r = requests.post(
+        f"{gateway}/api/v1/detention/centres",
+        json={"id": centre, "name": "Bench centre", "city": "Baku"},
+        headers=auth,
+        timeout=10,
+    )
     assert r.status_code == 201, r.text
     unit = f"{centre}-m1"
-    r = requests.post(f"{gateway}/api/v1/detention/centres/{centre}/units",
-                      json={"id": unit, "name": "Bench wing", "category": "men", "declared_places": places,
-                            "floor_area_m2": places * 4.0, "single_room": False}, headers=auth, timeout=10)
+    r = requests.post(
+        f"{gateway}/api/v1/detention/centres/{centre}/units",
+        json={
+            "id": unit,
+            "name": "Bench wing",
+            "category": "men",
+            "declared_places": places,
+            "floor_area_m2": places * 4.0,
+            "single_room": False,
+        },
+        headers=auth,
+        timeout=10,
+    )
     assert r.status_code == 201, r.text
     return unit
 
 
-def bench_http(gateway: str, baseline: str, auth: dict, clients: int, per_client: int, meter: OpMeter) -> list[str]:
+def bench_http(
+    gateway: str, baseline: str, auth: dict, clients: int, per_client: int, meter: OpMeter
+) -> list[str]:
     unit = make_unit(gateway, auth, clients * per_client * 2)
     stay_ids: list[str] = []
     plain_ids: list[str] = []
 
     def admit(session: requests.Session, i: int) -> int:
-        r = session.post(f"{gateway}/api/v1/detention/stays", json=admission_body(unit, i), headers=auth, timeout=30)
+        r = session.post(
+            f"{gateway}/api/v1/detention/stays",
+            json=admission_body(unit, i),
+            headers=auth,
+            timeout=30,
+        )
         if r.status_code == 201:
             stay_ids.append(r.json()["id"])
         return r.status_code
 
     def echo(session: requests.Session, i: int) -> int:
-        return session.post(f"{baseline}/echo", json=admission_body(unit, i), timeout=30).status_code
+        return session.post(
+            f"{baseline}/echo", json=admission_body(unit, i), timeout=30
+        ).status_code
 
     def plain_insert(session: requests.Session, i: int) -> int:
         r = session.post(f"{baseline}/stays", json=admission_body(unit, i), timeout=30)
@@ -101,16 +160,24 @@ def bench_http(gateway: str, baseline: str, auth: dict, clients: int, per_client
         return r.status_code
 
     def read(session: requests.Session, i: int) -> int:
-        return session.get(f"{gateway}/api/v1/detention/stays/{stay_ids[i % len(stay_ids)]}", headers=auth, timeout=30).status_code
+        return session.get(
+            f"{gateway}/api/v1/detention/stays/{stay_ids[i % len(stay_ids)]}",
+            headers=auth,
+            timeout=30,
+        ).status_code
 
     def plain_read(session: requests.Session, i: int) -> int:
-        return session.get(f"{baseline}/stays/{plain_ids[i % len(plain_ids)]}", timeout=30).status_code
+        return session.get(
+            f"{baseline}/stays/{plain_ids[i % len(plain_ids)]}", timeout=30
+        ).status_code
 
     def ping(session: requests.Session, i: int) -> int:
         return session.get(f"{baseline}/ping", timeout=30).status_code
 
     def load(name: str, call: Callable[[requests.Session, int], int]) -> tuple[Result, str]:
-        result, delta = meter.measure(lambda: run_load(name, call, clients=clients, requests_per_client=per_client))
+        result, delta = meter.measure(
+            lambda: run_load(name, call, clients=clients, requests_per_client=per_client)
+        )
         return result, per_request(delta, result.count)
 
     base_post, _ = load("baseline: bare Flask POST /echo", echo)
@@ -119,12 +186,19 @@ def bench_http(gateway: str, baseline: str, auth: dict, clients: int, per_client
     base_get, _ = load("baseline: bare Flask GET /ping", ping)
     plain_get, plain_get_ops = load("baseline: Flask+pymongo GET by id", plain_read)
     reads, read_ops = load("GET /stays/{id} via gateway", read)
-    return [base_post.line(), plain_post.line() + "  " + plain_post_ops, admissions.line(plain_post) + "  " + admission_ops,
-            base_get.line(), plain_get.line() + "  " + plain_get_ops, reads.line(plain_get) + "  " + read_ops]
+    return [
+        base_post.line(),
+        plain_post.line() + "  " + plain_post_ops,
+        admissions.line(plain_post) + "  " + admission_ops,
+        base_get.line(),
+        plain_get.line() + "  " + plain_get_ops,
+        reads.line(plain_get) + "  " + read_ops,
+    ]
 
 
-def bench_mixed(gateway: str, auth: dict, clients: int, per_client: int, meter: OpMeter,
-                places: int = 20) -> tuple[Result, str]:
+def bench_mixed(
+    gateway: str, auth: dict, clients: int, per_client: int, meter: OpMeter, places: int = 20
+) -> tuple[Result, str]:
     """Issue 3's load: admissions with releases mixed in, into a unit kept nearly full.
 
     Each client admits; every second success is released at once. Afterwards the unit's counter
@@ -138,28 +212,54 @@ def bench_mixed(gateway: str, auth: dict, clients: int, per_client: int, meter: 
         with lock:
             stay = held.pop() if i % 2 and held else None
         if stay:
-            return session.post(f"{gateway}/api/v1/detention/stays/{stay}/release", json={"reason": "released_by_court"},
-                                headers=auth, timeout=30).status_code
-        r = session.post(f"{gateway}/api/v1/detention/stays", json=admission_body(unit, i), headers=auth, timeout=30)
+            return session.post(
+                f"{gateway}/api/v1/detention/stays/{stay}/release",
+                json={"reason": "released_by_court"},
+                headers=auth,
+                timeout=30,
+            ).status_code
+        r = session.post(
+            f"{gateway}/api/v1/detention/stays",
+            json=admission_body(unit, i),
+            headers=auth,
+            timeout=30,
+        )
         if r.status_code == 201:
             with lock:
                 held.append(r.json()["id"])
         return r.status_code
 
-    result, delta = meter.measure(lambda: run_load(f"admit/release mix via gateway ({places} places)",
-                                                   admit_or_release, clients=clients, requests_per_client=per_client))
-    state = requests.get(f"{gateway}/api/v1/detention/units/{unit}", headers=auth, timeout=30).json()
+    result, delta = meter.measure(
+        lambda: run_load(
+            f"admit/release mix via gateway ({places} places)",
+            admit_or_release,
+            clients=clients,
+            requests_per_client=per_client,
+        )
+    )
+    state = requests.get(
+        f"{gateway}/api/v1/detention/units/{unit}", headers=auth, timeout=30
+    ).json()
     open_stays = _count_open(gateway, auth, unit)
-    verdict = (f"{per_request(delta, result.count)}; unit {unit}: occupancy {state['occupancy']} / capacity {state['capacity']}, open stays {open_stays} "
-               f"-> {'OK' if state['occupancy'] == open_stays <= state['capacity'] else 'CAPACITY VIOLATION'}")
+    verdict = (
+        f"{per_request(delta, result.count)}; unit {unit}: occupancy {state['occupancy']} / capacity {state['capacity']}, open stays {open_stays} "
+        f"-> {'OK' if state['occupancy'] == open_stays <= state['capacity'] else 'CAPACITY VIOLATION'}"
+    )
     return result, verdict
 
 
 def _count_open(gateway: str, auth: dict, unit: str) -> int:
     count, cursor = 0, None
     while True:
-        params = {"unit_id": unit, "status": "open", "limit": 200, **({"cursor": cursor} if cursor else {})}
-        page = requests.get(f"{gateway}/api/v1/detention/stays", params=params, headers=auth, timeout=30).json()
+        params = {
+            "unit_id": unit,
+            "status": "open",
+            "limit": 200,
+            **({"cursor": cursor} if cursor else {}),
+        }
+        page = requests.get(
+            f"{gateway}/api/v1/detention/stays", params=params, headers=auth, timeout=30
+        ).json()
         count += len(page["items"])
         cursor = page.get("next_cursor")
         if not cursor:
@@ -172,18 +272,28 @@ def bench_propagation(gateway: str, auth: dict, n: int) -> Result:
     result = Result("propagation admission → readmission")
     session = requests.Session()
     drain_started = time.perf_counter()
-    _admit_and_wait(session, gateway, auth, unit, -1, timeout=600)  # the earlier loads' events go first
-    print(f"  (backlog of the earlier loads consumed by readmission in {time.perf_counter() - drain_started:.1f} s)")
+    _admit_and_wait(
+        session, gateway, auth, unit, -1, timeout=600
+    )  # the earlier loads' events go first
+    print(
+        f"  (backlog of the earlier loads consumed by readmission in {time.perf_counter() - drain_started:.1f} s)"
+    )
     started_all = time.perf_counter()
     for i in range(n):
         body = admission_body(unit, i)
-        file_request(session, gateway, auth, body["person"]["person_ref"])  # before the clock starts
+        file_request(
+            session, gateway, auth, body["person"]["person_ref"]
+        )  # before the clock starts
         r = session.post(f"{gateway}/api/v1/detention/stays", json=body, headers=auth, timeout=30)
         assert r.status_code == 201, r.text
         t0 = time.perf_counter()
         url = f"{gateway}/api/v1/readmission/persons/{body['person']['person_ref']}/location"
-        wait_for(lambda: session.get(url, headers=auth, timeout=10).status_code == 200, timeout=30, interval=0.005,
-                 message="location in readmission")
+        wait_for(
+            lambda: session.get(url, headers=auth, timeout=10).status_code == 200,
+            timeout=30,
+            interval=0.005,
+            message="location in readmission",
+        )
         result.latencies.append(time.perf_counter() - t0)
     result.seconds = time.perf_counter() - started_all
     result.statuses[200] = n
@@ -193,22 +303,44 @@ def bench_propagation(gateway: str, auth: dict, n: int) -> Result:
 def file_request(session: requests.Session, gateway: str, auth: dict, person_ref: str) -> None:
     """A readmission request about the person: locations are answered only for people with one (#11)."""
     learned = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 30 * 86400))
-    r = session.post(f"{gateway}/api/v1/readmission/requests", headers=auth, timeout=30, json={
-        "direction": "outgoing", "member_state": "DE", "person_ref": person_ref, "category": "third_country_national",
-        "procedure": "normal", "learned_on": learned, "voluntary_return_offered": True,
-        "particulars": {"family_name": "Bench", "given_names": "Person", "sex": "male", "nationality": "IRN"},
-        "evidence": [{"of": "third_country_conditions", "type": "travel_ticket"}]})
+    r = session.post(
+        f"{gateway}/api/v1/readmission/requests",
+        headers=auth,
+        timeout=30,
+        json={
+            "direction": "outgoing",
+            "member_state": "DE",
+            "person_ref": person_ref,
+            "category": "third_country_national",
+            "procedure": "normal",
+            "learned_on": learned,
+            "voluntary_return_offered": True,
+            "particulars": {
+                "family_name": "Bench",
+                "given_names": "Person",
+                "sex": "male",
+                "nationality": "IRN",
+            },
+            "evidence": [{"of": "third_country_conditions", "type": "travel_ticket"}],
+        },
+    )
     assert r.status_code == 201, r.text
 
 
-def _admit_and_wait(session: requests.Session, gateway: str, auth: dict, unit: str, i: int, timeout: float) -> None:
+def _admit_and_wait(
+    session: requests.Session, gateway: str, auth: dict, unit: str, i: int, timeout: float
+) -> None:
     body = admission_body(unit, i)
     file_request(session, gateway, auth, body["person"]["person_ref"])
     r = session.post(f"{gateway}/api/v1/detention/stays", json=body, headers=auth, timeout=30)
     assert r.status_code == 201, r.text
     url = f"{gateway}/api/v1/readmission/persons/{body['person']['person_ref']}/location"
-    wait_for(lambda: session.get(url, headers=auth, timeout=10).status_code == 200, timeout=timeout, interval=0.05,
-             message="location in readmission")
+    wait_for(
+        lambda: session.get(url, headers=auth, timeout=10).status_code == 200,
+        timeout=timeout,
+        interval=0.05,
+        message="location in readmission",
+    )
 
 
 def bench_raw_bus(broker_url: str, n: int) -> Result:
@@ -222,8 +354,12 @@ def bench_raw_bus(broker_url: str, n: int) -> Result:
         queue(channel).declare()
         producer = Producer(channel, exchange=exchange)
         received: list[float] = []
-        consumer = Consumer(channel, queues=[queue], accept=["json"],
-                            callbacks=[lambda body, msg: (received.append(time.perf_counter()), msg.ack())])
+        consumer = Consumer(
+            channel,
+            queues=[queue],
+            accept=["json"],
+            callbacks=[lambda body, msg: (received.append(time.perf_counter()), msg.ack())],
+        )
         consumer.consume()
         started = time.perf_counter()
         for i in range(n):
@@ -243,7 +379,9 @@ def bench_raw_bus(broker_url: str, n: int) -> Result:
 def bench_raw_mongo(mongo_url: str, n: int) -> list[Result]:
     client = MongoClient(mongo_url)
     coll = client[f"bench_{uuid.uuid4().hex[:6]}"]["docs"]
-    inserts = timed("baseline: raw pymongo insert_one", lambda i: coll.insert_one({"_id": i, "v": "x" * 200}), n)
+    inserts = timed(
+        "baseline: raw pymongo insert_one", lambda i: coll.insert_one({"_id": i, "v": "x" * 200}), n
+    )
     finds = timed("baseline: raw pymongo find_one by _id", lambda i: coll.find_one({"_id": i}), n)
     client.drop_database(coll.database.name)
     return [inserts, finds]
@@ -254,11 +392,30 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=50, help="per client")
     parser.add_argument("--events", type=int, default=50)
-    parser.add_argument("--idle-seconds", type=float, default=10.0, help="how long to count the idle stack's database work")
-    parser.add_argument("--amqp", action="store_true", help="use RabbitMQ at 127.0.0.1:5672 instead of the embedded transport")
+    parser.add_argument(
+        "--idle-seconds",
+        type=float,
+        default=10.0,
+        help="how long to count the idle stack's database work",
+    )
+    parser.add_argument(
+        "--amqp",
+        action="store_true",
+        help="use RabbitMQ at 127.0.0.1:5672 instead of the embedded transport",
+    )
     args = parser.parse_args()
-    env = {"AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//", "PASSAGE_BUS_PREFIX": f"bench-{uuid.uuid4().hex[:6]}."} if args.amqp else {}
-    with tempfile.TemporaryDirectory() as tmp, Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base(), env=env) as stack:
+    env = (
+        {
+            "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//",
+            "PASSAGE_BUS_PREFIX": f"bench-{uuid.uuid4().hex[:6]}.",
+        }
+        if args.amqp
+        else {}
+    )
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base(), env=env) as stack,
+    ):
         stack.seed()
         baseline_port = free_port()
         baseline = start_baseline(baseline_port, stack.mongo_url)
@@ -267,19 +424,31 @@ def main() -> None:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
             time.sleep(3)  # let the seeding's events settle before counting the idle stack
             idle = per_second(*meter.idle_rate(args.idle_seconds), args.idle_seconds)
-            lines = bench_http(stack.gateway_url, f"http://127.0.0.1:{baseline_port}", auth, args.clients,
-                               args.requests, meter)
-            mixed, verdict = bench_mixed(stack.gateway_url, auth, args.clients, args.requests, meter)
+            lines = bench_http(
+                stack.gateway_url,
+                f"http://127.0.0.1:{baseline_port}",
+                auth,
+                args.clients,
+                args.requests,
+                meter,
+            )
+            mixed, verdict = bench_mixed(
+                stack.gateway_url, auth, args.clients, args.requests, meter
+            )
             propagation = bench_propagation(stack.gateway_url, auth, args.events)
-            broker = env.get("AMQP_URL") or mongo_transport_url(stack.mongo_url, f"bench_bus_{uuid.uuid4().hex[:6]}")
+            broker = env.get("AMQP_URL") or mongo_transport_url(
+                stack.mongo_url, f"bench_bus_{uuid.uuid4().hex[:6]}"
+            )
             raw_bus = bench_raw_bus(broker, args.events)
             raw_mongo = bench_raw_mongo(stack.mongo_url, 500)
         finally:
             meter.close()
             os.killpg(baseline.pid, 15)
             baseline.wait(timeout=20)
-    print(f"\nPassage foundation benchmark — {args.clients} clients × {args.requests} requests, "
-          f"bus: {'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, {os.cpu_count()} cores")
+    print(
+        f"\nPassage foundation benchmark — {args.clients} clients × {args.requests} requests, "
+        f"bus: {'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, {os.cpu_count()} cores"
+    )
     print(idle)
     for line in lines:
         print(line)

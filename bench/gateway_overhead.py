@@ -8,6 +8,7 @@ sign-ins per second (Argon2id, as configured); the person timeline's latency.
 
     ./passage py bench/gateway_overhead.py [--clients 8] [--requests 100]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,20 +38,36 @@ LIMITS = {"LOGIN_IP_LIMIT": "1000000", "LOGIN_USER_LIMIT": "1000000", "API_USER_
 def admit(gateway: str, auth: dict, unit: str) -> tuple[str, str]:
     person = f"BENCH-{uuid.uuid4().hex[:12]}"
     today = date.today()
-    body = {"unit_id": unit,
-            "person": {"person_ref": person, "given_name": "Bench", "family_name": "Person", "birth_date": "1990-04-02",
-                       "sex": "male", "nationality": "IRN"},
-            "legal_basis": {"kind": "court_order", "decision_ref": "B-1", "court": "Baku Administrative Court",
-                            "decided_on": (today - timedelta(days=1)).isoformat(),
-                            "valid_until": (today + timedelta(days=60)).isoformat()}}
+    body = {
+        "unit_id": unit,
+        "person": {
+            "person_ref": person,
+            "given_name": "Bench",
+            "family_name": "Person",
+            "birth_date": "1990-04-02",
+            "sex": "male",
+            "nationality": "IRN",
+        },
+        "legal_basis": {
+            "kind": "court_order",
+            "decision_ref": "B-1",
+            "court": "Baku Administrative Court",
+            "decided_on": (today - timedelta(days=1)).isoformat(),
+            "valid_until": (today + timedelta(days=60)).isoformat(),
+        },
+    }
     r = requests.post(f"{gateway}/api/v1/detention/stays", json=body, headers=auth, timeout=30)
     assert r.status_code == 201, r.text
     return r.json()["id"], person
 
 
 def get_load(name: str, url: str, headers: dict, clients: int, per_client: int) -> Result:
-    return run_load(name, lambda s, i: s.get(url, headers=headers, timeout=30).status_code,
-                    clients=clients, requests_per_client=per_client)
+    return run_load(
+        name,
+        lambda s, i: s.get(url, headers=headers, timeout=30).status_code,
+        clients=clients,
+        requests_per_client=per_client,
+    )
 
 
 def main() -> None:
@@ -59,8 +76,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100, help="per client")
     parser.add_argument("--logins", type=int, default=10, help="per client")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, \
-            Stack(ROOT, var_dir=Path(tmp), base_port=free_port() // 100 * 100 % 50000 + 10000, env=LIMITS) as stack:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Stack(
+            ROOT, var_dir=Path(tmp), base_port=free_port() // 100 * 100 % 50000 + 10000, env=LIMITS
+        ) as stack,
+    ):
         stack.seed()
         baseline_port = free_port()
         baseline = start_baseline(baseline_port)
@@ -69,8 +90,10 @@ def main() -> None:
         finally:
             os.killpg(baseline.pid, 15)
             baseline.wait(timeout=20)
-    print(f"\nPassage gateway benchmark — real gunicorn processes ({stack.workers} workers each), "
-          f"{args.clients} clients, {os.cpu_count()} cores")
+    print(
+        f"\nPassage gateway benchmark — real gunicorn processes ({stack.workers} workers each), "
+        f"{args.clients} clients, {os.cpu_count()} cores"
+    )
     for line in lines:
         print(line)
 
@@ -86,31 +109,55 @@ def run(stack: Stack, baseline: str, args: argparse.Namespace) -> list[str]:
     internal = {HEADER: sign_identity(Identity("admin", "admin"), secret, ttl_seconds=3600)}
     c, n = args.clients, args.requests
     results = [get_load("baseline: bare Flask GET /ping", f"{baseline}/ping", {}, c, n)]
-    for label, path in (("centre (no personal data)", f"/api/v1/detention/centres/{centre}"),
-                        ("stay (audited)", f"/api/v1/detention/stays/{stay_id}")):
+    for label, path in (
+        ("centre (no personal data)", f"/api/v1/detention/centres/{centre}"),
+        ("stay (audited)", f"/api/v1/detention/stays/{stay_id}"),
+    ):
         direct = get_load(f"direct to service: GET {label}", f"{detention}{path}", internal, c, n)
         via = get_load(f"via gateway: GET {label}", f"{gateway}{path}", auth, c, n)
         results += [direct, via]
-    logins = run_load("sign-in POST /auth/login (Argon2id)",
-                      lambda s, i: s.post(f"{gateway}/api/v1/auth/login", json={"username": "admin", "password": password},
-                                          timeout=60).status_code, clients=c, requests_per_client=args.logins)
-    timeline = get_load("person timeline (3 services)", f"{gateway}/api/v1/persons/{person}/timeline", auth, c, n // 4 or 1)
-    partial = requests.get(f"{gateway}/api/v1/persons/{person}/timeline", headers=auth, timeout=30).json()
+    logins = run_load(
+        "sign-in POST /auth/login (Argon2id)",
+        lambda s, i: (
+            s.post(
+                f"{gateway}/api/v1/auth/login",
+                json={"username": "admin", "password": password},
+                timeout=60,
+            ).status_code
+        ),
+        clients=c,
+        requests_per_client=args.logins,
+    )
+    timeline = get_load(
+        "person timeline (3 services)",
+        f"{gateway}/api/v1/persons/{person}/timeline",
+        auth,
+        c,
+        n // 4 or 1,
+    )
+    partial = requests.get(
+        f"{gateway}/api/v1/persons/{person}/timeline", headers=auth, timeout=30
+    ).json()
     base = results[0]
     lines = [base.line()]
     for direct, via in zip(results[1::2], results[2::2]):
         lines += [direct.line(base), via.line(base), _ratio(via, direct)]
-    lines += [logins.line(), timeline.line(base),
-              f"  timeline answer: partial={partial.get('partial')} failed={partial.get('failed_services')} "
-              f"items={len(partial.get('items', []))}"]
+    lines += [
+        logins.line(),
+        timeline.line(base),
+        f"  timeline answer: partial={partial.get('partial')} failed={partial.get('failed_services')} "
+        f"items={len(partial.get('items', []))}",
+    ]
     return lines
 
 
 def _ratio(via: Result, direct: Result) -> str:
     rate = (via.count / via.seconds) / (direct.count / direct.seconds)
-    return (f"  gateway/direct: throughput {rate:.2f}x, p50 {via.percentile(50) / direct.percentile(50):.2f}x, "
-            f"p99 {via.percentile(99) / direct.percentile(99):.2f}x "
-            f"(+{via.percentile(50) - direct.percentile(50):.2f} ms at p50)")
+    return (
+        f"  gateway/direct: throughput {rate:.2f}x, p50 {via.percentile(50) / direct.percentile(50):.2f}x, "
+        f"p99 {via.percentile(99) / direct.percentile(99):.2f}x "
+        f"(+{via.percentile(50) - direct.percentile(50):.2f} ms at p50)"
+    )
 
 
 if __name__ == "__main__":

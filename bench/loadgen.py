@@ -2,13 +2,14 @@
 
 Prints throughput and latency percentiles; used by every benchmark so figures compare.
 """
+
 from __future__ import annotations
 
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import requests
 
@@ -31,10 +32,12 @@ class Result:
         index = min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))
         return ordered[index] * 1000
 
-    def line(self, baseline: "Result | None" = None) -> str:
+    def line(self, baseline: Result | None = None) -> str:
         rate = self.count / self.seconds if self.seconds else 0.0
-        text = (f"{self.name:<44} {rate:>9.1f}/s  p50 {self.percentile(50):>7.2f} ms  "
-                f"p99 {self.percentile(99):>7.2f} ms  n={self.count} statuses={dict(sorted(self.statuses.items()))}")
+        text = (
+            f"{self.name:<44} {rate:>9.1f}/s  p50 {self.percentile(50):>7.2f} ms  "
+            f"p99 {self.percentile(99):>7.2f} ms  n={self.count} statuses={dict(sorted(self.statuses.items()))}"
+        )
         if baseline is not None and baseline.count and self.count:
             base_rate = baseline.count / baseline.seconds
             text += f"  [{rate / base_rate:.2f}x baseline rate, p50 {self.percentile(50) / baseline.percentile(50):.1f}x]"
@@ -44,8 +47,14 @@ class Result:
 Call = Callable[[requests.Session, int], int]
 
 
-def run_load(name: str, call: Call, *, clients: int, requests_per_client: int,
-             setup: Callable[[requests.Session], None] | None = None) -> Result:
+def run_load(
+    name: str,
+    call: Call,
+    *,
+    clients: int,
+    requests_per_client: int,
+    setup: Callable[[requests.Session], None] | None = None,
+) -> Result:
     """Run ``call(session, i)`` (returns an HTTP status) from ``clients`` threads."""
     result = Result(name)
     lock = threading.Lock()

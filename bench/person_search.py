@@ -8,6 +8,7 @@ run: a raw pymongo find_one by _id, a raw find by one name key, and a bare Flask
 
     .venv/bin/python bench/person_search.py [--sizes 1000,100000] [--n 200] [--clients 4]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,35 +33,100 @@ from passage.names import search_keys  # noqa: E402
 from passage.testing import free_port  # noqa: E402
 
 SECRET = "bench-internal-secret-0123456789abcdef"
-FAMILY = ("Məmmədov", "Мамедов", "Mammadov", "Əliyev", "Алиев", "Hüseynov", "Гусейнов", "Həsənov", "Гасанов",
-          "Quliyev", "Кулиев", "İsmayılov", "Исмаилов", "Cəfərov", "Джафаров", "Abbasov", "Rzayev", "Süleymanov",
-          "Rezaei", "Ahmadi", "Karimi", "Hosseini", "Mousavi", "Nazari", "Rahimi", "Sultani", "Popov", "Ivanov")
-GIVEN = ("Rəşad", "Рашад", "Elçin", "Эльчин", "Orxan", "Орхан", "Tural", "Ali", "Reza", "Leyla", "Лейла", "Günay",
-         "Sara", "Nərgiz", "Наргиз", "Vüsal", "Farid", "Mohammad", "Ahmad", "Zahra")
+FAMILY = (
+    "Məmmədov",
+    "Мамедов",
+    "Mammadov",
+    "Əliyev",
+    "Алиев",
+    "Hüseynov",
+    "Гусейнов",
+    "Həsənov",
+    "Гасанов",
+    "Quliyev",
+    "Кулиев",
+    "İsmayılov",
+    "Исмаилов",
+    "Cəfərov",
+    "Джафаров",
+    "Abbasov",
+    "Rzayev",
+    "Süleymanov",
+    "Rezaei",
+    "Ahmadi",
+    "Karimi",
+    "Hosseini",
+    "Mousavi",
+    "Nazari",
+    "Rahimi",
+    "Sultani",
+    "Popov",
+    "Ivanov",
+)
+GIVEN = (
+    "Rəşad",
+    "Рашад",
+    "Elçin",
+    "Эльчин",
+    "Orxan",
+    "Орхан",
+    "Tural",
+    "Ali",
+    "Reza",
+    "Leyla",
+    "Лейла",
+    "Günay",
+    "Sara",
+    "Nərgiz",
+    "Наргиз",
+    "Vüsal",
+    "Farid",
+    "Mohammad",
+    "Ahmad",
+    "Zahra",
+)
 CENTRES = ("baku", "yevlakh", "ganja", "sheki")
 
 
 def stay(i: int, rng: random.Random) -> dict:
-    person = {"given_name": rng.choice(GIVEN), "family_name": rng.choice(FAMILY),
-              "birth_date": f"{rng.randint(1950, 2008)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-              "sex": "male", "nationality": "AZE"}
-    doc = {"_id": f"stay-{i:08d}", "person_ref": f"BENCH-{i}", "centre_id": CENTRES[i % len(CENTRES)],
-           "unit_id": "u1", "status": "closed", "person": person, "version": 1, "history": []}
+    person = {
+        "given_name": rng.choice(GIVEN),
+        "family_name": rng.choice(FAMILY),
+        "birth_date": f"{rng.randint(1950, 2008)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        "sex": "male",
+        "nationality": "AZE",
+    }
+    doc = {
+        "_id": f"stay-{i:08d}",
+        "person_ref": f"BENCH-{i}",
+        "centre_id": CENTRES[i % len(CENTRES)],
+        "unit_id": "u1",
+        "status": "closed",
+        "person": person,
+        "version": 1,
+        "history": [],
+    }
     return {**doc, **search_keys(doc, repository.STAY_SEARCH)}
 
 
 def seed(db, first: int, count: int) -> None:  # type: ignore[no-untyped-def]
     rng = random.Random(first)
     for offset in range(0, count, 5000):
-        db.stays.insert_many([stay(i, rng) for i in range(first + offset, first + min(offset + 5000, count))],
-                             ordered=False)
+        db.stays.insert_many(
+            [stay(i, rng) for i in range(first + offset, first + min(offset + 5000, count))],
+            ordered=False,
+        )
 
 
 def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> None:
     client = MongoClient(mongo_url, tz_aware=True)
     db = client["bench_detention"]
     admin = {HEADER: sign_identity(Identity("bench-admin", "admin"), SECRET, ttl_seconds=3600)}
-    staff = {HEADER: sign_identity(Identity("bench-staff", "centre_staff", centres=("baku",)), SECRET, ttl_seconds=3600)}
+    staff = {
+        HEADER: sign_identity(
+            Identity("bench-staff", "centre_staff", centres=("baku",)), SECRET, ttl_seconds=3600
+        )
+    }
     seeded = 0
     for size in [int(s) for s in args.sizes.split(",")]:
         started = time.perf_counter()
@@ -69,19 +135,42 @@ def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> No
         print(f"\n== {size} stays (seeded in {time.perf_counter() - started:.1f}s)")
         sample = db.stays.find_one({"_id": f"stay-{size // 2:08d}"})
         one_key = sample["name_keys"][0]
-        base_http = bench_http(baseline, "/ping", "baseline: bare Flask GET /ping", {}, args.n, args.clients)
+        base_http = bench_http(
+            baseline, "/ping", "baseline: bare Flask GET /ping", {}, args.n, args.clients
+        )
         print(base_http.line())
-        raw = timed("baseline: raw pymongo find_one by _id", lambda i: db.stays.find_one({"_id": sample["_id"]}), args.n)
+        raw = timed(
+            "baseline: raw pymongo find_one by _id",
+            lambda i: db.stays.find_one({"_id": sample["_id"]}),
+            args.n,
+        )
         print(raw.line())
-        print(timed("reference: raw find(name_keys=key).limit(20)",
-                    lambda i: list(db.stays.find({"name_keys": one_key}).limit(20)), args.n).line(raw))
+        print(
+            timed(
+                "reference: raw find(name_keys=key).limit(20)",
+                lambda i: list(db.stays.find({"name_keys": one_key}).limit(20)),
+                args.n,
+            ).line(raw)
+        )
         by_name = urlencode({"name": "Mamedov Rashad"})
-        by_both = urlencode({"name": "Mamedov Rashad", "birth_date": sample["person"]["birth_date"]})
-        for name, query, headers in (("GET search name (admin, 20 hits)", by_name, admin),
-                                     ("GET search name+birth_date (admin)", by_both, admin),
-                                     ("GET search name (centre staff baku)", by_name, staff)):
-            print(bench_http(api, f"/api/v1/detention/persons/search?{query}", name, headers, args.n,
-                             args.clients).line(base_http))
+        by_both = urlencode(
+            {"name": "Mamedov Rashad", "birth_date": sample["person"]["birth_date"]}
+        )
+        for name, query, headers in (
+            ("GET search name (admin, 20 hits)", by_name, admin),
+            ("GET search name+birth_date (admin)", by_both, admin),
+            ("GET search name (centre staff baku)", by_name, staff),
+        ):
+            print(
+                bench_http(
+                    api,
+                    f"/api/v1/detention/persons/search?{query}",
+                    name,
+                    headers,
+                    args.n,
+                    args.clients,
+                ).line(base_http)
+            )
     client.close()
 
 
@@ -93,15 +182,39 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-person-search-"))
     mongo_port, api_port, base_port = free_port(), free_port(), free_port()
-    procs = [start([sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(mongo_port),
-                    "--storage-path", str(work / "db"), "--log-level", "WARNING"], {}, mongo_port, work / "mongo.log")]
+    procs = [
+        start(
+            [
+                sys.executable,
+                "-m",
+                "secantus",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(mongo_port),
+                "--storage-path",
+                str(work / "db"),
+                "--log-level",
+                "WARNING",
+            ],
+            {},
+            mongo_port,
+            work / "mongo.log",
+        )
+    ]
     mongo_url = f"mongodb://127.0.0.1:{mongo_port}/"
-    env = {"MONGO_URL": mongo_url, "DETENTION_MONGO_DB": "bench_detention", "INTERNAL_TOKEN_SECRET": SECRET,
-           "AMQP_URL": ""}
+    env = {
+        "MONGO_URL": mongo_url,
+        "DETENTION_MONGO_DB": "bench_detention",
+        "INTERNAL_TOKEN_SECRET": SECRET,
+        "AMQP_URL": "",
+    }
     try:
         Mongo(mongo_url, "bench_detention").ensure_indexes(repository.indexes())
         procs.append(gunicorn("detention.app:create_app()", api_port, env, work / "api.log"))
-        procs.append(gunicorn("bench.baseline_app:create_app()", base_port, {}, work / "baseline.log"))
+        procs.append(
+            gunicorn("bench.baseline_app:create_app()", base_port, {}, work / "baseline.log")
+        )
         run(mongo_url, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{base_port}", args)
     finally:
         for proc in reversed(procs):

@@ -8,6 +8,7 @@ gunicorn with the same worker settings (bench/baseline_app.py), so the figures r
 
     .venv/bin/python bench/readmission_create.py [--clients 16] [--requests 50] [--amqp]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,27 +34,50 @@ REQUESTS = "/api/v1/readmission/requests"
 
 def request_body(i: int) -> dict:
     """A draft outgoing request with the common application form's particulars and one evidence item."""
-    return {"direction": "outgoing", "member_state": ("DE", "FR", "IT", "NL")[i % 4],
-            "person_ref": f"BENCH-{uuid.uuid4().hex[:12]}", "category": "third_country_national",
-            "procedure": "normal", "learned_on": "2026-10-01", "voluntary_return_offered": False,
-            "particulars": {"family_name": f"Person{i}", "given_names": "Bench", "birth_date": "1990-04-02",
-                            "sex": "male", "nationality": "IRN",
-                            "documents": [{"type": "passport", "number": f"K{i:07d}", "issued_by": "IRN"}]},
-            "evidence": [{"of": "third_country_conditions", "type": "travel_ticket",
-                          "reference": f"TK-{i}"}]}
+    return {
+        "direction": "outgoing",
+        "member_state": ("DE", "FR", "IT", "NL")[i % 4],
+        "person_ref": f"BENCH-{uuid.uuid4().hex[:12]}",
+        "category": "third_country_national",
+        "procedure": "normal",
+        "learned_on": "2026-10-01",
+        "voluntary_return_offered": False,
+        "particulars": {
+            "family_name": f"Person{i}",
+            "given_names": "Bench",
+            "birth_date": "1990-04-02",
+            "sex": "male",
+            "nationality": "IRN",
+            "documents": [{"type": "passport", "number": f"K{i:07d}", "issued_by": "IRN"}],
+        },
+        "evidence": [
+            {"of": "third_country_conditions", "type": "travel_ticket", "reference": f"TK-{i}"}
+        ],
+    }
 
 
-def bench_create(gateway: str, baseline: str, auth: dict, clients: int, per_client: int) -> tuple[Result, Result]:
+def bench_create(
+    gateway: str, baseline: str, auth: dict, clients: int, per_client: int
+) -> tuple[Result, Result]:
     def create(session: requests.Session, i: int) -> int:
-        return session.post(f"{gateway}{REQUESTS}", json=request_body(i), headers=auth, timeout=30).status_code
+        return session.post(
+            f"{gateway}{REQUESTS}", json=request_body(i), headers=auth, timeout=30
+        ).status_code
 
     def echo(session: requests.Session, i: int) -> int:
         return session.post(f"{baseline}/echo", json=request_body(i), timeout=30).status_code
 
     warm = requests.Session()  # first request builds indexes and pools; not part of the figures
     assert create(warm, -1) == 201
-    base = run_load("baseline: bare Flask POST /echo", echo, clients=clients, requests_per_client=per_client)
-    made = run_load("POST /readmission/requests via gateway", create, clients=clients, requests_per_client=per_client)
+    base = run_load(
+        "baseline: bare Flask POST /echo", echo, clients=clients, requests_per_client=per_client
+    )
+    made = run_load(
+        "POST /readmission/requests via gateway",
+        create,
+        clients=clients,
+        requests_per_client=per_client,
+    )
     return base, made
 
 
@@ -61,22 +85,43 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=50, help="per client")
-    parser.add_argument("--amqp", action="store_true", help="use RabbitMQ at 127.0.0.1:5672 instead of the embedded transport")
+    parser.add_argument(
+        "--amqp",
+        action="store_true",
+        help="use RabbitMQ at 127.0.0.1:5672 instead of the embedded transport",
+    )
     args = parser.parse_args()
-    env = {"AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//", "PASSAGE_BUS_PREFIX": f"bench-{uuid.uuid4().hex[:6]}."} if args.amqp else {}
-    with tempfile.TemporaryDirectory() as tmp, Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base(), env=env) as stack:
+    env = (
+        {
+            "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//",
+            "PASSAGE_BUS_PREFIX": f"bench-{uuid.uuid4().hex[:6]}.",
+        }
+        if args.amqp
+        else {}
+    )
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base(), env=env) as stack,
+    ):
         stack.seed()
         baseline_port = free_port()
         baseline = start_baseline(baseline_port)
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
-            base, made = bench_create(stack.gateway_url, f"http://127.0.0.1:{baseline_port}", auth, args.clients,
-                                      args.requests)
+            base, made = bench_create(
+                stack.gateway_url,
+                f"http://127.0.0.1:{baseline_port}",
+                auth,
+                args.clients,
+                args.requests,
+            )
         finally:
             os.killpg(baseline.pid, 15)
             baseline.wait(timeout=20)
-    print(f"\nPassage readmission request creation — {args.clients} clients × {args.requests} requests, "
-          f"bus: {'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, {os.cpu_count()} cores")
+    print(
+        f"\nPassage readmission request creation — {args.clients} clients × {args.requests} requests, "
+        f"bus: {'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, {os.cpu_count()} cores"
+    )
     print(base.line())
     print(made.line(base))
 

@@ -8,6 +8,7 @@ same run: a raw pymongo find_one on the same server and a bare Flask endpoint un
 
     .venv/bin/python bench/readmission_worklist.py [--sizes 1000,100000] [--n 200] [--clients 4] [--open-every 1]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import Result, run_load, timed  # noqa: E402
-from passage.mongo import Mongo  # noqa: E402
 from passage.identity import HEADER, Identity, sign_identity  # noqa: E402
+from passage.mongo import Mongo  # noqa: E402
 from passage.testing import free_port, port_open, wait_for  # noqa: E402
 from readmission import repository  # noqa: E402
 from readmission.deadline_index import bucket_of  # noqa: E402
@@ -41,9 +42,17 @@ KINDS = ("reply", "transfer", "travel_document", "submit")
 
 
 def start(cmd: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=ROOT, stdout=open(log, "wb"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    wait_for(lambda: port_open(port) or proc.poll() is not None, timeout=60, message=" ".join(cmd[:3]))
+    proc = subprocess.Popen(
+        cmd,
+        env={**os.environ, **env},
+        cwd=ROOT,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    wait_for(
+        lambda: port_open(port) or proc.poll() is not None, timeout=60, message=" ".join(cmd[:3])
+    )
     if proc.poll() is not None:
         raise RuntimeError(log.read_text()[-2000:])
     return proc
@@ -51,8 +60,17 @@ def start(cmd: list[str], env: dict[str, str], port: int, log: Path) -> subproce
 
 def gunicorn(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
     conf = ROOT / "services" / "readmission" / "gunicorn.conf.py"
-    proc = start([sys.executable, "-m", "gunicorn", "-c", str(conf), app],
-                 {**env, "PASSAGE_BIND": f"127.0.0.1:{port}", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "warning"}, port, log)
+    proc = start(
+        [sys.executable, "-m", "gunicorn", "-c", str(conf), app],
+        {
+            **env,
+            "PASSAGE_BIND": f"127.0.0.1:{port}",
+            "PYTHONPATH": str(ROOT),
+            "LOG_LEVEL": "warning",
+        },
+        port,
+        log,
+    )
     return proc
 
 
@@ -67,18 +85,48 @@ def seed(db, start: int, count: int, open_every: int = 1) -> None:  # type: igno
             rid = str(uuid.UUID(int=i + 1))
             ms, kind = STATES[i % len(STATES)], KINDS[i % len(KINDS)]
             due = today + timedelta(days=rng.randint(-30, 90))
-            requests_batch.append({"_id": rid, "version": 2, "state": "submitted", "direction": "outgoing",
-                                   "member_state": ms, "person_ref": f"BENCH-{i}", "category": "stateless",
-                                   "procedure": "normal", "history": [], "deadlines": {}, "evidence": []})
+            requests_batch.append(
+                {
+                    "_id": rid,
+                    "version": 2,
+                    "state": "submitted",
+                    "direction": "outgoing",
+                    "member_state": ms,
+                    "person_ref": f"BENCH-{i}",
+                    "category": "stateless",
+                    "procedure": "normal",
+                    "history": [],
+                    "deadlines": {},
+                    "evidence": [],
+                }
+            )
             if i % open_every:
                 continue  # a settled request: its deadlines are closed, so it is not in the index
-            deadlines_batch.append({"_id": f"{rid}:{kind}", "request_id": rid, "kind": kind, "member_state": ms,
-                                    "direction": "outgoing", "person_ref": f"BENCH-{i}", "state": "submitted",
-                                    "due_on": due.isoformat(), "unit": "calendar_days", "amount": 15,
-                                    "calendar": ms, "rule_version": "eu-az-2014.normal.2", "missed_notified": False,
-                                    "source": {"agreement": "EU-AZ", "article": "Art. 11", "paragraph": "2",
-                                               "verified": False, "note": None},
-                                    "bucket": bucket_of(rid, ms, due.isoformat())})
+            deadlines_batch.append(
+                {
+                    "_id": f"{rid}:{kind}",
+                    "request_id": rid,
+                    "kind": kind,
+                    "member_state": ms,
+                    "direction": "outgoing",
+                    "person_ref": f"BENCH-{i}",
+                    "state": "submitted",
+                    "due_on": due.isoformat(),
+                    "unit": "calendar_days",
+                    "amount": 15,
+                    "calendar": ms,
+                    "rule_version": "eu-az-2014.normal.2",
+                    "missed_notified": False,
+                    "source": {
+                        "agreement": "EU-AZ",
+                        "article": "Art. 11",
+                        "paragraph": "2",
+                        "verified": False,
+                        "note": None,
+                    },
+                    "bucket": bucket_of(rid, ms, due.isoformat()),
+                }
+            )
         db.requests.insert_many(requests_batch, ordered=False)
         if deadlines_batch:
             db.deadlines.insert_many(deadlines_batch, ordered=False)
@@ -94,16 +142,28 @@ def seed(db, start: int, count: int, open_every: int = 1) -> None:  # type: igno
         for day, incs in slots.items():
             db.deadline_buckets.update_one({"_id": day}, {"$inc": incs}, upsert=True)
     for ms in STATES:
-        db.statistics.update_one({"_id": f"{ms}:2026-11"}, {"$setOnInsert": {"member_state": ms, "month": "2026-11"},
-                                                              "$inc": {"requests_outgoing": count // 27, "accepted": 3,
-                                                                       "replies_due": 4, "answered_within_limit": 3},
-                                                              "$push": {"reply_days": {"$each": [3, 9, 14]}}},
-                                 upsert=True)
+        db.statistics.update_one(
+            {"_id": f"{ms}:2026-11"},
+            {
+                "$setOnInsert": {"member_state": ms, "month": "2026-11"},
+                "$inc": {
+                    "requests_outgoing": count // 27,
+                    "accepted": 3,
+                    "replies_due": 4,
+                    "answered_within_limit": 3,
+                },
+                "$push": {"reply_days": {"$each": [3, 9, 14]}},
+            },
+            upsert=True,
+        )
 
 
-def bench_http(base: str, path: str, name: str, headers: dict[str, str], n: int, clients: int) -> Result:
+def bench_http(
+    base: str, path: str, name: str, headers: dict[str, str], n: int, clients: int
+) -> Result:
     def call(session: requests.Session, _i: int) -> int:
         return session.get(f"{base}{path}", headers=headers, timeout=30).status_code
+
     return run_load(name, call, clients=clients, requests_per_client=max(1, n // clients))
 
 
@@ -112,20 +172,48 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000")
     parser.add_argument("--n", type=int, default=200, help="requests per measurement")
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--open-every", type=int, default=1,
-                        help="1 = every request has an open deadline (worst case); 50 = 2%% still open")
+    parser.add_argument(
+        "--open-every",
+        type=int,
+        default=1,
+        help="1 = every request has an open deadline (worst case); 50 = 2%% still open",
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-readmission-"))
     mongo_port, api_port, base_port = free_port(), free_port(), free_port()
-    procs = [start([sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(mongo_port),
-                    "--storage-path", str(work / "db"), "--log-level", "WARNING"], {}, mongo_port, work / "mongo.log")]
+    procs = [
+        start(
+            [
+                sys.executable,
+                "-m",
+                "secantus",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(mongo_port),
+                "--storage-path",
+                str(work / "db"),
+                "--log-level",
+                "WARNING",
+            ],
+            {},
+            mongo_port,
+            work / "mongo.log",
+        )
+    ]
     mongo_url = f"mongodb://127.0.0.1:{mongo_port}/"
-    env = {"MONGO_URL": mongo_url, "READMISSION_MONGO_DB": "bench_readmission", "INTERNAL_TOKEN_SECRET": SECRET,
-           "AMQP_URL": ""}
+    env = {
+        "MONGO_URL": mongo_url,
+        "READMISSION_MONGO_DB": "bench_readmission",
+        "INTERNAL_TOKEN_SECRET": SECRET,
+        "AMQP_URL": "",
+    }
     try:
         Mongo(mongo_url, "bench_readmission").ensure_indexes(repository.indexes())
         procs.append(gunicorn("readmission.app:create_app()", api_port, env, work / "api.log"))
-        procs.append(gunicorn("bench.baseline_app:create_app()", base_port, {}, work / "baseline.log"))
+        procs.append(
+            gunicorn("bench.baseline_app:create_app()", base_port, {}, work / "baseline.log")
+        )
         run(mongo_url, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{base_port}", args)
     finally:
         for proc in reversed(procs):
@@ -141,23 +229,48 @@ def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> No
         started = time.perf_counter()
         seed(db, seeded, size - seeded, args.open_every)
         seeded = size
-        print(f"\n== {size} requests (seeded in {time.perf_counter() - started:.1f}s: "
-              f"{db.requests.estimated_document_count()} requests, {db.deadlines.estimated_document_count()} deadlines)")
+        print(
+            f"\n== {size} requests (seeded in {time.perf_counter() - started:.1f}s: "
+            f"{db.requests.estimated_document_count()} requests, {db.deadlines.estimated_document_count()} deadlines)"
+        )
         admin = {HEADER: sign_identity(Identity("bench-admin", "admin"), SECRET, ttl_seconds=3600)}
-        officer = {HEADER: sign_identity(Identity("bench-officer", "liaison_officer", member_states=("DE", "FR")),
-                                         SECRET, ttl_seconds=3600)}
+        officer = {
+            HEADER: sign_identity(
+                Identity("bench-officer", "liaison_officer", member_states=("DE", "FR")),
+                SECRET,
+                ttl_seconds=3600,
+            )
+        }
         wanted = str(uuid.UUID(int=size // 2))
-        base_http = bench_http(baseline, "/ping", "baseline: bare Flask GET /ping", {}, args.n, args.clients)
-        raw = timed("baseline: raw pymongo find_one by _id", lambda i: db.requests.find_one({"_id": wanted}), args.n)
-        raw_sorted = timed("reference: raw find().sort(due_on).limit(50)",
-                           lambda i: list(db.deadlines.find({}).sort("due_on", 1).limit(50)), 3)
+        base_http = bench_http(
+            baseline, "/ping", "baseline: bare Flask GET /ping", {}, args.n, args.clients
+        )
+        raw = timed(
+            "baseline: raw pymongo find_one by _id",
+            lambda i: db.requests.find_one({"_id": wanted}),
+            args.n,
+        )
+        raw_sorted = timed(
+            "reference: raw find().sort(due_on).limit(50)",
+            lambda i: list(db.deadlines.find({}).sort("due_on", 1).limit(50)),
+            3,
+        )
         print(base_http.line())
         print(raw.line())
         print(raw_sorted.line(raw))
         for name, path, headers in (
-                ("GET worklist (admin, 50 items)", "/api/v1/readmission/worklist?limit=50", admin),
-                ("GET worklist (officer DE+FR, 50 items)", "/api/v1/readmission/worklist?limit=50", officer),
-                ("GET statistics?month=2026-11 (27 rows)", "/api/v1/readmission/statistics?month=2026-11", admin)):
+            ("GET worklist (admin, 50 items)", "/api/v1/readmission/worklist?limit=50", admin),
+            (
+                "GET worklist (officer DE+FR, 50 items)",
+                "/api/v1/readmission/worklist?limit=50",
+                officer,
+            ),
+            (
+                "GET statistics?month=2026-11 (27 rows)",
+                "/api/v1/readmission/statistics?month=2026-11",
+                admin,
+            ),
+        ):
             result = bench_http(api, path, name, headers, args.n, args.clients)
             print(result.line(base_http))
     client.close()

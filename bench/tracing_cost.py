@@ -10,6 +10,7 @@ stay-read loads beside the same-run baseline (a bare Flask app under gunicorn):
 
     ./passage py bench/tracing_cost.py [--clients 8] [--requests 25]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,7 +28,10 @@ from devstack.probes import free_port_base  # noqa: E402
 from passage.testing import free_port  # noqa: E402
 
 SETTINGS = {
-    "tracing off, per-process metrics": {"OTEL_SDK_DISABLED": "true", "PASSAGE_METRICS": "per-process"},
+    "tracing off, per-process metrics": {
+        "OTEL_SDK_DISABLED": "true",
+        "PASSAGE_METRICS": "per-process",
+    },
     "tracing off": {"OTEL_SDK_DISABLED": "true"},
     "tracing, no export (default)": {"OTEL_TRACES_EXPORTER": "none"},
     "tracing, console export": {"OTEL_TRACES_EXPORTER": "console"},
@@ -35,13 +39,18 @@ SETTINGS = {
 
 
 def run(name: str, env: dict[str, str], clients: int, per_client: int) -> list[str]:
-    with tempfile.TemporaryDirectory() as tmp, Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base(), env=env) as stack:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base(), env=env) as stack,
+    ):
         stack.seed()
         port = free_port()
         baseline = start_baseline(port)
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
-            return [f"[{name}]"] + bench_http(stack.gateway_url, f"http://127.0.0.1:{port}", auth, clients, per_client)
+            return [f"[{name}]"] + bench_http(
+                stack.gateway_url, f"http://127.0.0.1:{port}", auth, clients, per_client
+            )
         finally:
             os.killpg(baseline.pid, 15)
             baseline.wait(timeout=20)
@@ -52,8 +61,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=25, help="per client")
     args = parser.parse_args()
-    report = [line for name, env in SETTINGS.items() for line in run(name, env, args.clients, args.requests)]
-    print(f"\nTracing and metrics cost — {args.clients} clients × {args.requests} requests, {os.cpu_count()} cores")
+    report = [
+        line
+        for name, env in SETTINGS.items()
+        for line in run(name, env, args.clients, args.requests)
+    ]
+    print(
+        f"\nTracing and metrics cost — {args.clients} clients × {args.requests} requests, {os.cpu_count()} cores"
+    )
     print("\n".join(report))
 
 

@@ -5,6 +5,7 @@ each referral is followed by its registration (referred → registered), both vi
 
     ./passage py bench/voluntary_return_gateway.py [--clients 16] [--requests 30]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,9 +26,18 @@ from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
 from passage.testing import free_port  # noqa: E402
 
-REGISTRATION = {"particulars": {"given_name": "Bench", "family_name": "Person", "birth_date": "1990-04-02",
-                                "sex": "male", "nationality": "IRN"},
-                "languages": ["fa"], "classification": "AVR", "destination_country": "IRN"}
+REGISTRATION = {
+    "particulars": {
+        "given_name": "Bench",
+        "family_name": "Person",
+        "birth_date": "1990-04-02",
+        "sex": "male",
+        "nationality": "IRN",
+    },
+    "languages": ["fa"],
+    "classification": "AVR",
+    "destination_country": "IRN",
+}
 
 
 def main() -> None:
@@ -35,38 +45,73 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=30, help="per client")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp, Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base()) as stack:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base()) as stack,
+    ):
         stack.seed()
         port = free_port()
         baseline_proc = start_baseline(port)
         try:
-            gateway, auth = stack.gateway_url, login(stack.gateway_url, "admin", stack.logins["admin"])
+            gateway, auth = (
+                stack.gateway_url,
+                login(stack.gateway_url, "admin", stack.logins["admin"]),
+            )
             cases: list[str] = []
 
             def refer(session: requests.Session, i: int) -> int:
-                r = session.post(f"{gateway}/api/v1/voluntary-return/cases", headers=auth, timeout=30,
-                                 json={"person_ref": f"BENCH-{uuid.uuid4().hex[:12]}", "source": "ngo",
-                                       "organisation": "Caritas Baku", "nationality": "IRN"})
+                r = session.post(
+                    f"{gateway}/api/v1/voluntary-return/cases",
+                    headers=auth,
+                    timeout=30,
+                    json={
+                        "person_ref": f"BENCH-{uuid.uuid4().hex[:12]}",
+                        "source": "ngo",
+                        "organisation": "Caritas Baku",
+                        "nationality": "IRN",
+                    },
+                )
                 if r.status_code == 201:
                     cases.append(r.json()["id"])
                 return r.status_code
 
             def register(session: requests.Session, i: int) -> int:
-                return session.post(f"{gateway}/api/v1/voluntary-return/cases/{cases[i]}/registration",
-                                    json=REGISTRATION, headers=auth, timeout=30).status_code
+                return session.post(
+                    f"{gateway}/api/v1/voluntary-return/cases/{cases[i]}/registration",
+                    json=REGISTRATION,
+                    headers=auth,
+                    timeout=30,
+                ).status_code
 
             def echo(session: requests.Session, i: int) -> int:
-                return session.post(f"http://127.0.0.1:{port}/echo", json=REGISTRATION, timeout=30).status_code
+                return session.post(
+                    f"http://127.0.0.1:{port}/echo", json=REGISTRATION, timeout=30
+                ).status_code
 
-            base = run_load("baseline: bare Flask POST /echo", echo, clients=args.clients, requests_per_client=args.requests)
-            created = run_load("case referral POST /cases via gateway", refer, clients=args.clients,
-                               requests_per_client=args.requests)
-            moved = run_load("stage transition (registration) via gateway", register, clients=args.clients,
-                             requests_per_client=args.requests)
+            base = run_load(
+                "baseline: bare Flask POST /echo",
+                echo,
+                clients=args.clients,
+                requests_per_client=args.requests,
+            )
+            created = run_load(
+                "case referral POST /cases via gateway",
+                refer,
+                clients=args.clients,
+                requests_per_client=args.requests,
+            )
+            moved = run_load(
+                "stage transition (registration) via gateway",
+                register,
+                clients=args.clients,
+                requests_per_client=args.requests,
+            )
         finally:
             os.killpg(baseline_proc.pid, 15)
             baseline_proc.wait(timeout=20)
-    print(f"\nVoluntary return through the gateway — {args.clients} clients × {args.requests}, {os.cpu_count()} cores")
+    print(
+        f"\nVoluntary return through the gateway — {args.clients} clients × {args.requests}, {os.cpu_count()} cores"
+    )
     print(base.line())
     print(created.line(base))
     print(moved.line(base))

@@ -2,6 +2,7 @@
 
 Not part of any service and imported by none: tests and benchmarks use :class:`Stack`.
 """
+
 from devstack.stack import Stack, StackError
 
 __all__ = ["Stack", "StackError"]

@@ -3,6 +3,7 @@
 Ctrl-C (SIGINT) or SIGTERM stops every process cleanly and exits 0. If a process of the stack
 dies on its own, the launcher shows the end of its log, stops the rest and exits 1.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,24 +20,45 @@ from devstack.seed import SeedError
 from devstack.stack import Stack, StackError
 
 ROOT = Path(__file__).resolve().parents[1]
-ROLES = {"admin": "admin", "staff.baku": "centre staff (baku)", "staff.yevlakh": "centre staff (yevlakh)",
-         "liaison": "readmission liaison officer", "caseworker": "IOM AVRR caseworker",
-         "partner.iom": "partner (IOM, statistics only)", "auditor": "auditor"}
+ROLES = {
+    "admin": "admin",
+    "staff.baku": "centre staff (baku)",
+    "staff.yevlakh": "centre staff (yevlakh)",
+    "liaison": "readmission liaison officer",
+    "caseworker": "IOM AVRR caseworker",
+    "partner.iom": "partner (IOM, statistics only)",
+    "auditor": "auditor",
+}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
         description="Run the whole Passage stack on this machine (Ctrl-C stops it). Without MONGO_URL it "
-                    "starts SecantusDB with its data under the var dir; without AMQP_URL the bus runs on "
-                    "kombu's MongoDB transport on that server.")
-    parser.add_argument("--port-base", type=int, default=8000,
-                        help="gateway port; services use +1..+3, the embedded SecantusDB +18 (default 8000)")
-    parser.add_argument("--no-seed", action="store_true", help="do not create the demo users, centres and units")
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")),
-                        help="gunicorn workers per API (default: WEB_CONCURRENCY or 2)")
-    parser.add_argument("--var-dir", type=Path, default=ROOT / "var",
-                        help="data, logs, secrets and pid file (default: var/ in the repository)")
+        "starts SecantusDB with its data under the var dir; without AMQP_URL the bus runs on "
+        "kombu's MongoDB transport on that server.",
+    )
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=8000,
+        help="gateway port; services use +1..+3, the embedded SecantusDB +18 (default 8000)",
+    )
+    parser.add_argument(
+        "--no-seed", action="store_true", help="do not create the demo users, centres and units"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", "2")),
+        help="gunicorn workers per API (default: WEB_CONCURRENCY or 2)",
+    )
+    parser.add_argument(
+        "--var-dir",
+        type=Path,
+        default=ROOT / "var",
+        help="data, logs, secrets and pid file (default: var/ in the repository)",
+    )
     return parser.parse_args(argv)
 
 
@@ -81,29 +103,43 @@ def watch(stack: Stack) -> int:
         exited = stack.exited()
         if exited:
             name, code = next(iter(exited.items()))
-            print(f"devstack: {name} exited with code {code}\n--- last lines of its log ---\n"
-                  f"{stack.log_tail(name)}", file=sys.stderr)
+            print(
+                f"devstack: {name} exited with code {code}\n--- last lines of its log ---\n"
+                f"{stack.log_tail(name)}",
+                file=sys.stderr,
+            )
             return 1
         idle.wait(1.0)
 
 
 def print_summary(stack: Stack, counts: dict[str, int] | None) -> None:
     gateway = stack.gateway_url
-    database = (f"embedded SecantusDB on 127.0.0.1:{stack.mongo_port}, access control on (passwords and data in "
-                f"{stack.var_dir})"
-                if stack.embedded_database else "MONGO_URL")
-    rows = [("gateway", gateway), ("staff web UI", f"{gateway}/ui/"), ("API docs", _docs_url(gateway)),
-            ("OpenAPI", f"{gateway}/openapi.json")]
+    database = (
+        f"embedded SecantusDB on 127.0.0.1:{stack.mongo_port}, access control on (passwords and data in "
+        f"{stack.var_dir})"
+        if stack.embedded_database
+        else "MONGO_URL"
+    )
+    rows = [
+        ("gateway", gateway),
+        ("staff web UI", f"{gateway}/ui/"),
+        ("API docs", _docs_url(gateway)),
+        ("OpenAPI", f"{gateway}/openapi.json"),
+    ]
     rows += [(name, url) for name, url in stack.urls.items() if name != "gateway"]
     rows += [("database", database), ("bus", stack.broker), ("logs", str(stack.log_dir))]
     print(f"\nPassage is running (started in {stack.started_in:.1f} s).\n")
     for label, value in rows:
         print(f"  {label:<18} {value}")
     if counts is not None:
-        print(f"\n  demo data: {counts['created']} centres/units created, {counts['existing']} already there, "
-              f"{counts.get('protocols', 0)} member-state protocols added")
+        print(
+            f"\n  demo data: {counts['created']} centres/units created, {counts['existing']} already there, "
+            f"{counts.get('protocols', 0)} member-state protocols added"
+        )
     logins = stack.logins
-    if logins:  # the passwords stay in the 0600 file: terminals, CI logs and screen shares keep output
+    if (
+        logins
+    ):  # the passwords stay in the 0600 file: terminals, CI logs and screen shares keep output
         print(f"\nDemo logins: the passwords are in {stack.logins_file} (readable by you only).\n")
         print(f"  {'username':<15} role")
         for username in logins:

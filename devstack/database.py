@@ -7,16 +7,22 @@ database) and nothing else; the gateway's user only the gateway's database; one 
 created on a short unauthenticated start bound to 127.0.0.1 (only when one is missing), after which
 the server always runs with ``--auth``.
 """
+
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping
 from urllib.parse import quote, urlsplit
 
 ADMIN = "passage_admin"
-SERVICES = ("detention", "readmission", "voluntary_return", "gateway")  # the settings' service names
+SERVICES = (
+    "detention",
+    "readmission",
+    "voluntary_return",
+    "gateway",
+)  # the settings' service names
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,19 @@ def accounts(env: Mapping[str, str], passwords: Mapping[str, str]) -> dict[str, 
         databases = [settings.mongo_db]
         if service != "gateway" and not settings.amqp_url:
             databases.append(urlsplit(settings.broker_url).path.lstrip("/"))
-        found[service] = DatabaseUser(service, passwords[f"MONGO_PASSWORD_{service.upper()}"], tuple(databases))
+        found[service] = DatabaseUser(
+            service, passwords[f"MONGO_PASSWORD_{service.upper()}"], tuple(databases)
+        )
     return found
 
 
-def start_closed(run: Callable[[bool], None], stop: Callable[[], None], users: Mapping[str, DatabaseUser],
-                 port: int, provisioned: Path) -> bool:
+def start_closed(
+    run: Callable[[bool], None],
+    stop: Callable[[], None],
+    users: Mapping[str, DatabaseUser],
+    port: int,
+    provisioned: Path,
+) -> bool:
     """Run the server with ``--auth`` (``run(True)``), creating the users first when one cannot sign in.
 
     ``provisioned`` (0600) records that users were made for this data directory, so that an

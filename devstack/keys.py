@@ -5,18 +5,21 @@ database's passwords. Never committed (``var/`` is ignored) and never printed. K
 so access tokens stay valid and the audit trail keeps verifying; values set in the environment win
 over the file.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 NAMES = ("INTERNAL_TOKEN_SECRET", "ACCESS_TOKEN_SECRET", "AUDIT_CHAIN_KEY")
 
 
-def load_or_create(path: Path, env: Mapping[str, str], names: tuple[str, ...] = NAMES) -> dict[str, str]:
+def load_or_create(
+    path: Path, env: Mapping[str, str], names: tuple[str, ...] = NAMES
+) -> dict[str, str]:
     """The secrets ``names`` for this stack: from ``env`` when set there, else from (a new) ``path``."""
     stored = _read(path)
     missing = [name for name in names if not stored.get(name)]
@@ -31,7 +34,11 @@ def _read(path: Path) -> dict[str, str]:
         data = json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
         return {}
-    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
+    return (
+        {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+        if isinstance(data, dict)
+        else {}
+    )
 
 
 def write_private(path: Path, data: dict[str, str]) -> None:

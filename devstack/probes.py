@@ -2,8 +2,8 @@
 
 Also the one preparation the launcher does on the bus before any process connects.
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import requests
 

@@ -6,6 +6,7 @@ only the launcher, which then stops the groups in order. Pids go to a pid file s
 next start can find and end what a crashed launcher left behind; before it kills anything it
 checks that the process is really one of this stack's (same command line, same stack dir).
 """
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,10 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Iterable, Mapping
+from typing import IO
 
 MARKER = "PASSAGE_STACK_DIR"
 _PROC = Path("/proc")
@@ -39,9 +41,16 @@ def spawn(spec: ProcessSpec, env: Mapping[str, str], cwd: Path, log_dir: Path) -
     fd = os.open(log_dir / f"{spec.name}.log", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "ab") as log:
         _note(log, spec)
-        return subprocess.Popen(list(spec.argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                umask=PRIVATE_UMASK)
+        return subprocess.Popen(
+            list(spec.argv),
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            umask=PRIVATE_UMASK,
+        )
 
 
 def make_private(root: Path) -> None:
@@ -64,8 +73,14 @@ def _chmod(path: Path, mode: int) -> None:
 
 
 def _note(log: IO[bytes], spec: ProcessSpec) -> None:
-    entry = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "level": "info",
-             "service": "devstack", "msg": "starting process", "process": spec.name, "argv": list(spec.argv)}
+    entry = {
+        "ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "level": "info",
+        "service": "devstack",
+        "msg": "starting process",
+        "process": spec.name,
+        "argv": list(spec.argv),
+    }
     log.write((json.dumps(entry) + "\n").encode())
     log.flush()
 
@@ -83,10 +98,15 @@ def log_tail(path: Path, lines: int = 40) -> str:
 
 # --- the pid file -------------------------------------------------------------------------------
 
+
 def write_pidfile(path: Path, procs: Mapping[str, tuple[int, Iterable[str]]]) -> None:
     """Record the launcher and ``{name: (pid, argv)}`` atomically (never half a file)."""
-    data = {"launcher": {"pid": os.getpid(), "cmdline": cmdline(os.getpid())},
-            "processes": {name: {"pid": pid, "argv": list(argv)} for name, (pid, argv) in procs.items()}}
+    data = {
+        "launcher": {"pid": os.getpid(), "cmdline": cmdline(os.getpid())},
+        "processes": {
+            name: {"pid": pid, "argv": list(argv)} for name, (pid, argv) in procs.items()
+        },
+    }
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
@@ -99,7 +119,10 @@ def read_pidfile(path: Path) -> dict[str, tuple[int, list[str]]]:
     """The processes a previous start recorded (empty when the file is missing or unreadable)."""
     try:
         data = json.loads(path.read_text())["processes"]
-        return {name: (int(entry["pid"]), [str(a) for a in entry["argv"]]) for name, entry in data.items()}
+        return {
+            name: (int(entry["pid"]), [str(a) for a in entry["argv"]])
+            for name, entry in data.items()
+        }
     except (FileNotFoundError, ValueError, KeyError, TypeError, AttributeError):
         return {}
 
@@ -118,6 +141,7 @@ def running_launcher(path: Path) -> int | None:
 
 # --- finding processes --------------------------------------------------------------------------
 
+
 def group_members(pgid: int) -> list[int]:
     """Live (not zombie) processes whose process group is ``pgid``."""
     if _PROC.is_dir():
@@ -134,14 +158,19 @@ def _proc_table() -> list[tuple[int, int, str]]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         rows.append((int(entry.name), int(fields[2]), fields[0]))
     return rows
 
 
 def _ps_table() -> list[tuple[int, int, str]]:
-    out = subprocess.run(["ps", "-axo", "pid=,pgid=,stat="], capture_output=True, text=True, check=False).stdout
-    return [(int(p), int(g), s) for p, g, s in (line.split(None, 2) for line in out.splitlines() if line.strip())]
+    out = subprocess.run(
+        ["ps", "-axo", "pid=,pgid=,stat="], capture_output=True, text=True, check=False
+    ).stdout
+    return [
+        (int(p), int(g), s)
+        for p, g, s in (line.split(None, 2) for line in out.splitlines() if line.strip())
+    ]
 
 
 def cmdline(pid: int) -> list[str] | None:
@@ -152,7 +181,9 @@ def cmdline(pid: int) -> list[str] | None:
         except OSError:
             return None
         return [a.decode("utf-8", "replace") for a in raw.split(b"\0") if a] or None
-    out = subprocess.run(["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        ["ps", "-o", "args=", "-p", str(pid)], capture_output=True, text=True, check=False
+    )
     return out.stdout.split() or None
 
 
@@ -168,6 +199,7 @@ def is_ours(pid: int, argv: list[str], stack_dir: Path) -> bool:
 
 
 # --- stopping -----------------------------------------------------------------------------------
+
 
 def signal_group(pgid: int, sig: int) -> None:
     """Send ``sig`` to a whole process group; a group that is already gone is fine."""
@@ -192,10 +224,14 @@ def stop_children(procs: list[subprocess.Popen], timeout: float) -> None:
         _wait_group_gone(proc.pid, max(0.5, deadline - time.monotonic()))
 
 
-def stop_leftovers(leftovers: Mapping[str, tuple[int, list[str]]], stack_dir: Path, timeout: float) -> list[str]:
+def stop_leftovers(
+    leftovers: Mapping[str, tuple[int, list[str]]], stack_dir: Path, timeout: float
+) -> list[str]:
     """End the verified leftovers of an earlier start (not our children); names that were found."""
-    found = {name: [p for p in group_members(pid) if is_ours(p, argv, stack_dir)]
-             for name, (pid, argv) in leftovers.items()}
+    found = {
+        name: [p for p in group_members(pid) if is_ours(p, argv, stack_dir)]
+        for name, (pid, argv) in leftovers.items()
+    }
     found = {name: pids for name, pids in found.items() if pids}
     for pids in found.values():
         _signal_pids(pids, signal.SIGTERM)

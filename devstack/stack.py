@@ -4,6 +4,7 @@ SecantusDB (only when ``MONGO_URL`` is unset; its own process, never imported: G
 three service APIs and the gateway under gunicorn, and the three workers (consumer + outbox
 relay). Used by ``python -m devstack``, the e2e tests and the benchmarks.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import requests
 
@@ -36,9 +37,16 @@ class StackError(RuntimeError):
 class Stack:
     """Start, seed and stop the stack; a context manager (``with Stack(root) as s: ...``)."""
 
-    def __init__(self, root: Path, var_dir: Path | None = None, base_port: int = 8000,
-                 env: Mapping[str, str | None] | None = None, workers: int = 2,
-                 start_timeout: float = 120.0, stop_timeout: float = 20.0) -> None:
+    def __init__(
+        self,
+        root: Path,
+        var_dir: Path | None = None,
+        base_port: int = 8000,
+        env: Mapping[str, str | None] | None = None,
+        workers: int = 2,
+        start_timeout: float = 120.0,
+        stop_timeout: float = 20.0,
+    ) -> None:
         self.root = Path(root).resolve()
         self.var_dir = Path(var_dir or self.root / "var").resolve()
         self.base_port = base_port
@@ -78,17 +86,25 @@ class Stack:
     @property
     def mongo_url(self) -> str:
         """The administrator's URL (with credentials on the embedded server), for tests and operators."""
-        return self._env.get("MONGO_URL") or self.database_accounts()[database.ADMIN].url(self.mongo_port)
+        return self._env.get("MONGO_URL") or self.database_accounts()[database.ADMIN].url(
+            self.mongo_port
+        )
 
     def database_accounts(self) -> dict[str, database.DatabaseUser]:
         """The embedded server's users (passwords generated once into secrets.json)."""
-        passwords = keys.load_or_create(self.var_dir / "secrets.json", {}, database.password_names())
+        passwords = keys.load_or_create(
+            self.var_dir / "secrets.json", {}, database.password_names()
+        )
         return database.accounts(self._env, passwords)
 
     @property
     def broker(self) -> str:
         """A description of the bus, for people (never the URL: it may hold a password)."""
-        return "RabbitMQ (AMQP_URL)" if self._env.get("AMQP_URL") else "kombu MongoDB transport (embedded)"
+        return (
+            "RabbitMQ (AMQP_URL)"
+            if self._env.get("AMQP_URL")
+            else "kombu MongoDB transport (embedded)"
+        )
 
     @property
     def log_dir(self) -> Path:
@@ -119,7 +135,7 @@ class Stack:
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         self.start()
         return self
 
@@ -146,11 +162,17 @@ class Stack:
 
     def seed(self) -> dict[str, int]:
         """Demo users (users CLI), the demo centres and units through the gateway, readmission protocols."""
-        logins = seed.ensure_demo_users(sys.executable, self.root, self.process_env(), self.logins_file)
+        logins = seed.ensure_demo_users(
+            sys.executable, self.root, self.process_env(), self.logins_file
+        )
         if "admin" not in logins:
             raise StackError(f"no admin password in {self.logins_file}")
-        counts = seed.seed_centres(self.gateway_url, seed.login(self.gateway_url, "admin", logins["admin"]))
-        counts["protocols"] = seed.seed_protocols(sys.executable, self.root, self.process_env("readmission"))
+        counts = seed.seed_centres(
+            self.gateway_url, seed.login(self.gateway_url, "admin", logins["admin"])
+        )
+        counts["protocols"] = seed.seed_protocols(
+            sys.executable, self.root, self.process_env("readmission")
+        )
         return counts
 
     def stop(self) -> None:
@@ -165,7 +187,9 @@ class Stack:
 
     def exited(self) -> dict[str, int]:
         """Processes that have ended on their own since start, with their exit codes."""
-        return {name: code for name, proc in self._procs.items() if (code := proc.poll()) is not None}
+        return {
+            name: code for name, proc in self._procs.items() if (code := proc.poll()) is not None
+        }
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         return processes.log_tail(self.log_dir / f"{name}.log", lines)
@@ -177,21 +201,47 @@ class Stack:
         py = sys.executable
         specs = []
         for name, package, directory in SERVICES:
-            specs.append(self._api(name, f"{directory}/gunicorn.conf.py", f"{package}.app:create_app()"))
+            specs.append(
+                self._api(name, f"{directory}/gunicorn.conf.py", f"{package}.app:create_app()")
+            )
             specs.append(ProcessSpec(f"{name}-worker", (py, "-m", f"{package}.consumer")))
         specs.append(self._api("gateway", "gateway/gunicorn.conf.py", "gateway.app:create_app()"))
         return specs
 
     def _api(self, name: str, config: str, app: str) -> ProcessSpec:
-        argv = (sys.executable, "-m", "gunicorn", "-c", str(self.root / config),
-                "--bind", f"127.0.0.1:{self.ports[name]}", app)
-        return ProcessSpec(f"{name}-api" if name != "gateway" else name, argv, f"{self.urls[name]}/readyz")
+        argv = (
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            str(self.root / config),
+            "--bind",
+            f"127.0.0.1:{self.ports[name]}",
+            app,
+        )
+        return ProcessSpec(
+            f"{name}-api" if name != "gateway" else name, argv, f"{self.urls[name]}/readyz"
+        )
 
     def database_spec(self, auth: bool = True) -> ProcessSpec:
         """SecantusDB on loopback only; with access control except while its users are being created."""
-        return ProcessSpec(DATABASE, (sys.executable, "-m", "secantus", "--host", "127.0.0.1",
-                                      "--port", str(self.mongo_port), "--storage-path", str(self.var_dir / "secantus"),
-                                      "--log-level", "WARNING", *(("--auth",) if auth else ())))
+        return ProcessSpec(
+            DATABASE,
+            (
+                sys.executable,
+                "-m",
+                "secantus",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.mongo_port),
+                "--storage-path",
+                str(self.var_dir / "secantus"),
+                "--log-level",
+                "WARNING",
+                *(("--auth",) if auth else ()),
+            ),
+        )
 
     def process_env(self, service: str = "gateway") -> dict[str, str]:
         """The environment of ``service``'s processes (settings name: ``detention``, …, ``gateway``).
@@ -205,16 +255,19 @@ class Stack:
         env.update({name: secrets[name] for name in wanted})
         if service == "gateway":
             env.setdefault("AUDIT_CHECKPOINT_FILE", str(self.var_dir / "audit-checkpoints.jsonl"))
-        env.update({
-            "MONGO_URL": self._env.get("MONGO_URL") or self.database_accounts()[service].url(self.mongo_port),
-            "DETENTION_URL": self.urls["detention"],
-            "READMISSION_URL": self.urls["readmission"],
-            "VOLUNTARY_RETURN_URL": self.urls["voluntary-return"],
-            "WEB_CONCURRENCY": str(self.workers),
-            "PYTHONUNBUFFERED": "1",
-            "PASSAGE_DEVELOPMENT": "1",  # plain HTTP on loopback: session cookies without Secure
-            MARKER: str(self.var_dir),
-        })
+        env.update(
+            {
+                "MONGO_URL": self._env.get("MONGO_URL")
+                or self.database_accounts()[service].url(self.mongo_port),
+                "DETENTION_URL": self.urls["detention"],
+                "READMISSION_URL": self.urls["readmission"],
+                "VOLUNTARY_RETURN_URL": self.urls["voluntary-return"],
+                "WEB_CONCURRENCY": str(self.workers),
+                "PYTHONUNBUFFERED": "1",
+                "PASSAGE_DEVELOPMENT": "1",  # plain HTTP on loopback: session cookies without Secure
+                MARKER: str(self.var_dir),
+            }
+        )
         return env
 
     # --- start-up steps -----------------------------------------------------------------------
@@ -223,14 +276,19 @@ class Stack:
         """End what a crashed earlier start on this var dir left running (only if really ours)."""
         launcher = processes.running_launcher(self.pidfile)
         if launcher is not None:
-            raise StackError(f"a stack is already running from {self.var_dir} (launcher pid {launcher}); "
-                             "stop it first (Ctrl-C in its terminal, or kill -TERM "
-                             f"{launcher}), or use another var dir")
+            raise StackError(
+                f"a stack is already running from {self.var_dir} (launcher pid {launcher}); "
+                "stop it first (Ctrl-C in its terminal, or kill -TERM "
+                f"{launcher}), or use another var dir"
+            )
         leftovers = processes.read_pidfile(self.pidfile)
         if leftovers:
             ended = processes.stop_leftovers(leftovers, self.var_dir, self.stop_timeout)
             if ended:
-                print(f"devstack: stopped leftovers of an earlier run: {', '.join(ended)}", file=sys.stderr)
+                print(
+                    f"devstack: stopped leftovers of an earlier run: {', '.join(ended)}",
+                    file=sys.stderr,
+                )
         self.pidfile.unlink(missing_ok=True)
 
     def _refuse_taken_ports(self) -> None:
@@ -239,8 +297,10 @@ class Stack:
             wanted["SecantusDB"] = self.mongo_port
         taken = [f"{port} ({name})" for name, port in wanted.items() if port_taken(port)]
         if taken:
-            raise StackError(f"port(s) already in use by another program: {', '.join(taken)}. "
-                             "Stop it, or choose other ports with --port-base.")
+            raise StackError(
+                f"port(s) already in use by another program: {', '.join(taken)}. "
+                "Stop it, or choose other ports with --port-base."
+            )
 
     def _fresh_metrics_dirs(self) -> None:
         """Empty per-service metrics directories: counts of an earlier run must not add up."""
@@ -257,16 +317,27 @@ class Stack:
         return {"PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir / service)}
 
     def _spawn(self, spec: ProcessSpec) -> None:
-        env = {**self._env, MARKER: str(self.var_dir)} if spec.name == DATABASE else self.process_env(_service_of(spec.name))
+        env = (
+            {**self._env, MARKER: str(self.var_dir)}
+            if spec.name == DATABASE
+            else self.process_env(_service_of(spec.name))
+        )
         env = {**env, **self.metrics_env(spec.name)}
         self._procs[spec.name] = processes.spawn(spec, env, self.root, self.log_dir)
         processes.write_pidfile(self.pidfile, {n: (p.pid, p.args) for n, p in self._procs.items()})
 
     def _start_database(self, deadline: float) -> None:
         """SecantusDB with ``--auth``; its users are created first when any of them cannot sign in."""
-        if not database.start_closed(lambda auth: self._run_database(deadline, auth), self._stop_database,
-                                     self.database_accounts(), self.mongo_port, self.var_dir / "secantus.users"):
-            raise self._error(DATABASE, "SecantusDB refused the users the launcher has just created")
+        if not database.start_closed(
+            lambda auth: self._run_database(deadline, auth),
+            self._stop_database,
+            self.database_accounts(),
+            self.mongo_port,
+            self.var_dir / "secantus.users",
+        ):
+            raise self._error(
+                DATABASE, "SecantusDB refused the users the launcher has just created"
+            )
 
     def _run_database(self, deadline: float, auth: bool) -> None:
         self._spawn(self.database_spec(auth))
@@ -288,7 +359,10 @@ class Stack:
                 pending = {name: url for name, url in pending.items() if not ready(session, url)}
                 if pending and time.monotonic() > deadline:
                     name = sorted(pending)[0]
-                    raise self._error(name, f"{', '.join(sorted(pending))} not ready after {self.start_timeout:.0f} s")
+                    raise self._error(
+                        name,
+                        f"{', '.join(sorted(pending))} not ready after {self.start_timeout:.0f} s",
+                    )
                 if pending:
                     time.sleep(0.25)
         self._fail_if_exited()

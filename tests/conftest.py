@@ -3,14 +3,15 @@
 Integration and e2e tests never mock MongoDB or the broker: each test gets its own database
 name and its own bus prefix on the real servers, and cleans its queues up afterwards.
 """
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -30,12 +31,28 @@ def mongo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("secantus")
     log = open(data / "server.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port),
-         "--storage-path", str(data / "db"), "--log-level", "WARNING"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "secantus",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--storage-path",
+            str(data / "db"),
+            "--log-level",
+            "WARNING",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
-        wait_for(lambda: port_open(port) or proc.poll() is not None, timeout=60, message="SecantusDB to listen")
+        wait_for(
+            lambda: port_open(port) or proc.poll() is not None,
+            timeout=60,
+            message="SecantusDB to listen",
+        )
         if proc.poll() is not None:
             raise RuntimeError(f"SecantusDB exited: {(data / 'server.log').read_text()[-2000:]}")
         yield f"mongodb://127.0.0.1:{port}/"
@@ -80,8 +97,8 @@ def bus_prefix(unique: str, rabbit_url: str) -> Iterator[str]:
 
 def delete_bus_objects(url: str, prefix: str) -> None:
     """Remove the topology a test declared under ``prefix`` on RabbitMQ."""
-    from passage.bus.topology import ROUTES, Topology
     from passage.bus.connection import broker_connection
+    from passage.bus.topology import Topology
 
     topology = Topology(prefix)
     try:
@@ -100,9 +117,18 @@ def delete_bus_objects(url: str, prefix: str) -> None:
 @pytest.fixture
 def settings_for(mongo_url: str, unique: str):
     """Build Settings for a service with an isolated database and bus prefix."""
+
     def make(service: str, broker: str = "", **overrides) -> Settings:
-        return Settings.from_env(service, env={}, mongo_url=mongo_url, mongo_db=f"t_{unique}_{service}",
-                                 amqp_url=broker, bus_prefix=f"test-{unique}.", **overrides)
+        return Settings.from_env(
+            service,
+            env={},
+            mongo_url=mongo_url,
+            mongo_db=f"t_{unique}_{service}",
+            amqp_url=broker,
+            bus_prefix=f"test-{unique}.",
+            **overrides,
+        )
+
     return make
 
 

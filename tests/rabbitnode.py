@@ -4,6 +4,7 @@ The fault tests stop and restart a broker; they do it to a node of their own (ow
 ports, Mnesia directory, cookie, config) so the shared broker at 127.0.0.1:5672 is never
 disturbed, and whatever they start they stop.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,9 @@ import shutil
 import signal
 import subprocess
 import threading
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pymongo.client_session import ClientSession
 
@@ -25,7 +27,12 @@ from passage.events import Envelope, new_event, registry
 from passage.mongo import Mongo
 from passage.testing import free_port, port_open, wait_for
 
-SBIN_CANDIDATES = ("/usr/lib/rabbitmq/bin", "/usr/lib/rabbitmq/sbin", "/usr/local/sbin", "/usr/sbin")
+SBIN_CANDIDATES = (
+    "/usr/lib/rabbitmq/bin",
+    "/usr/lib/rabbitmq/sbin",
+    "/usr/local/sbin",
+    "/usr/sbin",
+)
 QUEUE = "readmission.detention_location"
 
 
@@ -70,12 +77,17 @@ class RabbitNode:
         (base / "rabbitmq-env.conf").write_text("")
         (base / "rabbitmq.conf").write_text(
             f"listeners.tcp.1 = 127.0.0.1:{self.port}\nloopback_users.guest = true\n"
-            "disk_free_limit.absolute = 10MB\n")
+            "disk_free_limit.absolute = 10MB\n"
+        )
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))}
         env.update(
-            HOME=str(base / "home"), RABBITMQ_NODENAME=self.node, RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
-            RABBITMQ_NODE_PORT=str(self.port), RABBITMQ_DIST_PORT=str(self.dist_port),
-            RABBITMQ_MNESIA_BASE=str(base / "mnesia"), RABBITMQ_LOG_BASE=str(base / "log"),
+            HOME=str(base / "home"),
+            RABBITMQ_NODENAME=self.node,
+            RABBITMQ_NODE_IP_ADDRESS="127.0.0.1",
+            RABBITMQ_NODE_PORT=str(self.port),
+            RABBITMQ_DIST_PORT=str(self.dist_port),
+            RABBITMQ_MNESIA_BASE=str(base / "mnesia"),
+            RABBITMQ_LOG_BASE=str(base / "log"),
             RABBITMQ_ENABLED_PLUGINS_FILE=str(base / "enabled_plugins"),
             RABBITMQ_CONF_ENV_FILE=str(base / "rabbitmq-env.conf"),
             RABBITMQ_CONFIG_FILE=str(base / "rabbitmq.conf"),
@@ -86,15 +98,32 @@ class RabbitNode:
         return env
 
     def _ctl(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([self.ctl, "-n", self.node, *args], env=self._env(), capture_output=True,
-                              text=True, timeout=timeout, check=False)
+        return subprocess.run(
+            [self.ctl, "-n", self.node, *args],
+            env=self._env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
 
     def start(self, timeout: float = 90) -> None:
         """Start (or restart, keeping its data) and wait until it takes AMQP connections."""
-        subprocess.run([self.server, "-detached"], env=self._env(), cwd=self.base, check=True,
-                       capture_output=True, timeout=60)
+        subprocess.run(
+            [self.server, "-detached"],
+            env=self._env(),
+            cwd=self.base,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         try:
-            wait_for(lambda: port_open(self.port), timeout=timeout, interval=0.2, message=f"{self.node} to listen")
+            wait_for(
+                lambda: port_open(self.port),
+                timeout=timeout,
+                interval=0.2,
+                message=f"{self.node} to listen",
+            )
         except AssertionError as exc:
             raise RuntimeError(f"{exc}; log tail:\n{self.log_tail()}") from None
         result = self._ctl("await_startup", "--timeout", str(int(timeout)), timeout=timeout + 10)
@@ -109,8 +138,11 @@ class RabbitNode:
         pid = self._pid()
         if result.returncode != 0 and pid is not None:
             os.kill(pid, signal.SIGKILL)
-        wait_for(lambda: not port_open(self.port) and not self._alive(pid), timeout=30,
-                 message=f"{self.node} to stop")
+        wait_for(
+            lambda: not port_open(self.port) and not self._alive(pid),
+            timeout=30,
+            message=f"{self.node} to stop",
+        )
         self.pid_file.unlink(missing_ok=True)
 
     def _pid(self) -> int | None:
@@ -133,7 +165,7 @@ class RabbitNode:
         logs = sorted((self.base / "log").glob("*.log"))
         return "".join(p.read_text(errors="replace") for p in logs)[-chars:]
 
-    def __enter__(self) -> "RabbitNode":
+    def __enter__(self) -> RabbitNode:
         try:
             self.start()
         except BaseException:
@@ -149,7 +181,9 @@ def stay_opened(person_ref: str = "AZ-2024-000123") -> Envelope:
     """A valid ``detention.stay.opened`` event (from the schema's own example)."""
     data = dict(registry().get("detention.stay.opened", 1).examples[0])
     data.update(stay_id=secrets.token_hex(8), person_ref=person_ref)
-    return new_event("detention.stay.opened", source="detention", subject=data["stay_id"], data=data)
+    return new_event(
+        "detention.stay.opened", source="detention", subject=data["stay_id"], data=data
+    )
 
 
 class BusRig:
@@ -178,7 +212,9 @@ class BusRig:
         if self.gate is not None and self.seen > self.gate_after and not self.gate.is_set():
             self.blocked.set()
             self.gate.wait(60)
-        self.effects.update_one({"_id": event.id}, {"$inc": {"applied": 1}}, upsert=True, session=session)
+        self.effects.update_one(
+            {"_id": event.id}, {"$inc": {"applied": 1}}, upsert=True, session=session
+        )
 
     @property
     def effects(self) -> Any:
@@ -188,19 +224,22 @@ class BusRig:
         return {d["_id"]: d["applied"] for d in self.effects.find()}
 
     def subscription(self) -> Subscription:
-        return Subscription(QUEUE, {key: self.handle for key in ROUTES[QUEUE]})
+        return Subscription(QUEUE, dict.fromkeys(ROUTES[QUEUE], self.handle))
 
     # outbox -----------------------------------------------------------------------------------
     def write_to_outbox(self, events: Iterable[Envelope], collection: str = "stays") -> None:
         """As a service does: the document and its events in one insert."""
         for event in events:
-            self.mongo.collection(collection).insert_one({"_id": event.subject, "status": "open",
-                                                          **outbox_fields([event])})
+            self.mongo.collection(collection).insert_one(
+                {"_id": event.subject, "status": "open", **outbox_fields([event])}
+            )
 
     def outbox_settled(self, collection: str = "stays") -> bool:
         docs = self.mongo.collection(collection)
-        return docs.count_documents({"outbox_pending": {"$exists": True}}) == 0 and \
-            docs.count_documents({"outbox.0": {"$exists": True}}) == 0
+        return (
+            docs.count_documents({"outbox_pending": {"$exists": True}}) == 0
+            and docs.count_documents({"outbox.0": {"$exists": True}}) == 0
+        )
 
     # running loops ----------------------------------------------------------------------------
     def _spawn(self, name: str, target: Any) -> None:
@@ -209,8 +248,14 @@ class BusRig:
         self.threads.append(thread)
 
     def start_consumer(self, **options: Any) -> EventConsumer:
-        consumer = EventConsumer(self.broker_url, self.topology, self.mongo, self.publisher,
-                                 [self.subscription()], **options)
+        consumer = EventConsumer(
+            self.broker_url,
+            self.topology,
+            self.mongo,
+            self.publisher,
+            [self.subscription()],
+            **options,
+        )
         self.consumers.append(consumer)
         self._spawn("consumer", lambda: consumer.run_until(self.stop))
         return consumer

@@ -3,13 +3,15 @@
 The rules (username format, which role carries which scope) are plain Python; ``MongoUsers``
 is the persistence adapter. Documents are keyed by username, so uniqueness needs no extra index.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 from pymongo.errors import DuplicateKeyError
 
@@ -33,7 +35,10 @@ def recorded_name(username: str, key: bytes) -> str:
     field is never stored verbatim, yet repeats of the same typo can still be told apart."""
     if USERNAME.fullmatch(username):
         return username
-    return "invalid:" + hmac.new(key, username.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:24]
+    return (
+        "invalid:"
+        + hmac.new(key, username.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:24]
+    )
 
 
 class AccountError(ValueError):
@@ -54,22 +59,42 @@ class User:
     disabled: bool = False
 
     def identity(self) -> Identity:
-        return Identity(user_id=self.username, role=self.role, centres=self.centres,
-                        member_states=self.member_states, organisation=self.organisation,
-                        all_scopes=self.all_scopes)
+        return Identity(
+            user_id=self.username,
+            role=self.role,
+            centres=self.centres,
+            member_states=self.member_states,
+            organisation=self.organisation,
+            all_scopes=self.all_scopes,
+        )
 
 
-def new_user(username: str, role: str, password_hash: str, *, centres: Iterable[str] = (),
-             member_states: Iterable[str] = (), organisation: str | None = None,
-             all_scopes: bool = False) -> User:
+def new_user(
+    username: str,
+    role: str,
+    password_hash: str,
+    *,
+    centres: Iterable[str] = (),
+    member_states: Iterable[str] = (),
+    organisation: str | None = None,
+    all_scopes: bool = False,
+) -> User:
     """A valid account, or :class:`AccountError` saying what is wrong."""
     if not USERNAME.fullmatch(username):
-        raise AccountError("A username is 3-64 characters: a lower-case letter, then letters, digits, '.', '_' or '-'.")
+        raise AccountError(
+            "A username is 3-64 characters: a lower-case letter, then letters, digits, '.', '_' or '-'."
+        )
     if role not in USER_ROLES:
         raise AccountError(f"The role must be one of {', '.join(USER_ROLES)}.")
-    user = User(username=username, role=role, password_hash=password_hash,
-                centres=tuple(dict.fromkeys(centres)), member_states=tuple(dict.fromkeys(member_states)),
-                organisation=organisation or None, all_scopes=all_scopes)
+    user = User(
+        username=username,
+        role=role,
+        password_hash=password_hash,
+        centres=tuple(dict.fromkeys(centres)),
+        member_states=tuple(dict.fromkeys(member_states)),
+        organisation=organisation or None,
+        all_scopes=all_scopes,
+    )
     _check_scopes(user)
     return user
 
@@ -83,14 +108,20 @@ def _check_scopes(user: User) -> None:
         raise AccountError("An organisation name is 2-64 letters, digits, spaces, '.', '_' or '-'.")
     expected = {
         "centre_staff": ("centres", bool(user.centres)),
-        "liaison_officer": ("member states (or all of them)", bool(user.member_states) != user.all_scopes),
+        "liaison_officer": (
+            "member states (or all of them)",
+            bool(user.member_states) != user.all_scopes,
+        ),
         "partner": ("an organisation", user.organisation is not None),
     }
     what, ok = expected.get(user.role, ("", True))
     if not ok:
         raise AccountError(f"A {user.role} account needs {what}.")
-    scoped = {"centre_staff": user.centres, "liaison_officer": user.member_states or user.all_scopes,
-              "partner": user.organisation}
+    scoped = {
+        "centre_staff": user.centres,
+        "liaison_officer": user.member_states or user.all_scopes,
+        "partner": user.organisation,
+    }
     for role, value in scoped.items():
         if value and user.role != role:
             raise AccountError(f"Only a {role} account carries that scope.")
@@ -131,8 +162,10 @@ class MongoUsers:
     def replace_password_hash(self, username: str, old_hash: str, new_hash: str) -> bool:
         """Swap the hash only if it is still ``old_hash`` (a concurrent change wins)."""
         # $eq keeps the stored hash (which starts with "$argon2id$") a literal, never an operator.
-        return self._update({"_id": safe_value(username), "password_hash": {"$eq": old_hash}},
-                            {"password_hash": new_hash})
+        return self._update(
+            {"_id": safe_value(username), "password_hash": {"$eq": old_hash}},
+            {"password_hash": new_hash},
+        )
 
     def set_password_hash(self, username: str, new_hash: str) -> bool:
         return self._update({"_id": safe_value(username)}, {"password_hash": new_hash})
@@ -143,21 +176,37 @@ class MongoUsers:
 
     def _update(self, query: dict[str, Any], changes: dict[str, Any]) -> bool:
         result = self._collection.update_one(
-            query, {"$set": {**changes, "updated_at": utc_now()}, "$inc": {"version": 1}})
+            query, {"$set": {**changes, "updated_at": utc_now()}, "$inc": {"version": 1}}
+        )
         return result.matched_count == 1
 
 
 def _to_doc(user: User) -> dict[str, Any]:
     now = utc_now()
-    return {"_id": user.username, "username": user.username, "role": user.role,
-            "centres": list(user.centres), "member_states": list(user.member_states),
-            "organisation": user.organisation, "all_scopes": user.all_scopes,
-            "disabled": user.disabled, "password_hash": user.password_hash,
-            "created_at": now, "updated_at": now, "version": 1}
+    return {
+        "_id": user.username,
+        "username": user.username,
+        "role": user.role,
+        "centres": list(user.centres),
+        "member_states": list(user.member_states),
+        "organisation": user.organisation,
+        "all_scopes": user.all_scopes,
+        "disabled": user.disabled,
+        "password_hash": user.password_hash,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
 
 
 def _from_doc(doc: dict[str, Any]) -> User:
-    return User(username=doc["_id"], role=doc["role"], password_hash=doc.get("password_hash", ""),
-                centres=tuple(doc.get("centres") or ()), member_states=tuple(doc.get("member_states") or ()),
-                organisation=doc.get("organisation"), all_scopes=bool(doc.get("all_scopes")),
-                disabled=bool(doc.get("disabled")))
+    return User(
+        username=doc["_id"],
+        role=doc["role"],
+        password_hash=doc.get("password_hash", ""),
+        centres=tuple(doc.get("centres") or ()),
+        member_states=tuple(doc.get("member_states") or ()),
+        organisation=doc.get("organisation"),
+        all_scopes=bool(doc.get("all_scopes")),
+        disabled=bool(doc.get("disabled")),
+    )

@@ -4,26 +4,32 @@
 resetting revoke the account's refresh and access tokens at once. ``/api/v1/audit`` (auditor,
 admin): the trail, newest first, filtered and paginated. Every call is itself audited.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import g
 
-from passage.problems import Conflict, NotFound, Unprocessable
-from passage.web import Blueprint
-
-from gateway.accounts import AccountError, MongoUsers, User, new_user, USERNAME
+from gateway.accounts import USERNAME, AccountError, MongoUsers, User, new_user
 from gateway.audit import timestamp
 from gateway.guard import Guard
 from gateway.passwords import Passwords, password_problem
 from gateway.routes import OWN_ROUTES
-from gateway.tokens import AccessClaims
-from gateway.schemas import (AuditPageSchema, AuditQuerySchema, NewUserSchema, PasswordResetSchema,
-                             ProblemSchema, UserSchema)
+from gateway.schemas import (
+    AuditPageSchema,
+    AuditQuerySchema,
+    NewUserSchema,
+    PasswordResetSchema,
+    ProblemSchema,
+    UserSchema,
+)
 from gateway.sessions import RefreshTokens
+from gateway.tokens import AccessClaims
+from passage.problems import Conflict, NotFound, Unprocessable
+from passage.web import Blueprint
 
 USERS = "/api/v1/admin/users"
 
@@ -37,7 +43,9 @@ class Admin:
 
 
 def admin_blueprint(admin: Admin) -> Blueprint:
-    blp = Blueprint("admin", __name__, url_prefix=USERS, description="Staff accounts (administrators).")
+    blp = Blueprint(
+        "admin", __name__, url_prefix=USERS, description="Staff accounts (administrators)."
+    )
     blp.before_request(admin.guard.gate(OWN_ROUTES))
 
     @blp.route("", methods=["POST"])
@@ -76,14 +84,20 @@ def admin_blueprint(admin: Admin) -> Blueprint:
             raise Unprocessable(problem, errors=[{"pointer": "/password", "detail": problem}])
         admin.users.set_password_hash(username, admin.passwords.hash(body["password"]))
         _revoke_all(admin, username)
-        admin.guard.record("password_reset", f"{USERS}/{{username}}/password", {"username": username}, 204, claims)
+        admin.guard.record(
+            "password_reset", f"{USERS}/{{username}}/password", {"username": username}, 204, claims
+        )
 
     return blp
 
 
 def audit_blueprint(guard: Guard) -> Blueprint:
-    blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
-                    description="The tamper-evident audit trail (auditors and administrators).")
+    blp = Blueprint(
+        "audit",
+        __name__,
+        url_prefix="/api/v1/audit",
+        description="The tamper-evident audit trail (auditors and administrators).",
+    )
     blp.before_request(guard.gate(OWN_ROUTES))
 
     @blp.route("", methods=["GET"])
@@ -94,10 +108,16 @@ def audit_blueprint(guard: Guard) -> Blueprint:
         """Audit records, newest first; ``next_cursor`` pages on."""
         claims: AccessClaims = g.caller
         start, end = query.get("from_"), query.get("to")
-        items = guard.trail.search(user=query.get("user"), resource=query.get("resource"),
-                                   outcome=query.get("outcome"), person_ref=query.get("person_ref"), start=timestamp(start) if start else None,
-                                   end=timestamp(end) if end else None, before_seq=query.get("cursor"),
-                                   limit=query["limit"])
+        items = guard.trail.search(
+            user=query.get("user"),
+            resource=query.get("resource"),
+            outcome=query.get("outcome"),
+            person_ref=query.get("person_ref"),
+            start=timestamp(start) if start else None,
+            end=timestamp(end) if end else None,
+            before_seq=query.get("cursor"),
+            limit=query["limit"],
+        )
         guard.record("read", "/api/v1/audit", None, 200, claims)
         more = len(items) == query["limit"] and items[-1]["seq"] > 1
         return {"items": items, "next_cursor": items[-1]["seq"] if more else None}
@@ -111,13 +131,22 @@ def create_account(admin: Admin, body: dict[str, Any], claims: AccessClaims) -> 
     if problem:
         raise Unprocessable(problem, errors=[{"pointer": "/password", "detail": problem}])
     try:
-        user = new_user(body["username"], body["role"], admin.passwords.hash(body["password"]),
-                        centres=body["centres"], member_states=body["member_states"],
-                        organisation=body.get("organisation"), all_scopes=body["all_member_states"])
+        user = new_user(
+            body["username"],
+            body["role"],
+            admin.passwords.hash(body["password"]),
+            centres=body["centres"],
+            member_states=body["member_states"],
+            organisation=body.get("organisation"),
+            all_scopes=body["all_member_states"],
+        )
     except AccountError as exc:
         raise Unprocessable(str(exc)) from None
     if not admin.users.add(user):
-        raise Conflict("The username is taken.", errors=[{"pointer": "/username", "detail": "The username is taken."}])
+        raise Conflict(
+            "The username is taken.",
+            errors=[{"pointer": "/username", "detail": "The username is taken."}],
+        )
     admin.guard.record("user_created", USERS, {"username": user.username}, 201, claims)
     return _view(user)
 
@@ -127,7 +156,9 @@ def disable_account(admin: Admin, username: str, claims: AccessClaims) -> dict[s
     _existing(admin, username)
     admin.users.disable(username)
     _revoke_all(admin, username)
-    admin.guard.record("user_disabled", f"{USERS}/{{username}}/disable", {"username": username}, 200, claims)
+    admin.guard.record(
+        "user_disabled", f"{USERS}/{{username}}/disable", {"username": username}, 200, claims
+    )
     return _view(_existing(admin, username))
 
 
@@ -140,10 +171,16 @@ def _existing(admin: Admin, username: str) -> User:
 
 def _revoke_all(admin: Admin, username: str) -> None:
     admin.refresh.revoke_user(username)
-    admin.guard.revocations.revoke_user(username, datetime.now(timezone.utc))
+    admin.guard.revocations.revoke_user(username, datetime.now(UTC))
 
 
 def _view(user: User) -> dict[str, Any]:
-    return {"username": user.username, "role": user.role, "centres": list(user.centres),
-            "member_states": list(user.member_states), "organisation": user.organisation,
-            "all_member_states": user.all_scopes, "disabled": user.disabled}
+    return {
+        "username": user.username,
+        "role": user.role,
+        "centres": list(user.centres),
+        "member_states": list(user.member_states),
+        "organisation": user.organisation,
+        "all_member_states": user.all_scopes,
+        "disabled": user.disabled,
+    }

@@ -1,4 +1,5 @@
 """The gateway's Flask app factory: ``gunicorn "gateway.app:create_app()"``. No I/O at import or build."""
+
 from __future__ import annotations
 
 import os
@@ -7,11 +8,6 @@ from typing import Any
 from flask import Flask, Response, json, request
 from pymongo.errors import PyMongoError
 from werkzeug.middleware.proxy_fix import ProxyFix
-
-from passage.config import Settings
-from passage.logs import configure_logging
-from passage.problems import Problem
-from passage.web import build_app
 
 from gateway.admin_api import Admin, admin_blueprint, audit_blueprint
 from gateway.api import Auth, auth_blueprint
@@ -22,12 +18,18 @@ from gateway.openapi import MergedDocument
 from gateway.proxy import proxy_blueprint
 from gateway.ratelimit import Limit
 from gateway.throttle_api import throttle_blueprint
-from gateway.views_api import Views, views_blueprint
 from gateway.ui import register_ui
+from gateway.views_api import Views, views_blueprint
+from passage.config import Settings
+from passage.logs import configure_logging
+from passage.problems import Problem
+from passage.web import build_app
 
-DESCRIPTION = ("Passage's single entry point. Sign in at /api/v1/auth/login, then send "
-               "'Authorization: Bearer <access_token>' with every call to /api/v1/detention/…, "
-               "/api/v1/readmission/… and /api/v1/voluntary-return/….")
+DESCRIPTION = (
+    "Passage's single entry point. Sign in at /api/v1/auth/login, then send "
+    "'Authorization: Bearer <access_token>' with every call to /api/v1/detention/…, "
+    "/api/v1/readmission/… and /api/v1/voluntary-return/…."
+)
 
 
 def create_app(settings: Settings | None = None, deps: GatewayDeps | None = None) -> Flask:
@@ -38,27 +40,63 @@ def create_app(settings: Settings | None = None, deps: GatewayDeps | None = None
     # The module name, not "gateway": with the repository root on sys.path, "gateway" can
     # resolve to a namespace package without a file, where Flask finds no root path.
     app, api = build_app(
-        __name__, title="Passage API", description=DESCRIPTION, max_body_bytes=settings.max_body_bytes,
-        readiness={"mongo": deps.mongo.ping,
-                   **{name: _upstream_check(deps, name) for name in deps.upstreams.urls}},
+        __name__,
+        title="Passage API",
+        description=DESCRIPTION,
+        max_body_bytes=settings.max_body_bytes,
+        readiness={
+            "mongo": deps.mongo.ping,
+            **{name: _upstream_check(deps, name) for name in deps.upstreams.urls},
+        },
     )
     _prepare_database(app, deps)
     window = settings.rate_window_seconds
-    api.register_blueprint(auth_blueprint(Auth(
-        sign_in=deps.sign_in, users=deps.users, keys=deps.keys, refresh=deps.refresh, guard=deps.guard,
-        ttl_seconds=settings.access_token_ttl_seconds, login_ip_limit=Limit(settings.login_ip_limit, window),
-        login_user_limit=Limit(settings.login_user_limit, window))))
-    api.register_blueprint(admin_blueprint(Admin(deps.guard, deps.users, deps.sign_in.passwords, deps.refresh)))
+    api.register_blueprint(
+        auth_blueprint(
+            Auth(
+                sign_in=deps.sign_in,
+                users=deps.users,
+                keys=deps.keys,
+                refresh=deps.refresh,
+                guard=deps.guard,
+                ttl_seconds=settings.access_token_ttl_seconds,
+                login_ip_limit=Limit(settings.login_ip_limit, window),
+                login_user_limit=Limit(settings.login_user_limit, window),
+            )
+        )
+    )
+    api.register_blueprint(
+        admin_blueprint(Admin(deps.guard, deps.users, deps.sign_in.passwords, deps.refresh))
+    )
     api.register_blueprint(audit_blueprint(deps.guard))
     api.register_blueprint(throttle_blueprint(deps.guard, deps.sign_in.throttle))  # type: ignore[arg-type]
-    api.register_blueprint(views_blueprint(Views(deps.guard, deps.upstreams, settings.internal_token_secret,
-                                                 deps.mongo, settings.internal_token_ttl_seconds,
-                                                 settings.timeline_timeout)))
-    app.register_blueprint(proxy_blueprint(deps.upstreams, deps.guard, settings.internal_token_secret,
-                                           settings.internal_token_ttl_seconds))
+    api.register_blueprint(
+        views_blueprint(
+            Views(
+                deps.guard,
+                deps.upstreams,
+                settings.internal_token_secret,
+                deps.mongo,
+                settings.internal_token_ttl_seconds,
+                settings.timeline_timeout,
+            )
+        )
+    )
+    app.register_blueprint(
+        proxy_blueprint(
+            deps.upstreams,
+            deps.guard,
+            settings.internal_token_secret,
+            settings.internal_token_ttl_seconds,
+        )
+    )
     app.register_blueprint(docs_blueprint())
-    docs = MergedDocument(api.spec.to_dict, lambda name: deps.upstreams.fetch_json(name, "/openapi.json"),
-                          list(deps.upstreams.urls), ttl=settings.openapi_cache_seconds)
+    docs = MergedDocument(
+        api.spec.to_dict,
+        lambda name: deps.upstreams.fetch_json(name, "/openapi.json"),
+        list(deps.upstreams.urls),
+        ttl=settings.openapi_cache_seconds,
+    )
     app.view_functions["api-docs.openapi_json"] = lambda: _json(docs.get())
     app.extensions["passage_gateway"] = deps
     register_ui(app, deps, settings)
@@ -78,14 +116,18 @@ def _trust_proxies(app: Flask, hops: int) -> None:
 
 def _prepare_database(app: Flask, deps: GatewayDeps) -> None:
     """Indexes before the first API request of each process; 503 (retried) while MongoDB is away."""
+
     @app.before_request
     def _indexes() -> None:
         if request.path.startswith("/api/"):
             try:
                 deps.ensure_indexes()
             except PyMongoError:
-                raise Problem("The gateway's database is not reachable yet; try again shortly.", status=503,
-                              headers={"Retry-After": "5"}) from None
+                raise Problem(
+                    "The gateway's database is not reachable yet; try again shortly.",
+                    status=503,
+                    headers={"Retry-After": "5"},
+                ) from None
 
 
 def _gateway_settings(settings: Settings | None) -> GatewaySettings:

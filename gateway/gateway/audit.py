@@ -10,6 +10,7 @@ so does re-chaining without the key; signed checkpoints kept outside the databas
 resource's path template and ids, for reads the filters and the ids returned
 (:mod:`gateway.audit_reads`), outcome and correlation id — never bodies or names.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,16 +18,16 @@ import random
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from pymongo import DESCENDING
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from passage.mongo import Index, Mongo
-
 from gateway.audit_keys import Keyring
+from passage.mongo import Index, Mongo
 
 COLLECTION = "audit"
 GENESIS = "0" * 64
@@ -37,8 +38,22 @@ INDEXES = [
     Index(COLLECTION, [("at", 1)], "audit_by_time"),
     Index(COLLECTION, [("returned.person_ref", 1), ("seq", -1)], "audit_by_person_returned"),
 ]
-FIELDS = ("seq", "at", "user", "role", "action", "method", "resource", "ids", "filters", "returned", "outcome",
-          "correlation_id", "prev_hash", "key_id")
+FIELDS = (
+    "seq",
+    "at",
+    "user",
+    "role",
+    "action",
+    "method",
+    "resource",
+    "ids",
+    "filters",
+    "returned",
+    "outcome",
+    "correlation_id",
+    "prev_hash",
+    "key_id",
+)
 RECORD = "record"  # the HMAC purpose of records (checkpoints have their own)
 
 
@@ -58,7 +73,11 @@ def record_hash(record: Mapping[str, Any], keyring: Keyring) -> str:
 
 def timestamp(now: datetime | None = None) -> str:
     """Fixed-width UTC time, so string order is time order (filters compare strings)."""
-    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return (
+        (now or datetime.now(UTC))
+        .astimezone(UTC)
+        .strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    )
 
 
 @dataclass
@@ -77,8 +96,13 @@ class AuditTrail:
     (the unique ``_id``) makes the rest of the batch re-chain on the new end and try again.
     """
 
-    def __init__(self, mongo: Mongo, keyring: Keyring, attempts: int = 200,
-                 on_written: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        mongo: Mongo,
+        keyring: Keyring,
+        attempts: int = 200,
+        on_written: Callable[[], None] | None = None,
+    ) -> None:
         self.mongo, self.keyring, self.attempts = mongo, keyring, attempts
         self.on_written = on_written  # e.g. arm the next checkpoint
         self._pending: list[_Pending] = []
@@ -90,14 +114,35 @@ class AuditTrail:
     def _collection(self) -> Any:
         return self.mongo.collection(COLLECTION)
 
-    def append(self, *, user: str | None, role: str | None, action: str, method: str, resource: str,
-               ids: Mapping[str, str] | None, outcome: int, correlation_id: str | None,
-               filters: Mapping[str, str] | None = None,
-               returned: Mapping[str, list[str]] | None = None) -> dict[str, Any]:
+    def append(
+        self,
+        *,
+        user: str | None,
+        role: str | None,
+        action: str,
+        method: str,
+        resource: str,
+        ids: Mapping[str, str] | None,
+        outcome: int,
+        correlation_id: str | None,
+        filters: Mapping[str, str] | None = None,
+        returned: Mapping[str, list[str]] | None = None,
+    ) -> dict[str, Any]:
         """Add one record at the end of the chain; raise :class:`AuditUnavailable` when it is not stored."""
-        item = _Pending({"user": user, "role": role, "action": action, "method": method, "resource": resource,
-                         "ids": dict(ids or {}), "filters": dict(filters or {}), "returned": dict(returned or {}),
-                         "outcome": outcome, "correlation_id": correlation_id})
+        item = _Pending(
+            {
+                "user": user,
+                "role": role,
+                "action": action,
+                "method": method,
+                "resource": resource,
+                "ids": dict(ids or {}),
+                "filters": dict(filters or {}),
+                "returned": dict(returned or {}),
+                "outcome": outcome,
+                "correlation_id": correlation_id,
+            }
+        )
         with self._queue_lock:
             self._pending.append(item)
         with self._write_lock:
@@ -128,7 +173,11 @@ class AuditTrail:
                 for item, doc in zip(batch[:stored], docs):
                     item.record = {k: v for k, v in doc.items() if k != "_id"}
                 if stored:
-                    self._head = (docs[stored - 1]["seq"], docs[stored - 1]["hash"]) if stored == len(docs) else None
+                    self._head = (
+                        (docs[stored - 1]["seq"], docs[stored - 1]["hash"])
+                        if stored == len(docs)
+                        else None
+                    )
                 batch = batch[stored:]
                 if not batch:
                     return
@@ -136,7 +185,11 @@ class AuditTrail:
         except (PyMongoError, AuditUnavailable) as exc:
             self._head = None
             for item in batch:
-                item.error = exc if isinstance(exc, AuditUnavailable) else AuditUnavailable(type(exc).__name__)
+                item.error = (
+                    exc
+                    if isinstance(exc, AuditUnavailable)
+                    else AuditUnavailable(type(exc).__name__)
+                )
 
     def head(self) -> tuple[int, str]:
         """``(seq, hash)`` of the newest stored record, read from the database; ``(0, GENESIS)`` when empty."""
@@ -151,19 +204,36 @@ class AuditTrail:
         docs = []
         for item in batch:
             seq += 1
-            record = {**item.entry, "seq": seq, "prev_hash": prev, "at": timestamp(),
-                      "key_id": self.keyring.current.key_id}
+            record = {
+                **item.entry,
+                "seq": seq,
+                "prev_hash": prev,
+                "at": timestamp(),
+                "key_id": self.keyring.current.key_id,
+            }
             record["hash"] = prev = record_hash(record, self.keyring)
             docs.append({"_id": seq, **record})
         return docs
 
-    def search(self, *, user: str | None = None, resource: str | None = None, outcome: int | None = None,
-               start: str | None = None, end: str | None = None, before_seq: int | None = None,
-               person_ref: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def search(
+        self,
+        *,
+        user: str | None = None,
+        resource: str | None = None,
+        outcome: int | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        before_seq: int | None = None,
+        person_ref: str | None = None,
+        limit: int = 50,
+    ) -> list[dict[str, Any]]:
         """Newest first; every filter value is a validated scalar (no operator comes from a request)."""
         query: dict[str, Any] = {}
         if person_ref is not None:  # who read or changed this person's records
-            query["$or"] = [{"returned.person_ref": {"$eq": person_ref}}, {"ids.person_ref": {"$eq": person_ref}}]
+            query["$or"] = [
+                {"returned.person_ref": {"$eq": person_ref}},
+                {"ids.person_ref": {"$eq": person_ref}},
+            ]
         for name, value in (("user", user), ("resource", resource), ("outcome", outcome)):
             if value is not None:
                 query[name] = {"$eq": value}
@@ -188,9 +258,13 @@ def first_break(records: Iterable[Mapping[str, Any]], keyring: Keyring) -> str |
         if record.get("prev_hash") != prev:
             return f"record {seq} does not follow record {seq - 1} (prev_hash differs): removed or reordered"
         if keyring.get(record.get("key_id")) is None:
-            return (f"record {seq} names a key this check does not hold (key_id {record.get('key_id')!r}): "
-                    "written under a retired key not given in AUDIT_CHAIN_PREVIOUS_KEYS, or forged")
-        if not keyring.seals_match(record.get("key_id"), RECORD, canonical(record), record.get("hash")):
+            return (
+                f"record {seq} names a key this check does not hold (key_id {record.get('key_id')!r}): "
+                "written under a retired key not given in AUDIT_CHAIN_PREVIOUS_KEYS, or forged"
+            )
+        if not keyring.seals_match(
+            record.get("key_id"), RECORD, canonical(record), record.get("hash")
+        ):
             return f"record {seq} was edited (its keyed hash does not match its content): edited or re-chained"
         expected_seq, prev = expected_seq + 1, record["hash"]
     return None

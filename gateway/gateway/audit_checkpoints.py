@@ -8,6 +8,7 @@ appended (``O_APPEND``, mode 0600, fsync). The gateway writes one ``interval`` s
 record is appended (so at most that much of the newest trail is unprotected) and
 ``python -m gateway.audit checkpoint`` writes one on demand.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -15,9 +16,9 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
 
 from gateway.audit_keys import ChainKey, Keyring
 
@@ -36,11 +37,14 @@ class Checkpoint:
     seal: str = ""
 
     def message(self) -> bytes:
-        return json.dumps({"count": self.count, "head": self.head, "at": self.at, "key_id": self.key_id},
-                          sort_keys=True, separators=(",", ":")).encode()
+        return json.dumps(
+            {"count": self.count, "head": self.head, "at": self.at, "key_id": self.key_id},
+            sort_keys=True,
+            separators=(",", ":"),
+        ).encode()
 
     @classmethod
-    def sealed(cls, count: int, head: str, at: str, key: ChainKey) -> "Checkpoint":
+    def sealed(cls, count: int, head: str, at: str, key: ChainKey) -> Checkpoint:
         unsealed = cls(count, head, at, key.key_id)
         return cls(count, head, at, key.key_id, key.seal(CHECKPOINT, unsealed.message()))
 
@@ -79,32 +83,51 @@ class CheckpointFile:
 def _parse(line: str) -> Checkpoint | None:
     try:
         data = json.loads(line)
-        return Checkpoint(count=int(data["count"]), head=str(data["head"]), at=str(data["at"]),
-                          key_id=str(data["key_id"]), seal=str(data["seal"]))
+        return Checkpoint(
+            count=int(data["count"]),
+            head=str(data["head"]),
+            at=str(data["at"]),
+            key_id=str(data["key_id"]),
+            seal=str(data["seal"]),
+        )
     except (ValueError, KeyError, TypeError):
         return None
 
 
-def checkpoint_problem(checkpoints: Iterator[tuple[int, Checkpoint | None]], keyring: Keyring,
-                       hashes: Mapping[int, str], count: int) -> str | None:
+def checkpoint_problem(
+    checkpoints: Iterator[tuple[int, Checkpoint | None]],
+    keyring: Keyring,
+    hashes: Mapping[int, str],
+    count: int,
+) -> str | None:
     """The first checkpoint the stored chain contradicts (``hashes``: seq → hash), or None."""
     for number, cp in checkpoints:
         if cp is None or not cp.genuine(keyring):
             return f"checkpoint line {number} is not sealed by a known key (the checkpoint file was edited)"
         if cp.count > count:
-            return (f"the newest records were removed: the checkpoint of {cp.at} says the trail had {cp.count} "
-                    f"records, only {count} are stored")
+            return (
+                f"the newest records were removed: the checkpoint of {cp.at} says the trail had {cp.count} "
+                f"records, only {count} are stored"
+            )
         if cp.count and hashes.get(cp.count) != cp.head:
-            return (f"record {cp.count} is not the one checkpointed at {cp.at} "
-                    "(the trail was rewritten up to there)")
+            return (
+                f"record {cp.count} is not the one checkpointed at {cp.at} "
+                "(the trail was rewritten up to there)"
+            )
     return None
 
 
 class Checkpointer:
     """Writes a checkpoint of the current head ``interval`` seconds after a record was appended."""
 
-    def __init__(self, file: CheckpointFile, key: ChainKey, head: Callable[[], tuple[int, str]],
-                 clock: Callable[[], str], interval: float) -> None:
+    def __init__(
+        self,
+        file: CheckpointFile,
+        key: ChainKey,
+        head: Callable[[], tuple[int, str]],
+        clock: Callable[[], str],
+        interval: float,
+    ) -> None:
         self.file, self.key, self.head, self.clock, self.interval = file, key, head, clock, interval
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
@@ -149,4 +172,3 @@ class Checkpointer:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
-

@@ -4,20 +4,20 @@ Runs with the gateway's environment (``MONGO_URL``, ``AUDIT_CHAIN_KEY``, ``AUDIT
 ``AUDIT_CHECKPOINT_FILE``). ``verify`` exits 0 when intact, 1 naming the first problem, 2 when the
 database cannot be reached.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from pymongo.errors import PyMongoError
-
-from passage.mongo import Mongo
 
 from gateway.audit import first_break
 from gateway.audit_checkpoints import CheckpointFile, checkpoint_problem
 from gateway.bootstrap import audit_keyring, build_checkpointer, build_trail
 from gateway.config import GatewaySettings, load_settings
+from passage.mongo import Mongo
 
 
 def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None) -> int:
@@ -31,7 +31,10 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
     try:
         return verify(mongo, settings) if args.command == "verify" else checkpoint(mongo, settings)
     except PyMongoError as exc:
-        print(f"error: the gateway's database is not reachable ({type(exc).__name__})", file=sys.stderr)
+        print(
+            f"error: the gateway's database is not reachable ({type(exc).__name__})",
+            file=sys.stderr,
+        )
         return 2
     finally:
         mongo.close()
@@ -52,7 +55,10 @@ def verify(mongo: Mongo, settings: GatewaySettings) -> int:
         print(f"audit trail BROKEN: {problem}", file=sys.stderr)
         return 1
     if not settings.audit_checkpoint_file:
-        print("warning: no AUDIT_CHECKPOINT_FILE: removal of the newest records cannot be detected", file=sys.stderr)
+        print(
+            "warning: no AUDIT_CHECKPOINT_FILE: removal of the newest records cannot be detected",
+            file=sys.stderr,
+        )
     print(f"audit trail intact: {len(records)} records{checked}")
     return 0
 
@@ -63,7 +69,9 @@ def checkpoint(mongo: Mongo, settings: GatewaySettings) -> int:
         print("error: AUDIT_CHECKPOINT_FILE is not set", file=sys.stderr)
         return 2
     written = checkpointer.write_now()
-    print(f"checkpoint written: {written.count} records, head {written.head[:16]}…, at {written.at}")
+    print(
+        f"checkpoint written: {written.count} records, head {written.head[:16]}…, at {written.at}"
+    )
     return 0
 
 

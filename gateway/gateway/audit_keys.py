@@ -5,12 +5,13 @@ record verify. Each record names the id of the key that sealed it (``key_id``, a
 derived from the key, which reveals nothing of it), so a rotation only adds a key: records keep
 verifying with the key they were written under (``AUDIT_CHAIN_PREVIOUS_KEYS``). Standard library only.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 MIN_KEY_LENGTH = 32
 # Development only (tests, a bare `flask run`); production refuses it, devstack generates its own.
@@ -24,7 +25,7 @@ class ChainKey:
     secret: bytes
 
     @classmethod
-    def from_text(cls, text: str) -> "ChainKey":
+    def from_text(cls, text: str) -> ChainKey:
         return cls(text.encode())
 
     @property
@@ -34,7 +35,9 @@ class ChainKey:
 
     def seal(self, purpose: str, message: bytes) -> str:
         """HMAC-SHA256 of ``message``; ``purpose`` separates records from checkpoints."""
-        return hmac.new(self.secret, purpose.encode() + b"\x00" + message, hashlib.sha256).hexdigest()
+        return hmac.new(
+            self.secret, purpose.encode() + b"\x00" + message, hashlib.sha256
+        ).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,7 @@ class Keyring:
     retired: tuple[ChainKey, ...] = ()
 
     @classmethod
-    def from_texts(cls, current: str, retired: Iterable[str] = ()) -> "Keyring":
+    def from_texts(cls, current: str, retired: Iterable[str] = ()) -> Keyring:
         return cls(ChainKey.from_text(current), tuple(ChainKey.from_text(t) for t in retired if t))
 
     def get(self, key_id: object) -> ChainKey | None:
@@ -54,4 +57,8 @@ class Keyring:
 
     def seals_match(self, key_id: object, purpose: str, message: bytes, seal: object) -> bool:
         key = self.get(key_id)
-        return key is not None and isinstance(seal, str) and hmac.compare_digest(key.seal(purpose, message), seal)
+        return (
+            key is not None
+            and isinstance(seal, str)
+            and hmac.compare_digest(key.seal(purpose, message), seal)
+        )

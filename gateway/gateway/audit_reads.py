@@ -8,16 +8,30 @@ transits, centres and units), never any other field. Not every ``*_id`` is an id
 Passage issues: ``national_id`` and ``military_id`` are document numbers (personal data), so the
 names are listed, not matched by suffix. Standard library only.
 """
+
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-NAMED = frozenset({  # identifiers named for what they identify, taken wherever they appear
-    "person_ref", "transit_person_ref", "stay_id", "request_id", "case_id", "transit_id",
-    "centre_id", "unit_id", "from_centre_id", "from_unit_id",
-})
-MAX_DEPTH = 6  # containers deep: a page's items, and the records nested in them (a case's household)
+NAMED = frozenset(
+    {  # identifiers named for what they identify, taken wherever they appear
+        "person_ref",
+        "transit_person_ref",
+        "stay_id",
+        "request_id",
+        "case_id",
+        "transit_id",
+        "centre_id",
+        "unit_id",
+        "from_centre_id",
+        "from_unit_id",
+    }
+)
+MAX_DEPTH = (
+    6  # containers deep: a page's items, and the records nested in them (a case's household)
+)
 MAX_VALUES = 500  # per identifier name: a page holds at most 200 records
 MAX_FILTERS = 20
 MAX_FILTER_LENGTH = 200

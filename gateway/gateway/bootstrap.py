@@ -3,18 +3,17 @@
 Nothing here connects: the MongoDB client and the HTTP session are created on first use, in
 the process that uses them (after gunicorn forks).
 """
+
 from __future__ import annotations
 
 import hashlib
 import threading
 from dataclasses import dataclass, field
 
-from passage.mongo import Mongo
-
 from gateway import audit, ratelimit, report_store, sessions, throttle
 from gateway.accounts import MongoUsers
 from gateway.audit import AuditTrail, timestamp
-from gateway.audit_checkpoints import CheckpointFile, Checkpointer
+from gateway.audit_checkpoints import Checkpointer, CheckpointFile
 from gateway.audit_keys import Keyring
 from gateway.config import GatewaySettings
 from gateway.guard import Guard
@@ -25,8 +24,15 @@ from gateway.sessions import RefreshTokens, Revocations
 from gateway.throttle import Backoff, MongoLoginThrottle
 from gateway.tokens import SigningKeys
 from gateway.upstreams import Upstreams
+from passage.mongo import Mongo
 
-INDEXES = [*throttle.INDEXES, *sessions.INDEXES, *ratelimit.INDEXES, *audit.INDEXES, *report_store.INDEXES]
+INDEXES = [
+    *throttle.INDEXES,
+    *sessions.INDEXES,
+    *ratelimit.INDEXES,
+    *audit.INDEXES,
+    *report_store.INDEXES,
+]
 
 
 @dataclass
@@ -62,20 +68,43 @@ def build_deps(settings: GatewaySettings, passwords: Passwords | None = None) ->
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     sign_in = SignIn(
         users=MongoUsers(mongo),
-        throttle=MongoLoginThrottle(mongo, Backoff(settings.throttle_free_failures, settings.throttle_base_seconds,
-                                                   settings.throttle_max_seconds)),
+        throttle=MongoLoginThrottle(
+            mongo,
+            Backoff(
+                settings.throttle_free_failures,
+                settings.throttle_base_seconds,
+                settings.throttle_max_seconds,
+            ),
+        ),
         passwords=passwords or Passwords(),
         name_key=name_key(settings.access_token_secret),
     )
-    upstreams = Upstreams(settings.upstreams, connect_timeout=settings.upstream_connect_timeout,
-                          read_timeout=settings.upstream_read_timeout, pool_size=settings.upstream_pool_size)
-    keys = SigningKeys.from_secrets(settings.access_token_secret, settings.access_token_secret_previous)
-    guard = Guard(keys=keys,
-                  revocations=Revocations(mongo, settings.access_token_ttl_seconds, settings.revocation_cache_seconds),
-                  limiter=RateLimiter(mongo), api_limit=Limit(settings.api_user_limit, settings.rate_window_seconds),
-                  trail=build_trail(mongo, settings))
-    return GatewayDeps(mongo=mongo, sign_in=sign_in, keys=keys, upstreams=upstreams, guard=guard,
-                       refresh=RefreshTokens(mongo, settings.refresh_token_ttl_seconds))
+    upstreams = Upstreams(
+        settings.upstreams,
+        connect_timeout=settings.upstream_connect_timeout,
+        read_timeout=settings.upstream_read_timeout,
+        pool_size=settings.upstream_pool_size,
+    )
+    keys = SigningKeys.from_secrets(
+        settings.access_token_secret, settings.access_token_secret_previous
+    )
+    guard = Guard(
+        keys=keys,
+        revocations=Revocations(
+            mongo, settings.access_token_ttl_seconds, settings.revocation_cache_seconds
+        ),
+        limiter=RateLimiter(mongo),
+        api_limit=Limit(settings.api_user_limit, settings.rate_window_seconds),
+        trail=build_trail(mongo, settings),
+    )
+    return GatewayDeps(
+        mongo=mongo,
+        sign_in=sign_in,
+        keys=keys,
+        upstreams=upstreams,
+        guard=guard,
+        refresh=RefreshTokens(mongo, settings.refresh_token_ttl_seconds),
+    )
 
 
 def audit_keyring(settings: GatewaySettings) -> Keyring:
@@ -94,5 +123,10 @@ def build_trail(mongo: Mongo, settings: GatewaySettings) -> AuditTrail:
 def build_checkpointer(trail: AuditTrail, settings: GatewaySettings) -> Checkpointer | None:
     if not settings.audit_checkpoint_file:
         return None
-    return Checkpointer(CheckpointFile(settings.audit_checkpoint_file), trail.keyring.current, trail.head,
-                        timestamp, settings.audit_checkpoint_seconds)
+    return Checkpointer(
+        CheckpointFile(settings.audit_checkpoint_file),
+        trail.keyring.current,
+        trail.head,
+        timestamp,
+        settings.audit_checkpoint_seconds,
+    )

@@ -2,15 +2,16 @@
 
 Read once from the environment into a frozen dataclass; no I/O beyond ``os.environ``.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
-
-from passage.config import ConfigError, Settings
+from typing import Any
 
 from gateway.audit_keys import DEV_CHAIN_KEY, MIN_KEY_LENGTH
+from passage.config import ConfigError, Settings
 
 SERVICE = "gateway"
 DEV_ACCESS_SECRET = "dev-only-access-token-secret-change-me-0123456789"
@@ -32,27 +33,41 @@ class GatewaySettings(Settings):
     access_token_secret: str = DEV_ACCESS_SECRET
     access_token_secret_previous: str = ""
     access_token_ttl_seconds: int = 15 * 60
-    upstreams: Mapping[str, str] = field(default_factory=lambda: {n: url for n, (_, url) in UPSTREAM_ENV.items()})
+    upstreams: Mapping[str, str] = field(
+        default_factory=lambda: {n: url for n, (_, url) in UPSTREAM_ENV.items()}
+    )
     upstream_connect_timeout: float = 2.0
     upstream_read_timeout: float = 15.0
     upstream_pool_size: int = 32
     throttle_free_failures: int = 3  # per (account, client address), before the first delay
     throttle_base_seconds: int = 2  # the first delay; doubles with each further failure
     throttle_max_seconds: int = 15 * 60
-    trusted_proxies: int = 0  # proxy hops whose X-Forwarded-For is believed (1 behind the compose edge)
+    trusted_proxies: int = (
+        0  # proxy hops whose X-Forwarded-For is believed (1 behind the compose edge)
+    )
     development: bool = False  # PASSAGE_DEVELOPMENT=1: plain-HTTP cookies on loopback (devstack)
     openapi_cache_seconds: float = 30.0
     refresh_token_ttl_seconds: int = 12 * 3600
     revocation_cache_seconds: float = 2.0
     login_ip_limit: int = 60  # sign-in attempts per IP per minute
     login_user_limit: int = 20  # sign-in attempts per (username, client address) per minute
-    api_user_limit: int = 6000  # API calls per user per minute (100/s: stops runaway scripts, not people)
+    api_user_limit: int = (
+        6000  # API calls per user per minute (100/s: stops runaway scripts, not people)
+    )
     rate_window_seconds: int = 60
     timeline_timeout: float = 5.0
-    audit_chain_key: str = DEV_CHAIN_KEY  # HMAC key of the audit chain: environment only, never the database
-    audit_chain_previous_keys: tuple[str, ...] = ()  # retired keys, so records sealed before a rotation verify
-    audit_checkpoint_file: str = ""  # signed head checkpoints, outside the database ("" = none: dev/tests)
-    audit_checkpoint_seconds: float = 60.0  # a checkpoint at most this long after a record is appended
+    audit_chain_key: str = (
+        DEV_CHAIN_KEY  # HMAC key of the audit chain: environment only, never the database
+    )
+    audit_chain_previous_keys: tuple[
+        str, ...
+    ] = ()  # retired keys, so records sealed before a rotation verify
+    audit_checkpoint_file: str = (
+        ""  # signed head checkpoints, outside the database ("" = none: dev/tests)
+    )
+    audit_checkpoint_seconds: float = (
+        60.0  # a checkpoint at most this long after a record is appended
+    )
 
 
 def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> GatewaySettings:
@@ -61,13 +76,17 @@ def load_settings(env: Mapping[str, str] | None = None, **overrides: Any) -> Gat
     return gateway_settings(Settings.from_env(SERVICE, env), env, **overrides)
 
 
-def gateway_settings(base: Settings, env: Mapping[str, str] | None = None, **overrides: Any) -> GatewaySettings:
+def gateway_settings(
+    base: Settings, env: Mapping[str, str] | None = None, **overrides: Any
+) -> GatewaySettings:
     """Extend shared ``base`` settings with the gateway's own, read from ``env``."""
     env = {} if env is None else env
     secret = env.get("ACCESS_TOKEN_SECRET", "")
     if base.production and (len(secret) < MIN_SECRET_LENGTH or secret == DEV_ACCESS_SECRET):
-        raise ConfigError(f"ACCESS_TOKEN_SECRET must be set ({MIN_SECRET_LENGTH}+ characters, "
-                          "not the development one) in production")
+        raise ConfigError(
+            f"ACCESS_TOKEN_SECRET must be set ({MIN_SECRET_LENGTH}+ characters, "
+            "not the development one) in production"
+        )
     previous = env.get("ACCESS_TOKEN_SECRET_PREVIOUS", "")
     if previous and len(previous) < MIN_SECRET_LENGTH:
         raise ConfigError(f"ACCESS_TOKEN_SECRET_PREVIOUS must have {MIN_SECRET_LENGTH}+ characters")
@@ -77,7 +96,9 @@ def gateway_settings(base: Settings, env: Mapping[str, str] | None = None, **ove
         access_token_secret=secret or DEV_ACCESS_SECRET,
         access_token_secret_previous=previous,
         access_token_ttl_seconds=_number(env, "ACCESS_TOKEN_TTL", 15 * 60, int),
-        upstreams={name: env.get(var, default).rstrip("/") for name, (var, default) in UPSTREAM_ENV.items()},
+        upstreams={
+            name: env.get(var, default).rstrip("/") for name, (var, default) in UPSTREAM_ENV.items()
+        },
         upstream_connect_timeout=_number(env, "UPSTREAM_CONNECT_TIMEOUT", 2.0, float),
         upstream_read_timeout=_number(env, "UPSTREAM_READ_TIMEOUT", 15.0, float),
         upstream_pool_size=_number(env, "UPSTREAM_POOL_SIZE", 32, int),
@@ -100,20 +121,29 @@ def _audit_settings(base: Settings, env: Mapping[str, str]) -> dict[str, Any]:
     key = env.get("AUDIT_CHAIN_KEY", "")
     previous = tuple(k for k in env.get("AUDIT_CHAIN_PREVIOUS_KEYS", "").split(",") if k)
     if (key and len(key) < MIN_KEY_LENGTH) or any(len(k) < MIN_KEY_LENGTH for k in previous):
-        raise ConfigError(f"AUDIT_CHAIN_KEY and AUDIT_CHAIN_PREVIOUS_KEYS need {MIN_KEY_LENGTH}+ characters each")
+        raise ConfigError(
+            f"AUDIT_CHAIN_KEY and AUDIT_CHAIN_PREVIOUS_KEYS need {MIN_KEY_LENGTH}+ characters each"
+        )
     checkpoints = env.get("AUDIT_CHECKPOINT_FILE", "")
     if base.production and (not key or key == DEV_CHAIN_KEY or not checkpoints):
-        raise ConfigError("AUDIT_CHAIN_KEY (32+ characters, not the development one) and AUDIT_CHECKPOINT_FILE "
-                          "must be set in production")
-    return {"audit_chain_key": key or DEV_CHAIN_KEY, "audit_chain_previous_keys": previous,
-            "audit_checkpoint_file": checkpoints,
-            "audit_checkpoint_seconds": _number(env, "AUDIT_CHECKPOINT_SECONDS", 60.0, float)}
+        raise ConfigError(
+            "AUDIT_CHAIN_KEY (32+ characters, not the development one) and AUDIT_CHECKPOINT_FILE "
+            "must be set in production"
+        )
+    return {
+        "audit_chain_key": key or DEV_CHAIN_KEY,
+        "audit_chain_previous_keys": previous,
+        "audit_checkpoint_file": checkpoints,
+        "audit_checkpoint_seconds": _number(env, "AUDIT_CHECKPOINT_SECONDS", 60.0, float),
+    }
 
 
 def _proxies(env: Mapping[str, str]) -> int:
     raw = env.get("PASSAGE_TRUSTED_PROXIES", "0") or "0"
     if raw not in ("0", "1", "2"):
-        raise ConfigError(f"PASSAGE_TRUSTED_PROXIES is the number of proxies in front (0, 1 or 2), not {raw!r}")
+        raise ConfigError(
+            f"PASSAGE_TRUSTED_PROXIES is the number of proxies in front (0, 1 or 2), not {raw!r}"
+        )
     return int(raw)
 
 

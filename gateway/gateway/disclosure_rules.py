@@ -4,6 +4,7 @@ A rule's value is a policy choice backed by a statistical disclosure control gui
 is true only where the cited text was actually read. Changing a value changes what is published
 from the next first publication on: months already published stay frozen.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,7 +20,12 @@ class Rule:
     verified: bool
 
     def to_dict(self) -> dict[str, object]:
-        return {"name": self.name, "value": self.value, "source": self.source, "verified": self.verified}
+        return {
+            "name": self.name,
+            "value": self.value,
+            "source": self.source,
+            "verified": self.verified,
+        }
 
 
 @dataclass(frozen=True)
@@ -35,15 +41,25 @@ class DisclosureRules:
     measure_min_base: Rule
 
     def all(self) -> list[Rule]:
-        return [self.threshold, self.protection, self.special_threshold, self.special_protection,
-                self.share_min_base, self.measure_min_base]
+        return [
+            self.threshold,
+            self.protection,
+            self.special_threshold,
+            self.special_protection,
+            self.share_min_base,
+            self.measure_min_base,
+        ]
 
 
-GLOSSARY = ("Glossary of Statistical Disclosure Control (Statistics Netherlands, Statistics Canada, "
-            "Germany FSO, University of Manchester, 2005), 'threshold rule' (OECD glossary ID 7010): "
-            "'Some agencies require at least five respondents in a cell, others require three.'")
-HANDBOOK = ("Hundepool et al., Handbook on Statistical Disclosure Control, ch. 4-5 (cell suppression, "
-            "protection intervals); the width chosen here is Passage's policy")
+GLOSSARY = (
+    "Glossary of Statistical Disclosure Control (Statistics Netherlands, Statistics Canada, "
+    "Germany FSO, University of Manchester, 2005), 'threshold rule' (OECD glossary ID 7010): "
+    "'Some agencies require at least five respondents in a cell, others require three.'"
+)
+HANDBOOK = (
+    "Hundepool et al., Handbook on Statistical Disclosure Control, ch. 4-5 (cell suppression, "
+    "protection intervals); the width chosen here is Passage's policy"
+)
 
 RULES = DisclosureRules(
     threshold=Rule("threshold", 5, GLOSSARY, verified=True),
@@ -51,12 +67,23 @@ RULES = DisclosureRules(
     # published may tell them more than the marker does.
     protection=Rule("protection", 3, HANDBOOK, verified=False),
     # GDPR Art. 9 special categories (trafficking, torture, SOGI...): a higher threshold, Passage's policy.
-    special_threshold=Rule("special_threshold", 10, "Passage policy for GDPR Article 9 special categories",
-                           verified=False),
-    special_protection=Rule("special_protection", 8, "Passage policy: as wide as '<10' itself (1 to 9)",
-                            verified=False),
+    special_threshold=Rule(
+        "special_threshold",
+        10,
+        "Passage policy for GDPR Article 9 special categories",
+        verified=False,
+    ),
+    special_protection=Rule(
+        "special_protection", 8, "Passage policy: as wide as '<10' itself (1 to 9)", verified=False
+    ),
     # A share p over base n publishes the count p*n and its complement: both must be safe and n large.
-    share_min_base=Rule("share_min_base", 20, "Passage policy (a share over n publishes a count)", verified=False),
-    measure_min_base=Rule("measure_min_base", 10, "Passage policy (a median over few people describes them)",
-                          verified=False),
+    share_min_base=Rule(
+        "share_min_base", 20, "Passage policy (a share over n publishes a count)", verified=False
+    ),
+    measure_min_base=Rule(
+        "measure_min_base",
+        10,
+        "Passage policy (a median over few people describes them)",
+        verified=False,
+    ),
 )

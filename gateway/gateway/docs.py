@@ -2,6 +2,7 @@
 
 Every file is served by the gateway itself, so the docs work without any external CDN.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Response
@@ -21,8 +22,10 @@ PAGE = """<!doctype html>
 </body>
 </html>
 """
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-       "connect-src 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors 'none'"
+)
 
 
 def docs_blueprint() -> Blueprint:

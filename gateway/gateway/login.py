@@ -4,6 +4,7 @@ Depends only on the ``Users`` and ``LoginThrottle`` protocols and on ``Passwords
 tests drive it with in-memory fakes and the gateway with the MongoDB adapters. Failures slow down
 the (account, client address) pair that makes them, never the account everywhere.
 """
+
 from __future__ import annotations
 
 import logging
@@ -65,4 +66,6 @@ class SignIn:
     def _upgrade_hash(self, user: User, password: str) -> None:
         """Re-hash with today's parameters after they changed (only possible with the password)."""
         if self.passwords.needs_rehash(user.password_hash):
-            self.users.replace_password_hash(user.username, user.password_hash, self.passwords.hash(password))
+            self.users.replace_password_hash(
+                user.username, user.password_hash, self.passwords.hash(password)
+            )

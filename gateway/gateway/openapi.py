@@ -5,12 +5,14 @@ briefly. A service that is down is left out and named in ``info.x-unavailable``.
 with the same name but different content are renamed ``<service>.<name>`` (and their ``$ref``s
 rewritten), so merging never silently changes a schema.
 """
+
 from __future__ import annotations
 
 import copy
 import threading
 import time
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 Document = dict[str, Any]
 Fetch = Callable[[str], Any]
@@ -32,8 +34,10 @@ def merge(own: Document, services: Mapping[str, Document | None]) -> Document:
     info = merged.setdefault("info", {})
     info["x-unavailable"] = unavailable
     if unavailable:
-        info["description"] = (info.get("description", "") + "\n\nNot included (service unavailable when "
-                               f"this document was built): {', '.join(unavailable)}.").strip()
+        info["description"] = (
+            info.get("description", "") + "\n\nNot included (service unavailable when "
+            f"this document was built): {', '.join(unavailable)}."
+        ).strip()
     merged["security"] = [{"bearer": []}]
     merged.setdefault("servers", list(SERVERS))
     _drop_unused_schemas(merged)
@@ -41,7 +45,11 @@ def merge(own: Document, services: Mapping[str, Document | None]) -> Document:
 
 
 def _usable(doc: Any) -> bool:
-    return isinstance(doc, dict) and isinstance(doc.get("paths"), dict) and str(doc.get("openapi", "")).startswith("3.")
+    return (
+        isinstance(doc, dict)
+        and isinstance(doc.get("paths"), dict)
+        and str(doc.get("openapi", "")).startswith("3.")
+    )
 
 
 def _add_service(merged: Document, service: str, doc: Document) -> None:
@@ -50,19 +58,28 @@ def _add_service(merged: Document, service: str, doc: Document) -> None:
     for section, items in (doc.get("components") or {}).items():
         target = merged["components"].setdefault(section, {})
         for key, value in items.items():
-            target.setdefault(renames.get(f"#/components/{section}/{key}", key).rsplit("/", 1)[-1], value)
+            target.setdefault(
+                renames.get(f"#/components/{section}/{key}", key).rsplit("/", 1)[-1], value
+            )
     prefix = f"/api/v1/{service}"
     taken = _operation_ids(merged)
     for path, item in doc["paths"].items():
         if (path == prefix or path.startswith(prefix + "/")) and path not in merged["paths"]:
             merged["paths"][path] = _unique_operation_ids(item, taken, service)
     known = {tag.get("name") for tag in merged["tags"]}
-    merged["tags"].extend(t for t in doc.get("tags") or [] if isinstance(t, dict) and t.get("name") not in known)
+    merged["tags"].extend(
+        t for t in doc.get("tags") or [] if isinstance(t, dict) and t.get("name") not in known
+    )
 
 
 def _operation_ids(doc: Document) -> set[str]:
-    return {op["operationId"] for item in doc["paths"].values() if isinstance(item, dict)
-            for method, op in item.items() if method in HTTP_METHODS and isinstance(op, dict) and "operationId" in op}
+    return {
+        op["operationId"]
+        for item in doc["paths"].values()
+        if isinstance(item, dict)
+        for method, op in item.items()
+        if method in HTTP_METHODS and isinstance(op, dict) and "operationId" in op
+    }
 
 
 def _unique_operation_ids(item: Document, taken: set[str], service: str) -> Document:
@@ -101,8 +118,14 @@ def _component_renames(existing: Document, incoming: Document, service: str) -> 
 
 def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:
     if isinstance(node, dict):
-        return {k: (renames.get(v, v) if k == "$ref" and isinstance(v, str) else _rewrite_refs(v, renames))
-                for k, v in node.items()}
+        return {
+            k: (
+                renames.get(v, v)
+                if k == "$ref" and isinstance(v, str)
+                else _rewrite_refs(v, renames)
+            )
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_rewrite_refs(item, renames) for item in node]
     return node
@@ -115,8 +138,13 @@ def _drop_unused_schemas(doc: Document) -> None:
     used = _refs({k: v for k, v in doc.items() if k != "components"})
     used |= _refs({k: v for k, v in doc.get("components", {}).items() if k != "schemas"})
     while True:  # what the used schemas refer to is used too, to any depth
-        more = set().union(*(_refs(schemas[r[len(prefix):]]) for r in used
-                             if r.startswith(prefix) and r[len(prefix):] in schemas))
+        more = set().union(
+            *(
+                _refs(schemas[r[len(prefix) :]])
+                for r in used
+                if r.startswith(prefix) and r[len(prefix) :] in schemas
+            )
+        )
         if more <= used:
             break
         used |= more
@@ -136,9 +164,16 @@ def _refs(node: Any) -> set[str]:
 class MergedDocument:
     """The merged document, rebuilt at most every ``ttl`` seconds (sooner while a service is missing)."""
 
-    def __init__(self, own: Callable[[], Document], fetch: Fetch, services: list[str], *,
-                 ttl: float = 30.0, retry_missing_after: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        own: Callable[[], Document],
+        fetch: Fetch,
+        services: list[str],
+        *,
+        ttl: float = 30.0,
+        retry_missing_after: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.own, self.fetch, self.services = own, fetch, services
         self.ttl, self.retry_missing_after, self.clock = ttl, retry_missing_after, clock
         self._cached: Document | None = None

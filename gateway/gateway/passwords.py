@@ -8,6 +8,7 @@ passwords that ships with the ``zxcvbn`` package (MIT licence; compiled by its a
 breach corpora), and must score at least 3 of 4 on zxcvbn's offline guessability estimate
 (repeats, keyboard walks, dates, dictionary words and the username are all counted as easy).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -88,7 +89,9 @@ def _is_text(value: str) -> bool:
 
 
 def _weakness(password: str, username: str | None) -> str | None:
-    from zxcvbn import zxcvbn  # imported on first use: it builds its dictionaries (~0.5 s) on import
+    from zxcvbn import (
+        zxcvbn,
+    )  # imported on first use: it builds its dictionaries (~0.5 s) on import
 
     estimate = zxcvbn(password[:STRENGTH_CHARS], user_inputs=[username] if username else [])
     if estimate["score"] >= MIN_STRENGTH:

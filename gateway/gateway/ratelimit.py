@@ -13,12 +13,13 @@ The other way, a batch's last hit is judged by the total once it is added, which
 batches other processes added meanwhile: at most P·batch calls fewer than the limit may pass.
 Once a process has seen the window's counter over the limit it refuses locally without writing.
 """
+
 from __future__ import annotations
 
 import math
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ReturnDocument
@@ -57,8 +58,8 @@ class RateLimited(Exception):
 class _Tally:
     """This process's view of one (key, window) counter."""
 
-    ends: float       # when the window ends (epoch seconds)
-    known: int = 0    # the shared counter as last read
+    ends: float  # when the window ends (epoch seconds)
+    known: int = 0  # the shared counter as last read
     pending: int = 0  # hits counted here and not yet added to it
     flushing: bool = False  # a thread is adding a batch to it now
 
@@ -73,9 +74,9 @@ class RateLimiter:
 
     def hit(self, key: str, limit: Limit, now: datetime | None = None) -> None:
         """Count one hit for ``key``; raise :class:`RateLimited` when it is over ``limit``."""
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         window = int(now.timestamp()) // limit.seconds
-        ends = datetime.fromtimestamp((window + 1) * limit.seconds, timezone.utc)
+        ends = datetime.fromtimestamp((window + 1) * limit.seconds, UTC)
         doc_id = f"{key}|{limit.seconds}|{window}"
         over, to_add = self._count_locally(doc_id, ends.timestamp(), now.timestamp(), limit)
         if to_add:
@@ -83,7 +84,9 @@ class RateLimiter:
         if over:
             raise RateLimited(max(1, math.ceil((ends - now).total_seconds())))
 
-    def _count_locally(self, doc_id: str, ends: float, now: float, limit: Limit) -> tuple[bool, int]:
+    def _count_locally(
+        self, doc_id: str, ends: float, now: float, limit: Limit
+    ) -> tuple[bool, int]:
         """(over the limit already, hits to add to the shared counter now).
 
         While one thread adds a batch, the process's other hits of that key wait for the new total,
@@ -132,12 +135,15 @@ class RateLimiter:
         an upsert racing another one is answered inconsistently by some servers (SecantusDB)."""
         collection: Any = self.mongo.collection(COLLECTION)
         for _ in range(3):
-            doc = collection.find_one_and_update({"_id": doc_id}, {"$inc": {"n": count}},
-                                                 return_document=ReturnDocument.AFTER)
+            doc = collection.find_one_and_update(
+                {"_id": doc_id}, {"$inc": {"n": count}}, return_document=ReturnDocument.AFTER
+            )
             if doc is not None:
                 return int(doc["n"])
             try:  # the window's first batch: create its counter, then add
-                collection.insert_one({"_id": doc_id, "n": 0, "expires_at": ends + timedelta(seconds=60)})
+                collection.insert_one(
+                    {"_id": doc_id, "n": 0, "expires_at": ends + timedelta(seconds=60)}
+                )
             except DuplicateKeyError:
                 pass
         raise OperationFailure(f"rate-limit counter {doc_id!r} could not be counted")

@@ -8,9 +8,11 @@ in - transfers out) and, for a correction, the version it replaces, are given to
 the neighbouring months' cells carry ``"previous"`` or ``"following"`` in front (a month published
 late is audited against the month after it as well).
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from gateway.disclosure_rules import RULES, DisclosureRules
 from gateway.reports import SPECS, TOTAL, ReportSpec, flatten, is_special, measure, row_key
@@ -18,12 +20,19 @@ from gateway.suppression import SECONDARY, Band, Cell, Disclosure, Inconsistent,
 
 PREVIOUS = "previous"
 FOLLOWING = "following"
-Tables = dict[str, tuple[dict[str, dict[str, Any]], list[str]]]  # report -> (rows by key, count columns)
+Tables = dict[
+    str, tuple[dict[str, dict[str, Any]], list[str]]
+]  # report -> (rows by key, count columns)
 
 
-def build_month(month: str, raw: Mapping[str, Sequence[Any]], previous: Mapping[str, Any] | None = None,
-                replaced: Mapping[str, Any] | None = None, rules: DisclosureRules = RULES,
-                following: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def build_month(
+    month: str,
+    raw: Mapping[str, Sequence[Any]],
+    previous: Mapping[str, Any] | None = None,
+    replaced: Mapping[str, Any] | None = None,
+    rules: DisclosureRules = RULES,
+    following: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     """The month's three reports as published (``raw``: each report's rows from its service;
     ``previous``/``following``: the neighbouring months' publications, when they exist)."""
     tables: Tables = {}
@@ -31,8 +40,11 @@ def build_month(month: str, raw: Mapping[str, Sequence[Any]], previous: Mapping[
         rows, columns = flatten(spec, raw.get(name, []))
         tables[name] = ({row_key(spec, r): r for r in rows}, columns)
     values = _values(tables)
-    relations = [r for name, (rows, columns) in tables.items()
-                 for r in relations_of(SPECS[name], name, list(rows), columns)]
+    relations = [
+        r
+        for name, (rows, columns) in tables.items()
+        for r in relations_of(SPECS[name], name, list(rows), columns)
+    ]
     sensitive = _sensitive(values, rules)
     sensitive.update(_changed(values, replaced or {}, sensitive, rules))
     known: dict[Cell, int] = {}
@@ -47,11 +59,17 @@ def build_month(month: str, raw: Mapping[str, Sequence[Any]], previous: Mapping[
             links += [*theirs, *_stock_links(tables, later, earlier_tag)]
     linked = bool(links)
     try:
-        hidden = suppress(Disclosure(values, [*relations, *links], sensitive, rules.protection.value, known, earlier))
+        hidden = suppress(
+            Disclosure(
+                values, [*relations, *links], sensitive, rules.protection.value, known, earlier
+            )
+        )
     except Inconsistent:  # a neighbouring publication no longer adds up with this month's figures
         linked = False
         hidden = suppress(Disclosure(values, relations, sensitive, rules.protection.value))
-    return {name: _report(SPECS[name], month, tables[name], hidden, rules, linked) for name in SPECS}
+    return {
+        name: _report(SPECS[name], month, tables[name], hidden, rules, linked) for name in SPECS
+    }
 
 
 def _values(tables: Tables) -> dict[Cell, int]:
@@ -63,11 +81,14 @@ def _values(tables: Tables) -> dict[Cell, int]:
     return values
 
 
-def relations_of(spec: ReportSpec, name: str, keys: list[str], columns: list[str],
-                 tag: tuple[str, ...] = ()) -> list[Relation]:
+def relations_of(
+    spec: ReportSpec, name: str, keys: list[str], columns: list[str], tag: tuple[str, ...] = ()
+) -> list[Relation]:
     """The identities a reader of one table knows: column totals, derived counts, additive breakdowns."""
+
     def cell(key: str, column: str) -> Cell:
         return (*tag, name, key, column)
+
     relations = [Relation.total(cell(TOTAL, c), [cell(k, c) for k in keys]) for c in columns]
     for key in [*keys, TOTAL]:
         for derived, parts in spec.derived.items():
@@ -79,7 +100,9 @@ def relations_of(spec: ReportSpec, name: str, keys: list[str], columns: list[str
     return relations
 
 
-def _stock_links(tables: Tables, later: tuple[str, ...], earlier: tuple[str, ...]) -> list[Relation]:
+def _stock_links(
+    tables: Tables, later: tuple[str, ...], earlier: tuple[str, ...]
+) -> list[Relation]:
     """stock(later) - stock(earlier) - inflows(later) + outflows(later) = 0 for each row and the total."""
     links = []
     for name, (rows, _) in tables.items():
@@ -91,7 +114,7 @@ def _stock_links(tables: Tables, later: tuple[str, ...], earlier: tuple[str, ...
         for key in [*rows, TOTAL]:
             terms = [((*later, name, key, stock), 1), ((*earlier, name, key, stock), -1)]
             terms += [((*later, name, key, f), -1) for f in flows[:split]]
-            terms += [((*later, name, key, f), 1) for f in flows[split + 1:]]
+            terms += [((*later, name, key, f), 1) for f in flows[split + 1 :]]
             links.append(Relation(tuple(terms)))
     return links
 
@@ -105,8 +128,9 @@ def band_of(marker: str, rules: DisclosureRules) -> Band:
     return Band(marker, 0, None, rules.protection.value)
 
 
-def published_cells(reports: Mapping[str, Any], rules: DisclosureRules, tag: str
-                    ) -> tuple[dict[Cell, int], dict[Cell, Band], list[Relation]]:
+def published_cells(
+    reports: Mapping[str, Any], rules: DisclosureRules, tag: str
+) -> tuple[dict[Cell, int], dict[Cell, Band], list[Relation]]:
     """An earlier publication as a reader holds it: its figures, its hidden cells' bands, its identities."""
     known: dict[Cell, int] = {}
     hidden: dict[Cell, Band] = {}
@@ -138,21 +162,35 @@ def _sensitive(values: Mapping[Cell, int], rules: DisclosureRules) -> dict[Cell,
     return out
 
 
-def _changed(values: Mapping[Cell, int], replaced: Mapping[str, Any], sensitive: Mapping[Cell, Band],
-             rules: DisclosureRules) -> dict[Cell, Band]:
+def _changed(
+    values: Mapping[Cell, int],
+    replaced: Mapping[str, Any],
+    sensitive: Mapping[Cell, Band],
+    rules: DisclosureRules,
+) -> dict[Cell, Band]:
     """A correction: a figure shown in the replaced version that moved by 1-4 would reveal the
     moved people by subtraction, so it is hidden (and protected) too."""
     old, _, _ = published_cells(replaced, rules, "old")
     out = {}
     for cell, value in values.items():
         before = old.get(("old", *cell))  # type: ignore[misc]
-        if cell not in sensitive and before is not None and 0 < abs(value - before) < rules.threshold.value:
+        if (
+            cell not in sensitive
+            and before is not None
+            and 0 < abs(value - before) < rules.threshold.value
+        ):
             out[cell] = Band(SECONDARY, 0, None, rules.protection.value)
     return out
 
 
-def _report(spec: ReportSpec, month: str, table: tuple[dict[str, dict[str, Any]], list[str]],
-            hidden: Mapping[Cell, str], rules: DisclosureRules, linked: bool) -> dict[str, Any]:
+def _report(
+    spec: ReportSpec,
+    month: str,
+    table: tuple[dict[str, dict[str, Any]], list[str]],
+    hidden: Mapping[Cell, str],
+    rules: DisclosureRules,
+    linked: bool,
+) -> dict[str, Any]:
     rows, columns = table
     name = spec.name
     published = []
@@ -163,10 +201,17 @@ def _report(spec: ReportSpec, month: str, table: tuple[dict[str, dict[str, Any]]
         published.append(out)
     totals = {c: hidden.get((name, TOTAL, c), sum(r[c] for r in rows.values())) for c in columns}
     t, s = rules.threshold.value, rules.special_threshold.value
-    return {"report": name, "month": month, "columns": [*spec.dims, *columns, *spec.measures],
-            "rows": published, "totals": totals,
-            "suppression": {"rule": f"counts 1-{t - 1} are shown as '<{t}' (special categories 1-{s - 1} as "
-                                    f"'<{s}'); further cells are shown as '{SECONDARY}' so that nothing published "
-                                    f"(totals, the other reports, the previous month) narrows a hidden count",
-                            "audited_with_previous_month": linked,
-                            "rules": [r.to_dict() for r in rules.all()]}}
+    return {
+        "report": name,
+        "month": month,
+        "columns": [*spec.dims, *columns, *spec.measures],
+        "rows": published,
+        "totals": totals,
+        "suppression": {
+            "rule": f"counts 1-{t - 1} are shown as '<{t}' (special categories 1-{s - 1} as "
+            f"'<{s}'); further cells are shown as '{SECONDARY}' so that nothing published "
+            f"(totals, the other reports, the previous month) narrows a hidden count",
+            "audited_with_previous_month": linked,
+            "rules": [r.to_dict() for r in rules.all()],
+        },
+    }

@@ -6,13 +6,15 @@ rejection may cite several reasons); which breakdowns are special categories (hi
 and which figures a measure describes. ``gateway.report_month`` turns them into one month's
 publication; nothing else from the services' rows reaches a partner.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from gateway.disclosure_rules import RULES, DisclosureRules
 from gateway.suppression import SECONDARY
@@ -32,38 +34,85 @@ class ReportSpec:
     path: str
     dims: tuple[str, ...]
     counts: tuple[str, ...]
-    breakdowns: Mapping[str, str | None]  # breakdown field -> the count it sums to (None: not additive)
-    measures: Mapping[str, tuple[str, ...]]  # measure -> counts whose sum is the people it describes
-    derived: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # new count = sum of counts
-    special: tuple[str, ...] = ()  # breakdowns of special categories (GDPR Art. 9): higher threshold
-    shares: Mapping[str, str] = field(default_factory=dict)  # share -> the raw field holding its base
-    stock: tuple[str, ...] = ()  # (stock, inflows..., "-", outflows...): stock(m) = stock(m-1) + in - out
+    breakdowns: Mapping[
+        str, str | None
+    ]  # breakdown field -> the count it sums to (None: not additive)
+    measures: Mapping[
+        str, tuple[str, ...]
+    ]  # measure -> counts whose sum is the people it describes
+    derived: Mapping[str, tuple[str, ...]] = field(
+        default_factory=dict
+    )  # new count = sum of counts
+    special: tuple[
+        str, ...
+    ] = ()  # breakdowns of special categories (GDPR Art. 9): higher threshold
+    shares: Mapping[str, str] = field(
+        default_factory=dict
+    )  # share -> the raw field holding its base
+    stock: tuple[
+        str, ...
+    ] = ()  # (stock, inflows..., "-", outflows...): stock(m) = stock(m-1) + in - out
 
 
 SPECS = {
     "monthly-occupancy": ReportSpec(
-        "monthly-occupancy", "detention", "/api/v1/detention/statistics/occupancy",
+        "monthly-occupancy",
+        "detention",
+        "/api/v1/detention/statistics/occupancy",
         dims=("centre_id", "unit_id", "category"),
         counts=("occupied_end_of_month", "admissions", "releases", "transfers_in", "transfers_out"),
-        breakdowns={"by_sex": "admissions", "by_age_band": "admissions", "by_nationality": "admissions"},
+        breakdowns={
+            "by_sex": "admissions",
+            "by_age_band": "admissions",
+            "by_nationality": "admissions",
+        },
         measures={"capacity": (), "average_occupied": ("occupied_end_of_month",)},
-        stock=("occupied_end_of_month", "admissions", "transfers_in", "-", "releases", "transfers_out")),
+        stock=(
+            "occupied_end_of_month",
+            "admissions",
+            "transfers_in",
+            "-",
+            "releases",
+            "transfers_out",
+        ),
+    ),
     "readmission": ReportSpec(
-        "readmission", "readmission", "/api/v1/readmission/statistics", dims=("member_state",),
-        counts=("requests_incoming", "requests_outgoing", "accepted", "deemed_accepted", "rejected", "transferred"),
-        breakdowns={"by_category": "requests", "rejected_by_reason": None},  # one rejection may cite several
-        measures={"median_days_to_reply": ("accepted", "deemed_accepted", "rejected"),
-                  "answered_within_limit_share": ("accepted", "deemed_accepted", "rejected")},
+        "readmission",
+        "readmission",
+        "/api/v1/readmission/statistics",
+        dims=("member_state",),
+        counts=(
+            "requests_incoming",
+            "requests_outgoing",
+            "accepted",
+            "deemed_accepted",
+            "rejected",
+            "transferred",
+        ),
+        breakdowns={
+            "by_category": "requests",
+            "rejected_by_reason": None,
+        },  # one rejection may cite several
+        measures={
+            "median_days_to_reply": ("accepted", "deemed_accepted", "rejected"),
+            "answered_within_limit_share": ("accepted", "deemed_accepted", "rejected"),
+        },
         derived={"requests": ("requests_incoming", "requests_outgoing")},
-        shares={"answered_within_limit_share": "replies_due"}),
+        shares={"answered_within_limit_share": "replies_due"},
+    ),
     "voluntary-return": ReportSpec(
-        "voluntary-return", "voluntary-return", "/api/v1/voluntary-return/statistics",
+        "voluntary-return",
+        "voluntary-return",
+        "/api/v1/voluntary-return/statistics",
         dims=("nationality", "destination_country"),
         counts=("referrals", "departures", "withdrawals", "monitoring_completed"),
         breakdowns={"by_referral_source": "referrals", "by_stage": None, "vulnerability": None},
-        measures={"median_days_referral_to_departure": ("departures",),
-                  "mean_sustainability_score": ("monitoring_completed",)},
-        special=("vulnerability",)),
+        measures={
+            "median_days_referral_to_departure": ("departures",),
+            "mean_sustainability_score": ("monitoring_completed",),
+        },
+        special=("vulnerability",),
+    ),
 }
 
 
@@ -79,7 +128,7 @@ def _breakdown(given: Any) -> dict[str, int]:
     """A breakdown's counts; a key that cannot be published is counted under "unknown", not dropped,
     so the breakdown still adds up to its count."""
     out: dict[str, int] = {}
-    for key, value in (given.items() if isinstance(given, dict) else ()):
+    for key, value in given.items() if isinstance(given, dict) else ():
         name = key if isinstance(key, str) and SAFE_KEY.match(key) else UNKNOWN
         out[name] = out.get(name, 0) + _count(value)
     return out
@@ -116,7 +165,9 @@ def _merge_same_key(spec: ReportSpec, rows: list[dict[str, Any]]) -> list[dict[s
         for name, value in row.items():
             if name not in spec.dims and name not in spec.measures and isinstance(value, int):
                 kept[name] = kept.get(name, 0) + value
-        kept.update({m: None for m in spec.measures if spec.measures[m]})  # a merged measure is unknown
+        kept.update(
+            {m: None for m in spec.measures if spec.measures[m]}
+        )  # a merged measure is unknown
     return sorted(seen.values(), key=lambda r: row_key(spec, r))
 
 
@@ -128,7 +179,9 @@ def is_special(spec: ReportSpec, column: str) -> bool:
     return column.split(".", 1)[0] in spec.special
 
 
-def measure(spec: ReportSpec, row: Mapping[str, Any], name: str, rules: DisclosureRules = RULES) -> Any:
+def measure(
+    spec: ReportSpec, row: Mapping[str, Any], name: str, rules: DisclosureRules = RULES
+) -> Any:
     """A measure as published: withheld (``"suppressed"``) when it describes too few people."""
     value = row.get(name)
     if not isinstance(value, (int, float)) or isinstance(value, bool):

@@ -6,6 +6,7 @@ Matching is by path template (``{name}`` is one segment); the most specific temp
 each service has a catch-all so a new service route is at least limited to that service's users
 and audited as personal data until it gets its own line.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,13 +41,21 @@ class Route:
 
 
 def _compiled(template: str) -> re.Pattern[str]:
-    parts = [f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in template.split("/")]
+    parts = [
+        f"(?P<{p[1:-1]}>[^/]+)" if p.startswith("{") else re.escape(p) for p in template.split("/")
+    ]
     tail = "(?P<rest>/.*)?" if template.count("/") == 3 else ""  # a service's catch-all
     return re.compile("/".join(parts) + tail + r"\Z")
 
 
 D, R, V = "/api/v1/detention", "/api/v1/readmission", "/api/v1/voluntary-return"
-UNIT_READERS = ("admin", "centre_staff", "liaison_officer", "avr_caseworker", "auditor")  # free places: no personal data
+UNIT_READERS = (
+    "admin",
+    "centre_staff",
+    "liaison_officer",
+    "avr_caseworker",
+    "auditor",
+)  # free places: no personal data
 STATISTICS = ("admin", "auditor")  # and the gateway's own system identity (reports); never partners
 ROUTES: tuple[Route, ...] = (
     # detention -- centres and units hold no personal data; stays do
@@ -64,16 +73,28 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{D}/stays", WRITE, ("admin", "centre_staff"), personal=True),
     Route(f"{D}/family-admissions", WRITE, ("admin", "centre_staff"), personal=True),
     Route(f"{D}/stays/{{stay_id}}", READ, ("admin", "centre_staff", "auditor"), personal=True),
-    Route(f"{D}/stays/{{stay_id}}/{{action}}", READ, ("admin", "centre_staff", "auditor"), personal=True),
+    Route(
+        f"{D}/stays/{{stay_id}}/{{action}}",
+        READ,
+        ("admin", "centre_staff", "auditor"),
+        personal=True,
+    ),
     Route(f"{D}/stays/{{stay_id}}", WRITE, ("admin", "centre_staff"), personal=True),
     Route(f"{D}/stays/{{stay_id}}/{{action}}", WRITE, ("admin", "centre_staff"), personal=True),
     Route(f"{D}/statistics/occupancy", READ, STATISTICS),
-    Route(f"{D}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
+    Route(
+        f"{D}/persons/{{person_ref}}/export", READ, ("admin",), personal=True
+    ),  # subject access request
     Route(f"{D}/persons/search", READ, ("admin", "centre_staff"), personal=True),
     Route(D, READ, UNIT_READERS, personal=True),
     Route(D, WRITE, ("admin", "centre_staff"), personal=True),
     # readmission -- requests are personal data
-    Route(f"{R}/persons/{{person_ref}}/location", READ, ("admin", "liaison_officer", "auditor"), personal=True),
+    Route(
+        f"{R}/persons/{{person_ref}}/location",
+        READ,
+        ("admin", "liaison_officer", "auditor"),
+        personal=True,
+    ),
     Route(f"{R}/worklist", READ, ("admin", "liaison_officer", "auditor"), personal=True),
     Route(f"{R}/protocols", READ, ("admin", "liaison_officer", "auditor")),
     Route(f"{R}/protocols/{{member_state}}", READ, ("admin", "liaison_officer", "auditor")),
@@ -87,40 +108,86 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{R}/calendars/{{country}}/days/{{day}}", WRITE, ("admin",)),
     Route(f"{R}/requests", READ, ("admin", "liaison_officer", "auditor"), personal=True),
     Route(f"{R}/requests", WRITE, ("admin", "liaison_officer"), personal=True),
-    Route(f"{R}/requests/{{request_id}}", READ, ("admin", "liaison_officer", "auditor"), personal=True),
+    Route(
+        f"{R}/requests/{{request_id}}", READ, ("admin", "liaison_officer", "auditor"), personal=True
+    ),
     Route(f"{R}/requests/{{request_id}}", WRITE, ("admin", "liaison_officer"), personal=True),
-    Route(f"{R}/requests/{{request_id}}/{{action}}", READ, ("admin", "liaison_officer", "auditor"), personal=True),
-    Route(f"{R}/requests/{{request_id}}/{{action}}", WRITE, ("admin", "liaison_officer"), personal=True),
+    Route(
+        f"{R}/requests/{{request_id}}/{{action}}",
+        READ,
+        ("admin", "liaison_officer", "auditor"),
+        personal=True,
+    ),
+    Route(
+        f"{R}/requests/{{request_id}}/{{action}}",
+        WRITE,
+        ("admin", "liaison_officer"),
+        personal=True,
+    ),
     Route(f"{R}/transits", READ, ("admin", "liaison_officer", "auditor"), personal=True),
     Route(f"{R}/transits", WRITE, ("admin", "liaison_officer"), personal=True),
-    Route(f"{R}/transits/{{transit_id}}", READ, ("admin", "liaison_officer", "auditor"), personal=True),
-    Route(f"{R}/transits/{{transit_id}}/{{action}}", WRITE, ("admin", "liaison_officer"), personal=True),
+    Route(
+        f"{R}/transits/{{transit_id}}", READ, ("admin", "liaison_officer", "auditor"), personal=True
+    ),
+    Route(
+        f"{R}/transits/{{transit_id}}/{{action}}",
+        WRITE,
+        ("admin", "liaison_officer"),
+        personal=True,
+    ),
     Route(f"{R}/statistics", READ, STATISTICS),
-    Route(f"{R}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
+    Route(
+        f"{R}/persons/{{person_ref}}/export", READ, ("admin",), personal=True
+    ),  # subject access request
     Route(f"{R}/persons/search", READ, ("admin", "liaison_officer"), personal=True),
-    Route(f"{R}/requests/{{request_id}}/annex5.pdf", READ, ("admin", "liaison_officer"), personal=True),  # a download
-    Route(f"{R}/transits/{{transit_id}}/annex6.pdf", READ, ("admin", "liaison_officer"), personal=True),  # a download
+    Route(
+        f"{R}/requests/{{request_id}}/annex5.pdf", READ, ("admin", "liaison_officer"), personal=True
+    ),  # a download
+    Route(
+        f"{R}/transits/{{transit_id}}/annex6.pdf", READ, ("admin", "liaison_officer"), personal=True
+    ),  # a download
     Route(f"{R}/requests/{{request_id}}/files", READ, ("admin", "liaison_officer"), personal=True),
     Route(f"{R}/requests/{{request_id}}/files", WRITE, ("admin", "liaison_officer"), personal=True),
-    Route(f"{R}/requests/{{request_id}}/files/{{file_id}}", READ, ("admin", "liaison_officer"), personal=True),
+    Route(
+        f"{R}/requests/{{request_id}}/files/{{file_id}}",
+        READ,
+        ("admin", "liaison_officer"),
+        personal=True,
+    ),
     Route(R, READ, ("admin", "liaison_officer", "auditor"), personal=True),
     Route(R, WRITE, ("admin", "liaison_officer"), personal=True),
     # voluntary return -- cases are personal data
-    Route(f"{V}/persons/{{person_ref}}/location", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
+    Route(
+        f"{V}/persons/{{person_ref}}/location",
+        READ,
+        ("admin", "avr_caseworker", "auditor"),
+        personal=True,
+    ),
     Route(f"{V}/referral-prefill/{{person_ref}}", READ, ("admin", "avr_caseworker"), personal=True),
     Route(f"{V}/cases", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
     Route(f"{V}/cases", WRITE, ("admin", "avr_caseworker"), personal=True),
     Route(f"{V}/cases/{{case_id}}", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
     Route(f"{V}/cases/{{case_id}}", WRITE, ("admin", "avr_caseworker"), personal=True),
-    Route(f"{V}/cases/{{case_id}}/{{action}}", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
+    Route(
+        f"{V}/cases/{{case_id}}/{{action}}",
+        READ,
+        ("admin", "avr_caseworker", "auditor"),
+        personal=True,
+    ),
     Route(f"{V}/cases/{{case_id}}/{{action}}", WRITE, ("admin", "avr_caseworker"), personal=True),
     Route(f"{V}/statistics", READ, STATISTICS),
-    Route(f"{V}/persons/{{person_ref}}/export", READ, ("admin",), personal=True),  # subject access request
+    Route(
+        f"{V}/persons/{{person_ref}}/export", READ, ("admin",), personal=True
+    ),  # subject access request
     Route(f"{V}/persons/search", READ, ("admin", "avr_caseworker"), personal=True),
-    Route(f"{V}/cases/{{case_id}}/summary.pdf", READ, ("admin", "avr_caseworker"), personal=True),  # a download
+    Route(
+        f"{V}/cases/{{case_id}}/summary.pdf", READ, ("admin", "avr_caseworker"), personal=True
+    ),  # a download
     Route(f"{V}/cases/{{case_id}}/files", READ, ("admin", "avr_caseworker"), personal=True),
     Route(f"{V}/cases/{{case_id}}/files", WRITE, ("admin", "avr_caseworker"), personal=True),
-    Route(f"{V}/cases/{{case_id}}/files/{{file_id}}", READ, ("admin", "avr_caseworker"), personal=True),
+    Route(
+        f"{V}/cases/{{case_id}}/files/{{file_id}}", READ, ("admin", "avr_caseworker"), personal=True
+    ),
     Route(V, READ, ("admin", "avr_caseworker", "auditor"), personal=True),
     Route(V, WRITE, ("admin", "avr_caseworker"), personal=True),
 )
@@ -154,7 +221,12 @@ TIMELINE_ROLES = ("admin", "centre_staff", "liaison_officer", "avr_caseworker", 
 REPORT_ROLES = ("partner", "admin", "auditor")
 AUDIT_READERS = ("auditor", "admin")
 ADMINS = ("admin",)
-SEARCH_ROLES = ("admin", "centre_staff", "liaison_officer", "avr_caseworker")  # those who see particulars
+SEARCH_ROLES = (
+    "admin",
+    "centre_staff",
+    "liaison_officer",
+    "avr_caseworker",
+)  # those who see particulars
 OWN_ROUTES: tuple[Route, ...] = (
     Route("/api/v1/persons/search", READ, SEARCH_ROLES, personal=True),
     Route("/api/v1/persons/{person_ref}/timeline", READ, TIMELINE_ROLES, personal=True),

@@ -7,6 +7,7 @@ means it was stolen or replayed, so the whole family is revoked. Access tokens a
 out, or per user (``not_before``) when an account is disabled or reset.
 The proxy's check keeps a per-process cache of at most ``cache_seconds``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,7 +16,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from passage.mongo import Index, Mongo, safe_value
@@ -62,9 +63,17 @@ class RefreshTokens:
     def issue(self, username: str, now: datetime, family: str | None = None) -> Issued:
         token = secrets.token_urlsafe(32)
         family = family or uuid.uuid4().hex
-        self._collection.insert_one({"_id": digest(token), "username": username, "family": family,
-                                     "issued_at": now, "expires_at": now + self.ttl, "used": False,
-                                     "revoked": False})
+        self._collection.insert_one(
+            {
+                "_id": digest(token),
+                "username": username,
+                "family": family,
+                "issued_at": now,
+                "expires_at": now + self.ttl,
+                "used": False,
+                "revoked": False,
+            }
+        )
         return Issued(token, username, family)
 
     def rotate(self, token: str, now: datetime) -> Issued:
@@ -72,7 +81,8 @@ class RefreshTokens:
         key = digest(token)
         doc = self._collection.find_one_and_update(
             {"_id": key, "used": False, "revoked": False, "expires_at": {"$gt": now}},
-            {"$set": {"used": True, "used_at": now}})
+            {"$set": {"used": True, "used_at": now}},
+        )
         if doc is not None:
             return self.issue(doc["username"], now, family=doc["family"])
         known = self._collection.find_one({"_id": key})
@@ -88,7 +98,9 @@ class RefreshTokens:
         self._collection.update_many({"family": safe_value(family)}, {"$set": {"revoked": True}})
 
     def revoke_user(self, username: str) -> None:
-        self._collection.update_many({"username": safe_value(username)}, {"$set": {"revoked": True}})
+        self._collection.update_many(
+            {"username": safe_value(username)}, {"$set": {"revoked": True}}
+        )
 
 
 class Revocations:
@@ -105,25 +117,36 @@ class Revocations:
 
     def revoke_token(self, jti: str, expires: datetime) -> None:
         self._cache.clear()  # this process sees its own revocations at once
-        self._collection.update_one({"_id": f"jti:{safe_value(jti)}"},
-                                    {"$set": {"expires_at": expires}}, upsert=True)
+        self._collection.update_one(
+            {"_id": f"jti:{safe_value(jti)}"}, {"$set": {"expires_at": expires}}, upsert=True
+        )
 
     def revoke_family(self, family: str, now: datetime) -> None:
         """Every access token issued with refresh family ``family`` stops working (a signed-out session)."""
         self._cache.clear()
-        self._collection.update_one({"_id": f"family:{safe_value(family)}"},
-                                    {"$set": {"expires_at": now + timedelta(seconds=self.access_ttl + 60)}},
-                                    upsert=True)
+        self._collection.update_one(
+            {"_id": f"family:{safe_value(family)}"},
+            {"$set": {"expires_at": now + timedelta(seconds=self.access_ttl + 60)}},
+            upsert=True,
+        )
 
     def revoke_user(self, username: str, now: datetime) -> None:
         """Every access token of ``username`` issued until now stops working."""
         self._cache.clear()
         self._collection.update_one(
             {"_id": f"user:{safe_value(username)}"},
-            {"$set": {"not_before": now.timestamp(),
-                      "expires_at": now + timedelta(seconds=self.access_ttl + 60)}}, upsert=True)
+            {
+                "$set": {
+                    "not_before": now.timestamp(),
+                    "expires_at": now + timedelta(seconds=self.access_ttl + 60),
+                }
+            },
+            upsert=True,
+        )
 
-    def is_revoked(self, jti: str, username: str, issued_at: int, family: str | None = None) -> bool:
+    def is_revoked(
+        self, jti: str, username: str, issued_at: int, family: str | None = None
+    ) -> bool:
         key = (jti, username)
         clock = time.monotonic()
         cached = self._cache.get(key)
@@ -147,4 +170,4 @@ class Revocations:
 
 
 def utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc)
+    return datetime.fromtimestamp(timestamp, UTC)

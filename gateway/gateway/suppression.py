@@ -9,10 +9,12 @@ audit asks a linear-programming solver (SciPy's HiGHS) for the least and the gre
 take under all of them; while some hidden cell is confined to an interval narrower than its
 protection, a further cell is hidden (the smallest visible one beside it) and the audit repeats.
 """
+
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.optimize import linprog
@@ -34,7 +36,7 @@ class Relation:
     terms: tuple[tuple[Cell, int], ...]
 
     @staticmethod
-    def total(cell: Cell, parts: Sequence[Cell]) -> "Relation":
+    def total(cell: Cell, parts: Sequence[Cell]) -> Relation:
         """``cell`` holds the sum of ``parts``."""
         return Relation(((cell, 1), *((part, -1) for part in parts)))
 
@@ -61,7 +63,9 @@ class Disclosure:
     sensitive: Mapping[Cell, Band]  # cells that may not be published, with their marker
     secondary_protection: int
     known: Mapping[Cell, int] = field(default_factory=dict)  # figures published earlier
-    earlier_hidden: Mapping[Cell, Band] = field(default_factory=dict)  # hidden earlier, by their marker
+    earlier_hidden: Mapping[Cell, Band] = field(
+        default_factory=dict
+    )  # hidden earlier, by their marker
 
 
 class Unprotectable(Exception):
@@ -103,7 +107,9 @@ def _cover(problem: Disclosure, hidden: dict[Cell, Band]) -> None:
                 continue
             visible = [c for c in relation.cells() if c in problem.values and c not in hidden]
             if visible:
-                extra = min(visible, key=lambda c: (problem.values[c] == 0, problem.values[c], repr(c)))
+                extra = min(
+                    visible, key=lambda c: (problem.values[c] == 0, problem.values[c], repr(c))
+                )
                 hidden[extra] = Band(SECONDARY, 0, None, problem.secondary_protection)
                 changed = True
 
@@ -136,12 +142,20 @@ def _loosen(problem: Disclosure, hidden: dict[Cell, Band], cell: Cell) -> bool:
     return False
 
 
-def _next_to_hide(problem: Disclosure, hidden: Mapping[Cell, Band], cell: Cell, nonzero: bool) -> Cell | None:
+def _next_to_hide(
+    problem: Disclosure, hidden: Mapping[Cell, Band], cell: Cell, nonzero: bool
+) -> Cell | None:
     """The smallest visible cell sharing an identity with ``cell``, else with its hidden neighbours."""
     seen, frontier = {cell}, [cell]
     for _ in range(len(problem.values) + 1):
-        near = {c for r in problem.relations if set(frontier) & set(r.cells()) for c in r.cells()} - seen
-        visible = [c for c in near if c in problem.values and c not in hidden and (problem.values[c] or not nonzero)]
+        near = {
+            c for r in problem.relations if set(frontier) & set(r.cells()) for c in r.cells()
+        } - seen
+        visible = [
+            c
+            for c in near
+            if c in problem.values and c not in hidden and (problem.values[c] or not nonzero)
+        ]
         if visible:
             return min(visible, key=lambda c: (problem.values[c], repr(c)))
         frontier = [c for c in near if c in hidden or c in problem.earlier_hidden]
@@ -151,7 +165,9 @@ def _next_to_hide(problem: Disclosure, hidden: Mapping[Cell, Band], cell: Cell, 
     return None
 
 
-def leaks(problem: Disclosure, hidden: Mapping[Cell, Band], safe: set[Cell] | None = None) -> list[Cell]:
+def leaks(
+    problem: Disclosure, hidden: Mapping[Cell, Band], safe: set[Cell] | None = None
+) -> list[Cell]:
     """Hidden cells (now or earlier) that everything published confines to too narrow an interval;
     cells shown wide enough are added to ``safe`` and not audited again."""
     bands = {**problem.earlier_hidden, **hidden}
@@ -165,8 +181,9 @@ def leaks(problem: Disclosure, hidden: Mapping[Cell, Band], safe: set[Cell] | No
     return found
 
 
-def intervals(problem: Disclosure, hidden: Mapping[Cell, Band],
-              skip: set[Cell] | None = None) -> dict[Cell, tuple[float, float | None]]:
+def intervals(
+    problem: Disclosure, hidden: Mapping[Cell, Band], skip: set[Cell] | None = None
+) -> dict[Cell, tuple[float, float | None]]:
     """The least and greatest value of each hidden cell under every published identity (cells in
     ``skip`` are only known to be wide enough: they are left out of the answer)."""
     bands = {**problem.earlier_hidden, **hidden}
@@ -185,7 +202,9 @@ def intervals(problem: Disclosure, hidden: Mapping[Cell, Band],
 Row = tuple[dict[Cell, int], int]  # coefficients over unknown cells, right-hand side
 
 
-def _rows(relations: Sequence[Relation], bands: Mapping[Cell, Band], known: Mapping[Cell, int]) -> list[Row]:
+def _rows(
+    relations: Sequence[Relation], bands: Mapping[Cell, Band], known: Mapping[Cell, int]
+) -> list[Row]:
     rows = []
     for relation in relations:
         if any(c not in bands and c not in known for c in relation.cells()):
@@ -212,6 +231,7 @@ def _components(cells: list[Cell], rows: list[Row]) -> list[list[Cell]]:
             parent[c] = parent[parent[c]]
             c = parent[c]
         return c
+
     for coefficients, _ in rows:
         first, *rest = list(coefficients)
         for other in rest:
@@ -225,12 +245,15 @@ def _components(cells: list[Cell], rows: list[Row]) -> list[list[Cell]]:
 Program = tuple[Any, list[int], list[tuple[int, int]]]  # equality matrix, right-hand sides, bounds
 
 
-def _solve(group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band],
-           skip: set[Cell]) -> dict[Cell, tuple[float, float | None]]:
+def _solve(
+    group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band], skip: set[Cell]
+) -> dict[Cell, tuple[float, float | None]]:
     """Each cell's least and greatest value (cells in ``skip`` are not asked about)."""
     bounds = [(bands[c].low, LARGE if bands[c].high is None else bands[c].high) for c in group]
     if not rows:
-        return {c: (float(lo), None if hi >= LARGE else float(hi)) for c, (lo, hi) in zip(group, bounds)}
+        return {
+            c: (float(lo), None if hi >= LARGE else float(hi)) for c, (lo, hi) in zip(group, bounds)
+        }
     if len(group) == 1:  # k x cell = constant: the cell is known exactly
         cell, (low, high) = group[0], bounds[0]
         found = {constant / coefficients[cell] for coefficients, constant in rows}
@@ -238,8 +261,13 @@ def _solve(group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band],
             raise Inconsistent("the published identities do not hold together")
         return {cell: (min(found),) * 2}
     need = np.array([bands[c].protection - SLACK for c in group])
-    low, high = _explore(_program(group, rows, bounds), need, {i for i, c in enumerate(group) if c not in skip})
-    return {c: (float(low[i]), None if high[i] >= LARGE / 2 else float(high[i])) for i, c in enumerate(group)}
+    low, high = _explore(
+        _program(group, rows, bounds), need, {i for i, c in enumerate(group) if c not in skip}
+    )
+    return {
+        c: (float(low[i]), None if high[i] >= LARGE / 2 else float(high[i]))
+        for i, c in enumerate(group)
+    }
 
 
 def _program(group: list[Cell], rows: list[Row], bounds: list[tuple[int, int]]) -> Program:
@@ -252,7 +280,11 @@ def _program(group: list[Cell], rows: list[Row], bounds: list[tuple[int, int]]) 
         ptr.append(len(data))
         rhs.append(constant)
     matrix = csr_matrix((data, cols, ptr), shape=(len(rows), len(group)))
-    return (matrix.toarray() if len(group) <= DENSE else matrix, rhs, bounds)  # small: dense is quicker
+    return (
+        matrix.toarray() if len(group) <= DENSE else matrix,
+        rhs,
+        bounds,
+    )  # small: dense is quicker
 
 
 def _explore(program: Program, need: np.ndarray, open_: set[int]) -> tuple[np.ndarray, np.ndarray]:
@@ -281,8 +313,9 @@ def _explore(program: Program, need: np.ndarray, open_: set[int]) -> tuple[np.nd
     return low, high
 
 
-def _see(program: Program, objective: np.ndarray,
-         seen_low: np.ndarray, seen_high: np.ndarray) -> None:
+def _see(
+    program: Program, objective: np.ndarray, seen_low: np.ndarray, seen_high: np.ndarray
+) -> None:
     """Minimise ``objective`` and widen every cell's seen range by the solution."""
     matrix, rhs, bounds = program
     result = linprog(objective, A_eq=matrix, b_eq=rhs, bounds=bounds, method="highs")

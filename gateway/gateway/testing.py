@@ -2,20 +2,21 @@
 
 Only tests import this module; it does no I/O at import.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from argon2 import PasswordHasher
 from flask import Flask
-
-from passage.config import Settings
 
 from gateway.accounts import MongoUsers, User, new_user
 from gateway.app import create_app
 from gateway.bootstrap import GatewayDeps, build_deps
 from gateway.config import GatewaySettings, gateway_settings
 from gateway.passwords import Passwords
+from passage.config import Settings
 
 TEST_ACCESS_SECRET = "test-access-token-secret-0123456789abcdef-0123456789abcdef"
 
@@ -25,7 +26,9 @@ def cheap_passwords() -> Passwords:
     return Passwords(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
 
 
-def settings_for_tests(base: Settings, upstreams: Mapping[str, str] | None = None, **overrides: Any) -> GatewaySettings:
+def settings_for_tests(
+    base: Settings, upstreams: Mapping[str, str] | None = None, **overrides: Any
+) -> GatewaySettings:
     """Gateway settings on ``base``'s isolated database, with the given upstream URLs."""
     settings = gateway_settings(base, {}, access_token_secret=TEST_ACCESS_SECRET, **overrides)
     if upstreams is not None:

@@ -8,6 +8,7 @@ attack from elsewhere. A success clears the pair's record; records are forgotten
 after their last failure (a TTL index cleans up; expiry is also checked in code). Administrators
 list and clear throttles (admin API and ``python -m gateway.users throttles``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,10 @@ from pymongo.errors import DuplicateKeyError
 from passage.mongo import Index, Mongo, safe_value
 
 COLLECTION = "login_throttles"
-INDEXES = [Index(COLLECTION, [("expires_at", 1)], "login_throttles_expire", expire_after_seconds=0),
-           Index(COLLECTION, [("account", 1)], "login_throttles_by_account")]
+INDEXES = [
+    Index(COLLECTION, [("expires_at", 1)], "login_throttles_expire", expire_after_seconds=0),
+    Index(COLLECTION, [("account", 1)], "login_throttles_by_account"),
+]
 
 
 @dataclass(frozen=True)
@@ -47,7 +50,9 @@ class Backoff:
     def delay(self, failures: int) -> timedelta:
         if failures < self.free:
             return timedelta(0)
-        return timedelta(seconds=min(self.max_seconds, self.base_seconds * 2 ** min(failures - self.free, 20)))
+        return timedelta(
+            seconds=min(self.max_seconds, self.base_seconds * 2 ** min(failures - self.free, 20))
+        )
 
 
 class LoginThrottle(Protocol):
@@ -70,17 +75,23 @@ class MongoLoginThrottle:
 
     def wait_until(self, account: str, client: str, now: datetime) -> datetime | None:
         """When this client may try this account again, or None when it may now."""
-        doc = self._collection.find_one({"_id": _key(account, client)}, {"wait_until": 1, "expires_at": 1})
+        doc = self._collection.find_one(
+            {"_id": _key(account, client)}, {"wait_until": 1, "expires_at": 1}
+        )
         until = doc.get("wait_until") if doc and doc["expires_at"] > now else None
         return until if until is not None and until > now else None
 
     def record_failure(self, account: str, client: str, now: datetime) -> None:
         """Count one failure of this pair and set its next permitted attempt."""
         key = _key(account, client)
-        self._collection.delete_one({"_id": key, "expires_at": {"$lte": now}})  # forgotten: count anew
+        self._collection.delete_one(
+            {"_id": key, "expires_at": {"$lte": now}}
+        )  # forgotten: count anew
         doc = self._increment(key, account, client, now)
         failures = int(doc["failures"]) if doc else 1
-        self._collection.update_one({"_id": key}, {"$set": {"wait_until": now + self.backoff.delay(failures)}})
+        self._collection.update_one(
+            {"_id": key}, {"$set": {"wait_until": now + self.backoff.delay(failures)}}
+        )
 
     def clear(self, account: str, client: str) -> None:
         self._collection.delete_one({"_id": _key(account, client)})
@@ -91,8 +102,16 @@ class MongoLoginThrottle:
         if account is not None:
             query["account"] = safe_value(account)
         docs = self._collection.find(query).sort("last_failure", -1).limit(limit)
-        return [Throttle(d["account"], d["client"], int(d["failures"]), d["last_failure"],
-                         d["wait_until"] if d.get("wait_until") and d["wait_until"] > now else None) for d in docs]
+        return [
+            Throttle(
+                d["account"],
+                d["client"],
+                int(d["failures"]),
+                d["last_failure"],
+                d["wait_until"] if d.get("wait_until") and d["wait_until"] > now else None,
+            )
+            for d in docs
+        ]
 
     def clear_account(self, account: str, client: str | None = None) -> int:
         """Forget the failures of ``account`` (from ``client`` only, when given); how many were cleared."""
@@ -101,14 +120,25 @@ class MongoLoginThrottle:
             query["client"] = safe_value(client)
         return int(self._collection.delete_many(query).deleted_count)
 
-    def _increment(self, key: str, account: str, client: str, now: datetime) -> dict[str, Any] | None:
-        update = {"$inc": {"failures": 1},
-                  "$set": {"account": safe_value(account), "client": safe_value(client), "last_failure": now,
-                           "expires_at": now + timedelta(seconds=self.backoff.forget_seconds)}}
-        for _ in range(2):  # two first failures racing on the upsert: the loser retries as an update
+    def _increment(
+        self, key: str, account: str, client: str, now: datetime
+    ) -> dict[str, Any] | None:
+        update = {
+            "$inc": {"failures": 1},
+            "$set": {
+                "account": safe_value(account),
+                "client": safe_value(client),
+                "last_failure": now,
+                "expires_at": now + timedelta(seconds=self.backoff.forget_seconds),
+            },
+        }
+        for _ in range(
+            2
+        ):  # two first failures racing on the upsert: the loser retries as an update
             try:
-                return self._collection.find_one_and_update({"_id": key}, update, upsert=True,
-                                                            return_document=ReturnDocument.AFTER)
+                return self._collection.find_one_and_update(
+                    {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER
+                )
             except DuplicateKeyError:
                 continue
         return None

@@ -4,21 +4,21 @@ A throttle slows one client address down for one account after repeated failures
 ``gateway.throttle``); an administrator who knows the attempts were the staff member's own can
 clear it at once. Every call is audited.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import g
 from marshmallow import Schema, fields
 
-from passage.fields import pattern
-from passage.web import Blueprint
-
 from gateway.guard import Guard
 from gateway.routes import OWN_ROUTES
 from gateway.throttle import MongoLoginThrottle
 from gateway.tokens import AccessClaims
+from passage.fields import pattern
+from passage.web import Blueprint
 
 THROTTLES = "/api/v1/admin/login-throttles"
 # A username, or the keyed hash that stands for a typed name outside the username format.
@@ -40,7 +40,9 @@ class ThrottleSchema(Schema):
     client = fields.String(required=True)
     failures = fields.Integer(required=True)
     last_failure = fields.DateTime(required=True)
-    wait_until = fields.DateTime(allow_none=True, metadata={"description": "null: may try again now"})
+    wait_until = fields.DateTime(
+        allow_none=True, metadata={"description": "null: may try again now"}
+    )
 
 
 class ThrottlePageSchema(Schema):
@@ -52,8 +54,12 @@ class ClearedSchema(Schema):
 
 
 def throttle_blueprint(guard: Guard, throttle: MongoLoginThrottle) -> Blueprint:
-    blp = Blueprint("login_throttles", __name__, url_prefix=THROTTLES,
-                    description="Sign-in throttles per account and client address (administrators).")
+    blp = Blueprint(
+        "login_throttles",
+        __name__,
+        url_prefix=THROTTLES,
+        description="Sign-in throttles per account and client address (administrators).",
+    )
     blp.before_request(guard.gate(OWN_ROUTES))
 
     @blp.route("", methods=["GET"])
@@ -62,7 +68,7 @@ def throttle_blueprint(guard: Guard, throttle: MongoLoginThrottle) -> Blueprint:
     def list_throttles(query: dict[str, Any]) -> dict[str, Any]:
         """Accounts and addresses with recent failed sign-ins, most recent first (at most 200)."""
         claims: AccessClaims = g.caller
-        found = throttle.list(datetime.now(timezone.utc), query.get("account"))
+        found = throttle.list(datetime.now(UTC), query.get("account"))
         items = [t for t in found if query.get("client") in (None, t.client)]
         guard.record("read", THROTTLES, None, 200, claims)
         return {"items": [t.__dict__ for t in items]}
@@ -74,7 +80,9 @@ def throttle_blueprint(guard: Guard, throttle: MongoLoginThrottle) -> Blueprint:
         """Forget an account's failed sign-ins (from one address when ``client`` is given)."""
         claims: AccessClaims = g.caller
         cleared = throttle.clear_account(query["account"], query.get("client"))
-        guard.record("login_throttle_cleared", THROTTLES, {"account": query["account"]}, 200, claims)
+        guard.record(
+            "login_throttle_cleared", THROTTLES, {"account": query["account"]}, 200, claims
+        )
         return {"cleared": cleared}
 
     return blp

@@ -4,17 +4,18 @@ The gateway asks each service's list endpoint (``?person_ref=``) with the caller
 so each service applies the caller's scopes; a service the caller's role may not read is left
 out, and a service that is down makes the answer ``partial`` instead of failing it whole.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
-from passage.problems import Problem
-
 from gateway.routes import Route, match
+from passage.problems import Problem
 
 SOURCES = (  # service, list path, what one record is
     ("detention", "/api/v1/detention/stays", "stay"),
@@ -33,8 +34,13 @@ class Timeline:
     not_included: list[str]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"person_ref": self.person_ref, "items": self.items, "partial": self.partial,
-                "failed_services": self.failed_services, "not_included": self.not_included}
+        return {
+            "person_ref": self.person_ref,
+            "items": self.items,
+            "partial": self.partial,
+            "failed_services": self.failed_services,
+            "not_included": self.not_included,
+        }
 
 
 def readable_sources(role: str, routes: tuple[Route, ...]) -> list[tuple[str, str, str]]:
@@ -48,7 +54,9 @@ def build(person_ref: str, role: str, fetch: Fetch, routes: tuple[Route, ...]) -
     sources = readable_sources(role, routes)
     query = urlencode({"person_ref": person_ref, "limit": 200}).encode()
     with ThreadPoolExecutor(max_workers=len(SOURCES)) as pool:
-        answers = list(pool.map(lambda source: fetch_items(fetch, source[0], source[1], query), sources))
+        answers = list(
+            pool.map(lambda source: fetch_items(fetch, source[0], source[1], query), sources)
+        )
     items: list[dict[str, Any]] = []
     failed = []
     for (service, _, kind), records in zip(sources, answers):
@@ -88,19 +96,37 @@ def utc(value: Any) -> str | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def entries(service: str, kind: str, record: Mapping[str, Any]) -> list[dict[str, Any]]:
     """One timeline entry per step of the record's history (or one for the record itself)."""
     base = {"service": service, "record_type": kind, "record_id": str(record.get("id", ""))}
     history = record.get("history")
-    steps = [{**h, "at": utc(h.get("at"))} for h in history if isinstance(h, dict)] if isinstance(history, list) else []
+    steps = (
+        [{**h, "at": utc(h.get("at"))} for h in history if isinstance(h, dict)]
+        if isinstance(history, list)
+        else []
+    )
     steps = [h for h in steps if h["at"]]
     if not steps:
-        at = next((utc(record[k]) for k in ("created_at", "admitted_at", "updated_at") if utc(record.get(k))), None)
+        at = next(
+            (
+                utc(record[k])
+                for k in ("created_at", "admitted_at", "updated_at")
+                if utc(record.get(k))
+            ),
+            None,
+        )
         state = record.get("status") or record.get("stage") or record.get("state")
         return [{**base, "at": at, "what": str(state or "recorded")}] if at else []
-    return [{**base, "at": step["at"], "what": str(step.get("state") or step.get("stage") or step.get("event") or "changed"),
-             **({"by": step["by"]} if isinstance(step.get("by"), str) else {})} for step in steps]
+    return [
+        {
+            **base,
+            "at": step["at"],
+            "what": str(step.get("state") or step.get("stage") or step.get("event") or "changed"),
+            **({"by": step["by"]} if isinstance(step.get("by"), str) else {}),
+        }
+        for step in steps
+    ]

@@ -4,13 +4,15 @@ Each key has an id (``kid`` header) derived from the secret, so a new ``ACCESS_T
 can be rolled out while tokens signed with ``ACCESS_TOKEN_SECRET_PREVIOUS`` stay valid until
 they expire. The audience differs from the internal identity's, so neither token passes as the other.
 """
+
 from __future__ import annotations
 
 import hashlib
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import jwt
 
@@ -40,15 +42,21 @@ class SigningKeys:
     secrets: Mapping[str, str]
 
     @classmethod
-    def from_secrets(cls, current: str, previous: str = "") -> "SigningKeys":
+    def from_secrets(cls, current: str, previous: str = "") -> SigningKeys:
         keys = {key_id(current): current}
         if previous and previous != current:
             keys[key_id(previous)] = previous
         return cls(current_kid=key_id(current), secrets=keys)
 
 
-def issue_access_token(identity: Identity, keys: SigningKeys, *, ttl_seconds: int,
-                       now: float | None = None, family: str | None = None) -> str:
+def issue_access_token(
+    identity: Identity,
+    keys: SigningKeys,
+    *,
+    ttl_seconds: int,
+    now: float | None = None,
+    family: str | None = None,
+) -> str:
     """A signed token saying who ``identity`` is, valid for ``ttl_seconds``.
 
     ``family`` names the refresh-token family the token was issued with, so signing out with the
@@ -56,15 +64,26 @@ def issue_access_token(identity: Identity, keys: SigningKeys, *, ttl_seconds: in
     """
     issued = int(time.time() if now is None else now)
     claims: dict[str, Any] = {
-        "iss": ISSUER, "aud": AUDIENCE, "sub": identity.user_id, "iat": issued,
-        "exp": issued + ttl_seconds, "jti": str(uuid.uuid4()), "role": identity.role,
-        "centres": list(identity.centres), "member_states": list(identity.member_states),
-        "org": identity.organisation, "all": identity.all_scopes,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": identity.user_id,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+        "jti": str(uuid.uuid4()),
+        "role": identity.role,
+        "centres": list(identity.centres),
+        "member_states": list(identity.member_states),
+        "org": identity.organisation,
+        "all": identity.all_scopes,
     }
     if family is not None:
         claims["fam"] = family
-    return jwt.encode(claims, keys.secrets[keys.current_kid], algorithm=ALGORITHM,
-                      headers={"kid": keys.current_kid})
+    return jwt.encode(
+        claims,
+        keys.secrets[keys.current_kid],
+        algorithm=ALGORITHM,
+        headers={"kid": keys.current_kid},
+    )
 
 
 @dataclass(frozen=True)
@@ -90,11 +109,23 @@ def verify_access_claims(token: str, keys: SigningKeys, *, leeway: int = 5) -> A
         secret = keys.secrets.get(header.get("kid")) if isinstance(header.get("kid"), str) else None
         if secret is None or header.get("alg") != ALGORITHM:
             raise TokenInvalid("unknown key or algorithm")
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
-                            leeway=leeway, options={"require": REQUIRED_CLAIMS})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=leeway,
+            options={"require": REQUIRED_CLAIMS},
+        )
     except jwt.PyJWTError as exc:
         raise TokenInvalid(type(exc).__name__) from None
-    jti, iat, exp, family = claims.get("jti"), claims.get("iat"), claims.get("exp"), claims.get("fam")
+    jti, iat, exp, family = (
+        claims.get("jti"),
+        claims.get("iat"),
+        claims.get("exp"),
+        claims.get("fam"),
+    )
     if not isinstance(jti, str) or not jti or not isinstance(iat, int) or not isinstance(exp, int):
         raise TokenInvalid("bad jti, iat or exp")
     if family is not None and not isinstance(family, str):
@@ -107,9 +138,14 @@ def _identity(claims: Mapping[str, Any]) -> Identity:
     if role not in USER_ROLES or not isinstance(sub, str) or not sub:
         raise TokenInvalid("bad role or subject")
     org = claims.get("org")
-    return Identity(user_id=sub, role=role, centres=_strings(claims.get("centres")),
-                    member_states=_strings(claims.get("member_states")),
-                    organisation=org if isinstance(org, str) else None, all_scopes=claims.get("all") is True)
+    return Identity(
+        user_id=sub,
+        role=role,
+        centres=_strings(claims.get("centres")),
+        member_states=_strings(claims.get("member_states")),
+        organisation=org if isinstance(org, str) else None,
+        all_scopes=claims.get("all") is True,
+    )
 
 
 def _strings(value: Any) -> tuple[str, ...]:

@@ -3,12 +3,14 @@
 Failures become problems the caller can act on: a service that refuses or drops the connection
 is a 502, one that does not answer in time a 504. Exception text never reaches a client.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -22,8 +24,14 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 class Upstreams:
     """The base URLs of the services and the session that talks to them."""
 
-    def __init__(self, urls: Mapping[str, str], *, connect_timeout: float = 2.0,
-                 read_timeout: float = 15.0, pool_size: int = 32) -> None:
+    def __init__(
+        self,
+        urls: Mapping[str, str],
+        *,
+        connect_timeout: float = 2.0,
+        read_timeout: float = 15.0,
+        pool_size: int = 32,
+    ) -> None:
         self.urls = {name: url.rstrip("/") for name, url in urls.items()}
         self.timeout = (connect_timeout, read_timeout)
         self.pool_size = pool_size
@@ -46,30 +54,52 @@ class Upstreams:
         session = requests.Session()
         session.trust_env = False  # no proxy or netrc from the environment on the internal hop
         # No retries down here: ``send`` decides, knowing which methods are safe to repeat.
-        adapter = HTTPAdapter(pool_connections=len(self.urls) or 1, pool_maxsize=self.pool_size, max_retries=0)
+        adapter = HTTPAdapter(
+            pool_connections=len(self.urls) or 1, pool_maxsize=self.pool_size, max_retries=0
+        )
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         return session
 
-    def send(self, service: str, method: str, path: str, *, query: bytes = b"",
-             headers: Mapping[str, str] | None = None, body: bytes | None = None,
-             timeout: tuple[float, float] | None = None) -> requests.Response:
+    def send(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        query: bytes = b"",
+        headers: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+        timeout: tuple[float, float] | None = None,
+    ) -> requests.Response:
         """Send one request to ``service``; raise a 502/504 :class:`Problem` when it fails."""
         url = self.urls[service] + path + (f"?{query.decode('latin-1')}" if query else "")
         attempts = 2 if method in IDEMPOTENT else 1
         for attempt in range(attempts):
             try:
-                return self.session.request(method, url, headers=dict(headers or {}), data=body or None,
-                                            timeout=timeout or self.timeout, allow_redirects=False)
+                return self.session.request(
+                    method,
+                    url,
+                    headers=dict(headers or {}),
+                    data=body or None,
+                    timeout=timeout or self.timeout,
+                    allow_redirects=False,
+                )
             except requests.Timeout:
                 log.warning("upstream timeout", extra={"upstream": service})
-                raise _unavailable(504, service, "did not answer in time. A change you sent may or may not "
-                                                 "have been made: read it back before sending it again") from None
+                raise _unavailable(
+                    504,
+                    service,
+                    "did not answer in time. A change you sent may or may not "
+                    "have been made: read it back before sending it again",
+                ) from None
             except requests.RequestException as exc:
                 # A pooled connection the service closed just now: a read-only request may try again.
                 if attempt + 1 < attempts:
                     continue
-                log.warning("upstream unreachable", extra={"upstream": service, "error": type(exc).__name__})
+                log.warning(
+                    "upstream unreachable", extra={"upstream": service, "error": type(exc).__name__}
+                )
                 raise _unavailable(502, service, "is not reachable. Try again shortly") from None
         raise AssertionError("unreachable")
 
@@ -83,7 +113,9 @@ class Upstreams:
     def fetch_json(self, service: str, path: str) -> Any:
         """The JSON document at ``path`` on ``service``, or None when it cannot be had."""
         try:
-            response = self.send(service, "GET", path, headers={"Accept": "application/json"}, timeout=(1.0, 3.0))
+            response = self.send(
+                service, "GET", path, headers={"Accept": "application/json"}, timeout=(1.0, 3.0)
+            )
             return response.json() if response.status_code == 200 else None
         except (Problem, ValueError):
             return None
@@ -91,5 +123,9 @@ class Upstreams:
 
 def _unavailable(status: int, service: str, what: str) -> Problem:
     name = service.replace("-", " ")
-    return Problem(f"The {name} service {what}.",
-                   status=status, headers={"Retry-After": "5"} if status == 502 else None, service=service)
+    return Problem(
+        f"The {name} service {what}.",
+        status=status,
+        headers={"Retry-After": "5"} if status == 502 else None,
+        service=service,
+    )

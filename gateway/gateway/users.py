@@ -6,6 +6,7 @@ can see); ``disable`` and ``reset-password`` revoke every token the account hold
 ``throttles`` lists and ``clear-throttles`` clears the sign-in throttles of an account (per client
 address); ``ensure-demo`` seeds the seven demo accounts and records their passwords in a 0600 file.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,10 +15,11 @@ import json
 import os
 import sys
 import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from datetime import datetime, timezone
-from typing import Callable, Mapping, Sequence, TextIO
+from typing import TextIO
 
 from pymongo.errors import PyMongoError
 
@@ -59,9 +61,15 @@ def create(users: Users, passwords: Passwords, args: argparse.Namespace, stdin: 
     if problem:
         raise CommandError(problem)
     try:
-        user = new_user(args.username, args.role, passwords.hash(password), centres=args.centre,
-                        member_states=args.member_state, organisation=args.organisation,
-                        all_scopes=args.all_member_states)
+        user = new_user(
+            args.username,
+            args.role,
+            passwords.hash(password),
+            centres=args.centre,
+            member_states=args.member_state,
+            organisation=args.organisation,
+            all_scopes=args.all_member_states,
+        )
     except AccountError as exc:
         raise CommandError(str(exc)) from None
     if not users.add(user):
@@ -76,9 +84,16 @@ def disable(users: Users, args: argparse.Namespace, revoke: Callable[[str], None
     return f"disabled {args.username} and revoked its tokens"
 
 
-def reset_password(users: Users, passwords: Passwords, args: argparse.Namespace, stdin: TextIO,
-                   revoke: Callable[[str], None]) -> str:
-    password = getpass.getpass("New password: ") if stdin.isatty() else stdin.readline().rstrip("\r\n")
+def reset_password(
+    users: Users,
+    passwords: Passwords,
+    args: argparse.Namespace,
+    stdin: TextIO,
+    revoke: Callable[[str], None],
+) -> str:
+    password = (
+        getpass.getpass("New password: ") if stdin.isatty() else stdin.readline().rstrip("\r\n")
+    )
     problem = password_problem(password, args.username)
     if problem:
         raise CommandError(problem)
@@ -89,9 +104,12 @@ def reset_password(users: Users, passwords: Passwords, args: argparse.Namespace,
 
 
 def show_throttles(throttle: MongoLoginThrottle, args: argparse.Namespace) -> str:
-    found = throttle.list(datetime.now(timezone.utc), args.username)
-    lines = [f"{t.account:<40} {t.client:<40} failures={t.failures} last={t.last_failure:%Y-%m-%dT%H:%M:%S}Z "
-             f"wait_until={f'{t.wait_until:%Y-%m-%dT%H:%M:%S}Z' if t.wait_until else '-'}" for t in found]
+    found = throttle.list(datetime.now(UTC), args.username)
+    lines = [
+        f"{t.account:<40} {t.client:<40} failures={t.failures} last={t.last_failure:%Y-%m-%dT%H:%M:%S}Z "
+        f"wait_until={f'{t.wait_until:%Y-%m-%dT%H:%M:%S}Z' if t.wait_until else '-'}"
+        for t in found
+    ]
     return "\n".join(lines) or "no sign-in throttles"
 
 
@@ -111,10 +129,18 @@ def ensure_demo(users: Users, passwords: Passwords, logins_file: Path) -> str:
             continue
         password = new_password()
         if existing is None:
-            user = new_user(account.username, account.role, passwords.hash(password), centres=account.centres,
-                            organisation=account.organisation, all_scopes=account.all_scopes)
+            user = new_user(
+                account.username,
+                account.role,
+                passwords.hash(password),
+                centres=account.centres,
+                organisation=account.organisation,
+                all_scopes=account.all_scopes,
+            )
             if not users.add(user):
-                raise CommandError(f"{account.username} was created by someone else meanwhile; run again.")
+                raise CommandError(
+                    f"{account.username} was created by someone else meanwhile; run again."
+                )
             created.append(account.username)
         else:  # the file lost its password: give the demo account a new one we can record
             users.set_password_hash(account.username, passwords.hash(password))
@@ -157,15 +183,25 @@ def parser() -> argparse.ArgumentParser:
     make = commands.add_parser("create", help="create an account; the password is read from stdin")
     make.add_argument("--username", required=True)
     make.add_argument("--role", required=True, choices=USER_ROLES)
-    make.add_argument("--centre", action="append", default=[], help="centre id (centre_staff; repeatable)")
-    make.add_argument("--member-state", action="append", default=[], help="e.g. DE (liaison_officer; repeatable)")
-    make.add_argument("--all-member-states", action="store_true", help="liaison_officer for every member state")
+    make.add_argument(
+        "--centre", action="append", default=[], help="centre id (centre_staff; repeatable)"
+    )
+    make.add_argument(
+        "--member-state", action="append", default=[], help="e.g. DE (liaison_officer; repeatable)"
+    )
+    make.add_argument(
+        "--all-member-states", action="store_true", help="liaison_officer for every member state"
+    )
     make.add_argument("--organisation", help="partner organisation, e.g. IOM")
     off = commands.add_parser("disable", help="refuse an account's sign-ins from now on")
     off.add_argument("--username", required=True)
-    reset = commands.add_parser("reset-password", help="set a new password (read from stdin); revokes tokens")
+    reset = commands.add_parser(
+        "reset-password", help="set a new password (read from stdin); revokes tokens"
+    )
     reset.add_argument("--username", required=True)
-    shown = commands.add_parser("throttles", help="list sign-in throttles (accounts slowed down per client address)")
+    shown = commands.add_parser(
+        "throttles", help="list sign-in throttles (accounts slowed down per client address)"
+    )
     shown.add_argument("--username", help="only this account (or invalid:<hash>)")
     clear = commands.add_parser("clear-throttles", help="forget an account's failed sign-ins")
     clear.add_argument("--username", required=True)
@@ -175,8 +211,13 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None,
-         stdin: TextIO | None = None, passwords: Passwords | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    stdin: TextIO | None = None,
+    passwords: Passwords | None = None,
+) -> int:
     args = parser().parse_args(argv)
     settings = load_settings(env)
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
@@ -184,7 +225,10 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
 
     def revoke(username: str) -> None:
         RefreshTokens(mongo, settings.refresh_token_ttl_seconds).revoke_user(username)
-        Revocations(mongo, settings.access_token_ttl_seconds).revoke_user(username, datetime.now(timezone.utc))
+        Revocations(mongo, settings.access_token_ttl_seconds).revoke_user(
+            username, datetime.now(UTC)
+        )
+
     try:
         if args.command == "create":
             message = create(users, passwords, args, stdin or sys.stdin)
@@ -194,7 +238,9 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
             message = reset_password(users, passwords, args, stdin or sys.stdin, revoke)
         elif args.command in ("throttles", "clear-throttles"):
             throttle = MongoLoginThrottle(mongo)
-            message = (show_throttles if args.command == "throttles" else clear_throttles)(throttle, args)
+            message = (show_throttles if args.command == "throttles" else clear_throttles)(
+                throttle, args
+            )
         elif settings.production:
             raise CommandError("Demo accounts are never created when PASSAGE_PRODUCTION is set.")
         else:
@@ -203,7 +249,10 @@ def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = N
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except PyMongoError as exc:
-        print(f"error: the gateway's database is not reachable ({type(exc).__name__})", file=sys.stderr)
+        print(
+            f"error: the gateway's database is not reachable ({type(exc).__name__})",
+            file=sys.stderr,
+        )
         return 2
     finally:
         mongo.close()

@@ -2,10 +2,11 @@
 
 Domain code takes ``now`` as an argument; only composition roots and adapters call this.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

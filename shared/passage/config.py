@@ -1,10 +1,12 @@
 """Settings read once from the environment into a frozen dataclass; no I/O beyond os.environ."""
+
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 DEV_INTERNAL_SECRET = "dev-only-internal-secret-change-me-0123456789"
 
@@ -38,13 +40,17 @@ class Settings:
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, service: str, env: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+    def from_env(
+        cls, service: str, env: Mapping[str, str] | None = None, **overrides: Any
+    ) -> Settings:
         """Build settings for ``service`` from ``env`` (default: os.environ)."""
         env = os.environ if env is None else env
         production = _bool(env.get("PASSAGE_PRODUCTION", "0"))
         secret = env.get("INTERNAL_TOKEN_SECRET", "")
         if production and (len(secret) < 32 or secret == DEV_INTERNAL_SECRET):
-            raise ConfigError("INTERNAL_TOKEN_SECRET must be set (32+ characters, not the development one) in production")
+            raise ConfigError(
+                "INTERNAL_TOKEN_SECRET must be set (32+ characters, not the development one) in production"
+            )
         prefix = env.get("PASSAGE_DB_PREFIX", "passage_")
         values: dict[str, Any] = dict(
             service=service,
@@ -62,7 +68,7 @@ class Settings:
         values.update(overrides)
         return cls(**values)
 
-    def with_(self, **changes: Any) -> "Settings":
+    def with_(self, **changes: Any) -> Settings:
         """A copy with some fields changed (tests use this to isolate databases)."""
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known

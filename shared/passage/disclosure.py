@@ -4,16 +4,18 @@ its auditors' views with the one function here, so a field nobody listed is neve
 A spec maps each disclosed field to ``None`` (the value as it is) or to a nested spec (applied to
 an object, or to each object of a list). A field missing from the spec is withheld.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Union
+from collections.abc import Mapping
+from typing import Any, Union
 
 Spec = Mapping[str, Union["Spec", None]]
 
 
 def fields(*names: str) -> dict[str, None]:
     """A spec disclosing ``names`` as they are."""
-    return {name: None for name in names}
+    return dict.fromkeys(names)
 
 
 def disclose(value: Any, spec: Spec | None) -> Any:

@@ -2,6 +2,7 @@
 GridFS, accepted only as PDF, JPEG or PNG as their first bytes show (never the name or the declared
 Content-Type), at most ``MAX_BYTES``, and served only as downloads that a browser will not render.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,11 @@ from passage.problems import NotFound, Problem, Unprocessable
 
 MAX_BYTES = 10 * 1024 * 1024
 FILE_ID = re.compile(r"^[0-9a-f]{24}\Z")
-SIGNATURES = ((b"%PDF-", "application/pdf", "pdf"), (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-              (b"\x89PNG\r\n\x1a\n", "image/png", "png"))
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:
@@ -32,13 +36,17 @@ def read_upload() -> bytes:
     request.max_content_length = MAX_BYTES + 64 * 1024  # the multipart envelope around the file
     part = request.files.get("file")
     if part is None:
-        raise Unprocessable("Send the document as the multipart/form-data part named file.",
-                            errors=[{"pointer": "/file", "detail": "Missing."}])
+        raise Unprocessable(
+            "Send the document as the multipart/form-data part named file.",
+            errors=[{"pointer": "/file", "detail": "Missing."}],
+        )
     data = part.stream.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise Problem(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MiB.", status=413)
     if sniff(data) is None:
-        raise Problem("Only PDF, JPEG and PNG documents are accepted (judged by their content).", status=415)
+        raise Problem(
+            "Only PDF, JPEG and PNG documents are accepted (judged by their content).", status=415
+        )
     return data
 
 
@@ -54,31 +62,57 @@ class FileStore:
 
     def put(self, owner: str, data: bytes, uploaded_by: str, now: datetime) -> dict[str, Any]:
         media, ext = sniff(data) or ("application/octet-stream", "bin")
-        meta = {"owner": owner, "media_type": media, "uploaded_by": uploaded_by, "uploaded_at": now, "ext": ext}
+        meta = {
+            "owner": owner,
+            "media_type": media,
+            "uploaded_by": uploaded_by,
+            "uploaded_at": now,
+            "ext": ext,
+        }
         file_id = self._fs().upload_from_stream(f"{owner}.{ext}", data, metadata=meta)
         return view(str(file_id), meta, len(data))
 
     def list(self, owner: str) -> list[dict[str, Any]]:
-        files = self.db[f"{self.bucket}.files"].find({"metadata.owner": owner}).sort("_id", 1).limit(200)
+        files = (
+            self.db[f"{self.bucket}.files"]
+            .find({"metadata.owner": owner})
+            .sort("_id", 1)
+            .limit(200)
+        )
         return [view(str(f["_id"]), f["metadata"], f["length"]) for f in files]
 
     def get(self, owner: str, file_id: str) -> tuple[dict[str, Any], bytes]:
         """The file's metadata and content; 404 unless it exists and belongs to ``owner``."""
         if not FILE_ID.fullmatch(file_id):
             raise NotFound("There is no such file.")
-        found = self.db[f"{self.bucket}.files"].find_one({"_id": ObjectId(file_id), "metadata.owner": owner})
+        found = self.db[f"{self.bucket}.files"].find_one(
+            {"_id": ObjectId(file_id), "metadata.owner": owner}
+        )
         if found is None:
             raise NotFound("There is no such file.")
         return found["metadata"], self._fs().open_download_stream(found["_id"]).read()
 
 
 def view(file_id: str, meta: dict[str, Any], size: int) -> dict[str, Any]:
-    return {"id": file_id, "media_type": meta["media_type"], "size": size, "uploaded_by": meta["uploaded_by"],
-            "uploaded_at": meta["uploaded_at"].isoformat() if isinstance(meta["uploaded_at"], datetime) else None}
+    return {
+        "id": file_id,
+        "media_type": meta["media_type"],
+        "size": size,
+        "uploaded_by": meta["uploaded_by"],
+        "uploaded_at": meta["uploaded_at"].isoformat()
+        if isinstance(meta["uploaded_at"], datetime)
+        else None,
+    }
 
 
 def download(meta: dict[str, Any], data: bytes, file_id: str) -> Response:
     """A download only: the sniffed type, an attachment, never sniffed or kept by the browser."""
-    return Response(data, mimetype=meta["media_type"], headers={
-        "Content-Disposition": f'attachment; filename="evidence-{file_id}.{meta["ext"]}"',
-        "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"})
+    return Response(
+        data,
+        mimetype=meta["media_type"],
+        headers={
+            "Content-Disposition": f'attachment; filename="evidence-{file_id}.{meta["ext"]}"',
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+        },
+    )

@@ -5,12 +5,13 @@ JSON types are taken at their word: no "40" for 40, no 1 for true, dates only as
 surrounding spaces, ids only matching their pattern, page cursors opaque. Refusing here keeps
 malformed or hostile values (and MongoDB operators) out of every handler and every query.
 """
+
 from __future__ import annotations
 
 import base64
 import binascii
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -72,7 +73,7 @@ class UtcDateTime(fields.AwareDateTime):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> datetime:
         if not isinstance(value, str) or len(value) > 40:
             raise ValidationError("Not an RFC 3339 date-time with an offset.")
-        moment = super()._deserialize(value, attr, data, **kwargs).astimezone(timezone.utc)
+        moment = super()._deserialize(value, attr, data, **kwargs).astimezone(UTC)
         return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
@@ -86,7 +87,12 @@ class Money(fields.Field):
             amount = Decimal(str(value))
         except InvalidOperation:
             raise ValidationError("Not a number.") from None
-        if not amount.is_finite() or amount < 0 or amount > Decimal("10000000") or amount.as_tuple().exponent < -2:
+        if (
+            not amount.is_finite()
+            or amount < 0
+            or amount > Decimal("10000000")
+            or amount.as_tuple().exponent < -2
+        ):
             raise ValidationError("An amount from 0 to 10,000,000 with at most two decimals.")
         return amount
 
@@ -136,7 +142,9 @@ def pattern(regex: re.Pattern[str] | str, what: str, **kwargs: Any) -> Identifie
 
 
 def one_of(choices: tuple[str, ...], **kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.OneOf(choices), metadata={"enum": list(choices)}, **kwargs)
+    return fields.String(
+        validate=validate.OneOf(choices), metadata={"enum": list(choices)}, **kwargs
+    )
 
 
 class Cursor(fields.String):

@@ -1,4 +1,5 @@
 """Formats every service agrees on (stdlib only, so domain modules may use them)."""
+
 from __future__ import annotations
 
 import re

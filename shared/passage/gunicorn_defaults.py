@@ -4,14 +4,33 @@ Kept in one place so the APIs and the gateway cannot drift apart. Read from the 
 at gunicorn start-up only (this module does no other I/O). ``preload_app`` stays off so every
 worker builds its own app, and with it its own pymongo client, after the fork.
 """
+
 from __future__ import annotations
 
 import os
 
-__all__ = ["bind", "workers", "worker_class", "threads", "timeout", "graceful_timeout", "keepalive",
-           "preload_app", "accesslog", "errorlog", "loglevel", "logconfig_dict", "worker_tmp_dir",
-           "control_socket_disable", "on_starting", "child_exit", "limit_request_line", "limit_request_fields",
-           "limit_request_field_size", "CLIENT_FACING"]
+__all__ = [
+    "bind",
+    "workers",
+    "worker_class",
+    "threads",
+    "timeout",
+    "graceful_timeout",
+    "keepalive",
+    "preload_app",
+    "accesslog",
+    "errorlog",
+    "loglevel",
+    "logconfig_dict",
+    "worker_tmp_dir",
+    "control_socket_disable",
+    "on_starting",
+    "child_exit",
+    "limit_request_line",
+    "limit_request_fields",
+    "limit_request_field_size",
+    "CLIENT_FACING",
+]
 
 bind = os.environ.get("PASSAGE_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -36,7 +55,10 @@ limit_request_field_size = 8190
 # (up to worker_connections per worker), so slow clients wait alone, and gunicorn's gevent worker
 # gives each request's headers ``keepalive`` seconds in all before it drops the connection. In production the nginx edge
 # (deploy/nginx.conf) buffers requests with header and body timeouts in front of this as well.
-CLIENT_FACING = {"worker_class": "gevent", "worker_connections": int(os.environ.get("PASSAGE_CONNECTIONS", "1000"))}
+CLIENT_FACING = {
+    "worker_class": "gevent",
+    "worker_connections": int(os.environ.get("PASSAGE_CONNECTIONS", "1000")),
+}
 preload_app = False
 # No access log: the apps log one JSON line per request, with its request id.
 accesslog = None
@@ -53,7 +75,13 @@ logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "passage.logs.JsonFormatter", "service": "gunicorn"}},
-    "handlers": {"json": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
+    "handlers": {
+        "json": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stderr",
+        }
+    },
     "root": {"level": "INFO", "handlers": ["json"]},
     "loggers": {
         "gunicorn.error": {"level": loglevel.upper(), "handlers": ["json"], "propagate": False},

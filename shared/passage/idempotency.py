@@ -15,6 +15,7 @@ kept per (caller, key) with a fingerprint of the request (method, path, query, b
 process died mid-way holds its key for ``ABANDONED_AFTER_SECONDS``, then a retry may run it
 again. Stored bodies stay in the service's own database, like the records they describe.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,7 +24,7 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bson import Binary
@@ -68,9 +69,11 @@ def parse_key(header: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]
     if not _KEY.fullmatch(value):
-        raise BadRequest(f"{HEADER} must be 8 to 128 characters from letters, digits and ._:~+/=- "
-                         "(a UUID is a good key).", errors=[{"pointer": f"/headers/{HEADER}",
-                                                              "detail": "malformed key"}])
+        raise BadRequest(
+            f"{HEADER} must be 8 to 128 characters from letters, digits and ._:~+/=- "
+            "(a UUID is a good key).",
+            errors=[{"pointer": f"/headers/{HEADER}", "detail": "malformed key"}],
+        )
     return value
 
 
@@ -100,43 +103,67 @@ class IdempotencyKeys:
         """Claim the key for this request, or return the stored first response."""
         record_id = hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
         owner = uuid.uuid4().hex
-        fresh = {"_id": record_id, "fingerprint": print_, "owner": owner, "state": "in_flight",
-                 "started_at": now, "expires_at": now + timedelta(seconds=KEY_TTL_SECONDS)}
+        fresh = {
+            "_id": record_id,
+            "fingerprint": print_,
+            "owner": owner,
+            "state": "in_flight",
+            "started_at": now,
+            "expires_at": now + timedelta(seconds=KEY_TTL_SECONDS),
+        }
         try:
             self.keys.insert_one(fresh)
             return Claim(record_id, owner)
         except DuplicateKeyError:
             pass
         found = self.keys.find_one({"_id": record_id})
-        if found is None or found["expires_at"].replace(tzinfo=timezone.utc) <= now:
+        if found is None or found["expires_at"].replace(tzinfo=UTC) <= now:
             return self._take_over(found, fresh, now)
         if found["fingerprint"] != print_:
-            raise KeyReused(f"This {HEADER} was used for a different request; use a new key for a new request.")
+            raise KeyReused(
+                f"This {HEADER} was used for a different request; use a new key for a new request."
+            )
         if found["state"] == "done":
             return dict(found["response"])
-        if found["started_at"].replace(tzinfo=timezone.utc) <= now - timedelta(seconds=ABANDONED_AFTER_SECONDS):
+        if found["started_at"].replace(tzinfo=UTC) <= now - timedelta(
+            seconds=ABANDONED_AFTER_SECONDS
+        ):
             return self._take_over(found, fresh, now)
-        raise StillInFlight(f"A request with this {HEADER} is still being handled; retry shortly.",
-                            headers={"Retry-After": "1"})
+        raise StillInFlight(
+            f"A request with this {HEADER} is still being handled; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
 
-    def _take_over(self, found: dict[str, Any] | None, fresh: dict[str, Any], now: datetime) -> Claim:
+    def _take_over(
+        self, found: dict[str, Any] | None, fresh: dict[str, Any], now: datetime
+    ) -> Claim:
         """An expired, abandoned or just released key: take it, unless another retry got there first."""
-        busy = StillInFlight(f"A request with this {HEADER} is still being handled; retry shortly.",
-                             headers={"Retry-After": "1"})
+        busy = StillInFlight(
+            f"A request with this {HEADER} is still being handled; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
         if found is None:
             try:
                 self.keys.insert_one(fresh)
             except DuplicateKeyError:
                 raise busy from None
-        elif not self.keys.replace_one({"_id": fresh["_id"], "owner": found["owner"]}, fresh).matched_count:
+        elif not self.keys.replace_one(
+            {"_id": fresh["_id"], "owner": found["owner"]}, fresh
+        ).matched_count:
             raise busy
         return Claim(fresh["_id"], fresh["owner"])
 
     def store(self, claim: Claim, response: Response) -> None:
         kept = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
-        answer = {"status": response.status_code, "headers": kept, "body": Binary(response.get_data())}
-        self.keys.update_one({"_id": claim.record_id, "owner": claim.owner},
-                             {"$set": {"state": "done", "response": answer}})
+        answer = {
+            "status": response.status_code,
+            "headers": kept,
+            "body": Binary(response.get_data()),
+        }
+        self.keys.update_one(
+            {"_id": claim.record_id, "owner": claim.owner},
+            {"$set": {"state": "done", "response": answer}},
+        )
 
     def release(self, claim: Claim) -> None:
         self.keys.delete_one({"_id": claim.record_id, "owner": claim.owner})
@@ -152,18 +179,30 @@ def replay(stored: dict[str, Any]) -> Response:
 
 def install(app: Flask, keys: IdempotencyKeys) -> None:
     """Honour ``Idempotency-Key`` on every POST under ``/api/`` (after the identity check)."""
+
     @app.before_request
     def _claim_key() -> Response | None:
-        if request.method != "POST" or HEADER not in request.headers or not request.path.startswith("/api/"):
+        if (
+            request.method != "POST"
+            or HEADER not in request.headers
+            or not request.path.startswith("/api/")
+        ):
             return None
         key = parse_key(request.headers[HEADER])
         caller = g.get("identity")
-        print_ = fingerprint(request.method, request.path, request.query_string, request.get_data(cache=True))
+        print_ = fingerprint(
+            request.method, request.path, request.query_string, request.get_data(cache=True)
+        )
         try:
-            outcome = keys.claim(caller.user_id if caller else "", key, print_, datetime.now(timezone.utc))
+            outcome = keys.claim(
+                caller.user_id if caller else "", key, print_, datetime.now(UTC)
+            )
         except PyMongoError:
-            raise Problem("The database is not reachable; try again shortly.", status=503,
-                          headers={"Retry-After": "5"}) from None
+            raise Problem(
+                "The database is not reachable; try again shortly.",
+                status=503,
+                headers={"Retry-After": "5"},
+            ) from None
         if isinstance(outcome, Claim):
             g.idempotency_claim = outcome
             return None

@@ -3,12 +3,14 @@
 The token is a short-lived HS256 JWT (PyJWT) with a pinned algorithm and audience, carrying
 the user id, role and scopes. Services refuse requests that lack a valid one (defence in depth).
 """
+
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import jwt
 
@@ -16,7 +18,15 @@ ISSUER = "passage-gateway"
 AUDIENCE = "passage-services"
 ALGORITHM = "HS256"
 HEADER = "X-Passage-Identity"
-ROLES = ("admin", "centre_staff", "liaison_officer", "avr_caseworker", "partner", "auditor", "system")
+ROLES = (
+    "admin",
+    "centre_staff",
+    "liaison_officer",
+    "avr_caseworker",
+    "partner",
+    "auditor",
+    "system",
+)
 
 
 class IdentityError(Exception):
@@ -48,13 +58,22 @@ class Identity:
         return self.role in roles or self.role == "admin"
 
 
-def sign_identity(identity: Identity, secret: str, *, ttl_seconds: int = 60, now: float | None = None) -> str:
+def sign_identity(
+    identity: Identity, secret: str, *, ttl_seconds: int = 60, now: float | None = None
+) -> str:
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {
-        "iss": ISSUER, "aud": AUDIENCE, "iat": issued, "exp": issued + ttl_seconds,
-        "jti": str(uuid.uuid4()), "sub": identity.user_id, "role": identity.role,
-        "centres": list(identity.centres), "member_states": list(identity.member_states),
-        "org": identity.organisation, "all": identity.all_scopes,
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+        "jti": str(uuid.uuid4()),
+        "sub": identity.user_id,
+        "role": identity.role,
+        "centres": list(identity.centres),
+        "member_states": list(identity.member_states),
+        "org": identity.organisation,
+        "all": identity.all_scopes,
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
@@ -64,16 +83,25 @@ def verify_identity(token: str | None, secret: str, *, leeway: int = 5) -> Ident
     if not token:
         raise IdentityError("no internal identity")
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER,
-                            leeway=leeway, options={"require": ["exp", "iat", "sub", "aud", "iss"]})
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=[ALGORITHM],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            leeway=leeway,
+            options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+        )
     except jwt.PyJWTError as exc:
         raise IdentityError(f"invalid internal identity: {type(exc).__name__}") from None
     role = claims.get("role")
     if role not in ROLES:
         raise IdentityError("unknown role")
     return Identity(
-        user_id=str(claims["sub"]), role=role,
-        centres=tuple(_strings(claims.get("centres"))), member_states=tuple(_strings(claims.get("member_states"))),
+        user_id=str(claims["sub"]),
+        role=role,
+        centres=tuple(_strings(claims.get("centres"))),
+        member_states=tuple(_strings(claims.get("member_states"))),
         organisation=claims.get("org") if isinstance(claims.get("org"), str) else None,
         all_scopes=claims.get("all") is True,
     )

@@ -7,12 +7,14 @@ out-of-order deliveries converge on the same answer. :class:`LocationStore` appl
 MongoDB inside the consumer's inbox transaction. Only person_ref, ids, times and the release
 reason are stored: never names, birth dates, document numbers or other attributes.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Mapping, Protocol
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # typing only: the decision half of this module needs nothing beyond the stdlib
     from pymongo.client_session import ClientSession
@@ -23,8 +25,11 @@ if TYPE_CHECKING:  # typing only: the decision half of this module needs nothing
 log = logging.getLogger(__name__)
 
 COLLECTION = "person_locations"
-EVENT_KINDS = {"detention.stay.opened": "opened", "detention.stay.transferred": "transferred",
-               "detention.stay.closed": "closed"}
+EVENT_KINDS = {
+    "detention.stay.opened": "opened",
+    "detention.stay.transferred": "transferred",
+    "detention.stay.closed": "closed",
+}
 _AT_FIELD = {"opened": "admitted_at", "transferred": "transferred_at", "closed": "released_at"}
 # At one and the same instant a stay is opened before it is moved, and moved before it is closed.
 _RANK = {"opened": 0, "transferred": 1, "closed": 2}
@@ -37,7 +42,7 @@ def utc_text(value: str) -> str:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("time without offset")
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(frozen=True)
@@ -107,10 +112,17 @@ def fact_from_event(type_: str, event_id: str, time: str, data: Mapping[str, Any
     if kind is None:
         raise ValueError(f"not a detention stay event: {type_}")
     try:
-        return StayFact(event_id=event_id, kind=kind, time=utc_text(time), person_ref=str(data["person_ref"]),
-                        stay_id=str(data["stay_id"]), centre_id=str(data["centre_id"]),
-                        unit_id=str(data["unit_id"]), at=utc_text(str(data[_AT_FIELD[kind]])),
-                        reason=str(data["reason"]) if kind == "closed" else None)
+        return StayFact(
+            event_id=event_id,
+            kind=kind,
+            time=utc_text(time),
+            person_ref=str(data["person_ref"]),
+            stay_id=str(data["stay_id"]),
+            centre_id=str(data["centre_id"]),
+            unit_id=str(data["unit_id"]),
+            at=utc_text(str(data[_AT_FIELD[kind]])),
+            reason=str(data["reason"]) if kind == "closed" else None,
+        )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{type_} lacks {exc}") from None
 
@@ -128,9 +140,15 @@ def _apply_to_stay(stay: StayState | None, fact: StayFact) -> StayState:
     changes: dict[str, Any] = {"first_time": min(stay.first_time, fact.time)}
     if fact.kind == "opened":
         changes["admitted_at"] = fact.at
-    if fact.kind != "closed" and (stay.placement_order is None or fact.order > stay.placement_order):
-        changes.update(centre_id=fact.centre_id, unit_id=fact.unit_id, placed_since=fact.at,
-                       placement_order=fact.order)
+    if fact.kind != "closed" and (
+        stay.placement_order is None or fact.order > stay.placement_order
+    ):
+        changes.update(
+            centre_id=fact.centre_id,
+            unit_id=fact.unit_id,
+            placed_since=fact.at,
+            placement_order=fact.order,
+        )
     if fact.kind == "closed" and (stay.closed_order is None or fact.order > stay.closed_order):
         changes.update(released_at=fact.at, release_reason=fact.reason, closed_order=fact.order)
     return replace(stay, **changes)
@@ -141,27 +159,49 @@ def current_location(state: PersonLocation) -> LocationView:
     open_stays = [s for s in state.stays if s.is_open]
     if open_stays:
         stay = max(open_stays, key=lambda s: (s.first_time, s.stay_id))
-        return LocationView(state.person_ref, True, stay.centre_id, stay.unit_id, stay.stay_id,
-                            stay.placed_since, None, None)
+        return LocationView(
+            state.person_ref,
+            True,
+            stay.centre_id,
+            stay.unit_id,
+            stay.stay_id,
+            stay.placed_since,
+            None,
+            None,
+        )
     closed = [s for s in state.stays if s.closed_order is not None]
     if not closed:  # cannot happen: every fact either places or closes a stay
         raise ValueError("no stay known")
     stay = max(closed, key=lambda s: s.closed_order or ())
-    return LocationView(state.person_ref, False, None, None, stay.stay_id, None,
-                        stay.released_at, stay.release_reason)
+    return LocationView(
+        state.person_ref,
+        False,
+        None,
+        None,
+        stay.stay_id,
+        None,
+        stay.released_at,
+        stay.release_reason,
+    )
 
 
 def to_document(state: PersonLocation) -> dict[str, Any]:
     """The stored form (without ``_id``/``version``)."""
-    return {"person_ref": state.person_ref,
-            "stays": [{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(stay).items()}
-                      for stay in state.stays]}
+    return {
+        "person_ref": state.person_ref,
+        "stays": [
+            {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(stay).items()}
+            for stay in state.stays
+        ],
+    }
 
 
 def from_document(doc: Mapping[str, Any]) -> PersonLocation:
     stays = []
     for raw in doc.get("stays", []):
-        values = {k: tuple(v) if k.endswith("_order") and v is not None else v for k, v in raw.items()}
+        values = {
+            k: tuple(v) if k.endswith("_order") and v is not None else v for k, v in raw.items()
+        }
         stays.append(StayState(**values))
     return PersonLocation(person_ref=doc["person_ref"], stays=tuple(stays))
 
@@ -177,7 +217,7 @@ class StoredLocation:
 class Locations(Protocol):
     """What the services need from the read model (Mongo adapter or in-memory fake)."""
 
-    def record(self, event: "Envelope", session: "ClientSession | None" = None) -> bool: ...
+    def record(self, event: Envelope, session: ClientSession | None = None) -> bool: ...
 
     def get_location(self, person_ref: str) -> StoredLocation | None: ...
 
@@ -186,14 +226,14 @@ class LocationConflict(RuntimeError):
     """Another consumer changed this person meanwhile; the consumer base retries the event."""
 
 
-def location_indexes(collection: str = COLLECTION) -> list["Index"]:
+def location_indexes(collection: str = COLLECTION) -> list[Index]:
     """_id is the person_ref; stays are found by id when later issues reconcile with detention."""
     from passage.mongo import Index
 
     return [Index(collection, [("stays.stay_id", 1)], name="stays_stay_id")]
 
 
-def _fact(event: "Envelope") -> StayFact:
+def _fact(event: Envelope) -> StayFact:
     from passage.bus.consumer import Unprocessable
 
     try:
@@ -205,14 +245,14 @@ def _fact(event: "Envelope") -> StayFact:
 class LocationStore:
     """The read model in MongoDB: one document per person_ref, versioned."""
 
-    def __init__(self, mongo: "Mongo", collection: str = COLLECTION) -> None:
+    def __init__(self, mongo: Mongo, collection: str = COLLECTION) -> None:
         self.mongo = mongo
         self.collection_name = collection
 
-    def indexes(self) -> list["Index"]:
+    def indexes(self) -> list[Index]:
         return location_indexes(self.collection_name)
 
-    def record(self, event: "Envelope", session: "ClientSession | None" = None) -> bool:
+    def record(self, event: Envelope, session: ClientSession | None = None) -> bool:
         """Apply one stay event; False when it changes nothing (a duplicate or an older fact)."""
         from pymongo.errors import DuplicateKeyError
 
@@ -227,13 +267,24 @@ class LocationStore:
             return False
         try:
             if doc is None:
-                collection.insert_one({"_id": fact.person_ref, "version": 1, **to_document(new)}, session=session)
+                collection.insert_one(
+                    {"_id": fact.person_ref, "version": 1, **to_document(new)}, session=session
+                )
             else:
-                update_versioned(collection, fact.person_ref, doc["version"], {"$set": to_document(new)}, session=session)
+                update_versioned(
+                    collection,
+                    fact.person_ref,
+                    doc["version"],
+                    {"$set": to_document(new)},
+                    session=session,
+                )
         except (DuplicateKeyError, VersionConflict) as exc:
             # Not the inbox's duplicate (which the consumer base skips): retry with a fresh read.
             raise LocationConflict(f"person changed concurrently: {type(exc).__name__}") from None
-        log.debug("location recorded", extra={"event_id": fact.event_id, "stay_id": fact.stay_id, "kind": fact.kind})
+        log.debug(
+            "location recorded",
+            extra={"event_id": fact.event_id, "stay_id": fact.stay_id, "kind": fact.kind},
+        )
         return True
 
     def get_location(self, person_ref: str) -> StoredLocation | None:
@@ -252,7 +303,7 @@ class InMemoryLocations:
     def __init__(self) -> None:
         self._people: dict[str, tuple[PersonLocation, int]] = {}
 
-    def record(self, event: "Envelope", session: "ClientSession | None" = None) -> bool:
+    def record(self, event: Envelope, session: ClientSession | None = None) -> bool:
         fact = _fact(event)
         old, version = self._people.get(fact.person_ref, (None, 0))
         new = apply_fact(old, fact)

@@ -6,11 +6,13 @@ of whether the caller has a record about the person in scope (a request or trans
 member states; a case). Without one the answer is the same 404 as for an unknown person, so
 person_refs cannot be tried one after another to find who is held where.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields
 
 from passage.fields import pattern
 from passage.formats import PERSON_REF
@@ -40,10 +42,24 @@ class LocationSchema(Schema):
     centre_id = fields.String(allow_none=True)
     unit_id = fields.String(allow_none=True)
     stay_id = fields.String(allow_none=True)
-    since = fields.String(allow_none=True, metadata={**_TIME, "description": "held at this centre and unit since"})
+    since = fields.String(
+        allow_none=True, metadata={**_TIME, "description": "held at this centre and unit since"}
+    )
     released_at = fields.String(allow_none=True, metadata=_TIME)
-    release_reason = fields.String(allow_none=True, metadata={"enum": [
-        "removed", "readmitted", "voluntary_return", "released_by_court", "status_granted", "order_expired", "other"]})
+    release_reason = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": [
+                "removed",
+                "readmitted",
+                "voluntary_return",
+                "released_by_court",
+                "status_granted",
+                "order_expired",
+                "other",
+            ]
+        },
+    )
 
 
 def parse_person_ref(raw: str) -> str:
@@ -51,12 +67,20 @@ def parse_person_ref(raw: str) -> str:
     try:
         return PersonRefSchema().load({"person_ref": raw})["person_ref"]
     except ValidationError as exc:
-        raise Unprocessable("The person_ref in the path is not valid.",
-                            errors=marshmallow_pointers(exc.messages, "/path")) from None
+        raise Unprocessable(
+            "The person_ref in the path is not valid.",
+            errors=marshmallow_pointers(exc.messages, "/path"),
+        ) from None
 
 
-def location_blueprint(name: str, url_prefix: str, description: str, readers: Sequence[str],
-                       store: Callable[[], Locations], in_scope: InScope) -> Blueprint:
+def location_blueprint(
+    name: str,
+    url_prefix: str,
+    description: str,
+    readers: Sequence[str],
+    store: Callable[[], Locations],
+    in_scope: InScope,
+) -> Blueprint:
     """A blueprint answering where a person is held, for callers with one of ``readers`` who
     have a record about the person (``in_scope``)."""
     blueprint = Blueprint(name, __name__, url_prefix=url_prefix, description=description)
@@ -65,8 +89,11 @@ def location_blueprint(name: str, url_prefix: str, description: str, readers: Se
     @blueprint.doc(operationId=f"{name.removesuffix('_locations')}_person_location")
     @blueprint.arguments(NoQuerySchema, location="query", as_kwargs=True)
     @blueprint.response(200, LocationSchema)
-    @blueprint.alt_response(404, description="No detention event was ever seen for this person, or the caller "
-                                             "has no record about the person in scope (the same answer).")
+    @blueprint.alt_response(
+        404,
+        description="No detention event was ever seen for this person, or the caller "
+        "has no record about the person in scope (the same answer).",
+    )
     def get_person_location(person_ref: str) -> tuple[Any, int, dict[str, str]]:
         """Where the person is held now, or how their last stay ended (only for people you have a record of)."""
         require_role(*readers)  # before the lookup: a wrong role learns nothing about the person

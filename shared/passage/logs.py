@@ -3,6 +3,7 @@
 Log records carry identifiers only: callers must never pass names, birth dates or document
 numbers (DESIGN §3). This module imports nothing from Flask so workers can use it too.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -15,7 +16,9 @@ from typing import Any
 from passage import tracing
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
-correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
+correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "correlation_id", default=None
+)
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 

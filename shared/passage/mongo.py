@@ -3,13 +3,15 @@ declarations applied at start-up, optimistic (versioned) updates and transaction
 
 pymongo is not fork-safe, so nothing here connects at import time or in a master process.
 """
+
 from __future__ import annotations
 
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from pymongo import MongoClient
 from pymongo.client_session import ClientSession
@@ -149,7 +151,9 @@ def update_versioned(
     update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
     # update_one + read-back rather than find_one_and_update: SecantusDB answers the latter with
     # a collection scan even by _id (hundreds of ms at 20k documents), update_one by index.
-    result = collection.update_one({"_id": doc_id, "version": expected_version}, update, session=session)
+    result = collection.update_one(
+        {"_id": doc_id, "version": expected_version}, update, session=session
+    )
     if result.matched_count:
         doc = collection.find_one({"_id": doc_id}, session=session)
         if doc is not None:
@@ -173,7 +177,9 @@ def safe_value(value: Any) -> Any:
     return value
 
 
-def ensure_indexes_until_ready(mongo: Mongo, indexes: Sequence[Index], stop: threading.Event) -> bool:
+def ensure_indexes_until_ready(
+    mongo: Mongo, indexes: Sequence[Index], stop: threading.Event
+) -> bool:
     """Apply ``indexes``, waiting for the database as long as it takes; False if stopped first.
 
     Workers call this before they start consuming, so a worker started before its database
@@ -186,15 +192,22 @@ def ensure_indexes_until_ready(mongo: Mongo, indexes: Sequence[Index], stop: thr
             return True
         except PyMongoError as exc:
             log.warning(
-                "database not ready, retrying", extra={"error": type(exc).__name__, "in_seconds": delay})
+                "database not ready, retrying",
+                extra={"error": type(exc).__name__, "in_seconds": delay},
+            )
             stop.wait(delay)
             delay = min(delay * 2, 10.0)
     return False
 
 
-def update_one_and_read(collection: Collection, query: Mapping[str, Any], update: Mapping[str, Any], *,
-                        projection: Mapping[str, Any] | None = None,
-                        session: ClientSession | None = None) -> dict[str, Any] | None:
+def update_one_and_read(
+    collection: Collection,
+    query: Mapping[str, Any],
+    update: Mapping[str, Any],
+    *,
+    projection: Mapping[str, Any] | None = None,
+    session: ClientSession | None = None,
+) -> dict[str, Any] | None:
     """``find_one_and_update`` (returning the changed document) as update_one + read by ``_id``.
 
     SecantusDB answers findAndModify with a collection scan even when the filter names ``_id``

@@ -9,35 +9,116 @@ a/e/ə; i/ı/y; o/ö; u/ü), a "y" before a vowel dropped (Aliyev/Алиев, G�
 classes collapsed, and the patronymic words (oğlu, qızı) left out. Keys are stored on each record
 at write time and matched exactly through an index. Pure stdlib, no I/O.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 CYRILLIC = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "o", "ж": "zh", "з": "z",
-    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
-    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
-    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "o",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "kh",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "shch",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
     # Azerbaijani Cyrillic (1939-1991) and Ukrainian/Belarusian letters met in passports
-    "ә": "ə", "ғ": "ğ", "ҹ": "c", "һ": "h", "ө": "ö", "ү": "ü", "ҝ": "g", "ј": "y",
-    "і": "i", "ї": "yi", "є": "ye", "ў": "u", "ґ": "g", "қ": "q", "ң": "n", "ұ": "u",
+    "ә": "ə",
+    "ғ": "ğ",
+    "ҹ": "c",
+    "һ": "h",
+    "ө": "ö",
+    "ү": "ü",
+    "ҝ": "g",
+    "ј": "y",
+    "і": "i",
+    "ї": "yi",
+    "є": "ye",
+    "ў": "u",
+    "ґ": "g",
+    "қ": "q",
+    "ң": "n",
+    "ұ": "u",
 }
-AZERBAIJANI = {"ə": "a", "ı": "i", "ğ": "gh", "ş": "sh", "ç": "ch", "ö": "o", "ü": "u", "x": "kh", "q": "k",
-               "ä": "a", "ß": "ss"}
+AZERBAIJANI = {
+    "ə": "a",
+    "ı": "i",
+    "ğ": "gh",
+    "ş": "sh",
+    "ç": "ch",
+    "ö": "o",
+    "ü": "u",
+    "x": "kh",
+    "q": "k",
+    "ä": "a",
+    "ß": "ss",
+}
 # Longest first: each spelling of one sound becomes one class letter (upper case = a class).
 SOUNDS = (
-    ("shch", "S"), ("dzh", "J"), ("sch", "S"), ("tch", "J"),
-    ("kh", "K"), ("gh", "K"), ("sh", "S"), ("ch", "J"), ("zh", "J"), ("dj", "J"), ("ts", "S"),
-    ("h", "K"), ("g", "K"), ("k", "K"), ("c", "J"), ("j", "J"), ("s", "S"), ("v", "V"), ("w", "V"), ("f", "V"),
-    ("ph", "V"), ("a", "A"), ("e", "A"), ("i", "I"), ("y", "I"), ("o", "O"), ("u", "U"),
+    ("shch", "S"),
+    ("dzh", "J"),
+    ("sch", "S"),
+    ("tch", "J"),
+    ("kh", "K"),
+    ("gh", "K"),
+    ("sh", "S"),
+    ("ch", "J"),
+    ("zh", "J"),
+    ("dj", "J"),
+    ("ts", "S"),
+    ("h", "K"),
+    ("g", "K"),
+    ("k", "K"),
+    ("c", "J"),
+    ("j", "J"),
+    ("s", "S"),
+    ("v", "V"),
+    ("w", "V"),
+    ("f", "V"),
+    ("ph", "V"),
+    ("a", "A"),
+    ("e", "A"),
+    ("i", "I"),
+    ("y", "I"),
+    ("o", "O"),
+    ("u", "U"),
 )
 PATRONYMIC = frozenset({"oglu", "ogly", "ogli", "oghlu", "kyzy", "kizi", "gizi", "khizi", "kyzi"})
 _GLIDE = re.compile(r"y(?=[aeiou])")
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
-_SOUND = re.compile("|".join(re.escape(spelling) for spelling, _ in sorted(SOUNDS, key=lambda s: -len(s[0]))))
+_SOUND = re.compile(
+    "|".join(re.escape(spelling) for spelling, _ in sorted(SOUNDS, key=lambda s: -len(s[0])))
+)
 _CLASS = dict(SOUNDS)
 
 
@@ -46,7 +127,9 @@ def fold(word: str) -> str:
     lowered = unicodedata.normalize("NFC", word).lower()
     latin = "".join(CYRILLIC.get(ch, ch) for ch in lowered)
     plain = "".join(AZERBAIJANI.get(ch, ch) for ch in latin)
-    stripped = "".join(ch for ch in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(ch))
+    stripped = "".join(
+        ch for ch in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(ch)
+    )
     return "".join(ch for ch in stripped if "a" <= ch <= "z")
 
 
@@ -74,7 +157,7 @@ def record_keys(*names: str | None) -> list[str]:
     """What a record stores: each word's key and each pair of them ("a+b", sorted), so that a search by
     two words looks up the records holding both in one index step instead of every holder of one."""
     words_ = name_keys(*names)
-    return sorted({*words_, *(f"{a}+{b}" for i, a in enumerate(words_) for b in words_[i + 1:])})
+    return sorted({*words_, *(f"{a}+{b}" for i, a in enumerate(words_) for b in words_[i + 1 :])})
 
 
 def lookup_key(keys: Iterable[str]) -> str:
@@ -102,9 +185,9 @@ class Paths:
     """Where one kind of record keeps what is searched (dotted paths into the stored document)."""
 
     record_type: str
-    names: tuple[str, ...]          # name strings, or lists of name strings (other names)
+    names: tuple[str, ...]  # name strings, or lists of name strings (other names)
     birth_date: str
-    documents: str | None = None    # a list of {"number": ...} (or "reference") objects
+    documents: str | None = None  # a list of {"number": ...} (or "reference") objects
     document_field: str = "number"
 
 
@@ -125,7 +208,9 @@ def record_names(doc: Mapping[str, Any], paths: Paths) -> list[str]:
     found: list[str] = []
     for path in paths.names:
         value = _get(doc, path)
-        found.extend([value] if isinstance(value, str) else [v for v in value or () if isinstance(v, str)])
+        found.extend(
+            [value] if isinstance(value, str) else [v for v in value or () if isinstance(v, str)]
+        )
     return found
 
 
@@ -133,5 +218,9 @@ def search_keys(doc: Mapping[str, Any], paths: Paths) -> dict[str, list[str]]:
     """The keys to store on the record (``$set`` them with the particulars they come from)."""
     documents = _get(doc, paths.documents) if paths.documents else None
     numbers = [d.get(paths.document_field) for d in documents or () if isinstance(d, Mapping)]
-    return {"name_keys": record_keys(*record_names(doc, paths)),
-            "document_keys": sorted({document_key(n) for n in numbers if isinstance(n, str) and document_key(n)})}
+    return {
+        "name_keys": record_keys(*record_names(doc, paths)),
+        "document_keys": sorted(
+            {document_key(n) for n in numbers if isinstance(n, str) and document_key(n)}
+        ),
+    }

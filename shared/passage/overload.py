@@ -10,12 +10,13 @@ does not answer in time, or cannot be reached, is a ``503`` too, never a hung wo
 The timeouts fit together (see the README's "Timeouts" table): queue wait + database deadline
 < the gateway's upstream read timeout < gunicorn's worker timeout < what a client should wait.
 """
+
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 import pymongo
 from flask import Flask, Response, g, request
@@ -42,12 +43,14 @@ class Limits:
     database_seconds: float = DATABASE_SECONDS
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Limits":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
         """``PASSAGE_WORK_SLOTS``, ``PASSAGE_QUEUE_WAIT``, ``PASSAGE_DB_DEADLINE`` (seconds)."""
         env = os.environ if env is None else env
-        return cls(int(env.get("PASSAGE_WORK_SLOTS", WORK_SLOTS)),
-                   float(env.get("PASSAGE_QUEUE_WAIT", QUEUE_WAIT_SECONDS)),
-                   float(env.get("PASSAGE_DB_DEADLINE", DATABASE_SECONDS)))
+        return cls(
+            int(env.get("PASSAGE_WORK_SLOTS", WORK_SLOTS)),
+            float(env.get("PASSAGE_QUEUE_WAIT", QUEUE_WAIT_SECONDS)),
+            float(env.get("PASSAGE_DB_DEADLINE", DATABASE_SECONDS)),
+        )
 
 
 def install(app: Flask, limits: Limits, open_paths: Iterable[str]) -> None:
@@ -60,7 +63,9 @@ def install(app: Flask, limits: Limits, open_paths: Iterable[str]) -> None:
         if request.path in unlimited:
             return
         if not slots.acquire(timeout=limits.queue_wait_seconds):
-            raise Saturated("This service is busy; try again shortly.", headers={"Retry-After": RETRY_AFTER})
+            raise Saturated(
+                "This service is busy; try again shortly.", headers={"Retry-After": RETRY_AFTER}
+            )
         g.work_slot = True
         deadline = pymongo.timeout(limits.database_seconds)
         deadline.__enter__()
@@ -77,5 +82,9 @@ def install(app: Flask, limits: Limits, open_paths: Iterable[str]) -> None:
     @app.errorhandler(ConnectionFailure)
     @app.errorhandler(ExecutionTimeout)
     def _database_late(_exc: Exception) -> Response:
-        return problem_response(503, "The database did not answer in time; try again shortly.",
-                                slug="database-unavailable", headers={"Retry-After": "2"})
+        return problem_response(
+            503,
+            "The database did not answer in time; try again shortly.",
+            slug="database-unavailable",
+            headers={"Retry-After": "2"},
+        )

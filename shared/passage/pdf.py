@@ -3,12 +3,14 @@ then sections of labelled fields. Names in Azerbaijani, Cyrillic or any Latin sc
 written: a subset of DejaVu Sans (free licence, fonts/README.md) ships inside this package,
 so no machine needs system fonts. Rendering is pure (no I/O besides reading the font).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from fpdf import FPDF
 
@@ -42,7 +44,9 @@ def text(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "; ".join(text(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k.replace('_', ' ')}: {text(v)}" for k, v in value.items() if v not in (None, "", []))
+        return ", ".join(
+            f"{k.replace('_', ' ')}: {text(v)}" for k, v in value.items() if v not in (None, "", [])
+        )
     return str(value)
 
 

@@ -6,21 +6,23 @@ stores ``name_keys``/``document_keys`` on the record whenever those change (``se
 and answers ``GET …/persons/search`` with ``find_hits`` over its records already narrowed to the
 caller's scope. Keys are matched exactly through multikey indexes: no regular expression scans.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 from pymongo.collection import Collection
 
 from passage import names
-from passage.names import Paths, document_key, record_names, search_keys
 from passage.fields import StrictDate, pattern
 from passage.formats import PERSON_REF
 from passage.mongo import Index, Mongo, safe_value
+from passage.names import Paths, document_key, record_names, search_keys
 
 NAME_TEXT = re.compile(r"^[^\W\d_]+(?:[ '’.-]+[^\W\d_]+){0,7}[.]?$")
 DOCUMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 /-]{0,39}$")
@@ -37,8 +39,9 @@ def _whole_name(value: str) -> None:
 class PersonSearchQuerySchema(Schema):
     """At least one of name, birth date, document number or person reference."""
 
-    name = fields.String(validate=[validate.Length(2, 200), _whole_name],
-                         metadata={"example": "Mamedov Rashad"})
+    name = fields.String(
+        validate=[validate.Length(2, 200), _whole_name], metadata={"example": "Mamedov Rashad"}
+    )
     birth_date = StrictDate()
     document = pattern(DOCUMENT, "a document number (letters, digits, spaces, / and -)")
     ref = pattern(PERSON_REF, "a person reference")
@@ -47,7 +50,9 @@ class PersonSearchQuerySchema(Schema):
     @validates_schema
     def _something_asked(self, data: Mapping[str, Any], **_: Any) -> None:
         if not any(data.get(k) for k in ("name", "birth_date", "document", "ref")):
-            raise ValidationError("Give a name, birth date, document number or person reference.", "name")
+            raise ValidationError(
+                "Give a name, birth date, document number or person reference.", "name"
+            )
 
 
 class PersonHitSchema(Schema):
@@ -65,8 +70,10 @@ class PersonHitsSchema(Schema):
 
 def indexes(collection: str) -> list[Index]:
     """Multikey indexes the search uses (one per kind of key), for ``collection``."""
-    return [Index(collection, [("name_keys", 1)], name=f"{collection}_by_name_key"),
-            Index(collection, [("document_keys", 1)], name=f"{collection}_by_document_key")]
+    return [
+        Index(collection, [("name_keys", 1)], name=f"{collection}_by_name_key"),
+        Index(collection, [("document_keys", 1)], name=f"{collection}_by_document_key"),
+    ]
 
 
 def query(args: Mapping[str, Any], paths: Paths) -> tuple[dict[str, Any], set[str]]:
@@ -92,19 +99,27 @@ def query(args: Mapping[str, Any], paths: Paths) -> tuple[dict[str, Any], set[st
 def hit(doc: Mapping[str, Any], args: Mapping[str, Any], paths: Paths) -> dict[str, Any]:
     """One minimal hit: whose record, which record, how well the spelling matched."""
     score = names.score([args["name"]], record_names(doc, paths)) if args.get("name") else 1.0
-    return {"person_ref": doc.get("person_ref"), "record_type": paths.record_type,
-            "record_id": str(doc.get("_id", doc.get("id"))), "score": score}
+    return {
+        "person_ref": doc.get("person_ref"),
+        "record_type": paths.record_type,
+        "record_id": str(doc.get("_id", doc.get("id"))),
+        "score": score,
+    }
 
 
-def find_hits(collection: Collection, scope: Mapping[str, Any], args: Mapping[str, Any],
-              paths: Paths) -> list[dict[str, Any]]:
+def find_hits(
+    collection: Collection, scope: Mapping[str, Any], args: Mapping[str, Any], paths: Paths
+) -> list[dict[str, Any]]:
     """Hits among the records matching ``scope`` (the caller's), best spelling first; at most
     ``MAX_EXAMINED`` records are looked at, so a very common single name cannot make it slow."""
     asked, keys = query(args, paths)
     if not asked:
         return []
     where = {"$and": [asked, dict(scope)]} if set(asked) & set(scope) else {**asked, **scope}
-    projection = {p.split(".")[0]: 1 for p in (*paths.names, paths.birth_date)} | {"person_ref": 1, "name_keys": 1}
+    projection = {p.split(".")[0]: 1 for p in (*paths.names, paths.birth_date)} | {
+        "person_ref": 1,
+        "name_keys": 1,
+    }
     found: list[dict[str, Any]] = []
     for doc in collection.find(where, projection).limit(MAX_EXAMINED).batch_size(200):
         if keys <= set(doc.get("name_keys") or ()):
@@ -123,13 +138,15 @@ def backfill(collection: Collection, paths: Paths) -> int:
     return done
 
 
-
 def backfill_main(settings_loader: Callable[[], Any], sources: Sequence[tuple[str, Paths]]) -> int:
     """One-off command: store search keys on every record of ``sources`` (collection, paths) lacking them."""
     settings = settings_loader()
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     try:
-        counts = {collection: backfill(mongo.collection(collection), paths) for collection, paths in sources}
+        counts = {
+            collection: backfill(mongo.collection(collection), paths)
+            for collection, paths in sources
+        }
     finally:
         mongo.close()
     print(json.dumps({"updated": counts}))

@@ -3,10 +3,12 @@
 Domain and handler code raise :class:`Problem` subclasses (or domain errors the service maps
 to them); this module turns every error path Flask can take into a problem response.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
@@ -18,17 +20,39 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://passage.example/problems/"
 
 _TITLES = {
-    400: "Malformed request", 401: "Authentication required", 403: "Forbidden",
-    404: "Not found", 405: "Method not allowed", 409: "Conflict", 412: "Precondition failed",
-    413: "Request too large", 415: "Unsupported media type", 422: "Validation failed",
-    428: "Precondition required", 429: "Too many requests", 500: "Internal error",
-    502: "Bad gateway", 503: "Service unavailable", 504: "Gateway timeout",
+    400: "Malformed request",
+    401: "Authentication required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Request too large",
+    415: "Unsupported media type",
+    422: "Validation failed",
+    428: "Precondition required",
+    429: "Too many requests",
+    500: "Internal error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+    504: "Gateway timeout",
 }
 _SLUGS = {
-    400: "malformed-request", 401: "unauthenticated", 403: "forbidden", 404: "not-found",
-    405: "method-not-allowed", 409: "conflict", 412: "precondition-failed", 413: "too-large",
-    415: "unsupported-media-type", 422: "validation", 428: "precondition-required",
-    429: "rate-limited", 500: "internal", 502: "bad-gateway", 503: "unavailable",
+    400: "malformed-request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "too-large",
+    415: "unsupported-media-type",
+    422: "validation",
+    428: "precondition-required",
+    429: "rate-limited",
+    500: "internal",
+    502: "bad-gateway",
+    503: "unavailable",
     504: "gateway-timeout",
 }
 
@@ -156,7 +180,12 @@ def register_problem_handlers(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(exc: Problem) -> Response:
         return problem_response(
-            exc.status, exc.detail, slug=exc.slug, errors=exc.errors, headers=exc.headers, **exc.extra
+            exc.status,
+            exc.detail,
+            slug=exc.slug,
+            errors=exc.errors,
+            headers=exc.headers,
+            **exc.extra,
         )
 
     @app.errorhandler(HTTPException)
@@ -180,4 +209,6 @@ def register_problem_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error", extra={"path": request.path})
-        return problem_response(500, "An unexpected error occurred. Quote the correlation id when reporting it.")
+        return problem_response(
+            500, "An unexpected error occurred. Quote the correlation id when reporting it."
+        )

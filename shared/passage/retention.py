@@ -7,15 +7,17 @@ stores an erasure record (ids only) in the service's own ``erasures`` collection
 A service describes each record type with a :class:`Policy`; :func:`main` is its command line
 (``python -m <package>.retention [--dry-run] [--as-of DATE]``), printing JSON.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import logging
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from passage.logs import configure_logging
 from passage.mongo import Mongo
@@ -54,16 +56,24 @@ class Policy:
 
 def cutoff(rule: RetentionRule, as_of: date) -> datetime:
     """Records that ended before this moment are past their retention period."""
-    return datetime.combine(as_of - timedelta(days=rule.keep_days), time.min, tzinfo=timezone.utc)
+    return datetime.combine(as_of - timedelta(days=rule.keep_days), time.min, tzinfo=UTC)
 
 
 def _due_query(policy: Policy, as_of: date) -> dict[str, Any]:
-    return {**policy.ended, policy.ended_at: {"$lt": cutoff(policy.rule, as_of)}, "erased_at": {"$exists": False}}
+    return {
+        **policy.ended,
+        policy.ended_at: {"$lt": cutoff(policy.rule, as_of)},
+        "erased_at": {"$exists": False},
+    }
 
 
 def due_ids(mongo: Mongo, policy: Policy, as_of: date) -> list[str]:
     """Ids of the records ``policy`` would erase on ``as_of`` (not yet erased)."""
-    found = mongo.collection(policy.collection).find(_due_query(policy, as_of), {"_id": 1}).sort("_id", 1)
+    found = (
+        mongo.collection(policy.collection)
+        .find(_due_query(policy, as_of), {"_id": 1})
+        .sort("_id", 1)
+    )
     return [str(doc["_id"]) for doc in found]
 
 
@@ -74,46 +84,89 @@ def report(mongo: Mongo, policies: Sequence[Policy], as_of: date) -> list[dict[s
 
 def _due(mongo: Mongo, policy: Policy, as_of: date) -> dict[str, Any]:
     ids = due_ids(mongo, policy, as_of)
-    return {"rule": asdict(policy.rule), "cutoff": cutoff(policy.rule, as_of).isoformat(), "ids": ids,
-            "count": len(ids), "erases": list(policy.erase), "keeps": list(policy.keep)}
+    return {
+        "rule": asdict(policy.rule),
+        "cutoff": cutoff(policy.rule, as_of).isoformat(),
+        "ids": ids,
+        "count": len(ids),
+        "erases": list(policy.erase),
+        "keeps": list(policy.keep),
+    }
 
 
 def erase(mongo: Mongo, policy: Policy, as_of: date, now: datetime) -> dict[str, Any]:
     """Erase the records past their period; store and log the erasure (ids only); return it."""
     erasure_id, erased = str(uuid.uuid4()), []
     for record_id in due_ids(mongo, policy, as_of):
-        update = {"$unset": {name: "" for name in policy.erase},
-                  "$set": {"person_ref": ERASED_PREFIX + record_id, "erased_at": now, "erasure_id": erasure_id}}
+        update = {
+            "$unset": dict.fromkeys(policy.erase, ""),
+            "$set": {
+                "person_ref": ERASED_PREFIX + record_id,
+                "erased_at": now,
+                "erasure_id": erasure_id,
+            },
+        }
         query = {**_due_query(policy, as_of), "_id": record_id}
         if mongo.collection(policy.collection).update_one(query, update).modified_count == 1:
             erased.append(record_id)
-    record = {"_id": erasure_id, "at": now, "as_of": as_of.isoformat(), "record_type": policy.rule.record_type,
-              "rule": asdict(policy.rule), "ids": erased, "count": len(erased), "fields": list(policy.erase)}
+    record = {
+        "_id": erasure_id,
+        "at": now,
+        "as_of": as_of.isoformat(),
+        "record_type": policy.rule.record_type,
+        "rule": asdict(policy.rule),
+        "ids": erased,
+        "count": len(erased),
+        "fields": list(policy.erase),
+    }
     mongo.collection(ERASURES).insert_one(record)
-    log.info("personal data erased after retention", extra={"erasure_id": erasure_id, "ids": erased,
-                                                             "record_type": policy.rule.record_type})
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in record.items() if k != "_id"} | {
-        "erasure_id": erasure_id}
+    log.info(
+        "personal data erased after retention",
+        extra={"erasure_id": erasure_id, "ids": erased, "record_type": policy.rule.record_type},
+    )
+    return {
+        k: (v.isoformat() if isinstance(v, datetime) else v)
+        for k, v in record.items()
+        if k != "_id"
+    } | {"erasure_id": erasure_id}
 
 
-def main(prog: str, settings_loader: Callable[[], Any], policies: Sequence[Policy],
-         argv: Sequence[str] | None = None, clock: Callable[[], datetime] | None = None) -> int:
+def main(
+    prog: str,
+    settings_loader: Callable[[], Any],
+    policies: Sequence[Policy],
+    argv: Sequence[str] | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> int:
     """The service's retention command: ``--dry-run`` lists, otherwise erases; JSON on stdout."""
-    parser = argparse.ArgumentParser(prog=prog, description="Erase personal data past its retention period.")
-    parser.add_argument("--dry-run", action="store_true", help="list what would be erased; change nothing")
-    parser.add_argument("--as-of", type=date.fromisoformat, help="the day to count from (default: today, UTC)")
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Erase personal data past its retention period."
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="list what would be erased; change nothing"
+    )
+    parser.add_argument(
+        "--as-of", type=date.fromisoformat, help="the day to count from (default: today, UTC)"
+    )
     args = parser.parse_args(argv)
-    now = (clock or (lambda: datetime.now(timezone.utc)))()
+    now = (clock or (lambda: datetime.now(UTC)))()
     as_of = args.as_of or now.date()
     settings = settings_loader()
     configure_logging(f"{settings.service}-retention", settings.log_level)
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     try:
         if args.dry_run:
-            result: dict[str, Any] = {"dry_run": True, "as_of": as_of.isoformat(), "due": report(mongo, policies, as_of)}
+            result: dict[str, Any] = {
+                "dry_run": True,
+                "as_of": as_of.isoformat(),
+                "due": report(mongo, policies, as_of),
+            }
         else:
-            result = {"dry_run": False, "as_of": as_of.isoformat(),
-                      "erasures": [erase(mongo, p, as_of, now) for p in policies]}
+            result = {
+                "dry_run": False,
+                "as_of": as_of.isoformat(),
+                "erasures": [erase(mongo, p, as_of, now) for p in policies],
+            }
     finally:
         mongo.close()
     print(json.dumps({"service": settings.service, **result}, default=str))

@@ -2,10 +2,12 @@
 answers, for administrators only, everything the service holds about the person as one JSON
 document. The gateway's route table marks it personal, so every export is in the audit trail.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from marshmallow import Schema, fields
 
@@ -40,10 +42,16 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def subject_access_blueprint(name: str, url_prefix: str, service: str, collect: Collect) -> Blueprint:
+def subject_access_blueprint(
+    name: str, url_prefix: str, service: str, collect: Collect
+) -> Blueprint:
     """A blueprint exporting what ``service`` holds about a person (records gathered by ``collect``)."""
-    blueprint = Blueprint(name, __name__, url_prefix=url_prefix,
-                          description="Subject access request: everything held about a person (administrators).")
+    blueprint = Blueprint(
+        name,
+        __name__,
+        url_prefix=url_prefix,
+        description="Subject access request: everything held about a person (administrators).",
+    )
 
     @blueprint.get("/persons/<person_ref>/export")
     @blueprint.arguments(NoQuerySchema, location="query", as_kwargs=True)
@@ -57,6 +65,11 @@ def subject_access_blueprint(name: str, url_prefix: str, service: str, collect: 
         records = jsonable(collect(ref))
         if not any(records.values()):
             raise NotFound("Nothing is held about this person here.")
-        return {"service": service, "person_ref": ref, "exported_at": rfc3339(utc_now()), "records": records}, 200
+        return {
+            "service": service,
+            "person_ref": ref,
+            "exported_at": rfc3339(utc_now()),
+            "records": records,
+        }, 200
 
     return blueprint

@@ -8,13 +8,15 @@ exported. Export follows the standard variables: ``OTEL_TRACES_EXPORTER`` (``non
 requests continue an incoming ``traceparent``; outgoing ``requests`` calls (the gateway's hop to
 a service) carry it; envelopes carry it through the outbox and the bus (see :mod:`passage.bus.outbox` and :mod:`passage.bus.consumer`).
 """
+
 from __future__ import annotations
 
 import contextlib
 import logging
 import os
 import threading
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
@@ -41,9 +43,11 @@ def configure_tracing(service: str) -> None:
         provider = TracerProvider(resource=Resource.create({"service.name": name}))
         for exporter in _exporters():
             from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
             provider.add_span_processor(BatchSpanProcessor(exporter))
         trace.set_tracer_provider(provider)
         from opentelemetry.instrumentation.requests import RequestsInstrumentor
+
         RequestsInstrumentor().instrument(tracer_provider=provider)
         _configured.append(name)
 
@@ -55,17 +59,22 @@ def disabled() -> bool:
 
 def _exporters() -> list[Any]:
     """The exporters ``OTEL_TRACES_EXPORTER`` names (comma-separated); ``none`` (the default) is none."""
-    names = [n.strip() for n in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",") if n.strip()]
+    names = [
+        n.strip() for n in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",") if n.strip()
+    ]
     found = []
     for name in names:
         if name == "console":
             from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
             found.append(ConsoleSpanExporter())
         elif name == "otlp":
             try:
                 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
             except ImportError:
-                log.warning("OTEL_TRACES_EXPORTER=otlp but opentelemetry-exporter-otlp is not installed")
+                log.warning(
+                    "OTEL_TRACES_EXPORTER=otlp but opentelemetry-exporter-otlp is not installed"
+                )
                 continue
             found.append(OTLPSpanExporter())
         elif name != "none":
@@ -79,6 +88,7 @@ def instrument_flask(app: Any, service: str) -> None:
     if disabled():
         return
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
+
     FlaskInstrumentor().instrument_app(app, excluded_urls=EXCLUDED_URLS)
 
 
@@ -98,8 +108,12 @@ def current_ids() -> tuple[str, str] | None:
 
 
 @contextlib.contextmanager
-def continued(name: str, traceparent: str | None, attributes: Mapping[str, str] | None = None,
-              kind: trace.SpanKind = trace.SpanKind.CONSUMER) -> Iterator[None]:
+def continued(
+    name: str,
+    traceparent: str | None,
+    attributes: Mapping[str, str] | None = None,
+    kind: trace.SpanKind = trace.SpanKind.CONSUMER,
+) -> Iterator[None]:
     """A span that continues the trace ``traceparent`` names (a new trace when there is none)."""
     parent = propagate.extract({"traceparent": traceparent} if traceparent else {})
     token = otel_context.attach(parent)

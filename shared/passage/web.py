@@ -4,6 +4,7 @@ Request ids, JSON logs, problem details on every error path, body size limit, th
 identity check, ``/healthz``, ``/readyz``, ``/metrics`` and OpenAPI via flask-smorest. The
 app factory of each service calls :func:`build_app` and registers its blueprints.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,8 @@ import logging
 import re
 import time
 import uuid
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
@@ -22,10 +24,16 @@ from webargs.flaskparser import FlaskParser
 
 from passage import idempotency as idempotency_keys
 from passage import logs, metrics, overload, tracing
-from passage.mongo import Index, Mongo
 from passage.identity import HEADER, Identity, IdentityError, verify_identity
-from passage.problems import (BadRequest, Forbidden, PreconditionFailed, PreconditionRequired, Unauthenticated,
-                              register_problem_handlers)
+from passage.mongo import Index, Mongo
+from passage.problems import (
+    BadRequest,
+    Forbidden,
+    PreconditionFailed,
+    PreconditionRequired,
+    Unauthenticated,
+    register_problem_handlers,
+)
 
 log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -55,7 +63,9 @@ def _shallow(value: Any, limit: int) -> bool:
     pending: list[tuple[Any, int]] = [(value, 1)]
     while pending:
         item, depth = pending.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        children = (
+            item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        )
         if children is None:
             continue
         if depth > limit:
@@ -75,10 +85,16 @@ class StrictParser(FlaskParser):
     """Unknown query parameters are an error too (``?status[$ne]=x`` must not pass silently);
     bodies are read by :func:`load_json`."""
 
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE, "querystring": RAISE}
+    DEFAULT_UNKNOWN_BY_LOCATION = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": RAISE,
+        "querystring": RAISE,
+    }
 
     def _raw_load_json(self, req: Any) -> Any:
-        if not req.mimetype or not (req.mimetype == "application/json" or req.mimetype.endswith("+json")):
+        if not req.mimetype or not (
+            req.mimetype == "application/json" or req.mimetype.endswith("+json")
+        ):
             return super()._raw_load_json(req)
         return load_json(req.get_data(cache=True))
 
@@ -93,7 +109,7 @@ class Blueprint(SmorestBlueprint):
 
     ARGUMENTS_PARSER = StrictParser()
 
-    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):  # noqa: ANN001, ANN202
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
         super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
         for method, doc in self._docs[endpoint].items():
             if method == "parameters":
@@ -135,8 +151,16 @@ def build_app(
         API_SPEC_OPTIONS={"info": {"description": description or title, "contact": CONTACT}},
         JSON_SORT_KEYS=False,
     )
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}}})
+    api = Api(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            }
+        },
+    )
     register_problem_handlers(app)
     tracing.instrument_flask(app, name.split(".", 1)[0])
     _install_request_context(app)
@@ -158,7 +182,9 @@ def _install_request_context(app: Flask) -> None:
         g.started = time.perf_counter()
         g.rid_token = logs.request_id.set(g.request_id)
         corr = request.headers.get("X-Correlation-ID", "")
-        g.corr_token = logs.correlation_id.set(corr if _REQUEST_ID.fullmatch(corr) else g.request_id)
+        g.corr_token = logs.correlation_id.set(
+            corr if _REQUEST_ID.fullmatch(corr) else g.request_id
+        )
 
     @app.after_request
     def _finish(response: Response) -> Response:
@@ -166,9 +192,17 @@ def _install_request_context(app: Flask) -> None:
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         if request.path not in OPEN_PATHS:
-            log.info("request", extra={"method": request.method, "path": request.url_rule.rule if request.url_rule else "unmatched",
-                                        "status": response.status_code,
-                                        "ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2)})
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "path": request.url_rule.rule if request.url_rule else "unmatched",
+                    "status": response.status_code,
+                    "ms": round(
+                        (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2
+                    ),
+                },
+            )
         return response
 
     @app.teardown_request
@@ -232,9 +266,13 @@ def _install_metrics(app: Flask, name: str) -> None:
     @app.after_request
     def _count(response: Response) -> Response:
         route = request.url_rule.rule if request.url_rule else "unmatched"
-        metrics.http_requests.labels(service, request.method, route, str(response.status_code)).inc()
+        metrics.http_requests.labels(
+            service, request.method, route, str(response.status_code)
+        ).inc()
         if "started" in g:
-            metrics.http_latency.labels(service, request.method, route).observe(time.perf_counter() - g.started)
+            metrics.http_latency.labels(service, request.method, route).observe(
+                time.perf_counter() - g.started
+            )
         return response
 
     @app.get("/metrics")
@@ -259,7 +297,9 @@ def expected_version(current: int | None = None, *, required: bool = False) -> i
         raise PreconditionFailed("If-Match does not name a version of this resource.")
     version = int(match.group(1))
     if current is not None and version != current:
-        raise PreconditionFailed(f"The resource is at version {current}, not {version}.", current_version=current)
+        raise PreconditionFailed(
+            f"The resource is at version {current}, not {version}.", current_version=current
+        )
     return version
 
 
@@ -284,7 +324,9 @@ def before_first_request(app: Flask, setup: Callable[[], None]) -> None:
                 done.set()
 
 
-def ensure_indexes_before_first_request(app: Flask, mongo: "Mongo", indexes: "Iterable[Index]") -> None:
+def ensure_indexes_before_first_request(
+    app: Flask, mongo: Mongo, indexes: Iterable[Index]
+) -> None:
     """Create the service's indexes in the serving process; 503 (retried later) while the DB is away."""
     from pymongo.errors import PyMongoError
 
@@ -296,7 +338,10 @@ def ensure_indexes_before_first_request(app: Flask, mongo: "Mongo", indexes: "It
         try:
             mongo.ensure_indexes(declared)
         except PyMongoError:
-            raise Problem("The database is not reachable yet; try again shortly.", status=503,
-                          headers={"Retry-After": "5"}) from None
+            raise Problem(
+                "The database is not reachable yet; try again shortly.",
+                status=503,
+                headers={"Retry-After": "5"},
+            ) from None
 
     before_first_request(app, setup)

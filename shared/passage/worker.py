@@ -3,12 +3,14 @@
 Each loop runs in its own thread; SIGTERM/SIGINT set one stop event and the process exits
 after every loop has returned (the consumer leaves unacked work to the broker).
 """
+
 from __future__ import annotations
 
 import logging
 import signal
 import threading
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from passage.bus.consumer import EventConsumer
@@ -30,8 +32,10 @@ def run_loops(loops: dict[str, Loop], stop: threading.Event | None = None) -> bo
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    threads = [threading.Thread(target=_guarded, args=(name, loop, stop), name=name, daemon=True)
-               for name, loop in loops.items()]
+    threads = [
+        threading.Thread(target=_guarded, args=(name, loop, stop), name=name, daemon=True)
+        for name, loop in loops.items()
+    ]
     for thread in threads:
         thread.start()
     log.info("worker started", extra={"loops": sorted(loops)})
@@ -69,6 +73,7 @@ def every(seconds: float, job: Callable[[], object], name: str = "job") -> Loop:
                 log.exception("scheduled job failed", extra={"job": name})
                 metrics.clock_runs.labels(name, "failed").inc()
             stop.wait(seconds)
+
     return loop
 
 
@@ -79,10 +84,15 @@ class ServiceWorker:
     the inbox's and outbox's indexes are in place before the first event is handled.
     """
 
-    def __init__(self, mongo: "Mongo", indexes: "list[Index]", relay: "OutboxRelay",
-                 consumer: "EventConsumer | None" = None,
-                 jobs: dict[str, tuple[float, Callable[[], object]]] | None = None,
-                 deps: object = None) -> None:
+    def __init__(
+        self,
+        mongo: Mongo,
+        indexes: list[Index],
+        relay: OutboxRelay,
+        consumer: EventConsumer | None = None,
+        jobs: dict[str, tuple[float, Callable[[], object]]] | None = None,
+        deps: object = None,
+    ) -> None:
         self.deps = deps  # the service's adapters, for its jobs and for tests
         self.mongo = mongo
         self.indexes = indexes
@@ -119,6 +129,7 @@ class ServiceWorker:
             if ensure_indexes_until_ready(self.mongo, self.indexes, stop):
                 self.ready.set()
                 loop(stop)
+
         return run
 
     def _after_ready(self, loop: Loop) -> Loop:
@@ -127,4 +138,5 @@ class ServiceWorker:
                 pass
             if not stop.is_set():
                 loop(stop)
+
         return run

@@ -3,28 +3,39 @@
 The tests skip only when ``/usr/bin/chromium`` is absent (``.ci/run`` installs it); a missing
 ``playwright`` package is a failure, not a skip.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
 from devstack.probes import free_port_base
 from devstack.stack import Stack
-
 from tests.browser.ui_support import LAPTOP, REPO
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium (apt-get install chromium); "
-                    "browser tests need it")
+        pytest.skip(
+            "Chromium is not installed at /usr/bin/chromium (apt-get install chromium); "
+            "browser tests need it"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -36,8 +47,13 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, chromium: Any) -> Iterator[Stack]:
     env: dict[str, str | None] = {"MONGO_URL": None, "AMQP_URL": None, "PASSAGE_BUS_PREFIX": None}
-    with Stack(REPO, var_dir=tmp_path_factory.mktemp("ui-stack"), base_port=free_port_base(), env=env,
-               workers=1) as running:
+    with Stack(
+        REPO,
+        var_dir=tmp_path_factory.mktemp("ui-stack"),
+        base_port=free_port_base(),
+        env=env,
+        workers=1,
+    ) as running:
         running.seed()
         yield running
 
@@ -49,7 +65,9 @@ def page_for(chromium: Any, stack: Stack) -> Iterator[Any]:
 
     def open_as(username: str, viewport: dict[str, int] = LAPTOP, lang: str = "en") -> Any:
         """Signed in, reading ``lang`` (English unless asked: the tests find fields by their English labels)."""
-        context = chromium.new_context(viewport=viewport, accept_downloads=True, bypass_csp=True)  # axe is injected
+        context = chromium.new_context(
+            viewport=viewport, accept_downloads=True, bypass_csp=True
+        )  # axe is injected
         contexts.append(context)
         context.set_default_timeout(10_000)
         context.add_cookies([{"name": "passage_lang", "value": lang, "url": stack.gateway_url}])
@@ -64,5 +82,3 @@ def page_for(chromium: Any, stack: Stack) -> Iterator[Any]:
     yield open_as
     for context in contexts:
         context.close()
-
-

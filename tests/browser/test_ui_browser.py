@@ -1,4 +1,5 @@
 """The staff web UI in headless Chromium over the launcher's stack: each role's main job, end to end."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,13 +13,25 @@ from tests.browser.ui_support import TABLET, Api, check_page, shoot
 
 pytestmark = pytest.mark.slow
 
-STAY_BODY = {"legal_basis": {"kind": "court_order", "decision_ref": "2-9/2026", "court": "Baku Administrative Court",
-                             "decided_on": "2026-11-20", "valid_until": "2027-02-20"}}
+STAY_BODY = {
+    "legal_basis": {
+        "kind": "court_order",
+        "decision_ref": "2-9/2026",
+        "court": "Baku Administrative Court",
+        "decided_on": "2026-11-20",
+        "valid_until": "2027-02-20",
+    }
+}
 
 
 def person(family_name: str, sex: str = "male") -> dict[str, Any]:
-    return {"given_name": "Ali", "family_name": family_name, "birth_date": "1990-04-02", "sex": sex,
-            "nationality": "IRN"}
+    return {
+        "given_name": "Ali",
+        "family_name": family_name,
+        "birth_date": "1990-04-02",
+        "sex": sex,
+        "nationality": "IRN",
+    }
 
 
 def occupied(page: Any, unit: str) -> int:
@@ -59,7 +72,11 @@ def test_staff_admit_a_person_and_see_the_bar_change(stack: Stack, page_for: Any
 def test_a_full_unit_refuses_with_the_message_on_the_form(stack: Stack, page_for: Any) -> None:
     admin = Api(stack, "admin")
     admin("PATCH", "/api/v1/detention/units/baku-m2", {"declared_places": 1})
-    admin("POST", "/api/v1/detention/stays", {**STAY_BODY, "unit_id": "baku-m2", "person": person("Fullunit")})
+    admin(
+        "POST",
+        "/api/v1/detention/stays",
+        {**STAY_BODY, "unit_id": "baku-m2", "person": person("Fullunit")},
+    )
     page = page_for("staff.baku")
     before = occupied(page, "baku-m2")
     fill_admission(page, "baku-m2", "Refused", "male")
@@ -74,8 +91,11 @@ def test_a_full_unit_refuses_with_the_message_on_the_form(stack: Stack, page_for
 
 
 def test_staff_of_one_centre_cannot_open_another_centres_stay(stack: Stack, page_for: Any) -> None:
-    stay = Api(stack, "staff.baku")("POST", "/api/v1/detention/stays",
-                                    {**STAY_BODY, "unit_id": "baku-m1", "person": person("Otherscentre")})
+    stay = Api(stack, "staff.baku")(
+        "POST",
+        "/api/v1/detention/stays",
+        {**STAY_BODY, "unit_id": "baku-m1", "person": person("Otherscentre")},
+    )
     page = page_for("staff.yevlakh")
     answer = page.goto(f"{stack.gateway_url}/ui/stays/{stay['id']}")
     assert answer.status == 404
@@ -83,15 +103,32 @@ def test_staff_of_one_centre_cannot_open_another_centres_stay(stack: Stack, page
     check_page(page, "stay-of-another-centre")
 
 
-def test_a_liaison_officer_accepts_a_request_and_sees_the_worklist_update(stack: Stack, page_for: Any) -> None:
+def test_a_liaison_officer_accepts_a_request_and_sees_the_worklist_update(
+    stack: Stack, page_for: Any
+) -> None:
     api = Api(stack, "liaison")
     ref = f"AZ-UI-{uuid.uuid4().hex[:8]}"
-    created = api("POST", "/api/v1/readmission/requests", {
-        "direction": "outgoing", "member_state": "DE", "person_ref": ref, "category": "third_country_national",
-        "procedure": "normal", "learned_on": "2026-10-01", "voluntary_return_offered": True,
-        "particulars": {"family_name": "Worklisttest", "given_names": "Ali", "birth_date": "1990-04-02", "sex": "male",
-                        "nationality": "IRN"},
-        "evidence": [{"of": "third_country_conditions", "type": "travel_ticket"}]})
+    created = api(
+        "POST",
+        "/api/v1/readmission/requests",
+        {
+            "direction": "outgoing",
+            "member_state": "DE",
+            "person_ref": ref,
+            "category": "third_country_national",
+            "procedure": "normal",
+            "learned_on": "2026-10-01",
+            "voluntary_return_offered": True,
+            "particulars": {
+                "family_name": "Worklisttest",
+                "given_names": "Ali",
+                "birth_date": "1990-04-02",
+                "sex": "male",
+                "nationality": "IRN",
+            },
+            "evidence": [{"of": "third_country_conditions", "type": "travel_ticket"}],
+        },
+    )
     created_submitted = api("POST", f"/api/v1/readmission/requests/{created['id']}/submit", {})
     page = page_for("liaison")
     rows = page.locator(f'tr[data-request="{created["id"]}"]')
@@ -108,21 +145,48 @@ def test_a_liaison_officer_accepts_a_request_and_sees_the_worklist_update(stack:
     accept.get_by_role("button", name="Accept").click()
     expect(page.get_by_test_id("request-state")).to_have_text("accepted")
     page.get_by_role("link", name="Worklist", exact=True).click()
-    assert page.locator(f'tr[data-request="{created["id"]}"]').filter(has_text="submitted").count() == 0
+    assert (
+        page.locator(f'tr[data-request="{created["id"]}"]').filter(has_text="submitted").count()
+        == 0
+    )
     page.get_by_role("link", name="Requests", exact=True).click()
     check_page(page, "requests")
 
 
 def test_a_caseworker_records_consent_then_books(stack: Stack, page_for: Any) -> None:
     api = Api(stack, "caseworker")
-    case = api("POST", "/api/v1/voluntary-return/cases",
-               {"person_ref": f"AZ-UI-{uuid.uuid4().hex[:8]}", "source": "ngo", "nationality": "IRN"})
-    steps = [("registration", {"particulars": {"given_name": "Ali", "family_name": "Casetest", "birth_date": "1990-04-02",
-                                               "sex": "male", "nationality": "IRN"},
-                               "languages": ["fa"], "classification": "AVR", "destination_country": "IRN"}),
-             ("counselling-sessions", {"held_on": "2026-11-20", "counsellor": "L. Mammadova"}),
-             ("eligibility", {"decision": "eligible", "reasons": ["Meets the criteria."], "decided_on": "2026-11-21"}),
-             ("travel-document", {"kind": "laissez_passer", "status": "issued"})]
+    case = api(
+        "POST",
+        "/api/v1/voluntary-return/cases",
+        {"person_ref": f"AZ-UI-{uuid.uuid4().hex[:8]}", "source": "ngo", "nationality": "IRN"},
+    )
+    steps = [
+        (
+            "registration",
+            {
+                "particulars": {
+                    "given_name": "Ali",
+                    "family_name": "Casetest",
+                    "birth_date": "1990-04-02",
+                    "sex": "male",
+                    "nationality": "IRN",
+                },
+                "languages": ["fa"],
+                "classification": "AVR",
+                "destination_country": "IRN",
+            },
+        ),
+        ("counselling-sessions", {"held_on": "2026-11-20", "counsellor": "L. Mammadova"}),
+        (
+            "eligibility",
+            {
+                "decision": "eligible",
+                "reasons": ["Meets the criteria."],
+                "decided_on": "2026-11-21",
+            },
+        ),
+        ("travel-document", {"kind": "laissez_passer", "status": "issued"}),
+    ]
     for segment, body in steps:
         api("POST", f"/api/v1/voluntary-return/cases/{case['id']}/{segment}", body)
     page = page_for("caseworker")
@@ -156,17 +220,29 @@ def test_a_partner_downloads_a_csv_with_no_names(stack: Stack, page_for: Any) ->
     check_page(page, "reports")
     with page.expect_download() as download:
         page.locator("section#r-monthly-occupancy, section:has(#r-monthly-occupancy)").get_by_role(
-            "link", name="Download CSV").click()
+            "link", name="Download CSV"
+        ).click()
     text = open(download.value.path(), encoding="utf-8").read()
     assert text.startswith("centre_id,unit_id,category")
     assert f"-{month}.csv" in download.value.suggested_filename
-    for name in ("Browsertest", "Fullunit", "Otherscentre", "Worklisttest", "Casetest", "Refused", "Leyla"):
+    for name in (
+        "Browsertest",
+        "Fullunit",
+        "Otherscentre",
+        "Worklisttest",
+        "Casetest",
+        "Refused",
+        "Leyla",
+    ):
         assert name not in text and name not in page.content()
 
 
 def test_the_auditor_sees_the_trail_and_a_person_timeline(stack: Stack, page_for: Any) -> None:
-    stay = Api(stack, "staff.baku")("POST", "/api/v1/detention/stays",
-                                    {**STAY_BODY, "unit_id": "baku-m1", "person": person("Audittest")})
+    stay = Api(stack, "staff.baku")(
+        "POST",
+        "/api/v1/detention/stays",
+        {**STAY_BODY, "unit_id": "baku-m1", "person": person("Audittest")},
+    )
     page = page_for("auditor")
     assert "/ui/audit" in page.url
     page.get_by_label("User").fill("staff.baku")
@@ -199,7 +275,12 @@ def test_the_sign_in_page_is_accessible(stack: Stack, chromium: Any) -> None:
 def test_the_administrators_home_links_every_area(stack: Stack, page_for: Any) -> None:
     page = page_for("admin")
     assert page.url.endswith("/ui/")
-    for area in ("Detention centres and occupancy", "Readmission deadline worklist", "Voluntary return cases",
-                 "Monthly partner reports", "Audit trail"):
+    for area in (
+        "Detention centres and occupancy",
+        "Readmission deadline worklist",
+        "Voluntary return cases",
+        "Monthly partner reports",
+        "Audit trail",
+    ):
         assert page.locator("#main").get_by_role("link", name=area).is_visible()
     check_page(page, "home-admin")

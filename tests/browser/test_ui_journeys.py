@@ -2,9 +2,10 @@
 launcher's stack with its workers): a family admitted, moved and released; a referral from
 detention taken to departure and a first monitoring visit while the stay closes; an administrator's
 unit and account; and every page, in every language, free of serious accessibility violations."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -41,7 +42,9 @@ def open_step(page: Any, step: str) -> Any:
     return page.locator(f'details[data-action="{step}"] form')
 
 
-def test_centre_staff_admit_a_family_of_three_transfer_one_and_release_one(stack: Stack, page_for: Any) -> None:
+def test_centre_staff_admit_a_family_of_three_transfer_one_and_release_one(
+    stack: Stack, page_for: Any
+) -> None:
     page = page_for("staff.baku")
     page.get_by_role("link", name="Admit a family arriving together").click()
     check_page(page, "journey-staff-1-family-form")
@@ -72,14 +75,18 @@ def test_centre_staff_admit_a_family_of_three_transfer_one_and_release_one(stack
     form = open_step(page, "release")
     form.get_by_label("Reason").select_option("released_by_court")
     form.get_by_role("button", name="Release").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("are you sure?")  # asked first, no script needed
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        "are you sure?"
+    )  # asked first, no script needed
     check_page(page, "journey-staff-5-confirm-release")
     page.get_by_role("button", name="Yes, go ahead").click()
     expect(page.get_by_test_id("stay-status")).to_have_text("closed")
     check_page(page, "journey-staff-6-released")
 
 
-def test_a_caseworker_takes_a_referral_from_detention_to_a_first_monitoring_visit(stack: Stack, page_for: Any) -> None:
+def test_a_caseworker_takes_a_referral_from_detention_to_a_first_monitoring_visit(
+    stack: Stack, page_for: Any
+) -> None:
     staff = page_for("staff.baku")
     form = staff.locator("#admit form")
     form.get_by_label("Unit", exact=True).select_option("baku-m1")
@@ -96,36 +103,93 @@ def test_a_caseworker_takes_a_referral_from_detention_to_a_first_monitoring_visi
     page = page_for("caseworker")
     page.goto(f"{stack.gateway_url}/ui/persons/{person_ref}")
     page.get_by_role("link", name="Refer for voluntary return").click()
-    expect(page.get_by_label("Referred by")).to_have_value("detention_centre")  # prefilled from detention
+    expect(page.get_by_label("Referred by")).to_have_value(
+        "detention_centre"
+    )  # prefilled from detention
     check_page(page, "journey-case-01-referral")
     page.get_by_label("Nationality (ISO alpha-3, e.g. IRN)").fill("IRN")
-    wait_for(lambda: _referred(page), timeout=60, interval=1.0,
-             message="voluntary return to learn where the person is held")
-    now = datetime.now(timezone.utc)
+    wait_for(
+        lambda: _referred(page),
+        timeout=60,
+        interval=1.0,
+        message="voluntary return to learn where the person is held",
+    )
+    now = datetime.now(UTC)
     steps = [
-        ("registration", {"Given name": "Kamran", "Family name": "Returnee", "Date of birth": "1989-05-05",
-                          "Sex": ("male",), "Languages spoken": "fa, az",
-                          "Classification (AVR, or AVM for vulnerable migrants)": ("AVR",),
-                          "Destination country": "IRN"}, "Register the migrant"),
-        ("counselling-sessions", {"Held on": TODAY.isoformat(), "Counsellor": "Leyla Mammadova"},
-         "Record a counselling session"),
-        ("eligibility", {"Decision": ("eligible",), "Reasons": "Meets the AVRR criteria.",
-                         "Decided on": TODAY.isoformat()}, "Decide eligibility"),
-        ("consent", {"Declaration signed": ("yes",), "Declared on": TODAY.isoformat(), "Language": "fa"},
-         "Record consent"),
+        (
+            "registration",
+            {
+                "Given name": "Kamran",
+                "Family name": "Returnee",
+                "Date of birth": "1989-05-05",
+                "Sex": ("male",),
+                "Languages spoken": "fa, az",
+                "Classification (AVR, or AVM for vulnerable migrants)": ("AVR",),
+                "Destination country": "IRN",
+            },
+            "Register the migrant",
+        ),
+        (
+            "counselling-sessions",
+            {"Held on": TODAY.isoformat(), "Counsellor": "Leyla Mammadova"},
+            "Record a counselling session",
+        ),
+        (
+            "eligibility",
+            {
+                "Decision": ("eligible",),
+                "Reasons": "Meets the AVRR criteria.",
+                "Decided on": TODAY.isoformat(),
+            },
+            "Decide eligibility",
+        ),
+        (
+            "consent",
+            {"Declaration signed": ("yes",), "Declared on": TODAY.isoformat(), "Language": "fa"},
+            "Record consent",
+        ),
         # Without consent to share, detention would hear nothing of the departure (main's consent-to-share rule).
-        ("consent-to-share", {"Agreed on": TODAY.isoformat(), "Language": "fa"},
-         "Record consent to share with the authorities"),
-        ("travel-document", {"Kind": ("laissez_passer",), "Status": ("issued",)}, "Record the travel document"),
-        ("booking", {"Route": "GYD-IKA J2 9012", "Departure date": TODAY.isoformat(), "Escort": ("no",)},
-         "Book travel"),
-        ("departure", {"Departed at (UTC)": (now - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M")},
-         "Confirm departure"),
-        ("arrival", {"Arrived at (UTC)": (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")}, "Confirm arrival"),
-        ("reintegration-plan", {"Cash grant: amount": "1500", "Cash grant: currency (e.g. EUR)": "EUR"},
-         "Set the reintegration plan"),
-        ("monitoring-visits", {"Month": ("3",), "Visited on": TODAY.isoformat(), "Score: economic": "0.6",
-                               "Score: social": "0.7", "Score: psychosocial": "0.8"}, "Record a monitoring visit"),
+        (
+            "consent-to-share",
+            {"Agreed on": TODAY.isoformat(), "Language": "fa"},
+            "Record consent to share with the authorities",
+        ),
+        (
+            "travel-document",
+            {"Kind": ("laissez_passer",), "Status": ("issued",)},
+            "Record the travel document",
+        ),
+        (
+            "booking",
+            {"Route": "GYD-IKA J2 9012", "Departure date": TODAY.isoformat(), "Escort": ("no",)},
+            "Book travel",
+        ),
+        (
+            "departure",
+            {"Departed at (UTC)": (now - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M")},
+            "Confirm departure",
+        ),
+        (
+            "arrival",
+            {"Arrived at (UTC)": (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")},
+            "Confirm arrival",
+        ),
+        (
+            "reintegration-plan",
+            {"Cash grant: amount": "1500", "Cash grant: currency (e.g. EUR)": "EUR"},
+            "Set the reintegration plan",
+        ),
+        (
+            "monitoring-visits",
+            {
+                "Month": ("3",),
+                "Visited on": TODAY.isoformat(),
+                "Score: economic": "0.6",
+                "Score: social": "0.7",
+                "Score: psychosocial": "0.8",
+            },
+            "Record a monitoring visit",
+        ),
     ]
     for number, (step, fields, button) in enumerate(steps, start=2):
         form = open_step(page, step)
@@ -137,13 +201,20 @@ def test_a_caseworker_takes_a_referral_from_detention_to_a_first_monitoring_visi
             check_page(page, "journey-case-08-confirm-departure")
             page.get_by_role("button", name="Yes, go ahead").click()
         page.wait_for_load_state()
-        assert not page.locator(".alert[role=alert]").count(), (step, page.locator(".alert").inner_text())
+        assert not page.locator(".alert[role=alert]").count(), (
+            step,
+            page.locator(".alert").inner_text(),
+        )
         shoot(page, f"journey-case-{number:02d}-{step}")
     expect(page.get_by_test_id("case-stage")).to_have_text("monitoring")
     check_page(page, "journey-case-12-monitoring")
     staff.goto(stay_url)
-    wait_for(lambda: staff.reload() and staff.get_by_test_id("stay-status").inner_text() == "closed", timeout=60,
-             interval=1.0, message="detention to close the stay on the departure event")
+    wait_for(
+        lambda: staff.reload() and staff.get_by_test_id("stay-status").inner_text() == "closed",
+        timeout=60,
+        interval=1.0,
+        message="detention to close the stay on the departure event",
+    )
     assert "voluntary return" in staff.locator("dl.facts").inner_text()
     check_page(staff, "journey-case-13-stay-closed")
 
@@ -181,24 +252,36 @@ def test_an_administrator_adds_a_unit_and_a_user(stack: Stack, page_for: Any) ->
     check_page(page, "journey-admin-3-user-created")
 
 
-PAGES = {"staff.baku": ["/ui/centres/baku", "/ui/centres/baku/family-admission", "/ui/centres/baku/stays"],
-         "liaison": ["/ui/worklist", "/ui/requests", "/ui/requests/new"],
-         "caseworker": ["/ui/cases", "/ui/cases/needs-action", "/ui/cases/new"],
-         "partner.iom": ["/ui/reports"], "auditor": ["/ui/audit"],
-         "admin": ["/ui/", "/ui/admin/centres", "/ui/admin/centres/baku", "/ui/admin/users"]}
+PAGES = {
+    "staff.baku": [
+        "/ui/centres/baku",
+        "/ui/centres/baku/family-admission",
+        "/ui/centres/baku/stays",
+    ],
+    "liaison": ["/ui/worklist", "/ui/requests", "/ui/requests/new"],
+    "caseworker": ["/ui/cases", "/ui/cases/needs-action", "/ui/cases/new"],
+    "partner.iom": ["/ui/reports"],
+    "auditor": ["/ui/audit"],
+    "admin": ["/ui/", "/ui/admin/centres", "/ui/admin/centres/baku", "/ui/admin/users"],
+}
 
 
 @pytest.mark.parametrize("lang", ["az", "en", "ru"])
-def test_every_page_in_every_language_has_no_serious_accessibility_violation(stack: Stack, page_for: Any,
-                                                                             lang: str) -> None:
+def test_every_page_in_every_language_has_no_serious_accessibility_violation(
+    stack: Stack, page_for: Any, lang: str
+) -> None:
     for username, paths in PAGES.items():
         page = page_for(username, lang=lang)
         for path in paths:
             answer = page.goto(f"{stack.gateway_url}{path}")
             assert answer.status == 200, (path, answer.status)
             assert page.locator("html").get_attribute("lang") == lang
-            assert "script-src 'self'" in answer.headers["content-security-policy"]  # the app's CSP stays on
-            check_page(page, f"a11y-{lang}-{username}-{path.strip('/').replace('/', '-') or 'home'}")
+            assert (
+                "script-src 'self'" in answer.headers["content-security-policy"]
+            )  # the app's CSP stays on
+            check_page(
+                page, f"a11y-{lang}-{username}-{path.strip('/').replace('/', '-') or 'home'}"
+            )
 
 
 def test_an_auditor_verifies_the_chain(stack: Stack, page_for: Any) -> None:

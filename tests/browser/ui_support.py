@@ -1,4 +1,5 @@
 """Helpers of the browser tests: the gateway's API as a demo user (set-up only), screenshots, axe-core."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,11 @@ class Api:
     def __init__(self, stack: Stack, username: str) -> None:
         self.base = stack.gateway_url
         self.session = requests.Session()
-        r = self.session.post(f"{self.base}/api/v1/auth/login",
-                              json={"username": username, "password": stack.logins[username]}, timeout=30)
+        r = self.session.post(
+            f"{self.base}/api/v1/auth/login",
+            json={"username": username, "password": stack.logins[username]},
+            timeout=30,
+        )
         assert r.status_code == 200, r.text
         self.session.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
 

@@ -1,10 +1,12 @@
 """The event schemas every producer and consumer test relies on: valid, exemplified, closed, anonymous."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -18,15 +20,31 @@ SCHEMA_FILES = sorted(SCHEMA_DIR.glob("*.json"))
 # Property names that suggest personal data, which events must never carry (DESIGN §3, §4).
 # "name" and "dob" must be whole words of the property name; the others may appear anywhere in it.
 PERSONAL_WORDS = ("name", "names", "dob")
-PERSONAL_PARTS = ("given_name", "family_name", "surname", "birth", "document", "passport", "address",
-                  "phone", "email")
+PERSONAL_PARTS = (
+    "given_name",
+    "family_name",
+    "surname",
+    "birth",
+    "document",
+    "passport",
+    "address",
+    "phone",
+    "email",
+)
 DESIGN_TYPES = {
-    "detention.stay.opened", "detention.stay.transferred", "detention.stay.closed",
-    "detention.stay.deadline_due", "detention.unit.capacity_changed",
-    "readmission.request.accepted", "readmission.request.deemed_accepted",
-    "readmission.transfer.scheduled", "readmission.transfer.completed",
-    "readmission.request.deadline_missed", "voluntary_return.case.opened",
-    "voluntary_return.departure.confirmed", "voluntary_return.case.withdrawn",
+    "detention.stay.opened",
+    "detention.stay.transferred",
+    "detention.stay.closed",
+    "detention.stay.deadline_due",
+    "detention.unit.capacity_changed",
+    "readmission.request.accepted",
+    "readmission.request.deemed_accepted",
+    "readmission.transfer.scheduled",
+    "readmission.transfer.completed",
+    "readmission.request.deadline_missed",
+    "voluntary_return.case.opened",
+    "voluntary_return.departure.confirmed",
+    "voluntary_return.case.withdrawn",
 }
 
 
@@ -53,7 +71,9 @@ def subschemas(schema: Any, where: str = "#") -> Iterator[tuple[str, dict[str, A
 
 def is_object_schema(schema: dict[str, Any]) -> bool:
     kind = schema.get("type")
-    return kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in schema
+    return (
+        kind == "object" or (isinstance(kind, list) and "object" in kind) or "properties" in schema
+    )
 
 
 def test_there_are_schema_files() -> None:
@@ -79,8 +99,13 @@ def test_schema_is_valid_2020_12_with_examples(path: Path) -> None:
 def test_examples_validate_inside_an_envelope(path: Path) -> None:
     type_, _, version = path.stem.rpartition(".v")
     for example in load(path)["examples"]:
-        event = new_event(type_, source=type_.split(".", 1)[0], subject="contract-test",
-                          data=example, version=int(version))
+        event = new_event(
+            type_,
+            source=type_.split(".", 1)[0],
+            subject="contract-test",
+            data=example,
+            version=int(version),
+        )
         wire = json.loads(json.dumps(event.to_dict()))
         assert validate_event(wire) == event
 
@@ -89,7 +114,9 @@ def test_examples_validate_inside_an_envelope(path: Path) -> None:
 def test_every_object_is_closed(path: Path) -> None:
     for where, sub in subschemas(load(path)):
         if is_object_schema(sub):
-            assert sub.get("additionalProperties") is False, f"{path.name} {where} must set additionalProperties: false"
+            assert sub.get("additionalProperties") is False, (
+                f"{path.name} {where} must set additionalProperties: false"
+            )
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
@@ -97,8 +124,12 @@ def test_no_property_suggests_personal_data(path: Path) -> None:
     for where, sub in subschemas(load(path)):
         for prop in sub.get("properties", {}) if isinstance(sub.get("properties"), dict) else {}:
             words = prop.lower().split("_")
-            flagged = [w for w in PERSONAL_WORDS if w in words] + [p for p in PERSONAL_PARTS if p in prop.lower()]
-            assert not flagged, f"{path.name} {where}/properties/{prop} looks like personal data ({flagged})"
+            flagged = [w for w in PERSONAL_WORDS if w in words] + [
+                p for p in PERSONAL_PARTS if p in prop.lower()
+            ]
+            assert not flagged, (
+                f"{path.name} {where}/properties/{prop} looks like personal data ({flagged})"
+            )
 
 
 @pytest.mark.parametrize("path", SCHEMA_FILES, ids=lambda p: p.name)
@@ -137,7 +168,9 @@ def test_routes_bind_to_the_exchange_of_the_event_source() -> None:
         exchanges = {b.exchange.name for b in queue.bindings if b.routing_key != queue.name}
         sources = {k.split(".", 1)[0] for k in ROUTES[queue_name]}
         assert exchanges == {f"p.{s}.events" for s in sources}
-        assert queue.durable and topology.dead_letter_queue(queue_name).name == f"p.{queue_name}.dlq"
+        assert (
+            queue.durable and topology.dead_letter_queue(queue_name).name == f"p.{queue_name}.dlq"
+        )
 
 
 def test_envelope_schema_is_closed_and_valid() -> None:

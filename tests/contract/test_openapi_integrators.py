@@ -4,6 +4,7 @@ The document is built from the real apps (no server: building an app does no I/O
 the way the gateway merges it. Spectral (``spectral:oas``) is run when it is installed; .ci/run
 installs it and sets PASSAGE_REQUIRE_SPECTRAL=1, so in CI a missing linter fails, never skips.
 """
+
 from __future__ import annotations
 
 import json
@@ -40,20 +41,39 @@ def document() -> dict[str, Any]:
         "readmission": readmission(readmission_settings(ENV)),
         "voluntary-return": voluntary_return(voluntary_return_settings(ENV)),
     }
-    docs = {name: app.test_client().get("/openapi.json").get_json() for name, app in services.items()}
-    own = gateway(gateway_settings(ENV)).extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+    docs = {
+        name: app.test_client().get("/openapi.json").get_json() for name, app in services.items()
+    }
+    own = (
+        gateway(gateway_settings(ENV))
+        .extensions["flask-smorest"]["apis"][""]["ext_obj"]
+        .spec.to_dict()
+    )
     return merge(own, docs)
 
 
 def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(method, path, op) for path, item in doc["paths"].items() for method, op in item.items() if method in METHODS]
+    return [
+        (method, path, op)
+        for path, item in doc["paths"].items()
+        for method, op in item.items()
+        if method in METHODS
+    ]
 
 
-def test_every_operation_has_a_unique_operation_id_in_words_and_a_description(document: dict[str, Any]) -> None:
+def test_every_operation_has_a_unique_operation_id_in_words_and_a_description(
+    document: dict[str, Any],
+) -> None:
     operations = _operations(document)
     assert len(operations) > 70  # every service is in the document
-    missing = [f"{m.upper()} {p}" for m, p, op in operations if not OPERATION_ID.match(op.get("operationId", ""))]
-    undescribed = [f"{m.upper()} {p}" for m, p, op in operations if not op.get("description", "").strip()]
+    missing = [
+        f"{m.upper()} {p}"
+        for m, p, op in operations
+        if not OPERATION_ID.match(op.get("operationId", ""))
+    ]
+    undescribed = [
+        f"{m.upper()} {p}" for m, p, op in operations if not op.get("description", "").strip()
+    ]
     assert missing == [] and undescribed == []
     ids = [op["operationId"] for _, _, op in operations]
     assert sorted(i for i in set(ids) if ids.count(i) > 1) == []
@@ -67,24 +87,43 @@ def test_every_operation_has_a_unique_operation_id_in_words_and_a_description(do
 def test_servers_are_set_and_no_schema_is_left_unused(document: dict[str, Any]) -> None:
     assert document["servers"] and document["servers"][0]["url"] == "/"
     schemas = document["components"]["schemas"]
-    text = json.dumps({**document, "components": {**document["components"], "schemas": list(schemas.values())}})
+    text = json.dumps(
+        {**document, "components": {**document["components"], "schemas": list(schemas.values())}}
+    )
     unused = [name for name in schemas if f'"#/components/schemas/{name}"' not in text]
     assert unused == []
 
 
 def _spectral() -> str | None:
     local = ROOT / ".ci" / "tools" / "node_modules" / ".bin" / "spectral"
-    return os.environ.get("SPECTRAL") or (str(local) if local.exists() else shutil.which("spectral"))
+    return os.environ.get("SPECTRAL") or (
+        str(local) if local.exists() else shutil.which("spectral")
+    )
 
 
 def test_spectral_oas_ruleset_reports_nothing(document: dict[str, Any], tmp_path: Path) -> None:
     spectral = _spectral()
     if spectral is None:
         if os.environ.get("PASSAGE_REQUIRE_SPECTRAL") == "1":
-            pytest.fail("Spectral is required here but not installed (.ci/run installs it into .ci/tools)")
-        pytest.skip("Spectral not installed (npm install --prefix .ci/tools @stoplight/spectral-cli)")
+            pytest.fail(
+                "Spectral is required here but not installed (.ci/run installs it into .ci/tools)"
+            )
+        pytest.skip(
+            "Spectral not installed (npm install --prefix .ci/tools @stoplight/spectral-cli)"
+        )
     (tmp_path / "openapi.json").write_text(json.dumps(document))
     (tmp_path / ".spectral.yaml").write_text('extends: ["spectral:oas"]\n')
-    result = subprocess.run([spectral, "lint", "--fail-severity=hint", "-r", str(tmp_path / ".spectral.yaml"),
-                             str(tmp_path / "openapi.json")], capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [
+            spectral,
+            "lint",
+            "--fail-severity=hint",
+            "-r",
+            str(tmp_path / ".spectral.yaml"),
+            str(tmp_path / "openapi.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

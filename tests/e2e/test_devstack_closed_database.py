@@ -3,14 +3,15 @@ and ``var/`` private to its owner (finding 6 of issue 11: no credentials, files 
 
 One stack start for the whole module; no seeding beyond one read through the gateway.
 """
+
 from __future__ import annotations
 
 import os
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -31,8 +32,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var.mkdir(mode=0o755)
     (var / "left-by-an-old-run.log").write_text("x")  # what an older launcher left world-readable
     os.chmod(var / "left-by-an-old-run.log", 0o644)
-    with Stack(REPO, var_dir=var, base_port=free_port_base(), env={"MONGO_URL": None, "AMQP_URL": None},
-               workers=1) as running:
+    with Stack(
+        REPO,
+        var_dir=var,
+        base_port=free_port_base(),
+        env={"MONGO_URL": None, "AMQP_URL": None},
+        workers=1,
+    ) as running:
         yield running
 
 
@@ -58,7 +64,12 @@ def test_a_wrong_password_is_refused(stack: Stack) -> None:
 def test_each_service_reads_its_own_database_only(stack: Stack) -> None:
     accounts = stack.database_accounts()
     with _client(stack.mongo_url) as admin:  # something to read in every database
-        for name in ("passage_detention", "passage_readmission", "passage_voluntary_return", "passage_gateway"):
+        for name in (
+            "passage_detention",
+            "passage_readmission",
+            "passage_voluntary_return",
+            "passage_gateway",
+        ):
             admin[name]["probe"].insert_one({"_id": "probe"})
     for service, user in accounts.items():
         if service == database.ADMIN:
@@ -66,7 +77,12 @@ def test_each_service_reads_its_own_database_only(stack: Stack) -> None:
         own = user.databases[0]
         with _client(user.url(stack.mongo_port)) as client:
             assert client[own]["probe"].find_one({}) == {"_id": "probe"}
-            for other in ("passage_detention", "passage_readmission", "passage_voluntary_return", "passage_gateway"):
+            for other in (
+                "passage_detention",
+                "passage_readmission",
+                "passage_voluntary_return",
+                "passage_gateway",
+            ):
                 if other != own:
                     with pytest.raises(OperationFailure, match="not authorized|Unauthorized"):
                         client[other]["probe"].find_one({})
@@ -80,15 +96,24 @@ def test_each_process_gets_its_own_credentials_and_only_the_secrets_it_needs(sta
 
 
 def _audit(stack: Stack, command: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gateway.audit", command], env=stack.process_env("gateway"),
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.audit", command],
+        env=stack.process_env("gateway"),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture(scope="module")
 def checkpointed(stack: Stack) -> Stack:
     """One audited event (a failed sign-in) and a checkpoint of it, written on demand."""
-    r = requests.post(f"{stack.gateway_url}/api/v1/auth/login", json={"username": "nobody", "password": "x" * 12},
-                      timeout=10)
+    r = requests.post(
+        f"{stack.gateway_url}/api/v1/auth/login",
+        json={"username": "nobody", "password": "x" * 12},
+        timeout=10,
+    )
     assert r.status_code == 401, r.text
     done = _audit(stack, "checkpoint")
     assert done.returncode == 0, done.stderr
@@ -105,7 +130,13 @@ def test_var_and_everything_in_it_is_private(checkpointed: Stack) -> None:
     """Data files, logs, secrets, the pid file, the checkpoints: 0700 directories, 0600 files."""
     stack = checkpointed
     var = stack.var_dir
-    for required in ("secrets.json", "stack.pids", "audit-checkpoints.jsonl", "log/gateway.log", "log/secantus.log"):
+    for required in (
+        "secrets.json",
+        "stack.pids",
+        "audit-checkpoints.jsonl",
+        "log/gateway.log",
+        "log/secantus.log",
+    ):
         assert (var / required).exists(), required
     assert any((var / "secantus").iterdir()), "the database wrote no files"
     loose = []

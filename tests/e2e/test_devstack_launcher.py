@@ -2,6 +2,7 @@
 
 The slow end-to-end runs are in test_stack_e2e.py; these need no database and no services.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_python_dash_m_devstack_help_works() -> None:
-    done = subprocess.run([sys.executable, "-m", "devstack", "--help"], cwd=REPO, capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "devstack", "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert "--port-base" in done.stdout and "--no-seed" in done.stdout
 
@@ -31,17 +38,26 @@ def test_secrets_are_made_once_kept_private_and_overridable(tmp_path: Path) -> N
     assert all(len(v) >= 48 for v in first.values())
     assert path.stat().st_mode & 0o777 == 0o600
     assert keys.load_or_create(path, {}) == first
-    assert keys.load_or_create(path, {"ACCESS_TOKEN_SECRET": "x" * 40})["ACCESS_TOKEN_SECRET"] == "x" * 40
+    assert (
+        keys.load_or_create(path, {"ACCESS_TOKEN_SECRET": "x" * 40})["ACCESS_TOKEN_SECRET"]
+        == "x" * 40
+    )
 
 
 def test_ports_and_wiring_follow_the_base_port(tmp_path: Path) -> None:
     stack = Stack(REPO, var_dir=tmp_path, base_port=9100, env={"MONGO_URL": None, "AMQP_URL": ""})
-    assert stack.urls == {"gateway": "http://127.0.0.1:9100", "detention": "http://127.0.0.1:9101",
-                          "readmission": "http://127.0.0.1:9102", "voluntary-return": "http://127.0.0.1:9103"}
+    assert stack.urls == {
+        "gateway": "http://127.0.0.1:9100",
+        "detention": "http://127.0.0.1:9101",
+        "readmission": "http://127.0.0.1:9102",
+        "voluntary-return": "http://127.0.0.1:9103",
+    }
     assert stack.mongo_url.startswith("mongodb://passage_admin:") and stack.embedded_database
     assert stack.mongo_url.endswith("@127.0.0.1:9118/?authSource=admin")
     env = stack.process_env()
-    assert env["DETENTION_URL"] == "http://127.0.0.1:9101" and env[MARKER] == str(tmp_path.resolve())
+    assert env["DETENTION_URL"] == "http://127.0.0.1:9101" and env[MARKER] == str(
+        tmp_path.resolve()
+    )
     assert "--bind" in stack.specs()[0].argv and "127.0.0.1:9101" in stack.specs()[0].argv
 
 
@@ -56,11 +72,21 @@ def test_leftovers_are_stopped_only_when_they_are_really_ours(tmp_path: Path) ->
     ours = processes.spawn(mine, env, REPO, tmp_path / "log")
     foreign = processes.spawn(theirs, {**env, MARKER: "/somewhere/else"}, REPO, tmp_path / "log")
     try:
-        wait_for(lambda: processes.is_ours(ours.pid, list(mine.argv), tmp_path), timeout=10, message="the sleeper")
+        wait_for(
+            lambda: processes.is_ours(ours.pid, list(mine.argv), tmp_path),
+            timeout=10,
+            message="the sleeper",
+        )
         pidfile = tmp_path / "stack.pids"
-        processes.write_pidfile(pidfile, {"sleeper": (ours.pid, mine.argv), "other": (foreign.pid, theirs.argv)})
-        assert processes.running_launcher(pidfile) is None  # this process wrote it: not "another launcher"
-        assert processes.stop_leftovers(processes.read_pidfile(pidfile), tmp_path, timeout=10) == ["sleeper"]
+        processes.write_pidfile(
+            pidfile, {"sleeper": (ours.pid, mine.argv), "other": (foreign.pid, theirs.argv)}
+        )
+        assert (
+            processes.running_launcher(pidfile) is None
+        )  # this process wrote it: not "another launcher"
+        assert processes.stop_leftovers(processes.read_pidfile(pidfile), tmp_path, timeout=10) == [
+            "sleeper"
+        ]
         assert ours.wait(timeout=10) is not None
         assert foreign.poll() is None, "a process of another stack must never be killed"
     finally:
@@ -74,7 +100,9 @@ def test_the_summary_names_the_logins_file_but_prints_no_password(tmp_path: Path
 
     stack = Stack(REPO, var_dir=tmp_path, base_port=9200, env={"MONGO_URL": None})
     stack.started_in = 1.0
-    stack.logins_file.write_text('{"admin": "Secret-Demo-Password-1", "staff.baku": "Secret-Demo-Password-2"}')
+    stack.logins_file.write_text(
+        '{"admin": "Secret-Demo-Password-1", "staff.baku": "Secret-Demo-Password-2"}'
+    )
     print_summary(stack, None)
     shown = capsys.readouterr().out
     assert str(stack.logins_file) in shown and "admin" in shown and "staff.baku" in shown

@@ -7,14 +7,15 @@ header line every 2 s for about 10 s while /healthz is probed with a 1 s client 
 server must cut the never-ending requests off (their header time is bounded).
 Bounded and loopback only.
 """
+
 from __future__ import annotations
 
 import socket
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import requests
@@ -31,13 +32,19 @@ ATTACK_FOR = 10.0
 
 @pytest.fixture
 def gateway(mongo_url: str, tmp_path: Path) -> Iterator[str]:
-    stack = Stack(ROOT, var_dir=tmp_path / "var", base_port=free_port(), env={"MONGO_URL": mongo_url})
+    stack = Stack(
+        ROOT, var_dir=tmp_path / "var", base_port=free_port(), env={"MONGO_URL": mongo_url}
+    )
     spec = next(s for s in stack.specs() if s.name == "gateway")
     stack.log_dir.mkdir(parents=True, exist_ok=True)
     proc = spawn(spec, stack.process_env(), ROOT, stack.log_dir)
     url = stack.gateway_url
     try:
-        wait_for(lambda: _answers(url) or proc.poll() is not None, timeout=60, message="the gateway to answer")
+        wait_for(
+            lambda: _answers(url) or proc.poll() is not None,
+            timeout=60,
+            message="the gateway to answer",
+        )
         assert proc.poll() is None, stack.log_tail("gateway")
         yield url
     finally:
@@ -72,8 +79,10 @@ def test_slow_header_senders_do_not_stop_healthz(gateway: str) -> None:
     port = int(gateway.rsplit(":", 1)[1])
     stop = threading.Event()
     dropped: list[bool] = []
-    attackers = [threading.Thread(target=_slow_client, args=(port, stop, dropped), daemon=True)
-                 for _ in range(SLOW_SOCKETS)]
+    attackers = [
+        threading.Thread(target=_slow_client, args=(port, stop, dropped), daemon=True)
+        for _ in range(SLOW_SOCKETS)
+    ]
     for thread in attackers:
         thread.start()
     probes: list[bool] = []
@@ -87,6 +96,10 @@ def test_slow_header_senders_do_not_stop_healthz(gateway: str) -> None:
         stop.set()
         for thread in attackers:
             thread.join(timeout=10)
-    assert len(probes) >= 10 and all(probes), f"{probes.count(False)} of {len(probes)} probes got no answer within 1 s"
+    assert len(probes) >= 10 and all(probes), (
+        f"{probes.count(False)} of {len(probes)} probes got no answer within 1 s"
+    )
     # gunicorn's gevent worker gives a request's headers `keepalive` (5 s) in all; the attack lasts twice that
-    assert len(dropped) >= SLOW_SOCKETS * 0.9, f"only {len(dropped)} of {SLOW_SOCKETS} slow requests were cut off"
+    assert len(dropped) >= SLOW_SOCKETS * 0.9, (
+        f"only {len(dropped)} of {SLOW_SOCKETS} slow requests were cut off"
+    )

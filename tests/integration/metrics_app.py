@@ -1,4 +1,5 @@
 """A minimal Passage app for the multiprocess metrics test: it answers with its worker's pid."""
+
 from __future__ import annotations
 
 import os

@@ -3,12 +3,13 @@
 The test runs its own RabbitMQ node (own name, ports and data) so the shared broker is never
 disturbed. Publisher confirms are on; a message may arrive twice, the inbox absorbs it.
 """
+
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -45,7 +46,9 @@ def rig(node: RabbitNode, mongo_url: str, unique: str) -> Iterator[BusRig]:
         rig.close()
 
 
-def test_broker_restart_with_pending_events_applies_each_exactly_once(node: RabbitNode, rig: BusRig) -> None:
+def test_broker_restart_with_pending_events_applies_each_exactly_once(
+    node: RabbitNode, rig: BusRig
+) -> None:
     first = [stay_opened(f"P-{i}") for i in range(BEFORE_STOP)]
     rig.write_to_outbox(first)
     # The consumer holds the event after the tenth inside its transaction until the broker is
@@ -65,8 +68,12 @@ def test_broker_restart_with_pending_events_applies_each_exactly_once(node: Rabb
     assert len(rig.applied()) < len(everything)
 
     node.start()
-    wait_for(lambda: len(rig.applied()) == len(everything), timeout=120, interval=0.2,
-             message=f"all {len(everything)} effects after the restart")
+    wait_for(
+        lambda: len(rig.applied()) == len(everything),
+        timeout=120,
+        interval=0.2,
+        message=f"all {len(everything)} effects after the restart",
+    )
     wait_for(rig.outbox_settled, timeout=30, message="every outbox to empty")
     assert rig.applied() == {event.id: 1 for event in everything}
     assert rig.mongo.collection(INBOX).count_documents({}) == len(everything)

@@ -4,19 +4,20 @@ The killed process holds the message unacknowledged inside its handler; RabbitMQ
 when the connection drops, the embedded (MongoDB) transport when the message's lease runs out.
 The next consumer applies it, exactly once.
 """
+
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from pymongo import MongoClient
 
-from passage.bus.consumer import INBOX
 from passage.bus.connection import is_mongo_transport
+from passage.bus.consumer import INBOX
 from passage.testing import wait_for
 from tests.rabbitnode import QUEUE, BusRig, stay_opened
 
@@ -64,9 +65,21 @@ def rig(mongo_url: str, broker_url: str, bus_prefix: str, unique: str) -> Iterat
 
 
 def start_hanging_consumer(rig: BusRig, mongo_url: str, bus_prefix: str) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-c", HANGING_CONSUMER, mongo_url, rig.mongo.database_name,
-                             rig.broker_url, bus_prefix, str(LEASE_SECONDS), QUEUE],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            HANGING_CONSUMER,
+            mongo_url,
+            rig.mongo.database_name,
+            rig.broker_url,
+            bus_prefix,
+            str(LEASE_SECONDS),
+            QUEUE,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def messages_left(rig: BusRig, mongo_url: str) -> int:
@@ -75,18 +88,27 @@ def messages_left(rig: BusRig, mongo_url: str) -> int:
         return 0
     database = rig.broker_url.rsplit("/", 1)[1].split("?")[0]
     with MongoClient(mongo_url) as client:
-        return client[database]["messages"].count_documents({"queue": rig.topology.queue_name(QUEUE)})
+        return client[database]["messages"].count_documents(
+            {"queue": rig.topology.queue_name(QUEUE)}
+        )
 
 
 def test_consumer_killed_mid_message_the_message_is_redelivered_and_applied_once(
-        rig: BusRig, mongo_url: str, bus_prefix: str) -> None:
+    rig: BusRig, mongo_url: str, bus_prefix: str
+) -> None:
     event, later = stay_opened("P-killed"), stay_opened("P-later")
     rig.write_to_outbox([event])
     rig.start_relay()
     victim = start_hanging_consumer(rig, mongo_url, bus_prefix)
     try:
-        wait_for(lambda: rig.mongo.collection("started").count_documents({}) == 1 or victim.poll() is not None,
-                 timeout=60, message="the first consumer to be inside its handler")
+        wait_for(
+            lambda: (
+                rig.mongo.collection("started").count_documents({}) == 1
+                or victim.poll() is not None
+            ),
+            timeout=60,
+            message="the first consumer to be inside its handler",
+        )
         assert victim.poll() is None, victim.stderr.read().decode()[-2000:] if victim.stderr else ""
         assert rig.mongo.collection("started").find_one({"_id": event.id}) is not None
         os.kill(victim.pid, signal.SIGKILL)
@@ -100,8 +122,12 @@ def test_consumer_killed_mid_message_the_message_is_redelivered_and_applied_once
 
     consumer = rig.start_consumer(lease_seconds=LEASE_SECONDS)
     rig.write_to_outbox([later])
-    wait_for(lambda: rig.applied() == {event.id: 1, later.id: 1}, timeout=180, interval=0.2,
-             message="the killed consumer's message and a later one to be applied")
+    wait_for(
+        lambda: rig.applied() == {event.id: 1, later.id: 1},
+        timeout=180,
+        interval=0.2,
+        message="the killed consumer's message and a later one to be applied",
+    )
     wait_for(lambda: messages_left(rig, mongo_url) == 0, timeout=30, message="the bus to be empty")
     assert rig.applied() == {event.id: 1, later.id: 1}
     assert rig.mongo.collection(INBOX).count_documents({}) == 2

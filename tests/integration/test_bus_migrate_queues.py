@@ -1,4 +1,5 @@
 """Classic queues left by an earlier version become quorum queues with every message kept."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,15 +24,25 @@ def _classic_like_before(conn, topology: Topology) -> Queue:
 def _publish(conn, topology: Topology, bodies: list[bytes]) -> None:
     producer = Producer(conn.channel())
     for body in bodies:
-        producer.publish(body, exchange=topology.events_exchange("detention"), routing_key=KEY,
-                         content_type="application/json", content_encoding="utf-8", delivery_mode=2,
-                         headers={"x-probe": "kept"})
+        producer.publish(
+            body,
+            exchange=topology.events_exchange("detention"),
+            routing_key=KEY,
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=2,
+            headers={"x-probe": "kept"},
+        )
 
 
-def test_a_classic_queue_is_refused_clearly_then_migrated_with_its_messages(rabbit_url: str, bus_prefix: str) -> None:
+def test_a_classic_queue_is_refused_clearly_then_migrated_with_its_messages(
+    rabbit_url: str, bus_prefix: str
+) -> None:
     topology = Topology(bus_prefix)
     with broker_connection(rabbit_url) as conn:
-        Exchange(topology.events_exchange("detention").name, type="topic", durable=True)(conn.channel()).declare()
+        Exchange(topology.events_exchange("detention").name, type="topic", durable=True)(
+            conn.channel()
+        ).declare()
         _classic_like_before(conn, topology)
         bodies = [b'{"n": %d}' % i for i in range(5)]
         _publish(conn, topology, bodies)
@@ -45,10 +56,15 @@ def test_a_classic_queue_is_refused_clearly_then_migrated_with_its_messages(rabb
         channel = conn.channel()
         got = []
         while (message := channel.basic_get(topology.queue_name(QUEUE), no_ack=True)) is not None:
-            got.append((_bytes(message.body), message.properties["application_headers"].get("x-probe")))
+            got.append(
+                (_bytes(message.body), message.properties["application_headers"].get("x-probe"))
+            )
         assert sorted(got) == sorted((b, "kept") for b in bodies)
         _publish(conn, topology, [b'{"n": "after"}'])  # the quorum queue is bound like the old one
-        assert _bytes(channel.basic_get(topology.queue_name(QUEUE), no_ack=True).body) == b'{"n": "after"}'
+        assert (
+            _bytes(channel.basic_get(topology.queue_name(QUEUE), no_ack=True).body)
+            == b'{"n": "after"}'
+        )
 
 
 def _bytes(body: bytes | str) -> bytes:
@@ -58,7 +74,9 @@ def _bytes(body: bytes | str) -> bytes:
 def test_a_queue_with_a_running_consumer_is_not_migrated(rabbit_url: str, bus_prefix: str) -> None:
     topology = Topology(bus_prefix)
     with broker_connection(rabbit_url) as conn:
-        Exchange(topology.events_exchange("detention").name, type="topic", durable=True)(conn.channel()).declare()
+        Exchange(topology.events_exchange("detention").name, type="topic", durable=True)(
+            conn.channel()
+        ).declare()
         classic = _classic_like_before(conn, topology)
         _publish(conn, topology, [b'{"n": 1}'])
         listening = conn.channel()

@@ -2,12 +2,14 @@
 
 Runs on RabbitMQ and on kombu's MongoDB transport (``broker_url`` is parametrised).
 """
+
 from __future__ import annotations
 
 import subprocess
 import sys
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pymongo import MongoClient
@@ -60,25 +62,44 @@ def test_outbox_to_consumer_applies_each_event_once(rig: BusRig) -> None:
     rig.write_to_outbox(events[:3])
     # Two more events appended to an existing document in one update (as a transfer would).
     rig.mongo.collection("stays").update_one(
-        {"_id": events[0].subject}, with_outbox({"$set": {"status": "transferred"}}, events[3:]))
+        {"_id": events[0].subject}, with_outbox({"$set": {"status": "transferred"}}, events[3:])
+    )
     rig.start_consumer()
     rig.start_relay()
     wait_for(lambda: len(rig.applied()) == 5, timeout=30, message="five effects")
     wait_for(rig.outbox_settled, timeout=10, message="outboxes to empty")
     assert rig.applied() == {e.id: 1 for e in events}
     assert inbox_count(rig) == 5
-    first = rig.mongo.collection(INBOX).find_one({"_id": f"{rig.topology.queue_name(QUEUE)}:{events[0].id}"})
+    first = rig.mongo.collection(INBOX).find_one(
+        {"_id": f"{rig.topology.queue_name(QUEUE)}:{events[0].id}"}
+    )
     assert first is not None and first["type"] == "detention.stay.opened"
-    assert rig.mongo.collection("stays").find_one({"_id": events[0].subject})["status"] == "transferred"
+    assert (
+        rig.mongo.collection("stays").find_one({"_id": events[0].subject})["status"]
+        == "transferred"
+    )
 
 
 @pytest.mark.slow
 def test_relay_killed_between_publish_and_pull_delivers_twice_applies_once(
-        rig: BusRig, mongo_url: str, broker_url: str, bus_prefix: str) -> None:
+    rig: BusRig, mongo_url: str, broker_url: str, bus_prefix: str
+) -> None:
     event = stay_opened()
     rig.write_to_outbox([event])
-    crashed = subprocess.run([sys.executable, "-c", CRASHING_RELAY, mongo_url, rig.mongo.database_name,
-                              broker_url, bus_prefix], capture_output=True, text=True, timeout=60)
+    crashed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CRASHING_RELAY,
+            mongo_url,
+            rig.mongo.database_name,
+            broker_url,
+            bus_prefix,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert crashed.returncode == 17, crashed.stderr[-2000:]
     stay = rig.mongo.collection("stays").find_one({"_id": event.subject})
     assert [e["id"] for e in stay["outbox"]] == [event.id] and stay["outbox_pending"] is True
@@ -106,8 +127,10 @@ def test_event_delivered_twice_has_one_effect(rig: BusRig) -> None:
 
 def test_concurrent_deliveries_of_one_event_apply_it_once(rig: BusRig) -> None:
     """Two consumers racing on the same event id: the inbox key lets exactly one through."""
-    workers = [EventConsumer(rig.broker_url, rig.topology, rig.mongo, rig.publisher, [rig.subscription()])
-               for _ in range(6)]
+    workers = [
+        EventConsumer(rig.broker_url, rig.topology, rig.mongo, rig.publisher, [rig.subscription()])
+        for _ in range(6)
+    ]
     event = stay_opened()
     barrier = threading.Barrier(len(workers))
     results: list[bool] = []
@@ -133,11 +156,14 @@ def test_concurrent_deliveries_of_one_event_apply_it_once(rig: BusRig) -> None:
 
 def test_a_handler_duplicate_key_error_is_a_failure_not_a_done_event(rig: BusRig) -> None:
     """Only the inbox's own duplicate means "already processed"; the handler's rolls everything back."""
+
     def clashing(event: Any, session: Any) -> None:
         rig.effects.insert_one({"_id": "taken"}, session=session)
 
     rig.effects.insert_one({"_id": "taken"})
-    worker = EventConsumer(rig.broker_url, rig.topology, rig.mongo, rig.publisher, [rig.subscription()])
+    worker = EventConsumer(
+        rig.broker_url, rig.topology, rig.mongo, rig.publisher, [rig.subscription()]
+    )
     with pytest.raises(DuplicateKeyError):
         worker.apply_once(rig.topology.queue_name(QUEUE), stay_opened(), clashing)
     assert inbox_count(rig) == 0

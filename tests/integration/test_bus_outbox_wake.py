@@ -3,9 +3,10 @@
 Each relay here would otherwise wait an hour between passes, so an event is published only if the
 wake-up under test works. Runs on RabbitMQ and on kombu's MongoDB transport.
 """
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from pymongo import MongoClient
@@ -30,15 +31,23 @@ def rig(mongo_url: str, broker_url: str, bus_prefix: str, unique: str) -> Iterat
 
 
 def _sleepy_relay(rig: BusRig, watch: bool = True) -> OutboxRelay:
-    relay = OutboxRelay(rig.mongo, rig.publisher, ["stays"], poll_interval=HOUR, idle_interval=HOUR,
-                        poll_interval_unwatched=HOUR)
+    relay = OutboxRelay(
+        rig.mongo,
+        rig.publisher,
+        ["stays"],
+        poll_interval=HOUR,
+        idle_interval=HOUR,
+        poll_interval_unwatched=HOUR,
+    )
     if not watch:  # as on a server without change streams
         relay._watch = lambda stop, wake: None  # type: ignore[method-assign]
     rig._spawn("relay", lambda: relay.run(rig.stop))
     return relay
 
 
-def test_a_write_by_another_process_wakes_the_relay_through_the_change_stream(rig: BusRig, mongo_url: str) -> None:
+def test_a_write_by_another_process_wakes_the_relay_through_the_change_stream(
+    rig: BusRig, mongo_url: str
+) -> None:
     rig.start_consumer()
     relay = _sleepy_relay(rig)
     wait_for(relay.watching.is_set, timeout=30)
@@ -46,20 +55,25 @@ def test_a_write_by_another_process_wakes_the_relay_through_the_change_stream(ri
     event = stay_opened("P-WAKE-1")
     with MongoClient(mongo_url) as other:  # another process: no in-process signal reaches the relay
         other[rig.mongo.database_name]["stays"].insert_one(
-            {"_id": event.subject, "outbox": [event.to_dict()], "outbox_pending": True})
+            {"_id": event.subject, "outbox": [event.to_dict()], "outbox_pending": True}
+        )
     wait_for(lambda: rig.applied() == {event.id: 1}, timeout=60)
     wait_for(rig.outbox_settled, timeout=30)
 
 
-def test_an_outbox_write_in_the_same_process_wakes_the_relay_without_a_change_stream(rig: BusRig) -> None:
+def test_an_outbox_write_in_the_same_process_wakes_the_relay_without_a_change_stream(
+    rig: BusRig,
+) -> None:
     rig.start_consumer()
     relay = _sleepy_relay(rig, watch=False)
     wait_for(relay.resting.is_set, timeout=30)  # its first look found nothing: it now waits an hour
     events = [stay_opened(f"P-WAKE-{i}") for i in range(3)]
-    for event in events:  # the document first, then the signal (a relay woken too early would sleep on)
-        rig.mongo.collection("stays").insert_one({"_id": event.subject, "outbox": [event.to_dict()],
-                                                  "outbox_pending": True})
+    for (
+        event
+    ) in events:  # the document first, then the signal (a relay woken too early would sleep on)
+        rig.mongo.collection("stays").insert_one(
+            {"_id": event.subject, "outbox": [event.to_dict()], "outbox_pending": True}
+        )
     announce_work()
     wait_for(lambda: rig.applied() == {e.id: 1 for e in events}, timeout=60)
     assert rig.outbox_settled()
-

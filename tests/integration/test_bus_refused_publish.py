@@ -6,11 +6,13 @@ The refusal is RabbitMQ's own: a queue bound to the events exchange with ``x-max
 Without publisher confirms the same publish "succeeds" and the event is lost — these tests catch
 that in seconds (the broker-restart fault test is slow and needs a private node).
 """
+
 from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from kombu import Queue
@@ -31,9 +33,14 @@ class Refusal:
         self.rig = rig
         self.name = f"{rig.topology.queue_name('refuser')}"
 
-    def __enter__(self) -> "Refusal":
-        queue = Queue(self.name, exchange=self.rig.topology.events_exchange("detention"), routing_key="#",
-                      durable=False, queue_arguments={"x-max-length": 0, "x-overflow": "reject-publish"})
+    def __enter__(self) -> Refusal:
+        queue = Queue(
+            self.name,
+            exchange=self.rig.topology.events_exchange("detention"),
+            routing_key="#",
+            durable=False,
+            queue_arguments={"x-max-length": 0, "x-overflow": "reject-publish"},
+        )
         with broker_connection(self.rig.broker_url) as conn:
             queue(conn.channel()).declare()
         return self
@@ -56,7 +63,9 @@ class CountingPublisher(Publisher):
 @pytest.fixture
 def rig(mongo_url: str, rabbit_url: str, bus_prefix: str, unique: str) -> Iterator[BusRig]:
     rig = BusRig(mongo_url, f"t_{unique}_refused", rabbit_url, bus_prefix)
-    rig.publisher.publish_event(stay_opened().to_dict())  # declares the topology (exchange and queues)
+    rig.publisher.publish_event(
+        stay_opened().to_dict()
+    )  # declares the topology (exchange and queues)
     try:
         yield rig
     finally:
@@ -68,7 +77,9 @@ def _delivered(rig: BusRig) -> list[str]:
     ids = []
     with broker_connection(rig.broker_url) as conn:
         channel = conn.channel()
-        while (message := channel.basic_get(rig.topology.queue_name(QUEUE), no_ack=True)) is not None:
+        while (
+            message := channel.basic_get(rig.topology.queue_name(QUEUE), no_ack=True)
+        ) is not None:
             ids.append(json.loads(message.body)["id"])
     return ids
 
@@ -117,9 +128,13 @@ def test_the_running_relay_retries_a_refused_event_until_it_is_delivered(rig: Bu
             worker.start()
             wait_for(lambda: publisher.attempts >= 2, timeout=15, message="the relay to try twice")
             assert _pending(rig, event.id)  # refused twice, still kept
-        wait_for(rig.outbox_settled, timeout=15, message="the relay to deliver after the refusal ends")
+        wait_for(
+            rig.outbox_settled, timeout=15, message="the relay to deliver after the refusal ends"
+        )
     finally:
         stop.set()
         worker.join(timeout=15)
         publisher.close()
-    assert set(_delivered(rig)) == {event.id}  # delivered; copies of refused attempts are duplicates, not loss
+    assert set(_delivered(rig)) == {
+        event.id
+    }  # delivered; copies of refused attempts are duplicates, not loss

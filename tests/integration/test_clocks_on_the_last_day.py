@@ -2,10 +2,12 @@
 queries live: a deadline is not missed while its last day lasts (up to 23:59:59), and is acted on
 once the day is over. Readmission: submission, reply (deemed acceptance), travel document, transfer,
 take-back window, transit reply. Detention: the legal end and the next review of a stay."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import pytest
 
@@ -25,7 +27,7 @@ def service(rabbit_url: str, settings_for: Any) -> Service:
 
 
 def _at(day: date, clock: time) -> datetime:
-    return datetime.combine(day, clock, timezone.utc)
+    return datetime.combine(day, clock, UTC)
 
 
 def _deadline(view: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -34,33 +36,44 @@ def _deadline(view: dict[str, Any], kind: str) -> dict[str, Any]:
 
 def _missed_events(service: Service, collection: str, doc_id: str, kind: str) -> int:
     doc = service.deps.mongo.collection(collection).find_one({"_id": doc_id})
-    return sum(1 for e in doc.get("outbox", []) if e["type"] == MISSED and e["data"]["deadline"] == kind)
+    return sum(
+        1 for e in doc.get("outbox", []) if e["type"] == MISSED and e["data"]["deadline"] == kind
+    )
 
 
 def _run(service: Service, moment: datetime) -> None:
     run_clock(service.deps.repository, moment, service.deps.rules)
 
 
-def _last_day_then_day_after(service: Service, read: Any, kind: str,
-                             collection: str = "requests") -> tuple[dict[str, Any], dict[str, Any], date]:
+def _last_day_then_day_after(
+    service: Service, read: Any, kind: str, collection: str = "requests"
+) -> tuple[dict[str, Any], dict[str, Any], date]:
     """The view before the last day and after the day after, having checked the clock all through
     the last day (00:00, noon, 23:59:59) left the deadline open, unflagged and without an event."""
     due = date.fromisoformat(_deadline(read(), kind)["due_on"])
-    _run(service, _at(due - timedelta(days=1), time(23, 59, 59)))  # earlier deadlines of the same request settle
+    _run(
+        service, _at(due - timedelta(days=1), time(23, 59, 59))
+    )  # earlier deadlines of the same request settle
     before = read()
     for moment in (time(0, 0), time(12, 0), time(23, 59, 59)):
         _run(service, _at(due, moment))
     last_day = read()
-    assert _deadline(last_day, kind)["status"] == "open" and _deadline(last_day, kind)["missed_notified"] is False
+    assert (
+        _deadline(last_day, kind)["status"] == "open"
+        and _deadline(last_day, kind)["missed_notified"] is False
+    )
     assert last_day["state"] == before["state"], f"{kind} acted on during its last day"
     assert _missed_events(service, collection, before["id"], kind) == 0
     _run(service, _at(due + timedelta(days=1), time(0, 0, 1)))
     return before, read(), due
 
 
-@pytest.mark.parametrize("kind,state", [("submit", "draft"), ("travel_document", "accepted"),
-                                        ("transfer", "accepted")])
-def test_a_request_deadline_is_missed_only_the_day_after_its_last_day(service: Service, kind: str, state: str) -> None:
+@pytest.mark.parametrize(
+    "kind,state", [("submit", "draft"), ("travel_document", "accepted"), ("transfer", "accepted")]
+)
+def test_a_request_deadline_is_missed_only_the_day_after_its_last_day(
+    service: Service, kind: str, state: str
+) -> None:
     request = drive(service, state)
     read = lambda: service.get(request["id"]).get_json()  # noqa: E731
     _, after, due = _last_day_then_day_after(service, read, kind)
@@ -70,12 +83,17 @@ def test_a_request_deadline_is_missed_only_the_day_after_its_last_day(service: S
     assert _missed_events(service, "requests", request["id"], kind) == 1  # once
 
 
-def test_the_reply_is_deemed_given_only_the_day_after_the_last_day_to_reply(service: Service) -> None:
+def test_the_reply_is_deemed_given_only_the_day_after_the_last_day_to_reply(
+    service: Service,
+) -> None:
     request = drive(service, "submitted")
     read = lambda: service.get(request["id"]).get_json()  # noqa: E731
     before, after, due = _last_day_then_day_after(service, read, "reply")
     assert before["state"] == "submitted"
-    assert after["state"] == "deemed_accepted" and after["decided_on"] == (due + timedelta(days=1)).isoformat()
+    assert (
+        after["state"] == "deemed_accepted"
+        and after["decided_on"] == (due + timedelta(days=1)).isoformat()
+    )
     assert _deadline(after, "reply")["status"] == "missed"
 
 
@@ -84,7 +102,9 @@ def test_the_take_back_window_stays_open_through_its_last_day(service: Service) 
     read = lambda: service.get(request["id"]).get_json()  # noqa: E731
     _, after, due = _last_day_then_day_after(service, read, "take_back")
     assert _deadline(after, "take_back")["status"] == "expired"
-    assert _missed_events(service, "requests", request["id"], "take_back") == 0  # a window ending is no missed duty
+    assert (
+        _missed_events(service, "requests", request["id"], "take_back") == 0
+    )  # a window ending is no missed duty
 
 
 def test_a_take_back_on_the_windows_last_day_is_accepted(service: Service) -> None:
@@ -92,20 +112,30 @@ def test_a_take_back_on_the_windows_last_day_is_accepted(service: Service) -> No
     due = date.fromisoformat(_deadline(request, "take_back")["due_on"])
     service.clock.now = _at(due, time(23, 0))
     response = service.act(request["id"], "take-back", {"reason": "Wrongly readmitted"})
-    assert response.status_code == 200 and response.get_json()["state"] == "taken_back", response.get_json()
+    assert response.status_code == 200 and response.get_json()["state"] == "taken_back", (
+        response.get_json()
+    )
 
 
 def test_a_transit_reply_deadline_is_flagged_only_the_day_after(service: Service) -> None:
     transit = create_transit(service)
     read = lambda: get_transit(service, transit["id"]).get_json()  # noqa: E731
     _, after, _ = _last_day_then_day_after(service, read, "transit_reply", "transits")
-    assert after["state"] == "submitted" and _deadline(after, "transit_reply")["missed_notified"] is True
+    assert (
+        after["state"] == "submitted"
+        and _deadline(after, "transit_reply")["missed_notified"] is True
+    )
 
 
 # detention: legal end and review ---------------------------------------------------------------
 ORDER_ENDS = date(2026, 11, 30)
-ORDER = {"kind": "court_order", "decision_ref": "2-1/2026", "court": "Baku Administrative Court",
-         "decided_on": "2026-11-20", "valid_until": ORDER_ENDS.isoformat()}
+ORDER = {
+    "kind": "court_order",
+    "decision_ref": "2-1/2026",
+    "court": "Baku Administrative Court",
+    "decided_on": "2026-11-20",
+    "valid_until": ORDER_ENDS.isoformat(),
+}
 
 
 @pytest.fixture
@@ -117,17 +147,21 @@ def detention(settings_for: Any) -> Iterator[Api]:
 
 
 def _baku_noon(day: date) -> datetime:
-    return datetime.combine(day, time(8, 0), timezone.utc)  # 12:00 in Baku (UTC+4)
+    return datetime.combine(day, time(8, 0), UTC)  # 12:00 in Baku (UTC+4)
 
 
 def _alerts(api: Api, stay_id: str, clock: str) -> list[tuple[str, int]]:
     doc = api.deps.mongo.collection("stays").find_one({"_id": stay_id})
-    return [(e["data"]["due_on"], e["data"]["threshold_days"]) for e in doc.get("outbox", [])
-            if e["type"] == "detention.stay.deadline_due" and e["data"]["clock"] == clock]
+    return [
+        (e["data"]["due_on"], e["data"]["threshold_days"])
+        for e in doc.get("outbox", [])
+        if e["type"] == "detention.stay.deadline_due" and e["data"]["clock"] == clock
+    ]
 
 
 def _emit(api: Api, day: date) -> None:
     from detention import stay_events
+
     stay_events.emit_deadlines(api.deps.stay_store, _baku_noon(day), api.deps.rules_for)
 
 
@@ -142,8 +176,12 @@ def test_an_order_admits_on_its_last_day_and_not_the_day_after(detention: Api) -
 def test_the_legal_end_alerts_due_today_on_its_last_day_and_not_before(detention: Api) -> None:
     stay = detention.admit("baku-m1", legal_basis=ORDER).get_json()
     _emit(detention, ORDER_ENDS - timedelta(days=15))
-    assert _alerts(detention, stay["id"], "legal_end") == []  # 15 days left: outside every threshold
-    _emit(detention, ORDER_ENDS - timedelta(days=14))  # exactly 14 days left: the due-by query includes the day
+    assert (
+        _alerts(detention, stay["id"], "legal_end") == []
+    )  # 15 days left: outside every threshold
+    _emit(
+        detention, ORDER_ENDS - timedelta(days=14)
+    )  # exactly 14 days left: the due-by query includes the day
     _emit(detention, ORDER_ENDS - timedelta(days=1))
     assert _alerts(detention, stay["id"], "legal_end") == [("2026-11-30", 14), ("2026-11-30", 1)]
     _emit(detention, ORDER_ENDS)
@@ -151,11 +189,15 @@ def test_the_legal_end_alerts_due_today_on_its_last_day_and_not_before(detention
     assert _alerts(detention, stay["id"], "legal_end")[2:] == [("2026-11-30", 0)]
 
 
-def test_the_review_alerts_due_today_on_its_last_day_even_when_the_job_missed_the_days_before(detention: Api) -> None:
+def test_the_review_alerts_due_today_on_its_last_day_even_when_the_job_missed_the_days_before(
+    detention: Api,
+) -> None:
     stay = detention.admit("baku-m1", legal_basis={**ORDER, "valid_until": "2027-02-20"}).get_json()
     review = date(2026, 12, 10)
-    done = detention.post(f"/stays/{stay['id']}/reviews", {"next_review_on": review.isoformat(),
-                                                            "outcome": "detention still necessary"})
+    done = detention.post(
+        f"/stays/{stay['id']}/reviews",
+        {"next_review_on": review.isoformat(), "outcome": "detention still necessary"},
+    )
     assert done.status_code == 200, done.get_json()
     _emit(detention, review - timedelta(days=1))
     assert _alerts(detention, stay["id"], "review") == [("2026-12-10", 1)]
@@ -167,8 +209,12 @@ def test_the_review_alerts_due_today_on_its_last_day_even_when_the_job_missed_th
 def test_a_review_can_be_set_for_tomorrow_but_not_for_today(detention: Api) -> None:
     stay = detention.admit("baku-m1", legal_basis={**ORDER, "valid_until": "2027-02-20"}).get_json()
     today = NOW.date()
-    same_day = detention.post(f"/stays/{stay['id']}/reviews", {"next_review_on": today.isoformat(), "outcome": "x"})
+    same_day = detention.post(
+        f"/stays/{stay['id']}/reviews", {"next_review_on": today.isoformat(), "outcome": "x"}
+    )
     assert same_day.status_code == 422 and same_day.get_json()["rule"] == "review_in_future"
     tomorrow = (today + timedelta(days=1)).isoformat()
-    next_day = detention.post(f"/stays/{stay['id']}/reviews", {"next_review_on": tomorrow, "outcome": "x"})
+    next_day = detention.post(
+        f"/stays/{stay['id']}/reviews", {"next_review_on": tomorrow, "outcome": "x"}
+    )
     assert next_day.status_code == 200

@@ -1,24 +1,30 @@
 """The detention slice's API doing its job: centres, units, admissions, who sees what, paging,
 the events each change leaves in the outbox, and the capacity refresh when blocks expire."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
-
-from passage.events import validate_event
-from passage.testing import identity_headers
 
 from detention import bootstrap, handlers
 from detention.app import create_app
 from detention.repository import STAYS, UNITS
+from passage.events import validate_event
+from passage.testing import identity_headers
 
 P = "/api/v1/detention"
-NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
-ORDER = {"kind": "court_order", "decision_ref": "2-1234/2026", "court": "Baku Administrative Court",
-         "decided_on": "2026-11-20", "valid_until": "2027-02-20"}
+NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+ORDER = {
+    "kind": "court_order",
+    "decision_ref": "2-1234/2026",
+    "court": "Baku Administrative Court",
+    "decided_on": "2026-11-20",
+    "valid_until": "2027-02-20",
+}
 
 
 class Api:
@@ -40,20 +46,54 @@ class Api:
         return self.client.get(f"{P}{path}", headers=self.headers(role, **scopes))
 
     def centre(self, centre_id: str) -> None:
-        assert self.post("/centres", {"id": centre_id, "name": f"{centre_id} centre", "city": "Baku"}).status_code == 201
+        assert (
+            self.post(
+                "/centres", {"id": centre_id, "name": f"{centre_id} centre", "city": "Baku"}
+            ).status_code
+            == 201
+        )
 
-    def unit(self, centre_id: str, unit_id: str, category: str = "men", places: int = 10, **more: Any) -> dict[str, Any]:
-        response = self.post(f"/centres/{centre_id}/units", {"id": unit_id, "name": unit_id, "category": category,
-                                                             "declared_places": places, "floor_area_m2": 60.0, **more})
+    def unit(
+        self, centre_id: str, unit_id: str, category: str = "men", places: int = 10, **more: Any
+    ) -> dict[str, Any]:
+        response = self.post(
+            f"/centres/{centre_id}/units",
+            {
+                "id": unit_id,
+                "name": unit_id,
+                "category": category,
+                "declared_places": places,
+                "floor_area_m2": 60.0,
+                **more,
+            },
+        )
         assert response.status_code == 201, response.get_json()
         return response.get_json()
 
-    def admit(self, unit_id: str, role: str = "admin", person: dict[str, Any] | None = None,
-              legal_basis: dict[str, Any] | None = None, **more: Any) -> Any:
-        body = {"unit_id": unit_id, "legal_basis": legal_basis or ORDER, **more,
-                "person": {"given_name": "Ali", "family_name": "Rezaei", "birth_date": "1990-04-02", "sex": "male",
-                           "nationality": "IRN", **(person or {})}}
-        return self.post("/stays", body, role, **({"centres": ("baku",)} if role == "centre_staff" else {}))
+    def admit(
+        self,
+        unit_id: str,
+        role: str = "admin",
+        person: dict[str, Any] | None = None,
+        legal_basis: dict[str, Any] | None = None,
+        **more: Any,
+    ) -> Any:
+        body = {
+            "unit_id": unit_id,
+            "legal_basis": legal_basis or ORDER,
+            **more,
+            "person": {
+                "given_name": "Ali",
+                "family_name": "Rezaei",
+                "birth_date": "1990-04-02",
+                "sex": "male",
+                "nationality": "IRN",
+                **(person or {}),
+            },
+        }
+        return self.post(
+            "/stays", body, role, **({"centres": ("baku",)} if role == "centre_staff" else {})
+        )
 
 
 @pytest.fixture
@@ -76,21 +116,41 @@ def test_centres_are_created_read_and_paged(api: Api) -> None:
         if cursor is None:
             break
     assert seen == sorted(["baku", "c0-centre", "c1-centre", "c2-centre", "c3-centre"])
-    assert [c["id"] for c in api.get("/centres", "centre_staff", centres=("c1-centre",)).get_json()["items"]] == ["c1-centre"]
+    assert [
+        c["id"]
+        for c in api.get("/centres", "centre_staff", centres=("c1-centre",)).get_json()["items"]
+    ] == ["c1-centre"]
 
 
 def test_units_report_capacity_free_places_and_the_cpt_standard(api: Api) -> None:
     api.centre("baku")
-    unit = api.unit("baku", "baku-m1", places=20, blocked_places=[
-        {"places": 2, "reason": "repairs", "until": "2026-12-01"}, {"places": 4, "reason": "old", "until": "2026-11-19"}])
+    unit = api.unit(
+        "baku",
+        "baku-m1",
+        places=20,
+        blocked_places=[
+            {"places": 2, "reason": "repairs", "until": "2026-12-01"},
+            {"places": 4, "reason": "old", "until": "2026-11-19"},
+        ],
+    )
     assert (unit["capacity"], unit["occupancy"], unit["free_places"]) == (18, 0, 18)
     assert (unit["cpt_capacity"], unit["over_standard"]) == (15, True)
     assert [b["in_force"] for b in unit["blocked_places"]] == [True, False]
     assert api.get("/units/baku-m1").get_json() == unit
     assert api.get("/units/baku-m1", "liaison_officer").status_code == 200
-    assert [u["id"] for u in api.get("/centres/baku/units", "centre_staff", centres=("baku",)).get_json()["items"]] == ["baku-m1"]
-    events = [validate_event(e) for e in api.deps.mongo.collection(UNITS).find_one({"_id": "baku-m1"})["outbox"]]
-    assert [(e.type, e.data["capacity"], e.data["blocked_places"]) for e in events] == [("detention.unit.capacity_changed", 18, 2)]
+    assert [
+        u["id"]
+        for u in api.get("/centres/baku/units", "centre_staff", centres=("baku",)).get_json()[
+            "items"
+        ]
+    ] == ["baku-m1"]
+    events = [
+        validate_event(e)
+        for e in api.deps.mongo.collection(UNITS).find_one({"_id": "baku-m1"})["outbox"]
+    ]
+    assert [(e.type, e.data["capacity"], e.data["blocked_places"]) for e in events] == [
+        ("detention.unit.capacity_changed", 18, 2)
+    ]
 
 
 def test_centre_staff_admit_into_their_centre_and_see_the_particulars(api: Api) -> None:
@@ -99,9 +159,20 @@ def test_centre_staff_admit_into_their_centre_and_see_the_particulars(api: Api) 
     admitted = api.admit("baku-m1", role="centre_staff", person={"person_ref": "AZ-2026-000001"})
     assert admitted.status_code == 201, admitted.get_json()
     stay = admitted.get_json()
-    assert stay["status"] == "open" and stay["person_ref"] == "AZ-2026-000001" and stay["legal_end"] == "2027-02-20"
-    assert stay["person"]["family_name"] == "Rezaei" and stay["legal_basis"]["court"] == "Baku Administrative Court"
-    assert (stay["age_band"], stay["centre_id"], stay["admitted_at"]) == ("35-64", "baku", "2026-11-20T09:30:00+00:00")
+    assert (
+        stay["status"] == "open"
+        and stay["person_ref"] == "AZ-2026-000001"
+        and stay["legal_end"] == "2027-02-20"
+    )
+    assert (
+        stay["person"]["family_name"] == "Rezaei"
+        and stay["legal_basis"]["court"] == "Baku Administrative Court"
+    )
+    assert (stay["age_band"], stay["centre_id"], stay["admitted_at"]) == (
+        "35-64",
+        "baku",
+        "2026-11-20T09:30:00+00:00",
+    )
     assert api.get("/units/baku-m1").get_json()["occupancy"] == 1
     assert api.get("/units/baku-m1").headers["ETag"] == '"v2"'
     own = api.get(f"/stays/{stay['id']}", "centre_staff", centres=("baku",))
@@ -112,7 +183,10 @@ def test_auditors_read_stays_without_personal_particulars(api: Api) -> None:
     api.centre("baku")
     api.unit("baku", "baku-m1")
     stay = api.admit("baku-m1").get_json()
-    for view in (api.get(f"/stays/{stay['id']}", "auditor").get_json(), api.get("/stays", "auditor").get_json()["items"][0]):
+    for view in (
+        api.get(f"/stays/{stay['id']}", "auditor").get_json(),
+        api.get("/stays", "auditor").get_json()["items"][0],
+    ):
         assert "person" not in view and view["legal_basis"] == {"kind": "court_order"}
         # #11: auditors get metadata only -- sex, nationality, age band and alerts are withheld too now.
         assert view["person_ref"] == stay["person_ref"] and view["centre_id"] == "baku"
@@ -126,16 +200,29 @@ def test_the_admission_event_sits_in_the_stays_outbox_without_personal_data(api:
     doc = api.deps.mongo.collection(STAYS).find_one({"_id": stay["id"]})
     assert doc["outbox_pending"] is True and len(doc["outbox"]) == 1
     event = validate_event(doc["outbox"][0])
-    assert (event.type, event.subject, event.source) == ("detention.stay.opened", stay["id"], "detention")
-    assert event.data == {"stay_id": stay["id"], "person_ref": stay["person_ref"], "centre_id": "baku",
-                          "unit_id": "baku-m1", "legal_basis": "court_order", "admitted_at": "2026-11-20T09:30:00.000Z",
-                          "legal_end": "2027-02-20", "nationality": "IRN", "sex": "male", "age_band": "35-64"}
+    assert (event.type, event.subject, event.source) == (
+        "detention.stay.opened",
+        stay["id"],
+        "detention",
+    )
+    assert event.data == {
+        "stay_id": stay["id"],
+        "person_ref": stay["person_ref"],
+        "centre_id": "baku",
+        "unit_id": "baku-m1",
+        "legal_basis": "court_order",
+        "admitted_at": "2026-11-20T09:30:00.000Z",
+        "legal_end": "2027-02-20",
+        "nationality": "IRN",
+        "sex": "male",
+        "age_band": "35-64",
+    }
 
 
 def test_asylum_applicants_get_the_legal_maximum_as_legal_end(api: Api) -> None:
     api.centre("baku")
     api.unit("baku", "baku-m1")
-    api.now = datetime(2027, 11, 30, 8, 0, tzinfo=timezone.utc)
+    api.now = datetime(2027, 11, 30, 8, 0, tzinfo=UTC)
     stay = api.admit("baku-m1", legal_basis={"kind": "asylum_applicant"}).get_json()
     assert stay["legal_end"] == "2028-02-29"
 
@@ -164,23 +251,40 @@ def test_stays_page_in_admission_order_and_filter(api: Api) -> None:
     first = api.get("/stays?limit=3").get_json()
     rest = api.get(f"/stays?limit=3&cursor={first['next_cursor']}").get_json()
     assert [s["id"] for s in first["items"] + rest["items"]] == ids and rest["next_cursor"] is None
-    assert [s["id"] for s in api.get("/stays?unit_id=baku-w1&status=open").get_json()["items"]] == ids[1::2]
+    assert [
+        s["id"] for s in api.get("/stays?unit_id=baku-w1&status=open").get_json()["items"]
+    ] == ids[1::2]
     assert api.get("/stays?status=closed").get_json()["items"] == []
-    assert api.get("/stays?centre_id=baku", "centre_staff", centres=("baku",)).get_json()["items"][0]["id"] == ids[0]
+    assert (
+        api.get("/stays?centre_id=baku", "centre_staff", centres=("baku",)).get_json()["items"][0][
+            "id"
+        ]
+        == ids[0]
+    )
 
 
 def test_expired_blocks_give_their_places_back(api: Api) -> None:
     api.centre("baku")
-    api.unit("baku", "baku-m1", places=3, blocked_places=[{"places": 2, "reason": "repairs", "until": "2026-11-20"}])
+    api.unit(
+        "baku",
+        "baku-m1",
+        places=3,
+        blocked_places=[{"places": 2, "reason": "repairs", "until": "2026-11-20"}],
+    )
     assert api.admit("baku-m1").status_code == 201
     assert api.admit("baku-m1", person={"person_ref": "second"}).get_json()["capacity"] == 1
-    assert handlers.refresh_capacities(api.deps.repository, NOW) == 0  # the block holds through its last day
+    assert (
+        handlers.refresh_capacities(api.deps.repository, NOW) == 0
+    )  # the block holds through its last day
     api.now = NOW + timedelta(days=1)
     assert handlers.refresh_capacities(api.deps.repository, api.now) == 1
     assert handlers.refresh_capacities(api.deps.repository, api.now) == 0
     assert api.get("/units/baku-m1").get_json()["capacity"] == 3
     assert api.admit("baku-m1", person={"person_ref": "second"}).status_code == 201
-    events = [validate_event(e) for e in api.deps.mongo.collection(UNITS).find_one({"_id": "baku-m1"})["outbox"]]
+    events = [
+        validate_event(e)
+        for e in api.deps.mongo.collection(UNITS).find_one({"_id": "baku-m1"})["outbox"]
+    ]
     assert [e.data["capacity"] for e in events] == [1, 3]
 
 
@@ -188,7 +292,11 @@ def test_family_units_refuse_a_person_alone(api: Api) -> None:
     api.centre("baku")
     api.unit("baku", "baku-f1", category="family")
     refused = api.admit("baku-f1").get_json()
-    assert (refused["status"], refused["rule"], refused["unit_id"]) == (422, "family_unit_for_families", "baku-f1")
+    assert (refused["status"], refused["rule"], refused["unit_id"]) == (
+        422,
+        "family_unit_for_families",
+        "baku-f1",
+    )
 
 
 def test_probes_and_openapi(api: Api) -> None:
@@ -196,8 +304,13 @@ def test_probes_and_openapi(api: Api) -> None:
     ready = api.client.get("/readyz")
     assert ready.status_code == 200, ready.get_json()
     spec = api.client.get("/openapi.json").get_json()
-    assert {f"{P}/centres", f"{P}/centres/{{centre_id}}/units", f"{P}/units/{{unit_id}}", f"{P}/stays",
-            f"{P}/stays/{{stay_id}}"} <= set(spec["paths"])
+    assert {
+        f"{P}/centres",
+        f"{P}/centres/{{centre_id}}/units",
+        f"{P}/units/{{unit_id}}",
+        f"{P}/stays",
+        f"{P}/stays/{{stay_id}}",
+    } <= set(spec["paths"])
     post = spec["paths"][f"{P}/stays"]["post"]
     assert post["requestBody"]["content"]["application/json"]["example"]["unit_id"] == "baku-m1"
     assert {"201", "409", "422"} <= set(post["responses"])

@@ -1,5 +1,6 @@
 """The capacity invariant over real HTTP: concurrent admissions never overbook a unit, and every
 admitted stay carries its ``detention.stay.opened`` envelope in the outbox."""
+
 from __future__ import annotations
 
 import threading
@@ -10,12 +11,11 @@ from typing import Any
 import requests
 from pymongo import monitoring
 
-from passage.events import validate_event
-from passage.testing import LiveServer, identity_headers
-
 from detention import bootstrap
 from detention.app import create_app
 from detention.repository import STAYS, UNITS
+from passage.events import validate_event
+from passage.testing import LiveServer, identity_headers
 
 PREFIX = "/api/v1/detention"
 ATTEMPTS = 40
@@ -26,15 +26,31 @@ def admission(unit_id: str, n: int) -> dict[str, Any]:
     today = date.today()
     return {
         "unit_id": unit_id,
-        "person": {"person_ref": f"AZ-TEST-{n:06d}", "given_name": "Test", "family_name": f"Person {n}",
-                   "birth_date": "1990-04-02", "sex": "male", "nationality": "IRN"},
-        "legal_basis": {"kind": "court_order", "decision_ref": f"2-{n}/2026", "court": "Baku Administrative Court",
-                        "decided_on": today.isoformat(), "valid_until": (today + timedelta(days=90)).isoformat()},
+        "person": {
+            "person_ref": f"AZ-TEST-{n:06d}",
+            "given_name": "Test",
+            "family_name": f"Person {n}",
+            "birth_date": "1990-04-02",
+            "sex": "male",
+            "nationality": "IRN",
+        },
+        "legal_basis": {
+            "kind": "court_order",
+            "decision_ref": f"2-{n}/2026",
+            "court": "Baku Administrative Court",
+            "decided_on": today.isoformat(),
+            "valid_until": (today + timedelta(days=90)).isoformat(),
+        },
     }
 
 
-def _admit_all(url: str, headers: dict[str, str], unit_id: str, attempts: int = ATTEMPTS,
-               same_person: bool = False) -> list[requests.Response]:
+def _admit_all(
+    url: str,
+    headers: dict[str, str],
+    unit_id: str,
+    attempts: int = ATTEMPTS,
+    same_person: bool = False,
+) -> list[requests.Response]:
     """Fire ``attempts`` admissions at once (a barrier releases every thread together)."""
     barrier = threading.Barrier(attempts)
     responses: list[requests.Response | BaseException] = [RuntimeError("not run")] * attempts
@@ -43,7 +59,9 @@ def _admit_all(url: str, headers: dict[str, str], unit_id: str, attempts: int = 
         body = admission(unit_id, 0 if same_person else n)
         try:
             barrier.wait(timeout=30)
-            responses[n] = requests.post(f"{url}{PREFIX}/stays", json=body, headers=headers, timeout=60)
+            responses[n] = requests.post(
+                f"{url}{PREFIX}/stays", json=body, headers=headers, timeout=60
+            )
         except BaseException as exc:  # reported below with the others
             responses[n] = exc
 
@@ -61,13 +79,40 @@ def _unit_with_ten_free_places(url: str, headers: dict[str, str]) -> tuple[str, 
     """13 declared places, 3 blocked until next month, 5 more whose block has expired: 10 count."""
     unique = uuid.uuid4().hex[:6]
     centre_id, unit_id = f"cap-{unique}", f"cap-{unique}-m1"
-    blocks = [{"places": 3, "reason": "repairs", "until": (date.today() + timedelta(days=30)).isoformat()},
-              {"places": 5, "reason": "old quarantine", "until": (date.today() - timedelta(days=1)).isoformat()}]
-    assert requests.post(f"{url}{PREFIX}/centres", headers=headers, timeout=30,
-                         json={"id": centre_id, "name": "Capacity test centre", "city": "Baku"}).status_code == 201
-    created = requests.post(f"{url}{PREFIX}/centres/{centre_id}/units", headers=headers, timeout=30, json={
-        "id": unit_id, "name": "Men's wing", "category": "men", "declared_places": 13, "floor_area_m2": 60.0,
-        "blocked_places": blocks})
+    blocks = [
+        {
+            "places": 3,
+            "reason": "repairs",
+            "until": (date.today() + timedelta(days=30)).isoformat(),
+        },
+        {
+            "places": 5,
+            "reason": "old quarantine",
+            "until": (date.today() - timedelta(days=1)).isoformat(),
+        },
+    ]
+    assert (
+        requests.post(
+            f"{url}{PREFIX}/centres",
+            headers=headers,
+            timeout=30,
+            json={"id": centre_id, "name": "Capacity test centre", "city": "Baku"},
+        ).status_code
+        == 201
+    )
+    created = requests.post(
+        f"{url}{PREFIX}/centres/{centre_id}/units",
+        headers=headers,
+        timeout=30,
+        json={
+            "id": unit_id,
+            "name": "Men's wing",
+            "category": "men",
+            "declared_places": 13,
+            "floor_area_m2": 60.0,
+            "blocked_places": blocks,
+        },
+    )
     assert created.status_code == 201, created.text
     assert (created.json()["capacity"], created.json()["free_places"]) == (FREE_PLACES, FREE_PLACES)
     return centre_id, unit_id
@@ -80,25 +125,45 @@ def test_forty_concurrent_admissions_into_ten_free_places(settings_for) -> None:
     with LiveServer(create_app(settings, deps)) as server:
         centre_id, unit_id = _unit_with_ten_free_places(server.url, headers)
         responses = _admit_all(server.url, headers, unit_id)
-        unit = requests.get(f"{server.url}{PREFIX}/units/{unit_id}", headers=headers, timeout=30).json()
+        unit = requests.get(
+            f"{server.url}{PREFIX}/units/{unit_id}", headers=headers, timeout=30
+        ).json()
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] * FREE_PLACES + [409] * (ATTEMPTS - FREE_PLACES), statuses
     for refused in (r for r in responses if r.status_code == 409):
         assert refused.headers["Content-Type"] == "application/problem+json"
         body = refused.json()
-        assert (body["occupancy"], body["capacity"], body["status"]) == (FREE_PLACES, FREE_PLACES, 409), body
+        assert (body["occupancy"], body["capacity"], body["status"]) == (
+            FREE_PLACES,
+            FREE_PLACES,
+            409,
+        ), body
     for admitted in (r for r in responses if r.status_code == 201):
-        assert admitted.headers["ETag"] == '"v1"' and admitted.headers["Location"].endswith(admitted.json()["id"])
+        assert admitted.headers["ETag"] == '"v1"' and admitted.headers["Location"].endswith(
+            admitted.json()["id"]
+        )
 
-    assert (unit["occupancy"], unit["capacity"], unit["free_places"]) == (FREE_PLACES, FREE_PLACES, 0)
+    assert (unit["occupancy"], unit["capacity"], unit["free_places"]) == (
+        FREE_PLACES,
+        FREE_PLACES,
+        0,
+    )
     assert deps.mongo.collection(UNITS).find_one({"_id": unit_id})["occupancy"] == FREE_PLACES
     stays = deps.mongo.collection(STAYS)
-    assert stays.count_documents({"unit_id": unit_id, "status": "open"}) == stays.count_documents({}) == FREE_PLACES
-    _assert_one_event_per_admission(stays, {r.json()["id"] for r in responses if r.status_code == 201}, centre_id, unit_id)
+    assert (
+        stays.count_documents({"unit_id": unit_id, "status": "open"})
+        == stays.count_documents({})
+        == FREE_PLACES
+    )
+    _assert_one_event_per_admission(
+        stays, {r.json()["id"] for r in responses if r.status_code == 201}, centre_id, unit_id
+    )
 
 
-def _assert_one_event_per_admission(stays: Any, admitted_ids: set[str], centre_id: str, unit_id: str) -> None:
+def _assert_one_event_per_admission(
+    stays: Any, admitted_ids: set[str], centre_id: str, unit_id: str
+) -> None:
     envelopes = [e for doc in stays.find({"unit_id": unit_id}) for e in doc["outbox"]]
     assert len(envelopes) == FREE_PLACES
     events = [validate_event(e) for e in envelopes]
@@ -146,11 +211,33 @@ def test_an_admission_is_four_database_operations_and_a_commit(settings_for) -> 
     deps = bootstrap.build(settings)  # its client is created after the listener is registered
     client = create_app(settings, deps).test_client()
     headers = identity_headers(settings.internal_token_secret, role="admin")
-    assert client.post(f"{PREFIX}/centres", headers=headers, json={"id": "rt", "name": "RT", "city": "Baku"}).status_code == 201
-    assert client.post(f"{PREFIX}/centres/rt/units", headers=headers, json={
-        "id": "rt-m1", "name": "M1", "category": "men", "declared_places": 2, "floor_area_m2": 8.0}).status_code == 201
+    assert (
+        client.post(
+            f"{PREFIX}/centres", headers=headers, json={"id": "rt", "name": "RT", "city": "Baku"}
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            f"{PREFIX}/centres/rt/units",
+            headers=headers,
+            json={
+                "id": "rt-m1",
+                "name": "M1",
+                "category": "men",
+                "declared_places": 2,
+                "floor_area_m2": 8.0,
+            },
+        ).status_code
+        == 201
+    )
     counter.active = True
-    assert client.post(f"{PREFIX}/stays", headers=headers, json=admission("rt-m1", 1)).status_code == 201
+    assert (
+        client.post(f"{PREFIX}/stays", headers=headers, json=admission("rt-m1", 1)).status_code
+        == 201
+    )
     counter.active = False
     # read the unit; take the place (conditional); insert the stay with its envelope; count the day's figures
-    assert counter.commands == ["find", "findAndModify", "insert", "update", "commitTransaction"], counter.commands
+    assert counter.commands == ["find", "findAndModify", "insert", "update", "commitTransaction"], (
+        counter.commands
+    )

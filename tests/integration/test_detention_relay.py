@@ -1,6 +1,7 @@
 """Detention's worker relays what admissions leave in the outbox: the ``detention.stay.opened``
 event reaches the readmission and voluntary-return queues, and the outbox is emptied. Runs the
 worker in-process on both transports and as ``python -m detention.consumer`` on RabbitMQ."""
+
 from __future__ import annotations
 
 import os
@@ -8,21 +9,21 @@ import signal
 import subprocess
 import sys
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from kombu import Connection
-
-from passage.bus.topology import Topology
-from passage.config import Settings
-from passage.events import validate_event
-from passage.testing import identity_headers, wait_for
-from passage.worker import run_loops
 
 from detention import bootstrap
 from detention.app import create_app
 from detention.consumer import build_worker
 from detention.repository import STAYS
+from passage.bus.topology import Topology
+from passage.config import Settings
+from passage.events import validate_event
+from passage.testing import identity_headers, wait_for
+from passage.worker import run_loops
 
 P = "/api/v1/detention"
 QUEUES = ("readmission.detention_location", "voluntary_return.detention_location")
@@ -33,12 +34,40 @@ def admit_one(settings: Settings) -> tuple[dict[str, Any], Any]:
     deps = bootstrap.build(settings)
     client = create_app(settings, deps).test_client()
     headers = identity_headers(settings.internal_token_secret)
-    assert client.post(f"{P}/centres", json={"id": "baku", "name": "Baku", "city": "Baku"}, headers=headers).status_code == 201
-    assert client.post(f"{P}/centres/baku/units", headers=headers, json={
-        "id": "baku-m1", "name": "M1", "category": "men", "declared_places": 5, "floor_area_m2": 40.0}).status_code == 201
-    response = client.post(f"{P}/stays", headers=headers, json={
-        "unit_id": "baku-m1", "legal_basis": {"kind": "asylum_applicant"},
-        "person": {"given_name": "Ali", "family_name": "Rezaei", "birth_date": "1990-04-02", "sex": "male"}})
+    assert (
+        client.post(
+            f"{P}/centres", json={"id": "baku", "name": "Baku", "city": "Baku"}, headers=headers
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            f"{P}/centres/baku/units",
+            headers=headers,
+            json={
+                "id": "baku-m1",
+                "name": "M1",
+                "category": "men",
+                "declared_places": 5,
+                "floor_area_m2": 40.0,
+            },
+        ).status_code
+        == 201
+    )
+    response = client.post(
+        f"{P}/stays",
+        headers=headers,
+        json={
+            "unit_id": "baku-m1",
+            "legal_basis": {"kind": "asylum_applicant"},
+            "person": {
+                "given_name": "Ali",
+                "family_name": "Rezaei",
+                "birth_date": "1990-04-02",
+                "sex": "male",
+            },
+        },
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json(), deps
 
@@ -57,7 +86,11 @@ def receive(broker_url: str, prefix: str, queue: str, timeout: float = 30.0) -> 
 
 def assert_stay_opened(payload: dict[str, Any], stay: dict[str, Any]) -> None:
     event = validate_event(payload)
-    assert (event.type, event.subject, event.data["stay_id"]) == ("detention.stay.opened", stay["id"], stay["id"])
+    assert (event.type, event.subject, event.data["stay_id"]) == (
+        "detention.stay.opened",
+        stay["id"],
+        stay["id"],
+    )
     assert event.data["person_ref"] == stay["person_ref"] and "family_name" not in event.data
 
 
@@ -84,28 +117,48 @@ def running_worker() -> Iterator[Any]:
         assert not thread.is_alive(), "the worker did not stop"
 
 
-def test_the_worker_relays_the_admission_event(settings_for: Any, broker_url: str, bus_prefix: str,
-                                               running_worker: Any) -> None:
+def test_the_worker_relays_the_admission_event(
+    settings_for: Any, broker_url: str, bus_prefix: str, running_worker: Any
+) -> None:
     settings = settings_for("detention", broker=broker_url)
     stay, deps = admit_one(settings)
     running_worker(build_worker(settings))
     for queue in QUEUES:
         assert_stay_opened(receive(settings.broker_url, settings.bus_prefix, queue), stay)
-    wait_for(lambda: outbox_settled(deps, stay["id"]), timeout=15, message="the stay's outbox to be emptied")
+    wait_for(
+        lambda: outbox_settled(deps, stay["id"]),
+        timeout=15,
+        message="the stay's outbox to be emptied",
+    )
 
 
 @pytest.mark.rabbitmq
-def test_python_m_detention_consumer_relays_and_stops_on_sigterm(settings_for: Any, rabbit_url: str,
-                                                                 bus_prefix: str) -> None:
+def test_python_m_detention_consumer_relays_and_stops_on_sigterm(
+    settings_for: Any, rabbit_url: str, bus_prefix: str
+) -> None:
     settings = settings_for("detention", broker=rabbit_url)
     stay, deps = admit_one(settings)
-    env = {**os.environ, "MONGO_URL": settings.mongo_url, "DETENTION_MONGO_DB": settings.mongo_db,
-           "AMQP_URL": rabbit_url, "PASSAGE_BUS_PREFIX": settings.bus_prefix, "LOG_LEVEL": "INFO"}
-    worker = subprocess.Popen([sys.executable, "-m", "detention.consumer"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "MONGO_URL": settings.mongo_url,
+        "DETENTION_MONGO_DB": settings.mongo_db,
+        "AMQP_URL": rabbit_url,
+        "PASSAGE_BUS_PREFIX": settings.bus_prefix,
+        "LOG_LEVEL": "INFO",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "detention.consumer"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         assert_stay_opened(receive(rabbit_url, settings.bus_prefix, QUEUES[0]), stay)
-        wait_for(lambda: outbox_settled(deps, stay["id"]), timeout=15, message="the stay's outbox to be emptied")
+        wait_for(
+            lambda: outbox_settled(deps, stay["id"]),
+            timeout=15,
+            message="the stay's outbox to be emptied",
+        )
     finally:
         worker.send_signal(signal.SIGTERM)
         try:

@@ -2,10 +2,12 @@
 handler's early "is there a free place?" check in front of it: the repository itself refuses a
 place in a full unit, for an admission and for a transfer, and changes nothing when it does.
 Sequential and deterministic; the concurrent admissions test covers the same condition under load."""
+
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -26,8 +28,10 @@ def api(settings_for: Any) -> Iterator[Api]:
 def _counts(api: Api) -> dict[str, tuple[int, int]]:
     """Per unit: (occupancy counter, open stays)."""
     stays = api.deps.mongo.collection(STAYS)
-    return {u["_id"]: (u["occupancy"], stays.count_documents({"unit_id": u["_id"], "status": "open"}))
-            for u in api.deps.mongo.collection(UNITS).find({}, {"occupancy": 1})}
+    return {
+        u["_id"]: (u["occupancy"], stays.count_documents({"unit_id": u["_id"], "status": "open"}))
+        for u in api.deps.mongo.collection(UNITS).find({}, {"occupancy": 1})
+    }
 
 
 def _another_stay_like(api: Api, stay_id: str) -> dict[str, Any]:
@@ -35,8 +39,13 @@ def _another_stay_like(api: Api, stay_id: str) -> dict[str, Any]:
     doc = api.deps.mongo.collection(STAYS).find_one({"_id": stay_id})
     doc = {k: v for k, v in doc.items() if k not in ("outbox", "outbox_pending")}
     ref = f"AZ-2026-{uuid.uuid4().hex[:6]}"
-    return {**doc, "_id": str(uuid.uuid4()), "status": "open", "person_ref": ref,
-            "person": {**doc["person"], "person_ref": ref}}
+    return {
+        **doc,
+        "_id": str(uuid.uuid4()),
+        "status": "open",
+        "person_ref": ref,
+        "person": {**doc["person"], "person_ref": ref},
+    }
 
 
 def test_the_repository_refuses_an_admission_to_a_full_unit(api: Api) -> None:
@@ -56,8 +65,9 @@ def test_the_stay_store_refuses_a_transfer_into_a_full_unit(api: Api) -> None:
     before = _counts(api)
     assert before == {"baku-m1": (1, 1), "baku-m2": (1, 1)}
     with pytest.raises(UnitFull):
-        api.deps.stay_store.transfer(moving["id"], None, "baku-m2", {"$set": {"unit_id": "baku-m2"}}, [],
-                                     "2026-11-20")
+        api.deps.stay_store.transfer(
+            moving["id"], None, "baku-m2", {"$set": {"unit_id": "baku-m2"}}, [], "2026-11-20"
+        )
     assert _counts(api) == before
     assert api.deps.mongo.collection(STAYS).find_one({"_id": moving["id"]})["unit_id"] == "baku-m1"
 

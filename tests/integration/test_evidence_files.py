@@ -1,8 +1,10 @@
 """Evidence files through the gateway over the real services: PDF/JPEG/PNG judged by content, a size
 limit, downloads with safe headers, audited, and only for the roles whose job needs them."""
+
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -27,19 +29,39 @@ def stack(mongo_url: str) -> Iterator[UiStack]:
 
 def _call(stack: UiStack, who: Identity, method: str, path: str, **kwargs: Any) -> Any:
     token = issue_access_token(who, stack.deps.keys, ttl_seconds=600)
-    return stack.app.test_client().open(path, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+    return stack.app.test_client().open(
+        path, method=method, headers={"Authorization": f"Bearer {token}"}, **kwargs
+    )
 
 
-def _upload(stack: UiStack, who: Identity, path: str, data: bytes, name: str = "scan.pdf",
-            declared: str = "application/pdf") -> Any:
+def _upload(
+    stack: UiStack,
+    who: Identity,
+    path: str,
+    data: bytes,
+    name: str = "scan.pdf",
+    declared: str = "application/pdf",
+) -> Any:
     import io
-    return _call(stack, who, "POST", path, data={"file": (io.BytesIO(data), name, declared)},
-                 content_type="multipart/form-data")
+
+    return _call(
+        stack,
+        who,
+        "POST",
+        path,
+        data={"file": (io.BytesIO(data), name, declared)},
+        content_type="multipart/form-data",
+    )
 
 
 def _request_id(stack: UiStack) -> str:
-    created = stack.api("POST", f"{R}/requests", role="liaison_officer", body=new_request(person_ref="AZ-2026-800001"),
-                        all_scopes=True)
+    created = stack.api(
+        "POST",
+        f"{R}/requests",
+        role="liaison_officer",
+        body=new_request(person_ref="AZ-2026-800001"),
+        all_scopes=True,
+    )
     assert created.status_code == 201, created.text
     return created.json()["id"]
 
@@ -55,9 +77,18 @@ def test_a_liaison_officer_attaches_two_files_and_downloads_one_safely(stack: Ui
     got = _call(stack, LIAISON, "GET", f"{files}/{second.json['id']}")
     assert got.status_code == 200 and got.data == PNG and got.mimetype == "image/png"
     assert got.headers["Content-Disposition"].startswith("attachment;")
-    assert got.headers["X-Content-Type-Options"] == "nosniff" and got.headers["Cache-Control"] == "no-store"
-    audited = stack.deps.guard.trail.search(resource=f"{R}/requests/{{request_id}}/files/{{file_id}}")
-    assert audited and audited[0]["ids"]["file_id"] == second.json["id"] and audited[0]["outcome"] == 200
+    assert (
+        got.headers["X-Content-Type-Options"] == "nosniff"
+        and got.headers["Cache-Control"] == "no-store"
+    )
+    audited = stack.deps.guard.trail.search(
+        resource=f"{R}/requests/{{request_id}}/files/{{file_id}}"
+    )
+    assert (
+        audited
+        and audited[0]["ids"]["file_id"] == second.json["id"]
+        and audited[0]["outcome"] == 200
+    )
 
 
 def test_only_pdf_jpeg_png_by_content_and_at_most_the_limit(stack: UiStack) -> None:
@@ -73,8 +104,11 @@ def test_only_pdf_jpeg_png_by_content_and_at_most_the_limit(stack: UiStack) -> N
 def test_files_are_hidden_from_other_scopes_auditors_and_partners(stack: UiStack) -> None:
     files = f"{R}/requests/{_request_id(stack)}/files"
     file_id = _upload(stack, LIAISON, files, PDF).json["id"]
-    for who in (Identity("liaison.fr", "liaison_officer", member_states=("FR",)), Identity("auditor", "auditor"),
-                Identity("p", "partner", organisation="IOM")):
+    for who in (
+        Identity("liaison.fr", "liaison_officer", member_states=("FR",)),
+        Identity("auditor", "auditor"),
+        Identity("p", "partner", organisation="IOM"),
+    ):
         r = _call(stack, who, "GET", f"{files}/{file_id}")
         assert r.status_code in (403, 404) and r.data != PDF, who
     assert stack.api("GET", f"{files}/{file_id}", role="auditor").status_code == 403
@@ -82,11 +116,22 @@ def test_files_are_hidden_from_other_scopes_auditors_and_partners(stack: UiStack
 
 
 def test_a_caseworker_attaches_a_file_to_a_case_and_auditors_cannot_read_it(stack: UiStack) -> None:
-    case = stack.api("POST", f"{V}/cases", role="avr_caseworker",
-                     body={"person_ref": "AZ-2026-800002", "source": "ngo", "organisation": "Caritas Baku"}).json()
+    case = stack.api(
+        "POST",
+        f"{V}/cases",
+        role="avr_caseworker",
+        body={"person_ref": "AZ-2026-800002", "source": "ngo", "organisation": "Caritas Baku"},
+    ).json()
     files = f"{V}/cases/{case['id']}/files"
     uploaded = _upload(stack, CASEWORKER, files, b"\xff\xd8\xff\xe0" + b"\x00" * 32, name="id.png")
-    assert uploaded.status_code == 201 and uploaded.json["media_type"] == "image/jpeg", uploaded.json
+    assert uploaded.status_code == 201 and uploaded.json["media_type"] == "image/jpeg", (
+        uploaded.json
+    )
     got = _call(stack, CASEWORKER, "GET", f"{files}/{uploaded.json['id']}")
     assert got.status_code == 200 and got.mimetype == "image/jpeg"
-    assert _call(stack, Identity("auditor", "auditor"), "GET", f"{files}/{uploaded.json['id']}").status_code == 403
+    assert (
+        _call(
+            stack, Identity("auditor", "auditor"), "GET", f"{files}/{uploaded.json['id']}"
+        ).status_code
+        == 403
+    )

@@ -1,6 +1,7 @@
 """The audit trail on a real SecantusDB: one keyed chain under concurrency, signed checkpoints outside
 the database, and ``verify`` catching edits, re-chaining (unkeyed or with a wrong key), removal in the
 middle and truncation of the newest records; the auditor's API."""
+
 from __future__ import annotations
 
 import hashlib
@@ -14,7 +15,7 @@ import pytest
 from flask import jsonify
 
 from gateway.audit import AuditTrail, canonical, first_break
-from gateway.audit_checkpoints import CheckpointFile, Checkpointer
+from gateway.audit_checkpoints import Checkpointer, CheckpointFile
 from gateway.audit_keys import ChainKey, Keyring
 from gateway.testing import add_user, gateway_for_tests, settings_for_tests
 from passage.mongo import Mongo
@@ -29,17 +30,41 @@ KEYRING = Keyring.from_texts(KEY)
 
 def _append(trail: AuditTrail, n: int, user: str) -> None:
     for i in range(n):
-        trail.append(user=user, role="centre_staff", action="read", method="GET",
-                     resource="/api/v1/detention/stays/{stay_id}", ids={"stay_id": f"s{i}"}, outcome=200,
-                     correlation_id=f"c-{user}-{i}")
+        trail.append(
+            user=user,
+            role="centre_staff",
+            action="read",
+            method="GET",
+            resource="/api/v1/detention/stays/{stay_id}",
+            ids={"stay_id": f"s{i}"},
+            outcome=200,
+            correlation_id=f"c-{user}-{i}",
+        )
 
 
-def _verify(mongo_url: str, db: str, checkpoints: str = "", key: str = KEY, previous: str = "",
-            command: str = "verify") -> subprocess.CompletedProcess:
-    env = {**os.environ, "MONGO_URL": mongo_url, "GATEWAY_MONGO_DB": db, "AUDIT_CHAIN_KEY": key,
-           "AUDIT_CHAIN_PREVIOUS_KEYS": previous, "AUDIT_CHECKPOINT_FILE": checkpoints}
-    return subprocess.run([sys.executable, "-m", "gateway.audit", command], env=env, capture_output=True,
-                          text=True, timeout=60)
+def _verify(
+    mongo_url: str,
+    db: str,
+    checkpoints: str = "",
+    key: str = KEY,
+    previous: str = "",
+    command: str = "verify",
+) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "MONGO_URL": mongo_url,
+        "GATEWAY_MONGO_DB": db,
+        "AUDIT_CHAIN_KEY": key,
+        "AUDIT_CHAIN_PREVIOUS_KEYS": previous,
+        "AUDIT_CHECKPOINT_FILE": checkpoints,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.audit", command],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -53,8 +78,10 @@ def trail_db(mongo_url, unique):
 
 def test_concurrent_appends_keep_one_intact_chain(trail_db):
     mongos, _ = trail_db
-    threads = [threading.Thread(target=_append, args=(AuditTrail(m, KEYRING), 15, f"user{i}"))
-               for i, m in enumerate(mongos)]
+    threads = [
+        threading.Thread(target=_append, args=(AuditTrail(m, KEYRING), 15, f"user{i}"))
+        for i, m in enumerate(mongos)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -73,7 +100,9 @@ def test_the_key_never_reaches_the_database(trail_db):
     assert KEY not in stored and KEY.encode().hex() not in stored
 
 
-def test_verify_passes_then_fails_after_an_edit_and_after_a_removal_in_the_middle(trail_db, mongo_url):
+def test_verify_passes_then_fails_after_an_edit_and_after_a_removal_in_the_middle(
+    trail_db, mongo_url
+):
     mongos, db = trail_db
     _append(AuditTrail(mongos[0], KEYRING), 6, "staff.baku")
     ok = _verify(mongo_url, db)
@@ -107,13 +136,22 @@ def test_a_rechained_trail_fails_verify(trail_db, mongo_url, how):
     mongos, db = trail_db
     _append(AuditTrail(mongos[0], KEYRING), 5, "staff.baku")
     wrong = ChainKey.from_text("an-attackers-guess-at-the-key-0123456789abcdef")
-    seal = ((lambda d: hashlib.sha256(canonical(d)).hexdigest()) if how == "unkeyed sha-256"
-            else (lambda d: wrong.seal("record", canonical(d))))
+    seal = (
+        (lambda d: hashlib.sha256(canonical(d)).hexdigest())
+        if how == "unkeyed sha-256"
+        else (lambda d: wrong.seal("record", canonical(d)))
+    )
     _rechain(mongos[0].collection("audit"), 2, seal)
     records = list(AuditTrail(mongos[0], KEYRING).in_order())
-    assert [r["prev_hash"] for r in records[1:]] == [r["hash"] for r in records[:-1]]  # the links hold…
+    assert [r["prev_hash"] for r in records[1:]] == [
+        r["hash"] for r in records[:-1]
+    ]  # the links hold…
     result = _verify(mongo_url, db)
-    assert result.returncode == 1 and "record 2 was edited" in result.stderr and "re-chained" in result.stderr
+    assert (
+        result.returncode == 1
+        and "record 2 was edited" in result.stderr
+        and "re-chained" in result.stderr
+    )
 
 
 def test_rechaining_under_a_made_up_key_id_fails_verify(trail_db, mongo_url):
@@ -124,11 +162,14 @@ def test_rechaining_under_a_made_up_key_id_fails_verify(trail_db, mongo_url):
     audit.update_many({}, {"$set": {"key_id": wrong.key_id}})
     _rechain(audit, 1, lambda d: wrong.seal("record", canonical(d)))
     result = _verify(mongo_url, db)
-    assert result.returncode == 1 and "record 1 names a key this check does not hold" in result.stderr
+    assert (
+        result.returncode == 1 and "record 1 names a key this check does not hold" in result.stderr
+    )
 
 
-def test_truncating_the_newest_records_is_caught_by_the_checkpoint_outside_the_database(trail_db, mongo_url,
-                                                                                         tmp_path):
+def test_truncating_the_newest_records_is_caught_by_the_checkpoint_outside_the_database(
+    trail_db, mongo_url, tmp_path
+):
     mongos, db = trail_db
     checkpoints = str(tmp_path / "audit-checkpoints.jsonl")
     _append(AuditTrail(mongos[0], KEYRING), 6, "staff.baku")
@@ -139,20 +180,30 @@ def test_truncating_the_newest_records_is_caught_by_the_checkpoint_outside_the_d
     mongos[0].collection("audit").delete_many({"_id": {"$gte": 5}})  # records 5 and 6 cut off
     assert _verify(mongo_url, db).returncode == 0  # the chain alone cannot tell…
     cut = _verify(mongo_url, db, checkpoints)  # …the checkpoint can
-    assert cut.returncode == 1 and "the newest records were removed" in cut.stderr and "had 6" in cut.stderr
+    assert (
+        cut.returncode == 1
+        and "the newest records were removed" in cut.stderr
+        and "had 6" in cut.stderr
+    )
 
 
-def test_a_trail_rewritten_up_to_a_checkpoint_or_a_forged_checkpoint_fails_verify(trail_db, mongo_url, tmp_path):
+def test_a_trail_rewritten_up_to_a_checkpoint_or_a_forged_checkpoint_fails_verify(
+    trail_db, mongo_url, tmp_path
+):
     mongos, db = trail_db
     checkpoints = tmp_path / "audit-checkpoints.jsonl"
     _append(AuditTrail(mongos[0], KEYRING), 4, "staff.baku")
     assert _verify(mongo_url, db, str(checkpoints), command="checkpoint").returncode == 0
     mongos[0].collection("audit").delete_many({"_id": {"$gte": 3}})
-    _append(AuditTrail(mongos[0], KEYRING), 2, "staff.baku")  # new records 3-4 (with the key, e.g. an insider)
+    _append(
+        AuditTrail(mongos[0], KEYRING), 2, "staff.baku"
+    )  # new records 3-4 (with the key, e.g. an insider)
     rewritten = _verify(mongo_url, db, str(checkpoints))
     assert rewritten.returncode == 1 and "record 4 is not the one checkpointed" in rewritten.stderr
     line = json.loads(checkpoints.read_text().splitlines()[0])
-    checkpoints.write_text(json.dumps({**line, "count": 2}) + "\n")  # lower the count to hide the cut
+    checkpoints.write_text(
+        json.dumps({**line, "count": 2}) + "\n"
+    )  # lower the count to hide the cut
     forged = _verify(mongo_url, db, str(checkpoints))
     assert forged.returncode == 1 and "checkpoint line 1 is not sealed" in forged.stderr
 
@@ -161,15 +212,20 @@ def test_checkpoints_are_written_on_their_own_after_appends(trail_db, tmp_path):
     mongos, _ = trail_db
     trail = AuditTrail(mongos[0], KEYRING)
     file = CheckpointFile(tmp_path / "var" / "audit-checkpoints.jsonl")
-    checkpointer = Checkpointer(file, KEYRING.current, trail.head, lambda: "2026-11-30T00:00:00.000000Z", 0.05)
+    checkpointer = Checkpointer(
+        file, KEYRING.current, trail.head, lambda: "2026-11-30T00:00:00.000000Z", 0.05
+    )
     trail.on_written = checkpointer.written
     try:
         _append(trail, 3, "staff.baku")
-        wait_for(lambda: any(cp and cp.count == 3 for _, cp in file.read()), timeout=30,
-                 message="a checkpoint of the 3 records")
+        wait_for(
+            lambda: any(cp and cp.count == 3 for _, cp in file.read()),
+            timeout=30,
+            message="a checkpoint of the 3 records",
+        )
     finally:
         checkpointer.cancel()
-    (_, last), = [item for item in file.read() if item[1].count == 3][-1:]
+    ((_, last),) = [item for item in file.read() if item[1].count == 3][-1:]
     assert last.head == trail.head()[1] and last.genuine(KEYRING)
     assert oct(os.stat(file.path).st_mode & 0o777) == "0o600"
 
@@ -178,7 +234,9 @@ def test_a_stopping_gateway_checkpoints_what_it_has_not_checkpointed_yet(trail_d
     mongos, _ = trail_db
     trail = AuditTrail(mongos[0], KEYRING)
     file = CheckpointFile(tmp_path / "audit-checkpoints.jsonl")
-    checkpointer = Checkpointer(file, KEYRING.current, trail.head, lambda: "2026-11-30T00:00:00.000000Z", 3600)
+    checkpointer = Checkpointer(
+        file, KEYRING.current, trail.head, lambda: "2026-11-30T00:00:00.000000Z", 3600
+    )
     trail.on_written = checkpointer.written
     _append(trail, 2, "staff.baku")
     assert list(file.read()) == []  # due in an hour…
@@ -195,19 +253,43 @@ def test_after_a_key_rotation_old_records_verify_with_the_retired_key(trail_db, 
     assert len(set(key_ids)) == 2 and key_ids[:3] == [ChainKey.from_text(OLD_KEY).key_id] * 3
     assert _verify(mongo_url, db, previous=OLD_KEY).returncode == 0
     without = _verify(mongo_url, db)
-    assert without.returncode == 1 and "record 1 names a key this check does not hold" in without.stderr
+    assert (
+        without.returncode == 1
+        and "record 1 names a key this check does not hold" in without.stderr
+    )
 
 
 @pytest.fixture
 def gateway(settings_for):
     app, _ = build_app(__name__, title="stub")
-    app.add_url_rule("/api/v1/detention/stays/<stay_id>", "stay", lambda stay_id: jsonify(id=stay_id))
-    app.add_url_rule("/api/v1/detention/centres", "centres", lambda: jsonify(items=[], next_cursor=None))
+    app.add_url_rule(
+        "/api/v1/detention/stays/<stay_id>", "stay", lambda stay_id: jsonify(id=stay_id)
+    )
+    app.add_url_rule(
+        "/api/v1/detention/centres", "centres", lambda: jsonify(items=[], next_cursor=None)
+    )
     with LiveServer(app) as upstream:
-        gateway_app, deps = gateway_for_tests(settings_for_tests(settings_for("gateway"), {"detention": upstream.url}))
-        for name, role in (("staff.baku", "centre_staff"), ("auditor", "auditor"), ("partner.iom", "partner")):
-            add_user(deps, name, role, PASSWORD, **({"centres": ["baku"]} if role == "centre_staff" else
-                                                    {"organisation": "IOM"} if role == "partner" else {}))
+        gateway_app, deps = gateway_for_tests(
+            settings_for_tests(settings_for("gateway"), {"detention": upstream.url})
+        )
+        for name, role in (
+            ("staff.baku", "centre_staff"),
+            ("auditor", "auditor"),
+            ("partner.iom", "partner"),
+        ):
+            add_user(
+                deps,
+                name,
+                role,
+                PASSWORD,
+                **(
+                    {"centres": ["baku"]}
+                    if role == "centre_staff"
+                    else {"organisation": "IOM"}
+                    if role == "partner"
+                    else {}
+                ),
+            )
         yield gateway_app.test_client(), deps
         deps.mongo.close()
 
@@ -221,23 +303,44 @@ def test_personal_data_reads_and_sign_ins_are_audited_and_auditors_can_search(ga
     client, deps = gateway
     staff = _bearer(client, "staff.baku")
     client.post("/api/v1/auth/login", json={"username": "staff.baku", "password": "wrong password"})
-    assert client.get("/api/v1/detention/stays/st-1", headers={**staff, "X-Correlation-ID": "corr-12345678"}).status_code == 200
-    assert client.get("/api/v1/detention/centres", headers=staff).status_code == 200  # no personal data: not audited
+    assert (
+        client.get(
+            "/api/v1/detention/stays/st-1", headers={**staff, "X-Correlation-ID": "corr-12345678"}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get("/api/v1/detention/centres", headers=staff).status_code == 200
+    )  # no personal data: not audited
     auditor = _bearer(client, "auditor")
     page = client.get("/api/v1/audit?user=staff.baku&limit=10", headers=auditor)
     assert page.status_code == 200, page.json
     actions = [(r["action"], r["resource"], r["outcome"]) for r in page.json["items"]]
     assert ("read", "/api/v1/detention/stays/{stay_id}", 200) in actions
-    assert ("login_failed", "/api/v1/auth/login", 401) in actions and ("login", "/api/v1/auth/login", 200) in actions
+    assert ("login_failed", "/api/v1/auth/login", 401) in actions and (
+        "login",
+        "/api/v1/auth/login",
+        200,
+    ) in actions
     read = next(r for r in page.json["items"] if r["action"] == "read")
     assert read["ids"] == {"stay_id": "st-1"} and read["correlation_id"] == "corr-12345678"
     assert not any(r["resource"] == "/api/v1/detention/centres" for r in page.json["items"])
     failed = client.get("/api/v1/audit?outcome=401", headers=auditor).json["items"]
     assert failed and all(r["outcome"] == 401 for r in failed)
     first = client.get("/api/v1/audit?limit=2", headers=auditor).json
-    second = client.get(f"/api/v1/audit?limit=2&cursor={first['next_cursor']}", headers=auditor).json
-    assert [r["seq"] for r in second["items"]] == [first["items"][-1]["seq"] - 1, first["items"][-1]["seq"] - 2]
-    assert client.get("/api/v1/audit?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z", headers=auditor).json["items"] == []
+    second = client.get(
+        f"/api/v1/audit?limit=2&cursor={first['next_cursor']}", headers=auditor
+    ).json
+    assert [r["seq"] for r in second["items"]] == [
+        first["items"][-1]["seq"] - 1,
+        first["items"][-1]["seq"] - 2,
+    ]
+    assert (
+        client.get(
+            "/api/v1/audit?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z", headers=auditor
+        ).json["items"]
+        == []
+    )
     assert client.get("/api/v1/audit?user[$ne]=x", headers=auditor).status_code == 422
     denied = client.get("/api/v1/audit", headers=_bearer(client, "partner.iom"))
     assert denied.status_code == 403

@@ -6,10 +6,11 @@ schema its operation documents. Operations that end the fuzzer's own session (lo
 or resetting accounts) are left out; they have their own tests. Bounded to a few examples per
 operation so the run stays well under two minutes.
 """
+
 from __future__ import annotations
 
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -37,16 +38,24 @@ def fuzz_target(mongo_url) -> Iterator[tuple[str, dict[str, str]]]:
     run = uuid.uuid4().hex[:10]
 
     def base(service: str) -> Settings:
-        return Settings.from_env(service, env={}, mongo_url=mongo_url, mongo_db=f"t_{run}_{service}")
+        return Settings.from_env(
+            service, env={}, mongo_url=mongo_url, mongo_db=f"t_{run}_{service}"
+        )
 
-    servers = [LiveServer(detention_app(base("detention"))), LiveServer(readmission_app(base("readmission"))),
-               LiveServer(voluntary_return_app(base("voluntary-return")))]
+    servers = [
+        LiveServer(detention_app(base("detention"))),
+        LiveServer(readmission_app(base("readmission"))),
+        LiveServer(voluntary_return_app(base("voluntary-return"))),
+    ]
     for server in servers:
         server.__enter__()
     try:
         urls = dict(zip(("detention", "readmission", "voluntary-return"), (s.url for s in servers)))
-        app, deps = gateway_for_tests(settings_for_tests(base("gateway"), urls, api_user_limit=100_000,
-                                                         login_ip_limit=100_000))
+        app, deps = gateway_for_tests(
+            settings_for_tests(
+                base("gateway"), urls, api_user_limit=100_000, login_ip_limit=100_000
+            )
+        )
         token = issue_access_token(Identity("admin", "admin"), deps.keys, ttl_seconds=3600)
         with LiveServer(app) as gateway:
             yield gateway.url, {"Authorization": f"Bearer {token}"}
@@ -69,13 +78,18 @@ def test_no_5xx_and_responses_match_their_schemas(fuzz_target):
         operations += 1
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=15, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def fuzz(case) -> None:
             case.call_and_validate(base_url=base, headers=bearer, checks=checks)
 
         try:
             fuzz()
-        except (Exception, BaseExceptionGroup) as exc:  # collect every operation's first failure, then report them all
+        except (
+            Exception,
+            BaseExceptionGroup,
+        ) as exc:  # collect every operation's first failure, then report them all
             name = f"{operation.method.upper()} {operation.path}"
             if name not in KNOWN_UPSTREAM_BUGS:
                 failures.append(f"{name}: {str(exc)[:600]}")

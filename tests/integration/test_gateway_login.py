@@ -1,20 +1,21 @@
 """Signing in at the gateway against a real SecantusDB: tokens, refusals, throttles across workers."""
+
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
 
 from gateway.accounts import MongoUsers
+from gateway.api import checked_sign_in
 from gateway.app import create_app
 from gateway.bootstrap import build_deps
-from gateway.api import checked_sign_in
-from gateway.ratelimit import Limit
-from gateway.throttle import Backoff, MongoLoginThrottle
 from gateway.passwords import Passwords
+from gateway.ratelimit import Limit
 from gateway.testing import add_user, cheap_passwords, gateway_for_tests, settings_for_tests
+from gateway.throttle import Backoff, MongoLoginThrottle
 from gateway.tokens import verify_access_token
 from passage.mongo import Mongo
 from passage.testing import free_port
@@ -52,7 +53,11 @@ def test_login_returns_a_bearer_token_for_the_user(gateway):
     assert body["token_type"] == "Bearer" and body["expires_in"] == 900
     assert response.headers["Cache-Control"] == "no-store"
     identity = verify_access_token(body["access_token"], deps.keys)
-    assert (identity.user_id, identity.role, identity.centres) == ("staff.baku", "centre_staff", ("baku",))
+    assert (identity.user_id, identity.role, identity.centres) == (
+        "staff.baku",
+        "centre_staff",
+        ("baku",),
+    )
 
 
 def test_wrong_password_and_unknown_user_get_the_same_401(gateway):
@@ -86,9 +91,14 @@ def _from(app, address):
 def test_an_attack_from_elsewhere_never_locks_the_usual_client_out(gateway, settings):
     """Issue 12: five wrong passwords locked any account for 15 minutes, without signing in."""
     app, _ = gateway
-    other_worker, other_deps = gateway_for_tests(settings)  # its own MongoClient, as another gunicorn worker has
+    other_worker, other_deps = gateway_for_tests(
+        settings
+    )  # its own MongoClient, as another gunicorn worker has
     for _ in range(6):
-        assert _login(_from(app, "203.0.113.9"), "staff.baku", "not the password").status_code in (401, 429)
+        assert _login(_from(app, "203.0.113.9"), "staff.baku", "not the password").status_code in (
+            401,
+            429,
+        )
     slowed = _login(_from(other_worker, "203.0.113.9"), "staff.baku", PASSWORD)
     assert slowed.status_code == 429 and slowed.mimetype == "application/problem+json"
     assert 1 <= int(slowed.headers["Retry-After"]) <= 900
@@ -110,8 +120,10 @@ def test_a_success_resets_the_count(gateway):
 
 def test_throttles_grow_per_pair_and_are_forgotten(settings):
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
-    throttle = MongoLoginThrottle(mongo, Backoff(free=3, base_seconds=2, max_seconds=900, forget_seconds=3600))
-    t0 = datetime.now(timezone.utc).replace(microsecond=0)
+    throttle = MongoLoginThrottle(
+        mongo, Backoff(free=3, base_seconds=2, max_seconds=900, forget_seconds=3600)
+    )
+    t0 = datetime.now(UTC).replace(microsecond=0)
     for i in range(5):
         throttle.record_failure("someone", "198.51.100.1", t0)
     assert throttle.wait_until("someone", "198.51.100.1", t0) == t0 + timedelta(seconds=8)
@@ -126,7 +138,7 @@ def test_throttles_grow_per_pair_and_are_forgotten(settings):
 def test_concurrent_failures_are_all_counted(settings):
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     throttle = MongoLoginThrottle(mongo)
-    t0 = datetime.now(timezone.utc).replace(microsecond=0)
+    t0 = datetime.now(UTC).replace(microsecond=0)
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda _: throttle.record_failure("racing", "192.0.2.1", t0), range(8)))
     assert [t.failures for t in throttle.list(t0, "racing")] == [8]
@@ -138,32 +150,48 @@ def test_an_invalid_username_is_never_recorded_verbatim(gateway):
     app, deps = gateway
     secret = "Winter2026!secret"
     _login(app.test_client(), "staff.baku", "wrong password")  # a valid name is recorded as itself
-    for body in ({"username": secret, "password": "x"}, {"username": secret.lower(), "password": "x"}):
+    for body in (
+        {"username": secret, "password": "x"},
+        {"username": secret.lower(), "password": "x"},
+    ):
         assert app.test_client().post(LOGIN, json=body).status_code == 422
     with app.test_request_context("/", environ_base={"REMOTE_ADDR": "192.0.2.5"}):
         with pytest.raises(Exception):
-            checked_sign_in(deps.sign_in, deps.guard, (Limit(10, 60), Limit(10, 60)), secret, "x",
-                            "/api/v1/auth/login", datetime.now(timezone.utc))
-    stored = [str(doc) for name in ("audit", "login_throttles", "rate_limits")
-              for doc in deps.mongo.collection(name).find()]
+            checked_sign_in(
+                deps.sign_in,
+                deps.guard,
+                (Limit(10, 60), Limit(10, 60)),
+                secret,
+                "x",
+                "/api/v1/auth/login",
+                datetime.now(UTC),
+            )
+    stored = [
+        str(doc)
+        for name in ("audit", "login_throttles", "rate_limits")
+        for doc in deps.mongo.collection(name).find()
+    ]
     assert any("staff.baku" in doc for doc in stored) and any("invalid:" in doc for doc in stored)
     assert not any(secret in doc or secret.lower() in doc for doc in stored)
 
 
-@pytest.mark.parametrize("body, status", [
-    ({"username": {"$ne": None}, "password": "anything"}, 422),
-    ({"username": "staff.baku", "password": {"$gt": ""}}, 422),
-    ({"username": "staff.baku", "password": PASSWORD, "role": "admin"}, 422),
-    ({"username": "staff.baku"}, 422),
-    ({"username": "$where", "password": PASSWORD}, 422),
-    ({"username": ["staff.baku"], "password": PASSWORD}, 422),
-    ({"username": "staff.baku\n", "password": PASSWORD}, 422),
-    ({"username": "staff.baku", "password": "x" * 2000}, 422),
-    (["staff.baku", PASSWORD], 422),
-    ("{not json", 400),
-    ({"username": "staff.baku", "password": "x" * 300_000}, 413),
-    ({"username": "staff.baku\ud800", "password": PASSWORD}, 422),
-])
+@pytest.mark.parametrize(
+    "body, status",
+    [
+        ({"username": {"$ne": None}, "password": "anything"}, 422),
+        ({"username": "staff.baku", "password": {"$gt": ""}}, 422),
+        ({"username": "staff.baku", "password": PASSWORD, "role": "admin"}, 422),
+        ({"username": "staff.baku"}, 422),
+        ({"username": "$where", "password": PASSWORD}, 422),
+        ({"username": ["staff.baku"], "password": PASSWORD}, 422),
+        ({"username": "staff.baku\n", "password": PASSWORD}, 422),
+        ({"username": "staff.baku", "password": "x" * 2000}, 422),
+        (["staff.baku", PASSWORD], 422),
+        ("{not json", 400),
+        ({"username": "staff.baku", "password": "x" * 300_000}, 413),
+        ({"username": "staff.baku\ud800", "password": PASSWORD}, 422),
+    ],
+)
 def test_bad_bodies_are_refused_and_nothing_is_stored(gateway, body, status):
     app, deps = gateway
     users_before = list(deps.mongo.collection("users").find())
@@ -201,6 +229,9 @@ def test_login_while_the_database_is_down_is_a_503_problem(settings):
 def test_a_password_with_an_unpaired_surrogate_is_a_401_not_a_500(gateway):
     """JSON "\\ud800" decodes to a lone surrogate, which no UTF-8 encoder (argon2's included) accepts."""
     app, _ = gateway
-    response = app.test_client().post(LOGIN, data='{"username": "staff.baku", "password": "abc\\ud800def"}',
-                                      content_type="application/json")
+    response = app.test_client().post(
+        LOGIN,
+        data='{"username": "staff.baku", "password": "abc\\ud800def"}',
+        content_type="application/json",
+    )
     assert response.status_code == 401 and response.mimetype == "application/problem+json"

@@ -1,7 +1,8 @@
 """Merged /openapi.json and /readyz against real stub services over HTTP."""
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -39,8 +40,10 @@ def _service(prefix: str, schema: type[Schema], path: str) -> LiveServer:
 
 @pytest.fixture
 def services() -> Iterator[dict[str, str]]:
-    with _service("detention", CentreSchema, "/centres/<centre_id>") as detention, \
-            _service("readmission", LocationSchema, "/persons/<person_ref>/location") as readmission:
+    with (
+        _service("detention", CentreSchema, "/centres/<centre_id>") as detention,
+        _service("readmission", LocationSchema, "/persons/<person_ref>/location") as readmission,
+    ):
         yield {"detention": detention.url, "readmission": readmission.url}
 
 
@@ -51,8 +54,11 @@ def test_merged_document_is_valid_and_has_every_available_service(settings_for, 
     with LiveServer(app) as gateway:
         doc = requests.get(f"{gateway.url}/openapi.json", timeout=30).json()
     validate(doc)
-    assert {"/api/v1/auth/login", "/api/v1/detention/centres/{centre_id}",
-            "/api/v1/readmission/persons/{person_ref}/location"} <= set(doc["paths"])
+    assert {
+        "/api/v1/auth/login",
+        "/api/v1/detention/centres/{centre_id}",
+        "/api/v1/readmission/persons/{person_ref}/location",
+    } <= set(doc["paths"])
     assert not any(p.startswith("/api/v1/voluntary-return") for p in doc["paths"])
     assert doc["info"]["x-unavailable"] == ["voluntary-return"]
     assert {"Centre", "Location", "Login", "AccessToken"} <= set(doc["components"]["schemas"])
@@ -62,13 +68,21 @@ def test_merged_document_is_valid_and_has_every_available_service(settings_for, 
 
 def test_readyz_needs_the_database_and_every_service(settings_for, services):
     down = f"http://127.0.0.1:{free_port()}"
-    app, deps = gateway_for_tests(settings_for_tests(settings_for("gateway"), {**services, "voluntary-return": down}))
+    app, deps = gateway_for_tests(
+        settings_for_tests(settings_for("gateway"), {**services, "voluntary-return": down})
+    )
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.json["checks"] == {"mongo": True, "detention": True, "readmission": True,
-                                       "voluntary-return": False}
+    assert response.json["checks"] == {
+        "mongo": True,
+        "detention": True,
+        "readmission": True,
+        "voluntary-return": False,
+    }
     with _service("voluntary-return", LocationSchema, "/persons/<person_ref>/location") as avr:
-        app, deps = gateway_for_tests(settings_for_tests(settings_for("gateway"), {**services, "voluntary-return": avr.url}))
+        app, deps = gateway_for_tests(
+            settings_for_tests(settings_for("gateway"), {**services, "voluntary-return": avr.url})
+        )
         assert app.test_client().get("/readyz").status_code == 200
     assert app.test_client().get("/healthz").status_code == 200
     metrics = app.test_client().get("/metrics")

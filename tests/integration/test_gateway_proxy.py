@@ -1,4 +1,5 @@
 """The gateway's proxy over real HTTP: a stub service that echoes what it received, is slow, or is gone."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import struct
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 
 import jwt
 import pytest
@@ -35,22 +36,40 @@ class Echo:
         self.received: list[dict] = []
         self.release = threading.Event()
         app, _ = build_app(__name__, title="echo", max_body_bytes=4 * 1024 * 1024)
-        app.add_url_rule("/api/v1/detention/<path:rest>", "echo", self.answer,
-                         methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+        app.add_url_rule(
+            "/api/v1/detention/<path:rest>",
+            "echo",
+            self.answer,
+            methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        )
         self.app = app
 
     def answer(self, rest: str) -> Response:
-        self.received.append({"method": request.method, "path": request.path,
-                              "query": request.query_string.decode(), "body": request.get_data(as_text=True),
-                              "headers": dict(request.headers)})
+        self.received.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": request.query_string.decode(),
+                "body": request.get_data(as_text=True),
+                "headers": dict(request.headers),
+            }
+        )
         if rest == "slow":
             self.release.wait(3)
         if rest == "full":
             return problem_response(409, "Unit baku-m1 is full.", occupancy=10, capacity=10)
         if rest == "created":
-            return Response(json.dumps({"id": "s1"}), status=201, mimetype="application/json",
-                            headers={"ETag": '"v1"', "Retry-After": "3", "Set-Cookie": "upstream=1",
-                                     "Location": f"{request.host_url}api/v1/detention/stays/s1"})
+            return Response(
+                json.dumps({"id": "s1"}),
+                status=201,
+                mimetype="application/json",
+                headers={
+                    "ETag": '"v1"',
+                    "Retry-After": "3",
+                    "Set-Cookie": "upstream=1",
+                    "Location": f"{request.host_url}api/v1/detention/stays/s1",
+                },
+            )
         return jsonify(ok=True)
 
 
@@ -72,9 +91,15 @@ def echo(echo_server) -> tuple[Echo, str]:
 @pytest.fixture(scope="module")
 def gateway(mongo_url, echo_server) -> Iterator[tuple[str, SigningKeys]]:
     """One gateway (own database) in front of the stub for the whole module: servers are slow to stop."""
-    base = Settings.from_env("gateway", env={}, mongo_url=mongo_url, mongo_db=f"t_{uuid.uuid4().hex[:10]}_gateway")
-    settings = settings_for_tests(base, {"detention": echo_server[1]}, internal_token_secret=INTERNAL,
-                             upstream_read_timeout=0.5)
+    base = Settings.from_env(
+        "gateway", env={}, mongo_url=mongo_url, mongo_db=f"t_{uuid.uuid4().hex[:10]}_gateway"
+    )
+    settings = settings_for_tests(
+        base,
+        {"detention": echo_server[1]},
+        internal_token_secret=INTERNAL,
+        upstream_read_timeout=0.5,
+    )
     app, deps = gateway_for_tests(settings)
     add_user(deps, "staff.baku", "centre_staff", PASSWORD, centres=["baku"])
     with LiveServer(app) as server:
@@ -83,7 +108,11 @@ def gateway(mongo_url, echo_server) -> Iterator[tuple[str, SigningKeys]]:
 
 
 def _bearer(base: str) -> dict[str, str]:
-    r = requests.post(f"{base}/api/v1/auth/login", json={"username": "staff.baku", "password": PASSWORD}, timeout=10)
+    r = requests.post(
+        f"{base}/api/v1/auth/login",
+        json={"username": "staff.baku", "password": PASSWORD},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
@@ -92,20 +121,41 @@ def test_forwards_method_path_query_body_and_headers(gateway, echo):
     base, _ = gateway
     stub, _ = echo
     body = json.dumps({"id": "baku-m1", "declared_places": 40})
-    headers = {**_bearer(base), "Content-Type": "application/json", "If-Match": '"v3"', "If-None-Match": '"v2"',
-               "X-Request-ID": "req-0123456789", "Cookie": "session=abc", "Proxy-Authorization": "Basic eA==",
-               "Connection": "keep-alive, X-Hop", "X-Hop": "1", "Keep-Alive": "timeout=5", "TE": "trailers",
-               "Idempotency-Key": '"8e03978e-40d5-43e8-bc93-6894a57f9324"'}
-    r = requests.post(f"{base}/api/v1/detention/stays/s1/transfer?limit=5&cursor=abc%3D", data=body,
-                      headers=headers, timeout=10)
+    headers = {
+        **_bearer(base),
+        "Content-Type": "application/json",
+        "If-Match": '"v3"',
+        "If-None-Match": '"v2"',
+        "X-Request-ID": "req-0123456789",
+        "Cookie": "session=abc",
+        "Proxy-Authorization": "Basic eA==",
+        "Connection": "keep-alive, X-Hop",
+        "X-Hop": "1",
+        "Keep-Alive": "timeout=5",
+        "TE": "trailers",
+        "Idempotency-Key": '"8e03978e-40d5-43e8-bc93-6894a57f9324"',
+    }
+    r = requests.post(
+        f"{base}/api/v1/detention/stays/s1/transfer?limit=5&cursor=abc%3D",
+        data=body,
+        headers=headers,
+        timeout=10,
+    )
     assert r.status_code == 200 and r.json() == {"ok": True}
     seen = stub.received[-1]
-    assert (seen["method"], seen["path"], seen["query"]) == ("POST", "/api/v1/detention/stays/s1/transfer",
-                                                             "limit=5&cursor=abc%3D")
+    assert (seen["method"], seen["path"], seen["query"]) == (
+        "POST",
+        "/api/v1/detention/stays/s1/transfer",
+        "limit=5&cursor=abc%3D",
+    )
     assert seen["body"] == body
     sent = seen["headers"]
     assert sent["Content-Type"] == "application/json"
-    assert (sent["If-Match"], sent["If-None-Match"], sent["X-Request-Id"]) == ('"v3"', '"v2"', "req-0123456789")
+    assert (sent["If-Match"], sent["If-None-Match"], sent["X-Request-Id"]) == (
+        '"v3"',
+        '"v2"',
+        "req-0123456789",
+    )
     assert sent["Idempotency-Key"] == '"8e03978e-40d5-43e8-bc93-6894a57f9324"'
     for private in ("Cookie", "Authorization", "Proxy-Authorization", "X-Hop", "Keep-Alive", "Te"):
         assert private not in sent
@@ -117,7 +167,9 @@ def test_forwards_method_path_query_body_and_headers(gateway, echo):
 def test_every_method_is_forwarded(gateway, echo, method):
     base, _ = gateway
     stub, _ = echo
-    r = requests.request(method, f"{base}/api/v1/detention/stays/s1", headers=_bearer(base), timeout=10)
+    r = requests.request(
+        method, f"{base}/api/v1/detention/stays/s1", headers=_bearer(base), timeout=10
+    )
     assert r.status_code == 200 and stub.received[-1]["method"] == method
 
 
@@ -125,7 +177,9 @@ def test_a_client_made_identity_header_never_reaches_the_service(gateway, echo):
     base, _ = gateway
     stub, _ = echo
     forged = sign_identity(Identity(user_id="mallory", role="admin"), INTERNAL)
-    r = requests.get(f"{base}/api/v1/detention/centres", headers={**_bearer(base), HEADER: forged}, timeout=10)
+    r = requests.get(
+        f"{base}/api/v1/detention/centres", headers={**_bearer(base), HEADER: forged}, timeout=10
+    )
     assert r.status_code == 200
     received = stub.received[-1]["headers"][HEADER]
     assert received != forged and verify_identity(received, INTERNAL) == STAFF
@@ -140,14 +194,20 @@ def test_problem_from_the_service_passes_through_unchanged(gateway, echo):
     assert r.status_code == 409
     assert r.headers["Content-Type"] == "application/problem+json"
     problem = r.json()
-    assert (problem["detail"], problem["occupancy"], problem["capacity"]) == ("Unit baku-m1 is full.", 10, 10)
+    assert (problem["detail"], problem["occupancy"], problem["capacity"]) == (
+        "Unit baku-m1 is full.",
+        10,
+        10,
+    )
     assert problem["instance"] == "/api/v1/detention/full"
     assert problem["correlation_id"] == r.headers["X-Request-ID"]
 
 
 def test_status_and_client_headers_pass_through_and_location_points_at_the_gateway(gateway, echo):
     base, _ = gateway
-    r = requests.post(f"{base}/api/v1/detention/created", json={}, headers=_bearer(base), timeout=10)
+    r = requests.post(
+        f"{base}/api/v1/detention/created", json={}, headers=_bearer(base), timeout=10
+    )
     assert r.status_code == 201 and r.json() == {"id": "s1"}
     assert (r.headers["ETag"], r.headers["Retry-After"]) == ('"v1"', "3")
     assert r.headers["Location"] == "/api/v1/detention/stays/s1"
@@ -171,13 +231,20 @@ def _problem_without_leaks(r: requests.Response, status: int) -> dict:
 
 
 def test_service_down_is_a_502_problem(settings_for):
-    settings = settings_for_tests(settings_for("gateway"), {"detention": f"http://127.0.0.1:{free_port()}"})
+    settings = settings_for_tests(
+        settings_for("gateway"), {"detention": f"http://127.0.0.1:{free_port()}"}
+    )
     app, deps = gateway_for_tests(settings)
     token = issue_access_token(STAFF, deps.keys, ttl_seconds=60)
     with LiveServer(app) as server:
         for method in ("GET", "POST"):
-            r = requests.request(method, f"{server.url}/api/v1/detention/stays", json={} if method == "POST" else None,
-                                 headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            r = requests.request(
+                method,
+                f"{server.url}/api/v1/detention/stays",
+                json={} if method == "POST" else None,
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=10,
+            )
             assert _problem_without_leaks(r, 502)["service"] == "detention"
 
 
@@ -211,9 +278,14 @@ def resetting_service() -> Iterator[str]:
 def test_connection_reset_by_the_service_is_a_502_problem(settings_for, resetting_service):
     settings = settings_for_tests(settings_for("gateway"), {"readmission": resetting_service})
     app, deps = gateway_for_tests(settings)
-    token = issue_access_token(Identity(user_id="liaison", role="liaison_officer", all_scopes=True), deps.keys,
-                               ttl_seconds=60)
-    r = app.test_client().get("/api/v1/readmission/persons/p1/location", headers={"Authorization": f"Bearer {token}"})
+    token = issue_access_token(
+        Identity(user_id="liaison", role="liaison_officer", all_scopes=True),
+        deps.keys,
+        ttl_seconds=60,
+    )
+    r = app.test_client().get(
+        "/api/v1/readmission/persons/p1/location", headers={"Authorization": f"Bearer {token}"}
+    )
     assert r.status_code == 502 and r.mimetype == "application/problem+json"
     assert "reset" not in r.get_data(as_text=True).lower()
 
@@ -230,16 +302,32 @@ def test_oversize_body_is_a_413_problem_and_not_forwarded(gateway, echo):
     base, _ = gateway
     stub, _ = echo
     calls = len(stub.received)
-    r = requests.post(f"{base}/api/v1/detention/stays", data=b"{" + b" " * 300_000 + b"}",
-                      headers={**_bearer(base), "Content-Type": "application/json"}, timeout=10)
+    r = requests.post(
+        f"{base}/api/v1/detention/stays",
+        data=b"{" + b" " * 300_000 + b"}",
+        headers={**_bearer(base), "Content-Type": "application/json"},
+        timeout=10,
+    )
     assert r.status_code == 413 and r.headers["Content-Type"] == "application/problem+json"
     assert len(stub.received) == calls
 
 
 def _signed(claims_change: dict, secret: str, kid: str, alg: str = "HS256") -> str:
     now = int(time.time())
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "staff.baku", "iat": now, "exp": now + 600, "jti": "x",
-              "role": "admin", "centres": [], "member_states": [], "org": None, "all": False, **claims_change}
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "staff.baku",
+        "iat": now,
+        "exp": now + 600,
+        "jti": "x",
+        "role": "admin",
+        "centres": [],
+        "member_states": [],
+        "org": None,
+        "all": False,
+        **claims_change,
+    }
     return jwt.encode(claims, secret, algorithm=alg, headers={"kid": kid})
 
 
@@ -252,22 +340,42 @@ def _bad_tokens(keys: SigningKeys) -> dict[str, dict[str, str]]:
     return {
         "missing bearer": {},
         "not bearer": {"Authorization": f"Basic {good}"},
-        "expired": {"Authorization": f"Bearer {issue_access_token(STAFF, keys, ttl_seconds=60, now=time.time() - 600)}"},
+        "expired": {
+            "Authorization": f"Bearer {issue_access_token(STAFF, keys, ttl_seconds=60, now=time.time() - 600)}"
+        },
         "wrong signature": {"Authorization": f"Bearer {_signed({}, 'x' * 64, kid)}"},
         "alg none": {"Authorization": f"Bearer {none}.{payload}."},
-        "wrong audience": {"Authorization": f"Bearer {_signed({'aud': 'passage-services'}, secret, kid)}"},
+        "wrong audience": {
+            "Authorization": f"Bearer {_signed({'aud': 'passage-services'}, secret, kid)}"
+        },
         "tampered": {"Authorization": f"Bearer {head}.{tampered_payload}.{sig}"},
-        "internal identity as bearer": {"Authorization": f"Bearer {sign_identity(STAFF, INTERNAL)}"},
+        "internal identity as bearer": {
+            "Authorization": f"Bearer {sign_identity(STAFF, INTERNAL)}"
+        },
         "unknown kid": {"Authorization": f"Bearer {_signed({}, secret, key_id('y' * 64))}"},
     }
 
 
-@pytest.mark.parametrize("case", ["missing bearer", "not bearer", "expired", "wrong signature", "alg none",
-                                  "wrong audience", "tampered", "internal identity as bearer", "unknown kid"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "missing bearer",
+        "not bearer",
+        "expired",
+        "wrong signature",
+        "alg none",
+        "wrong audience",
+        "tampered",
+        "internal identity as bearer",
+        "unknown kid",
+    ],
+)
 def test_bad_tokens_are_401_problems_and_never_forwarded(gateway, echo, case):
     base, keys = gateway
     stub, _ = echo
-    r = requests.get(f"{base}/api/v1/detention/centres", headers=_bad_tokens(keys)[case], timeout=10)
+    r = requests.get(
+        f"{base}/api/v1/detention/centres", headers=_bad_tokens(keys)[case], timeout=10
+    )
     assert r.status_code == 401 and r.headers["Content-Type"] == "application/problem+json"
     assert r.headers["WWW-Authenticate"].startswith("Bearer")
     assert stub.received == []
@@ -278,7 +386,7 @@ class _KeepAliveHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_GET(self) -> None:
         body = json.dumps({"port": self.client_address[1]}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -295,12 +403,18 @@ def test_connections_to_the_service_are_kept_alive_and_reused(settings_for):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        settings = settings_for_tests(settings_for("gateway"), {"detention": f"http://127.0.0.1:{server.server_port}"})
+        settings = settings_for_tests(
+            settings_for("gateway"), {"detention": f"http://127.0.0.1:{server.server_port}"}
+        )
         app, deps = gateway_for_tests(settings)
         token = issue_access_token(STAFF, deps.keys, ttl_seconds=60)
         client = app.test_client()
-        ports = {client.get("/api/v1/detention/centres", headers={"Authorization": f"Bearer {token}"}).json["port"]
-                 for _ in range(3)}
+        ports = {
+            client.get(
+                "/api/v1/detention/centres", headers={"Authorization": f"Bearer {token}"}
+            ).json["port"]
+            for _ in range(3)
+        }
         assert len(ports) == 1
     finally:
         server.shutdown()
@@ -311,9 +425,16 @@ def test_connections_to_the_service_are_kept_alive_and_reused(settings_for):
 def test_revoked_token_is_a_401_problem_and_never_forwarded(gateway, echo):
     base, _ = gateway
     stub, _ = echo
-    r = requests.post(f"{base}/api/v1/auth/login", json={"username": "staff.baku", "password": PASSWORD}, timeout=10)
+    r = requests.post(
+        f"{base}/api/v1/auth/login",
+        json={"username": "staff.baku", "password": PASSWORD},
+        timeout=10,
+    )
     bearer = {"Authorization": f"Bearer {r.json()['access_token']}"}
-    assert requests.post(f"{base}/api/v1/auth/logout", headers=bearer, json={}, timeout=10).status_code == 204
+    assert (
+        requests.post(f"{base}/api/v1/auth/logout", headers=bearer, json={}, timeout=10).status_code
+        == 204
+    )
     r = requests.get(f"{base}/api/v1/detention/stays", headers=bearer, timeout=10)
     assert r.status_code == 401 and r.headers["Content-Type"] == "application/problem+json"
     assert r.headers["WWW-Authenticate"].startswith("Bearer")

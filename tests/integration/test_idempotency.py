@@ -3,29 +3,31 @@ second effect, concurrent duplicates have one effect, a reused key with another 
 
 Over real HTTP on the real SecantusDB (detention), and the test client for the other services.
 """
+
 from __future__ import annotations
 
 import hashlib
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import requests
 
+from detention import bootstrap
+from detention.app import create_app
+from detention.repository import STAYS
 from passage.idempotency import ABANDONED_AFTER_SECONDS, COLLECTION, fingerprint
 from passage.mongo import Mongo
 from passage.testing import LiveServer, identity_headers
 from passage.web import build_app
-
-from detention import bootstrap
-from detention.app import create_app
-from detention.repository import STAYS
 from tests.integration.test_detention_capacity import admission
 from tests.integration.test_readmission_support import Service as Readmission
 from tests.integration.test_readmission_support import new_request
-from tests.integration.test_voluntary_return_support import new_ref, service as voluntary_return
+from tests.integration.test_voluntary_return_support import new_ref
+from tests.integration.test_voluntary_return_support import service as voluntary_return
 
 PREFIX = "/api/v1/detention"
 DUPLICATES = 10
@@ -39,12 +41,31 @@ class Detention:
         self.headers = identity_headers(secret, role="admin")
         centre = f"ik-{uuid.uuid4().hex[:6]}"
         self.unit = f"{centre}-a"
-        assert self.post("/centres", {"id": centre, "name": "Keys", "city": "Baku"}).status_code == 201
-        assert self.post(f"/centres/{centre}/units", {"id": self.unit, "name": "A", "category": "men",
-                                                      "declared_places": 5, "floor_area_m2": 80.0}).status_code == 201
+        assert (
+            self.post("/centres", {"id": centre, "name": "Keys", "city": "Baku"}).status_code == 201
+        )
+        assert (
+            self.post(
+                f"/centres/{centre}/units",
+                {
+                    "id": self.unit,
+                    "name": "A",
+                    "category": "men",
+                    "declared_places": 5,
+                    "floor_area_m2": 80.0,
+                },
+            ).status_code
+            == 201
+        )
 
-    def post(self, path: str, body: Any, key: str | None = None, user: str | None = None) -> requests.Response:
-        headers = dict(self.headers) if user is None else identity_headers(self.secret, role="admin", user_id=user)
+    def post(
+        self, path: str, body: Any, key: str | None = None, user: str | None = None
+    ) -> requests.Response:
+        headers = (
+            dict(self.headers)
+            if user is None
+            else identity_headers(self.secret, role="admin", user_id=user)
+        )
         if key is not None:
             headers["Idempotency-Key"] = key
         return requests.post(f"{self.url}{PREFIX}{path}", json=body, headers=headers, timeout=60)
@@ -68,7 +89,9 @@ def test_a_retried_admission_returns_the_first_201_and_admits_once(detention: De
     key = str(uuid.uuid4())
     first = detention.post("/stays", admission(detention.unit, 1), key)
     assert first.status_code == 201, first.text
-    again = detention.post("/stays", admission(detention.unit, 1), f'"{key}"')  # the draft's sf-string form
+    again = detention.post(
+        "/stays", admission(detention.unit, 1), f'"{key}"'
+    )  # the draft's sf-string form
     assert again.status_code == 201
     assert again.json() == first.json()
     assert again.headers["Location"] == first.headers["Location"]
@@ -114,10 +137,24 @@ def test_the_same_key_with_another_body_is_422_and_changes_nothing(detention: De
     assert other.json()["type"].endswith("idempotency-key-reused")
     assert detention.stays_of(4) == 0
     # The same key on another endpoint is another request too.
-    assert detention.post(f"/stays/{uuid.uuid4()}/release", {"reason": "other"}, key).status_code == 422
+    assert (
+        detention.post(f"/stays/{uuid.uuid4()}/release", {"reason": "other"}, key).status_code
+        == 422
+    )
 
 
-@pytest.mark.parametrize("bad", ["", "short", "x" * 129, "has space in it", '"unterminated', "clé-clé-clé-clé", '{"$ne": null}'])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "short",
+        "x" * 129,
+        "has space in it",
+        '"unterminated',
+        "clé-clé-clé-clé",
+        '{"$ne": null}',
+    ],
+)
 def test_a_malformed_key_is_400_and_stores_nothing(detention: Detention, bad: str) -> None:
     before = detention.keys_stored()
     response = detention.post("/stays", admission(detention.unit, 5), bad)
@@ -155,13 +192,21 @@ def test_readmission_request_creation_is_retried_once(settings_for) -> None:
 
 def test_voluntary_return_referral_is_retried_once(settings_for) -> None:
     service = voluntary_return(settings_for("voluntary_return"))
-    body = {"person_ref": new_ref(), "source": "ngo", "organisation": "Caritas Baku", "nationality": "IRN"}
+    body = {
+        "person_ref": new_ref(),
+        "source": "ngo",
+        "organisation": "Caritas Baku",
+        "nationality": "IRN",
+    }
     headers = service.headers(**{"Idempotency-Key": str(uuid.uuid4())})
     first = service.client.post("/api/v1/voluntary-return/cases", json=body, headers=headers)
     again = service.client.post("/api/v1/voluntary-return/cases", json=body, headers=headers)
     assert first.status_code == 201, first.get_json()
     assert (again.status_code, again.get_json()) == (201, first.get_json())
-    assert service.deps.mongo.collection("cases").count_documents({"person_ref": body["person_ref"]}) == 1
+    assert (
+        service.deps.mongo.collection("cases").count_documents({"person_ref": body["person_ref"]})
+        == 1
+    )
 
 
 @pytest.fixture
@@ -195,20 +240,40 @@ def test_a_5xx_is_not_kept_so_the_retry_runs_again(flaky: tuple[Any, Mongo, list
     assert len(calls) == 2
 
 
-def test_a_key_held_by_a_dead_request_is_taken_over_only_after_its_hold(flaky: tuple[Any, Mongo, list[int]]) -> None:
+def test_a_key_held_by_a_dead_request_is_taken_over_only_after_its_hold(
+    flaky: tuple[Any, Mongo, list[int]],
+) -> None:
     client, mongo, calls = flaky
     calls.append(1)  # past the failing first run
     body = b"{}"
-    now = datetime.now(timezone.utc)
-    for key, started in (("held-by-a-live-one", now), ("held-by-a-dead-one", now - timedelta(seconds=ABANDONED_AFTER_SECONDS + 1))):
+    now = datetime.now(UTC)
+    for key, started in (
+        ("held-by-a-live-one", now),
+        ("held-by-a-dead-one", now - timedelta(seconds=ABANDONED_AFTER_SECONDS + 1)),
+    ):
         record_id = hashlib.sha256(f"\n{key}".encode()).hexdigest()
-        mongo.collection(COLLECTION).insert_one({
-            "_id": record_id, "fingerprint": fingerprint("POST", "/api/v1/flaky", b"", body), "owner": "gone",
-            "state": "in_flight", "started_at": started, "expires_at": now + timedelta(hours=1)})
-    live = client.post("/api/v1/flaky", data=body, content_type="application/json",
-                       headers={"Idempotency-Key": "held-by-a-live-one"})
-    dead = client.post("/api/v1/flaky", data=body, content_type="application/json",
-                       headers={"Idempotency-Key": "held-by-a-dead-one"})
+        mongo.collection(COLLECTION).insert_one(
+            {
+                "_id": record_id,
+                "fingerprint": fingerprint("POST", "/api/v1/flaky", b"", body),
+                "owner": "gone",
+                "state": "in_flight",
+                "started_at": started,
+                "expires_at": now + timedelta(hours=1),
+            }
+        )
+    live = client.post(
+        "/api/v1/flaky",
+        data=body,
+        content_type="application/json",
+        headers={"Idempotency-Key": "held-by-a-live-one"},
+    )
+    dead = client.post(
+        "/api/v1/flaky",
+        data=body,
+        content_type="application/json",
+        headers={"Idempotency-Key": "held-by-a-dead-one"},
+    )
     assert live.status_code == 409 and live.headers["Retry-After"] == "1"
     assert dead.status_code == 201
     assert len(calls) == 2

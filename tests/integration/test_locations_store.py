@@ -1,16 +1,24 @@
 """The location read model's MongoDB adapter against SecantusDB, held to the same contract as the
 in-memory fake, including concurrent consumers writing the same person."""
+
 from __future__ import annotations
 
 import random
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pymongo.errors import PyMongoError
 
 from passage.events import Envelope
-from passage.locations import InMemoryLocations, LocationConflict, LocationStore, Locations, StoredLocation
+from passage.locations import (
+    InMemoryLocations,
+    LocationConflict,
+    Locations,
+    LocationStore,
+    StoredLocation,
+)
 from passage.mongo import Mongo
 from tests.integration.test_locations_support import new_person, stay_event
 
@@ -53,9 +61,18 @@ def a_stay(ref: str, stay: str, day: int) -> list[Envelope]:
         raw = {**event.to_dict(), "time": f"2026-12-{day + offset:02d}T08:00:00.000Z"}
         return validate_event(raw)
 
-    return [at("opened", 0, centre_id="baku", unit_id="baku-m1"),
-            at("transferred", 1, from_centre_id="baku", from_unit_id="baku-m1", centre_id="ganja", unit_id="ganja-w2"),
-            at("closed", 2, centre_id="ganja", unit_id="ganja-w2", reason="removed")]
+    return [
+        at("opened", 0, centre_id="baku", unit_id="baku-m1"),
+        at(
+            "transferred",
+            1,
+            from_centre_id="baku",
+            from_unit_id="baku-m1",
+            centre_id="ganja",
+            unit_id="ganja-w2",
+        ),
+        at("closed", 2, centre_id="ganja", unit_id="ganja-w2", reason="removed"),
+    ]
 
 
 def test_unknown_person_is_none(locations: Locations) -> None:
@@ -72,7 +89,11 @@ def test_out_of_order_delivery_converges_and_counts_only_real_changes(locations:
     assert locations.record(closed) is False  # a duplicate
     found = locations.get_location(ref)
     assert found is not None and found.version == 3
-    assert (found.location.held, found.location.release_reason, found.location.stay_id) == (False, "removed", stay)
+    assert (found.location.held, found.location.release_reason, found.location.stay_id) == (
+        False,
+        "removed",
+        stay,
+    )
 
 
 def test_a_second_stay_is_shown_whatever_arrives_late(locations: Locations) -> None:
@@ -113,7 +134,11 @@ def test_concurrent_consumers_lose_no_update(mongo: Mongo) -> None:
     found, wanted = store.get_location(ref), _applied_in_sequence(events).get_location(ref)
     assert found is not None and wanted is not None
     assert found.location == wanted.location
-    assert found.location.held and found.location.centre_id == "ganja" and found.location.stay_id == stay + "-2"
+    assert (
+        found.location.held
+        and found.location.centre_id == "ganja"
+        and found.location.stay_id == stay + "-2"
+    )
     doc = mongo.collection("person_locations").find_one({"_id": ref})
     assert {s["stay_id"] for s in doc["stays"]} == {stay, stay + "-2"}
 
@@ -132,5 +157,14 @@ def test_only_ids_times_and_reason_are_stored(mongo: Mongo) -> None:
         store.record(event)
     doc = mongo.collection("person_locations").find_one({"_id": ref})
     text = repr(doc)
-    for attribute in ("IRN", "male", "18-34", "court_order", "nationality", "sex", "age_band", "legal"):
+    for attribute in (
+        "IRN",
+        "male",
+        "18-34",
+        "court_order",
+        "nationality",
+        "sex",
+        "age_band",
+        "legal",
+    ):
         assert attribute not in text

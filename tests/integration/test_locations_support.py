@@ -1,5 +1,6 @@
 """Helpers the readmission and voluntary-return integration tests share (no tests of its own):
 both services run the same location read model, so they run the same scenarios."""
+
 from __future__ import annotations
 
 import os
@@ -9,9 +10,10 @@ import sys
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -23,8 +25,25 @@ from passage.events import Envelope, new_event, registry, validate_event
 from passage.testing import identity_headers, wait_for
 from passage.worker import run_loops
 
-CONTRACT_KEYS = {"person_ref", "held", "centre_id", "unit_id", "stay_id", "since", "released_at", "release_reason"}
-ROLES = ("admin", "centre_staff", "liaison_officer", "avr_caseworker", "partner", "auditor", "system")
+CONTRACT_KEYS = {
+    "person_ref",
+    "held",
+    "centre_id",
+    "unit_id",
+    "stay_id",
+    "since",
+    "released_at",
+    "release_reason",
+}
+ROLES = (
+    "admin",
+    "centre_staff",
+    "liaison_officer",
+    "avr_caseworker",
+    "partner",
+    "auditor",
+    "system",
+)
 
 
 @dataclass(frozen=True)
@@ -54,8 +73,15 @@ class ServiceUnderTest:
 def stay_event(kind: str, person_ref: str, stay_id: str, **data: Any) -> Envelope:
     """A valid detention.stay.<kind> v1 envelope (schema example, with our ids)."""
     type_ = f"detention.stay.{kind}"
-    payload = {**registry().get(type_, 1).examples[0], "person_ref": person_ref, "stay_id": stay_id, **data}
-    return validate_event(new_event(type_, source="detention", subject=stay_id, data=payload).to_dict())
+    payload = {
+        **registry().get(type_, 1).examples[0],
+        "person_ref": person_ref,
+        "stay_id": stay_id,
+        **data,
+    }
+    return validate_event(
+        new_event(type_, source="detention", subject=stay_id, data=payload).to_dict()
+    )
 
 
 def new_person() -> tuple[str, str]:
@@ -68,9 +94,16 @@ def headers_for(settings: Settings, role: str, **scopes: Any) -> dict[str, str]:
     return identity_headers(settings.internal_token_secret, role=role, **scopes)
 
 
-def location(client: FlaskClient, sut: ServiceUnderTest, settings: Settings, person_ref: str,
-             role: str | None = None) -> Any:
-    return client.get(sut.location_path(person_ref), headers=headers_for(settings, role or sut.readers[1]))
+def location(
+    client: FlaskClient,
+    sut: ServiceUnderTest,
+    settings: Settings,
+    person_ref: str,
+    role: str | None = None,
+) -> Any:
+    return client.get(
+        sut.location_path(person_ref), headers=headers_for(settings, role or sut.readers[1])
+    )
 
 
 @contextmanager
@@ -105,11 +138,21 @@ def record_directly(deps: Any, *events: Envelope) -> None:
 @contextmanager
 def worker_process(sut: ServiceUnderTest, settings: Settings) -> Iterator[subprocess.Popen]:
     """``python -m <package>.consumer`` as production starts it, configured by environment only."""
-    env = {**os.environ, "MONGO_URL": settings.mongo_url, f"{sut.service.upper()}_MONGO_DB": settings.mongo_db,
-           "AMQP_URL": settings.broker_url, "PASSAGE_BUS_PREFIX": settings.bus_prefix, "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "MONGO_URL": settings.mongo_url,
+        f"{sut.service.upper()}_MONGO_DB": settings.mongo_db,
+        "AMQP_URL": settings.broker_url,
+        "PASSAGE_BUS_PREFIX": settings.bus_prefix,
+        "LOG_LEVEL": "WARNING",
+    }
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen([sys.executable, "-m", f"{sut.package}.consumer"], env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", f"{sut.package}.consumer"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
             yield proc
         finally:
@@ -128,32 +171,76 @@ def _stop(proc: subprocess.Popen) -> None:
 
 # Scenarios ------------------------------------------------------------------------------------
 
+
 def check_location_follows_the_stay(sut: ServiceUnderTest, settings: Settings) -> None:
     """opened → transferred → closed over the real bus, then the same events again: one effect."""
     app, worker = sut.create_app(settings), sut.build_worker(settings)
     client, (ref, stay) = app.test_client(), new_person()
     sut.give_record(client, settings, ref)
-    opened = stay_event("opened", ref, stay, centre_id="baku", unit_id="baku-m1", admitted_at="2026-11-20T09:30:00.000Z")
-    moved = stay_event("transferred", ref, stay, from_centre_id="baku", from_unit_id="baku-m1",
-                       centre_id="yevlakh", unit_id="yevlakh-m1", transferred_at="2026-11-21T10:00:00.000Z")
-    closed = stay_event("closed", ref, stay, centre_id="yevlakh", unit_id="yevlakh-m1",
-                        reason="voluntary_return", released_at="2026-12-01T06:00:00.000Z")
+    opened = stay_event(
+        "opened",
+        ref,
+        stay,
+        centre_id="baku",
+        unit_id="baku-m1",
+        admitted_at="2026-11-20T09:30:00.000Z",
+    )
+    moved = stay_event(
+        "transferred",
+        ref,
+        stay,
+        from_centre_id="baku",
+        from_unit_id="baku-m1",
+        centre_id="yevlakh",
+        unit_id="yevlakh-m1",
+        transferred_at="2026-11-21T10:00:00.000Z",
+    )
+    closed = stay_event(
+        "closed",
+        ref,
+        stay,
+        centre_id="yevlakh",
+        unit_id="yevlakh-m1",
+        reason="voluntary_return",
+        released_at="2026-12-01T06:00:00.000Z",
+    )
     with running(worker), publisher_for(settings) as publisher:
         publisher.publish_event(opened.to_dict())
-        held = wait_for(lambda: _body_if(location(client, sut, settings, ref), held=True), timeout=30,
-                        message="the opened stay to show")
-        assert held == {"person_ref": ref, "held": True, "centre_id": "baku", "unit_id": "baku-m1", "stay_id": stay,
-                        "since": "2026-11-20T09:30:00.000000Z", "released_at": None, "release_reason": None}
+        held = wait_for(
+            lambda: _body_if(location(client, sut, settings, ref), held=True),
+            timeout=30,
+            message="the opened stay to show",
+        )
+        assert held == {
+            "person_ref": ref,
+            "held": True,
+            "centre_id": "baku",
+            "unit_id": "baku-m1",
+            "stay_id": stay,
+            "since": "2026-11-20T09:30:00.000000Z",
+            "released_at": None,
+            "release_reason": None,
+        }
         publisher.publish_event(moved.to_dict())
-        wait_for(lambda: _body_if(location(client, sut, settings, ref), centre_id="yevlakh"), timeout=30,
-                 message="the transfer to show")
+        wait_for(
+            lambda: _body_if(location(client, sut, settings, ref), centre_id="yevlakh"),
+            timeout=30,
+            message="the transfer to show",
+        )
         publisher.publish_event(closed.to_dict())
-        wait_for(lambda: _body_if(location(client, sut, settings, ref), held=False), timeout=30,
-                 message="the release to show")
+        wait_for(
+            lambda: _body_if(location(client, sut, settings, ref), held=False),
+            timeout=30,
+            message="the release to show",
+        )
         before = worker.consumer.processed
         for event in (opened, moved, closed):  # the same events delivered a second time
             publisher.publish_event(event.to_dict())
-        wait_for(lambda: worker.consumer.processed >= before + 3, timeout=30, message="the duplicates to be consumed")
+        wait_for(
+            lambda: worker.consumer.processed >= before + 3,
+            timeout=30,
+            message="the duplicates to be consumed",
+        )
     _check_applied_once(sut, settings, worker.deps, client, ref, [opened, moved, closed])
     worker.deps.mongo.close()
 
@@ -165,8 +252,14 @@ def _body_if(response: Any, **expected: Any) -> dict[str, Any] | None:
     return body if all(body.get(k) == v for k, v in expected.items()) else None
 
 
-def _check_applied_once(sut: ServiceUnderTest, settings: Settings, deps: Any, client: FlaskClient,
-                        ref: str, events: list[Envelope]) -> None:
+def _check_applied_once(
+    sut: ServiceUnderTest,
+    settings: Settings,
+    deps: Any,
+    client: FlaskClient,
+    ref: str,
+    events: list[Envelope],
+) -> None:
     inbox = deps.mongo.collection("inbox")
     queue = Topology(settings.bus_prefix).queue_name(sut.queue)
     for event in events:
@@ -176,9 +269,16 @@ def _check_applied_once(sut: ServiceUnderTest, settings: Settings, deps: Any, cl
     assert doc["version"] == 3 and len(doc["stays"]) == 1
     response = location(client, sut, settings, ref)
     assert response.headers["ETag"] == '"v3"'
-    assert response.get_json() == {"person_ref": ref, "held": False, "centre_id": None, "unit_id": None,
-                                   "stay_id": events[0].data["stay_id"], "since": None,
-                                   "released_at": "2026-12-01T06:00:00.000000Z", "release_reason": "voluntary_return"}
+    assert response.get_json() == {
+        "person_ref": ref,
+        "held": False,
+        "centre_id": None,
+        "unit_id": None,
+        "stay_id": events[0].data["stay_id"],
+        "since": None,
+        "released_at": "2026-12-01T06:00:00.000000Z",
+        "release_reason": "voluntary_return",
+    }
 
 
 def check_worker_process_runs_and_stops(sut: ServiceUnderTest, settings: Settings) -> None:
@@ -187,8 +287,11 @@ def check_worker_process_runs_and_stops(sut: ServiceUnderTest, settings: Setting
     ref, stay = new_person()
     with worker_process(sut, settings) as proc, publisher_for(settings) as publisher:
         publisher.publish_event(stay_event("opened", ref, stay).to_dict())
-        found = wait_for(lambda: deps.locations.get_location(ref) or proc.poll() is not None, timeout=60,
-                         message="the worker process to record the stay")
+        found = wait_for(
+            lambda: deps.locations.get_location(ref) or proc.poll() is not None,
+            timeout=60,
+            message="the worker process to record the stay",
+        )
         assert proc.poll() is None, "the worker process exited"
         assert found.location.held and found.location.stay_id == stay
         proc.send_signal(signal.SIGTERM)
@@ -199,16 +302,32 @@ def check_worker_process_runs_and_stops(sut: ServiceUnderTest, settings: Setting
 
 # Bad input -------------------------------------------------------------------------------------
 
-BAD_REFS = ["a%20b", "x" * 65, "%24ne", "%7B%22%24ne%22%3Anull%7D", "a%24where", "ref%3B1", "%C3%A9t%C3%A9", "a*"]
+BAD_REFS = [
+    "a%20b",
+    "x" * 65,
+    "%24ne",
+    "%7B%22%24ne%22%3Anull%7D",
+    "a%24where",
+    "ref%3B1",
+    "%C3%A9t%C3%A9",
+    "a*",
+]
 BAD_QUERIES = ["?person_ref[$ne]=x", "?%24where=1", "?held=true", "?person_ref=AZ-1"]
 
 
 def assert_problem(response: Any, status: int | tuple[int, ...]) -> dict[str, Any]:
     statuses = (status,) if isinstance(status, int) else status
-    assert response.status_code in statuses, (response.status_code, response.get_data(as_text=True)[:300])
+    assert response.status_code in statuses, (
+        response.status_code,
+        response.get_data(as_text=True)[:300],
+    )
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
-    assert body["status"] == response.status_code and body["type"].startswith("https://") and body["detail"]
+    assert (
+        body["status"] == response.status_code
+        and body["type"].startswith("https://")
+        and body["detail"]
+    )
     assert "Traceback" not in response.get_data(as_text=True)
     return body
 
@@ -224,11 +343,20 @@ class KnownPerson:
         sut.give_record(self.client, settings, self.person_ref)
         record_directly(self.deps, stay_event("opened", self.person_ref, self.stay_id))
 
-    def get(self, path_ref: str | None = None, query: str = "", headers: dict[str, str] | None = None,
-            role: str | None = None) -> Any:
+    def get(
+        self,
+        path_ref: str | None = None,
+        query: str = "",
+        headers: dict[str, str] | None = None,
+        role: str | None = None,
+    ) -> Any:
         path = self.sut.location_path(path_ref or self.person_ref) + query
-        return self.client.get(path, headers=headers_for(self.settings, role or self.sut.readers[1])
-                               if headers is None else headers)
+        return self.client.get(
+            path,
+            headers=headers_for(self.settings, role or self.sut.readers[1])
+            if headers is None
+            else headers,
+        )
 
     def stored(self) -> list[dict[str, Any]]:
         return list(self.deps.mongo.collection("person_locations").find({}, sort=[("_id", 1)]))
@@ -247,10 +375,14 @@ def check_refused_callers(known: KnownPerson) -> None:
 
     secret = known.settings.internal_token_secret
     reader = Identity(user_id="u1", role=known.sut.readers[1])
-    for headers in ({}, {HEADER: ""}, {HEADER: "not-a-token"},
-                    {HEADER: sign_identity(reader, "another-secret-of-sufficient-length-0123456789")},
-                    {HEADER: sign_identity(reader, secret, ttl_seconds=-120)},
-                    {"Authorization": "Bearer " + sign_identity(reader, secret)}):
+    for headers in (
+        {},
+        {HEADER: ""},
+        {HEADER: "not-a-token"},
+        {HEADER: sign_identity(reader, "another-secret-of-sufficient-length-0123456789")},
+        {HEADER: sign_identity(reader, secret, ttl_seconds=-120)},
+        {"Authorization": "Bearer " + sign_identity(reader, secret)},
+    ):
         assert_problem(known.get(headers=headers), 401)
     for role in known.sut.refused_roles:
         assert_problem(known.get(role=role), 403)
@@ -267,6 +399,12 @@ def check_bad_person_refs_and_queries(known: KnownPerson) -> None:
         assert_problem(known.get(query=query), 422)
     body = assert_problem(known.get(path_ref="AZ-2026-never-seen"), 404)
     assert "AZ-2026-never-seen" not in body["detail"]
-    assert_problem(known.client.post(known.sut.location_path(known.person_ref), json={"held": False},
-                                     headers=headers_for(known.settings, "admin")), 405)
+    assert_problem(
+        known.client.post(
+            known.sut.location_path(known.person_ref),
+            json={"held": False},
+            headers=headers_for(known.settings, "admin"),
+        ),
+        405,
+    )
     assert known.stored() == before

@@ -1,8 +1,10 @@
 """MongoDB helpers on the real server: optimistic updates, index declarations, transactions."""
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pymongo.errors import DuplicateKeyError
@@ -46,8 +48,12 @@ def test_exactly_one_concurrent_writer_wins_per_version(mongo: Mongo) -> None:
     units = mongo.collection("units")
     units.insert_one({"_id": "u1", "version": 1, "writer": None, "writes": 0})
     for version in (1, 2, 3):
-        results = race(THREADS, lambda i: update_versioned(
-            units, "u1", version, {"$set": {"writer": i}, "$inc": {"writes": 1}}))
+        results = race(
+            THREADS,
+            lambda i: update_versioned(
+                units, "u1", version, {"$set": {"writer": i}, "$inc": {"writes": 1}}
+            ),
+        )
         winners = [r for r in results if isinstance(r, dict)]
         losers = [r for r in results if isinstance(r, VersionConflict)]
         assert len(winners) == 1 and len(losers) == THREADS - 1, results
@@ -73,14 +79,21 @@ def test_update_versioned_keeps_other_increments_and_reports_missing(mongo: Mong
 def test_update_versioned_inside_a_transaction(mongo: Mongo) -> None:
     units = mongo.collection("units")
     units.insert_one({"_id": "u1", "version": 1})
-    doc = mongo.transaction(lambda s: update_versioned(units, "u1", 1, {"$set": {"a": 1}}, session=s))
+    doc = mongo.transaction(
+        lambda s: update_versioned(units, "u1", 1, {"$set": {"a": 1}}, session=s)
+    )
     assert doc["version"] == 2 and units.find_one({"_id": "u1"})["a"] == 1
 
 
 INDEXES = [
     Index("stays", [("person_ref", 1), ("opened_at", -1)], name="stays_by_person"),
-    Index("stays", [("unit_id", 1), ("person_ref", 1)], name="one_open_stay_per_person",
-          unique=True, partial={"status": "open"}),
+    Index(
+        "stays",
+        [("unit_id", 1), ("person_ref", 1)],
+        name="one_open_stay_per_person",
+        unique=True,
+        partial={"status": "open"},
+    ),
     Index("inbox", [("processed_at", 1)], name="inbox_ttl", expire_after_seconds=3600),
 ]
 
@@ -120,7 +133,10 @@ def test_transaction_commits_both_writes(mongo: Mongo) -> None:
         return "done"
 
     assert mongo.transaction(work) == "done"
-    assert mongo.collection("a").count_documents({}) == 1 and mongo.collection("b").count_documents({}) == 1
+    assert (
+        mongo.collection("a").count_documents({}) == 1
+        and mongo.collection("b").count_documents({}) == 1
+    )
 
 
 def test_transaction_rolls_back_on_exception(mongo: Mongo) -> None:
@@ -151,7 +167,9 @@ def test_transaction_rolls_back_on_duplicate_key(mongo: Mongo) -> None:
 
 def test_ping_and_lazy_client(mongo: Mongo) -> None:
     assert mongo.ping() is True
-    unreachable = Mongo("mongodb://127.0.0.1:1/", "nothing", timeout_ms=200)  # constructing does no I/O
+    unreachable = Mongo(
+        "mongodb://127.0.0.1:1/", "nothing", timeout_ms=200
+    )  # constructing does no I/O
     assert unreachable._client is None
     assert unreachable.ping() is False
     unreachable.close()

@@ -4,11 +4,13 @@ answer in time is a 503 problem too, never a hung request.
 The slow requests are a test-only route that holds its work slot until the test lets it go, so
 the 503s are seen while the slots are still taken: they did not wait for the slow work.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -34,7 +36,11 @@ class SlowService:
         self.app, _ = build_app("overload-test", title="overload test", limits=limits)
         self.app.add_url_rule("/api/v1/slow", "slow", self.slow)
         if mongo is not None:
-            self.app.add_url_rule("/api/v1/read", "read", lambda: {"found": mongo.collection("x").find_one() is not None})
+            self.app.add_url_rule(
+                "/api/v1/read",
+                "read",
+                lambda: {"found": mongo.collection("x").find_one() is not None},
+            )
 
     def slow(self) -> dict[str, Any]:
         with self.lock:
@@ -54,13 +60,18 @@ def slow() -> Iterator[tuple[SlowService, str]]:
 
 
 def test_a_saturated_process_answers_503_with_retry_after_while_the_slow_work_goes_on(
-        slow: tuple[SlowService, str]) -> None:
+    slow: tuple[SlowService, str],
+) -> None:
     service, url = slow
     with ThreadPoolExecutor(CALLERS) as pool:
         calls: list[Future[requests.Response]] = [
-            pool.submit(requests.get, f"{url}/api/v1/slow", timeout=60) for _ in range(CALLERS)]
-        wait_for(lambda: sum(c.done() for c in calls) == CALLERS - SLOTS, timeout=30,
-                 message="every request beyond the work slots to be answered")
+            pool.submit(requests.get, f"{url}/api/v1/slow", timeout=60) for _ in range(CALLERS)
+        ]
+        wait_for(
+            lambda: sum(c.done() for c in calls) == CALLERS - SLOTS,
+            timeout=30,
+            message="every request beyond the work slots to be answered",
+        )
         assert service.inside == SLOTS and not service.release.is_set()
         turned_away = [c.result() for c in calls if c.done()]
         for response in turned_away:
@@ -80,7 +91,9 @@ def test_a_saturated_process_answers_503_with_retry_after_while_the_slow_work_go
 
 def test_a_database_that_does_not_answer_is_a_quick_503_problem() -> None:
     nowhere = Mongo(f"mongodb://127.0.0.1:{free_port()}/", "nothing_here", timeout_ms=60_000)
-    service = SlowService(Limits(work_slots=SLOTS, queue_wait_seconds=0.2, database_seconds=0.5), nowhere)
+    service = SlowService(
+        Limits(work_slots=SLOTS, queue_wait_seconds=0.2, database_seconds=0.5), nowhere
+    )
     with LiveServer(service.app) as server:
         response = requests.get(f"{server.url}/api/v1/read", timeout=30)
     assert response.status_code == 503

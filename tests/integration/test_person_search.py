@@ -1,10 +1,12 @@
 """Person search through the gateway over the three real services: one person under four spellings,
 nobody outside the caller's scope, every search audited, bad input refused with a 422."""
+
 from __future__ import annotations
 
-from typing import Any, Iterator
-from uuid import uuid4
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlencode
+from uuid import uuid4
 
 import pytest
 
@@ -20,28 +22,60 @@ SPELLINGS = ("Məmmədov", "Mammadov", "Mamedov", "Мамедов")
 
 
 def _admit(stack: UiStack, ref: str, unit: str, centre: str, family: str) -> None:
-    body = {"unit_id": unit, "legal_basis": {"kind": "court_order", "decision_ref": "2-9/2026",
-                                             "court": "Baku Administrative Court", "decided_on": "2026-11-20",
-                                             "valid_until": "2027-02-20"},
-            "person": {"person_ref": ref, "given_name": "Rəşad", "family_name": family, "birth_date": "1990-04-02",
-                       "sex": "male", "nationality": "AZE"}}
+    body = {
+        "unit_id": unit,
+        "legal_basis": {
+            "kind": "court_order",
+            "decision_ref": "2-9/2026",
+            "court": "Baku Administrative Court",
+            "decided_on": "2026-11-20",
+            "valid_until": "2027-02-20",
+        },
+        "person": {
+            "person_ref": ref,
+            "given_name": "Rəşad",
+            "family_name": family,
+            "birth_date": "1990-04-02",
+            "sex": "male",
+            "nationality": "AZE",
+        },
+    }
     r = stack.api("POST", f"{D}/stays", role="centre_staff", body=body, centres=(centre,))
     assert r.status_code == 201, r.text
 
 
 def _request(stack: UiStack, ref: str, member_state: str, family: str, passport: str) -> None:
-    who = {**particulars(), "family_name": family, "given_names": "Rashad",
-           "documents": [{"type": "passport", "number": passport, "issued_by": "AZE"}]}
-    r = stack.api("POST", f"{R}/requests", role="liaison_officer",
-                  body=new_request(person_ref=ref, member_state=member_state, particulars=who), all_scopes=True)
+    who = {
+        **particulars(),
+        "family_name": family,
+        "given_names": "Rashad",
+        "documents": [{"type": "passport", "number": passport, "issued_by": "AZE"}],
+    }
+    r = stack.api(
+        "POST",
+        f"{R}/requests",
+        role="liaison_officer",
+        body=new_request(person_ref=ref, member_state=member_state, particulars=who),
+        all_scopes=True,
+    )
     assert r.status_code == 201, r.text
 
 
 def _case(stack: UiStack, ref: str, family: str) -> None:
-    case = stack.api("POST", f"{V}/cases", role="avr_caseworker",
-                     body={"person_ref": ref, "source": "ngo", "organisation": "Caritas Baku"}).json()
-    body = {**BODIES["register"], "particulars": {**BODIES["register"]["particulars"], "family_name": family,
-                                                  "given_name": "Rəşad"}}
+    case = stack.api(
+        "POST",
+        f"{V}/cases",
+        role="avr_caseworker",
+        body={"person_ref": ref, "source": "ngo", "organisation": "Caritas Baku"},
+    ).json()
+    body = {
+        **BODIES["register"],
+        "particulars": {
+            **BODIES["register"]["particulars"],
+            "family_name": family,
+            "given_name": "Rəşad",
+        },
+    }
     r = stack.api("POST", f"{V}/cases/{case['id']}/registration", role="avr_caseworker", body=body)
     assert r.status_code == 200, r.text
 
@@ -60,20 +94,27 @@ def stack(mongo_url: str) -> Iterator[UiStack]:
 
 def _search(stack: UiStack, who: Identity, **query: str) -> Any:
     token = issue_access_token(who, stack.deps.keys, ttl_seconds=600)
-    return stack.app.test_client().get("/api/v1/persons/search", query_string=query,
-                                       headers={"Authorization": f"Bearer {token}"})
+    return stack.app.test_client().get(
+        "/api/v1/persons/search", query_string=query, headers={"Authorization": f"Bearer {token}"}
+    )
 
 
 ADMIN = Identity("admin", "admin")
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)
-def test_one_person_is_found_under_each_spelling_in_all_three_services(stack: UiStack, spelling: str) -> None:
+def test_one_person_is_found_under_each_spelling_in_all_three_services(
+    stack: UiStack, spelling: str
+) -> None:
     r = _search(stack, ADMIN, name=f"{spelling} Rashad", birth_date="1990-04-02")
     assert r.status_code == 200, r.json
     found = {p["person_ref"]: p for p in r.json["items"]}
     assert PERSON in found and r.json["partial"] is False
-    assert {rec["service"] for rec in found[PERSON]["records"]} == {"detention", "readmission", "voluntary-return"}
+    assert {rec["service"] for rec in found[PERSON]["records"]} == {
+        "detention",
+        "readmission",
+        "voluntary-return",
+    }
     assert found[PERSON]["timeline"] == f"/api/v1/persons/{PERSON}/timeline"
     assert "particulars" not in r.get_data(as_text=True) and "Rəşad" not in r.get_data(as_text=True)
 
@@ -90,7 +131,9 @@ def test_centre_staff_do_not_find_a_person_held_in_another_centre(stack: UiStack
     assert r.status_code == 200, r.json
     assert [p["person_ref"] for p in r.json["items"]] == [PERSON]
     assert r.json["not_included"] == ["readmission", "voluntary-return"]
-    other = _search(stack, Identity("staff.yevlakh", "centre_staff", centres=("yevlakh",)), name="Мамедов")
+    other = _search(
+        stack, Identity("staff.yevlakh", "centre_staff", centres=("yevlakh",)), name="Мамедов"
+    )
     assert [p["person_ref"] for p in other.json["items"]] == [STRANGER]
 
 
@@ -119,14 +162,31 @@ def test_every_search_is_audited_with_its_filters_and_the_people_returned(stack:
     assert records[0]["returned"] == {"person_ref": [PERSON]}
 
 
-@pytest.mark.parametrize("query", [
-    {}, {"name": ""}, {"name": "$ne"}, {"name": '{"$gt": ""}'}, {"name": "a" * 201}, {"name": "Ali1"},
-    {"name[$ne]": "x"}, {"birth_date": "1990-02-30"}, {"document": "{$where}"}, {"ref": "a b"},
-    {"name": "Mamedov", "limit": "1000"}, {"name": " ".join(["Ali"] * 9)},
-])
-def test_bad_input_is_refused_by_the_gateway_and_by_each_service(stack: UiStack, query: dict) -> None:
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"name": ""},
+        {"name": "$ne"},
+        {"name": '{"$gt": ""}'},
+        {"name": "a" * 201},
+        {"name": "Ali1"},
+        {"name[$ne]": "x"},
+        {"birth_date": "1990-02-30"},
+        {"document": "{$where}"},
+        {"ref": "a b"},
+        {"name": "Mamedov", "limit": "1000"},
+        {"name": " ".join(["Ali"] * 9)},
+    ],
+)
+def test_bad_input_is_refused_by_the_gateway_and_by_each_service(
+    stack: UiStack, query: dict
+) -> None:
     r = _search(stack, ADMIN, **query)
-    assert r.status_code == 422 and r.mimetype == "application/problem+json", (r.status_code, r.json)
+    assert r.status_code == 422 and r.mimetype == "application/problem+json", (
+        r.status_code,
+        r.json,
+    )
     for prefix in (D, R, V):
         direct = stack.api("GET", f"{prefix}/persons/search?{urlencode(query)}", role="admin")
         assert direct.status_code == 422, (prefix, direct.status_code, direct.text)
@@ -137,14 +197,30 @@ def test_the_backfill_gives_records_made_before_search_their_keys(mongo_url: str
 
     from detention.repository import STAY_SEARCH
     from passage import person_search
+
     client = MongoClient(mongo_url)
     stays = client[f"t_backfill_{uuid4().hex[:8]}"]["stays"]
     try:
-        stays.insert_many([{"_id": "old", "person_ref": "AZ-OLD", "person": {"given_name": "Рашад", "family_name": "Мамедов"}},
-                           {"_id": "new", "person_ref": "AZ-NEW", "name_keys": ["kept"], "person": {"given_name": "Ali"}}])
+        stays.insert_many(
+            [
+                {
+                    "_id": "old",
+                    "person_ref": "AZ-OLD",
+                    "person": {"given_name": "Рашад", "family_name": "Мамедов"},
+                },
+                {
+                    "_id": "new",
+                    "person_ref": "AZ-NEW",
+                    "name_keys": ["kept"],
+                    "person": {"given_name": "Ali"},
+                },
+            ]
+        )
         assert person_search.backfill(stays, STAY_SEARCH) == 1
         assert stays.find_one({"_id": "new"})["name_keys"] == ["kept"]
-        found = person_search.find_hits(stays, {}, {"name": "Məmmədov Rəşad", "limit": 20}, STAY_SEARCH)
+        found = person_search.find_hits(
+            stays, {}, {"name": "Məmmədov Rəşad", "limit": 20}, STAY_SEARCH
+        )
         assert [h["person_ref"] for h in found] == ["AZ-OLD"]
     finally:
         client.drop_database(stays.database.name)

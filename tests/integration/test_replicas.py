@@ -4,6 +4,7 @@ overbook a unit, and two workers' legal-clock jobs alert each stay once.
 The APIs run under gunicorn as production runs them (configured by environment only); the clock
 jobs run from two separately built services (own clients), released together.
 """
+
 from __future__ import annotations
 
 import os
@@ -12,19 +13,19 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
 
-from passage.config import Settings
-from passage.testing import free_port, identity_headers, wait_for
-
 from detention import bootstrap, stay_events
 from detention.repository import STAYS
 from detention.verify import verify
+from passage.config import Settings
+from passage.testing import free_port, identity_headers, wait_for
 from tests.integration.test_detention_capacity import admission
 
 pytestmark = pytest.mark.slow
@@ -38,17 +39,38 @@ PLACES, ATTEMPTS = 10, 40
 def detention_api(settings: Settings) -> Iterator[str]:
     """One detention API replica: gunicorn with the shared settings, on a port of its own."""
     port = free_port()
-    env = {**os.environ, "MONGO_URL": settings.mongo_url, "DETENTION_MONGO_DB": settings.mongo_db,
-           "AMQP_URL": settings.broker_url, "PASSAGE_BUS_PREFIX": settings.bus_prefix,
-           "INTERNAL_TOKEN_SECRET": settings.internal_token_secret, "PASSAGE_BIND": f"127.0.0.1:{port}",
-           "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "MONGO_URL": settings.mongo_url,
+        "DETENTION_MONGO_DB": settings.mongo_db,
+        "AMQP_URL": settings.broker_url,
+        "PASSAGE_BUS_PREFIX": settings.bus_prefix,
+        "INTERNAL_TOKEN_SECRET": settings.internal_token_secret,
+        "PASSAGE_BIND": f"127.0.0.1:{port}",
+        "LOG_LEVEL": "WARNING",
+    }
     with tempfile.TemporaryFile() as log:
-        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "services/detention/gunicorn.conf.py",
-                                 "detention.app:create_app()"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                "services/detention/gunicorn.conf.py",
+                "detention.app:create_app()",
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_for(lambda: _answers(f"{url}/healthz") or proc.poll() is not None, timeout=60,
-                     message="a detention API replica")
+            wait_for(
+                lambda: _answers(f"{url}/healthz") or proc.poll() is not None,
+                timeout=60,
+                message="a detention API replica",
+            )
             assert proc.poll() is None, "the replica exited"
             yield url
         finally:
@@ -69,16 +91,35 @@ def _answers(url: str) -> bool:
 
 def _unit(url: str, headers: dict[str, str], places: int) -> str:
     centre = f"rp-{os.urandom(3).hex()}"
-    assert requests.post(f"{url}{PREFIX}/centres", json={"id": centre, "name": "Replicas", "city": "Baku"},
-                         headers=headers, timeout=30).status_code == 201
+    assert (
+        requests.post(
+            f"{url}{PREFIX}/centres",
+            json={"id": centre, "name": "Replicas", "city": "Baku"},
+            headers=headers,
+            timeout=30,
+        ).status_code
+        == 201
+    )
     unit = f"{centre}-a"
-    response = requests.post(f"{url}{PREFIX}/centres/{centre}/units", headers=headers, timeout=30, json={
-        "id": unit, "name": "A", "category": "men", "declared_places": places, "floor_area_m2": 80.0})
+    response = requests.post(
+        f"{url}{PREFIX}/centres/{centre}/units",
+        headers=headers,
+        timeout=30,
+        json={
+            "id": unit,
+            "name": "A",
+            "category": "men",
+            "declared_places": places,
+            "floor_area_m2": 80.0,
+        },
+    )
     assert response.status_code == 201, response.text
     return unit
 
 
-def test_forty_admissions_over_two_api_replicas_fill_ten_places_exactly(settings_for, rabbit_url) -> None:
+def test_forty_admissions_over_two_api_replicas_fill_ten_places_exactly(
+    settings_for, rabbit_url
+) -> None:
     settings = settings_for("detention", broker=rabbit_url)
     headers = identity_headers(settings.internal_token_secret, role="admin")
     with ExitStack() as replicas:
@@ -89,8 +130,12 @@ def test_forty_admissions_over_two_api_replicas_fill_ten_places_exactly(settings
 
         def admit(n: int) -> None:
             barrier.wait(timeout=30)
-            answers[n] = requests.post(f"{urls[n % 2]}{PREFIX}/stays", json=admission(unit, 500 + n),
-                                       headers=headers, timeout=60)
+            answers[n] = requests.post(
+                f"{urls[n % 2]}{PREFIX}/stays",
+                json=admission(unit, 500 + n),
+                headers=headers,
+                timeout=60,
+            )
 
         threads = [threading.Thread(target=admit, args=(n,)) for n in range(ATTEMPTS)]
         for thread in threads:
@@ -105,7 +150,9 @@ def test_forty_admissions_over_two_api_replicas_fill_ten_places_exactly(settings
     assert admitted_by == {0, 1}, "both replicas admitted someone"
     deps = bootstrap.build(settings)
     assert seen["occupancy"] == PLACES
-    assert deps.mongo.collection(STAYS).count_documents({"unit_id": unit, "status": "open"}) == PLACES
+    assert (
+        deps.mongo.collection(STAYS).count_documents({"unit_id": unit, "status": "open"}) == PLACES
+    )
     assert verify(deps.mongo) == []
 
 
@@ -148,10 +195,25 @@ def test_two_workers_clock_jobs_alert_each_stay_once(settings_for) -> None:
 
 def _unit_with_client(client: Any, headers: dict[str, str]) -> str:
     centre = f"rc-{os.urandom(3).hex()}"
-    assert client.post(f"{PREFIX}/centres", json={"id": centre, "name": "Clocks", "city": "Baku"},
-                       headers=headers).status_code == 201
+    assert (
+        client.post(
+            f"{PREFIX}/centres",
+            json={"id": centre, "name": "Clocks", "city": "Baku"},
+            headers=headers,
+        ).status_code
+        == 201
+    )
     unit = f"{centre}-a"
-    response = client.post(f"{PREFIX}/centres/{centre}/units", headers=headers, json={
-        "id": unit, "name": "A", "category": "men", "declared_places": 10, "floor_area_m2": 80.0})
+    response = client.post(
+        f"{PREFIX}/centres/{centre}/units",
+        headers=headers,
+        json={
+            "id": unit,
+            "name": "A",
+            "category": "men",
+            "declared_places": 10,
+            "floor_area_m2": 80.0,
+        },
+    )
     assert response.status_code == 201, response.get_json()
     return unit

@@ -1,6 +1,7 @@
 """The AVRR stage machine through the API on a real database: every allowed transition, every
 forbidden one refused with nothing changed, consent before booking, exactly one departure
 event through the outbox and relay, and optimistic concurrency (If-Match, racing confirmations)."""
+
 from __future__ import annotations
 
 import json
@@ -14,24 +15,41 @@ from passage.bus.outbox import OutboxRelay
 from passage.bus.publisher import Publisher
 from passage.bus.topology import Topology
 from passage.events import validate_event
-
-from voluntary_return import stages
 from tests import transition_tables as tables
-from tests.integration.test_voluntary_return_support import BODIES, INELIGIBLE, REQUESTED, Service, service
+from tests.integration.test_voluntary_return_support import (
+    BODIES,
+    INELIGIBLE,
+    REQUESTED,
+    Service,
+    service,
+)
+from voluntary_return import stages
 
 # Expectations from the design's table written out by hand, never from stages.MOVES under test.
-ALLOWED = [(action, stage) for stage, action in tables.pairs(tables.CASE_STAGES, tables.CASE_ACTIONS,
-                                                             tables.CASE_MOVES)[0]]
-FORBIDDEN = [(action, stage) for stage, action in tables.pairs(tables.CASE_STAGES, tables.CASE_ACTIONS,
-                                                               tables.CASE_MOVES)[1]]
+ALLOWED = [
+    (action, stage)
+    for stage, action in tables.pairs(tables.CASE_STAGES, tables.CASE_ACTIONS, tables.CASE_MOVES)[0]
+]
+FORBIDDEN = [
+    (action, stage)
+    for stage, action in tables.pairs(tables.CASE_STAGES, tables.CASE_ACTIONS, tables.CASE_MOVES)[1]
+]
 
 
 @pytest.fixture(scope="module")
 def svc(mongo_url: str) -> Service:
-    from passage.config import Settings
     import uuid
-    settings = Settings.from_env("voluntary_return", env={}, mongo_url=mongo_url,
-                                 mongo_db=f"t_{uuid.uuid4().hex[:10]}_vr_stages", amqp_url="", bus_prefix="unused.")
+
+    from passage.config import Settings
+
+    settings = Settings.from_env(
+        "voluntary_return",
+        env={},
+        mongo_url=mongo_url,
+        mongo_db=f"t_{uuid.uuid4().hex[:10]}_vr_stages",
+        amqp_url="",
+        bus_prefix="unused.",
+    )
     return service(settings)
 
 
@@ -55,14 +73,24 @@ def _expected(action: str, stage: str) -> tuple[dict[str, Any] | None, str]:
         return {**BODIES[action], "month": 6}, "monitoring"
     if action == "close" and stage == "ineligible":
         return {"outcome": "ineligible"}, "closed"
-    targets = {"register": "registered", "record_travel_document": "travel_ready", "book_travel": "booked",
-               "confirm_departure": "departed", "confirm_arrival": "arrived", "record_monitoring_visit": "monitoring",
-               "close": "closed", "withdraw": "withdrawn", "record_no_show": "no_show"}
+    targets = {
+        "register": "registered",
+        "record_travel_document": "travel_ready",
+        "book_travel": "booked",
+        "confirm_departure": "departed",
+        "confirm_arrival": "arrived",
+        "record_monitoring_visit": "monitoring",
+        "close": "closed",
+        "withdraw": "withdrawn",
+        "record_no_show": "no_show",
+    }
     return None, targets[action]
 
 
 @pytest.mark.parametrize("action,stage", ALLOWED, ids=[f"{a}-from-{s}" for a, s in ALLOWED])
-def test_every_allowed_transition_is_timestamped_and_attributed(svc: Service, action: str, stage: str) -> None:
+def test_every_allowed_transition_is_timestamped_and_attributed(
+    svc: Service, action: str, stage: str
+) -> None:
     case = svc.case_at(stage, shared=action == "withdraw_consent_to_share")
     body, target = _expected(action, stage)
     response = svc.act(case["id"], action, body)
@@ -70,8 +98,12 @@ def test_every_allowed_transition_is_timestamped_and_attributed(svc: Service, ac
     after = response.get_json()
     assert after["stage"] == target and after["version"] == case["version"] + 1
     assert response.headers["ETag"] == f'"v{after["version"]}"'
-    assert after["history"][-1] == {"at": "2026-11-24T10:00:00.000Z", "stage": target, "action": action,
-                                    "by": "avr_caseworker-1"}
+    assert after["history"][-1] == {
+        "at": "2026-11-24T10:00:00.000Z",
+        "stage": target,
+        "action": action,
+        "by": "avr_caseworker-1",
+    }
     assert after["history"][:-1] == case["history"]
 
 
@@ -79,34 +111,52 @@ def test_the_other_decisions_lead_where_they_say(svc: Service) -> None:
     case = svc.case_at("counselled")
     assert svc.act(case["id"], "decide_eligibility", INELIGIBLE).get_json()["stage"] == "ineligible"
     case = svc.case_at("eligible")
-    assert svc.act(case["id"], "record_travel_document", REQUESTED).get_json()["stage"] == "documents"
+    assert (
+        svc.act(case["id"], "record_travel_document", REQUESTED).get_json()["stage"] == "documents"
+    )
     ready = svc.case_at("travel_ready")
-    assert svc.act(ready["id"], "record_travel_document", REQUESTED).get_json()["stage"] == "documents"
+    assert (
+        svc.act(ready["id"], "record_travel_document", REQUESTED).get_json()["stage"] == "documents"
+    )
 
 
 def _snapshot(svc: Service, case_id: str) -> tuple[Any, ...]:
     """The case and every read model a transition writes to."""
     db = svc.deps.mongo
-    return (svc.stored(case_id), svc.statistics_rows(), list(db.collection("action_calendar").find({}, sort=[("_id", 1)])),
-            list(db.collection("stage_counts").find({}, sort=[("_id", 1)])))
+    return (
+        svc.stored(case_id),
+        svc.statistics_rows(),
+        list(db.collection("action_calendar").find({}, sort=[("_id", 1)])),
+        list(db.collection("stage_counts").find({}, sort=[("_id", 1)])),
+    )
 
 
 @pytest.mark.parametrize("action,stage", FORBIDDEN, ids=[f"{a}-from-{s}" for a, s in FORBIDDEN])
 def test_every_forbidden_transition_is_a_409_naming_the_stage_and_changes_nothing(
-        svc: Service, cases_at: dict[str, dict[str, Any]], action: str, stage: str) -> None:
+    svc: Service, cases_at: dict[str, dict[str, Any]], action: str, stage: str
+) -> None:
     case = cases_at[stage]
     before = _snapshot(svc, case["id"])
     response = svc.act(case["id"], action)
     assert response.status_code == 409 and response.mimetype == "application/problem+json"
     problem = response.get_json()
-    assert problem["stage"] == stage and problem["rule"] == "stage_transition" and problem["action"] == action
+    assert (
+        problem["stage"] == stage
+        and problem["rule"] == "stage_transition"
+        and problem["action"] == action
+    )
     assert f"'{stage}'" in problem["detail"]
     assert _snapshot(svc, case["id"]) == before
 
 
 def test_no_booking_without_consent_is_a_422_naming_the_rule(svc: Service) -> None:
     case = svc.refer().get_json()
-    for action in ("register", "record_counselling", "decide_eligibility", "record_travel_document"):
+    for action in (
+        "register",
+        "record_counselling",
+        "decide_eligibility",
+        "record_travel_document",
+    ):
         case = svc.act(case["id"], action).get_json()
     assert case["stage"] == "travel_ready" and "consent" not in case
     before = _snapshot(svc, case["id"])
@@ -120,13 +170,17 @@ def test_no_booking_without_consent_is_a_422_naming_the_rule(svc: Service) -> No
 
 
 @pytest.mark.parametrize("stage", ["travel_ready", "eligible", "referred"])
-def test_departure_before_booking_is_refused(svc: Service, cases_at: dict[str, dict[str, Any]], stage: str) -> None:
+def test_departure_before_booking_is_refused(
+    svc: Service, cases_at: dict[str, dict[str, Any]], stage: str
+) -> None:
     response = svc.act(cases_at[stage]["id"], "confirm_departure")
     assert response.status_code == 409 and response.get_json()["allowed_from"] == ["booked"]
 
 
 @pytest.mark.parametrize("stage", ["departed", "arrived", "reintegration", "monitoring", "closed"])
-def test_withdrawal_after_departure_is_refused(svc: Service, cases_at: dict[str, dict[str, Any]], stage: str) -> None:
+def test_withdrawal_after_departure_is_refused(
+    svc: Service, cases_at: dict[str, dict[str, Any]], stage: str
+) -> None:
     for action in ("withdraw", "record_no_show"):
         response = svc.act(cases_at[stage]["id"], action)
         assert response.status_code == 409 and response.get_json()["stage"] == stage
@@ -141,7 +195,9 @@ def _drain(url: str, queue: str) -> list[dict[str, Any]]:
     return bodies
 
 
-def test_a_departure_emits_exactly_one_event_and_a_repeat_is_a_409(rabbit_url, bus_prefix, settings_for) -> None:
+def test_a_departure_emits_exactly_one_event_and_a_repeat_is_a_409(
+    rabbit_url, bus_prefix, settings_for
+) -> None:
     svc = service(settings_for("voluntary_return", broker=rabbit_url))
     case = svc.case_at("booked", shared=True)
     publisher = Publisher(rabbit_url, Topology(bus_prefix))
@@ -158,8 +214,12 @@ def test_a_departure_emits_exactly_one_event_and_a_repeat_is_a_409(rabbit_url, b
     assert relay.relay_once() == 1 and relay.relay_once() == 0
     (body,) = _drain(rabbit_url, departures)
     event = validate_event(body)
-    assert event.data == {"case_id": case["id"], "person_ref": case["person_ref"],
-                          "departed_at": "2026-11-24T08:00:00.000Z", "destination_country": "IRN"}
+    assert event.data == {
+        "case_id": case["id"],
+        "person_ref": case["person_ref"],
+        "departed_at": "2026-11-24T08:00:00.000Z",
+        "destination_country": "IRN",
+    }
     assert "outbox" not in svc.stored(case["id"]) or svc.stored(case["id"])["outbox"] == []
     publisher.close()
     svc.deps.mongo.close()
@@ -167,6 +227,7 @@ def test_a_departure_emits_exactly_one_event_and_a_repeat_is_a_409(rabbit_url, b
 
 def test_racing_departure_confirmations_let_exactly_one_through(svc: Service) -> None:
     from voluntary_return.app import create_app
+
     case = svc.case_at("booked", shared=True)
     results: list[int] = []
     # Apps are built before the race: registering the module's blueprints in several apps at once is
@@ -176,8 +237,11 @@ def test_racing_departure_confirmations_let_exactly_one_through(svc: Service) ->
 
     def confirm(client: Any) -> None:
         start.wait(timeout=30)
-        response = client.post(f"/api/v1/voluntary-return/cases/{case['id']}/departure",
-                               json=BODIES["confirm_departure"], headers=svc.headers())
+        response = client.post(
+            f"/api/v1/voluntary-return/cases/{case['id']}/departure",
+            json=BODIES["confirm_departure"],
+            headers=svc.headers(),
+        )
         results.append(response.status_code)
 
     threads = [threading.Thread(target=confirm, args=(client,)) for client in clients]
@@ -195,7 +259,9 @@ def test_if_match_is_honoured(svc: Service) -> None:
     before = _snapshot(svc, case["id"])
     stale = svc.act(case["id"], "record_counselling", **{"If-Match": '"v1"'})
     assert stale.status_code == 412 and stale.get_json()["current_version"] == case["version"]
-    assert svc.act(case["id"], "record_counselling", **{"If-Match": "v2-garbage"}).status_code == 412
+    assert (
+        svc.act(case["id"], "record_counselling", **{"If-Match": "v2-garbage"}).status_code == 412
+    )
     assert _snapshot(svc, case["id"]) == before
     fresh = svc.act(case["id"], "record_counselling", **{"If-Match": f'"v{case["version"]}"'})
     assert fresh.status_code == 200 and fresh.get_json()["stage"] == "counselled"

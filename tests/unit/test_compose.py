@@ -3,6 +3,7 @@
 A compose file is easy to break without noticing (a renamed module, a moved config file): this
 test resolves every command it names against the code, without starting any container.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -52,8 +53,11 @@ def environment(name: str) -> dict[str, str]:
 
 
 def test_the_compose_file_has_the_production_shape() -> None:
-    expected = {"mongo", "rabbitmq", "gateway"} | {f"{s}-{kind}" for s in ("detention", "readmission", "voluntary-return")
-                                                   for kind in ("api", "worker")}
+    expected = {"mongo", "rabbitmq", "gateway"} | {
+        f"{s}-{kind}"
+        for s in ("detention", "readmission", "voluntary-return")
+        for kind in ("api", "worker")
+    }
     assert expected <= set(SERVICES)
 
 
@@ -64,7 +68,9 @@ def test_every_service_has_an_image_or_a_dockerfile_that_exists(name: str) -> No
     build = spec.get("build")
     if build is not None:
         context = ROOT / (build if isinstance(build, str) else build.get("context", "."))
-        dockerfile = "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+        dockerfile = (
+            "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+        )
         assert (context / dockerfile).is_file(), f"{name}: {context / dockerfile} does not exist"
 
 
@@ -88,7 +94,10 @@ def test_python_dash_m_modules_exist_and_have_a_main(name: str) -> None:
 
 def test_importing_the_named_modules_does_no_network_io() -> None:
     """Imported in a fresh interpreter with sockets disabled: a connection at import time fails it."""
-    modules = sorted({app_reference(n)[0] for n in gunicorn_services()} | {command(n)[2] for n in module_services()})
+    modules = sorted(
+        {app_reference(n)[0] for n in gunicorn_services()}
+        | {command(n)[2] for n in module_services()}
+    )
     probe = (
         "import json, socket, importlib, sys\n"
         "def refuse(*a, **k): raise RuntimeError('network I/O at import time')\n"
@@ -100,8 +109,14 @@ def test_importing_the_named_modules_does_no_network_io() -> None:
         "    except Exception as exc: failed[name] = repr(exc)\n"
         "print(json.dumps(failed))\n"
     )
-    done = subprocess.run([sys.executable, "-c", probe, json.dumps(modules)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(modules)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == {}
 
@@ -109,7 +124,9 @@ def test_importing_the_named_modules_does_no_network_io() -> None:
 @pytest.mark.parametrize("name", gunicorn_services())
 def test_http_services_have_a_healthz_healthcheck(name: str) -> None:
     check = SERVICES[name].get("healthcheck") or {}
-    assert "/healthz" in " ".join(map(str, check.get("test", []))), f"{name}: no /healthz health check"
+    assert "/healthz" in " ".join(map(str, check.get("test", []))), (
+        f"{name}: no /healthz health check"
+    )
 
 
 @pytest.mark.parametrize("name", ["mongo", "rabbitmq"])
@@ -126,16 +143,24 @@ def test_mongo_runs_as_a_replica_set() -> None:
 def test_no_secret_values_are_committed(name: str) -> None:
     for key, value in environment(name).items():
         if SECRET_KEY.search(key):
-            assert REFERENCE.fullmatch(value), f"{name}: {key} must be a ${{...}} reference, not a value"
+            assert REFERENCE.fullmatch(value), (
+                f"{name}: {key} must be a ${{...}} reference, not a value"
+            )
         credentials = re.search(r"://[^@/]*:([^@/]*)@", REFERENCE.sub("REF", value))
         if credentials:
             assert credentials.group(1) == "REF", f"{name}: {key} holds a literal password in a URL"
 
 
 def test_required_variables_are_listed_in_env_example() -> None:
-    required = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*):\?", (ROOT / "docker-compose.yml").read_text()))
-    listed = set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M))
-    assert required and required <= listed, f"missing from .env.example: {sorted(required - listed)}"
+    required = set(
+        re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*):\?", (ROOT / "docker-compose.yml").read_text())
+    )
+    listed = set(
+        re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M)
+    )
+    assert required and required <= listed, (
+        f"missing from .env.example: {sorted(required - listed)}"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))
@@ -146,7 +171,9 @@ def test_depends_on_names_existing_services(name: str) -> None:
     if isinstance(needs, dict):
         for target, condition in needs.items():
             if condition.get("condition") == "service_healthy":
-                assert "healthcheck" in SERVICES[target], f"{name} waits for {target} to be healthy; it has no check"
+                assert "healthcheck" in SERVICES[target], (
+                    f"{name} waits for {target} to be healthy; it has no check"
+                )
 
 
 @pytest.mark.parametrize("name", sorted({n for n in SERVICES if "build" in SERVICES[n]}))
@@ -156,21 +183,29 @@ def test_dockerfiles_pin_and_drop_root(name: str) -> None:
     assert re.search(r"^FROM python:3\.11-slim\b", text, re.M)
     assert "-c constraints.txt" in text
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
-    assert users and users[-1] not in {"root", "0"}, f"{name}: the image should run as a non-root user"
+    assert users and users[-1] not in {"root", "0"}, (
+        f"{name}: the image should run as a non-root user"
+    )
     assert re.search(r"^EXPOSE\s+8000\b", text, re.M)
 
 
 def test_the_launcher_runs_the_same_commands_as_compose() -> None:
     from devstack.stack import Stack
 
-    compose = {" ".join(command(n)[-1:]) for n in gunicorn_services()} | {command(n)[2] for n in module_services()}
+    compose = {" ".join(command(n)[-1:]) for n in gunicorn_services()} | {
+        command(n)[2] for n in module_services()
+    }
     launcher = {spec.argv[-1] for spec in Stack(ROOT).specs()}
     assert launcher == compose
 
 
 # --- a closed database and bus (issue 11, finding 6) -------------------------------------------------
 
-SERVICE_USERS = {"detention": "detention", "readmission": "readmission", "voluntary-return": "voluntary_return"}
+SERVICE_USERS = {
+    "detention": "detention",
+    "readmission": "readmission",
+    "voluntary-return": "voluntary_return",
+}
 
 
 def _url_user(url: str) -> str:
@@ -184,8 +219,12 @@ def test_mongo_requires_authentication_with_a_keyfile_and_a_root_user_from_env()
     assert "--auth" in cmd and "--keyFile" in cmd
     env = environment("mongo")
     for name in ("MONGO_INITDB_ROOT_PASSWORD", "MONGO_REPLICA_SET_KEY"):
-        assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]*\}", env[name]), f"{name} must be required from .env"
-    assert "0400" in " ".join(SERVICES["mongo"]["entrypoint"]), "the keyfile must be readable by mongod only"
+        assert re.fullmatch(r"\$\{[A-Z_]+:\?[^}]*\}", env[name]), (
+            f"{name} must be required from .env"
+        )
+    assert "0400" in " ".join(SERVICES["mongo"]["entrypoint"]), (
+        "the keyfile must be readable by mongod only"
+    )
     assert "--authenticationDatabase admin" in " ".join(SERVICES["mongo"]["healthcheck"]["test"])
 
 
@@ -197,8 +236,11 @@ def test_each_process_connects_to_mongodb_and_rabbitmq_as_its_own_user() -> None
             assert _url_user(env["AMQP_URL"]) == user
     gateway = environment("gateway")
     assert _url_user(gateway["MONGO_URL"]) == "gateway" and "AMQP_URL" not in gateway
-    passwords = {re.search(r"\$\{([A-Z_]+)", environment(f"{c}-api")[v]).group(1)
-                 for c in SERVICE_USERS for v in ("MONGO_URL", "AMQP_URL")}
+    passwords = {
+        re.search(r"\$\{([A-Z_]+)", environment(f"{c}-api")[v]).group(1)
+        for c in SERVICE_USERS
+        for v in ("MONGO_URL", "AMQP_URL")
+    }
     assert len(passwords) == 2 * len(SERVICE_USERS), "no two users share a password variable"
 
 
@@ -206,9 +248,13 @@ def test_the_mongo_users_script_gives_each_service_its_own_database_only() -> No
     mounted = [v for v in SERVICES["mongo"]["volumes"] if "ensure-replica-set-and-users.js" in v]
     assert mounted and (ROOT / mounted[0].split(":")[0]).is_file()
     script = (ROOT / mounted[0].split(":")[0]).read_text()
-    assert "/etc/passage/ensure-replica-set-and-users.js" in " ".join(SERVICES["mongo"]["healthcheck"]["test"])
+    assert "/etc/passage/ensure-replica-set-and-users.js" in " ".join(
+        SERVICES["mongo"]["healthcheck"]["test"]
+    )
     roles = re.findall(r"roles: \[(.*?)\]", script)
-    assert roles == ["{role: 'readWrite', db: prefix + service}"], "one readWrite role, on the user's own database"
+    assert roles == ["{role: 'readWrite', db: prefix + service}"], (
+        "one readWrite role, on the user's own database"
+    )
     for user in (*SERVICE_USERS.values(), "gateway"):
         assert f"'{user}'" in script
         assert f"MONGO_{user.upper()}_PASSWORD" in environment("mongo")
@@ -219,12 +265,16 @@ def test_rabbitmq_has_a_user_per_service_and_no_guest() -> None:
     env = environment("rabbitmq")
     assert env["RABBITMQ_DEFAULT_USER"] != "guest" and "guest" not in env["RABBITMQ_DEFAULT_PASS"]
     mounted = [v for v in SERVICES["rabbitmq"]["volumes"] if "ensure-users.sh" in v]
-    assert mounted and "/etc/passage/ensure-users.sh" in " ".join(SERVICES["rabbitmq"]["healthcheck"]["test"])
+    assert mounted and "/etc/passage/ensure-users.sh" in " ".join(
+        SERVICES["rabbitmq"]["healthcheck"]["test"]
+    )
     script = (ROOT / mounted[0].split(":")[0]).read_text()
     assert "delete_user guest" in script and "add_user" in script
     for user in SERVICE_USERS.values():
         assert user in script and f"RABBITMQ_{user.upper()}_PASSWORD" in env
-    done = subprocess.run(["sh", "-n", str(ROOT / mounted[0].split(":")[0])], capture_output=True, text=True)
+    done = subprocess.run(
+        ["sh", "-n", str(ROOT / mounted[0].split(":")[0])], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
 
 
@@ -232,7 +282,9 @@ def test_the_gateway_keeps_its_audit_key_in_env_and_checkpoints_on_a_volume() ->
     env = environment("gateway")
     assert re.fullmatch(r"\$\{AUDIT_CHAIN_KEY:\?[^}]*\}", env["AUDIT_CHAIN_KEY"])
     checkpoints = env["AUDIT_CHECKPOINT_FILE"]
-    assert any(checkpoints.startswith(v.split(":")[1] + "/") for v in SERVICES["gateway"]["volumes"])
+    assert any(
+        checkpoints.startswith(v.split(":")[1] + "/") for v in SERVICES["gateway"]["volumes"]
+    )
     assert "AUDIT_CHAIN_KEY" not in environment("detention-api")
 
 
@@ -244,7 +296,9 @@ PROXY = (ROOT / "deploy" / "passage-proxy.conf").read_text()
 def nginx_directives(text: str) -> dict[str, list[str]]:
     """``{directive: [arguments, ...]}`` of an nginx config (comments dropped; every occurrence kept)."""
     found: dict[str, list[str]] = {}
-    for statement in re.findall(r'(?:"[^"]*"|[^;{}"])+', re.sub(r"#[^\n]*", "", text)):  # quotes may hold ';' 
+    for statement in re.findall(
+        r'(?:"[^"]*"|[^;{}"])+', re.sub(r"#[^\n]*", "", text)
+    ):  # quotes may hold ';'
         words = statement.split(maxsplit=1)
         if words:
             found.setdefault(words[0], []).append(words[1].strip() if len(words) > 1 else "")
@@ -258,8 +312,11 @@ def seconds(value: str) -> int:
 
 
 def test_only_the_edge_is_published() -> None:
-    published = {name for name, spec in SERVICES.items()
-                 if any(not str(p).startswith("127.0.0.1:") for p in spec.get("ports") or [])}
+    published = {
+        name
+        for name, spec in SERVICES.items()
+        if any(not str(p).startswith("127.0.0.1:") for p in spec.get("ports") or [])
+    }
     assert published == {"edge"}
     assert "ports" not in SERVICES["gateway"]
 
@@ -269,7 +326,9 @@ def test_the_edge_is_the_official_nginx_image_with_our_config_and_tls_from_a_vol
     assert re.fullmatch(r"nginx:\d+\.\d+(-alpine)?", edge["image"])
     mounts = {str(v).rsplit(":", 2)[1]: str(v).rsplit(":", 2)[0] for v in edge["volumes"]}
     assert (ROOT / mounts["/etc/nginx/nginx.conf"]).resolve() == ROOT / "deploy" / "nginx.conf"
-    assert (ROOT / mounts["/etc/nginx/passage-proxy.conf"]).resolve() == ROOT / "deploy" / "passage-proxy.conf"
+    assert (
+        ROOT / mounts["/etc/nginx/passage-proxy.conf"]
+    ).resolve() == ROOT / "deploy" / "passage-proxy.conf"
     assert REFERENCE.fullmatch(mounts["/etc/nginx/tls"])  # from .env, never a committed key
     assert edge["depends_on"]["gateway"]["condition"] == "service_healthy"
 
@@ -278,7 +337,9 @@ def test_the_gateway_trusts_exactly_the_one_hop_of_the_edge() -> None:
     assert environment("gateway")["PASSAGE_TRUSTED_PROXIES"] == "1"
     proxy = nginx_directives(PROXY)
     # set, not appended ($proxy_add_x_forwarded_for would keep what the client sent)
-    assert ["X-Forwarded-For $remote_addr"] == [h for h in proxy["proxy_set_header"] if h.startswith("X-Forwarded-For")]
+    assert ["X-Forwarded-For $remote_addr"] == [
+        h for h in proxy["proxy_set_header"] if h.startswith("X-Forwarded-For")
+    ]
     assert proxy["proxy_pass"] == ["http://gateway"]
 
 
@@ -308,25 +369,36 @@ def test_tls_termination_and_hsts() -> None:
     assert http["ssl_certificate_key"] == ["/etc/nginx/tls/privkey.pem"]
     assert set(http["ssl_protocols"][0].split()) <= {"TLSv1.2", "TLSv1.3"}
     hsts = [h for h in http["add_header"] if h.startswith("Strict-Transport-Security")]
-    assert hsts and seconds(re.search(r"max-age=(\d+)", hsts[0]).group(1)) >= 180 * 86400 and hsts[0].endswith("always")
+    assert (
+        hsts
+        and seconds(re.search(r"max-age=(\d+)", hsts[0]).group(1)) >= 180 * 86400
+        and hsts[0].endswith("always")
+    )
     assert any(r.startswith("301 https://") for r in http["return"])  # plain HTTP only redirects
 
 
 def test_operator_endpoints_are_not_routed_publicly() -> None:
     text = re.sub(r"#[^\n]*", "", NGINX)
     assert re.search(r"location = /metrics\s*\{\s*return 404;\s*\}", text)
-    guarded = re.search(r"location ~ \^/\(openapi\\\.json\|docs\)\(/\|\$\)\s*\{(?P<body>[^}]*)\}", text)
+    guarded = re.search(
+        r"location ~ \^/\(openapi\\\.json\|docs\)\(/\|\$\)\s*\{(?P<body>[^}]*)\}", text
+    )
     assert guarded and "deny all;" in guarded.group("body")
     assert "allow all" not in text
 
 
 # --- true metrics under gunicorn (issue 17) ------------------------------------------------------
 
+
 def test_every_python_process_writes_metrics_to_a_fresh_multiprocess_directory() -> None:
     """Without a shared directory each gunicorn worker answers /metrics with its own counts only."""
-    python = [name for name, svc in SERVICES.items() if str(svc.get("build", "")) and name != "edge"]
+    python = [
+        name for name, svc in SERVICES.items() if str(svc.get("build", "")) and name != "edge"
+    ]
     assert len(python) == 7, python
     for name in python:
         directory = environment(name).get("PROMETHEUS_MULTIPROC_DIR")
         assert directory, f"{name}: PROMETHEUS_MULTIPROC_DIR unset"
-        assert directory in SERVICES[name].get("tmpfs", []), f"{name}: metrics directory must be a fresh tmpfs"
+        assert directory in SERVICES[name].get("tmpfs", []), (
+            f"{name}: metrics directory must be a fresh tmpfs"
+        )

@@ -1,28 +1,50 @@
 """Detention's rules without I/O: capacity and blocks, the CPT standard, legal ends, age bands,
 placement, and the dated rule table."""
+
 from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from detention import domain
-from detention.domain import (Block, InvalidLegalBasis, InvalidParticulars, InvalidUnit, LegalBasis, MinorOverride,
-                              Person, PlacementRefused, Unit, UnitFull)
+from detention.domain import (
+    Block,
+    InvalidLegalBasis,
+    InvalidParticulars,
+    InvalidUnit,
+    LegalBasis,
+    MinorOverride,
+    Person,
+    PlacementRefused,
+    Unit,
+    UnitFull,
+)
 from detention.rules import NoRulesInForce, Rules, rules_on
 
 RULES = Rules(effective_from=date(2000, 1, 1))
 DAY = date(2026, 11, 20)
-NOON = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
-ORDER = LegalBasis("court_order", decision_ref="2-1234/2026", court="Baku Administrative Court",
-                   decided_on=date(2026, 11, 20), valid_until=date(2027, 2, 20))
+NOON = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+ORDER = LegalBasis(
+    "court_order",
+    decision_ref="2-1234/2026",
+    court="Baku Administrative Court",
+    decided_on=date(2026, 11, 20),
+    valid_until=date(2027, 2, 20),
+)
 
 
 def unit(category: str = "men", **changes) -> Unit:
-    base = Unit(id="baku-m1", centre_id="baku", name="Men's wing 1", category=category,
-                declared_places=40, floor_area_m2=180.0)
+    base = Unit(
+        id="baku-m1",
+        centre_id="baku",
+        name="Men's wing 1",
+        category=category,
+        declared_places=40,
+        floor_area_m2=180.0,
+    )
     return replace(base, **changes)
 
 
@@ -37,7 +59,10 @@ def test_capacity_is_declared_places_without_blocks() -> None:
 
 
 def test_blocks_in_force_reduce_capacity_and_expired_ones_stop_counting() -> None:
-    blocks = (Block(3, "water damage", date(2026, 11, 30)), Block(2, "quarantine", date(2026, 11, 19)))
+    blocks = (
+        Block(3, "water damage", date(2026, 11, 30)),
+        Block(2, "quarantine", date(2026, 11, 19)),
+    )
     u = unit(blocks=blocks)
     assert u.blocked_on(DAY) == 3
     assert u.capacity_on(DAY) == 37
@@ -57,15 +82,22 @@ def test_more_places_blocked_than_declared_is_refused() -> None:
     with pytest.raises(InvalidUnit) as refused:
         unit(declared_places=2, blocks=(Block(3, "fire", date(2027, 1, 1)),)).check(DAY)
     assert refused.value.rule == "blocked_places" and refused.value.unit_id == "baku-m1"
-    unit(declared_places=2, blocks=(Block(3, "old fire", date(2026, 1, 1)),)).check(DAY)  # expired: fine
+    unit(declared_places=2, blocks=(Block(3, "old fire", date(2026, 1, 1)),)).check(
+        DAY
+    )  # expired: fine
 
 
-@pytest.mark.parametrize("changes, rule", [
-    ({"id": "Baku_M1"}, "unit_id_format"), ({"category": "children"}, "unit_category"),
-    ({"floor_area_m2": 0.0}, "unit_figures"), ({"declared_places": -1}, "unit_figures"),
-    ({"floor_area_m2": float("nan")}, "unit_figures"),
-    ({"blocks": (Block(0, "none", date(2027, 1, 1)),)}, "blocked_places"),
-])
+@pytest.mark.parametrize(
+    "changes, rule",
+    [
+        ({"id": "Baku_M1"}, "unit_id_format"),
+        ({"category": "children"}, "unit_category"),
+        ({"floor_area_m2": 0.0}, "unit_figures"),
+        ({"declared_places": -1}, "unit_figures"),
+        ({"floor_area_m2": float("nan")}, "unit_figures"),
+        ({"blocks": (Block(0, "none", date(2027, 1, 1)),)}, "blocked_places"),
+    ],
+)
 def test_contradictory_units_are_refused(changes: dict, rule: str) -> None:
     with pytest.raises(InvalidUnit) as refused:
         unit(**changes).check(DAY)
@@ -80,11 +112,23 @@ def test_check_room_refuses_a_full_unit_with_its_figures() -> None:
 
 
 # CPT standard --------------------------------------------------------------------------------
-@pytest.mark.parametrize("area, single, expected", [
-    (180.0, False, 45), (179.9, False, 44), (4.0, False, 1), (3.99, False, 0), (12.0, False, 3),
-    (6.0, True, 1), (5.9, True, 0), (12.0, True, 2), (0.3 * 3 * 40, False, 9),
-])
-def test_cpt_capacity_is_floor_area_over_the_standard(area: float, single: bool, expected: int) -> None:
+@pytest.mark.parametrize(
+    "area, single, expected",
+    [
+        (180.0, False, 45),
+        (179.9, False, 44),
+        (4.0, False, 1),
+        (3.99, False, 0),
+        (12.0, False, 3),
+        (6.0, True, 1),
+        (5.9, True, 0),
+        (12.0, True, 2),
+        (0.3 * 3 * 40, False, 9),
+    ],
+)
+def test_cpt_capacity_is_floor_area_over_the_standard(
+    area: float, single: bool, expected: int
+) -> None:
     assert unit(floor_area_m2=area, single_room=single).cpt_capacity(RULES) == expected
 
 
@@ -115,17 +159,34 @@ def test_court_order_ends_on_its_valid_until() -> None:
     assert domain.legal_end(ORDER, DAY, RULES) == date(2027, 2, 20)
 
 
-@pytest.mark.parametrize("changes, rule, field", [
-    ({"decision_ref": None}, "legal_basis_complete", "legal_basis.decision_ref"),
-    ({"court": None}, "legal_basis_complete", "legal_basis.court"),
-    ({"decided_on": None}, "legal_basis_complete", "legal_basis.decided_on"),
-    ({"valid_until": None}, "legal_basis_complete", "legal_basis.valid_until"),
-    ({"decided_on": date(2026, 11, 10), "valid_until": date(2026, 11, 9)}, "order_validity", "legal_basis.valid_until"),
-    ({"decided_on": date(2026, 11, 21), "valid_until": date(2027, 1, 1)}, "decision_in_future", "legal_basis.decided_on"),
-    ({"decided_on": date(2026, 8, 1), "valid_until": date(2026, 11, 19)}, "order_expired", "legal_basis.valid_until"),
-    ({"kind": "hearsay"}, "legal_basis_kind", "legal_basis.kind"),
-])
-def test_a_court_order_must_be_complete_consistent_and_in_force(changes: dict, rule: str, field: str) -> None:
+@pytest.mark.parametrize(
+    "changes, rule, field",
+    [
+        ({"decision_ref": None}, "legal_basis_complete", "legal_basis.decision_ref"),
+        ({"court": None}, "legal_basis_complete", "legal_basis.court"),
+        ({"decided_on": None}, "legal_basis_complete", "legal_basis.decided_on"),
+        ({"valid_until": None}, "legal_basis_complete", "legal_basis.valid_until"),
+        (
+            {"decided_on": date(2026, 11, 10), "valid_until": date(2026, 11, 9)},
+            "order_validity",
+            "legal_basis.valid_until",
+        ),
+        (
+            {"decided_on": date(2026, 11, 21), "valid_until": date(2027, 1, 1)},
+            "decision_in_future",
+            "legal_basis.decided_on",
+        ),
+        (
+            {"decided_on": date(2026, 8, 1), "valid_until": date(2026, 11, 19)},
+            "order_expired",
+            "legal_basis.valid_until",
+        ),
+        ({"kind": "hearsay"}, "legal_basis_kind", "legal_basis.kind"),
+    ],
+)
+def test_a_court_order_must_be_complete_consistent_and_in_force(
+    changes: dict, rule: str, field: str
+) -> None:
     with pytest.raises(InvalidLegalBasis) as refused:
         replace(ORDER, **changes).check(DAY)
     assert (refused.value.rule, refused.value.field) == (rule, field)
@@ -144,17 +205,22 @@ def test_fields_of_another_kind_are_refused() -> None:
     LegalBasis("voluntary_placement", decision_ref="EXP-77/2026").check(DAY)
 
 
-@pytest.mark.parametrize("admitted, end", [
-    (date(2026, 11, 20), date(2027, 2, 20)),
-    (date(2026, 11, 30), date(2027, 2, 28)),   # February of a common year
-    (date(2027, 11, 30), date(2028, 2, 29)),   # February of a leap year
-    (date(2027, 11, 29), date(2028, 2, 29)),
-    (date(2028, 2, 29), date(2028, 5, 29)),    # admitted on a leap day
-    (date(2026, 10, 31), date(2027, 1, 31)),   # across the year end
-    (date(2026, 12, 31), date(2027, 3, 31)),
-    (date(2027, 3, 31), date(2027, 6, 30)),    # 30-day month
-])
-def test_asylum_applicants_may_be_held_three_months_from_admission(admitted: date, end: date) -> None:
+@pytest.mark.parametrize(
+    "admitted, end",
+    [
+        (date(2026, 11, 20), date(2027, 2, 20)),
+        (date(2026, 11, 30), date(2027, 2, 28)),  # February of a common year
+        (date(2027, 11, 30), date(2028, 2, 29)),  # February of a leap year
+        (date(2027, 11, 29), date(2028, 2, 29)),
+        (date(2028, 2, 29), date(2028, 5, 29)),  # admitted on a leap day
+        (date(2026, 10, 31), date(2027, 1, 31)),  # across the year end
+        (date(2026, 12, 31), date(2027, 3, 31)),
+        (date(2027, 3, 31), date(2027, 6, 30)),  # 30-day month
+    ],
+)
+def test_asylum_applicants_may_be_held_three_months_from_admission(
+    admitted: date, end: date
+) -> None:
     basis = LegalBasis("asylum_applicant")
     basis.check(admitted)
     assert domain.legal_end(basis, admitted, RULES) == end
@@ -162,20 +228,35 @@ def test_asylum_applicants_may_be_held_three_months_from_admission(admitted: dat
 
 def test_asylum_maximum_comes_from_the_rule_table() -> None:
     longer = Rules(date(2030, 1, 1), asylum_max_months=6)
-    assert domain.legal_end(LegalBasis("asylum_applicant"), date(2030, 8, 31), longer) == date(2031, 2, 28)
+    assert domain.legal_end(LegalBasis("asylum_applicant"), date(2030, 8, 31), longer) == date(
+        2031, 2, 28
+    )
 
 
 def test_voluntary_placement_has_no_computed_end_unless_a_rule_sets_one() -> None:
     basis = LegalBasis("voluntary_placement", decision_ref="EXP-77/2026")
     assert domain.legal_end(basis, DAY, RULES) is None
-    assert domain.legal_end(basis, DAY, Rules(date(2000, 1, 1), voluntary_placement_max_months=1)) == date(2026, 12, 20)
+    assert domain.legal_end(
+        basis, DAY, Rules(date(2000, 1, 1), voluntary_placement_max_months=1)
+    ) == date(2026, 12, 20)
 
 
 # age -----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("age, band", [
-    (0, "0-13"), (13, "0-13"), (14, "14-17"), (17, "14-17"), (18, "18-34"), (34, "18-34"),
-    (35, "35-64"), (64, "35-64"), (65, "65+"), (101, "65+"),
-])
+@pytest.mark.parametrize(
+    "age, band",
+    [
+        (0, "0-13"),
+        (13, "0-13"),
+        (14, "14-17"),
+        (17, "14-17"),
+        (18, "18-34"),
+        (34, "18-34"),
+        (35, "35-64"),
+        (64, "35-64"),
+        (65, "65+"),
+        (101, "65+"),
+    ],
+)
 def test_age_bands(age: int, band: str) -> None:
     assert domain.age_band(age) == band
 
@@ -196,17 +277,32 @@ def test_a_birth_date_after_the_admission_is_refused() -> None:
 
 
 # placement -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("category, sex", [
-    ("men", "male"), ("women", "female"), ("vulnerable", "male"), ("vulnerable", "female"),
-    ("vulnerable", "other"), ("vulnerable", "unknown"),
-])
-def test_adults_alone_go_to_units_of_their_sex_or_to_vulnerable_units(category: str, sex: str) -> None:
+@pytest.mark.parametrize(
+    "category, sex",
+    [
+        ("men", "male"),
+        ("women", "female"),
+        ("vulnerable", "male"),
+        ("vulnerable", "female"),
+        ("vulnerable", "other"),
+        ("vulnerable", "unknown"),
+    ],
+)
+def test_adults_alone_go_to_units_of_their_sex_or_to_vulnerable_units(
+    category: str, sex: str
+) -> None:
     domain.check_placement(unit(category), person(sex), 30, None, RULES)
 
 
-@pytest.mark.parametrize("category, sex", [
-    ("women", "male"), ("men", "female"), ("men", "other"), ("women", "unknown"),
-])
+@pytest.mark.parametrize(
+    "category, sex",
+    [
+        ("women", "male"),
+        ("men", "female"),
+        ("men", "other"),
+        ("women", "unknown"),
+    ],
+)
 def test_a_person_is_not_placed_in_a_unit_of_the_other_sex(category: str, sex: str) -> None:
     with pytest.raises(PlacementRefused) as refused:
         domain.check_placement(unit(category), person(sex), 30, None, RULES)
@@ -225,7 +321,13 @@ def test_a_minor_needs_an_override_with_reason_and_approving_officer() -> None:
     with pytest.raises(PlacementRefused) as refused:
         domain.check_placement(unit(), person(), 17, None, RULES)
     assert (refused.value.rule, refused.value.field) == ("unaccompanied_minor", "minor_override")
-    domain.check_placement(unit(), person(), 17, MinorOverride("age disputed, assessment pending", "Lt. Mammadov"), RULES)
+    domain.check_placement(
+        unit(),
+        person(),
+        17,
+        MinorOverride("age disputed, assessment pending", "Lt. Mammadov"),
+        RULES,
+    )
     domain.check_placement(unit(), person(), 18, None, RULES)
 
 
@@ -244,22 +346,38 @@ def test_vulnerability_alerts_for_children_and_the_elderly() -> None:
 def test_decide_admission_gathers_the_rules_outcome() -> None:
     admission = domain.decide_admission(unit(), person(), ORDER, None, NOON, RULES)
     assert admission.legal_end == date(2027, 2, 20)
-    assert admission.age_band == "35-64" and admission.alerts == () and admission.minor_override is None
+    assert (
+        admission.age_band == "35-64"
+        and admission.alerts == ()
+        and admission.minor_override is None
+    )
     assert domain.STAY_ID.fullmatch(admission.stay_id)
 
 
 def test_decide_admission_keeps_the_override_of_a_minor_only() -> None:
     override = MinorOverride("no family unit free tonight", "Lt. Mammadov")
-    minor = domain.decide_admission(unit(), person(birth=date(2010, 1, 1)), ORDER, override, NOON, RULES)
-    assert minor.minor_override == override and minor.alerts == ("unaccompanied_child",) and minor.age_band == "14-17"
+    minor = domain.decide_admission(
+        unit(), person(birth=date(2010, 1, 1)), ORDER, override, NOON, RULES
+    )
+    assert (
+        minor.minor_override == override
+        and minor.alerts == ("unaccompanied_child",)
+        and minor.age_band == "14-17"
+    )
     adult = domain.decide_admission(unit(), person(), ORDER, override, NOON, RULES)
     assert adult.minor_override is None
 
 
 def test_decide_admission_refuses_on_any_broken_rule() -> None:
     with pytest.raises(InvalidLegalBasis):
-        domain.decide_admission(unit(), person(), replace(ORDER, valid_until=date(2026, 11, 1),
-                                                          decided_on=date(2026, 10, 1)), None, NOON, RULES)
+        domain.decide_admission(
+            unit(),
+            person(),
+            replace(ORDER, valid_until=date(2026, 11, 1), decided_on=date(2026, 10, 1)),
+            None,
+            NOON,
+            RULES,
+        )
     with pytest.raises(PlacementRefused):
         domain.decide_admission(unit("women"), person(), ORDER, None, NOON, RULES)
 
@@ -267,7 +385,10 @@ def test_decide_admission_refuses_on_any_broken_rule() -> None:
 def test_stay_ids_are_uuids_that_sort_by_admission_time() -> None:
     ids = [domain.new_stay_id(NOON + timedelta(milliseconds=i)) for i in range(0, 50, 5)]
     assert ids == sorted(ids)
-    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i) for i in ids)
+    assert all(
+        re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i)
+        for i in ids
+    )
     assert len(set(domain.new_stay_id(NOON) for _ in range(100))) == 100
 
 

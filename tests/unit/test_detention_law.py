@@ -1,5 +1,6 @@
 """Detention law as data without I/O: every figure has its source, nothing unread is presented as
 verified, and the statutory maximum refuses an end date past it with the rule and its source."""
+
 from __future__ import annotations
 
 from dataclasses import fields
@@ -18,7 +19,9 @@ def test_every_figure_of_detention_law_carries_a_source_and_none_is_claimed_veri
     named = {f.name for f in fields(Rules)}
     for row in law.figures(rules):
         assert row["rule"] in named and row["source"]["law"]
-        assert row["source"]["verified"] is False and row["source"]["note"]  # nothing was read in an official text
+        assert (
+            row["source"]["verified"] is False and row["source"]["note"]
+        )  # nothing was read in an official text
     assert {*law.MAXIMUM_RULE.values(), *law.EXTENSION_RULE.values()} <= set(rules.sources)
 
 
@@ -29,15 +32,26 @@ def test_the_shipped_table_sets_no_court_order_maximum_so_nothing_lawful_is_refu
 
 
 @pytest.mark.parametrize("extended, last", [(False, date(2027, 2, 20)), (True, date(2027, 5, 20))])
-def test_asylum_applicants_are_held_three_months_and_three_more_once_status_is_granted(extended: bool, last: date) -> None:
+def test_asylum_applicants_are_held_three_months_and_three_more_once_status_is_granted(
+    extended: bool, last: date
+) -> None:
     rules = rules_on(TODAY)
     assert law.last_lawful_day("asylum_applicant", TODAY, rules, extended) == last
     law.check_within("asylum_applicant", TODAY, last, rules, extended=extended)
     with pytest.raises(law.BeyondStatutoryMaximum) as refused:
-        law.check_within("asylum_applicant", TODAY, date.fromordinal(last.toordinal() + 1), rules, extended=extended)
+        law.check_within(
+            "asylum_applicant",
+            TODAY,
+            date.fromordinal(last.toordinal() + 1),
+            rules,
+            extended=extended,
+        )
     expected_rule = "asylum_extension_months" if extended else "asylum_max_months"
     assert (refused.value.rule, refused.value.source["rule"], refused.value.last_day) == (
-        "statutory_maximum", expected_rule, last)
+        "statutory_maximum",
+        expected_rule,
+        last,
+    )
 
 
 def test_a_maximum_entered_from_a_date_applies_from_that_date() -> None:

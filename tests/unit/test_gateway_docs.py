@@ -1,16 +1,18 @@
 """/docs is served from the gateway's own files (vendored Swagger UI), with no external CDN."""
+
 from __future__ import annotations
 
 import re
 
-from passage.config import Settings
-
 from gateway.app import create_app
 from gateway.testing import settings_for_tests
+from passage.config import Settings
 
 
 def _client():
-    settings = settings_for_tests(Settings.from_env("gateway", env={}, mongo_url="mongodb://127.0.0.1:1/"))
+    settings = settings_for_tests(
+        Settings.from_env("gateway", env={}, mongo_url="mongodb://127.0.0.1:1/")
+    )
     return create_app(settings).test_client()
 
 

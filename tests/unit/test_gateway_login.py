@@ -1,18 +1,19 @@
 """Signing in and account rules, driven with in-memory fakes of the account and attempt stores."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
 
 from gateway.accounts import AccountError, User, new_user, recorded_name
 from gateway.login import SignIn, SignInRefused, Throttled
-from gateway.throttle import Backoff
 from gateway.passwords import Passwords, password_problem
+from gateway.throttle import Backoff
 
 CHEAP = Passwords(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
-T0 = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 PASSWORD = "correct horse battery"
 
 
@@ -127,7 +128,10 @@ def test_a_throttle_ends_after_its_delay(sign_in):
             sign_in("staff.baku", "wrong password!", ATTACKER, T0)
     with pytest.raises(Throttled):
         sign_in("staff.baku", PASSWORD, ATTACKER, T0 + timedelta(seconds=1))
-    assert sign_in("staff.baku", PASSWORD, ATTACKER, T0 + timedelta(seconds=3)).username == "staff.baku"
+    assert (
+        sign_in("staff.baku", PASSWORD, ATTACKER, T0 + timedelta(seconds=3)).username
+        == "staff.baku"
+    )
 
 
 def test_unknown_usernames_are_throttled_too_so_a_throttle_reveals_nothing(sign_in):
@@ -142,9 +146,13 @@ def test_a_password_typed_as_username_is_recorded_only_as_a_keyed_hash(sign_in):
     """Issue 12: a password typed into the username field was stored verbatim in the lockout records."""
     with pytest.raises(SignInRefused):
         sign_in("Winter2026!secret", "x", ATTACKER, T0)
-    (account, client), = sign_in.throttle.records
+    ((account, client),) = sign_in.throttle.records
     assert account.startswith("invalid:") and "Winter" not in account and client == ATTACKER
-    assert account == recorded_name("Winter2026!secret", b"k" * 32) != recorded_name("Winter2026!secret", b"j" * 32)
+    assert (
+        account
+        == recorded_name("Winter2026!secret", b"k" * 32)
+        != recorded_name("Winter2026!secret", b"j" * 32)
+    )
     assert recorded_name("staff.baku", b"k" * 32) == "staff.baku"
 
 
@@ -163,23 +171,29 @@ def test_corrupt_stored_hash_is_a_refusal_not_a_crash(sign_in):
         sign_in("staff.baku", PASSWORD, USUAL, T0)
 
 
-@pytest.mark.parametrize("username", ["ab", "Admin", "1admin", "ad min", "a" * 65, "admin$", "$where", "ädmin", "admin\n"])
+@pytest.mark.parametrize(
+    "username",
+    ["ab", "Admin", "1admin", "ad min", "a" * 65, "admin$", "$where", "ädmin", "admin\n"],
+)
 def test_usernames_outside_the_format_are_refused(username):
     with pytest.raises(AccountError):
         new_user(username, "auditor", "h")
 
 
-@pytest.mark.parametrize("role, scopes", [
-    ("centre_staff", {}),
-    ("centre_staff", {"centres": ["Baku!"]}),
-    ("liaison_officer", {}),
-    ("liaison_officer", {"member_states": ["DE"], "all_scopes": True}),
-    ("liaison_officer", {"member_states": ["de"]}),
-    ("partner", {}),
-    ("auditor", {"centres": ["baku"]}),
-    ("admin", {"organisation": "IOM"}),
-    ("system", {}),
-])
+@pytest.mark.parametrize(
+    "role, scopes",
+    [
+        ("centre_staff", {}),
+        ("centre_staff", {"centres": ["Baku!"]}),
+        ("liaison_officer", {}),
+        ("liaison_officer", {"member_states": ["DE"], "all_scopes": True}),
+        ("liaison_officer", {"member_states": ["de"]}),
+        ("partner", {}),
+        ("auditor", {"centres": ["baku"]}),
+        ("admin", {"organisation": "IOM"}),
+        ("system", {}),
+    ],
+)
 def test_role_and_scopes_must_fit_together(role, scopes):
     with pytest.raises(AccountError):
         new_user("someone", role, "h", **scopes)
@@ -187,29 +201,40 @@ def test_role_and_scopes_must_fit_together(role, scopes):
 
 def test_valid_scoped_accounts():
     assert new_user("liaison", "liaison_officer", "h", all_scopes=True).identity().all_scopes
-    assert new_user("li.de", "liaison_officer", "h", member_states=["DE", "DE", "FR"]).member_states == ("DE", "FR")
-    assert new_user("partner.iom", "partner", "h", organisation="IOM").identity().organisation == "IOM"
+    assert new_user(
+        "li.de", "liaison_officer", "h", member_states=["DE", "DE", "FR"]
+    ).member_states == ("DE", "FR")
+    assert (
+        new_user("partner.iom", "partner", "h", organisation="IOM").identity().organisation == "IOM"
+    )
 
 
-@pytest.mark.parametrize("password, ok", [("short", False), ("twelve chars", True), (" padded password ", False),
-                                          ("x" * 1025, False)])
+@pytest.mark.parametrize(
+    "password, ok",
+    [("short", False), ("twelve chars", True), (" padded password ", False), ("x" * 1025, False)],
+)
 def test_password_rules(password, ok):
     assert (password_problem(password) is None) == ok
 
 
-@pytest.mark.parametrize("password, why", [
-    ("aaaaaaaaaaaa", "Repeats"),  # issue 12: any 12 characters were a password
-    ("qwertyuiopasdf", "too easy to guess"),
-    ("sojdlg123aljg", "common and breached"),  # breached, though random-looking
-    ("passwordpassword", "too easy to guess"),
-    ("staff.baku2026!", "too easy to guess"),  # the username itself, and a year
-    ("violet tractor \ud800 pines", "not text"),
-])
+@pytest.mark.parametrize(
+    "password, why",
+    [
+        ("aaaaaaaaaaaa", "Repeats"),  # issue 12: any 12 characters were a password
+        ("qwertyuiopasdf", "too easy to guess"),
+        ("sojdlg123aljg", "common and breached"),  # breached, though random-looking
+        ("passwordpassword", "too easy to guess"),
+        ("staff.baku2026!", "too easy to guess"),  # the username itself, and a year
+        ("violet tractor \ud800 pines", "not text"),
+    ],
+)
 def test_common_and_guessable_passwords_are_refused_with_the_reason(password, why):
     problem = password_problem(password, "staff.baku")
     assert problem is not None and why in problem
 
 
-@pytest.mark.parametrize("password", ["violet tractor under pines", "Kx7#mQ2v!pR9zL", "a long enough password"])
+@pytest.mark.parametrize(
+    "password", ["violet tractor under pines", "Kx7#mQ2v!pR9zL", "a long enough password"]
+)
 def test_strong_passwords_pass(password):
     assert password_problem(password, "staff.baku") is None

@@ -1,4 +1,5 @@
 """Access tokens: only an unexpired HS256 token signed with a known key, for our audience, passes."""
+
 from __future__ import annotations
 
 import base64
@@ -8,8 +9,16 @@ import time
 import jwt
 import pytest
 
-from gateway.tokens import (AUDIENCE, ISSUER, SigningKeys, TokenInvalid, bearer_token, issue_access_token,
-                            key_id, verify_access_token)
+from gateway.tokens import (
+    AUDIENCE,
+    ISSUER,
+    SigningKeys,
+    TokenInvalid,
+    bearer_token,
+    issue_access_token,
+    key_id,
+    verify_access_token,
+)
 from passage.identity import Identity
 
 SECRET = "unit-test-access-secret-0123456789abcdef" * 2
@@ -24,8 +33,19 @@ def _b64(data: dict) -> str:
 
 def _claims(**changes) -> dict:
     now = int(time.time())
-    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "admin", "iat": now, "exp": now + 600, "jti": "j1",
-              "role": "admin", "centres": [], "member_states": [], "org": None, "all": False}
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": "admin",
+        "iat": now,
+        "exp": now + 600,
+        "jti": "j1",
+        "role": "admin",
+        "centres": [],
+        "member_states": [],
+        "org": None,
+        "all": False,
+    }
     claims.update(changes)
     return claims
 
@@ -65,10 +85,21 @@ def test_other_algorithms_are_refused_even_with_the_right_secret(alg):
         verify_access_token(token, KEYS)
 
 
-@pytest.mark.parametrize("changes", [{"aud": "passage-services"}, {"iss": "someone-else"}, {"role": "system"},
-                                     {"role": "emperor"}, {"centres": "baku"}, {"sub": ""}])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"aud": "passage-services"},
+        {"iss": "someone-else"},
+        {"role": "system"},
+        {"role": "emperor"},
+        {"centres": "baku"},
+        {"sub": ""},
+    ],
+)
 def test_wrong_audience_issuer_role_or_scope_shape_is_refused(changes):
-    token = jwt.encode(_claims(**changes), SECRET, algorithm="HS256", headers={"kid": key_id(SECRET)})
+    token = jwt.encode(
+        _claims(**changes), SECRET, algorithm="HS256", headers={"kid": key_id(SECRET)}
+    )
     with pytest.raises(TokenInvalid):
         verify_access_token(token, KEYS)
 
@@ -108,7 +139,9 @@ def test_rotation_accepts_tokens_of_the_previous_key_and_signs_with_the_new_one(
         verify_access_token(old_token, SigningKeys.from_secrets(SECRET))
 
 
-@pytest.mark.parametrize("header", [None, "", "Bearer", "Bearer ", "Basic abc", "Bearer a b", "Token abc"])
+@pytest.mark.parametrize(
+    "header", [None, "", "Bearer", "Bearer ", "Basic abc", "Bearer a b", "Token abc"]
+)
 def test_bearer_header_must_be_well_formed(header):
     with pytest.raises(TokenInvalid):
         bearer_token(header)
@@ -122,9 +155,15 @@ def test_the_access_token_names_its_refresh_family():
     """Issue 12: logout needs the session's refresh family even without the refresh token."""
     from gateway.tokens import verify_access_claims
 
-    claims = verify_access_claims(issue_access_token(STAFF, KEYS, ttl_seconds=900, family="f" * 32), KEYS)
+    claims = verify_access_claims(
+        issue_access_token(STAFF, KEYS, ttl_seconds=900, family="f" * 32), KEYS
+    )
     assert claims.family == "f" * 32 and claims.identity == STAFF
-    assert verify_access_claims(issue_access_token(STAFF, KEYS, ttl_seconds=900), KEYS).family is None
-    forged = jwt.encode(_claims(fam={"$ne": None}), SECRET, algorithm="HS256", headers={"kid": key_id(SECRET)})
+    assert (
+        verify_access_claims(issue_access_token(STAFF, KEYS, ttl_seconds=900), KEYS).family is None
+    )
+    forged = jwt.encode(
+        _claims(fam={"$ne": None}), SECRET, algorithm="HS256", headers={"kid": key_id(SECRET)}
+    )
     with pytest.raises(TokenInvalid):
         verify_access_claims(forged, KEYS)

@@ -1,4 +1,5 @@
 """The upstream client's session: made on first use, shared by threads, made again after a fork."""
+
 from __future__ import annotations
 
 import os
@@ -8,13 +9,18 @@ from gateway.upstreams import Upstreams
 
 
 def _upstreams() -> Upstreams:
-    return Upstreams({"detention": "http://127.0.0.1:8001/"}, connect_timeout=1.5, read_timeout=4, pool_size=8)
+    return Upstreams(
+        {"detention": "http://127.0.0.1:8001/"}, connect_timeout=1.5, read_timeout=4, pool_size=8
+    )
 
 
 def test_nothing_is_opened_until_first_use_and_urls_are_normalised():
     upstreams = _upstreams()
     assert upstreams._session is None
-    assert upstreams.urls == {"detention": "http://127.0.0.1:8001"} and upstreams.timeout == (1.5, 4)
+    assert upstreams.urls == {"detention": "http://127.0.0.1:8001"} and upstreams.timeout == (
+        1.5,
+        4,
+    )
 
 
 def test_one_session_per_process_shared_by_threads():

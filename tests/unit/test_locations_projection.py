@@ -1,4 +1,5 @@
 """Unit tests of the location projection's decision: any arrival order gives the same answer."""
+
 from __future__ import annotations
 
 import itertools
@@ -7,17 +8,42 @@ import uuid
 import pytest
 
 from passage.events import new_event, validate_event
-from passage.locations import (InMemoryLocations, PersonLocation, StayFact, apply_fact, current_location,
-                               fact_from_event, from_document, to_document, utc_text)
+from passage.locations import (
+    InMemoryLocations,
+    PersonLocation,
+    StayFact,
+    apply_fact,
+    current_location,
+    fact_from_event,
+    from_document,
+    to_document,
+    utc_text,
+)
 
 PERSON = "AZ-2026-000001"
 
 
-def fact(kind: str, time: str, stay: str = "stay-1", centre: str = "baku", unit: str = "baku-m1",
-         at: str | None = None, reason: str | None = None, event_id: str | None = None) -> StayFact:
-    return StayFact(event_id=event_id or str(uuid.uuid4()), kind=kind, time=utc_text(time), person_ref=PERSON,
-                    stay_id=stay, centre_id=centre, unit_id=unit, at=utc_text(at or time),
-                    reason=reason if kind == "closed" else None)
+def fact(
+    kind: str,
+    time: str,
+    stay: str = "stay-1",
+    centre: str = "baku",
+    unit: str = "baku-m1",
+    at: str | None = None,
+    reason: str | None = None,
+    event_id: str | None = None,
+) -> StayFact:
+    return StayFact(
+        event_id=event_id or str(uuid.uuid4()),
+        kind=kind,
+        time=utc_text(time),
+        person_ref=PERSON,
+        stay_id=stay,
+        centre_id=centre,
+        unit_id=unit,
+        at=utc_text(at or time),
+        reason=reason if kind == "closed" else None,
+    )
 
 
 def replay(*facts: StayFact) -> PersonLocation:
@@ -31,7 +57,9 @@ def replay(*facts: StayFact) -> PersonLocation:
 OPENED = fact("opened", "2026-11-20T09:30:00.000Z")
 MOVED = fact("transferred", "2026-11-21T10:00:00.000Z", centre="yevlakh", unit="yevlakh-m1")
 MOVED_AGAIN = fact("transferred", "2026-11-22T10:00:00.000Z", centre="ganja", unit="ganja-w2")
-CLOSED = fact("closed", "2026-11-25T06:00:00.000Z", centre="ganja", unit="ganja-w2", reason="voluntary_return")
+CLOSED = fact(
+    "closed", "2026-11-25T06:00:00.000Z", centre="ganja", unit="ganja-w2", reason="voluntary_return"
+)
 
 
 def test_opened_means_held_where_admitted() -> None:
@@ -53,7 +81,10 @@ def test_closed_clears_the_location_and_keeps_the_reason() -> None:
     assert view.held is False
     assert (view.centre_id, view.unit_id, view.since) == (None, None, None)
     assert view.stay_id == "stay-1"
-    assert (view.released_at, view.release_reason) == ("2026-11-25T06:00:00.000000Z", "voluntary_return")
+    assert (view.released_at, view.release_reason) == (
+        "2026-11-25T06:00:00.000000Z",
+        "voluntary_return",
+    )
 
 
 @pytest.mark.parametrize("duplicate", [OPENED, MOVED, CLOSED])
@@ -102,9 +133,17 @@ def test_offsets_and_precision_are_compared_as_times_not_text() -> None:
 
 def test_two_stays_in_sequence_show_the_newer() -> None:
     first = [OPENED, CLOSED]
-    second_open = fact("opened", "2026-12-10T08:00:00.000Z", stay="stay-2", centre="shirvan", unit="shirvan-f1")
-    second_close = fact("closed", "2026-12-20T08:00:00.000Z", stay="stay-2", centre="shirvan", unit="shirvan-f1",
-                        reason="removed")
+    second_open = fact(
+        "opened", "2026-12-10T08:00:00.000Z", stay="stay-2", centre="shirvan", unit="shirvan-f1"
+    )
+    second_close = fact(
+        "closed",
+        "2026-12-20T08:00:00.000Z",
+        stay="stay-2",
+        centre="shirvan",
+        unit="shirvan-f1",
+        reason="removed",
+    )
     for order in itertools.permutations([*first, second_open]):
         view = current_location(replay(*order))
         assert view.held and (view.stay_id, view.centre_id) == ("stay-2", "shirvan")
@@ -124,21 +163,39 @@ def test_stored_form_round_trips_and_holds_no_personal_attributes() -> None:
     doc = to_document(state)
     assert from_document(doc) == state
     keys = set(doc) | {k for stay in doc["stays"] for k in stay}
-    assert keys <= {"person_ref", "stays", "stay_id", "first_time", "admitted_at", "centre_id", "unit_id",
-                    "placed_since", "placement_order", "released_at", "release_reason", "closed_order"}
+    assert keys <= {
+        "person_ref",
+        "stays",
+        "stay_id",
+        "first_time",
+        "admitted_at",
+        "centre_id",
+        "unit_id",
+        "placed_since",
+        "placement_order",
+        "released_at",
+        "release_reason",
+        "closed_order",
+    }
 
 
 def _example_event(type_: str, **changes: str):
     from passage.events import registry
 
     data = {**registry().get(type_, 1).examples[0], **changes}
-    return validate_event(new_event(type_, source="detention", subject=data["stay_id"], data=data).to_dict())
+    return validate_event(
+        new_event(type_, source="detention", subject=data["stay_id"], data=data).to_dict()
+    )
 
 
 def test_fact_from_a_real_event_keeps_ids_times_and_reason_only() -> None:
     event = _example_event("detention.stay.closed")
     read = fact_from_event(event.type, event.id, event.time, event.data)
-    assert (read.kind, read.reason, read.at) == ("closed", "voluntary_return", "2026-12-01T06:00:00.000000Z")
+    assert (read.kind, read.reason, read.at) == (
+        "closed",
+        "voluntary_return",
+        "2026-12-01T06:00:00.000000Z",
+    )
     with pytest.raises(ValueError):
         fact_from_event("detention.unit.capacity_changed", event.id, event.time, event.data)
 

@@ -1,9 +1,20 @@
 """Name keys: the spellings one Azerbaijani name takes in four scripts share a key; other names do not."""
+
 from __future__ import annotations
 
 import pytest
 
-from passage.names import Paths, document_key, fold, key, lookup_key, name_keys, record_keys, score, search_keys
+from passage.names import (
+    Paths,
+    document_key,
+    fold,
+    key,
+    lookup_key,
+    name_keys,
+    record_keys,
+    score,
+    search_keys,
+)
 
 SAME_NAME = [
     ("Məmmədov", "Mammadov", "Mamedov", "Мамедов", "Мәммәдов", "MƏMMƏDOV"),
@@ -21,8 +32,15 @@ SAME_NAME = [
     ("Sevinc", "Sevinj", "Севиндж"),
     ("Yusif", "Юсиф"),
 ]
-DIFFERENT = [("Hasanov", "Гусейнов"), ("Məmmədov", "Mamedli"), ("Məmmədov", "Əliyev"), ("Hüseynov", "Həsənov"), ("Rəşad", "Rəsul"), ("Mamedov", "Mamedli"),
-             ("Əliyev", "Əlizadə")]
+DIFFERENT = [
+    ("Hasanov", "Гусейнов"),
+    ("Məmmədov", "Mamedli"),
+    ("Məmmədov", "Əliyev"),
+    ("Hüseynov", "Həsənov"),
+    ("Rəşad", "Rəsul"),
+    ("Mamedov", "Mamedli"),
+    ("Əliyev", "Əlizadə"),
+]
 
 
 @pytest.mark.parametrize("spellings", SAME_NAME, ids=lambda s: s[0])
@@ -58,18 +76,34 @@ def test_an_exact_spelling_scores_above_a_sound_alike() -> None:
 
 
 def test_search_keys_take_names_lists_and_document_numbers() -> None:
-    paths = Paths(record_type="request", names=("p.given", "p.family", "p.other"), birth_date="p.birth",
-                  documents="p.documents")
-    doc = {"p": {"given": "Rəşad", "family": "Məmmədov", "other": ["Гусейнов", 7],
-                 "documents": [{"number": "C 0123-45"}, {"number": None}, "junk"]}}
+    paths = Paths(
+        record_type="request",
+        names=("p.given", "p.family", "p.other"),
+        birth_date="p.birth",
+        documents="p.documents",
+    )
+    doc = {
+        "p": {
+            "given": "Rəşad",
+            "family": "Məmmədov",
+            "other": ["Гусейнов", 7],
+            "documents": [{"number": "C 0123-45"}, {"number": None}, "junk"],
+        }
+    }
     keys = search_keys(doc, paths)
-    assert set(name_keys("Rəşad Mamedov Huseynov")) <= set(keys["name_keys"]) == set(record_keys("Rashad Гусейнов Мамедов"))
+    assert (
+        set(name_keys("Rəşad Mamedov Huseynov"))
+        <= set(keys["name_keys"])
+        == set(record_keys("Rashad Гусейнов Мамедов"))
+    )
     assert keys["document_keys"] == ["C012345"] == [document_key("c0123 45")]
 
 
 def test_a_two_word_search_looks_up_the_pair_a_record_stores() -> None:
     stored = record_keys("Rəşad", "Məmmədov oğlu")
-    assert stored == sorted({key("Rəşad"), key("Məmmədov"), "+".join(sorted([key("Rəşad"), key("Məmmədov")]))})
+    assert stored == sorted(
+        {key("Rəşad"), key("Məmmədov"), "+".join(sorted([key("Rəşad"), key("Məmmədov")]))}
+    )
     assert lookup_key(name_keys("Мамедов Рашад")) in stored
     assert lookup_key(name_keys("Mamedov")) == key("Məmmədov") in stored
     assert lookup_key(name_keys("Mamedov Rasul")) not in stored

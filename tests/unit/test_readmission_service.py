@@ -1,4 +1,5 @@
 """Readmission's API, handlers and wiring with in-memory fakes (no sockets)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +11,6 @@ from passage.config import Settings
 from passage.events import new_event, registry, validate_event
 from passage.locations import InMemoryLocations
 from passage.testing import identity_headers
-
 from readmission import domain, handlers
 from readmission.app import create_app
 from readmission.bootstrap import Deps
@@ -29,7 +29,11 @@ class FakeCollection:
 
     def find_one(self, query: dict[str, Any], projection: Any = None) -> dict[str, Any] | None:
         def hit(doc: dict[str, Any]) -> bool:
-            return all(doc.get(k) in v["$in"] if isinstance(v, dict) else doc.get(k) == v for k, v in query.items())
+            return all(
+                doc.get(k) in v["$in"] if isinstance(v, dict) else doc.get(k) == v
+                for k, v in query.items()
+            )
+
         return next((d for d in self.docs if hit(d)), None)
 
 
@@ -38,7 +42,9 @@ class FakeMongo:
 
     def __init__(self) -> None:
         self.indexes: list[Any] = []
-        self.stored = {"requests": [{"_id": "r1", "person_ref": "AZ-2026-000001", "member_state": "DE"}]}
+        self.stored = {
+            "requests": [{"_id": "r1", "person_ref": "AZ-2026-000001", "member_state": "DE"}]
+        }
 
     def collection(self, name: str) -> FakeCollection:
         return FakeCollection(self.stored.get(name, []))
@@ -58,13 +64,22 @@ class FakePublisher:
 @pytest.fixture
 def deps() -> Deps:
     settings = Settings.from_env("readmission", env={})
-    return Deps(settings=settings, mongo=FakeMongo(), topology=Topology(""), publisher=FakePublisher(),  # type: ignore[arg-type]
-                locations=InMemoryLocations())  # type: ignore[arg-type]
+    return Deps(
+        settings=settings,
+        mongo=FakeMongo(),
+        topology=Topology(""),
+        publisher=FakePublisher(),  # type: ignore[arg-type]
+        locations=InMemoryLocations(),
+    )  # type: ignore[arg-type]
 
 
 def opened(person_ref: str = "AZ-2026-000001") -> Any:
     data = {**registry().get("detention.stay.opened", 1).examples[0], "person_ref": person_ref}
-    return validate_event(new_event("detention.stay.opened", source="detention", subject=data["stay_id"], data=data).to_dict())
+    return validate_event(
+        new_event(
+            "detention.stay.opened", source="detention", subject=data["stay_id"], data=data
+        ).to_dict()
+    )
 
 
 def get(deps: Deps, ref: str, role: str = "liaison_officer", query: str = "", **scopes: Any) -> Any:
@@ -76,7 +91,9 @@ def get(deps: Deps, ref: str, role: str = "liaison_officer", query: str = "", **
 
 
 def test_person_ref_rule() -> None:
-    assert domain.is_person_ref("AZ-2026-000001") and domain.is_person_ref("5f0c2b1e-8d0a-4c5e-9a57-3f1c8a2b9d10")
+    assert domain.is_person_ref("AZ-2026-000001") and domain.is_person_ref(
+        "5f0c2b1e-8d0a-4c5e-9a57-3f1c8a2b9d10"
+    )
     for bad in ("", "x" * 65, "$ne", "a b", "a/b", '{"$ne":null}', "été"):
         assert not domain.is_person_ref(bad)
 
@@ -104,10 +121,16 @@ def test_other_roles_are_forbidden(deps: Deps, role: str) -> None:
     assert response.status_code == 403 and response.mimetype == "application/problem+json"
 
 
-@pytest.mark.parametrize("ref,query,status", [
-    ("AZ-unknown", "", 404), ("%24ne", "", 422), ("a%20b", "", 422), ("x" * 65, "", 422),
-    ("AZ-1", "?person_ref[$ne]=1", 422),
-])
+@pytest.mark.parametrize(
+    "ref,query,status",
+    [
+        ("AZ-unknown", "", 404),
+        ("%24ne", "", 422),
+        ("a%20b", "", 422),
+        ("x" * 65, "", 422),
+        ("AZ-1", "?person_ref[$ne]=1", 422),
+    ],
+)
 def test_bad_or_unknown_person_is_a_problem(deps: Deps, ref: str, query: str, status: int) -> None:
     response = get(deps, ref, query=query)
     assert response.status_code == status and response.mimetype == "application/problem+json"
@@ -115,7 +138,9 @@ def test_bad_or_unknown_person_is_a_problem(deps: Deps, ref: str, query: str, st
 
 def test_the_worker_subscribes_to_every_detention_location_event(deps: Deps) -> None:
     subscription, cases = subscriptions(deps)
-    assert cases.queue == "readmission.voluntary_return_cases" and set(cases.handlers) == set(ROUTES[cases.queue])
+    assert cases.queue == "readmission.voluntary_return_cases" and set(cases.handlers) == set(
+        ROUTES[cases.queue]
+    )
     assert subscription.queue == DETENTION_LOCATION == "readmission.detention_location"
     assert set(subscription.handlers) == set(ROUTES[DETENTION_LOCATION])
     subscription.handlers["detention.stay.opened.v1"](opened("AZ-via-handler"), None)  # type: ignore[arg-type]

@@ -1,4 +1,5 @@
 """Settings come from the environment once, are frozen, and refuse unsafe production setups."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -55,7 +56,9 @@ def test_a_service_database_can_be_named_explicitly() -> None:
 
 
 def test_keyword_overrides_win_over_the_environment() -> None:
-    settings = Settings.from_env("detention", env={"MONGO_URL": "mongodb://a/"}, mongo_url="mongodb://b/")
+    settings = Settings.from_env(
+        "detention", env={"MONGO_URL": "mongodb://a/"}, mongo_url="mongodb://b/"
+    )
     assert settings.mongo_url == "mongodb://b/"
 
 
@@ -73,13 +76,17 @@ def test_production_refuses_the_published_development_secret() -> None:
 
 
 def test_production_with_a_strong_secret_starts() -> None:
-    settings = Settings.from_env("detention", env={"PASSAGE_PRODUCTION": "yes", "INTERNAL_TOKEN_SECRET": STRONG_SECRET})
+    settings = Settings.from_env(
+        "detention", env={"PASSAGE_PRODUCTION": "yes", "INTERNAL_TOKEN_SECRET": STRONG_SECRET}
+    )
     assert settings.production is True
     assert settings.internal_token_secret == STRONG_SECRET
 
 
 def test_broker_url_is_rabbitmq_when_amqp_url_is_set() -> None:
-    settings = Settings.from_env("detention", env={"AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//"})
+    settings = Settings.from_env(
+        "detention", env={"AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//"}
+    )
     assert settings.broker_url == "amqp://guest:guest@127.0.0.1:5672//"
 
 
@@ -91,12 +98,17 @@ def test_broker_url_is_the_mongodb_transport_on_the_same_server_otherwise() -> N
 def test_broker_url_keeps_credentials_and_options_of_the_mongo_url() -> None:
     url = "mongodb://user:pw@h1:27017,h2:27017/admin?replicaSet=rs0&authSource=admin"
     settings = Settings.from_env("detention", env={"MONGO_URL": url})
-    assert settings.broker_url == "mongodb://user:pw@h1:27017,h2:27017/passage_bus?replicaSet=rs0&authSource=admin"
+    assert (
+        settings.broker_url
+        == "mongodb://user:pw@h1:27017,h2:27017/passage_bus?replicaSet=rs0&authSource=admin"
+    )
 
 
 def test_broker_url_database_name_is_valid_for_mongodb_with_a_dotted_prefix() -> None:
     """MongoDB refuses database names containing '.', and test prefixes end with one."""
-    settings = Settings.from_env("detention", env={"MONGO_URL": "mongodb://h:1/", "PASSAGE_BUS_PREFIX": "test-ab12."})
+    settings = Settings.from_env(
+        "detention", env={"MONGO_URL": "mongodb://h:1/", "PASSAGE_BUS_PREFIX": "test-ab12."}
+    )
     database = settings.broker_url.rsplit("/", 1)[1]
     assert database.startswith("test-ab12")
     assert not set(database) & set('/\\. "$*<>:|?')

@@ -1,4 +1,5 @@
 """The event envelope survives the wire unchanged, and only well-formed known events validate."""
+
 from __future__ import annotations
 
 import copy
@@ -20,7 +21,9 @@ def opened_data() -> dict[str, Any]:
 
 
 def opened_event(**kwargs: Any) -> Envelope:
-    return new_event("detention.stay.opened", source="detention", subject="stay-1", data=opened_data(), **kwargs)
+    return new_event(
+        "detention.stay.opened", source="detention", subject="stay-1", data=opened_data(), **kwargs
+    )
 
 
 def test_new_event_fills_the_envelope() -> None:
@@ -72,25 +75,28 @@ def mutated(change: Any) -> dict[str, Any]:
     return raw
 
 
-@pytest.mark.parametrize("change, why", [
-    (lambda r: r.update(type="detention.stay.vanished"), "unknown type"),
-    (lambda r: r.update(version=9), "unknown version"),
-    (lambda r: r.pop("id"), "missing id"),
-    (lambda r: r.pop("data"), "missing data"),
-    (lambda r: r.pop("causation_id"), "missing causation_id"),
-    (lambda r: r.update(extra="x"), "extra envelope field"),
-    (lambda r: r.update(id="not-a-uuid"), "bad id"),
-    (lambda r: r.update(version="1"), "version as string"),
-    (lambda r: r.update(version=True), "version as boolean"),
-    (lambda r: r.update(time="yesterday"), "bad time"),
-    (lambda r: r.update(type="Detention.Stay Opened"), "bad type"),
-    (lambda r: r.update(data=[]), "data not an object"),
-    (lambda r: r["data"].pop("person_ref"), "data lacks a required field"),
-    (lambda r: r["data"].update(full_name="Jane Doe"), "data has an extra field"),
-    (lambda r: r["data"].update(person_ref={"$ne": None}), "data with an operator"),
-    (lambda r: r["data"].update(legal_basis="whim"), "data with a bad enum"),
-    (lambda r: r["data"].update(nationality="iran"), "data with a bad pattern"),
-])
+@pytest.mark.parametrize(
+    "change, why",
+    [
+        (lambda r: r.update(type="detention.stay.vanished"), "unknown type"),
+        (lambda r: r.update(version=9), "unknown version"),
+        (lambda r: r.pop("id"), "missing id"),
+        (lambda r: r.pop("data"), "missing data"),
+        (lambda r: r.pop("causation_id"), "missing causation_id"),
+        (lambda r: r.update(extra="x"), "extra envelope field"),
+        (lambda r: r.update(id="not-a-uuid"), "bad id"),
+        (lambda r: r.update(version="1"), "version as string"),
+        (lambda r: r.update(version=True), "version as boolean"),
+        (lambda r: r.update(time="yesterday"), "bad time"),
+        (lambda r: r.update(type="Detention.Stay Opened"), "bad type"),
+        (lambda r: r.update(data=[]), "data not an object"),
+        (lambda r: r["data"].pop("person_ref"), "data lacks a required field"),
+        (lambda r: r["data"].update(full_name="Jane Doe"), "data has an extra field"),
+        (lambda r: r["data"].update(person_ref={"$ne": None}), "data with an operator"),
+        (lambda r: r["data"].update(legal_basis="whim"), "data with a bad enum"),
+        (lambda r: r["data"].update(nationality="iran"), "data with a bad pattern"),
+    ],
+)
 def test_invalid_events_are_refused(change: Any, why: str) -> None:
     with pytest.raises(EventInvalid):
         validate_event(mutated(change))
@@ -104,8 +110,11 @@ def test_non_objects_are_refused(raw: Any) -> None:
 
 def test_refusals_name_the_member_and_rule_but_never_the_value() -> None:
     """The reason goes to dead-letter headers and logs, which must hold no personal data."""
-    raw = mutated(lambda r: r["data"].update(person_ref="Jane Doe 1980-01-02", nationality="Jane",
-                                             sex="Jane", given="Jane"))
+    raw = mutated(
+        lambda r: r["data"].update(
+            person_ref="Jane Doe 1980-01-02", nationality="Jane", sex="Jane", given="Jane"
+        )
+    )
     with pytest.raises(EventInvalid) as caught:
         validate_event(raw)
     reason = str(caught.value)

@@ -1,11 +1,13 @@
 """Small shared helpers: ETags and If-Match, filter-value guard, JSON logs, outbox documents."""
+
 from __future__ import annotations
 
 import io
 import json
 import logging
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -26,6 +28,7 @@ def if_match(value: str | None) -> Any:
 
 
 # ETag / If-Match ---------------------------------------------------------------------------
+
 
 def test_etag_names_the_version() -> None:
     assert etag(7) == '"v7"'
@@ -60,6 +63,7 @@ def test_unparseable_if_match_is_412(header: str) -> None:
 
 # safe_value ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value", ["baku", "a.b", "", 0, 3.5, True, None, "x$y"])
 def test_scalars_pass(value: Any) -> None:
     assert safe_value(value) == value
@@ -72,6 +76,7 @@ def test_operators_and_containers_are_refused(value: Any) -> None:
 
 
 # JSON logs ----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def log_stream() -> Iterator[tuple[logging.Logger, io.StringIO]]:
@@ -99,7 +104,11 @@ def test_one_json_object_per_line_with_request_and_correlation_ids(log_stream) -
     lines = stream.getvalue().splitlines()
     assert len(lines) == 3
     first, second, third = (json.loads(line) for line in lines)
-    assert first["msg"] == "admitted\nsecond line" and first["level"] == "info" and first["service"] == "unit"
+    assert (
+        first["msg"] == "admitted\nsecond line"
+        and first["level"] == "info"
+        and first["service"] == "unit"
+    )
     assert first["request_id"] == "req-123456" and first["correlation_id"] == "corr-1"
     assert first["stay_id"] == "s1" and first["status"] == 201 and first["ts"].endswith("Z")
     assert second["level"] == "warning" and second["request_id"] == "req-123456"
@@ -136,9 +145,13 @@ def test_configure_logging_is_idempotent(capsys: pytest.CaptureFixture[str]) -> 
 
 # outbox documents ---------------------------------------------------------------------------
 
+
 def two_events() -> list[Any]:
     data = registry().get("detention.stay.opened", 1).examples[0]
-    return [new_event("detention.stay.opened", source="detention", subject="s1", data=data) for _ in range(2)]
+    return [
+        new_event("detention.stay.opened", source="detention", subject="s1", data=data)
+        for _ in range(2)
+    ]
 
 
 def test_outbox_fields_for_a_new_document() -> None:
@@ -155,7 +168,10 @@ def test_with_outbox_merges_into_an_update_without_mutating_it() -> None:
     merged = with_outbox(update, events)
     assert json.dumps(update, sort_keys=True) == snapshot
     assert merged["$set"] == {"status": "open", "outbox_pending": True}
-    assert merged["$push"] == {"history": {"at": 1}, "outbox": {"$each": [e.to_dict() for e in events]}}
+    assert merged["$push"] == {
+        "history": {"at": 1},
+        "outbox": {"$each": [e.to_dict() for e in events]},
+    }
     assert merged["$inc"] == {"occupancy": 1}
 
 
@@ -168,8 +184,11 @@ def test_with_outbox_without_events_changes_nothing() -> None:
 def test_outbox_indexes_are_partial_per_collection() -> None:
     indexes = outbox_indexes(["stays", "units"])
     assert [i.collection for i in indexes] == ["stays", "units"]
-    assert indexes[0].options() == {"name": "outbox_pending", "unique": False,
-                                    "partialFilterExpression": {"outbox_pending": {"$exists": True}}}
+    assert indexes[0].options() == {
+        "name": "outbox_pending",
+        "unique": False,
+        "partialFilterExpression": {"outbox_pending": {"$exists": True}},
+    }
 
 
 def test_index_options() -> None:
@@ -178,6 +197,7 @@ def test_index_options() -> None:
 
 
 # worker loops -------------------------------------------------------------------------------
+
 
 def test_run_loops_stops_every_loop_on_stop() -> None:
     stop = threading.Event()

@@ -1,4 +1,5 @@
 """The internal identity token: only the gateway's fresh, untampered HS256 token is believed."""
+
 from __future__ import annotations
 
 import base64
@@ -10,7 +11,14 @@ import jwt
 import pytest
 
 from passage.identity import (
-    ALGORITHM, AUDIENCE, ISSUER, ROLES, Identity, IdentityError, sign_identity, verify_identity,
+    ALGORITHM,
+    AUDIENCE,
+    ISSUER,
+    ROLES,
+    Identity,
+    IdentityError,
+    sign_identity,
+    verify_identity,
 )
 
 SECRET = "unit-test-internal-secret-0123456789abcdef"
@@ -18,8 +26,19 @@ SECRET = "unit-test-internal-secret-0123456789abcdef"
 
 def claims(**changes: Any) -> dict[str, Any]:
     now = int(time.time())
-    base = {"iss": ISSUER, "aud": AUDIENCE, "iat": now, "exp": now + 60, "jti": "j1", "sub": "u1",
-            "role": "centre_staff", "centres": ["baku"], "member_states": [], "org": None, "all": False}
+    base = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 60,
+        "jti": "j1",
+        "sub": "u1",
+        "role": "centre_staff",
+        "centres": ["baku"],
+        "member_states": [],
+        "org": None,
+        "all": False,
+    }
     base.update(changes)
     return {k: v for k, v in base.items() if v is not ...}
 
@@ -63,10 +82,18 @@ def test_other_hmac_algorithm_is_refused() -> None:
         verify_identity(token, SECRET)
 
 
-@pytest.mark.parametrize("change", [
-    {"aud": "someone-else"}, {"aud": ...}, {"iss": "evil-gateway"}, {"iss": ...},
-    {"exp": ...}, {"iat": ...}, {"sub": ...},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"aud": "someone-else"},
+        {"aud": ...},
+        {"iss": "evil-gateway"},
+        {"iss": ...},
+        {"exp": ...},
+        {"iat": ...},
+        {"sub": ...},
+    ],
+)
 def test_wrong_or_missing_registered_claims_are_refused(change: dict[str, Any]) -> None:
     token = jwt.encode(claims(**change), SECRET, algorithm=ALGORITHM)
     with pytest.raises(IdentityError):
@@ -97,8 +124,11 @@ def test_missing_or_garbage_token_is_refused(token: Any) -> None:
 
 
 def test_malformed_scopes_are_dropped_not_trusted() -> None:
-    token = jwt.encode(claims(centres=["baku", {"$ne": None}, 3], member_states="DE", org=["x"], all="yes"),
-                       SECRET, algorithm=ALGORITHM)
+    token = jwt.encode(
+        claims(centres=["baku", {"$ne": None}, 3], member_states="DE", org=["x"], all="yes"),
+        SECRET,
+        algorithm=ALGORITHM,
+    )
     identity = verify_identity(token, SECRET)
     assert identity.centres == ("baku",) and identity.member_states == ()
     assert identity.organisation is None and identity.all_scopes is False
@@ -118,5 +148,7 @@ def test_scope_rules() -> None:
     officer = Identity("u", "liaison_officer", member_states=("DE",))
     assert officer.may_see_member_state("DE") and not officer.may_see_member_state("FR")
     assert Identity("u", "liaison_officer", all_scopes=True).may_see_member_state("FR")
-    assert Identity("u", "admin").may_see_centre("any") and Identity("u", "admin").has_role("partner")
+    assert Identity("u", "admin").may_see_centre("any") and Identity("u", "admin").has_role(
+        "partner"
+    )
     assert not Identity("u", "partner").has_role("centre_staff")

@@ -1,4 +1,5 @@
 """Timed-job runs are counted by outcome; event labels stay few (type without version)."""
+
 from __future__ import annotations
 
 import threading
@@ -10,7 +11,10 @@ from passage.worker import every
 
 
 def _runs(job: str, outcome: str) -> float:
-    return REGISTRY.get_sample_value("passage_clock_runs_total", {"job": job, "outcome": outcome}) or 0.0
+    return (
+        REGISTRY.get_sample_value("passage_clock_runs_total", {"job": job, "outcome": outcome})
+        or 0.0
+    )
 
 
 def test_every_run_of_a_timed_job_is_counted_ok_or_failed() -> None:
@@ -25,7 +29,10 @@ def test_every_run_of_a_timed_job_is_counted_ok_or_failed() -> None:
 
     before_ok, before_failed = _runs("probe_job", "ok"), _runs("probe_job", "failed")
     every(0.0, flaky, "probe_job")(stop)
-    assert (_runs("probe_job", "ok") - before_ok, _runs("probe_job", "failed") - before_failed) == (2, 1)
+    assert (_runs("probe_job", "ok") - before_ok, _runs("probe_job", "failed") - before_failed) == (
+        2,
+        1,
+    )
 
 
 def test_event_labels_drop_the_version_and_keep_other_names() -> None:

@@ -1,4 +1,5 @@
 """Every error path of a Passage app answers with RFC 9457 problem+json and never leaks internals."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,13 @@ class ListArgs(Schema):
 
 
 def make_app(readiness: dict[str, Any] | None = None) -> Flask:
-    app, api = build_app("unit-test", title="Unit test", max_body_bytes=1024, internal_secret=SECRET,
-                         readiness=readiness or {"mongo": lambda: True})
+    app, api = build_app(
+        "unit-test",
+        title="Unit test",
+        max_body_bytes=1024,
+        internal_secret=SECRET,
+        readiness=readiness or {"mongo": lambda: True},
+    )
     blp = Blueprint("places", __name__, url_prefix="/api/v1/places")
 
     @blp.route("", methods=["POST"])
@@ -100,13 +106,17 @@ def assert_problem(response: Any, status: int) -> dict[str, Any]:
 
 
 def test_malformed_json_is_400(client: FlaskClient, auth: dict[str, str]) -> None:
-    response = client.post("/api/v1/places", data=b'{"count": 1,', headers=auth, content_type="application/json")
+    response = client.post(
+        "/api/v1/places", data=b'{"count": 1,', headers=auth, content_type="application/json"
+    )
     body = assert_problem(response, 400)
     assert body["instance"] == "/api/v1/places"
 
 
 def test_validation_errors_are_422_with_pointers(client: FlaskClient, auth: dict[str, str]) -> None:
-    response = client.post("/api/v1/places", json={"count": "many", "tags": ["ok", "toolong"]}, headers=auth)
+    response = client.post(
+        "/api/v1/places", json={"count": "many", "tags": ["ok", "toolong"]}, headers=auth
+    )
     body = assert_problem(response, 422)
     pointers = {e["pointer"] for e in body["errors"]}
     assert pointers == {"/count", "/label", "/tags/1"}
@@ -114,7 +124,9 @@ def test_validation_errors_are_422_with_pointers(client: FlaskClient, auth: dict
 
 
 def test_unknown_field_is_422_with_its_pointer(client: FlaskClient, auth: dict[str, str]) -> None:
-    response = client.post("/api/v1/places", json={"count": 1, "label": "a", "$where": "1"}, headers=auth)
+    response = client.post(
+        "/api/v1/places", json={"count": 1, "label": "a", "$where": "1"}, headers=auth
+    )
     body = assert_problem(response, 422)
     assert {e["pointer"] for e in body["errors"]} == {"/$where"}
 
@@ -143,7 +155,9 @@ def test_wrong_method_is_405_with_allow(client: FlaskClient, auth: dict[str, str
     assert {"GET", "POST"} <= allowed
 
 
-def test_raised_conflict_is_409_with_extra_members(client: FlaskClient, auth: dict[str, str]) -> None:
+def test_raised_conflict_is_409_with_extra_members(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
     body = assert_problem(client.post("/api/v1/places/full", headers=auth), 409)
     assert body["detail"] == "Unit is full"
     assert body["occupancy"] == 10 and body["capacity"] == 10
@@ -154,8 +168,12 @@ def test_raised_precondition_failed_is_412(client: FlaskClient, auth: dict[str, 
     assert body["current_version"] == 7
 
 
-def test_if_match_mismatch_is_412_and_missing_is_428(client: FlaskClient, auth: dict[str, str]) -> None:
-    assert_problem(client.put("/api/v1/places/versioned", headers={**auth, "If-Match": '"v2"'}), 412)
+def test_if_match_mismatch_is_412_and_missing_is_428(
+    client: FlaskClient, auth: dict[str, str]
+) -> None:
+    assert_problem(
+        client.put("/api/v1/places/versioned", headers={**auth, "If-Match": '"v2"'}), 412
+    )
     assert_problem(client.put("/api/v1/places/versioned", headers=auth), 428)
     response = client.put("/api/v1/places/versioned", headers={**auth, "If-Match": '"v3"'})
     assert response.status_code == 200 and response.get_json() == {"version": 3}
@@ -163,15 +181,22 @@ def test_if_match_mismatch_is_412_and_missing_is_428(client: FlaskClient, auth: 
 
 
 def test_oversize_body_is_413(client: FlaskClient, auth: dict[str, str]) -> None:
-    response = client.post("/api/v1/places", data=json.dumps({"label": "x" * 5000}), headers=auth,
-                           content_type="application/json")
+    response = client.post(
+        "/api/v1/places",
+        data=json.dumps({"label": "x" * 5000}),
+        headers=auth,
+        content_type="application/json",
+    )
     assert_problem(response, 413)
 
 
-def test_unexpected_error_is_a_generic_500(client: FlaskClient, auth: dict[str, str],
-                                          caplog: pytest.LogCaptureFixture) -> None:
+def test_unexpected_error_is_a_generic_500(
+    client: FlaskClient, auth: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.ERROR):
-        response = client.get("/api/v1/places/boom", headers={**auth, "X-Request-ID": "req-12345678"})
+        response = client.get(
+            "/api/v1/places/boom", headers={**auth, "X-Request-ID": "req-12345678"}
+        )
     body = assert_problem(response, 500)
     text = response.get_data(as_text=True)
     assert LEAK not in text and "RuntimeError" not in text and "Traceback" not in text
@@ -190,7 +215,9 @@ def test_forged_identity_is_401(client: FlaskClient) -> None:
 
 
 def test_identity_reaches_the_route(client: FlaskClient) -> None:
-    response = client.get("/api/v1/places/whoami", headers=identity_headers(SECRET, role="auditor", user_id="u1"))
+    response = client.get(
+        "/api/v1/places/whoami", headers=identity_headers(SECRET, role="auditor", user_id="u1")
+    )
     assert response.get_json() == {"user": "u1", "role": "auditor"}
 
 
@@ -200,8 +227,13 @@ def test_wrong_role_is_403(client: FlaskClient) -> None:
 
 
 def test_request_id_is_echoed_only_when_well_formed(client: FlaskClient) -> None:
-    assert client.get("/healthz", headers={"X-Request-ID": "abc-12345"}).headers["X-Request-ID"] == "abc-12345"
-    generated = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"]
+    assert (
+        client.get("/healthz", headers={"X-Request-ID": "abc-12345"}).headers["X-Request-ID"]
+        == "abc-12345"
+    )
+    generated = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"}).headers[
+        "X-Request-ID"
+    ]
     assert generated != "bad id <script>" and len(generated) == 36
 
 
@@ -214,7 +246,10 @@ def test_probes_metrics_and_openapi_are_open() -> None:
     client = make_app(readiness={"mongo": lambda: True, "broker": lambda: 1 / 0}).test_client()
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz")
-    assert ready.status_code == 503 and ready.get_json()["checks"] == {"mongo": True, "broker": False}
+    assert ready.status_code == 503 and ready.get_json()["checks"] == {
+        "mongo": True,
+        "broker": False,
+    }
     assert b"passage_http_requests_total" in client.get("/metrics").data
     spec = client.get("/openapi.json").get_json()
     assert "/api/v1/places" in spec["paths"]
@@ -225,7 +260,10 @@ def test_probes_metrics_and_openapi_are_open() -> None:
 def test_pointers_flatten_nested_marshmallow_messages() -> None:
     messages = {
         "count": ["Not a valid integer."],
-        "legal_basis": {"court": ["Missing data for required field."], "_schema": ["Dates are inverted."]},
+        "legal_basis": {
+            "court": ["Missing data for required field."],
+            "_schema": ["Dates are inverted."],
+        },
         "tags": {0: ["Too long."], 2: ["Too long."]},
         "_schema": ["Whole body is wrong."],
     }
@@ -246,5 +284,7 @@ def test_pointers_escape_slash_and_tilde_as_rfc6901_requires() -> None:
 
 def test_pointers_of_list_of_dicts_and_scalars() -> None:
     assert marshmallow_pointers([{"x": ["bad"]}, "whole"], "/items") == [
-        {"pointer": "/items/x", "detail": "bad"}, {"pointer": "/items", "detail": "whole"}]
+        {"pointer": "/items/x", "detail": "bad"},
+        {"pointer": "/items", "detail": "whole"},
+    ]
     assert marshmallow_pointers(42) == [{"pointer": "/", "detail": "42"}]

@@ -1,4 +1,5 @@
 """Trace context: continued from an incoming traceparent, in log lines, carried by envelopes."""
+
 from __future__ import annotations
 
 import json
@@ -19,9 +20,19 @@ INCOMING = f"00-{TRACE}-00f067aa0ba902b7-01"
 
 
 def _opened() -> object:
-    return new_event("detention.stay.opened", source="detention", subject="s-1", data={
-        "stay_id": "s-1", "person_ref": "AZ-1", "centre_id": "c", "unit_id": "u", "legal_basis": "court_order",
-        "admitted_at": "2026-11-30T10:00:00.000Z"})
+    return new_event(
+        "detention.stay.opened",
+        source="detention",
+        subject="s-1",
+        data={
+            "stay_id": "s-1",
+            "person_ref": "AZ-1",
+            "centre_id": "c",
+            "unit_id": "u",
+            "legal_basis": "court_order",
+            "admitted_at": "2026-11-30T10:00:00.000Z",
+        },
+    )
 
 
 def test_a_request_continues_the_callers_trace_and_its_log_lines_name_it() -> None:
@@ -30,7 +41,9 @@ def test_a_request_continues_the_callers_trace_and_its_log_lines_name_it() -> No
 
     @app.get("/where")
     def where():
-        return jsonify(ids=tracing.current_ids(), line=json.loads(JsonFormatter("probe").format(record)))
+        return jsonify(
+            ids=tracing.current_ids(), line=json.loads(JsonFormatter("probe").format(record))
+        )
 
     answer = app.test_client().get("/where", headers={"traceparent": INCOMING}).get_json()
     assert answer["ids"][0] == TRACE and answer["line"]["trace_id"] == TRACE

@@ -1,21 +1,26 @@
 """Every (state, action) pair of the three state machines against the tables DESIGN writes out
 (tests/transition_tables.py, copied by hand): allowed pairs lead where the design says, every other
 pair is refused with the domain's 409 error naming the current state."""
+
 from __future__ import annotations
 
 import pytest
 
 from readmission import requests_domain as rd
 from readmission import transits_domain as td
+from tests import transition_tables as t
 from voluntary_return import stages
 from voluntary_return.domain import WrongStage
-from tests import transition_tables as t
 
-REQ_ALLOWED, REQ_FORBIDDEN = t.pairs(t.REQUEST_STATES, t.REQUEST_ACTIONS, t.REQUEST_MOVES, t.REQUEST_REVERSAL_EDGES)
+REQ_ALLOWED, REQ_FORBIDDEN = t.pairs(
+    t.REQUEST_STATES, t.REQUEST_ACTIONS, t.REQUEST_MOVES, t.REQUEST_REVERSAL_EDGES
+)
 TRANSIT_ALLOWED, TRANSIT_FORBIDDEN = t.pairs(t.TRANSIT_STATES, t.TRANSIT_ACTIONS, t.TRANSIT_MOVES)
 CASE_ALLOWED, CASE_FORBIDDEN = t.pairs(t.CASE_STAGES, t.CASE_ACTIONS, t.CASE_MOVES)
 # Facts under which every precondition holds, so only the stage decides (targets: eligible, issued).
-READY = stages.Facts(has_consent=True, has_booking=True, decision="eligible", document_status="issued")
+READY = stages.Facts(
+    has_consent=True, has_booking=True, decision="eligible", document_status="issued"
+)
 
 
 def _ids(pairs: list[tuple[str, str]]) -> list[str]:
@@ -63,7 +68,11 @@ def test_case_allowed_moves_lead_where_the_design_says(stage: str, action: str) 
 def test_case_every_other_move_is_refused_naming_the_stage(stage: str, action: str) -> None:
     with pytest.raises(WrongStage) as refused:
         stages.next_stage(action, stage, READY)
-    assert refused.value.status == 409 and refused.value.stage == stage and f"'{stage}'" in refused.value.detail
+    assert (
+        refused.value.status == 409
+        and refused.value.stage == stage
+        and f"'{stage}'" in refused.value.detail
+    )
 
 
 def test_the_case_board_offers_exactly_the_designs_actions() -> None:

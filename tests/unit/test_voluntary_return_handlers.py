@@ -1,10 +1,12 @@
 """Voluntary return's handlers with in-memory fakes (no sockets): referral prefill, the stage
 machine end to end, consent, If-Match, a concurrent change retried, roles, and what each role sees."""
+
 from __future__ import annotations
 
 import copy
-from datetime import date, datetime, timezone
-from typing import Any, Sequence
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -12,13 +14,12 @@ from passage.events import new_event, registry, validate_event
 from passage.events.envelope import Envelope
 from passage.identity import Identity
 from passage.locations import InMemoryLocations
-
 from voluntary_return import handlers, statistics
 from voluntary_return.domain import AlreadyRecorded, RuleRefused, WrongStage
 from voluntary_return.repository import CaseFilter, StaleCase
 from voluntary_return.views import case_view
 
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 CASEWORKER = Identity("cw-1", "avr_caseworker")
 
 
@@ -31,14 +32,27 @@ class InMemoryCases:
         self.deltas: list[statistics.Delta] = []
         self.races = 0  # how many next updates lose to a concurrent writer
 
-    def insert(self, case: dict[str, Any], events: Sequence[Envelope], delta: statistics.Delta,
-               moves: Sequence[Any] = ()) -> None:
+    def insert(
+        self,
+        case: dict[str, Any],
+        events: Sequence[Envelope],
+        delta: statistics.Delta,
+        moves: Sequence[Any] = (),
+    ) -> None:
         self.cases[case["_id"]] = copy.deepcopy(case)
         self.outbox.extend(events)
         self.deltas.append(delta)
 
-    def update(self, case_id: str, version: int, stage: str, update: dict[str, Any], events: Sequence[Envelope],
-               delta: statistics.Delta, moves: Sequence[Any] = ()) -> dict[str, Any]:
+    def update(
+        self,
+        case_id: str,
+        version: int,
+        stage: str,
+        update: dict[str, Any],
+        events: Sequence[Envelope],
+        delta: statistics.Delta,
+        moves: Sequence[Any] = (),
+    ) -> dict[str, Any]:
         doc = self.cases.get(case_id)
         if self.races:
             self.races -= 1
@@ -60,8 +74,14 @@ class InMemoryCases:
         return copy.deepcopy(self.cases.get(case_id))
 
     def find(self, where: CaseFilter, after: str | None, limit: int) -> list[dict[str, Any]]:
-        rows = [c for _, c in sorted(self.cases.items()) if all(
-            getattr(where, k) is None or c.get(k) == getattr(where, k) for k in ("person_ref", "stage"))]
+        rows = [
+            c
+            for _, c in sorted(self.cases.items())
+            if all(
+                getattr(where, k) is None or c.get(k) == getattr(where, k)
+                for k in ("person_ref", "stage")
+            )
+        ]
         return [r for r in rows if after is None or r["_id"] > after][:limit]
 
     def forced_routes_for(self, person_ref: str) -> list[dict[str, Any]]:
@@ -84,29 +104,61 @@ def ctx(caller: Identity = CASEWORKER) -> handlers.Context:
 
 
 BODIES: dict[str, dict[str, Any]] = {
-    "register": {"particulars": {"given_name": "Ali", "family_name": "Rezaei", "birth_date": date(1990, 4, 2),
-                                 "sex": "male", "nationality": "IRN"}, "languages": ["fa"], "classification": "AVR",
-                 "destination_country": "IRN"},
-    "record_counselling": {"held_on": date(2026, 11, 24), "counsellor": "Leyla", "notes": "private"},
-    "decide_eligibility": {"decision": "eligible", "reasons": ["ok"], "decided_on": date(2026, 11, 24)},
-    "record_consent": {"declaration_signed": True, "declared_on": date(2026, 11, 24), "language": "fa"},
+    "register": {
+        "particulars": {
+            "given_name": "Ali",
+            "family_name": "Rezaei",
+            "birth_date": date(1990, 4, 2),
+            "sex": "male",
+            "nationality": "IRN",
+        },
+        "languages": ["fa"],
+        "classification": "AVR",
+        "destination_country": "IRN",
+    },
+    "record_counselling": {
+        "held_on": date(2026, 11, 24),
+        "counsellor": "Leyla",
+        "notes": "private",
+    },
+    "decide_eligibility": {
+        "decision": "eligible",
+        "reasons": ["ok"],
+        "decided_on": date(2026, 11, 24),
+    },
+    "record_consent": {
+        "declaration_signed": True,
+        "declared_on": date(2026, 11, 24),
+        "language": "fa",
+    },
     "record_travel_document": {"kind": "laissez_passer", "status": "issued"},
-    "book_travel": {"route": "GYD-IKA", "departure_date": date(2026, 11, 30), "escort": False,
-                    "medical_needs": "insulin"},
-    "confirm_departure": {"departed_at": datetime(2026, 11, 24, 8, tzinfo=timezone.utc)},
+    "book_travel": {
+        "route": "GYD-IKA",
+        "departure_date": date(2026, 11, 30),
+        "escort": False,
+        "medical_needs": "insulin",
+    },
+    "confirm_departure": {"departed_at": datetime(2026, 11, 24, 8, tzinfo=UTC)},
 }
 
 
 def _held(locations: InMemoryLocations, ref: str) -> None:
     data = {**registry().get("detention.stay.opened", 1).examples[0], "person_ref": ref}
-    locations.record(validate_event(new_event("detention.stay.opened", source="detention", subject=data["stay_id"],
-                                              data=data).to_dict()))
+    locations.record(
+        validate_event(
+            new_event(
+                "detention.stay.opened", source="detention", subject=data["stay_id"], data=data
+            ).to_dict()
+        )
+    )
 
 
 def _refer(repo: InMemoryCases, source: str = "detention_centre") -> dict[str, Any]:
     locations = InMemoryLocations()
     _held(locations, "AZ-1")
-    return handlers.refer(repo, locations, ctx(), {"person_ref": "AZ-1", "source": source, "nationality": "IRN"})
+    return handlers.refer(
+        repo, locations, ctx(), {"person_ref": "AZ-1", "source": source, "nationality": "IRN"}
+    )
 
 
 SHARE = {"agreed_on": date(2026, 11, 24), "language": "fa"}
@@ -116,7 +168,9 @@ def test_referral_from_detention_is_prefilled_and_tells_no_one_until_consent_to_
     # Expectation changed by #11 finding 7: the authorities learn of a case only after consent to share.
     repo = InMemoryCases()
     case = _refer(repo)
-    assert case["referral"]["centre_id"] == "baku" and case["referral"]["location_prefilled"] is True
+    assert (
+        case["referral"]["centre_id"] == "baku" and case["referral"]["location_prefilled"] is True
+    )
     assert repo.outbox == []
     case = handlers.act(repo, ctx(), case["_id"], "record_consent_to_share", SHARE)
     assert [e.type for e in repo.outbox] == ["voluntary_return.case.opened"]
@@ -124,7 +178,9 @@ def test_referral_from_detention_is_prefilled_and_tells_no_one_until_consent_to_
     assert case["consent_to_share"]["recorded_by"] == "cw-1" and case["stage"] == "referred"
     assert repo.deltas[0].inc["referrals"] == 1
     with pytest.raises(RuleRefused):
-        handlers.refer(repo, InMemoryLocations(), ctx(), {"person_ref": "AZ-2", "source": "detention_centre"})
+        handlers.refer(
+            repo, InMemoryLocations(), ctx(), {"person_ref": "AZ-2", "source": "detention_centre"}
+        )
 
 
 def test_the_path_to_departure_with_exactly_one_departure_event() -> None:
@@ -134,10 +190,22 @@ def test_the_path_to_departure_with_exactly_one_departure_event() -> None:
     for action, body in BODIES.items():
         case = handlers.act(repo, ctx(), case["_id"], action, body)
     assert case["stage"] == "departed" and case["version"] == 9
-    assert [h["stage"] for h in case["history"]] == ["referred", "referred", "registered", "counselled", "eligible",
-                                                     "eligible", "travel_ready", "booked", "departed"]
+    assert [h["stage"] for h in case["history"]] == [
+        "referred",
+        "referred",
+        "registered",
+        "counselled",
+        "eligible",
+        "eligible",
+        "travel_ready",
+        "booked",
+        "departed",
+    ]
     types = [e.type for e in repo.outbox]
-    assert types.count("voluntary_return.departure.confirmed") == 1 and "voluntary_return.travel.booked" in types
+    assert (
+        types.count("voluntary_return.departure.confirmed") == 1
+        and "voluntary_return.travel.booked" in types
+    )
     with pytest.raises(WrongStage):
         handlers.act(repo, ctx(), case["_id"], "confirm_departure", BODIES["confirm_departure"])
     with pytest.raises(WrongStage):
@@ -145,19 +213,31 @@ def test_the_path_to_departure_with_exactly_one_departure_event() -> None:
     assert repo.get(case["_id"])["version"] == 9 and len(repo.outbox) == len(types)
 
 
-def test_without_consent_to_share_nothing_leaves_and_its_withdrawal_tells_withdrawn_then_nothing() -> None:
+def test_without_consent_to_share_nothing_leaves_and_its_withdrawal_tells_withdrawn_then_nothing() -> (
+    None
+):
     repo = InMemoryCases()
     case = _refer(repo, "ngo")
     for action, body in BODIES.items():
         case = handlers.act(repo, ctx(), case["_id"], action, body)
     assert case["stage"] == "departed" and repo.outbox == []
     with pytest.raises(RuleRefused):
-        handlers.act(repo, ctx(), case["_id"], "withdraw_consent_to_share", {"withdrawn_on": date(2026, 11, 24)})
+        handlers.act(
+            repo,
+            ctx(),
+            case["_id"],
+            "withdraw_consent_to_share",
+            {"withdrawn_on": date(2026, 11, 24)},
+        )
     case = handlers.act(repo, ctx(), case["_id"], "record_consent_to_share", SHARE)
-    assert [(e.type, e.data["stage"]) for e in repo.outbox] == [("voluntary_return.case.opened", "departed")]
+    assert [(e.type, e.data["stage"]) for e in repo.outbox] == [
+        ("voluntary_return.case.opened", "departed")
+    ]
     with pytest.raises(AlreadyRecorded):
         handlers.act(repo, ctx(), case["_id"], "record_consent_to_share", SHARE)
-    case = handlers.act(repo, ctx(), case["_id"], "withdraw_consent_to_share", {"withdrawn_on": date(2026, 11, 24)})
+    case = handlers.act(
+        repo, ctx(), case["_id"], "withdraw_consent_to_share", {"withdrawn_on": date(2026, 11, 24)}
+    )
     assert repo.outbox[-1].type == "voluntary_return.case.withdrawn"
     assert repo.outbox[-1].data["reason"] == "consent_to_share_withdrawn" and len(repo.outbox) == 2
     handlers.act(repo, ctx(), case["_id"], "confirm_arrival", {"arrived_at": NOW})
@@ -169,7 +249,12 @@ def test_without_consent_to_share_nothing_leaves_and_its_withdrawal_tells_withdr
 def test_booking_needs_consent_and_nothing_changes() -> None:
     repo = InMemoryCases()
     case = _refer(repo, "ngo")
-    for action in ("register", "record_counselling", "decide_eligibility", "record_travel_document"):
+    for action in (
+        "register",
+        "record_counselling",
+        "decide_eligibility",
+        "record_travel_document",
+    ):
         case = handlers.act(repo, ctx(), case["_id"], action, BODIES[action])
     before = repo.get(case["_id"])
     with pytest.raises(RuleRefused) as refused:
@@ -183,16 +268,28 @@ def test_if_match_and_a_concurrent_change() -> None:
     with pytest.raises(handlers.ChangedMeanwhile):
         handlers.act(repo, ctx(), case["_id"], "register", BODIES["register"], if_match=7)
     repo.races = 1  # someone else writes between our read and our update: retried, then applied
-    assert handlers.act(repo, ctx(), case["_id"], "register", BODIES["register"])["stage"] == "registered"
+    assert (
+        handlers.act(repo, ctx(), case["_id"], "register", BODIES["register"])["stage"]
+        == "registered"
+    )
     repo.races = 1  # with If-Match, the lost race is the caller's to resolve
     with pytest.raises(handlers.ChangedMeanwhile):
-        handlers.act(repo, ctx(), case["_id"], "withdraw", {"reason": "other"}, if_match=repo.get(case["_id"])["version"])
+        handlers.act(
+            repo,
+            ctx(),
+            case["_id"],
+            "withdraw",
+            {"reason": "other"},
+            if_match=repo.get(case["_id"])["version"],
+        )
     repo.races = 5
     with pytest.raises(handlers.KeptChanging):
         handlers.act(repo, ctx(), case["_id"], "withdraw", {"reason": "other"})
 
 
-@pytest.mark.parametrize("role", ["partner", "centre_staff", "liaison_officer", "system", "auditor"])
+@pytest.mark.parametrize(
+    "role", ["partner", "centre_staff", "liaison_officer", "system", "auditor"]
+)
 def test_only_caseworkers_and_admins_write(role: str) -> None:
     repo = InMemoryCases()
     case = _refer(repo, "ngo")
@@ -206,12 +303,24 @@ def test_each_role_sees_what_it_may() -> None:
     for action, body in list(BODIES.items())[:6]:
         case = handlers.act(repo, ctx(), case["_id"], action, body)
     mine = case_view(case, CASEWORKER)
-    assert mine["counselling_sessions"][0]["notes"] == "private" and mine["booking"]["medical_needs"] == "insulin"
+    assert (
+        mine["counselling_sessions"][0]["notes"] == "private"
+        and mine["booking"]["medical_needs"] == "insulin"
+    )
     assert mine["history"][0]["at"] == "2026-11-24T10:00:00.000Z" and mine["id"] == case["_id"]
     assert case_view(case, Identity("a", "admin"))["booking"]["medical_needs"] == "insulin"
     audited = case_view(case, Identity("au", "auditor"))
-    assert "notes" not in audited["counselling_sessions"][0] and "medical_needs" not in audited["booking"]
-    assert {"particulars", "languages", "nationality", "destination_country", "classification"}.isdisjoint(audited)
+    assert (
+        "notes" not in audited["counselling_sessions"][0]
+        and "medical_needs" not in audited["booking"]
+    )
+    assert {
+        "particulars",
+        "languages",
+        "nationality",
+        "destination_country",
+        "classification",
+    }.isdisjoint(audited)
     assert set(audited["booking"]) == {"departure_date", "booked_at", "booked_by"}
     with pytest.raises(handlers.NotAllowed):
         handlers.get_case(repo, ctx(Identity("p", "partner")), case["_id"])

@@ -1,4 +1,5 @@
 """Voluntary return's API, handlers and wiring with in-memory fakes (no sockets)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +11,6 @@ from passage.config import Settings
 from passage.events import new_event, registry, validate_event
 from passage.locations import InMemoryLocations
 from passage.testing import identity_headers
-
 from voluntary_return import domain, handlers
 from voluntary_return.app import create_app
 from voluntary_return.bootstrap import Deps
@@ -52,13 +52,23 @@ class FakeCases:
 @pytest.fixture
 def deps() -> Deps:
     settings = Settings.from_env("voluntary_return", env={})
-    return Deps(settings=settings, mongo=FakeMongo(), topology=Topology(""), publisher=FakePublisher(),  # type: ignore[arg-type]
-                locations=InMemoryLocations(), repository=FakeCases("AZ-2026-000001"))  # type: ignore[arg-type]
+    return Deps(
+        settings=settings,
+        mongo=FakeMongo(),
+        topology=Topology(""),
+        publisher=FakePublisher(),  # type: ignore[arg-type]
+        locations=InMemoryLocations(),
+        repository=FakeCases("AZ-2026-000001"),
+    )  # type: ignore[arg-type]
 
 
 def opened(person_ref: str = "AZ-2026-000001") -> Any:
     data = {**registry().get("detention.stay.opened", 1).examples[0], "person_ref": person_ref}
-    return validate_event(new_event("detention.stay.opened", source="detention", subject=data["stay_id"], data=data).to_dict())
+    return validate_event(
+        new_event(
+            "detention.stay.opened", source="detention", subject=data["stay_id"], data=data
+        ).to_dict()
+    )
 
 
 def get(deps: Deps, ref: str, role: str = "avr_caseworker", query: str = "") -> Any:
@@ -68,7 +78,9 @@ def get(deps: Deps, ref: str, role: str = "avr_caseworker", query: str = "") -> 
 
 
 def test_person_ref_rule() -> None:
-    assert domain.is_person_ref("AZ-2026-000001") and domain.is_person_ref("5f0c2b1e-8d0a-4c5e-9a57-3f1c8a2b9d10")
+    assert domain.is_person_ref("AZ-2026-000001") and domain.is_person_ref(
+        "5f0c2b1e-8d0a-4c5e-9a57-3f1c8a2b9d10"
+    )
     for bad in ("", "x" * 65, "$ne", "a b", "a/b", '{"$ne":null}', "été"):
         assert not domain.is_person_ref(bad)
 
@@ -94,10 +106,16 @@ def test_other_roles_are_forbidden(deps: Deps, role: str) -> None:
     assert response.status_code == 403 and response.mimetype == "application/problem+json"
 
 
-@pytest.mark.parametrize("ref,query,status", [
-    ("AZ-unknown", "", 404), ("%24ne", "", 422), ("a%20b", "", 422), ("x" * 65, "", 422),
-    ("AZ-1", "?person_ref[$ne]=1", 422),
-])
+@pytest.mark.parametrize(
+    "ref,query,status",
+    [
+        ("AZ-unknown", "", 404),
+        ("%24ne", "", 422),
+        ("a%20b", "", 422),
+        ("x" * 65, "", 422),
+        ("AZ-1", "?person_ref[$ne]=1", 422),
+    ],
+)
 def test_bad_or_unknown_person_is_a_problem(deps: Deps, ref: str, query: str, status: int) -> None:
     response = get(deps, ref, query=query)
     assert response.status_code == status and response.mimetype == "application/problem+json"
@@ -106,7 +124,11 @@ def test_bad_or_unknown_person_is_a_problem(deps: Deps, ref: str, query: str, st
 def test_the_worker_subscribes_to_every_detention_location_event(deps: Deps) -> None:
     subscription, readmission = subscriptions(deps)
     assert readmission.queue == "voluntary_return.readmission_outcomes"
-    assert set(readmission.handlers) == set(ROUTES[readmission.queue]) == {"readmission.request.accepted.v1"}
+    assert (
+        set(readmission.handlers)
+        == set(ROUTES[readmission.queue])
+        == {"readmission.request.accepted.v1"}
+    )
     assert subscription.queue == DETENTION_LOCATION == "voluntary_return.detention_location"
     assert set(subscription.handlers) == set(ROUTES[DETENTION_LOCATION])
     subscription.handlers["detention.stay.opened.v1"](opened("AZ-via-handler"), None)  # type: ignore[arg-type]
@@ -121,11 +143,29 @@ def test_openapi_documents_the_location_endpoint(deps: Deps) -> None:
 
 def test_openapi_documents_every_case_action_with_its_refusals(deps: Deps) -> None:
     spec = create_app(deps.settings, deps).test_client().get("/openapi.json").get_json()
-    for segment in ("registration", "counselling-sessions", "eligibility", "consent", "travel-document", "booking",
-                    "departure", "arrival", "reintegration-plan", "monitoring-visits", "closure", "withdrawal",
-                    "no-show"):
+    for segment in (
+        "registration",
+        "counselling-sessions",
+        "eligibility",
+        "consent",
+        "travel-document",
+        "booking",
+        "departure",
+        "arrival",
+        "reintegration-plan",
+        "monitoring-visits",
+        "closure",
+        "withdrawal",
+        "no-show",
+    ):
         operation = spec["paths"][f"/api/v1/voluntary-return/cases/{{case_id}}/{segment}"]["post"]
         assert {"200", "409", "412", "422"} <= set(operation["responses"]), segment
         assert operation["requestBody"]["content"]["application/json"]["schema"]
-    for path in ("/cases", "/cases/{case_id}", "/cases/stages", "/cases/needs-action", "/statistics"):
+    for path in (
+        "/cases",
+        "/cases/{case_id}",
+        "/cases/stages",
+        "/cases/needs-action",
+        "/statistics",
+    ):
         assert f"/api/v1/voluntary-return{path}" in spec["paths"]

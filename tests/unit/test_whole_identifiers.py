@@ -5,13 +5,15 @@ Unicode look-alike (Cyrillic letters, fullwidth digits) is refused.
 The schemas are found by importing every module of the three services, the gateway and the shared
 library, so a field added later with a hand-made regex check fails here.
 """
+
 from __future__ import annotations
 
 import functools
 import importlib
 import pkgutil
 import re
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from hypothesis import Phase, find, settings
@@ -21,8 +23,14 @@ from marshmallow import Schema, ValidationError, class_registry, fields, validat
 from passage.fields import Identifier, pattern
 
 PACKAGES = ("passage", "detention", "readmission", "voluntary_return", "gateway")
-SKIP = ("passage.testing", "gateway.testing", "detention.consumer", "readmission.consumer",
-        "voluntary_return.consumer", "__main__")
+SKIP = (
+    "passage.testing",
+    "gateway.testing",
+    "detention.consumer",
+    "readmission.consumer",
+    "voluntary_return.consumer",
+    "__main__",
+)
 
 
 def _import_everything() -> None:
@@ -55,7 +63,10 @@ def request_fields() -> list[tuple[str, fields.Field]]:
 
 ALL = request_fields()
 IDENTIFIERS = [(where, field) for where, field in ALL if isinstance(field, Identifier)]
-FULLWIDTH = {c: chr(ord(c) + 0xFEE0) for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"}
+FULLWIDTH = {
+    c: chr(ord(c) + 0xFEE0)
+    for c in "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+}
 CYRILLIC = dict(zip("AaBEeKMHOoPpCcTXxy", "АаВЕеКМНОоРрСсТХху"))
 
 
@@ -64,15 +75,18 @@ def example(source: str) -> str:
     """A string the pattern accepts (the first one generated; no shrinking: fast and enough)."""
     quick = settings(database=None, phases=[Phase.generate], max_examples=50)
     # Prefer a string with a letter or digit, so a look-alike twin can be made of it ("*" has none).
-    return find(st.from_regex(re.compile(source, re.ASCII), fullmatch=True).filter(lambda s: s.isascii()),
-                lambda s: any(c in FULLWIDTH for c in s), settings=quick)
+    return find(
+        st.from_regex(re.compile(source, re.ASCII), fullmatch=True).filter(lambda s: s.isascii()),
+        lambda s: any(c in FULLWIDTH for c in s),
+        settings=quick,
+    )
 
 
 def lookalikes(good: str) -> list[str]:
     """``good`` with one character swapped for a fullwidth or Cyrillic twin."""
     spots = [i for i, c in enumerate(good) if c in FULLWIDTH]
-    out = [good[:i] + FULLWIDTH[good[i]] + good[i + 1:] for i in spots[:1]]
-    out += [good[:i] + CYRILLIC[c] + good[i + 1:] for i, c in enumerate(good) if c in CYRILLIC][:1]
+    out = [good[:i] + FULLWIDTH[good[i]] + good[i + 1 :] for i in spots[:1]]
+    out += [good[:i] + CYRILLIC[c] + good[i + 1 :] for i, c in enumerate(good) if c in CYRILLIC][:1]
     return out
 
 
@@ -101,8 +115,18 @@ def test_identifiers_refuse_trailing_controls_and_lookalikes(where: str, field: 
             field.deserialize(value)
 
 
-@pytest.mark.parametrize("value", ["YEV-0001\n", "YEV-0001\r", "YEV-0001\x00", "YEV-0001\u2028", "YЕV-0001",
-                                  "YEV-０００1", "YEV-0001 "])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "YEV-0001\n",
+        "YEV-0001\r",
+        "YEV-0001\x00",
+        "YEV-0001\u2028",
+        "YЕV-0001",
+        "YEV-０００1",
+        "YEV-0001 ",
+    ],
+)
 def test_a_person_ref_is_a_whole_string(value: str) -> None:
     field = pattern(r"^[A-Za-z0-9_.:-]{1,64}$", "a person_ref")
     assert field.deserialize("YEV-0001") == "YEV-0001"

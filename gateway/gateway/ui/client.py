@@ -5,20 +5,17 @@ carries the user's signed internal identity (so each service applies the user's 
 audited like a proxied call when it touches personal data. Failures come back as an ``Answer``
 with a problem body, never as an exception, so a page can say "not available" instead of crashing.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import g
-
-from passage import logs
-from passage.identity import HEADER as IDENTITY_HEADER
-from passage.identity import Identity, sign_identity
-from passage.problems import Problem
 
 from gateway.audit import AuditUnavailable
 from gateway.audit_reads import filters_of, identifiers_returned
@@ -26,6 +23,10 @@ from gateway.guard import Guard
 from gateway.routes import ROUTES, match
 from gateway.tokens import AccessClaims
 from gateway.upstreams import Upstreams
+from passage import logs
+from passage.identity import HEADER as IDENTITY_HEADER
+from passage.identity import Identity, sign_identity
+from passage.problems import Problem
 
 log = logging.getLogger(__name__)
 NOT_AVAILABLE = "This part of Passage is not available right now."
@@ -72,33 +73,65 @@ class Backend:
     internal_secret: str
     identity_ttl_seconds: int = 60
 
-    def _audit(self, identity: Identity, action: str, method: str, resource: str, ids: Mapping[str, str],
-               outcome: int, required: bool, filters: Mapping[str, str] | None = None,
-               returned: Mapping[str, list[str]] | None = None) -> None:
+    def _audit(
+        self,
+        identity: Identity,
+        action: str,
+        method: str,
+        resource: str,
+        ids: Mapping[str, str],
+        outcome: int,
+        required: bool,
+        filters: Mapping[str, str] | None = None,
+        returned: Mapping[str, list[str]] | None = None,
+    ) -> None:
         """Like the proxy's record, but with the method of the service call (not of the page request).
 
         A read that cannot be audited is not shown (503); a change already made is shown even so.
         """
         try:
-            self.guard.trail.append(user=identity.user_id, role=identity.role, action=action, method=method,
-                                    resource=resource, ids=ids, outcome=outcome,
-                                    correlation_id=logs.correlation_id.get() or g.get("request_id"),
-                                    filters=filters, returned=returned)
+            self.guard.trail.append(
+                user=identity.user_id,
+                role=identity.role,
+                action=action,
+                method=method,
+                resource=resource,
+                ids=ids,
+                outcome=outcome,
+                correlation_id=logs.correlation_id.get() or g.get("request_id"),
+                filters=filters,
+                returned=returned,
+            )
         except AuditUnavailable:
             log.error("audit record could not be written", extra={"resource": resource})
             if required:
-                raise Problem("The request could not be recorded in the audit trail, so it is not shown. "
-                              "Try again shortly.", status=503) from None
+                raise Problem(
+                    "The request could not be recorded in the audit trail, so it is not shown. "
+                    "Try again shortly.",
+                    status=503,
+                ) from None
 
     def _headers(self, identity: Identity, with_body: bool) -> dict[str, str]:
-        headers = {IDENTITY_HEADER: sign_identity(identity, self.internal_secret, ttl_seconds=self.identity_ttl_seconds),
-                   "Accept": "application/json", "X-Request-ID": g.get("request_id") or ""}
+        headers = {
+            IDENTITY_HEADER: sign_identity(
+                identity, self.internal_secret, ttl_seconds=self.identity_ttl_seconds
+            ),
+            "Accept": "application/json",
+            "X-Request-ID": g.get("request_id") or "",
+        }
         if with_body:
             headers["Content-Type"] = "application/json"
         return headers
 
-    def call(self, identity: Identity, method: str, path: str, *, query: Mapping[str, Any] | None = None,
-             body: Any = None) -> Answer:
+    def call(
+        self,
+        identity: Identity,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Answer:
         """One call to a service path (``/api/v1/<service>/…``) as ``identity``."""
         found = match(path, method, ROUTES)
         service = path.split("/")[3] if path.count("/") >= 3 else ""
@@ -106,21 +139,39 @@ class Backend:
             return Answer(404, {"detail": "There is no such page."})
         if identity.role not in found.route.roles:
             if found.route.personal:
-                self._audit(identity, "denied", method, found.resource, found.ids, 403, required=True)
+                self._audit(
+                    identity, "denied", method, found.resource, found.ids, 403, required=True
+                )
             return Answer(403, {"detail": "Your role does not allow this."})
         clean = {k: v for k, v in (query or {}).items() if v not in (None, "")}
         try:
-            response = self.upstreams.send(service, method, path, query=urlencode(clean).encode(),
-                                           headers=self._headers(identity, body is not None),
-                                           body=None if body is None else json.dumps(body).encode())
+            response = self.upstreams.send(
+                service,
+                method,
+                path,
+                query=urlencode(clean).encode(),
+                headers=self._headers(identity, body is not None),
+                body=None if body is None else json.dumps(body).encode(),
+            )
         except Problem as problem:
             return Answer(problem.status, {"detail": problem.detail})
         if found.route.personal:
             reading = method == "GET"
-            self._audit(identity, "read" if reading else "change", method, found.resource, found.ids,
-                        response.status_code, required=reading,
-                        filters=filters_of(((k, str(v)) for k, v in clean.items()), 200 <= response.status_code < 300),
-                        returned=identifiers_returned(response.content, response.headers.get("Content-Type")))
+            self._audit(
+                identity,
+                "read" if reading else "change",
+                method,
+                found.resource,
+                found.ids,
+                response.status_code,
+                required=reading,
+                filters=filters_of(
+                    ((k, str(v)) for k, v in clean.items()), 200 <= response.status_code < 300
+                ),
+                returned=identifiers_returned(
+                    response.content, response.headers.get("Content-Type")
+                ),
+            )
         try:
             parsed = response.json() if response.content else {}
         except ValueError:

@@ -1,5 +1,6 @@
 """The header's "due today / overdue" count for the two roles that work against legal clocks:
 centre staff (stays whose legal end or review is due) and liaison officers (reply deadlines)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -29,13 +30,22 @@ def _stays(centres: Any) -> dict[str, Any] | None:
     today = date.today().isoformat()
     days: list[str] = []
     for centre_id in sorted(centres)[:5]:
-        answer = get("/api/v1/detention/stays", centre_id=centre_id, status="open", due_before=today, limit=200)
+        answer = get(
+            "/api/v1/detention/stays",
+            centre_id=centre_id,
+            status="open",
+            due_before=today,
+            limit=200,
+        )
         if not answer.ok:
             return None
         days += [s.get("due_on") or "" for s in answer.body.get("items", [])]
     first = sorted(centres)[0]
-    return {"today": days.count(today), "overdue": sum(1 for d in days if d and d < today),
-            "url": url_for("ui.stays", centre_id=first, status="open", due_within="1d", sort="due")}
+    return {
+        "today": days.count(today),
+        "overdue": sum(1 for d in days if d and d < today),
+        "url": url_for("ui.stays", centre_id=first, status="open", due_within="1d", sort="due"),
+    }
 
 
 def _deadlines() -> dict[str, Any] | None:
@@ -44,5 +54,8 @@ def _deadlines() -> dict[str, Any] | None:
         return None
     today = answer.body.get("today") or date.today().isoformat()
     items = answer.body.get("items", [])
-    return {"today": sum(1 for i in items if i.get("due_on") == today and not i.get("overdue")),
-            "overdue": sum(1 for i in items if i.get("overdue")), "url": url_for("ui.worklist")}
+    return {
+        "today": sum(1 for i in items if i.get("due_on") == today and not i.get("overdue")),
+        "overdue": sum(1 for i in items if i.get("overdue")),
+        "url": url_for("ui.worklist"),
+    }

@@ -4,13 +4,23 @@ Form fields are named like the problem pointers they can receive (``person.sex``
 ``/person/sex``), so a service's error lands next to the field that caused it. Empty fields are
 left out, so the service's own defaults and "required" messages apply.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from gateway.ui.words import field_message, general_messages
 
-TEXT, INT, FLOAT, BOOL, LIST, MOMENT, WORDS = "text", "int", "float", "bool", "list", "moment", "words"
+TEXT, INT, FLOAT, BOOL, LIST, MOMENT, WORDS = (
+    "text",
+    "int",
+    "float",
+    "bool",
+    "list",
+    "moment",
+    "words",
+)
 
 
 def body_from(form: Any, spec: Mapping[str, str]) -> dict[str, Any]:
@@ -43,7 +53,9 @@ def _value(form: Any, name: str, kind: str) -> Any:
         values = [v.strip() for v in form.getlist(name) if v.strip()]
         return values or None
     if kind == WORDS:  # one text field holding a list: "fa, az"
-        words = [w.strip() for w in (form.get(name) or "").replace(";", ",").split(",") if w.strip()]
+        words = [
+            w.strip() for w in (form.get(name) or "").replace(";", ",").split(",") if w.strip()
+        ]
         return words or None
     raw = (form.get(name) or "").strip()
     if raw == "":
@@ -61,14 +73,19 @@ def _value(form: Any, name: str, kind: str) -> Any:
     if kind == MOMENT and len(raw) == 16:  # a datetime-local field, given in UTC
         return raw + ":00Z"
     if kind == BOOL:
-        return {"yes": True, "true": True, "on": True, "no": False, "false": False}.get(raw.lower(), raw)
+        return {"yes": True, "true": True, "on": True, "no": False, "false": False}.get(
+            raw.lower(), raw
+        )
     return raw
 
 
 def general_errors(errors: Mapping[str, str], fields: set[str]) -> list[str]:
     """Messages whose pointer names no field on the form (shown above it)."""
-    return [f"{name.replace('.', ' › ')}: {detail}" if name != "_form" else detail
-            for name, detail in errors.items() if name not in fields]
+    return [
+        f"{name.replace('.', ' › ')}: {detail}" if name != "_form" else detail
+        for name, detail in errors.items()
+        if name not in fields
+    ]
 
 
 def refusal(answer: Any, fields: set[str]) -> tuple[dict[str, str], list[str]]:

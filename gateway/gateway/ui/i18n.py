@@ -6,9 +6,10 @@ with their compiled ``.mo`` (``tests/integration/test_ui_i18n.py`` fails when th
 template string has no translation). The language is kept in the UI session once signed in, and in
 a cookie before (the sign-in page has the switcher too).
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,20 +32,26 @@ def chosen_locale() -> str:
 
 def setup(app: Flask) -> None:
     """Flask-Babel over the whole app (the API does not translate; only the UI's pages do)."""
-    Babel(app, default_locale=DEFAULT, default_translation_directories=str(TRANSLATIONS),
-          locale_selector=chosen_locale)
+    Babel(
+        app,
+        default_locale=DEFAULT,
+        default_translation_directories=str(TRANSLATIONS),
+        locale_selector=chosen_locale,
+    )
     app.jinja_env.filters.update(when=when, day=day, num=num)
-    app.jinja_env.globals.update(current_locale=lambda: str(get_locale() or DEFAULT), locale_names=NAMES)
+    app.jinja_env.globals.update(
+        current_locale=lambda: str(get_locale() or DEFAULT), locale_names=NAMES
+    )
 
 
 def _moment(value: Any) -> datetime | None:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
     try:
         parsed = datetime.fromisoformat(str(value))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def when(value: Any) -> str:
@@ -52,7 +59,11 @@ def when(value: Any) -> str:
     if not value:
         return "—"
     moment = _moment(value)
-    return f'{format_date(moment, "medium")} {format_datetime(moment, "HH:mm")}' if moment else str(value)
+    return (
+        f"{format_date(moment, 'medium')} {format_datetime(moment, 'HH:mm')}"
+        if moment
+        else str(value)
+    )
 
 
 def day(value: Any) -> str:

@@ -4,11 +4,13 @@ Filters and the page cursor go to the service (it pages with ``cursor``/``next_c
 sort order is applied to the page shown. Every value read from the URL is checked against what
 the list allows before it reaches a service: an unknown filter value is dropped, never passed on.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from flask import request, url_for
 
@@ -67,10 +69,16 @@ def links(listing: Listing, view: View, next_cursor: str | None) -> dict[str, An
         return url_for(listing.endpoint, **base, sort=name, **({"dir": "desc"} if flip else {}))
 
     order = {"sort": view.sort, **({"dir": "desc"} if view.descending else {})}
-    return {"sort_url": sort_url, "sort": view.sort, "descending": view.descending,
-            "next_url": url_for(listing.endpoint, **base, **order, cursor=next_cursor) if next_cursor else None,
-            "first_url": url_for(listing.endpoint, **base, **order) if view.cursor else None,
-            "filters": view.filters}
+    return {
+        "sort_url": sort_url,
+        "sort": view.sort,
+        "descending": view.descending,
+        "next_url": url_for(listing.endpoint, **base, **order, cursor=next_cursor)
+        if next_cursor
+        else None,
+        "first_url": url_for(listing.endpoint, **base, **order) if view.cursor else None,
+        "filters": view.filters,
+    }
 
 
 def one_of(*allowed: str) -> Callable[[str], bool]:

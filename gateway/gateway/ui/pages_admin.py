@@ -1,5 +1,6 @@
 """The administrator's pages: centres, units and blocked places (through detention's API, as the
 administrator), and staff accounts (created and disabled through the gateway's own account rules)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,7 +8,6 @@ from typing import Any
 from flask import Blueprint, Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
-from passage.problems import Problem
 
 from gateway.accounts import USER_ROLES
 from gateway.admin_api import Admin, create_account, disable_account
@@ -15,20 +15,36 @@ from gateway.schemas import NewUserSchema
 from gateway.ui.client import Answer, claims_for
 from gateway.ui.forms import BOOL, FLOAT, INT, TEXT, WORDS, body_from, refusal
 from gateway.ui.web import call, confirm_page, get, render, safe_id, signed_in, ui, unavailable
+from passage.problems import Problem
 
 D = "/api/v1/detention"
 CENTRE = {"id": TEXT, "name": TEXT, "city": TEXT}
-UNIT = {"id": TEXT, "name": TEXT, "category": TEXT, "declared_places": INT, "floor_area_m2": FLOAT,
-        "single_room": BOOL}
+UNIT = {
+    "id": TEXT,
+    "name": TEXT,
+    "category": TEXT,
+    "declared_places": INT,
+    "floor_area_m2": FLOAT,
+    "single_room": BOOL,
+}
 BLOCK = {"places": INT, "reason": TEXT, "until": TEXT}
-USER = {"username": TEXT, "role": TEXT, "password": TEXT, "centres": WORDS, "member_states": WORDS,
-        "organisation": TEXT, "all_member_states": BOOL}
+USER = {
+    "username": TEXT,
+    "role": TEXT,
+    "password": TEXT,
+    "centres": WORDS,
+    "member_states": WORDS,
+    "organisation": TEXT,
+    "all_member_states": BOOL,
+}
 CATEGORIES = ("men", "women", "family", "vulnerable")
 
 
 def register(blp: Blueprint) -> None:
     blp.add_url_rule("/admin/centres", "admin_centres", admin_centres, methods=["GET", "POST"])
-    blp.add_url_rule("/admin/centres/<centre_id>", "admin_centre", admin_centre, methods=["GET", "POST"])
+    blp.add_url_rule(
+        "/admin/centres/<centre_id>", "admin_centre", admin_centre, methods=["GET", "POST"]
+    )
     blp.add_url_rule("/admin/units/<unit_id>/blocks", "admin_block", admin_block, methods=["POST"])
     blp.add_url_rule("/admin/users", "admin_users", admin_users, methods=["GET", "POST"])
     blp.add_url_rule("/admin/users/disable", "admin_disable", admin_disable, methods=["POST"])
@@ -38,8 +54,12 @@ def _centres_page(status: int = 200, **form: Any) -> Response:
     answer = get(f"{D}/centres", limit=200)
     if not answer.ok:
         return unavailable(answer, _("The list of centres"))
-    return render("ui/admin_centres.html", status=status, centres=answer.body.get("items", []),
-                  **{"values": {}, "errors": {}, "general": [], **form})
+    return render(
+        "ui/admin_centres.html",
+        status=status,
+        centres=answer.body.get("items", []),
+        **{"values": {}, "errors": {}, "general": [], **form},
+    )
 
 
 @signed_in("admin")
@@ -58,9 +78,14 @@ def _centre_page(centre_id: str, status: int = 200, **form: Any) -> Response:
     if not found.ok:
         return unavailable(found, _("This centre"))
     units = get(f"{D}/centres/{centre_id}/units", limit=200)
-    return render("ui/admin_centre.html", status=status, centre=found.body, categories=CATEGORIES,
-                  units=units.body.get("items", []) if units.ok else [],
-                  **{"form": "", "values": {}, "errors": {}, "general": [], **form})
+    return render(
+        "ui/admin_centre.html",
+        status=status,
+        centre=found.body,
+        categories=CATEGORIES,
+        units=units.body.get("items", []) if units.ok else [],
+        **{"form": "", "values": {}, "errors": {}, "general": [], **form},
+    )
 
 
 @signed_in("admin")
@@ -70,9 +95,13 @@ def admin_centre(centre_id: str) -> Any:
         return _centre_page(centre_id)
     answer = call("POST", f"{D}/centres/{centre_id}/units", body=body_from(request.form, UNIT))
     if answer.ok:
-        return redirect(url_for("ui.admin_centre", centre_id=centre_id, added=answer.body["id"]), code=303)
+        return redirect(
+            url_for("ui.admin_centre", centre_id=centre_id, added=answer.body["id"]), code=303
+        )
     errors, general = refusal(answer, set(UNIT))
-    return _centre_page(centre_id, answer.status, form="unit", values=request.form, errors=errors, general=general)
+    return _centre_page(
+        centre_id, answer.status, form="unit", values=request.form, errors=errors, general=general
+    )
 
 
 @signed_in("admin")
@@ -82,16 +111,27 @@ def admin_block(unit_id: str) -> Any:
     unit = get(f"{D}/units/{unit_id}")
     if not unit.ok:
         return unavailable(unit, _("This unit"))
-    blocks = [{k: b[k] for k in ("places", "reason", "until")} for b in unit.body.get("blocked_places", [])]
+    blocks = [
+        {k: b[k] for k in ("places", "reason", "until")}
+        for b in unit.body.get("blocked_places", [])
+    ]
     new = body_from(request.form, BLOCK)
     answer = call("PATCH", f"{D}/units/{unit_id}", body={"blocked_places": [*blocks, new]})
     centre_id = unit.body["centre_id"]
     if answer.ok:
         return redirect(url_for("ui.admin_centre", centre_id=centre_id), code=303)
     errors, general = refusal(answer, set())
-    errors = {k.rsplit(".", 1)[-1] if k.startswith("blocked_places.") else k: v for k, v in errors.items()}
-    return _centre_page(centre_id, answer.status, form=f"block-{unit_id}", values=request.form, errors=errors,
-                        general=general)
+    errors = {
+        k.rsplit(".", 1)[-1] if k.startswith("blocked_places.") else k: v for k, v in errors.items()
+    }
+    return _centre_page(
+        centre_id,
+        answer.status,
+        form=f"block-{unit_id}",
+        values=request.form,
+        errors=errors,
+        general=general,
+    )
 
 
 def _admin() -> Admin:
@@ -100,13 +140,19 @@ def _admin() -> Admin:
 
 
 def _users_page(status: int = 200, **form: Any) -> Response:
-    return render("ui/admin_users.html", status=status, roles=USER_ROLES,
-                  **{"form": "", "values": {}, "errors": {}, "general": [], "done": "", **form})
+    return render(
+        "ui/admin_users.html",
+        status=status,
+        roles=USER_ROLES,
+        **{"form": "", "values": {}, "errors": {}, "general": [], "done": "", **form},
+    )
 
 
 def _as_answer(problem: Problem) -> Answer:
-    return Answer(problem.status, {"detail": problem.detail, "errors": problem.errors or [],
-                                   "type": f"/{problem.slug}"})
+    return Answer(
+        problem.status,
+        {"detail": problem.detail, "errors": problem.errors or [], "type": f"/{problem.slug}"},
+    )
 
 
 @signed_in("admin")
@@ -117,9 +163,18 @@ def admin_users() -> Any:
         body = NewUserSchema().load(body_from(request.form, USER))
         created = create_account(_admin(), body, claims_for(g.ui_user.identity()))
     except ValidationError as invalid:
-        errors = {k: str(v[0] if isinstance(v, list) else v) for k, v in invalid.normalized_messages().items()}
-        answer = Answer(422, {"detail": _("Some fields are missing or not valid."), "type": "/validation",
-                              "errors": [{"pointer": f"/{k}", "detail": v} for k, v in errors.items()]})
+        errors = {
+            k: str(v[0] if isinstance(v, list) else v)
+            for k, v in invalid.normalized_messages().items()
+        }
+        answer = Answer(
+            422,
+            {
+                "detail": _("Some fields are missing or not valid."),
+                "type": "/validation",
+                "errors": [{"pointer": f"/{k}", "detail": v} for k, v in errors.items()],
+            },
+        )
         return _refused_user(answer, "create")
     except Problem as problem:
         return _refused_user(_as_answer(problem), "create")
@@ -128,7 +183,9 @@ def admin_users() -> Any:
 
 def _refused_user(answer: Answer, form: str) -> Response:
     errors, general = refusal(answer, set(USER) if form == "create" else {"username"})
-    values = {k: v for k, v in request.form.items() if k != "password"}  # a password is never sent back
+    values = {
+        k: v for k, v in request.form.items() if k != "password"
+    }  # a password is never sent back
     return _users_page(answer.status, form=form, values=values, errors=errors, general=general)
 
 
@@ -136,12 +193,24 @@ def _refused_user(answer: Answer, form: str) -> Response:
 def admin_disable() -> Any:
     username = (request.form.get("username") or "").strip()
     if request.form.get("confirmed") != "yes":
-        return confirm_page(_("Disable the account"), url_for("ui.admin_disable"), url_for("ui.admin_users"),
-                            _("Every sign-in of this account is refused and every token it holds is revoked."))
+        return confirm_page(
+            _("Disable the account"),
+            url_for("ui.admin_disable"),
+            url_for("ui.admin_users"),
+            _("Every sign-in of this account is refused and every token it holds is revoked."),
+        )
     try:
         disable_account(_admin(), username, claims_for(g.ui_user.identity()))
     except Problem as problem:
-        return _refused_user(Answer(problem.status, {"detail": problem.detail, "type": f"/{problem.slug}",
-                                                     "errors": [{"pointer": "/username", "detail": problem.detail}]}),
-                             "disable")
+        return _refused_user(
+            Answer(
+                problem.status,
+                {
+                    "detail": problem.detail,
+                    "type": f"/{problem.slug}",
+                    "errors": [{"pointer": "/username", "detail": problem.detail}],
+                },
+            ),
+            "disable",
+        )
     return _users_page(form="disable", done=username)

@@ -3,6 +3,7 @@
 
 There is no HTTP API for it; the page composes the gateway's own verification functions.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,8 +37,9 @@ def verify(settings: GatewaySettings) -> tuple[str | None, int, bool]:
     checked = bool(settings.audit_checkpoint_file)
     if problem is None and checked:
         hashes = {r["seq"]: r["hash"] for r in records}
-        problem = checkpoint_problem(CheckpointFile(settings.audit_checkpoint_file).read(), keyring, hashes,
-                                     len(records))
+        problem = checkpoint_problem(
+            CheckpointFile(settings.audit_checkpoint_file).read(), keyring, hashes, len(records)
+        )
     return problem, len(records), checked
 
 
@@ -46,8 +48,22 @@ def audit_verify() -> Any:
     if request.method == "GET":
         return render("ui/audit_verify.html", result=None)
     problem, count, checkpoints = verify(current_app.extensions[SETTINGS])
-    ui().deps.guard.record("audit_verified", "/ui/audit/verify", None, 200 if problem is None else 409,
-                           claims_for(g.ui_user.identity()), required=False)
-    return render("ui/audit_verify.html", result={"intact": problem is None, "problem": problem, "count": count,
-                                                  "checkpoints": checkpoints},
-                  status=200 if problem is None else 409, note=_("The chain was checked just now."))
+    ui().deps.guard.record(
+        "audit_verified",
+        "/ui/audit/verify",
+        None,
+        200 if problem is None else 409,
+        claims_for(g.ui_user.identity()),
+        required=False,
+    )
+    return render(
+        "ui/audit_verify.html",
+        result={
+            "intact": problem is None,
+            "problem": problem,
+            "count": count,
+            "checkpoints": checkpoints,
+        },
+        status=200 if problem is None else 409,
+        note=_("The chain was checked just now."),
+    )

@@ -3,18 +3,17 @@
 Reports and the timeline reuse the gateway's own composition (``gateway.reports``,
 ``gateway.timeline``, ``gateway.views_api.Views``), so the UI shows exactly what the API publishes.
 """
+
 from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-
-from passage.problems import Problem
 
 from gateway import timeline
 from gateway.reports import SPECS, to_csv
@@ -23,15 +22,21 @@ from gateway.ui import charts
 from gateway.ui.client import claims_for
 from gateway.ui.web import render, signed_in, ui
 from gateway.views_api import MONTH_PATTERN, PERSON_REF, TIMELINE, Views
+from passage.problems import Problem
 
 MONTH = re.compile(MONTH_PATTERN, re.ASCII)
 DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 USER = re.compile(r"^[a-z][a-z0-9._-]{0,63}\Z")
-CHART = {"monthly-occupancy": ("admissions", _l("Admissions by unit"), ("unit_id",)),
-         "readmission": ("requests", _l("Requests by member state"), ("member_state",)),
-         "voluntary-return": ("departures", _l("Departures by nationality"), ("nationality",))}
-TITLES = {"monthly-occupancy": _l("Occupancy of detention centres"), "readmission": _l("Readmission requests"),
-          "voluntary-return": _l("Assisted voluntary return")}
+CHART = {
+    "monthly-occupancy": ("admissions", _l("Admissions by unit"), ("unit_id",)),
+    "readmission": ("requests", _l("Requests by member state"), ("member_state",)),
+    "voluntary-return": ("departures", _l("Departures by nationality"), ("nationality",)),
+}
+TITLES = {
+    "monthly-occupancy": _l("Occupancy of detention centres"),
+    "readmission": _l("Readmission requests"),
+    "voluntary-return": _l("Assisted voluntary return"),
+}
 
 
 def register(blp: Blueprint) -> None:
@@ -44,8 +49,13 @@ def register(blp: Blueprint) -> None:
 def _views() -> Views:
     current = ui()
     backend = current.backend
-    return Views(current.deps.guard, backend.upstreams, backend.internal_secret, current.deps.mongo,
-                 backend.identity_ttl_seconds)
+    return Views(
+        current.deps.guard,
+        backend.upstreams,
+        backend.internal_secret,
+        current.deps.mongo,
+        backend.identity_ttl_seconds,
+    )
 
 
 def _month() -> str:
@@ -72,31 +82,55 @@ def reports() -> Any:
     for name in SPECS if doc is not None else ():
         report = json.loads(doc["reports"][name])
         count, title, dims = CHART[name]
-        pairs = [(" ".join(str(row.get(d, "")) for d in dims), row.get(count)) for row in report["rows"]]
-        shown.append({"name": name, "title": TITLES[name], "report": report, "chart": charts.column_chart(pairs, title),
-                      "chart_title": title})
-    return render("ui/reports.html", month=month, shown=shown, failed=failed, refused=refused, publication=doc,
-                  bad_month=bool(request.args.get("month")) and not MONTH.fullmatch(request.args.get("month", "")))
+        pairs = [
+            (" ".join(str(row.get(d, "")) for d in dims), row.get(count)) for row in report["rows"]
+        ]
+        shown.append(
+            {
+                "name": name,
+                "title": TITLES[name],
+                "report": report,
+                "chart": charts.column_chart(pairs, title),
+                "chart_title": title,
+            }
+        )
+    return render(
+        "ui/reports.html",
+        month=month,
+        shown=shown,
+        failed=failed,
+        refused=refused,
+        publication=doc,
+        bad_month=bool(request.args.get("month"))
+        and not MONTH.fullmatch(request.args.get("month", "")),
+    )
 
 
 @signed_in(*REPORT_ROLES)
 def report_csv(name: str) -> Any:
     if name not in SPECS or not MONTH.fullmatch(request.args.get("month", "")):
-        return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such report."))
+        return render(
+            "ui/error.html", status=404, title=_("Not found"), message=_("There is no such report.")
+        )
     month = request.args["month"]
     report = _views().report(SPECS[name], month)
-    return Response(to_csv(report), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{name}-{month}.csv"'})
+    return Response(
+        to_csv(report),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{month}.csv"'},
+    )
 
 
 def _filters() -> tuple[dict[str, Any], list[str]]:
     """The audit filters given, as validated scalars, and the names of those that were not valid."""
     args, found, wrong = request.args, {}, []
-    checks = {"user": (lambda v: bool(USER.fullmatch(v)), lambda v: v),
-              "resource": (lambda v: v.startswith("/") and len(v) <= 200, lambda v: v),
-              "outcome": (lambda v: v.isdigit() and 100 <= int(v) <= 599, int),
-              "from": (lambda v: bool(DAY.fullmatch(v)), lambda v: f"{v}T00:00:00.000000Z"),
-              "to": (lambda v: bool(DAY.fullmatch(v)), lambda v: f"{v}T00:00:00.000000Z")}
+    checks = {
+        "user": (lambda v: bool(USER.fullmatch(v)), lambda v: v),
+        "resource": (lambda v: v.startswith("/") and len(v) <= 200, lambda v: v),
+        "outcome": (lambda v: v.isdigit() and 100 <= int(v) <= 599, int),
+        "from": (lambda v: bool(DAY.fullmatch(v)), lambda v: f"{v}T00:00:00.000000Z"),
+        "to": (lambda v: bool(DAY.fullmatch(v)), lambda v: f"{v}T00:00:00.000000Z"),
+    }
     keys = {"from": "start", "to": "end"}
     for name, (valid, convert) in checks.items():
         value = args.get(name, "")
@@ -116,18 +150,33 @@ def audit_trail() -> Any:
     items = [] if wrong else guard.trail.search(limit=100, **filters)
     guard.record("read", "/api/v1/audit", None, 200, claims_for(g.ui_user.identity()))
     more = len(items) == 100 and items[-1]["seq"] > 1
-    older = url_for("ui.audit_trail", **{k: v for k, v in request.args.items() if k != "cursor"},
-                    cursor=items[-1]["seq"]) if more else None
+    older = (
+        url_for(
+            "ui.audit_trail",
+            **{k: v for k, v in request.args.items() if k != "cursor"},
+            cursor=items[-1]["seq"],
+        )
+        if more
+        else None
+    )
     return render("ui/audit.html", items=items, wrong=wrong, args=request.args, older_url=older)
 
 
 @signed_in(*TIMELINE_ROLES)
 def person(person_ref: str) -> Any:
     if not PERSON_REF.fullmatch(person_ref):
-        return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such person."))
+        return render(
+            "ui/error.html", status=404, title=_("Not found"), message=_("There is no such person.")
+        )
     who = g.ui_user.identity()
     views = _views()
-    built = timeline.build(person_ref, who.role, lambda s, p, q: views.fetch_as(who, s, p, q), ROUTES)
+    built = timeline.build(
+        person_ref, who.role, lambda s, p, q: views.fetch_as(who, s, p, q), ROUTES
+    )
     ui().deps.guard.record("read", TIMELINE, {"person_ref": person_ref}, 200, claims_for(who))
-    return render("ui/timeline.html", person_ref=person_ref, tl=built,
-                  now=datetime.now(timezone.utc).isoformat(timespec="minutes"))
+    return render(
+        "ui/timeline.html",
+        person_ref=person_ref,
+        tl=built,
+        now=datetime.now(UTC).isoformat(timespec="minutes"),
+    )

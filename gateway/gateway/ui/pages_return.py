@@ -1,6 +1,7 @@
 """IOM caseworkers' pages: the case board by stage, the "needs action" list, the referral form
 (from detention: the service finds the centre) and a case with a form for each step its stage
 allows — departure and withdrawal confirmed first, because they cannot be undone."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,58 +15,146 @@ from gateway.ui.web import call, confirm_page, get, render, safe_id, signed_in, 
 
 V = "/api/v1/voluntary-return"
 READERS = ("avr_caseworker", "auditor")
-BOARD = ("referred", "registered", "counselled", "eligible", "documents", "travel_ready", "booked", "departed",
-         "arrived", "reintegration", "monitoring")
-REGISTRATION = {"particulars.given_name": TEXT, "particulars.family_name": TEXT, "particulars.birth_date": TEXT,
-                "particulars.sex": TEXT, "particulars.nationality": TEXT, "languages": WORDS, "classification": TEXT,
-                "destination_country": TEXT, "documents.0.kind": TEXT, "documents.0.number": TEXT,
-                "documents.0.issued_by": TEXT, "documents.0.expires_on": TEXT}
+BOARD = (
+    "referred",
+    "registered",
+    "counselled",
+    "eligible",
+    "documents",
+    "travel_ready",
+    "booked",
+    "departed",
+    "arrived",
+    "reintegration",
+    "monitoring",
+)
+REGISTRATION = {
+    "particulars.given_name": TEXT,
+    "particulars.family_name": TEXT,
+    "particulars.birth_date": TEXT,
+    "particulars.sex": TEXT,
+    "particulars.nationality": TEXT,
+    "languages": WORDS,
+    "classification": TEXT,
+    "destination_country": TEXT,
+    "documents.0.kind": TEXT,
+    "documents.0.number": TEXT,
+    "documents.0.issued_by": TEXT,
+    "documents.0.expires_on": TEXT,
+}
 # stage-machine action → (path segment, button label, fields)
 STEPS: dict[str, tuple[str, Any, dict[str, str]]] = {
     "register": ("registration", _l("Register the migrant"), REGISTRATION),
-    "record_counselling": ("counselling-sessions", _l("Record a counselling session"),
-                           {"held_on": TEXT, "counsellor": TEXT, "interpreter_language": TEXT, "notes": TEXT}),
-    "decide_eligibility": ("eligibility", _l("Decide eligibility"),
-                           {"decision": TEXT, "reasons": TEXT, "decided_on": TEXT}),
-    "record_consent": ("consent", _l("Record consent"), {"declaration_signed": BOOL, "declared_on": TEXT,
-                                                         "language": TEXT, "interpreter_language": TEXT}),
-    "record_consent_to_share": ("consent-to-share", _l("Record consent to share with the authorities"),
-                                {"agreed_on": TEXT, "language": TEXT, "interpreter_language": TEXT}),
-    "withdraw_consent_to_share": ("consent-to-share-withdrawal", _l("Record withdrawal of consent to share"),
-                                  {"withdrawn_on": TEXT}),
-    "record_travel_document": ("travel-document", _l("Record the travel document"),
-                               {"kind": TEXT, "status": TEXT, "reference": TEXT}),
-    "book_travel": ("booking", _l("Book travel"), {"route": TEXT, "departure_date": TEXT, "destination_country": TEXT,
-                                                   "escort": BOOL, "escort_details": TEXT, "medical_needs": TEXT}),
+    "record_counselling": (
+        "counselling-sessions",
+        _l("Record a counselling session"),
+        {"held_on": TEXT, "counsellor": TEXT, "interpreter_language": TEXT, "notes": TEXT},
+    ),
+    "decide_eligibility": (
+        "eligibility",
+        _l("Decide eligibility"),
+        {"decision": TEXT, "reasons": TEXT, "decided_on": TEXT},
+    ),
+    "record_consent": (
+        "consent",
+        _l("Record consent"),
+        {
+            "declaration_signed": BOOL,
+            "declared_on": TEXT,
+            "language": TEXT,
+            "interpreter_language": TEXT,
+        },
+    ),
+    "record_consent_to_share": (
+        "consent-to-share",
+        _l("Record consent to share with the authorities"),
+        {"agreed_on": TEXT, "language": TEXT, "interpreter_language": TEXT},
+    ),
+    "withdraw_consent_to_share": (
+        "consent-to-share-withdrawal",
+        _l("Record withdrawal of consent to share"),
+        {"withdrawn_on": TEXT},
+    ),
+    "record_travel_document": (
+        "travel-document",
+        _l("Record the travel document"),
+        {"kind": TEXT, "status": TEXT, "reference": TEXT},
+    ),
+    "book_travel": (
+        "booking",
+        _l("Book travel"),
+        {
+            "route": TEXT,
+            "departure_date": TEXT,
+            "destination_country": TEXT,
+            "escort": BOOL,
+            "escort_details": TEXT,
+            "medical_needs": TEXT,
+        },
+    ),
     "confirm_departure": ("departure", _l("Confirm departure"), {"departed_at": MOMENT}),
     "confirm_arrival": ("arrival", _l("Confirm arrival"), {"arrived_at": MOMENT}),
-    "plan_reintegration": ("reintegration-plan", _l("Set the reintegration plan"),
-                           {"cash_grant.amount": FLOAT, "cash_grant.currency": TEXT, "in_kind.0.type": TEXT,
-                            "in_kind.0.description": TEXT}),
-    "record_monitoring_visit": ("monitoring-visits", _l("Record a monitoring visit"),
-                                {"month": INT, "visited_on": TEXT, "scores.economic": FLOAT, "scores.social": FLOAT,
-                                 "scores.psychosocial": FLOAT, "observations": TEXT}),
+    "plan_reintegration": (
+        "reintegration-plan",
+        _l("Set the reintegration plan"),
+        {
+            "cash_grant.amount": FLOAT,
+            "cash_grant.currency": TEXT,
+            "in_kind.0.type": TEXT,
+            "in_kind.0.description": TEXT,
+        },
+    ),
+    "record_monitoring_visit": (
+        "monitoring-visits",
+        _l("Record a monitoring visit"),
+        {
+            "month": INT,
+            "visited_on": TEXT,
+            "scores.economic": FLOAT,
+            "scores.social": FLOAT,
+            "scores.psychosocial": FLOAT,
+            "observations": TEXT,
+        },
+    ),
     "close": ("closure", _l("Close the case"), {"outcome": TEXT, "note": TEXT}),
     "withdraw": ("withdrawal", _l("Record withdrawal"), {"reason": TEXT, "detail": TEXT}),
     "record_no_show": ("no-show", _l("Record a no-show"), {"detail": TEXT}),
 }
 BY_SEGMENT = {segment: (action, spec) for action, (segment, _, spec) in STEPS.items()}
-IRREVERSIBLE = {"departure": _l("Departure cannot be undone: the case moves on to arrival."),
-                "withdrawal": _l("Withdrawal ends the case and cannot be undone."),
-                "no-show": _l("A no-show ends the case and cannot be undone."),
-                "closure": _l("Closing ends the case and cannot be undone.")}
-CHOICES = {"decision": ("eligible", "ineligible"), "status": ("not_started", "requested", "issued", "valid",
-                                                              "refused", "expired"),
-           "kind": ("passport", "laissez_passer", "travel_document"), "month": ("3", "6", "12"),
-           "reason": ("migrant_withdrew", "other"), "particulars.sex": ("male", "female", "other", "unknown"),
-           "classification": ("AVR", "AVM"),
-           "documents.0.kind": ("passport", "national_id", "birth_certificate", "laissez_passer", "travel_document",
-                                "other"),
-           "in_kind.0.type": ("business", "training", "housing", "medical", "schooling"),
-           "outcome": ("completed", "lost_contact", "ineligible", "withdrawn_from_reintegration", "other"),
-           "source": ("detention_centre", "ngo", "embassy", "hotline", "self")}
-REFERRAL = {"person_ref": TEXT, "source": TEXT, "organisation": TEXT, "centre_id": TEXT, "nationality": TEXT,
-            "destination_country": TEXT}
+IRREVERSIBLE = {
+    "departure": _l("Departure cannot be undone: the case moves on to arrival."),
+    "withdrawal": _l("Withdrawal ends the case and cannot be undone."),
+    "no-show": _l("A no-show ends the case and cannot be undone."),
+    "closure": _l("Closing ends the case and cannot be undone."),
+}
+CHOICES = {
+    "decision": ("eligible", "ineligible"),
+    "status": ("not_started", "requested", "issued", "valid", "refused", "expired"),
+    "kind": ("passport", "laissez_passer", "travel_document"),
+    "month": ("3", "6", "12"),
+    "reason": ("migrant_withdrew", "other"),
+    "particulars.sex": ("male", "female", "other", "unknown"),
+    "classification": ("AVR", "AVM"),
+    "documents.0.kind": (
+        "passport",
+        "national_id",
+        "birth_certificate",
+        "laissez_passer",
+        "travel_document",
+        "other",
+    ),
+    "in_kind.0.type": ("business", "training", "housing", "medical", "schooling"),
+    "outcome": ("completed", "lost_contact", "ineligible", "withdrawn_from_reintegration", "other"),
+    "source": ("detention_centre", "ngo", "embassy", "hotline", "self"),
+}
+REFERRAL = {
+    "person_ref": TEXT,
+    "source": TEXT,
+    "organisation": TEXT,
+    "centre_id": TEXT,
+    "nationality": TEXT,
+    "destination_country": TEXT,
+}
 
 
 def register(blp: Blueprint) -> None:
@@ -85,7 +174,9 @@ def case_board() -> Any:
     for case in answer.body.get("items", []):
         columns.setdefault(case.get("stage", "?"), []).append(case)
     counts = get(f"{V}/cases/stages")
-    return render("ui/board.html", columns=columns, counts=counts.body.get("counts", {}) if counts.ok else {})
+    return render(
+        "ui/board.html", columns=columns, counts=counts.body.get("counts", {}) if counts.ok else {}
+    )
 
 
 @signed_in(*READERS)
@@ -106,19 +197,40 @@ def referral() -> Any:
     if answer.ok:
         return redirect(url_for("ui.case_page", case_id=answer.body["id"]), code=303)
     errors, general = refusal(answer, set(REFERRAL))
-    return render("ui/referral.html", status=answer.status, values=request.form, errors=errors, general=general,
-                  choices=CHOICES)
+    return render(
+        "ui/referral.html",
+        status=answer.status,
+        values=request.form,
+        errors=errors,
+        general=general,
+        choices=CHOICES,
+    )
 
 
-def _page(case_id: str, status: int = 200, form: str = "", errors: dict[str, str] | None = None,
-          general: list[str] | None = None, values: Any = None) -> Response:
+def _page(
+    case_id: str,
+    status: int = 200,
+    form: str = "",
+    errors: dict[str, str] | None = None,
+    general: list[str] | None = None,
+    values: Any = None,
+) -> Response:
     answer = get(f"{V}/cases/{case_id}")
     if not answer.ok:
         return unavailable(answer, _("This case"))
     allowed = [a for a in answer.body.get("allowed_actions", []) if a in STEPS]
-    return render("ui/case.html", status=status, case=answer.body, steps=[(a, *STEPS[a]) for a in allowed],
-                  choices=CHOICES, irreversible=IRREVERSIBLE, form=form, errors=errors or {}, general=general or [],
-                  values=values or {})
+    return render(
+        "ui/case.html",
+        status=status,
+        case=answer.body,
+        steps=[(a, *STEPS[a]) for a in allowed],
+        choices=CHOICES,
+        irreversible=IRREVERSIBLE,
+        form=form,
+        errors=errors or {},
+        general=general or [],
+        values=values or {},
+    )
 
 
 @signed_in(*READERS)
@@ -130,11 +242,17 @@ def case_page(case_id: str) -> Any:
 def case_step(case_id: str, step: str) -> Any:
     case_id = safe_id(case_id)
     if step not in BY_SEGMENT:
-        return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such step."))
+        return render(
+            "ui/error.html", status=404, title=_("Not found"), message=_("There is no such step.")
+        )
     action, spec = BY_SEGMENT[step]
     if step in IRREVERSIBLE and request.form.get("confirmed") != "yes":
-        return confirm_page(STEPS[action][1], url_for("ui.case_step", case_id=case_id, step=step),
-                            url_for("ui.case_page", case_id=case_id), str(IRREVERSIBLE[step]))
+        return confirm_page(
+            STEPS[action][1],
+            url_for("ui.case_step", case_id=case_id, step=step),
+            url_for("ui.case_page", case_id=case_id),
+            str(IRREVERSIBLE[step]),
+        )
     body = body_from(request.form, spec)
     if isinstance(body.get("reasons"), str):
         body["reasons"] = [body["reasons"]]
@@ -144,4 +262,11 @@ def case_step(case_id: str, step: str) -> Any:
     if answer.status in (403, 404):
         return unavailable(answer, _("This case"))
     errors, general = refusal(answer, set(spec))
-    return _page(case_id, status=answer.status, form=step, errors=errors, general=general, values=request.form)
+    return _page(
+        case_id,
+        status=answer.status,
+        form=step,
+        errors=errors,
+        general=general,
+        values=request.form,
+    )

@@ -5,6 +5,7 @@ and throttles as ``/api/v1/auth/login``) and audits every outcome; a username no
 format is refused before anything is recorded (it may be a password typed into the wrong field); the
 form is protected by a double-submit token because no session exists yet.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,18 +14,27 @@ from flask import Blueprint, Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 from pymongo.errors import PyMongoError
 
-from passage.problems import Problem
-
 from gateway.accounts import USERNAME
 from gateway.api import checked_sign_in
 from gateway.ui.client import claims_for
-from gateway.ui.web import (HOME, SESSION_COOKIE, SIGNIN_COOKIE, new_signin_token, render, set_cookie, signed_in,
-                            ui)
 from gateway.ui.store import now_utc
+from gateway.ui.web import (
+    HOME,
+    SESSION_COOKIE,
+    SIGNIN_COOKIE,
+    new_signin_token,
+    render,
+    set_cookie,
+    signed_in,
+    ui,
+)
+from passage.problems import Problem
 
 RESOURCE = "/ui/sign-in"
 WRONG = "The username or password is not correct."
-BAD_FORMAT = "A username is 3-64 characters: a lower-case letter, then letters, digits, '.', '_' or '-'."
+BAD_FORMAT = (
+    "A username is 3-64 characters: a lower-case letter, then letters, digits, '.', '_' or '-'."
+)
 
 
 def register(blp: Blueprint) -> None:
@@ -36,9 +46,13 @@ def register(blp: Blueprint) -> None:
 
 def _form(status: int = 200, message: str = "", username: str = "") -> Response:
     token = new_signin_token()
-    response = render("ui/signin.html", status=status, message=message,
-                      username=username if USERNAME.fullmatch(username) else "",
-                      next=_next_path())
+    response = render(
+        "ui/signin.html",
+        status=status,
+        message=message,
+        username=username if USERNAME.fullmatch(username) else "",
+        next=_next_path(),
+    )
     set_cookie(response, SIGNIN_COOKIE, token, max_age=3600)
     return response
 
@@ -66,8 +80,15 @@ def sign_in() -> Response:
     guard = current.deps.guard
     now = now_utc()
     try:
-        user = checked_sign_in(current.deps.sign_in, guard, (current.login_ip_limit, current.login_user_limit),
-                               username, password, RESOURCE, now)
+        user = checked_sign_in(
+            current.deps.sign_in,
+            guard,
+            (current.login_ip_limit, current.login_user_limit),
+            username,
+            password,
+            RESOURCE,
+            now,
+        )
         token, _ = current.sessions.create(user.username, now)
     except PyMongoError:
         return _form(503, "Signing in is unavailable right now. Try again shortly.", username)
@@ -94,8 +115,9 @@ def sign_out() -> Response:
     current = ui()
     if g.get("ui_session") is not None:
         current.sessions.end(g.ui_session.key)
-        current.deps.guard.record("logout", "/ui/sign-out", None, 204, claims_for(g.ui_user.identity()),
-                                  required=False)
+        current.deps.guard.record(
+            "logout", "/ui/sign-out", None, 204, claims_for(g.ui_user.identity()), required=False
+        )
     response = redirect(url_for("ui.sign_in"), code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

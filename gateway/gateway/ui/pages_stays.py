@@ -1,5 +1,6 @@
 """One stay and every step on it as a form: transfer, release (confirmed first), extension, review,
 entry examination, status granted — each refusal shown at the field it concerns, what was typed kept."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,19 +14,36 @@ from gateway.ui.web import call, confirm_page, get, render, safe_id, signed_in, 
 
 D = "/api/v1/detention"
 STAFF = ("centre_staff", "auditor")
-RELEASE_REASONS = ("removed", "readmitted", "voluntary_return", "released_by_court", "status_granted",
-                   "order_expired", "other")
+RELEASE_REASONS = (
+    "removed",
+    "readmitted",
+    "voluntary_return",
+    "released_by_court",
+    "status_granted",
+    "order_expired",
+    "other",
+)
 MEDICAL = {"examined_on": TEXT, "examined_by": TEXT, "fit_for_detention": BOOL, "notes": TEXT}
 # path segment → (title, fields, irreversible?)
 MOVES: dict[str, tuple[Any, dict[str, str], bool]] = {
     "transfer": (_l("Transfer"), {"unit_id": TEXT, "reason": TEXT}, False),
-    "extensions": (_l("Extend the detention order"),
-                   {"decision_ref": TEXT, "court": TEXT, "decided_on": TEXT, "valid_until": TEXT}, False),
+    "extensions": (
+        _l("Extend the detention order"),
+        {"decision_ref": TEXT, "court": TEXT, "decided_on": TEXT, "valid_until": TEXT},
+        False,
+    ),
     "reviews": (_l("Record a review"), {"next_review_on": TEXT, "outcome": TEXT}, False),
     "entry-examination": (_l("Record the entry examination"), MEDICAL, False),
-    "status-granted": (_l("Record that status was granted"), {"decision_ref": TEXT, "granted_on": TEXT}, False),
-    "release": (_l("Release"), {"reason": TEXT, "exit_medical.examined_on": TEXT,
-                                "exit_medical.examined_by": TEXT}, True),
+    "status-granted": (
+        _l("Record that status was granted"),
+        {"decision_ref": TEXT, "granted_on": TEXT},
+        False,
+    ),
+    "release": (
+        _l("Release"),
+        {"reason": TEXT, "exit_medical.examined_on": TEXT, "exit_medical.examined_by": TEXT},
+        True,
+    ),
 }
 
 
@@ -34,17 +52,37 @@ def register(blp: Blueprint) -> None:
     blp.add_url_rule("/stays/<stay_id>/<step>", "stay_step", stay_step, methods=["POST"])
 
 
-def stay_page(stay_id: str, status: int = 200, form: str = "", errors: dict[str, str] | None = None,
-              general: list[str] | None = None, values: Any = None) -> Response:
+def stay_page(
+    stay_id: str,
+    status: int = 200,
+    form: str = "",
+    errors: dict[str, str] | None = None,
+    general: list[str] | None = None,
+    values: Any = None,
+) -> Response:
     answer = get(f"{D}/stays/{stay_id}")
     if not answer.ok:
         return unavailable(answer, _("This stay"))
     record = answer.body
     units = get(f"{D}/centres/{record['centre_id']}/units", limit=200)
-    others = [u["id"] for u in (units.body.get("items", []) if units.ok else []) if u["id"] != record["unit_id"]]
-    return render("ui/stay.html", status=status, stay=record, moves=MOVES, unit_options=others,
-                  reasons=RELEASE_REASONS, admitted=request.args.get("admitted"), form=form, errors=errors or {},
-                  general=general or [], values=values or {})
+    others = [
+        u["id"]
+        for u in (units.body.get("items", []) if units.ok else [])
+        if u["id"] != record["unit_id"]
+    ]
+    return render(
+        "ui/stay.html",
+        status=status,
+        stay=record,
+        moves=MOVES,
+        unit_options=others,
+        reasons=RELEASE_REASONS,
+        admitted=request.args.get("admitted"),
+        form=form,
+        errors=errors or {},
+        general=general or [],
+        values=values or {},
+    )
 
 
 @signed_in(*STAFF)
@@ -56,16 +94,28 @@ def stay(stay_id: str) -> Any:
 def stay_step(stay_id: str, step: str) -> Any:
     stay_id = safe_id(stay_id)
     if step not in MOVES:
-        return render("ui/error.html", status=404, title=_("Not found"), message=_("There is no such step."))
+        return render(
+            "ui/error.html", status=404, title=_("Not found"), message=_("There is no such step.")
+        )
     title, spec, irreversible = MOVES[step]
     if irreversible and request.form.get("confirmed") != "yes":
-        return confirm_page(title, url_for("ui.stay_step", stay_id=stay_id, step=step),
-                            url_for("ui.stay", stay_id=stay_id), _("This closes the stay and cannot be undone."))
+        return confirm_page(
+            title,
+            url_for("ui.stay_step", stay_id=stay_id, step=step),
+            url_for("ui.stay", stay_id=stay_id),
+            _("This closes the stay and cannot be undone."),
+        )
     answer = call("POST", f"{D}/stays/{stay_id}/{step}", body=body_from(request.form, spec))
     if answer.ok:
         return redirect(url_for("ui.stay", stay_id=stay_id), code=303)
     if answer.status in (403, 404):
         return unavailable(answer, _("This stay"))
     errors, general = refusal(answer, set(spec))
-    return stay_page(stay_id, status=answer.status, form=step, errors=errors, general=general, values=request.form)
-
+    return stay_page(
+        stay_id,
+        status=answer.status,
+        form=step,
+        errors=errors,
+        general=general,
+        values=request.form,
+    )

@@ -5,19 +5,22 @@ leaked database does not hand out live sessions. Each session has a per-session 
 idle expiry renewed on use and an absolute end. A TTL index removes stale documents; expiry is
 always checked in code as well.
 """
+
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from passage.mongo import Index, Mongo, safe_value
 
 COLLECTION = "ui_sessions"
-INDEXES = [Index(COLLECTION, [("expires_at", 1)], "ui_sessions_expire", expire_after_seconds=0),
-           Index(COLLECTION, [("username", 1)], "ui_sessions_by_user")]
+INDEXES = [
+    Index(COLLECTION, [("expires_at", 1)], "ui_sessions_expire", expire_after_seconds=0),
+    Index(COLLECTION, [("username", 1)], "ui_sessions_by_user"),
+]
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def _digest(token: str) -> str:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UiSessions:
@@ -51,14 +54,25 @@ class UiSessions:
     def _collection(self) -> Any:
         return self.mongo.collection(COLLECTION)
 
-    def create(self, username: str, now: datetime | None = None, locale: str = "") -> tuple[str, UiSession]:
+    def create(
+        self, username: str, now: datetime | None = None, locale: str = ""
+    ) -> tuple[str, UiSession]:
         """A new session for ``username`` (reading ``locale``): the cookie value and the session."""
         now = now or now_utc()
         token = secrets.token_urlsafe(32)
         csrf = secrets.token_urlsafe(32)
         key = _digest(token)
-        self._collection.insert_one({"_id": key, "username": username, "csrf": csrf, "created_at": now,
-                                     "locale": locale, "ends_at": now + self.max, "expires_at": now + self.idle})
+        self._collection.insert_one(
+            {
+                "_id": key,
+                "username": username,
+                "csrf": csrf,
+                "created_at": now,
+                "locale": locale,
+                "ends_at": now + self.max,
+                "expires_at": now + self.idle,
+            }
+        )
         return token, UiSession(key, username, csrf, now, locale)
 
     def get(self, token: str, now: datetime | None = None) -> UiSession | None:
@@ -69,11 +83,12 @@ class UiSessions:
         key = _digest(token)
         doc = self._collection.find_one_and_update(
             {"_id": safe_value(key), "expires_at": {"$gt": now}, "ends_at": {"$gt": now}},
-            {"$set": {"expires_at": now + self.idle}})
+            {"$set": {"expires_at": now + self.idle}},
+        )
         if doc is None:
             return None
         created = doc["created_at"]
-        created = created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+        created = created if created.tzinfo else created.replace(tzinfo=UTC)
         return UiSession(key, doc["username"], doc["csrf"], created, str(doc.get("locale") or ""))
 
     def end(self, key: str) -> None:
@@ -81,4 +96,6 @@ class UiSessions:
 
     def set_locale(self, key: str, locale: str) -> None:
         """The language this signed-in browser reads the UI in."""
-        self._collection.update_one({"_id": safe_value(key)}, {"$set": {"locale": safe_value(locale)}})
+        self._collection.update_one(
+            {"_id": safe_value(key)}, {"$set": {"locale": safe_value(locale)}}
+        )

@@ -3,32 +3,39 @@
 Nothing here talks to a service; pages get :class:`Ui` (sessions, backend, users) from
 ``current_app`` and the signed-in user from ``flask.g``.
 """
+
 from __future__ import annotations
 
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-
-from passage.identity import Identity
 
 from gateway.accounts import User
 from gateway.bootstrap import GatewayDeps
 from gateway.ratelimit import Limit
 from gateway.ui.client import Answer, Backend
 from gateway.ui.store import UiSession, UiSessions
+from passage.identity import Identity
 
 EXTENSION = "passage_ui"
 SESSION_COOKIE = "passage_session"
 SIGNIN_COOKIE = "passage_signin"
 SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,80}\Z")
-HOME = {"centre_staff": "ui.centres", "liaison_officer": "ui.worklist", "avr_caseworker": "ui.case_board",
-        "partner": "ui.reports", "auditor": "ui.audit_trail", "admin": "ui.home"}
+HOME = {
+    "centre_staff": "ui.centres",
+    "liaison_officer": "ui.worklist",
+    "avr_caseworker": "ui.case_board",
+    "partner": "ui.reports",
+    "auditor": "ui.audit_trail",
+    "admin": "ui.home",
+}
 
 
 @dataclass
@@ -70,6 +77,7 @@ def safe_id(value: str) -> str:
 
 def signed_in(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Pages for signed-in users of ``roles`` (admin always): others are sent to sign in or get 403."""
+
     def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def page(*args: Any, **kwargs: Any) -> Any:
@@ -77,10 +85,16 @@ def signed_in(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
             if user is None:
                 return redirect(url_for("ui.sign_in", next=request.full_path.rstrip("?")))
             if roles and user.role not in (*roles, "admin"):
-                return render("ui/error.html", status=403, title=_("Not allowed"),
-                              message=_("Your role does not allow this page."))
+                return render(
+                    "ui/error.html",
+                    status=403,
+                    title=_("Not allowed"),
+                    message=_("Your role does not allow this page."),
+                )
             return view(*args, **kwargs)
+
         return page
+
     return wrap
 
 
@@ -93,11 +107,18 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
 def unavailable(answer: Answer, what: str) -> Response:
     """The page for a failed read: not found, not allowed, or not available — in words."""
     if answer.status in (403, 404):
-        return render("ui/error.html", status=answer.status,
-                      title=_("Not found") if answer.status == 404 else _("Not allowed"),
-                      message=_("%(what)s was not found, or you may not see it.", what=what))
-    return render("ui/error.html", status=503 if answer.status >= 500 else answer.status,
-                  title=_("Not available"), message=f"{what}: {answer.detail}")
+        return render(
+            "ui/error.html",
+            status=answer.status,
+            title=_("Not found") if answer.status == 404 else _("Not allowed"),
+            message=_("%(what)s was not found, or you may not see it.", what=what),
+        )
+    return render(
+        "ui/error.html",
+        status=503 if answer.status >= 500 else answer.status,
+        title=_("Not available"),
+        message=f"{what}: {answer.detail}",
+    )
 
 
 def csrf_token() -> str:
@@ -119,11 +140,27 @@ def new_signin_token() -> str:
 
 
 def set_cookie(response: Response, name: str, value: str, max_age: int | None) -> None:
-    response.set_cookie(name, value, max_age=max_age, path="/", secure=ui().secure_cookies, httponly=True,
-                        samesite="Lax")
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        secure=ui().secure_cookies,
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def confirm_page(title: Any, action: str, back: str, consequence: str) -> Response:
     """Ask before an irreversible step; the form's values ride along as hidden fields (no script needed)."""
-    carried = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")]
-    return render("ui/confirm.html", title=title, action=action, back=back, consequence=consequence, carried=carried)
+    carried = [
+        (k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")
+    ]
+    return render(
+        "ui/confirm.html",
+        title=title,
+        action=action,
+        back=back,
+        consequence=consequence,
+        carried=carried,
+    )

@@ -4,6 +4,7 @@ Centre staff act for their own centres only; anything of another centre is repor
 found, so its existence is not revealed. Partners get no detention records (their statistics
 come through the gateway's suppressed reports); auditors read without personal particulars.
 """
+
 from __future__ import annotations
 
 from typing import Protocol
@@ -20,7 +21,15 @@ class NotAllowed(Exception):
     """The caller's role may not do this at all (403)."""
 
 
-CENTRE_READERS = ("admin", "centre_staff", "liaison_officer", "avr_caseworker", "partner", "auditor", "system")
+CENTRE_READERS = (
+    "admin",
+    "centre_staff",
+    "liaison_officer",
+    "avr_caseworker",
+    "partner",
+    "auditor",
+    "system",
+)
 # Free places are no personal data: liaison officers and caseworkers plan interviews and transfers.
 UNIT_READERS = ("admin", "centre_staff", "liaison_officer", "avr_caseworker", "auditor", "system")
 STAY_READERS = ("admin", "centre_staff", "auditor", "system")

@@ -5,22 +5,31 @@ A person may join a family group (new, or existing by id); a minor is accompanie
 parent or guardian of the group is held in the centre or admitted in the same request. The
 conflict "already held" names the stay only to a caller who may see it (no cross-centre oracle).
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import Any, Callable, Mapping, Sequence, TypeVar
-
-from passage import names
-from passage.events.envelope import Envelope, rfc3339
+from typing import Any, TypeVar
 
 from detention import access, clocks, domain, law
 from detention.families import Family, Member, has_carer, new_group_id
-from detention.handlers import (Context, Repository, RulesFor, _event, _user, _visible_unit, check_centre_open,
-                                medical_document)
+from detention.handlers import (
+    Context,
+    Repository,
+    RulesFor,
+    _event,
+    _user,
+    _visible_unit,
+    check_centre_open,
+    medical_document,
+)
 from detention.repository import STAY_SEARCH, unit_from_record, utc_ms
 from detention.rules import Rules, rules_on
 from detention.views import stay_view
+from passage import names
+from passage.events.envelope import Envelope, rfc3339
 
 T = TypeVar("T")
 
@@ -30,11 +39,15 @@ class NotEnoughPlaces(domain.UnitFull):
 
     def __init__(self, unit_id: str, occupancy: int, capacity: int, needed: int) -> None:
         super().__init__(unit_id, occupancy, capacity)
-        self.detail = (f"Unit {unit_id} has {max(0, capacity - occupancy)} free places; the family needs {needed}: "
-                       "nobody was admitted.")
+        self.detail = (
+            f"Unit {unit_id} has {max(0, capacity - occupancy)} free places; the family needs {needed}: "
+            "nobody was admitted."
+        )
 
 
-def admit(repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: RulesFor = rules_on) -> dict[str, Any]:
+def admit(
+    repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: RulesFor = rules_on
+) -> dict[str, Any]:
     """Admit a person to a unit: rules first, then one atomic write that takes the place or fails."""
     rec = _visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
     check_centre_open(rec)
@@ -43,13 +56,18 @@ def admit(repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: Ru
     person = _person(body["person"])
     family = _family(repo, rec["centre_id"], body.get("family_group"), now.date(), rules)
     stay, event = _prepared(rec, ctx, body, person, family, now, rules)
-    domain.check_room(rec["id"], rec["occupancy"], rec["capacity"])  # early refusal; the write checks again
-    return stay_view(_opening(repo, ctx, [person.person_ref], "person",
-                              lambda: repo.admit(stay, [event])), ctx.caller)
+    domain.check_room(
+        rec["id"], rec["occupancy"], rec["capacity"]
+    )  # early refusal; the write checks again
+    return stay_view(
+        _opening(repo, ctx, [person.person_ref], "person", lambda: repo.admit(stay, [event])),
+        ctx.caller,
+    )
 
 
-def admit_family(repo: Repository, ctx: Context, body: Mapping[str, Any],
-                 rules_for: RulesFor = rules_on) -> dict[str, Any]:
+def admit_family(
+    repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: RulesFor = rules_on
+) -> dict[str, Any]:
     """Admit a family together into one unit: every member gets a place, or nobody does."""
     rec = _visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
     check_centre_open(rec)
@@ -61,20 +79,37 @@ def admit_family(repo: Repository, ctx: Context, body: Mapping[str, Any],
     group_id, held = _group(repo, rec["centre_id"], body.get("family_group_id"))
     together = held + [Member(m["relation"], p.birth_date) for m, p in zip(members, people)]
     accompanied = has_carer(together, now.date(), rules.adult_age)
-    prepared = [_member(i, rec, ctx, m, p, Family(group_id, m["relation"], accompanied), now, rules)
-                for i, (m, p) in enumerate(zip(members, people))]
+    prepared = [
+        _member(i, rec, ctx, m, p, Family(group_id, m["relation"], accompanied), now, rules)
+        for i, (m, p) in enumerate(zip(members, people))
+    ]
     if rec["occupancy"] + len(prepared) > rec["capacity"]:
         raise NotEnoughPlaces(rec["id"], rec["occupancy"], rec["capacity"], len(prepared))
     try:
-        stays = _opening(repo, ctx, [p.person_ref for p in people], "members",
-                         lambda: repo.admit_family([s for s, _ in prepared], [[e] for _, e in prepared]))
+        stays = _opening(
+            repo,
+            ctx,
+            [p.person_ref for p in people],
+            "members",
+            lambda: repo.admit_family([s for s, _ in prepared], [[e] for _, e in prepared]),
+        )
     except domain.UnitFull as full:
-        raise NotEnoughPlaces(full.unit_id or rec["id"], full.occupancy, full.capacity, len(prepared)) from None
+        raise NotEnoughPlaces(
+            full.unit_id or rec["id"], full.occupancy, full.capacity, len(prepared)
+        ) from None
     return {"family_group_id": group_id, "stays": [stay_view(s, ctx.caller) for s in stays]}
 
 
-def _member(index: int, rec: Mapping[str, Any], ctx: Context, body: Mapping[str, Any], person: domain.Person,
-            family: Family, now: datetime, rules: Rules) -> tuple[dict[str, Any], Envelope]:
+def _member(
+    index: int,
+    rec: Mapping[str, Any],
+    ctx: Context,
+    body: Mapping[str, Any],
+    person: domain.Person,
+    family: Family,
+    now: datetime,
+    rules: Rules,
+) -> tuple[dict[str, Any], Envelope]:
     """One member's decision; a refusal points at ``/members/<index>/…``."""
     try:
         return _prepared(rec, ctx, body, person, family, now, rules)
@@ -87,8 +122,11 @@ def _check_distinct(people: Sequence[domain.Person]) -> None:
     seen: set[str] = set()
     for index, person in enumerate(people):
         if person.person_ref in seen:
-            raise domain.DetentionError("family_members_distinct", "The same person is listed twice.",
-                                        field=f"members.{index}.person.person_ref")
+            raise domain.DetentionError(
+                "family_members_distinct",
+                "The same person is listed twice.",
+                field=f"members.{index}.person.person_ref",
+            )
         seen.add(person.person_ref)
 
 
@@ -102,119 +140,230 @@ def _group(repo: Repository, centre_id: str, group_id: str | None) -> tuple[str,
 def _held_members(repo: Repository, group_id: str, centre_id: str, field: str) -> list[Member]:
     held = repo.held_family_members(group_id, centre_id)
     if not held:
-        raise domain.DetentionError("family_group_unknown", f"Nobody of family group {group_id} is held in centre "
-                                    f"{centre_id}: start a new group instead.", field=field)
-    return [Member(s["family_group"]["relation"], date.fromisoformat(s["person"]["birth_date"])) for s in held]
+        raise domain.DetentionError(
+            "family_group_unknown",
+            f"Nobody of family group {group_id} is held in centre "
+            f"{centre_id}: start a new group instead.",
+            field=field,
+        )
+    return [
+        Member(s["family_group"]["relation"], date.fromisoformat(s["person"]["birth_date"]))
+        for s in held
+    ]
 
 
-def _family(repo: Repository, centre_id: str, raw: Mapping[str, Any] | None, day: date,
-            rules: Rules) -> Family | None:
+def _family(
+    repo: Repository, centre_id: str, raw: Mapping[str, Any] | None, day: date, rules: Rules
+) -> Family | None:
     """The family group a single admission names: ``{"new": true}`` or ``{"id": …}``, with the relation."""
     if raw is None:
         return None
     if bool(raw.get("new")) == ("id" in raw):
-        raise domain.DetentionError("family_group_choice", "Give either the id of an existing family group or "
-                                    '"new": true.', field="family_group")
+        raise domain.DetentionError(
+            "family_group_choice",
+            'Give either the id of an existing family group or "new": true.',
+            field="family_group",
+        )
     if raw.get("new"):
         return Family(new_group_id(), raw["relation"])
     held = _held_members(repo, raw["id"], centre_id, "family_group.id")
     return Family(raw["id"], raw["relation"], has_carer(held, day, rules.adult_age))
 
 
-def _opening(repo: Repository, ctx: Context, refs: Sequence[str], pointer: str, write: Callable[[], T]) -> T:
+def _opening(
+    repo: Repository, ctx: Context, refs: Sequence[str], pointer: str, write: Callable[[], T]
+) -> T:
     try:
         return write()
     except domain.PersonAlreadyHeld as exc:
         raise _held_where(repo, ctx, refs, pointer) or exc from None
 
 
-def _held_where(repo: Repository, ctx: Context, refs: Sequence[str], pointer: str) -> domain.PersonAlreadyHeld | None:
+def _held_where(
+    repo: Repository, ctx: Context, refs: Sequence[str], pointer: str
+) -> domain.PersonAlreadyHeld | None:
     """The conflict as the caller may see it: where the person is held only if that stay is theirs to see."""
     for index, ref in enumerate(refs):
         stay = repo.open_stay_of_person(ref)
         if stay is None:
             continue
         field = "person.person_ref" if pointer == "person" else f"members.{index}.person.person_ref"
-        if ctx.caller.role in access.STAY_READERS and access.in_scope(ctx.caller, stay["centre_id"]):
-            held = domain.PersonAlreadyHeld("one_open_stay", f"Person {ref} already has an open stay ({stay['id']}, "
-                                            f"centre {stay['centre_id']}, unit {stay['unit_id']}).", field=field)
-            held.held = {"stay_id": stay["id"], "centre_id": stay["centre_id"], "unit_id": stay["unit_id"]}
+        if ctx.caller.role in access.STAY_READERS and access.in_scope(
+            ctx.caller, stay["centre_id"]
+        ):
+            held = domain.PersonAlreadyHeld(
+                "one_open_stay",
+                f"Person {ref} already has an open stay ({stay['id']}, "
+                f"centre {stay['centre_id']}, unit {stay['unit_id']}).",
+                field=field,
+            )
+            held.held = {
+                "stay_id": stay["id"],
+                "centre_id": stay["centre_id"],
+                "unit_id": stay["unit_id"],
+            }
             return held
-        return domain.PersonAlreadyHeld("one_open_stay", "This person already has an open stay.", field=field)
+        return domain.PersonAlreadyHeld(
+            "one_open_stay", "This person already has an open stay.", field=field
+        )
     return None
 
 
-def _prepared(rec: Mapping[str, Any], ctx: Context, body: Mapping[str, Any], person: domain.Person,
-              family: Family | None, now: datetime, rules: Rules) -> tuple[dict[str, Any], Envelope]:
+def _prepared(
+    rec: Mapping[str, Any],
+    ctx: Context,
+    body: Mapping[str, Any],
+    person: domain.Person,
+    family: Family | None,
+    now: datetime,
+    rules: Rules,
+) -> tuple[dict[str, Any], Envelope]:
     """The stay document and its ``detention.stay.opened`` envelope, once every rule has agreed."""
     basis = _basis(body["legal_basis"])
-    admission = domain.decide_admission(unit_from_record(rec), person, basis, _override(body.get("minor_override")),
-                                        now, rules, family)
+    admission = domain.decide_admission(
+        unit_from_record(rec),
+        person,
+        basis,
+        _override(body.get("minor_override")),
+        now,
+        rules,
+        family,
+    )
     if basis.valid_until is not None:
-        law.check_within(basis.kind, now.date(), basis.valid_until, rules, field="legal_basis.valid_until")
-    stay = {**_stay_document(admission, ctx), **_clocks_and_history(admission, ctx, rules,
-                                                                    body.get("medical_examination"))}
+        law.check_within(
+            basis.kind, now.date(), basis.valid_until, rules, field="legal_basis.valid_until"
+        )
+    stay = {
+        **_stay_document(admission, ctx),
+        **_clocks_and_history(admission, ctx, rules, body.get("medical_examination")),
+    }
     declared = sorted(set(body.get("vulnerabilities") or ()))
     # The categories themselves are sensitive (shown with the particulars); every reader sees the alert.
-    stay.update(vulnerabilities=declared, alerts=[*stay["alerts"], *(["vulnerability_declared"] if declared else [])])
+    stay.update(
+        vulnerabilities=declared,
+        alerts=[*stay["alerts"], *(["vulnerability_declared"] if declared else [])],
+    )
     return stay, _stay_opened(admission, ctx)
 
 
 def _person(raw: Mapping[str, Any]) -> domain.Person:
-    return domain.Person(person_ref=raw.get("person_ref") or str(uuid.uuid4()), given_name=raw["given_name"],
-                         family_name=raw["family_name"], birth_date=raw["birth_date"], sex=raw["sex"],
-                         nationality=raw.get("nationality"))
+    return domain.Person(
+        person_ref=raw.get("person_ref") or str(uuid.uuid4()),
+        given_name=raw["given_name"],
+        family_name=raw["family_name"],
+        birth_date=raw["birth_date"],
+        sex=raw["sex"],
+        nationality=raw.get("nationality"),
+    )
 
 
 def _basis(raw: Mapping[str, Any]) -> domain.LegalBasis:
-    return domain.LegalBasis(kind=raw["kind"], decision_ref=raw.get("decision_ref"), court=raw.get("court"),
-                             decided_on=raw.get("decided_on"), valid_until=raw.get("valid_until"))
+    return domain.LegalBasis(
+        kind=raw["kind"],
+        decision_ref=raw.get("decision_ref"),
+        court=raw.get("court"),
+        decided_on=raw.get("decided_on"),
+        valid_until=raw.get("valid_until"),
+    )
 
 
 def _override(raw: Mapping[str, Any] | None) -> domain.MinorOverride | None:
-    return domain.MinorOverride(reason=raw["reason"], approved_by=raw["approved_by"]) if raw else None
+    return (
+        domain.MinorOverride(reason=raw["reason"], approved_by=raw["approved_by"]) if raw else None
+    )
 
 
 def _stay_document(admission: domain.Admission, ctx: Context) -> dict[str, Any]:
     person, basis, family = admission.person, admission.legal_basis, admission.family
-    legal_basis = {"kind": basis.kind, **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in (
-        ("decision_ref", basis.decision_ref), ("court", basis.court), ("decided_on", basis.decided_on),
-        ("valid_until", basis.valid_until)) if v is not None}}
+    legal_basis = {
+        "kind": basis.kind,
+        **{
+            k: (v.isoformat() if isinstance(v, date) else v)
+            for k, v in (
+                ("decision_ref", basis.decision_ref),
+                ("court", basis.court),
+                ("decided_on", basis.decided_on),
+                ("valid_until", basis.valid_until),
+            )
+            if v is not None
+        },
+    }
     override = admission.minor_override
     return {
-        "_id": admission.stay_id, "person_ref": person.person_ref, "centre_id": admission.unit.centre_id,
-        "unit_id": admission.unit.id, "status": "open", "admitted_at": admission.admitted_at, "admitted_by": _user(ctx),
-        "legal_basis": legal_basis, "legal_end": admission.legal_end.isoformat() if admission.legal_end else None,
-        "person": {"given_name": person.given_name, "family_name": person.family_name,
-                   "birth_date": person.birth_date.isoformat(), "sex": person.sex, "nationality": person.nationality},
-        "sex": person.sex, "nationality": person.nationality, "age_band": admission.age_band,
-        "alerts": list(admission.alerts), "version": 1,
-        "minor_override": {"reason": override.reason, "approved_by": override.approved_by} if override else None,
+        "_id": admission.stay_id,
+        "person_ref": person.person_ref,
+        "centre_id": admission.unit.centre_id,
+        "unit_id": admission.unit.id,
+        "status": "open",
+        "admitted_at": admission.admitted_at,
+        "admitted_by": _user(ctx),
+        "legal_basis": legal_basis,
+        "legal_end": admission.legal_end.isoformat() if admission.legal_end else None,
+        "person": {
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "birth_date": person.birth_date.isoformat(),
+            "sex": person.sex,
+            "nationality": person.nationality,
+        },
+        "sex": person.sex,
+        "nationality": person.nationality,
+        "age_band": admission.age_band,
+        "alerts": list(admission.alerts),
+        "version": 1,
+        "minor_override": {"reason": override.reason, "approved_by": override.approved_by}
+        if override
+        else None,
         "family_group": {"id": family.group_id, "relation": family.relation} if family else None,
-        **names.search_keys({"person": {"given_name": person.given_name, "family_name": person.family_name}},
-                                    STAY_SEARCH),
+        **names.search_keys(
+            {"person": {"given_name": person.given_name, "family_name": person.family_name}},
+            STAY_SEARCH,
+        ),
     }
 
 
-def _clocks_and_history(admission: domain.Admission, ctx: Context, rules: Rules,
-                        medical: Mapping[str, Any] | None) -> dict[str, Any]:
+def _clocks_and_history(
+    admission: domain.Admission, ctx: Context, rules: Rules, medical: Mapping[str, Any] | None
+) -> dict[str, Any]:
     """The admission's local day, its clocks, its first history entry and the entry examination."""
     day = clocks.local_day(admission.admitted_at, rules.time_zone)
     review = day + timedelta(days=rules.review_interval_days)
     due = clocks.due_on(admission.legal_end, review)
-    entry = {"at": admission.admitted_at, "state": "admitted", "by": _user(ctx),
-             "centre_id": admission.unit.centre_id, "unit_id": admission.unit.id}
-    return {"admitted_on": day.isoformat(), "next_review_on": review.isoformat(),
-            "due_on": due.isoformat() if due else None, "history": [entry], "deadlines_emitted": [],
-            "entry_medical": medical_document(medical), "planned_release_on": None}
+    entry = {
+        "at": admission.admitted_at,
+        "state": "admitted",
+        "by": _user(ctx),
+        "centre_id": admission.unit.centre_id,
+        "unit_id": admission.unit.id,
+    }
+    return {
+        "admitted_on": day.isoformat(),
+        "next_review_on": review.isoformat(),
+        "due_on": due.isoformat() if due else None,
+        "history": [entry],
+        "deadlines_emitted": [],
+        "entry_medical": medical_document(medical),
+        "planned_release_on": None,
+    }
 
 
 def _stay_opened(admission: domain.Admission, ctx: Context) -> Envelope:
     """The fact other services learn: identifiers and non-identifying attributes only."""
     person = admission.person
-    return _event(ctx, "detention.stay.opened", admission.stay_id, {
-        "stay_id": admission.stay_id, "person_ref": person.person_ref, "centre_id": admission.unit.centre_id,
-        "unit_id": admission.unit.id, "legal_basis": admission.legal_basis.kind,
-        "admitted_at": rfc3339(admission.admitted_at),
-        "legal_end": admission.legal_end.isoformat() if admission.legal_end else None,
-        "nationality": person.nationality, "sex": person.sex, "age_band": admission.age_band})
+    return _event(
+        ctx,
+        "detention.stay.opened",
+        admission.stay_id,
+        {
+            "stay_id": admission.stay_id,
+            "person_ref": person.person_ref,
+            "centre_id": admission.unit.centre_id,
+            "unit_id": admission.unit.id,
+            "legal_basis": admission.legal_basis.kind,
+            "admitted_at": rfc3339(admission.admitted_at),
+            "legal_end": admission.legal_end.isoformat() if admission.legal_end else None,
+            "nationality": person.nationality,
+            "sex": person.sex,
+            "age_band": admission.age_band,
+        },
+    )

@@ -1,6 +1,7 @@
 """Detention's HTTP endpoints: load → handler → dump. Roles, scopes and rules live in the handlers
 and the domain; this module maps their refusals to problem details.
 """
+
 from __future__ import annotations
 
 import re
@@ -9,27 +10,51 @@ from typing import Any
 
 from flask import Flask, Response, current_app
 
+from detention import access, admissions, clocks, domain, handlers, law, moves, views
+from detention.bootstrap import Deps
+from detention.repository import StayFilter
+from detention.schemas import (
+    AdmissionSchema,
+    CentreCreateSchema,
+    CentrePageSchema,
+    CentreSchema,
+    FamilyAdmissionSchema,
+    FamilyAdmittedSchema,
+    NoQuerySchema,
+    PageQuerySchema,
+    StayPageSchema,
+    StayQuerySchema,
+    StaySchema,
+    UnitCreateSchema,
+    UnitPageSchema,
+    UnitSchema,
+)
 from passage import logs
 from passage.fields import encode_cursor
 from passage.problems import Forbidden, NotFound, Unprocessable, problem_response
 from passage.subject_access import subject_access_blueprint
 from passage.web import Blueprint, current_identity, etag
 
-from detention import access, admissions, clocks, domain, handlers, law, moves, views
-from detention.bootstrap import Deps
-from detention.repository import StayFilter
-from detention.schemas import (AdmissionSchema, CentreCreateSchema, CentrePageSchema, CentreSchema,
-                               FamilyAdmissionSchema, FamilyAdmittedSchema, NoQuerySchema, PageQuerySchema, StayPageSchema, StayQuerySchema, StaySchema, UnitCreateSchema,
-                               UnitPageSchema, UnitSchema)
-
 EXTENSION = "passage.detention"
 PREFIX = "/api/v1/detention"
 
-centres = Blueprint("detention_centres", __name__, url_prefix=PREFIX, description="Detention centres.")
-units = Blueprint("detention_units", __name__, url_prefix=PREFIX,
-                  description="Units (wings, rooms) of a centre: capacity, occupancy, CPT standard.")
-stays = Blueprint("detention_stays", __name__, url_prefix=PREFIX,
-                  description="Stays: admissions of people to units, under the capacity invariant.")
+centres = Blueprint(
+    "detention_centres", __name__, url_prefix=PREFIX, description="Detention centres."
+)
+units = Blueprint(
+    "detention_units",
+    __name__,
+    url_prefix=PREFIX,
+    description="Units (wings, rooms) of a centre: capacity, occupancy, CPT standard.",
+)
+stays = Blueprint(
+    "detention_stays",
+    __name__,
+    url_prefix=PREFIX,
+    description="Stays: admissions of people to units, under the capacity invariant.",
+)
+
+
 def _held_about(person_ref: str) -> dict[str, Any]:
     """A subject access export: every stay of the person, with all particulars."""
     caller = current_identity()
@@ -37,32 +62,86 @@ def _held_about(person_ref: str) -> dict[str, Any]:
     return {"stays": [views.stay_view(rec, caller) for rec in records]}
 
 
-subject_access = subject_access_blueprint("detention_subject_access", PREFIX, "detention", _held_about)
+subject_access = subject_access_blueprint(
+    "detention_subject_access", PREFIX, "detention", _held_about
+)
 BLUEPRINTS = (centres, units, stays, subject_access)
 
 Result = tuple[Any, int, dict[str, str]]
 
 ADMISSION_EXAMPLE = {
     "unit_id": "baku-m1",
-    "person": {"person_ref": "AZ-2026-000001", "given_name": "Ali", "family_name": "Rezaei",
-               "birth_date": "1990-04-02", "sex": "male", "nationality": "IRN"},
-    "legal_basis": {"kind": "court_order", "decision_ref": "2-1234/2026", "court": "Baku Administrative Court",
-                    "decided_on": "2026-11-20", "valid_until": "2027-02-20"},
+    "person": {
+        "person_ref": "AZ-2026-000001",
+        "given_name": "Ali",
+        "family_name": "Rezaei",
+        "birth_date": "1990-04-02",
+        "sex": "male",
+        "nationality": "IRN",
+    },
+    "legal_basis": {
+        "kind": "court_order",
+        "decision_ref": "2-1234/2026",
+        "court": "Baku Administrative Court",
+        "decided_on": "2026-11-20",
+        "valid_until": "2027-02-20",
+    },
 }
 _FAMILY_ORDER = {**ADMISSION_EXAMPLE["legal_basis"], "decision_ref": "2-1240/2026"}
-FAMILY_EXAMPLE = {"unit_id": "baku-f1", "members": [
-    {"relation": "parent", "legal_basis": _FAMILY_ORDER, "person": {
-        "person_ref": "AZ-2026-000010", "given_name": "Reza", "family_name": "Ahmadi", "birth_date": "1985-01-10",
-        "sex": "male", "nationality": "IRN"}},
-    {"relation": "parent", "legal_basis": _FAMILY_ORDER, "person": {
-        "person_ref": "AZ-2026-000011", "given_name": "Leila", "family_name": "Ahmadi", "birth_date": "1988-06-02",
-        "sex": "female", "nationality": "IRN"}},
-    {"relation": "child", "legal_basis": _FAMILY_ORDER, "person": {
-        "person_ref": "AZ-2026-000012", "given_name": "Sara", "family_name": "Ahmadi", "birth_date": "2015-03-15",
-        "sex": "female", "nationality": "IRN"}}]}
-UNIT_EXAMPLE = {"id": "baku-m1", "name": "Men's wing 1", "category": "men", "declared_places": 40,
-                "floor_area_m2": 180.0, "single_room": False}
-CENTRE_EXAMPLE = {"id": "baku", "name": "Baku Detention Centre for Illegal Migrants", "city": "Baku"}
+FAMILY_EXAMPLE = {
+    "unit_id": "baku-f1",
+    "members": [
+        {
+            "relation": "parent",
+            "legal_basis": _FAMILY_ORDER,
+            "person": {
+                "person_ref": "AZ-2026-000010",
+                "given_name": "Reza",
+                "family_name": "Ahmadi",
+                "birth_date": "1985-01-10",
+                "sex": "male",
+                "nationality": "IRN",
+            },
+        },
+        {
+            "relation": "parent",
+            "legal_basis": _FAMILY_ORDER,
+            "person": {
+                "person_ref": "AZ-2026-000011",
+                "given_name": "Leila",
+                "family_name": "Ahmadi",
+                "birth_date": "1988-06-02",
+                "sex": "female",
+                "nationality": "IRN",
+            },
+        },
+        {
+            "relation": "child",
+            "legal_basis": _FAMILY_ORDER,
+            "person": {
+                "person_ref": "AZ-2026-000012",
+                "given_name": "Sara",
+                "family_name": "Ahmadi",
+                "birth_date": "2015-03-15",
+                "sex": "female",
+                "nationality": "IRN",
+            },
+        },
+    ],
+}
+UNIT_EXAMPLE = {
+    "id": "baku-m1",
+    "name": "Men's wing 1",
+    "category": "men",
+    "declared_places": 40,
+    "floor_area_m2": 180.0,
+    "single_room": False,
+}
+CENTRE_EXAMPLE = {
+    "id": "baku",
+    "name": "Baku Detention Centre for Illegal Migrants",
+    "city": "Baku",
+}
 
 
 def _deps() -> Deps:
@@ -70,19 +149,27 @@ def _deps() -> Deps:
 
 
 def _ctx() -> handlers.Context:
-    return handlers.Context(caller=current_identity(), now=_deps().clock(),
-                            correlation_id=logs.correlation_id.get() or logs.request_id.get())
+    return handlers.Context(
+        caller=current_identity(),
+        now=_deps().clock(),
+        correlation_id=logs.correlation_id.get() or logs.request_id.get(),
+    )
 
 
 def _path_id(name: str, value: str, pattern: re.Pattern[str]) -> str:
     if not pattern.fullmatch(value):
-        raise Unprocessable(f"The {name} in the path is not valid.", errors=[{"pointer": f"/path/{name}",
-                                                                               "detail": "Not a valid id."}])
+        raise Unprocessable(
+            f"The {name} in the path is not valid.",
+            errors=[{"pointer": f"/path/{name}", "detail": "Not a valid id."}],
+        )
     return value
 
 
 def _page(page: handlers.Page) -> dict[str, Any]:
-    return {"items": page.items, "next_cursor": encode_cursor(page.last_id) if page.last_id else None}
+    return {
+        "items": page.items,
+        "next_cursor": encode_cursor(page.last_id) if page.last_id else None,
+    }
 
 
 def _created(view: dict[str, Any], location: str) -> Result:
@@ -115,7 +202,9 @@ def list_centres(limit: int, cursor: str | None = None) -> dict[str, Any]:
 @centres.response(200, CentreSchema)
 def get_centre(centre_id: str) -> Result:
     """One centre, if the caller may see it; the ETag is its version."""
-    view = handlers.get_centre(_deps().repository, _ctx(), _path_id("centre_id", centre_id, domain.SLUG))
+    view = handlers.get_centre(
+        _deps().repository, _ctx(), _path_id("centre_id", centre_id, domain.SLUG)
+    )
     return view, 200, {"ETag": etag(view["version"])}
 
 
@@ -129,8 +218,9 @@ def get_centre(centre_id: str) -> Result:
 def create_unit(body: dict[str, Any], centre_id: str) -> Result:
     """Add a unit to a centre (administrators)."""
     deps = _deps()
-    view = handlers.create_unit(deps.repository, _ctx(), _path_id("centre_id", centre_id, domain.SLUG), body,
-                                deps.rules_for)
+    view = handlers.create_unit(
+        deps.repository, _ctx(), _path_id("centre_id", centre_id, domain.SLUG), body, deps.rules_for
+    )
     return _created(view, f"/units/{view['id']}")
 
 
@@ -140,8 +230,16 @@ def create_unit(body: dict[str, Any], centre_id: str) -> Result:
 def list_units(centre_id: str, limit: int, cursor: str | None = None) -> dict[str, Any]:
     """A centre's units with their free places, by id."""
     deps = _deps()
-    return _page(handlers.list_units(deps.repository, _ctx(), _path_id("centre_id", centre_id, domain.SLUG),
-                                     cursor, limit, deps.rules_for))
+    return _page(
+        handlers.list_units(
+            deps.repository,
+            _ctx(),
+            _path_id("centre_id", centre_id, domain.SLUG),
+            cursor,
+            limit,
+            deps.rules_for,
+        )
+    )
 
 
 @units.get("/units/<unit_id>")
@@ -150,7 +248,9 @@ def list_units(centre_id: str, limit: int, cursor: str | None = None) -> dict[st
 def get_unit(unit_id: str) -> Result:
     """One unit with its declared places, blocks, capacity and occupancy; the ETag is its version."""
     deps = _deps()
-    view = handlers.get_unit(deps.repository, _ctx(), _path_id("unit_id", unit_id, domain.SLUG), deps.rules_for)
+    view = handlers.get_unit(
+        deps.repository, _ctx(), _path_id("unit_id", unit_id, domain.SLUG), deps.rules_for
+    )
     return view, 200, {"ETag": etag(view["version"])}
 
 
@@ -159,8 +259,12 @@ def get_unit(unit_id: str) -> Result:
 @stays.arguments(AdmissionSchema, example=ADMISSION_EXAMPLE)
 @stays.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @stays.response(201, StaySchema)
-@stays.alt_response(409, description="The unit is full (members occupancy, capacity) or the person is held already.")
-@stays.alt_response(422, description="Invalid input, or a placement or legal-basis rule refuses the admission.")
+@stays.alt_response(
+    409, description="The unit is full (members occupancy, capacity) or the person is held already."
+)
+@stays.alt_response(
+    422, description="Invalid input, or a placement or legal-basis rule refuses the admission."
+)
 def admit_person(body: dict[str, Any]) -> Result:
     """Admit a person to a unit; a full unit answers 409 with its occupancy and capacity."""
     deps = _deps()
@@ -172,9 +276,14 @@ def admit_person(body: dict[str, Any]) -> Result:
 @stays.arguments(FamilyAdmissionSchema, example=FAMILY_EXAMPLE)
 @stays.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @stays.response(201, FamilyAdmittedSchema)
-@stays.alt_response(409, description="Not enough free places for the whole family (nobody is admitted), "
-                                     "or a member is held already.")
-@stays.alt_response(422, description="Invalid input, or a placement or legal-basis rule refuses a member.")
+@stays.alt_response(
+    409,
+    description="Not enough free places for the whole family (nobody is admitted), "
+    "or a member is held already.",
+)
+@stays.alt_response(
+    422, description="Invalid input, or a placement or legal-basis rule refuses a member."
+)
 def admit_family(body: dict[str, Any]) -> tuple[Any, int]:
     """Admit a family arriving together into one unit: all members get places in one transaction, or none.
     A minor with an adult parent or guardian among the members (or held here in the same group) is accompanied."""
@@ -185,7 +294,9 @@ def admit_family(body: dict[str, Any]) -> tuple[Any, int]:
 @stays.get("/stays")
 @stays.arguments(StayQuerySchema, location="query", as_kwargs=True)
 @stays.response(200, StayPageSchema)
-def list_stays(limit: int, cursor: str | None = None, due_within: str | None = None, **filters: Any) -> dict[str, Any]:
+def list_stays(
+    limit: int, cursor: str | None = None, due_within: str | None = None, **filters: Any
+) -> dict[str, Any]:
     """Stays the caller may see, in admission order; ``due_within=7d`` / ``due_before=`` list open stays
     whose legal end or next review falls by then (today counted in the centres' time zone)."""
     ctx = _ctx()
@@ -201,7 +312,9 @@ def list_stays(limit: int, cursor: str | None = None, due_within: str | None = N
 @stays.response(200, StaySchema)
 def get_stay(stay_id: str) -> Result:
     """One stay (who is held where, on what legal basis, until when); the ETag is its version for If-Match."""
-    view = handlers.get_stay(_deps().repository, _ctx(), _path_id("stay_id", stay_id, domain.STAY_ID))
+    view = handlers.get_stay(
+        _deps().repository, _ctx(), _path_id("stay_id", stay_id, domain.STAY_ID)
+    )
     return view, 200, {"ETag": etag(view["version"])}
 
 
@@ -219,21 +332,37 @@ def _refused(exc: domain.DetentionError) -> Response:
     if isinstance(exc, (moves.StayClosed, moves.CentreClosed, moves.StillHeld)):
         return problem_response(409, exc.detail, errors=_pointer(exc.field, exc.detail), **extra)
     if isinstance(exc, domain.UnitFull):
-        return problem_response(409, exc.detail, slug="unit-full", occupancy=exc.occupancy, capacity=exc.capacity, **extra)
+        return problem_response(
+            409,
+            exc.detail,
+            slug="unit-full",
+            occupancy=exc.occupancy,
+            capacity=exc.capacity,
+            **extra,
+        )
     if isinstance(exc, law.BeyondStatutoryMaximum):
         extra.update(source=exc.source, last_lawful_day=exc.last_day.isoformat())
     if isinstance(exc, domain.PersonAlreadyHeld) and exc.held:
         extra.update(exc.held)  # only set when the caller may see that stay
     if isinstance(exc, (domain.AlreadyExists, domain.PersonAlreadyHeld)):
         return problem_response(409, exc.detail, errors=_pointer(exc.field, exc.detail), **extra)
-    return problem_response(422, exc.detail, slug="rule-refused", title="Refused by a rule",
-                            errors=_pointer(exc.field, exc.detail), **extra)
+    return problem_response(
+        422,
+        exc.detail,
+        slug="rule-refused",
+        title="Refused by a rule",
+        errors=_pointer(exc.field, exc.detail),
+        **extra,
+    )
 
 
 def register_error_handlers(app: Flask) -> None:
     """Detention's refusals as problem details (the shared handlers cover everything else)."""
     app.register_error_handler(domain.DetentionError, _refused)
-    app.register_error_handler(access.NotAllowed, lambda exc: _as_problem(Forbidden("Your role does not allow this action.")))
+    app.register_error_handler(
+        access.NotAllowed,
+        lambda exc: _as_problem(Forbidden("Your role does not allow this action.")),
+    )
     app.register_error_handler(handlers.NotFound, lambda exc: _as_problem(NotFound(str(exc))))
 
 

@@ -3,10 +3,11 @@
 A clock is a date (the legal end, the next review). Thresholds are counted in days in the
 centres' civil time, so a stay due "today" in Baku is due today even at 23:00 UTC the day before.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from detention.domain import DetentionError
@@ -18,7 +19,7 @@ CLOCKS = ("legal_end", "review")
 def local_day(moment: datetime, time_zone: str) -> date:
     """The calendar day ``moment`` falls on in ``time_zone`` (a naive moment is taken as UTC)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     try:
         zone: timezone | ZoneInfo = ZoneInfo(time_zone)
     except ZoneInfoNotFoundError:  # no tz database on the host: Baku has kept UTC+4 since 2016
@@ -40,7 +41,9 @@ def due_on(legal_end: date | None, next_review: date | None) -> date | None:
     return min(dates) if dates else None
 
 
-def threshold_crossed(due: date, today: date, thresholds: tuple[int, ...], emitted: frozenset[int]) -> int | None:
+def threshold_crossed(
+    due: date, today: date, thresholds: tuple[int, ...], emitted: frozenset[int]
+) -> int | None:
     """The smallest threshold ``due`` has come within and that was not alerted yet, else None.
 
     Only the closest alert is sent: a stay admitted three days before its end gets the 7-day alert
@@ -59,17 +62,28 @@ def thresholds_covered(threshold: int, thresholds: tuple[int, ...]) -> list[int]
     return sorted(t for t in thresholds if t >= threshold)
 
 
-def check_extension(current_end: date | None, decided_on: date, valid_until: date, today: date) -> None:
+def check_extension(
+    current_end: date | None, decided_on: date, valid_until: date, today: date
+) -> None:
     """A new court decision extends the stay: dated by now, and ending after the present end."""
     if decided_on > today:
-        raise DetentionError("decision_in_future", "The decision is dated in the future.", field="decided_on")
+        raise DetentionError(
+            "decision_in_future", "The decision is dated in the future.", field="decided_on"
+        )
     if valid_until < decided_on:
-        raise DetentionError("order_validity", "valid_until is before decided_on.", field="valid_until")
+        raise DetentionError(
+            "order_validity", "valid_until is before decided_on.", field="valid_until"
+        )
     if current_end is not None and valid_until <= current_end:
-        raise DetentionError("extension_extends", f"An extension must end after the present legal end "
-                             f"{current_end.isoformat()}.", field="valid_until")
+        raise DetentionError(
+            "extension_extends",
+            f"An extension must end after the present legal end {current_end.isoformat()}.",
+            field="valid_until",
+        )
 
 
 def check_review(next_review: date, today: date) -> None:
     if next_review <= today:
-        raise DetentionError("review_in_future", "The next review date must be after today.", field="next_review_on")
+        raise DetentionError(
+            "review_in_future", "The next review date must be after today.", field="next_review_on"
+        )

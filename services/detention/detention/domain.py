@@ -2,6 +2,7 @@
 bases, placement and the admission decision. Imports the standard library, the id formats, the
 family groups and the rule table only.
 """
+
 from __future__ import annotations
 
 import calendar
@@ -17,12 +18,29 @@ UNIT_CATEGORIES = ("men", "women", "family", "vulnerable")
 SEXES = ("male", "female", "other", "unknown")
 LEGAL_BASIS_KINDS = ("court_order", "voluntary_placement", "asylum_applicant")
 STAY_STATUSES = ("open", "closed")
-VULNERABILITIES = ("separated_child", "trafficking_victim", "pregnant", "disability", "serious_illness", "elderly",
-                   "torture_survivor", "sogi")
-AGE_BANDS: tuple[tuple[int, str], ...] = ((65, "65+"), (35, "35-64"), (18, "18-34"), (14, "14-17"), (0, "0-13"))
+VULNERABILITIES = (
+    "separated_child",
+    "trafficking_victim",
+    "pregnant",
+    "disability",
+    "serious_illness",
+    "elderly",
+    "torture_survivor",
+    "sogi",
+)
+AGE_BANDS: tuple[tuple[int, str], ...] = (
+    (65, "65+"),
+    (35, "35-64"),
+    (18, "18-34"),
+    (14, "14-17"),
+    (0, "0-13"),
+)
 # The fields of a legal basis each kind takes (the others must be absent) and which are required.
 BASIS_FIELDS = {
-    "court_order": (("decision_ref", "court", "decided_on", "valid_until"), ("decision_ref", "court", "decided_on", "valid_until")),
+    "court_order": (
+        ("decision_ref", "court", "decided_on", "valid_until"),
+        ("decision_ref", "court", "decided_on", "valid_until"),
+    ),
     "voluntary_placement": (("decision_ref", "decided_on"), ("decision_ref",)),
     "asylum_applicant": (("decision_ref",), ()),
 }
@@ -31,7 +49,9 @@ BASIS_FIELDS = {
 class DetentionError(Exception):
     """A rule of the procedure refuses the request: ``rule`` names it, ``field`` says where."""
 
-    def __init__(self, rule: str, detail: str, *, field: str | None = None, unit_id: str | None = None) -> None:
+    def __init__(
+        self, rule: str, detail: str, *, field: str | None = None, unit_id: str | None = None
+    ) -> None:
         super().__init__(detail)
         self.rule = rule
         self.detail = detail
@@ -69,8 +89,11 @@ class UnitFull(DetentionError):
     """No free place in the unit: occupancy has reached the capacity that counts."""
 
     def __init__(self, unit_id: str, occupancy: int, capacity: int) -> None:
-        super().__init__("unit_capacity", f"Unit {unit_id} is full ({occupancy} of {capacity} places taken).",
-                         unit_id=unit_id)
+        super().__init__(
+            "unit_capacity",
+            f"Unit {unit_id} is full ({occupancy} of {capacity} places taken).",
+            unit_id=unit_id,
+        )
         self.occupancy = occupancy
         self.capacity = capacity
 
@@ -83,7 +106,9 @@ class Centre:
 
     def __post_init__(self) -> None:
         if not SLUG.fullmatch(self.id):
-            raise DetentionError("centre_id_format", "A centre id is a lower-case slug.", field="id")
+            raise DetentionError(
+                "centre_id_format", "A centre id is a lower-case slug.", field="id"
+            )
 
 
 @dataclass(frozen=True)
@@ -116,16 +141,28 @@ class Unit:
         if not SLUG.fullmatch(self.id):
             raise InvalidUnit("unit_id_format", "A unit id is a lower-case slug.", field="id")
         if self.category not in UNIT_CATEGORIES:
-            raise InvalidUnit("unit_category", f"Unknown unit category {self.category!r}.", field="category")
+            raise InvalidUnit(
+                "unit_category", f"Unknown unit category {self.category!r}.", field="category"
+            )
         if self.declared_places < 0:
-            raise InvalidUnit("unit_figures", "Declared places cannot be negative.", field="declared_places")
+            raise InvalidUnit(
+                "unit_figures", "Declared places cannot be negative.", field="declared_places"
+            )
         if not math.isfinite(self.floor_area_m2) or self.floor_area_m2 <= 0:
-            raise InvalidUnit("unit_figures", "The floor area must be positive.", field="floor_area_m2")
+            raise InvalidUnit(
+                "unit_figures", "The floor area must be positive.", field="floor_area_m2"
+            )
         if any(block.places < 1 for block in self.blocks):
-            raise InvalidUnit("blocked_places", "A block takes at least one place.", field="blocked_places")
+            raise InvalidUnit(
+                "blocked_places", "A block takes at least one place.", field="blocked_places"
+            )
         if self.blocked_on(day) > self.declared_places:
-            raise InvalidUnit("blocked_places", f"Unit {self.id}: more places blocked than declared.",
-                              field="blocked_places", unit_id=self.id)
+            raise InvalidUnit(
+                "blocked_places",
+                f"Unit {self.id}: more places blocked than declared.",
+                field="blocked_places",
+                unit_id=self.id,
+            )
 
     def blocked_on(self, day: date) -> int:
         return sum(block.places for block in self.blocks if block.in_force(day))
@@ -141,7 +178,9 @@ class Unit:
 
     def cpt_capacity(self, rules: Rules) -> int:
         """Persons the floor area allows under the CPT standard (sanitary area excluded)."""
-        per_person = rules.cpt_m2_single_room if self.single_room else rules.cpt_m2_per_person_shared
+        per_person = (
+            rules.cpt_m2_single_room if self.single_room else rules.cpt_m2_per_person_shared
+        )
         return math.floor(self.floor_area_m2 / per_person + 1e-9)
 
     def over_standard(self, rules: Rules) -> bool:
@@ -173,8 +212,11 @@ class Person:
 
     def age_on(self, day: date) -> int:
         if self.birth_date > day:
-            raise InvalidParticulars("birth_date_future", "The birth date is after the admission date.",
-                                     field="person.birth_date")
+            raise InvalidParticulars(
+                "birth_date_future",
+                "The birth date is after the admission date.",
+                field="person.birth_date",
+            )
         return age_on(self.birth_date, day)
 
 
@@ -198,26 +240,47 @@ class LegalBasis:
     def check(self, admitted_on: date) -> None:
         """Refuse a basis that is incomplete, contradictory or not in force on ``admitted_on``."""
         if self.kind not in BASIS_FIELDS:
-            raise InvalidLegalBasis("legal_basis_kind", f"Unknown legal basis {self.kind!r}.", field="legal_basis.kind")
+            raise InvalidLegalBasis(
+                "legal_basis_kind", f"Unknown legal basis {self.kind!r}.", field="legal_basis.kind"
+            )
         allowed, required = BASIS_FIELDS[self.kind]
         for name in ("decision_ref", "court", "decided_on", "valid_until"):
             value = getattr(self, name)
             if value is None and name in required:
-                raise InvalidLegalBasis("legal_basis_complete", f"A {self.kind} needs {name}.", field=f"legal_basis.{name}")
+                raise InvalidLegalBasis(
+                    "legal_basis_complete",
+                    f"A {self.kind} needs {name}.",
+                    field=f"legal_basis.{name}",
+                )
             if value is not None and name not in allowed:
-                raise InvalidLegalBasis("legal_basis_fields", f"A {self.kind} has no {name}.", field=f"legal_basis.{name}")
+                raise InvalidLegalBasis(
+                    "legal_basis_fields",
+                    f"A {self.kind} has no {name}.",
+                    field=f"legal_basis.{name}",
+                )
         self._check_dates(admitted_on)
 
     def _check_dates(self, admitted_on: date) -> None:
         if self.decided_on is not None and self.decided_on > admitted_on:
-            raise InvalidLegalBasis("decision_in_future", "The decision is dated after the admission.",
-                                    field="legal_basis.decided_on")
+            raise InvalidLegalBasis(
+                "decision_in_future",
+                "The decision is dated after the admission.",
+                field="legal_basis.decided_on",
+            )
         if self.valid_until is None:
             return
         if self.decided_on is not None and self.valid_until < self.decided_on:
-            raise InvalidLegalBasis("order_validity", "valid_until is before decided_on.", field="legal_basis.valid_until")
+            raise InvalidLegalBasis(
+                "order_validity",
+                "valid_until is before decided_on.",
+                field="legal_basis.valid_until",
+            )
         if self.valid_until < admitted_on:
-            raise InvalidLegalBasis("order_expired", "The court order is no longer valid.", field="legal_basis.valid_until")
+            raise InvalidLegalBasis(
+                "order_expired",
+                "The court order is no longer valid.",
+                field="legal_basis.valid_until",
+            )
 
 
 def legal_end(basis: LegalBasis, admitted_on: date, rules: Rules) -> date | None:
@@ -239,21 +302,41 @@ class MinorOverride:
     approved_by: str
 
 
-def check_placement(unit: Unit, person: Person, age: int, override: MinorOverride | None, rules: Rules,
-                    family: Family | None = None) -> None:
+def check_placement(
+    unit: Unit,
+    person: Person,
+    age: int,
+    override: MinorOverride | None,
+    rules: Rules,
+    family: Family | None = None,
+) -> None:
     """Refuse a placement the rules forbid; each refusal names its rule and the unit."""
     if unit.category == "family" and family is None:
-        raise PlacementRefused("family_unit_for_families", f"Unit {unit.id} is a family unit: it admits members of "
-                               "a family group (new or existing).", field="family_group", unit_id=unit.id)
+        raise PlacementRefused(
+            "family_unit_for_families",
+            f"Unit {unit.id} is a family unit: it admits members of "
+            "a family group (new or existing).",
+            field="family_group",
+            unit_id=unit.id,
+        )
     wanted = {"men": "male", "women": "female"}.get(unit.category)
     if wanted is not None and person.sex != wanted:
-        raise PlacementRefused("sex_matches_unit", f"Unit {unit.id} is a {unit.category} unit; "
-                               f"a person of sex {person.sex!r} may not be placed there.", field="unit_id", unit_id=unit.id)
+        raise PlacementRefused(
+            "sex_matches_unit",
+            f"Unit {unit.id} is a {unit.category} unit; "
+            f"a person of sex {person.sex!r} may not be placed there.",
+            field="unit_id",
+            unit_id=unit.id,
+        )
     if age < rules.adult_age and not (family and family.accompanied) and override is None:
-        raise PlacementRefused("unaccompanied_minor", f"The person is {age} with no adult parent or guardian of the "
-                               f"family group held here: unit {unit.id} admits an unaccompanied minor only with an "
-                               "override giving the reason and the approving officer.", field="minor_override",
-                               unit_id=unit.id)
+        raise PlacementRefused(
+            "unaccompanied_minor",
+            f"The person is {age} with no adult parent or guardian of the "
+            f"family group held here: unit {unit.id} admits an unaccompanied minor only with an "
+            "override giving the reason and the approving officer.",
+            field="minor_override",
+            unit_id=unit.id,
+        )
 
 
 def vulnerability_alerts(age: int, rules: Rules, accompanied: bool = False) -> tuple[str, ...]:
@@ -286,8 +369,15 @@ class Admission:
     family: Family | None = None
 
 
-def decide_admission(unit: Unit, person: Person, basis: LegalBasis, override: MinorOverride | None,
-                     admitted_at: datetime, rules: Rules, family: Family | None = None) -> Admission:
+def decide_admission(
+    unit: Unit,
+    person: Person,
+    basis: LegalBasis,
+    override: MinorOverride | None,
+    admitted_at: datetime,
+    rules: Rules,
+    family: Family | None = None,
+) -> Admission:
     """Apply the legal-basis and placement rules; the unit's capacity is the repository's to enforce."""
     day = admitted_at.date()
     age = person.age_on(day)
@@ -295,8 +385,14 @@ def decide_admission(unit: Unit, person: Person, basis: LegalBasis, override: Mi
     check_placement(unit, person, age, override, rules, family)
     accompanied = family is not None and family.accompanied
     return Admission(
-        stay_id=new_stay_id(admitted_at), person=person, unit=unit, legal_basis=basis, admitted_at=admitted_at,
-        legal_end=legal_end(basis, day, rules), age_band=age_band(age),
+        stay_id=new_stay_id(admitted_at),
+        person=person,
+        unit=unit,
+        legal_basis=basis,
+        admitted_at=admitted_at,
+        legal_end=legal_end(basis, day, rules),
+        age_band=age_band(age),
         alerts=vulnerability_alerts(age, rules, accompanied),
-        minor_override=override if age < rules.adult_age and not accompanied else None, family=family,
+        minor_override=override if age < rules.adult_age and not accompanied else None,
+        family=family,
     )

@@ -5,12 +5,13 @@ or a member joining an existing group by its id. A minor is accompanied when an 
 the same group with the relation ``parent`` or ``guardian`` is held in the same centre; every
 other minor is unaccompanied and needs the explicit, attributed override (DESIGN §3.1).
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable
 
 RELATIONS = ("parent", "guardian", "child", "spouse", "sibling", "other_relative")
 CARERS = ("parent", "guardian")
@@ -44,4 +45,6 @@ def completed_years(birth_date: date, day: date) -> int:
 
 def has_carer(members: Iterable[Member], day: date, adult_age: int) -> bool:
     """True when one of ``members`` is an adult parent or guardian on ``day``."""
-    return any(m.relation in CARERS and completed_years(m.birth_date, day) >= adult_age for m in members)
+    return any(
+        m.relation in CARERS and completed_years(m.birth_date, day) >= adult_age for m in members
+    )

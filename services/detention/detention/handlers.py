@@ -1,18 +1,19 @@
 """Detention's commands and queries, one function each; the repository, caller, clock and rules
 are passed in, so the same code runs under Flask, in the worker and in tests with fakes.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Callable, Mapping, Protocol, Sequence
-
-from passage.events.envelope import Envelope, new_event, rfc3339
+from typing import Any, Protocol
 
 from detention import access, domain, moves
 from detention.repository import StayFilter, unit_from_record, utc_ms
 from detention.rules import Rules, rules_on
 from detention.views import centre_view, stay_view, unit_view
+from passage.events.envelope import Envelope, new_event, rfc3339
 
 SOURCE = "detention"
 RulesFor = Callable[[date], Rules]
@@ -23,18 +24,22 @@ class Repository(Protocol):
 
     def add_centre(self, doc: dict[str, Any]) -> dict[str, Any]: ...
     def centre(self, centre_id: str) -> dict[str, Any] | None: ...
-    def centres(self, scope: Sequence[str] | None, after: str | None, limit: int) -> list[dict[str, Any]]: ...
+    def centres(
+        self, scope: Sequence[str] | None, after: str | None, limit: int
+    ) -> list[dict[str, Any]]: ...
     def add_unit(self, doc: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]: ...
     def unit(self, unit_id: str) -> dict[str, Any] | None: ...
     def units(self, centre_id: str, after: str | None, limit: int) -> list[dict[str, Any]]: ...
     def admit(self, stay: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]: ...
-    def admit_family(self, stays: Sequence[dict[str, Any]],
-                     events: Sequence[Sequence[Envelope]]) -> list[dict[str, Any]]: ...
+    def admit_family(
+        self, stays: Sequence[dict[str, Any]], events: Sequence[Sequence[Envelope]]
+    ) -> list[dict[str, Any]]: ...
     def held_family_members(self, group_id: str, centre_id: str) -> list[dict[str, Any]]: ...
     def open_stay_of_person(self, person_ref: str) -> dict[str, Any] | None: ...
     def stay(self, stay_id: str) -> dict[str, Any] | None: ...
-    def stays(self, where: StayFilter, scope: Sequence[str] | None, after: str | None,
-              limit: int) -> list[dict[str, Any]]: ...
+    def stays(
+        self, where: StayFilter, scope: Sequence[str] | None, after: str | None, limit: int
+    ) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -52,7 +57,9 @@ class Page:
     last_id: str | None  # the cursor of the next page, or None on the last page
 
 
-def _page(records: list[dict[str, Any]], limit: int, view: Callable[[dict[str, Any]], dict[str, Any]]) -> Page:
+def _page(
+    records: list[dict[str, Any]], limit: int, view: Callable[[dict[str, Any]], dict[str, Any]]
+) -> Page:
     """``records`` holds up to ``limit + 1`` rows: one more than shown tells that a next page exists."""
     shown = records[:limit]
     return Page([view(r) for r in shown], shown[-1]["id"] if len(records) > limit else None)
@@ -66,8 +73,14 @@ class NotFound(Exception):
 def create_centre(repo: Repository, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
     access.require(ctx.caller, access.MANAGERS)
     centre = domain.Centre(id=body["id"], name=body["name"], city=body["city"])
-    doc = {"_id": centre.id, "name": centre.name, "city": centre.city, "version": 1,
-           "created_at": utc_ms(ctx.now), "created_by": _user(ctx)}
+    doc = {
+        "_id": centre.id,
+        "name": centre.name,
+        "city": centre.city,
+        "version": 1,
+        "created_at": utc_ms(ctx.now),
+        "created_by": _user(ctx),
+    }
     return centre_view(repo.add_centre(doc))
 
 
@@ -77,10 +90,14 @@ def get_centre(repo: Repository, ctx: Context, centre_id: str) -> dict[str, Any]
 
 def list_centres(repo: Repository, ctx: Context, after: str | None, limit: int) -> Page:
     access.require(ctx.caller, access.CENTRE_READERS)
-    return _page(repo.centres(access.centre_scope(ctx.caller), after, limit + 1), limit, centre_view)
+    return _page(
+        repo.centres(access.centre_scope(ctx.caller), after, limit + 1), limit, centre_view
+    )
 
 
-def _visible_centre(repo: Repository, ctx: Context, centre_id: str, roles: tuple[str, ...]) -> dict[str, Any]:
+def _visible_centre(
+    repo: Repository, ctx: Context, centre_id: str, roles: tuple[str, ...]
+) -> dict[str, Any]:
     access.require(ctx.caller, roles)
     centre = repo.centre(centre_id) if access.in_scope(ctx.caller, centre_id) else None
     if centre is None:  # another centre's reads the same as none at all
@@ -89,21 +106,44 @@ def _visible_centre(repo: Repository, ctx: Context, centre_id: str, roles: tuple
 
 
 # units ---------------------------------------------------------------------------------------
-def create_unit(repo: Repository, ctx: Context, centre_id: str, body: Mapping[str, Any],
-                rules_for: RulesFor = rules_on) -> dict[str, Any]:
+def create_unit(
+    repo: Repository,
+    ctx: Context,
+    centre_id: str,
+    body: Mapping[str, Any],
+    rules_for: RulesFor = rules_on,
+) -> dict[str, Any]:
     """Add a unit to a centre; its stored capacity (declared less blocks in force) is what admissions count."""
     _visible_centre(repo, ctx, centre_id, access.MANAGERS)
     today = ctx.now.date()
     unit = domain.Unit(
-        id=body["id"], centre_id=centre_id, name=body["name"], category=body["category"],
-        declared_places=body["declared_places"], floor_area_m2=float(body["floor_area_m2"]),
+        id=body["id"],
+        centre_id=centre_id,
+        name=body["name"],
+        category=body["category"],
+        declared_places=body["declared_places"],
+        floor_area_m2=float(body["floor_area_m2"]),
         single_room=body.get("single_room", False),
-        blocks=tuple(domain.Block(b["places"], b["reason"], b["until"]) for b in body.get("blocked_places", [])))
+        blocks=tuple(
+            domain.Block(b["places"], b["reason"], b["until"])
+            for b in body.get("blocked_places", [])
+        ),
+    )
     unit.check(today)
     doc = _unit_document(unit, ctx)
-    event = _event(ctx, "detention.unit.capacity_changed", unit.id, {
-        "centre_id": centre_id, "unit_id": unit.id, "declared_places": unit.declared_places,
-        "blocked_places": unit.blocked_on(today), "capacity": doc["capacity"], "changed_at": rfc3339(ctx.now)})
+    event = _event(
+        ctx,
+        "detention.unit.capacity_changed",
+        unit.id,
+        {
+            "centre_id": centre_id,
+            "unit_id": unit.id,
+            "declared_places": unit.declared_places,
+            "blocked_places": unit.blocked_on(today),
+            "capacity": doc["capacity"],
+            "changed_at": rfc3339(ctx.now),
+        },
+    )
     return unit_view(repo.add_unit(doc, [event]), today, rules_for(today))
 
 
@@ -111,33 +151,59 @@ def _unit_document(unit: domain.Unit, ctx: Context) -> dict[str, Any]:
     today = ctx.now.date()
     valid_until = unit.capacity_valid_until(today)
     return {
-        "_id": unit.id, "centre_id": unit.centre_id, "name": unit.name, "category": unit.category,
-        "declared_places": unit.declared_places, "floor_area_m2": unit.floor_area_m2, "single_room": unit.single_room,
-        "blocked_places": [{"places": b.places, "reason": b.reason, "until": b.until.isoformat()} for b in unit.blocks],
-        "capacity": unit.capacity_on(today), "capacity_valid_until": valid_until.isoformat() if valid_until else None,
-        "occupancy": 0, "version": 1, "created_at": utc_ms(ctx.now), "created_by": _user(ctx),
+        "_id": unit.id,
+        "centre_id": unit.centre_id,
+        "name": unit.name,
+        "category": unit.category,
+        "declared_places": unit.declared_places,
+        "floor_area_m2": unit.floor_area_m2,
+        "single_room": unit.single_room,
+        "blocked_places": [
+            {"places": b.places, "reason": b.reason, "until": b.until.isoformat()}
+            for b in unit.blocks
+        ],
+        "capacity": unit.capacity_on(today),
+        "capacity_valid_until": valid_until.isoformat() if valid_until else None,
+        "occupancy": 0,
+        "version": 1,
+        "created_at": utc_ms(ctx.now),
+        "created_by": _user(ctx),
     }
 
 
-def get_unit(repo: Repository, ctx: Context, unit_id: str, rules_for: RulesFor = rules_on) -> dict[str, Any]:
+def get_unit(
+    repo: Repository, ctx: Context, unit_id: str, rules_for: RulesFor = rules_on
+) -> dict[str, Any]:
     rec = _visible_unit(repo, ctx, unit_id, access.UNIT_READERS)
     return unit_view(rec, ctx.now.date(), rules_for(ctx.now.date()))
 
 
-def list_units(repo: Repository, ctx: Context, centre_id: str, after: str | None, limit: int,
-               rules_for: RulesFor = rules_on) -> Page:
+def list_units(
+    repo: Repository,
+    ctx: Context,
+    centre_id: str,
+    after: str | None,
+    limit: int,
+    rules_for: RulesFor = rules_on,
+) -> Page:
     _visible_centre(repo, ctx, centre_id, access.UNIT_READERS)
     today = ctx.now.date()
     rules = rules_for(today)
-    return _page(repo.units(centre_id, after, limit + 1), limit, lambda rec: unit_view(rec, today, rules))
+    return _page(
+        repo.units(centre_id, after, limit + 1), limit, lambda rec: unit_view(rec, today, rules)
+    )
 
 
 def check_centre_open(unit: Mapping[str, Any]) -> None:
     if unit.get("centre_active") is False:
-        raise moves.CentreClosed("centre_active", f"Centre {unit['centre_id']} is deactivated.", unit_id=unit["id"])
+        raise moves.CentreClosed(
+            "centre_active", f"Centre {unit['centre_id']} is deactivated.", unit_id=unit["id"]
+        )
 
 
-def _visible_unit(repo: Repository, ctx: Context, unit_id: str, roles: tuple[str, ...]) -> dict[str, Any]:
+def _visible_unit(
+    repo: Repository, ctx: Context, unit_id: str, roles: tuple[str, ...]
+) -> dict[str, Any]:
     access.require(ctx.caller, roles)
     rec = repo.unit(unit_id)
     if rec is None or not access.in_scope(ctx.caller, rec["centre_id"]):
@@ -150,8 +216,12 @@ def medical_document(raw: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """A medical examination as stored (dates as YYYY-MM-DD); None when none was recorded."""
     if not raw:
         return None
-    return {"examined_on": raw["examined_on"].isoformat(), "examined_by": raw["examined_by"],
-            "fit_for_detention": raw.get("fit_for_detention"), "notes": raw.get("notes")}
+    return {
+        "examined_on": raw["examined_on"].isoformat(),
+        "examined_by": raw["examined_by"],
+        "fit_for_detention": raw.get("fit_for_detention"),
+        "notes": raw.get("notes"),
+    }
 
 
 def get_stay(repo: Repository, ctx: Context, stay_id: str) -> dict[str, Any]:
@@ -162,15 +232,23 @@ def get_stay(repo: Repository, ctx: Context, stay_id: str) -> dict[str, Any]:
     return stay_view(rec, ctx.caller)
 
 
-def list_stays(repo: Repository, ctx: Context, where: StayFilter, after: str | None, limit: int) -> Page:
+def list_stays(
+    repo: Repository, ctx: Context, where: StayFilter, after: str | None, limit: int
+) -> Page:
     access.require(ctx.caller, access.STAY_READERS)
     records = repo.stays(where, access.centre_scope(ctx.caller), after, limit + 1)
     return _page(records, limit, lambda rec: stay_view(rec, ctx.caller))
 
 
 def _event(ctx: Context, type_: str, subject: str, data: Mapping[str, Any]) -> Envelope:
-    return new_event(type_, source=SOURCE, subject=subject, data=data, correlation_id=ctx.correlation_id,
-                     time=ctx.now)
+    return new_event(
+        type_,
+        source=SOURCE,
+        subject=subject,
+        data=data,
+        correlation_id=ctx.correlation_id,
+        time=ctx.now,
+    )
 
 
 def _user(ctx: Context) -> str:
@@ -179,9 +257,17 @@ def _user(ctx: Context) -> str:
 
 # timed jobs ----------------------------------------------------------------------------------
 class CapacityStore(Protocol):
-    def units_with_capacity_ending_before(self, day: date, limit: int = 100) -> list[dict[str, Any]]: ...
-    def set_capacity(self, unit_id: str, was_valid_until: str, capacity: int, valid_until: str | None,
-                     events: Sequence[Envelope]) -> bool: ...
+    def units_with_capacity_ending_before(
+        self, day: date, limit: int = 100
+    ) -> list[dict[str, Any]]: ...
+    def set_capacity(
+        self,
+        unit_id: str,
+        was_valid_until: str,
+        capacity: int,
+        valid_until: str | None,
+        events: Sequence[Envelope],
+    ) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -197,10 +283,25 @@ def refresh_capacities(repo: CapacityStore, now: datetime) -> int:
     for rec in repo.units_with_capacity_ending_before(today):
         unit = unit_from_record(rec)
         capacity, until = unit.capacity_on(today), unit.capacity_valid_until(today)
-        event = _event(ctx, "detention.unit.capacity_changed", unit.id, {
-            "centre_id": unit.centre_id, "unit_id": unit.id, "declared_places": unit.declared_places,
-            "blocked_places": unit.blocked_on(today), "capacity": capacity, "changed_at": rfc3339(now)})
-        if repo.set_capacity(unit.id, rec["capacity_valid_until"], capacity,
-                             until.isoformat() if until else None, [event]):
+        event = _event(
+            ctx,
+            "detention.unit.capacity_changed",
+            unit.id,
+            {
+                "centre_id": unit.centre_id,
+                "unit_id": unit.id,
+                "declared_places": unit.declared_places,
+                "blocked_places": unit.blocked_on(today),
+                "capacity": capacity,
+                "changed_at": rfc3339(now),
+            },
+        )
+        if repo.set_capacity(
+            unit.id,
+            rec["capacity_valid_until"],
+            capacity,
+            until.isoformat() if until else None,
+            [event],
+        ):
             changed += 1
     return changed

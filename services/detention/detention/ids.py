@@ -1,4 +1,5 @@
 """Identifier formats of detention and the stay id generator (stdlib only)."""
+
 from __future__ import annotations
 
 import os

@@ -1,6 +1,7 @@
 """Statutory maxima of the legal bases (stdlib only): the last lawful day of a stay, and the refusal
 of a decision that would go past it, naming the rule and its source from the rule table.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -10,8 +11,11 @@ from detention.domain import DetentionError, add_months
 from detention.rules import Rules, Source
 
 # legal basis → the rule-table figure holding its maximum in months
-MAXIMUM_RULE = {"court_order": "court_order_max_months", "voluntary_placement": "voluntary_placement_max_months",
-                "asylum_applicant": "asylum_max_months"}
+MAXIMUM_RULE = {
+    "court_order": "court_order_max_months",
+    "voluntary_placement": "voluntary_placement_max_months",
+    "asylum_applicant": "asylum_max_months",
+}
 EXTENSION_RULE = {"asylum_applicant": "asylum_extension_months"}
 
 
@@ -20,13 +24,19 @@ class BeyondStatutoryMaximum(DetentionError):
 
     def __init__(self, basis: str, rule: str, last_day: date, source: Source, field: str) -> None:
         state = "verified" if source.verified else "unverified"
-        super().__init__("statutory_maximum", f"A {basis} allows holding a person until {last_day.isoformat()} at "
-                         f"the most ({rule}: {source.law}, {state}); the decision goes beyond it.", field=field)
+        super().__init__(
+            "statutory_maximum",
+            f"A {basis} allows holding a person until {last_day.isoformat()} at "
+            f"the most ({rule}: {source.law}, {state}); the decision goes beyond it.",
+            field=field,
+        )
         self.source = {"rule": rule, **source.as_dict()}
         self.last_day = last_day
 
 
-def last_lawful_day(basis: str, admitted_on: date, rules: Rules, extended: bool = False) -> date | None:
+def last_lawful_day(
+    basis: str, admitted_on: date, rules: Rules, extended: bool = False
+) -> date | None:
     """The last day ``basis`` allows from admission (with its further months when ``extended``)."""
     months = getattr(rules, MAXIMUM_RULE[basis])
     if months is None:
@@ -36,8 +46,15 @@ def last_lawful_day(basis: str, admitted_on: date, rules: Rules, extended: bool 
     return add_months(admitted_on, months)
 
 
-def check_within(basis: str, admitted_on: date, until: date, rules: Rules, *, extended: bool = False,
-                 field: str = "valid_until") -> None:
+def check_within(
+    basis: str,
+    admitted_on: date,
+    until: date,
+    rules: Rules,
+    *,
+    extended: bool = False,
+    field: str = "valid_until",
+) -> None:
     """Refuse an end date past the statutory maximum of ``basis``."""
     last_day = last_lawful_day(basis, admitted_on, rules, extended)
     if last_day is None or until <= last_day:
@@ -48,5 +65,7 @@ def check_within(basis: str, admitted_on: date, until: date, rules: Rules, *, ex
 
 def figures(rules: Rules) -> list[dict[str, Any]]:
     """Every figure of detention law in force, with its source (unverified ones flagged)."""
-    return [{"rule": name, "value": getattr(rules, name), "source": source.as_dict()}
-            for name, source in rules.sources.items()]
+    return [
+        {"rule": name, "value": getattr(rules, name), "source": source.as_dict()}
+        for name, source in rules.sources.items()
+    ]

@@ -1,16 +1,23 @@
 """HTTP schemas of moves, estate updates and occupancy figures (marshmallow; strict like ``schemas``)."""
+
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from passage.fields import pattern
-from passage.formats import MONTH
-
 from detention.domain import UNIT_CATEGORIES
 from detention.moves import RELEASE_REASONS
-from detention.schemas import (BlockSchema, MedicalSchema, StrictBoolean, StrictDate, StrictFloat, StrictInteger,
-                               slug, text)
-
+from detention.schemas import (
+    BlockSchema,
+    MedicalSchema,
+    StrictBoolean,
+    StrictDate,
+    StrictFloat,
+    StrictInteger,
+    slug,
+    text,
+)
+from passage.fields import pattern
+from passage.formats import MONTH
 
 
 class StrictDateTime(fields.AwareDateTime):
@@ -23,7 +30,10 @@ class StrictDateTime(fields.AwareDateTime):
 
 
 class TransferSchema(Schema):
-    unit_id = slug(required=True, metadata={"example": "yevlakh-m1", "description": "the unit the person moves to"})
+    unit_id = slug(
+        required=True,
+        metadata={"example": "yevlakh-m1", "description": "the unit the person moves to"},
+    )
     reason = text(500, metadata={"example": "family reunification"})
 
 
@@ -42,7 +52,10 @@ class ExtensionSchema(Schema):
 
 class StatusGrantedSchema(Schema):
     decision_ref = text(100, required=True, metadata={"example": "SMS-2027-0042"})
-    granted_on = StrictDate(required=True, metadata={"example": "2027-01-10", "description": "the day status was granted"})
+    granted_on = StrictDate(
+        required=True,
+        metadata={"example": "2027-01-10", "description": "the day status was granted"},
+    )
 
 
 class ReviewSchema(Schema):
@@ -71,8 +84,9 @@ class HistoryQuerySchema(Schema):
 
 
 class MonthQuerySchema(Schema):
-    month = pattern(MONTH, "Write a month as YYYY-MM", required=True,
-                          metadata={"example": "2026-11"})
+    month = pattern(
+        MONTH, "Write a month as YYYY-MM", required=True, metadata={"example": "2026-11"}
+    )
 
 
 _COUNTS = fields.Dict(keys=fields.String(), values=fields.Integer())
@@ -92,8 +106,12 @@ class OccupancySchema(Schema):
     occupied = fields.Integer(required=True)
     free_places = fields.Integer(required=True)
     units = fields.List(fields.Nested(UnitNowSchema), required=True)
-    by_category = fields.Dict(keys=fields.String(), values=_COUNTS, required=True,
-                              metadata={"example": {"women": {"capacity": 20, "occupied": 12, "free_places": 8}}})
+    by_category = fields.Dict(
+        keys=fields.String(),
+        values=_COUNTS,
+        required=True,
+        metadata={"example": {"women": {"capacity": 20, "occupied": 12, "free_places": 8}}},
+    )
     by_sex = _COUNTS
     by_age_band = _COUNTS
     by_nationality = _COUNTS
@@ -114,11 +132,18 @@ class UnitHistorySchema(Schema):
     days = fields.List(fields.Nested(DaySchema), required=True)
 
 
-HistorySchema = Schema.from_dict({
-    "centre_id": fields.String(required=True), "from": fields.String(required=True, metadata={"format": "date"}),
-    "to": fields.String(required=True, metadata={"format": "date"}),
-    "days": fields.List(fields.Nested(DaySchema), required=True, metadata={"description": "the centre's totals"}),
-    "units": fields.List(fields.Nested(UnitHistorySchema), required=True)}, name="OccupancyHistory")
+HistorySchema = Schema.from_dict(
+    {
+        "centre_id": fields.String(required=True),
+        "from": fields.String(required=True, metadata={"format": "date"}),
+        "to": fields.String(required=True, metadata={"format": "date"}),
+        "days": fields.List(
+            fields.Nested(DaySchema), required=True, metadata={"description": "the centre's totals"}
+        ),
+        "units": fields.List(fields.Nested(UnitHistorySchema), required=True),
+    },
+    name="OccupancyHistory",
+)
 
 
 class StatisticsRowSchema(Schema):

@@ -1,18 +1,27 @@
 """The rules of moving a held person (stdlib only): transfer to another unit, release, and the
 refusals they can meet. The counters themselves are the repository's to change atomically.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any
 
 from detention import domain
 from detention.families import Family
 from detention.rules import Rules
 
-RELEASE_REASONS = ("removed", "readmitted", "voluntary_return", "released_by_court", "status_granted",
-                   "order_expired", "other")
+RELEASE_REASONS = (
+    "removed",
+    "readmitted",
+    "voluntary_return",
+    "released_by_court",
+    "status_granted",
+    "order_expired",
+    "other",
+)
 
 
 class StayClosed(domain.DetentionError):
@@ -49,15 +58,25 @@ class MedicalExamination:
     notes: str | None = None
 
     def as_document(self) -> dict[str, Any]:
-        return {"examined_at": self.examined_at, "examined_by": self.examined_by,
-                "fit_for_detention": self.fit_for_detention, "notes": self.notes}
+        return {
+            "examined_at": self.examined_at,
+            "examined_by": self.examined_by,
+            "fit_for_detention": self.fit_for_detention,
+            "notes": self.notes,
+        }
 
 
 def person_of(stay: Mapping[str, Any]) -> domain.Person:
     """The domain person behind a stored stay's particulars."""
     p = stay["person"]
-    return domain.Person(person_ref=stay["person_ref"], given_name=p["given_name"], family_name=p["family_name"],
-                         birth_date=date.fromisoformat(p["birth_date"]), sex=p["sex"], nationality=p.get("nationality"))
+    return domain.Person(
+        person_ref=stay["person_ref"],
+        given_name=p["given_name"],
+        family_name=p["family_name"],
+        birth_date=date.fromisoformat(p["birth_date"]),
+        sex=p["sex"],
+        nationality=p.get("nationality"),
+    )
 
 
 def check_transfer(stay: Mapping[str, Any], target: domain.Unit, day: date, rules: Rules) -> None:
@@ -65,8 +84,12 @@ def check_transfer(stay: Mapping[str, Any], target: domain.Unit, day: date, rule
     if stay["status"] != "open":
         raise StayClosed(stay["id"])
     if stay["unit_id"] == target.id:
-        raise domain.DetentionError("transfer_elsewhere", f"The person is already in unit {target.id}.",
-                                    field="unit_id", unit_id=target.id)
+        raise domain.DetentionError(
+            "transfer_elsewhere",
+            f"The person is already in unit {target.id}.",
+            field="unit_id",
+            unit_id=target.id,
+        )
     person = person_of(stay)
     raw = stay.get("minor_override")
     override = domain.MinorOverride(raw["reason"], raw["approved_by"]) if raw else None
@@ -78,7 +101,9 @@ def family_of(stay: Mapping[str, Any]) -> Family | None:
     raw = stay.get("family_group")
     if not raw:
         return None
-    return Family(raw["id"], raw["relation"], accompanied="accompanied_child" in stay.get("alerts", ()))
+    return Family(
+        raw["id"], raw["relation"], accompanied="accompanied_child" in stay.get("alerts", ())
+    )
 
 
 def check_release(stay: Mapping[str, Any], released_at: datetime, now: datetime) -> None:
@@ -86,7 +111,10 @@ def check_release(stay: Mapping[str, Any], released_at: datetime, now: datetime)
     if stay["status"] != "open":
         raise StayClosed(stay["id"])
     if released_at < stay["admitted_at"]:
-        raise domain.DetentionError("release_after_admission", "The release is before the admission.",
-                                    field="released_at")
+        raise domain.DetentionError(
+            "release_after_admission", "The release is before the admission.", field="released_at"
+        )
     if released_at > now:
-        raise domain.DetentionError("release_not_future", "The release cannot be in the future.", field="released_at")
+        raise domain.DetentionError(
+            "release_not_future", "The release cannot be in the future.", field="released_at"
+        )

@@ -1,29 +1,53 @@
 """HTTP endpoints that change things after creation: stay moves, centre and unit updates, and the
 occupancy figures. load → handler → dump; ``If-Match`` is honoured on every change (412)."""
+
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from passage.web import Blueprint, etag, expected_version
-
 from detention import domain, figures, stay_handlers
 from detention import estate as estate_commands
 from detention.api import PREFIX, Result, _ctx, _deps, _path_id
-from detention.move_schemas import (CentreUpdateSchema, ExtensionSchema, HistoryQuerySchema, HistorySchema,
-                                    MonthQuerySchema, OccupancySchema, ReleaseSchema, ReviewSchema, StatisticsSchema,
-                                    StatusGrantedSchema, TransferSchema, UnitUpdateSchema)
+from detention.move_schemas import (
+    CentreUpdateSchema,
+    ExtensionSchema,
+    HistoryQuerySchema,
+    HistorySchema,
+    MonthQuerySchema,
+    OccupancySchema,
+    ReleaseSchema,
+    ReviewSchema,
+    StatisticsSchema,
+    StatusGrantedSchema,
+    TransferSchema,
+    UnitUpdateSchema,
+)
 from detention.schemas import CentreSchema, MedicalSchema, NoQuerySchema, StaySchema, UnitSchema
+from passage.web import Blueprint, etag, expected_version
 
-moves = Blueprint("detention_moves", __name__, url_prefix=PREFIX,
-                  description="Moves of held people: transfer, release, extension, review (If-Match honoured).")
-estate_bp = Blueprint("detention_estate", __name__, url_prefix=PREFIX, description="Changes to centres and units.")
-occupancy_bp = Blueprint("detention_occupancy", __name__, url_prefix=PREFIX,
-                         description="Occupancy now, daily history and monthly statistics.")
+moves = Blueprint(
+    "detention_moves",
+    __name__,
+    url_prefix=PREFIX,
+    description="Moves of held people: transfer, release, extension, review (If-Match honoured).",
+)
+estate_bp = Blueprint(
+    "detention_estate", __name__, url_prefix=PREFIX, description="Changes to centres and units."
+)
+occupancy_bp = Blueprint(
+    "detention_occupancy",
+    __name__,
+    url_prefix=PREFIX,
+    description="Occupancy now, daily history and monthly statistics.",
+)
 BLUEPRINTS = (moves, estate_bp, occupancy_bp)
 
-_STAY_CHANGE = {409: "The stay is closed already, or the target unit is full or deactivated.",
-                412: "If-Match names another version.", 422: "Invalid input, or a rule refuses the change."}
+_STAY_CHANGE = {
+    409: "The stay is closed already, or the target unit is full or deactivated.",
+    412: "If-Match names another version.",
+    422: "Invalid input, or a rule refuses the change.",
+}
 
 
 def _answer(view: dict[str, Any]) -> Result:
@@ -34,7 +58,17 @@ def _stay_command(name: str, stay_id: str, body: dict[str, Any]) -> Result:
     deps = _deps()
     stay_id = _path_id("stay_id", stay_id, domain.STAY_ID)
     command = getattr(stay_handlers, name)
-    return _answer(command(deps.repository, deps.stay_store, _ctx(), stay_id, expected_version(), body, deps.rules_for))
+    return _answer(
+        command(
+            deps.repository,
+            deps.stay_store,
+            _ctx(),
+            stay_id,
+            expected_version(),
+            body,
+            deps.rules_for,
+        )
+    )
 
 
 def _documented(bp: Blueprint, responses: dict[int, str]) -> Any:
@@ -42,12 +76,15 @@ def _documented(bp: Blueprint, responses: dict[int, str]) -> Any:
         for status, text in responses.items():
             fn = bp.alt_response(status, description=text)(fn)
         return fn
+
     return wrap
 
 
 @moves.post("/stays/<stay_id>/transfer")
 @moves.doc(operationId="transfer_person")
-@moves.arguments(TransferSchema, example={"unit_id": "yevlakh-m1", "reason": "family reunification"})
+@moves.arguments(
+    TransferSchema, example={"unit_id": "yevlakh-m1", "reason": "family reunification"}
+)
 @moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @moves.response(200, StaySchema)
 @_documented(moves, _STAY_CHANGE)
@@ -58,9 +95,18 @@ def transfer(body: dict[str, Any], stay_id: str) -> Result:
 
 @moves.post("/stays/<stay_id>/release")
 @moves.doc(operationId="release_person")
-@moves.arguments(ReleaseSchema, example={"reason": "released_by_court", "released_at": "2026-12-01T06:00:00Z",
-                                          "exit_medical": {"examined_on": "2026-12-01", "examined_by": "Dr. N. Aliyeva",
-                                                           "fit_for_detention": True}})
+@moves.arguments(
+    ReleaseSchema,
+    example={
+        "reason": "released_by_court",
+        "released_at": "2026-12-01T06:00:00Z",
+        "exit_medical": {
+            "examined_on": "2026-12-01",
+            "examined_by": "Dr. N. Aliyeva",
+            "fit_for_detention": True,
+        },
+    },
+)
 @moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @moves.response(200, StaySchema)
 @_documented(moves, _STAY_CHANGE)
@@ -71,8 +117,15 @@ def release(body: dict[str, Any], stay_id: str) -> Result:
 
 @moves.post("/stays/<stay_id>/extensions")
 @moves.doc(operationId="extend_detention")
-@moves.arguments(ExtensionSchema, example={"decision_ref": "2-2345/2027", "court": "Baku Administrative Court",
-                                            "decided_on": "2027-02-15", "valid_until": "2027-05-15"})
+@moves.arguments(
+    ExtensionSchema,
+    example={
+        "decision_ref": "2-2345/2027",
+        "court": "Baku Administrative Court",
+        "decided_on": "2027-02-15",
+        "valid_until": "2027-05-15",
+    },
+)
 @moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @moves.response(200, StaySchema)
 @_documented(moves, _STAY_CHANGE)
@@ -83,10 +136,14 @@ def extend(body: dict[str, Any], stay_id: str) -> Result:
 
 @moves.post("/stays/<stay_id>/status-granted")
 @moves.doc(operationId="record_status_granted")
-@moves.arguments(StatusGrantedSchema, example={"decision_ref": "SMS-2027-0042", "granted_on": "2027-01-10"})
+@moves.arguments(
+    StatusGrantedSchema, example={"decision_ref": "SMS-2027-0042", "granted_on": "2027-01-10"}
+)
 @moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @moves.response(200, StaySchema)
-@_documented(moves, {**_STAY_CHANGE, 409: "The stay is closed, or the further months were granted already."})
+@_documented(
+    moves, {**_STAY_CHANGE, 409: "The stay is closed, or the further months were granted already."}
+)
 def status_granted(body: dict[str, Any], stay_id: str) -> Result:
     """An asylum applicant was granted status: the legal end moves by the further months of the rule table
     (the stay keeps the rule's source, flagged when unverified)."""
@@ -95,11 +152,20 @@ def status_granted(body: dict[str, Any], stay_id: str) -> Result:
 
 @moves.post("/stays/<stay_id>/entry-examination")
 @moves.doc(operationId="record_entry_examination")
-@moves.arguments(MedicalSchema, example={"examined_on": "2026-11-21", "examined_by": "Dr. N. Aliyeva",
-                                         "fit_for_detention": True})
+@moves.arguments(
+    MedicalSchema,
+    example={
+        "examined_on": "2026-11-21",
+        "examined_by": "Dr. N. Aliyeva",
+        "fit_for_detention": True,
+    },
+)
 @moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @moves.response(200, StaySchema)
-@_documented(moves, {**_STAY_CHANGE, 409: "The stay is closed, or its entry examination is recorded already."})
+@_documented(
+    moves,
+    {**_STAY_CHANGE, 409: "The stay is closed, or its entry examination is recorded already."},
+)
 def entry_examination(body: dict[str, Any], stay_id: str) -> Result:
     """Record the medical examination on entry after the admission (staff of the stay's centre)."""
     return _stay_command("record_entry_examination", stay_id, body)
@@ -107,7 +173,9 @@ def entry_examination(body: dict[str, Any], stay_id: str) -> Result:
 
 @moves.post("/stays/<stay_id>/reviews")
 @moves.doc(operationId="record_review")
-@moves.arguments(ReviewSchema, example={"next_review_on": "2026-12-20", "outcome": "detention still necessary"})
+@moves.arguments(
+    ReviewSchema, example={"next_review_on": "2026-12-20", "outcome": "detention still necessary"}
+)
 @moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @moves.response(200, StaySchema)
 @_documented(moves, _STAY_CHANGE)
@@ -117,28 +185,47 @@ def review(body: dict[str, Any], stay_id: str) -> Result:
 
 
 @estate_bp.patch("/centres/<centre_id>")
-@estate_bp.arguments(CentreUpdateSchema, example={"name": "Yevlakh Detention Centre", "active": False})
+@estate_bp.arguments(
+    CentreUpdateSchema, example={"name": "Yevlakh Detention Centre", "active": False}
+)
 @estate_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @estate_bp.response(200, CentreSchema)
-@_documented(estate_bp, {409: "Deactivation while people are held.", 412: "If-Match names another version."})
+@_documented(
+    estate_bp, {409: "Deactivation while people are held.", 412: "If-Match names another version."}
+)
 def update_centre(body: dict[str, Any], centre_id: str) -> Result:
     """Rename, deactivate or reactivate a centre (administrators)."""
     centre_id = _path_id("centre_id", centre_id, domain.SLUG)
-    return _answer(estate_commands.update_centre(_deps().repository, _ctx(), centre_id, expected_version(), body))
+    return _answer(
+        estate_commands.update_centre(
+            _deps().repository, _ctx(), centre_id, expected_version(), body
+        )
+    )
 
 
 @estate_bp.patch("/units/<unit_id>")
-@estate_bp.arguments(UnitUpdateSchema, example={"declared_places": 36, "blocked_places": [
-    {"places": 4, "reason": "water damage, repairs", "until": "2026-12-31"}]})
+@estate_bp.arguments(
+    UnitUpdateSchema,
+    example={
+        "declared_places": 36,
+        "blocked_places": [{"places": 4, "reason": "water damage, repairs", "until": "2026-12-31"}],
+    },
+)
 @estate_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @estate_bp.response(200, UnitSchema)
-@_documented(estate_bp, {409: "The capacity would fall below the people held.", 412: "If-Match names another version."})
+@_documented(
+    estate_bp,
+    {409: "The capacity would fall below the people held.", 412: "If-Match names another version."},
+)
 def update_unit(body: dict[str, Any], unit_id: str) -> Result:
     """New declared places, floor area or blocks (administrators); emits detention.unit.capacity_changed."""
     deps = _deps()
     unit_id = _path_id("unit_id", unit_id, domain.SLUG)
-    return _answer(estate_commands.update_unit(deps.repository, _ctx(), unit_id, expected_version(), body,
-                                                 deps.rules_for))
+    return _answer(
+        estate_commands.update_unit(
+            deps.repository, _ctx(), unit_id, expected_version(), body, deps.rules_for
+        )
+    )
 
 
 @occupancy_bp.get("/centres/<centre_id>/occupancy")

@@ -7,11 +7,13 @@ and the unit's occupancy and capacity after its last change that day (``$set`` f
 same transaction just changed). The worker's daily roll gives quiet days a document too, so a
 query finds the level before its range by id; days without a document carry the previous figures.
 """
+
 from __future__ import annotations
 
 import calendar
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, timedelta
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.client_session import ClientSession
@@ -26,12 +28,20 @@ COUNTS = ("admissions", "releases", "transfers_in", "transfers_out")
 
 
 def indexes() -> list[Index]:
-    return [Index(DAILY, [("unit_id", 1), ("day", 1)], name="daily_by_unit"),
-            Index(DAILY, [("centre_id", 1), ("day", 1)], name="daily_by_centre")]
+    return [
+        Index(DAILY, [("unit_id", 1), ("day", 1)], name="daily_by_unit"),
+        Index(DAILY, [("centre_id", 1), ("day", 1)], name="daily_by_centre"),
+    ]
 
 
-def record_day(mongo: Mongo, session: ClientSession, unit: Mapping[str, Any], day: str, count: str | None,
-               person: Mapping[str, Any] | None = None) -> None:
+def record_day(
+    mongo: Mongo,
+    session: ClientSession,
+    unit: Mapping[str, Any],
+    day: str,
+    count: str | None,
+    person: Mapping[str, Any] | None = None,
+) -> None:
     """Count one admission/release/transfer (None: a capacity change) of ``unit``, as it is after it, on ``day``."""
     inc: dict[str, int] = {count: 1} if count else {}
     if person is not None and count == "admissions":
@@ -40,10 +50,19 @@ def record_day(mongo: Mongo, session: ClientSession, unit: Mapping[str, Any], da
         inc[f"by_nationality.{person.get('nationality') or 'unknown'}"] = 1
     mongo.collection(DAILY).update_one(
         {"_id": f"{unit['_id']}:{day}"},
-        {"$setOnInsert": {"unit_id": unit["_id"], "centre_id": unit["centre_id"], "category": unit["category"],
-                          "day": day},
-         "$set": {"occupied": unit["occupancy"], "capacity": unit["capacity"]}, **({"$inc": inc} if inc else {})},
-        upsert=True, session=session)
+        {
+            "$setOnInsert": {
+                "unit_id": unit["_id"],
+                "centre_id": unit["centre_id"],
+                "category": unit["category"],
+                "day": day,
+            },
+            "$set": {"occupied": unit["occupancy"], "capacity": unit["capacity"]},
+            **({"$inc": inc} if inc else {}),
+        },
+        upsert=True,
+        session=session,
+    )
 
 
 def transaction(mongo: Mongo, work: Callable[[ClientSession], T], attempts: int = 5) -> T:
@@ -68,37 +87,62 @@ def roll_day(mongo: Mongo, day: str) -> int:
     """Give every unit a document for ``day`` (figures carried from its counter; an existing one is
     left alone), so the level before any range is found by id in the last few days."""
     written = 0
-    for unit in mongo.collection("units").find({}, {"centre_id": 1, "category": 1, "occupancy": 1, "capacity": 1}):
+    for unit in mongo.collection("units").find(
+        {}, {"centre_id": 1, "category": 1, "occupancy": 1, "capacity": 1}
+    ):
         try:
-            result = mongo.collection(DAILY).update_one({"_id": f"{unit['_id']}:{day}"}, {"$setOnInsert": {
-                "unit_id": unit["_id"], "centre_id": unit["centre_id"], "category": unit["category"], "day": day,
-                "occupied": unit["occupancy"], "capacity": unit["capacity"]}}, upsert=True)
-        except DuplicateKeyError:  # a move created it at the same moment: its figures are the right ones
+            result = mongo.collection(DAILY).update_one(
+                {"_id": f"{unit['_id']}:{day}"},
+                {
+                    "$setOnInsert": {
+                        "unit_id": unit["_id"],
+                        "centre_id": unit["centre_id"],
+                        "category": unit["category"],
+                        "day": day,
+                        "occupied": unit["occupancy"],
+                        "capacity": unit["capacity"],
+                    }
+                },
+                upsert=True,
+            )
+        except (
+            DuplicateKeyError
+        ):  # a move created it at the same moment: its figures are the right ones
             continue
         written += 1 if result.upserted_id is not None else 0
     return written
 
 
-def levels_before(mongo: Mongo, units: list[Mapping[str, Any]], first: date) -> dict[str, Mapping[str, Any]]:
+def levels_before(
+    mongo: Mongo, units: list[Mapping[str, Any]], first: date
+) -> dict[str, Mapping[str, Any]]:
     """Each unit's last figures before ``first``: one query by id over the week before (the daily roll
     keeps it filled), and an indexed search only for a unit without a document that week."""
     daily = mongo.collection(DAILY)
-    ids = [f"{u['_id']}:{(first - timedelta(days=n)).isoformat()}" for u in units for n in range(1, 8)]
+    ids = [
+        f"{u['_id']}:{(first - timedelta(days=n)).isoformat()}" for u in units for n in range(1, 8)
+    ]
     found: dict[str, Mapping[str, Any]] = {}
     for doc in daily.find({"_id": {"$in": ids}}):
         if doc["unit_id"] not in found or doc["day"] > found[doc["unit_id"]]["day"]:
             found[doc["unit_id"]] = doc
     for unit in units:
         if unit["_id"] not in found:
-            doc = daily.find_one({"unit_id": safe_value(unit["_id"]), "day": {"$lt": first.isoformat()}},
-                                 sort=[("day", DESCENDING)])
+            doc = daily.find_one(
+                {"unit_id": safe_value(unit["_id"]), "day": {"$lt": first.isoformat()}},
+                sort=[("day", DESCENDING)],
+            )
             if doc is not None:
                 found[unit["_id"]] = doc
     return found
 
 
-def unit_days(unit: Mapping[str, Any], days: list[date], stored: Mapping[str, Mapping[str, Any]],
-              before: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+def unit_days(
+    unit: Mapping[str, Any],
+    days: list[date],
+    stored: Mapping[str, Mapping[str, Any]],
+    before: Mapping[str, Any] | None,
+) -> list[dict[str, Any]]:
     """The unit's figures for each of ``days`` from its documents in the range and the one before it
     (none before: the unit was empty, at its present capacity)."""
     level = before["occupied"] if before else 0
@@ -108,9 +152,18 @@ def unit_days(unit: Mapping[str, Any], days: list[date], stored: Mapping[str, Ma
         doc = stored.get(day.isoformat())
         if doc is not None:
             level, capacity = doc["occupied"], doc["capacity"]
-        out.append({"day": day.isoformat(), "occupied": level, "capacity": capacity,
-                    **{name: (doc or {}).get(name, 0) for name in COUNTS},
-                    **{k: dict((doc or {}).get(k, {})) for k in ("by_sex", "by_age_band", "by_nationality")}})
+        out.append(
+            {
+                "day": day.isoformat(),
+                "occupied": level,
+                "capacity": capacity,
+                **{name: (doc or {}).get(name, 0) for name in COUNTS},
+                **{
+                    k: dict((doc or {}).get(k, {}))
+                    for k in ("by_sex", "by_age_band", "by_nationality")
+                },
+            }
+        )
     return out
 
 
@@ -135,14 +188,32 @@ def history(mongo: Mongo, centre_id: str, first: date, last: date) -> dict[str, 
     days = days_between(first, last)
     stored, units = _in_range(mongo, centre_id, days), _units(mongo, centre_id)
     before = levels_before(mongo, units, days[0])
-    per_unit = {u["_id"]: unit_days(u, days, stored.get(u["_id"], {}), before.get(u["_id"])) for u in units}
+    per_unit = {
+        u["_id"]: unit_days(u, days, stored.get(u["_id"], {}), before.get(u["_id"])) for u in units
+    }
     totals = []
     for i, day in enumerate(days):
         rows = [figures[i] for figures in per_unit.values()]
-        totals.append({"day": day.isoformat(), **{k: sum(r[k] for r in rows) for k in ("occupied", "capacity", *COUNTS)}})
-    units = [{"unit_id": uid, "days": [{k: r[k] for k in ("day", "occupied", "capacity", *COUNTS)} for r in rows]}
-             for uid, rows in per_unit.items()]
-    return {"centre_id": centre_id, "from": first.isoformat(), "to": last.isoformat(), "days": totals, "units": units}
+        totals.append(
+            {
+                "day": day.isoformat(),
+                **{k: sum(r[k] for r in rows) for k in ("occupied", "capacity", *COUNTS)},
+            }
+        )
+    units = [
+        {
+            "unit_id": uid,
+            "days": [{k: r[k] for k in ("day", "occupied", "capacity", *COUNTS)} for r in rows],
+        }
+        for uid, rows in per_unit.items()
+    ]
+    return {
+        "centre_id": centre_id,
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "days": totals,
+        "units": units,
+    }
 
 
 def _merge(counts: Iterable[Mapping[str, int]]) -> dict[str, int]:
@@ -171,15 +242,23 @@ def statistics(mongo: Mongo, month: str, today: date) -> dict[str, Any]:
     before = levels_before(mongo, units, days[0])
     for unit in units:
         figures = unit_days(unit, days, stored.get(unit["_id"], {}), before.get(unit["_id"]))
-        rows.append({
-            "centre_id": unit["centre_id"], "unit_id": unit["_id"], "category": unit["category"],
-            "capacity": figures[-1]["capacity"], "occupied_end_of_month": figures[-1]["occupied"],
-            "average_occupied": round(sum(f["occupied"] for f in figures) / len(figures), 2),
-            # All four moves, so that occupied(end) = occupied(end before) + admissions - releases
-            # + transfers in - transfers out holds per unit (the gateway audits reports against it).
-            **{name: sum(f[name] for f in figures) for name in COUNTS},
-            **{k: _merge(f[k] for f in figures) for k in ("by_sex", "by_age_band", "by_nationality")},
-        })
+        rows.append(
+            {
+                "centre_id": unit["centre_id"],
+                "unit_id": unit["_id"],
+                "category": unit["category"],
+                "capacity": figures[-1]["capacity"],
+                "occupied_end_of_month": figures[-1]["occupied"],
+                "average_occupied": round(sum(f["occupied"] for f in figures) / len(figures), 2),
+                # All four moves, so that occupied(end) = occupied(end before) + admissions - releases
+                # + transfers in - transfers out holds per unit (the gateway audits reports against it).
+                **{name: sum(f[name] for f in figures) for name in COUNTS},
+                **{
+                    k: _merge(f[k] for f in figures)
+                    for k in ("by_sex", "by_age_band", "by_nationality")
+                },
+            }
+        )
     return {"month": month, "rows": rows}
 
 
@@ -188,22 +267,41 @@ def current(mongo: Mongo, centre_id: str) -> dict[str, Any]:
     units = _units(mongo, centre_id)
     by_category: dict[str, dict[str, int]] = {}
     for unit in units:
-        figures = by_category.setdefault(unit["category"], {"capacity": 0, "occupied": 0, "free_places": 0})
+        figures = by_category.setdefault(
+            unit["category"], {"capacity": 0, "occupied": 0, "free_places": 0}
+        )
         figures["capacity"] += unit["capacity"]
         figures["occupied"] += unit["occupancy"]
         figures["free_places"] += max(0, unit["capacity"] - unit["occupancy"])
     return {
         "centre_id": centre_id,
-        "capacity": sum(u["capacity"] for u in units), "occupied": sum(u["occupancy"] for u in units),
+        "capacity": sum(u["capacity"] for u in units),
+        "occupied": sum(u["occupancy"] for u in units),
         "free_places": sum(max(0, u["capacity"] - u["occupancy"]) for u in units),
-        "units": [{"unit_id": u["_id"], "category": u["category"], "capacity": u["capacity"],
-                   "occupied": u["occupancy"], "free_places": max(0, u["capacity"] - u["occupancy"])} for u in units],
+        "units": [
+            {
+                "unit_id": u["_id"],
+                "category": u["category"],
+                "capacity": u["capacity"],
+                "occupied": u["occupancy"],
+                "free_places": max(0, u["capacity"] - u["occupancy"]),
+            }
+            for u in units
+        ],
         "by_category": by_category,
-        **{f"by_{name}": _open_stays_by(mongo, centre_id, name) for name in ("sex", "age_band", "nationality")},
+        **{
+            f"by_{name}": _open_stays_by(mongo, centre_id, name)
+            for name in ("sex", "age_band", "nationality")
+        },
     }
 
 
 def _open_stays_by(mongo: Mongo, centre_id: str, field: str) -> dict[str, int]:
-    pipeline = [{"$match": {"centre_id": safe_value(centre_id), "status": "open"}},
-                {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]
-    return {str(row["_id"] or "unknown"): row["n"] for row in mongo.collection("stays").aggregate(pipeline)}
+    pipeline = [
+        {"$match": {"centre_id": safe_value(centre_id), "status": "open"}},
+        {"$group": {"_id": f"${field}", "n": {"$sum": 1}}},
+    ]
+    return {
+        str(row["_id"] or "unknown"): row["n"]
+        for row in mongo.collection("stays").aggregate(pipeline)
+    }

@@ -5,32 +5,36 @@ below the stored capacity) and the insert of the stay carrying its ``detention.s
 envelope. A full unit or a person already held aborts both, so occupancy always equals the
 number of open stays, under any concurrency and on any number of replicas.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
-from passage.events.envelope import Envelope
-from passage import names, person_search
-from passage.mongo import Index, Mongo, safe_value
-
 from detention import occupancy
 from detention.domain import AlreadyExists, Block, PersonAlreadyHeld, Unit, UnitFull
 from detention.moves import StayChanged, StillHeld
+from passage import names, person_search
+from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
+from passage.events.envelope import Envelope
+from passage.mongo import Index, Mongo, safe_value
 
 CENTRES, UNITS, STAYS = "centres", "units", "stays"
 OUTBOX_COLLECTIONS = (STAYS, UNITS)
 ONE_OPEN_STAY = "one_open_stay_per_person"
 _HIDDEN = {"outbox": 0, "outbox_pending": 0}
 # Where a stay keeps what person search matches (keys stored at admission: person_search.search_keys).
-STAY_SEARCH = names.Paths(record_type="stay", names=("person.given_name", "person.family_name"),
-                                  birth_date="person.birth_date")
+STAY_SEARCH = names.Paths(
+    record_type="stay",
+    names=("person.given_name", "person.family_name"),
+    birth_date="person.birth_date",
+)
 
 
 def indexes() -> list[Index]:
@@ -38,14 +42,20 @@ def indexes() -> list[Index]:
     return [
         Index(UNITS, [("centre_id", 1), ("_id", 1)], name="units_by_centre"),
         Index(UNITS, [("capacity_valid_until", 1)], name="units_by_capacity_end"),
-        Index(STAYS, [("person_ref", 1)], name=ONE_OPEN_STAY, unique=True, partial={"status": "open"}),
+        Index(
+            STAYS, [("person_ref", 1)], name=ONE_OPEN_STAY, unique=True, partial={"status": "open"}
+        ),
         Index(STAYS, [("person_ref", 1), ("_id", 1)], name="stays_by_person"),
         Index(STAYS, [("centre_id", 1), ("status", 1), ("_id", 1)], name="stays_by_centre"),
         Index(STAYS, [("unit_id", 1), ("status", 1), ("_id", 1)], name="stays_by_unit"),
         Index(STAYS, [("status", 1), ("_id", 1)], name="stays_by_status"),
         Index(STAYS, [("status", 1), ("due_on", 1)], name="stays_by_due_date"),
         Index(STAYS, [("family_group.id", 1), ("status", 1)], name="stays_by_family_group"),
-        Index(STAYS, [("status", 1), ("entry_medical", 1), ("admitted_at", 1)], name="stays_without_entry_examination"),
+        Index(
+            STAYS,
+            [("status", 1), ("entry_medical", 1), ("admitted_at", 1)],
+            name="stays_without_entry_examination",
+        ),
         *person_search.indexes(STAYS),
         *occupancy.indexes(),
         *outbox_indexes(OUTBOX_COLLECTIONS),
@@ -75,11 +85,20 @@ def record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 def unit_from_record(rec: Mapping[str, Any]) -> Unit:
     """The domain unit behind a stored unit document."""
-    blocks = tuple(Block(places=b["places"], reason=b["reason"], until=date.fromisoformat(b["until"]))
-                   for b in rec.get("blocked_places", []))
-    return Unit(id=rec["id"], centre_id=rec["centre_id"], name=rec["name"], category=rec["category"],
-                declared_places=rec["declared_places"], floor_area_m2=rec["floor_area_m2"],
-                single_room=rec["single_room"], blocks=blocks)
+    blocks = tuple(
+        Block(places=b["places"], reason=b["reason"], until=date.fromisoformat(b["until"]))
+        for b in rec.get("blocked_places", [])
+    )
+    return Unit(
+        id=rec["id"],
+        centre_id=rec["centre_id"],
+        name=rec["name"],
+        category=rec["category"],
+        declared_places=rec["declared_places"],
+        floor_area_m2=rec["floor_area_m2"],
+        single_room=rec["single_room"],
+        blocks=blocks,
+    )
 
 
 class _UnitFullSignal(Exception):
@@ -92,17 +111,23 @@ class MongoRepository:
     def __init__(self, mongo: Mongo) -> None:
         self.mongo = mongo
 
-    def _find_page(self, name: str, query: dict[str, Any], after: str | None, limit: int) -> list[dict[str, Any]]:
+    def _find_page(
+        self, name: str, query: dict[str, Any], after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
         if after is not None:
             query = {**query, "_id": {**query.get("_id", {}), "$gt": safe_value(after)}}
-        cursor = self.mongo.collection(name).find(query, _HIDDEN).sort("_id", ASCENDING).limit(limit)
+        cursor = (
+            self.mongo.collection(name).find(query, _HIDDEN).sort("_id", ASCENDING).limit(limit)
+        )
         return [record(doc) for doc in cursor]
 
     def _insert_new(self, name: str, doc: dict[str, Any], what: str) -> dict[str, Any]:
         try:
             self.mongo.collection(name).insert_one(doc)
         except DuplicateKeyError:
-            raise AlreadyExists(f"{what}_exists", f"A {what} with id {doc['_id']} exists already.", field="id") from None
+            raise AlreadyExists(
+                f"{what}_exists", f"A {what} with id {doc['_id']} exists already.", field="id"
+            ) from None
         return record(doc)
 
     # centres ---------------------------------------------------------------------------------
@@ -112,7 +137,9 @@ class MongoRepository:
     def centre(self, centre_id: str) -> dict[str, Any] | None:
         return record(self.mongo.collection(CENTRES).find_one({"_id": safe_value(centre_id)}))
 
-    def centres(self, scope: Sequence[str] | None, after: str | None, limit: int) -> list[dict[str, Any]]:
+    def centres(
+        self, scope: Sequence[str] | None, after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
         query = {} if scope is None else {"_id": {"$in": [safe_value(c) for c in scope]}}
         return self._find_page(CENTRES, query, after, limit)
 
@@ -126,49 +153,106 @@ class MongoRepository:
     def units(self, centre_id: str, after: str | None, limit: int) -> list[dict[str, Any]]:
         return self._find_page(UNITS, {"centre_id": safe_value(centre_id)}, after, limit)
 
-    def units_with_capacity_ending_before(self, day: date, limit: int = 100) -> list[dict[str, Any]]:
+    def units_with_capacity_ending_before(
+        self, day: date, limit: int = 100
+    ) -> list[dict[str, Any]]:
         """Units whose stored capacity still counts a block that has expired."""
-        cursor = self.mongo.collection(UNITS).find({"capacity_valid_until": {"$lt": day.isoformat()}}, _HIDDEN)
+        cursor = self.mongo.collection(UNITS).find(
+            {"capacity_valid_until": {"$lt": day.isoformat()}}, _HIDDEN
+        )
         return [record(doc) for doc in cursor.limit(limit)]
 
-    def set_capacity(self, unit_id: str, was_valid_until: str, capacity: int, valid_until: str | None,
-                     events: Sequence[Envelope]) -> bool:
+    def set_capacity(
+        self,
+        unit_id: str,
+        was_valid_until: str,
+        capacity: int,
+        valid_until: str | None,
+        events: Sequence[Envelope],
+    ) -> bool:
         """Store a recomputed capacity unless someone else already did (filter on the old end date)."""
-        update = with_outbox({"$set": {"capacity": capacity, "capacity_valid_until": valid_until},
-                              "$inc": {"version": 1}}, events)
+        update = with_outbox(
+            {
+                "$set": {"capacity": capacity, "capacity_valid_until": valid_until},
+                "$inc": {"version": 1},
+            },
+            events,
+        )
         result = self.mongo.collection(UNITS).update_one(
-            {"_id": safe_value(unit_id), "capacity_valid_until": safe_value(was_valid_until)}, update)
+            {"_id": safe_value(unit_id), "capacity_valid_until": safe_value(was_valid_until)},
+            update,
+        )
         return result.modified_count == 1
 
-    def update_centre(self, centre_id: str, version: int | None, changes: dict[str, Any]) -> dict[str, Any] | None:
+    def update_centre(
+        self, centre_id: str, version: int | None, changes: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """Rename or (de)activate a centre; its units follow, so admissions see it in their filter."""
+
         def work(session: ClientSession) -> dict[str, Any] | None:
             if "active" in changes:
-                self.mongo.collection(UNITS).update_many({"centre_id": centre_id},
-                                                         {"$set": {"centre_active": changes["active"]}}, session=session)
+                self.mongo.collection(UNITS).update_many(
+                    {"centre_id": centre_id},
+                    {"$set": {"centre_active": changes["active"]}},
+                    session=session,
+                )
                 if not changes["active"] and self.mongo.collection(STAYS).find_one(
-                        {"centre_id": centre_id, "status": "open"}, {"_id": 1}, session=session):
-                    raise StillHeld("centre_empty", f"Centre {centre_id} still holds people; transfer or release them first.")
+                    {"centre_id": centre_id, "status": "open"}, {"_id": 1}, session=session
+                ):
+                    raise StillHeld(
+                        "centre_empty",
+                        f"Centre {centre_id} still holds people; transfer or release them first.",
+                    )
             return self._versioned(session, CENTRES, centre_id, version, {"$set": changes}, {})
+
         return record(self.mongo.transaction(work))
 
-    def update_unit(self, unit_id: str, version: int | None, changes: dict[str, Any], day: str,
-                    events: Sequence[Envelope]) -> dict[str, Any] | None:
+    def update_unit(
+        self,
+        unit_id: str,
+        version: int | None,
+        changes: dict[str, Any],
+        day: str,
+        events: Sequence[Envelope],
+    ) -> dict[str, Any] | None:
         """New figures for a unit, refused when the capacity that counts would fall below occupancy."""
+
         def work(session: ClientSession) -> dict[str, Any] | None:
-            doc = self._versioned(session, UNITS, unit_id, version, with_outbox({"$set": changes}, events),
-                                  {"occupancy": {"$lte": changes["capacity"]}})
+            doc = self._versioned(
+                session,
+                UNITS,
+                unit_id,
+                version,
+                with_outbox({"$set": changes}, events),
+                {"occupancy": {"$lte": changes["capacity"]}},
+            )
             if doc is not None:
                 occupancy.record_day(self.mongo, session, doc, day, None)
             return doc
+
         return record(occupancy.transaction(self.mongo, work))
 
-    def _versioned(self, session: ClientSession, name: str, doc_id: str, version: int | None,
-                   update: dict[str, Any], condition: dict[str, Any]) -> dict[str, Any] | None:
-        query = {"_id": safe_value(doc_id), **condition, **({"version": version} if version is not None else {})}
+    def _versioned(
+        self,
+        session: ClientSession,
+        name: str,
+        doc_id: str,
+        version: int | None,
+        update: dict[str, Any],
+        condition: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        query = {
+            "_id": safe_value(doc_id),
+            **condition,
+            **({"version": version} if version is not None else {}),
+        }
         doc = self.mongo.collection(name).find_one_and_update(
-            query, {**update, "$inc": {"version": 1}}, projection=_HIDDEN, return_document=ReturnDocument.AFTER,
-            session=session)
+            query,
+            {**update, "$inc": {"version": 1}},
+            projection=_HIDDEN,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
         if doc is not None:
             return doc
         current = self.mongo.collection(name).find_one({"_id": safe_value(doc_id)}, session=session)
@@ -176,25 +260,35 @@ class MongoRepository:
             return None
         if version is not None and current["version"] != version:
             raise StayChanged(current["version"])
-        raise StillHeld("capacity_above_occupancy", f"Unit {doc_id} holds {current.get('occupancy')} people: "
-                        "its capacity cannot fall below that.", field="declared_places", unit_id=doc_id)
+        raise StillHeld(
+            "capacity_above_occupancy",
+            f"Unit {doc_id} holds {current.get('occupancy')} people: "
+            "its capacity cannot fall below that.",
+            field="declared_places",
+            unit_id=doc_id,
+        )
 
     # stays -----------------------------------------------------------------------------------
     def admit(self, stay: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
         """Take a place in the stay's unit and open the stay, atomically; raise when refused."""
         return self.admit_family([stay], [events])[0]
 
-    def admit_family(self, stays: Sequence[dict[str, Any]],
-                     events: Sequence[Sequence[Envelope]]) -> list[dict[str, Any]]:
+    def admit_family(
+        self, stays: Sequence[dict[str, Any]], events: Sequence[Sequence[Envelope]]
+    ) -> list[dict[str, Any]]:
         """Take one place per stay in their (one) unit and open them all in one transaction, or none."""
         docs = [{**stay, **outbox_fields(evs)} for stay, evs in zip(stays, events)]
         unit_id = safe_value(docs[0]["unit_id"])
 
         def work(session: ClientSession) -> None:
             unit = self.take_place(session, unit_id, len(docs))
-            for doc in docs:  # one by one: a duplicate key names its index the same way on every server
+            for (
+                doc
+            ) in docs:  # one by one: a duplicate key names its index the same way on every server
                 self.mongo.collection(STAYS).insert_one(doc, session=session)
-                occupancy.record_day(self.mongo, session, unit, doc["admitted_on"], "admissions", doc)
+                occupancy.record_day(
+                    self.mongo, session, unit, doc["admitted_on"], "admissions", doc
+                )
 
         try:
             occupancy.transaction(self.mongo, work)
@@ -203,17 +297,24 @@ class MongoRepository:
         except DuplicateKeyError as exc:
             if ONE_OPEN_STAY not in str(exc):
                 raise
-            raise PersonAlreadyHeld("one_open_stay", "This person already has an open stay.",
-                                    field="person.person_ref") from None
+            raise PersonAlreadyHeld(
+                "one_open_stay", "This person already has an open stay.", field="person.person_ref"
+            ) from None
         return [record(doc) for doc in docs]
 
     def take_place(self, session: ClientSession, unit_id: str, places: int = 1) -> dict[str, Any]:
         """Take ``places`` places only while that many are free; the unit as it is after, or abort."""
         unit = self.mongo.collection(UNITS).find_one_and_update(
-            {"_id": unit_id, "centre_active": {"$ne": False},
-             "$expr": {"$lte": [{"$add": ["$occupancy", places]}, "$capacity"]}},
-            {"$inc": {"occupancy": places, "version": 1}}, projection=_HIDDEN,
-            return_document=ReturnDocument.AFTER, session=session)
+            {
+                "_id": unit_id,
+                "centre_active": {"$ne": False},
+                "$expr": {"$lte": [{"$add": ["$occupancy", places]}, "$capacity"]},
+            },
+            {"$inc": {"occupancy": places, "version": 1}},
+            projection=_HIDDEN,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
         if unit is None:
             raise _UnitFullSignal()
         return unit
@@ -221,29 +322,46 @@ class MongoRepository:
     def held_family_members(self, group_id: str, centre_id: str) -> list[dict[str, Any]]:
         """Open stays of a family group in one centre: each member's relation and birth date."""
         cursor = self.mongo.collection(STAYS).find(
-            {"family_group.id": safe_value(group_id), "status": "open", "centre_id": safe_value(centre_id)},
-            {"family_group": 1, "person.birth_date": 1, "centre_id": 1})
+            {
+                "family_group.id": safe_value(group_id),
+                "status": "open",
+                "centre_id": safe_value(centre_id),
+            },
+            {"family_group": 1, "person.birth_date": 1, "centre_id": 1},
+        )
         return [record(doc) for doc in cursor.limit(50)]
 
     def open_stay_of_person(self, person_ref: str) -> dict[str, Any] | None:
         """Where a person is held now (ids only), for the caller-aware admission conflict."""
-        return record(self.mongo.collection(STAYS).find_one({"person_ref": safe_value(person_ref), "status": "open"},
-                                                            {"centre_id": 1, "unit_id": 1}))
+        return record(
+            self.mongo.collection(STAYS).find_one(
+                {"person_ref": safe_value(person_ref), "status": "open"},
+                {"centre_id": 1, "unit_id": 1},
+            )
+        )
 
     def free_place(self, session: ClientSession, unit_id: str) -> dict[str, Any]:
         return self.mongo.collection(UNITS).find_one_and_update(
-            {"_id": safe_value(unit_id)}, {"$inc": {"occupancy": -1, "version": 1}}, projection=_HIDDEN,
-            return_document=ReturnDocument.AFTER, session=session)
+            {"_id": safe_value(unit_id)},
+            {"$inc": {"occupancy": -1, "version": 1}},
+            projection=_HIDDEN,
+            return_document=ReturnDocument.AFTER,
+            session=session,
+        )
 
     def _unit_full(self, unit_id: str) -> UnitFull:
-        current = self.mongo.collection(UNITS).find_one({"_id": unit_id}, {"occupancy": 1, "capacity": 1}) or {}
+        current = (
+            self.mongo.collection(UNITS).find_one({"_id": unit_id}, {"occupancy": 1, "capacity": 1})
+            or {}
+        )
         return UnitFull(unit_id, current.get("occupancy", 0), current.get("capacity", 0))
 
     def stay(self, stay_id: str) -> dict[str, Any] | None:
         return record(self.mongo.collection(STAYS).find_one({"_id": safe_value(stay_id)}, _HIDDEN))
 
-    def stays(self, where: StayFilter, scope: Sequence[str] | None, after: str | None,
-              limit: int) -> list[dict[str, Any]]:
+    def stays(
+        self, where: StayFilter, scope: Sequence[str] | None, after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
         query: dict[str, Any] = {}
         for name in ("unit_id", "status", "person_ref", "centre_id", "nationality"):
             value = getattr(where, name)

@@ -3,15 +3,19 @@
 A change takes effect from a date without rewriting history: every computation asks for the
 rules in force on the day it concerns (the admission day, the day a unit is assessed).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 MIGRATION_CODE = "Migration Code of the Republic of Azerbaijan (Law No. 713-IVQ of 2 July 2013)"
-VOLUNTARY_PLACEMENT_RULES = ("Rules on voluntary placement in the State Migration Service's detention centres "
-                             "(Cabinet of Ministers Decision No. 267 of 3 December 2008, amended by No. 130 of 5 May 2014)")
+VOLUNTARY_PLACEMENT_RULES = (
+    "Rules on voluntary placement in the State Migration Service's detention centres "
+    "(Cabinet of Ministers Decision No. 267 of 3 December 2008, amended by No. 130 of 5 May 2014)"
+)
 
 
 @dataclass(frozen=True)
@@ -25,24 +29,53 @@ class Source:
     note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"law": self.law, "article": self.article, "paragraph": self.paragraph, "verified": self.verified,
-                "note": self.note}
+        return {
+            "law": self.law,
+            "article": self.article,
+            "paragraph": self.paragraph,
+            "verified": self.verified,
+            "note": self.note,
+        }
 
 
 # Searched for issue #10: only unofficial translations of the Migration Code and the titles of the
 # acts were readable; no article fixing these figures was read in an official text.
 _UNREAD = "The article fixing this figure was not read in an official text; confirm it before relying on it."
 SOURCES: Mapping[str, Source] = {
-    "court_order_max_months": Source(MIGRATION_CODE, None, None, False, "No statutory maximum could be confirmed; "
-                                     "the court order's valid-until date is the legal end. " + _UNREAD),
-    "voluntary_placement_max_months": Source(VOLUNTARY_PLACEMENT_RULES, None, None, False,
-                                             "No maximum found for a voluntary placement. " + _UNREAD),
-    "asylum_max_months": Source(MIGRATION_CODE, None, None, False, "3 months: DESIGN §3.1. " + _UNREAD),
-    "asylum_extension_months": Source(MIGRATION_CODE, None, None, False,
-                                      "A further 3 months once status is granted: DESIGN §3.1, issue #10. " + _UNREAD),
-    "entry_examination_alert_hours": Source(MIGRATION_CODE, None, None, False, "The law requires an examination on "
-                                            "entry (DESIGN §3.1); 24 hours is the service's alert threshold, "
-                                            "not a statutory limit. " + _UNREAD),
+    "court_order_max_months": Source(
+        MIGRATION_CODE,
+        None,
+        None,
+        False,
+        "No statutory maximum could be confirmed; "
+        "the court order's valid-until date is the legal end. " + _UNREAD,
+    ),
+    "voluntary_placement_max_months": Source(
+        VOLUNTARY_PLACEMENT_RULES,
+        None,
+        None,
+        False,
+        "No maximum found for a voluntary placement. " + _UNREAD,
+    ),
+    "asylum_max_months": Source(
+        MIGRATION_CODE, None, None, False, "3 months: DESIGN §3.1. " + _UNREAD
+    ),
+    "asylum_extension_months": Source(
+        MIGRATION_CODE,
+        None,
+        None,
+        False,
+        "A further 3 months once status is granted: DESIGN §3.1, issue #10. " + _UNREAD,
+    ),
+    "entry_examination_alert_hours": Source(
+        MIGRATION_CODE,
+        None,
+        None,
+        False,
+        "The law requires an examination on "
+        "entry (DESIGN §3.1); 24 hours is the service's alert threshold, "
+        "not a statutory limit. " + _UNREAD,
+    ),
 }
 
 

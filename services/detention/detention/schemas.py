@@ -3,19 +3,35 @@
 Every field is typed strictly (no "40" for 40, no 1 for true, dates only as YYYY-MM-DD) and
 every id is matched against its pattern, so no MongoDB operator can reach a query.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from passage.fields import (Cursor, StrictBoolean, StrictDate, StrictFloat, StrictInteger,  # noqa: F401
-                            pattern, text)
-
+from detention.domain import (
+    LEGAL_BASIS_KINDS,
+    NATIONALITY,
+    PERSON_REF,
+    SEXES,
+    SLUG,
+    STAY_ID,
+    STAY_STATUSES,
+    UNIT_CATEGORIES,
+    VULNERABILITIES,
+)
 from detention.families import RELATIONS
 from detention.ids import FAMILY_GROUP_ID
-from detention.domain import (LEGAL_BASIS_KINDS, NATIONALITY, PERSON_REF, SEXES, SLUG, STAY_ID, STAY_STATUSES,
-                              UNIT_CATEGORIES, VULNERABILITIES)
+from passage.fields import (
+    Cursor,
+    StrictBoolean,
+    StrictDate,
+    StrictFloat,
+    StrictInteger,
+    pattern,
+    text,
+)
 
 
 def slug(**kwargs: Any) -> fields.String:
@@ -25,7 +41,9 @@ def slug(**kwargs: Any) -> fields.String:
 # requests ------------------------------------------------------------------------------------
 class CentreCreateSchema(Schema):
     id = slug(required=True, metadata={"example": "baku"})
-    name = text(200, required=True, metadata={"example": "Baku Detention Centre for Illegal Migrants"})
+    name = text(
+        200, required=True, metadata={"example": "Baku Detention Centre for Illegal Migrants"}
+    )
     city = text(100, required=True, metadata={"example": "Baku"})
 
 
@@ -39,22 +57,33 @@ class UnitCreateSchema(Schema):
     id = slug(required=True, metadata={"example": "baku-m1"})
     name = text(200, required=True, metadata={"example": "Men's wing 1"})
     category = fields.String(required=True, validate=validate.OneOf(UNIT_CATEGORIES))
-    declared_places = StrictInteger(required=True, validate=validate.Range(0, 10000), metadata={"example": 40})
-    floor_area_m2 = StrictFloat(required=True, validate=validate.Range(0, 1_000_000, min_inclusive=False),
-                                metadata={"example": 180.0, "description": "living area, sanitary area excluded"})
+    declared_places = StrictInteger(
+        required=True, validate=validate.Range(0, 10000), metadata={"example": 40}
+    )
+    floor_area_m2 = StrictFloat(
+        required=True,
+        validate=validate.Range(0, 1_000_000, min_inclusive=False),
+        metadata={"example": 180.0, "description": "living area, sanitary area excluded"},
+    )
     single_room = StrictBoolean(load_default=False)
-    blocked_places = fields.List(fields.Nested(BlockSchema), load_default=list, validate=validate.Length(max=50))
+    blocked_places = fields.List(
+        fields.Nested(BlockSchema), load_default=list, validate=validate.Length(max=50)
+    )
 
 
 class PersonSchema(Schema):
-    person_ref = pattern(PERSON_REF, "a valid person_ref",
-                               metadata={"example": "AZ-2026-000001", "description": "made (UUID) when absent"})
+    person_ref = pattern(
+        PERSON_REF,
+        "a valid person_ref",
+        metadata={"example": "AZ-2026-000001", "description": "made (UUID) when absent"},
+    )
     given_name = text(100, required=True)
     family_name = text(100, required=True)
     birth_date = StrictDate(required=True, metadata={"example": "1990-04-02"})
     sex = fields.String(required=True, validate=validate.OneOf(SEXES))
-    nationality = pattern(NATIONALITY, "an ISO 3166-1 alpha-3 code", allow_none=True,
-                                metadata={"example": "IRN"})
+    nationality = pattern(
+        NATIONALITY, "an ISO 3166-1 alpha-3 code", allow_none=True, metadata={"example": "IRN"}
+    )
 
 
 class LegalBasisSchema(Schema):
@@ -84,24 +113,38 @@ class MedicalSchema(Schema):
 class FamilyGroupSchema(Schema):
     """The family group a person is admitted in: a new one, or an existing one by its id."""
 
-    id = pattern(FAMILY_GROUP_ID, "a family group id", metadata={"description": "join this existing group"})
+    id = pattern(
+        FAMILY_GROUP_ID, "a family group id", metadata={"description": "join this existing group"}
+    )
     new = StrictBoolean(metadata={"description": "true: start a new family group with this person"})
-    relation = fields.String(required=True, validate=validate.OneOf(RELATIONS),
-                             metadata={"description": "the person's place in the family"})
+    relation = fields.String(
+        required=True,
+        validate=validate.OneOf(RELATIONS),
+        metadata={"description": "the person's place in the family"},
+    )
 
 
 class _PersonAdmissionSchema(Schema):
     person = fields.Nested(PersonSchema, required=True)
     legal_basis = fields.Nested(LegalBasisSchema, required=True)
-    minor_override = fields.Nested(MinorOverrideSchema, metadata={"description": "for an unaccompanied minor"})
-    medical_examination = fields.Nested(MedicalSchema, metadata={"description": "the examination on entry"})
-    vulnerabilities = fields.List(fields.String(validate=validate.OneOf(VULNERABILITIES)), validate=validate.Length(max=8),
-                                  metadata={"description": "declared categories: alert, suggest referral to AVRR"})
+    minor_override = fields.Nested(
+        MinorOverrideSchema, metadata={"description": "for an unaccompanied minor"}
+    )
+    medical_examination = fields.Nested(
+        MedicalSchema, metadata={"description": "the examination on entry"}
+    )
+    vulnerabilities = fields.List(
+        fields.String(validate=validate.OneOf(VULNERABILITIES)),
+        validate=validate.Length(max=8),
+        metadata={"description": "declared categories: alert, suggest referral to AVRR"},
+    )
 
 
 class AdmissionSchema(_PersonAdmissionSchema):
     unit_id = slug(required=True, metadata={"example": "baku-m1"})
-    family_group = fields.Nested(FamilyGroupSchema, metadata={"description": "required in a family unit"})
+    family_group = fields.Nested(
+        FamilyGroupSchema, metadata={"description": "required in a family unit"}
+    )
 
 
 class FamilyMemberSchema(_PersonAdmissionSchema):
@@ -112,9 +155,14 @@ class FamilyAdmissionSchema(Schema):
     """A family arriving together: every member gets a place in the unit, or nobody does."""
 
     unit_id = slug(required=True, metadata={"example": "baku-f1"})
-    family_group_id = pattern(FAMILY_GROUP_ID, "a family group id",
-                              metadata={"description": "join an existing group held here (default: a new group)"})
-    members = fields.List(fields.Nested(FamilyMemberSchema), required=True, validate=validate.Length(1, 20))
+    family_group_id = pattern(
+        FAMILY_GROUP_ID,
+        "a family group id",
+        metadata={"description": "join an existing group held here (default: a new group)"},
+    )
+    members = fields.List(
+        fields.Nested(FamilyMemberSchema), required=True, validate=validate.Length(1, 20)
+    )
 
 
 class PageQuerySchema(Schema):
@@ -129,8 +177,11 @@ class StayQuerySchema(Schema):
     status = fields.String(validate=validate.OneOf(STAY_STATUSES))
     nationality = pattern(NATIONALITY, "an ISO 3166-1 alpha-3 code")
     legal_basis = fields.String(validate=validate.OneOf(LEGAL_BASIS_KINDS))
-    due_within = pattern(r"^[1-9][0-9]{0,2}d$", "a window like 7d",
-                               metadata={"description": "open stays whose legal end or review falls within N days"})
+    due_within = pattern(
+        r"^[1-9][0-9]{0,2}d$",
+        "a window like 7d",
+        metadata={"description": "open stays whose legal end or review falls within N days"},
+    )
     due_before = StrictDate(metadata={"description": "open stays due on or before this day"})
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     cursor = Cursor(STAY_ID)
@@ -169,11 +220,17 @@ class UnitSchema(Schema):
     blocked_places = fields.List(fields.Nested(BlockOutSchema), required=True)
     floor_area_m2 = fields.Float(required=True)
     single_room = fields.Boolean(required=True)
-    capacity = fields.Integer(required=True, metadata={"description": "declared places less blocks in force"})
+    capacity = fields.Integer(
+        required=True, metadata={"description": "declared places less blocks in force"}
+    )
     occupancy = fields.Integer(required=True)
     free_places = fields.Integer(required=True)
-    cpt_capacity = fields.Integer(required=True, metadata={"description": "persons the floor area allows (CPT)"})
-    over_standard = fields.Boolean(required=True, metadata={"description": "declared places exceed cpt_capacity"})
+    cpt_capacity = fields.Integer(
+        required=True, metadata={"description": "persons the floor area allows (CPT)"}
+    )
+    over_standard = fields.Boolean(
+        required=True, metadata={"description": "declared places exceed cpt_capacity"}
+    )
     version = fields.Integer(required=True)
     created_at = fields.DateTime(required=True)
 
@@ -196,8 +253,12 @@ class LegalBasisOutSchema(Schema):
 
 class HistoryEntrySchema(Schema):
     at = fields.DateTime(required=True)
-    state = fields.String(required=True, metadata={"enum": ["admitted", "transferred", "extended", "reviewed",
-                                                            "examined", "released"]})
+    state = fields.String(
+        required=True,
+        metadata={
+            "enum": ["admitted", "transferred", "extended", "reviewed", "examined", "released"]
+        },
+    )
     by = fields.String(required=True)
     centre_id = fields.String()
     unit_id = fields.String()
@@ -231,19 +292,27 @@ class StaySchema(Schema):
     sex = fields.String(required=True)
     nationality = fields.String(allow_none=True)
     age_band = fields.String(required=True)
-    alerts = fields.List(fields.String(), required=True, metadata={"description": "vulnerability alerts"})
+    alerts = fields.List(
+        fields.String(), required=True, metadata={"description": "vulnerability alerts"}
+    )
     person = fields.Nested(PersonOutSchema)
     minor_override = fields.Nested(MinorOverrideSchema)
     family_group = fields.Nested(FamilyGroupOutSchema, allow_none=True)
     next_review_on = fields.String(allow_none=True, metadata=_DATE_OUT)
-    due_on = fields.String(allow_none=True, metadata={**_DATE_OUT, "description": "the first clock to run out"})
+    due_on = fields.String(
+        allow_none=True, metadata={**_DATE_OUT, "description": "the first clock to run out"}
+    )
     planned_release_on = fields.String(allow_none=True, metadata=_DATE_OUT)
     released_at = fields.DateTime(allow_none=True)
     release_reason = fields.String(allow_none=True)
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
     entry_medical = fields.Nested(MedicalOutSchema)
-    entry_examination_missing = fields.Boolean(metadata={"description": "open and no entry examination recorded"})
-    asylum_extension = fields.Dict(metadata={"description": "the further months granted with status, and their source"})
+    entry_examination_missing = fields.Boolean(
+        metadata={"description": "open and no entry examination recorded"}
+    )
+    asylum_extension = fields.Dict(
+        metadata={"description": "the further months granted with status, and their source"}
+    )
     exit_medical = fields.Nested(MedicalOutSchema)
     extensions = fields.List(fields.Dict())
     vulnerabilities = fields.List(fields.String())
@@ -252,8 +321,13 @@ class StaySchema(Schema):
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
     """``{"items": [...], "next_cursor": ...}`` for one kind of item."""
-    return Schema.from_dict({"items": fields.List(fields.Nested(item), required=True),
-                             "next_cursor": fields.String(allow_none=True, required=True)}, name=name)
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "next_cursor": fields.String(allow_none=True, required=True),
+        },
+        name=name,
+    )
 
 
 CentrePageSchema = page_schema(CentreSchema, "CentrePage")

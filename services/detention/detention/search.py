@@ -1,5 +1,6 @@
 """Person search in detention: stays found by name (any spelling), birth date or person reference,
 only in the centres the caller works for, and only for those who may see particulars."""
+
 from __future__ import annotations
 
 import sys
@@ -7,18 +8,21 @@ from typing import Any
 
 from flask import current_app
 
-from passage import person_search
-from passage.web import Blueprint, current_identity
-
 from detention import access
 from detention.config import load_settings
 from detention.repository import STAY_SEARCH, STAYS
+from passage import person_search
+from passage.web import Blueprint, current_identity
 
 PATHS = STAY_SEARCH
 SEARCHERS = access.PARTICULARS_READERS
 
-persons = Blueprint("detention_person_search", __name__, url_prefix="/api/v1/detention",
-                    description="Person search across spellings (minimal hits: who, which stay).")
+persons = Blueprint(
+    "detention_person_search",
+    __name__,
+    url_prefix="/api/v1/detention",
+    description="Person search across spellings (minimal hits: who, which stay).",
+)
 
 
 @persons.get("/persons/search")

@@ -1,20 +1,29 @@
 """Commands on an open stay (transfer, release, extension, review) and the effects of other
 services' events on it. Dependencies are passed in; refusals are domain errors the API maps.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
-from typing import Any, Callable, Mapping
-
-from passage.events.envelope import Envelope, rfc3339
+from typing import Any
 
 from detention import access, clocks, law, moves
 from detention.domain import AlreadyExists, DetentionError
-from detention.handlers import (Context, NotFound, RulesFor, _event, _user, _visible_unit, check_centre_open,
-                                medical_document)
+from detention.handlers import (
+    Context,
+    NotFound,
+    RulesFor,
+    _event,
+    _user,
+    _visible_unit,
+    check_centre_open,
+    medical_document,
+)
 from detention.repository import MongoRepository, unit_from_record, utc_ms
 from detention.stay_store import StayMissing, StayStore
 from detention.views import stay_view
+from passage.events.envelope import Envelope, rfc3339
 
 
 def _held(repo: MongoRepository, ctx: Context, stay_id: str) -> dict[str, Any]:
@@ -26,7 +35,12 @@ def _held(repo: MongoRepository, ctx: Context, stay_id: str) -> dict[str, Any]:
 
 
 def _entry(ctx: Context, state: str, **more: Any) -> dict[str, Any]:
-    return {"at": utc_ms(ctx.now), "state": state, "by": _user(ctx), **{k: v for k, v in more.items() if v is not None}}
+    return {
+        "at": utc_ms(ctx.now),
+        "state": state,
+        "by": _user(ctx),
+        **{k: v for k, v in more.items() if v is not None},
+    }
 
 
 def _today(ctx: Context, rules_for: RulesFor) -> date:
@@ -40,53 +54,121 @@ def _missing_as_not_found(fn: Callable[[], dict[str, Any]], stay_id: str) -> dic
         raise NotFound(f"No stay {stay_id}.") from None
 
 
-def transfer(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str, version: int | None,
-             body: Mapping[str, Any], rules_for: RulesFor) -> dict[str, Any]:
+def transfer(
+    repo: MongoRepository,
+    store: StayStore,
+    ctx: Context,
+    stay_id: str,
+    version: int | None,
+    body: Mapping[str, Any],
+    rules_for: RulesFor,
+) -> dict[str, Any]:
     """Move a held person to another unit (or centre): both counters change together or neither."""
     stay = _held(repo, ctx, stay_id)
     target = _visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
     check_centre_open(target)
     today = _today(ctx, rules_for)
     moves.check_transfer(stay, unit_from_record(target), today, rules_for(today))
-    update = {"$set": {"centre_id": target["centre_id"], "unit_id": target["id"]},
-              "$push": {"history": _entry(ctx, "transferred", centre_id=target["centre_id"], unit_id=target["id"],
-                                          reason=body.get("reason"))}}
-    event = _event(ctx, "detention.stay.transferred", stay_id, {
-        "stay_id": stay_id, "person_ref": stay["person_ref"], "from_centre_id": stay["centre_id"],
-        "from_unit_id": stay["unit_id"], "centre_id": target["centre_id"], "unit_id": target["id"],
-        "transferred_at": rfc3339(ctx.now)})
-    rec = _missing_as_not_found(lambda: store.transfer(stay_id, version, target["id"], update, [event],
-                                                       today.isoformat()), stay_id)
+    update = {
+        "$set": {"centre_id": target["centre_id"], "unit_id": target["id"]},
+        "$push": {
+            "history": _entry(
+                ctx,
+                "transferred",
+                centre_id=target["centre_id"],
+                unit_id=target["id"],
+                reason=body.get("reason"),
+            )
+        },
+    }
+    event = _event(
+        ctx,
+        "detention.stay.transferred",
+        stay_id,
+        {
+            "stay_id": stay_id,
+            "person_ref": stay["person_ref"],
+            "from_centre_id": stay["centre_id"],
+            "from_unit_id": stay["unit_id"],
+            "centre_id": target["centre_id"],
+            "unit_id": target["id"],
+            "transferred_at": rfc3339(ctx.now),
+        },
+    )
+    rec = _missing_as_not_found(
+        lambda: store.transfer(stay_id, version, target["id"], update, [event], today.isoformat()),
+        stay_id,
+    )
     return stay_view(rec, ctx.caller)
 
 
-def _close_update(ctx: Context, reason: str, released_at: datetime, exit_medical: Any) -> dict[str, Any]:
-    return {"$set": {"status": "closed", "release_reason": reason, "released_at": released_at, "due_on": None,
-                     "released_by": _user(ctx), "exit_medical": exit_medical},
-            "$push": {"history": _entry(ctx, "released", reason=reason)}}
+def _close_update(
+    ctx: Context, reason: str, released_at: datetime, exit_medical: Any
+) -> dict[str, Any]:
+    return {
+        "$set": {
+            "status": "closed",
+            "release_reason": reason,
+            "released_at": released_at,
+            "due_on": None,
+            "released_by": _user(ctx),
+            "exit_medical": exit_medical,
+        },
+        "$push": {"history": _entry(ctx, "released", reason=reason)},
+    }
 
 
-def _closed_event(ctx: Context, stay: Mapping[str, Any], reason: str, released_at: datetime) -> Envelope:
-    return _event(ctx, "detention.stay.closed", stay["id"], {
-        "stay_id": stay["id"], "person_ref": stay["person_ref"], "centre_id": stay["centre_id"],
-        "unit_id": stay["unit_id"], "reason": reason, "released_at": rfc3339(released_at)})
+def _closed_event(
+    ctx: Context, stay: Mapping[str, Any], reason: str, released_at: datetime
+) -> Envelope:
+    return _event(
+        ctx,
+        "detention.stay.closed",
+        stay["id"],
+        {
+            "stay_id": stay["id"],
+            "person_ref": stay["person_ref"],
+            "centre_id": stay["centre_id"],
+            "unit_id": stay["unit_id"],
+            "reason": reason,
+            "released_at": rfc3339(released_at),
+        },
+    )
 
 
-def release(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str, version: int | None,
-            body: Mapping[str, Any], rules_for: RulesFor) -> dict[str, Any]:
+def release(
+    repo: MongoRepository,
+    store: StayStore,
+    ctx: Context,
+    stay_id: str,
+    version: int | None,
+    body: Mapping[str, Any],
+    rules_for: RulesFor,
+) -> dict[str, Any]:
     """Release a held person with a reason (and the exit examination); the place is free at once."""
     stay = _held(repo, ctx, stay_id)
     released_at = utc_ms(body.get("released_at") or ctx.now)
     moves.check_release(stay, released_at, ctx.now)
-    update = _close_update(ctx, body["reason"], released_at, medical_document(body.get("exit_medical")))
+    update = _close_update(
+        ctx, body["reason"], released_at, medical_document(body.get("exit_medical"))
+    )
     event = _closed_event(ctx, stay, body["reason"], released_at)
-    rec = _missing_as_not_found(lambda: store.close(stay_id, version, update, [event],
-                                                    _today(ctx, rules_for).isoformat()), stay_id)
+    rec = _missing_as_not_found(
+        lambda: store.close(stay_id, version, update, [event], _today(ctx, rules_for).isoformat()),
+        stay_id,
+    )
     return stay_view(rec, ctx.caller)
 
 
-def extend(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str, version: int | None,
-           body: Mapping[str, Any], rules_for: RulesFor) -> dict[str, Any]:
+def extend(
+    repo: MongoRepository,
+    store: StayStore,
+    ctx: Context,
+    stay_id: str,
+    version: int | None,
+    body: Mapping[str, Any],
+    rules_for: RulesFor,
+) -> dict[str, Any]:
     """A new court decision: the legal end moves to its valid-until date."""
     stay = _held(repo, ctx, stay_id)
     if stay["status"] != "open":
@@ -94,20 +176,44 @@ def extend(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str, 
     current = date.fromisoformat(stay["legal_end"]) if stay.get("legal_end") else None
     clocks.check_extension(current, body["decided_on"], body["valid_until"], _today(ctx, rules_for))
     admitted_on = stay["admitted_at"].date()
-    law.check_within(stay["legal_basis"]["kind"], admitted_on, body["valid_until"], rules_for(admitted_on),
-                     extended=bool(stay.get("asylum_extension")))
+    law.check_within(
+        stay["legal_basis"]["kind"],
+        admitted_on,
+        body["valid_until"],
+        rules_for(admitted_on),
+        extended=bool(stay.get("asylum_extension")),
+    )
     review = date.fromisoformat(stay["next_review_on"]) if stay.get("next_review_on") else None
     due = clocks.due_on(body["valid_until"], review)
-    decision = {"decision_ref": body["decision_ref"], "court": body["court"],
-                "decided_on": body["decided_on"].isoformat(), "valid_until": body["valid_until"].isoformat(),
-                "recorded_at": utc_ms(ctx.now), "recorded_by": _user(ctx)}
-    update = {"$set": {"legal_end": body["valid_until"].isoformat(), "due_on": due.isoformat() if due else None},
-              "$push": {"extensions": decision, "history": _entry(ctx, "extended")}}
-    return stay_view(_missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller)
+    decision = {
+        "decision_ref": body["decision_ref"],
+        "court": body["court"],
+        "decided_on": body["decided_on"].isoformat(),
+        "valid_until": body["valid_until"].isoformat(),
+        "recorded_at": utc_ms(ctx.now),
+        "recorded_by": _user(ctx),
+    }
+    update = {
+        "$set": {
+            "legal_end": body["valid_until"].isoformat(),
+            "due_on": due.isoformat() if due else None,
+        },
+        "$push": {"extensions": decision, "history": _entry(ctx, "extended")},
+    }
+    return stay_view(
+        _missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller
+    )
 
 
-def review(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str, version: int | None,
-           body: Mapping[str, Any], rules_for: RulesFor) -> dict[str, Any]:
+def review(
+    repo: MongoRepository,
+    store: StayStore,
+    ctx: Context,
+    stay_id: str,
+    version: int | None,
+    body: Mapping[str, Any],
+    rules_for: RulesFor,
+) -> dict[str, Any]:
     """Record that the stay was reviewed, and when it is next."""
     stay = _held(repo, ctx, stay_id)
     if stay["status"] != "open":
@@ -115,13 +221,27 @@ def review(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str, 
     clocks.check_review(body["next_review_on"], _today(ctx, rules_for))
     legal_end = date.fromisoformat(stay["legal_end"]) if stay.get("legal_end") else None
     due = clocks.due_on(legal_end, body["next_review_on"])
-    update = {"$set": {"next_review_on": body["next_review_on"].isoformat(), "due_on": due.isoformat() if due else None},
-              "$push": {"history": _entry(ctx, "reviewed", reason=body.get("outcome"))}}
-    return stay_view(_missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller)
+    update = {
+        "$set": {
+            "next_review_on": body["next_review_on"].isoformat(),
+            "due_on": due.isoformat() if due else None,
+        },
+        "$push": {"history": _entry(ctx, "reviewed", reason=body.get("outcome"))},
+    }
+    return stay_view(
+        _missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller
+    )
 
 
-def extend_for_granted_status(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str,
-                              version: int | None, body: Mapping[str, Any], rules_for: RulesFor) -> dict[str, Any]:
+def extend_for_granted_status(
+    repo: MongoRepository,
+    store: StayStore,
+    ctx: Context,
+    stay_id: str,
+    version: int | None,
+    body: Mapping[str, Any],
+    rules_for: RulesFor,
+) -> dict[str, Any]:
     """An asylum applicant granted status: the legal end moves by the further months the rule table holds."""
     stay = _held(repo, ctx, stay_id)
     if stay["status"] != "open":
@@ -131,31 +251,58 @@ def extend_for_granted_status(repo: MongoRepository, store: StayStore, ctx: Cont
     _check_asylum_extension(stay, body["granted_on"], _today(ctx, rules_for))
     legal_end = law.last_lawful_day("asylum_applicant", admitted_on, rules, extended=True)
     if legal_end is None:
-        raise DetentionError("asylum_extension_rule", "The rule table holds no asylum maximum to extend.")
+        raise DetentionError(
+            "asylum_extension_rule", "The rule table holds no asylum maximum to extend."
+        )
     review = date.fromisoformat(stay["next_review_on"]) if stay.get("next_review_on") else None
     due = clocks.due_on(legal_end, review)
-    record = {"decision_ref": body["decision_ref"], "granted_on": body["granted_on"].isoformat(),
-              "months": rules.asylum_extension_months, "source": rules.sources["asylum_extension_months"].as_dict(),
-              "recorded_at": utc_ms(ctx.now), "recorded_by": _user(ctx)}
-    update = {"$set": {"legal_end": legal_end.isoformat(), "due_on": due.isoformat() if due else None,
-                       "asylum_extension": record},
-              "$push": {"history": _entry(ctx, "extended", reason="asylum status granted")}}
-    return stay_view(_missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller)
+    record = {
+        "decision_ref": body["decision_ref"],
+        "granted_on": body["granted_on"].isoformat(),
+        "months": rules.asylum_extension_months,
+        "source": rules.sources["asylum_extension_months"].as_dict(),
+        "recorded_at": utc_ms(ctx.now),
+        "recorded_by": _user(ctx),
+    }
+    update = {
+        "$set": {
+            "legal_end": legal_end.isoformat(),
+            "due_on": due.isoformat() if due else None,
+            "asylum_extension": record,
+        },
+        "$push": {"history": _entry(ctx, "extended", reason="asylum status granted")},
+    }
+    return stay_view(
+        _missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller
+    )
 
 
 def _check_asylum_extension(stay: Mapping[str, Any], granted_on: date, today: date) -> None:
     if stay["legal_basis"]["kind"] != "asylum_applicant":
-        raise DetentionError("asylum_extension_basis", "Only a stay of an asylum applicant has this extension.",
-                             field="decision_ref")
+        raise DetentionError(
+            "asylum_extension_basis",
+            "Only a stay of an asylum applicant has this extension.",
+            field="decision_ref",
+        )
     if stay.get("asylum_extension"):
         raise AlreadyExists("asylum_extension_once", "The further months were granted already.")
     if granted_on > today or granted_on < stay["admitted_at"].date():
-        raise DetentionError("granted_on_range", "The status was granted between the admission and today.",
-                             field="granted_on")
+        raise DetentionError(
+            "granted_on_range",
+            "The status was granted between the admission and today.",
+            field="granted_on",
+        )
 
 
-def record_entry_examination(repo: MongoRepository, store: StayStore, ctx: Context, stay_id: str,
-                             version: int | None, body: Mapping[str, Any], rules_for: RulesFor) -> dict[str, Any]:
+def record_entry_examination(
+    repo: MongoRepository,
+    store: StayStore,
+    ctx: Context,
+    stay_id: str,
+    version: int | None,
+    body: Mapping[str, Any],
+    rules_for: RulesFor,
+) -> dict[str, Any]:
     """The medical examination on entry, recorded after the admission; it ends the missing-examination alert."""
     stay = _held(repo, ctx, stay_id)
     if stay["status"] != "open":
@@ -164,8 +311,15 @@ def record_entry_examination(repo: MongoRepository, store: StayStore, ctx: Conte
         raise AlreadyExists("entry_examination_once", "The entry examination is recorded already.")
     today = _today(ctx, rules_for)
     if not date.fromisoformat(stay["admitted_on"]) <= body["examined_on"] <= today:
-        raise DetentionError("examined_on_range", "The examination is dated between the admission and today.",
-                             field="examined_on")
-    update = {"$set": {"entry_medical": medical_document(body)},
-              "$push": {"history": _entry(ctx, "examined", reason="entry medical examination")}}
-    return stay_view(_missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller)
+        raise DetentionError(
+            "examined_on_range",
+            "The examination is dated between the admission and today.",
+            field="examined_on",
+        )
+    update = {
+        "$set": {"entry_medical": medical_document(body)},
+        "$push": {"history": _entry(ctx, "examined", reason="entry medical examination")},
+    }
+    return stay_view(
+        _missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller
+    )

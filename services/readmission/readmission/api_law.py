@@ -1,6 +1,7 @@
 """The law the clocks apply, readable by whoever reads deadlines: the agreements with their rule sets
 (each value with its source and whether it was verified), and holiday calendars with administrators'
 per-date overrides (office closures, moved working days, estimated religious holidays)."""
+
 from __future__ import annotations
 
 import re
@@ -12,33 +13,72 @@ from marshmallow import Schema, fields
 
 from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from passage.web import Blueprint, etag, expected_version
-
 from readmission import agreements, api, deadlines, handlers, schemas
 from readmission.repository import Duplicate
 
-law = Blueprint("readmission_law", __name__, url_prefix=api.PREFIX,
-                description="Agreements, their rule sets with sources, and calendar overrides the deadline clocks use.")
+law = Blueprint(
+    "readmission_law",
+    __name__,
+    url_prefix=api.PREFIX,
+    description="Agreements, their rule sets with sources, and calendar overrides the deadline clocks use.",
+)
 LAW_READERS = ("liaison_officer", "auditor", "system")
 Result = tuple[Any, int, dict[str, str]]
 
 
 def _rule_view(rule: deadlines.RuleVersion) -> dict[str, Any]:
-    names = ("submit", "reply", "transfer", "travel_document", "take_back_own_nationals", "take_back_others",
-             "transit_reply")
-    limits = {n: {"amount": getattr(rule, n).amount, "unit": getattr(rule, n).unit,
-                  "source": (rule.sources.get(n) or agreements.Source(rule.agreement, "not recorded")).as_dict()}
-              for n in names}
-    return {"version": rule.version, "protocol": rule.protocol, "procedure": rule.procedure,
-            "effective_from": rule.effective_from.isoformat(), "deemed_acceptance": rule.deemed_acceptance,
-            "extension_ceiling_days": rule.extension_ceiling_days, "limits": limits,
-            "submission_limit_applies_to": list(deadlines.SUBMISSION_LIMITED)}
+    names = (
+        "submit",
+        "reply",
+        "transfer",
+        "travel_document",
+        "take_back_own_nationals",
+        "take_back_others",
+        "transit_reply",
+    )
+    limits = {
+        n: {
+            "amount": getattr(rule, n).amount,
+            "unit": getattr(rule, n).unit,
+            "source": (
+                rule.sources.get(n) or agreements.Source(rule.agreement, "not recorded")
+            ).as_dict(),
+        }
+        for n in names
+    }
+    return {
+        "version": rule.version,
+        "protocol": rule.protocol,
+        "procedure": rule.procedure,
+        "effective_from": rule.effective_from.isoformat(),
+        "deemed_acceptance": rule.deemed_acceptance,
+        "extension_ceiling_days": rule.extension_ceiling_days,
+        "limits": limits,
+        "submission_limit_applies_to": list(deadlines.SUBMISSION_LIMITED),
+    }
 
 
 AgreementListSchema = Schema.from_dict({"items": fields.List(fields.Dict())}, name="AgreementList")
-AgreementSchema = Schema.from_dict({name: fields.Raw() for name in (
-    "code", "title", "parties", "in_force", "source", "not_bound", "version", "rules")}, name="Agreement")
-CalendarSchema = Schema.from_dict({"country": fields.String(), "version": fields.Integer(), "days": fields.Dict()},
-                                  name="CalendarOverrides")
+AgreementSchema = Schema.from_dict(
+    {
+        name: fields.Raw()
+        for name in (
+            "code",
+            "title",
+            "parties",
+            "in_force",
+            "source",
+            "not_bound",
+            "version",
+            "rules",
+        )
+    },
+    name="Agreement",
+)
+CalendarSchema = Schema.from_dict(
+    {"country": fields.String(), "version": fields.Integer(), "days": fields.Dict()},
+    name="CalendarOverrides",
+)
 
 
 def _reader() -> handlers.Context:
@@ -57,8 +97,11 @@ def _agreement_view(code: str) -> Result:
     if code not in known:
         raise NotFound("No such agreement.")
     stored = _repo().agreement(code) or {}
-    view = {**known[code].as_dict(), "version": stored.get("version", 0),
-            "rules": [_rule_view(r) for r in rules if r.agreement == code]}
+    view = {
+        **known[code].as_dict(),
+        "version": stored.get("version", 0),
+        "rules": [_rule_view(r) for r in rules if r.agreement == code],
+    }
     return view, 200, {"ETag": etag(view["version"])}
 
 
@@ -103,12 +146,20 @@ def add_agreement(body: dict[str, Any]) -> Result:
     context = _admin()
     missing = [p for p in body["parties"] if not deadlines.has_calendar(p)]
     if missing:
-        raise Unprocessable("No holiday calendar is known for a party, so working days cannot be counted.",
-                            errors=[{"pointer": "/parties", "detail": ", ".join(missing)}])
+        raise Unprocessable(
+            "No holiday calendar is known for a party, so working days cannot be counted.",
+            errors=[{"pointer": "/parties", "detail": ", ".join(missing)}],
+        )
     if body["code"] in agreements.AGREEMENTS:
         raise Conflict("This agreement is built in; add rule versions to it instead.")
-    doc = {"_id": body.pop("code"), **handlers.plain(body), "version": 1, "rule_versions": [],
-           "recorded_by": context.caller.user_id, "recorded_at": context.now}
+    doc = {
+        "_id": body.pop("code"),
+        **handlers.plain(body),
+        "version": 1,
+        "rule_versions": [],
+        "recorded_by": context.caller.user_id,
+        "recorded_at": context.now,
+    }
     try:
         _repo().add_agreement(doc)
     except Duplicate:
@@ -127,9 +178,15 @@ def add_rule_version(body: dict[str, Any], code: str) -> Result:
     _agreement_view(_code(code))  # 404 for an unknown agreement
     stored = _repo().agreement(code)
     expected = expected_version(stored["version"] if stored else None, required=stored is not None)
-    version = {**handlers.plain(body), "recorded_by": context.caller.user_id, "recorded_at": context.now}
+    version = {
+        **handlers.plain(body),
+        "recorded_by": context.caller.user_id,
+        "recorded_at": context.now,
+    }
     if _repo().add_rule_version(code, expected, version) is None:
-        raise Conflict("The agreement changed meanwhile, or this version name is taken; read it again.")
+        raise Conflict(
+            "The agreement changed meanwhile, or this version name is taken; read it again."
+        )
     view, _, headers = _agreement_view(code)
     return view, 201, headers
 
@@ -141,7 +198,11 @@ def _country(raw: str) -> str:
 
 
 def _calendar_view(country: str, doc: dict[str, Any] | None) -> Result:
-    view = {"country": country, "version": (doc or {}).get("version", 0), "days": (doc or {}).get("days", {})}
+    view = {
+        "country": country,
+        "version": (doc or {}).get("version", 0),
+        "days": (doc or {}).get("days", {}),
+    }
     return handlers.plain(view), 200, {"ETag": etag(view["version"])}
 
 
@@ -167,7 +228,9 @@ def set_calendar_day(body: dict[str, Any], country: str, day: str) -> Result:
     code, when = _country(country), _day(day)
     repo = current_app.extensions[api.EXTENSION].repository
     current = repo.calendar(code)
-    expected = expected_version(current["version"] if current else None, required=current is not None)
+    expected = expected_version(
+        current["version"] if current else None, required=current is not None
+    )
     override = {**body, "by": context.caller.user_id, "at": context.now}
     doc = repo.set_calendar_day(code, when, override, expected)
     if doc is None:
@@ -177,7 +240,11 @@ def set_calendar_day(body: dict[str, Any], country: str, day: str) -> Result:
 
 def _day(raw: str) -> str:
     try:
-        return date.fromisoformat(raw).isoformat() if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else _bad_day(raw)
+        return (
+            date.fromisoformat(raw).isoformat()
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw)
+            else _bad_day(raw)
+        )
     except ValueError:
         return _bad_day(raw)
 

@@ -1,4 +1,5 @@
 """Readmission's worklist, statistics and protocol-registry endpoints: load → handler → dump."""
+
 from __future__ import annotations
 
 import re
@@ -9,7 +10,6 @@ from marshmallow import Schema, fields
 
 from passage.problems import Conflict, Forbidden, NotFound
 from passage.web import Blueprint, current_identity, etag, expected_version
-
 from readmission import api, handlers, protocols, schemas, statistics
 
 PREFIX = api.PREFIX
@@ -21,17 +21,50 @@ _DEADLINE_ID = re.compile(r"^[0-9a-f-]{36}:[a-z_]{1,20}$", re.ASCII)
 STATISTICS_READERS = ("auditor", "system")  # admin always passes; partners go through the gateway
 PROTOCOL_READERS = ("liaison_officer", "auditor", "system")
 
-work = Blueprint("readmission_worklist", __name__, url_prefix=PREFIX,
-                 description="Every open legal deadline in the caller's scope, overdue first.")
-reports = Blueprint("readmission_statistics", __name__, url_prefix=PREFIX,
-                    description="Monthly statistics per member state for the joint readmission committee.")
-registry = Blueprint("readmission_protocols", __name__, url_prefix=PREFIX,
-                     description="Implementing protocols per member state (and Norway), versioned with effective dates.")
+work = Blueprint(
+    "readmission_worklist",
+    __name__,
+    url_prefix=PREFIX,
+    description="Every open legal deadline in the caller's scope, overdue first.",
+)
+reports = Blueprint(
+    "readmission_statistics",
+    __name__,
+    url_prefix=PREFIX,
+    description="Monthly statistics per member state for the joint readmission committee.",
+)
+registry = Blueprint(
+    "readmission_protocols",
+    __name__,
+    url_prefix=PREFIX,
+    description="Implementing protocols per member state (and Norway), versioned with effective dates.",
+)
 
 
-WorklistItemSchema = Schema.from_dict({name: fields.Raw() for name in ("request_id", "deadline", "member_state", "direction", "state", "person_ref", "due_on", "rule_unit",
-                  "rule_amount", "rule_version", "source", "unverified", "time_left", "time_left_unit", "overdue", "resource")},
-                                         name="WorklistItem")
+WorklistItemSchema = Schema.from_dict(
+    {
+        name: fields.Raw()
+        for name in (
+            "request_id",
+            "deadline",
+            "member_state",
+            "direction",
+            "state",
+            "person_ref",
+            "due_on",
+            "rule_unit",
+            "rule_amount",
+            "rule_version",
+            "source",
+            "unverified",
+            "time_left",
+            "time_left_unit",
+            "overdue",
+            "resource",
+        )
+    },
+    name="WorklistItem",
+)
 
 
 class WorklistSchema(Schema):
@@ -46,13 +79,19 @@ class WorklistSchema(Schema):
 @work.response(200, WorklistSchema)
 def get_worklist(limit: int, cursor: str | None = None) -> dict[str, Any]:
     """Open deadlines, soonest first; ``time_left`` is in the rule's own unit (working or calendar days)."""
-    parts = api.cursor_parts(cursor, 4, (_DUE, _STATE, _SLOT, _DEADLINE_ID))  # bucket (3 parts) and entry id
+    parts = api.cursor_parts(
+        cursor, 4, (_DUE, _STATE, _SLOT, _DEADLINE_ID)
+    )  # bucket (3 parts) and entry id
     after = ("|".join(parts[:3]), parts[3]) if parts else None
     context = api.ctx()
-    items, last = handlers.worklist(current_app.extensions[api.EXTENSION].repository, context,
-                                    after, limit)
-    return {"items": items, "next_cursor": schemas.encode_cursor(*last) if last else None,
-            "today": context.today.isoformat()}
+    items, last = handlers.worklist(
+        current_app.extensions[api.EXTENSION].repository, context, after, limit
+    )
+    return {
+        "items": items,
+        "next_cursor": schemas.encode_cursor(*last) if last else None,
+        "today": context.today.isoformat(),
+    }
 
 
 class StatisticsSchema(Schema):
@@ -73,7 +112,10 @@ def get_statistics(month: str) -> dict[str, Any]:
     return {"month": month, "rows": [statistics.row(doc) for doc in docs]}
 
 
-ProtocolSchema = Schema.from_dict({name: fields.Raw() for name in ("member_state", "version", "current", "versions")}, name="Protocol")
+ProtocolSchema = Schema.from_dict(
+    {name: fields.Raw() for name in ("member_state", "version", "current", "versions")},
+    name="Protocol",
+)
 
 
 class ProtocolListSchema(Schema):
@@ -88,8 +130,14 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
     from readmission.views import _json
 
     today = api.ctx().today
-    return _json({"member_state": doc["_id"], "version": doc["version"],
-                  "current": protocols.current_version(doc, today), "versions": doc.get("versions", [])})
+    return _json(
+        {
+            "member_state": doc["_id"],
+            "version": doc["version"],
+            "current": protocols.current_version(doc, today),
+            "versions": doc.get("versions", []),
+        }
+    )
 
 
 def _code(raw: str) -> str:
@@ -133,7 +181,11 @@ def add_protocol_version(body: dict[str, Any], member_state: str) -> Result:
     if current is None:
         raise NotFound("This member state's protocol is not seeded yet.")
     expected = expected_version(current["version"], required=True)
-    version = {**handlers.plain(body), "recorded_at": context.now, "recorded_by": context.caller.user_id}
+    version = {
+        **handlers.plain(body),
+        "recorded_at": context.now,
+        "recorded_by": context.caller.user_id,
+    }
     doc = _store().add_version(code, expected, version)
     if doc is None:
         raise Conflict("The protocol changed meanwhile; read it again.")

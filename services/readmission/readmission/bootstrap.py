@@ -1,9 +1,10 @@
 """The one place that builds readmission's concrete adapters (MongoDB, bus, clock, rules) from settings."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable, Sequence
 
 from passage.bus.publisher import Publisher
 from passage.bus.topology import Topology
@@ -11,7 +12,6 @@ from passage.clock import utc_now
 from passage.config import Settings
 from passage.locations import LocationStore
 from passage.mongo import Mongo
-
 from readmission import deadlines, repository
 from readmission.protocols import ProtocolStore
 from readmission.repository import MongoRepository
@@ -34,11 +34,22 @@ class Deps:
     rules: Sequence[deadlines.RuleVersion] = deadlines.RULES
 
 
-def build(settings: Settings, clock: Callable[[], datetime] = utc_now,
-          rules: Sequence[deadlines.RuleVersion] = deadlines.RULES) -> Deps:
+def build(
+    settings: Settings,
+    clock: Callable[[], datetime] = utc_now,
+    rules: Sequence[deadlines.RuleVersion] = deadlines.RULES,
+) -> Deps:
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     topology = Topology(settings.bus_prefix)
-    return Deps(settings=settings, mongo=mongo, topology=topology,
-                publisher=Publisher(settings.broker_url, topology),
-                locations=repository.location_store(mongo), repository=MongoRepository(mongo),
-                protocols=ProtocolStore(mongo), transits=TransitRepository(mongo), clock=clock, rules=tuple(rules))
+    return Deps(
+        settings=settings,
+        mongo=mongo,
+        topology=topology,
+        publisher=Publisher(settings.broker_url, topology),
+        locations=repository.location_store(mongo),
+        repository=MongoRepository(mongo),
+        protocols=ProtocolStore(mongo),
+        transits=TransitRepository(mongo),
+        clock=clock,
+        rules=tuple(rules),
+    )

@@ -1,7 +1,8 @@
 """The readmission service's settings, read once from the environment (no I/O beyond os.environ)."""
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from passage.config import Settings
 

@@ -4,6 +4,7 @@
 
 SIGTERM/SIGINT stop it cleanly (unacked work goes back to the broker).
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -14,7 +15,6 @@ from passage.bus.topology import ROUTES
 from passage.config import Settings
 from passage.logs import configure_logging
 from passage.worker import ServiceWorker
-
 from readmission import bootstrap, clock, handlers, repository
 from readmission.bootstrap import Deps
 from readmission.config import SERVICE, load_settings
@@ -28,20 +28,35 @@ def subscriptions(deps: Deps) -> list[Subscription]:
     """Which events this service consumes, and the handler for each."""
     on_stay_event = partial(handlers.record_detention_event, deps.locations)
     cases = {
-        "voluntary_return.case.opened.v1": partial(clock.on_case_opened, deps.repository, deps.clock),
-        "voluntary_return.case.withdrawn.v1": partial(clock.on_case_withdrawn, deps.repository, deps.clock),
-        "voluntary_return.departure.confirmed.v1": partial(clock.on_departure_confirmed, deps.repository,
-                                                           deps.clock, deps.rules),
+        "voluntary_return.case.opened.v1": partial(
+            clock.on_case_opened, deps.repository, deps.clock
+        ),
+        "voluntary_return.case.withdrawn.v1": partial(
+            clock.on_case_withdrawn, deps.repository, deps.clock
+        ),
+        "voluntary_return.departure.confirmed.v1": partial(
+            clock.on_departure_confirmed, deps.repository, deps.clock, deps.rules
+        ),
     }
-    return [Subscription(DETENTION_LOCATION, {key: on_stay_event for key in ROUTES[DETENTION_LOCATION]}),
-            Subscription(VOLUNTARY_RETURN_CASES, cases)]
+    return [
+        Subscription(
+            DETENTION_LOCATION, dict.fromkeys(ROUTES[DETENTION_LOCATION], on_stay_event)
+        ),
+        Subscription(VOLUNTARY_RETURN_CASES, cases),
+    ]
 
 
-def build_worker(settings: Settings, deps: Deps | None = None, clock_seconds: float = CLOCK_SECONDS) -> ServiceWorker:
+def build_worker(
+    settings: Settings, deps: Deps | None = None, clock_seconds: float = CLOCK_SECONDS
+) -> ServiceWorker:
     deps = deps or bootstrap.build(settings)
-    consumer = EventConsumer(settings.broker_url, deps.topology, deps.mongo, deps.publisher, subscriptions(deps))
+    consumer = EventConsumer(
+        settings.broker_url, deps.topology, deps.mongo, deps.publisher, subscriptions(deps)
+    )
     relay = OutboxRelay(deps.mongo, deps.publisher, repository.OUTBOX_COLLECTIONS)
-    jobs = {"deadline_clock": (clock_seconds, clock.clock_job(deps.repository, deps.clock, deps.rules))}
+    jobs = {
+        "deadline_clock": (clock_seconds, clock.clock_job(deps.repository, deps.clock, deps.rules))
+    }
     return ServiceWorker(deps.mongo, repository.indexes(), relay, consumer, jobs=jobs, deps=deps)
 
 

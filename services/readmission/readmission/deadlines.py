@@ -6,13 +6,15 @@ later rule never rewrites it. Working days are Monday–Friday minus the public 
 *requested* state for replies, transfers and documents, of the *requesting* state for submission,
 and an administrator's per-date overrides (passed in as data) win over the holiday library.
 """
+
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import holidays
 
@@ -63,7 +65,9 @@ class RuleVersion:
     travel_document: Limit
     take_back_own_nationals: Limit
     take_back_others: Limit
-    extension_ceiling_days: int = 60  # reply limit may be extended to this many calendar days in total
+    extension_ceiling_days: int = (
+        60  # reply limit may be extended to this many calendar days in total
+    )
     # Reply to a transit application: the EU model agreements' 5 calendar days. Some agreements set a
     # different figure, so it is data like every other limit: a protocol version overrides it here.
     transit_reply: Limit = Limit(5, CALENDAR_DAYS)
@@ -73,7 +77,11 @@ class RuleVersion:
 
     def limit_name(self, kind: str, category: str = "") -> str:
         if kind == "take_back":
-            return "take_back_own_nationals" if category in OWN_NATIONAL_CATEGORIES else "take_back_others"
+            return (
+                "take_back_own_nationals"
+                if category in OWN_NATIONAL_CATEGORIES
+                else "take_back_others"
+            )
         if kind not in (*DEADLINE_KINDS, TRANSIT_REPLY):
             raise ValueError(f"unknown deadline {kind}")
         return kind
@@ -97,48 +105,114 @@ def _src(agreement: str, article: str, paragraph: str | None, note: str | None =
 
 
 def _sources(agreement: str) -> dict[str, Source]:
-    return {"submit": _src(agreement, "Art. 11", "1", "6 months, third-country nationals and stateless persons; "
-                                                        "accelerated: Art. 7(3), 2 working days from apprehension"),
-            "reply": _src(agreement, "Art. 11", "2", "15 calendar days; accelerated 2 working days; up to 60 days"),
-            "transfer": _src(agreement, "Art. 11", "4", "3 months, extendable for legal or practical obstacles"),
-            "travel_document": _src(agreement, "Art. 3", "3", "travel document within 5 working days"),
-            "take_back_own_nationals": _src(agreement, "Art. 3", None, "own-nationals article; readmission in error"),
-            "take_back_others": _src(agreement, "Art. 4", None, "third-country article; readmission in error"),
-            "transit_reply": _src(agreement, "Art. 13", None, "transit application reply")}
+    return {
+        "submit": _src(
+            agreement,
+            "Art. 11",
+            "1",
+            "6 months, third-country nationals and stateless persons; "
+            "accelerated: Art. 7(3), 2 working days from apprehension",
+        ),
+        "reply": _src(
+            agreement, "Art. 11", "2", "15 calendar days; accelerated 2 working days; up to 60 days"
+        ),
+        "transfer": _src(
+            agreement, "Art. 11", "4", "3 months, extendable for legal or practical obstacles"
+        ),
+        "travel_document": _src(agreement, "Art. 3", "3", "travel document within 5 working days"),
+        "take_back_own_nationals": _src(
+            agreement, "Art. 3", None, "own-nationals article; readmission in error"
+        ),
+        "take_back_others": _src(
+            agreement, "Art. 4", None, "third-country article; readmission in error"
+        ),
+        "transit_reply": _src(agreement, "Art. 13", None, "transit application reply"),
+    }
 
 
-def _rule(version: str, agreement: str, procedure: str, effective: date, **limits: Any) -> RuleVersion:
-    return RuleVersion(version=version, agreement=agreement, protocol=ANY_PROTOCOL, procedure=procedure,
-                       effective_from=effective, take_back_own_nationals=Limit(6, MONTHS),
-                       take_back_others=Limit(12, MONTHS), travel_document=Limit(5, WORKING_DAYS),
-                       transfer=Limit(3, MONTHS), sources=_sources(agreement), **limits)
+def _rule(
+    version: str, agreement: str, procedure: str, effective: date, **limits: Any
+) -> RuleVersion:
+    return RuleVersion(
+        version=version,
+        agreement=agreement,
+        protocol=ANY_PROTOCOL,
+        procedure=procedure,
+        effective_from=effective,
+        take_back_own_nationals=Limit(6, MONTHS),
+        take_back_others=Limit(12, MONTHS),
+        travel_document=Limit(5, WORKING_DAYS),
+        transfer=Limit(3, MONTHS),
+        sources=_sources(agreement),
+        **limits,
+    )
 
 
 def _defaults(prefix: str, agreement: str, effective: date) -> tuple[RuleVersion, ...]:
-    return (_rule(f"{prefix}.normal.2", agreement, "normal", effective, submit=Limit(6, MONTHS),
-                  reply=Limit(15, CALENDAR_DAYS)),
-            _rule(f"{prefix}.accelerated.2", agreement, "accelerated", effective, submit=Limit(2, WORKING_DAYS),
-                  reply=Limit(2, WORKING_DAYS)))
+    return (
+        _rule(
+            f"{prefix}.normal.2",
+            agreement,
+            "normal",
+            effective,
+            submit=Limit(6, MONTHS),
+            reply=Limit(15, CALENDAR_DAYS),
+        ),
+        _rule(
+            f"{prefix}.accelerated.2",
+            agreement,
+            "accelerated",
+            effective,
+            submit=Limit(2, WORKING_DAYS),
+            reply=Limit(2, WORKING_DAYS),
+        ),
+    )
 
 
 # Each agreement's defaults; protocols add their own versions to this table (Norway's agreement mirrors the EU's).
-RULES: tuple[RuleVersion, ...] = (*_defaults("eu-az-2014", EU_AZ, date(2014, 9, 1)),
-                                  *_defaults("no-az-2015", NO_AZ, date(2015, 6, 1)))
+RULES: tuple[RuleVersion, ...] = (
+    *_defaults("eu-az-2014", EU_AZ, date(2014, 9, 1)),
+    *_defaults("no-az-2015", NO_AZ, date(2015, 6, 1)),
+)
 
 
-LIMIT_NAMES = ("submit", "reply", "transfer", "travel_document", "take_back_own_nationals", "take_back_others",
-               "transit_reply")
+LIMIT_NAMES = (
+    "submit",
+    "reply",
+    "transfer",
+    "travel_document",
+    "take_back_own_nationals",
+    "take_back_others",
+    "transit_reply",
+)
 
 
 def rule_from(agreement: str, doc: Mapping[str, Any]) -> RuleVersion:
     """A rule version an administrator recorded: each limit with its own source."""
-    limits: dict[str, Any] = {n: Limit(doc["limits"][n]["amount"], doc["limits"][n]["unit"]) for n in LIMIT_NAMES}
-    sources = {n: Source(agreement, doc["limits"][n]["article"], doc["limits"][n].get("paragraph"),
-                         bool(doc["limits"][n].get("verified")), doc["limits"][n].get("note")) for n in LIMIT_NAMES}
-    return RuleVersion(version=doc["version"], agreement=agreement, protocol=doc["protocol"],
-                       procedure=doc["procedure"], effective_from=date.fromisoformat(doc["effective_from"]),
-                       extension_ceiling_days=doc["extension_ceiling_days"],
-                       deemed_acceptance=doc["deemed_acceptance"], sources=sources, **limits)
+    limits: dict[str, Any] = {
+        n: Limit(doc["limits"][n]["amount"], doc["limits"][n]["unit"]) for n in LIMIT_NAMES
+    }
+    sources = {
+        n: Source(
+            agreement,
+            doc["limits"][n]["article"],
+            doc["limits"][n].get("paragraph"),
+            bool(doc["limits"][n].get("verified")),
+            doc["limits"][n].get("note"),
+        )
+        for n in LIMIT_NAMES
+    }
+    return RuleVersion(
+        version=doc["version"],
+        agreement=agreement,
+        protocol=doc["protocol"],
+        procedure=doc["procedure"],
+        effective_from=date.fromisoformat(doc["effective_from"]),
+        extension_ceiling_days=doc["extension_ceiling_days"],
+        deemed_acceptance=doc["deemed_acceptance"],
+        sources=sources,
+        **limits,
+    )
 
 
 @lru_cache(maxsize=512)
@@ -155,12 +229,23 @@ class NoRule(LookupError):
     """No rule version is in force for this protocol and procedure on that day."""
 
 
-def rule_on(rules: Sequence[RuleVersion], member_state: str, procedure: str, day: date,
-            agreement: str = AGREEMENT) -> RuleVersion:
+def rule_on(
+    rules: Sequence[RuleVersion],
+    member_state: str,
+    procedure: str,
+    day: date,
+    agreement: str = AGREEMENT,
+) -> RuleVersion:
     """The version in force on ``day``: the member state's protocol first, else the defaults."""
     for protocol in (member_state, ANY_PROTOCOL):
-        candidates = [r for r in rules if r.agreement == agreement and r.protocol == protocol
-                      and r.procedure == procedure and r.effective_from <= day]
+        candidates = [
+            r
+            for r in rules
+            if r.agreement == agreement
+            and r.protocol == protocol
+            and r.procedure == procedure
+            and r.effective_from <= day
+        ]
         if candidates:
             return max(candidates, key=lambda r: (r.effective_from, r.version))
     raise NoRule(f"no rule for {agreement}/{member_state}/{procedure} on {day.isoformat()}")
@@ -195,7 +280,9 @@ def is_working_day(day: date, country: str, overrides: Overrides = NO_OVERRIDES)
     return day.weekday() < 5 and day not in _holidays(country, day.year)
 
 
-def add_working_days(start: date, amount: int, country: str, overrides: Overrides = NO_OVERRIDES) -> date:
+def add_working_days(
+    start: date, amount: int, country: str, overrides: Overrides = NO_OVERRIDES
+) -> date:
     """The ``amount``-th working day after ``start`` (``start`` itself not counted)."""
     day, left = start, amount
     while left > 0:
@@ -237,18 +324,35 @@ class Deadline:
     extensions: tuple[Mapping[str, Any], ...] = ()  # obstacles: reason, previous and new due day
 
 
-def compute(rules: Sequence[RuleVersion], kind: str, *, member_state: str, direction: str, procedure: str,
-            start: date, category: str = "", agreement: str = AGREEMENT,
-            overrides: Overrides = NO_OVERRIDES) -> Deadline:
+def compute(
+    rules: Sequence[RuleVersion],
+    kind: str,
+    *,
+    member_state: str,
+    direction: str,
+    procedure: str,
+    start: date,
+    category: str = "",
+    agreement: str = AGREEMENT,
+    overrides: Overrides = NO_OVERRIDES,
+) -> Deadline:
     """The deadline ``kind`` whose clock starts on ``start``, under the agreement's rule in force that day."""
     rule = rule_on(rules, member_state, procedure, start, agreement)
     limit = rule.limit(kind, category)
     country = calendar_of(kind, direction, member_state)
     ceiling = start + timedelta(days=rule.extension_ceiling_days) if kind == "reply" else None
-    return Deadline(kind=kind, start_on=start, due_on=due_date(start, limit, country, overrides), unit=limit.unit,
-                    amount=limit.amount, calendar=country, rule_version=rule.version,
-                    deemed_acceptance=kind == "reply" and rule.deemed_acceptance, extension_ceiling_on=ceiling,
-                    source=rule.source(kind, category).as_dict())
+    return Deadline(
+        kind=kind,
+        start_on=start,
+        due_on=due_date(start, limit, country, overrides),
+        unit=limit.unit,
+        amount=limit.amount,
+        calendar=country,
+        rule_version=rule.version,
+        deemed_acceptance=kind == "reply" and rule.deemed_acceptance,
+        extension_ceiling_on=ceiling,
+        source=rule.source(kind, category).as_dict(),
+    )
 
 
 # Limits the agreement lets the requesting state extend for as long as legal or practical obstacles last.
@@ -275,14 +379,18 @@ def extend_reply(deadline: Deadline, total_days: int) -> Deadline:
         raise ExtensionRefused("only the reply deadline can be extended")
     new_due = deadline.start_on + timedelta(days=total_days)
     if new_due > deadline.extension_ceiling_on:
-        raise ExtensionRefused(f"the rule allows at most {(deadline.extension_ceiling_on - deadline.start_on).days} "
-                               "calendar days in total")
+        raise ExtensionRefused(
+            f"the rule allows at most {(deadline.extension_ceiling_on - deadline.start_on).days} "
+            "calendar days in total"
+        )
     if new_due <= deadline.due_on:
         raise ExtensionRefused(f"the reply is already due on {deadline.due_on.isoformat()}")
     return replace(deadline, due_on=new_due, unit=CALENDAR_DAYS, amount=total_days)
 
 
-def time_left(due_on: date, unit: str, country: str, today: date, overrides: Overrides = NO_OVERRIDES) -> int:
+def time_left(
+    due_on: date, unit: str, country: str, today: date, overrides: Overrides = NO_OVERRIDES
+) -> int:
     """Days left until the end of ``due_on``, in working days for working-day limits.
 
     0 = due today; negative = overdue (at least -1, even when only a weekend has passed).
@@ -290,7 +398,11 @@ def time_left(due_on: date, unit: str, country: str, today: date, overrides: Ove
     if unit != WORKING_DAYS:
         return (due_on - today).days
     low, high = sorted((today, due_on))
-    count = sum(1 for n in range(1, (high - low).days + 1) if is_working_day(low + timedelta(days=n), country, overrides))
+    count = sum(
+        1
+        for n in range(1, (high - low).days + 1)
+        if is_working_day(low + timedelta(days=n), country, overrides)
+    )
     return count if due_on >= today else -max(1, count)
 
 

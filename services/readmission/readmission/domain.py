@@ -1,4 +1,5 @@
 """Readmission rules that need no I/O (stdlib only)."""
+
 from __future__ import annotations
 
 from passage.formats import PERSON_REF

@@ -1,11 +1,13 @@
 """Readmission's use cases, one function each; repository, caller, clock and rules are passed in,
 so the same code runs under Flask, in the worker and in tests."""
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from pymongo.client_session import ClientSession
 
@@ -14,10 +16,8 @@ from passage.events.envelope import Envelope
 from passage.identity import Identity
 from passage.locations import Locations
 from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
-
-from readmission import agreements
+from readmission import agreements, events, views
 from readmission import deadlines as dl
-from readmission import events, views
 from readmission import requests_domain as rd
 from readmission.repository import REQUEST_SEARCH, MongoRepository, Stale
 
@@ -57,24 +57,48 @@ def _visible(ctx: Context, doc: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return doc
 
 
-def history_entry(ctx: Context, action: str, state: str, by: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {"at": ctx.now, "action": action, "state": state, "by": by or ctx.caller.user_id,
-            "role": ctx.caller.role, **extra}
+def history_entry(
+    ctx: Context, action: str, state: str, by: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "at": ctx.now,
+        "action": action,
+        "state": state,
+        "by": by or ctx.caller.user_id,
+        "role": ctx.caller.role,
+        **extra,
+    }
 
 
-def create_request(repo: MongoRepository, ctx: Context, body: Mapping[str, Any], rules: Rules) -> dict[str, Any]:
+def create_request(
+    repo: MongoRepository, ctx: Context, body: Mapping[str, Any], rules: Rules
+) -> dict[str, Any]:
     """Open a draft request (incoming or outgoing) with its particulars and evidence."""
     _require(ctx, WRITERS)
     if not ctx.caller.may_see_member_state(body["member_state"]):
         raise Forbidden("This member state is outside your scope.")
-    doc = {"_id": str(uuid.uuid4()), "version": 1, "state": "draft", "created_at": ctx.now, "updated_at": ctx.now,
-           "voluntary_return": None, **_stored(body)}
+    doc = {
+        "_id": str(uuid.uuid4()),
+        "version": 1,
+        "state": "draft",
+        "created_at": ctx.now,
+        "updated_at": ctx.now,
+        "voluntary_return": None,
+        **_stored(body),
+    }
     doc.setdefault("agreement", agreements.EU_AZ)
     if any(day and day > ctx.today for day in (body.get("learned_on"), body.get("apprehended_on"))):
-        raise Unprocessable("Dates cannot lie in the future.", errors=[{"pointer": "/learned_on", "detail": "In the future."}])
+        raise Unprocessable(
+            "Dates cannot lie in the future.",
+            errors=[{"pointer": "/learned_on", "detail": "In the future."}],
+        )
     if body["procedure"] == "accelerated" and not body.get("apprehended_on"):
-        raise Unprocessable("An accelerated request needs the date of apprehension.",
-                            errors=[{"pointer": "/apprehended_on", "detail": "Required for the accelerated procedure."}])
+        raise Unprocessable(
+            "An accelerated request needs the date of apprehension.",
+            errors=[
+                {"pointer": "/apprehended_on", "detail": "Required for the accelerated procedure."}
+            ],
+        )
     known, rules = law_of(repo, rules)
     bound_by(doc["agreement"], doc["member_state"], known)
     try:
@@ -89,7 +113,9 @@ def create_request(repo: MongoRepository, ctx: Context, body: Mapping[str, Any],
 def law_of(repo: MongoRepository, rules: Rules) -> tuple[Known, tuple[dl.RuleVersion, ...]]:
     """The agreements (built-in and recorded by administrators) and the full rule table: one read."""
     stored = repo.agreements()
-    recorded = (dl.rule_from(doc["_id"], v) for doc in stored for v in doc.get("rule_versions") or [])
+    recorded = (
+        dl.rule_from(doc["_id"], v) for doc in stored for v in doc.get("rule_versions") or []
+    )
     return agreements.known(stored), (*rules, *recorded)
 
 
@@ -98,14 +124,18 @@ def bound_by(agreement: str, member_state: str, known: Known = agreements.AGREEM
     try:
         agreements.check_bound(agreement, member_state, known)
     except agreements.NotBound as exc:
-        raise Unprocessable(str(exc), errors=[{"pointer": "/member_state", "detail": str(exc)}]) from None
+        raise Unprocessable(
+            str(exc), errors=[{"pointer": "/member_state", "detail": str(exc)}]
+        ) from None
 
 
 def _stored(body: Mapping[str, Any]) -> dict[str, Any]:
     try:
         evidence = [rd.new_evidence(plain(e)) for e in body.get("evidence", [])]
     except rd.RuleBroken as exc:
-        raise Unprocessable(str(exc), errors=[{"pointer": "/evidence", "detail": str(exc)}]) from None
+        raise Unprocessable(
+            str(exc), errors=[{"pointer": "/evidence", "detail": str(exc)}]
+        ) from None
     return {**plain({k: v for k, v in body.items() if k != "evidence"}), "evidence": evidence}
 
 
@@ -134,23 +164,35 @@ def scoped_query(ctx: Context, filters: Mapping[str, Any]) -> dict[str, Any]:
     return query
 
 
-def list_requests(repo: MongoRepository, ctx: Context, filters: Mapping[str, Any], after: str | None,
-                  limit: int) -> list[dict[str, Any]]:
+def list_requests(
+    repo: MongoRepository, ctx: Context, filters: Mapping[str, Any], after: str | None, limit: int
+) -> list[dict[str, Any]]:
     """Requests in the caller's scope, by id; filters are validated scalars only."""
     _require(ctx, READERS)
     return repo.page(scoped_query(ctx, filters), after, limit)
 
 
-def act(repo: MongoRepository, ctx: Context, request_id: str, action: str, body: Mapping[str, Any],
-        expected: int | None, rules: Rules, attempts: int = 5) -> dict[str, Any]:
+def act(
+    repo: MongoRepository,
+    ctx: Context,
+    request_id: str,
+    action: str,
+    body: Mapping[str, Any],
+    expected: int | None,
+    rules: Rules,
+    attempts: int = 5,
+) -> dict[str, Any]:
     """Apply ``action``; a concurrent change is re-read and re-decided, so only one of two
     incompatible moves (accept vs reject) can win and the other is a 409 naming the new state."""
     _require(ctx, WRITERS)
     for _ in range(attempts):
         doc = _visible(ctx, repo.get(request_id))
         if expected is not None and doc["version"] != expected:
-            raise PreconditionFailed(f"The request is at version {doc['version']}, not {expected}.",
-                                     current_version=doc["version"], current_state=doc["state"])
+            raise PreconditionFailed(
+                f"The request is at version {doc['version']}, not {expected}.",
+                current_version=doc["version"],
+                current_state=doc["state"],
+            )
         try:
             return transition(repo, ctx, doc, action, body, rules)
         except Stale:
@@ -158,11 +200,21 @@ def act(repo: MongoRepository, ctx: Context, request_id: str, action: str, body:
     raise Conflict("The request kept changing; read it again and retry.")
 
 
-def transition(repo: MongoRepository, ctx: Context, doc: Mapping[str, Any], action: str, body: Mapping[str, Any],
-               rules: Rules, by: str | None = None, session: ClientSession | None = None) -> dict[str, Any]:
+def transition(
+    repo: MongoRepository,
+    ctx: Context,
+    doc: Mapping[str, Any],
+    action: str,
+    body: Mapping[str, Any],
+    rules: Rules,
+    by: str | None = None,
+    session: ClientSession | None = None,
+) -> dict[str, Any]:
     """Decide and write one action on ``doc`` (raises Stale when it moved meanwhile)."""
     try:
-        change = rd.decide(doc, action, body, ctx.today, law_of(repo, rules)[1], repo.calendar_overrides())
+        change = rd.decide(
+            doc, action, body, ctx.today, law_of(repo, rules)[1], repo.calendar_overrides()
+        )
     except rd.NotAllowed as exc:
         raise Conflict(str(exc), current_state=exc.state, action=action) from None
     except rd.RuleBroken as exc:
@@ -170,15 +222,25 @@ def transition(repo: MongoRepository, ctx: Context, doc: Mapping[str, Any], acti
     except dl.NoRule as exc:
         raise Unprocessable(str(exc)) from None
     envelopes = events.for_change(doc, change, ctx.now, ctx.correlation_id)
-    extra = {k: v for k, v in (("reason", body.get("reason")), ("motivation", body.get("motivation"))) if v}
+    extra = {
+        k: v
+        for k, v in (("reason", body.get("reason")), ("motivation", body.get("motivation")))
+        if v
+    }
     history = history_entry(ctx, action, change.state, by, **extra, **change.history)
     return repo.apply(doc, change, history, ctx.now, envelopes, session=session)
 
 
-def worklist(repo: MongoRepository, ctx: Context, after: tuple[str, str] | None, limit: int) -> tuple[list[dict[str, Any]], Any]:
+def worklist(
+    repo: MongoRepository, ctx: Context, after: tuple[str, str] | None, limit: int
+) -> tuple[list[dict[str, Any]], Any]:
     """Every open deadline in the caller's scope, soonest (overdue) first."""
     _require(ctx, READERS)
-    scope = None if ctx.caller.role in ("admin", "auditor") or ctx.caller.all_scopes else list(ctx.caller.member_states)
+    scope = (
+        None
+        if ctx.caller.role in ("admin", "auditor") or ctx.caller.all_scopes
+        else list(ctx.caller.member_states)
+    )
     page = repo.worklist(scope, after, limit)
     # Only working-day limits need the calendars (one small read, only for the calendars on this page).
     calendars = sorted({e["calendar"] for e in page.items if e["unit"] == dl.WORKING_DAYS})

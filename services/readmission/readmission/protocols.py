@@ -7,26 +7,49 @@ recorded yet), from the day their agreement entered into force; authorities, con
 points and consular posts are entered by administrators from the official texts — the seed
 invents none of them.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from passage.mongo import Mongo, safe_value
-
 from readmission.repository import PROTOCOLS
 
 STATUSES = ("in_force", "negotiating", "none")
 # ISO 3166-1 alpha-2 -> official languages (ISO 639-1).
 MEMBER_STATES: dict[str, tuple[str, ...]] = {
-    "AT": ("de",), "BE": ("nl", "fr", "de"), "BG": ("bg",), "HR": ("hr",), "CY": ("el", "tr"), "CZ": ("cs",),
-    "DK": ("da",), "EE": ("et",), "FI": ("fi", "sv"), "FR": ("fr",), "DE": ("de",), "GR": ("el",),
-    "HU": ("hu",), "IE": ("en", "ga"), "IT": ("it",), "LV": ("lv",), "LT": ("lt",), "LU": ("lb", "fr", "de"),
-    "MT": ("mt", "en"), "NL": ("nl",), "PL": ("pl",), "PT": ("pt",), "RO": ("ro",), "SK": ("sk",),
-    "SI": ("sl",), "ES": ("es",), "SE": ("sv",),
+    "AT": ("de",),
+    "BE": ("nl", "fr", "de"),
+    "BG": ("bg",),
+    "HR": ("hr",),
+    "CY": ("el", "tr"),
+    "CZ": ("cs",),
+    "DK": ("da",),
+    "EE": ("et",),
+    "FI": ("fi", "sv"),
+    "FR": ("fr",),
+    "DE": ("de",),
+    "GR": ("el",),
+    "HU": ("hu",),
+    "IE": ("en", "ga"),
+    "IT": ("it",),
+    "LV": ("lv",),
+    "LT": ("lt",),
+    "LU": ("lb", "fr", "de"),
+    "MT": ("mt", "en"),
+    "NL": ("nl",),
+    "PL": ("pl",),
+    "PT": ("pt",),
+    "RO": ("ro",),
+    "SK": ("sk",),
+    "SI": ("sl",),
+    "ES": ("es",),
+    "SE": ("sv",),
 }
 AGREEMENT_IN_FORCE = date(2014, 9, 1)
 # States with a protocol registry entry: the member states, and Norway (its agreement in force 1 June 2015).
@@ -36,10 +59,17 @@ SEED_USER = "seed"
 
 
 def seed_version(code: str, now: datetime) -> dict[str, Any]:
-    return {"effective_from": IN_FORCE.get(code, AGREEMENT_IN_FORCE).isoformat(), "status": "none",
-            "competent_authorities": {"own_nationals": [], "third_country_nationals": []},
-            "contacts": [], "border_crossing_points": [], "languages": list(PROTOCOL_STATES[code]),
-            "consular_posts": [], "recorded_at": now, "recorded_by": SEED_USER}
+    return {
+        "effective_from": IN_FORCE.get(code, AGREEMENT_IN_FORCE).isoformat(),
+        "status": "none",
+        "competent_authorities": {"own_nationals": [], "third_country_nationals": []},
+        "contacts": [],
+        "border_crossing_points": [],
+        "languages": list(PROTOCOL_STATES[code]),
+        "consular_posts": [],
+        "recorded_at": now,
+        "recorded_by": SEED_USER,
+    }
 
 
 def current_version(doc: Mapping[str, Any], today: date) -> dict[str, Any] | None:
@@ -63,7 +93,9 @@ class ProtocolStore:
         added = 0
         for code in PROTOCOL_STATES:
             try:
-                self.collection.insert_one({"_id": code, "version": 1, "versions": [seed_version(code, now)]})
+                self.collection.insert_one(
+                    {"_id": code, "version": 1, "versions": [seed_version(code, now)]}
+                )
                 added += 1
             except DuplicateKeyError:
                 pass
@@ -75,9 +107,15 @@ class ProtocolStore:
     def get(self, code: str) -> dict[str, Any] | None:
         return self.collection.find_one({"_id": safe_value(code)})
 
-    def add_version(self, code: str, expected: int, version: dict[str, Any]) -> dict[str, Any] | None:
+    def add_version(
+        self, code: str, expected: int, version: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """Add a version if the document is still at ``expected``; None when it moved meanwhile."""
         return self.collection.find_one_and_update(
             {"_id": safe_value(code), "version": expected},
-            {"$push": {"versions": {"$each": [version], "$sort": {"effective_from": 1}}}, "$inc": {"version": 1}},
-            return_document=True)
+            {
+                "$push": {"versions": {"$each": [version], "$sort": {"effective_from": 1}}},
+                "$inc": {"version": 1},
+            },
+            return_document=True,
+        )

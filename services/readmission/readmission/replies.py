@@ -3,14 +3,23 @@ the clock's deemed acceptance, and a timely reply that reverses a deemed accepta
 by the date the requested state gave it (``replied_on``), not by the day it was typed in.
 Stdlib (+ the pure deadline engine) only.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from readmission import deadlines as dl
-from readmission.request_core import (REPLIES, Change, DeemedAcceptanceStands, Law, RuleBroken, compute_for,
-                                      open_deadline)
+from readmission.request_core import (
+    REPLIES,
+    Change,
+    DeemedAcceptanceStands,
+    Law,
+    RuleBroken,
+    compute_for,
+    open_deadline,
+)
 
 Doc = Mapping[str, Any]
 Body = Mapping[str, Any]
@@ -23,7 +32,9 @@ def reply_dates(doc: Doc, body: Body, today: date) -> tuple[date, date]:
     if replied > today or received > today:
         raise RuleBroken("replied_on and received_on cannot lie in the future")
     if received < replied:
-        raise RuleBroken("received_on cannot precede replied_on: a reply reaches the officer after it is given")
+        raise RuleBroken(
+            "received_on cannot precede replied_on: a reply reaches the officer after it is given"
+        )
     submitted = doc.get("received_on")
     if submitted and replied < date.fromisoformat(submitted):
         raise RuleBroken(f"replied_on cannot precede the request's receipt on {submitted}")
@@ -40,12 +51,19 @@ def _refuse_late(doc: Doc, action: str, replied: date) -> None:
     if reply and reply.get("deemed_acceptance") and replied > date.fromisoformat(reply["due_on"]):
         raise DeemedAcceptanceStands(
             f"The reply limit ended on {reply['due_on']}; a reply dated {replied.isoformat()} comes after it, so the "
-            "request is deemed accepted (the deadline clock records it).", action, doc["state"])
+            "request is deemed accepted (the deadline clock records it).",
+            action,
+            doc["state"],
+        )
 
 
 def _stats(doc: Doc, day: date, counter: str, within: bool, extra: Mapping[str, int]) -> tuple:
     incs = {counter: 1, "replies_due": 1, "answered_within_limit": int(within), **extra}
-    days = None if counter == "deemed_accepted" else (day - date.fromisoformat(doc["received_on"])).days
+    days = (
+        None
+        if counter == "deemed_accepted"
+        else (day - date.fromisoformat(doc["received_on"])).days
+    )
     return (doc["member_state"], day, incs, days)
 
 
@@ -57,12 +75,19 @@ def _timely(doc: Doc, replied: date) -> bool:
 def _decision(doc: Doc, day: date, law: Law, change: Change) -> None:
     change.set["decided_on"] = day.isoformat()
     if change.state in ("accepted", "deemed_accepted"):
-        change.opened = [compute_for(law, doc, "transfer", day), compute_for(law, doc, "travel_document", day)]
+        change.opened = [
+            compute_for(law, doc, "transfer", day),
+            compute_for(law, doc, "travel_document", day),
+        ]
 
 
 def _dated(change: Change, replied: date, received: date) -> None:
     change.set["reply"] = {"replied_on": replied.isoformat(), "received_on": received.isoformat()}
-    change.history = {**change.history, "replied_on": replied.isoformat(), "received_on": received.isoformat()}
+    change.history = {
+        **change.history,
+        "replied_on": replied.isoformat(),
+        "received_on": received.isoformat(),
+    }
 
 
 def accept(doc: Doc, body: Body, today: date, law: Law, change: Change) -> None:
@@ -90,7 +115,9 @@ def reject(doc: Doc, body: Body, today: date, law: Law, change: Change) -> None:
     _dated(change, replied, received)
     change.set["rejection"] = {"reasons": reasons}
     codes = sorted({r["code"] for r in reasons})
-    change.stats.append(_stats(doc, replied, "rejected", True, {f"rejected_by_reason.{c}": 1 for c in codes}))
+    change.stats.append(
+        _stats(doc, replied, "rejected", True, {f"rejected_by_reason.{c}": 1 for c in codes})
+    )
 
 
 def request_info(doc: Doc, body: Body, today: date, law: Law, change: Change) -> None:
@@ -102,9 +129,15 @@ def request_info(doc: Doc, body: Body, today: date, law: Law, change: Change) ->
 
 def deem_accept(doc: Doc, body: Body, today: date, law: Law, change: Change) -> None:
     reply = open_deadline(doc, "reply")
-    if not reply or not reply.get("deemed_acceptance") or not dl.is_passed(date.fromisoformat(reply["due_on"]), today):
+    if (
+        not reply
+        or not reply.get("deemed_acceptance")
+        or not dl.is_passed(date.fromisoformat(reply["due_on"]), today)
+    ):
         raise RuleBroken("the reply limit has not passed or the rule has no deemed acceptance")
-    legal_day = date.fromisoformat(reply["due_on"]) + timedelta(days=1)  # the day after the last day to reply
+    legal_day = date.fromisoformat(reply["due_on"]) + timedelta(
+        days=1
+    )  # the day after the last day to reply
     _decision(doc, legal_day, law, change)
     change.closed = {"reply": "missed"}
     change.stats.append(_stats(doc, legal_day, "deemed_accepted", False, {}))
@@ -119,14 +152,22 @@ def reverse(doc: Doc, action: str, body: Body, today: date, law: Law) -> Change:
     if not due or replied > date.fromisoformat(due):
         raise DeemedAcceptanceStands(
             f"The request was deemed accepted on {doc.get('decided_on')}: the reply dated {replied.isoformat()} "
-            f"came after the reply limit ({due}), so the deemed acceptance stands.", action, doc["state"])
+            f"came after the reply limit ({due}), so the deemed acceptance stands.",
+            action,
+            doc["state"],
+        )
     if not body.get("reason"):
         raise RuleBroken("reversing a deemed acceptance needs a reason (field 'reason')")
     change = Change(action=action, state=REPLIES[action], reversal=True)
-    change.closed = {k: "cancelled" for k in ("transfer", "travel_document") if open_deadline(doc, k)}
+    change.closed = {
+        k: "cancelled" for k in ("transfer", "travel_document") if open_deadline(doc, k)
+    }
     change.set["deadlines.reply.status"] = "met"
-    change.set["deemed_acceptance_reversed"] = {"replied_on": replied.isoformat(), "reason": body["reason"],
-                                                "deemed_on": doc.get("decided_on")}
+    change.set["deemed_acceptance_reversed"] = {
+        "replied_on": replied.isoformat(),
+        "reason": body["reason"],
+        "deemed_on": doc.get("decided_on"),
+    }
     _dated(change, replied, received)
     change.history = {**change.history, "reversed": "deemed_accepted"}
     _reversed_stats(doc, body, replied, change)
@@ -143,9 +184,13 @@ def reverse(doc: Doc, action: str, body: Body, today: date, law: Law) -> Change:
 def _reversed_stats(doc: Doc, body: Body, replied: date, change: Change) -> None:
     """Undo the deemed acceptance's count (in its month) and count the timely reply (in the reply's)."""
     deemed_on = date.fromisoformat(doc["decided_on"])
-    change.stats.append((doc["member_state"], deemed_on, {"deemed_accepted": -1, "replies_due": -1}, None))
+    change.stats.append(
+        (doc["member_state"], deemed_on, {"deemed_accepted": -1, "replies_due": -1}, None)
+    )
     if change.action == "accept":
         change.stats.append(_stats(doc, replied, "accepted", True, {}))
     elif change.action == "reject":
         codes = sorted({r["code"] for r in _reasons(body)})
-        change.stats.append(_stats(doc, replied, "rejected", True, {f"rejected_by_reason.{c}": 1 for c in codes}))
+        change.stats.append(
+            _stats(doc, replied, "rejected", True, {f"rejected_by_reason.{c}": 1 for c in codes})
+        )

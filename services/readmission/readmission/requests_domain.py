@@ -2,28 +2,76 @@
 extended and closed, evidence, transfer. Stdlib (+ the pure deadline engine) only; storage and events
 live elsewhere. Replies (dated, and reversing a deemed acceptance) are in ``replies``.
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from readmission import deadlines as dl
 from readmission import replies
 from readmission.evidence import NotEvidence, classify
-from readmission.request_core import (AWAITING_REPLY, CATEGORIES, DIRECTIONS, NOTES, PENDING, PROCEDURES,
-                                      REJECTION_REASONS, REPLIES, STATES, TRANSITIONS, Change,
-                                      DeemedAcceptanceStands, Law, NotAllowed, RuleBroken, check_allowed, closing,
-                                      compute_for, deadline_from, deadline_record, initial_deadlines, open_deadline)
+from readmission.request_core import (
+    AWAITING_REPLY,
+    CATEGORIES,
+    DIRECTIONS,
+    NOTES,
+    PENDING,
+    PROCEDURES,
+    REJECTION_REASONS,
+    REPLIES,
+    STATES,
+    TRANSITIONS,
+    Change,
+    DeemedAcceptanceStands,
+    Law,
+    NotAllowed,
+    RuleBroken,
+    check_allowed,
+    closing,
+    compute_for,
+    deadline_from,
+    deadline_record,
+    initial_deadlines,
+    open_deadline,
+)
 
-__all__ = ["AWAITING_REPLY", "CATEGORIES", "DIRECTIONS", "NOTES", "PENDING", "PROCEDURES", "REJECTION_REASONS",
-           "REPLIES", "STATES", "TRANSITIONS", "Change", "DeemedAcceptanceStands", "Law", "NotAllowed", "RuleBroken",
-           "check_allowed", "deadline_from", "deadline_record", "decide", "initial_deadlines", "new_evidence",
-           "open_deadline"]
+__all__ = [
+    "AWAITING_REPLY",
+    "CATEGORIES",
+    "DIRECTIONS",
+    "NOTES",
+    "PENDING",
+    "PROCEDURES",
+    "REJECTION_REASONS",
+    "REPLIES",
+    "STATES",
+    "TRANSITIONS",
+    "Change",
+    "DeemedAcceptanceStands",
+    "Law",
+    "NotAllowed",
+    "RuleBroken",
+    "check_allowed",
+    "deadline_from",
+    "deadline_record",
+    "decide",
+    "initial_deadlines",
+    "new_evidence",
+    "open_deadline",
+]
 
 
-def decide(doc: Mapping[str, Any], action: str, body: Mapping[str, Any], today: date,
-           rules: Sequence[dl.RuleVersion], overrides: dl.Overrides | None = None) -> Change:
+def decide(
+    doc: Mapping[str, Any],
+    action: str,
+    body: Mapping[str, Any],
+    today: date,
+    rules: Sequence[dl.RuleVersion],
+    overrides: dl.Overrides | None = None,
+) -> Change:
     """The change ``action`` (with its validated ``body``) makes to the request ``doc`` today."""
     law = Law(rules, overrides or {})
     if action in REPLIES and doc["state"] == "deemed_accepted":
@@ -36,21 +84,32 @@ def decide(doc: Mapping[str, Any], action: str, body: Mapping[str, Any], today: 
     return change
 
 
-def _submit(doc: Mapping[str, Any], body: Mapping[str, Any], today: date, rules: Law,
-            change: Change) -> None:
+def _submit(
+    doc: Mapping[str, Any], body: Mapping[str, Any], today: date, rules: Law, change: Change
+) -> None:
     if doc["state"] == "info_requested" and open_deadline(doc, "reply"):
         return  # the information asked for is supplied; the reply clock keeps running
     received = body.get("received_on") or today
     if received > today:
         raise RuleBroken("received_on cannot be in the future")
     change.opened = [compute_for(rules, doc, "reply", received)]
-    if doc["state"] == "info_requested":  # information asked for by a reply that reversed a deemed acceptance:
-        change.set["info_supplied_on"] = received.isoformat()  # a new reply clock; the request counts once
+    if (
+        doc["state"] == "info_requested"
+    ):  # information asked for by a reply that reversed a deemed acceptance:
+        change.set["info_supplied_on"] = (
+            received.isoformat()
+        )  # a new reply clock; the request counts once
         return
     change.closed = closing(doc, ["submit"], received)
     change.set["received_on"] = received.isoformat()
-    change.stats.append((doc["member_state"], received, {f"requests_{doc['direction']}": 1,
-                                                         f"by_category.{doc['category']}": 1}, None))
+    change.stats.append(
+        (
+            doc["member_state"],
+            received,
+            {f"requests_{doc['direction']}": 1, f"by_category.{doc['category']}": 1},
+            None,
+        )
+    )
 
 
 def _extend(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
@@ -69,15 +128,21 @@ def _extend_for_obstacles(kind: str):  # type: ignore[no-untyped-def]
         if found is None:
             raise RuleBroken(f"there is no open {kind} deadline to extend")
         try:
-            change.opened = [dl.extend_for_obstacles(deadline_from(found), body["due_on"], body["reason"])]
+            change.opened = [
+                dl.extend_for_obstacles(deadline_from(found), body["due_on"], body["reason"])
+            ]
         except dl.ExtensionRefused as exc:
             raise RuleBroken(str(exc)) from None
         change.history = {"due_on": body["due_on"].isoformat(), "deadline": kind}
+
     return extend
 
 
 def _schedule(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
-    change.set["transfer"] = {**(doc.get("transfer") or {}), **{k: _text(v) for k, v in body.items()}}
+    change.set["transfer"] = {
+        **(doc.get("transfer") or {}),
+        **{k: _text(v) for k, v in body.items()},
+    }
 
 
 def _complete(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
@@ -107,7 +172,9 @@ def _close(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-
 
 
 def _end_all(doc, body, today, rules, change, keep: Sequence[str] = ()) -> None:  # type: ignore[no-untyped-def]
-    open_kinds = [k for k in (doc.get("deadlines") or {}) if open_deadline(doc, k) and k not in keep]
+    open_kinds = [
+        k for k in (doc.get("deadlines") or {}) if open_deadline(doc, k) and k not in keep
+    ]
     change.closed = closing(doc, open_kinds, today, "cancelled")
 
 
@@ -116,7 +183,10 @@ def _fail(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-d
 
 
 def _add_evidence(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
-    change.set["evidence"] = [*doc.get("evidence", []), new_evidence({k: _text(v) for k, v in body.items()})]
+    change.set["evidence"] = [
+        *doc.get("evidence", []),
+        new_evidence({k: _text(v) for k, v in body.items()}),
+    ]
 
 
 def new_evidence(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -136,8 +206,21 @@ def _text(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-_ACTIONS = {"submit": _submit, "extend": _extend, "accept": replies.accept, "reject": replies.reject,
-            "request_info": replies.request_info, "deem_accept": replies.deem_accept,
-            "extend_submission": _extend_for_obstacles("submit"), "extend_transfer": _extend_for_obstacles("transfer"), "schedule_transfer": _schedule, "complete_transfer": _complete,
-            "take_back": _take_back, "record_travel_document": _travel_document,
-            "close": _close, "withdraw": _withdraw, "fail_transfer": _fail, "add_evidence": _add_evidence}
+_ACTIONS = {
+    "submit": _submit,
+    "extend": _extend,
+    "accept": replies.accept,
+    "reject": replies.reject,
+    "request_info": replies.request_info,
+    "deem_accept": replies.deem_accept,
+    "extend_submission": _extend_for_obstacles("submit"),
+    "extend_transfer": _extend_for_obstacles("transfer"),
+    "schedule_transfer": _schedule,
+    "complete_transfer": _complete,
+    "take_back": _take_back,
+    "record_travel_document": _travel_document,
+    "close": _close,
+    "withdraw": _withdraw,
+    "fail_transfer": _fail,
+    "add_evidence": _add_evidence,
+}

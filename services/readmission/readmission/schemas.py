@@ -3,6 +3,7 @@
 Types are strict (no "15" for 15, dates only YYYY-MM-DD), every id and code is matched against a
 pattern or a closed list, and unknown fields are refused, so no MongoDB operator reaches a query.
 """
+
 from __future__ import annotations
 
 import base64
@@ -14,7 +15,6 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from passage.fields import StrictBoolean, StrictDate, StrictInteger, pattern, text
 from passage.formats import MONTH, PERSON_REF
-
 from readmission import agreements, evidence
 from readmission import deadlines as dl
 from readmission import requests_domain as rd
@@ -23,11 +23,33 @@ from readmission.protocols import STATUSES
 REQUEST_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.ASCII)
 ALPHA3 = re.compile(r"^[A-Z]{3}$", re.ASCII)
 SEXES = ("male", "female", "unknown")
-DOCUMENT_TYPES = ("passport", "identity_card", "citizenship_certificate", "birth_certificate", "driving_licence",
-                  "seaman_book", "military_id", "laissez_passer", "residence_permit", "visa", "photocopy",
-                  "witness_statement", "own_statement", "language_test", "travel_ticket", "entry_exit_stamp",
-                  "hotel_bill", "other")
-WITHDRAWAL_REASONS = ("voluntary_departure", "requesting_state_withdrew", "person_absconded", "duplicate", "other")
+DOCUMENT_TYPES = (
+    "passport",
+    "identity_card",
+    "citizenship_certificate",
+    "birth_certificate",
+    "driving_licence",
+    "seaman_book",
+    "military_id",
+    "laissez_passer",
+    "residence_permit",
+    "visa",
+    "photocopy",
+    "witness_statement",
+    "own_statement",
+    "language_test",
+    "travel_ticket",
+    "entry_exit_stamp",
+    "hotel_bill",
+    "other",
+)
+WITHDRAWAL_REASONS = (
+    "voluntary_departure",
+    "requesting_state_withdrew",
+    "person_absconded",
+    "duplicate",
+    "other",
+)
 # Any state a request may name (ISO 3166-1 alpha-2); the agreement decides whether it binds that state.
 STATE_CODE = re.compile(r"^[A-Z]{2}$")
 
@@ -45,8 +67,12 @@ def state_code(value: str) -> None:
 
 member_state = fields.String(required=True, validate=state_code)
 AGREEMENT = re.compile(r"^[A-Z]{2,3}-[A-Z]{2,3}$")
-agreement = pattern(AGREEMENT, "an agreement code such as EU-AZ", load_default=agreements.EU_AZ,
-                    metadata={"description": "the agreement the request is made under (default EU-AZ)"})
+agreement = pattern(
+    AGREEMENT,
+    "an agreement code such as EU-AZ",
+    load_default=agreements.EU_AZ,
+    metadata={"description": "the agreement the request is made under (default EU-AZ)"},
+)
 CIVIL_STATUSES = ("single", "married", "divorced", "widowed", "separated", "unknown")
 
 
@@ -86,7 +112,9 @@ class ParticularsSchema(Schema):
     birth_place = text(100)
     sex = _one_of(SEXES)
     nationality = pattern(ALPHA3, "an ISO 3166-1 alpha-3 code", allow_none=True)
-    languages = fields.List(pattern(r"^[a-z]{2,3}$", "a language code"), validate=validate.Length(max=10))
+    languages = fields.List(
+        pattern(r"^[a-z]{2,3}$", "a language code"), validate=validate.Length(max=10)
+    )
     last_address_in_requested_state = text(300)
     documents = fields.List(fields.Nested(DocumentSchema), validate=validate.Length(max=20))
     # The rest of the common application form (Annex 5).
@@ -96,9 +124,13 @@ class ParticularsSchema(Schema):
     civil_status = _one_of(CIVIL_STATUSES)
     spouse = fields.Nested(RelativeSchema)
     children = fields.List(fields.Nested(RelativeSchema), validate=validate.Length(max=20))
-    special_care_needs = text(1000, metadata={"description": "illness, disability, age: care needed on transfer"})
+    special_care_needs = text(
+        1000, metadata={"description": "illness, disability, age: care needed on transfer"}
+    )
     health_statement = text(1000)
-    dangerousness_statement = text(1000, metadata={"description": "whether the person may be dangerous, and why"})
+    dangerousness_statement = text(
+        1000, metadata={"description": "whether the person may be dangerous, and why"}
+    )
     interview_wanted = StrictBoolean()
     photo_reference = text(100)
     escorts = fields.List(fields.Nested(EscortSchema), validate=validate.Length(max=20))
@@ -120,11 +152,17 @@ class RequestCreateSchema(Schema):
     person_ref = pattern(PERSON_REF, "a valid person_ref", required=True)
     category = _one_of(rd.CATEGORIES, required=True)
     procedure = _one_of(rd.PROCEDURES, required=True)
-    learned_on = StrictDate(metadata={"description": "when the irregular stay became known (submit clock)"})
-    apprehended_on = StrictDate(metadata={"description": "accelerated procedure: apprehension in the border region"})
+    learned_on = StrictDate(
+        metadata={"description": "when the irregular stay became known (submit clock)"}
+    )
+    apprehended_on = StrictDate(
+        metadata={"description": "accelerated procedure: apprehension in the border region"}
+    )
     voluntary_return_offered = StrictBoolean(required=True)
     particulars = fields.Nested(ParticularsSchema, required=True)
-    evidence = fields.List(fields.Nested(EvidenceSchema), load_default=list, validate=validate.Length(max=50))
+    evidence = fields.List(
+        fields.Nested(EvidenceSchema), load_default=list, validate=validate.Length(max=50)
+    )
 
 
 class NoteSchema(Schema):
@@ -132,15 +170,23 @@ class NoteSchema(Schema):
 
 
 class SubmitSchema(NoteSchema):
-    received_on = StrictDate(metadata={"description": "day the requested state received it (default: today)"})
+    received_on = StrictDate(
+        metadata={"description": "day the requested state received it (default: today)"}
+    )
 
 
 class ReplySchema(NoteSchema):
     """A reply as the requested state gave it: its date, and the day it reached the officer."""
 
-    replied_on = StrictDate(required=True, metadata={"description": "the date the requested state gave the reply"})
-    received_on = StrictDate(metadata={"description": "the day the reply reached the officer (default: today)"})
-    reason = text(1000, metadata={"description": "required when the reply reverses a deemed acceptance"})
+    replied_on = StrictDate(
+        required=True, metadata={"description": "the date the requested state gave the reply"}
+    )
+    received_on = StrictDate(
+        metadata={"description": "the day the reply reached the officer (default: today)"}
+    )
+    reason = text(
+        1000, metadata={"description": "required when the reply reverses a deemed acceptance"}
+    )
 
 
 class ReasonSchema(Schema):
@@ -149,7 +195,9 @@ class ReasonSchema(Schema):
 
 
 class RejectSchema(ReplySchema):
-    reasons = fields.List(fields.Nested(ReasonSchema), required=True, validate=validate.Length(1, 10))
+    reasons = fields.List(
+        fields.Nested(ReasonSchema), required=True, validate=validate.Length(1, 10)
+    )
 
 
 class ObstacleExtensionSchema(Schema):
@@ -160,8 +208,13 @@ class ObstacleExtensionSchema(Schema):
 
 
 class CalendarOverrideSchema(Schema):
-    working = StrictBoolean(required=True, metadata={"description": "whether the day counts as a working day"})
-    kind = _one_of(("office_closure", "moved_working_day", "estimated_religious_holiday", "other"), required=True)
+    working = StrictBoolean(
+        required=True, metadata={"description": "whether the day counts as a working day"}
+    )
+    kind = _one_of(
+        ("office_closure", "moved_working_day", "estimated_religious_holiday", "other"),
+        required=True,
+    )
     reason = text(500, required=True)
 
 
@@ -170,8 +223,11 @@ class WithdrawSchema(NoteSchema):
 
 
 class ExtendSchema(Schema):
-    total_days = StrictInteger(required=True, validate=validate.Range(1, 366),
-                               metadata={"description": "reply limit in calendar days from receipt, in total"})
+    total_days = StrictInteger(
+        required=True,
+        validate=validate.Range(1, 366),
+        metadata={"description": "reply limit in calendar days from receipt, in total"},
+    )
     motivation = text(2000, required=True)
 
 
@@ -197,7 +253,9 @@ class TravelDocumentSchema(Schema):
 
 
 class PageQuerySchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))  # query text: "50" is fine here
+    limit = fields.Integer(
+        load_default=50, validate=validate.Range(1, 200)
+    )  # query text: "50" is fine here
     cursor = pattern(r"^[A-Za-z0-9_=-]{1,200}$", "a valid cursor")
 
 
@@ -225,17 +283,24 @@ class ContactSchema(Schema):
 
 class AuthoritiesSchema(Schema):
     own_nationals = fields.List(text(200), validate=validate.Length(max=10), load_default=list)
-    third_country_nationals = fields.List(text(200), validate=validate.Length(max=10), load_default=list)
+    third_country_nationals = fields.List(
+        text(200), validate=validate.Length(max=10), load_default=list
+    )
 
 
 class ProtocolVersionSchema(Schema):
     effective_from = StrictDate(required=True)
     status = _one_of(STATUSES, required=True)
     competent_authorities = fields.Nested(AuthoritiesSchema, required=True)
-    contacts = fields.List(fields.Nested(ContactSchema), validate=validate.Length(max=50), load_default=list)
-    border_crossing_points = fields.List(text(100), validate=validate.Length(max=50), load_default=list)
-    languages = fields.List(pattern(r"^[a-z]{2,3}$", "a language code"), validate=validate.Length(1, 10),
-                            required=True)
+    contacts = fields.List(
+        fields.Nested(ContactSchema), validate=validate.Length(max=50), load_default=list
+    )
+    border_crossing_points = fields.List(
+        text(100), validate=validate.Length(max=50), load_default=list
+    )
+    languages = fields.List(
+        pattern(r"^[a-z]{2,3}$", "a language code"), validate=validate.Length(1, 10), required=True
+    )
     consular_posts = fields.List(text(200), validate=validate.Length(max=50), load_default=list)
 
 
@@ -243,7 +308,9 @@ def encode_cursor(*parts: str) -> str:
     return base64.urlsafe_b64encode("|".join(parts).encode()).decode()
 
 
-def decode_cursor(cursor: str | None, parts: int, patterns: tuple[re.Pattern[str], ...]) -> tuple[str, ...] | None:
+def decode_cursor(
+    cursor: str | None, parts: int, patterns: tuple[re.Pattern[str], ...]
+) -> tuple[str, ...] | None:
     """The cursor's parts, each checked against its pattern; ValidationError otherwise."""
     if not cursor:
         return None
@@ -273,9 +340,14 @@ class NotBoundSchema(Schema):
 class AgreementCreateSchema(Schema):
     code = pattern(AGREEMENT, "an agreement code such as NO-AZ", required=True)
     title = text(500, required=True)
-    parties = fields.List(pattern(r"^[A-Z]{2}$", "a two-letter country code"), required=True,
-                          validate=validate.Length(1, 40))
-    not_bound = fields.List(fields.Nested(NotBoundSchema), load_default=list, validate=validate.Length(max=40))
+    parties = fields.List(
+        pattern(r"^[A-Z]{2}$", "a two-letter country code"),
+        required=True,
+        validate=validate.Length(1, 40),
+    )
+    not_bound = fields.List(
+        fields.Nested(NotBoundSchema), load_default=list, validate=validate.Length(max=40)
+    )
     in_force = StrictDate(required=True)
     source = fields.Nested(SourceSchema, required=True)
 
@@ -285,9 +357,21 @@ class LimitSchema(SourceSchema):
     unit = _one_of(("calendar_days", "working_days", "months"), required=True)
 
 
-LimitsSchema = Schema.from_dict({name: fields.Nested(LimitSchema, required=True) for name in (
-    "submit", "reply", "transfer", "travel_document", "take_back_own_nationals", "take_back_others",
-    "transit_reply")}, name="Limits")
+LimitsSchema = Schema.from_dict(
+    {
+        name: fields.Nested(LimitSchema, required=True)
+        for name in (
+            "submit",
+            "reply",
+            "transfer",
+            "travel_document",
+            "take_back_own_nationals",
+            "take_back_others",
+            "transit_reply",
+        )
+    },
+    name="Limits",
+)
 
 
 class RuleVersionSchema(Schema):

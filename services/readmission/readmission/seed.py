@@ -2,6 +2,7 @@
 
 The agreements themselves (EU–Azerbaijan, Norway–Azerbaijan) are built-in data (``readmission.agreements``).
 """
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,6 @@ import sys
 
 from passage.clock import utc_now
 from passage.mongo import Mongo
-
 from readmission import repository
 from readmission.config import load_settings
 from readmission.protocols import ProtocolStore

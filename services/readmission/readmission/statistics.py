@@ -1,12 +1,21 @@
 """Monthly statistics for the joint readmission committee, from the per-month read model rows
 (one per member state, kept up to date by the transitions). Stdlib only: no scan, no I/O here.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from statistics import median
-from typing import Any, Mapping
+from typing import Any
 
-COUNTERS = ("requests_incoming", "requests_outgoing", "accepted", "deemed_accepted", "rejected", "transferred")
+COUNTERS = (
+    "requests_incoming",
+    "requests_outgoing",
+    "accepted",
+    "deemed_accepted",
+    "rejected",
+    "transferred",
+)
 
 
 def row(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -18,7 +27,9 @@ def row(doc: Mapping[str, Any]) -> dict[str, Any]:
         "member_state": doc["member_state"],
         **{name: int(doc.get(name, 0)) for name in COUNTERS},
         "by_category": {k: int(v) for k, v in sorted((doc.get("by_category") or {}).items())},
-        "rejected_by_reason": {k: int(v) for k, v in sorted((doc.get("rejected_by_reason") or {}).items())},
+        "rejected_by_reason": {
+            k: int(v) for k, v in sorted((doc.get("rejected_by_reason") or {}).items())
+        },
         "median_days_to_reply": float(median(reply_days)) if reply_days else None,
         # Deemed acceptances count as replies due that were not answered in time.
         "answered_within_limit_share": round(within / replies_due, 4) if replies_due else None,

@@ -1,33 +1,72 @@
 """Transit requests' use cases, one function each; repository, protocol registry, caller, clock and
 rules are passed in, so the same code runs under Flask and in tests."""
+
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta, timezone
-from typing import Any, Mapping
+from collections.abc import Mapping
+from datetime import UTC, date, timedelta
+from typing import Any
 
 from passage import names
 from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
-
+from readmission import agreements, protocols
 from readmission import deadlines as dl
-from readmission import protocols
 from readmission import transits_domain as td
-from readmission import agreements
-from readmission.handlers import (READERS, WRITERS, Context, Known, Rules, _require, bound_by, history_entry, plain,
-                                  scoped_query)
+from readmission.handlers import (
+    READERS,
+    WRITERS,
+    Context,
+    Known,
+    Rules,
+    _require,
+    bound_by,
+    history_entry,
+    plain,
+    scoped_query,
+)
 from readmission.repository import TRANSIT_SEARCH, Stale
 from readmission.transit_repository import TransitRepository
 
 FURTHEST_AHEAD = timedelta(days=366)  # a transit is planned for the coming weeks, not years ahead
 # ISO 3166-1 alpha-3 of the member states (the route may name countries either way).
-ALPHA3 = {"AT": "AUT", "BE": "BEL", "BG": "BGR", "HR": "HRV", "CY": "CYP", "CZ": "CZE", "DK": "DNK", "EE": "EST",
-          "FI": "FIN", "FR": "FRA", "DE": "DEU", "GR": "GRC", "HU": "HUN", "IE": "IRL", "IT": "ITA", "LV": "LVA",
-          "LT": "LTU", "LU": "LUX", "MT": "MLT", "NL": "NLD", "PL": "POL", "PT": "PRT", "RO": "ROU", "SK": "SVK",
-          "SI": "SVN", "ES": "ESP", "SE": "SWE", "AZ": "AZE", "NO": "NOR"}
+ALPHA3 = {
+    "AT": "AUT",
+    "BE": "BEL",
+    "BG": "BGR",
+    "HR": "HRV",
+    "CY": "CYP",
+    "CZ": "CZE",
+    "DK": "DNK",
+    "EE": "EST",
+    "FI": "FIN",
+    "FR": "FRA",
+    "DE": "DEU",
+    "GR": "GRC",
+    "HU": "HUN",
+    "IE": "IRL",
+    "IT": "ITA",
+    "LV": "LVA",
+    "LT": "LTU",
+    "LU": "LUX",
+    "MT": "MLT",
+    "NL": "NLD",
+    "PL": "POL",
+    "PT": "PRT",
+    "RO": "ROU",
+    "SK": "SVK",
+    "SI": "SVN",
+    "ES": "ESP",
+    "SE": "SWE",
+    "AZ": "AZE",
+    "NO": "NOR",
+}
 
 
 def _invalid(pointer: str, detail: str) -> Unprocessable:
-    return Unprocessable(f"{pointer[1:]}: {detail}", errors=[{"pointer": pointer, "detail": detail}])
+    return Unprocessable(
+        f"{pointer[1:]}: {detail}", errors=[{"pointer": pointer, "detail": detail}]
+    )
 
 
 def _visible(ctx: Context, doc: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -47,21 +86,34 @@ def _check(ctx: Context, body: Mapping[str, Any], store: protocols.ProtocolStore
         raise _invalid("/received_on", "In the future.")
     through = "AZ" if body["direction"] == "incoming" else body["member_state"]
     if not {through, ALPHA3.get(through, through)} & set(body["route"]):
-        raise _invalid("/route", f"The route must pass through {through}, the state asked to allow the transit.")
+        raise _invalid(
+            "/route",
+            f"The route must pass through {through}, the state asked to allow the transit.",
+        )
     known = _crossing_points(store, body["member_state"], ctx.today)
     if known and body["border_crossing_point"] not in known:
-        raise _invalid("/border_crossing_point", "Not a crossing point of this member state's protocol.")
+        raise _invalid(
+            "/border_crossing_point", "Not a crossing point of this member state's protocol."
+        )
     return received
 
 
-def _crossing_points(store: protocols.ProtocolStore | None, member_state: str, today: date) -> list[str]:
+def _crossing_points(
+    store: protocols.ProtocolStore | None, member_state: str, today: date
+) -> list[str]:
     doc = store.get(member_state) if store is not None else None
     version = protocols.current_version(doc, today) if doc else None
     return list((version or {}).get("border_crossing_points") or [])
 
 
-def create_transit(repo: TransitRepository, store: protocols.ProtocolStore | None, ctx: Context,
-                   body: Mapping[str, Any], rules: Rules, known: Known = agreements.AGREEMENTS) -> dict[str, Any]:
+def create_transit(
+    repo: TransitRepository,
+    store: protocols.ProtocolStore | None,
+    ctx: Context,
+    body: Mapping[str, Any],
+    rules: Rules,
+    known: Known = agreements.AGREEMENTS,
+) -> dict[str, Any]:
     """Record a transit application (received, awaiting the decision) and start its reply clock."""
     _require(ctx, WRITERS)
     if not ctx.caller.may_see_member_state(body["member_state"]):
@@ -69,13 +121,23 @@ def create_transit(repo: TransitRepository, store: protocols.ProtocolStore | Non
     bound_by(body["agreement"], body["member_state"], known)
     received = _check(ctx, body, store)
     try:
-        reply = td.reply_deadline(rules, body["direction"], body["member_state"], received, body["agreement"])
+        reply = td.reply_deadline(
+            rules, body["direction"], body["member_state"], received, body["agreement"]
+        )
     except dl.NoRule as exc:
         raise Unprocessable(str(exc)) from None
     fields = plain({k: v for k, v in body.items() if k not in ("transit_at", "received_on")})
-    doc = {"_id": str(uuid.uuid4()), "version": 1, "state": "submitted", "created_at": ctx.now,
-           "updated_at": ctx.now, **fields, "transit_at": body["transit_at"].astimezone(timezone.utc),
-           "received_on": received.isoformat(), "history": [history_entry(ctx, "submit", "submitted")]}
+    doc = {
+        "_id": str(uuid.uuid4()),
+        "version": 1,
+        "state": "submitted",
+        "created_at": ctx.now,
+        "updated_at": ctx.now,
+        **fields,
+        "transit_at": body["transit_at"].astimezone(UTC),
+        "received_on": received.isoformat(),
+        "history": [history_entry(ctx, "submit", "submitted")],
+    }
     doc.update(names.search_keys(doc, TRANSIT_SEARCH))
     return repo.add(doc, [reply])
 
@@ -85,23 +147,34 @@ def get_transit(repo: TransitRepository, ctx: Context, transit_id: str) -> Mappi
     return _visible(ctx, repo.get(transit_id))
 
 
-def list_transits(repo: TransitRepository, ctx: Context, filters: Mapping[str, Any], after: str | None,
-                  limit: int) -> list[dict[str, Any]]:
+def list_transits(
+    repo: TransitRepository, ctx: Context, filters: Mapping[str, Any], after: str | None, limit: int
+) -> list[dict[str, Any]]:
     """Transit requests in the caller's scope, by id; filters are validated scalars only."""
     _require(ctx, READERS)
     return repo.page(scoped_query(ctx, filters), after, limit)
 
 
-def act(repo: TransitRepository, ctx: Context, transit_id: str, action: str, body: Mapping[str, Any],
-        expected: int | None, attempts: int = 5) -> dict[str, Any]:
+def act(
+    repo: TransitRepository,
+    ctx: Context,
+    transit_id: str,
+    action: str,
+    body: Mapping[str, Any],
+    expected: int | None,
+    attempts: int = 5,
+) -> dict[str, Any]:
     """Apply ``action``; a concurrent change is re-read and re-decided, so of approve and refuse
     only one can win and the other is a 409 naming the state the winner left."""
     _require(ctx, WRITERS)
     for _ in range(attempts):
         doc = _visible(ctx, repo.get(transit_id))
         if expected is not None and doc["version"] != expected:
-            raise PreconditionFailed(f"The transit request is at version {doc['version']}, not {expected}.",
-                                     current_version=doc["version"], current_state=doc["state"])
+            raise PreconditionFailed(
+                f"The transit request is at version {doc['version']}, not {expected}.",
+                current_version=doc["version"],
+                current_state=doc["state"],
+            )
         try:
             change = td.decide(doc, action, body, ctx.now)
         except td.NotAllowed as exc:
@@ -110,7 +183,9 @@ def act(repo: TransitRepository, ctx: Context, transit_id: str, action: str, bod
             raise Unprocessable(str(exc)) from None
         extra = {k: v for k, v in (("reason", body.get("reason")),) if v}
         try:
-            return repo.apply(doc, change, history_entry(ctx, action, change.state, **extra), ctx.now)
+            return repo.apply(
+                doc, change, history_entry(ctx, action, change.state, **extra), ctx.now
+            )
         except Stale:
             continue
     raise Conflict("The transit request kept changing; read it again and retry.")

@@ -4,17 +4,18 @@ index the worklist and the clock read, written in one transaction with the docum
 A transition is conditional on the document's version *and* state, so of two concurrent decisions
 (approve vs refuse) exactly one is written; the other sees ``Stale`` and is decided again.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
 from passage.mongo import Mongo, safe_value
-
 from readmission import deadlines as dl
 from readmission.deadline_index import DeadlineIndex
 from readmission.repository import TRANSITS, Duplicate, Stale
@@ -44,6 +45,7 @@ class TransitRepository:
             except DuplicateKeyError:
                 raise Duplicate(doc["_id"]) from None
             self.deadlines.open(stored, opened, session, resource=RESOURCE)
+
         self.mongo.transaction(work)
         return stored
 
@@ -56,8 +58,9 @@ class TransitRepository:
             where["_id"] = {"$gt": safe_value(after)}
         return list(self.collection.find(where).sort("_id", ASCENDING).limit(limit))
 
-    def apply(self, doc: Mapping[str, Any], change: TransitChange, history: dict[str, Any],
-              now: datetime) -> dict[str, Any]:
+    def apply(
+        self, doc: Mapping[str, Any], change: TransitChange, history: dict[str, Any], now: datetime
+    ) -> dict[str, Any]:
         """Write ``change`` if the transit request is still at ``doc``'s version and state; Stale otherwise."""
         fields: dict[str, Any] = {"state": change.state, "updated_at": now, **change.set}
         for kind, how in change.closed.items():
@@ -66,11 +69,15 @@ class TransitRepository:
 
         def work(session: ClientSession) -> dict[str, Any]:
             stored = self.collection.find_one_and_update(
-                {"_id": doc["_id"], "version": doc["version"], "state": doc["state"]}, update,
-                return_document=True, session=session)
+                {"_id": doc["_id"], "version": doc["version"], "state": doc["state"]},
+                update,
+                return_document=True,
+                session=session,
+            )
             if stored is None:
                 raise Stale(doc["_id"])
             self.deadlines.close(doc["_id"], list(change.closed), session)
             self.deadlines.follow_state(doc["_id"], stored["state"], session)
             return stored
+
         return self.mongo.transaction(work)

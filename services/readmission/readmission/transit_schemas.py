@@ -1,5 +1,6 @@
 """Transit requests' HTTP schemas (marshmallow): strict types, closed lists, unknown fields refused,
 so no MongoDB operator reaches a query and escorting officials' names are never taken in."""
+
 from __future__ import annotations
 
 import re
@@ -10,14 +11,22 @@ from marshmallow import Schema, fields, validate
 
 from passage.fields import StrictDate, StrictInteger, pattern, text
 from passage.formats import PERSON_REF
-
 from readmission import requests_domain as rd
 from readmission import transits_domain as td
-from readmission.schemas import (EscortSchema, NoteSchema, PageQuerySchema, ParticularsSchema, agreement, member_state,
-                                 state_code)
+from readmission.schemas import (
+    EscortSchema,
+    NoteSchema,
+    PageQuerySchema,
+    ParticularsSchema,
+    agreement,
+    member_state,
+    state_code,
+)
 
 COUNTRY = re.compile(r"^[A-Z]{2,3}$", re.ASCII)  # ISO 3166-1 alpha-2 or alpha-3
-_AWARE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$", re.ASCII)
+_AWARE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$", re.ASCII
+)
 
 
 class StrictAwareDateTime(fields.AwareDateTime):
@@ -47,20 +56,37 @@ class EscortsSchema(Schema):
 
 class TransitCreateSchema(Schema):
     agreement = agreement
-    direction = _one_of(rd.DIRECTIONS, required=True, metadata={
-        "description": "incoming: a member state asks Azerbaijan to allow the transit; outgoing: the reverse"})
+    direction = _one_of(
+        rd.DIRECTIONS,
+        required=True,
+        metadata={
+            "description": "incoming: a member state asks Azerbaijan to allow the transit; outgoing: the reverse"
+        },
+    )
     member_state = member_state
     person_ref = pattern(PERSON_REF, "a valid person_ref", required=True)
     particulars = fields.Nested(ParticularsSchema, required=True)
-    route = fields.List(pattern(COUNTRY, "an ISO 3166-1 country code"), required=True,
-                        validate=validate.Length(2, 10),
-                        metadata={"description": "countries in travel order, ISO 3166-1 alpha-2 or alpha-3"})
-    border_crossing_point = text(100, required=True, metadata={
-        "description": "one of the member state protocol's crossing points when the protocol lists any"})
-    transit_at = StrictAwareDateTime(required=True, metadata={"description": "date and time, with offset; future"})
+    route = fields.List(
+        pattern(COUNTRY, "an ISO 3166-1 country code"),
+        required=True,
+        validate=validate.Length(2, 10),
+        metadata={"description": "countries in travel order, ISO 3166-1 alpha-2 or alpha-3"},
+    )
+    border_crossing_point = text(
+        100,
+        required=True,
+        metadata={
+            "description": "one of the member state protocol's crossing points when the protocol lists any"
+        },
+    )
+    transit_at = StrictAwareDateTime(
+        required=True, metadata={"description": "date and time, with offset; future"}
+    )
     means = _one_of(("air", "land", "sea"))
     escorts = fields.Nested(EscortsSchema)
-    received_on = StrictDate(metadata={"description": "day the requested state received it (default: today)"})
+    received_on = StrictDate(
+        metadata={"description": "day the requested state received it (default: today)"}
+    )
     note = text(1000)
 
 
@@ -70,7 +96,9 @@ class TransitRefusalReasonSchema(Schema):
 
 
 class TransitRefuseSchema(Schema):
-    reasons = fields.List(fields.Nested(TransitRefusalReasonSchema), required=True, validate=validate.Length(1, 10))
+    reasons = fields.List(
+        fields.Nested(TransitRefusalReasonSchema), required=True, validate=validate.Length(1, 10)
+    )
 
 
 class TransitRevokeSchema(Schema):

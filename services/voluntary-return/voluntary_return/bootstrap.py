@@ -1,9 +1,10 @@
 """The one place that builds voluntary_return's concrete adapters (MongoDB, bus, clock) from settings."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
 
 from passage.bus.publisher import Publisher
 from passage.bus.topology import Topology
@@ -11,7 +12,6 @@ from passage.clock import utc_now
 from passage.config import Settings
 from passage.locations import LocationStore
 from passage.mongo import Mongo
-
 from voluntary_return import repository
 from voluntary_return.repository import CaseRepository
 
@@ -32,6 +32,12 @@ class Deps:
 def build(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Deps:
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     topology = Topology(settings.bus_prefix)
-    return Deps(settings=settings, mongo=mongo, topology=topology,
-                publisher=Publisher(settings.broker_url, topology),
-                locations=repository.location_store(mongo), repository=CaseRepository(mongo), clock=clock)
+    return Deps(
+        settings=settings,
+        mongo=mongo,
+        topology=topology,
+        publisher=Publisher(settings.broker_url, topology),
+        locations=repository.location_store(mongo),
+        repository=CaseRepository(mongo),
+        clock=clock,
+    )

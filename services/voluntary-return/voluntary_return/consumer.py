@@ -6,6 +6,7 @@ Consumes detention stay events (where the person is held) and accepted readmissi
 (flag "forced route open" on the person's open cases); relays the cases' outbox to the bus.
 SIGTERM/SIGINT stop it cleanly (unacked work goes back to the broker).
 """
+
 from __future__ import annotations
 
 from functools import partial
@@ -16,7 +17,6 @@ from passage.bus.topology import ROUTES
 from passage.config import Settings
 from passage.logs import configure_logging
 from passage.worker import ServiceWorker
-
 from voluntary_return import bootstrap, handlers, repository
 from voluntary_return.bootstrap import Deps
 from voluntary_return.config import SERVICE, load_settings
@@ -29,13 +29,19 @@ def subscriptions(deps: Deps) -> list[Subscription]:
     """Which events this service consumes, and the handler for each."""
     on_stay_event = partial(handlers.record_detention_event, deps.locations)
     on_accepted = partial(handlers.record_readmission_accepted, deps.repository, deps.clock)
-    return [Subscription(DETENTION_LOCATION, {key: on_stay_event for key in ROUTES[DETENTION_LOCATION]}),
-            Subscription(READMISSION_OUTCOMES, {"readmission.request.accepted.v1": on_accepted})]
+    return [
+        Subscription(
+            DETENTION_LOCATION, dict.fromkeys(ROUTES[DETENTION_LOCATION], on_stay_event)
+        ),
+        Subscription(READMISSION_OUTCOMES, {"readmission.request.accepted.v1": on_accepted}),
+    ]
 
 
 def build_worker(settings: Settings, deps: Deps | None = None) -> ServiceWorker:
     deps = deps or bootstrap.build(settings)
-    consumer = EventConsumer(settings.broker_url, deps.topology, deps.mongo, deps.publisher, subscriptions(deps))
+    consumer = EventConsumer(
+        settings.broker_url, deps.topology, deps.mongo, deps.publisher, subscriptions(deps)
+    )
     relay = OutboxRelay(deps.mongo, deps.publisher, repository.OUTBOX_COLLECTIONS)
     return ServiceWorker(deps.mongo, repository.indexes(), relay, consumer, deps=deps)
 

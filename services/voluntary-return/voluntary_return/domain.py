@@ -1,9 +1,11 @@
 """Voluntary return's vocabulary and refusals without I/O (stdlib only): ids, enumerations,
 who may read and write what, and the errors the stage machine and rules raise."""
+
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from passage.formats import PERSON_REF
 
@@ -16,16 +18,38 @@ ORG_SLUG = re.compile(r"^[a-z][a-z0-9-]{1,39}$", re.ASCII)
 REFERRAL_SOURCES = ("detention_centre", "ngo", "embassy", "hotline", "self")
 CLASSIFICATIONS = ("AVR", "AVM")
 # As in detention (DESIGN §3.1).
-VULNERABILITIES = ("unaccompanied_child", "separated_child", "trafficking_victim", "pregnant", "disability",
-                   "serious_illness", "elderly", "torture_survivor", "sogi")
+VULNERABILITIES = (
+    "unaccompanied_child",
+    "separated_child",
+    "trafficking_victim",
+    "pregnant",
+    "disability",
+    "serious_illness",
+    "elderly",
+    "torture_survivor",
+    "sogi",
+)
 SEXES = ("male", "female", "other", "unknown")
-DOCUMENT_KINDS = ("passport", "national_id", "birth_certificate", "laissez_passer", "travel_document", "other")
+DOCUMENT_KINDS = (
+    "passport",
+    "national_id",
+    "birth_certificate",
+    "laissez_passer",
+    "travel_document",
+    "other",
+)
 # A laissez-passer or passport that is ``issued``/``valid`` makes the case ready to travel.
 TRAVEL_DOCUMENT_STATUSES = ("not_started", "requested", "issued", "valid", "refused", "expired")
 TRAVEL_DOCUMENT_READY = ("issued", "valid")
 ELIGIBILITY_DECISIONS = ("eligible", "ineligible")
 WITHDRAWAL_REASONS = ("migrant_withdrew", "other")
-CLOSING_OUTCOMES = ("completed", "lost_contact", "ineligible", "withdrawn_from_reintegration", "other")
+CLOSING_OUTCOMES = (
+    "completed",
+    "lost_contact",
+    "ineligible",
+    "withdrawn_from_reintegration",
+    "other",
+)
 IN_KIND_TYPES = ("business", "training", "housing", "medical", "schooling")
 MONITORING_MONTHS = (3, 6, 12)
 NEXT_ACTIONS = ("counselling_due", "documents_pending", "booking_pending", "monitoring_due")
@@ -68,8 +92,10 @@ class WrongStage(CaseError):
     status = 409
 
     def __init__(self, action: str, stage: str, allowed_from: tuple[str, ...]) -> None:
-        super().__init__("stage_transition",
-                         f"The case is at stage '{stage}'; '{action}' is allowed only from: {', '.join(allowed_from)}.")
+        super().__init__(
+            "stage_transition",
+            f"The case is at stage '{stage}'; '{action}' is allowed only from: {', '.join(allowed_from)}.",
+        )
         self.action = action
         self.stage = stage
         self.allowed_from = allowed_from

@@ -1,4 +1,5 @@
 """Evidence files of an AVRR case (scanned documents): for caseworkers and administrators only."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -7,13 +8,16 @@ from flask import Response, current_app
 
 from passage.evidence_files import FileStore, download, read_upload
 from passage.web import Blueprint, current_identity
-
 from voluntary_return import handlers
 from voluntary_return.domain import CASE_ID, CASE_WRITERS, SENSITIVE_READERS
 from voluntary_return.schemas import NoQuerySchema
 
-files = Blueprint("voluntary_return_files", __name__, url_prefix="/api/v1/voluntary-return",
-                  description="Evidence files of a case: PDF, JPEG or PNG up to 10 MiB, downloads only.")
+files = Blueprint(
+    "voluntary_return_files",
+    __name__,
+    url_prefix="/api/v1/voluntary-return",
+    description="Evidence files of a case: PDF, JPEG or PNG up to 10 MiB, downloads only.",
+)
 BUCKET = "evidence_files"
 
 
@@ -40,7 +44,9 @@ def upload(case_id: str) -> tuple[dict[str, Any], int]:
 
 @files.get("/cases/<case_id>/files")
 @files.arguments(NoQuerySchema, location="query", as_kwargs=True)
-@files.response(200, description="The evidence files\' metadata (id, sniffed type, size, who and when).")
+@files.response(
+    200, description="The evidence files' metadata (id, sniffed type, size, who and when)."
+)
 def list_files(case_id: str) -> dict[str, Any]:
     """The case's evidence files (metadata only)."""
     _, owner, store = _case(case_id, writing=False)
@@ -49,7 +55,9 @@ def list_files(case_id: str) -> dict[str, Any]:
 
 @files.get("/cases/<case_id>/files/<file_id>")
 @files.arguments(NoQuerySchema, location="query", as_kwargs=True)
-@files.response(200, description="The file as a download (application/pdf, image/jpeg or image/png).")
+@files.response(
+    200, description="The file as a download (application/pdf, image/jpeg or image/png)."
+)
 def get_file(case_id: str, file_id: str) -> Response:
     """One evidence file, as a download."""
     _, owner, store = _case(case_id, writing=False)

@@ -1,19 +1,20 @@
 """Voluntary return's use cases, one function each; repository, location read model, caller and
 clock are passed in, so the same code runs under Flask, in the worker and in tests."""
+
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 from pymongo.client_session import ClientSession
 
 from passage.events.envelope import Envelope
 from passage.identity import Identity
 from passage.locations import Locations
-
 from voluntary_return import case_events, commands, stages, statistics, worklist
 from voluntary_return.domain import CASE_READERS, CASE_WRITERS, STATISTICS_READERS, RuleRefused
 from voluntary_return.repository import CaseFilter, StaleCase
@@ -24,14 +25,28 @@ log = logging.getLogger(__name__)
 class Repository(Protocol):
     """What the handlers need from storage (``CaseRepository`` or a fake)."""
 
-    def insert(self, case: dict[str, Any], events: Sequence[Envelope], delta: statistics.Delta,
-               moves: Sequence[worklist.Move] = ()) -> None: ...
-    def update(self, case_id: str, version: int, stage: str, update: dict[str, Any], events: Sequence[Envelope],
-               delta: statistics.Delta, moves: Sequence[worklist.Move] = ()) -> dict[str, Any]: ...
+    def insert(
+        self,
+        case: dict[str, Any],
+        events: Sequence[Envelope],
+        delta: statistics.Delta,
+        moves: Sequence[worklist.Move] = (),
+    ) -> None: ...
+    def update(
+        self,
+        case_id: str,
+        version: int,
+        stage: str,
+        update: dict[str, Any],
+        events: Sequence[Envelope],
+        delta: statistics.Delta,
+        moves: Sequence[worklist.Move] = (),
+    ) -> dict[str, Any]: ...
     def get(self, case_id: str) -> dict[str, Any] | None: ...
     def find(self, where: CaseFilter, after: str | None, limit: int) -> list[dict[str, Any]]: ...
-    def needing_action(self, due_by: str, kind: str | None, after: tuple[str, str] | None,
-                       limit: int) -> list[dict[str, Any]]: ...
+    def needing_action(
+        self, due_by: str, kind: str | None, after: tuple[str, str] | None, limit: int
+    ) -> list[dict[str, Any]]: ...
     def stage_counts(self) -> dict[str, int]: ...
     def statistics(self, month: str) -> list[dict[str, Any]]: ...
     def forced_routes_for(self, person_ref: str) -> list[dict[str, Any]]: ...
@@ -81,23 +96,44 @@ def ms(moment: datetime) -> datetime:
 
 
 # commands -------------------------------------------------------------------------------------
-def refer(repo: Repository, locations: Locations, ctx: Context, body: Mapping[str, Any]) -> dict[str, Any]:
+def refer(
+    repo: Repository, locations: Locations, ctx: Context, body: Mapping[str, Any]
+) -> dict[str, Any]:
     """Open a case at stage ``referred``; a detention referral takes the centre from the location model."""
     require(ctx.caller, CASE_WRITERS)
     now = ms(ctx.now)
-    referral = {"source": body["source"], "organisation": body.get("organisation"), "referred_at": now,
-                "referred_by": ctx.user, **_detention_location(locations, body)}
+    referral = {
+        "source": body["source"],
+        "organisation": body.get("organisation"),
+        "referred_at": now,
+        "referred_by": ctx.user,
+        **_detention_location(locations, body),
+    }
     routes = repo.forced_routes_for(body["person_ref"])
     case: dict[str, Any] = {
-        "_id": str(uuid.uuid4()), "person_ref": body["person_ref"], "stage": "referred", "version": 1,
-        "referral": referral, "nationality": body.get("nationality"),
-        "destination_country": body.get("destination_country"), "vulnerabilities": [],
-        "counselling_sessions": [], "forced_route_open": bool(routes), "forced_routes": routes,
-        "created_at": now, "updated_at": now, "stage_since": now,
-        "history": [{"at": now, "stage": "referred", "action": "refer", "by": ctx.user}]}
+        "_id": str(uuid.uuid4()),
+        "person_ref": body["person_ref"],
+        "stage": "referred",
+        "version": 1,
+        "referral": referral,
+        "nationality": body.get("nationality"),
+        "destination_country": body.get("destination_country"),
+        "vulnerabilities": [],
+        "counselling_sessions": [],
+        "forced_route_open": bool(routes),
+        "forced_routes": routes,
+        "created_at": now,
+        "updated_at": now,
+        "stage_since": now,
+        "history": [{"at": now, "stage": "referred", "action": "refer", "by": ctx.user}],
+    }
     case.update(_next_action(case, now))
-    repo.insert(case, case_events.events_for("refer", case, now, ctx.correlation_id),
-                statistics.delta_for(case, "refer", None, now), worklist.calendar_moves({}, case))
+    repo.insert(
+        case,
+        case_events.events_for("refer", case, now, ctx.correlation_id),
+        statistics.delta_for(case, "refer", None, now),
+        worklist.calendar_moves({}, case),
+    )
     return case
 
 
@@ -107,16 +143,35 @@ def _detention_location(locations: Locations, body: Mapping[str, Any]) -> dict[s
     found = locations.get_location(body["person_ref"])
     if found is not None and found.location.held:
         where = found.location
-        return {"centre_id": where.centre_id, "unit_id": where.unit_id, "stay_id": where.stay_id,
-                "location_prefilled": True}
+        return {
+            "centre_id": where.centre_id,
+            "unit_id": where.unit_id,
+            "stay_id": where.stay_id,
+            "location_prefilled": True,
+        }
     if not body.get("centre_id"):
-        raise RuleRefused("detention_location_unknown", "No open detention stay is known for this person: name "
-                          "the referring centre.", field="centre_id")
-    return {"centre_id": body["centre_id"], "unit_id": None, "stay_id": None, "location_prefilled": False}
+        raise RuleRefused(
+            "detention_location_unknown",
+            "No open detention stay is known for this person: name the referring centre.",
+            field="centre_id",
+        )
+    return {
+        "centre_id": body["centre_id"],
+        "unit_id": None,
+        "stay_id": None,
+        "location_prefilled": False,
+    }
 
 
-def act(repo: Repository, ctx: Context, case_id: str, action: str, body: Mapping[str, Any],
-        if_match: int | None = None, attempts: int = 3) -> dict[str, Any]:
+def act(
+    repo: Repository,
+    ctx: Context,
+    case_id: str,
+    action: str,
+    body: Mapping[str, Any],
+    if_match: int | None = None,
+    attempts: int = 3,
+) -> dict[str, Any]:
     """Apply one stage-machine action; a concurrent change is retried unless the caller sent If-Match."""
     require(ctx.caller, CASE_WRITERS)
     for _ in range(attempts):
@@ -131,9 +186,13 @@ def act(repo: Repository, ctx: Context, case_id: str, action: str, body: Mapping
     raise KeptChanging(f"Case {case_id} kept changing while this change was applied; try again.")
 
 
-def _apply(repo: Repository, ctx: Context, case: dict[str, Any], action: str, body: Mapping[str, Any]) -> dict[str, Any]:
+def _apply(
+    repo: Repository, ctx: Context, case: dict[str, Any], action: str, body: Mapping[str, Any]
+) -> dict[str, Any]:
     now, before = ms(ctx.now), case["stage"]
-    stages.next_stage(action, before, stages.Facts(has_consent=True, has_booking=True))  # the stage first (409)
+    stages.next_stage(
+        action, before, stages.Facts(has_consent=True, has_booking=True)
+    )  # the stage first (409)
     change = commands.COMMANDS[action](case, body, now, ctx.user)
     target = stages.next_stage(action, before, change.facts)
     after = _preview(case, change, target, now)
@@ -152,9 +211,15 @@ def _apply(repo: Repository, ctx: Context, case: dict[str, Any], action: str, bo
     return repo.update(case["_id"], case["version"], before, update, events, delta, moves)
 
 
-def _preview(case: Mapping[str, Any], change: commands.Change, target: str, now: datetime) -> dict[str, Any]:
+def _preview(
+    case: Mapping[str, Any], change: commands.Change, target: str, now: datetime
+) -> dict[str, Any]:
     """The case as it will be after the change (for events, statistics and the next action)."""
-    after = {**case, "stage": target, "stage_since": now if target != case["stage"] else case["stage_since"]}
+    after = {
+        **case,
+        "stage": target,
+        "stage_since": now if target != case["stage"] else case["stage_since"],
+    }
     for path, value in change.set.items():
         head, _, rest = path.partition(".")
         if not rest:
@@ -186,14 +251,23 @@ def get_case(repo: Repository, ctx: Context, case_id: str) -> dict[str, Any]:
     return case
 
 
-def list_cases(repo: Repository, ctx: Context, where: CaseFilter, after: str | None, limit: int) -> tuple[list, str | None]:
+def list_cases(
+    repo: Repository, ctx: Context, where: CaseFilter, after: str | None, limit: int
+) -> tuple[list, str | None]:
     require(ctx.caller, CASE_READERS)
     rows = repo.find(where, after, limit + 1)
     return rows[:limit], rows[limit - 1]["_id"] if len(rows) > limit else None
 
 
-def needing_action(repo: Repository, ctx: Context, kind: str | None, within_days: int, overdue: bool,
-                   after: tuple[str, str] | None, limit: int) -> tuple[list, tuple[str, str] | None]:
+def needing_action(
+    repo: Repository,
+    ctx: Context,
+    kind: str | None,
+    within_days: int,
+    overdue: bool,
+    after: tuple[str, str] | None,
+    limit: int,
+) -> tuple[list, tuple[str, str] | None]:
     """Cases due within ``within_days`` (or only those overdue), earliest due first."""
     require(ctx.caller, CASE_READERS)
     today = ctx.now.date()
@@ -221,12 +295,19 @@ def record_detention_event(locations: Locations, event: Envelope, session: Clien
     locations.record(event, session=session)
 
 
-def record_readmission_accepted(repo: Any, clock: Callable[[], datetime], event: Envelope,
-                                session: ClientSession) -> None:
+def record_readmission_accepted(
+    repo: Any, clock: Callable[[], datetime], event: Envelope, session: ClientSession
+) -> None:
     """readmission.request.accepted v1: flag "forced route open" on the person's open cases."""
     data = event.data
-    route = {"request_id": data["request_id"], "person_ref": data["person_ref"],
-             "member_state": data["member_state"], "decided_at": data["decided_at"]}
+    route = {
+        "request_id": data["request_id"],
+        "person_ref": data["person_ref"],
+        "member_state": data["member_state"],
+        "decided_at": data["decided_at"],
+    }
     flagged = repo.flag_forced_route(route, event.id, ms(clock()), session)
     if not flagged:  # recorded for a case opened later; never a retry
-        log.info("readmission acceptance recorded without an open case", extra={"event_id": event.id})
+        log.info(
+            "readmission acceptance recorded without an open case", extra={"event_id": event.id}
+        )

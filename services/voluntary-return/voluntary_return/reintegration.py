@@ -1,12 +1,13 @@
 """Reintegration arithmetic, pure (stdlib only): monitoring visits at 3/6/12 months after arrival
 (month ends clamp: 30 Nov + 3 months = 28/29 Feb), which are overdue, and the sustainability
 score over economic, social and psychosocial dimensions with weights held as versioned data."""
+
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Iterable, Mapping, Sequence
 
 from voluntary_return.domain import MONITORING_MONTHS, RuleRefused
 
@@ -20,15 +21,32 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def monitoring_schedule(arrived_on: date, months: Sequence[int] = MONITORING_MONTHS) -> list[dict[str, object]]:
+def monitoring_schedule(
+    arrived_on: date, months: Sequence[int] = MONITORING_MONTHS
+) -> list[dict[str, object]]:
     """One planned visit per month mark, with its due date and nothing recorded yet."""
-    return [{"month": m, "due_on": add_months(arrived_on, m).isoformat(), "visited_on": None, "scores": None,
-             "score": None, "weights_version": None} for m in months]
+    return [
+        {
+            "month": m,
+            "due_on": add_months(arrived_on, m).isoformat(),
+            "visited_on": None,
+            "scores": None,
+            "score": None,
+            "weights_version": None,
+        }
+        for m in months
+    ]
 
 
-def overdue_visits(schedule: Iterable[Mapping[str, object]], today: date) -> list[Mapping[str, object]]:
+def overdue_visits(
+    schedule: Iterable[Mapping[str, object]], today: date
+) -> list[Mapping[str, object]]:
     """Planned visits whose due date has passed without a visit (due today is not overdue)."""
-    return [v for v in schedule if v.get("visited_on") is None and date.fromisoformat(str(v["due_on"])) < today]
+    return [
+        v
+        for v in schedule
+        if v.get("visited_on") is None and date.fromisoformat(str(v["due_on"])) < today
+    ]
 
 
 def next_visit_due(schedule: Iterable[Mapping[str, object]]) -> date | None:
@@ -71,13 +89,19 @@ def sustainability_score(scores: Mapping[str, float], weights: Weights) -> float
     """Weighted mean of the dimension scores (each 0 to 1), rounded to 3 decimals."""
     missing = [d for d in DIMENSIONS if d not in scores]
     if missing or set(scores) - set(DIMENSIONS):
-        raise RuleRefused("score_dimensions", f"Scores are needed for exactly: {', '.join(DIMENSIONS)}.",
-                          field="scores")
+        raise RuleRefused(
+            "score_dimensions",
+            f"Scores are needed for exactly: {', '.join(DIMENSIONS)}.",
+            field="scores",
+        )
     for dimension in DIMENSIONS:
         value = scores[dimension]
         if isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
-            raise RuleRefused("score_range", f"The {dimension} score must lie between 0 and 1.",
-                              field=f"scores.{dimension}")
+            raise RuleRefused(
+                "score_range",
+                f"The {dimension} score must lie between 0 and 1.",
+                field=f"scores.{dimension}",
+            )
     total = sum(weights.weights.values())
     weighted = sum(float(scores[d]) * weights.weights[d] for d in DIMENSIONS)
     return round(weighted / total, 3)

@@ -1,30 +1,36 @@
 """Voluntary return's MongoDB persistence: cases with their outbox, the monthly statistics read
 model (changed in the same transaction as the case it counts), forced-route flags from
 readmission, and the indexes behind every list. The location read model is the shared one."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 
-from passage.bus.consumer import INBOX_INDEXES
 from passage import person_search
+from passage.bus.consumer import INBOX_INDEXES
 from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
 from passage.events.envelope import Envelope
 from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.locations import LocationStore, location_indexes
 from passage.mongo import Index, Mongo, safe_value
-
 from voluntary_return import statistics, worklist
 from voluntary_return.stages import OPEN
 
 log = logging.getLogger(__name__)
 
-CASES, FORCED_ROUTES, CALENDAR, STAGE_COUNTS = "cases", "forced_routes", "action_calendar", "stage_counts"
+CASES, FORCED_ROUTES, CALENDAR, STAGE_COUNTS = (
+    "cases",
+    "forced_routes",
+    "action_calendar",
+    "stage_counts",
+)
 OUTBOX_COLLECTIONS: tuple[str, ...] = (CASES,)
 _HIDDEN = {"outbox": 0, "outbox_pending": 0}
 EARLIEST = "0001-01-01"  # sorts before every ISO date
@@ -39,7 +45,9 @@ def location_store(mongo: Mongo) -> LocationStore:
 def indexes() -> list[Index]:
     """Every index this service declares; applied by the API and the worker at start-up."""
     return [
-        *INBOX_INDEXES, *location_indexes(PERSON_LOCATIONS), *outbox_indexes(OUTBOX_COLLECTIONS),
+        *INBOX_INDEXES,
+        *location_indexes(PERSON_LOCATIONS),
+        *outbox_indexes(OUTBOX_COLLECTIONS),
         Index(CASES, [("person_ref", 1), ("_id", 1)], name="cases_by_person"),
         Index(CASES, [("nationality", 1), ("_id", 1)], name="cases_by_nationality"),
         Index(CASES, [("destination_country", 1), ("_id", 1)], name="cases_by_destination"),
@@ -48,9 +56,16 @@ def indexes() -> list[Index]:
         # Not partial: SecantusDB (the embedded default) plans only full indexes; a case without a
         # next action is indexed as null, which no date range matches.
         Index(CASES, [("next_action_due", 1), ("_id", 1)], name="cases_by_next_action_due"),
-        Index(CASES, [("next_action", 1), ("next_action_due", 1), ("_id", 1)], name="cases_by_next_action"),
-        Index(statistics.COLLECTION, [("month", 1), ("nationality", 1), ("destination_country", 1)],
-              name="statistics_by_month"),
+        Index(
+            CASES,
+            [("next_action", 1), ("next_action_due", 1), ("_id", 1)],
+            name="cases_by_next_action",
+        ),
+        Index(
+            statistics.COLLECTION,
+            [("month", 1), ("nationality", 1), ("destination_country", 1)],
+            name="statistics_by_month",
+        ),
         Index(FORCED_ROUTES, [("person_ref", 1)], name="forced_routes_by_person"),
         Index(CALENDAR, [("due", 1), ("kind", 1)], name="calendar_by_due"),
     ]
@@ -84,18 +99,33 @@ class CaseRepository:
     def _cases(self):
         return self.mongo.collection(CASES)
 
-    def insert(self, case: dict[str, Any], events: Sequence[Envelope], delta: statistics.Delta,
-               moves: Sequence[worklist.Move] = ()) -> None:
+    def insert(
+        self,
+        case: dict[str, Any],
+        events: Sequence[Envelope],
+        delta: statistics.Delta,
+        moves: Sequence[worklist.Move] = (),
+    ) -> None:
         """The new case, its events, its statistics and its calendar entry, in one transaction."""
+
         def work(session: ClientSession) -> None:
             self._cases.insert_one({**case, **outbox_fields(events)}, session=session)
             self._count(delta, session)
             self._move(case["_id"], moves, session)
             self._recount(case["_id"], None, case["stage"], session)
+
         self.mongo.transaction(work)
 
-    def update(self, case_id: str, version: int, stage: str, update: dict[str, Any], events: Sequence[Envelope],
-               delta: statistics.Delta, moves: Sequence[worklist.Move] = ()) -> dict[str, Any]:
+    def update(
+        self,
+        case_id: str,
+        version: int,
+        stage: str,
+        update: dict[str, Any],
+        events: Sequence[Envelope],
+        delta: statistics.Delta,
+        moves: Sequence[worklist.Move] = (),
+    ) -> dict[str, Any]:
         """Apply ``update`` only if the case is still at ``version`` and ``stage``; else StaleCase."""
         update = with_outbox({**update, "$inc": {"version": 1}}, events)
 
@@ -103,8 +133,14 @@ class CaseRepository:
             # update_one + read-back in the transaction, not find_one_and_update: SecantusDB (the
             # embedded default) scans the whole collection for a findAndModify, even by _id.
             changed = self._cases.update_one(
-                {"_id": safe_value(case_id), "version": safe_value(version), "stage": safe_value(stage)}, update,
-                session=session)
+                {
+                    "_id": safe_value(case_id),
+                    "version": safe_value(version),
+                    "stage": safe_value(stage),
+                },
+                update,
+                session=session,
+            )
             if changed.matched_count != 1:
                 return None
             doc = self._cases.find_one({"_id": safe_value(case_id)}, _HIDDEN, session=session)
@@ -121,17 +157,23 @@ class CaseRepository:
     def _count(self, delta: statistics.Delta, session: ClientSession) -> None:
         if delta.inc or delta.days_to_departure is not None:
             self.mongo.collection(statistics.COLLECTION).update_one(
-                {"_id": delta.row_id}, delta.update(), upsert=True, session=session)
+                {"_id": delta.row_id}, delta.update(), upsert=True, session=session
+            )
 
     def _move(self, case_id: str, moves: Sequence[worklist.Move], session: ClientSession) -> None:
         """Keep the due-date calendar (sharded like the statistics, summed when read) with the case."""
         shard = int(case_id[:8], 16) % statistics.SHARDS
         for kind, due, n in moves:
             self.mongo.collection(CALENDAR).update_one(
-                {"_id": f"{due}|{kind}|{shard}"}, {"$setOnInsert": {"due": due, "kind": kind}, "$inc": {"n": n}},
-                upsert=True, session=session)
+                {"_id": f"{due}|{kind}|{shard}"},
+                {"$setOnInsert": {"due": due, "kind": kind}, "$inc": {"n": n}},
+                upsert=True,
+                session=session,
+            )
 
-    def _recount(self, case_id: str, before: str | None, after: str, session: ClientSession) -> None:
+    def _recount(
+        self, case_id: str, before: str | None, after: str, session: ClientSession
+    ) -> None:
         """Cases per stage, kept with every stage change (sharded, summed when read)."""
         if before == after:
             return
@@ -139,8 +181,11 @@ class CaseRepository:
         for stage, n in ((before, -1), (after, 1)):
             if stage is not None:
                 self.mongo.collection(STAGE_COUNTS).update_one(
-                    {"_id": f"{stage}|{shard}"}, {"$setOnInsert": {"stage": stage}, "$inc": {"n": n}},
-                    upsert=True, session=session)
+                    {"_id": f"{stage}|{shard}"},
+                    {"$setOnInsert": {"stage": stage}, "$inc": {"n": n}},
+                    upsert=True,
+                    session=session,
+                )
 
     def get(self, case_id: str) -> dict[str, Any] | None:
         return record(self._cases.find_one({"_id": safe_value(case_id)}, _HIDDEN))
@@ -151,18 +196,26 @@ class CaseRepository:
 
     def find(self, where: CaseFilter, after: str | None, limit: int) -> list[dict[str, Any]]:
         """Cases matching ``where`` in id order, after the id ``after``."""
-        query: dict[str, Any] = {name: safe_value(getattr(where, name)) for name in
-                                 ("person_ref", "nationality", "destination_country", "stage")
-                                 if getattr(where, name) is not None}
+        query: dict[str, Any] = {
+            name: safe_value(getattr(where, name))
+            for name in ("person_ref", "nationality", "destination_country", "stage")
+            if getattr(where, name) is not None
+        }
         if where.person_ref is not None:  # a handful of cases per person: one plain read
             return self._id_range(query, {"$gt": safe_value(after)} if after else {}, limit)
         return self._in_id_windows(query, after, limit)
 
-    def _id_range(self, query: dict[str, Any], ids: dict[str, Any], limit: int) -> list[dict[str, Any]]:
-        found = self._cases.find({**query, "_id": ids} if ids else query, _HIDDEN).sort("_id", ASCENDING)
+    def _id_range(
+        self, query: dict[str, Any], ids: dict[str, Any], limit: int
+    ) -> list[dict[str, Any]]:
+        found = self._cases.find({**query, "_id": ids} if ids else query, _HIDDEN).sort(
+            "_id", ASCENDING
+        )
         return [record(d) for d in found.limit(limit)]
 
-    def _in_id_windows(self, query: dict[str, Any], after: str | None, limit: int) -> list[dict[str, Any]]:
+    def _in_id_windows(
+        self, query: dict[str, Any], after: str | None, limit: int
+    ) -> list[dict[str, Any]]:
         """Read growing slices of the (uniform, uuid4) id space until the page is full.
 
         A broad filter (a nationality, a stage) matches thousands of cases; bounding the id range
@@ -181,8 +234,9 @@ class CaseRepository:
             low, start, width = f"{end:08x}", end, width * 2
         return rows
 
-    def needing_action(self, due_by: str, kind: str | None, after: tuple[str, str] | None,
-                       limit: int) -> list[dict[str, Any]]:
+    def needing_action(
+        self, due_by: str, kind: str | None, after: tuple[str, str] | None, limit: int
+    ) -> list[dict[str, Any]]:
         """Cases whose next action falls due on or before ``due_by`` (ISO date), earliest first.
 
         The calendar says which days hold the first ``limit`` cases, so the indexed range read is
@@ -208,8 +262,9 @@ class CaseRepository:
             counts[row["due"]] = counts.get(row["due"], 0) + int(row["n"])
         return [(day, n) for day, n in sorted(counts.items()) if n > 0]
 
-    def _due_cases(self, last: str, kind: str | None, after: tuple[str, str] | None,
-                   limit: int) -> list[dict[str, Any]]:
+    def _due_cases(
+        self, last: str, kind: str | None, after: tuple[str, str] | None, limit: int
+    ) -> list[dict[str, Any]]:
         # The explicit lower bound keeps the index scan off the cases with no next action (null keys).
         query: dict[str, Any] = {"next_action_due": {"$gte": EARLIEST, "$lte": safe_value(last)}}
         if kind is not None:
@@ -218,7 +273,9 @@ class CaseRepository:
             due, last_id = safe_value(after[0]), safe_value(after[1])
             query["next_action_due"]["$gte"] = due
             query["$or"] = [{"next_action_due": {"$gt": due}}, {"_id": {"$gt": last_id}}]
-        cursor = self._cases.find(query, _HIDDEN).sort([("next_action_due", ASCENDING), ("_id", ASCENDING)])
+        cursor = self._cases.find(query, _HIDDEN).sort(
+            [("next_action_due", ASCENDING), ("_id", ASCENDING)]
+        )
         return [record(d) for d in cursor.limit(limit)]
 
     def stage_counts(self) -> dict[str, int]:
@@ -229,12 +286,16 @@ class CaseRepository:
 
     def recount_stages(self) -> dict[str, int]:
         """Rebuild the stage counters from the cases (a repair after manual edits); returns them."""
-        counts = {row["_id"]: int(row["n"]) for row in self._cases.aggregate(
-            [{"$group": {"_id": "$stage", "n": {"$sum": 1}}}])}
+        counts = {
+            row["_id"]: int(row["n"])
+            for row in self._cases.aggregate([{"$group": {"_id": "$stage", "n": {"$sum": 1}}}])
+        }
         counters = self.mongo.collection(STAGE_COUNTS)
         counters.delete_many({})
         if counts:
-            counters.insert_many([{"_id": f"{stage}|0", "stage": stage, "n": n} for stage, n in counts.items()])
+            counters.insert_many(
+                [{"_id": f"{stage}|0", "stage": stage, "n": n} for stage, n in counts.items()]
+            )
         return counts
 
     def statistics(self, month: str) -> list[dict[str, Any]]:
@@ -246,21 +307,40 @@ class CaseRepository:
         cursor = self.mongo.collection(FORCED_ROUTES).find({"person_ref": safe_value(person_ref)})
         return [_route(doc) for doc in cursor]
 
-    def flag_forced_route(self, route: Mapping[str, Any], event_id: str, now: datetime,
-                          session: ClientSession | None) -> int:
+    def flag_forced_route(
+        self, route: Mapping[str, Any], event_id: str, now: datetime, session: ClientSession | None
+    ) -> int:
         """Record an accepted readmission request and flag the person's open cases; returns how many."""
         request_id = safe_value(route["request_id"])
         flagged = self._cases.update_many(
-            {"person_ref": safe_value(route["person_ref"]), "stage": {"$in": list(OPEN)},
-             "forced_routes.request_id": {"$ne": request_id}},
-            {"$set": {"forced_route_open": True, "updated_at": now}, "$push": {"forced_routes": dict(route)},
-             "$inc": {"version": 1}}, session=session).modified_count
+            {
+                "person_ref": safe_value(route["person_ref"]),
+                "stage": {"$in": list(OPEN)},
+                "forced_routes.request_id": {"$ne": request_id},
+            },
+            {
+                "$set": {"forced_route_open": True, "updated_at": now},
+                "$push": {"forced_routes": dict(route)},
+                "$inc": {"version": 1},
+            },
+            session=session,
+        ).modified_count
         self.mongo.collection(FORCED_ROUTES).update_one(
-            {"_id": request_id}, {"$set": {**route, "event_id": event_id, "recorded_at": now},
-                                  "$inc": {"cases_flagged": flagged}}, upsert=True, session=session)
+            {"_id": request_id},
+            {
+                "$set": {**route, "event_id": event_id, "recorded_at": now},
+                "$inc": {"cases_flagged": flagged},
+            },
+            upsert=True,
+            session=session,
+        )
         return flagged
 
 
 def _route(doc: Mapping[str, Any]) -> dict[str, Any]:
-    return {"request_id": doc["_id"], "person_ref": doc["person_ref"], "member_state": doc["member_state"],
-            "decided_at": doc["decided_at"]}
+    return {
+        "request_id": doc["_id"],
+        "person_ref": doc["person_ref"],
+        "member_state": doc["member_state"],
+        "decided_at": doc["decided_at"],
+    }

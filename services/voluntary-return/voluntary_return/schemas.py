@@ -1,20 +1,45 @@
 """Voluntary return's HTTP schemas (marshmallow): the single source of request validation and of
 the OpenAPI document. Every id is matched against its pattern, every enum closed, so no MongoDB
 operator can reach a query; unknown fields are refused (marshmallow's default RAISE)."""
+
 from __future__ import annotations
 
 import re
 
 from marshmallow import Schema, fields, validate
 
-from passage.fields import (Cursor, Money, StrictBoolean, StrictDate, StrictInteger, StrictNumber,
-                            UtcDateTime, one_of, pattern, text)
+from passage.fields import (
+    Cursor,
+    Money,
+    StrictBoolean,
+    StrictDate,
+    StrictInteger,
+    StrictNumber,
+    UtcDateTime,
+    one_of,
+    pattern,
+    text,
+)
 from passage.formats import MONTH, PERSON_REF
-
-from voluntary_return.domain import (CASE_ID, CLASSIFICATIONS, CLOSING_OUTCOMES, COUNTRY, CURRENCY, DOCUMENT_KINDS,
-                                     ELIGIBILITY_DECISIONS, IN_KIND_TYPES, LANGUAGE, MONITORING_MONTHS, NEXT_ACTIONS,
-                                     ORG_SLUG, REFERRAL_SOURCES, SEXES, TRAVEL_DOCUMENT_STATUSES, VULNERABILITIES,
-                                     WITHDRAWAL_REASONS)
+from voluntary_return.domain import (
+    CASE_ID,
+    CLASSIFICATIONS,
+    CLOSING_OUTCOMES,
+    COUNTRY,
+    CURRENCY,
+    DOCUMENT_KINDS,
+    ELIGIBILITY_DECISIONS,
+    IN_KIND_TYPES,
+    LANGUAGE,
+    MONITORING_MONTHS,
+    NEXT_ACTIONS,
+    ORG_SLUG,
+    REFERRAL_SOURCES,
+    SEXES,
+    TRAVEL_DOCUMENT_STATUSES,
+    VULNERABILITIES,
+    WITHDRAWAL_REASONS,
+)
 from voluntary_return.stages import STAGES
 
 NEEDS_ACTION_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}\|[0-9a-f-]{36}$", re.ASCII)
@@ -37,7 +62,9 @@ class ReferralSchema(Schema):
     person_ref = person_ref_field(required=True)
     source = one_of(REFERRAL_SOURCES, required=True)
     organisation = text(200, metadata={"description": "referring NGO, embassy or hotline"})
-    centre_id = pattern(ORG_SLUG, "a centre id", metadata={"description": "only when no detention stay is known"})
+    centre_id = pattern(
+        ORG_SLUG, "a centre id", metadata={"description": "only when no detention stay is known"}
+    )
     nationality = country_field(allow_none=True)
     destination_country = country_field(allow_none=True)
 
@@ -67,12 +94,20 @@ class HouseholdMemberSchema(Schema):
 
 class RegistrationSchema(Schema):
     particulars = fields.Nested(ParticularsSchema, required=True)
-    documents = fields.List(fields.Nested(DocumentSchema), load_default=list, validate=validate.Length(max=20))
+    documents = fields.List(
+        fields.Nested(DocumentSchema), load_default=list, validate=validate.Length(max=20)
+    )
     languages = fields.List(language_field(), required=True, validate=validate.Length(1, 10))
-    household = fields.List(fields.Nested(HouseholdMemberSchema), load_default=list, validate=validate.Length(max=20),
-                            metadata={"description": "household members travelling together"})
+    household = fields.List(
+        fields.Nested(HouseholdMemberSchema),
+        load_default=list,
+        validate=validate.Length(max=20),
+        metadata={"description": "household members travelling together"},
+    )
     classification = one_of(CLASSIFICATIONS, required=True)
-    vulnerabilities = fields.List(one_of(VULNERABILITIES), load_default=list, validate=validate.Length(max=9))
+    vulnerabilities = fields.List(
+        one_of(VULNERABILITIES), load_default=list, validate=validate.Length(max=9)
+    )
     destination_country = country_field()
 
 
@@ -90,16 +125,27 @@ class EligibilitySchema(Schema):
 
 
 class ConsentSchema(Schema):
-    declaration_signed = StrictBoolean(required=True, metadata={"description": "the AVRR declaration is signed"})
+    declaration_signed = StrictBoolean(
+        required=True, metadata={"description": "the AVRR declaration is signed"}
+    )
     declared_on = StrictDate(required=True)
-    language = language_field(required=True, metadata={"description": "language of the declaration"})
+    language = language_field(
+        required=True, metadata={"description": "language of the declaration"}
+    )
     interpreter_language = language_field(allow_none=True)
 
 
 class ConsentToShareSchema(Schema):
-    agreed_on = StrictDate(required=True, metadata={"description": "when the migrant agreed that the case may be "
-                                                                  "shared with the authorities"})
-    language = language_field(required=True, metadata={"description": "language the consent was explained in"})
+    agreed_on = StrictDate(
+        required=True,
+        metadata={
+            "description": "when the migrant agreed that the case may be "
+            "shared with the authorities"
+        },
+    )
+    language = language_field(
+        required=True, metadata={"description": "language the consent was explained in"}
+    )
     interpreter_language = language_field(allow_none=True)
 
 
@@ -110,7 +156,9 @@ class ConsentToShareWithdrawalSchema(Schema):
 class TravelDocumentSchema(Schema):
     kind = one_of(("passport", "laissez_passer", "travel_document"), required=True)
     status = one_of(TRAVEL_DOCUMENT_STATUSES, required=True)
-    reference = text(50, metadata={"description": "document or application number (never sent in events)"})
+    reference = text(
+        50, metadata={"description": "document or application number (never sent in events)"}
+    )
 
 
 class BookingSchema(Schema):
@@ -119,7 +167,12 @@ class BookingSchema(Schema):
     destination_country = country_field()
     escort = StrictBoolean(required=True)
     escort_details = text(300)
-    medical_needs = text(2000, multiline=True, allow_none=True, metadata={"description": "readable by AVR caseworkers only"})
+    medical_needs = text(
+        2000,
+        multiline=True,
+        allow_none=True,
+        metadata={"description": "readable by AVR caseworkers only"},
+    )
 
 
 class DepartureSchema(Schema):
@@ -143,7 +196,9 @@ class InKindItemSchema(Schema):
 
 class PlanSchema(Schema):
     cash_grant = fields.Nested(MoneySchema)
-    in_kind = fields.List(fields.Nested(InKindItemSchema), load_default=list, validate=validate.Length(max=20))
+    in_kind = fields.List(
+        fields.Nested(InKindItemSchema), load_default=list, validate=validate.Length(max=20)
+    )
 
 
 class ScoresSchema(Schema):
@@ -155,7 +210,9 @@ class ScoresSchema(Schema):
 class VisitSchema(Schema):
     month = StrictInteger(required=True, validate=validate.OneOf(MONITORING_MONTHS))
     visited_on = StrictDate(required=True)
-    scores = fields.Nested(ScoresSchema, required=True, metadata={"description": "each dimension from 0 to 1"})
+    scores = fields.Nested(
+        ScoresSchema, required=True, metadata={"description": "each dimension from 0 to 1"}
+    )
     observations = text(2000)
 
 
@@ -190,7 +247,9 @@ class CaseQuerySchema(Schema):
 class NeedsActionQuerySchema(Schema):
     kind = one_of(NEXT_ACTIONS)
     within_days = fields.Integer(load_default=7, validate=validate.Range(0, 365))
-    overdue = fields.Boolean(load_default=False, metadata={"description": "only what is past its due date"})
+    overdue = fields.Boolean(
+        load_default=False, metadata={"description": "only what is past its due date"}
+    )
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 200))
     cursor = Cursor(NEEDS_ACTION_CURSOR)
 
@@ -218,28 +277,44 @@ class CaseSchema(Schema):
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
     next_action = one_of(NEXT_ACTIONS, allow_none=True)
     next_action_due = fields.String(allow_none=True, metadata={"format": "date"})
-    forced_route_open = fields.Boolean(required=True, metadata={"description": "a readmission request was accepted"})
+    forced_route_open = fields.Boolean(
+        required=True, metadata={"description": "a readmission request was accepted"}
+    )
     forced_routes = fields.List(fields.Dict())
     nationality = fields.String(allow_none=True)
     destination_country = fields.String(allow_none=True)
     classification = fields.String(allow_none=True, metadata={"enum": list(CLASSIFICATIONS)})
     vulnerabilities = fields.List(fields.String())
     languages = fields.List(fields.String())
-    referral = fields.Dict(required=True, metadata={"description": "source, when, by whom; centre when from detention"})
+    referral = fields.Dict(
+        required=True, metadata={"description": "source, when, by whom; centre when from detention"}
+    )
     particulars = fields.Dict()
     documents = fields.List(fields.Dict())
-    household = fields.List(fields.Dict(), metadata={"description": "household members travelling together"})
-    counselling_sessions = fields.List(fields.Dict(), metadata={"description": "notes for AVR caseworkers only"})
+    household = fields.List(
+        fields.Dict(), metadata={"description": "household members travelling together"}
+    )
+    counselling_sessions = fields.List(
+        fields.Dict(), metadata={"description": "notes for AVR caseworkers only"}
+    )
     eligibility = fields.Dict()
-    consent = fields.Dict(metadata={"description": "the AVRR declaration: date, language, who recorded it"})
-    consent_to_share = fields.Dict(metadata={"description": "consent to share the case with the authorities: "
-                                                           "date, who recorded it, withdrawal; no event before it"})
+    consent = fields.Dict(
+        metadata={"description": "the AVRR declaration: date, language, who recorded it"}
+    )
+    consent_to_share = fields.Dict(
+        metadata={
+            "description": "consent to share the case with the authorities: "
+            "date, who recorded it, withdrawal; no event before it"
+        }
+    )
     travel_document = fields.Dict()
     booking = fields.Dict(metadata={"description": "medical_needs for AVR caseworkers only"})
     departure = fields.Dict()
     arrival = fields.Dict()
     withdrawal = fields.Dict()
-    reintegration = fields.Dict(metadata={"description": "plan and monitoring visits (3/6/12 months)"})
+    reintegration = fields.Dict(
+        metadata={"description": "plan and monitoring visits (3/6/12 months)"}
+    )
     closure = fields.Dict()
     registered_by = fields.String()
     created_at = fields.String(metadata={"format": "date-time"})
@@ -258,12 +333,24 @@ class ReferralPrefillSchema(Schema):
 
 
 def page_schema(item: type[Schema], name: str) -> type[Schema]:
-    return Schema.from_dict({"items": fields.List(fields.Nested(item), required=True),
-                             "next_cursor": fields.String(allow_none=True, required=True)}, name=name)
+    return Schema.from_dict(
+        {
+            "items": fields.List(fields.Nested(item), required=True),
+            "next_cursor": fields.String(allow_none=True, required=True),
+        },
+        name=name,
+    )
 
 
 CasePageSchema = page_schema(CaseSchema, "CasePage")
-StageCountsSchema = Schema.from_dict({"counts": fields.Dict(fields.String(), fields.Integer(), required=True),
-                                      "total": fields.Integer(required=True)}, name="StageCounts")
-StatisticsSchema = Schema.from_dict({"month": fields.String(required=True),
-                                     "rows": fields.List(fields.Dict(), required=True)}, name="ReturnStatistics")
+StageCountsSchema = Schema.from_dict(
+    {
+        "counts": fields.Dict(fields.String(), fields.Integer(), required=True),
+        "total": fields.Integer(required=True),
+    },
+    name="StageCounts",
+)
+StatisticsSchema = Schema.from_dict(
+    {"month": fields.String(required=True), "rows": fields.List(fields.Dict(), required=True)},
+    name="ReturnStatistics",
+)

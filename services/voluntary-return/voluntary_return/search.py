@@ -1,5 +1,6 @@
 """Person search in voluntary return: cases found by name (any spelling), birth date, document
 number or person reference, for caseworkers and administrators only (auditors and partners never)."""
+
 from __future__ import annotations
 
 import sys
@@ -10,14 +11,17 @@ from flask import current_app
 from passage import person_search
 from passage.problems import Forbidden
 from passage.web import Blueprint, current_identity
-
 from voluntary_return.commands import CASE_SEARCH
 from voluntary_return.config import load_settings
 from voluntary_return.domain import SENSITIVE_READERS
 from voluntary_return.repository import CASES
 
-persons = Blueprint("voluntary_return_person_search", __name__, url_prefix="/api/v1/voluntary-return",
-                    description="Person search across spellings (minimal hits: who, which case).")
+persons = Blueprint(
+    "voluntary_return_person_search",
+    __name__,
+    url_prefix="/api/v1/voluntary-return",
+    description="Person search across spellings (minimal hits: who, which case).",
+)
 
 
 @persons.get("/persons/search")

@@ -1,18 +1,42 @@
 """The AVRR case stage machine of DESIGN §3.3, pure (stdlib only): which action is allowed from
 which stage, where it leads, and the preconditions that guard voluntariness (no booking or
 departure without recorded consent). Storage and HTTP only ask it; they never decide."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 from voluntary_return.domain import TRAVEL_DOCUMENT_READY, RuleRefused, WrongStage
 
-STAGES = ("referred", "registered", "counselled", "eligible", "ineligible", "documents", "travel_ready", "booked",
-          "departed", "arrived", "reintegration", "monitoring", "closed", "withdrawn", "no_show")
+STAGES = (
+    "referred",
+    "registered",
+    "counselled",
+    "eligible",
+    "ineligible",
+    "documents",
+    "travel_ready",
+    "booked",
+    "departed",
+    "arrived",
+    "reintegration",
+    "monitoring",
+    "closed",
+    "withdrawn",
+    "no_show",
+)
 # The migrant may withdraw (or fail to show) at any stage before departure.
-BEFORE_DEPARTURE = ("referred", "registered", "counselled", "eligible", "ineligible", "documents", "travel_ready",
-                    "booked")
+BEFORE_DEPARTURE = (
+    "referred",
+    "registered",
+    "counselled",
+    "eligible",
+    "ineligible",
+    "documents",
+    "travel_ready",
+    "booked",
+)
 FINAL = ("closed", "withdrawn", "no_show")
 OPEN = tuple(s for s in STAGES if s not in FINAL)
 
@@ -55,15 +79,29 @@ class Move:
 
 MOVES: Mapping[str, Move] = {
     "register": Move(("referred",), _to("registered")),
-    "record_counselling": Move(("registered", "counselled", "eligible", "ineligible", "documents", "travel_ready",
-                                "booked"), _same_or("registered", "counselled")),
+    "record_counselling": Move(
+        (
+            "registered",
+            "counselled",
+            "eligible",
+            "ineligible",
+            "documents",
+            "travel_ready",
+            "booked",
+        ),
+        _same_or("registered", "counselled"),
+    ),
     "decide_eligibility": Move(("counselled", "ineligible"), _by_decision),
-    "record_consent": Move(("counselled", "eligible", "documents", "travel_ready"), lambda current, _f: current),
+    "record_consent": Move(
+        ("counselled", "eligible", "documents", "travel_ready"), lambda current, _f: current
+    ),
     "record_travel_document": Move(("eligible", "documents", "travel_ready"), _by_document),
     "book_travel": Move(("travel_ready", "booked"), _to("booked")),
     "confirm_departure": Move(("booked",), _to("departed")),
     "confirm_arrival": Move(("departed",), _to("arrived")),
-    "plan_reintegration": Move(("arrived", "reintegration", "monitoring"), _same_or("arrived", "reintegration")),
+    "plan_reintegration": Move(
+        ("arrived", "reintegration", "monitoring"), _same_or("arrived", "reintegration")
+    ),
     "record_monitoring_visit": Move(("reintegration", "monitoring"), _to("monitoring")),
     "close": Move(("ineligible", "arrived", "reintegration", "monitoring"), _to("closed")),
     "withdraw": Move(BEFORE_DEPARTURE, _to("withdrawn")),
@@ -86,8 +124,12 @@ def next_stage(action: str, current: str, facts: Facts = Facts()) -> str:
 
 def _check_preconditions(action: str, facts: Facts) -> None:
     if action in ("book_travel", "confirm_departure") and not facts.has_consent:
-        raise RuleRefused("consent_required", "No booking or departure without the migrant's recorded informed "
-                          "consent (AVRR declaration): record the consent first.", field="consent")
+        raise RuleRefused(
+            "consent_required",
+            "No booking or departure without the migrant's recorded informed "
+            "consent (AVRR declaration): record the consent first.",
+            field="consent",
+        )
     if action == "confirm_departure" and not facts.has_booking:
         raise RuleRefused("booking_required", "A departure needs a booking.", field="booking")
 

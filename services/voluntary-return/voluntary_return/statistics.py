@@ -4,12 +4,14 @@ nationality and destination and carry raw counts only; the gateway suppresses sm
 The repository applies a delta in the same transaction as the case change it counts; each row
 is split into a few shards (by case id) so concurrent transitions rarely write the same document,
 and the shards are summed when read."""
+
 from __future__ import annotations
 
 import statistics as stats
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 COLLECTION = "monthly_statistics"
 UNKNOWN = "-"
@@ -33,9 +35,14 @@ class Delta:
 
     def update(self) -> dict[str, Any]:
         """The MongoDB upsert document for this delta."""
-        update: dict[str, Any] = {"$setOnInsert": {"month": self.month, "nationality": self.nationality,
-                                                   "destination_country": self.destination_country},
-                                  "$inc": dict(self.inc)}
+        update: dict[str, Any] = {
+            "$setOnInsert": {
+                "month": self.month,
+                "nationality": self.nationality,
+                "destination_country": self.destination_country,
+            },
+            "$inc": dict(self.inc),
+        }
         if self.days_to_departure is not None:
             update["$push"] = {"days_to_departure": self.days_to_departure}
         return update
@@ -45,8 +52,14 @@ def month_of(moment: datetime) -> str:
     return moment.strftime("%Y-%m")
 
 
-def delta_for(case: Mapping[str, Any], action: str, stage_before: str | None, at: datetime,
-              *, score: float | None = None) -> Delta:
+def delta_for(
+    case: Mapping[str, Any],
+    action: str,
+    stage_before: str | None,
+    at: datetime,
+    *,
+    score: float | None = None,
+) -> Delta:
     """What ``action`` (which moved ``case`` — as it is after the action — on at ``at``) adds."""
     inc: dict[str, float] = {}
     if stage_before != case["stage"]:
@@ -67,7 +80,9 @@ def delta_for(case: Mapping[str, Any], action: str, stage_before: str | None, at
         inc["departures"] = 1
         days = (at.date() - case["referral"]["referred_at"].date()).days
     shard = int(str(case.get("_id", "0"))[:8] or "0", 16) % SHARDS if case.get("_id") else 0
-    return Delta(month_of(at), case.get("nationality"), case.get("destination_country"), inc, days, shard)
+    return Delta(
+        month_of(at), case.get("nationality"), case.get("destination_country"), inc, days, shard
+    )
 
 
 def merge_shards(docs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -75,8 +90,13 @@ def merge_shards(docs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for doc in docs:
         key = (doc.get("nationality") or "", doc.get("destination_country") or "")
-        row = rows.setdefault(key, {"nationality": doc.get("nationality"),
-                                    "destination_country": doc.get("destination_country")})
+        row = rows.setdefault(
+            key,
+            {
+                "nationality": doc.get("nationality"),
+                "destination_country": doc.get("destination_country"),
+            },
+        )
         for name, value in doc.items():
             if name in ("_id", "month", "nationality", "destination_country"):
                 continue
@@ -96,10 +116,13 @@ def row_view(doc: Mapping[str, Any]) -> dict[str, Any]:
     days = doc.get("days_to_departure") or []
     count = doc.get("score_count", 0)
     return {
-        "nationality": doc.get("nationality"), "destination_country": doc.get("destination_country"),
-        "referrals": int(doc.get("referrals", 0)), "departures": int(doc.get("departures", 0)),
+        "nationality": doc.get("nationality"),
+        "destination_country": doc.get("destination_country"),
+        "referrals": int(doc.get("referrals", 0)),
+        "departures": int(doc.get("departures", 0)),
         "withdrawals": int(doc.get("withdrawals", 0)),
-        "by_referral_source": _counts(doc.get("by_referral_source")), "by_stage": _counts(doc.get("by_stage")),
+        "by_referral_source": _counts(doc.get("by_referral_source")),
+        "by_stage": _counts(doc.get("by_stage")),
         "vulnerability": _counts(doc.get("vulnerability")),
         "median_days_referral_to_departure": stats.median(days) if days else None,
         "monitoring_completed": int(doc.get("monitoring_completed", 0)),

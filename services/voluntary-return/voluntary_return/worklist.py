@@ -3,11 +3,13 @@ case (``next_action``/``next_action_due``) and moves the case in a small due-dat
 (cases per day and kind), so the "needs action" list reads a few calendar rows, then one indexed
 range just wide enough for the page, instead of everything due. The due periods are data,
 versioned like every rule."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from voluntary_return import reintegration
 

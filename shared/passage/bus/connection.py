@@ -1,7 +1,7 @@
 """kombu connections configured the same way for both transports."""
+
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from typing import Any
@@ -44,7 +44,7 @@ class _MongoTransport(LeasedTransport):
                 if ends is not None and time.monotonic() + pause >= ends:
                     self._arrived.wait(max(0.0, ends - time.monotonic()))
                     if not self._arrived.is_set():
-                        raise socket.timeout()
+                        raise TimeoutError()
                 else:
                     self._arrived.wait(pause)
             self._arrived.clear()
@@ -52,7 +52,11 @@ class _MongoTransport(LeasedTransport):
                 self.cycle.get(self._deliver, timeout=timeout)
             except mongodb.Empty:
                 self._next_poll = time.monotonic() + self._wait
-                longest = self.watched_polling_interval if self._watching.is_set() else self.idle_polling_interval
+                longest = (
+                    self.watched_polling_interval
+                    if self._watching.is_set()
+                    else self.idle_polling_interval
+                )
                 self._wait = min(self._wait * 2, longest)
                 continue
             self._wait, self._next_poll = self.polling_interval or 0.1, 0.0
@@ -61,12 +65,16 @@ class _MongoTransport(LeasedTransport):
     def _start_watching(self) -> None:
         if self._watcher is None and self.channels:
             database = self.channels[0].client
-            self._watcher = threading.Thread(target=self._watch, args=(database,), name="bus-watch", daemon=True)
+            self._watcher = threading.Thread(
+                target=self._watch, args=(database,), name="bus-watch", daemon=True
+            )
             self._watcher.start()
 
     def _watch(self, database: Any) -> None:
         """Set ``_arrived`` on every new message; asks at most once a second (a server may answer any write)."""
-        pipeline = [{"$match": {"operationType": "insert", "ns.coll": mongodb.Channel.messages_collection}}]
+        pipeline = [
+            {"$match": {"operationType": "insert", "ns.coll": mongodb.Channel.messages_collection}}
+        ]
         try:
             with database.watch(pipeline, max_await_time_ms=30_000) as stream:
                 self._watching.set()
@@ -95,11 +103,22 @@ def broker_connection(url: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS)
     publish either is acknowledged by the broker or raises, and the caller keeps the event.
     """
     if is_mongo_transport(url):
-        options = {"polling_interval": 0.1, "idle_polling_interval": 5.0, "ttl": False,
-                   "lease_seconds": lease_seconds}
-        return Connection(_with_idle_heartbeat(url), transport=_MongoTransport, transport_options=options,
-                          connect_timeout=5, heartbeat=0)
-    return Connection(url, transport_options={"confirm_publish": True}, connect_timeout=5, heartbeat=0)
+        options = {
+            "polling_interval": 0.1,
+            "idle_polling_interval": 5.0,
+            "ttl": False,
+            "lease_seconds": lease_seconds,
+        }
+        return Connection(
+            _with_idle_heartbeat(url),
+            transport=_MongoTransport,
+            transport_options=options,
+            connect_timeout=5,
+            heartbeat=0,
+        )
+    return Connection(
+        url, transport_options={"confirm_publish": True}, connect_timeout=5, heartbeat=0
+    )
 
 
 def _with_idle_heartbeat(url: str) -> str:

@@ -6,15 +6,17 @@ redelivered event finds its inbox entry and changes nothing. Infrastructure erro
 or broker away) back off and retry without limit; a handler error is retried with back-off up
 to ``max_attempts`` and then dead-lettered. Nothing is acked after an exception.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from kombu import Connection, Message
 from kombu.mixins import ConsumerMixin
@@ -34,7 +36,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Envelope, ClientSession], None]
 INBOX = "inbox"
-INBOX_INDEXES = [Index(INBOX, [("processed_at", 1)], name="inbox_ttl", expire_after_seconds=90 * 86400)]
+INBOX_INDEXES = [
+    Index(INBOX, [("processed_at", 1)], name="inbox_ttl", expire_after_seconds=90 * 86400)
+]
 
 
 class _AlreadyProcessed(Exception):
@@ -56,16 +60,27 @@ class Subscription:
         unknown = set(self.handlers) - set(ROUTES[self.queue])
         missing = set(ROUTES[self.queue]) - set(self.handlers)
         if unknown or missing:
-            raise ValueError(f"{self.queue}: handlers {sorted(unknown)} not routed, {sorted(missing)} unhandled")
+            raise ValueError(
+                f"{self.queue}: handlers {sorted(unknown)} not routed, {sorted(missing)} unhandled"
+            )
 
 
 class EventConsumer(ConsumerMixin):
     """Consumes the given subscriptions until ``stop`` is set."""
 
-    def __init__(self, broker_url: str, topology: Topology, mongo: Mongo, publisher: Publisher,
-                 subscriptions: list[Subscription], *, max_attempts: int = 5,
-                 base_delay: float = 0.2, max_delay: float = 5.0,
-                 lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
+    def __init__(
+        self,
+        broker_url: str,
+        topology: Topology,
+        mongo: Mongo,
+        publisher: Publisher,
+        subscriptions: list[Subscription],
+        *,
+        max_attempts: int = 5,
+        base_delay: float = 0.2,
+        max_delay: float = 5.0,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+    ) -> None:
         self.connection: Connection = broker_connection(broker_url, lease_seconds=lease_seconds)
         self.topology = topology
         self.mongo = mongo
@@ -79,7 +94,7 @@ class EventConsumer(ConsumerMixin):
         self._stop = threading.Event()
 
     # kombu ConsumerMixin wiring -------------------------------------------------------------
-    def get_consumers(self, Consumer, channel):  # noqa: N803 (kombu's signature)
+    def get_consumers(self, Consumer, channel):
         self.topology.declare(channel)
         consumers = []
         for queue_name, subscription in self.subscriptions.items():
@@ -94,7 +109,9 @@ class EventConsumer(ConsumerMixin):
         return consumers
 
     def on_connection_error(self, exc: Exception, interval: float) -> None:
-        log.warning("bus unreachable, retrying", extra={"error": type(exc).__name__, "in_seconds": interval})
+        log.warning(
+            "bus unreachable, retrying", extra={"error": type(exc).__name__, "in_seconds": interval}
+        )
 
     def run_until(self, stop: threading.Event) -> None:
         """Run in this thread until ``stop`` is set."""
@@ -113,6 +130,7 @@ class EventConsumer(ConsumerMixin):
     def _decode_error_for(self, queue_name: str) -> Callable[[Message, Exception], None]:
         def on_decode_error(message: Message, exc: Exception) -> None:
             self.dead_letter(queue_name, message, f"undecodable: {type(exc).__name__}", attempts=0)
+
         return on_decode_error
 
     def handle_message(self, queue_name: str, body: Any, message: Message) -> None:
@@ -128,31 +146,49 @@ class EventConsumer(ConsumerMixin):
             return
         token = logs.correlation_id.set(event.correlation_id)
         try:
-            with tracing.continued(f"consume {event.type}", event.traceparent, {"messaging.destination.name": queue_name}):
+            with tracing.continued(
+                f"consume {event.type}",
+                event.traceparent,
+                {"messaging.destination.name": queue_name},
+            ):
                 self._apply_with_retry(queue_name, event, handler, message)
         finally:
             logs.correlation_id.reset(token)
 
-    def _apply_with_retry(self, queue_name: str, event: Envelope, handler: Handler, message: Message) -> None:
+    def _apply_with_retry(
+        self, queue_name: str, event: Envelope, handler: Handler, message: Message
+    ) -> None:
         attempts = outages = 0
         while True:
             try:
                 self.apply_once(queue_name, event, handler)
             except Unprocessable as exc:
-                self.dead_letter(queue_name, message, f"unprocessable: {exc}", attempts=attempts + 1)
+                self.dead_letter(
+                    queue_name, message, f"unprocessable: {exc}", attempts=attempts + 1
+                )
                 return
             except (ConnectionFailure, OSError) as exc:
                 # The database is away: not the message's fault, so no attempt is counted,
                 # but the wait still grows so an outage is not hammered.
                 outages += 1
-                log.warning("database unreachable while handling event",
-                            extra={"event_id": event.id, "error": type(exc).__name__})
+                log.warning(
+                    "database unreachable while handling event",
+                    extra={"event_id": event.id, "error": type(exc).__name__},
+                )
             except Exception as exc:  # a handler bug or a transient error: count it
                 attempts += 1
-                log.warning("event handler failed", exc_info=True,
-                            extra={"event_id": event.id, "type": event.type, "attempt": attempts})
+                log.warning(
+                    "event handler failed",
+                    exc_info=True,
+                    extra={"event_id": event.id, "type": event.type, "attempt": attempts},
+                )
                 if attempts >= self.max_attempts:
-                    self.dead_letter(queue_name, message, f"failed {attempts} times: {type(exc).__name__}", attempts=attempts)
+                    self.dead_letter(
+                        queue_name,
+                        message,
+                        f"failed {attempts} times: {type(exc).__name__}",
+                        attempts=attempts,
+                    )
                     return
             else:
                 # Committed. An ack that fails now (broker connection lost) is not the handler's
@@ -161,7 +197,10 @@ class EventConsumer(ConsumerMixin):
                 message.ack()
                 self.processed += 1
                 metrics.events_consumed.labels(queue_name, event.type).inc()
-                log.info("event handled", extra={"queue": queue_name, "event_id": event.id, "type": event.type})
+                log.info(
+                    "event handled",
+                    extra={"queue": queue_name, "event_id": event.id, "type": event.type},
+                )
                 return
             if self.should_stop:
                 return  # not acked: the broker redelivers it to the next consumer
@@ -177,8 +216,10 @@ class EventConsumer(ConsumerMixin):
 
         def work(session: ClientSession) -> bool:
             try:
-                inbox.insert_one({"_id": key, "type": event.type, "processed_at": datetime.now(timezone.utc)},
-                                 session=session)
+                inbox.insert_one(
+                    {"_id": key, "type": event.type, "processed_at": datetime.now(UTC)},
+                    session=session,
+                )
             except DuplicateKeyError:
                 raise _AlreadyProcessed() from None
             handler(event, session)  # its own DuplicateKeyError is a failure, never "done"
@@ -195,20 +236,28 @@ class EventConsumer(ConsumerMixin):
             "x-passage-original-queue": queue_name,
             "x-passage-reason": reason[:500],
             "x-passage-attempts": attempts,
-            "x-passage-dead-lettered-at": datetime.now(timezone.utc).isoformat(),
+            "x-passage-dead-lettered-at": datetime.now(UTC).isoformat(),
         }
         body = message.body if isinstance(message.body, bytes) else str(message.body).encode()
         while True:
             try:
-                self.publisher.publish_raw(body, self.topology.dead_letter_exchange(), queue_name,
-                                           headers=headers, content_type=message.content_type or "application/octet-stream")
+                self.publisher.publish_raw(
+                    body,
+                    self.topology.dead_letter_exchange(),
+                    queue_name,
+                    headers=headers,
+                    content_type=message.content_type or "application/octet-stream",
+                )
                 break
             except Exception as exc:  # keep the message until the dead letter is safe
                 log.warning("dead-lettering failed, retrying", extra={"error": type(exc).__name__})
                 if self.should_stop:
                     return
                 time.sleep(1.0)
-        log.error("event dead-lettered", extra={"queue": queue_name, "reason": reason[:200], "attempts": attempts})
+        log.error(
+            "event dead-lettered",
+            extra={"queue": queue_name, "reason": reason[:200], "attempts": attempts},
+        )
         message.ack()
         routing_key = (message.delivery_info or {}).get("routing_key") or "unknown"
         kind = reason.split(":")[0].split(" ")[0]  # invalid, unprocessable, failed, undecodable
@@ -226,5 +275,5 @@ def _keep_lease(message: Message) -> None:
         return
     try:
         renew(message.delivery_tag)
-    except Exception as exc:  # noqa: BLE001 — a lost lease is safe, see above
+    except Exception as exc:
         log.warning("could not renew a message lease", extra={"error": type(exc).__name__})

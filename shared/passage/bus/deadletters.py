@@ -7,6 +7,7 @@ QUEUE is a consumer queue from the topology (e.g. ``readmission.detention_locati
 Replay sends the original bytes back to that one queue through the replay exchange (with
 confirms) and only then removes them from the dead-letter queue.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,15 +31,20 @@ class DeadLetter:
     dead_lettered_at: str
 
     @classmethod
-    def from_message(cls, message: Any) -> "DeadLetter":
+    def from_message(cls, message: Any) -> DeadLetter:
         headers = message.headers or {}
         try:
             raw = json.loads(message.body)
             event_id, event_type = raw.get("id"), raw.get("type")
         except (ValueError, AttributeError, TypeError):
             event_id = event_type = None
-        return cls(event_id, event_type, str(headers.get("x-passage-reason", "")),
-                   int(headers.get("x-passage-attempts", 0)), str(headers.get("x-passage-dead-lettered-at", "")))
+        return cls(
+            event_id,
+            event_type,
+            str(headers.get("x-passage-reason", "")),
+            int(headers.get("x-passage-attempts", 0)),
+            str(headers.get("x-passage-dead-lettered-at", "")),
+        )
 
 
 class DeadLetters:
@@ -52,7 +58,9 @@ class DeadLetters:
         dlq = self.topology.dead_letter_queue(queue)(channel)
         dlq.declare()
         messages = []
-        while (message := dlq.get(no_ack=False, accept=["json", "application/octet-stream"])) is not None:
+        while (
+            message := dlq.get(no_ack=False, accept=["json", "application/octet-stream"])
+        ) is not None:
             messages.append(message)
         return messages
 
@@ -79,9 +87,13 @@ class DeadLetters:
                     if event_ids is not None and letter.event_id not in event_ids:
                         message.requeue()
                         continue
-                    publisher.publish_raw(message.body, self.topology.replay_exchange(),
-                                          self.topology.queue_name(queue), message_id=letter.event_id,
-                                          content_type=message.content_type or "application/json")
+                    publisher.publish_raw(
+                        message.body,
+                        self.topology.replay_exchange(),
+                        self.topology.queue_name(queue),
+                        message_id=letter.event_id,
+                        content_type=message.content_type or "application/json",
+                    )
                     message.ack()
                     replayed += 1
                 channel.close()
@@ -91,10 +103,14 @@ class DeadLetters:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m passage.bus.deadletters", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m passage.bus.deadletters", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("action", choices=["list", "replay", "queues"])
     parser.add_argument("queue", nargs="?", choices=sorted(ROUTES))
-    parser.add_argument("--id", action="append", dest="ids", help="replay only this event id (repeatable)")
+    parser.add_argument(
+        "--id", action="append", dest="ids", help="replay only this event id (repeatable)"
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env("admin")
     letters = DeadLetters(settings.broker_url, Topology(settings.bus_prefix))

@@ -13,10 +13,11 @@ no state kept in the channel and a stale release (after the lease passed to anot
 changes nothing. Lease times come from this process's clock: the embedded bus is for one
 machine; several machines share a RabbitMQ broker instead.
 """
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from queue import Empty
 from typing import Any
 
@@ -62,11 +63,13 @@ class LeasedChannel(mongodb.Channel):
     def _get(self, queue: str) -> dict[str, Any]:
         if queue in self._fanout_queues:
             return super()._get(queue)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         doc = self.messages.find_one_and_update(
             {"queue": queue, "$or": [{"leased_until": None}, {"leased_until": {"$lte": now}}]},
-            {"$set": {"leased_until": now + timedelta(seconds=float(self.lease_seconds))},
-             "$inc": {"deliveries": 1}},
+            {
+                "$set": {"leased_until": now + timedelta(seconds=float(self.lease_seconds))},
+                "$inc": {"deliveries": 1},
+            },
             sort=[("priority", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)],
             return_document=pymongo.ReturnDocument.AFTER,
         )
@@ -97,8 +100,9 @@ class LeasedChannel(mongodb.Channel):
             super()._restore(message)
             return
         try:
-            self.messages.update_one({"_id": lease[0], "deliveries": lease[1]},
-                                     {"$unset": {"leased_until": ""}})
+            self.messages.update_one(
+                {"_id": lease[0], "deliveries": lease[1]}, {"$unset": {"leased_until": ""}}
+            )
         except PyMongoError as exc:  # the lease runs out on its own; nothing is lost
             log.warning("could not release a message lease", extra={"error": type(exc).__name__})
 
@@ -107,8 +111,10 @@ class LeasedChannel(mongodb.Channel):
         lease = _lease_of(delivery_tag)
         if lease is None:
             return
-        until = datetime.now(timezone.utc) + timedelta(seconds=float(self.lease_seconds))
-        self.messages.update_one({"_id": lease[0], "deliveries": lease[1]}, {"$set": {"leased_until": until}})
+        until = datetime.now(UTC) + timedelta(seconds=float(self.lease_seconds))
+        self.messages.update_one(
+            {"_id": lease[0], "deliveries": lease[1]}, {"$set": {"leased_until": until}}
+        )
 
 
 class LeasedTransport(mongodb.Transport):

@@ -11,6 +11,7 @@ quorum queue, and the temporary queue is drained into it and deleted. A crash at
 every message in at least one queue; running the command again finishes the job. Messages may
 arrive twice: the consumers' inbox absorbs duplicates. The MongoDB transport has nothing to do.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,8 +57,12 @@ def migrate(conn: Connection, queue: Queue) -> int:
     _, messages, consumers = channel.queue_declare(queue.name, passive=True)
     if consumers:
         raise MigrationRefused(f"{queue.name} has {consumers} consumer(s): stop the workers first")
-    temporary = Queue(f"{queue.name}.migrating", durable=True, bindings=_bindings(queue),
-                      queue_arguments={"x-queue-type": "quorum"})
+    temporary = Queue(
+        f"{queue.name}.migrating",
+        durable=True,
+        bindings=_bindings(queue),
+        queue_arguments={"x-queue-type": "quorum"},
+    )
     temporary(channel).declare()
     for b in _bindings(queue):
         channel.queue_unbind(queue.name, b.exchange.name, b.routing_key)
@@ -67,7 +72,9 @@ def migrate(conn: Connection, queue: Queue) -> int:
     for b in _bindings(queue):
         channel.queue_unbind(temporary.name, b.exchange.name, b.routing_key)
     _move(conn, temporary.name, queue.name)
-    if channel.queue_declare(temporary.name, passive=True)[1]:  # quorum queues refuse if_empty deletes
+    if channel.queue_declare(temporary.name, passive=True)[
+        1
+    ]:  # quorum queues refuse if_empty deletes
         raise MigrationRefused(f"{temporary.name} still holds messages; run the command again")
     channel.queue_delete(temporary.name)
     _close(channel)
@@ -78,6 +85,7 @@ def _bindings(queue: Queue) -> list:
     if queue.bindings:
         return list(queue.bindings)
     from kombu import binding
+
     return [binding(queue.exchange, routing_key=queue.routing_key)]
 
 
@@ -88,9 +96,16 @@ def _move(conn: Connection, source: str, target: str) -> int:
     moved = 0
     while (message := channel.basic_get(source, no_ack=False)) is not None:
         props = message.properties
-        producer.publish(message.body, exchange="", routing_key=target, delivery_mode=2,
-                         content_type=props.get("content_type"), content_encoding=props.get("content_encoding"),
-                         headers=props.get("application_headers") or {}, message_id=props.get("message_id"))
+        producer.publish(
+            message.body,
+            exchange="",
+            routing_key=target,
+            delivery_mode=2,
+            content_type=props.get("content_type"),
+            content_encoding=props.get("content_encoding"),
+            headers=props.get("application_headers") or {},
+            message_id=props.get("message_id"),
+        )
         channel.basic_ack(message.delivery_tag)
         moved += 1
     _close(channel)
@@ -105,8 +120,12 @@ def _close(channel: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m passage.bus.migrate_queues", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only list the queues still classic; exit 1 if any")
+    parser = argparse.ArgumentParser(
+        prog="python -m passage.bus.migrate_queues", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="only list the queues still classic; exit 1 if any"
+    )
     args = parser.parse_args(argv)
     settings = Settings.from_env("admin")
     if is_mongo_transport(settings.broker_url):
@@ -116,7 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     with broker_connection(settings.broker_url) as conn:
         pending = needing_migration(conn, topology)
         for queue in pending:
-            print(f"{queue.name}: classic" if args.check else f"{queue.name}: moved {migrate(conn, queue)} message(s)")
+            print(
+                f"{queue.name}: classic"
+                if args.check
+                else f"{queue.name}: moved {migrate(conn, queue)} message(s)"
+            )
     if args.check:
         return 1 if pending else 0
     print("every queue is a quorum queue")

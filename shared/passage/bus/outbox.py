@@ -13,13 +13,14 @@ after each empty pass, waiting twice as long each time, up to ``idle_interval`` 
 change stream is open and ``poll_interval_unwatched`` (2 s) on a server without change streams or
 while the stream is being reopened (it is reopened with one pass, so nothing written meanwhile waits).
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from typing import Any, Iterable, Mapping, Sequence
-
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from pymongo.errors import PyMongoError
 
@@ -68,8 +69,12 @@ def _traced(event: Envelope) -> dict[str, Any]:
 def outbox_indexes(collections: Iterable[str]) -> list[Index]:
     """A partial index per outbox collection, so the relay never scans settled documents."""
     return [
-        Index(name, [("outbox_pending", 1)], name="outbox_pending",
-              partial={"outbox_pending": {"$exists": True}})
+        Index(
+            name,
+            [("outbox_pending", 1)],
+            name="outbox_pending",
+            partial={"outbox_pending": {"$exists": True}},
+        )
         for name in collections
     ]
 
@@ -77,9 +82,17 @@ def outbox_indexes(collections: Iterable[str]) -> list[Index]:
 class OutboxRelay:
     """Moves pending envelopes from documents to the bus; within a document, in the order written."""
 
-    def __init__(self, mongo: Mongo, publisher: Publisher, collections: Sequence[str],
-                 *, batch_size: int = 100, poll_interval: float = 0.1, idle_interval: float = 30.0,
-                 poll_interval_unwatched: float = 2.0) -> None:
+    def __init__(
+        self,
+        mongo: Mongo,
+        publisher: Publisher,
+        collections: Sequence[str],
+        *,
+        batch_size: int = 100,
+        poll_interval: float = 0.1,
+        idle_interval: float = 30.0,
+        poll_interval_unwatched: float = 2.0,
+    ) -> None:
         self.mongo = mongo
         self.publisher = publisher
         self.collections = list(collections)
@@ -88,14 +101,18 @@ class OutboxRelay:
         self.idle_interval = idle_interval
         self.poll_interval_unwatched = poll_interval_unwatched
         self.watching = threading.Event()  # the change stream is open: long fallback polls suffice
-        self.resting = threading.Event()   # waiting for work or the next look (for operators and tests)
+        self.resting = (
+            threading.Event()
+        )  # waiting for work or the next look (for operators and tests)
 
     def relay_once(self) -> int:
         """Publish what is pending now; returns how many envelopes went out."""
         sent = 0
         for name in self.collections:
             collection = self.mongo.collection(name)
-            pending = list(collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size))
+            pending = list(
+                collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size)
+            )
             # The backlog this pass found (capped at the batch size): no extra count query per poll.
             metrics.outbox_backlog.labels(name).set(len(pending))
             for doc in pending:
@@ -109,13 +126,17 @@ class OutboxRelay:
         ids = [e["id"] for e in envelopes]
         # Usually nothing was pushed meanwhile: the outbox is exactly what went out, settle it in one write.
         exactly = [{"outbox": {"$size": len(ids)}}, *({"outbox.id": i} for i in ids)]
-        if collection.update_one({"_id": doc["_id"], "$and": exactly},
-                                 {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}}).matched_count:
+        if collection.update_one(
+            {"_id": doc["_id"], "$and": exactly},
+            {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
+        ).matched_count:
             return len(ids)
         if ids:
             collection.update_one({"_id": doc["_id"]}, {"$pull": {"outbox": {"id": {"$in": ids}}}})
         # Clear the flag only if nothing new was pushed meanwhile (the filter sees the array).
-        collection.update_one({"_id": doc["_id"], "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}})
+        collection.update_one(
+            {"_id": doc["_id"], "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}}
+        )
         return len(ids)
 
     def run(self, stop: threading.Event) -> None:
@@ -123,7 +144,9 @@ class OutboxRelay:
         wake = threading.Event()
         with _waiting_lock:
             _relays_waiting.add(wake)
-        threading.Thread(target=self._watch, args=(stop, wake), name="outbox-watch", daemon=True).start()
+        threading.Thread(
+            target=self._watch, args=(stop, wake), name="outbox-watch", daemon=True
+        ).start()
         try:
             self._loop(stop, wake)
         finally:
@@ -138,7 +161,9 @@ class OutboxRelay:
                 if self.relay_once():
                     delay = self.poll_interval
                     continue
-                longest = self.idle_interval if self.watching.is_set() else self.poll_interval_unwatched
+                longest = (
+                    self.idle_interval if self.watching.is_set() else self.poll_interval_unwatched
+                )
                 delay = min(delay * 2, longest)  # quiet: look less often
             except Exception as exc:  # broker or database down: keep the events, back off
                 log.warning("outbox relay paused", extra={"error": type(exc).__name__})
@@ -148,12 +173,13 @@ class OutboxRelay:
                 delay = self.poll_interval
             self.resting.clear()
 
-
     def _watch(self, stop: threading.Event, wake: threading.Event) -> None:
         """Wake the relay whenever any process marks a document of its collections pending."""
         while not stop.is_set():
             try:
-                with self.mongo.db.watch(self._pending_changes(), max_await_time_ms=30_000) as stream:
+                with self.mongo.db.watch(
+                    self._pending_changes(), max_await_time_ms=30_000
+                ) as stream:
                     self.watching.set()
                     wake.set()  # one pass covers whatever was written while the stream was closed
                     while not stop.is_set():
@@ -170,7 +196,10 @@ class OutboxRelay:
             stop.wait(5.0)
 
     def _pending_changes(self) -> list[dict[str, Any]]:
-        marked = [{"fullDocument.outbox_pending": True}, {"updateDescription.updatedFields.outbox_pending": True}]
+        marked = [
+            {"fullDocument.outbox_pending": True},
+            {"updateDescription.updatedFields.outbox_pending": True},
+        ]
         return [{"$match": {"ns.coll": {"$in": self.collections}, "$or": marked}}]
 
 

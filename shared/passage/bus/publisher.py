@@ -3,16 +3,17 @@
 A publish returns only once the broker has taken responsibility for the message; any failure
 raises, so the outbox keeps the event and the relay tries again later.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from kombu import Connection, Exchange, Producer
-
 from opentelemetry.trace import SpanKind
 
 from passage import metrics, tracing
@@ -50,9 +51,15 @@ class Publisher:
         """Publish one envelope to ``<source>.events`` with routing key ``<type>.v<version>``."""
         exchange = self.topology.events_exchange(envelope["source"])
         routing_key = f"{envelope['type']}.v{envelope['version']}"
-        with tracing.continued(f"publish {envelope['type']}", envelope.get("traceparent"), kind=SpanKind.PRODUCER):
-            self.publish_raw(json.dumps(dict(envelope)).encode(), exchange, routing_key,
-                             message_id=envelope["id"])
+        with tracing.continued(
+            f"publish {envelope['type']}", envelope.get("traceparent"), kind=SpanKind.PRODUCER
+        ):
+            self.publish_raw(
+                json.dumps(dict(envelope)).encode(),
+                exchange,
+                routing_key,
+                message_id=envelope["id"],
+            )
         metrics.events_published.labels(envelope["type"]).inc()
 
     def publish_raw(

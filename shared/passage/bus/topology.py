@@ -4,10 +4,11 @@ The routes mirror DESIGN §4: one durable topic exchange per source, one durable
 consuming service and purpose, plus a dead-letter queue each. Both the relay and the consumers
 declare the whole set, so an event published before its consumer ever started is kept.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from amqp.exceptions import PreconditionFailed
 from kombu import Exchange, Queue, binding
@@ -20,19 +21,26 @@ DELIVERY_LIMIT = 20
 # queue (without prefix) -> routing keys ``<type>.v<version>`` it receives
 ROUTES: dict[str, tuple[str, ...]] = {
     "readmission.detention_location": (
-        "detention.stay.opened.v1", "detention.stay.transferred.v1", "detention.stay.closed.v1",
+        "detention.stay.opened.v1",
+        "detention.stay.transferred.v1",
+        "detention.stay.closed.v1",
     ),
     "voluntary_return.detention_location": (
-        "detention.stay.opened.v1", "detention.stay.transferred.v1", "detention.stay.closed.v1",
+        "detention.stay.opened.v1",
+        "detention.stay.transferred.v1",
+        "detention.stay.closed.v1",
     ),
     "detention.readmission_outcomes": (
-        "readmission.request.accepted.v1", "readmission.request.deemed_accepted.v1",
-        "readmission.transfer.scheduled.v1", "readmission.transfer.completed.v1",
+        "readmission.request.accepted.v1",
+        "readmission.request.deemed_accepted.v1",
+        "readmission.transfer.scheduled.v1",
+        "readmission.transfer.completed.v1",
         "readmission.request.deemed_acceptance_reversed.v1",
     ),
     "detention.voluntary_return_departures": ("voluntary_return.departure.confirmed.v1",),
     "readmission.voluntary_return_cases": (
-        "voluntary_return.case.opened.v1", "voluntary_return.departure.confirmed.v1",
+        "voluntary_return.case.opened.v1",
+        "voluntary_return.departure.confirmed.v1",
         "voluntary_return.case.withdrawn.v1",
     ),
     "voluntary_return.readmission_outcomes": ("readmission.request.accepted.v1",),
@@ -69,20 +77,31 @@ class Topology:
             _binding(self.events_exchange(key.split(".", 1)[0]), key) for key in ROUTES[name]
         ]
         bindings.append(_binding(self.replay_exchange(), full))
-        return PassageQueue(full, bindings=bindings, durable=True, queue_arguments=self.quorum_arguments(name))
+        return PassageQueue(
+            full, bindings=bindings, durable=True, queue_arguments=self.quorum_arguments(name)
+        )
 
     def quorum_arguments(self, name: str) -> dict[str, object]:
         """RabbitMQ arguments of consumer queue ``name``: broker dead-letters keep at-least-once."""
-        return {"x-queue-type": "quorum", "x-delivery-limit": DELIVERY_LIMIT,
-                "x-dead-letter-exchange": self.dead_letter_exchange().name,
-                "x-dead-letter-routing-key": self.queue_name(name),
-                "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"}
+        return {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-exchange": self.dead_letter_exchange().name,
+            "x-dead-letter-routing-key": self.queue_name(name),
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
 
     def dead_letter_queue(self, name: str) -> Queue:
         """``<queue>.dlq``: quorum too, without a delivery limit (listing it requeues every message)."""
         full = self.queue_name(name)
-        return PassageQueue(f"{full}.dlq", exchange=self.dead_letter_exchange(), routing_key=full, durable=True,
-                            queue_arguments={"x-queue-type": "quorum"})
+        return PassageQueue(
+            f"{full}.dlq",
+            exchange=self.dead_letter_exchange(),
+            routing_key=full,
+            durable=True,
+            queue_arguments={"x-queue-type": "quorum"},
+        )
 
     def all_queues(self, names: Iterable[str] | None = None) -> list[Queue]:
         names = list(ROUTES) if names is None else list(names)
@@ -101,7 +120,8 @@ class Topology:
             except PreconditionFailed as exc:
                 raise QueueNeedsMigration(
                     f"queue {queue.name} exists with other arguments (a classic queue?): stop the workers and run "
-                    "`python -m passage.bus.migrate_queues` (README, Operations)") from exc
+                    "`python -m passage.bus.migrate_queues` (README, Operations)"
+                ) from exc
 
 
 class PassageQueue(Queue):
@@ -111,7 +131,7 @@ class PassageQueue(Queue):
     channel declaring the queue is not an AMQP one.
     """
 
-    def queue_declare(self, nowait: bool = False, passive: bool = False, channel=None):  # noqa: ANN001, ANN201
+    def queue_declare(self, nowait: bool = False, passive: bool = False, channel=None):
         channel = channel or self.channel
         if not is_rabbitmq(channel):
             self.queue_arguments = None

@@ -3,21 +3,33 @@
 ``id`` is the idempotency key every consumer records; ``data`` holds identifiers and
 non-identifying attributes only, never names, birth dates or document numbers.
 """
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
-from passage.clock import utc_now  # noqa: F401 (re-exported: envelopes are stamped with it)
-from typing import Any, Mapping
+from passage.clock import utc_now
 
-ENVELOPE_FIELDS = ("id", "type", "version", "source", "time", "subject", "correlation_id", "causation_id", "data")
+ENVELOPE_FIELDS = (
+    "id",
+    "type",
+    "version",
+    "source",
+    "time",
+    "subject",
+    "correlation_id",
+    "causation_id",
+    "data",
+)
 
 
 def rfc3339(moment: datetime) -> str:
     """UTC, millisecond precision, trailing Z."""
-    moment = moment.astimezone(timezone.utc)
+    moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
@@ -50,12 +62,14 @@ class Envelope:
         return out
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> "Envelope":
+    def from_dict(cls, raw: Mapping[str, Any]) -> Envelope:
         """Rebuild from a decoded message; raises KeyError/TypeError on a malformed one."""
         missing = [name for name in ENVELOPE_FIELDS if name not in raw]
         if missing:
             raise KeyError(f"envelope lacks {missing}")
-        return cls(**{name: raw[name] for name in ENVELOPE_FIELDS}, traceparent=raw.get("traceparent"))
+        return cls(
+            **{name: raw[name] for name in ENVELOPE_FIELDS}, traceparent=raw.get("traceparent")
+        )
 
 
 def new_event(

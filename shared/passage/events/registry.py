@@ -3,13 +3,15 @@
 Schemas live as files under ``schemas/<type>.v<version>.json`` (with ``examples``) so the
 producer's and the consumers' tests validate against the same text.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
-from typing import Any, Mapping
+from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
@@ -29,7 +31,10 @@ ENVELOPE_SCHEMA: dict[str, Any] = {
         "correlation_id": {"type": "string", "minLength": 1},
         "causation_id": {"type": ["string", "null"]},
         "data": {"type": "object"},
-        "traceparent": {"type": "string", "pattern": r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"},
+        "traceparent": {
+            "type": "string",
+            "pattern": r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        },
     },
 }
 
@@ -82,7 +87,7 @@ def registry() -> Registry:
     return Registry()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(type_: str, version: int) -> Draft202012Validator:
     return Draft202012Validator(registry().get(type_, version).schema)
 
@@ -107,7 +112,10 @@ def validate_event(raw: Any) -> Envelope:
     problems = [_describe(e) for e in _ENVELOPE_VALIDATOR.iter_errors(raw)]
     if problems:
         raise EventInvalid("; ".join(problems[:5]))
-    errors = [_describe(e, "/data") for e in _validator(raw["type"], raw["version"]).iter_errors(raw["data"])]
+    errors = [
+        _describe(e, "/data")
+        for e in _validator(raw["type"], raw["version"]).iter_errors(raw["data"])
+    ]
     if errors:
         raise EventInvalid(f"{raw['type']} v{raw['version']}: " + "; ".join(errors[:5]))
     return Envelope.from_dict(raw)
