@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from pymongo import MongoClient
 from pymongo.client_session import ClientSession
@@ -20,6 +20,9 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
+
+from passage.errors import VersionConflict
+from passage.transaction import Transaction
 
 T = TypeVar("T")
 #: No single database round trip may hang a process for longer than this.
@@ -128,12 +131,9 @@ class Mongo:
         self._client = None
 
 
-class VersionConflict(Exception):
-    """The document changed since the caller read it (optimistic concurrency)."""
-
-    def __init__(self, current_version: int | None) -> None:
-        super().__init__(f"document is at version {current_version}")
-        self.current_version = current_version
+def session_of(tx: Transaction | None) -> ClientSession | None:
+    """The driver's session behind a handler's :class:`~passage.transaction.Transaction`."""
+    return cast("ClientSession | None", tx)
 
 
 def update_versioned(

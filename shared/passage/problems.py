@@ -14,6 +14,7 @@ from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from passage import logs
+from passage.errors import DomainError, ErrorTable, status_and_slug
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -212,3 +213,20 @@ def register_problem_handlers(app: Flask) -> None:
         return problem_response(
             500, "An unexpected error occurred. Quote the correlation id when reporting it."
         )
+
+
+def register_error_table(app: Flask, table: ErrorTable) -> None:
+    """Answer the service's domain refusals through its one ``{Error: (status, slug)}`` table.
+
+    The most specific class wins (see :func:`passage.errors.status_and_slug`); ``field`` becomes
+    a JSON pointer, ``extra`` becomes members of the problem, and ``rule`` names the rule.
+    """
+
+    @app.errorhandler(DomainError)
+    def _refused(exc: DomainError) -> Response:
+        status, slug = status_and_slug(exc, table)
+        errors = [{"pointer": f"/{exc.field}", "detail": exc.detail}] if exc.field else None
+        extra = dict(exc.extra)
+        if exc.rule:
+            extra.setdefault("rule", exc.rule)
+        return problem_response(status, exc.detail, slug=slug, errors=errors, **extra)
