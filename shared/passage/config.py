@@ -49,7 +49,8 @@ class Settings:
         secret = env.get("INTERNAL_TOKEN_SECRET", "")
         if production and (len(secret) < 32 or secret == DEV_INTERNAL_SECRET):
             raise ConfigError(
-                "INTERNAL_TOKEN_SECRET must be set (32+ characters, not the development one) in production"
+                "INTERNAL_TOKEN_SECRET must be set (32+ characters, not the development one) "
+                "in production"
             )
         prefix = env.get("PASSAGE_DB_PREFIX", "passage_")
         values: dict[str, Any] = dict(

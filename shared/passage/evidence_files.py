@@ -32,7 +32,8 @@ def sniff(data: bytes) -> tuple[str, str] | None:
 
 
 def read_upload() -> bytes:
-    """The uploaded ``file`` part of a multipart request: 413 when too large, 415 when not PDF/JPEG/PNG."""
+    """The uploaded ``file`` part of a multipart request: 413 when too large, 415 when not
+    PDF/JPEG/PNG."""
     request.max_content_length = MAX_BYTES + 64 * 1024  # the multipart envelope around the file
     part = request.files.get("file")
     if part is None:

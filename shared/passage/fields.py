@@ -18,8 +18,8 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
-# Control characters, and unpaired UTF-16 surrogates (JSON "\ud800" decodes to one; no UTF-8 encoder,
-# MongoDB's included, can store it).
+# Control characters, and unpaired UTF-16 surrogates (JSON "\ud800" decodes to one; no UTF-8
+# encoder, MongoDB's included, can store it).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 _CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")  # tab and newline allowed
 _CURSOR = re.compile(r"^[A-Za-z0-9_-]{1,160}$")
@@ -91,7 +91,8 @@ class Money(fields.Field):
             not amount.is_finite()
             or amount < 0
             or amount > Decimal("10000000")
-            or amount.as_tuple().exponent < -2
+            or not isinstance(exponent := amount.as_tuple().exponent, int)
+            or exponent < -2
         ):
             raise ValidationError("An amount from 0 to 10,000,000 with at most two decimals.")
         return amount
@@ -132,7 +133,8 @@ class Identifier(fields.String):
 
 
 def whole(source: str) -> re.Pattern[str]:
-    """``source`` compiled ASCII-only (``\\d`` is 0-9, not fullwidth digits); use with ``fullmatch``."""
+    """``source`` compiled ASCII-only (``\\d`` is 0-9, not fullwidth digits); use with
+    ``fullmatch``."""
     return re.compile(source, re.ASCII)
 
 

@@ -44,7 +44,8 @@ timeout = int(os.environ.get("PASSAGE_TIMEOUT", "30"))
 # Short enough that a stop (Ctrl-C, docker stop's 10 s) finishes in-flight requests and exits.
 graceful_timeout = int(os.environ.get("PASSAGE_GRACEFUL_TIMEOUT", "8"))
 keepalive = 5
-# Headers: 4 KiB request line, 50 fields of at most 8 KiB (nginx's large_client_header_buffers at the edge).
+# Headers: 4 KiB request line, 50 fields of at most 8 KiB (nginx's large_client_header_buffers at
+# the edge).
 limit_request_line = 4094
 limit_request_fields = 50
 limit_request_field_size = 8190
@@ -53,7 +54,8 @@ limit_request_field_size = 8190
 # worker thread and has no header timeout, so ten sockets sending one header line every few seconds
 # held every thread and /healthz stopped answering. gevent gives each connection a greenlet instead
 # (up to worker_connections per worker), so slow clients wait alone, and gunicorn's gevent worker
-# gives each request's headers ``keepalive`` seconds in all before it drops the connection. In production the nginx edge
+# gives each request's headers ``keepalive`` seconds in all before it drops the connection. In
+# production the nginx edge
 # (deploy/nginx.conf) buffers requests with header and body timeouts in front of this as well.
 CLIENT_FACING = {
     "worker_class": "gevent",

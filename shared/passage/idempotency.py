@@ -137,7 +137,8 @@ class IdempotencyKeys:
     def _take_over(
         self, found: dict[str, Any] | None, fresh: dict[str, Any], now: datetime
     ) -> Claim:
-        """An expired, abandoned or just released key: take it, unless another retry got there first."""
+        """An expired, abandoned or just released key: take it, unless another retry got there
+        first."""
         busy = StillInFlight(
             f"A request with this {HEADER} is still being handled; retry shortly.",
             headers={"Retry-After": "1"},
@@ -194,9 +195,7 @@ def install(app: Flask, keys: IdempotencyKeys) -> None:
             request.method, request.path, request.query_string, request.get_data(cache=True)
         )
         try:
-            outcome = keys.claim(
-                caller.user_id if caller else "", key, print_, datetime.now(UTC)
-            )
+            outcome = keys.claim(caller.user_id if caller else "", key, print_, datetime.now(UTC))
         except PyMongoError:
             raise Problem(
                 "The database is not reachable; try again shortly.",

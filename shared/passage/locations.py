@@ -38,7 +38,8 @@ Order = tuple[str, int, str]  # (event time, rank of kind, event id): a total or
 
 
 def utc_text(value: str) -> str:
-    """An RFC 3339 time as fixed-width UTC text (microseconds, ``Z``), so text order is time order."""
+    """An RFC 3339 time as fixed-width UTC text (microseconds, ``Z``), so text order is time
+    order."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
         raise ValueError("time without offset")
@@ -199,7 +200,7 @@ def to_document(state: PersonLocation) -> dict[str, Any]:
 def from_document(doc: Mapping[str, Any]) -> PersonLocation:
     stays = []
     for raw in doc.get("stays", []):
-        values = {
+        values: dict[str, Any] = {
             k: tuple(v) if k.endswith("_order") and v is not None else v for k, v in raw.items()
         }
         stays.append(StayState(**values))

@@ -95,7 +95,8 @@ def location_blueprint(
         "has no record about the person in scope (the same answer).",
     )
     def get_person_location(person_ref: str) -> tuple[Any, int, dict[str, str]]:
-        """Where the person is held now, or how their last stay ended (only for people you have a record of)."""
+        """Where the person is held now, or how their last stay ended (only for people you have a
+        record of)."""
         require_role(*readers)  # before the lookup: a wrong role learns nothing about the person
         ref = parse_person_ref(person_ref)
         found = store().get_location(ref) if in_scope(current_identity(), ref) else None

@@ -78,7 +78,8 @@ def multiprocess_dir() -> str | None:
 
 
 def exposition() -> tuple[bytes, str]:
-    """The text a scrape of ``/metrics`` returns: every process's values summed when multiprocess."""
+    """The text a scrape of ``/metrics`` returns: every process's values summed when
+    multiprocess."""
     if multiprocess_dir() is None:
         return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
     registry = CollectorRegistry()

@@ -123,7 +123,8 @@ _CLASS = dict(SOUNDS)
 
 
 def fold(word: str) -> str:
-    """One word in plain lower-case Latin: Cyrillic transliterated, Azerbaijani and other accents folded."""
+    """One word in plain lower-case Latin: Cyrillic transliterated, Azerbaijani and other accents
+    folded."""
     lowered = unicodedata.normalize("NFC", word).lower()
     latin = "".join(CYRILLIC.get(ch, ch) for ch in lowered)
     plain = "".join(AZERBAIJANI.get(ch, ch) for ch in latin)
@@ -154,14 +155,16 @@ def name_keys(*names: str | None) -> list[str]:
 
 
 def record_keys(*names: str | None) -> list[str]:
-    """What a record stores: each word's key and each pair of them ("a+b", sorted), so that a search by
+    """What a record stores: each word's key and each pair of them ("a+b", sorted), so that a search
+    by
     two words looks up the records holding both in one index step instead of every holder of one."""
     words_ = name_keys(*names)
     return sorted({*words_, *(f"{a}+{b}" for i, a in enumerate(words_) for b in words_[i + 1 :])})
 
 
 def lookup_key(keys: Iterable[str]) -> str:
-    """The one stored key a search looks up: the pair of its two longest word keys, or its only key."""
+    """The one stored key a search looks up: the pair of its two longest word keys, or its only
+    key."""
     ranked = sorted(set(keys), key=lambda k: (-len(k), k))[:2]
     return "+".join(sorted(ranked))
 

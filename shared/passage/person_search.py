@@ -56,7 +56,8 @@ class PersonSearchQuerySchema(Schema):
 
 
 class PersonHitSchema(Schema):
-    """One record about a person: who (their reference), which record, how well the spelling matched."""
+    """One record about a person: who (their reference), which record, how well the spelling
+    matched."""
 
     person_ref = fields.String(required=True)
     record_type = fields.String(required=True)
@@ -81,7 +82,8 @@ def query(args: Mapping[str, Any], paths: Paths) -> tuple[dict[str, Any], set[st
     name keys a record must also hold: the filter matches one stored key exactly through the index
     (the pair of the two longest word keys: few records hold both); the other words are checked on
     the records it finds, since an ``$all`` of several keys is not planned as an index lookup by
-    SecantusDB (measured ~70x slower), and a multikey index scan is not cut short by a limit there."""
+    SecantusDB (measured ~70x slower), and a multikey index scan is not cut short by a limit
+    there."""
     where: dict[str, Any] = {}
     keys = set(names.name_keys(args["name"])) if args.get("name") else set()
     if keys:
@@ -139,7 +141,8 @@ def backfill(collection: Collection, paths: Paths) -> int:
 
 
 def backfill_main(settings_loader: Callable[[], Any], sources: Sequence[tuple[str, Paths]]) -> int:
-    """One-off command: store search keys on every record of ``sources`` (collection, paths) lacking them."""
+    """One-off command: store search keys on every record of ``sources`` (collection, paths) lacking
+    them."""
     settings = settings_loader()
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     try:

@@ -148,7 +148,8 @@ def marshmallow_pointers(messages: Any, prefix: str = "") -> list[dict[str, str]
     out: list[dict[str, str]] = []
     if isinstance(messages, dict):
         for key, value in messages.items():
-            # RFC 6901: "~" and "/" inside a member name are escaped (unknown fields come from clients).
+            # RFC 6901: "~" and "/" inside a member name are escaped (unknown fields come from
+            # clients).
             token = str(key).replace("~", "~0").replace("/", "~1")
             pointer = prefix if key == "_schema" else f"{prefix}/{token}"
             out.extend(marshmallow_pointers(value, pointer))

@@ -30,7 +30,8 @@ ERASED_PREFIX = "erased:"  # what a pseudonymised person_ref starts with
 
 @dataclass(frozen=True)
 class RetentionRule:
-    """How long a record type is kept after it ended, and on what authority (DESIGN: rules are data)."""
+    """How long a record type is kept after it ended, and on what authority (DESIGN: rules are
+    data)."""
 
     record_type: str
     keep_days: int

@@ -1,4 +1,5 @@
-"""A person's subject access request, the same way in every service: ``GET …/persons/{person_ref}/export``
+"""A person's subject access request, the same way in every service: ``GET
+…/persons/{person_ref}/export``
 answers, for administrators only, everything the service holds about the person as one JSON
 document. The gateway's route table marks it personal, so every export is in the audit trail.
 """
@@ -45,7 +46,8 @@ def jsonable(value: Any) -> Any:
 def subject_access_blueprint(
     name: str, url_prefix: str, service: str, collect: Collect
 ) -> Blueprint:
-    """A blueprint exporting what ``service`` holds about a person (records gathered by ``collect``)."""
+    """A blueprint exporting what ``service`` holds about a person (records gathered by
+    ``collect``)."""
     blueprint = Blueprint(
         name,
         __name__,

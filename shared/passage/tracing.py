@@ -6,7 +6,8 @@ exported. Export follows the standard variables: ``OTEL_TRACES_EXPORTER`` (``non
 ``console``, or ``otlp`` when opentelemetry-exporter-otlp is installed), ``OTEL_SERVICE_NAME``,
 ``OTEL_EXPORTER_OTLP_*``; ``OTEL_SDK_DISABLED=true`` turns it all off (no ids in logs). Flask
 requests continue an incoming ``traceparent``; outgoing ``requests`` calls (the gateway's hop to
-a service) carry it; envelopes carry it through the outbox and the bus (see :mod:`passage.bus.outbox` and :mod:`passage.bus.consumer`).
+a service) carry it; envelopes carry it through the outbox and the bus (see
+:mod:`passage.bus.outbox` and :mod:`passage.bus.consumer`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ tracer = trace.get_tracer("passage")
 
 
 def configure_tracing(service: str) -> None:
-    """Install the tracer provider and the ``requests`` instrumentation (idempotent, per process)."""
+    """Install the tracer provider and the ``requests`` instrumentation (idempotent, per
+    process)."""
     with _lock:
         if _configured:
             return
@@ -58,7 +60,8 @@ def disabled() -> bool:
 
 
 def _exporters() -> list[Any]:
-    """The exporters ``OTEL_TRACES_EXPORTER`` names (comma-separated); ``none`` (the default) is none."""
+    """The exporters ``OTEL_TRACES_EXPORTER`` names (comma-separated); ``none`` (the default) is
+    none."""
     names = [
         n.strip() for n in os.environ.get("OTEL_TRACES_EXPORTER", "none").split(",") if n.strip()
     ]
@@ -83,7 +86,8 @@ def _exporters() -> list[Any]:
 
 
 def instrument_flask(app: Any, service: str) -> None:
-    """Continue the caller's trace (``traceparent``) in every request of ``app``; probes excluded."""
+    """Continue the caller's trace (``traceparent``) in every request of ``app``; probes
+    excluded."""
     configure_tracing(service)
     if disabled():
         return

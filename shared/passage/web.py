@@ -48,7 +48,8 @@ CONTACT = {"name": "Passage maintainers (see the README)"}
 
 
 def load_json(raw: bytes | str) -> Any:
-    """The one way a request body becomes Python: bounded depth, and a 400 problem when it is not JSON."""
+    """The one way a request body becomes Python: bounded depth, and a 400 problem when it is not
+    JSON."""
     try:
         value = json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -59,7 +60,8 @@ def load_json(raw: bytes | str) -> Any:
 
 
 def _shallow(value: Any, limit: int) -> bool:
-    """Whether ``value`` nests at most ``limit`` arrays/objects deep (iterative: no recursion to exhaust)."""
+    """Whether ``value`` nests at most ``limit`` arrays/objects deep (iterative: no recursion to
+    exhaust)."""
     pending: list[tuple[Any, int]] = [(value, 1)]
     while pending:
         item, depth = pending.pop()
@@ -324,10 +326,9 @@ def before_first_request(app: Flask, setup: Callable[[], None]) -> None:
                 done.set()
 
 
-def ensure_indexes_before_first_request(
-    app: Flask, mongo: Mongo, indexes: Iterable[Index]
-) -> None:
-    """Create the service's indexes in the serving process; 503 (retried later) while the DB is away."""
+def ensure_indexes_before_first_request(app: Flask, mongo: Mongo, indexes: Iterable[Index]) -> None:
+    """Create the service's indexes in the serving process; 503 (retried later) while the DB is
+    away."""
     from pymongo.errors import PyMongoError
 
     from passage.problems import Problem

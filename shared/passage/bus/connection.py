@@ -71,7 +71,8 @@ class _MongoTransport(LeasedTransport):
             self._watcher.start()
 
     def _watch(self, database: Any) -> None:
-        """Set ``_arrived`` on every new message; asks at most once a second (a server may answer any write)."""
+        """Set ``_arrived`` on every new message; asks at most once a second (a server may answer
+        any write)."""
         pipeline = [
             {"$match": {"operationType": "insert", "ns.coll": mongodb.Channel.messages_collection}}
         ]
@@ -89,11 +90,12 @@ class _MongoTransport(LeasedTransport):
 
 
 def is_mongo_transport(url: str) -> bool:
-    return url.startswith("mongodb://") or url.startswith("mongodb+srv://")
+    return url.startswith(("mongodb://", "mongodb+srv://"))
 
 
 def broker_connection(url: str, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> Connection:
-    """A kombu Connection: publisher confirms on AMQP; leased, change-stream-woken messages on MongoDB.
+    """A kombu Connection: publisher confirms on AMQP; leased, change-stream-woken messages on
+    MongoDB.
 
     On MongoDB a fetched message stays leased for ``lease_seconds`` until it is acked (see
     ``passage.bus.embedded``), so both transports redeliver what a killed consumer held; idle

@@ -50,7 +50,11 @@ class LeasedChannel(mongodb.Channel):
     """kombu's MongoDB channel with fetch = lease, ack = delete, requeue = release."""
 
     lease_seconds = DEFAULT_LEASE_SECONDS
-    from_transport_options = mongodb.Channel.from_transport_options + ("lease_seconds",)
+    # kombu's stubs type this as a fixed-length tuple; one more option is still a tuple of names.
+    from_transport_options: tuple[str, ...] = (  # type: ignore[assignment]
+        *mongodb.Channel.from_transport_options,
+        "lease_seconds",
+    )
 
     def _create_broadcast(self, database: Any) -> None:
         # Two processes starting on a fresh database race to create the capped broadcast
@@ -60,7 +64,7 @@ class LeasedChannel(mongodb.Channel):
         except CollectionInvalid:
             pass
 
-    def _get(self, queue: str) -> dict[str, Any]:
+    def _get(self, queue: str, timeout: float | None = None) -> dict[str, Any]:
         if queue in self._fanout_queues:
             return super()._get(queue)
         now = datetime.now(UTC)

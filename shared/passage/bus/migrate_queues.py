@@ -1,4 +1,5 @@
-"""Admin command: turn Passage's classic RabbitMQ queues into quorum queues without losing a message.
+"""Admin command: turn Passage's classic RabbitMQ queues into quorum queues without losing a
+message.
 
     python -m passage.bus.migrate_queues            # migrate every queue that is still classic
     python -m passage.bus.migrate_queues --check    # only say which queues need it (exit 1 if any)

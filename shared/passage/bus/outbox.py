@@ -11,7 +11,8 @@ process (the API included), and an outbox write prepared in its own process
 (:func:`outbox_fields`, :func:`with_outbox`) wakes it directly. Between wake-ups it looks again
 after each empty pass, waiting twice as long each time, up to ``idle_interval`` (30 s) while the
 change stream is open and ``poll_interval_unwatched`` (2 s) on a server without change streams or
-while the stream is being reopened (it is reopened with one pass, so nothing written meanwhile waits).
+while the stream is being reopened (it is reopened with one pass, so nothing written meanwhile
+waits).
 """
 
 from __future__ import annotations
@@ -80,7 +81,8 @@ def outbox_indexes(collections: Iterable[str]) -> list[Index]:
 
 
 class OutboxRelay:
-    """Moves pending envelopes from documents to the bus; within a document, in the order written."""
+    """Moves pending envelopes from documents to the bus; within a document, in the order
+    written."""
 
     def __init__(
         self,
@@ -124,7 +126,8 @@ class OutboxRelay:
         for envelope in envelopes:
             self.publisher.publish_event(envelope)
         ids = [e["id"] for e in envelopes]
-        # Usually nothing was pushed meanwhile: the outbox is exactly what went out, settle it in one write.
+        # Usually nothing was pushed meanwhile: the outbox is exactly what went out, settle it in
+        # one write.
         exactly = [{"outbox": {"$size": len(ids)}}, *({"outbox.id": i} for i in ids)]
         if collection.update_one(
             {"_id": doc["_id"], "$and": exactly},
@@ -186,7 +189,8 @@ class OutboxRelay:
                         asked = time.monotonic()
                         if stream.try_next() is not None:
                             wake.set()
-                        # A server may answer every write anywhere with an empty batch: ask at most once a second.
+                        # A server may answer every write anywhere with an empty batch: ask at most
+                        # once a second.
                         stop.wait(max(0.0, 1.0 - (time.monotonic() - asked)))
             except PyMongoError as exc:  # no change streams here, or the server went away
                 log.info("outbox change stream closed", extra={"error": type(exc).__name__})
