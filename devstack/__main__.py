@@ -34,9 +34,9 @@ ROLES = {
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m devstack",
-        description="Run the whole Passage stack on this machine (Ctrl-C stops it). Without MONGO_URL it "
-        "starts SecantusDB with its data under the var dir; without AMQP_URL the bus runs on "
-        "kombu's MongoDB transport on that server.",
+        description="Run the whole Passage stack on this machine (Ctrl-C stops it). "
+        "Without MONGO_URL it starts SecantusDB with its data under the var dir; "
+        "without AMQP_URL the bus runs on kombu's MongoDB transport on that server.",
     )
     parser.add_argument(
         "--port-base",
@@ -115,8 +115,8 @@ def watch(stack: Stack) -> int:
 def print_summary(stack: Stack, counts: dict[str, int] | None) -> None:
     gateway = stack.gateway_url
     database = (
-        f"embedded SecantusDB on 127.0.0.1:{stack.mongo_port}, access control on (passwords and data in "
-        f"{stack.var_dir})"
+        f"embedded SecantusDB on 127.0.0.1:{stack.mongo_port}, access control on "
+        f"(passwords and data in {stack.var_dir})"
         if stack.embedded_database
         else "MONGO_URL"
     )
@@ -133,7 +133,8 @@ def print_summary(stack: Stack, counts: dict[str, int] | None) -> None:
         print(f"  {label:<18} {value}")
     if counts is not None:
         print(
-            f"\n  demo data: {counts['created']} centres/units created, {counts['existing']} already there, "
+            f"\n  demo data: {counts['created']} centres/units created, "
+            f"{counts['existing']} already there, "
             f"{counts.get('protocols', 0)} member-state protocols added"
         )
     logins = stack.logins

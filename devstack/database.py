@@ -35,7 +35,8 @@ class DatabaseUser:
     root: bool = False
 
     def url(self, port: int) -> str:
-        return f"mongodb://{quote(self.name, safe='')}:{quote(self.password, safe='')}@127.0.0.1:{port}/?authSource=admin"
+        user, password = quote(self.name, safe=""), quote(self.password, safe="")
+        return f"mongodb://{user}:{password}@127.0.0.1:{port}/?authSource=admin"
 
     def roles(self) -> list[dict[str, str]]:
         if self.root:
@@ -53,7 +54,8 @@ def new_password() -> str:
 
 
 def accounts(env: Mapping[str, str], passwords: Mapping[str, str]) -> dict[str, DatabaseUser]:
-    """``{service: user}`` plus the administrator under :data:`ADMIN`, for the databases ``env`` names."""
+    """``{service: user}`` plus the administrator under :data:`ADMIN`, for the databases ``env``
+    names."""
     from passage.config import Settings
 
     found = {ADMIN: DatabaseUser(ADMIN, passwords[f"MONGO_PASSWORD_{ADMIN.upper()}"], root=True)}
@@ -75,7 +77,8 @@ def start_closed(
     port: int,
     provisioned: Path,
 ) -> bool:
-    """Run the server with ``--auth`` (``run(True)``), creating the users first when one cannot sign in.
+    """Run the server with ``--auth`` (``run(True)``), creating the users first when one cannot sign
+    in.
 
     ``provisioned`` (0600) records that users were made for this data directory, so that an
     ordinary start needs no unauthenticated moment. False when the new users are still refused.

@@ -20,7 +20,8 @@ NAMES = ("INTERNAL_TOKEN_SECRET", "ACCESS_TOKEN_SECRET", "AUDIT_CHAIN_KEY")
 def load_or_create(
     path: Path, env: Mapping[str, str], names: tuple[str, ...] = NAMES
 ) -> dict[str, str]:
-    """The secrets ``names`` for this stack: from ``env`` when set there, else from (a new) ``path``."""
+    """The secrets ``names`` for this stack: from ``env`` when set there, else from (a new)
+    ``path``."""
     stored = _read(path)
     missing = [name for name in names if not stored.get(name)]
     if missing:

@@ -54,7 +54,8 @@ def spawn(spec: ProcessSpec, env: Mapping[str, str], cwd: Path, log_dir: Path) -
 
 
 def make_private(root: Path) -> None:
-    """``root`` and everything under it: directories 0700, files 0600 (also what older runs left 0644)."""
+    """``root`` and everything under it: directories 0700, files 0600 (also what older runs left
+    0644)."""
     root.mkdir(mode=0o700, parents=True, exist_ok=True)
     os.chmod(root, 0o700)
     for directory, dirs, files in os.walk(root):
@@ -241,7 +242,7 @@ def stop_leftovers(
             time.sleep(0.1)
         _signal_pids(_alive(pids), signal.SIGKILL)
     for pids in found.values():
-        _wait_until(lambda: not _alive(pids), 10)
+        _wait_until(lambda pids=pids: not _alive(pids), 10)
     return sorted(found)
 
 

@@ -138,7 +138,8 @@ def ensure_demo_users(
 
 
 def seed_protocols(python: str, cwd: Path, env: Mapping[str, str]) -> int:
-    """The 27 member states' and Norway's readmission protocols (idempotent; readmission's own command)."""
+    """The 27 member states' and Norway's readmission protocols (idempotent; readmission's own
+    command)."""
     out = run_cli(python, cwd, env, "readmission.seed")
     return int(json.loads(out.strip().splitlines()[-1]).get("protocols_added", 0))
 

@@ -85,7 +85,8 @@ class Stack:
 
     @property
     def mongo_url(self) -> str:
-        """The administrator's URL (with credentials on the embedded server), for tests and operators."""
+        """The administrator's URL (with credentials on the embedded server), for tests and
+        operators."""
         return self._env.get("MONGO_URL") or self.database_accounts()[database.ADMIN].url(
             self.mongo_port
         )
@@ -161,7 +162,8 @@ class Stack:
         self.started_in = time.monotonic() - began
 
     def seed(self) -> dict[str, int]:
-        """Demo users (users CLI), the demo centres and units through the gateway, readmission protocols."""
+        """Demo users (users CLI), the demo centres and units through the gateway, readmission
+        protocols."""
         logins = seed.ensure_demo_users(
             sys.executable, self.root, self.process_env(), self.logins_file
         )
@@ -224,7 +226,8 @@ class Stack:
         )
 
     def database_spec(self, auth: bool = True) -> ProcessSpec:
-        """SecantusDB on loopback only; with access control except while its users are being created."""
+        """SecantusDB on loopback only; with access control except while its users are being
+        created."""
         return ProcessSpec(
             DATABASE,
             (
@@ -244,7 +247,8 @@ class Stack:
         )
 
     def process_env(self, service: str = "gateway") -> dict[str, str]:
-        """The environment of ``service``'s processes (settings name: ``detention``, …, ``gateway``).
+        """The environment of ``service``'s processes (settings name: ``detention``, …,
+        ``gateway``).
 
         The caller's, the overrides, the stack's wiring, and only the secrets that service needs:
         its own database user, the token secrets, and for the gateway the audit chain's key.
@@ -264,7 +268,8 @@ class Stack:
                 "VOLUNTARY_RETURN_URL": self.urls["voluntary-return"],
                 "WEB_CONCURRENCY": str(self.workers),
                 "PYTHONUNBUFFERED": "1",
-                "PASSAGE_DEVELOPMENT": "1",  # plain HTTP on loopback: session cookies without Secure
+                # plain HTTP on loopback: session cookies without Secure
+                "PASSAGE_DEVELOPMENT": "1",
                 MARKER: str(self.var_dir),
             }
         )
@@ -327,7 +332,8 @@ class Stack:
         processes.write_pidfile(self.pidfile, {n: (p.pid, p.args) for n, p in self._procs.items()})
 
     def _start_database(self, deadline: float) -> None:
-        """SecantusDB with ``--auth``; its users are created first when any of them cannot sign in."""
+        """SecantusDB with ``--auth``; its users are created first when any of them cannot sign
+        in."""
         if not database.start_closed(
             lambda auth: self._run_database(deadline, auth),
             self._stop_database,
@@ -377,7 +383,8 @@ class Stack:
 
 
 def _service_of(process: str) -> str:
-    """The settings name of the service a process belongs to (``detention-worker`` → ``detention``)."""
+    """The settings name of the service a process belongs to (``detention-worker`` →
+    ``detention``)."""
     for name, package, _ in SERVICES:
         if process.startswith(f"{name}-"):
             return package

@@ -91,13 +91,14 @@ class Attacker:
                 )
 
     def link_months(self, before: str, after: str, reports_after: Mapping[str, Any]) -> None:
-        """occupied(after) = occupied(before) + admissions + transfers in - releases - transfers out."""
+        """occupied(after) = occupied(before) + admissions + transfers in - releases - transfers
+        out."""
         report = reports_after["monthly-occupancy"]
         keys = ["|".join(str(r[d]) for d in DIMS["monthly-occupancy"]) for r in report["rows"]] + [
             "T"
         ]
         for key in keys:
-            cell = lambda tag, c: (tag, "monthly-occupancy", key, c)  # noqa: E731
+            cell = lambda tag, c, key=key: (tag, "monthly-occupancy", key, c)  # noqa: E731
             self.equations.append(
                 {
                     cell(after, "occupied_end_of_month"): 1,

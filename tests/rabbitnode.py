@@ -37,7 +37,8 @@ QUEUE = "readmission.detention_location"
 
 
 def rabbitmq_script(name: str) -> str | None:
-    """The real RabbitMQ script (not Debian's /usr/sbin wrapper, which su's to the rabbitmq user)."""
+    """The real RabbitMQ script (not Debian's /usr/sbin wrapper, which su's to the rabbitmq
+    user)."""
     for folder in SBIN_CANDIDATES:
         path = Path(folder) / name
         if path.exists() and "su rabbitmq" not in path.read_text(errors="replace"):

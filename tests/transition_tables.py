@@ -10,7 +10,8 @@ Action names are the code's (the HTTP paths and the domain functions use them).
 from __future__ import annotations
 
 # --- readmission requests (DESIGN §3.2) ---------------------------------------------------------
-# draft → submitted → (info_requested ↔ submitted) → accepted | deemed_accepted | rejected | withdrawn,
+# draft → submitted → (info_requested ↔ submitted) → accepted | deemed_accepted | rejected |
+# withdrawn,
 # then transfer_scheduled → transferred → closed, or transfer_failed; taken_back after a wrongful
 # readmission. (state, action) → the state it leads to.
 REQUEST_STATES = (
@@ -223,6 +224,7 @@ def pairs(
     moves: dict[tuple[str, str], str],
     excluded: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(allowed, forbidden) (state, action) pairs over the whole grid, leaving ``excluded`` out of both."""
+    """(allowed, forbidden) (state, action) pairs over the whole grid, leaving ``excluded`` out of
+    both."""
     grid = [(s, a) for s in states for a in actions if (s, a) not in excluded]
     return [p for p in grid if p in moves], [p for p in grid if p not in moves]

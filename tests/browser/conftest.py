@@ -64,7 +64,8 @@ def page_for(chromium: Any, stack: Stack) -> Iterator[Any]:
     contexts = []
 
     def open_as(username: str, viewport: dict[str, int] = LAPTOP, lang: str = "en") -> Any:
-        """Signed in, reading ``lang`` (English unless asked: the tests find fields by their English labels)."""
+        """Signed in, reading ``lang`` (English unless asked: the tests find fields by their English
+        labels)."""
         context = chromium.new_context(
             viewport=viewport, accept_downloads=True, bypass_csp=True
         )  # axe is injected

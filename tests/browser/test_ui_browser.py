@@ -1,4 +1,5 @@
-"""The staff web UI in headless Chromium over the launcher's stack: each role's main job, end to end."""
+"""The staff web UI in headless Chromium over the launcher's stack: each role's main job, end to
+end."""
 
 from __future__ import annotations
 

@@ -148,7 +148,8 @@ def test_a_caseworker_takes_a_referral_from_detention_to_a_first_monitoring_visi
             {"Declaration signed": ("yes",), "Declared on": TODAY.isoformat(), "Language": "fa"},
             "Record consent",
         ),
-        # Without consent to share, detention would hear nothing of the departure (main's consent-to-share rule).
+        # Without consent to share, detention would hear nothing of the departure (main's
+        # consent-to-share rule).
         (
             "consent-to-share",
             {"Agreed on": TODAY.isoformat(), "Language": "fa"},

@@ -1,4 +1,5 @@
-"""Helpers of the browser tests: the gateway's API as a demo user (set-up only), screenshots, axe-core."""
+"""Helpers of the browser tests: the gateway's API as a demo user (set-up only), screenshots,
+axe-core."""
 
 from __future__ import annotations
 
@@ -48,8 +49,9 @@ def serious_violations(page: Any) -> list[dict[str, Any]]:
     page.add_script_tag(path=str(AXE))
     found = page.evaluate("""async () => {
         const result = await axe.run(document, {resultTypes: ['violations']});
-        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                                             targets: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+        return result.violations.map(v => ({
+            id: v.id, impact: v.impact, help: v.help,
+            targets: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
     }""")
     return [v for v in found if v["impact"] in ("serious", "critical")]
 

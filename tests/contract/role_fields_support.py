@@ -24,7 +24,8 @@ FORBIDDEN = 403
 
 
 def flatten(value: Any, prefix: str = "") -> set[str]:
-    """Every field path in a JSON answer: ``a.b`` for nested objects, ``a[].b`` across list items."""
+    """Every field path in a JSON answer: ``a.b`` for nested objects, ``a[].b`` across list
+    items."""
     if isinstance(value, dict):
         paths = {prefix} if prefix and not value else set()
         for key, item in value.items():

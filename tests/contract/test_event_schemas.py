@@ -1,4 +1,5 @@
-"""The event schemas every producer and consumer test relies on: valid, exemplified, closed, anonymous."""
+"""The event schemas every producer and consumer test relies on: valid, exemplified, closed,
+anonymous."""
 
 from __future__ import annotations
 

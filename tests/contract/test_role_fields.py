@@ -84,7 +84,8 @@ STAY_AUDITOR = {
     "unit_id",
     "version",
 }
-# Every legal figure carries its source (agreement, article, paragraph, verified): metadata, for all.
+# Every legal figure carries its source (agreement, article, paragraph, verified): metadata, for
+# all.
 SOURCE = {
     "source.agreement",
     "source.article",

@@ -164,7 +164,8 @@ def booked_case(api: Gateway, person_ref: str) -> dict[str, Any]:
                 "interpreter_language": "fa",
             },
         ),
-        # Without consent to share, detention and readmission would hear nothing of the case (#11 finding 7).
+        # Without consent to share, detention and readmission would hear nothing of the case (#11
+        # finding 7).
         ("consent-to-share", {"agreed_on": today, "language": "fa", "interpreter_language": "fa"}),
         (
             "travel-document",
@@ -184,7 +185,8 @@ def test_departure_closes_the_stay_and_withdraws_the_request_once(stack: Stack) 
     stay = admit(api, person_ref)
     request = pending_request(api, person_ref)
     assert request["state"] == "submitted"
-    # The caseworker's own (audited) prefill call; the location endpoint answers only once a case exists.
+    # The caseworker's own (audited) prefill call; the location endpoint answers only once a case
+    # exists.
     wait_for(
         lambda: (
             api.get(f"/api/v1/voluntary-return/referral-prefill/{person_ref}").status_code == 200

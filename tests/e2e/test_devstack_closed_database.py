@@ -141,7 +141,7 @@ def test_var_and_everything_in_it_is_private(checkpointed: Stack) -> None:
     assert any((var / "secantus").iterdir()), "the database wrote no files"
     loose = []
     for directory, dirs, files in os.walk(var):
-        for name, wanted in [*((d, 0o700) for d in dirs), *((f, 0o600) for f in files)]:
+        for name, _mode in [*((d, 0o700) for d in dirs), *((f, 0o600) for f in files)]:
             path = Path(directory, name)
             mode = stat.S_IMODE(os.lstat(path).st_mode)
             if not path.is_symlink() and mode & 0o077:

@@ -1,4 +1,5 @@
-"""The gateway end to end on the launcher's stack: every personal-data read is audited, the chain verifies.
+"""The gateway end to end on the launcher's stack: every personal-data read is audited, the chain
+verifies.
 
 Real processes (gunicorn APIs, workers, SecantusDB) as ``./passage up`` starts them. Staff admit a
 person, read the stay, list stays and open the person's timeline, each with its own correlation
@@ -84,9 +85,8 @@ def test_personal_data_reads_are_audited_and_the_chain_verifies(tmp_path):
                 f"{gateway}{path}", headers={**staff, "X-Correlation-ID": correlation}, timeout=30
             )
             assert r.status_code == 200, (path, r.text)
-        auditor = {
-            "Authorization": f"Bearer {_login(gateway, 'auditor', logins['auditor'])['access_token']}"
-        }
+        auditor_token = _login(gateway, "auditor", logins["auditor"])["access_token"]
+        auditor = {"Authorization": f"Bearer {auditor_token}"}
         records = requests.get(
             f"{gateway}/api/v1/audit?user=staff.baku&limit=200", headers=auditor, timeout=30
         ).json()["items"]

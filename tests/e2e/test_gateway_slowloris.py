@@ -99,7 +99,8 @@ def test_slow_header_senders_do_not_stop_healthz(gateway: str) -> None:
     assert len(probes) >= 10 and all(probes), (
         f"{probes.count(False)} of {len(probes)} probes got no answer within 1 s"
     )
-    # gunicorn's gevent worker gives a request's headers `keepalive` (5 s) in all; the attack lasts twice that
+    # gunicorn's gevent worker gives a request's headers `keepalive` (5 s) in all; the attack lasts
+    # twice that
     assert len(dropped) >= SLOW_SOCKETS * 0.9, (
         f"only {len(dropped)} of {SLOW_SOCKETS} slow requests were cut off"
     )

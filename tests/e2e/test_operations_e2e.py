@@ -154,7 +154,7 @@ def test_one_admission_is_one_trace_in_every_log(
     assert traced_in(stack, "detention-api", trace_id, "request")
     for worker in ("readmission-worker", "voluntary-return-worker"):
         wait_for(
-            lambda: traced_in(stack, worker, trace_id, "event handled"),
+            lambda worker=worker: traced_in(stack, worker, trace_id, "event handled"),
             timeout=60,
             message=f"{worker} to handle the admission's event in the same trace",
         )

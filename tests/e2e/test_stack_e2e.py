@@ -173,7 +173,7 @@ def exercise_the_slice(stack: Stack, unique: str) -> dict[str, str]:
     record_about(client, person)
     for service in ("readmission", "voluntary-return"):
         seen = wait_for(
-            lambda: location(client, service, person),
+            lambda service=service: location(client, service, person),
             timeout=60,
             message=f"the location in {service}",
         )
@@ -268,7 +268,8 @@ def test_the_launcher_stops_leftovers_of_a_killed_launcher_and_stops_on_sigint(
     tmp_path: Path, leftovers: list[int]
 ) -> None:
     """``python -m devstack``: a SIGKILLed launcher leaves its processes running; the next start
-    ends them (after checking they are really ours) and starts afresh; SIGINT stops it all, exit 0."""
+    ends them (after checking they are really ours) and starts afresh; SIGINT stops it all, exit
+    0."""
     var, base = tmp_path / "var", free_port_base()
     env = {
         k: v

@@ -83,7 +83,8 @@ def start_hanging_consumer(rig: BusRig, mongo_url: str, bus_prefix: str) -> subp
 
 
 def messages_left(rig: BusRig, mongo_url: str) -> int:
-    """Messages still on the consumer's queue of the embedded bus (0 on RabbitMQ: not ours to count)."""
+    """Messages still on the consumer's queue of the embedded bus (0 on RabbitMQ: not ours to
+    count)."""
     if not is_mongo_transport(rig.broker_url):
         return 0
     database = rig.broker_url.rsplit("/", 1)[1].split("?")[0]

@@ -108,7 +108,8 @@ def test_poison_messages_are_parked_and_the_consumer_keeps_going(
 
 
 def test_replaying_an_already_applied_event_changes_nothing(rig: BusRig) -> None:
-    """A replay of something that did apply (e.g. parked after a lost ack) is absorbed by the inbox."""
+    """A replay of something that did apply (e.g. parked after a lost ack) is absorbed by the
+    inbox."""
     event = stay_opened()
     consumer = rig.start_consumer()
     rig.publisher.publish_event(event.to_dict())

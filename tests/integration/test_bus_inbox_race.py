@@ -1,4 +1,5 @@
-"""The inbox under the one interleaving that matters, forced rather than hoped for (real SecantusDB):
+"""The inbox under the one interleaving that matters, forced rather than hoped for (real
+SecantusDB):
 a second delivery of the same event passes the "already processed?" check while the first
 delivery's transaction — marker and effect — is still open. Exactly one effect, in about a second.
 """
@@ -74,7 +75,8 @@ def test_a_redelivery_racing_the_open_first_delivery_has_no_second_effect(
     def first_delivery(envelope: Any, session: Any) -> None:
         rig.handle(envelope, session)  # the effect, inside the still-open transaction
         if not racer.is_alive() and "second" not in results and racer.ident is None:
-            racer.start()  # the redelivery arrives now: it finds no committed marker and goes on to write
+            # the redelivery arrives now: it finds no committed marker and goes on to write
+            racer.start()
         listener.wrote.wait(timeout=10)
 
     try:

@@ -35,7 +35,8 @@ class CrashAfterPublish(Publisher):
         os._exit(17)
 
 mongo_url, database, broker_url, prefix = sys.argv[1:5]
-relay = OutboxRelay(Mongo(mongo_url, database), CrashAfterPublish(broker_url, Topology(prefix)), ["stays"])
+publisher = CrashAfterPublish(broker_url, Topology(prefix))
+relay = OutboxRelay(Mongo(mongo_url, database), publisher, ["stays"])
 relay.relay_once()
 sys.exit(3)  # not reached: the publish above ends the process
 """
@@ -155,7 +156,8 @@ def test_concurrent_deliveries_of_one_event_apply_it_once(rig: BusRig) -> None:
 
 
 def test_a_handler_duplicate_key_error_is_a_failure_not_a_done_event(rig: BusRig) -> None:
-    """Only the inbox's own duplicate means "already processed"; the handler's rolls everything back."""
+    """Only the inbox's own duplicate means "already processed"; the handler's rolls everything
+    back."""
 
     def clashing(event: Any, session: Any) -> None:
         rig.effects.insert_one({"_id": "taken"}, session=session)

@@ -1,4 +1,5 @@
-"""The relay wakes on work instead of polling: a change stream for other processes' writes, a signal for its own.
+"""The relay wakes on work instead of polling: a change stream for other processes' writes, a signal
+for its own.
 
 Each relay here would otherwise wait an hour between passes, so an event is published only if the
 wake-up under test works. Runs on RabbitMQ and on kombu's MongoDB transport.

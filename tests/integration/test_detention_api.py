@@ -188,7 +188,8 @@ def test_auditors_read_stays_without_personal_particulars(api: Api) -> None:
         api.get("/stays", "auditor").get_json()["items"][0],
     ):
         assert "person" not in view and view["legal_basis"] == {"kind": "court_order"}
-        # #11: auditors get metadata only -- sex, nationality, age band and alerts are withheld too now.
+        # #11: auditors get metadata only -- sex, nationality, age band and alerts are withheld too
+        # now.
         assert view["person_ref"] == stay["person_ref"] and view["centre_id"] == "baku"
         assert {"sex", "nationality", "age_band", "alerts", "vulnerabilities"}.isdisjoint(view)
 

@@ -237,7 +237,8 @@ def test_an_admission_is_four_database_operations_and_a_commit(settings_for) -> 
         == 201
     )
     counter.active = False
-    # read the unit; take the place (conditional); insert the stay with its envelope; count the day's figures
+    # read the unit; take the place (conditional); insert the stay with its envelope; count the
+    # day's figures
     assert counter.commands == ["find", "findAndModify", "insert", "update", "commitTransaction"], (
         counter.commands
     )

@@ -58,7 +58,8 @@ def _admit(client: Any, headers: dict[str, str], ref: str) -> str:
 
 @contextmanager
 def consuming(worker: Any) -> Iterator[None]:
-    """Only the consumer loop (no relay), so the envelopes the handlers queued stay to be checked."""
+    """Only the consumer loop (no relay), so the envelopes the handlers queued stay to be
+    checked."""
     worker.mongo.ensure_indexes([*repository.indexes(), *INBOX_INDEXES])
     worker.ready.set()
     loops = {"consumer": worker.loops()["consumer"]}
@@ -188,7 +189,8 @@ def test_outcomes_plan_and_close_stays_once_and_unknown_people_are_recorded(
 def test_the_whole_worker_sends_deadline_alerts_and_rolls_the_day(
     rabbit_url, bus_prefix, settings_for
 ) -> None:
-    """Relay, consumer and timed jobs together: the alert is queued once, relayed, and today's figures exist."""
+    """Relay, consumer and timed jobs together: the alert is queued once, relayed, and today's
+    figures exist."""
     settings = settings_for("detention", broker=rabbit_url)
     deps = replace(bootstrap.build(settings), clock=lambda: ADMITTED)
     client, headers = (

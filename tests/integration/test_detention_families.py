@@ -112,7 +112,8 @@ def test_members_join_a_group_one_by_one_and_a_child_joining_a_parent_is_accompa
         child.get_json()["alerts"] == ["accompanied_child"]
         and child.get_json()["family_group"]["id"] == group
     )
-    # a teenage son placed in the men's unit of the same centre is accompanied by the group's father too
+    # a teenage son placed in the men's unit of the same centre is accompanied by the group's father
+    # too
     teen = api.admit(
         "baku-m1",
         person=person("F2-TEEN", "2010-02-02"),

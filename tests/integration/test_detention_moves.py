@@ -420,7 +420,8 @@ def test_declared_vulnerabilities_raise_an_alert_and_stay_with_the_particulars(a
     assert stay["alerts"] == ["vulnerability_declared"]
     assert stay["vulnerabilities"] == ["serious_illness", "torture_survivor"]
     audited = api.get(f"/stays/{stay['id']}", "auditor").get_json()
-    # Alerts name vulnerability categories (special categories): auditors see neither (role-field contract).
+    # Alerts name vulnerability categories (special categories): auditors see neither (role-field
+    # contract).
     assert "alerts" not in audited and "vulnerabilities" not in audited
     refused = api.admit("baku-m1", person={"person_ref": "P9"}, vulnerabilities=["unknown"])
     assert (

@@ -30,7 +30,8 @@ QUEUES = ("readmission.detention_location", "voluntary_return.detention_location
 
 
 def admit_one(settings: Settings) -> tuple[dict[str, Any], Any]:
-    """Create a centre and unit and admit a person through the API; returns the stay and the deps."""
+    """Create a centre and unit and admit a person through the API; returns the stay and the
+    deps."""
     deps = bootstrap.build(settings)
     client = create_app(settings, deps).test_client()
     headers = identity_headers(settings.internal_token_secret)

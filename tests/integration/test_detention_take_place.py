@@ -1,7 +1,8 @@
 """The unit's conditional counter at the storage level (real SecantusDB), without the admission
 handler's early "is there a free place?" check in front of it: the repository itself refuses a
 place in a full unit, for an admission and for a transfer, and changes nothing when it does.
-Sequential and deterministic; the concurrent admissions test covers the same condition under load."""
+Sequential and deterministic; the concurrent admissions test covers the same condition under
+load."""
 
 from __future__ import annotations
 
@@ -35,7 +36,8 @@ def _counts(api: Api) -> dict[str, tuple[int, int]]:
 
 
 def _another_stay_like(api: Api, stay_id: str) -> dict[str, Any]:
-    """A valid stay document for a new person in the same unit, as the admission handler builds it."""
+    """A valid stay document for a new person in the same unit, as the admission handler builds
+    it."""
     doc = api.deps.mongo.collection(STAYS).find_one({"_id": stay_id})
     doc = {k: v for k, v in doc.items() if k not in ("outbox", "outbox_pending")}
     ref = f"AZ-2026-{uuid.uuid4().hex[:6]}"

@@ -1,5 +1,7 @@
-"""The audit trail on a real SecantusDB: one keyed chain under concurrency, signed checkpoints outside
-the database, and ``verify`` catching edits, re-chaining (unkeyed or with a wrong key), removal in the
+"""The audit trail on a real SecantusDB: one keyed chain under concurrency, signed checkpoints
+outside
+the database, and ``verify`` catching edits, re-chaining (unkeyed or with a wrong key), removal in
+the
 middle and truncation of the newest records; the auditor's API."""
 
 from __future__ import annotations
@@ -120,7 +122,8 @@ def test_verify_passes_then_fails_after_an_edit_and_after_a_removal_in_the_middl
 
 
 def _rechain(audit, from_seq: int, seal) -> None:
-    """What an attacker with database access does: edit a record, then recompute every later link."""
+    """What an attacker with database access does: edit a record, then recompute every later
+    link."""
     docs = list(audit.find({"_id": {"$gte": from_seq - 1}}, sort=[("_id", 1)]))
     prev = docs[0]["hash"] if from_seq > 1 else "0" * 64
     for doc in docs[1:] if from_seq > 1 else docs:

@@ -57,7 +57,8 @@ def _admission(person: str, family: str) -> dict[str, Any]:
 
 
 def _seed(client: Any, bearer: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-    """A stay, a readmission request and an AVRR case for each of two people: ``{kind: {person: id}}``."""
+    """A stay, a readmission request and an AVRR case for each of two people: ``{kind: {person:
+    id}}``."""
     admin = bearer["admin"]
     assert (
         client.post(

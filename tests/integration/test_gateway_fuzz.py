@@ -50,7 +50,13 @@ def fuzz_target(mongo_url) -> Iterator[tuple[str, dict[str, str]]]:
     for server in servers:
         server.__enter__()
     try:
-        urls = dict(zip(("detention", "readmission", "voluntary-return"), (s.url for s in servers)))
+        urls = dict(
+            zip(
+                ("detention", "readmission", "voluntary-return"),
+                (s.url for s in servers),
+                strict=False,
+            )
+        )
         app, deps = gateway_for_tests(
             settings_for_tests(
                 base("gateway"), urls, api_user_limit=100_000, login_ip_limit=100_000

@@ -1,4 +1,5 @@
-"""Signing in at the gateway against a real SecantusDB: tokens, refusals, throttles across workers."""
+"""Signing in at the gateway against a real SecantusDB: tokens, refusals, throttles across
+workers."""
 
 from __future__ import annotations
 
@@ -124,7 +125,7 @@ def test_throttles_grow_per_pair_and_are_forgotten(settings):
         mongo, Backoff(free=3, base_seconds=2, max_seconds=900, forget_seconds=3600)
     )
     t0 = datetime.now(UTC).replace(microsecond=0)
-    for i in range(5):
+    for _ in range(5):
         throttle.record_failure("someone", "198.51.100.1", t0)
     assert throttle.wait_until("someone", "198.51.100.1", t0) == t0 + timedelta(seconds=8)
     assert throttle.wait_until("someone", "198.51.100.2", t0) is None
@@ -146,7 +147,8 @@ def test_concurrent_failures_are_all_counted(settings):
 
 
 def test_an_invalid_username_is_never_recorded_verbatim(gateway):
-    """Issue 12: a password typed into the username field reached the audit trail and the lockout."""
+    """Issue 12: a password typed into the username field reached the audit trail and the
+    lockout."""
     app, deps = gateway
     secret = "Winter2026!secret"
     _login(app.test_client(), "staff.baku", "wrong password")  # a valid name is recorded as itself
@@ -156,7 +158,7 @@ def test_an_invalid_username_is_never_recorded_verbatim(gateway):
     ):
         assert app.test_client().post(LOGIN, json=body).status_code == 422
     with app.test_request_context("/", environ_base={"REMOTE_ADDR": "192.0.2.5"}):
-        with pytest.raises(Exception):
+        with pytest.raises(Exception):  # noqa: B017  (any refusal; what matters is what is recorded)
             checked_sign_in(
                 deps.sign_in,
                 deps.guard,
@@ -227,7 +229,8 @@ def test_login_while_the_database_is_down_is_a_503_problem(settings):
 
 
 def test_a_password_with_an_unpaired_surrogate_is_a_401_not_a_500(gateway):
-    """JSON "\\ud800" decodes to a lone surrogate, which no UTF-8 encoder (argon2's included) accepts."""
+    """JSON "\\ud800" decodes to a lone surrogate, which no UTF-8 encoder (argon2's included)
+    accepts."""
     app, _ = gateway
     response = app.test_client().post(
         LOGIN,

@@ -190,7 +190,8 @@ def _path(route: Route, ids: dict[str, tuple[str, str]], scope: str) -> str:
 
 
 def _required_query(stack: dict, route: Route, method: str) -> str:
-    """Values for the operation's required query parameters, from the examples its service documents."""
+    """Values for the operation's required query parameters, from the examples its service
+    documents."""
     operation = (
         stack["served"].get(route.service, {}).get(route.template, {}).get(method.lower(), {})
     )
@@ -397,7 +398,8 @@ def _fr_transit() -> dict:
 
 _FR_BODIES = {"requests": _fr_request, "transits": _fr_transit}
 TODAY = date.today()
-# (who, path template, what it names, valid body, read-back path template, the administrator's answer)
+# (who, path template, what it names, valid body, read-back path template, the administrator's
+# answer)
 OUT_OF_SCOPE_WRITES = [
     (
         "centre_staff",
@@ -479,7 +481,8 @@ OUT_OF_SCOPE_WRITES = [
 
 
 def _target(stack: dict, names: str | None, template: str) -> tuple[str, str | None]:
-    """The path with a fresh out-of-scope record filled in, and that record's own path (to read back)."""
+    """The path with a fresh out-of-scope record filled in, and that record's own path (to read
+    back)."""
     if names is None:
         return template, None
     record = _fresh_stay(stack) if names == "stay" else _fresh_fr(stack, names)
@@ -488,7 +491,8 @@ def _target(stack: dict, names: str | None, template: str) -> tuple[str, str | N
 
 
 def _stored(stack: dict, template: str, own: str | None, payload: dict) -> object:
-    """The record's version, or for a creation the records of the person the body names (as the admin sees them)."""
+    """The record's version, or for a creation the records of the person the body names (as the
+    admin sees them)."""
     if own is None:
         person_ref = (
             payload["person"]["person_ref"] if "person" in payload else payload["person_ref"]

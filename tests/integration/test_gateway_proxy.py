@@ -1,4 +1,5 @@
-"""The gateway's proxy over real HTTP: a stub service that echoes what it received, is slow, or is gone."""
+"""The gateway's proxy over real HTTP: a stub service that echoes what it received, is slow, or is
+gone."""
 
 from __future__ import annotations
 
@@ -90,7 +91,8 @@ def echo(echo_server) -> tuple[Echo, str]:
 
 @pytest.fixture(scope="module")
 def gateway(mongo_url, echo_server) -> Iterator[tuple[str, SigningKeys]]:
-    """One gateway (own database) in front of the stub for the whole module: servers are slow to stop."""
+    """One gateway (own database) in front of the stub for the whole module: servers are slow to
+    stop."""
     base = Settings.from_env(
         "gateway", env={}, mongo_url=mongo_url, mongo_db=f"t_{uuid.uuid4().hex[:10]}_gateway"
     )
@@ -341,7 +343,8 @@ def _bad_tokens(keys: SigningKeys) -> dict[str, dict[str, str]]:
         "missing bearer": {},
         "not bearer": {"Authorization": f"Basic {good}"},
         "expired": {
-            "Authorization": f"Bearer {issue_access_token(STAFF, keys, ttl_seconds=60, now=time.time() - 600)}"
+            "Authorization": "Bearer "
+            + issue_access_token(STAFF, keys, ttl_seconds=60, now=time.time() - 600)
         },
         "wrong signature": {"Authorization": f"Bearer {_signed({}, 'x' * 64, kid)}"},
         "alg none": {"Authorization": f"Bearer {none}.{payload}."},

@@ -1,4 +1,5 @@
-"""Rate-limit counters written in batches: few writes, and the limit still holds across processes within its bound.
+"""Rate-limit counters written in batches: few writes, and the limit still holds across processes
+within its bound.
 
 Two :class:`RateLimiter` objects with their own clients stand for two gateway processes; threads
 hit them at the same time.

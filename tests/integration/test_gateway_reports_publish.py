@@ -96,9 +96,8 @@ def published(settings_for) -> Iterator[tuple]:
         )
 
         def bearer(identity: Identity) -> dict:
-            return {
-                "Authorization": f"Bearer {issue_access_token(identity, deps.keys, ttl_seconds=600)}"
-            }
+            token = issue_access_token(identity, deps.keys, ttl_seconds=600)
+            return {"Authorization": f"Bearer {token}"}
 
         yield app, deps, figures, bearer
         deps.mongo.close()

@@ -1,4 +1,5 @@
-"""Two gateway instances on one database: the audit chain stays one verifiable chain, revocations reach both.
+"""Two gateway instances on one database: the audit chain stays one verifiable chain, revocations
+reach both.
 
 Each instance is its own app with its own MongoClient, standing for two gateway processes or
 hosts; requests hit both at the same time from several threads.
@@ -81,7 +82,8 @@ def test_a_token_revoked_through_one_gateway_is_refused_by_the_other_within_the_
     assert (
         first.test_client().get("/api/v1/detention/stays/st-1", headers=bearer).status_code == 401
     )  # at once here
-    # the other process may answer from its cache for at most revocation_cache_seconds (2 s), then refuses
+    # the other process may answer from its cache for at most revocation_cache_seconds (2 s), then
+    # refuses
     wait_for(
         lambda: (
             second.test_client().get("/api/v1/detention/stays/st-1", headers=bearer).status_code

@@ -1,4 +1,5 @@
-"""``python -m gateway.users``: demo seeding, creating and disabling accounts, on a real SecantusDB."""
+"""``python -m gateway.users``: demo seeding, creating and disabling accounts, on a real
+SecantusDB."""
 
 from __future__ import annotations
 

@@ -148,9 +148,8 @@ def gateway(settings_for) -> Iterator[tuple]:
         )
 
         def bearer(identity: Identity) -> dict:
-            return {
-                "Authorization": f"Bearer {issue_access_token(identity, deps.keys, ttl_seconds=600)}"
-            }
+            token = issue_access_token(identity, deps.keys, ttl_seconds=600)
+            return {"Authorization": f"Bearer {token}"}
 
         yield app.test_client(), bearer, seen, deps, settings_for
         deps.mongo.close()

@@ -211,7 +211,8 @@ def test_voluntary_return_referral_is_retried_once(settings_for) -> None:
 
 @pytest.fixture
 def flaky(settings_for) -> Iterator[tuple[Any, Mongo, list[int]]]:
-    """An app whose one POST fails the first time it runs and then succeeds; ``calls`` counts runs."""
+    """An app whose one POST fails the first time it runs and then succeeds; ``calls`` counts
+    runs."""
     settings = settings_for("idempotency")
     mongo = Mongo(settings.mongo_url, settings.mongo_db)
     app, _ = build_app("idempotency-test", title="idempotency test", idempotency=mongo)

@@ -1,4 +1,5 @@
-"""One scrape of /metrics counts the requests of every gunicorn worker, not only the one answering."""
+"""One scrape of /metrics counts the requests of every gunicorn worker, not only the one
+answering."""
 
 from __future__ import annotations
 

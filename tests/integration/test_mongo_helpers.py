@@ -50,7 +50,7 @@ def test_exactly_one_concurrent_writer_wins_per_version(mongo: Mongo) -> None:
     for version in (1, 2, 3):
         results = race(
             THREADS,
-            lambda i: update_versioned(
+            lambda i, version=version: update_versioned(
                 units, "u1", version, {"$set": {"writer": i}, "$inc": {"writes": 1}}
             ),
         )
@@ -119,7 +119,8 @@ def test_partial_unique_index_is_enforced_only_where_it_applies(mongo: Mongo) ->
 
 
 def test_ensure_indexes_leaves_a_changed_declaration_alone(mongo: Mongo) -> None:
-    """A redeclared index of the same name with other options must not stop a process from starting."""
+    """A redeclared index of the same name with other options must not stop a process from
+    starting."""
     mongo.ensure_indexes(INDEXES)
     changed = Index("inbox", [("processed_at", 1)], name="inbox_ttl", expire_after_seconds=60)
     mongo.ensure_indexes([changed])

@@ -53,7 +53,8 @@ BAD_ACTIONS: list[tuple[str, dict[str, Any]]] = [
     ("withdraw", {"reason": "bored"}),
     ("evidence", {"kind": "proof"}),
     ("request-info", {"note": 5}),
-    # #10: replies are dated; an officer never picks the evidence class; obstacles need a reason and a later day.
+    # #10: replies are dated; an officer never picks the evidence class; obstacles need a reason and
+    # a later day.
     ("accept", {}),
     ("accept", {"replied_on": "2026-11-03"}),
     ("accept", {"replied_on": "2026-11-01"}),

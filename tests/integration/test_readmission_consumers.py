@@ -1,5 +1,6 @@
 """Readmission's reactions to voluntary-return and detention events over the real bus: idempotent
-under redelivery, a departure withdraws a pending request once, the location shows on the request."""
+under redelivery, a departure withdraws a pending request once, the location shows on the
+request."""
 
 from __future__ import annotations
 

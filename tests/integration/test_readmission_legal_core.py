@@ -1,4 +1,5 @@
-"""Issue #10's readmission findings over HTTP on a real SecantusDB: each test failed on the code before
+"""Issue #10's readmission findings over HTTP on a real SecantusDB: each test failed on the code
+before
 #10 and passes now — agreements (DK/IE not bound, Norway recorded), the 6-month submission limit for
 third-country nationals and stateless persons only, the accelerated limit on the requesting state's
 calendar, dated replies reversing a deemed acceptance (once), transfer extensions for obstacles,
@@ -23,7 +24,8 @@ def service(rabbit_url, settings_for) -> Service:
 
 
 def deemed(service: Service) -> dict[str, Any]:
-    """A request received 2 Nov 2026 (reply limit 17 Nov), deemed accepted by the clock on 18 Nov."""
+    """A request received 2 Nov 2026 (reply limit 17 Nov), deemed accepted by the clock on 18
+    Nov."""
     request = service.create()
     assert service.act(request["id"], "submit", {}).status_code == 200
     service.clock.now += timedelta(days=16)

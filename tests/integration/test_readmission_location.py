@@ -1,4 +1,5 @@
-"""Readmission records where each person is held from detention events (real SecantusDB, real bus)."""
+"""Readmission records where each person is held from detention events (real SecantusDB, real
+bus)."""
 
 from __future__ import annotations
 
@@ -88,7 +89,8 @@ def _same_404(known, ref: str, **scopes) -> dict:
 
 
 def test_a_location_is_answered_only_for_people_with_a_request_or_transit_in_scope(known) -> None:
-    """#11 finding 3: a liaison officer scoped to France learns nothing of a person only Germany asked about."""
+    """#11 finding 3: a liaison officer scoped to France learns nothing of a person only Germany
+    asked about."""
     unknown = _same_404(known, "AZ-2026-never-seen", member_states=["FR"])
     assert _same_404(known, known.person_ref, member_states=["FR"]) == unknown
     allowed = known.client.get(

@@ -88,7 +88,8 @@ def drive(service: Service, state: str) -> dict[str, Any]:
 
 
 def allowed(action: str, state: str) -> bool:
-    """From the design's table written out by hand (tests/transition_tables.py), never from rd.TRANSITIONS."""
+    """From the design's table written out by hand (tests/transition_tables.py), never from
+    rd.TRANSITIONS."""
     return (state, action) in tables.REQUEST_MOVES
 
 
@@ -98,7 +99,9 @@ def test_every_allowed_move_works_and_every_other_is_a_409_naming_the_state(
 ) -> None:
     for action, (path, body) in ACTIONS.items():
         if (state, action) in tables.REQUEST_REVERSAL_EDGES:
-            continue  # a dated reply to a deemed acceptance reverses it or is refused by its date: test_readmission_legal_core
+            # a dated reply to a deemed acceptance reverses it or is refused by its date:
+            # test_readmission_legal_core
+            continue
         request = drive(service, state)
         response = service.act(request["id"], path, body)
         result = response.get_json()

@@ -1,4 +1,5 @@
-"""Shared set-up for readmission's integration tests: an app on a real SecantusDB with an injected clock."""
+"""Shared set-up for readmission's integration tests: an app on a real SecantusDB with an injected
+clock."""
 
 from __future__ import annotations
 

@@ -78,10 +78,11 @@ def test_create_get_and_list_with_filters(service: Service) -> None:
         border_crossing_point="Paris CDG",
     )
     assert get(service, created["id"]).get_json() == created
-    listing = lambda q: [
-        i["id"]
-        for i in service.client.get(f"{TRANSITS}{q}", headers=service.headers()).get_json()["items"]
-    ]
+
+    def listing(query: str) -> list[str]:
+        answer = service.client.get(f"{TRANSITS}{query}", headers=service.headers()).get_json()
+        return [item["id"] for item in answer["items"]]
+
     assert sorted(listing("")) == sorted([created["id"], other["id"]])
     assert listing("?person_ref=AZ-2026-000777") == [created["id"]]
     assert listing("?member_state=FR") == [other["id"]] and listing("?direction=outgoing") == [

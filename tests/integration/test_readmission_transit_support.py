@@ -90,7 +90,8 @@ def drive(service: Service, state: str, **overrides: Any) -> dict[str, Any]:
 
 
 def list_crossing_points(service: Service, member_state: str, points: list[str]) -> None:
-    """Give ``member_state``'s protocol crossing points (in force from before the test clock's today)."""
+    """Give ``member_state``'s protocol crossing points (in force from before the test clock's
+    today)."""
     store = service.deps.protocols
     store.seed(service.clock())
     version = {

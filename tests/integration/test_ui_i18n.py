@@ -1,6 +1,7 @@
 """The staff UI speaks Azerbaijani (default), English and Russian: no string of a template or page
 is left untranslated, the compiled catalogues are the checked-in sources, the reader's choice
-sticks to the session, and the services' problems, dates and numbers come in the reader's language."""
+sticks to the session, and the services' problems, dates and numbers come in the reader's
+language."""
 
 from __future__ import annotations
 
@@ -74,7 +75,8 @@ def test_the_compiled_catalogues_are_the_checked_in_sources() -> None:
             mo = {m.id: m.string for m in read_mo(compiled) if m.id}
         po = {m.id: m.string for m in catalogue(locale) if m.id and not m.fuzzy}
         assert mo == po, (
-            f"{locale}: messages.mo is out of date; run pybabel compile -d gateway/gateway/translations"
+            f"{locale}: messages.mo is out of date; "
+            "run pybabel compile -d gateway/gateway/translations"
         )
 
 

@@ -1,4 +1,5 @@
-"""The staff web UI over the real services: sign-in and out, sessions, CSRF, scopes, messages, reports."""
+"""The staff web UI over the real services: sign-in and out, sessions, CSRF, scopes, messages,
+reports."""
 
 from __future__ import annotations
 
@@ -82,7 +83,8 @@ def test_the_session_cookie_is_secure_in_production(mongo_url: str, mode: dict) 
 
 
 def test_a_password_typed_as_username_is_refused_and_recorded_nowhere(stack: UiStack) -> None:
-    """Issue 12: the UI did not check the username format, so a password landed in the audit trail."""
+    """Issue 12: the UI did not check the username format, so a password landed in the audit
+    trail."""
     client = stack.client()
     secret = "Hunter2-Winter!2026"
     page = client.get("/ui/sign-in")

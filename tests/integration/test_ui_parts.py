@@ -1,4 +1,5 @@
-"""The UI's pure parts: form values to request bodies, problem pointers to fields, charts, the worklist's red."""
+"""The UI's pure parts: form values to request bodies, problem pointers to fields, charts, the
+worklist's red."""
 
 from __future__ import annotations
 

@@ -54,7 +54,8 @@ class UiStack:
     def __init__(self, mongo_url: str, **gateway_overrides: Any) -> None:
         self.tag = uuid.uuid4().hex[:10]
         self.mongo_url = mongo_url
-        # plain-HTTP test client: development mode (cookies without Secure) unless a test says otherwise
+        # plain-HTTP test client: development mode (cookies without Secure) unless a test says
+        # otherwise
         self.overrides = {
             "development": not gateway_overrides.get("production", False),
             **gateway_overrides,
@@ -101,7 +102,8 @@ class UiStack:
         )
 
     def client(self, username: str | None = None, lang: str = "en") -> FlaskClient:
-        """A browser-like client reading ``lang`` (English unless asked); signed in as ``username`` when given."""
+        """A browser-like client reading ``lang`` (English unless asked); signed in as ``username``
+        when given."""
         client = self.app.test_client()
         client.set_cookie("passage_lang", lang)
         if username:

@@ -1,4 +1,5 @@
-"""#11 finding 7 through the API, the outbox relay and the real RabbitMQ: nothing about a case leaves
+"""#11 finding 7 through the API, the outbox relay and the real RabbitMQ: nothing about a case
+leaves
 voluntary return before the migrant's consent to share it with the authorities; recording that
 consent publishes ``case.opened`` once (with the case's stage); its withdrawal publishes
 ``case.withdrawn`` (reason ``consent_to_share_withdrawn``) and then nothing more."""

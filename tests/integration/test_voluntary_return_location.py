@@ -1,4 +1,5 @@
-"""Voluntary return records where each person is held from detention events (real SecantusDB, real bus)."""
+"""Voluntary return records where each person is held from detention events (real SecantusDB, real
+bus)."""
 
 from __future__ import annotations
 

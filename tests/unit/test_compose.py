@@ -93,7 +93,8 @@ def test_python_dash_m_modules_exist_and_have_a_main(name: str) -> None:
 
 
 def test_importing_the_named_modules_does_no_network_io() -> None:
-    """Imported in a fresh interpreter with sockets disabled: a connection at import time fails it."""
+    """Imported in a fresh interpreter with sockets disabled: a connection at import time fails
+    it."""
     modules = sorted(
         {app_reference(n)[0] for n in gunicorn_services()}
         | {command(n)[2] for n in module_services()}
@@ -199,7 +200,8 @@ def test_the_launcher_runs_the_same_commands_as_compose() -> None:
     assert launcher == compose
 
 
-# --- a closed database and bus (issue 11, finding 6) -------------------------------------------------
+# --- a closed database and bus (issue 11, finding 6)
+# -------------------------------------------------
 
 SERVICE_USERS = {
     "detention": "detention",
@@ -294,7 +296,8 @@ PROXY = (ROOT / "deploy" / "passage-proxy.conf").read_text()
 
 
 def nginx_directives(text: str) -> dict[str, list[str]]:
-    """``{directive: [arguments, ...]}`` of an nginx config (comments dropped; every occurrence kept)."""
+    """``{directive: [arguments, ...]}`` of an nginx config (comments dropped; every occurrence
+    kept)."""
     found: dict[str, list[str]] = {}
     for statement in re.findall(
         r'(?:"[^"]*"|[^;{}"])+', re.sub(r"#[^\n]*", "", text)

@@ -288,17 +288,11 @@ def test_deadline_alerts_go_out_once_per_stay_clock_and_threshold() -> None:
 
 def test_an_extension_restarts_the_legal_end_alerts() -> None:
     store = FakeStore(due_stay("s1", "2027-02-20", "2027-06-01"))
-    assert (
-        stay_events.emit_deadlines(store, datetime(2027, 2, 13, 6, tzinfo=UTC), rules_on)
-        == 1
-    )
+    assert stay_events.emit_deadlines(store, datetime(2027, 2, 13, 6, tzinfo=UTC), rules_on) == 1
     store.stays["s1"].update(
         legal_end="2027-02-27", due_on="2027-02-27"
     )  # extended by a new decision
-    assert (
-        stay_events.emit_deadlines(store, datetime(2027, 2, 14, 6, tzinfo=UTC), rules_on)
-        == 1
-    )
+    assert stay_events.emit_deadlines(store, datetime(2027, 2, 14, 6, tzinfo=UTC), rules_on) == 1
     assert [e.data["due_on"] for e in store.outbox] == ["2027-02-20", "2027-02-27"]
 
 
@@ -345,10 +339,7 @@ def test_a_new_rule_table_entry_changes_the_thresholds_from_its_date() -> None:
     rules_for = lambda day: rules_on(day, table)  # noqa: E731
     assert rules_for(date(2026, 12, 31)).deadline_thresholds_days == (14, 7, 1, 0)
     store = FakeStore(due_stay("s1", "2027-02-20", "2027-06-01"))
-    assert (
-        stay_events.emit_deadlines(store, datetime(2027, 1, 25, 6, tzinfo=UTC), rules_for)
-        == 1
-    )
+    assert stay_events.emit_deadlines(store, datetime(2027, 1, 25, 6, tzinfo=UTC), rules_for) == 1
     assert [e.data["threshold_days"] for e in store.outbox] == [30]
 
 

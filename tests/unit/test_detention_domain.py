@@ -389,7 +389,7 @@ def test_stay_ids_are_uuids_that_sort_by_admission_time() -> None:
         re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i)
         for i in ids
     )
-    assert len(set(domain.new_stay_id(NOON) for _ in range(100))) == 100
+    assert len({domain.new_stay_id(NOON) for _ in range(100)}) == 100
 
 
 def test_centre_ids_are_slugs() -> None:

@@ -110,7 +110,7 @@ class FakeRepository:
         if any(self.open_stay_of_person(s["person_ref"]) for s in stays):
             raise PersonAlreadyHeld("one_open_stay", "held already")
         unit["occupancy"] += len(stays)
-        return [self._add("stays", stay, evs) for stay, evs in zip(stays, events)]
+        return [self._add("stays", stay, evs) for stay, evs in zip(stays, events, strict=False)]
 
     def held_family_members(self, group_id: str, centre_id: str) -> list[dict[str, Any]]:
         return [

@@ -108,7 +108,7 @@ def test_paths_are_re_encoded():
     assert checked_path("/api/v1/detention/a b%") == "/api/v1/detention/a%20b%25"
 
 
-def test_cookies_are_secure_unless_development_is_asked_for_and_proxies_are_not_trusted_by_default():
+def test_cookies_secure_unless_development_is_asked_for_and_proxies_not_trusted_by_default():
     """Issue 12: the session cookie's Secure flag depended on PASSAGE_PRODUCTION alone."""
     default = load_settings({})
     assert default.development is False and default.trusted_proxies == 0

@@ -46,11 +46,12 @@ class MemoryUsers:
 
 
 class MemoryThrottle:
-    """Same rules as the MongoDB adapter: per (account, client), free failures, then doubling delays."""
+    """Same rules as the MongoDB adapter: per (account, client), free failures, then doubling
+    delays."""
 
-    def __init__(self, backoff: Backoff = Backoff()) -> None:
+    def __init__(self, backoff: Backoff | None = None) -> None:
         self.records: dict[tuple[str, str], dict] = {}
-        self.backoff = backoff
+        self.backoff = backoff or Backoff()
 
     def wait_until(self, account: str, client: str, now: datetime) -> datetime | None:
         record = self.records.get((account, client))
@@ -143,7 +144,8 @@ def test_unknown_usernames_are_throttled_too_so_a_throttle_reveals_nothing(sign_
 
 
 def test_a_password_typed_as_username_is_recorded_only_as_a_keyed_hash(sign_in):
-    """Issue 12: a password typed into the username field was stored verbatim in the lockout records."""
+    """Issue 12: a password typed into the username field was stored verbatim in the lockout
+    records."""
     with pytest.raises(SignInRefused):
         sign_in("Winter2026!secret", "x", ATTACKER, T0)
     ((account, client),) = sign_in.throttle.records

@@ -1,4 +1,5 @@
-"""The route table (most specific template wins; every own route declared) and the timeline merge."""
+"""The route table (most specific template wins; every own route declared) and the timeline
+merge."""
 
 from __future__ import annotations
 

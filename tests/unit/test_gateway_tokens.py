@@ -1,4 +1,5 @@
-"""Access tokens: only an unexpired HS256 token signed with a known key, for our audience, passes."""
+"""Access tokens: only an unexpired HS256 token signed with a known key, for our audience,
+passes."""
 
 from __future__ import annotations
 

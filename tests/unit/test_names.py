@@ -1,4 +1,5 @@
-"""Name keys: the spellings one Azerbaijani name takes in four scripts share a key; other names do not."""
+"""Name keys: the spellings one Azerbaijani name takes in four scripts share a key; other names do
+not."""
 
 from __future__ import annotations
 
@@ -46,7 +47,9 @@ DIFFERENT = [
 @pytest.mark.parametrize("spellings", SAME_NAME, ids=lambda s: s[0])
 def test_every_spelling_of_a_name_has_one_key(spellings: tuple[str, ...]) -> None:
     keys = {key(s) for s in spellings}
-    assert len(keys) == 1 and "" not in keys, dict(zip(spellings, map(key, spellings)))
+    assert len(keys) == 1 and "" not in keys, dict(
+        zip(spellings, map(key, spellings), strict=False)
+    )
 
 
 @pytest.mark.parametrize("one,other", DIFFERENT)

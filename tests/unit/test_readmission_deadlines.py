@@ -81,7 +81,8 @@ def ref_due(
 
 
 def ref_calendar(kind: str, direction: str, member_state: str) -> str:
-    """Submission runs on the requesting state's calendar; everything else on the requested state's."""
+    """Submission runs on the requesting state's calendar; everything else on the requested
+    state's."""
     requested = "AZ" if direction == "incoming" else member_state
     requesting = member_state if direction == "incoming" else "AZ"
     return requesting if kind == "submit" else requested
@@ -129,7 +130,8 @@ def ref_limit(rule: dl.RuleVersion, kind: str, category: str) -> dl.Limit:
 # ---- generators ---------------------------------------------------------------------------------
 @st.composite
 def days(draw: Any) -> date:
-    """Any day, or one of the awkward ones: a month's end, a leap day, a public holiday, a Friday."""
+    """Any day, or one of the awkward ones: a month's end, a leap day, a public holiday, a
+    Friday."""
     year = draw(st.integers(2014, 2032))
     month = draw(st.integers(1, 12))
     kind = draw(st.sampled_from(["any", "month_end", "leap", "holiday", "friday"]))
@@ -371,7 +373,8 @@ def test_extensions_match_the_reference(case: dict[str, Any]) -> None:
 @settings(max_examples=500, deadline=None)
 @given(days(), days(), st.sampled_from(["AZ", *COUNTRIES]))
 # Edges the generator rarely reaches, tried on every run: overdue across a weekend only (Fri → Sat,
-# Sun, Mon), due on a Monday seen at the weekend, a run of holidays (Baku 8–10 Nov 2026, German Christmas).
+# Sun, Mon), due on a Monday seen at the weekend, a run of holidays (Baku 8–10 Nov 2026, German
+# Christmas).
 @example(today=date(2026, 11, 7), due=date(2026, 11, 6), country="DE")
 @example(today=date(2026, 11, 8), due=date(2026, 11, 6), country="DE")
 @example(today=date(2026, 11, 9), due=date(2026, 11, 6), country="DE")
@@ -451,7 +454,8 @@ def test_a_rule_change_applies_from_its_date_and_never_rewrites_earlier_deadline
 
 
 def test_the_agreements_defaults_and_whose_holidays_count() -> None:
-    # Incoming accelerated request received on Friday 19 Dec 2025: AZ holidays (31 Dec, 1–2 Jan) do not fall
+    # Incoming accelerated request received on Friday 19 Dec 2025: AZ holidays (31 Dec, 1–2 Jan) do
+    # not fall
     # inside; the 2 working days are Mon 22 and Tue 23 Dec.
     got = dl.compute(
         dl.RULES,
@@ -462,7 +466,8 @@ def test_the_agreements_defaults_and_whose_holidays_count() -> None:
         start=date(2025, 12, 19),
     )
     assert (got.due_on, got.calendar) == (date(2025, 12, 23), "AZ")
-    # Outgoing to Germany on Tue 23 Dec 2025: 24 Dec is a working day, 25–26 Dec holidays → Mon 29 Dec.
+    # Outgoing to Germany on Tue 23 Dec 2025: 24 Dec is a working day, 25–26 Dec holidays → Mon 29
+    # Dec.
     got = dl.compute(
         dl.RULES,
         "reply",

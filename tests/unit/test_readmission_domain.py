@@ -1,4 +1,5 @@
-"""Readmission's pure rules: transitions, deadlines opened and closed, dated replies and the reversal of a
+"""Readmission's pure rules: transitions, deadlines opened and closed, dated replies and the
+reversal of a
 deemed acceptance, extensions for obstacles, evidence by document type, statistics rows."""
 
 from __future__ import annotations
@@ -53,8 +54,10 @@ def test_submission_limit_is_6_months_for_third_country_nationals_and_stateless_
 
 
 def test_accelerated_submission_counts_the_requesting_states_working_days() -> None:
-    # #10 finding 3: DE asks AZ; apprehended Wed 23 Dec 2026 at the German border. 25–26 Dec are German
-    # holidays, so the 2nd working day is Mon 28 Dec (on Azerbaijan's calendar it would be Fri 25 Dec).
+    # #10 finding 3: DE asks AZ; apprehended Wed 23 Dec 2026 at the German border. 25–26 Dec are
+    # German
+    # holidays, so the 2nd working day is Mon 28 Dec (on Azerbaijan's calendar it would be Fri 25
+    # Dec).
     doc = draft(
         category="third_country_national", procedure="accelerated", apprehended_on="2026-12-23"
     )
@@ -198,7 +201,8 @@ def test_reply_dates_are_checked(body: dict[str, Any], problem: str) -> None:
 def test_a_timely_reply_entered_late_reverses_the_deemed_acceptance(
     action: str, extra: dict[str, Any], state: str
 ) -> None:
-    # #10 finding 4: reply limit ends 17 Nov; the clock deemed it accepted on 18 Nov; a reply dated 16 Nov
+    # #10 finding 4: reply limit ends 17 Nov; the clock deemed it accepted on 18 Nov; a reply dated
+    # 16 Nov
     # reaches the officer on 19 Nov. It was refused with 409; now the request follows the reply.
     doc = deemed(submitted(), date(2026, 11, 18))
     body = {
@@ -239,7 +243,8 @@ def test_a_late_reply_after_deemed_acceptance_leaves_it_standing() -> None:
 
 
 def test_transfer_extended_for_an_obstacle_keeps_the_reason_and_both_dates() -> None:
-    # #10 finding 5: the transfer limit could not be extended (a person in hospital): it was marked missed.
+    # #10 finding 5: the transfer limit could not be extended (a person in hospital): it was marked
+    # missed.
     doc = deemed(submitted(), date(2026, 11, 18))
     change = rd.decide(
         doc,
@@ -287,7 +292,8 @@ def test_transfer_extended_for_an_obstacle_keeps_the_reason_and_both_dates() -> 
             [{"of": "third_country_conditions", "type": "residence_permit"}],
             "proof_present",
         ),
-        # a stored class is never trusted: a photocopy marked "proof" (as the old API allowed) stays prima facie
+        # a stored class is never trusted: a photocopy marked "proof" (as the old API allowed) stays
+        # prima facie
         (
             "former_national",
             [{"kind": "proof", "of": "nationality", "type": "photocopy"}],

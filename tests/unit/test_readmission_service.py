@@ -38,7 +38,8 @@ class FakeCollection:
 
 
 class FakeMongo:
-    """Satisfies what the app calls on Mongo: index creation, a ping, and a request about AZ-2026-000001."""
+    """Satisfies what the app calls on Mongo: index creation, a ping, and a request about
+    AZ-2026-000001."""
 
     def __init__(self) -> None:
         self.indexes: list[Any] = []
@@ -100,7 +101,8 @@ def test_person_ref_rule() -> None:
 
 @pytest.mark.parametrize("role", READERS)
 def test_readers_see_the_location(deps: Deps, role: str) -> None:
-    handlers.record_detention_event(deps.locations, opened(), session=None)  # type: ignore[arg-type]
+    # type: ignore[arg-type]
+    handlers.record_detention_event(deps.locations, opened(), session=None)
     response = get(deps, "AZ-2026-000001", role)
     assert response.status_code == 200 and response.headers["ETag"] == '"v1"'
     assert response.get_json()["held"] is True and response.get_json()["centre_id"] == "baku"
@@ -108,8 +110,10 @@ def test_readers_see_the_location(deps: Deps, role: str) -> None:
 
 
 def test_out_of_scope_or_without_a_request_is_not_found(deps: Deps) -> None:
-    handlers.record_detention_event(deps.locations, opened(), session=None)  # type: ignore[arg-type]
-    handlers.record_detention_event(deps.locations, opened("AZ-2026-000002"), session=None)  # type: ignore[arg-type]
+    # type: ignore[arg-type]
+    handlers.record_detention_event(deps.locations, opened(), session=None)
+    # type: ignore[arg-type]
+    handlers.record_detention_event(deps.locations, opened("AZ-2026-000002"), session=None)
     assert get(deps, "AZ-2026-000001", member_states=["FR"]).status_code == 404
     assert get(deps, "AZ-2026-000002", all_scopes=True).status_code == 404
     assert get(deps, "AZ-2026-000001", member_states=["FR", "DE"]).status_code == 200
@@ -143,7 +147,8 @@ def test_the_worker_subscribes_to_every_detention_location_event(deps: Deps) -> 
     )
     assert subscription.queue == DETENTION_LOCATION == "readmission.detention_location"
     assert set(subscription.handlers) == set(ROUTES[DETENTION_LOCATION])
-    subscription.handlers["detention.stay.opened.v1"](opened("AZ-via-handler"), None)  # type: ignore[arg-type]
+    # type: ignore[arg-type]
+    subscription.handlers["detention.stay.opened.v1"](opened("AZ-via-handler"), None)
     assert deps.locations.get_location("AZ-via-handler") is not None
 
 

@@ -94,9 +94,7 @@ def test_decisions_close_the_reply_deadline_met_or_late_and_withdrawal_cancels_i
     assert revoked.closed == {} and revoked.set["revocation"]["reason"] == "facts_came_to_light"
 
 
-def test_the_transit_reply_limit_is_data_five_calendar_days_by_default_overridable_per_protocol() -> (
-    None
-):
+def test_the_transit_reply_limit_is_data_five_calendar_days_by_default_per_protocol() -> None:
     reply = td.reply_deadline(dl.RULES, "incoming", "DE", date(2026, 12, 29))
     assert (reply.kind, reply.due_on, reply.unit, reply.amount, reply.calendar) == (
         "transit_reply",

@@ -1,6 +1,8 @@
-"""Role → fields: what each reader of a request or transit receives. Annex 5 particulars (maiden name,
+"""Role → fields: what each reader of a request or transit receives. Annex 5 particulars (maiden
+name,
 parents, spouse, children, health, escorts) and Annex 6 escorting officials are personal data that
-auditors never receive; every deadline carries its source and says when that source is unverified."""
+auditors never receive; every deadline carries its source and says when that source is
+unverified."""
 
 from __future__ import annotations
 
@@ -82,7 +84,8 @@ def test_annex_5_and_6_particulars_only_for_roles_whose_job_needs_them(
     shown = str(request) + str(transit)
     for value in PERSONAL:
         assert (value in shown) == sees, (role, value)
-    # The escorting agency may name the transit's state: officers see it, auditors only the number of escorts.
+    # The escorting agency may name the transit's state: officers see it, auditors only the number
+    # of escorts.
     assert transit["escorts"].get("agency") == ("Bundespolizei" if sees else None)
     assert transit["escorts"]["count"] == 1
 

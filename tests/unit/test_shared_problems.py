@@ -1,4 +1,5 @@
-"""Every error path of a Passage app answers with RFC 9457 problem+json and never leaks internals."""
+"""Every error path of a Passage app answers with RFC 9457 problem+json and never leaks
+internals."""
 
 from __future__ import annotations
 
