@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from detention.domain import UnitFull
-from detention.repository import STAYS, UNITS
+from detention.adapters.repository import STAYS, UNITS
+from detention.domain.model import UnitFull
 from tests.integration.test_detention_api import Api
 
 

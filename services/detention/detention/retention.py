@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from detention.adapters.repository import STAYS
 from detention.config import load_settings
-from detention.repository import STAYS
 from passage.retention import Policy, RetentionRule
 from passage.retention import main as retention_main
 

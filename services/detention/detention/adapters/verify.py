@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 
 from pymongo.client_session import ClientSession
 
+from detention.adapters.repository import STAYS, UNITS
 from detention.config import load_settings
-from detention.repository import STAYS, UNITS
 from passage.mongo import Mongo
 
 
@@ -63,7 +63,7 @@ def verify(mongo: Mongo, repair: bool = False) -> list[Drift]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m detention.verify", description=__doc__.splitlines()[0]
+        prog="python -m detention.verify", description=(__doc__ or "").splitlines()[0]
     )
     parser.add_argument(
         "--repair", action="store_true", help="set drifting counters to the open stays"

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from detention.domain import DetentionError, add_months
-from detention.rules import Rules, Source
+from detention.domain.model import DetentionError, add_months
+from detention.domain.rules import Rules, Source
 
 # legal basis → the rule-table figure holding its maximum in months
 MAXIMUM_RULE = {
@@ -32,6 +32,7 @@ class BeyondStatutoryMaximum(DetentionError):
         )
         self.source = {"rule": rule, **source.as_dict()}
         self.last_day = last_day
+        self.extra.update(source=self.source, last_lawful_day=last_day.isoformat())
 
 
 def last_lawful_day(

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import calendar
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from detention.families import Family
-from detention.ids import NATIONALITY, PERSON_REF, SLUG, STAY_ID, new_stay_id  # noqa: F401 (the domain's ids)
-from detention.rules import Rules
+from detention.domain.families import Family
+from detention.domain.ids import NATIONALITY, PERSON_REF, SLUG, STAY_ID, new_stay_id  # noqa: F401 (the domain's ids)
+from detention.domain.rules import Rules
+from passage import names
+from passage.errors import DomainError
 
 UNIT_CATEGORIES = ("men", "women", "family", "vulnerable")
 SEXES = ("male", "female", "other", "unknown")
@@ -35,6 +39,12 @@ AGE_BANDS: tuple[tuple[int, str], ...] = (
     (14, "14-17"),
     (0, "0-13"),
 )
+# Where a stay keeps what person search matches (keys stored at admission: names.search_keys).
+STAY_SEARCH = names.Paths(
+    record_type="stay",
+    names=("person.given_name", "person.family_name"),
+    birth_date="person.birth_date",
+)
 # The fields of a legal basis each kind takes (the others must be absent) and which are required.
 BASIS_FIELDS = {
     "court_order": (
@@ -46,16 +56,17 @@ BASIS_FIELDS = {
 }
 
 
-class DetentionError(Exception):
-    """A rule of the procedure refuses the request: ``rule`` names it, ``field`` says where."""
+class DetentionError(DomainError):
+    """A rule of the procedure refuses the request: ``rule`` names it, ``field`` says where, and
+    ``unit_id`` (a member of the problem) which unit it concerns."""
 
     def __init__(
         self, rule: str, detail: str, *, field: str | None = None, unit_id: str | None = None
     ) -> None:
-        super().__init__(detail)
-        self.rule = rule
-        self.detail = detail
-        self.field = field
+        super().__init__(
+            detail, field=field, rule=rule, **({"unit_id": unit_id} if unit_id else {})
+        )
+        self.rule: str = rule
         self.unit_id = unit_id
 
 
@@ -80,9 +91,11 @@ class AlreadyExists(DetentionError):
 
 
 class PersonAlreadyHeld(DetentionError):
-    """The person has an open stay already; ``held`` says where only to a caller who may see it."""
+    """The person has an open stay already; where, only to a caller who may see it (``show``)."""
 
-    held: dict[str, str] | None = None
+    def show(self, held: dict[str, str]) -> None:
+        """Name the open stay (its ids) in the refusal: only for a caller who may see that stay."""
+        self.extra.update(held)
 
 
 class UnitFull(DetentionError):
@@ -96,6 +109,7 @@ class UnitFull(DetentionError):
         )
         self.occupancy = occupancy
         self.capacity = capacity
+        self.extra.update(occupancy=occupancy, capacity=capacity)
 
 
 @dataclass(frozen=True)
@@ -395,4 +409,35 @@ def decide_admission(
         alerts=vulnerability_alerts(age, rules, accompanied),
         minor_override=override if age < rules.adult_age and not accompanied else None,
         family=family,
+    )
+
+
+@dataclass(frozen=True)
+class StayFilter:
+    """Validated, typed filters of a stay list (never raw request values)."""
+
+    centre_id: str | None = None
+    unit_id: str | None = None
+    status: str | None = None
+    person_ref: str | None = None
+    nationality: str | None = None
+    legal_basis: str | None = None
+    due_before: date | None = None  # open stays whose first clock runs out on or before this day
+
+
+def unit_from_record(rec: Mapping[str, Any]) -> Unit:
+    """The domain unit behind a stored unit record."""
+    blocks = tuple(
+        Block(places=b["places"], reason=b["reason"], until=date.fromisoformat(b["until"]))
+        for b in rec.get("blocked_places", [])
+    )
+    return Unit(
+        id=rec["id"],
+        centre_id=rec["centre_id"],
+        name=rec["name"],
+        category=rec["category"],
+        declared_places=rec["declared_places"],
+        floor_area_m2=rec["floor_area_m2"],
+        single_room=rec["single_room"],
+        blocks=blocks,
     )

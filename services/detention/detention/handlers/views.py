@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from detention import access
-from detention.repository import unit_from_record
-from detention.rules import Rules
+from detention.domain import access
+from detention.domain.model import unit_from_record
+from detention.domain.rules import Rules
 from passage.disclosure import Spec, disclose, fields
 
 _CENTRE_FIELDS = ("id", "name", "city", "version", "created_at")

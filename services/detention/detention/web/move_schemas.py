@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from detention.domain import UNIT_CATEGORIES
-from detention.moves import RELEASE_REASONS
-from detention.schemas import (
+from detention.domain.model import UNIT_CATEGORIES
+from detention.domain.moves import RELEASE_REASONS
+from detention.web.schemas import (
     BlockSchema,
     MedicalSchema,
     StrictBoolean,

@@ -3,24 +3,17 @@ only in the centres the caller works for, and only for those who may see particu
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-from flask import current_app
-
-from detention import access
-from detention.config import load_settings
-from detention.repository import STAY_SEARCH, STAYS
+from detention.handlers import common as handlers
+from detention.web.common import PREFIX, context, service_deps
 from passage import person_search
-from passage.web import Blueprint, current_identity
-
-PATHS = STAY_SEARCH
-SEARCHERS = access.PARTICULARS_READERS
+from passage.web import Blueprint
 
 persons = Blueprint(
     "detention_person_search",
     __name__,
-    url_prefix="/api/v1/detention",
+    url_prefix=PREFIX,
     description="Person search across spellings (minimal hits: who, which stay).",
 )
 
@@ -29,22 +22,9 @@ persons = Blueprint(
 @persons.arguments(person_search.PersonSearchQuerySchema, location="query")
 @persons.response(200, person_search.PersonHitsSchema)
 def search(args: dict[str, Any]) -> dict[str, Any]:
-    """Stays whose person matches every filter given, within the caller's centres; best spelling first."""
-    caller = current_identity()
-    access.require(caller, SEARCHERS)
-    centres = access.centre_scope(caller)
-    scope = {} if centres is None else {"centre_id": {"$in": list(centres)}}
-    collection = current_app.extensions["passage.detention"].mongo.collection(STAYS)
-    return {"items": person_search.find_hits(collection, scope, args, PATHS)}
+    """Stays whose person matches every filter given, within the caller's centres; best spelling
+    first."""
+    return {"items": handlers.find_persons(service_deps().repository, context(), args)}
 
 
 BLUEPRINTS = (persons,)
-
-
-def main() -> int:
-    """``python -m detention.search``: store search keys on stays admitted before search existed."""
-    return person_search.backfill_main(load_settings, [(STAYS, PATHS)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
