@@ -148,9 +148,7 @@ def run(calls: int, idle_seconds: float, settle: float) -> None:
             f"{gw}/api/v1/detention/stays", headers=staff, json=admission(unit["id"]), timeout=30
         ).raise_for_status()
         admissions = min(calls, unit["free_places"] - 1)
-        nothing = dict.fromkeys(
-            KINDS, 0.0
-        )  # idle work not subtracted while paused: the figures err high
+        nothing = dict.fromkeys(KINDS, 0.0)  # idle work not subtracted while paused: the figures err high
         signal_workers(stack, signal.SIGSTOP)
         try:
             print("GET stay (request)        ", _fmt(per_call(client, calls, read, nothing)))

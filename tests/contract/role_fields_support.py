@@ -58,6 +58,7 @@ class World:
     """One person known to all three services, with every personal field filled in."""
 
     def __init__(self, mongo_url: str) -> None:
+        from detention import service as detention_service
         from detention.app import create_app as detention_app
         from tests.integration import test_readmission_transit_support as transits
         from tests.integration.test_readmission_support import Service as Readmission

@@ -1,6 +1,6 @@
 """Detention's worker relays what admissions leave in the outbox: the ``detention.stay.opened``
 event reaches the readmission and voluntary-return queues, and the outbox is emptied. Runs the
-worker in-process on both transports and as ``python -m detention.consumer`` on RabbitMQ."""
+worker in-process on both transports and as ``python -m detention.worker`` on RabbitMQ."""
 
 from __future__ import annotations
 

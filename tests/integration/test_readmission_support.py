@@ -55,7 +55,7 @@ class Service:
 
     def __init__(self, settings: Any) -> None:
         self.clock = Clock()
-        self.deps = service.build_deps(settings, clock=self.clock)
+        self.deps = bootstrap.build(settings, clock=self.clock)
         self.app = create_app(settings, self.deps)
         self.client = self.app.test_client()
         self.secret = settings.internal_token_secret

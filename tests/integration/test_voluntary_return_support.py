@@ -234,5 +234,5 @@ def new_ref() -> str:
 
 def service(settings: Settings) -> Service:
     clock = Clock()
-    deps = service.build_deps(settings, clock=clock)
+    deps = bootstrap.build(settings, clock=clock)
     return Service(settings, deps, create_app(settings, deps).test_client(), clock)

@@ -250,7 +250,9 @@ def _case(**extra: object) -> dict[str, object]:
 
 
 def test_a_referral_counts_in_its_month_by_source() -> None:
-    delta = statistics.delta_for(_case(), "refer", None, datetime(2026, 10, 31, 23, 59, tzinfo=UTC))
+    delta = statistics.delta_for(
+        _case(), "refer", None, datetime(2026, 10, 31, 23, 59, tzinfo=UTC)
+    )
     assert delta.row_id == "2026-10|IRN|-|0"
     assert delta.inc == {"by_stage.referred": 1, "referrals": 1, "by_referral_source.ngo": 1}
 

@@ -11,7 +11,7 @@ query finds the level before its range by id; days without a document carry the 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -114,7 +114,7 @@ def roll_day(mongo: Mongo, day: str) -> int:
 
 
 def levels_before(
-    mongo: Mongo, units: list[Mapping[str, Any]], first: date
+    mongo: Mongo, units: Sequence[Mapping[str, Any]], first: date
 ) -> dict[str, Mapping[str, Any]]:
     """Each unit's last figures before ``first``: one query by id over the week before (the daily roll
     keeps it filled), and an indexed search only for a unit without a document that week."""

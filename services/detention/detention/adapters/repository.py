@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
@@ -61,6 +61,14 @@ def indexes() -> list[Index]:
         *occupancy.indexes(),
         *outbox_indexes(OUTBOX_COLLECTIONS),
     ]
+
+
+@overload
+def record(doc: Mapping[str, Any]) -> dict[str, Any]: ...
+@overload
+def record(doc: None) -> None: ...
+@overload
+def record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None: ...
 
 
 def record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -69,7 +69,7 @@ subject_access = subject_access_blueprint(
 )
 BLUEPRINTS = (centres, units, stays, subject_access)
 
-ADMISSION_EXAMPLE = {
+ADMISSION_EXAMPLE: dict[str, Any] = {
     "unit_id": "baku-m1",
     "person": {
         "person_ref": "AZ-2026-000001",

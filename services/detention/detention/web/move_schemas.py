@@ -23,7 +23,7 @@ from passage.formats import MONTH
 class StrictDateTime(fields.AwareDateTime):
     """An RFC 3339 moment with its offset (``2026-11-21T10:00:00Z``); nothing else."""
 
-    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def,unused-ignore]
         if not isinstance(value, str):
             raise ValidationError("Not a valid date-time (RFC 3339 with its offset).")
         return super()._deserialize(value, attr, data, **kwargs)
