@@ -14,7 +14,8 @@ from tests.integration.test_detention_bad_input import (
     assert_problem,
     send,
     stack,  # noqa: F401 (fixtures)
-    )
+    unchanged,  # noqa: F401 (fixtures)
+)
 
 MOVES = {
     "transfer": {"unit_id": "baku-m1"},
