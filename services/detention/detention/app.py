@@ -1,4 +1,5 @@
-"""The detention API's Flask factory (``gunicorn "detention.app:create_app()"``); no I/O at import."""
+"""The detention API's Flask factory (``gunicorn "detention.app:create_app()"``); no I/O at
+import."""
 
 from __future__ import annotations
 

@@ -101,7 +101,8 @@ def _scheduled_by(stay: dict[str, Any], request_id: str) -> bool:
 def close_stay(
     store: StayRecords, clock: Callable[[], datetime], rules_for: RulesFor, reason: str, field: str
 ) -> Handler:
-    """The person left (readmitted, voluntary return): close the stay, free the place, tell others."""
+    """The person left (readmitted, voluntary return): close the stay, free the place, tell
+    others."""
 
     def handle(event: Envelope, tx: Transaction) -> None:
         now = clock()

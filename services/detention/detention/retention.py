@@ -24,8 +24,9 @@ STAY_RULE = RetentionRule(
     article=None,
     verified=False,
     version="2026-11-30",
-    note="The official text was not read (only secondary summaries: storage no longer than necessary); "
-    "5 years after release is a project default to confirm against the law on detention records.",
+    note="The official text was not read (only secondary summaries: storage no longer than "
+    "necessary); 5 years after release is a project default to confirm against the law on "
+    "detention records.",
 )
 STAY_POLICY = Policy(
     rule=STAY_RULE,

@@ -55,7 +55,8 @@ class Capacities(Protocol):
 
 
 def emit_deadlines(store: Deadlines, now: datetime, rules_for: RulesFor) -> int:
-    """Send ``detention.stay.deadline_due`` once per stay, clock, due date and threshold, and once per
+    """Send ``detention.stay.deadline_due`` once per stay, clock, due date and threshold, and once
+    per
     stay still without its entry medical examination after the rule table's hours."""
     rules = rules_for(now.date())
     today = clocks.local_day(now, rules.time_zone)
@@ -107,7 +108,8 @@ def _alert(
 
 
 def missing_entry_examinations(store: Deadlines, now: datetime, rules: Any) -> int:
-    """Alert on every stay admitted more than ``entry_examination_alert_hours`` ago without its entry
+    """Alert on every stay admitted more than ``entry_examination_alert_hours`` ago without its
+    entry
     examination: clock ``entry_medical``, due the day those hours ran out, once per stay."""
     hours = timedelta(hours=rules.entry_examination_alert_hours)
     sent = 0

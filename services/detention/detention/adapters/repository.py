@@ -186,7 +186,8 @@ class MongoRepository:
         valid_until: str | None,
         events: Sequence[Envelope],
     ) -> bool:
-        """Store a recomputed capacity unless someone else already did (filter on the old end date)."""
+        """Store a recomputed capacity unless someone else already did (filter on the old end
+        date)."""
         update = with_outbox(
             {
                 "$set": {"capacity": capacity, "capacity_valid_until": valid_until},
@@ -203,7 +204,8 @@ class MongoRepository:
     def update_centre(
         self, centre_id: str, version: int | None, changes: dict[str, Any]
     ) -> dict[str, Any] | None:
-        """Rename or (de)activate a centre; its units follow, so admissions see it in their filter."""
+        """Rename or (de)activate a centre; its units follow, so admissions see it in their
+        filter."""
 
         def work(session: ClientSession) -> dict[str, Any] | None:
             if "active" in changes:
@@ -231,7 +233,8 @@ class MongoRepository:
         day: str,
         events: Sequence[Envelope],
     ) -> dict[str, Any] | None:
-        """New figures for a unit, refused when the capacity that counts would fall below occupancy."""
+        """New figures for a unit, refused when the capacity that counts would fall below
+        occupancy."""
 
         def work(session: ClientSession) -> dict[str, Any] | None:
             doc = self._versioned(
@@ -292,7 +295,8 @@ class MongoRepository:
     def admit_family(
         self, stays: Sequence[dict[str, Any]], events: Sequence[Sequence[Envelope]]
     ) -> list[dict[str, Any]]:
-        """Take one place per stay in their (one) unit and open them all in one transaction, or none."""
+        """Take one place per stay in their (one) unit and open them all in one transaction, or
+        none."""
         docs = [{**stay, **outbox_fields(evs)} for stay, evs in zip(stays, events, strict=True)]
         unit_id = safe_value(docs[0]["unit_id"])
 
@@ -319,7 +323,8 @@ class MongoRepository:
         return [record(doc) for doc in docs]
 
     def take_place(self, session: ClientSession, unit_id: str, places: int = 1) -> dict[str, Any]:
-        """Take ``places`` places only while that many are free; the unit as it is after, or abort."""
+        """Take ``places`` places only while that many are free; the unit as it is after, or
+        abort."""
         unit = self.mongo.collection(UNITS).find_one_and_update(
             {
                 "_id": unit_id,

@@ -125,7 +125,8 @@ class StayStore:
         events: Sequence[Envelope],
         day: str,
     ) -> dict[str, Any]:
-        """The release's writes inside a transaction the caller runs (the consumer's, with its inbox)."""
+        """The release's writes inside a transaction the caller runs (the consumer's, with its
+        inbox)."""
         return self._close_in(session_of(tx), stay_id, version, change, events, day)
 
     def _close_in(
@@ -137,7 +138,8 @@ class StayStore:
         events: Sequence[Envelope],
         day: str,
     ) -> dict[str, Any]:
-        """The release's writes inside a transaction the caller runs (the consumer's, with its inbox)."""
+        """The release's writes inside a transaction the caller runs (the consumer's, with its
+        inbox)."""
         doc = self._update_open(session, stay_id, version, change, events)
         unit = self.repo.free_place(session, doc["unit_id"])
         occupancy.record_day(self.mongo, session, unit, day, "releases")
@@ -166,7 +168,8 @@ class StayStore:
     def plan_release(
         self, tx: Transaction, stay_id: str, on: str, source: Mapping[str, Any] | None = None
     ) -> None:
-        """Set the planned release date and where it came from (``{"request_id", "type"}`` of the event)."""
+        """Set the planned release date and where it came from (``{"request_id", "type"}`` of the
+        event)."""
         self.mongo.collection(STAYS).update_one(
             {"_id": safe_value(stay_id), "status": "open"},
             {
@@ -196,7 +199,8 @@ class StayStore:
         return result.modified_count == 1
 
     def record_unmatched(self, tx: Transaction, event: Envelope, at: Any) -> None:
-        """Keep the fact that an event named no one held here: ids and type only, no personal data."""
+        """Keep the fact that an event named no one held here: ids and type only, no personal
+        data."""
         self.mongo.collection(UNMATCHED).update_one(
             {"_id": event.id},
             {
@@ -214,7 +218,8 @@ class StayStore:
 
     # for the deadline job -----------------------------------------------------------------------
     def stays_due_by(self, day: str) -> list[dict[str, Any]]:
-        """Open stays with a clock running out by ``day`` (bounded by the places there are, not by history)."""
+        """Open stays with a clock running out by ``day`` (bounded by the places there are, not by
+        history)."""
         cursor = self.mongo.collection(STAYS).find(
             {"status": "open", "due_on": {"$ne": None, "$lte": day}},
             {"outbox": 0, "outbox_pending": 0, "person": 0, "history": 0},
@@ -222,7 +227,8 @@ class StayStore:
         return [record(doc) for doc in cursor.sort("due_on", 1)]
 
     def stays_without_entry_examination(self, admitted_before: datetime) -> list[dict[str, Any]]:
-        """Open stays admitted before the cut-off with no entry examination and no alert sent for it yet."""
+        """Open stays admitted before the cut-off with no entry examination and no alert sent for it
+        yet."""
         cursor = self.mongo.collection(STAYS).find(
             {
                 "status": "open",
@@ -242,7 +248,8 @@ class StayStore:
         events: Sequence[Envelope],
         still: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Record the alert ``key`` (and the larger ones it makes pointless) as sent and queue it, in
+        """Record the alert ``key`` (and the larger ones it makes pointless) as sent and queue it,
+        in
         one single-document write, while the stay still matches ``still``; False when another worker
         sent it first (or the stay no longer matches)."""
         result = self.mongo.collection(STAYS).update_one(

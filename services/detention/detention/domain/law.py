@@ -20,7 +20,8 @@ EXTENSION_RULE = {"asylum_applicant": "asylum_extension_months"}
 
 
 class BeyondStatutoryMaximum(DetentionError):
-    """A decision would hold a person beyond the legal basis's statutory maximum (422, with the source)."""
+    """A decision would hold a person beyond the legal basis's statutory maximum (422, with the
+    source)."""
 
     def __init__(self, basis: str, rule: str, last_day: date, source: Source, field: str) -> None:
         state = "verified" if source.verified else "unverified"

@@ -87,7 +87,8 @@ class PlacementRefused(DetentionError):
 
 
 class AlreadyExists(DetentionError):
-    """A centre or unit with this id, or a once-only record (an entry examination), exists already."""
+    """A centre or unit with this id, or a once-only record (an entry examination), exists
+    already."""
 
 
 class PersonAlreadyHeld(DetentionError):
@@ -110,6 +111,17 @@ class UnitFull(DetentionError):
         self.occupancy = occupancy
         self.capacity = capacity
         self.extra.update(occupancy=occupancy, capacity=capacity)
+
+
+class NotEnoughPlaces(UnitFull):
+    """A family needs more free places than the unit has: nobody of it is admitted (409)."""
+
+    def __init__(self, unit_id: str, occupancy: int, capacity: int, needed: int) -> None:
+        super().__init__(unit_id, occupancy, capacity)
+        self.detail = (
+            f"Unit {unit_id} has {max(0, capacity - occupancy)} free places; "
+            f"the family needs {needed}: nobody was admitted."
+        )
 
 
 @dataclass(frozen=True)
@@ -186,7 +198,8 @@ class Unit:
         return max(0, self.declared_places - self.blocked_on(day))
 
     def capacity_valid_until(self, day: date) -> date | None:
-        """The last day this capacity holds (the earliest block end); None while nothing is blocked."""
+        """The last day this capacity holds (the earliest block end); None while nothing is
+        blocked."""
         ends = [block.until for block in self.blocks if block.in_force(day)]
         return min(ends) if ends else None
 
@@ -215,7 +228,8 @@ def age_band(age: int) -> str:
 
 @dataclass(frozen=True)
 class Person:
-    """The particulars detention keeps; only ``person_ref``, sex, nationality and age band leave it."""
+    """The particulars detention keeps; only ``person_ref``, sex, nationality and age band leave
+    it."""
 
     person_ref: str
     given_name: str
@@ -243,7 +257,8 @@ def add_months(day: date, months: int) -> date:
 
 @dataclass(frozen=True)
 class LegalBasis:
-    """Why the person may be held: a court order, a voluntary placement, or an asylum application."""
+    """Why the person may be held: a court order, a voluntary placement, or an asylum
+    application."""
 
     kind: str
     decision_ref: str | None = None
@@ -392,7 +407,8 @@ def decide_admission(
     rules: Rules,
     family: Family | None = None,
 ) -> Admission:
-    """Apply the legal-basis and placement rules; the unit's capacity is the repository's to enforce."""
+    """Apply the legal-basis and placement rules; the unit's capacity is the repository's to
+    enforce."""
     day = admitted_at.date()
     age = person.age_on(day)
     basis.check(day)

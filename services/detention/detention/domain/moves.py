@@ -81,7 +81,8 @@ def person_of(stay: Mapping[str, Any]) -> domain.Person:
 
 
 def check_transfer(stay: Mapping[str, Any], target: domain.Unit, day: date, rules: Rules) -> None:
-    """The placement rules apply to the target unit as to an admission (an override travels along)."""
+    """The placement rules apply to the target unit as to an admission (an override travels
+    along)."""
     if stay["status"] != "open":
         raise StayClosed(stay["id"])
     if stay["unit_id"] == target.id:

@@ -36,21 +36,11 @@ from passage.events.envelope import Envelope, rfc3339
 T = TypeVar("T")
 
 
-class NotEnoughPlaces(domain.UnitFull):
-    """A family needs more free places than the unit has: nobody of it is admitted (409)."""
-
-    def __init__(self, unit_id: str, occupancy: int, capacity: int, needed: int) -> None:
-        super().__init__(unit_id, occupancy, capacity)
-        self.detail = (
-            f"Unit {unit_id} has {max(0, capacity - occupancy)} free places; the family needs {needed}: "
-            "nobody was admitted."
-        )
-
-
 def admit(
     repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: RulesFor = rules_on
 ) -> dict[str, Any]:
-    """Admit a person to a unit: rules first, then one atomic write that takes the place or fails."""
+    """Admit a person to a unit: rules first, then one atomic write that takes the place or
+    fails."""
     rec = visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
     check_centre_open(rec)
     now = utc_ms(ctx.now)
@@ -88,7 +78,7 @@ def admit_family(
         for i, (m, p) in enumerate(zip(members, people, strict=True))
     ]
     if rec["occupancy"] + len(prepared) > rec["capacity"]:
-        raise NotEnoughPlaces(rec["id"], rec["occupancy"], rec["capacity"], len(prepared))
+        raise domain.NotEnoughPlaces(rec["id"], rec["occupancy"], rec["capacity"], len(prepared))
     try:
         stays = _opening(
             repo,
@@ -98,7 +88,7 @@ def admit_family(
             lambda: repo.admit_family([s for s, _ in prepared], [[e] for _, e in prepared]),
         )
     except domain.UnitFull as full:
-        raise NotEnoughPlaces(
+        raise domain.NotEnoughPlaces(
             full.unit_id or rec["id"], full.occupancy, full.capacity, len(prepared)
         ) from None
     return {"family_group_id": group_id, "stays": [stay_view(s, ctx.caller) for s in stays]}
@@ -159,7 +149,8 @@ def _held_members(repo: Repository, group_id: str, centre_id: str, field: str) -
 def _family(
     repo: Repository, centre_id: str, raw: Mapping[str, Any] | None, day: date, rules: Rules
 ) -> Family | None:
-    """The family group a single admission names: ``{"new": true}`` or ``{"id": …}``, with the relation."""
+    """The family group a single admission names: ``{"new": true}`` or ``{"id": …}``, with the
+    relation."""
     if raw is None:
         return None
     if bool(raw.get("new")) == ("id" in raw):
@@ -186,7 +177,8 @@ def _opening(
 def _held_where(
     repo: Repository, ctx: Context, refs: Sequence[str], pointer: str
 ) -> domain.PersonAlreadyHeld | None:
-    """The conflict as the caller may see it: where the person is held only if that stay is theirs to see."""
+    """The conflict as the caller may see it: where the person is held only if that stay is theirs
+    to see."""
     for index, ref in enumerate(refs):
         stay = repo.open_stay_of_person(ref)
         if stay is None:
@@ -240,7 +232,8 @@ def _prepared(
         **_clocks_and_history(admission, ctx, rules, body.get("medical_examination")),
     }
     declared = sorted(set(body.get("vulnerabilities") or ()))
-    # The categories themselves are sensitive (shown with the particulars); every reader sees the alert.
+    # The categories themselves are sensitive (shown with the particulars); every reader sees the
+    # alert.
     stay.update(
         vulnerabilities=declared,
         alerts=[*stay["alerts"], *(["vulnerability_declared"] if declared else [])],

@@ -66,7 +66,8 @@ class Page:
 def _page(
     records: list[dict[str, Any]], limit: int, view: Callable[[dict[str, Any]], dict[str, Any]]
 ) -> Page:
-    """``records`` holds up to ``limit + 1`` rows: one more than shown tells that a next page exists."""
+    """``records`` holds up to ``limit + 1`` rows: one more than shown tells that a next page
+    exists."""
     shown = records[:limit]
     return Page([view(r) for r in shown], shown[-1]["id"] if len(records) > limit else None)
 
@@ -120,7 +121,8 @@ def create_unit(
     body: Mapping[str, Any],
     rules_for: RulesFor = rules_on,
 ) -> dict[str, Any]:
-    """Add a unit to a centre; its stored capacity (declared less blocks in force) is what admissions count."""
+    """Add a unit to a centre; its stored capacity (declared less blocks in force) is what
+    admissions count."""
     visible_centre(repo, ctx, centre_id, access.MANAGERS)
     today = ctx.now.date()
     unit = domain.Unit(

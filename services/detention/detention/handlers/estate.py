@@ -25,7 +25,8 @@ from passage.events.envelope import Envelope, rfc3339
 
 
 class Estate(Repository, Protocol):
-    """Versioned changes to centres and units (``adapters.repository.MongoRepository`` or a fake)."""
+    """Versioned changes to centres and units (``adapters.repository.MongoRepository`` or a
+    fake)."""
 
     def update_centre(
         self, centre_id: str, version: int | None, changes: dict[str, Any]

@@ -258,7 +258,8 @@ def extend_for_granted_status(
     body: Mapping[str, Any],
     rules_for: RulesFor,
 ) -> dict[str, Any]:
-    """An asylum applicant granted status: the legal end moves by the further months the rule table holds."""
+    """An asylum applicant granted status: the legal end moves by the further months the rule table
+    holds."""
     stay = _held(repo, ctx, stay_id)
     if stay["status"] != "open":
         raise moves.StayClosed(stay_id)
@@ -317,7 +318,8 @@ def record_entry_examination(
     body: Mapping[str, Any],
     rules_for: RulesFor,
 ) -> dict[str, Any]:
-    """The medical examination on entry, recorded after the admission; it ends the missing-examination alert."""
+    """The medical examination on entry, recorded after the admission; it ends the
+    missing-examination alert."""
     stay = _held(repo, ctx, stay_id)
     if stay["status"] != "open":
         raise moves.StayClosed(stay_id)

@@ -90,7 +90,8 @@ def unit_view(rec: Mapping[str, Any], today: date, rules: Rules) -> dict[str, An
 
 
 def stay_view(rec: Mapping[str, Any], caller: access.Caller) -> dict[str, Any]:
-    """The stay; names, birth date, decision details and overrides only for those who hold the person."""
+    """The stay; names, birth date, decision details and overrides only for those who hold the
+    person."""
     view = {name: rec.get(name) for name in _STAY_FIELDS}
     view["entry_examination_missing"] = rec.get("status") == "open" and not rec.get("entry_medical")
     view["history"] = [

@@ -1,4 +1,5 @@
-"""HTTP schemas of moves, estate updates and occupancy figures (marshmallow; strict like ``schemas``)."""
+"""HTTP schemas of moves, estate updates and occupancy figures (marshmallow; strict like
+``schemas``)."""
 
 from __future__ import annotations
 
