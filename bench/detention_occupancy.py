@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import Result, timed  # noqa: E402
-from detention import bootstrap, occupancy, repository  # noqa: E402
+from detention import service
+from detention.adapters import occupancy, repository
 from detention.app import create_app  # noqa: E402
 from passage.config import Settings  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
@@ -179,7 +180,7 @@ def scan_stays(mongo: Mongo, first: date, last: date) -> int:
 
 def measure(url: str, stays: int, repeat: int) -> list[Result]:
     settings = Settings.from_env("detention", env={}, mongo_url=url, mongo_db=f"bench_occ_{stays}")
-    deps = bootstrap.build(settings)
+    deps = service.build_deps(settings)
     deps.mongo.client.drop_database(settings.mongo_db)
     seed(deps.mongo, stays, random.Random(stays))
     deps = replace(deps, clock=lambda: datetime(2026, 12, 31, 12, tzinfo=UTC))

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.loadgen import timed  # noqa: E402
 from bench.readmission_worklist import bench_http, gunicorn, start  # noqa: E402
-from detention import repository  # noqa: E402
+from detention.adapters import repository
 from passage.identity import HEADER, Identity, sign_identity  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
 from passage.names import search_keys  # noqa: E402

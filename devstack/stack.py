@@ -206,7 +206,8 @@ class Stack:
             specs.append(
                 self._api(name, f"{directory}/gunicorn.conf.py", f"{package}.app:create_app()")
             )
-            specs.append(ProcessSpec(f"{name}-worker", (py, "-m", f"{package}.consumer")))
+            worker = "worker" if package == "detention" else "consumer"  # #14: all become .worker
+            specs.append(ProcessSpec(f"{name}-worker", (py, "-m", f"{package}.{worker}")))
         specs.append(self._api("gateway", "gateway/gunicorn.conf.py", "gateway.app:create_app()"))
         return specs
 

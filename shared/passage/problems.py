@@ -216,6 +216,10 @@ def register_problem_handlers(app: Flask) -> None:
         )
 
 
+#: Titles of refusals whose slug says more than the status's title ("Validation failed").
+_REFUSAL_TITLES = {"rule-refused": "Refused by a rule"}
+
+
 def register_error_table(app: Flask, table: ErrorTable) -> None:
     """Answer the service's domain refusals through its one ``{Error: (status, slug)}`` table.
 
@@ -226,8 +230,10 @@ def register_error_table(app: Flask, table: ErrorTable) -> None:
     @app.errorhandler(DomainError)
     def _refused(exc: DomainError) -> Response:
         status, slug = status_and_slug(exc, table)
-        errors = [{"pointer": f"/{exc.field}", "detail": exc.detail}] if exc.field else None
+        pointer = "/" + exc.field.replace(".", "/") if exc.field else None
+        errors = [{"pointer": pointer, "detail": exc.detail}] if pointer else None
         extra = dict(exc.extra)
         if exc.rule:
             extra.setdefault("rule", exc.rule)
-        return problem_response(status, exc.detail, slug=slug, errors=errors, **extra)
+        title = _REFUSAL_TITLES.get(slug)
+        return problem_response(status, exc.detail, slug=slug, title=title, errors=errors, **extra)

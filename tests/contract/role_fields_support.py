@@ -59,7 +59,7 @@ class World:
     """One person known to all three services, with every personal field filled in."""
 
     def __init__(self, mongo_url: str) -> None:
-        from detention import bootstrap as detention_bootstrap
+        from detention import service as detention_service
         from detention.app import create_app as detention_app
         from tests.integration import test_readmission_transit_support as transits
         from tests.integration.test_readmission_support import Service as Readmission
@@ -68,7 +68,9 @@ class World:
         run = uuid.uuid4().hex[:8]
         self.person_ref = f"AZ-2026-{run}"
         settings = _settings(mongo_url, "detention", run)
-        self.detention = detention_app(settings, detention_bootstrap.build(settings)).test_client()
+        self.detention = detention_app(
+            settings, detention_service.build_deps(settings)
+        ).test_client()
         self.secrets = {"detention": settings.internal_token_secret}
         self.stay = self._admit()
         self.readmission = Readmission(_settings(mongo_url, "readmission", run))

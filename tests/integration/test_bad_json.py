@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from detention import bootstrap
+from detention import service
 from detention.app import create_app
 from gateway.testing import gateway_for_tests, settings_for_tests
 from passage.testing import identity_headers
@@ -34,7 +34,7 @@ def gateway(settings_for) -> Iterator[tuple[Flask, Any]]:
 @pytest.fixture
 def detention(settings_for) -> Iterator[tuple[Flask, Any, dict[str, str]]]:
     settings = settings_for("detention")
-    deps = bootstrap.build(settings)
+    deps = service.build_deps(settings)
     yield (
         create_app(settings, deps),
         deps,

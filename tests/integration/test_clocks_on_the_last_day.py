@@ -160,9 +160,9 @@ def _alerts(api: Api, stay_id: str, clock: str) -> list[tuple[str, int]]:
 
 
 def _emit(api: Api, day: date) -> None:
-    from detention import stay_events
+    from detention import timers
 
-    stay_events.emit_deadlines(api.deps.stay_store, _baku_noon(day), api.deps.rules_for)
+    timers.emit_deadlines(api.deps.stay_store, _baku_noon(day), api.deps.rules_for)
 
 
 def test_an_order_admits_on_its_last_day_and_not_the_day_after(detention: Api) -> None:

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from detention import bootstrap, handlers
+from detention import service, timers
+from detention.adapters.repository import STAYS, UNITS
 from detention.app import create_app
-from detention.repository import STAYS, UNITS
 from passage.events import validate_event
 from passage.testing import identity_headers
 
@@ -33,7 +33,7 @@ class Api:
     def __init__(self, settings_for: Any) -> None:
         self.settings = settings_for("detention")
         self.now = NOW
-        self.deps = replace(bootstrap.build(self.settings), clock=lambda: self.now)
+        self.deps = replace(service.build_deps(self.settings), clock=lambda: self.now)
         self.client = create_app(self.settings, self.deps).test_client()
 
     def headers(self, role: str = "admin", **scopes: Any) -> dict[str, str]:
@@ -275,11 +275,11 @@ def test_expired_blocks_give_their_places_back(api: Api) -> None:
     assert api.admit("baku-m1").status_code == 201
     assert api.admit("baku-m1", person={"person_ref": "second"}).get_json()["capacity"] == 1
     assert (
-        handlers.refresh_capacities(api.deps.repository, NOW) == 0
+        timers.refresh_capacities(api.deps.repository, NOW) == 0
     )  # the block holds through its last day
     api.now = NOW + timedelta(days=1)
-    assert handlers.refresh_capacities(api.deps.repository, api.now) == 1
-    assert handlers.refresh_capacities(api.deps.repository, api.now) == 0
+    assert timers.refresh_capacities(api.deps.repository, api.now) == 1
+    assert timers.refresh_capacities(api.deps.repository, api.now) == 0
     assert api.get("/units/baku-m1").get_json()["capacity"] == 3
     assert api.admit("baku-m1", person={"person_ref": "second"}).status_code == 201
     events = [

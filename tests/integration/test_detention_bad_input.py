@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from detention import bootstrap
+from detention import service
 from detention.app import create_app
 from passage.config import Settings
 from passage.identity import HEADER, Identity, sign_identity
@@ -49,7 +49,7 @@ class Stack:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.deps = bootstrap.build(settings)
+        self.deps = service.build_deps(settings)
         self.client = create_app(settings, self.deps).test_client()
         self.admin = identity_headers(settings.internal_token_secret, role="admin")
         for path, body in (

@@ -11,9 +11,9 @@ from typing import Any
 import requests
 from pymongo import monitoring
 
-from detention import bootstrap
+from detention import service
+from detention.adapters.repository import STAYS, UNITS
 from detention.app import create_app
-from detention.repository import STAYS, UNITS
 from passage.events import validate_event
 from passage.testing import LiveServer, identity_headers
 
@@ -120,7 +120,7 @@ def _unit_with_ten_free_places(url: str, headers: dict[str, str]) -> tuple[str, 
 
 def test_forty_concurrent_admissions_into_ten_free_places(settings_for) -> None:
     settings = settings_for("detention")
-    deps = bootstrap.build(settings)
+    deps = service.build_deps(settings)
     headers = identity_headers(settings.internal_token_secret, role="admin")
     with LiveServer(create_app(settings, deps)) as server:
         centre_id, unit_id = _unit_with_ten_free_places(server.url, headers)
@@ -175,7 +175,7 @@ def _assert_one_event_per_admission(
 
 def test_the_same_person_admitted_concurrently_is_held_once(settings_for) -> None:
     settings = settings_for("detention")
-    deps = bootstrap.build(settings)
+    deps = service.build_deps(settings)
     headers = identity_headers(settings.internal_token_secret, role="admin")
     with LiveServer(create_app(settings, deps)) as server:
         _, unit_id = _unit_with_ten_free_places(server.url, headers)
@@ -208,7 +208,7 @@ def test_an_admission_is_four_database_operations_and_a_commit(settings_for) -> 
     counter = _CommandCounter()
     monitoring.register(counter)  # process-wide; counts only while active
     settings = settings_for("detention")
-    deps = bootstrap.build(settings)  # its client is created after the listener is registered
+    deps = service.build_deps(settings)  # its client is created after the listener is registered
     client = create_app(settings, deps).test_client()
     headers = identity_headers(settings.internal_token_secret, role="admin")
     assert (

@@ -11,11 +11,11 @@ from typing import Any
 
 import requests
 
-from detention import bootstrap
+from detention import service
+from detention.adapters.occupancy import DAILY
+from detention.adapters.repository import STAYS, UNITS
+from detention.adapters.verify import verify
 from detention.app import create_app
-from detention.occupancy import DAILY
-from detention.repository import STAYS, UNITS
-from detention.verify import verify
 from passage.testing import LiveServer, identity_headers
 from tests.integration.test_detention_capacity import admission
 
@@ -84,7 +84,7 @@ def _admit(url: str, headers: dict[str, str], unit: str, n: int) -> str:
 
 def test_twenty_concurrent_transfers_keep_counters_equal_to_open_stays(settings_for) -> None:
     settings = settings_for("detention")
-    deps = bootstrap.build(settings)
+    deps = service.build_deps(settings)
     headers = identity_headers(settings.internal_token_secret, role="admin")
     with LiveServer(create_app(settings, deps)) as server:
         unit_a, unit_b = _setup(server.url, headers, places=12)
@@ -137,7 +137,7 @@ def test_twenty_concurrent_transfers_keep_counters_equal_to_open_stays(settings_
 
 def test_one_stay_released_ten_times_at_once_is_released_once(settings_for) -> None:
     settings = settings_for("detention")
-    deps = bootstrap.build(settings)
+    deps = service.build_deps(settings)
     headers = identity_headers(settings.internal_token_secret, role="admin")
     with LiveServer(create_app(settings, deps)) as server:
         unit_a, _ = _setup(server.url, headers, places=3)

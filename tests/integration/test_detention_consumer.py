@@ -11,12 +11,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from detention import bootstrap, repository
+from detention import service
+from detention.adapters import repository
+from detention.adapters.occupancy import DAILY
+from detention.adapters.repository import STAYS, UNITS
+from detention.adapters.stay_store import UNMATCHED
 from detention.app import create_app
-from detention.consumer import build_worker
-from detention.occupancy import DAILY
-from detention.repository import STAYS, UNITS
-from detention.stay_store import UNMATCHED
+from detention.worker import build_worker
 from passage.bus.consumer import INBOX, INBOX_INDEXES
 from passage.events import new_event, validate_event
 from passage.testing import identity_headers, wait_for
@@ -88,7 +89,7 @@ def test_outcomes_plan_and_close_stays_once_and_unknown_people_are_recorded(
 ) -> None:
     settings = settings_for("detention", broker=broker_url)
     clock = [ADMITTED]
-    deps = replace(bootstrap.build(settings), clock=lambda: clock[0])
+    deps = replace(service.build_deps(settings), clock=lambda: clock[0])
     client, headers = (
         create_app(settings, deps).test_client(),
         identity_headers(settings.internal_token_secret),
@@ -192,7 +193,7 @@ def test_the_whole_worker_sends_deadline_alerts_and_rolls_the_day(
     """Relay, consumer and timed jobs together: the alert is queued once, relayed, and today's
     figures exist."""
     settings = settings_for("detention", broker=rabbit_url)
-    deps = replace(bootstrap.build(settings), clock=lambda: ADMITTED)
+    deps = replace(service.build_deps(settings), clock=lambda: ADMITTED)
     client, headers = (
         create_app(settings, deps).test_client(),
         identity_headers(settings.internal_token_secret),
@@ -318,7 +319,7 @@ def test_a_reversed_deemed_acceptance_takes_back_or_resets_its_planned_release_o
     broker_url, bus_prefix, settings_for
 ) -> None:
     settings = settings_for("detention", broker=broker_url)
-    deps = replace(bootstrap.build(settings), clock=lambda: ADMITTED)
+    deps = replace(service.build_deps(settings), clock=lambda: ADMITTED)
     client, headers = (
         create_app(settings, deps).test_client(),
         identity_headers(settings.internal_token_secret),

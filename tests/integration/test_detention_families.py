@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 import requests
 
-from detention import bootstrap
+from detention import service
+from detention.adapters.occupancy import DAILY
+from detention.adapters.repository import STAYS, UNITS
+from detention.adapters.verify import verify
 from detention.app import create_app
-from detention.occupancy import DAILY
-from detention.repository import STAYS, UNITS
-from detention.verify import verify
 from passage.testing import LiveServer, identity_headers
 from tests.integration.test_detention_api import ORDER, Api
 from tests.integration.test_detention_concurrency import _all_at_once
@@ -238,7 +238,7 @@ def test_two_families_racing_for_four_places_one_gets_all_its_places_the_other_n
     settings_for: Any,
 ) -> None:
     settings = settings_for("detention")
-    deps = bootstrap.build(settings)
+    deps = service.build_deps(settings)
     headers = identity_headers(settings.internal_token_secret, role="admin")
     tag = uuid.uuid4().hex[:6]
     with LiveServer(create_app(settings, deps)) as server:

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from detention import stay_events
+from detention import timers
+from detention.adapters.repository import STAYS
 from detention.app import create_app
-from detention.repository import STAYS
-from detention.rules import RULE_TABLE, Rules, rules_on
+from detention.domain.rules import RULE_TABLE, Rules, rules_on
 from passage.events import validate_event
 from tests.integration.test_detention_api import NOW, ORDER, Api
 from tests.integration.test_detention_moves import send
@@ -161,13 +161,11 @@ def test_a_stay_without_an_entry_examination_alerts_once_after_24_hours(api: Api
     )
     store = api.deps.stay_store
     assert (
-        stay_events.missing_entry_examinations(
-            store, NOW + timedelta(hours=23), rules_on(NOW.date())
-        )
+        timers.missing_entry_examinations(store, NOW + timedelta(hours=23), rules_on(NOW.date()))
         == 0
     )
-    assert stay_events.emit_deadlines(store, NOW + timedelta(hours=25), api.deps.rules_for) == 1
-    assert stay_events.emit_deadlines(store, NOW + timedelta(hours=49), api.deps.rules_for) == 0
+    assert timers.emit_deadlines(store, NOW + timedelta(hours=25), api.deps.rules_for) == 1
+    assert timers.emit_deadlines(store, NOW + timedelta(hours=49), api.deps.rules_for) == 0
     stays = api.deps.mongo.collection(STAYS)
     alerts = [
         validate_event(e)

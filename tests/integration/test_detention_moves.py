@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from detention.occupancy import DAILY
-from detention.repository import STAYS, UNITS
+from detention.adapters.occupancy import DAILY
+from detention.adapters.repository import STAYS, UNITS
 from passage.events import validate_event
 from tests.integration.test_detention_api import NOW, Api
 
@@ -331,7 +331,7 @@ def test_a_centre_is_deactivated_only_when_empty_and_then_takes_nobody(api: Api)
 
 
 def test_the_deadline_job_alerts_once_per_threshold_with_the_alert_in_the_outbox(api: Api) -> None:
-    from detention import stay_events
+    from detention import timers
 
     stay = api.admit(
         "baku-m1",
@@ -342,9 +342,9 @@ def test_the_deadline_job_alerts_once_per_threshold_with_the_alert_in_the_outbox
         },
     ).get_json()  # (no missing-examination alert)
     store, rules = api.deps.stay_store, api.deps.rules_for
-    assert stay_events.emit_deadlines(store, NOW, rules) == 1  # 10 days left: the 14-day alert
-    assert stay_events.emit_deadlines(store, NOW, rules) == 0
-    assert stay_events.emit_deadlines(store, NOW + timedelta(days=3), rules) == 1  # 7 days left
+    assert timers.emit_deadlines(store, NOW, rules) == 1  # 10 days left: the 14-day alert
+    assert timers.emit_deadlines(store, NOW, rules) == 0
+    assert timers.emit_deadlines(store, NOW + timedelta(days=3), rules) == 1  # 7 days left
     doc = api.deps.mongo.collection(STAYS).find_one({"_id": stay["id"]})
     assert sorted(doc["deadlines_emitted"]) == ["legal_end:2026-11-30:14", "legal_end:2026-11-30:7"]
     alerts = [
@@ -356,7 +356,7 @@ def test_the_deadline_job_alerts_once_per_threshold_with_the_alert_in_the_outbox
     ]
     assert send(api, f"/stays/{stay['id']}/release", {"reason": "order_expired"}).status_code == 200
     assert (
-        stay_events.emit_deadlines(store, NOW + timedelta(days=10), rules) == 0
+        timers.emit_deadlines(store, NOW + timedelta(days=10), rules) == 0
     )  # closed stays are quiet
 
 
@@ -392,7 +392,7 @@ def test_openapi_documents_the_new_endpoints_with_examples(api: Api) -> None:
 
 
 def test_the_daily_roll_fills_quiet_days_and_history_carries_levels_across_gaps(api: Api) -> None:
-    from detention import occupancy
+    from detention.adapters import occupancy
 
     api.admit("baku-m1", person={"person_ref": "P1"})
     assert occupancy.roll_day(api.deps.mongo, "2026-11-21") == 3  # one document per unit

@@ -14,6 +14,7 @@ from tests.integration.test_detention_bad_input import (
     assert_problem,
     send,
     stack,  # noqa: F401 (fixtures)
+    unchanged,  # noqa: F401 (fixtures)
 )
 
 MOVES = {

@@ -1,6 +1,6 @@
 """Detention's worker relays what admissions leave in the outbox: the ``detention.stay.opened``
 event reaches the readmission and voluntary-return queues, and the outbox is emptied. Runs the
-worker in-process on both transports and as ``python -m detention.consumer`` on RabbitMQ."""
+worker in-process on both transports and as ``python -m detention.worker`` on RabbitMQ."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 from kombu import Connection
 
-from detention import bootstrap
+from detention import service
+from detention.adapters.repository import STAYS
 from detention.app import create_app
-from detention.consumer import build_worker
-from detention.repository import STAYS
+from detention.worker import build_worker
 from passage.bus.topology import Topology
 from passage.config import Settings
 from passage.events import validate_event
@@ -32,7 +32,7 @@ QUEUES = ("readmission.detention_location", "voluntary_return.detention_location
 def admit_one(settings: Settings) -> tuple[dict[str, Any], Any]:
     """Create a centre and unit and admit a person through the API; returns the stay and the
     deps."""
-    deps = bootstrap.build(settings)
+    deps = service.build_deps(settings)
     client = create_app(settings, deps).test_client()
     headers = identity_headers(settings.internal_token_secret)
     assert (
@@ -148,7 +148,7 @@ def test_python_m_detention_consumer_relays_and_stops_on_sigterm(
         "LOG_LEVEL": "INFO",
     }
     worker = subprocess.Popen(
-        [sys.executable, "-m", "detention.consumer"],
+        [sys.executable, "-m", "detention.worker"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from detention.domain import UnitFull
-from detention.repository import STAYS, UNITS
+from detention.adapters.repository import STAYS, UNITS
+from detention.domain.model import UnitFull
+from detention.domain.moves import StayChange
 from tests.integration.test_detention_api import Api
 
 
@@ -68,7 +69,7 @@ def test_the_stay_store_refuses_a_transfer_into_a_full_unit(api: Api) -> None:
     assert before == {"baku-m1": (1, 1), "baku-m2": (1, 1)}
     with pytest.raises(UnitFull):
         api.deps.stay_store.transfer(
-            moving["id"], None, "baku-m2", {"$set": {"unit_id": "baku-m2"}}, [], "2026-11-20"
+            moving["id"], None, "baku-m2", StayChange({"unit_id": "baku-m2"}), [], "2026-11-20"
         )
     assert _counts(api) == before
     assert api.deps.mongo.collection(STAYS).find_one({"_id": moving["id"]})["unit_id"] == "baku-m1"

@@ -9,10 +9,10 @@ import subprocess
 import sys
 from typing import Any
 
-from detention import bootstrap
+from detention import service
+from detention.adapters.repository import UNITS
+from detention.adapters.verify import verify
 from detention.app import create_app
-from detention.repository import UNITS
-from detention.verify import verify
 from passage.testing import identity_headers
 from tests.integration.test_detention_capacity import admission
 
@@ -32,7 +32,7 @@ def _run(settings: Any, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_verify_reports_a_corrupted_counter_and_repair_fixes_it(settings_for) -> None:
     settings = settings_for("detention")
-    deps = bootstrap.build(settings)
+    deps = service.build_deps(settings)
     client, headers = (
         create_app(settings, deps).test_client(),
         identity_headers(settings.internal_token_secret),

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import requests
 
-from detention import bootstrap
+from detention import service
+from detention.adapters.repository import STAYS
 from detention.app import create_app
-from detention.repository import STAYS
 from passage.idempotency import ABANDONED_AFTER_SECONDS, COLLECTION, fingerprint
 from passage.mongo import Mongo
 from passage.testing import LiveServer, identity_headers
@@ -80,7 +80,7 @@ class Detention:
 @pytest.fixture
 def detention(settings_for) -> Iterator[Detention]:
     settings = settings_for("detention")
-    deps = bootstrap.build(settings)
+    deps = service.build_deps(settings)
     with LiveServer(create_app(settings, deps)) as server:
         yield Detention(server.url, deps, settings.internal_token_secret)
 

@@ -195,7 +195,7 @@ def test_bad_input_is_refused_by_the_gateway_and_by_each_service(
 def test_the_backfill_gives_records_made_before_search_their_keys(mongo_url: str) -> None:
     from pymongo import MongoClient
 
-    from detention.repository import STAY_SEARCH
+    from detention.domain.model import STAY_SEARCH
     from passage import person_search
 
     client = MongoClient(mongo_url)

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import requests
 
-from detention import bootstrap, stay_events
-from detention.repository import STAYS
-from detention.verify import verify
+from detention import service, timers
+from detention.adapters.repository import STAYS
+from detention.adapters.verify import verify
 from passage.config import Settings
 from passage.testing import free_port, identity_headers, wait_for
 from tests.integration.test_detention_capacity import admission
@@ -148,7 +148,7 @@ def test_forty_admissions_over_two_api_replicas_fill_ten_places_exactly(
     assert set(statuses) <= {201, 409}, statuses
     admitted_by = {n % 2 for n, a in enumerate(answers) if a.status_code == 201}
     assert admitted_by == {0, 1}, "both replicas admitted someone"
-    deps = bootstrap.build(settings)
+    deps = service.build_deps(settings)
     assert seen["occupancy"] == PLACES
     assert (
         deps.mongo.collection(STAYS).count_documents({"unit_id": unit, "status": "open"}) == PLACES
@@ -158,7 +158,7 @@ def test_forty_admissions_over_two_api_replicas_fill_ten_places_exactly(
 
 def test_two_workers_clock_jobs_alert_each_stay_once(settings_for) -> None:
     settings = settings_for("detention")
-    first, second = bootstrap.build(settings), bootstrap.build(settings)
+    first, second = service.build_deps(settings), service.build_deps(settings)
     headers = identity_headers(settings.internal_token_secret, role="admin")
     from detention.app import create_app
 
@@ -179,7 +179,7 @@ def test_two_workers_clock_jobs_alert_each_stay_once(settings_for) -> None:
     def run_clock(deps: Any) -> None:
         barrier.wait(timeout=30)
         for _ in range(3):
-            sent.append(stay_events.emit_deadlines(deps.stay_store, deps.clock(), deps.rules_for))
+            sent.append(timers.emit_deadlines(deps.stay_store, deps.clock(), deps.rules_for))
 
     workers = [threading.Thread(target=run_clock, args=(deps,)) for deps in (first, second)]
     for worker in workers:

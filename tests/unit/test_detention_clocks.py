@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from detention import clocks, domain, moves, stay_events
-from detention.domain import DetentionError, PlacementRefused, Unit
-from detention.rules import Rules, rules_on
+from detention import timers
+from detention.domain import clocks, moves
+from detention.domain import model as domain
+from detention.domain.model import DetentionError, PlacementRefused, Unit
+from detention.domain.rules import Rules, rules_on
 from passage.events import validate_event
 from passage.events.envelope import Envelope
 
@@ -273,7 +275,7 @@ def test_deadline_alerts_go_out_once_per_stay_clock_and_threshold() -> None:
         before = len(store.outbox)
         # 21:00 UTC is already the next day in Baku: the job counts days there
         now = datetime(year, month, day, 21, 0, tzinfo=UTC) - timedelta(days=1)
-        assert stay_events.emit_deadlines(store, now, rules_on) == len(alerts), (year, month, day)
+        assert timers.emit_deadlines(store, now, rules_on) == len(alerts), (year, month, day)
         sent = [validate_event(e.to_dict()) for e in store.outbox[before:]]
         assert [(e.data["clock"], e.data["threshold_days"]) for e in sent] == alerts, (
             year,
@@ -288,11 +290,11 @@ def test_deadline_alerts_go_out_once_per_stay_clock_and_threshold() -> None:
 
 def test_an_extension_restarts_the_legal_end_alerts() -> None:
     store = FakeStore(due_stay("s1", "2027-02-20", "2027-06-01"))
-    assert stay_events.emit_deadlines(store, datetime(2027, 2, 13, 6, tzinfo=UTC), rules_on) == 1
+    assert timers.emit_deadlines(store, datetime(2027, 2, 13, 6, tzinfo=UTC), rules_on) == 1
     store.stays["s1"].update(
         legal_end="2027-02-27", due_on="2027-02-27"
     )  # extended by a new decision
-    assert stay_events.emit_deadlines(store, datetime(2027, 2, 14, 6, tzinfo=UTC), rules_on) == 1
+    assert timers.emit_deadlines(store, datetime(2027, 2, 14, 6, tzinfo=UTC), rules_on) == 1
     assert [e.data["due_on"] for e in store.outbox] == ["2027-02-20", "2027-02-27"]
 
 
@@ -309,11 +311,9 @@ def test_a_stay_without_its_entry_examination_after_24_hours_alerts_once() -> No
         "entry_medical": {"examined_on": "2026-11-21"},
     }
     store = FakeStore(unexamined, examined)
-    assert (
-        stay_events.emit_deadlines(store, admitted + timedelta(hours=23, minutes=59), rules_on) == 0
-    )
-    assert stay_events.emit_deadlines(store, admitted + timedelta(hours=24), rules_on) == 1
-    assert stay_events.emit_deadlines(store, admitted + timedelta(hours=30), rules_on) == 0
+    assert timers.emit_deadlines(store, admitted + timedelta(hours=23, minutes=59), rules_on) == 0
+    assert timers.emit_deadlines(store, admitted + timedelta(hours=24), rules_on) == 1
+    assert timers.emit_deadlines(store, admitted + timedelta(hours=30), rules_on) == 0
     sent = [validate_event(e.to_dict()) for e in store.outbox]
     assert [
         (e.data["stay_id"], e.data["clock"], e.data["due_on"], e.data["threshold_days"])
@@ -333,20 +333,20 @@ def test_a_stay_without_its_entry_examination_after_24_hours_alerts_once() -> No
 
 
 def test_a_new_rule_table_entry_changes_the_thresholds_from_its_date() -> None:
-    from detention.rules import RULE_TABLE
+    from detention.domain.rules import RULE_TABLE
 
     table = (*RULE_TABLE, Rules(effective_from=date(2027, 1, 1), deadline_thresholds_days=(30, 0)))
     rules_for = lambda day: rules_on(day, table)  # noqa: E731
     assert rules_for(date(2026, 12, 31)).deadline_thresholds_days == (14, 7, 1, 0)
     store = FakeStore(due_stay("s1", "2027-02-20", "2027-06-01"))
-    assert stay_events.emit_deadlines(store, datetime(2027, 1, 25, 6, tzinfo=UTC), rules_for) == 1
+    assert timers.emit_deadlines(store, datetime(2027, 1, 25, 6, tzinfo=UTC), rules_for) == 1
     assert [e.data["threshold_days"] for e in store.outbox] == [30]
 
 
 def test_a_race_to_create_a_days_figures_is_tried_again_and_other_duplicates_are_not() -> None:
     from pymongo.errors import DuplicateKeyError
 
-    from detention import occupancy
+    from detention.adapters import occupancy
 
     class RacingMongo:
         def __init__(self, failures: list[str]) -> None:

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from detention import domain
-from detention.domain import (
+from detention.domain import model as domain
+from detention.domain.model import (
     Block,
     InvalidLegalBasis,
     InvalidParticulars,
@@ -22,7 +22,7 @@ from detention.domain import (
     Unit,
     UnitFull,
 )
-from detention.rules import NoRulesInForce, Rules, rules_on
+from detention.domain.rules import NoRulesInForce, Rules, rules_on
 
 RULES = Rules(effective_from=date(2000, 1, 1))
 DAY = date(2026, 11, 20)

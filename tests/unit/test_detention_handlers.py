@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 
-from detention import access, admissions, handlers
-from detention.domain import PersonAlreadyHeld, UnitFull
-from detention.repository import StayFilter
+from detention.domain import access
+from detention.domain.model import PersonAlreadyHeld, StayFilter, UnitFull
+from detention.handlers import admissions
+from detention.handlers import common as handlers
+from passage.errors import NotFoundError
 from passage.events import validate_event
 from passage.events.envelope import Envelope
 
@@ -214,18 +216,18 @@ def test_centre_staff_act_in_their_centres_only(repo: FakeRepository) -> None:
     staff = ctx("centre_staff", "baku")
     stay = admit(repo, caller=staff)
     assert stay["person"]["family_name"] == "Rezaei"
-    with pytest.raises(handlers.NotFound):
+    with pytest.raises(NotFoundError):
         admit(repo, "yevlakh-m1", caller=staff)
     for read in (
         lambda: handlers.get_centre(repo, staff, "yevlakh"),
         lambda: handlers.get_unit(repo, staff, "yevlakh-m1"),
         lambda: handlers.list_units(repo, staff, "yevlakh", None, 10),
     ):
-        with pytest.raises(handlers.NotFound):
+        with pytest.raises(NotFoundError):
             read()
     assert [c["id"] for c in handlers.list_centres(repo, staff, None, 10).items] == ["baku"]
     other = admit(repo, "yevlakh-m1", person_ref="AZ-9")
-    with pytest.raises(handlers.NotFound):
+    with pytest.raises(NotFoundError):
         handlers.get_stay(repo, staff, other["id"])
     assert [s["id"] for s in handlers.list_stays(repo, staff, StayFilter(), None, 10).items] == [
         stay["id"]

@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from detention import law
-from detention.rules import RULE_TABLE, Rules, rules_on
+from detention.domain import law
+from detention.domain.rules import RULE_TABLE, Rules, rules_on
 
 TODAY = date(2026, 11, 20)
 

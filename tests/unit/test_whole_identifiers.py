@@ -27,7 +27,7 @@ PACKAGES = ("passage", "detention", "readmission", "voluntary_return", "gateway"
 SKIP = (
     "passage.testing",
     "gateway.testing",
-    "detention.consumer",
+    "detention.worker",
     "readmission.consumer",
     "voluntary_return.consumer",
     "__main__",

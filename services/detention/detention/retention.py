@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from detention.adapters.repository import STAYS
 from detention.config import load_settings
-from detention.repository import STAYS
 from passage.retention import Policy, RetentionRule
 from passage.retention import main as retention_main
 
@@ -24,8 +24,9 @@ STAY_RULE = RetentionRule(
     article=None,
     verified=False,
     version="2026-11-30",
-    note="The official text was not read (only secondary summaries: storage no longer than necessary); "
-    "5 years after release is a project default to confirm against the law on detention records.",
+    note="The official text was not read (only secondary summaries: storage no longer than "
+    "necessary); 5 years after release is a project default to confirm against the law on "
+    "detention records.",
 )
 STAY_POLICY = Policy(
     rule=STAY_RULE,

@@ -1,19 +1,26 @@
-"""Detention's commands and queries, one function each; the repository, caller, clock and rules
-are passed in, so the same code runs under Flask, in the worker and in tests with fakes.
+"""Detention's commands and queries on centres, units and stays, and what every handler shares
+(the repository port, pages, visibility, events). The repository, caller, clock and rules are
+passed in, so the same code runs under Flask, in the worker and in tests with fakes. Refusals are
+``passage.errors`` / domain errors; nothing here imports a framework or a driver.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any, Protocol
 
-from detention import access, domain, moves
-from detention.repository import StayFilter, unit_from_record, utc_ms
-from detention.rules import Rules, rules_on
-from detention.views import centre_view, stay_view, unit_view
+from detention.domain import access, moves
+from detention.domain import model as domain
+from detention.domain.clocks import utc_ms
+from detention.domain.model import StayFilter
+from detention.domain.rules import Rules, rules_on
+from detention.handlers.views import centre_view, stay_view, unit_view
+from passage.context import Context
+from passage.errors import NotFoundError
 from passage.events.envelope import Envelope, new_event, rfc3339
+from passage.identity import Identity
 
 SOURCE = "detention"
 RulesFor = Callable[[date], Rules]
@@ -42,13 +49,12 @@ class Repository(Protocol):
     ) -> list[dict[str, Any]]: ...
 
 
-@dataclass(frozen=True)
-class Context:
-    """Who acts, when, and under which correlation id (events carry it on)."""
+class PersonIndex(Protocol):
+    """Person search over stays (``adapters.repository.MongoRepository``)."""
 
-    caller: access.Caller
-    now: datetime
-    correlation_id: str | None = None
+    def person_hits(
+        self, centres: Sequence[str] | None, query: Mapping[str, Any]
+    ) -> list[dict[str, Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -60,13 +66,14 @@ class Page:
 def _page(
     records: list[dict[str, Any]], limit: int, view: Callable[[dict[str, Any]], dict[str, Any]]
 ) -> Page:
-    """``records`` holds up to ``limit + 1`` rows: one more than shown tells that a next page exists."""
+    """``records`` holds up to ``limit + 1`` rows: one more than shown tells that a next page
+    exists."""
     shown = records[:limit]
     return Page([view(r) for r in shown], shown[-1]["id"] if len(records) > limit else None)
 
 
-class NotFound(Exception):
-    """The thing does not exist (or is outside the caller's scope, which reads the same)."""
+#: Who the worker's steps are recorded as (``released_by``, ``by`` in a stay's history).
+WORKER = Identity(user_id="detention-worker", role="system")
 
 
 # centres -------------------------------------------------------------------------------------
@@ -79,13 +86,13 @@ def create_centre(repo: Repository, ctx: Context, body: Mapping[str, Any]) -> di
         "city": centre.city,
         "version": 1,
         "created_at": utc_ms(ctx.now),
-        "created_by": _user(ctx),
+        "created_by": user_of(ctx),
     }
     return centre_view(repo.add_centre(doc))
 
 
 def get_centre(repo: Repository, ctx: Context, centre_id: str) -> dict[str, Any]:
-    return centre_view(_visible_centre(repo, ctx, centre_id, access.CENTRE_READERS))
+    return centre_view(visible_centre(repo, ctx, centre_id, access.CENTRE_READERS))
 
 
 def list_centres(repo: Repository, ctx: Context, after: str | None, limit: int) -> Page:
@@ -95,13 +102,14 @@ def list_centres(repo: Repository, ctx: Context, after: str | None, limit: int) 
     )
 
 
-def _visible_centre(
+def visible_centre(
     repo: Repository, ctx: Context, centre_id: str, roles: tuple[str, ...]
 ) -> dict[str, Any]:
+    """The centre if the caller's role and scope may see it; else not found (never forbidden)."""
     access.require(ctx.caller, roles)
     centre = repo.centre(centre_id) if access.in_scope(ctx.caller, centre_id) else None
     if centre is None:  # another centre's reads the same as none at all
-        raise NotFound(f"No centre {centre_id}.")
+        raise NotFoundError(f"No centre {centre_id}.")
     return centre
 
 
@@ -113,8 +121,9 @@ def create_unit(
     body: Mapping[str, Any],
     rules_for: RulesFor = rules_on,
 ) -> dict[str, Any]:
-    """Add a unit to a centre; its stored capacity (declared less blocks in force) is what admissions count."""
-    _visible_centre(repo, ctx, centre_id, access.MANAGERS)
+    """Add a unit to a centre; its stored capacity (declared less blocks in force) is what
+    admissions count."""
+    visible_centre(repo, ctx, centre_id, access.MANAGERS)
     today = ctx.now.date()
     unit = domain.Unit(
         id=body["id"],
@@ -131,7 +140,7 @@ def create_unit(
     )
     unit.check(today)
     doc = _unit_document(unit, ctx)
-    event = _event(
+    event = outgoing_event(
         ctx,
         "detention.unit.capacity_changed",
         unit.id,
@@ -167,14 +176,14 @@ def _unit_document(unit: domain.Unit, ctx: Context) -> dict[str, Any]:
         "occupancy": 0,
         "version": 1,
         "created_at": utc_ms(ctx.now),
-        "created_by": _user(ctx),
+        "created_by": user_of(ctx),
     }
 
 
 def get_unit(
     repo: Repository, ctx: Context, unit_id: str, rules_for: RulesFor = rules_on
 ) -> dict[str, Any]:
-    rec = _visible_unit(repo, ctx, unit_id, access.UNIT_READERS)
+    rec = visible_unit(repo, ctx, unit_id, access.UNIT_READERS)
     return unit_view(rec, ctx.now.date(), rules_for(ctx.now.date()))
 
 
@@ -186,7 +195,7 @@ def list_units(
     limit: int,
     rules_for: RulesFor = rules_on,
 ) -> Page:
-    _visible_centre(repo, ctx, centre_id, access.UNIT_READERS)
+    visible_centre(repo, ctx, centre_id, access.UNIT_READERS)
     today = ctx.now.date()
     rules = rules_for(today)
     return _page(
@@ -201,13 +210,14 @@ def check_centre_open(unit: Mapping[str, Any]) -> None:
         )
 
 
-def _visible_unit(
+def visible_unit(
     repo: Repository, ctx: Context, unit_id: str, roles: tuple[str, ...]
 ) -> dict[str, Any]:
+    """The unit if the caller's role and scope may see it; else not found (never forbidden)."""
     access.require(ctx.caller, roles)
     rec = repo.unit(unit_id)
     if rec is None or not access.in_scope(ctx.caller, rec["centre_id"]):
-        raise NotFound(f"No unit {unit_id}.")
+        raise NotFoundError(f"No unit {unit_id}.")
     return rec
 
 
@@ -228,7 +238,7 @@ def get_stay(repo: Repository, ctx: Context, stay_id: str) -> dict[str, Any]:
     access.require(ctx.caller, access.STAY_READERS)
     rec = repo.stay(stay_id)
     if rec is None or not access.in_scope(ctx.caller, rec["centre_id"]):
-        raise NotFound(f"No stay {stay_id}.")
+        raise NotFoundError(f"No stay {stay_id}.")
     return stay_view(rec, ctx.caller)
 
 
@@ -240,7 +250,8 @@ def list_stays(
     return _page(records, limit, lambda rec: stay_view(rec, ctx.caller))
 
 
-def _event(ctx: Context, type_: str, subject: str, data: Mapping[str, Any]) -> Envelope:
+def outgoing_event(ctx: Context, type_: str, subject: str, data: Mapping[str, Any]) -> Envelope:
+    """An event of this service, correlated with what caused it and timed at the act."""
     return new_event(
         type_,
         source=SOURCE,
@@ -251,57 +262,12 @@ def _event(ctx: Context, type_: str, subject: str, data: Mapping[str, Any]) -> E
     )
 
 
-def _user(ctx: Context) -> str:
+def user_of(ctx: Context) -> str:
+    """Who acted, as records keep it."""
     return getattr(ctx.caller, "user_id", "unknown")
 
 
-# timed jobs ----------------------------------------------------------------------------------
-class CapacityStore(Protocol):
-    def units_with_capacity_ending_before(
-        self, day: date, limit: int = 100
-    ) -> list[dict[str, Any]]: ...
-    def set_capacity(
-        self,
-        unit_id: str,
-        was_valid_until: str,
-        capacity: int,
-        valid_until: str | None,
-        events: Sequence[Envelope],
-    ) -> bool: ...
-
-
-@dataclass(frozen=True)
-class _Worker:
-    role: str = "system"
-    centres: tuple[str, ...] = ()
-    user_id: str = "detention-worker"
-
-
-def refresh_capacities(repo: CapacityStore, now: datetime) -> int:
-    """Give back the places of blocks that have expired, so admissions count them again."""
-    ctx, today, changed = Context(caller=_Worker(), now=now), now.date(), 0
-    for rec in repo.units_with_capacity_ending_before(today):
-        unit = unit_from_record(rec)
-        capacity, until = unit.capacity_on(today), unit.capacity_valid_until(today)
-        event = _event(
-            ctx,
-            "detention.unit.capacity_changed",
-            unit.id,
-            {
-                "centre_id": unit.centre_id,
-                "unit_id": unit.id,
-                "declared_places": unit.declared_places,
-                "blocked_places": unit.blocked_on(today),
-                "capacity": capacity,
-                "changed_at": rfc3339(now),
-            },
-        )
-        if repo.set_capacity(
-            unit.id,
-            rec["capacity_valid_until"],
-            capacity,
-            until.isoformat() if until else None,
-            [event],
-        ):
-            changed += 1
-    return changed
+def find_persons(repo: PersonIndex, ctx: Context, query: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Stays whose person matches, within the caller's centres; only for particulars readers."""
+    access.require(ctx.caller, access.PARTICULARS_READERS)
+    return repo.person_hits(access.centre_scope(ctx.caller), query)

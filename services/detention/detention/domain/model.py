@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import calendar
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from detention.families import Family
-from detention.ids import NATIONALITY, PERSON_REF, SLUG, STAY_ID, new_stay_id  # noqa: F401 (the domain's ids)
-from detention.rules import Rules
+from detention.domain.families import Family
+from detention.domain.ids import NATIONALITY, PERSON_REF, SLUG, STAY_ID, new_stay_id  # noqa: F401 (the domain's ids)
+from detention.domain.rules import Rules
+from passage import names
+from passage.errors import DomainError
 
 UNIT_CATEGORIES = ("men", "women", "family", "vulnerable")
 SEXES = ("male", "female", "other", "unknown")
@@ -35,6 +39,12 @@ AGE_BANDS: tuple[tuple[int, str], ...] = (
     (14, "14-17"),
     (0, "0-13"),
 )
+# Where a stay keeps what person search matches (keys stored at admission: names.search_keys).
+STAY_SEARCH = names.Paths(
+    record_type="stay",
+    names=("person.given_name", "person.family_name"),
+    birth_date="person.birth_date",
+)
 # The fields of a legal basis each kind takes (the others must be absent) and which are required.
 BASIS_FIELDS = {
     "court_order": (
@@ -46,16 +56,17 @@ BASIS_FIELDS = {
 }
 
 
-class DetentionError(Exception):
-    """A rule of the procedure refuses the request: ``rule`` names it, ``field`` says where."""
+class DetentionError(DomainError):
+    """A rule of the procedure refuses the request: ``rule`` names it, ``field`` says where, and
+    ``unit_id`` (a member of the problem) which unit it concerns."""
 
     def __init__(
         self, rule: str, detail: str, *, field: str | None = None, unit_id: str | None = None
     ) -> None:
-        super().__init__(detail)
-        self.rule = rule
-        self.detail = detail
-        self.field = field
+        super().__init__(
+            detail, field=field, rule=rule, **({"unit_id": unit_id} if unit_id else {})
+        )
+        self.rule: str = rule
         self.unit_id = unit_id
 
 
@@ -76,13 +87,16 @@ class PlacementRefused(DetentionError):
 
 
 class AlreadyExists(DetentionError):
-    """A centre or unit with this id, or a once-only record (an entry examination), exists already."""
+    """A centre or unit with this id, or a once-only record (an entry examination), exists
+    already."""
 
 
 class PersonAlreadyHeld(DetentionError):
-    """The person has an open stay already; ``held`` says where only to a caller who may see it."""
+    """The person has an open stay already; where, only to a caller who may see it (``show``)."""
 
-    held: dict[str, str] | None = None
+    def show(self, held: dict[str, str]) -> None:
+        """Name the open stay (its ids) in the refusal: only for a caller who may see that stay."""
+        self.extra.update(held)
 
 
 class UnitFull(DetentionError):
@@ -96,6 +110,18 @@ class UnitFull(DetentionError):
         )
         self.occupancy = occupancy
         self.capacity = capacity
+        self.extra.update(occupancy=occupancy, capacity=capacity)
+
+
+class NotEnoughPlaces(UnitFull):
+    """A family needs more free places than the unit has: nobody of it is admitted (409)."""
+
+    def __init__(self, unit_id: str, occupancy: int, capacity: int, needed: int) -> None:
+        super().__init__(unit_id, occupancy, capacity)
+        self.detail = (
+            f"Unit {unit_id} has {max(0, capacity - occupancy)} free places; "
+            f"the family needs {needed}: nobody was admitted."
+        )
 
 
 @dataclass(frozen=True)
@@ -172,7 +198,8 @@ class Unit:
         return max(0, self.declared_places - self.blocked_on(day))
 
     def capacity_valid_until(self, day: date) -> date | None:
-        """The last day this capacity holds (the earliest block end); None while nothing is blocked."""
+        """The last day this capacity holds (the earliest block end); None while nothing is
+        blocked."""
         ends = [block.until for block in self.blocks if block.in_force(day)]
         return min(ends) if ends else None
 
@@ -201,7 +228,8 @@ def age_band(age: int) -> str:
 
 @dataclass(frozen=True)
 class Person:
-    """The particulars detention keeps; only ``person_ref``, sex, nationality and age band leave it."""
+    """The particulars detention keeps; only ``person_ref``, sex, nationality and age band leave
+    it."""
 
     person_ref: str
     given_name: str
@@ -229,7 +257,8 @@ def add_months(day: date, months: int) -> date:
 
 @dataclass(frozen=True)
 class LegalBasis:
-    """Why the person may be held: a court order, a voluntary placement, or an asylum application."""
+    """Why the person may be held: a court order, a voluntary placement, or an asylum
+    application."""
 
     kind: str
     decision_ref: str | None = None
@@ -378,7 +407,8 @@ def decide_admission(
     rules: Rules,
     family: Family | None = None,
 ) -> Admission:
-    """Apply the legal-basis and placement rules; the unit's capacity is the repository's to enforce."""
+    """Apply the legal-basis and placement rules; the unit's capacity is the repository's to
+    enforce."""
     day = admitted_at.date()
     age = person.age_on(day)
     basis.check(day)
@@ -395,4 +425,35 @@ def decide_admission(
         alerts=vulnerability_alerts(age, rules, accompanied),
         minor_override=override if age < rules.adult_age and not accompanied else None,
         family=family,
+    )
+
+
+@dataclass(frozen=True)
+class StayFilter:
+    """Validated, typed filters of a stay list (never raw request values)."""
+
+    centre_id: str | None = None
+    unit_id: str | None = None
+    status: str | None = None
+    person_ref: str | None = None
+    nationality: str | None = None
+    legal_basis: str | None = None
+    due_before: date | None = None  # open stays whose first clock runs out on or before this day
+
+
+def unit_from_record(rec: Mapping[str, Any]) -> Unit:
+    """The domain unit behind a stored unit record."""
+    blocks = tuple(
+        Block(places=b["places"], reason=b["reason"], until=date.fromisoformat(b["until"]))
+        for b in rec.get("blocked_places", [])
+    )
+    return Unit(
+        id=rec["id"],
+        centre_id=rec["centre_id"],
+        name=rec["name"],
+        category=rec["category"],
+        declared_places=rec["declared_places"],
+        floor_area_m2=rec["floor_area_m2"],
+        single_room=rec["single_room"],
+        blocks=blocks,
     )

@@ -1,36 +1,39 @@
-"""Commands on an open stay (transfer, release, extension, review) and the effects of other
-services' events on it. Dependencies are passed in; refusals are domain errors the API maps.
+"""Commands on an open stay (transfer, release, extension, review, entry examination) and the
+stay reads. Dependencies are passed in (the repository and stay store ports); refusals are domain
+errors the web layer's table maps. Changes are :class:`~detention.domain.moves.StayChange`
+records: what MongoDB makes of them is the adapters' business.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from detention import access, clocks, law, moves
-from detention.domain import AlreadyExists, DetentionError
-from detention.handlers import (
+from detention.domain import access, clocks, law, moves
+from detention.domain.clocks import utc_ms
+from detention.domain.model import AlreadyExists, DetentionError, unit_from_record
+from detention.domain.moves import StayChange
+from detention.handlers.common import (
     Context,
-    NotFound,
+    Repository,
     RulesFor,
-    _event,
-    _user,
-    _visible_unit,
     check_centre_open,
     medical_document,
+    outgoing_event,
+    user_of,
+    visible_unit,
 )
-from detention.repository import MongoRepository, unit_from_record, utc_ms
-from detention.stay_store import StayMissing, StayStore
-from detention.views import stay_view
+from detention.handlers.views import stay_view
+from passage.errors import NotFoundError
 from passage.events.envelope import Envelope, rfc3339
 
 
-def _held(repo: MongoRepository, ctx: Context, stay_id: str) -> dict[str, Any]:
+def _held(repo: Repository, ctx: Context, stay_id: str) -> dict[str, Any]:
     access.require(ctx.caller, access.ADMITTERS)
     rec = repo.stay(stay_id)
     if rec is None or not access.in_scope(ctx.caller, rec["centre_id"]):
-        raise NotFound(f"No stay {stay_id}.")
+        raise NotFoundError(f"No stay {stay_id}.")
     return rec
 
 
@@ -38,7 +41,7 @@ def _entry(ctx: Context, state: str, **more: Any) -> dict[str, Any]:
     return {
         "at": utc_ms(ctx.now),
         "state": state,
-        "by": _user(ctx),
+        "by": user_of(ctx),
         **{k: v for k, v in more.items() if v is not None},
     }
 
@@ -47,15 +50,39 @@ def _today(ctx: Context, rules_for: RulesFor) -> date:
     return clocks.local_day(ctx.now, rules_for(ctx.now.date()).time_zone)
 
 
-def _missing_as_not_found(fn: Callable[[], dict[str, Any]], stay_id: str) -> dict[str, Any]:
-    try:
-        return fn()
-    except StayMissing:
-        raise NotFound(f"No stay {stay_id}.") from None
+class StayStore(Protocol):
+    """The writes that move held people (``adapters.stay_store.StayStore`` or a fake); each is one
+    atomic step. A missing stay is :class:`NotFoundError`, a closed one ``StayClosed``, another
+    version :class:`~passage.errors.VersionConflict`."""
+
+    def transfer(
+        self,
+        stay_id: str,
+        version: int | None,
+        target_unit: str,
+        change: StayChange,
+        events: Sequence[Envelope],
+        day: str,
+    ) -> dict[str, Any]: ...
+    def close(
+        self,
+        stay_id: str,
+        version: int | None,
+        change: StayChange,
+        events: Sequence[Envelope],
+        day: str,
+    ) -> dict[str, Any]: ...
+    def change(
+        self,
+        stay_id: str,
+        version: int | None,
+        change: StayChange,
+        events: Sequence[Envelope] = (),
+    ) -> dict[str, Any]: ...
 
 
 def transfer(
-    repo: MongoRepository,
+    repo: Repository,
     store: StayStore,
     ctx: Context,
     stay_id: str,
@@ -65,13 +92,13 @@ def transfer(
 ) -> dict[str, Any]:
     """Move a held person to another unit (or centre): both counters change together or neither."""
     stay = _held(repo, ctx, stay_id)
-    target = _visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
+    target = visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
     check_centre_open(target)
     today = _today(ctx, rules_for)
     moves.check_transfer(stay, unit_from_record(target), today, rules_for(today))
-    update = {
-        "$set": {"centre_id": target["centre_id"], "unit_id": target["id"]},
-        "$push": {
+    update = StayChange(
+        fields={"centre_id": target["centre_id"], "unit_id": target["id"]},
+        appended={
             "history": _entry(
                 ctx,
                 "transferred",
@@ -80,8 +107,8 @@ def transfer(
                 reason=body.get("reason"),
             )
         },
-    }
-    event = _event(
+    )
+    event = outgoing_event(
         ctx,
         "detention.stay.transferred",
         stay_id,
@@ -95,33 +122,29 @@ def transfer(
             "transferred_at": rfc3339(ctx.now),
         },
     )
-    rec = _missing_as_not_found(
-        lambda: store.transfer(stay_id, version, target["id"], update, [event], today.isoformat()),
-        stay_id,
-    )
+    rec = store.transfer(stay_id, version, target["id"], update, [event], today.isoformat())
     return stay_view(rec, ctx.caller)
 
 
-def _close_update(
-    ctx: Context, reason: str, released_at: datetime, exit_medical: Any
-) -> dict[str, Any]:
-    return {
-        "$set": {
+def close_change(ctx: Context, reason: str, released_at: datetime, exit_medical: Any) -> StayChange:
+    """The stay closed with its reason (a release here, or a departure another service saw)."""
+    return StayChange(
+        fields={
             "status": "closed",
             "release_reason": reason,
             "released_at": released_at,
             "due_on": None,
-            "released_by": _user(ctx),
+            "released_by": user_of(ctx),
             "exit_medical": exit_medical,
         },
-        "$push": {"history": _entry(ctx, "released", reason=reason)},
-    }
+        appended={"history": _entry(ctx, "released", reason=reason)},
+    )
 
 
-def _closed_event(
+def closed_event(
     ctx: Context, stay: Mapping[str, Any], reason: str, released_at: datetime
 ) -> Envelope:
-    return _event(
+    return outgoing_event(
         ctx,
         "detention.stay.closed",
         stay["id"],
@@ -137,7 +160,7 @@ def _closed_event(
 
 
 def release(
-    repo: MongoRepository,
+    repo: Repository,
     store: StayStore,
     ctx: Context,
     stay_id: str,
@@ -149,19 +172,16 @@ def release(
     stay = _held(repo, ctx, stay_id)
     released_at = utc_ms(body.get("released_at") or ctx.now)
     moves.check_release(stay, released_at, ctx.now)
-    update = _close_update(
+    update = close_change(
         ctx, body["reason"], released_at, medical_document(body.get("exit_medical"))
     )
-    event = _closed_event(ctx, stay, body["reason"], released_at)
-    rec = _missing_as_not_found(
-        lambda: store.close(stay_id, version, update, [event], _today(ctx, rules_for).isoformat()),
-        stay_id,
-    )
+    event = closed_event(ctx, stay, body["reason"], released_at)
+    rec = store.close(stay_id, version, update, [event], _today(ctx, rules_for).isoformat())
     return stay_view(rec, ctx.caller)
 
 
 def extend(
-    repo: MongoRepository,
+    repo: Repository,
     store: StayStore,
     ctx: Context,
     stay_id: str,
@@ -191,22 +211,20 @@ def extend(
         "decided_on": body["decided_on"].isoformat(),
         "valid_until": body["valid_until"].isoformat(),
         "recorded_at": utc_ms(ctx.now),
-        "recorded_by": _user(ctx),
+        "recorded_by": user_of(ctx),
     }
-    update = {
-        "$set": {
+    update = StayChange(
+        fields={
             "legal_end": body["valid_until"].isoformat(),
             "due_on": due.isoformat() if due else None,
         },
-        "$push": {"extensions": decision, "history": _entry(ctx, "extended")},
-    }
-    return stay_view(
-        _missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller
+        appended={"extensions": decision, "history": _entry(ctx, "extended")},
     )
+    return stay_view(store.change(stay_id, version, update), ctx.caller)
 
 
 def review(
-    repo: MongoRepository,
+    repo: Repository,
     store: StayStore,
     ctx: Context,
     stay_id: str,
@@ -221,20 +239,18 @@ def review(
     clocks.check_review(body["next_review_on"], _today(ctx, rules_for))
     legal_end = date.fromisoformat(stay["legal_end"]) if stay.get("legal_end") else None
     due = clocks.due_on(legal_end, body["next_review_on"])
-    update = {
-        "$set": {
+    update = StayChange(
+        fields={
             "next_review_on": body["next_review_on"].isoformat(),
             "due_on": due.isoformat() if due else None,
         },
-        "$push": {"history": _entry(ctx, "reviewed", reason=body.get("outcome"))},
-    }
-    return stay_view(
-        _missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller
+        appended={"history": _entry(ctx, "reviewed", reason=body.get("outcome"))},
     )
+    return stay_view(store.change(stay_id, version, update), ctx.caller)
 
 
 def extend_for_granted_status(
-    repo: MongoRepository,
+    repo: Repository,
     store: StayStore,
     ctx: Context,
     stay_id: str,
@@ -242,7 +258,8 @@ def extend_for_granted_status(
     body: Mapping[str, Any],
     rules_for: RulesFor,
 ) -> dict[str, Any]:
-    """An asylum applicant granted status: the legal end moves by the further months the rule table holds."""
+    """An asylum applicant granted status: the legal end moves by the further months the rule table
+    holds."""
     stay = _held(repo, ctx, stay_id)
     if stay["status"] != "open":
         raise moves.StayClosed(stay_id)
@@ -262,19 +279,17 @@ def extend_for_granted_status(
         "months": rules.asylum_extension_months,
         "source": rules.sources["asylum_extension_months"].as_dict(),
         "recorded_at": utc_ms(ctx.now),
-        "recorded_by": _user(ctx),
+        "recorded_by": user_of(ctx),
     }
-    update = {
-        "$set": {
+    update = StayChange(
+        fields={
             "legal_end": legal_end.isoformat(),
             "due_on": due.isoformat() if due else None,
             "asylum_extension": record,
         },
-        "$push": {"history": _entry(ctx, "extended", reason="asylum status granted")},
-    }
-    return stay_view(
-        _missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller
+        appended={"history": _entry(ctx, "extended", reason="asylum status granted")},
     )
+    return stay_view(store.change(stay_id, version, update), ctx.caller)
 
 
 def _check_asylum_extension(stay: Mapping[str, Any], granted_on: date, today: date) -> None:
@@ -295,7 +310,7 @@ def _check_asylum_extension(stay: Mapping[str, Any], granted_on: date, today: da
 
 
 def record_entry_examination(
-    repo: MongoRepository,
+    repo: Repository,
     store: StayStore,
     ctx: Context,
     stay_id: str,
@@ -303,7 +318,8 @@ def record_entry_examination(
     body: Mapping[str, Any],
     rules_for: RulesFor,
 ) -> dict[str, Any]:
-    """The medical examination on entry, recorded after the admission; it ends the missing-examination alert."""
+    """The medical examination on entry, recorded after the admission; it ends the
+    missing-examination alert."""
     stay = _held(repo, ctx, stay_id)
     if stay["status"] != "open":
         raise moves.StayClosed(stay_id)
@@ -316,10 +332,8 @@ def record_entry_examination(
             "The examination is dated between the admission and today.",
             field="examined_on",
         )
-    update = {
-        "$set": {"entry_medical": medical_document(body)},
-        "$push": {"history": _entry(ctx, "examined", reason="entry medical examination")},
-    }
-    return stay_view(
-        _missing_as_not_found(lambda: store.change(stay_id, version, update), stay_id), ctx.caller
+    update = StayChange(
+        fields={"entry_medical": medical_document(body)},
+        appended={"history": _entry(ctx, "examined", reason="entry medical examination")},
     )
+    return stay_view(store.change(stay_id, version, update), ctx.caller)

@@ -13,43 +13,35 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from detention import access, clocks, domain, law
-from detention.families import Family, Member, has_carer, new_group_id
-from detention.handlers import (
+from detention.domain import access, clocks, law
+from detention.domain import model as domain
+from detention.domain.clocks import utc_ms
+from detention.domain.families import Family, Member, has_carer, new_group_id
+from detention.domain.model import STAY_SEARCH, unit_from_record
+from detention.domain.rules import Rules, rules_on
+from detention.handlers.common import (
     Context,
     Repository,
     RulesFor,
-    _event,
-    _user,
-    _visible_unit,
     check_centre_open,
     medical_document,
+    outgoing_event,
+    user_of,
+    visible_unit,
 )
-from detention.repository import STAY_SEARCH, unit_from_record, utc_ms
-from detention.rules import Rules, rules_on
-from detention.views import stay_view
+from detention.handlers.views import stay_view
 from passage import names
 from passage.events.envelope import Envelope, rfc3339
 
 T = TypeVar("T")
 
 
-class NotEnoughPlaces(domain.UnitFull):
-    """A family needs more free places than the unit has: nobody of it is admitted (409)."""
-
-    def __init__(self, unit_id: str, occupancy: int, capacity: int, needed: int) -> None:
-        super().__init__(unit_id, occupancy, capacity)
-        self.detail = (
-            f"Unit {unit_id} has {max(0, capacity - occupancy)} free places; the family needs {needed}: "
-            "nobody was admitted."
-        )
-
-
 def admit(
     repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: RulesFor = rules_on
 ) -> dict[str, Any]:
-    """Admit a person to a unit: rules first, then one atomic write that takes the place or fails."""
-    rec = _visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
+    """Admit a person to a unit: rules first, then one atomic write that takes the place or
+    fails."""
+    rec = visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
     check_centre_open(rec)
     now = utc_ms(ctx.now)
     rules = rules_for(now.date())
@@ -69,7 +61,7 @@ def admit_family(
     repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: RulesFor = rules_on
 ) -> dict[str, Any]:
     """Admit a family together into one unit: every member gets a place, or nobody does."""
-    rec = _visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
+    rec = visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
     check_centre_open(rec)
     now = utc_ms(ctx.now)
     rules = rules_for(now.date())
@@ -77,14 +69,16 @@ def admit_family(
     people = [_person(m["person"]) for m in members]
     _check_distinct(people)
     group_id, held = _group(repo, rec["centre_id"], body.get("family_group_id"))
-    together = held + [Member(m["relation"], p.birth_date) for m, p in zip(members, people)]
+    together = held + [
+        Member(m["relation"], p.birth_date) for m, p in zip(members, people, strict=True)
+    ]
     accompanied = has_carer(together, now.date(), rules.adult_age)
     prepared = [
         _member(i, rec, ctx, m, p, Family(group_id, m["relation"], accompanied), now, rules)
-        for i, (m, p) in enumerate(zip(members, people))
+        for i, (m, p) in enumerate(zip(members, people, strict=True))
     ]
     if rec["occupancy"] + len(prepared) > rec["capacity"]:
-        raise NotEnoughPlaces(rec["id"], rec["occupancy"], rec["capacity"], len(prepared))
+        raise domain.NotEnoughPlaces(rec["id"], rec["occupancy"], rec["capacity"], len(prepared))
     try:
         stays = _opening(
             repo,
@@ -94,7 +88,7 @@ def admit_family(
             lambda: repo.admit_family([s for s, _ in prepared], [[e] for _, e in prepared]),
         )
     except domain.UnitFull as full:
-        raise NotEnoughPlaces(
+        raise domain.NotEnoughPlaces(
             full.unit_id or rec["id"], full.occupancy, full.capacity, len(prepared)
         ) from None
     return {"family_group_id": group_id, "stays": [stay_view(s, ctx.caller) for s in stays]}
@@ -155,7 +149,8 @@ def _held_members(repo: Repository, group_id: str, centre_id: str, field: str) -
 def _family(
     repo: Repository, centre_id: str, raw: Mapping[str, Any] | None, day: date, rules: Rules
 ) -> Family | None:
-    """The family group a single admission names: ``{"new": true}`` or ``{"id": …}``, with the relation."""
+    """The family group a single admission names: ``{"new": true}`` or ``{"id": …}``, with the
+    relation."""
     if raw is None:
         return None
     if bool(raw.get("new")) == ("id" in raw):
@@ -182,7 +177,8 @@ def _opening(
 def _held_where(
     repo: Repository, ctx: Context, refs: Sequence[str], pointer: str
 ) -> domain.PersonAlreadyHeld | None:
-    """The conflict as the caller may see it: where the person is held only if that stay is theirs to see."""
+    """The conflict as the caller may see it: where the person is held only if that stay is theirs
+    to see."""
     for index, ref in enumerate(refs):
         stay = repo.open_stay_of_person(ref)
         if stay is None:
@@ -197,11 +193,9 @@ def _held_where(
                 f"centre {stay['centre_id']}, unit {stay['unit_id']}).",
                 field=field,
             )
-            held.held = {
-                "stay_id": stay["id"],
-                "centre_id": stay["centre_id"],
-                "unit_id": stay["unit_id"],
-            }
+            held.show(
+                {"stay_id": stay["id"], "centre_id": stay["centre_id"], "unit_id": stay["unit_id"]}
+            )
             return held
         return domain.PersonAlreadyHeld(
             "one_open_stay", "This person already has an open stay.", field=field
@@ -238,7 +232,8 @@ def _prepared(
         **_clocks_and_history(admission, ctx, rules, body.get("medical_examination")),
     }
     declared = sorted(set(body.get("vulnerabilities") or ()))
-    # The categories themselves are sensitive (shown with the particulars); every reader sees the alert.
+    # The categories themselves are sensitive (shown with the particulars); every reader sees the
+    # alert.
     stay.update(
         vulnerabilities=declared,
         alerts=[*stay["alerts"], *(["vulnerability_declared"] if declared else [])],
@@ -296,7 +291,7 @@ def _stay_document(admission: domain.Admission, ctx: Context) -> dict[str, Any]:
         "unit_id": admission.unit.id,
         "status": "open",
         "admitted_at": admission.admitted_at,
-        "admitted_by": _user(ctx),
+        "admitted_by": user_of(ctx),
         "legal_basis": legal_basis,
         "legal_end": admission.legal_end.isoformat() if admission.legal_end else None,
         "person": {
@@ -332,7 +327,7 @@ def _clocks_and_history(
     entry = {
         "at": admission.admitted_at,
         "state": "admitted",
-        "by": _user(ctx),
+        "by": user_of(ctx),
         "centre_id": admission.unit.centre_id,
         "unit_id": admission.unit.id,
     }
@@ -350,7 +345,7 @@ def _clocks_and_history(
 def _stay_opened(admission: domain.Admission, ctx: Context) -> Envelope:
     """The fact other services learn: identifiers and non-identifying attributes only."""
     person = admission.person
-    return _event(
+    return outgoing_event(
         ctx,
         "detention.stay.opened",
         admission.stay_id,

@@ -1,4 +1,5 @@
 """Detention's MongoDB persistence: documents in and out, the capacity counter, the outbox.
+Only the adapters speak MongoDB (operators, sessions, indexes); handlers see records.
 
 Admission is one transaction: a conditional increment of the unit's occupancy (only while it is
 below the stored capacity) and the insert of the stay carrying its ``detention.stay.opened``
@@ -9,19 +10,25 @@ number of open stays, under any concurrency and on any number of replicas.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
-from typing import Any
+from datetime import date
+from typing import Any, overload
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from detention import occupancy
-from detention.domain import AlreadyExists, Block, PersonAlreadyHeld, Unit, UnitFull
-from detention.moves import StayChanged, StillHeld
-from passage import names, person_search
+from detention.adapters import occupancy
+from detention.domain.model import (
+    STAY_SEARCH,
+    AlreadyExists,
+    PersonAlreadyHeld,
+    StayFilter,
+    UnitFull,
+)
+from detention.domain.moves import StillHeld
+from passage import person_search
 from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
+from passage.errors import VersionConflict
 from passage.events.envelope import Envelope
 from passage.mongo import Index, Mongo, safe_value
 
@@ -29,12 +36,6 @@ CENTRES, UNITS, STAYS = "centres", "units", "stays"
 OUTBOX_COLLECTIONS = (STAYS, UNITS)
 ONE_OPEN_STAY = "one_open_stay_per_person"
 _HIDDEN = {"outbox": 0, "outbox_pending": 0}
-# Where a stay keeps what person search matches (keys stored at admission: person_search.search_keys).
-STAY_SEARCH = names.Paths(
-    record_type="stay",
-    names=("person.given_name", "person.family_name"),
-    birth_date="person.birth_date",
-)
 
 
 def indexes() -> list[Index]:
@@ -62,17 +63,12 @@ def indexes() -> list[Index]:
     ]
 
 
-@dataclass(frozen=True)
-class StayFilter:
-    """Validated, typed filters of a stay list (never raw request values)."""
-
-    centre_id: str | None = None
-    unit_id: str | None = None
-    status: str | None = None
-    person_ref: str | None = None
-    nationality: str | None = None
-    legal_basis: str | None = None
-    due_before: date | None = None  # open stays whose first clock runs out on or before this day
+@overload
+def record(doc: Mapping[str, Any]) -> dict[str, Any]: ...
+@overload
+def record(doc: None) -> None: ...
+@overload
+def record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None: ...
 
 
 def record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -83,25 +79,17 @@ def record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return {"id": doc["_id"], **out}
 
 
-def unit_from_record(rec: Mapping[str, Any]) -> Unit:
-    """The domain unit behind a stored unit document."""
-    blocks = tuple(
-        Block(places=b["places"], reason=b["reason"], until=date.fromisoformat(b["until"]))
-        for b in rec.get("blocked_places", [])
+def stay_changed(current_version: int) -> VersionConflict:
+    """The record is at another version than the caller's ``If-Match``: the 412 detention has
+    always answered (rule ``if_match``, this sentence, ``current_version``)."""
+    conflict = VersionConflict(
+        current_version, f"The record is at version {current_version}; read it again."
     )
-    return Unit(
-        id=rec["id"],
-        centre_id=rec["centre_id"],
-        name=rec["name"],
-        category=rec["category"],
-        declared_places=rec["declared_places"],
-        floor_area_m2=rec["floor_area_m2"],
-        single_room=rec["single_room"],
-        blocks=blocks,
-    )
+    conflict.rule = "if_match"
+    return conflict
 
 
-class _UnitFullSignal(Exception):
+class NoPlace(Exception):
     """Raised inside the admission transaction to abort it when the conditional increment missed."""
 
 
@@ -162,6 +150,34 @@ class MongoRepository:
         )
         return [record(doc) for doc in cursor.limit(limit)]
 
+    # occupancy figures ---------------------------------------------------------------------
+    def current_occupancy(self, centre_id: str) -> dict[str, Any]:
+        return occupancy.current(self.mongo, centre_id)
+
+    def occupancy_history(self, centre_id: str, first: date, last: date) -> dict[str, Any]:
+        return occupancy.history(self.mongo, centre_id, first, last)
+
+    def monthly_statistics(self, month: str, today: date) -> dict[str, Any]:
+        return occupancy.statistics(self.mongo, month, today)
+
+    def person_hits(
+        self, centres: Sequence[str] | None, query: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Stays whose person matches every filter, within ``centres`` (None: everywhere)."""
+        scope = {} if centres is None else {"centre_id": {"$in": list(centres)}}
+        return person_search.find_hits(self.mongo.collection(STAYS), scope, query, STAY_SEARCH)
+
+    def roll_day(self, day: str) -> int:
+        """Write ``day``'s occupancy document for every unit (see ``occupancy.roll_day``)."""
+        return occupancy.roll_day(self.mongo, day)
+
+    def unit_figures(self) -> list[dict[str, Any]]:
+        """Every unit's centre, capacity and occupancy (for the gauges)."""
+        units = self.mongo.collection(UNITS).find(
+            {}, {"centre_id": 1, "capacity": 1, "occupancy": 1}
+        )
+        return [{"id": u["_id"], **{k: v for k, v in u.items() if k != "_id"}} for u in units]
+
     def set_capacity(
         self,
         unit_id: str,
@@ -170,7 +186,8 @@ class MongoRepository:
         valid_until: str | None,
         events: Sequence[Envelope],
     ) -> bool:
-        """Store a recomputed capacity unless someone else already did (filter on the old end date)."""
+        """Store a recomputed capacity unless someone else already did (filter on the old end
+        date)."""
         update = with_outbox(
             {
                 "$set": {"capacity": capacity, "capacity_valid_until": valid_until},
@@ -187,7 +204,8 @@ class MongoRepository:
     def update_centre(
         self, centre_id: str, version: int | None, changes: dict[str, Any]
     ) -> dict[str, Any] | None:
-        """Rename or (de)activate a centre; its units follow, so admissions see it in their filter."""
+        """Rename or (de)activate a centre; its units follow, so admissions see it in their
+        filter."""
 
         def work(session: ClientSession) -> dict[str, Any] | None:
             if "active" in changes:
@@ -215,7 +233,8 @@ class MongoRepository:
         day: str,
         events: Sequence[Envelope],
     ) -> dict[str, Any] | None:
-        """New figures for a unit, refused when the capacity that counts would fall below occupancy."""
+        """New figures for a unit, refused when the capacity that counts would fall below
+        occupancy."""
 
         def work(session: ClientSession) -> dict[str, Any] | None:
             doc = self._versioned(
@@ -259,7 +278,7 @@ class MongoRepository:
         if current is None:
             return None
         if version is not None and current["version"] != version:
-            raise StayChanged(current["version"])
+            raise stay_changed(current["version"])
         raise StillHeld(
             "capacity_above_occupancy",
             f"Unit {doc_id} holds {current.get('occupancy')} people: "
@@ -276,8 +295,9 @@ class MongoRepository:
     def admit_family(
         self, stays: Sequence[dict[str, Any]], events: Sequence[Sequence[Envelope]]
     ) -> list[dict[str, Any]]:
-        """Take one place per stay in their (one) unit and open them all in one transaction, or none."""
-        docs = [{**stay, **outbox_fields(evs)} for stay, evs in zip(stays, events)]
+        """Take one place per stay in their (one) unit and open them all in one transaction, or
+        none."""
+        docs = [{**stay, **outbox_fields(evs)} for stay, evs in zip(stays, events, strict=True)]
         unit_id = safe_value(docs[0]["unit_id"])
 
         def work(session: ClientSession) -> None:
@@ -292,8 +312,8 @@ class MongoRepository:
 
         try:
             occupancy.transaction(self.mongo, work)
-        except _UnitFullSignal:
-            raise self._unit_full(unit_id) from None
+        except NoPlace:
+            raise self.unit_full(unit_id) from None
         except DuplicateKeyError as exc:
             if ONE_OPEN_STAY not in str(exc):
                 raise
@@ -303,7 +323,8 @@ class MongoRepository:
         return [record(doc) for doc in docs]
 
     def take_place(self, session: ClientSession, unit_id: str, places: int = 1) -> dict[str, Any]:
-        """Take ``places`` places only while that many are free; the unit as it is after, or abort."""
+        """Take ``places`` places only while that many are free; the unit as it is after, or
+        abort."""
         unit = self.mongo.collection(UNITS).find_one_and_update(
             {
                 "_id": unit_id,
@@ -316,7 +337,7 @@ class MongoRepository:
             session=session,
         )
         if unit is None:
-            raise _UnitFullSignal()
+            raise NoPlace()
         return unit
 
     def held_family_members(self, group_id: str, centre_id: str) -> list[dict[str, Any]]:
@@ -349,7 +370,8 @@ class MongoRepository:
             session=session,
         )
 
-    def _unit_full(self, unit_id: str) -> UnitFull:
+    def unit_full(self, unit_id: str) -> UnitFull:
+        """The refusal of a full unit with its figures as they are now (read after the abort)."""
         current = (
             self.mongo.collection(UNITS).find_one({"_id": unit_id}, {"occupancy": 1, "capacity": 1})
             or {}
@@ -377,8 +399,3 @@ class MongoRepository:
                 return []
             query.setdefault("centre_id", {"$in": [safe_value(c) for c in scope]})
         return self._find_page(STAYS, query, after, limit)
-
-
-def utc_ms(moment: datetime) -> datetime:
-    """MongoDB keeps milliseconds: cut the rest so what is stored is what was returned."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

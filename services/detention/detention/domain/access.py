@@ -9,16 +9,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from passage.errors import NotAllowed
+
 
 class Caller(Protocol):
     """What the rules need to know about the caller (``passage.identity.Identity`` fits)."""
 
     role: str
     centres: tuple[str, ...]
-
-
-class NotAllowed(Exception):
-    """The caller's role may not do this at all (403)."""
 
 
 CENTRE_READERS = (
@@ -41,7 +39,7 @@ _SCOPED = ("centre_staff",)
 
 def require(caller: Caller, roles: tuple[str, ...]) -> None:
     if caller.role not in roles:
-        raise NotAllowed(f"The role {caller.role} may not do this.")
+        raise NotAllowed("Your role does not allow this action.")
 
 
 def centre_scope(caller: Caller) -> tuple[str, ...] | None:

@@ -11,23 +11,27 @@ from typing import Any, TypeVar
 
 from pymongo.client_session import ClientSession
 
-from detention import occupancy
-from detention.moves import StayChanged, StayClosed
-from detention.repository import STAYS, MongoRepository, _UnitFullSignal, record
+from detention.adapters import occupancy
+from detention.adapters.repository import STAYS, MongoRepository, NoPlace, record, stay_changed
+from detention.domain.clocks import ENTRY_EXAMINATION
+from detention.domain.moves import StayChange, StayClosed
 from passage.bus.outbox import with_outbox
+from passage.errors import NotFoundError
 from passage.events.envelope import Envelope
-from passage.mongo import Mongo, safe_value, update_one_and_read
+from passage.mongo import Mongo, safe_value, session_of, update_one_and_read
+from passage.transaction import Transaction
 
 T = TypeVar("T")
 UNMATCHED = "unmatched_events"
-ENTRY_EXAMINATION = (
-    "entry_medical"  # the clock (and its once-only key) of the missing entry examination
-)
 _HIDDEN = {"outbox": 0, "outbox_pending": 0}
 
 
-class StayMissing(LookupError):
-    """No such stay."""
+def _update_of(change: StayChange) -> dict[str, Any]:
+    """The MongoDB update a stay change makes (the version moves on with every change)."""
+    update: dict[str, Any] = {"$set": dict(change.fields), "$inc": {"version": 1}}
+    if change.appended:
+        update["$push"] = dict(change.appended)
+    return update
 
 
 class StayStore:
@@ -42,10 +46,10 @@ class StayStore:
 
     def _update_open(
         self,
-        session: ClientSession,
+        session: ClientSession | None,
         stay_id: str,
         version: int | None,
-        update: Mapping[str, Any],
+        change: StayChange,
         events: Sequence[Envelope],
     ) -> dict[str, Any]:
         """Change an open stay (at ``version`` when given); why not, when it is not."""
@@ -55,7 +59,7 @@ class StayStore:
         doc = update_one_and_read(
             self.mongo.collection(STAYS),
             query,
-            with_outbox({**update, "$inc": {"version": 1}}, events),
+            with_outbox(_update_of(change), events),
             projection=_HIDDEN,
             session=session,
         )
@@ -65,17 +69,17 @@ class StayStore:
             {"_id": safe_value(stay_id)}, {"status": 1, "version": 1}, session=session
         )
         if current is None:
-            raise StayMissing(stay_id)
+            raise NotFoundError(f"No stay {stay_id}.")
         if current["status"] != "open":
             raise StayClosed(stay_id)
-        raise StayChanged(current["version"])
+        raise stay_changed(current["version"])
 
     def transfer(
         self,
         stay_id: str,
         version: int | None,
         target_unit: str,
-        update: Mapping[str, Any],
+        change: StayChange,
         events: Sequence[Envelope],
         day: str,
     ) -> dict[str, Any]:
@@ -85,7 +89,7 @@ class StayStore:
             before = self.mongo.collection(STAYS).find_one(
                 {"_id": safe_value(stay_id)}, {"unit_id": 1}, session=session
             )
-            doc = self._update_open(session, stay_id, version, update, events)
+            doc = self._update_open(session, stay_id, version, change, events)
             target = self.repo.take_place(session, safe_value(target_unit))
             source = self.repo.free_place(session, before["unit_id"])
             occupancy.record_day(self.mongo, session, target, day, "transfers_in")
@@ -94,33 +98,49 @@ class StayStore:
 
         try:
             return record(self._run(work))
-        except _UnitFullSignal:
-            raise self.repo._unit_full(safe_value(target_unit)) from None
+        except NoPlace:
+            raise self.repo.unit_full(safe_value(target_unit)) from None
 
     def close(
         self,
         stay_id: str,
         version: int | None,
-        update: Mapping[str, Any],
+        change: StayChange,
         events: Sequence[Envelope],
         day: str,
     ) -> dict[str, Any]:
         """Release: close the stay and give its place back, in one transaction."""
         return record(
-            self._run(lambda session: self.close_in(session, stay_id, version, update, events, day))
+            self._run(
+                lambda session: self._close_in(session, stay_id, version, change, events, day)
+            )
         )
 
     def close_in(
         self,
-        session: ClientSession,
+        tx: Transaction,
         stay_id: str,
         version: int | None,
-        update: Mapping[str, Any],
+        change: StayChange,
         events: Sequence[Envelope],
         day: str,
     ) -> dict[str, Any]:
-        """The release's writes inside a transaction the caller runs (the consumer's, with its inbox)."""
-        doc = self._update_open(session, stay_id, version, update, events)
+        """The release's writes inside a transaction the caller runs (the consumer's, with its
+        inbox)."""
+        return self._close_in(session_of(tx), stay_id, version, change, events, day)
+
+    def _close_in(
+        self,
+        session: ClientSession | None,
+        stay_id: str,
+        version: int | None,
+        change: StayChange,
+        events: Sequence[Envelope],
+        day: str,
+    ) -> dict[str, Any]:
+        """The release's writes inside a transaction the caller runs (the consumer's, with its
+        inbox)."""
+        doc = self._update_open(session, stay_id, version, change, events)
         unit = self.repo.free_place(session, doc["unit_id"])
         occupancy.record_day(self.mongo, session, unit, day, "releases")
         return doc
@@ -129,24 +149,27 @@ class StayStore:
         self,
         stay_id: str,
         version: int | None,
-        update: Mapping[str, Any],
+        change: StayChange,
         events: Sequence[Envelope] = (),
     ) -> dict[str, Any]:
         """A change that moves no one (extension, review): one conditional single-document write."""
         return record(
-            self._run(lambda session: self._update_open(session, stay_id, version, update, events))
+            self._run(lambda session: self._update_open(session, stay_id, version, change, events))
         )
 
     # for the consumer ---------------------------------------------------------------------------
-    def open_stay_of(self, session: ClientSession, person_ref: str) -> dict[str, Any] | None:
+    def open_stay_of(self, tx: Transaction, person_ref: str) -> dict[str, Any] | None:
         return self.mongo.collection(STAYS).find_one(
-            {"person_ref": safe_value(person_ref), "status": "open"}, _HIDDEN, session=session
+            {"person_ref": safe_value(person_ref), "status": "open"},
+            _HIDDEN,
+            session=session_of(tx),
         )
 
     def plan_release(
-        self, session: ClientSession, stay_id: str, on: str, source: Mapping[str, Any] | None = None
+        self, tx: Transaction, stay_id: str, on: str, source: Mapping[str, Any] | None = None
     ) -> None:
-        """Set the planned release date and where it came from (``{"request_id", "type"}`` of the event)."""
+        """Set the planned release date and where it came from (``{"request_id", "type"}`` of the
+        event)."""
         self.mongo.collection(STAYS).update_one(
             {"_id": safe_value(stay_id), "status": "open"},
             {
@@ -156,10 +179,10 @@ class StayStore:
                 },
                 "$inc": {"version": 1},
             },
-            session=session,
+            session=session_of(tx),
         )
 
-    def clear_planned_release(self, session: ClientSession, stay_id: str, request_id: str) -> bool:
+    def clear_planned_release(self, tx: Transaction, stay_id: str, request_id: str) -> bool:
         """Clear the planned release date only when readmission request ``request_id`` set it."""
         result = self.mongo.collection(STAYS).update_one(
             {
@@ -171,12 +194,13 @@ class StayStore:
                 "$set": {"planned_release_on": None, "planned_release_source": None},
                 "$inc": {"version": 1},
             },
-            session=session,
+            session=session_of(tx),
         )
         return result.modified_count == 1
 
-    def record_unmatched(self, session: ClientSession, event: Envelope, at: Any) -> None:
-        """Keep the fact that an event named no one held here: ids and type only, no personal data."""
+    def record_unmatched(self, tx: Transaction, event: Envelope, at: Any) -> None:
+        """Keep the fact that an event named no one held here: ids and type only, no personal
+        data."""
         self.mongo.collection(UNMATCHED).update_one(
             {"_id": event.id},
             {
@@ -189,12 +213,13 @@ class StayStore:
                 }
             },
             upsert=True,
-            session=session,
+            session=session_of(tx),
         )
 
     # for the deadline job -----------------------------------------------------------------------
     def stays_due_by(self, day: str) -> list[dict[str, Any]]:
-        """Open stays with a clock running out by ``day`` (bounded by the places there are, not by history)."""
+        """Open stays with a clock running out by ``day`` (bounded by the places there are, not by
+        history)."""
         cursor = self.mongo.collection(STAYS).find(
             {"status": "open", "due_on": {"$ne": None, "$lte": day}},
             {"outbox": 0, "outbox_pending": 0, "person": 0, "history": 0},
@@ -202,7 +227,8 @@ class StayStore:
         return [record(doc) for doc in cursor.sort("due_on", 1)]
 
     def stays_without_entry_examination(self, admitted_before: datetime) -> list[dict[str, Any]]:
-        """Open stays admitted before the cut-off with no entry examination and no alert sent for it yet."""
+        """Open stays admitted before the cut-off with no entry examination and no alert sent for it
+        yet."""
         cursor = self.mongo.collection(STAYS).find(
             {
                 "status": "open",
@@ -222,7 +248,8 @@ class StayStore:
         events: Sequence[Envelope],
         still: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Record the alert ``key`` (and the larger ones it makes pointless) as sent and queue it, in
+        """Record the alert ``key`` (and the larger ones it makes pointless) as sent and queue it,
+        in
         one single-document write, while the stay still matches ``still``; False when another worker
         sent it first (or the stay no longer matches)."""
         result = self.mongo.collection(STAYS).update_one(

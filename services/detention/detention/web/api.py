@@ -1,19 +1,27 @@
-"""Detention's HTTP endpoints: load → handler → dump. Roles, scopes and rules live in the handlers
-and the domain; this module maps their refusals to problem details.
+"""Detention's HTTP endpoints for centres, units and stays: load → handler → dump. Roles, scopes
+and rules live in the handlers and the domain; ``web.errors`` maps their refusals.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
-from flask import Flask, Response, current_app
-
-from detention import access, admissions, clocks, domain, handlers, law, moves, views
-from detention.bootstrap import Deps
-from detention.repository import StayFilter
-from detention.schemas import (
+from detention.domain import clocks
+from detention.domain import model as domain
+from detention.domain.model import StayFilter
+from detention.handlers import admissions, views
+from detention.handlers import common as handlers
+from detention.web.common import (
+    PREFIX,
+    Result,
+    context,
+    created,
+    page,
+    path_id,
+    service_deps,
+)
+from detention.web.schemas import (
     AdmissionSchema,
     CentreCreateSchema,
     CentrePageSchema,
@@ -29,14 +37,8 @@ from detention.schemas import (
     UnitPageSchema,
     UnitSchema,
 )
-from passage import logs
-from passage.fields import encode_cursor
-from passage.problems import Forbidden, NotFound, Unprocessable, problem_response
 from passage.subject_access import subject_access_blueprint
 from passage.web import Blueprint, current_identity, etag
-
-EXTENSION = "passage.detention"
-PREFIX = "/api/v1/detention"
 
 centres = Blueprint(
     "detention_centres", __name__, url_prefix=PREFIX, description="Detention centres."
@@ -58,7 +60,7 @@ stays = Blueprint(
 def _held_about(person_ref: str) -> dict[str, Any]:
     """A subject access export: every stay of the person, with all particulars."""
     caller = current_identity()
-    records = _deps().repository.stays(StayFilter(person_ref=person_ref), None, None, 1000)
+    records = service_deps().repository.stays(StayFilter(person_ref=person_ref), None, None, 1000)
     return {"stays": [views.stay_view(rec, caller) for rec in records]}
 
 
@@ -67,9 +69,7 @@ subject_access = subject_access_blueprint(
 )
 BLUEPRINTS = (centres, units, stays, subject_access)
 
-Result = tuple[Any, int, dict[str, str]]
-
-ADMISSION_EXAMPLE = {
+ADMISSION_EXAMPLE: dict[str, Any] = {
     "unit_id": "baku-m1",
     "person": {
         "person_ref": "AZ-2026-000001",
@@ -144,38 +144,6 @@ CENTRE_EXAMPLE = {
 }
 
 
-def _deps() -> Deps:
-    return current_app.extensions[EXTENSION]
-
-
-def _ctx() -> handlers.Context:
-    return handlers.Context(
-        caller=current_identity(),
-        now=_deps().clock(),
-        correlation_id=logs.correlation_id.get() or logs.request_id.get(),
-    )
-
-
-def _path_id(name: str, value: str, pattern: re.Pattern[str]) -> str:
-    if not pattern.fullmatch(value):
-        raise Unprocessable(
-            f"The {name} in the path is not valid.",
-            errors=[{"pointer": f"/path/{name}", "detail": "Not a valid id."}],
-        )
-    return value
-
-
-def _page(page: handlers.Page) -> dict[str, Any]:
-    return {
-        "items": page.items,
-        "next_cursor": encode_cursor(page.last_id) if page.last_id else None,
-    }
-
-
-def _created(view: dict[str, Any], location: str) -> Result:
-    return view, 201, {"ETag": etag(view["version"]), "Location": f"{PREFIX}{location}"}
-
-
 # centres -------------------------------------------------------------------------------------
 @centres.post("/centres")
 @centres.doc(operationId="open_centre")
@@ -185,8 +153,8 @@ def _created(view: dict[str, Any], location: str) -> Result:
 @centres.alt_response(409, description="A centre with this id exists already.")
 def create_centre(body: dict[str, Any]) -> Result:
     """Open a centre (administrators)."""
-    view = handlers.create_centre(_deps().repository, _ctx(), body)
-    return _created(view, f"/centres/{view['id']}")
+    view = handlers.create_centre(service_deps().repository, context(), body)
+    return created(view, f"/centres/{view['id']}")
 
 
 @centres.get("/centres")
@@ -194,7 +162,7 @@ def create_centre(body: dict[str, Any]) -> Result:
 @centres.response(200, CentrePageSchema)
 def list_centres(limit: int, cursor: str | None = None) -> dict[str, Any]:
     """Centres the caller may see, by id."""
-    return _page(handlers.list_centres(_deps().repository, _ctx(), cursor, limit))
+    return page(handlers.list_centres(service_deps().repository, context(), cursor, limit))
 
 
 @centres.get("/centres/<centre_id>")
@@ -203,7 +171,7 @@ def list_centres(limit: int, cursor: str | None = None) -> dict[str, Any]:
 def get_centre(centre_id: str) -> Result:
     """One centre, if the caller may see it; the ETag is its version."""
     view = handlers.get_centre(
-        _deps().repository, _ctx(), _path_id("centre_id", centre_id, domain.SLUG)
+        service_deps().repository, context(), path_id("centre_id", centre_id, domain.SLUG)
     )
     return view, 200, {"ETag": etag(view["version"])}
 
@@ -217,11 +185,15 @@ def get_centre(centre_id: str) -> Result:
 @units.alt_response(409, description="A unit with this id exists already.")
 def create_unit(body: dict[str, Any], centre_id: str) -> Result:
     """Add a unit to a centre (administrators)."""
-    deps = _deps()
+    deps = service_deps()
     view = handlers.create_unit(
-        deps.repository, _ctx(), _path_id("centre_id", centre_id, domain.SLUG), body, deps.rules_for
+        deps.repository,
+        context(),
+        path_id("centre_id", centre_id, domain.SLUG),
+        body,
+        deps.rules_for,
     )
-    return _created(view, f"/units/{view['id']}")
+    return created(view, f"/units/{view['id']}")
 
 
 @units.get("/centres/<centre_id>/units")
@@ -229,12 +201,12 @@ def create_unit(body: dict[str, Any], centre_id: str) -> Result:
 @units.response(200, UnitPageSchema)
 def list_units(centre_id: str, limit: int, cursor: str | None = None) -> dict[str, Any]:
     """A centre's units with their free places, by id."""
-    deps = _deps()
-    return _page(
+    deps = service_deps()
+    return page(
         handlers.list_units(
             deps.repository,
-            _ctx(),
-            _path_id("centre_id", centre_id, domain.SLUG),
+            context(),
+            path_id("centre_id", centre_id, domain.SLUG),
             cursor,
             limit,
             deps.rules_for,
@@ -247,9 +219,9 @@ def list_units(centre_id: str, limit: int, cursor: str | None = None) -> dict[st
 @units.response(200, UnitSchema)
 def get_unit(unit_id: str) -> Result:
     """One unit with its declared places, blocks, capacity and occupancy; the ETag is its version."""
-    deps = _deps()
+    deps = service_deps()
     view = handlers.get_unit(
-        deps.repository, _ctx(), _path_id("unit_id", unit_id, domain.SLUG), deps.rules_for
+        deps.repository, context(), path_id("unit_id", unit_id, domain.SLUG), deps.rules_for
     )
     return view, 200, {"ETag": etag(view["version"])}
 
@@ -267,9 +239,9 @@ def get_unit(unit_id: str) -> Result:
 )
 def admit_person(body: dict[str, Any]) -> Result:
     """Admit a person to a unit; a full unit answers 409 with its occupancy and capacity."""
-    deps = _deps()
-    view = admissions.admit(deps.repository, _ctx(), body, deps.rules_for)
-    return _created(view, f"/stays/{view['id']}")
+    deps = service_deps()
+    view = admissions.admit(deps.repository, context(), body, deps.rules_for)
+    return created(view, f"/stays/{view['id']}")
 
 
 @stays.post("/family-admissions")
@@ -287,8 +259,8 @@ def admit_person(body: dict[str, Any]) -> Result:
 def admit_family(body: dict[str, Any]) -> tuple[Any, int]:
     """Admit a family arriving together into one unit: all members get places in one transaction, or none.
     A minor with an adult parent or guardian among the members (or held here in the same group) is accompanied."""
-    deps = _deps()
-    return admissions.admit_family(deps.repository, _ctx(), body, deps.rules_for), 201
+    deps = service_deps()
+    return admissions.admit_family(deps.repository, context(), body, deps.rules_for), 201
 
 
 @stays.get("/stays")
@@ -299,12 +271,14 @@ def list_stays(
 ) -> dict[str, Any]:
     """Stays the caller may see, in admission order; ``due_within=7d`` / ``due_before=`` list open stays
     whose legal end or next review falls by then (today counted in the centres' time zone)."""
-    ctx = _ctx()
+    ctx = context()
     if due_within is not None:
-        today = clocks.local_day(ctx.now, _deps().rules_for(ctx.now.date()).time_zone)
+        today = clocks.local_day(ctx.now, service_deps().rules_for(ctx.now.date()).time_zone)
         until = today + timedelta(days=clocks.window_days(due_within))
         filters["due_before"] = min(until, filters.get("due_before") or until)
-    return _page(handlers.list_stays(_deps().repository, ctx, StayFilter(**filters), cursor, limit))
+    return page(
+        handlers.list_stays(service_deps().repository, ctx, StayFilter(**filters), cursor, limit)
+    )
 
 
 @stays.get("/stays/<stay_id>")
@@ -313,58 +287,6 @@ def list_stays(
 def get_stay(stay_id: str) -> Result:
     """One stay (who is held where, on what legal basis, until when); the ETag is its version for If-Match."""
     view = handlers.get_stay(
-        _deps().repository, _ctx(), _path_id("stay_id", stay_id, domain.STAY_ID)
+        service_deps().repository, context(), path_id("stay_id", stay_id, domain.STAY_ID)
     )
     return view, 200, {"ETag": etag(view["version"])}
-
-
-# refusals → problem details ------------------------------------------------------------------
-def _pointer(field: str | None, detail: str) -> list[dict[str, str]]:
-    return [{"pointer": "/" + field.replace(".", "/"), "detail": detail}] if field else []
-
-
-def _refused(exc: domain.DetentionError) -> Response:
-    extra: dict[str, Any] = {"rule": exc.rule}
-    if exc.unit_id:
-        extra["unit_id"] = exc.unit_id
-    if isinstance(exc, moves.StayChanged):
-        return problem_response(412, exc.detail, current_version=exc.current_version, **extra)
-    if isinstance(exc, (moves.StayClosed, moves.CentreClosed, moves.StillHeld)):
-        return problem_response(409, exc.detail, errors=_pointer(exc.field, exc.detail), **extra)
-    if isinstance(exc, domain.UnitFull):
-        return problem_response(
-            409,
-            exc.detail,
-            slug="unit-full",
-            occupancy=exc.occupancy,
-            capacity=exc.capacity,
-            **extra,
-        )
-    if isinstance(exc, law.BeyondStatutoryMaximum):
-        extra.update(source=exc.source, last_lawful_day=exc.last_day.isoformat())
-    if isinstance(exc, domain.PersonAlreadyHeld) and exc.held:
-        extra.update(exc.held)  # only set when the caller may see that stay
-    if isinstance(exc, (domain.AlreadyExists, domain.PersonAlreadyHeld)):
-        return problem_response(409, exc.detail, errors=_pointer(exc.field, exc.detail), **extra)
-    return problem_response(
-        422,
-        exc.detail,
-        slug="rule-refused",
-        title="Refused by a rule",
-        errors=_pointer(exc.field, exc.detail),
-        **extra,
-    )
-
-
-def register_error_handlers(app: Flask) -> None:
-    """Detention's refusals as problem details (the shared handlers cover everything else)."""
-    app.register_error_handler(domain.DetentionError, _refused)
-    app.register_error_handler(
-        access.NotAllowed,
-        lambda exc: _as_problem(Forbidden("Your role does not allow this action.")),
-    )
-    app.register_error_handler(handlers.NotFound, lambda exc: _as_problem(NotFound(str(exc))))
-
-
-def _as_problem(problem: Forbidden | NotFound) -> Response:
-    return problem_response(problem.status, problem.detail)

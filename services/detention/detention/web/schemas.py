@@ -10,7 +10,9 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from detention.domain import (
+from detention.domain.families import RELATIONS
+from detention.domain.ids import FAMILY_GROUP_ID
+from detention.domain.model import (
     LEGAL_BASIS_KINDS,
     NATIONALITY,
     PERSON_REF,
@@ -21,8 +23,6 @@ from detention.domain import (
     UNIT_CATEGORIES,
     VULNERABILITIES,
 )
-from detention.families import RELATIONS
-from detention.ids import FAMILY_GROUP_ID
 from passage.fields import (
     Cursor,
     StrictBoolean,

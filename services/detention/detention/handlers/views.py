@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from detention import access
-from detention.repository import unit_from_record
-from detention.rules import Rules
+from detention.domain import access
+from detention.domain.model import unit_from_record
+from detention.domain.rules import Rules
 from passage.disclosure import Spec, disclose, fields
 
 _CENTRE_FIELDS = ("id", "name", "city", "version", "created_at")
@@ -90,7 +90,8 @@ def unit_view(rec: Mapping[str, Any], today: date, rules: Rules) -> dict[str, An
 
 
 def stay_view(rec: Mapping[str, Any], caller: access.Caller) -> dict[str, Any]:
-    """The stay; names, birth date, decision details and overrides only for those who hold the person."""
+    """The stay; names, birth date, decision details and overrides only for those who hold the
+    person."""
     view = {name: rec.get(name) for name in _STAY_FIELDS}
     view["entry_examination_missing"] = rec.get("status") == "open" and not rec.get("entry_medical")
     view["history"] = [

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from detention.domain import DetentionError, add_months
-from detention.rules import Rules, Source
+from detention.domain.model import DetentionError, add_months
+from detention.domain.rules import Rules, Source
 
 # legal basis → the rule-table figure holding its maximum in months
 MAXIMUM_RULE = {
@@ -20,7 +20,8 @@ EXTENSION_RULE = {"asylum_applicant": "asylum_extension_months"}
 
 
 class BeyondStatutoryMaximum(DetentionError):
-    """A decision would hold a person beyond the legal basis's statutory maximum (422, with the source)."""
+    """A decision would hold a person beyond the legal basis's statutory maximum (422, with the
+    source)."""
 
     def __init__(self, basis: str, rule: str, last_day: date, source: Source, field: str) -> None:
         state = "verified" if source.verified else "unverified"
@@ -32,6 +33,7 @@ class BeyondStatutoryMaximum(DetentionError):
         )
         self.source = {"rule": rule, **source.as_dict()}
         self.last_day = last_day
+        self.extra.update(source=self.source, last_lawful_day=last_day.isoformat())
 
 
 def last_lawful_day(

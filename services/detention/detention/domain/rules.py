@@ -40,7 +40,10 @@ class Source:
 
 # Searched for issue #10: only unofficial translations of the Migration Code and the titles of the
 # acts were readable; no article fixing these figures was read in an official text.
-_UNREAD = "The article fixing this figure was not read in an official text; confirm it before relying on it."
+_UNREAD = (
+    "The article fixing this figure was not read in an official text; "
+    "confirm it before relying on it."
+)
 SOURCES: Mapping[str, Source] = {
     "court_order_max_months": Source(
         MIGRATION_CODE,
@@ -100,7 +103,8 @@ class Rules:
     sources: Mapping[str, Source] = field(default_factory=lambda: SOURCES)
     adult_age: int = 18
     elderly_age: int = 65
-    # Legal clocks: days before a legal end or review at which staff are alerted (0 = the day itself).
+    # Legal clocks: days before a legal end or review at which staff are alerted (0 = the day
+    # itself).
     deadline_thresholds_days: tuple[int, ...] = (14, 7, 1, 0)
     # A stay is reviewed this many days after admission unless a review sets another date.
     review_interval_days: int = 30

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from detention import domain, figures, stay_handlers
-from detention import estate as estate_commands
-from detention.api import PREFIX, Result, _ctx, _deps, _path_id
-from detention.move_schemas import (
+from detention.domain import model as domain
+from detention.handlers import estate as estate_commands
+from detention.handlers import figures
+from detention.handlers import stays as stay_handlers
+from detention.web.common import PREFIX, Result, context, path_id, service_deps
+from detention.web.move_schemas import (
     CentreUpdateSchema,
     ExtensionSchema,
     HistoryQuerySchema,
@@ -23,7 +25,7 @@ from detention.move_schemas import (
     TransferSchema,
     UnitUpdateSchema,
 )
-from detention.schemas import CentreSchema, MedicalSchema, NoQuerySchema, StaySchema, UnitSchema
+from detention.web.schemas import CentreSchema, MedicalSchema, NoQuerySchema, StaySchema, UnitSchema
 from passage.web import Blueprint, etag, expected_version
 
 moves = Blueprint(
@@ -55,14 +57,14 @@ def _answer(view: dict[str, Any]) -> Result:
 
 
 def _stay_command(name: str, stay_id: str, body: dict[str, Any]) -> Result:
-    deps = _deps()
-    stay_id = _path_id("stay_id", stay_id, domain.STAY_ID)
+    deps = service_deps()
+    stay_id = path_id("stay_id", stay_id, domain.STAY_ID)
     command = getattr(stay_handlers, name)
     return _answer(
         command(
             deps.repository,
             deps.stay_store,
-            _ctx(),
+            context(),
             stay_id,
             expected_version(),
             body,
@@ -195,10 +197,10 @@ def review(body: dict[str, Any], stay_id: str) -> Result:
 )
 def update_centre(body: dict[str, Any], centre_id: str) -> Result:
     """Rename, deactivate or reactivate a centre (administrators)."""
-    centre_id = _path_id("centre_id", centre_id, domain.SLUG)
+    centre_id = path_id("centre_id", centre_id, domain.SLUG)
     return _answer(
         estate_commands.update_centre(
-            _deps().repository, _ctx(), centre_id, expected_version(), body
+            service_deps().repository, context(), centre_id, expected_version(), body
         )
     )
 
@@ -219,11 +221,11 @@ def update_centre(body: dict[str, Any], centre_id: str) -> Result:
 )
 def update_unit(body: dict[str, Any], unit_id: str) -> Result:
     """New declared places, floor area or blocks (administrators); emits detention.unit.capacity_changed."""
-    deps = _deps()
-    unit_id = _path_id("unit_id", unit_id, domain.SLUG)
+    deps = service_deps()
+    unit_id = path_id("unit_id", unit_id, domain.SLUG)
     return _answer(
         estate_commands.update_unit(
-            deps.repository, _ctx(), unit_id, expected_version(), body, deps.rules_for
+            deps.repository, context(), unit_id, expected_version(), body, deps.rules_for
         )
     )
 
@@ -234,8 +236,8 @@ def update_unit(body: dict[str, Any], unit_id: str) -> Result:
 @occupancy_bp.response(200, OccupancySchema)
 def current_occupancy(centre_id: str) -> dict[str, Any]:
     """Occupied and free places now: per unit, per category, and by sex, age band and nationality."""
-    centre_id = _path_id("centre_id", centre_id, domain.SLUG)
-    return figures.current_occupancy(_deps().repository, _ctx(), centre_id)
+    centre_id = path_id("centre_id", centre_id, domain.SLUG)
+    return figures.current_occupancy(service_deps().repository, context(), centre_id)
 
 
 @occupancy_bp.get("/centres/<centre_id>/occupancy/history")
@@ -244,8 +246,8 @@ def current_occupancy(centre_id: str) -> dict[str, Any]:
 @occupancy_bp.response(200, HistorySchema)
 def occupancy_history(centre_id: str, first: date, last: date) -> dict[str, Any]:
     """Daily figures (up to 366 days) from the read model; never scans stays."""
-    centre_id = _path_id("centre_id", centre_id, domain.SLUG)
-    return figures.occupancy_history(_deps().repository, _ctx(), centre_id, first, last)
+    centre_id = path_id("centre_id", centre_id, domain.SLUG)
+    return figures.occupancy_history(service_deps().repository, context(), centre_id, first, last)
 
 
 @occupancy_bp.get("/statistics/occupancy")
@@ -254,5 +256,5 @@ def occupancy_history(centre_id: str, first: date, last: date) -> dict[str, Any]
 @occupancy_bp.response(200, StatisticsSchema)
 def statistics(month: str) -> dict[str, Any]:
     """Raw monthly counts per unit for partner reports (admin, auditor, system; the gateway suppresses)."""
-    deps = _deps()
-    return figures.monthly_statistics(deps.mongo, _ctx(), month, deps.rules_for)
+    deps = service_deps()
+    return figures.monthly_statistics(deps.repository, context(), month, deps.rules_for)

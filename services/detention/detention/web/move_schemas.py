@@ -1,12 +1,13 @@
-"""HTTP schemas of moves, estate updates and occupancy figures (marshmallow; strict like ``schemas``)."""
+"""HTTP schemas of moves, estate updates and occupancy figures (marshmallow; strict like
+``schemas``)."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from detention.domain import UNIT_CATEGORIES
-from detention.moves import RELEASE_REASONS
-from detention.schemas import (
+from detention.domain.model import UNIT_CATEGORIES
+from detention.domain.moves import RELEASE_REASONS
+from detention.web.schemas import (
     BlockSchema,
     MedicalSchema,
     StrictBoolean,
@@ -23,7 +24,7 @@ from passage.formats import MONTH
 class StrictDateTime(fields.AwareDateTime):
     """An RFC 3339 moment with its offset (``2026-11-21T10:00:00Z``); nothing else."""
 
-    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def,unused-ignore]
         if not isinstance(value, str):
             raise ValidationError("Not a valid date-time (RFC 3339 with its offset).")
         return super()._deserialize(value, attr, data, **kwargs)

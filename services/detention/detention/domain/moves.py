@@ -5,13 +5,13 @@ refusals they can meet. The counters themselves are the repository's to change a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from detention import domain
-from detention.families import Family
-from detention.rules import Rules
+from detention.domain import model as domain
+from detention.domain.families import Family
+from detention.domain.rules import Rules
 
 RELEASE_REASONS = (
     "removed",
@@ -31,14 +31,6 @@ class StayClosed(domain.DetentionError):
         super().__init__("stay_open", f"Stay {stay_id} is closed already.")
 
 
-class StayChanged(domain.DetentionError):
-    """The stay (or unit, or centre) is no longer at the version the caller read (412)."""
-
-    def __init__(self, current_version: int) -> None:
-        super().__init__("if_match", f"The record is at version {current_version}; read it again.")
-        self.current_version = current_version
-
-
 class CentreClosed(domain.DetentionError):
     """The centre is deactivated: nobody is admitted or transferred into it (409)."""
 
@@ -46,6 +38,15 @@ class CentreClosed(domain.DetentionError):
 class StillHeld(domain.DetentionError):
     """The change would leave people without a place: capacity below occupancy, or a centre closed
     while it holds someone (409)."""
+
+
+@dataclass(frozen=True)
+class StayChange:
+    """What a step changes on a stay: fields that take new values, and records appended to its
+    lists (``history``, ``extensions``). Storage applies it in one conditional write."""
+
+    fields: Mapping[str, Any]
+    appended: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,8 @@ def person_of(stay: Mapping[str, Any]) -> domain.Person:
 
 
 def check_transfer(stay: Mapping[str, Any], target: domain.Unit, day: date, rules: Rules) -> None:
-    """The placement rules apply to the target unit as to an admission (an override travels along)."""
+    """The placement rules apply to the target unit as to an admission (an override travels
+    along)."""
     if stay["status"] != "open":
         raise StayClosed(stay["id"])
     if stay["unit_id"] == target.id:

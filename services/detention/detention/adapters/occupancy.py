@@ -11,7 +11,7 @@ query finds the level before its range by id; days without a document carry the 
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -42,7 +42,8 @@ def record_day(
     count: str | None,
     person: Mapping[str, Any] | None = None,
 ) -> None:
-    """Count one admission/release/transfer (None: a capacity change) of ``unit``, as it is after it, on ``day``."""
+    """Count one admission/release/transfer (None: a capacity change) of ``unit``, as it is after
+    it, on ``day``."""
     inc: dict[str, int] = {count: 1} if count else {}
     if person is not None and count == "admissions":
         inc[f"by_sex.{person['sex']}"] = 1
@@ -114,9 +115,10 @@ def roll_day(mongo: Mongo, day: str) -> int:
 
 
 def levels_before(
-    mongo: Mongo, units: list[Mapping[str, Any]], first: date
+    mongo: Mongo, units: Sequence[Mapping[str, Any]], first: date
 ) -> dict[str, Mapping[str, Any]]:
-    """Each unit's last figures before ``first``: one query by id over the week before (the daily roll
+    """Each unit's last figures before ``first``: one query by id over the week before (the daily
+    roll
     keeps it filled), and an indexed search only for a unit without a document that week."""
     daily = mongo.collection(DAILY)
     ids = [
@@ -250,8 +252,10 @@ def statistics(mongo: Mongo, month: str, today: date) -> dict[str, Any]:
                 "capacity": figures[-1]["capacity"],
                 "occupied_end_of_month": figures[-1]["occupied"],
                 "average_occupied": round(sum(f["occupied"] for f in figures) / len(figures), 2),
-                # All four moves, so that occupied(end) = occupied(end before) + admissions - releases
-                # + transfers in - transfers out holds per unit (the gateway audits reports against it).
+                # All four moves, so that occupied(end) = occupied(end before) + admissions -
+                # releases
+                # + transfers in - transfers out holds per unit (the gateway audits reports against
+                # it).
                 **{name: sum(f[name] for f in figures) for name in COUNTS},
                 **{
                     k: _merge(f[k] for f in figures)
@@ -263,7 +267,8 @@ def statistics(mongo: Mongo, month: str, today: date) -> dict[str, Any]:
 
 
 def current(mongo: Mongo, centre_id: str) -> dict[str, Any]:
-    """Who is held in the centre now, by unit, category, sex, age band and nationality; free places."""
+    """Who is held in the centre now, by unit, category, sex, age band and nationality; free
+    places."""
     units = _units(mongo, centre_id)
     by_category: dict[str, dict[str, int]] = {}
     for unit in units:

@@ -10,10 +10,12 @@ import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from detention.domain import DetentionError
+from detention.domain.model import DetentionError
 
 WINDOW = re.compile(r"^([1-9][0-9]{0,2})d$", re.ASCII)
 CLOCKS = ("legal_end", "review")
+# The clock (and its once-only alert key) of a missing entry medical examination.
+ENTRY_EXAMINATION = "entry_medical"
 
 
 def local_day(moment: datetime, time_zone: str) -> date:
@@ -87,3 +89,8 @@ def check_review(next_review: date, today: date) -> None:
         raise DetentionError(
             "review_in_future", "The next review date must be after today.", field="next_review_on"
         )
+
+
+def utc_ms(moment: datetime) -> datetime:
+    """MongoDB keeps milliseconds: cut the rest so what is stored is what was returned."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

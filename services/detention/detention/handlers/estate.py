@@ -5,35 +5,61 @@ the people already held (the write checks it, whatever happened since the caller
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
-from detention import access, clocks, domain
-from detention.handlers import Context, NotFound, RulesFor, _event, _visible_centre, _visible_unit
-from detention.repository import MongoRepository, unit_from_record
-from detention.views import centre_view, unit_view
-from passage.events.envelope import rfc3339
+from detention.domain import access, clocks
+from detention.domain import model as domain
+from detention.domain.model import unit_from_record
+from detention.handlers.common import (
+    Context,
+    Repository,
+    RulesFor,
+    outgoing_event,
+    visible_centre,
+    visible_unit,
+)
+from detention.handlers.views import centre_view, unit_view
+from passage.errors import NotFoundError
+from passage.events.envelope import Envelope, rfc3339
+
+
+class Estate(Repository, Protocol):
+    """Versioned changes to centres and units (``adapters.repository.MongoRepository`` or a
+    fake)."""
+
+    def update_centre(
+        self, centre_id: str, version: int | None, changes: dict[str, Any]
+    ) -> dict[str, Any] | None: ...
+    def update_unit(
+        self,
+        unit_id: str,
+        version: int | None,
+        changes: dict[str, Any],
+        day: str,
+        events: Sequence[Envelope],
+    ) -> dict[str, Any] | None: ...
 
 
 def update_centre(
-    repo: MongoRepository,
+    repo: Estate,
     ctx: Context,
     centre_id: str,
     version: int | None,
     body: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Rename a centre, or deactivate it (refused while anybody is held there) or reactivate it."""
-    _visible_centre(repo, ctx, centre_id, access.MANAGERS)
+    visible_centre(repo, ctx, centre_id, access.MANAGERS)
     if not body:
         raise domain.DetentionError("change_something", "Send at least one field to change.")
     rec = repo.update_centre(centre_id, version, dict(body))
     if rec is None:
-        raise NotFound(f"No centre {centre_id}.")
+        raise NotFoundError(f"No centre {centre_id}.")
     return centre_view(rec)
 
 
 def update_unit(
-    repo: MongoRepository,
+    repo: Estate,
     ctx: Context,
     unit_id: str,
     version: int | None,
@@ -41,7 +67,7 @@ def update_unit(
     rules_for: RulesFor,
 ) -> dict[str, Any]:
     """New declared places, floor area or blocks; the capacity that counts is recomputed."""
-    rec = _visible_unit(repo, ctx, unit_id, access.MANAGERS)
+    rec = visible_unit(repo, ctx, unit_id, access.MANAGERS)
     if not body:
         raise domain.DetentionError("change_something", "Send at least one field to change.")
     rules = rules_for(ctx.now.date())
@@ -65,7 +91,7 @@ def update_unit(
 
 
 def _store(
-    repo: MongoRepository,
+    repo: Estate,
     ctx: Context,
     unit: domain.Unit,
     rec: Mapping[str, Any],
@@ -93,7 +119,7 @@ def _store(
         "capacity": unit.capacity_on(today),
         "capacity_valid_until": valid_until.isoformat() if valid_until else None,
     }
-    event = _event(
+    event = outgoing_event(
         ctx,
         "detention.unit.capacity_changed",
         unit.id,
@@ -108,5 +134,5 @@ def _store(
     )
     stored = repo.update_unit(unit.id, version, changes, today.isoformat(), [event])
     if stored is None:
-        raise NotFound(f"No unit {unit.id}.")
+        raise NotFoundError(f"No unit {unit.id}.")
     return stored

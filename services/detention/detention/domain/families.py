@@ -1,4 +1,5 @@
-"""Family groups in detention (stdlib only): who belongs to a family, and when a minor is accompanied.
+"""Family groups in detention (stdlib only): who belongs to a family, and when a minor is
+accompanied.
 
 A family group (parents or guardians with their children) is recorded at admission: a new group,
 or a member joining an existing group by its id. A minor is accompanied when an adult member of
@@ -19,7 +20,8 @@ CARERS = ("parent", "guardian")
 
 @dataclass(frozen=True)
 class Family:
-    """A person's place in a family group at admission; ``accompanied`` is the answer for a minor."""
+    """A person's place in a family group at admission; ``accompanied`` is the answer for a
+    minor."""
 
     group_id: str
     relation: str
@@ -39,7 +41,8 @@ def new_group_id() -> str:
 
 
 def completed_years(birth_date: date, day: date) -> int:
-    """Completed years on ``day`` (as ``domain.age_on``; kept here so this module needs no domain)."""
+    """Completed years on ``day`` (as ``domain.age_on``; kept here so this module needs no
+    domain)."""
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
