@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from readmission import bootstrap
+from readmission import service as bootstrap
 from readmission.app import create_app
-from readmission.consumer import build_worker
+from readmission.worker import build_worker
 from tests.integration import test_locations_support as scenario
 from tests.integration.test_readmission_support import new_request
 
@@ -101,7 +101,7 @@ def test_a_location_is_answered_only_for_people_with_a_request_or_transit_in_sco
     assert _same_404(known, held_only) == unknown
     for role in ("admin", "auditor"):
         assert known.get(path_ref=held_only, role=role).status_code == 404
-    from readmission import protocols
+    from readmission.adapters import protocols
     from tests.integration.test_readmission_transit_support import new_transit
 
     store, now = known.deps.protocols, known.deps.clock()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from passage.testing import identity_headers
-from readmission import bootstrap
+from readmission import service as bootstrap
 from readmission.app import create_app
 
 PREFIX = "/api/v1/readmission"

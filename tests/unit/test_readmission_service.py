@@ -11,10 +11,11 @@ from passage.config import Settings
 from passage.events import new_event, registry, validate_event
 from passage.locations import InMemoryLocations
 from passage.testing import identity_headers
-from readmission import domain, handlers
+from readmission import domain
+from readmission.handlers import requests as handlers
 from readmission.app import create_app
-from readmission.bootstrap import Deps
-from readmission.consumer import DETENTION_LOCATION, subscriptions
+from readmission.service import Deps
+from readmission.worker import DETENTION_LOCATION, subscriptions
 
 PREFIX = "/api/v1/readmission"
 READERS = ("admin", "liaison_officer", "auditor")

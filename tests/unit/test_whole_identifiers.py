@@ -27,7 +27,7 @@ SKIP = (
     "passage.testing",
     "gateway.testing",
     "detention.consumer",
-    "readmission.consumer",
+    "readmission.worker",
     "voluntary_return.consumer",
     "__main__",
 )

@@ -7,19 +7,17 @@ from flask import Flask
 from passage.config import Settings
 from passage.logs import configure_logging
 from passage.web import build_app, ensure_indexes_before_first_request
-from readmission import (
-    annexes,
-    api,
-    api_law,
-    api_registry,
-    api_transits,
-    bootstrap,
-    files,
-    repository,
-    search,
-    subject_access,
-)
-from readmission.bootstrap import Deps
+from readmission.web import annexes
+from readmission.web import api
+from readmission.web import api_law
+from readmission.web import api_registry
+from readmission.web import api_transits
+from readmission import service as bootstrap
+from readmission.web import files
+from readmission.adapters import repository
+from readmission.web import search
+from readmission.web import subject_access
+from readmission.service import Deps
 from readmission.config import SERVICE, load_settings
 
 

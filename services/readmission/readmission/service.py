@@ -12,10 +12,11 @@ from passage.clock import utc_now
 from passage.config import Settings
 from passage.locations import LocationStore
 from passage.mongo import Mongo
-from readmission import deadlines, repository
-from readmission.protocols import ProtocolStore
-from readmission.repository import MongoRepository
-from readmission.transit_repository import TransitRepository
+from readmission.domain import deadlines
+from readmission.adapters import repository
+from readmission.adapters.protocols import ProtocolStore
+from readmission.adapters.repository import MongoRepository
+from readmission.adapters.transit_repository import TransitRepository
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,10 @@ from pymongo.client_session import ClientSession
 from passage.events.envelope import Envelope
 from passage.identity import Identity
 from passage.problems import Problem
-from readmission import events
-from readmission import requests_domain as rd
-from readmission.handlers import Context, Rules, transition
-from readmission.repository import MongoRepository, Stale
+from readmission.domain import events
+from readmission.domain import requests as rd
+from readmission.handlers.requests import Context, Rules, transition
+from readmission.adapters.repository import MongoRepository, Stale
 
 log = logging.getLogger(__name__)
 CLOCK = Identity(user_id="system:deadline-clock", role="system")

@@ -1,6 +1,6 @@
 """Readmission's worker process: event consumer, outbox relay and the deadline clock, in one process.
 
-    python -m readmission.consumer
+    python -m readmission.worker
 
 SIGTERM/SIGINT stop it cleanly (unacked work goes back to the broker).
 """
@@ -15,8 +15,11 @@ from passage.bus.topology import ROUTES
 from passage.config import Settings
 from passage.logs import configure_logging
 from passage.worker import ServiceWorker
-from readmission import bootstrap, clock, handlers, repository
-from readmission.bootstrap import Deps
+from readmission import service as bootstrap
+from readmission import timers as clock
+from readmission.handlers import requests as handlers
+from readmission.adapters import repository
+from readmission.service import Deps
 from readmission.config import SERVICE, load_settings
 
 DETENTION_LOCATION = "readmission.detention_location"

@@ -18,7 +18,7 @@ from typing import Any
 from pymongo.client_session import ClientSession
 
 from passage.mongo import Index, Mongo, safe_value
-from readmission import deadlines as dl
+from readmission.domain import deadlines as dl
 
 # deadline_days: per member state, open entries by due day (small: one key per day).
 # deadline_buckets: per due day, open entries by "member state|slot" (read only for the days on a page).

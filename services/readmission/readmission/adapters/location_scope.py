@@ -7,8 +7,8 @@ from datetime import datetime
 
 from passage.identity import Identity
 from passage.mongo import Mongo, safe_value
-from readmission.handlers import Context, scoped_query
-from readmission.repository import REQUESTS, TRANSITS
+from readmission.handlers.requests import Context, scoped_query
+from readmission.adapters.repository import REQUESTS, TRANSITS
 
 
 def has_record_in_scope(mongo: Mongo, caller: Identity, person_ref: str, now: datetime) -> bool:

@@ -18,7 +18,7 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from passage.mongo import Mongo, safe_value
-from readmission.repository import PROTOCOLS
+from readmission.adapters.repository import PROTOCOLS
 
 STATUSES = ("in_force", "negotiating", "none")
 # ISO 3166-1 alpha-2 -> official languages (ISO 639-1).

@@ -22,9 +22,9 @@ from passage.events.envelope import Envelope
 from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.locations import LocationStore, location_indexes
 from passage.mongo import Index, Mongo, safe_value
-from readmission import deadlines as dl
-from readmission.deadline_index import DeadlineIndex, DeadlinePage, index_declarations
-from readmission.requests_domain import Change, deadline_record
+from readmission.domain import deadlines as dl
+from readmission.adapters.deadline_index import DeadlineIndex, DeadlinePage, index_declarations
+from readmission.domain.requests import Change, deadline_record
 
 REQUESTS, STATISTICS, PROTOCOLS, TRANSITS = "requests", "statistics", "protocols", "transits"
 CALENDARS = "calendar_overrides"  # per country: administrators' per-date working-day overrides

@@ -16,11 +16,11 @@ from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
 from passage.mongo import Mongo, safe_value
-from readmission import deadlines as dl
-from readmission.deadline_index import DeadlineIndex
-from readmission.repository import TRANSITS, Duplicate, Stale
-from readmission.requests_domain import deadline_record
-from readmission.transits_domain import TransitChange
+from readmission.domain import deadlines as dl
+from readmission.adapters.deadline_index import DeadlineIndex
+from readmission.adapters.repository import TRANSITS, Duplicate, Stale
+from readmission.domain.requests import deadline_record
+from readmission.domain.transits import TransitChange
 
 RESOURCE = "transit"
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import holidays
 
-from readmission.agreements import EU_AZ, NO_AZ, Source
+from readmission.domain.agreements import EU_AZ, NO_AZ, Source
 
 AGREEMENT = EU_AZ
 AZERBAIJAN = "AZ"

@@ -9,7 +9,7 @@ from typing import Any
 
 from passage.events import validate_event
 from passage.events.envelope import Envelope, new_event
-from readmission.requests_domain import Change
+from readmission.domain.requests import Change
 
 SOURCE = "readmission"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from readmission.agreements import EU_AZ, Source
+from readmission.domain.agreements import EU_AZ, Source
 
 NATIONALITY, CONDITIONS = "nationality", "third_country_conditions"
 EVIDENCE_OF = (NATIONALITY, CONDITIONS)

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from readmission import deadlines as dl
-from readmission.request_core import (
+from readmission.domain import deadlines as dl
+from readmission.domain.request_core import (
     REPLIES,
     Change,
     DeemedAcceptanceStands,

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from readmission import deadlines as dl
-from readmission.agreements import EU_AZ
+from readmission.domain import deadlines as dl
+from readmission.domain.agreements import EU_AZ
 
 DIRECTIONS = ("incoming", "outgoing")
 CATEGORIES = (

@@ -10,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from readmission import deadlines as dl
-from readmission import replies
-from readmission.evidence import NotEvidence, classify
-from readmission.request_core import (
+from readmission.domain import deadlines as dl
+from readmission.domain import replies
+from readmission.domain.evidence import NotEvidence, classify
+from readmission.domain.request_core import (
     AWAITING_REPLY,
     CATEGORIES,
     DIRECTIONS,

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from readmission import deadlines as dl
-from readmission.requests_domain import NotAllowed, RuleBroken, deadline_record, open_deadline
+from readmission.domain import deadlines as dl
+from readmission.domain.requests import NotAllowed, RuleBroken, deadline_record, open_deadline
 
 __all__ = [
     "NotAllowed",

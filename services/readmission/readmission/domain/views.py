@@ -10,8 +10,8 @@ from passage.disclosure import Spec, disclose, fields
 from passage.events.envelope import rfc3339
 from passage.identity import Identity
 from passage.locations import Locations
-from readmission import deadlines as dl
-from readmission.evidence import sufficiency
+from readmission.domain import deadlines as dl
+from readmission.domain.evidence import sufficiency
 
 # Liaison officers file and answer requests; administrators manage them. Auditors see the
 # procedure (states, dates, who acted) but not who the person is.

@@ -16,10 +16,12 @@ from passage.events.envelope import Envelope
 from passage.identity import Identity
 from passage.locations import Locations
 from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
-from readmission import agreements, events, views
-from readmission import deadlines as dl
-from readmission import requests_domain as rd
-from readmission.repository import REQUEST_SEARCH, MongoRepository, Stale
+from readmission.domain import agreements
+from readmission.domain import events
+from readmission.domain import views
+from readmission.domain import deadlines as dl
+from readmission.domain import requests as rd
+from readmission.adapters.repository import REQUEST_SEARCH, MongoRepository, Stale
 
 READERS = ("liaison_officer", "auditor")  # admin always passes
 WRITERS = ("liaison_officer",)

@@ -10,10 +10,11 @@ from typing import Any
 
 from passage import names
 from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
-from readmission import agreements, protocols
-from readmission import deadlines as dl
-from readmission import transits_domain as td
-from readmission.handlers import (
+from readmission.domain import agreements
+from readmission.adapters import protocols
+from readmission.domain import deadlines as dl
+from readmission.domain import transits as td
+from readmission.handlers.requests import (
     READERS,
     WRITERS,
     Context,
@@ -25,8 +26,8 @@ from readmission.handlers import (
     plain,
     scoped_query,
 )
-from readmission.repository import TRANSIT_SEARCH, Stale
-from readmission.transit_repository import TransitRepository
+from readmission.adapters.repository import TRANSIT_SEARCH, Stale
+from readmission.adapters.transit_repository import TransitRepository
 
 FURTHEST_AHEAD = timedelta(days=366)  # a transit is planned for the coming weeks, not years ahead
 # ISO 3166-1 alpha-3 of the member states (the route may name countries either way).

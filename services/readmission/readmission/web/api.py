@@ -15,8 +15,11 @@ from passage.locations import Locations
 from passage.locations_api import location_blueprint
 from passage.problems import Unprocessable, marshmallow_pointers
 from passage.web import Blueprint, current_identity, etag, expected_version
-from readmission import handlers, location_scope, schemas, views
-from readmission.bootstrap import Deps
+from readmission.handlers import requests as handlers
+from readmission.adapters import location_scope
+from readmission.web import schemas
+from readmission.domain import views
+from readmission.service import Deps
 from readmission.domain import LOCATION_READERS
 
 EXTENSION = "passage.readmission"

@@ -13,8 +13,12 @@ from marshmallow import Schema, fields
 
 from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from passage.web import Blueprint, etag, expected_version
-from readmission import agreements, api, deadlines, handlers, schemas
-from readmission.repository import Duplicate
+from readmission.domain import agreements
+from readmission.web import api
+from readmission.domain import deadlines
+from readmission.handlers import requests as handlers
+from readmission.web import schemas
+from readmission.adapters.repository import Duplicate
 
 law = Blueprint(
     "readmission_law",

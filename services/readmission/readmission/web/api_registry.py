@@ -10,7 +10,11 @@ from marshmallow import Schema, fields
 
 from passage.problems import Conflict, Forbidden, NotFound
 from passage.web import Blueprint, current_identity, etag, expected_version
-from readmission import api, handlers, protocols, schemas, statistics
+from readmission.web import api
+from readmission.handlers import requests as handlers
+from readmission.adapters import protocols
+from readmission.web import schemas
+from readmission.domain import statistics
 
 PREFIX = api.PREFIX
 Result = tuple[Any, int, dict[str, str]]
@@ -127,7 +131,7 @@ def _store() -> protocols.ProtocolStore:
 
 
 def _view(doc: dict[str, Any]) -> dict[str, Any]:
-    from readmission.views import _json
+    from readmission.domain.views import _json
 
     today = api.ctx().today
     return _json(

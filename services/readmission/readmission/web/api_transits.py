@@ -10,8 +10,13 @@ from marshmallow import Schema, fields
 
 from passage.problems import Unprocessable
 from passage.web import Blueprint, current_identity, etag, expected_version
-from readmission import api, handlers, schemas, transit_handlers, transit_schemas, views
-from readmission.schemas import NoQuerySchema, NoteSchema
+from readmission.web import api
+from readmission.handlers import requests as handlers
+from readmission.web import schemas
+from readmission.handlers.requests import transits as transit_handlers
+from readmission.web import transit_schemas
+from readmission.domain import views
+from readmission.web.schemas import NoQuerySchema, NoteSchema
 
 PREFIX = api.PREFIX
 Result = tuple[Any, int, dict[str, str]]

@@ -13,9 +13,9 @@ from passage import person_search
 from passage.problems import Forbidden
 from passage.web import Blueprint, current_identity
 from readmission.config import load_settings
-from readmission.handlers import Context, scoped_query
-from readmission.repository import REQUEST_SEARCH, REQUESTS, TRANSIT_SEARCH, TRANSITS
-from readmission.views import PARTICULAR_READERS
+from readmission.handlers.requests import Context, scoped_query
+from readmission.adapters.repository import REQUEST_SEARCH, REQUESTS, TRANSIT_SEARCH, TRANSITS
+from readmission.domain.views import PARTICULAR_READERS
 
 persons = Blueprint(
     "readmission_person_search",
@@ -43,7 +43,7 @@ def search(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> int:
-    """``python -m readmission.search``: store search keys on requests and transits made before search existed."""
+    """``python -m readmission.web.search``: store search keys on requests and transits made before search existed."""
     return person_search.backfill_main(
         load_settings, [(REQUESTS, REQUEST_SEARCH), (TRANSITS, TRANSIT_SEARCH)]
     )

@@ -11,8 +11,8 @@ from flask import current_app
 from passage.mongo import safe_value
 from passage.subject_access import subject_access_blueprint
 from passage.web import current_identity
-from readmission import views
-from readmission.api import EXTENSION, PREFIX
+from readmission.domain import views
+from readmission.web.api import EXTENSION, PREFIX
 
 
 def held_about(person_ref: str) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from marshmallow import Schema, fields, validate
 
 from passage.fields import StrictDate, StrictInteger, pattern, text
 from passage.formats import PERSON_REF
-from readmission import requests_domain as rd
-from readmission import transits_domain as td
-from readmission.schemas import (
+from readmission.domain import requests as rd
+from readmission.domain import transits as td
+from readmission.web.schemas import (
     EscortSchema,
     NoteSchema,
     PageQuerySchema,
