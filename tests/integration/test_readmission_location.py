@@ -101,7 +101,7 @@ def test_a_location_is_answered_only_for_people_with_a_request_or_transit_in_sco
     assert _same_404(known, held_only) == unknown
     for role in ("admin", "auditor"):
         assert known.get(path_ref=held_only, role=role).status_code == 404
-    from readmission.adapters import protocols
+    from readmission.domain import protocols
     from tests.integration.test_readmission_transit_support import new_transit
 
     store, now = known.deps.protocols, known.deps.clock()

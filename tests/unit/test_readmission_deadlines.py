@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from readmission.domain import deadlines as dl
 from readmission.domain import requests as rd
-from readmission.adapters.protocols import MEMBER_STATES
+from readmission.domain.protocols import MEMBER_STATES
 
 COUNTRIES = sorted(MEMBER_STATES)
 AGREEMENT_STATES = {"EU-AZ": [c for c in COUNTRIES if c not in ("DK", "IE")], "NO-AZ": ["NO"]}

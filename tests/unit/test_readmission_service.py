@@ -11,8 +11,8 @@ from passage.config import Settings
 from passage.events import new_event, registry, validate_event
 from passage.locations import InMemoryLocations
 from passage.testing import identity_headers
-from readmission import domain
-from readmission.handlers import requests as handlers
+from readmission import domain, event_handlers
+from readmission.adapters.repository import MongoRepository
 from readmission.app import create_app
 from readmission.service import Deps
 from readmission.worker import DETENTION_LOCATION, subscriptions
@@ -65,9 +65,11 @@ class FakePublisher:
 @pytest.fixture
 def deps() -> Deps:
     settings = Settings.from_env("readmission", env={})
+    mongo = FakeMongo()
     return Deps(
         settings=settings,
-        mongo=FakeMongo(),
+        mongo=mongo,  # type: ignore[arg-type]
+        repository=MongoRepository(mongo),  # type: ignore[arg-type]
         topology=Topology(""),
         publisher=FakePublisher(),  # type: ignore[arg-type]
         locations=InMemoryLocations(),
@@ -101,7 +103,7 @@ def test_person_ref_rule() -> None:
 
 @pytest.mark.parametrize("role", READERS)
 def test_readers_see_the_location(deps: Deps, role: str) -> None:
-    handlers.record_detention_event(deps.locations, opened(), session=None)  # type: ignore[arg-type]
+    event_handlers.record_detention_event(deps.locations, opened(), None)  # type: ignore[arg-type]
     response = get(deps, "AZ-2026-000001", role)
     assert response.status_code == 200 and response.headers["ETag"] == '"v1"'
     assert response.get_json()["held"] is True and response.get_json()["centre_id"] == "baku"
@@ -109,8 +111,8 @@ def test_readers_see_the_location(deps: Deps, role: str) -> None:
 
 
 def test_out_of_scope_or_without_a_request_is_not_found(deps: Deps) -> None:
-    handlers.record_detention_event(deps.locations, opened(), session=None)  # type: ignore[arg-type]
-    handlers.record_detention_event(deps.locations, opened("AZ-2026-000002"), session=None)  # type: ignore[arg-type]
+    event_handlers.record_detention_event(deps.locations, opened(), None)  # type: ignore[arg-type]
+    event_handlers.record_detention_event(deps.locations, opened("AZ-2026-000002"), None)  # type: ignore[arg-type]
     assert get(deps, "AZ-2026-000001", member_states=["FR"]).status_code == 404
     assert get(deps, "AZ-2026-000002", all_scopes=True).status_code == 404
     assert get(deps, "AZ-2026-000001", member_states=["FR", "DE"]).status_code == 200

@@ -11,8 +11,8 @@ import sys
 from passage.clock import utc_now
 from passage.mongo import Mongo
 from readmission.adapters import repository
-from readmission.config import load_settings
 from readmission.adapters.protocols import ProtocolStore
+from readmission.config import load_settings
 
 
 def main() -> int:

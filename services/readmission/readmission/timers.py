@@ -1,6 +1,7 @@
-"""Timed work and event reactions that move requests without a user: the deadline clock (deemed
-acceptance, missed deadlines) and voluntary-return facts. The clock is injected, so tests decide
-what "now" is; every effect is conditional, so running twice (or on two workers) acts once."""
+"""The deadline clock: timed work that moves requests without a user (deemed acceptance, missed
+deadlines, closing take-back windows). The clock is injected, so tests decide what "now" is;
+every effect is conditional, so running twice (or on two workers) acts once. Imports no
+framework or driver."""
 
 from __future__ import annotations
 
@@ -10,19 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pymongo.client_session import ClientSession
-
-from passage.events.envelope import Envelope
-from passage.identity import Identity
-from passage.problems import Problem
+from passage.context import Context, system_context
+from passage.errors import DomainError
+from readmission.adapters.repository import MongoRepository
 from readmission.domain import events
 from readmission.domain import requests as rd
-from readmission.handlers.requests import Context, Rules, transition
-from readmission.adapters.repository import MongoRepository, Stale
+from readmission.handlers.requests import Rules, transition
 
 log = logging.getLogger(__name__)
-CLOCK = Identity(user_id="system:deadline-clock", role="system")
-VOLUNTARY_RETURN = Identity(user_id="system:voluntary-return", role="system")
+CLOCK = "deadline-clock"
 
 
 @dataclass
@@ -41,7 +38,7 @@ def run_clock(
     retried on the next run, never spun on).
     """
     result = ClockRun()
-    ctx = Context(caller=CLOCK, now=now)
+    ctx = system_context(CLOCK, now)
     for _ in range(max_batches):
         before = (result.deemed_accepted, result.missed, result.expired)
         entries = repo.passed_unnotified(ctx.today, batch)
@@ -79,7 +76,7 @@ def _act_on(
             result.deemed_accepted += 1
             log.info("request deemed accepted", extra={"request_id": doc["_id"]})
             return
-        except (Stale, Problem):  # answered meanwhile: the next run sees the new state
+        except DomainError:  # answered meanwhile: the next run sees the new state
             return
     if entry["kind"] == "take_back":  # a window closing is not a missed duty: it just ends
         result.expired += int(repo.mark_missed(entry, ctx.now, [], expire=True))
@@ -97,40 +94,5 @@ def _act_on(
 def clock_job(
     repo: MongoRepository, clock: Callable[[], datetime], rules: Rules
 ) -> Callable[[], ClockRun]:
+    """The worker's job: one clock round at the injected clock's "now"."""
     return lambda: run_clock(repo, clock(), rules)
-
-
-# voluntary return ------------------------------------------------------------------------------
-def on_case_opened(
-    repo: MongoRepository, clock: Callable[[], datetime], event: Envelope, session: ClientSession
-) -> None:
-    """Mark "voluntary return in progress" on the person's pending requests."""
-    mark = {"in_progress": True, "case_id": event.data["case_id"], "since": event.data["opened_at"]}
-    repo.set_voluntary_return(event.data["person_ref"], rd.PENDING, mark, None, session)
-
-
-def on_case_withdrawn(
-    repo: MongoRepository, clock: Callable[[], datetime], event: Envelope, session: ClientSession
-) -> None:
-    """Clear the mark set by this case (another case's mark stays)."""
-    repo.set_voluntary_return(
-        event.data["person_ref"], rd.PENDING, None, event.data["case_id"], session
-    )
-
-
-def on_departure_confirmed(
-    repo: MongoRepository,
-    clock: Callable[[], datetime],
-    rules: Rules,
-    event: Envelope,
-    session: ClientSession,
-) -> None:
-    """The person left voluntarily: withdraw each pending request once, with the reason."""
-    ctx = Context(caller=VOLUNTARY_RETURN, now=clock(), correlation_id=event.correlation_id)
-    body = {
-        "reason": "voluntary_departure",
-        "note": f"voluntary return case {event.data['case_id']}",
-    }
-    for doc in repo.open_requests_of(event.data["person_ref"], rd.PENDING, session):
-        transition(repo, ctx, doc, "withdraw", body, rules, session=session)
-        log.info("request withdrawn after voluntary departure", extra={"request_id": doc["_id"]})

@@ -7,9 +7,10 @@ its statistics in one transaction, so no reader ever sees one without the others
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
@@ -18,12 +19,14 @@ from pymongo.errors import DuplicateKeyError
 from passage import names, person_search
 from passage.bus.consumer import INBOX_INDEXES
 from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
+from passage.errors import AlreadyExists, VersionConflict
 from passage.events.envelope import Envelope
 from passage.locations import COLLECTION as PERSON_LOCATIONS
-from passage.locations import LocationStore, location_indexes
-from passage.mongo import Index, Mongo, safe_value
-from readmission.domain import deadlines as dl
+from passage.locations import Locations, LocationStore, location_indexes
+from passage.mongo import Index, Mongo, safe_value, session_of
+from passage.transaction import Transaction
 from readmission.adapters.deadline_index import DeadlineIndex, DeadlinePage, index_declarations
+from readmission.domain import deadlines as dl
 from readmission.domain.requests import Change, deadline_record
 
 REQUESTS, STATISTICS, PROTOCOLS, TRANSITS = "requests", "statistics", "protocols", "transits"
@@ -45,14 +48,42 @@ TRANSIT_SEARCH = names.Paths(
     names=("particulars.given_names", "particulars.family_name", "particulars.other_names"),
 )
 OUTBOX_COLLECTIONS: tuple[str, ...] = (REQUESTS,)
+T = TypeVar("T")
 
 
-class Stale(Exception):
-    """The request changed (version or state) since it was read."""
+def scope_filter(
+    member_states: Sequence[str] | None, filters: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The given filters (validated scalars), narrowed to ``member_states`` (None: all of them)."""
+    query: dict[str, Any] = {k: safe_value(v) for k, v in (filters or {}).items() if v is not None}
+    if member_states is not None:
+        wanted = [m for m in member_states if query.get("member_state", m) == m]
+        query["member_state"] = {"$in": wanted}
+    return query
 
 
-class Duplicate(Exception):
-    """A request with this id exists already."""
+def page_after(
+    collection: Any, where: dict[str, Any], after: str | None, limit: int
+) -> list[dict[str, Any]]:
+    """One page of ``collection`` by id, after the id ``after`` (keyset paging, no outbox)."""
+    if after:
+        where = {**where, "_id": {"$gt": safe_value(after)}}
+    return list(collection.find(where, {"outbox": 0}).sort("_id", ASCENDING).limit(limit))
+
+
+def backfill_search_keys() -> int:
+    """``python -m readmission.adapters.repository``: store search keys on requests and transits
+    made before search existed."""
+    from readmission.config import load_settings
+
+    return person_search.backfill_main(
+        load_settings, [(REQUESTS, REQUEST_SEARCH), (TRANSITS, TRANSIT_SEARCH)]
+    )
+
+
+def record_location(locations: Locations, event: Envelope, tx: Transaction) -> bool:
+    """Apply a detention stay event to the location read model, in the consumer's transaction."""
+    return locations.record(event, session=session_of(tx))
 
 
 def location_store(mongo: Mongo) -> LocationStore:
@@ -90,9 +121,30 @@ class MongoRepository:
     def _c(self, name: str):  # type: ignore[no-untyped-def]
         return self.mongo.collection(name)
 
-    def in_transaction(self, work, session: ClientSession | None = None):  # type: ignore[no-untyped-def]
-        """Run ``work(session)`` inside the given session's transaction, or a new one."""
+    def in_transaction(
+        self, work: Callable[[ClientSession], T], tx: Transaction | None = None
+    ) -> T:
+        """Run ``work(session)`` inside the given unit of work, or a new transaction."""
+        session = session_of(tx)
         return work(session) if session is not None else self.mongo.transaction(work)
+
+    # people ------------------------------------------------------------------------------------
+    def has_record_of(self, member_states: Sequence[str] | None, person_ref: str) -> bool:
+        """True when a request or transit about ``person_ref`` lies in ``member_states``."""
+        query = scope_filter(member_states, {"person_ref": person_ref})
+        return any(
+            self._c(name).find_one(query, {"_id": 1}) is not None for name in (REQUESTS, TRANSITS)
+        )
+
+    def person_hits(
+        self, member_states: Sequence[str] | None, args: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Requests and transits in ``member_states`` whose person matches every filter in ``args``."""
+        scope = scope_filter(member_states)
+        return [
+            *person_search.find_hits(self._c(REQUESTS), scope, args, REQUEST_SEARCH),
+            *person_search.find_hits(self._c(TRANSITS), scope, args, TRANSIT_SEARCH),
+        ]
 
     # requests ----------------------------------------------------------------------------------
     def add(
@@ -108,31 +160,35 @@ class MongoRepository:
             try:
                 self._c(REQUESTS).insert_one(stored, session=session)
             except DuplicateKeyError:
-                raise Duplicate(doc["_id"]) from None
+                raise AlreadyExists("A request with this id exists already.") from None
             self.deadlines.open(stored, opened, session)
 
         self.in_transaction(work)
         return stored
 
-    def get(self, request_id: str, session: ClientSession | None = None) -> dict[str, Any] | None:
+    def get(self, request_id: str, tx: Transaction | None = None) -> dict[str, Any] | None:
         return self._c(REQUESTS).find_one(
-            {"_id": safe_value(request_id)}, {"outbox": 0}, session=session
+            {"_id": safe_value(request_id)}, {"outbox": 0}, session=session_of(tx)
         )
 
-    def page(self, query: Mapping[str, Any], after: str | None, limit: int) -> list[dict[str, Any]]:
-        where = dict(query)
-        if after:
-            where["_id"] = {"$gt": safe_value(after)}
-        return list(
-            self._c(REQUESTS).find(where, {"outbox": 0}).sort("_id", ASCENDING).limit(limit)
-        )
+    def page(
+        self,
+        member_states: Sequence[str] | None,
+        filters: Mapping[str, Any],
+        after: str | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Requests matching ``filters`` in ``member_states`` (None: all), by id."""
+        return page_after(self._c(REQUESTS), scope_filter(member_states, filters), after, limit)
 
     def open_requests_of(
-        self, person_ref: str, states: Sequence[str], session: ClientSession
+        self, person_ref: str, states: Sequence[str], tx: Transaction
     ) -> list[dict[str, Any]]:
         query = {"person_ref": safe_value(person_ref), "state": {"$in": list(states)}}
         return list(
-            self._c(REQUESTS).find(query, {"outbox": 0}, session=session).sort("_id", ASCENDING)
+            self._c(REQUESTS)
+            .find(query, {"outbox": 0}, session=session_of(tx))
+            .sort("_id", ASCENDING)
         )
 
     def set_voluntary_return(
@@ -141,7 +197,7 @@ class MongoRepository:
         states: Sequence[str],
         mark: dict[str, Any] | None,
         only_case: str | None,
-        session: ClientSession,
+        tx: Transaction,
     ) -> int:
         query: dict[str, Any] = {
             "person_ref": safe_value(person_ref),
@@ -150,7 +206,9 @@ class MongoRepository:
         if only_case:
             query["voluntary_return.case_id"] = safe_value(only_case)
         result = self._c(REQUESTS).update_many(
-            query, {"$set": {"voluntary_return": mark}, "$inc": {"version": 1}}, session=session
+            query,
+            {"$set": {"voluntary_return": mark}, "$inc": {"version": 1}},
+            session=session_of(tx),
         )
         return result.modified_count
 
@@ -161,9 +219,10 @@ class MongoRepository:
         history: dict[str, Any],
         now: datetime,
         events: Sequence[Envelope],
-        session: ClientSession | None = None,
+        tx: Transaction | None = None,
     ) -> dict[str, Any]:
-        """Write ``change`` if the request is still at ``doc``'s version and state; Stale otherwise."""
+        """Write ``change`` if the request is still at ``doc``'s version and state;
+        VersionConflict otherwise."""
 
         def work(s: ClientSession) -> dict[str, Any]:
             stored = self._c(REQUESTS).find_one_and_update(
@@ -174,7 +233,7 @@ class MongoRepository:
                 session=s,
             )
             if stored is None:
-                raise Stale(doc["_id"])
+                raise VersionConflict(None, "The request changed meanwhile.")
             self.deadlines.close(
                 doc["_id"],
                 [k for k in change.closed if k not in {d.kind for d in change.opened}],
@@ -186,7 +245,7 @@ class MongoRepository:
                 self._count(member_state, day, incs, reply_days, s)
             return stored
 
-        return self.in_transaction(work, session)
+        return self.in_transaction(work, tx)
 
     @staticmethod
     def _update(change: Change, history: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -270,7 +329,7 @@ class MongoRepository:
         try:
             self._c(AGREEMENTS).insert_one(doc)
         except DuplicateKeyError:
-            raise Duplicate(doc["_id"]) from None
+            raise AlreadyExists("An agreement with this code is recorded already.") from None
         return doc
 
     def add_rule_version(
@@ -327,3 +386,7 @@ class MongoRepository:
         return list(
             self._c(STATISTICS).find({"month": safe_value(month)}).sort("member_state", ASCENDING)
         )
+
+
+if __name__ == "__main__":
+    sys.exit(backfill_search_keys())

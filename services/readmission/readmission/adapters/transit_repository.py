@@ -2,7 +2,7 @@
 index the worklist and the clock read, written in one transaction with the document.
 
 A transition is conditional on the document's version *and* state, so of two concurrent decisions
-(approve vs refuse) exactly one is written; the other sees ``Stale`` and is decided again.
+(approve vs refuse) exactly one is written; the other sees a ``VersionConflict`` and is decided again.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
+from passage.errors import AlreadyExists, VersionConflict
 from passage.mongo import Mongo, safe_value
-from readmission.domain import deadlines as dl
 from readmission.adapters.deadline_index import DeadlineIndex
-from readmission.adapters.repository import TRANSITS, Duplicate, Stale
+from readmission.adapters.repository import TRANSITS, page_after, scope_filter
+from readmission.domain import deadlines as dl
 from readmission.domain.requests import deadline_record
 from readmission.domain.transits import TransitChange
 
@@ -43,7 +43,7 @@ class TransitRepository:
             try:
                 self.collection.insert_one(stored, session=session)
             except DuplicateKeyError:
-                raise Duplicate(doc["_id"]) from None
+                raise AlreadyExists("A transit request with this id exists already.") from None
             self.deadlines.open(stored, opened, session, resource=RESOURCE)
 
         self.mongo.transaction(work)
@@ -52,11 +52,15 @@ class TransitRepository:
     def get(self, transit_id: str) -> dict[str, Any] | None:
         return self.collection.find_one({"_id": safe_value(transit_id)})
 
-    def page(self, query: Mapping[str, Any], after: str | None, limit: int) -> list[dict[str, Any]]:
-        where = dict(query)
-        if after:
-            where["_id"] = {"$gt": safe_value(after)}
-        return list(self.collection.find(where).sort("_id", ASCENDING).limit(limit))
+    def page(
+        self,
+        member_states: Sequence[str] | None,
+        filters: Mapping[str, Any],
+        after: str | None,
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Transit requests matching ``filters`` in ``member_states`` (None: all), by id."""
+        return page_after(self.collection, scope_filter(member_states, filters), after, limit)
 
     def apply(
         self, doc: Mapping[str, Any], change: TransitChange, history: dict[str, Any], now: datetime
@@ -75,7 +79,7 @@ class TransitRepository:
                 session=session,
             )
             if stored is None:
-                raise Stale(doc["_id"])
+                raise VersionConflict(None, "The transit request changed meanwhile.")
             self.deadlines.close(doc["_id"], list(change.closed), session)
             self.deadlines.follow_state(doc["_id"], stored["state"], session)
             return stored

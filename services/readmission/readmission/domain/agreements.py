@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from passage import errors
+
 EU_AZ, NO_AZ = "EU-AZ", "NO-AZ"
 # The 27 member states (ISO 3166-1 alpha-2); the EU agreement binds them except DK and IE.
 EU_MEMBER_STATES = (
@@ -137,7 +139,7 @@ AGREEMENTS: dict[str, Agreement] = {
 STATES = tuple(sorted({*EU_MEMBER_STATES, *(p for a in AGREEMENTS.values() for p in a.parties)}))
 
 
-class NotBound(ValueError):
+class NotBound(errors.RuleRefused):
     """The agreement does not bind this state (or does not exist): a 422 naming the reason."""
 
 
@@ -147,11 +149,14 @@ def check_bound(
     """The agreement, if it binds ``member_state``; NotBound with the reason otherwise."""
     found = agreements.get(agreement)
     if found is None:
-        raise NotBound(f"No readmission agreement '{agreement}' is recorded.")
+        raise NotBound(f"No readmission agreement '{agreement}' is recorded.", field="member_state")
     if member_state in found.not_bound:
-        raise NotBound(found.not_bound[member_state])
+        raise NotBound(found.not_bound[member_state], field="member_state")
     if member_state not in found.parties:
-        raise NotBound(f"{member_state} is not a party to the {agreement} readmission agreement.")
+        raise NotBound(
+            f"{member_state} is not a party to the {agreement} readmission agreement.",
+            field="member_state",
+        )
     return found
 
 

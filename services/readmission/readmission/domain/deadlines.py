@@ -18,6 +18,7 @@ from typing import Any
 
 import holidays
 
+from passage import errors
 from readmission.domain.agreements import EU_AZ, NO_AZ, Source
 
 AGREEMENT = EU_AZ
@@ -225,7 +226,7 @@ def has_calendar(country: str) -> bool:
         return False
 
 
-class NoRule(LookupError):
+class NoRule(errors.RuleRefused):
     """No rule version is in force for this protocol and procedure on that day."""
 
 
@@ -369,7 +370,7 @@ def extend_for_obstacles(deadline: Deadline, new_due: date, reason: str) -> Dead
     return replace(deadline, due_on=new_due, extensions=(*deadline.extensions, record))
 
 
-class ExtensionRefused(ValueError):
+class ExtensionRefused(errors.RuleRefused):
     """An extension beyond the rule's ceiling, or one that would shorten the limit."""
 
 

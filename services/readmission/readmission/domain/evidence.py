@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from passage import errors
 from readmission.domain.agreements import EU_AZ, Source
 
 NATIONALITY, CONDITIONS = "nationality", "third_country_conditions"
@@ -58,7 +59,7 @@ DOCUMENT_TYPES = tuple(sorted({t for types in ANNEXES.values() for t in types} |
 OWN_NATIONAL_CATEGORIES = ("own_national", "former_national", "family_member")
 
 
-class NotEvidence(ValueError):
+class NotEvidence(errors.RuleRefused):
     """The document type is listed in neither annex for what it is meant to show (a 422)."""
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from passage import errors
 from readmission.domain import deadlines as dl
 from readmission.domain.agreements import EU_AZ
 
@@ -85,11 +86,15 @@ NOTES: dict[str, tuple[str, ...]] = {
 }
 
 
-class NotAllowed(Exception):
-    """The action cannot start from the request's current state (an HTTP 409 naming it)."""
+class NotAllowed(errors.RuleRefused):
+    """The action cannot start from the request's current state (a 409 naming the state)."""
 
-    def __init__(self, action: str, state: str) -> None:
-        super().__init__(f"A request in state '{state}' cannot be {action.replace('_', ' ')}ed.")
+    def __init__(self, action: str, state: str, detail: str | None = None) -> None:
+        super().__init__(
+            detail or f"A request in state '{state}' cannot be {action.replace('_', ' ')}ed.",
+            current_state=state,
+            action=action,
+        )
         self.action, self.state = action, state
 
 
@@ -97,11 +102,10 @@ class DeemedAcceptanceStands(NotAllowed):
     """A reply dated after the limit, entered once the clock deemed the request accepted (a 409)."""
 
     def __init__(self, message: str, action: str, state: str) -> None:
-        Exception.__init__(self, message)
-        self.action, self.state = action, state
+        super().__init__(action, state, message)
 
 
-class RuleBroken(ValueError):
+class RuleBroken(errors.RuleRefused):
     """The action is allowed in this state but its content breaks a rule (e.g. an extension too long)."""
 
 

@@ -71,10 +71,11 @@ class TransitNotAllowed(NotAllowed):
     """The action cannot start from the transit request's current state (an HTTP 409 naming it)."""
 
     def __init__(self, action: str, state: str) -> None:
-        Exception.__init__(
-            self, f"A transit request in state '{state}' cannot be {VERBS.get(action, action)}."
+        super().__init__(
+            action,
+            state,
+            f"A transit request in state '{state}' cannot be {VERBS.get(action, action)}.",
         )
-        self.action, self.state = action, state
 
 
 @dataclass

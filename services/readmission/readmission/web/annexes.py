@@ -16,12 +16,12 @@ from flask import Response, current_app
 from passage.pdf import MEDIA_TYPE, Document, Section, render
 from passage.problems import Forbidden
 from passage.web import Blueprint
+from readmission.domain.views import PARTICULAR_READERS
 from readmission.handlers import requests as handlers
-from readmission.handlers.requests import transits as transit_handlers
+from readmission.handlers import transits as transit_handlers
 from readmission.web.api import ctx, request_id_from
 from readmission.web.api_transits import transit_id_from
 from readmission.web.schemas import NoQuerySchema
-from readmission.domain.views import PARTICULAR_READERS
 
 annexes = Blueprint(
     "readmission_annexes",

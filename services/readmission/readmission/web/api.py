@@ -4,7 +4,7 @@ checked in the handlers; personal data is filtered by the views."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields
@@ -15,12 +15,12 @@ from passage.locations import Locations
 from passage.locations_api import location_blueprint
 from passage.problems import Unprocessable, marshmallow_pointers
 from passage.web import Blueprint, current_identity, etag, expected_version
+from readmission.domain import LOCATION_READERS, views
 from readmission.handlers import requests as handlers
-from readmission.adapters import location_scope
 from readmission.web import schemas
-from readmission.domain import views
-from readmission.service import Deps
-from readmission.domain import LOCATION_READERS
+
+if TYPE_CHECKING:
+    from readmission.service import Deps
 
 EXTENSION = "passage.readmission"
 PREFIX = "/api/v1/readmission"
@@ -43,7 +43,7 @@ def _locations() -> Locations:
 
 
 def _in_scope(caller: Identity, person_ref: str) -> bool:
-    return location_scope.has_record_in_scope(_deps().mongo, caller, person_ref, _deps().clock())
+    return handlers.has_record_in_scope(_deps().repository, caller, person_ref)
 
 
 locations = location_blueprint(

@@ -13,12 +13,9 @@ from marshmallow import Schema, fields
 
 from passage.problems import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from passage.web import Blueprint, etag, expected_version
-from readmission.domain import agreements
-from readmission.web import api
-from readmission.domain import deadlines
+from readmission.domain import agreements, deadlines
 from readmission.handlers import requests as handlers
-from readmission.web import schemas
-from readmission.adapters.repository import Duplicate
+from readmission.web import api, schemas
 
 law = Blueprint(
     "readmission_law",
@@ -164,10 +161,7 @@ def add_agreement(body: dict[str, Any]) -> Result:
         "recorded_by": context.caller.user_id,
         "recorded_at": context.now,
     }
-    try:
-        _repo().add_agreement(doc)
-    except Duplicate:
-        raise Conflict("An agreement with this code is recorded already.") from None
+    _repo().add_agreement(doc)  # AlreadyExists (409) when the code is recorded already
     view, _, headers = _agreement_view(doc["_id"])
     return view, 201, headers
 

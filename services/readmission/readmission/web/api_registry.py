@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from marshmallow import Schema, fields
 
 from passage.problems import Conflict, Forbidden, NotFound
 from passage.web import Blueprint, current_identity, etag, expected_version
-from readmission.web import api
+from readmission.domain import protocols, statistics
 from readmission.handlers import requests as handlers
-from readmission.adapters import protocols
-from readmission.web import schemas
-from readmission.domain import statistics
+from readmission.web import api, schemas
+
+if TYPE_CHECKING:
+    from readmission.adapters.protocols import ProtocolStore
 
 PREFIX = api.PREFIX
 Result = tuple[Any, int, dict[str, str]]
@@ -126,7 +127,7 @@ class ProtocolListSchema(Schema):
     items = fields.List(fields.Nested(ProtocolSchema))
 
 
-def _store() -> protocols.ProtocolStore:
+def _store() -> ProtocolStore:
     return current_app.extensions[api.EXTENSION].protocols
 
 

@@ -10,12 +10,10 @@ from marshmallow import Schema, fields
 
 from passage.problems import Unprocessable
 from passage.web import Blueprint, current_identity, etag, expected_version
-from readmission.web import api
-from readmission.handlers import requests as handlers
-from readmission.web import schemas
-from readmission.handlers.requests import transits as transit_handlers
-from readmission.web import transit_schemas
 from readmission.domain import views
+from readmission.handlers import requests as handlers
+from readmission.handlers import transits as transit_handlers
+from readmission.web import api, schemas, transit_schemas
 from readmission.web.schemas import NoQuerySchema, NoteSchema
 
 PREFIX = api.PREFIX

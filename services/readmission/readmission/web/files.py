@@ -10,10 +10,10 @@ from flask import Response, current_app
 from passage.evidence_files import FileStore, download, read_upload
 from passage.problems import Forbidden
 from passage.web import Blueprint
+from readmission.domain.views import PARTICULAR_READERS
 from readmission.handlers import requests as handlers
 from readmission.web.api import ctx, request_id_from
 from readmission.web.schemas import NoQuerySchema
-from readmission.domain.views import PARTICULAR_READERS
 
 files = Blueprint(
     "readmission_files",

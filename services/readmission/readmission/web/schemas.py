@@ -15,11 +15,10 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from passage.fields import StrictBoolean, StrictDate, StrictInteger, pattern, text
 from passage.formats import MONTH, PERSON_REF
-from readmission.domain import agreements
-from readmission.domain import evidence
+from readmission.domain import agreements, evidence
 from readmission.domain import deadlines as dl
 from readmission.domain import requests as rd
-from readmission.adapters.protocols import STATUSES
+from readmission.domain.protocols import STATUSES
 
 REQUEST_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.ASCII)
 ALPHA3 = re.compile(r"^[A-Z]{3}$", re.ASCII)

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import current_app
 
-from passage.mongo import safe_value
 from passage.subject_access import subject_access_blueprint
 from passage.web import current_identity
 from readmission.domain import views
@@ -17,14 +16,15 @@ from readmission.web.api import EXTENSION, PREFIX
 
 def held_about(person_ref: str) -> dict[str, Any]:
     deps, caller = current_app.extensions[EXTENSION], current_identity()
-    query = {"person_ref": safe_value(person_ref)}
+    query = {"person_ref": person_ref}
     found = deps.locations.get_location(person_ref)
     return {
         "requests": [
-            views.request_view(d, caller, None) for d in deps.repository.page(query, None, 1000)
+            views.request_view(d, caller, None)
+            for d in deps.repository.page(None, query, None, 1000)
         ],
         "transits": [
-            views.transit_view(d, caller, None) for d in deps.transits.page(query, None, 1000)
+            views.transit_view(d, caller, None) for d in deps.transits.page(None, query, None, 1000)
         ],
         "location": asdict(found.location) if found else None,
     }
