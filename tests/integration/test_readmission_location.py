@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from readmission import service as bootstrap
+from readmission import service
 from readmission.app import create_app
 from readmission.worker import build_worker
 from tests.integration import test_locations_support as scenario
@@ -31,7 +31,7 @@ SUT = scenario.ServiceUnderTest(
     readers=("admin", "liaison_officer", "auditor"),
     create_app=create_app,
     build_worker=build_worker,
-    build_deps=bootstrap.build,
+    build_deps=service.build_deps,
     give_record=file_request,
 )
 

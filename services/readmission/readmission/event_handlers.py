@@ -8,22 +8,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from passage.context import system_context
 from passage.events.envelope import Envelope
-from passage.locations import Locations
 from passage.transaction import Transaction
-from readmission.adapters.repository import MongoRepository, record_location
 from readmission.domain import requests as rd
 from readmission.handlers.requests import Rules, transition
+
+if TYPE_CHECKING:
+    from readmission.adapters.repository import MongoRepository
 
 log = logging.getLogger(__name__)
 VOLUNTARY_RETURN = "voluntary-return"
 
 
-def record_detention_event(locations: Locations, event: Envelope, tx: Transaction) -> None:
+class LocationRecords(Protocol):
+    """The location read model as an event handler sees it (an adapter holding ``tx``'s session)."""
+
+    def record(self, event: Envelope, session: Any = None) -> bool: ...
+
+
+def record_detention_event(locations: LocationRecords, event: Envelope, tx: Transaction) -> None:
     """detention.stay.opened|transferred|closed v1: keep where the person is held up to date."""
-    record_location(locations, event, tx)
+    locations.record(event, session=tx)
 
 
 def on_case_opened(

@@ -9,14 +9,16 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from passage.context import Context, system_context
 from passage.errors import DomainError
-from readmission.adapters.repository import MongoRepository
 from readmission.domain import events
 from readmission.domain import requests as rd
 from readmission.handlers.requests import Rules, transition
+
+if TYPE_CHECKING:
+    from readmission.adapters.repository import MongoRepository
 
 log = logging.getLogger(__name__)
 CLOCK = "deadline-clock"

@@ -52,7 +52,7 @@ class DeadlineIndex:
     def __init__(self, mongo: Mongo) -> None:
         self.mongo = mongo
 
-    def _c(self, name: str):  # type: ignore[no-untyped-def]
+    def _c(self, name: str):
         return self.mongo.collection(name)
 
     def _count(self, bucket: str, by: int, session: ClientSession) -> None:

@@ -21,7 +21,7 @@ class ProtocolStore:
         self.mongo = mongo
 
     @property
-    def collection(self):  # type: ignore[no-untyped-def]
+    def collection(self):
         return self.mongo.collection(PROTOCOLS)
 
     def seed(self, now: datetime) -> int:

@@ -7,7 +7,6 @@ its statistics in one transaction, so no reader ever sees one without the others
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -16,36 +15,24 @@ from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from passage import names, person_search
+from passage import person_search
 from passage.bus.consumer import INBOX_INDEXES
 from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
 from passage.errors import AlreadyExists, VersionConflict
 from passage.events.envelope import Envelope
 from passage.locations import COLLECTION as PERSON_LOCATIONS
-from passage.locations import Locations, LocationStore, location_indexes
+from passage.locations import LocationStore, location_indexes
 from passage.mongo import Index, Mongo, safe_value, session_of
 from passage.transaction import Transaction
 from readmission.adapters.deadline_index import DeadlineIndex, DeadlinePage, index_declarations
 from readmission.domain import deadlines as dl
 from readmission.domain.requests import Change, deadline_record
+from readmission.domain.search import REQUEST_SEARCH, TRANSIT_SEARCH
 
 REQUESTS, STATISTICS, PROTOCOLS, TRANSITS = "requests", "statistics", "protocols", "transits"
 CALENDARS = "calendar_overrides"  # per country: administrators' per-date working-day overrides
 AGREEMENTS = (
     "agreements"  # administrators' agreements and rule versions (built-in ones live in code)
-)
-# Where requests and transits keep what person search matches (keys stored at creation).
-REQUEST_SEARCH = names.Paths(
-    record_type="readmission_request",
-    birth_date="particulars.birth_date",
-    documents="particulars.documents",
-    names=("particulars.given_names", "particulars.family_name", "particulars.other_names"),
-)
-TRANSIT_SEARCH = names.Paths(
-    record_type="transit_request",
-    birth_date="particulars.birth_date",
-    documents="particulars.documents",
-    names=("particulars.given_names", "particulars.family_name", "particulars.other_names"),
 )
 OUTBOX_COLLECTIONS: tuple[str, ...] = (REQUESTS,)
 T = TypeVar("T")
@@ -69,21 +56,6 @@ def page_after(
     if after:
         where = {**where, "_id": {"$gt": safe_value(after)}}
     return list(collection.find(where, {"outbox": 0}).sort("_id", ASCENDING).limit(limit))
-
-
-def backfill_search_keys() -> int:
-    """``python -m readmission.adapters.repository``: store search keys on requests and transits
-    made before search existed."""
-    from readmission.config import load_settings
-
-    return person_search.backfill_main(
-        load_settings, [(REQUESTS, REQUEST_SEARCH), (TRANSITS, TRANSIT_SEARCH)]
-    )
-
-
-def record_location(locations: Locations, event: Envelope, tx: Transaction) -> bool:
-    """Apply a detention stay event to the location read model, in the consumer's transaction."""
-    return locations.record(event, session=session_of(tx))
 
 
 def location_store(mongo: Mongo) -> LocationStore:
@@ -118,7 +90,7 @@ class MongoRepository:
         self.mongo = mongo
         self.deadlines = DeadlineIndex(mongo)
 
-    def _c(self, name: str):  # type: ignore[no-untyped-def]
+    def _c(self, name: str):
         return self.mongo.collection(name)
 
     def in_transaction(
@@ -386,7 +358,3 @@ class MongoRepository:
         return list(
             self._c(STATISTICS).find({"month": safe_value(month)}).sort("member_state", ASCENDING)
         )
-
-
-if __name__ == "__main__":
-    sys.exit(backfill_search_keys())

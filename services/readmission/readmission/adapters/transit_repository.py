@@ -33,7 +33,7 @@ class TransitRepository:
         self.deadlines = DeadlineIndex(mongo)
 
     @property
-    def collection(self):  # type: ignore[no-untyped-def]
+    def collection(self):
         return self.mongo.collection(TRANSITS)
 
     def add(self, doc: dict[str, Any], opened: Sequence[dl.Deadline]) -> dict[str, Any]:

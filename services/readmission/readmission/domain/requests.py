@@ -112,7 +112,7 @@ def _submit(
     )
 
 
-def _extend(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
+def _extend(doc, body, today, rules, change) -> None:
     reply = open_deadline(doc, "reply")
     if reply is None:
         raise RuleBroken("there is no open reply deadline to extend")
@@ -122,8 +122,8 @@ def _extend(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped
         raise RuleBroken(str(exc)) from None
 
 
-def _extend_for_obstacles(kind: str):  # type: ignore[no-untyped-def]
-    def extend(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
+def _extend_for_obstacles(kind: str):
+    def extend(doc, body, today, rules, change) -> None:
         found = open_deadline(doc, kind)
         if found is None:
             raise RuleBroken(f"there is no open {kind} deadline to extend")
@@ -138,14 +138,14 @@ def _extend_for_obstacles(kind: str):  # type: ignore[no-untyped-def]
     return extend
 
 
-def _schedule(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
+def _schedule(doc, body, today, rules, change) -> None:
     change.set["transfer"] = {
         **(doc.get("transfer") or {}),
         **{k: _text(v) for k, v in body.items()},
     }
 
 
-def _complete(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
+def _complete(doc, body, today, rules, change) -> None:
     day = body.get("transferred_on") or today
     change.closed = closing(doc, ["transfer", "travel_document"], day)
     change.set["transfer.transferred_on"] = day.isoformat()
@@ -153,36 +153,36 @@ def _complete(doc, body, today, rules, change) -> None:  # type: ignore[no-untyp
     change.stats.append((doc["member_state"], day, {"transferred": 1}, None))
 
 
-def _take_back(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
+def _take_back(doc, body, today, rules, change) -> None:
     window = open_deadline(doc, "take_back")
     if window is None or dl.is_passed(date.fromisoformat(window["due_on"]), today):
         raise RuleBroken("the take-back window is closed")
     _end_all(doc, body, today, rules, change)
 
 
-def _travel_document(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
+def _travel_document(doc, body, today, rules, change) -> None:
     day = body.get("issued_on") or today
     change.closed = closing(doc, ["travel_document"], day)
     change.set["travel_document"] = {k: _text(v) for k, v in body.items()}
 
 
-def _close(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
+def _close(doc, body, today, rules, change) -> None:
     """Closing keeps the take-back window: a wrongful readmission can still be corrected."""
     _end_all(doc, body, today, rules, change, keep=("take_back",))
 
 
-def _end_all(doc, body, today, rules, change, keep: Sequence[str] = ()) -> None:  # type: ignore[no-untyped-def]
+def _end_all(doc, body, today, rules, change, keep: Sequence[str] = ()) -> None:
     open_kinds = [
         k for k in (doc.get("deadlines") or {}) if open_deadline(doc, k) and k not in keep
     ]
     change.closed = closing(doc, open_kinds, today, "cancelled")
 
 
-def _fail(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
+def _fail(doc, body, today, rules, change) -> None:
     change.set["transfer.failure_reason"] = body["reason"]
 
 
-def _add_evidence(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
+def _add_evidence(doc, body, today, rules, change) -> None:
     change.set["evidence"] = [
         *doc.get("evidence", []),
         new_evidence({k: _text(v) for k, v in body.items()}),
@@ -197,7 +197,7 @@ def new_evidence(item: Mapping[str, Any]) -> dict[str, Any]:
         raise RuleBroken(str(exc)) from None
 
 
-def _withdraw(doc, body, today, rules, change) -> None:  # type: ignore[no-untyped-def]
+def _withdraw(doc, body, today, rules, change) -> None:
     change.set["withdrawal"] = {k: _text(v) for k, v in body.items()}
     _end_all(doc, body, today, rules, change)
 

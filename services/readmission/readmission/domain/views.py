@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from passage.disclosure import Spec, disclose, fields
 from passage.events.envelope import rfc3339
 from passage.identity import Identity
-from passage.locations import Locations
 from readmission.domain import deadlines as dl
 from readmission.domain.evidence import sufficiency
+
+if TYPE_CHECKING:
+    from passage.locations import Locations
 
 # Liaison officers file and answer requests; administrators manage them. Auditors see the
 # procedure (states, dates, who acted) but not who the person is.
@@ -113,7 +115,7 @@ def request_view(
         doc.get("agreement") or "EU-AZ"
     )  # requests filed before agreements were recorded
     view["deadlines"] = [sourced(d) for d in (doc.get("deadlines") or {}).values()]
-    view["history"] = [{k: v for k, v in h.items()} for h in doc.get("history", [])]
+    view["history"] = [dict(h) for h in doc.get("history", [])]
     view["evidence_sufficiency"] = sufficiency(doc["category"], doc.get("evidence", []))
     if caller.role in PARTICULAR_READERS:
         view["particulars"] = doc.get("particulars")
@@ -124,17 +126,19 @@ def request_view(
             for e in doc.get("evidence", [])
         ]
     view["location"] = _location(doc["person_ref"], locations)
-    return _json(view if caller.role in PARTICULAR_READERS else disclose(view, AUDITOR_REQUEST))
+    return json_ready(
+        view if caller.role in PARTICULAR_READERS else disclose(view, AUDITOR_REQUEST)
+    )
 
 
-def _json(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """Times as RFC 3339 UTC text, at any depth."""
     if isinstance(value, datetime):
         return rfc3339(value)
     if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_json(v) for v in value]
+        return [json_ready(v) for v in value]
     return value
 
 
@@ -221,4 +225,6 @@ def transit_view(
     elif view.get("escorts"):  # escorting officials' names, ranks and documents are personal data
         view["escorts"] = {k: v for k, v in view["escorts"].items() if k != "officers"}
     view["location"] = _location(doc["person_ref"], locations)
-    return _json(view if caller.role in PARTICULAR_READERS else disclose(view, AUDITOR_TRANSIT))
+    return json_ready(
+        view if caller.role in PARTICULAR_READERS else disclose(view, AUDITOR_TRANSIT)
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from passage import names
 from passage.context import Context
@@ -19,11 +19,14 @@ from passage.errors import (
 )
 from passage.identity import Identity
 from passage.transaction import Transaction
-from readmission.adapters.repository import REQUEST_SEARCH, MongoRepository
 from readmission.domain import agreements, events, views
 from readmission.domain import deadlines as dl
 from readmission.domain import requests as rd
 from readmission.domain.scope import visible_states
+from readmission.domain.search import REQUEST_SEARCH
+
+if TYPE_CHECKING:
+    from readmission.adapters.repository import MongoRepository
 
 READERS = ("liaison_officer", "auditor")  # admin always passes
 WRITERS = ("liaison_officer",)

@@ -6,16 +6,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from passage import names
 from passage.context import Context
 from passage.errors import NotAllowed, NotFoundError
-from readmission.adapters.repository import TRANSIT_SEARCH
-from readmission.adapters.transit_repository import TransitRepository
 from readmission.domain import agreements, protocols
 from readmission.domain import transits as td
 from readmission.domain.scope import visible_states
+from readmission.domain.search import TRANSIT_SEARCH
 from readmission.handlers.requests import (
     READERS,
     WRITERS,
@@ -28,6 +27,9 @@ from readmission.handlers.requests import (
     require,
     retry_as_told,
 )
+
+if TYPE_CHECKING:
+    from readmission.adapters.transit_repository import TransitRepository
 
 FURTHEST_AHEAD = timedelta(days=366)  # a transit is planned for the coming weeks, not years ahead
 # ISO 3166-1 alpha-3 of the member states (the route may name countries either way).

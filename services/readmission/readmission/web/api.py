@@ -34,16 +34,16 @@ requests_bp = Blueprint(
 )
 
 
-def _deps() -> Deps:
+def service_deps() -> Deps:
     return current_app.extensions[EXTENSION]
 
 
 def _locations() -> Locations:
-    return _deps().locations
+    return service_deps().locations
 
 
 def _in_scope(caller: Identity, person_ref: str) -> bool:
-    return handlers.has_record_in_scope(_deps().repository, caller, person_ref)
+    return handlers.has_record_in_scope(service_deps().repository, caller, person_ref)
 
 
 locations = location_blueprint(
@@ -59,7 +59,7 @@ locations = location_blueprint(
 def ctx() -> handlers.Context:
     return handlers.Context(
         caller=current_identity(),
-        now=_deps().clock(),
+        now=service_deps().clock(),
         correlation_id=logs.correlation_id.get() or logs.request_id.get(),
     )
 
@@ -131,7 +131,7 @@ class RequestPageSchema(Schema):
 
 
 def _one(doc: Any) -> Result:
-    view = views.request_view(doc, current_identity(), _deps().locations)
+    view = views.request_view(doc, current_identity(), service_deps().locations)
     return view, 200, {"ETag": etag(view["version"])}
 
 
@@ -142,7 +142,7 @@ def _one(doc: Any) -> Result:
 @requests_bp.response(201, RequestViewSchema)
 def create_request(body: dict[str, Any]) -> Result:
     """Open a draft request (liaison officers in scope, administrators)."""
-    deps = _deps()
+    deps = service_deps()
     doc = handlers.create_request(deps.repository, ctx(), body, deps.rules)
     view, _, headers = _one(doc)
     return view, 201, {**headers, "Location": f"{PREFIX}/requests/{doc['_id']}"}
@@ -155,9 +155,9 @@ def list_requests(limit: int, cursor: str | None = None, **filters: Any) -> dict
     """Requests in the caller's scope, by id; filter by person_ref, member_state, state, direction."""
     after = cursor_parts(cursor, 1, (schemas.REQUEST_ID,))
     docs = handlers.list_requests(
-        _deps().repository, ctx(), filters, after[0] if after else None, limit
+        service_deps().repository, ctx(), filters, after[0] if after else None, limit
     )
-    items = [views.request_view(d, current_identity(), _deps().locations) for d in docs]
+    items = [views.request_view(d, current_identity(), service_deps().locations) for d in docs]
     return {
         "items": items,
         "next_cursor": schemas.encode_cursor(docs[-1]["_id"]) if len(docs) == limit else None,
@@ -169,14 +169,14 @@ def list_requests(limit: int, cursor: str | None = None, **filters: Any) -> dict
 @requests_bp.response(200, RequestViewSchema)
 def get_request(request_id: str) -> Result:
     """One readmission request in the caller's scope, with its state and running deadlines; the ETag is its version."""
-    return _one(handlers.get_request(_deps().repository, ctx(), request_id_from(request_id)))
+    return _one(handlers.get_request(service_deps().repository, ctx(), request_id_from(request_id)))
 
 
 def _action(path: str, action: str, schema: type[Schema], summary: str) -> Callable[..., Result]:
     """One POST endpoint per action; If-Match (optional) pins the version acted on."""
 
     def endpoint(body: dict[str, Any], request_id: str) -> Result:
-        deps = _deps()
+        deps = service_deps()
         rid = request_id_from(request_id)
         doc = handlers.act(
             deps.repository, ctx(), rid, action, body, expected_version(), deps.rules

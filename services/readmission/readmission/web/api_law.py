@@ -89,7 +89,7 @@ def _reader() -> handlers.Context:
     return context
 
 
-def _repo():  # type: ignore[no-untyped-def]
+def _repo():
     return current_app.extensions[api.EXTENSION].repository
 
 

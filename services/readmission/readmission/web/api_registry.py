@@ -132,10 +132,10 @@ def _store() -> ProtocolStore:
 
 
 def _view(doc: dict[str, Any]) -> dict[str, Any]:
-    from readmission.domain.views import _json
+    from readmission.domain.views import json_ready
 
     today = api.ctx().today
-    return _json(
+    return json_ready(
         {
             "member_state": doc["_id"],
             "version": doc["version"],

@@ -78,7 +78,7 @@ def transit_id_from(raw: str) -> str:
 
 
 def _one(doc: Any) -> Result:
-    view = views.transit_view(doc, current_identity(), api._deps().locations)
+    view = views.transit_view(doc, current_identity(), api.service_deps().locations)
     return view, 200, {"ETag": etag(view["version"])}
 
 
@@ -89,7 +89,7 @@ def _one(doc: Any) -> Result:
 @transits_bp.response(201, TransitViewSchema)
 def create_transit(body: dict[str, Any]) -> Result:
     """Record a transit application (liaison officers in scope, administrators); starts the reply clock."""
-    deps = api._deps()
+    deps = api.service_deps()
     known, rules = handlers.law_of(deps.repository, deps.rules)
     doc = transit_handlers.create_transit(
         deps.transits, deps.protocols, api.ctx(), body, rules, known
@@ -105,9 +105,9 @@ def list_transits(limit: int, cursor: str | None = None, **filters: Any) -> dict
     """Transit requests in the caller's scope, by id; filter by person_ref, member_state, state, direction."""
     after = api.cursor_parts(cursor, 1, (schemas.REQUEST_ID,))
     docs = transit_handlers.list_transits(
-        api._deps().transits, api.ctx(), filters, after[0] if after else None, limit
+        api.service_deps().transits, api.ctx(), filters, after[0] if after else None, limit
     )
-    items = [views.transit_view(d, current_identity(), api._deps().locations) for d in docs]
+    items = [views.transit_view(d, current_identity(), api.service_deps().locations) for d in docs]
     return {
         "items": items,
         "next_cursor": schemas.encode_cursor(docs[-1]["_id"]) if len(docs) == limit else None,
@@ -120,7 +120,9 @@ def list_transits(limit: int, cursor: str | None = None, **filters: Any) -> dict
 def get_transit(transit_id: str) -> Result:
     """One transit request in the caller's scope, with its state; the ETag is its version."""
     return _one(
-        transit_handlers.get_transit(api._deps().transits, api.ctx(), transit_id_from(transit_id))
+        transit_handlers.get_transit(
+            api.service_deps().transits, api.ctx(), transit_id_from(transit_id)
+        )
     )
 
 
@@ -131,7 +133,7 @@ def _action(path: str, action: str, schema: type[Schema], summary: str) -> Calla
         tid = transit_id_from(transit_id)
         return _one(
             transit_handlers.act(
-                api._deps().transits, api.ctx(), tid, action, body, expected_version()
+                api.service_deps().transits, api.ctx(), tid, action, body, expected_version()
             )
         )
 

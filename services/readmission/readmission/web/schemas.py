@@ -318,7 +318,9 @@ def decode_cursor(
         values = tuple(base64.urlsafe_b64decode(cursor.encode()).decode().split("|"))
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise ValidationError("Not a cursor from this API.", "cursor") from None
-    if len(values) != parts or not all(p.fullmatch(v) for p, v in zip(patterns, values)):
+    if len(values) != parts or not all(
+        p.fullmatch(v) for p, v in zip(patterns, values, strict=False)
+    ):
         raise ValidationError("Not a cursor from this API.", "cursor")
     return values
 
