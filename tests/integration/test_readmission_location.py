@@ -33,6 +33,7 @@ SUT = scenario.ServiceUnderTest(
     build_worker=build_worker,
     build_deps=service.build_deps,
     give_record=file_request,
+    worker_module="worker",
 )
 
 
