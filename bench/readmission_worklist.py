@@ -33,8 +33,8 @@ from passage.identity import HEADER, Identity, sign_identity  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
 from passage.testing import free_port, port_open, wait_for  # noqa: E402
 from readmission import repository  # noqa: E402
-from readmission.deadline_index import bucket_of  # noqa: E402
-from readmission.protocols import MEMBER_STATES  # noqa: E402
+from readmission.adapters.deadline_index import bucket_of  # noqa: E402
+from readmission.domain.protocols import MEMBER_STATES  # noqa: E402
 
 SECRET = "bench-internal-secret-0123456789abcdef"
 STATES = sorted(MEMBER_STATES)

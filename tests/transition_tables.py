@@ -1,7 +1,7 @@
 """The state machines as DESIGN §3.2 and §3.3 write them, copied out by hand (no tests of its own).
 
 These tables are the expectation; they never read the production tables they check
-(readmission.requests_domain.TRANSITIONS, readmission.transits_domain.TRANSITIONS,
+(readmission.domain.requests.TRANSITIONS, readmission.domain.transits.TRANSITIONS,
 voluntary_return.stages.MOVES). A forbidden edge added to the code therefore makes the
 "every other pair is refused" tests fail instead of silently joining the allowed set.
 Action names are the code's (the HTTP paths and the domain functions use them).

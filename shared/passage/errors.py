@@ -57,10 +57,13 @@ class VersionConflict(DomainError):
     lets a client re-read and decide, and :func:`retry_on_conflict` lets a system step try again.
     """
 
-    def __init__(self, current_version: int | None, detail: str | None = None) -> None:
+    def __init__(
+        self, current_version: int | None, detail: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(
             detail or f"The record is at version {current_version}; read it again and retry.",
             current_version=current_version,
+            **extra,
         )
         self.current_version = current_version
 

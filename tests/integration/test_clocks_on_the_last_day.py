@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from readmission.clock import run_clock
+from readmission.timers import run_clock
 from tests.integration.test_detention_api import NOW, Api
 from tests.integration.test_readmission_requests import drive
 from tests.integration.test_readmission_support import Service

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from readmission.protocols import PROTOCOL_STATES
+from readmission.domain.protocols import PROTOCOL_STATES
 from tests.integration.test_readmission_requests import drive
 from tests.integration.test_readmission_support import PREFIX, Service, new_request
 

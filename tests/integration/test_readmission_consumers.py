@@ -10,7 +10,7 @@ import pytest
 
 from passage.events import new_event, validate_event
 from passage.testing import wait_for
-from readmission.consumer import build_worker
+from readmission.worker import build_worker
 from tests.integration.test_locations_support import publisher_for, running, stay_event
 from tests.integration.test_readmission_requests import drive
 from tests.integration.test_readmission_support import Service

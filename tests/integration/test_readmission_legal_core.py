@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from readmission.clock import run_clock
+from readmission.timers import run_clock
 from tests.integration.test_readmission_support import PREFIX, Service, new_request
 
 REVERSED = "readmission.request.deemed_acceptance_reversed"

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from readmission import bootstrap
+from readmission import service
 from readmission.app import create_app
-from readmission.consumer import build_worker
+from readmission.worker import build_worker
 from tests.integration import test_locations_support as scenario
 from tests.integration.test_readmission_support import new_request
 
@@ -32,8 +32,9 @@ SUT = scenario.ServiceUnderTest(
     readers=("admin", "liaison_officer", "auditor"),
     create_app=create_app,
     build_worker=build_worker,
-    build_deps=bootstrap.build,
+    build_deps=service.build_deps,
     give_record=file_request,
+    worker_module="worker",
 )
 
 
@@ -103,7 +104,7 @@ def test_a_location_is_answered_only_for_people_with_a_request_or_transit_in_sco
     assert _same_404(known, held_only) == unknown
     for role in ("admin", "auditor"):
         assert known.get(path_ref=held_only, role=role).status_code == 404
-    from readmission import protocols
+    from readmission.domain import protocols
     from tests.integration.test_readmission_transit_support import new_transit
 
     store, now = known.deps.protocols, known.deps.clock()

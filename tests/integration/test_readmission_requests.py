@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from passage.testing import LiveServer
-from readmission.clock import run_clock
+from readmission.timers import run_clock
 from tests import transition_tables as tables
 from tests.integration.test_readmission_support import PREFIX, Service
 

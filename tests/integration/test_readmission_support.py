@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from passage.testing import identity_headers
-from readmission import bootstrap
+from readmission import service
 from readmission.app import create_app
 
 PREFIX = "/api/v1/readmission"
@@ -56,7 +56,7 @@ class Service:
 
     def __init__(self, settings: Any) -> None:
         self.clock = Clock()
-        self.deps = bootstrap.build(settings, clock=self.clock)
+        self.deps = service.build_deps(settings, clock=self.clock)
         self.app = create_app(settings, self.deps)
         self.client = self.app.test_client()
         self.secret = settings.internal_token_secret

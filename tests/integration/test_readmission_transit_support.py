@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from readmission import protocols
+from readmission.domain import protocols
 from tests.integration.test_readmission_support import PREFIX, Service, particulars
 
 TRANSITS = f"{PREFIX}/transits"

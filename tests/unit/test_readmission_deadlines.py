@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from readmission import deadlines as dl
-from readmission import requests_domain as rd
-from readmission.protocols import MEMBER_STATES
+from readmission.domain import deadlines as dl
+from readmission.domain import requests as rd
+from readmission.domain.protocols import MEMBER_STATES
 
 COUNTRIES = sorted(MEMBER_STATES)
 AGREEMENT_STATES = {"EU-AZ": [c for c in COUNTRIES if c not in ("DK", "IE")], "NO-AZ": ["NO"]}

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from readmission import deadlines as dl
-from readmission import requests_domain as rd
-from readmission import statistics
-from readmission.evidence import sufficiency
+from readmission.domain import deadlines as dl
+from readmission.domain import requests as rd
+from readmission.domain import statistics
+from readmission.domain.evidence import sufficiency
 
 
 def draft(**overrides: Any) -> dict[str, Any]:

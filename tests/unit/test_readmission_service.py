@@ -11,10 +11,11 @@ from passage.config import Settings
 from passage.events import new_event, registry, validate_event
 from passage.locations import InMemoryLocations
 from passage.testing import identity_headers
-from readmission import domain, handlers
+from readmission import domain, event_handlers
+from readmission.adapters.repository import MongoRepository
 from readmission.app import create_app
-from readmission.bootstrap import Deps
-from readmission.consumer import DETENTION_LOCATION, subscriptions
+from readmission.service import Deps
+from readmission.worker import DETENTION_LOCATION, subscriptions
 
 PREFIX = "/api/v1/readmission"
 READERS = ("admin", "liaison_officer", "auditor")
@@ -65,9 +66,11 @@ class FakePublisher:
 @pytest.fixture
 def deps() -> Deps:
     settings = Settings.from_env("readmission", env={})
+    mongo = FakeMongo()
     return Deps(
         settings=settings,
-        mongo=FakeMongo(),
+        mongo=mongo,  # type: ignore[arg-type]
+        repository=MongoRepository(mongo),  # type: ignore[arg-type]
         topology=Topology(""),
         publisher=FakePublisher(),  # type: ignore[arg-type]
         locations=InMemoryLocations(),
@@ -101,8 +104,7 @@ def test_person_ref_rule() -> None:
 
 @pytest.mark.parametrize("role", READERS)
 def test_readers_see_the_location(deps: Deps, role: str) -> None:
-    # type: ignore[arg-type]
-    handlers.record_detention_event(deps.locations, opened(), session=None)
+    event_handlers.record_detention_event(deps.locations, opened(), None)  # type: ignore[arg-type]
     response = get(deps, "AZ-2026-000001", role)
     assert response.status_code == 200 and response.headers["ETag"] == '"v1"'
     assert response.get_json()["held"] is True and response.get_json()["centre_id"] == "baku"
@@ -110,10 +112,8 @@ def test_readers_see_the_location(deps: Deps, role: str) -> None:
 
 
 def test_out_of_scope_or_without_a_request_is_not_found(deps: Deps) -> None:
-    # type: ignore[arg-type]
-    handlers.record_detention_event(deps.locations, opened(), session=None)
-    # type: ignore[arg-type]
-    handlers.record_detention_event(deps.locations, opened("AZ-2026-000002"), session=None)
+    event_handlers.record_detention_event(deps.locations, opened(), None)  # type: ignore[arg-type]
+    event_handlers.record_detention_event(deps.locations, opened("AZ-2026-000002"), None)  # type: ignore[arg-type]
     assert get(deps, "AZ-2026-000001", member_states=["FR"]).status_code == 404
     assert get(deps, "AZ-2026-000002", all_scopes=True).status_code == 404
     assert get(deps, "AZ-2026-000001", member_states=["FR", "DE"]).status_code == 200
@@ -147,7 +147,6 @@ def test_the_worker_subscribes_to_every_detention_location_event(deps: Deps) -> 
     )
     assert subscription.queue == DETENTION_LOCATION == "readmission.detention_location"
     assert set(subscription.handlers) == set(ROUTES[DETENTION_LOCATION])
-    # type: ignore[arg-type]
     subscription.handlers["detention.stay.opened.v1"](opened("AZ-via-handler"), None)
     assert deps.locations.get_location("AZ-via-handler") is not None
 

@@ -13,7 +13,7 @@ from datetime import date
 
 import pytest
 
-from readmission import deadlines as dl
+from readmission.domain import deadlines as dl
 
 WD, CD = "working_days", "calendar_days"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from readmission import deadlines as dl
-from readmission import transits_domain as td
+from readmission.domain import deadlines as dl
+from readmission.domain import transits as td
 
 NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 BODIES: dict[str, dict[str, Any]] = {

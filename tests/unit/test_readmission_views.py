@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from passage.identity import Identity
-from readmission import views
+from readmission.domain import views
 
 PERSONAL = ("Karimi", "Maryam", "Omid", "Insulin", "Aliyev", "SC-1", "PH-77", "TK-0099")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from readmission import requests_domain as rd
-from readmission import transits_domain as td
+from readmission.domain import requests as rd
+from readmission.domain import transits as td
 from tests import transition_tables as t
 from voluntary_return import stages
 from voluntary_return.domain import WrongStage

@@ -28,7 +28,7 @@ SKIP = (
     "passage.testing",
     "gateway.testing",
     "detention.worker",
-    "readmission.consumer",
+    "readmission.worker",
     "voluntary_return.consumer",
     "__main__",
 )

@@ -15,8 +15,8 @@ import sys
 
 from passage.retention import Policy, RetentionRule
 from passage.retention import main as retention_main
+from readmission.adapters.repository import REQUESTS, TRANSITS
 from readmission.config import load_settings
-from readmission.repository import REQUESTS, TRANSITS
 
 _SOURCE = "Law of the Republic of Azerbaijan on Personal Data No 998-IIIQ of 11 May 2010"
 _NOTE = (

@@ -1,6 +1,6 @@
 """Seed the protocol registry with the 27 member states and Norway (idempotent): ``python -m readmission.seed``.
 
-The agreements themselves (EU–Azerbaijan, Norway–Azerbaijan) are built-in data (``readmission.agreements``).
+The agreements themselves (EU–Azerbaijan, Norway–Azerbaijan) are built-in data (``readmission.domain.agreements``).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import sys
 
 from passage.clock import utc_now
 from passage.mongo import Mongo
-from readmission import repository
+from readmission.adapters import repository
+from readmission.adapters.protocols import ProtocolStore
 from readmission.config import load_settings
-from readmission.protocols import ProtocolStore
 
 
 def main() -> int:
