@@ -9,17 +9,17 @@ from flask import Flask, Response, json, request
 from pymongo.errors import PyMongoError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway.admin_api import Admin, admin_blueprint, audit_blueprint
-from gateway.api import Auth, auth_blueprint
+from gateway.admin.admin_api import Admin, admin_blueprint, audit_blueprint
+from gateway.auth.api import Auth, auth_blueprint
+from gateway.auth.ratelimit import Limit
+from gateway.auth.throttle_api import throttle_blueprint
 from gateway.bootstrap import GatewayDeps, build_deps
+from gateway.composition.views_api import Views, views_blueprint
 from gateway.config import GatewaySettings, gateway_settings, load_settings
-from gateway.docs import docs_blueprint
-from gateway.openapi import MergedDocument
-from gateway.proxy import proxy_blueprint
-from gateway.ratelimit import Limit
-from gateway.throttle_api import throttle_blueprint
+from gateway.edge.docs import docs_blueprint
+from gateway.edge.openapi import MergedDocument
+from gateway.edge.proxy import proxy_blueprint
 from gateway.ui import register_ui
-from gateway.views_api import Views, views_blueprint
 from passage.config import Settings
 from passage.logs import configure_logging
 from passage.problems import Problem

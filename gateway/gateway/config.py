@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from gateway.audit_keys import DEV_CHAIN_KEY, MIN_KEY_LENGTH
+from gateway.admin.audit_keys import DEV_CHAIN_KEY, MIN_KEY_LENGTH
 from passage.config import ConfigError, Settings
 
 SERVICE = "gateway"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gateway.accounts import CENTRE_ID, MEMBER_STATE, ORGANISATION, USERNAME
-from gateway.passwords import MAX_PASSWORD_LENGTH
+from gateway.auth.accounts import CENTRE_ID, MEMBER_STATE, ORGANISATION, USERNAME
+from gateway.auth.passwords import MAX_PASSWORD_LENGTH
 from passage.fields import pattern
 from passage.formats import PERSON_REF
 

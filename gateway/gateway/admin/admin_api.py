@@ -13,11 +13,13 @@ from typing import Any
 
 from flask import g
 
-from gateway.accounts import USERNAME, AccountError, MongoUsers, User, new_user
-from gateway.audit import timestamp
-from gateway.guard import Guard
-from gateway.passwords import Passwords, password_problem
-from gateway.routes import OWN_ROUTES
+from gateway.admin.audit import timestamp
+from gateway.auth.accounts import USERNAME, AccountError, MongoUsers, User, new_user
+from gateway.auth.guard import Guard
+from gateway.auth.passwords import Passwords, password_problem
+from gateway.auth.sessions import RefreshTokens
+from gateway.auth.tokens import AccessClaims
+from gateway.edge.routes import OWN_ROUTES
 from gateway.schemas import (
     AuditPageSchema,
     AuditQuerySchema,
@@ -26,8 +28,6 @@ from gateway.schemas import (
     ProblemSchema,
     UserSchema,
 )
-from gateway.sessions import RefreshTokens
-from gateway.tokens import AccessClaims
 from passage.problems import Conflict, NotFound, Unprocessable
 from passage.web import Blueprint
 

@@ -5,10 +5,10 @@ place), ``prev_hash`` (the previous record's hash), ``key_id`` and ``hash`` = HM
 key named by ``key_id`` (held in the environment, never in the database), of the canonical JSON of
 the record including ``prev_hash``. Editing, removing or reordering any record breaks the chain, and
 so does re-chaining without the key; signed checkpoints kept outside the database
-(:mod:`gateway.audit_checkpoints`) catch the newest records being cut off.
-``python -m gateway.audit verify`` names the first bad record. Records hold who, role, action, the
+(:mod:`gateway.admin.audit_checkpoints`) catch the newest records being cut off.
+``python -m gateway.admin.audit verify`` names the first bad record. Records hold who, role, action, the
 resource's path template and ids, for reads the filters and the ids returned
-(:mod:`gateway.audit_reads`), outcome and correlation id — never bodies or names.
+(:mod:`gateway.admin.audit_reads`), outcome and correlation id — never bodies or names.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import BulkWriteError, PyMongoError
 
-from gateway.audit_keys import Keyring
+from gateway.admin.audit_keys import Keyring
 from passage.mongo import Index, Mongo
 
 COLLECTION = "audit"
@@ -271,6 +271,6 @@ def first_break(records: Iterable[Mapping[str, Any]], keyring: Keyring) -> str |
 
 
 if __name__ == "__main__":
-    from gateway.audit_cli import main
+    from gateway.admin.audit_cli import main
 
     sys.exit(main())

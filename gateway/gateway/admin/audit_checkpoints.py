@@ -6,7 +6,7 @@ records and leave a chain that verifies; the checkpoint file, on the gateway's d
 write-once store or remote log in production), still says the head was further. Lines are only ever
 appended (``O_APPEND``, mode 0600, fsync). The gateway writes one ``interval`` seconds after a
 record is appended (so at most that much of the newest trail is unprotected) and
-``python -m gateway.audit checkpoint`` writes one on demand.
+``python -m gateway.admin.audit checkpoint`` writes one on demand.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from gateway.audit_keys import ChainKey, Keyring
+from gateway.admin.audit_keys import ChainKey, Keyring
 
 log = logging.getLogger(__name__)
 CHECKPOINT = "checkpoint"  # the HMAC purpose of checkpoints

@@ -1,4 +1,4 @@
-"""``python -m gateway.audit verify|checkpoint``: check the keyed chain against its checkpoints, or add one.
+"""``python -m gateway.admin.audit verify|checkpoint``: check the keyed chain against its checkpoints, or add one.
 
 Runs with the gateway's environment (``MONGO_URL``, ``AUDIT_CHAIN_KEY``, ``AUDIT_CHAIN_PREVIOUS_KEYS``,
 ``AUDIT_CHECKPOINT_FILE``). ``verify`` exits 0 when intact, 1 naming the first problem, 2 when the
@@ -13,15 +13,15 @@ from collections.abc import Mapping, Sequence
 
 from pymongo.errors import PyMongoError
 
-from gateway.audit import first_break
-from gateway.audit_checkpoints import CheckpointFile, checkpoint_problem
+from gateway.admin.audit import first_break
+from gateway.admin.audit_checkpoints import CheckpointFile, checkpoint_problem
 from gateway.bootstrap import audit_keyring, build_checkpointer, build_trail
 from gateway.config import GatewaySettings, load_settings
 from passage.mongo import Mongo
 
 
 def main(argv: Sequence[str] | None = None, *, env: Mapping[str, str] | None = None) -> int:
-    top = argparse.ArgumentParser(prog="python -m gateway.audit", description=__doc__)
+    top = argparse.ArgumentParser(prog="python -m gateway.admin.audit", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
     commands.add_parser("verify", help="check the whole chain and the checkpoints")
     commands.add_parser("checkpoint", help="write a signed checkpoint of the head now")

@@ -1,4 +1,4 @@
-"""Account administration from the command line: ``python -m gateway.users create|disable|reset-password|
+"""Account administration from the command line: ``python -m gateway.admin.users create|disable|reset-password|
 throttles|clear-throttles|ensure-demo``.
 
 ``create`` and ``reset-password`` read the password from stdin (never from argv, which other users
@@ -23,11 +23,11 @@ from typing import TextIO
 
 from pymongo.errors import PyMongoError
 
-from gateway.accounts import USER_ROLES, AccountError, MongoUsers, Users, new_user
+from gateway.auth.accounts import USER_ROLES, AccountError, MongoUsers, Users, new_user
+from gateway.auth.passwords import Passwords, new_password, password_problem
+from gateway.auth.sessions import RefreshTokens, Revocations
+from gateway.auth.throttle import MongoLoginThrottle
 from gateway.config import load_settings
-from gateway.passwords import Passwords, new_password, password_problem
-from gateway.sessions import RefreshTokens, Revocations
-from gateway.throttle import MongoLoginThrottle
 from passage.mongo import Mongo
 
 
@@ -178,7 +178,7 @@ def write_logins(path: Path, logins: Mapping[str, str]) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(prog="python -m gateway.users", description=__doc__)
+    top = argparse.ArgumentParser(prog="python -m gateway.admin.users", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
     make = commands.add_parser("create", help="create an account; the password is read from stdin")
     make.add_argument("--username", required=True)

@@ -12,10 +12,12 @@ from typing import Any
 from flask import request
 from pymongo.errors import PyMongoError
 
-from gateway.accounts import User, Users
-from gateway.guard import CHALLENGE, Guard, too_many
-from gateway.login import SignIn, SignInRefused, Throttled
-from gateway.ratelimit import Limit, RateLimited
+from gateway.auth.accounts import User, Users
+from gateway.auth.guard import CHALLENGE, Guard, too_many
+from gateway.auth.login import SignIn, SignInRefused, Throttled
+from gateway.auth.ratelimit import Limit, RateLimited
+from gateway.auth.sessions import Issued, RefreshRefused, RefreshTokens, utc
+from gateway.auth.tokens import SigningKeys, issue_access_token
 from gateway.schemas import (
     AccessTokenSchema,
     LoginSchema,
@@ -23,8 +25,6 @@ from gateway.schemas import (
     ProblemSchema,
     RefreshSchema,
 )
-from gateway.sessions import Issued, RefreshRefused, RefreshTokens, utc
-from gateway.tokens import SigningKeys, issue_access_token
 from passage.problems import Problem, Unauthenticated
 from passage.web import Blueprint
 

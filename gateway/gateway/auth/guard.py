@@ -13,17 +13,17 @@ from dataclasses import dataclass
 from flask import g, request
 from pymongo.errors import PyMongoError
 
-from gateway.audit import AuditTrail, AuditUnavailable
-from gateway.ratelimit import Limit, RateLimited, RateLimiter
-from gateway.routes import Route, match
-from gateway.sessions import Revocations
-from gateway.tokens import (
+from gateway.admin.audit import AuditTrail, AuditUnavailable
+from gateway.auth.ratelimit import Limit, RateLimited, RateLimiter
+from gateway.auth.sessions import Revocations
+from gateway.auth.tokens import (
     AccessClaims,
     SigningKeys,
     TokenInvalid,
     bearer_token,
     verify_access_claims,
 )
+from gateway.edge.routes import Route, match
 from passage import logs
 from passage.problems import Forbidden, Problem, Unauthenticated
 

@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.accounts import User, Users, recorded_name
-from gateway.passwords import Passwords
-from gateway.throttle import LoginThrottle
+from gateway.auth.accounts import User, Users, recorded_name
+from gateway.auth.passwords import Passwords
+from gateway.auth.throttle import LoginThrottle
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ one address for one account, that address waits ``base_seconds``, doubling with 
 failure up to ``max_seconds``. The same account from its usual address is never slowed by an
 attack from elsewhere. A success clears the pair's record; records are forgotten ``forget_seconds``
 after their last failure (a TTL index cleans up; expiry is also checked in code). Administrators
-list and clear throttles (admin API and ``python -m gateway.users throttles``).
+list and clear throttles (admin API and ``python -m gateway.admin.users throttles``).
 """
 
 from __future__ import annotations

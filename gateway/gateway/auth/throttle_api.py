@@ -1,7 +1,7 @@
 """Administrators see and clear sign-in throttles: ``/api/v1/admin/login-throttles`` (role admin).
 
 A throttle slows one client address down for one account after repeated failures (see
-``gateway.throttle``); an administrator who knows the attempts were the staff member's own can
+``gateway.auth.throttle``); an administrator who knows the attempts were the staff member's own can
 clear it at once. Every call is audited.
 """
 
@@ -13,10 +13,10 @@ from typing import Any
 from flask import g
 from marshmallow import Schema, fields
 
-from gateway.guard import Guard
-from gateway.routes import OWN_ROUTES
-from gateway.throttle import MongoLoginThrottle
-from gateway.tokens import AccessClaims
+from gateway.auth.guard import Guard
+from gateway.auth.throttle import MongoLoginThrottle
+from gateway.auth.tokens import AccessClaims
+from gateway.edge.routes import OWN_ROUTES
 from passage.fields import pattern
 from passage.web import Blueprint
 

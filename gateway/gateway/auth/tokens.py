@@ -16,7 +16,7 @@ from typing import Any
 
 import jwt
 
-from gateway.accounts import USER_ROLES
+from gateway.auth.accounts import USER_ROLES
 from passage.identity import Identity
 
 ALGORITHM = "HS256"

@@ -14,8 +14,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from gateway.routes import Route, match
-from gateway.timeline import fetch_items
+from gateway.composition.timeline import fetch_items
+from gateway.edge.routes import Route, match
 
 SOURCES = (  # service, search path
     ("detention", "/api/v1/detention/persons/search"),

@@ -4,7 +4,7 @@ published before them (pure, no I/O).
 Every figure the month publishes, the previous month's published figures (linked by the occupancy
 identity: occupied at the end of a month = the month before's + admissions - releases + transfers
 in - transfers out) and, for a correction, the version it replaces, are given to the audit in
-``gateway.suppression`` as one system of identities. A cell is named ``(report, row, column)``;
+``gateway.composition.suppression`` as one system of identities. A cell is named ``(report, row, column)``;
 the neighbouring months' cells carry ``"previous"`` or ``"following"`` in front (a month published
 late is audited against the month after it as well).
 """
@@ -14,9 +14,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from gateway.disclosure_rules import RULES, DisclosureRules
-from gateway.reports import SPECS, TOTAL, ReportSpec, flatten, is_special, measure, row_key
-from gateway.suppression import SECONDARY, Band, Cell, Disclosure, Inconsistent, Relation, suppress
+from gateway.composition.disclosure_rules import RULES, DisclosureRules
+from gateway.composition.reports import (
+    SPECS,
+    TOTAL,
+    ReportSpec,
+    flatten,
+    is_special,
+    measure,
+    row_key,
+)
+from gateway.composition.suppression import (
+    SECONDARY,
+    Band,
+    Cell,
+    Disclosure,
+    Inconsistent,
+    Relation,
+    suppress,
+)
 
 PREVIOUS = "previous"
 FOLLOWING = "following"

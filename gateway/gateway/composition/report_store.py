@@ -17,8 +17,8 @@ from typing import Any
 from pymongo import DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from gateway.report_month import build_month
-from gateway.reports import SPECS, ReportSpec
+from gateway.composition.report_month import build_month
+from gateway.composition.reports import SPECS, ReportSpec
 from passage.mongo import Index, Mongo, safe_value
 from passage.problems import Problem
 

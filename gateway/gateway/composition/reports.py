@@ -3,7 +3,7 @@
 Only whitelisted fields pass (dimensions, counts, breakdowns, a few measures). Each spec says which
 breakdowns add up to which count (an additive identity a reader can use) and which do not (one
 rejection may cite several reasons); which breakdowns are special categories (higher threshold);
-and which figures a measure describes. ``gateway.report_month`` turns them into one month's
+and which figures a measure describes. ``gateway.composition.report_month`` turns them into one month's
 publication; nothing else from the services' rows reaches a partner.
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.disclosure_rules import RULES, DisclosureRules
-from gateway.suppression import SECONDARY
+from gateway.composition.disclosure_rules import RULES, DisclosureRules
+from gateway.composition.suppression import SECONDARY
 
 TOTAL = "total"
 UNKNOWN = "unknown"

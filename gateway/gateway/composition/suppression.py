@@ -1,6 +1,6 @@
 """Small-cell suppression for partner reports, audited as an attacker would (pure: no I/O).
 
-*Rules* (``gateway.disclosure_rules``): a count of 1-4 is published as ``"<5"`` — the attacker
+*Rules* (``gateway.composition.disclosure_rules``): a count of 1-4 is published as ``"<5"`` — the attacker
 then knows it is 1 to 4 — a special-category count of 1-9 as ``"<10"``, and any other hidden count
 as ``"suppressed"`` (the attacker knows only that it is 0 or more). Every published figure is an
 equation the attacker can use: totals, breakdowns, figures published earlier (the previous month,

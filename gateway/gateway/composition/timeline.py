@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from gateway.routes import Route, match
+from gateway.edge.routes import Route, match
 from passage.problems import Problem
 
 SOURCES = (  # service, list path, what one record is

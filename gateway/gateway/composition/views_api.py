@@ -2,7 +2,7 @@
 
 Both are built from the services' own APIs: the timeline with the caller's identity (so each
 service applies the caller's scopes), the reports with the gateway's ``system`` identity, then
-suppressed and frozen (``gateway.report_store``): a closed month only, the same bytes every time.
+suppressed and frozen (``gateway.composition.report_store``): a closed month only, the same bytes every time.
 The timeline is audited as a read of personal data.
 """
 
@@ -15,15 +15,15 @@ from typing import Any
 from flask import Response, g, request
 from marshmallow import Schema, fields, validate
 
-from gateway import person_search, timeline
-from gateway.audit_reads import filters_of
-from gateway.guard import Guard
-from gateway.report_store import PublishedReports, Publisher, monthly_text
-from gateway.reports import SPECS, ReportSpec, to_csv
-from gateway.routes import OWN_ROUTES, ROUTES
+from gateway.admin.audit_reads import filters_of
+from gateway.auth.guard import Guard
+from gateway.auth.tokens import AccessClaims
+from gateway.composition import person_search, timeline
+from gateway.composition.report_store import PublishedReports, Publisher, monthly_text
+from gateway.composition.reports import SPECS, ReportSpec, to_csv
+from gateway.edge.routes import OWN_ROUTES, ROUTES
+from gateway.edge.upstreams import Upstreams
 from gateway.schemas import ProblemSchema
-from gateway.tokens import AccessClaims
-from gateway.upstreams import Upstreams
 from passage.clock import utc_now
 from passage.fields import pattern
 from passage.formats import MONTH, PERSON_REF

@@ -15,10 +15,10 @@ from urllib.parse import quote
 import requests
 from flask import Blueprint, Response, g, request
 
-from gateway.audit_reads import filters_of, identifiers_returned
-from gateway.guard import Guard
-from gateway.routes import ROUTES, Route, match
-from gateway.upstreams import Upstreams
+from gateway.admin.audit_reads import filters_of, identifiers_returned
+from gateway.auth.guard import Guard
+from gateway.edge.routes import ROUTES, Route, match
+from gateway.edge.upstreams import Upstreams
 from passage.evidence_files import MAX_BYTES
 from passage.identity import HEADER as IDENTITY_HEADER
 from passage.identity import sign_identity

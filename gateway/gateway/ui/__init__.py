@@ -14,9 +14,9 @@ from flask import Blueprint, Flask, g, redirect, request, url_for
 from flask_babel import gettext as _
 from pymongo.errors import PyMongoError
 
+from gateway.auth.ratelimit import Limit, RateLimited
 from gateway.bootstrap import GatewayDeps
 from gateway.config import GatewaySettings
-from gateway.ratelimit import Limit, RateLimited
 from gateway.ui import (
     i18n,
     pages_admin,

@@ -9,8 +9,8 @@ from flask import Blueprint, Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from gateway.accounts import USER_ROLES
-from gateway.admin_api import Admin, create_account, disable_account
+from gateway.admin.admin_api import Admin, create_account, disable_account
+from gateway.auth.accounts import USER_ROLES
 from gateway.schemas import NewUserSchema
 from gateway.ui.client import Answer, claims_for
 from gateway.ui.forms import BOOL, FLOAT, INT, TEXT, WORDS, body_from, refusal

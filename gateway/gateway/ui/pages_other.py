@@ -1,7 +1,7 @@
 """Partner reports (charts and CSV, as published for closed months), the auditors' trail and a person's timeline.
 
-Reports and the timeline reuse the gateway's own composition (``gateway.reports``,
-``gateway.timeline``, ``gateway.views_api.Views``), so the UI shows exactly what the API publishes.
+Reports and the timeline reuse the gateway's own composition (``gateway.composition.reports``,
+``gateway.composition.timeline``, ``gateway.composition.views_api.Views``), so the UI shows exactly what the API publishes.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from flask import Blueprint, Response, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from gateway import timeline
-from gateway.reports import SPECS, to_csv
-from gateway.routes import REPORT_ROLES, ROUTES, TIMELINE_ROLES
+from gateway.composition import timeline
+from gateway.composition.reports import SPECS, to_csv
+from gateway.composition.views_api import MONTH_PATTERN, PERSON_REF, TIMELINE, Views
+from gateway.edge.routes import REPORT_ROLES, ROUTES, TIMELINE_ROLES
 from gateway.ui import charts
 from gateway.ui.client import claims_for
 from gateway.ui.web import render, signed_in, ui
-from gateway.views_api import MONTH_PATTERN, PERSON_REF, TIMELINE, Views
 from passage.problems import Problem
 
 MONTH = re.compile(MONTH_PATTERN, re.ASCII)

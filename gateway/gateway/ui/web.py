@@ -17,9 +17,9 @@ from typing import Any
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from gateway.accounts import User
+from gateway.auth.accounts import User
+from gateway.auth.ratelimit import Limit
 from gateway.bootstrap import GatewayDeps
-from gateway.ratelimit import Limit
 from gateway.ui.client import Answer, Backend
 from gateway.ui.store import UiSession, UiSessions
 from passage.identity import Identity
