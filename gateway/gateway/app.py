@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, deps: GatewayDeps | None = None
         admin_blueprint(Admin(deps.guard, deps.users, deps.sign_in.passwords, deps.refresh))
     )
     api.register_blueprint(audit_blueprint(deps.guard))
-    api.register_blueprint(throttle_blueprint(deps.guard, deps.sign_in.throttle))  # type: ignore[arg-type]
+    api.register_blueprint(throttle_blueprint(deps.guard, deps.sign_in.throttle))
     api.register_blueprint(
         views_blueprint(
             Views(

@@ -51,7 +51,7 @@ class GatewayDeps:
 
     @property
     def users(self) -> MongoUsers:
-        return self.sign_in.users  # type: ignore[return-value]
+        return self.sign_in.users
 
     def ensure_indexes(self) -> None:
         """Apply index declarations once per process, on first use (retried after a failure)."""

@@ -106,7 +106,8 @@ def verify_access_claims(token: str, keys: SigningKeys, *, leeway: int = 5) -> A
     """The claims of a valid token, or :class:`TokenInvalid`."""
     try:
         header = jwt.get_unverified_header(token)
-        secret = keys.secrets.get(header.get("kid")) if isinstance(header.get("kid"), str) else None
+        kid = header.get("kid")
+        secret = keys.secrets.get(kid) if isinstance(kid, str) else None
         if secret is None or header.get("alg") != ALGORITHM:
             raise TokenInvalid("unknown key or algorithm")
         claims = jwt.decode(

@@ -76,7 +76,8 @@ def _add(people: dict[str, dict[str, Any]], service: str, found: Mapping[str, An
     ref, record_id = found.get("person_ref"), found.get("record_id")
     if not isinstance(ref, str) or not isinstance(record_id, str):
         return
-    score = found.get("score") if isinstance(found.get("score"), (int, float)) else 0.0
+    given = found.get("score")
+    score = given if isinstance(given, (int, float)) else 0.0
     person = people.setdefault(
         ref,
         {

@@ -189,7 +189,7 @@ def _changed(
     old, _, _ = published_cells(replaced, rules, "old")
     out = {}
     for cell, value in values.items():
-        before = old.get(("old", *cell))  # type: ignore[misc]
+        before = old.get(("old", *cell))
         if (
             cell not in sensitive
             and before is not None

@@ -245,19 +245,24 @@ def _components(cells: list[Cell], rows: list[Row]) -> list[list[Cell]]:
 Program = tuple[Any, list[int], list[tuple[int, int]]]  # equality matrix, right-hand sides, bounds
 
 
+def _bounds(band: Band) -> tuple[int, int]:
+    """A band as programme bounds: no upper bound becomes :data:`LARGE`."""
+    return band.low, LARGE if band.high is None else band.high
+
+
 def _solve(
     group: list[Cell], rows: list[Row], bands: Mapping[Cell, Band], skip: set[Cell]
 ) -> dict[Cell, tuple[float, float | None]]:
     """Each cell's least and greatest value (cells in ``skip`` are not asked about)."""
-    bounds = [(bands[c].low, LARGE if bands[c].high is None else bands[c].high) for c in group]
+    bounds = [_bounds(bands[c]) for c in group]
     if not rows:
         return {
             c: (float(lo), None if hi >= LARGE else float(hi)) for c, (lo, hi) in zip(group, bounds)
         }
     if len(group) == 1:  # k x cell = constant: the cell is known exactly
-        cell, (low, high) = group[0], bounds[0]
+        cell, (least, most) = group[0], bounds[0]
         found = {constant / coefficients[cell] for coefficients, constant in rows}
-        if len(found) > 1 or not low - SLACK <= min(found) <= high + SLACK:
+        if len(found) > 1 or not least - SLACK <= min(found) <= most + SLACK:
             raise Inconsistent("the published identities do not hold together")
         return {cell: (min(found),) * 2}
     need = np.array([bands[c].protection - SLACK for c in group])

@@ -52,8 +52,11 @@ class TimelineEntrySchema(Schema):
 class TimelineSchema(Schema):
     person_ref = fields.String(required=True)
     items = fields.List(fields.Nested(TimelineEntrySchema), required=True)
-    partial = fields.Boolean(
-        required=True, metadata={"description": "true when a service did not answer"}
+    partial_ = fields.Boolean(  # named apart from Schema.partial; "partial" on the wire
+        data_key="partial",
+        attribute="partial",
+        required=True,
+        metadata={"description": "true when a service did not answer"},
     )
     failed_services = fields.List(fields.String(), required=True)
     not_included = fields.List(
@@ -76,8 +79,11 @@ class PersonFoundSchema(Schema):
 
 class PersonSearchSchema(Schema):
     items = fields.List(fields.Nested(PersonFoundSchema), required=True)
-    partial = fields.Boolean(
-        required=True, metadata={"description": "true when a service did not answer"}
+    partial_ = fields.Boolean(  # named apart from Schema.partial; "partial" on the wire
+        data_key="partial",
+        attribute="partial",
+        required=True,
+        metadata={"description": "true when a service did not answer"},
     )
     failed_services = fields.List(fields.String(), required=True)
     not_included = fields.List(
@@ -129,7 +135,7 @@ class MonthlySchema(Schema):
     version = fields.Integer(required=True)
     published_at = fields.String(required=True)
     reports = fields.Dict(keys=fields.String(), values=fields.Nested(ReportSchema), required=True)
-    partial = fields.Boolean(required=True)
+    partial_ = fields.Boolean(data_key="partial", attribute="partial", required=True)
     failed_services = fields.List(fields.String(), required=True)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for
@@ -124,7 +125,7 @@ def report_csv(name: str) -> Any:
 def _filters() -> tuple[dict[str, Any], list[str]]:
     """The audit filters given, as validated scalars, and the names of those that were not valid."""
     args, found, wrong = request.args, {}, []
-    checks = {
+    checks: dict[str, tuple[Callable[[str], bool], Callable[[str], Any]]] = {
         "user": (lambda v: bool(USER.fullmatch(v)), lambda v: v),
         "resource": (lambda v: v.startswith("/") and len(v) <= 200, lambda v: v),
         "outcome": (lambda v: v.isdigit() and 100 <= int(v) <= 599, int),
@@ -150,10 +151,11 @@ def audit_trail() -> Any:
     items = [] if wrong else guard.trail.search(limit=100, **filters)
     guard.record("read", "/api/v1/audit", None, 200, claims_for(g.ui_user.identity()))
     more = len(items) == 100 and items[-1]["seq"] > 1
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
     older = (
         url_for(
             "ui.audit_trail",
-            **{k: v for k, v in request.args.items() if k != "cursor"},
+            **kept,
             cursor=items[-1]["seq"],
         )
         if more

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, redirect, request, url_for
+from flask import Blueprint, g, redirect, request, url_for
 from flask_babel import gettext as _
 from pymongo.errors import PyMongoError
+from werkzeug.wrappers import Response
 
 from gateway.auth.accounts import USERNAME
 from gateway.auth.api import checked_sign_in
