@@ -170,7 +170,7 @@ class AuditTrail:
                     stored = exc.details.get("nInserted", 0)
                     self._head = None
                     time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
-                for item, doc in zip(batch[:stored], docs):
+                for item, doc in zip(batch[:stored], docs, strict=False):
                     item.record = {k: v for k, v in doc.items() if k != "_id"}
                 if stored:
                     self._head = (

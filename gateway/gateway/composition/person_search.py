@@ -54,7 +54,7 @@ def search(
         )
     people: dict[str, dict[str, Any]] = {}
     failed = []
-    for (service, _), hits in zip(sources, answers):
+    for (service, _), hits in zip(sources, answers, strict=True):
         if hits is None:
             failed.append(service)
             continue

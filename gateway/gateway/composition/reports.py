@@ -141,7 +141,7 @@ def flatten(spec: ReportSpec, raw_rows: Sequence[Any]) -> tuple[list[dict[str, A
     keys = {b: sorted({k for p in parts for k in p[b]}) for b in spec.breakdowns}
     columns = [*spec.counts, *spec.derived, *(f"{b}.{k}" for b in spec.breakdowns for k in keys[b])]
     rows = []
-    for raw, given in zip(raws, parts):
+    for raw, given in zip(raws, parts, strict=True):
         row: dict[str, Any] = {d: _dim(raw.get(d)) for d in spec.dims}
         row.update({c: _count(raw.get(c)) for c in spec.counts})
         row.update({d: sum(row[c] for c in members) for d, members in spec.derived.items()})

@@ -257,7 +257,8 @@ def _solve(
     bounds = [_bounds(bands[c]) for c in group]
     if not rows:
         return {
-            c: (float(lo), None if hi >= LARGE else float(hi)) for c, (lo, hi) in zip(group, bounds)
+            c: (float(lo), None if hi >= LARGE else float(hi))
+            for c, (lo, hi) in zip(group, bounds, strict=True)
         }
     if len(group) == 1:  # k x cell = constant: the cell is known exactly
         cell, (least, most) = group[0], bounds[0]

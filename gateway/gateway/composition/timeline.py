@@ -59,7 +59,7 @@ def build(person_ref: str, role: str, fetch: Fetch, routes: tuple[Route, ...]) -
         )
     items: list[dict[str, Any]] = []
     failed = []
-    for (service, _, kind), records in zip(sources, answers):
+    for (service, _, kind), records in zip(sources, answers, strict=True):
         if records is None:
             failed.append(service)
             continue

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for

@@ -297,7 +297,6 @@ FIELDS: dict[str, Any] = {
     "learned_on": _l("Irregular stay known since"),
     "apprehended_on": _l("Apprehended in the border region on (accelerated procedure)"),
     "voluntary_return_offered": _l("Voluntary return offered"),
-    "particulars.family_name": _l("Family name"),
     "particulars.given_names": _l("Given names"),
     "particulars.birth_place": _l("Place of birth"),
     "particulars.languages": _l("Languages (codes, e.g. az, ru)"),
