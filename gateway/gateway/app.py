@@ -1,4 +1,5 @@
-"""The gateway's Flask app factory: ``gunicorn "gateway.app:create_app()"``. No I/O at import or build."""
+"""The gateway's Flask app factory: ``gunicorn "gateway.app:create_app()"``. No I/O at import or
+build."""
 
 from __future__ import annotations
 
@@ -111,7 +112,10 @@ def _trust_proxies(app: Flask, hops: int) -> None:
     choose the address the per-client sign-in limits count; 1 behind the compose edge (nginx).
     """
     if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        # Flask's documented way to wrap the WSGI app (mypy sees a method being replaced).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops
+        )
 
 
 def _prepare_database(app: Flask, deps: GatewayDeps) -> None:

@@ -61,7 +61,8 @@ class GatewayDeps:
 
 
 def name_key(secret: str) -> bytes:
-    """The key of the keyed hash that stands for an invalid username in records (derived, not stored)."""
+    """The key of the keyed hash that stands for an invalid username in records (derived,
+    not stored)."""
     return hashlib.sha256(b"passage-recorded-username:" + secret.encode()).digest()
 
 

@@ -1,4 +1,5 @@
-"""marshmallow schemas of the gateway's own endpoints (the single source for validation and docs)."""
+"""marshmallow schemas of the gateway's own endpoints
+(the single source for validation and docs)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,9 @@ class AccessTokenSchema(Schema):
     refresh_token = fields.String(
         required=True,
         metadata={
-            "description": "Opaque; exchange it at /api/v1/auth/refresh for new tokens (each works once)."
+            "description": (
+                "Opaque; exchange it at /api/v1/auth/refresh for new tokens (each works once)."
+            )
         },
     )
 

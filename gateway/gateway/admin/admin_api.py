@@ -76,7 +76,7 @@ def admin_blueprint(admin: Admin) -> Blueprint:
     @blp.arguments(PasswordResetSchema)
     @blp.response(204)
     def reset_password(body: dict[str, Any], username: str) -> None:
-        """Set a new password (tell the user out of band); every token the account holds is revoked."""
+        """Set a new password (tell the user out of band) and revoke every token of the account."""
         claims: AccessClaims = g.caller
         _existing(admin, username)
         problem = password_problem(body["password"], username)
@@ -126,7 +126,8 @@ def audit_blueprint(guard: Guard) -> Blueprint:
 
 
 def create_account(admin: Admin, body: dict[str, Any], claims: AccessClaims) -> dict[str, Any]:
-    """A new staff account from a validated ``NewUserSchema`` body (the API and the staff UI both use this)."""
+    """A new staff account from a validated ``NewUserSchema`` body
+    (the API and the staff UI both use this)."""
     problem = password_problem(body["password"], body["username"])
     if problem:
         raise Unprocessable(problem, errors=[{"pointer": "/password", "detail": problem}])

@@ -6,8 +6,8 @@ key named by ``key_id`` (held in the environment, never in the database), of the
 the record including ``prev_hash``. Editing, removing or reordering any record breaks the chain, and
 so does re-chaining without the key; signed checkpoints kept outside the database
 (:mod:`gateway.admin.audit_checkpoints`) catch the newest records being cut off.
-``python -m gateway.admin.audit verify`` names the first bad record. Records hold who, role, action, the
-resource's path template and ids, for reads the filters and the ids returned
+``python -m gateway.admin.audit verify`` names the first bad record. Records hold who, role, action,
+the resource's path template and ids, for reads the filters and the ids returned
 (:mod:`gateway.admin.audit_reads`), outcome and correlation id — never bodies or names.
 """
 
@@ -128,7 +128,8 @@ class AuditTrail:
         filters: Mapping[str, str] | None = None,
         returned: Mapping[str, list[str]] | None = None,
     ) -> dict[str, Any]:
-        """Add one record at the end of the chain; raise :class:`AuditUnavailable` when it is not stored."""
+        """Add one record at the end of the chain;
+        raise :class:`AuditUnavailable` when it is not stored."""
         item = _Pending(
             {
                 "user": user,
@@ -192,7 +193,8 @@ class AuditTrail:
                 )
 
     def head(self) -> tuple[int, str]:
-        """``(seq, hash)`` of the newest stored record, read from the database; ``(0, GENESIS)`` when empty."""
+        """``(seq, hash)`` of the newest stored record, read from the database;
+        ``(0, GENESIS)`` when empty."""
         return self._last()
 
     def _last(self) -> tuple[int, str]:
@@ -227,7 +229,8 @@ class AuditTrail:
         person_ref: str | None = None,
         limit: int = 50,
     ) -> list[dict[str, Any]]:
-        """Newest first; every filter value is a validated scalar (no operator comes from a request)."""
+        """Newest first; every filter value is a validated scalar
+        (no operator comes from a request)."""
         query: dict[str, Any] = {}
         if person_ref is not None:  # who read or changed this person's records
             query["$or"] = [
@@ -256,16 +259,23 @@ def first_break(records: Iterable[Mapping[str, Any]], keyring: Keyring) -> str |
         if seq != expected_seq or record.get("_id", seq) != seq:
             return f"record {expected_seq} is missing (next record found: {seq})"
         if record.get("prev_hash") != prev:
-            return f"record {seq} does not follow record {seq - 1} (prev_hash differs): removed or reordered"
+            return (
+                f"record {seq} does not follow record {seq - 1} (prev_hash differs): "
+                "removed or reordered"
+            )
         if keyring.get(record.get("key_id")) is None:
             return (
-                f"record {seq} names a key this check does not hold (key_id {record.get('key_id')!r}): "
+                f"record {seq} names a key this check does not hold "
+                f"(key_id {record.get('key_id')!r}): "
                 "written under a retired key not given in AUDIT_CHAIN_PREVIOUS_KEYS, or forged"
             )
         if not keyring.seals_match(
             record.get("key_id"), RECORD, canonical(record), record.get("hash")
         ):
-            return f"record {seq} was edited (its keyed hash does not match its content): edited or re-chained"
+            return (
+                f"record {seq} was edited (its keyed hash does not match its content): "
+                "edited or re-chained"
+            )
         expected_seq, prev = expected_seq + 1, record["hash"]
     return None
 

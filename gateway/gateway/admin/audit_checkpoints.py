@@ -103,11 +103,14 @@ def checkpoint_problem(
     """The first checkpoint the stored chain contradicts (``hashes``: seq → hash), or None."""
     for number, cp in checkpoints:
         if cp is None or not cp.genuine(keyring):
-            return f"checkpoint line {number} is not sealed by a known key (the checkpoint file was edited)"
+            return (
+                f"checkpoint line {number} is not sealed by a known key "
+                "(the checkpoint file was edited)"
+            )
         if cp.count > count:
             return (
-                f"the newest records were removed: the checkpoint of {cp.at} says the trail had {cp.count} "
-                f"records, only {count} are stored"
+                f"the newest records were removed: the checkpoint of {cp.at} says the trail had "
+                f"{cp.count} records, only {count} are stored"
             )
         if cp.count and hashes.get(cp.count) != cp.head:
             return (

@@ -1,8 +1,9 @@
-"""``python -m gateway.admin.audit verify|checkpoint``: check the keyed chain against its checkpoints, or add one.
+"""``python -m gateway.admin.audit verify|checkpoint``: check the keyed chain against its
+checkpoints, or add one.
 
-Runs with the gateway's environment (``MONGO_URL``, ``AUDIT_CHAIN_KEY``, ``AUDIT_CHAIN_PREVIOUS_KEYS``,
-``AUDIT_CHECKPOINT_FILE``). ``verify`` exits 0 when intact, 1 naming the first problem, 2 when the
-database cannot be reached.
+Runs with the gateway's environment (``MONGO_URL``, ``AUDIT_CHAIN_KEY``,
+``AUDIT_CHAIN_PREVIOUS_KEYS``, ``AUDIT_CHECKPOINT_FILE``). ``verify`` exits 0 when intact, 1 naming
+the first problem, 2 when the database cannot be reached.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Whoever can write the database but does not hold the key cannot make an edited or re-chained
 record verify. Each record names the id of the key that sealed it (``key_id``, a fingerprint
 derived from the key, which reveals nothing of it), so a rotation only adds a key: records keep
-verifying with the key they were written under (``AUDIT_CHAIN_PREVIOUS_KEYS``). Standard library only.
+verifying with the key they were written under (``AUDIT_CHAIN_PREVIOUS_KEYS``). Standard library
+only.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ class ChainKey:
 
     @property
     def key_id(self) -> str:
-        """A fingerprint that names the key in each record (an HMAC of a fixed label, not a hash of the key)."""
+        """A fingerprint that names the key in each record (an HMAC of a fixed label,
+        not a hash of the key)."""
         return hmac.new(self.secret, b"passage audit chain key id", hashlib.sha256).hexdigest()[:16]
 
     def seal(self, purpose: str, message: bytes) -> str:

@@ -41,7 +41,8 @@ def filters_of(query: Iterable[tuple[str, str]], accepted: bool) -> dict[str, st
     """The query's parameters, with their values only when the service ``accepted`` the read.
 
     A service answers 2xx only after validating every parameter against its schema (identifiers,
-    codes, dates, cursors: no free text); a refused query may carry anything, so only its names stay.
+    codes, dates, cursors: no free text); a refused query may carry anything, so only its names
+    stay.
     """
     found: dict[str, str] = {}
     for name, value in query:
@@ -53,7 +54,8 @@ def filters_of(query: Iterable[tuple[str, str]], accepted: bool) -> dict[str, st
 
 
 def identifiers_returned(body: bytes, content_type: str | None) -> dict[str, list[str]]:
-    """``{field: [values…]}``: the records' ids and the named identifiers in a JSON answer (sorted, capped)."""
+    """``{field: [values…]}``: the records' ids and the named identifiers in a JSON answer (sorted,
+    capped)."""
     if not body or "json" not in (content_type or ""):
         return {}
     try:
@@ -70,7 +72,8 @@ def identifiers_returned(body: bytes, content_type: str | None) -> dict[str, lis
 
 
 def _collect(node: Any, found: dict[str, set[str]], depth: int) -> None:
-    """Named identifiers at any depth (a ``person_ref`` in a household counts; a nested bare ``id`` does not)."""
+    """Named identifiers at any depth (a ``person_ref`` in a household counts;
+    a nested bare ``id`` does not)."""
     if depth > MAX_DEPTH:
         return
     if isinstance(node, list):

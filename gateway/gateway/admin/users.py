@@ -1,5 +1,5 @@
-"""Account administration from the command line: ``python -m gateway.admin.users create|disable|reset-password|
-throttles|clear-throttles|ensure-demo``.
+"""Account administration from the command line: ``python -m gateway.admin.users``
+``create|disable|reset-password|throttles|clear-throttles|ensure-demo``.
 
 ``create`` and ``reset-password`` read the password from stdin (never from argv, which other users
 can see); ``disable`` and ``reset-password`` revoke every token the account holds;
@@ -106,7 +106,8 @@ def reset_password(
 def show_throttles(throttle: MongoLoginThrottle, args: argparse.Namespace) -> str:
     found = throttle.list(datetime.now(UTC), args.username)
     lines = [
-        f"{t.account:<40} {t.client:<40} failures={t.failures} last={t.last_failure:%Y-%m-%dT%H:%M:%S}Z "
+        f"{t.account:<40} {t.client:<40} failures={t.failures} "
+        f"last={t.last_failure:%Y-%m-%dT%H:%M:%S}Z "
         f"wait_until={f'{t.wait_until:%Y-%m-%dT%H:%M:%S}Z' if t.wait_until else '-'}"
         for t in found
     ]
@@ -147,7 +148,10 @@ def ensure_demo(users: Users, passwords: Passwords, logins_file: Path) -> str:
             reset.append(account.username)
         logins[account.username] = password
     write_logins(logins_file, logins)
-    return f"demo accounts: created {created or 'none'}, new password for {reset or 'none'}; logins in {logins_file}"
+    return (
+        f"demo accounts: created {created or 'none'}, new password for {reset or 'none'}; "
+        f"logins in {logins_file}"
+    )
 
 
 def read_logins(path: Path) -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Staff accounts: who may sign in, in which role and over which scopes, kept in the gateway's MongoDB.
+"""Staff accounts: who may sign in, in which role and over which scopes, kept in the gateway's
+MongoDB.
 
 The rules (username format, which role carries which scope) are plain Python; ``MongoUsers``
 is the persistence adapter. Documents are keyed by username, so uniqueness needs no extra index.
@@ -30,9 +31,10 @@ COLLECTION = "users"
 
 
 def recorded_name(username: str, key: bytes) -> str:
-    """How a typed username may be recorded (audit, throttles, rate-limit keys): itself when it has the
-    username format, otherwise ``invalid:`` and a keyed hash, so a password typed into the username
-    field is never stored verbatim, yet repeats of the same typo can still be told apart."""
+    """How a typed username may be recorded (audit, throttles, rate-limit keys): itself when it has
+    the username format, otherwise ``invalid:`` and a keyed hash, so a password typed into the
+    username field is never stored verbatim, yet repeats of the same typo can still be told
+    apart."""
     if USERNAME.fullmatch(username):
         return username
     return (
@@ -82,7 +84,8 @@ def new_user(
     """A valid account, or :class:`AccountError` saying what is wrong."""
     if not USERNAME.fullmatch(username):
         raise AccountError(
-            "A username is 3-64 characters: a lower-case letter, then letters, digits, '.', '_' or '-'."
+            "A username is 3-64 characters: a lower-case letter, then letters, digits, "
+            "'.', '_' or '-'."
         )
     if role not in USER_ROLES:
         raise AccountError(f"The role must be one of {', '.join(USER_ROLES)}.")

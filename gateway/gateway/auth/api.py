@@ -1,4 +1,5 @@
-"""The gateway's sign-in endpoints: login, refresh, logout. Load → check → issue; every outcome audited."""
+"""The gateway's sign-in endpoints: login, refresh, logout. Load → check → issue;
+every outcome audited."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ class Auth:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def tokens(self, user: User, now: datetime, issued: Issued | None = None) -> dict[str, Any]:
-        """New tokens; the access token names the refresh family, so signing out can end the session."""
+        """New tokens; the access token names the refresh family,
+        so signing out can end the session."""
         issued = issued or self.refresh.issue(user.username, now)
         token = issue_access_token(
             user.identity(),
@@ -73,7 +75,9 @@ def auth_blueprint(auth: Auth) -> Blueprint:
         "auth",
         __name__,
         url_prefix=RESOURCE,
-        description="Sign in, refresh and sign out: short-lived bearer tokens and rotating refresh tokens.",
+        description=(
+            "Sign in, refresh and sign out: short-lived bearer tokens and rotating refresh tokens."
+        ),
     )
 
     @blp.route("/login", methods=["POST"])
@@ -133,7 +137,7 @@ def auth_blueprint(auth: Auth) -> Blueprint:
     @blp.response(204)
     @blp.alt_response(401, schema=ProblemSchema, description="No valid access token.")
     def logout(body: dict[str, Any]) -> None:
-        """End this session: the access token, its refresh family and every access token of that family.
+        """End the session: this access token, its refresh family and every token of that family.
 
         The family comes from the access token itself; a refresh token in the body (of the same
         user) is revoked with its own family too.

@@ -54,7 +54,8 @@ class Guard:
     trail: AuditTrail
 
     def caller(self, *, count: bool = True) -> AccessClaims:
-        """The signed-in caller of this request (401 otherwise), counted against their rate limit."""
+        """The signed-in caller of this request (401 otherwise),
+        counted against their rate limit."""
         try:
             claims = verify_access_claims(
                 bearer_token(request.headers.get("Authorization")), self.keys
@@ -82,7 +83,8 @@ class Guard:
         return claims
 
     def gate(self, routes: tuple[Route, ...]) -> Callable[[], None]:
-        """A ``before_request`` hook: caller and role checked against ``routes`` before any input is read."""
+        """A ``before_request`` hook: caller and role checked against ``routes`` before any input is
+        read."""
 
         def check() -> None:
             claims = self.caller()

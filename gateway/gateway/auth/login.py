@@ -23,7 +23,8 @@ class SignInRefused(Exception):
 
 
 class Throttled(Exception):
-    """Too many recent failures of this account from this client address; try again after ``until``."""
+    """Too many recent failures of this account from this client address;
+    try again after ``until``."""
 
     def __init__(self, until: datetime) -> None:
         super().__init__("throttled")
@@ -32,7 +33,8 @@ class Throttled(Exception):
 
 @dataclass(frozen=True)
 class SignIn:
-    """What signing in needs: the accounts, the throttle, the password checker and the naming key."""
+    """What signing in needs: the accounts, the throttle,
+    the password checker and the naming key."""
 
     users: Users
     throttle: LoginThrottle
@@ -40,7 +42,8 @@ class SignIn:
     name_key: bytes = b"development-only-name-key"
 
     def recorded(self, username: str) -> str:
-        """``username`` as it may be written to audit, throttle and rate-limit records (never a typo'd secret)."""
+        """``username`` as it may be written to audit, throttle and rate-limit records
+        (never a typo'd secret)."""
         return recorded_name(username, self.name_key)
 
     def __call__(self, username: str, password: str, client: str, now: datetime) -> User:

@@ -39,7 +39,8 @@ class Passwords:
         try:
             return self.hasher.verify(stored_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError, UnicodeEncodeError):
-            return False  # UnicodeEncodeError: an unpaired surrogate ("\ud800" in JSON) is no one's password
+            # UnicodeEncodeError: an unpaired surrogate ("\ud800" in JSON) is no one's password
+            return False
 
     def needs_rehash(self, stored_hash: str) -> bool:
         try:
@@ -97,7 +98,10 @@ def _weakness(password: str, username: str | None) -> str | None:
     if estimate["score"] >= MIN_STRENGTH:
         return None
     warning = estimate["feedback"].get("warning") or "it follows a pattern that is quick to guess"
-    return f"This password is too easy to guess: {warning.rstrip('.')}. A few uncommon words make a strong one."
+    return (
+        f"This password is too easy to guess: {warning.rstrip('.')}. "
+        "A few uncommon words make a strong one."
+    )
 
 
 def _common_passwords() -> frozenset[str]:

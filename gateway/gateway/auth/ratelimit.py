@@ -109,7 +109,8 @@ class RateLimiter:
             return tally.known + tally.pending > limit.count, 0
 
     def _flush(self, doc_id: str, ends: datetime, to_add: int) -> int:
-        """Add ``to_add`` hits to the shared counter; the new total is this hit's place in the window."""
+        """Add ``to_add`` hits to the shared counter;
+        the new total is this hit's place in the window."""
         total = None
         try:
             total = self._increment(doc_id, ends, to_add)
@@ -126,13 +127,15 @@ class RateLimiter:
                 self._changed.notify_all()
 
     def _forget_ended(self, now: float) -> None:
-        """Drop the tallies of windows that have ended (all of them if none has: memory stays bounded)."""
+        """Drop the tallies of windows that have ended (all of them if none has:
+        memory stays bounded)."""
         for doc_id in [d for d, t in self._tallies.items() if t.ends <= now] or list(self._tallies):
             del self._tallies[doc_id]
 
     def _increment(self, doc_id: str, ends: datetime, count: int) -> int:
-        """Add ``count`` to the counter; the total after. The counter is created first, apart, because
-        an upsert racing another one is answered inconsistently by some servers (SecantusDB)."""
+        """Add ``count`` to the counter; the total after. The counter is created first, apart,
+        because an upsert racing another one is answered inconsistently by some servers
+        (SecantusDB)."""
         collection: Any = self.mongo.collection(COLLECTION)
         for _ in range(3):
             doc = collection.find_one_and_update(

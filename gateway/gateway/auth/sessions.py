@@ -77,7 +77,8 @@ class RefreshTokens:
         return Issued(token, username, family)
 
     def rotate(self, token: str, now: datetime) -> Issued:
-        """A new token of the same family for a valid unused ``token``; a re-use revokes the family."""
+        """A new token of the same family for a valid unused ``token``;
+        a re-use revokes the family."""
         key = digest(token)
         doc = self._collection.find_one_and_update(
             {"_id": key, "used": False, "revoked": False, "expires_at": {"$gt": now}},
@@ -122,7 +123,8 @@ class Revocations:
         )
 
     def revoke_family(self, family: str, now: datetime) -> None:
-        """Every access token issued with refresh family ``family`` stops working (a signed-out session)."""
+        """Every access token issued with refresh family ``family`` stops working
+        (a signed-out session)."""
         self._cache.clear()
         self._collection.update_one(
             {"_id": f"family:{safe_value(family)}"},

@@ -29,7 +29,8 @@ INDEXES = [
 
 @dataclass(frozen=True)
 class Throttle:
-    """One (account, client) pair that has failed recently; ``wait_until`` is when it may try again."""
+    """One (account, client) pair that has failed recently;
+    ``wait_until`` is when it may try again."""
 
     account: str
     client: str
@@ -114,7 +115,8 @@ class MongoLoginThrottle:
         ]
 
     def clear_account(self, account: str, client: str | None = None) -> int:
-        """Forget the failures of ``account`` (from ``client`` only, when given); how many were cleared."""
+        """Forget the failures of ``account`` (from ``client`` only, when given);
+        how many were cleared."""
         query: dict[str, Any] = {"account": safe_value(account)}
         if client is not None:
             query["client"] = safe_value(client)

@@ -2,7 +2,8 @@
 
 Each key has an id (``kid`` header) derived from the secret, so a new ``ACCESS_TOKEN_SECRET``
 can be rolled out while tokens signed with ``ACCESS_TOKEN_SECRET_PREVIOUS`` stay valid until
-they expire. The audience differs from the internal identity's, so neither token passes as the other.
+they expire. The audience differs from the internal identity's, so neither token passes as the
+other.
 """
 
 from __future__ import annotations

@@ -66,7 +66,8 @@ RULES = DisclosureRules(
     # The attacker's interval for a hidden count must stay as wide as '<5' itself (1 to 4): nothing
     # published may tell them more than the marker does.
     protection=Rule("protection", 3, HANDBOOK, verified=False),
-    # GDPR Art. 9 special categories (trafficking, torture, SOGI...): a higher threshold, Passage's policy.
+    # GDPR Art. 9 special categories (trafficking, torture, SOGI...): a higher threshold, Passage's
+    # policy.
     special_threshold=Rule(
         "special_threshold",
         10,
@@ -76,7 +77,8 @@ RULES = DisclosureRules(
     special_protection=Rule(
         "special_protection", 8, "Passage policy: as wide as '<10' itself (1 to 9)", verified=False
     ),
-    # A share p over base n publishes the count p*n and its complement: both must be safe and n large.
+    # A share p over base n publishes the count p*n and its complement: both must be safe and n
+    # large.
     share_min_base=Rule(
         "share_min_base", 20, "Passage policy (a share over n publishes a count)", verified=False
     ),

@@ -4,9 +4,9 @@ published before them (pure, no I/O).
 Every figure the month publishes, the previous month's published figures (linked by the occupancy
 identity: occupied at the end of a month = the month before's + admissions - releases + transfers
 in - transfers out) and, for a correction, the version it replaces, are given to the audit in
-``gateway.composition.suppression`` as one system of identities. A cell is named ``(report, row, column)``;
-the neighbouring months' cells carry ``"previous"`` or ``"following"`` in front (a month published
-late is audited against the month after it as well).
+``gateway.composition.suppression`` as one system of identities. A cell is named
+``(report, row, column)``; the neighbouring months' cells carry ``"previous"`` or ``"following"`` in
+front (a month published late is audited against the month after it as well).
 """
 
 from __future__ import annotations
@@ -100,7 +100,8 @@ def _values(tables: Tables) -> dict[Cell, int]:
 def relations_of(
     spec: ReportSpec, name: str, keys: list[str], columns: list[str], tag: tuple[str, ...] = ()
 ) -> list[Relation]:
-    """The identities a reader of one table knows: column totals, derived counts, additive breakdowns."""
+    """The identities a reader of one table knows: column totals, derived counts,
+    additive breakdowns."""
 
     def cell(key: str, column: str) -> Cell:
         return (*tag, name, key, column)
@@ -119,7 +120,8 @@ def relations_of(
 def _stock_links(
     tables: Tables, later: tuple[str, ...], earlier: tuple[str, ...]
 ) -> list[Relation]:
-    """stock(later) - stock(earlier) - inflows(later) + outflows(later) = 0 for each row and the total."""
+    """stock(later) - stock(earlier) - inflows(later) + outflows(later) = 0 for each row and the
+    total."""
     links = []
     for name, (rows, _) in tables.items():
         spec = SPECS[name]
@@ -147,7 +149,8 @@ def band_of(marker: str, rules: DisclosureRules) -> Band:
 def published_cells(
     reports: Mapping[str, Any], rules: DisclosureRules, tag: str
 ) -> tuple[dict[Cell, int], dict[Cell, Band], list[Relation]]:
-    """An earlier publication as a reader holds it: its figures, its hidden cells' bands, its identities."""
+    """An earlier publication as a reader holds it: its figures, its hidden cells' bands,
+    its identities."""
     known: dict[Cell, int] = {}
     hidden: dict[Cell, Band] = {}
     relations: list[Relation] = []

@@ -37,7 +37,8 @@ def month_before(month: str, step: int = -1) -> str:
 
 
 def is_closed(month: str, now: datetime) -> bool:
-    """Closed once the next month has begun in UTC (east of UTC, e.g. Baku, it has begun already)."""
+    """Closed once the next month has begun in UTC (east of UTC, e.g. Baku,
+    it has begun already)."""
     return month < now.strftime("%Y-%m")
 
 
@@ -58,7 +59,8 @@ class PublishedReports:
         )
 
     def add(self, doc: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-        """Store ``doc`` unless its month and version exist already; the stored one and whether it is new."""
+        """Store ``doc`` unless its month and version exist already;
+        the stored one and whether it is new."""
         try:
             self.mongo.collection(COLLECTION).insert_one(doc)
             return doc, True
@@ -84,7 +86,8 @@ class Publisher:
     now: Callable[[], datetime]
 
     def month(self, month: str, version: int | None = None) -> dict[str, Any]:
-        """The month's publication (the latest version unless ``version``), publishing it if it is new."""
+        """The month's publication (the latest version unless ``version``),
+        publishing it if it is new."""
         self.require_closed(month)
         if version is not None:
             found = self.store.get(month, version)
@@ -98,7 +101,8 @@ class Publisher:
         return stored
 
     def correct(self, month: str, reason: str, by: str) -> tuple[dict[str, Any], bool]:
-        """A new version built from the services' figures now, suppressed against the version it replaces."""
+        """A new version built from the services' figures now,
+        suppressed against the version it replaces."""
         self.require_closed(month)
         current = self.store.latest(month)
         if current is None:

@@ -3,8 +3,8 @@
 Only whitelisted fields pass (dimensions, counts, breakdowns, a few measures). Each spec says which
 breakdowns add up to which count (an additive identity a reader can use) and which do not (one
 rejection may cite several reasons); which breakdowns are special categories (higher threshold);
-and which figures a measure describes. ``gateway.composition.report_month`` turns them into one month's
-publication; nothing else from the services' rows reaches a partner.
+and which figures a measure describes. ``gateway.composition.report_month`` turns them into one
+month's publication; nothing else from the services' rows reaches a partner.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from gateway.composition.suppression import SECONDARY
 
 TOTAL = "total"
 UNKNOWN = "unknown"
-# Letters, digits, "_", "-" and "+" after the first character ("65+"); no CSV formula can start a cell.
+# Letters, digits, "_", "-" and "+" after the first character ("65+"); no CSV formula can start a
+# cell.
 SAFE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+-]{0,39}\Z")
 
 
@@ -198,7 +199,8 @@ def measure(
 
 
 def _share(value: float, base: int, rules: DisclosureRules) -> Any:
-    """A share over ``base`` publishes the count share x base and its complement: both must be safe."""
+    """A share over ``base`` publishes the count share x base and its complement:
+    both must be safe."""
     threshold = rules.threshold.value
     count = round(value * base)
     if base < rules.share_min_base.value or 0 < count < threshold or 0 < base - count < threshold:

@@ -1,13 +1,14 @@
 """Small-cell suppression for partner reports, audited as an attacker would (pure: no I/O).
 
-*Rules* (``gateway.composition.disclosure_rules``): a count of 1-4 is published as ``"<5"`` — the attacker
-then knows it is 1 to 4 — a special-category count of 1-9 as ``"<10"``, and any other hidden count
-as ``"suppressed"`` (the attacker knows only that it is 0 or more). Every published figure is an
-equation the attacker can use: totals, breakdowns, figures published earlier (the previous month,
-an earlier version) and identities between them (the occupancy identity). For each hidden cell the
-audit asks a linear-programming solver (SciPy's HiGHS) for the least and the greatest value it can
-take under all of them; while some hidden cell is confined to an interval narrower than its
-protection, a further cell is hidden (the smallest visible one beside it) and the audit repeats.
+*Rules* (``gateway.composition.disclosure_rules``): a count of 1-4 is published as ``"<5"`` — the
+attacker then knows it is 1 to 4 — a special-category count of 1-9 as ``"<10"``, and any other
+hidden count as ``"suppressed"`` (the attacker knows only that it is 0 or more). Every published
+figure is an equation the attacker can use: totals, breakdowns, figures published earlier (the
+previous month, an earlier version) and identities between them (the occupancy identity). For each
+hidden cell the audit asks a linear-programming solver (SciPy's HiGHS) for the least and the
+greatest value it can take under all of them; while some hidden cell is confined to an interval
+narrower than its protection, a further cell is hidden (the smallest visible one beside it) and the
+audit repeats.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ class Unprotectable(Exception):
 
 
 class Inconsistent(Unprotectable):
-    """The figures break an identity they were said to satisfy (e.g. data changed since last month)."""
+    """The figures break an identity they were said to satisfy
+    (e.g. data changed since last month)."""
 
 
 def suppress(problem: Disclosure, max_rounds: int = 500) -> dict[Cell, str]:
@@ -95,7 +97,8 @@ def suppress(problem: Disclosure, max_rounds: int = 500) -> dict[Cell, str]:
 
 def _cover(problem: Disclosure, hidden: dict[Cell, Band]) -> None:
     """A quick first pattern before the audit: every identity that hides a cell hides another one
-    with no upper bound too (else '<5' cells and a total pin each other), the smallest visible first."""
+    with no upper bound too (else '<5' cells and a total pin each other), the smallest visible
+    first."""
     relations = [r for r in problem.relations if any(c in problem.values for c in r.cells())]
     changed = True
     while changed:
@@ -116,8 +119,8 @@ def _cover(problem: Disclosure, hidden: dict[Cell, Band]) -> None:
 
 def _widen(problem: Disclosure, hidden: dict[Cell, Band], found: list[Cell]) -> bool:
     """For each leaking cell: hide the smallest non-zero visible cell beside it; failing that, let
-    the '<5' markers beside it (then its own) say "suppressed" instead (a '<5' total over several '<5'
-    cells confines them whatever else is hidden); failing that, hide a zero beside it."""
+    the '<5' markers beside it (then its own) say "suppressed" instead (a '<5' total over several
+    '<5' cells confines them whatever else is hidden); failing that, hide a zero beside it."""
     grown = False
     for cell in found:
         extra = _next_to_hide(problem, hidden, cell, nonzero=True)
@@ -145,7 +148,8 @@ def _loosen(problem: Disclosure, hidden: dict[Cell, Band], cell: Cell) -> bool:
 def _next_to_hide(
     problem: Disclosure, hidden: Mapping[Cell, Band], cell: Cell, nonzero: bool
 ) -> Cell | None:
-    """The smallest visible cell sharing an identity with ``cell``, else with its hidden neighbours."""
+    """The smallest visible cell sharing an identity with ``cell``,
+    else with its hidden neighbours."""
     seen, frontier = {cell}, [cell]
     for _ in range(len(problem.values) + 1):
         near = {

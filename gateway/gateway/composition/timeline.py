@@ -89,7 +89,8 @@ def fetch_items(fetch: Fetch, service: str, path: str, query: bytes) -> list[dic
 
 
 def utc(value: Any) -> str | None:
-    """An RFC 3339 time in one form (UTC, "Z"), so entries of every service sort together; None if invalid."""
+    """An RFC 3339 time in one form (UTC, "Z"), so entries of every service sort together;
+    None if invalid."""
     if not isinstance(value, str):
         return None
     try:

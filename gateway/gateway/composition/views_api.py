@@ -2,8 +2,8 @@
 
 Both are built from the services' own APIs: the timeline with the caller's identity (so each
 service applies the caller's scopes), the reports with the gateway's ``system`` identity, then
-suppressed and frozen (``gateway.composition.report_store``): a closed month only, the same bytes every time.
-The timeline is audited as a read of personal data.
+suppressed and frozen (``gateway.composition.report_store``): a closed month only, the same bytes
+every time. The timeline is audited as a read of personal data.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def views_blueprint(views: Views) -> Blueprint:
     @blp.response(200, TimelineSchema)
     @blp.alt_response(404, schema=ProblemSchema, description="Not a valid person_ref.")
     def person_timeline(person_ref: str) -> dict[str, Any]:
-        """Stays, readmission requests and AVRR cases of one person, oldest first, as the caller may see them."""
+        """A person's stays, readmission requests and AVRR cases, oldest first (caller's view)."""
         claims: AccessClaims = g.caller
         ids = {"person_ref": person_ref}
         if not PERSON_REF.fullmatch(person_ref):  # fullmatch: no trailing newline either
@@ -221,8 +221,7 @@ def views_blueprint(views: Views) -> Blueprint:
     @blp.arguments(PersonSearchQuerySchema, location="query")
     @blp.response(200, PersonSearchSchema)
     def persons_search(args: dict[str, Any]) -> dict[str, Any]:
-        """People matching every filter given (name in any spelling, birth date, document, reference) in
-        the caller's scope, one per person with the records found and a link to the timeline; audited."""
+        """People matching every filter given, one per person in the caller's scope; audited."""
         claims: AccessClaims = g.caller
         found = person_search.search(
             args,
@@ -252,7 +251,7 @@ def views_blueprint(views: Views) -> Blueprint:
         description="A service's statistics are unavailable (nothing is published).",
     )
     def monthly(query: dict[str, Any]) -> Any:
-        """All three partner reports of a closed month: published on first request, then always the same bytes."""
+        """All three partner reports of a closed month (published on first request, then frozen)."""
         doc = views.publisher.month(query["month"], query.get("version"))
         return Response(monthly_text(doc), mimetype="application/json")
 
@@ -263,7 +262,7 @@ def views_blueprint(views: Views) -> Blueprint:
         409, schema=ProblemSchema, description="The month is not over or was never published."
     )
     def correct(body: dict[str, Any]) -> Any:
-        """Publish a corrected version of a month (admin): dated, numbered, its differences suppressed too."""
+        """Publish a corrected month (admin): dated, numbered, its differences suppressed too."""
         claims: AccessClaims = g.caller
         doc, _ = views.publisher.correct(body["month"], body["reason"], claims.identity.user_id)
         views.guard.record(
@@ -285,7 +284,7 @@ def views_blueprint(views: Views) -> Blueprint:
         502, schema=ProblemSchema, description="The service's statistics are unavailable."
     )
     def one_report(query: dict[str, Any], name: str) -> Any:
-        """One partner report of a closed month (monthly-occupancy, readmission, voluntary-return)."""
+        """A closed month's partner report (monthly-occupancy, readmission, voluntary-return)."""
         if name not in SPECS:
             raise Problem("There is no such report.", status=404)
         text = views.publisher.month(query["month"], query.get("version"))["reports"][name]

@@ -1,4 +1,5 @@
-"""Interactive API docs at ``/docs``: the vendored Swagger UI (swagger-ui-dist, Apache-2.0) on ``/openapi.json``.
+"""Interactive API docs at ``/docs``: the vendored Swagger UI (swagger-ui-dist, Apache-2.0) on
+``/openapi.json``.
 
 Every file is served by the gateway itself, so the docs work without any external CDN.
 """
@@ -23,8 +24,8 @@ PAGE = """<!doctype html>
 </html>
 """
 CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
-    "connect-src 'self'; frame-ancestors 'none'"
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
 )
 
 

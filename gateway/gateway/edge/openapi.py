@@ -83,7 +83,8 @@ def _operation_ids(doc: Document) -> set[str]:
 
 
 def _unique_operation_ids(item: Document, taken: set[str], service: str) -> Document:
-    """An operationId another service already uses gets the service's name in front (ids stay unique)."""
+    """An operationId another service already uses gets the service's name in front
+    (ids stay unique)."""
     for method, op in item.items():
         if method in HTTP_METHODS and isinstance(op, dict) and "operationId" in op:
             if op["operationId"] in taken:
@@ -132,7 +133,8 @@ def _rewrite_refs(node: Any, renames: Mapping[str, str]) -> Any:
 
 
 def _drop_unused_schemas(doc: Document) -> None:
-    """Schemas no operation reaches (flask-smorest's unused PaginationMetadata) only confuse clients."""
+    """Schemas no operation reaches (flask-smorest's unused PaginationMetadata) only confuse
+    clients."""
     schemas = doc.get("components", {}).get("schemas") or {}
     prefix = "#/components/schemas/"
     used = _refs({k: v for k, v in doc.items() if k != "components"})
@@ -162,7 +164,8 @@ def _refs(node: Any) -> set[str]:
 
 
 class MergedDocument:
-    """The merged document, rebuilt at most every ``ttl`` seconds (sooner while a service is missing)."""
+    """The merged document, rebuilt at most every ``ttl`` seconds
+    (sooner while a service is missing)."""
 
     def __init__(
         self,

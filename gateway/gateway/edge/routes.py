@@ -1,4 +1,5 @@
-"""The gateway's route table: which roles may call which proxied path, and which paths hold personal data.
+"""The gateway's route table: which roles may call which proxied path, and which paths hold personal
+data.
 
 The services check roles and scopes again (defence in depth); this table is the first gate and
 the source of the authorisation-matrix test, so a route added here is tested automatically.
@@ -99,7 +100,8 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{R}/protocols", READ, ("admin", "liaison_officer", "auditor")),
     Route(f"{R}/protocols/{{member_state}}", READ, ("admin", "liaison_officer", "auditor")),
     Route(f"{R}/protocols/{{member_state}}/versions", WRITE, ("admin",)),
-    # Agreements, their rule versions and holiday-calendar overrides: the law the clocks apply (no personal data).
+    # Agreements, their rule versions and holiday-calendar overrides: the law the clocks apply (no
+    # personal data).
     Route(f"{R}/agreements", READ, ("admin", "liaison_officer", "auditor")),
     Route(f"{R}/agreements", WRITE, ("admin",)),
     Route(f"{R}/agreements/{{code}}", READ, ("admin", "liaison_officer", "auditor")),
@@ -204,7 +206,8 @@ class Match:
 
 
 def match(path: str, method: str, routes: tuple[Route, ...] = ROUTES) -> Match | None:
-    """The most specific route for ``method`` on ``path`` (None: no route, the gateway answers 404)."""
+    """The most specific route for ``method`` on ``path`` (None: no route,
+    the gateway answers 404)."""
     method = "GET" if method == "HEAD" else method
     best: Match | None = None
     for route in routes:

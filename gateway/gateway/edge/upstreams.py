@@ -94,7 +94,8 @@ class Upstreams:
                     "have been made: read it back before sending it again",
                 ) from None
             except requests.RequestException as exc:
-                # A pooled connection the service closed just now: a read-only request may try again.
+                # A pooled connection the service closed just now: a read-only request may try
+                # again.
                 if attempt + 1 < attempts:
                     continue
                 log.warning(

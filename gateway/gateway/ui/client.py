@@ -85,7 +85,8 @@ class Backend:
         filters: Mapping[str, str] | None = None,
         returned: Mapping[str, list[str]] | None = None,
     ) -> None:
-        """Like the proxy's record, but with the method of the service call (not of the page request).
+        """Like the proxy's record, but with the method of the service call (not of the page
+        request).
 
         A read that cannot be audited is not shown (503); a change already made is shown even so.
         """

@@ -20,7 +20,8 @@ CURSOR = re.compile(r"^[A-Za-z0-9_=|:.-]{1,200}\Z")
 
 @dataclass(frozen=True)
 class Listing:
-    """What one list allows: filters (name → check), sortable columns (name → key) and the default sort."""
+    """What one list allows: filters (name → check), sortable columns
+    (name → key) and the default sort."""
 
     endpoint: str
     filters: Mapping[str, Callable[[str], bool]]

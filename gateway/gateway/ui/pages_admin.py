@@ -1,5 +1,6 @@
 """The administrator's pages: centres, units and blocked places (through detention's API, as the
-administrator), and staff accounts (created and disabled through the gateway's own account rules)."""
+administrator), and staff accounts (created and disabled through the gateway's own account
+rules)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""The auditor's chain verification in the UI: the same checks as ``python -m gateway.admin.audit verify``
-(every record's keyed hash and link, then the signed checkpoints), run on request and recorded.
+"""The auditor's chain verification in the UI: the same checks as
+``python -m gateway.admin.audit verify`` (every record's keyed hash and link, then the signed
+checkpoints), run on request and recorded.
 
 There is no HTTP API for it; the page composes the gateway's own verification functions.
 """

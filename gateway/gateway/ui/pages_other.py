@@ -1,7 +1,9 @@
-"""Partner reports (charts and CSV, as published for closed months), the auditors' trail and a person's timeline.
+"""Partner reports (charts and CSV, as published for closed months), the auditors' trail and a
+person's timeline.
 
 Reports and the timeline reuse the gateway's own composition (``gateway.composition.reports``,
-``gateway.composition.timeline``, ``gateway.composition.views_api.Views``), so the UI shows exactly what the API publishes.
+``gateway.composition.timeline``, ``gateway.composition.views_api.Views``), so the UI shows exactly
+what the API publishes.
 """
 
 from __future__ import annotations

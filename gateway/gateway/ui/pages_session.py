@@ -1,9 +1,9 @@
 """Sign-in, sign-out and the home page of each role.
 
-Sign-in uses the gateway's own checks (``gateway.auth.api.checked_sign_in``: the same per-client limits
-and throttles as ``/api/v1/auth/login``) and audits every outcome; a username not in the username
-format is refused before anything is recorded (it may be a password typed into the wrong field); the
-form is protected by a double-submit token because no session exists yet.
+Sign-in uses the gateway's own checks (``gateway.auth.api.checked_sign_in``: the same per-client
+limits and throttles as ``/api/v1/auth/login``) and audits every outcome; a username not in the
+username format is refused before anything is recorded (it may be a password typed into the wrong
+field); the form is protected by a double-submit token because no session exists yet.
 """
 
 from __future__ import annotations
