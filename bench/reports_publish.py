@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT))
 from bench.detention_occupancy import UNITS, _stay, start_server  # noqa: E402
 from bench.loadgen import Result, timed  # noqa: E402
 from detention.app import create_app as detention_app  # noqa: E402
-from gateway.report_store import COLLECTION  # noqa: E402
-from gateway.reports import SPECS  # noqa: E402
+from gateway.auth.tokens import issue_access_token  # noqa: E402
+from gateway.composition.report_store import COLLECTION  # noqa: E402
+from gateway.composition.reports import SPECS  # noqa: E402
 from gateway.testing import gateway_for_tests, settings_for_tests  # noqa: E402
-from gateway.tokens import issue_access_token  # noqa: E402
 from passage.config import Settings  # noqa: E402
 from passage.identity import Identity  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402

@@ -133,7 +133,9 @@ def ensure_demo_users(
     python: str, cwd: Path, env: Mapping[str, str], logins_file: Path
 ) -> dict[str, str]:
     """Create the demo users that are missing; their passwords are in ``logins_file`` (0600)."""
-    run_cli(python, cwd, env, "gateway.users", "ensure-demo", "--logins-file", str(logins_file))
+    run_cli(
+        python, cwd, env, "gateway.admin.users", "ensure-demo", "--logins-file", str(logins_file)
+    )
     return read_logins(logins_file)
 
 

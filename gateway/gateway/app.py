@@ -1,4 +1,5 @@
-"""The gateway's Flask app factory: ``gunicorn "gateway.app:create_app()"``. No I/O at import or build."""
+"""The gateway's Flask app factory: ``gunicorn "gateway.app:create_app()"``. No I/O at import or
+build."""
 
 from __future__ import annotations
 
@@ -9,17 +10,17 @@ from flask import Flask, Response, json, request
 from pymongo.errors import PyMongoError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway.admin_api import Admin, admin_blueprint, audit_blueprint
-from gateway.api import Auth, auth_blueprint
+from gateway.admin.admin_api import Admin, admin_blueprint, audit_blueprint
+from gateway.auth.api import Auth, auth_blueprint
+from gateway.auth.ratelimit import Limit
+from gateway.auth.throttle_api import throttle_blueprint
 from gateway.bootstrap import GatewayDeps, build_deps
+from gateway.composition.views_api import Views, views_blueprint
 from gateway.config import GatewaySettings, gateway_settings, load_settings
-from gateway.docs import docs_blueprint
-from gateway.openapi import MergedDocument
-from gateway.proxy import proxy_blueprint
-from gateway.ratelimit import Limit
-from gateway.throttle_api import throttle_blueprint
+from gateway.edge.docs import docs_blueprint
+from gateway.edge.openapi import MergedDocument
+from gateway.edge.proxy import proxy_blueprint
 from gateway.ui import register_ui
-from gateway.views_api import Views, views_blueprint
 from passage.config import Settings
 from passage.logs import configure_logging
 from passage.problems import Problem
@@ -69,7 +70,7 @@ def create_app(settings: Settings | None = None, deps: GatewayDeps | None = None
         admin_blueprint(Admin(deps.guard, deps.users, deps.sign_in.passwords, deps.refresh))
     )
     api.register_blueprint(audit_blueprint(deps.guard))
-    api.register_blueprint(throttle_blueprint(deps.guard, deps.sign_in.throttle))  # type: ignore[arg-type]
+    api.register_blueprint(throttle_blueprint(deps.guard, deps.sign_in.throttle))
     api.register_blueprint(
         views_blueprint(
             Views(
@@ -111,7 +112,10 @@ def _trust_proxies(app: Flask, hops: int) -> None:
     choose the address the per-client sign-in limits count; 1 behind the compose edge (nginx).
     """
     if hops > 0:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        # Flask's documented way to wrap the WSGI app (mypy sees a method being replaced).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops
+        )
 
 
 def _prepare_database(app: Flask, deps: GatewayDeps) -> None:

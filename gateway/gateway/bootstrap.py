@@ -10,20 +10,22 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 
-from gateway import audit, ratelimit, report_store, sessions, throttle
-from gateway.accounts import MongoUsers
-from gateway.audit import AuditTrail, timestamp
-from gateway.audit_checkpoints import Checkpointer, CheckpointFile
-from gateway.audit_keys import Keyring
+from gateway.admin import audit
+from gateway.admin.audit import AuditTrail, timestamp
+from gateway.admin.audit_checkpoints import Checkpointer, CheckpointFile
+from gateway.admin.audit_keys import Keyring
+from gateway.auth import ratelimit, sessions, throttle
+from gateway.auth.accounts import MongoUsers
+from gateway.auth.guard import Guard
+from gateway.auth.login import SignIn
+from gateway.auth.passwords import Passwords
+from gateway.auth.ratelimit import Limit, RateLimiter
+from gateway.auth.sessions import RefreshTokens, Revocations
+from gateway.auth.throttle import Backoff, MongoLoginThrottle
+from gateway.auth.tokens import SigningKeys
+from gateway.composition import report_store
 from gateway.config import GatewaySettings
-from gateway.guard import Guard
-from gateway.login import SignIn
-from gateway.passwords import Passwords
-from gateway.ratelimit import Limit, RateLimiter
-from gateway.sessions import RefreshTokens, Revocations
-from gateway.throttle import Backoff, MongoLoginThrottle
-from gateway.tokens import SigningKeys
-from gateway.upstreams import Upstreams
+from gateway.edge.upstreams import Upstreams
 from passage.mongo import Mongo
 
 INDEXES = [
@@ -49,7 +51,7 @@ class GatewayDeps:
 
     @property
     def users(self) -> MongoUsers:
-        return self.sign_in.users  # type: ignore[return-value]
+        return self.sign_in.users
 
     def ensure_indexes(self) -> None:
         """Apply index declarations once per process, on first use (retried after a failure)."""
@@ -59,7 +61,8 @@ class GatewayDeps:
 
 
 def name_key(secret: str) -> bytes:
-    """The key of the keyed hash that stands for an invalid username in records (derived, not stored)."""
+    """The key of the keyed hash that stands for an invalid username in records (derived,
+    not stored)."""
     return hashlib.sha256(b"passage-recorded-username:" + secret.encode()).digest()
 
 

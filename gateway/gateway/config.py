@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from gateway.audit_keys import DEV_CHAIN_KEY, MIN_KEY_LENGTH
+from gateway.admin.audit_keys import DEV_CHAIN_KEY, MIN_KEY_LENGTH
 from passage.config import ConfigError, Settings
 
 SERVICE = "gateway"
@@ -117,7 +117,8 @@ def gateway_settings(
 
 
 def _audit_settings(base: Settings, env: Mapping[str, str]) -> dict[str, Any]:
-    """The audit chain's key, retired keys and checkpoint file; production needs a real key and a file."""
+    """The audit chain's key, retired keys and checkpoint file;
+    production needs a real key and a file."""
     key = env.get("AUDIT_CHAIN_KEY", "")
     previous = tuple(k for k in env.get("AUDIT_CHAIN_PREVIOUS_KEYS", "").split(",") if k)
     if (key and len(key) < MIN_KEY_LENGTH) or any(len(k) < MIN_KEY_LENGTH for k in previous):

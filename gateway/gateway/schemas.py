@@ -1,11 +1,12 @@
-"""marshmallow schemas of the gateway's own endpoints (the single source for validation and docs)."""
+"""marshmallow schemas of the gateway's own endpoints
+(the single source for validation and docs)."""
 
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from gateway.accounts import CENTRE_ID, MEMBER_STATE, ORGANISATION, USERNAME
-from gateway.passwords import MAX_PASSWORD_LENGTH
+from gateway.auth.accounts import CENTRE_ID, MEMBER_STATE, ORGANISATION, USERNAME
+from gateway.auth.passwords import MAX_PASSWORD_LENGTH
 from passage.fields import pattern
 from passage.formats import PERSON_REF
 
@@ -37,7 +38,9 @@ class AccessTokenSchema(Schema):
     refresh_token = fields.String(
         required=True,
         metadata={
-            "description": "Opaque; exchange it at /api/v1/auth/refresh for new tokens (each works once)."
+            "description": (
+                "Opaque; exchange it at /api/v1/auth/refresh for new tokens (each works once)."
+            )
         },
     )
 

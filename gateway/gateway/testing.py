@@ -11,11 +11,11 @@ from typing import Any
 from argon2 import PasswordHasher
 from flask import Flask
 
-from gateway.accounts import MongoUsers, User, new_user
 from gateway.app import create_app
+from gateway.auth.accounts import MongoUsers, User, new_user
+from gateway.auth.passwords import Passwords
 from gateway.bootstrap import GatewayDeps, build_deps
 from gateway.config import GatewaySettings, gateway_settings
-from gateway.passwords import Passwords
 from passage.config import Settings
 
 TEST_ACCESS_SECRET = "test-access-token-secret-0123456789abcdef-0123456789abcdef"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gateway.openapi import merge
+from gateway.edge.openapi import merge
 
 ROOT = Path(__file__).resolve().parents[2]
 OPERATION_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")

@@ -97,7 +97,7 @@ def test_each_process_gets_its_own_credentials_and_only_the_secrets_it_needs(sta
 
 def _audit(stack: Stack, command: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "gateway.audit", command],
+        [sys.executable, "-m", "gateway.admin.audit", command],
         env=stack.process_env("gateway"),
         cwd=REPO,
         capture_output=True,

@@ -3,7 +3,7 @@ verifies.
 
 Real processes (gunicorn APIs, workers, SecantusDB) as ``./passage up`` starts them. Staff admit a
 person, read the stay, list stays and open the person's timeline, each with its own correlation
-id; the auditor then finds one audit record per read, and ``python -m gateway.audit verify``
+id; the auditor then finds one audit record per read, and ``python -m gateway.admin.audit verify``
 passes on the running system. Sign-in, refresh and logout work across the gateway's workers.
 """
 
@@ -109,7 +109,7 @@ def test_personal_data_reads_are_audited_and_the_chain_verifies(tmp_path):
             == 204
         )
         verify = subprocess.run(
-            [sys.executable, "-m", "gateway.audit", "verify"],
+            [sys.executable, "-m", "gateway.admin.audit", "verify"],
             env=stack.process_env(),
             capture_output=True,
             text=True,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from gateway.tokens import issue_access_token
+from gateway.auth.tokens import issue_access_token
 from passage.evidence_files import MAX_BYTES
 from passage.identity import Identity
 from tests.integration.test_readmission_support import new_request

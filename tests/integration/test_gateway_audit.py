@@ -16,9 +16,9 @@ import threading
 import pytest
 from flask import jsonify
 
-from gateway.audit import AuditTrail, canonical, first_break
-from gateway.audit_checkpoints import Checkpointer, CheckpointFile
-from gateway.audit_keys import ChainKey, Keyring
+from gateway.admin.audit import AuditTrail, canonical, first_break
+from gateway.admin.audit_checkpoints import Checkpointer, CheckpointFile
+from gateway.admin.audit_keys import ChainKey, Keyring
 from gateway.testing import add_user, gateway_for_tests, settings_for_tests
 from passage.mongo import Mongo
 from passage.testing import LiveServer, wait_for
@@ -61,7 +61,7 @@ def _verify(
         "AUDIT_CHECKPOINT_FILE": checkpoints,
     }
     return subprocess.run(
-        [sys.executable, "-m", "gateway.audit", command],
+        [sys.executable, "-m", "gateway.admin.audit", command],
         env=env,
         capture_output=True,
         text=True,

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from detention.app import create_app as detention_app
+from gateway.auth.tokens import issue_access_token
 from gateway.testing import gateway_for_tests, settings_for_tests
-from gateway.tokens import issue_access_token
 from passage.config import Settings
 from passage.identity import Identity
 from passage.testing import LiveServer

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from schemathesis.checks import not_a_server_error  # noqa: E402
 
 from detention.app import create_app as detention_app  # noqa: E402
+from gateway.auth.tokens import issue_access_token  # noqa: E402
 from gateway.testing import gateway_for_tests, settings_for_tests  # noqa: E402
-from gateway.tokens import issue_access_token  # noqa: E402
 from passage.config import Settings  # noqa: E402
 from passage.identity import Identity  # noqa: E402
 from passage.testing import LiveServer  # noqa: E402

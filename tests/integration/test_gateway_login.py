@@ -9,15 +9,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from argon2 import PasswordHasher
 
-from gateway.accounts import MongoUsers
-from gateway.api import checked_sign_in
 from gateway.app import create_app
+from gateway.auth.accounts import MongoUsers
+from gateway.auth.api import checked_sign_in
+from gateway.auth.passwords import Passwords
+from gateway.auth.ratelimit import Limit
+from gateway.auth.throttle import Backoff, MongoLoginThrottle
+from gateway.auth.tokens import verify_access_token
 from gateway.bootstrap import build_deps
-from gateway.passwords import Passwords
-from gateway.ratelimit import Limit
 from gateway.testing import add_user, cheap_passwords, gateway_for_tests, settings_for_tests
-from gateway.throttle import Backoff, MongoLoginThrottle
-from gateway.tokens import verify_access_token
 from passage.mongo import Mongo
 from passage.testing import free_port
 

@@ -1,6 +1,6 @@
 """The authorisation matrix, generated from the gateway's route table, against the real services.
 
-Every route of ``gateway.routes.ROUTES`` and ``OWN_ROUTES`` × every role × in/out of scope:
+Every route of ``gateway.edge.routes.ROUTES`` and ``OWN_ROUTES`` × every role × in/out of scope:
 a role the table refuses gets the gateway's 403 problem; a role it allows gets the real service's
 answer — 2xx in scope, 404 out of scope (or for an id that does not exist) — and an in-scope write
 with an empty body is refused for its content (4xx), never for the role. Out-of-scope writes are
@@ -22,10 +22,10 @@ import pytest
 import requests
 
 from detention.app import create_app as detention_app
-from gateway.report_store import month_before
-from gateway.routes import ALL_ROLES, OWN_ROUTES, ROUTES, Route
+from gateway.auth.tokens import issue_access_token
+from gateway.composition.report_store import month_before
+from gateway.edge.routes import ALL_ROLES, OWN_ROUTES, ROUTES, Route
 from gateway.testing import add_user, gateway_for_tests, settings_for_tests
-from gateway.tokens import issue_access_token
 from passage.config import Settings
 from passage.identity import Identity
 from passage.testing import LiveServer
@@ -272,7 +272,7 @@ def test_matrix(stack, route, method, role, scope):
 
 def test_every_operation_of_the_services_has_its_own_line_in_the_route_table(stack):
     """A service route that only the catch-all covers is a route nobody decided the roles of."""
-    from gateway.routes import match
+    from gateway.edge.routes import match
 
     missing = [
         f"{method.upper()} {path}"
@@ -282,7 +282,7 @@ def test_every_operation_of_the_services_has_its_own_line_in_the_route_table(sta
         if method in ("get", "post", "put", "patch", "delete")
         if (found := match(path, method.upper())) is None or found.resource.count("/") <= 3
     ]
-    assert not missing, "add these to gateway.routes.ROUTES: " + ", ".join(missing)
+    assert not missing, "add these to gateway.edge.routes.ROUTES: " + ", ".join(missing)
 
 
 def test_merged_openapi_of_the_real_services_is_valid(stack):

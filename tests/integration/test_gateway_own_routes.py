@@ -1,6 +1,6 @@
 """Who may call the gateway's OWN routes (audit trail, user administration, partner reports, the
 person timeline, sign-in), written out by hand from DESIGN §1 and §3.4 — independent of
-gateway/routes.py — and checked against the running gateway app on a real SecantusDB.
+gateway/edge/routes.py — and checked against the running gateway app on a real SecantusDB.
 
 A role the table does not name gets exactly 403; a role it names gets the route's own answer
 (200/201, or 404 for a user that does not exist, 502 for a report whose service is down — the
@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from gateway.auth.tokens import issue_access_token
 from gateway.testing import add_user, gateway_for_tests, settings_for_tests
-from gateway.tokens import issue_access_token
 from passage.config import Settings
 from passage.identity import Identity
 from passage.testing import free_port

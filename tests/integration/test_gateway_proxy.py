@@ -17,8 +17,8 @@ import pytest
 import requests
 from flask import Response, jsonify, request
 
+from gateway.auth.tokens import AUDIENCE, ISSUER, SigningKeys, issue_access_token, key_id
 from gateway.testing import add_user, gateway_for_tests, settings_for_tests
-from gateway.tokens import AUDIENCE, ISSUER, SigningKeys, issue_access_token, key_id
 from passage.config import Settings
 from passage.identity import HEADER, Identity, sign_identity, verify_identity
 from passage.problems import problem_response

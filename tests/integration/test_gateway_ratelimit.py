@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 from flask import jsonify
 
-from gateway.ratelimit import Limit, RateLimited, RateLimiter
+from gateway.auth.ratelimit import Limit, RateLimited, RateLimiter
+from gateway.auth.tokens import issue_access_token
 from gateway.testing import add_user, gateway_for_tests, settings_for_tests
-from gateway.tokens import issue_access_token
 from passage.identity import Identity
 from passage.mongo import Mongo
 from passage.testing import LiveServer

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from gateway.ratelimit import COLLECTION, Limit, RateLimited, RateLimiter
+from gateway.auth.ratelimit import COLLECTION, Limit, RateLimited, RateLimiter
 from passage.mongo import Mongo
 
 NOW = datetime(2026, 1, 1, 12, 0, 1, tzinfo=UTC)

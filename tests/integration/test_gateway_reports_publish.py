@@ -13,9 +13,9 @@ import pytest
 import requests
 from flask import jsonify, request
 
-from gateway.report_store import COLLECTION, month_before
+from gateway.auth.tokens import issue_access_token
+from gateway.composition.report_store import COLLECTION, month_before
 from gateway.testing import gateway_for_tests, settings_for_tests
-from gateway.tokens import issue_access_token
 from passage.identity import Identity
 from passage.testing import LiveServer
 from passage.web import build_app

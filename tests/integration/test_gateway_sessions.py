@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from flask import jsonify
 
-from gateway.sessions import Revocations
+from gateway.auth.sessions import Revocations
 from gateway.testing import add_user, gateway_for_tests, settings_for_tests
 from passage.testing import LiveServer
 from passage.web import build_app

@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 import pytest
 from flask import jsonify
 
-from gateway.audit import first_break
+from gateway.admin.audit import first_break
+from gateway.auth.sessions import Revocations
+from gateway.auth.tokens import issue_access_token, verify_access_claims
 from gateway.bootstrap import audit_keyring
-from gateway.sessions import Revocations
 from gateway.testing import gateway_for_tests, settings_for_tests
-from gateway.tokens import issue_access_token, verify_access_claims
 from passage.identity import Identity
 from passage.testing import LiveServer, wait_for
 from passage.web import build_app

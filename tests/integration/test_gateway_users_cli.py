@@ -1,4 +1,4 @@
-"""``python -m gateway.users``: demo seeding, creating and disabling accounts, on a real
+"""``python -m gateway.admin.users``: demo seeding, creating and disabling accounts, on a real
 SecantusDB."""
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.accounts import MongoUsers
-from gateway.passwords import Passwords
+from gateway.admin.users import DEMO_ACCOUNTS, main
+from gateway.auth.accounts import MongoUsers
+from gateway.auth.passwords import Passwords
 from gateway.testing import cheap_passwords
-from gateway.users import DEMO_ACCOUNTS, main
 from passage.mongo import Mongo
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,7 +66,14 @@ def test_ensure_demo_creates_the_seven_accounts_with_their_scopes(env, users, tm
 
 def test_ensure_demo_run_twice_as_a_process_keeps_the_passwords(env, users, tmp_path):
     logins = tmp_path / "logins.json"
-    command = [sys.executable, "-m", "gateway.users", "ensure-demo", "--logins-file", str(logins)]
+    command = [
+        sys.executable,
+        "-m",
+        "gateway.admin.users",
+        "ensure-demo",
+        "--logins-file",
+        str(logins),
+    ]
     process_env = {**os.environ, **env}
     first = subprocess.run(
         command, env=process_env, cwd=REPO, capture_output=True, text=True, timeout=120
@@ -168,7 +175,7 @@ def test_disable_stops_an_account(env, users):
 
 
 def test_reset_password_sets_the_new_one_and_revokes_tokens(env, users):
-    from gateway.sessions import Revocations
+    from gateway.auth.sessions import Revocations
 
     assert (
         _run(
@@ -199,7 +206,7 @@ def test_the_cli_says_why_a_password_is_refused(env, users, capsys):
 def test_throttles_are_listed_and_cleared_from_the_cli(env, users, capsys):
     from datetime import datetime
 
-    from gateway.throttle import MongoLoginThrottle
+    from gateway.auth.throttle import MongoLoginThrottle
 
     throttle = MongoLoginThrottle(users.mongo)
     now = datetime.now(UTC)

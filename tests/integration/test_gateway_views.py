@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from flask import jsonify, request
 
+from gateway.auth.tokens import issue_access_token
 from gateway.testing import gateway_for_tests, settings_for_tests
-from gateway.tokens import issue_access_token
 from passage.identity import Identity, verify_identity
 from passage.testing import LiveServer, free_port
 from passage.web import build_app

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from gateway.tokens import issue_access_token
+from gateway.auth.tokens import issue_access_token
 from passage.identity import Identity
 from tests.integration.test_readmission_support import new_request
 from tests.integration.test_readmission_transit_support import new_transit

@@ -10,7 +10,7 @@ from uuid import uuid4
 
 import pytest
 
-from gateway.tokens import issue_access_token
+from gateway.auth.tokens import issue_access_token
 from passage.identity import Identity
 from tests.integration.test_readmission_support import new_request, particulars
 from tests.integration.test_ui_support import UiStack

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.routes import match
+from gateway.edge.routes import match
 from tests.contract.role_fields_support import ROLES, World
 
 SERVICES = ("detention", "readmission", "voluntary_return")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.config import DEV_ACCESS_SECRET, load_settings
-from gateway.proxy import checked_path
+from gateway.edge.proxy import checked_path
 from passage.config import ConfigError
 from passage.problems import BadRequest
 

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from argon2 import PasswordHasher
 
-from gateway.accounts import AccountError, User, new_user, recorded_name
-from gateway.login import SignIn, SignInRefused, Throttled
-from gateway.passwords import Passwords, password_problem
-from gateway.throttle import Backoff
+from gateway.auth.accounts import AccountError, User, new_user, recorded_name
+from gateway.auth.login import SignIn, SignInRefused, Throttled
+from gateway.auth.passwords import Passwords, password_problem
+from gateway.auth.throttle import Backoff
 
 CHEAP = Passwords(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1))
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

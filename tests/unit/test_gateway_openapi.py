@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openapi_spec_validator import validate
 
-from gateway.openapi import MergedDocument, merge
+from gateway.edge.openapi import MergedDocument, merge
 
 ERROR = {"type": "object", "properties": {"message": {"type": "string"}}}
 

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.disclosure_rules import RULES
-from gateway.report_month import build_month
-from gateway.suppression import PRIMARY
+from gateway.composition.disclosure_rules import RULES
+from gateway.composition.report_month import build_month
+from gateway.composition.suppression import PRIMARY
 from tests.attacker import Attacker
 
 AGE_BANDS = ("0-13", "14-17", "18-34", "35-64", "65+")

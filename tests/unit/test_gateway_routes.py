@@ -4,9 +4,9 @@ merge."""
 from __future__ import annotations
 
 from gateway.app import create_app
-from gateway.routes import OWN_ROUTES, ROUTES, match
+from gateway.composition.timeline import entries, readable_sources
+from gateway.edge.routes import OWN_ROUTES, ROUTES, match
 from gateway.testing import settings_for_tests
-from gateway.timeline import entries, readable_sources
 from passage.config import Settings
 
 

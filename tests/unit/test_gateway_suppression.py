@@ -8,10 +8,10 @@ import copy
 
 import pytest
 
-from gateway.disclosure_rules import RULES
-from gateway.report_month import build_month
-from gateway.reports import to_csv
-from gateway.suppression import (
+from gateway.composition.disclosure_rules import RULES
+from gateway.composition.report_month import build_month
+from gateway.composition.reports import to_csv
+from gateway.composition.suppression import (
     PRIMARY,
     SECONDARY,
     Band,

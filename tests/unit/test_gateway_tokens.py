@@ -10,7 +10,7 @@ import time
 import jwt
 import pytest
 
-from gateway.tokens import (
+from gateway.auth.tokens import (
     AUDIENCE,
     ISSUER,
     SigningKeys,
@@ -154,7 +154,7 @@ def test_bearer_scheme_is_case_insensitive():
 
 def test_the_access_token_names_its_refresh_family():
     """Issue 12: logout needs the session's refresh family even without the refresh token."""
-    from gateway.tokens import verify_access_claims
+    from gateway.auth.tokens import verify_access_claims
 
     claims = verify_access_claims(
         issue_access_token(STAFF, KEYS, ttl_seconds=900, family="f" * 32), KEYS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 
-from gateway.upstreams import Upstreams
+from gateway.edge.upstreams import Upstreams
 
 
 def _upstreams() -> Upstreams:

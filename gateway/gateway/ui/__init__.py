@@ -14,9 +14,9 @@ from flask import Blueprint, Flask, g, redirect, request, url_for
 from flask_babel import gettext as _
 from pymongo.errors import PyMongoError
 
+from gateway.auth.ratelimit import Limit, RateLimited
 from gateway.bootstrap import GatewayDeps
 from gateway.config import GatewaySettings
-from gateway.ratelimit import Limit, RateLimited
 from gateway.ui import (
     i18n,
     pages_admin,
@@ -108,7 +108,8 @@ def _before(ready: threading.Event) -> Any:
         return None
     try:
         if not ready.is_set():
-            current.deps.ensure_indexes()  # the gateway's own (sign-in throttles, rate limits, audit) as the API does
+            # the gateway's own (sign-in throttles, rate limits, audit) as the API does
+            current.deps.ensure_indexes()
             current.deps.mongo.ensure_indexes(INDEXES)
             ready.set()
         _load_user(current)
@@ -160,8 +161,8 @@ def _load_user(current: Ui) -> None:
 
 
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 

@@ -15,7 +15,8 @@ WIDTH = 640
 
 
 def unit_bar(unit: Mapping[str, Any]) -> Markup:
-    """One unit: occupied, free and blocked places along declared places; a tick at the CPT standard."""
+    """One unit: occupied, free and blocked places along declared places;
+    a tick at the CPT standard."""
     declared = max(int(unit.get("declared_places") or 0), 0)
     occupied = max(int(unit.get("occupancy") or 0), 0)
     capacity = max(int(unit.get("capacity") or 0), 0)
@@ -31,13 +32,14 @@ def unit_bar(unit: Mapping[str, Any]) -> Markup:
     parts = [
         f'<rect x="0" y="4" width="{x(occupied)}" height="22" class="bar-occupied"/>',
         f'<rect x="{x(occupied)}" y="4" width="{x(free)}" height="22" class="bar-free"/>',
-        f'<rect x="{x(occupied + free)}" y="4" width="{x(blocked)}" height="22" class="bar-blocked"/>',
+        f'<rect x="{x(occupied + free)}" y="4" width="{x(blocked)}" height="22" '
+        'class="bar-blocked"/>',
     ]
     if cpt:
         parts.append(f'<line x1="{x(cpt)}" x2="{x(cpt)}" y1="0" y2="30" class="bar-cpt"/>')
     label = (
-        f"{unit.get('name', unit.get('id', 'unit'))}: {occupied} occupied, {free} free, {blocked} blocked "
-        f"of {declared} declared places; CPT standard {cpt}"
+        f"{unit.get('name', unit.get('id', 'unit'))}: {occupied} occupied, {free} free, "
+        f"{blocked} blocked of {declared} declared places; CPT standard {cpt}"
     )
     return Markup(
         f'<svg class="unit-bar" viewBox="0 0 {w} 30" role="img" preserveAspectRatio="none" '
@@ -62,10 +64,12 @@ def history_chart(days: Sequence[Mapping[str, Any]]) -> Markup:
     first, last = escape(days[0].get("day", "")), escape(days[-1].get("day", ""))
     label = (
         f"Occupancy from {first} to {last}: now {days[-1].get('occupied', 0)} occupied of "
-        f"{days[-1].get('capacity', 0)} places; highest {max(int(d.get('occupied') or 0) for d in days)}"
+        f"{days[-1].get('capacity', 0)} places; "
+        f"highest {max(int(d.get('occupied') or 0) for d in days)}"
     )
     return Markup(
-        f'<svg class="history-chart" viewBox="0 0 {WIDTH} {h}" role="img" aria-label="{escape(label)}">'
+        f'<svg class="history-chart" viewBox="0 0 {WIDTH} {h}" role="img" '
+        f'aria-label="{escape(label)}">'
         f"<title>{escape(label)}</title>"
         f'<line x1="{pad}" x2="{WIDTH - pad}" y1="{h - pad}" y2="{h - pad}" class="axis"/>'
         f'<polygon points="{occupied} {base}" class="area-occupied"/>'
@@ -77,7 +81,8 @@ def history_chart(days: Sequence[Mapping[str, Any]]) -> Markup:
 
 
 def column_chart(pairs: Sequence[tuple[str, Any]], title: str) -> Markup:
-    """Vertical bars of labelled counts; suppressed values (``<5``, ``*``) are drawn as hatched stubs."""
+    """Vertical bars of labelled counts;
+    suppressed values (``<5``, ``*``) are drawn as hatched stubs."""
     if not pairs or all(v == 0 for _, v in pairs):
         return Markup(f'<p class="muted">{escape(title)}: nothing to chart this month.</p>')
     h, pad = 200, 30
@@ -100,6 +105,7 @@ def column_chart(pairs: Sequence[tuple[str, Any]], title: str) -> Markup:
         )
     label = f"{title}: " + ", ".join(f"{n} {v}" for n, v in pairs)
     return Markup(
-        f'<svg class="column-chart" viewBox="0 0 {WIDTH} {h}" role="img" aria-label="{escape(label)}">'
+        f'<svg class="column-chart" viewBox="0 0 {WIDTH} {h}" role="img" '
+        f'aria-label="{escape(label)}">'
         f"<title>{escape(label)}</title>{''.join(bars)}</svg>"
     )

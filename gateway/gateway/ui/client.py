@@ -17,12 +17,12 @@ from urllib.parse import urlencode
 
 from flask import g
 
-from gateway.audit import AuditUnavailable
-from gateway.audit_reads import filters_of, identifiers_returned
-from gateway.guard import Guard
-from gateway.routes import ROUTES, match
-from gateway.tokens import AccessClaims
-from gateway.upstreams import Upstreams
+from gateway.admin.audit import AuditUnavailable
+from gateway.admin.audit_reads import filters_of, identifiers_returned
+from gateway.auth.guard import Guard
+from gateway.auth.tokens import AccessClaims
+from gateway.edge.routes import ROUTES, match
+from gateway.edge.upstreams import Upstreams
 from passage import logs
 from passage.identity import HEADER as IDENTITY_HEADER
 from passage.identity import Identity, sign_identity
@@ -85,7 +85,8 @@ class Backend:
         filters: Mapping[str, str] | None = None,
         returned: Mapping[str, list[str]] | None = None,
     ) -> None:
-        """Like the proxy's record, but with the method of the service call (not of the page request).
+        """Like the proxy's record, but with the method of the service call (not of the page
+        request).
 
         A read that cannot be audited is not shown (503); a change already made is shown even so.
         """

@@ -12,7 +12,8 @@ from gateway.ui.web import get
 
 
 def due_counts() -> dict[str, Any] | None:
-    """``{"today": n, "overdue": m, "url": …}`` for the signed-in user, once per page; None for other roles."""
+    """``{"today": n, "overdue": m, "url": …}`` for the signed-in user, once per page;
+    None for other roles."""
     if "ui_due" not in g:
         g.ui_due = _count(g.ui_user) if g.get("ui_user") is not None else None
     return g.ui_due

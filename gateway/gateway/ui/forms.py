@@ -89,7 +89,8 @@ def general_errors(errors: Mapping[str, str], fields: set[str]) -> list[str]:
 
 
 def refusal(answer: Any, fields: set[str]) -> tuple[dict[str, str], list[str]]:
-    """A refused form's messages in the reader's language: by field, and those shown above the form."""
+    """A refused form's messages in the reader's language: by field,
+    and those shown above the form."""
     errors = {name: field_message(detail) for name, detail in answer.field_errors().items()}
     general = general_messages(answer.body, answer.detail)
     return errors, [*general, *[m for m in general_errors(errors, fields) if m not in general]]

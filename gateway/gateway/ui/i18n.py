@@ -13,8 +13,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, g, redirect, request, url_for
+from flask import Blueprint, Flask, g, redirect, request, url_for
 from flask_babel import Babel, format_date, format_datetime, format_decimal, get_locale
+from werkzeug.wrappers import Response
 
 LOCALES = ("az", "en", "ru")
 DEFAULT = "az"

@@ -20,7 +20,8 @@ CURSOR = re.compile(r"^[A-Za-z0-9_=|:.-]{1,200}\Z")
 
 @dataclass(frozen=True)
 class Listing:
-    """What one list allows: filters (name → check), sortable columns (name → key) and the default sort."""
+    """What one list allows: filters (name → check), sortable columns
+    (name → key) and the default sort."""
 
     endpoint: str
     filters: Mapping[str, Callable[[str], bool]]
@@ -62,13 +63,14 @@ def arrange(listing: Listing, view: View, items: list[dict[str, Any]]) -> list[d
 
 def links(listing: Listing, view: View, next_cursor: str | None) -> dict[str, Any]:
     """URLs for the template: each column's sort link, the next page, the first page."""
-    base = {**listing.path_args, **view.filters}
+    base: dict[str, Any] = {**listing.path_args, **view.filters}
 
     def sort_url(name: str) -> str:
         flip = name == view.sort and not view.descending
-        return url_for(listing.endpoint, **base, sort=name, **({"dir": "desc"} if flip else {}))
+        direction: dict[str, Any] = {"dir": "desc"} if flip else {}
+        return url_for(listing.endpoint, **base, sort=name, **direction)
 
-    order = {"sort": view.sort, **({"dir": "desc"} if view.descending else {})}
+    order: dict[str, Any] = {"sort": view.sort, **({"dir": "desc"} if view.descending else {})}
     return {
         "sort_url": sort_url,
         "sort": view.sort,

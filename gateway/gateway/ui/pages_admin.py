@@ -1,5 +1,6 @@
 """The administrator's pages: centres, units and blocked places (through detention's API, as the
-administrator), and staff accounts (created and disabled through the gateway's own account rules)."""
+administrator), and staff accounts (created and disabled through the gateway's own account
+rules)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from flask import Blueprint, Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 from marshmallow import ValidationError
 
-from gateway.accounts import USER_ROLES
-from gateway.admin_api import Admin, create_account, disable_account
+from gateway.admin.admin_api import Admin, create_account, disable_account
+from gateway.auth.accounts import USER_ROLES
 from gateway.schemas import NewUserSchema
 from gateway.ui.client import Answer, claims_for
 from gateway.ui.forms import BOOL, FLOAT, INT, TEXT, WORDS, body_from, refusal

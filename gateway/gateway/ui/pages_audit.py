@@ -1,5 +1,6 @@
-"""The auditor's chain verification in the UI: the same checks as ``python -m gateway.audit verify``
-(every record's keyed hash and link, then the signed checkpoints), run on request and recorded.
+"""The auditor's chain verification in the UI: the same checks as
+``python -m gateway.admin.audit verify`` (every record's keyed hash and link, then the signed
+checkpoints), run on request and recorded.
 
 There is no HTTP API for it; the page composes the gateway's own verification functions.
 """
@@ -11,8 +12,8 @@ from typing import Any
 from flask import Blueprint, current_app, g, request
 from flask_babel import gettext as _
 
-from gateway.audit import first_break
-from gateway.audit_checkpoints import CheckpointFile, checkpoint_problem
+from gateway.admin.audit import first_break
+from gateway.admin.audit_checkpoints import CheckpointFile, checkpoint_problem
 from gateway.bootstrap import audit_keyring
 from gateway.config import GatewaySettings
 from gateway.ui.client import claims_for

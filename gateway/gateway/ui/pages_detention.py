@@ -105,7 +105,7 @@ def _groups(held: Any) -> list[tuple[str, str]]:
                 (s.get("person") or {}).get("family_name") or ""
             )
     return [
-        (gid, f"{gid} ({', '.join(sorted(set(n for n in names if n)))})")
+        (gid, f"{gid} ({', '.join(sorted({n for n in names if n}))})")
         for gid, names in sorted(found.items())
     ]
 

@@ -1,13 +1,16 @@
-"""Partner reports (charts and CSV, as published for closed months), the auditors' trail and a person's timeline.
+"""Partner reports (charts and CSV, as published for closed months), the auditors' trail and a
+person's timeline.
 
-Reports and the timeline reuse the gateway's own composition (``gateway.reports``,
-``gateway.timeline``, ``gateway.views_api.Views``), so the UI shows exactly what the API publishes.
+Reports and the timeline reuse the gateway's own composition (``gateway.composition.reports``,
+``gateway.composition.timeline``, ``gateway.composition.views_api.Views``), so the UI shows exactly
+what the API publishes.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -15,13 +18,13 @@ from flask import Blueprint, Response, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from gateway import timeline
-from gateway.reports import SPECS, to_csv
-from gateway.routes import REPORT_ROLES, ROUTES, TIMELINE_ROLES
+from gateway.composition import timeline
+from gateway.composition.reports import SPECS, to_csv
+from gateway.composition.views_api import MONTH_PATTERN, PERSON_REF, TIMELINE, Views
+from gateway.edge.routes import REPORT_ROLES, ROUTES, TIMELINE_ROLES
 from gateway.ui import charts
 from gateway.ui.client import claims_for
 from gateway.ui.web import render, signed_in, ui
-from gateway.views_api import MONTH_PATTERN, PERSON_REF, TIMELINE, Views
 from passage.problems import Problem
 
 MONTH = re.compile(MONTH_PATTERN, re.ASCII)
@@ -124,7 +127,7 @@ def report_csv(name: str) -> Any:
 def _filters() -> tuple[dict[str, Any], list[str]]:
     """The audit filters given, as validated scalars, and the names of those that were not valid."""
     args, found, wrong = request.args, {}, []
-    checks = {
+    checks: dict[str, tuple[Callable[[str], bool], Callable[[str], Any]]] = {
         "user": (lambda v: bool(USER.fullmatch(v)), lambda v: v),
         "resource": (lambda v: v.startswith("/") and len(v) <= 200, lambda v: v),
         "outcome": (lambda v: v.isdigit() and 100 <= int(v) <= 599, int),
@@ -150,10 +153,11 @@ def audit_trail() -> Any:
     items = [] if wrong else guard.trail.search(limit=100, **filters)
     guard.record("read", "/api/v1/audit", None, 200, claims_for(g.ui_user.identity()))
     more = len(items) == 100 and items[-1]["seq"] > 1
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "cursor"}
     older = (
         url_for(
             "ui.audit_trail",
-            **{k: v for k, v in request.args.items() if k != "cursor"},
+            **kept,
             cursor=items[-1]["seq"],
         )
         if more

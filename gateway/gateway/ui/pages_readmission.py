@@ -18,7 +18,8 @@ READERS = ("liaison_officer", "auditor")
 # (path segment, button label, fields) for each transition form, in the order shown.
 TRANSITIONS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("submit", _l("Submit"), {"received_on": TEXT, "note": TEXT}),
-    # Replies are dated by the requested state (replied_on) and by their arrival (received_on); a reason is
+    # Replies are dated by the requested state (replied_on) and by their arrival (received_on); a
+    # reason is
     # needed when a timely reply reverses a deemed acceptance.
     (
         "request-info",

@@ -1,7 +1,7 @@
 """A liaison officer opens a readmission request: the common application form (Annex 5 particulars).
 
-The form sends what the readmission service's create schema names; the service checks every field and
-its refusals are shown at the fields. Personal data stay in the request (never logged here).
+The form sends what the readmission service's create schema names; the service checks every field
+and its refusals are shown at the fields. Personal data stay in the request (never logged here).
 """
 
 from __future__ import annotations

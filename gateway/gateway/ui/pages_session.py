@@ -1,21 +1,22 @@
 """Sign-in, sign-out and the home page of each role.
 
-Sign-in uses the gateway's own checks (``gateway.api.checked_sign_in``: the same per-client limits
-and throttles as ``/api/v1/auth/login``) and audits every outcome; a username not in the username
-format is refused before anything is recorded (it may be a password typed into the wrong field); the
-form is protected by a double-submit token because no session exists yet.
+Sign-in uses the gateway's own checks (``gateway.auth.api.checked_sign_in``: the same per-client
+limits and throttles as ``/api/v1/auth/login``) and audits every outcome; a username not in the
+username format is refused before anything is recorded (it may be a password typed into the wrong
+field); the form is protected by a double-submit token because no session exists yet.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, redirect, request, url_for
+from flask import Blueprint, g, redirect, request, url_for
 from flask_babel import gettext as _
 from pymongo.errors import PyMongoError
+from werkzeug.wrappers import Response
 
-from gateway.accounts import USERNAME
-from gateway.api import checked_sign_in
+from gateway.auth.accounts import USERNAME
+from gateway.auth.api import checked_sign_in
 from gateway.ui.client import claims_for
 from gateway.ui.store import now_utc
 from gateway.ui.web import (

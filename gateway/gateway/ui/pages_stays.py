@@ -1,5 +1,6 @@
 """One stay and every step on it as a form: transfer, release (confirmed first), extension, review,
-entry examination, status granted — each refusal shown at the field it concerns, what was typed kept."""
+entry examination, status granted — each refusal shown at the field it concerns, what was typed
+kept."""
 
 from __future__ import annotations
 

@@ -17,9 +17,9 @@ from typing import Any
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from gateway.accounts import User
+from gateway.auth.accounts import User
+from gateway.auth.ratelimit import Limit
 from gateway.bootstrap import GatewayDeps
-from gateway.ratelimit import Limit
 from gateway.ui.client import Answer, Backend
 from gateway.ui.store import UiSession, UiSessions
 from passage.identity import Identity
@@ -76,7 +76,8 @@ def safe_id(value: str) -> str:
 
 
 def signed_in(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Pages for signed-in users of ``roles`` (admin always): others are sent to sign in or get 403."""
+    """Pages for signed-in users of ``roles`` (admin always):
+    others are sent to sign in or get 403."""
 
     def wrap(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
@@ -152,7 +153,8 @@ def set_cookie(response: Response, name: str, value: str, max_age: int | None) -
 
 
 def confirm_page(title: Any, action: str, back: str, consequence: str) -> Response:
-    """Ask before an irreversible step; the form's values ride along as hidden fields (no script needed)."""
+    """Ask before an irreversible step; the form's values ride along as hidden fields
+    (no script needed)."""
     carried = [
         (k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirmed")
     ]

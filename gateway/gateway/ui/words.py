@@ -1,4 +1,5 @@
-"""The words the services send as codes (stages, reasons, categories, problem types), in the reader's language.
+"""The words the services send as codes (stages, reasons, categories, problem types), in the
+reader's language.
 
 The services answer in codes (``court_order``, ``unit-full``) and English details; the UI shows
 each code through the catalogue, and each problem by its ``type`` (with the service's own English
@@ -195,7 +196,8 @@ def problem_headline(body: Any) -> str:
 
 
 def field_message(detail: str) -> str:
-    """A field's message: translated when it is one of the standard ones, else the service's words."""
+    """A field's message: translated when it is one of the standard ones,
+    else the service's words."""
     found = FIELD_MESSAGES.get(detail)
     return str(found) if found is not None else detail
 
@@ -297,7 +299,6 @@ FIELDS: dict[str, Any] = {
     "learned_on": _l("Irregular stay known since"),
     "apprehended_on": _l("Apprehended in the border region on (accelerated procedure)"),
     "voluntary_return_offered": _l("Voluntary return offered"),
-    "particulars.family_name": _l("Family name"),
     "particulars.given_names": _l("Given names"),
     "particulars.birth_place": _l("Place of birth"),
     "particulars.languages": _l("Languages (codes, e.g. az, ru)"),

@@ -1,0 +1,218 @@
+"""The UI's copies of the services' vocabularies equal the services' own.
+
+The staff UI renders its choice lists (legal bases, sexes, release reasons, rejection reasons…)
+from tuples of its own, so that a page never needs a round trip to draw a form. Each copy is paired
+here with the vocabulary the service validates against; a value added on one side only fails this
+test instead of showing a form the API refuses (or hiding a choice the API accepts). Every
+``CHOICES`` entry of a UI page must be paired or named as not being a service vocabulary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from types import ModuleType
+
+import pytest
+from marshmallow import Schema, validate
+
+import detention.domain
+import detention.families
+import detention.moves
+import readmission.evidence
+import readmission.request_core
+import readmission.schemas
+import voluntary_return.domain
+import voluntary_return.schemas
+import voluntary_return.stages
+from gateway.ui import (
+    pages_admin,
+    pages_detention,
+    pages_readmission,
+    pages_request_new,
+    pages_return,
+    pages_stays,
+)
+
+
+def accepted(schema: type[Schema], field: str) -> tuple[str, ...]:
+    """The values a service's request schema accepts for ``field`` (its ``OneOf`` choices)."""
+    validators = schema().fields[field].validators
+    (one_of,) = (v for v in validators if isinstance(v, validate.OneOf))
+    return tuple(str(choice) for choice in one_of.choices)
+
+
+PAIRED_CHOICES: set[tuple[str, str]] = set()
+
+
+def choice(page: ModuleType, key: str) -> tuple[str, ...]:
+    """A page's choice list for ``key``, noted as paired."""
+    PAIRED_CHOICES.add((page.__name__, key))
+    return page.CHOICES[key]
+
+
+# (name, the UI's copy, the service's vocabulary) — literal on purpose: one line per copy.
+PAIRS: list[tuple[str, Iterable[str], Callable[[], Iterable[str]]]] = [
+    # detention
+    ("detention sexes", pages_detention.SEXES, lambda: detention.domain.SEXES),
+    ("detention legal bases", pages_detention.BASES, lambda: detention.domain.LEGAL_BASIS_KINDS),
+    ("detention family relations", pages_detention.RELATIONS, lambda: detention.families.RELATIONS),
+    (
+        "detention vulnerabilities",
+        pages_detention.VULNERABILITIES,
+        lambda: detention.domain.VULNERABILITIES,
+    ),
+    (
+        "detention release reasons",
+        pages_stays.RELEASE_REASONS,
+        lambda: detention.moves.RELEASE_REASONS,
+    ),
+    ("detention unit categories", pages_admin.CATEGORIES, lambda: detention.domain.UNIT_CATEGORIES),
+    # readmission: a request's life
+    ("readmission states", pages_readmission.STATES, lambda: readmission.request_core.STATES),
+    (
+        "readmission rejection reasons",
+        choice(pages_readmission, "reasons.0.code"),
+        lambda: readmission.request_core.REJECTION_REASONS,
+    ),
+    (
+        "readmission withdrawal reasons",
+        choice(pages_readmission, "withdraw.reason"),
+        lambda: readmission.schemas.WITHDRAWAL_REASONS,
+    ),
+    (
+        "readmission evidence: what it shows",
+        choice(pages_readmission, "evidence.of"),
+        lambda: accepted(readmission.schemas.EvidenceSchema, "of"),
+    ),
+    (
+        "readmission evidence: document types",
+        choice(pages_readmission, "evidence.type"),
+        lambda: accepted(readmission.schemas.EvidenceSchema, "type"),
+    ),
+    (
+        "readmission travel document kinds",
+        choice(pages_readmission, "travel-document.kind"),
+        lambda: accepted(readmission.schemas.TravelDocumentSchema, "kind"),
+    ),
+    (
+        "readmission transfer means",
+        choice(pages_readmission, "transfer-schedule.means"),
+        lambda: accepted(readmission.schemas.ScheduleSchema, "means"),
+    ),
+    # readmission: a new request
+    (
+        "readmission directions",
+        choice(pages_request_new, "direction"),
+        lambda: readmission.request_core.DIRECTIONS,
+    ),
+    (
+        "readmission procedures",
+        choice(pages_request_new, "procedure"),
+        lambda: readmission.request_core.PROCEDURES,
+    ),
+    (
+        "readmission categories",
+        choice(pages_request_new, "category"),
+        lambda: readmission.request_core.CATEGORIES,
+    ),
+    (
+        "readmission sexes",
+        choice(pages_request_new, "particulars.sex"),
+        lambda: readmission.schemas.SEXES,
+    ),
+    (
+        "readmission civil statuses",
+        choice(pages_request_new, "particulars.civil_status"),
+        lambda: readmission.schemas.CIVIL_STATUSES,
+    ),
+    # voluntary return
+    (
+        "voluntary return eligibility decisions",
+        choice(pages_return, "decision"),
+        lambda: voluntary_return.domain.ELIGIBILITY_DECISIONS,
+    ),
+    (
+        "voluntary return travel document statuses",
+        choice(pages_return, "status"),
+        lambda: voluntary_return.domain.TRAVEL_DOCUMENT_STATUSES,
+    ),
+    (
+        "voluntary return travel document kinds",
+        choice(pages_return, "kind"),
+        lambda: accepted(voluntary_return.schemas.TravelDocumentSchema, "kind"),
+    ),
+    (
+        "voluntary return monitoring months",
+        choice(pages_return, "month"),
+        lambda: (str(month) for month in voluntary_return.domain.MONITORING_MONTHS),
+    ),
+    (
+        "voluntary return withdrawal reasons",
+        choice(pages_return, "reason"),
+        lambda: voluntary_return.domain.WITHDRAWAL_REASONS,
+    ),
+    (
+        "voluntary return sexes",
+        choice(pages_return, "particulars.sex"),
+        lambda: voluntary_return.domain.SEXES,
+    ),
+    (
+        "voluntary return classifications",
+        choice(pages_return, "classification"),
+        lambda: voluntary_return.domain.CLASSIFICATIONS,
+    ),
+    (
+        "voluntary return document kinds",
+        choice(pages_return, "documents.0.kind"),
+        lambda: voluntary_return.domain.DOCUMENT_KINDS,
+    ),
+    (
+        "voluntary return in-kind support types",
+        choice(pages_return, "in_kind.0.type"),
+        lambda: voluntary_return.domain.IN_KIND_TYPES,
+    ),
+    (
+        "voluntary return closing outcomes",
+        choice(pages_return, "outcome"),
+        lambda: voluntary_return.domain.CLOSING_OUTCOMES,
+    ),
+    (
+        "voluntary return referral sources",
+        choice(pages_return, "source"),
+        lambda: voluntary_return.domain.REFERRAL_SOURCES,
+    ),
+    # The board shows every open stage a case moves through; an ineligible case only awaits its
+    # closure, so it has no column.
+    (
+        "voluntary return board columns",
+        pages_return.BOARD,
+        lambda: (s for s in voluntary_return.stages.OPEN if s != "ineligible"),
+    ),
+]
+
+# CHOICES entries that are yes/no answers to a boolean field, not a service's vocabulary.
+NOT_VOCABULARIES = {
+    (pages_request_new.__name__, "voluntary_return_offered"),
+    (pages_request_new.__name__, "particulars.interview_wanted"),
+}
+PAGES_WITH_CHOICES = (pages_readmission, pages_request_new, pages_return)
+
+
+@pytest.mark.parametrize(("name", "ui_copy", "service"), PAIRS, ids=[p[0] for p in PAIRS])
+def test_the_ui_copy_equals_the_service_vocabulary(name, ui_copy, service):
+    ui_values, service_values = list(ui_copy), list(service())
+    assert len(ui_values) == len(set(ui_values)), f"{name}: the UI lists a value twice"
+    assert set(ui_values) == set(service_values), (
+        f"{name}: only in the UI {sorted(set(ui_values) - set(service_values))}, "
+        f"only in the service {sorted(set(service_values) - set(ui_values))}"
+    )
+
+
+def test_every_choice_list_of_a_page_is_paired_with_a_service_vocabulary():
+    unpaired = [
+        f"{page.__name__}.CHOICES[{key!r}]"
+        for page in PAGES_WITH_CHOICES
+        for key in page.CHOICES
+        if (page.__name__, key) not in PAIRED_CHOICES | NOT_VOCABULARIES
+    ]
+    assert not unpaired, "pair these with the service's vocabulary in PAIRS: " + ", ".join(unpaired)
