@@ -17,10 +17,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # typing only: the decision half of this module needs nothing beyond the stdlib
-    from pymongo.client_session import ClientSession
-
     from passage.events.envelope import Envelope
     from passage.mongo import Index, Mongo
+    from passage.transaction import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +216,7 @@ class StoredLocation:
 class Locations(Protocol):
     """What the services need from the read model (Mongo adapter or in-memory fake)."""
 
-    def record(self, event: Envelope, session: ClientSession | None = None) -> bool: ...
+    def record(self, event: Envelope, session: Transaction | None = None) -> bool: ...
 
     def get_location(self, person_ref: str) -> StoredLocation | None: ...
 
@@ -252,15 +251,16 @@ class LocationStore:
     def indexes(self) -> list[Index]:
         return location_indexes(self.collection_name)
 
-    def record(self, event: Envelope, session: ClientSession | None = None) -> bool:
+    def record(self, event: Envelope, session: Transaction | None = None) -> bool:
         """Apply one stay event; False when it changes nothing (a duplicate or an older fact)."""
         from pymongo.errors import DuplicateKeyError
 
-        from passage.mongo import VersionConflict, update_versioned
+        from passage.mongo import VersionConflict, session_of, update_versioned
 
+        db_session = session_of(session)
         fact = _fact(event)
         collection = self.mongo.collection(self.collection_name)
-        doc = collection.find_one({"_id": fact.person_ref}, session=session)
+        doc = collection.find_one({"_id": fact.person_ref}, session=db_session)
         old = from_document(doc) if doc else None
         new = apply_fact(old, fact)
         if new == old:
@@ -268,7 +268,7 @@ class LocationStore:
         try:
             if doc is None:
                 collection.insert_one(
-                    {"_id": fact.person_ref, "version": 1, **to_document(new)}, session=session
+                    {"_id": fact.person_ref, "version": 1, **to_document(new)}, session=db_session
                 )
             else:
                 update_versioned(
@@ -276,7 +276,7 @@ class LocationStore:
                     fact.person_ref,
                     doc["version"],
                     {"$set": to_document(new)},
-                    session=session,
+                    session=db_session,
                 )
         except (DuplicateKeyError, VersionConflict) as exc:
             # Not the inbox's duplicate (which the consumer base skips): retry with a fresh read.
@@ -303,7 +303,7 @@ class InMemoryLocations:
     def __init__(self) -> None:
         self._people: dict[str, tuple[PersonLocation, int]] = {}
 
-    def record(self, event: Envelope, session: ClientSession | None = None) -> bool:
+    def record(self, event: Envelope, session: Transaction | None = None) -> bool:
         fact = _fact(event)
         old, version = self._people.get(fact.person_ref, (None, 0))
         new = apply_fact(old, fact)

@@ -1,7 +1,7 @@
 """How long voluntary return keeps a case's personal data, and what it erases then.
 
-    python -m voluntary_return.retention --dry-run     # JSON: what would go
-    python -m voluntary_return.retention               # erase, store the erasure (ids only)
+    python -m voluntary_return.adapters.retention --dry-run     # JSON: what would go
+    python -m voluntary_return.adapters.retention               # erase, store the erasure (ids only)
 
 The monthly statistics are a separate read model and are not touched; the case keeps its stage,
 history (dates, actions, who acted), nationality, destination and referral source and centre.
@@ -13,9 +13,9 @@ import sys
 
 from passage.retention import Policy, RetentionRule
 from passage.retention import main as retention_main
+from voluntary_return.adapters.storage import CASES
 from voluntary_return.config import load_settings
-from voluntary_return.repository import CASES
-from voluntary_return.stages import FINAL
+from voluntary_return.domain.stages import FINAL
 
 CASE_RULE = RetentionRule(
     record_type="voluntary_return_case",
@@ -77,7 +77,9 @@ POLICIES = (CASE_POLICY,)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return retention_main("python -m voluntary_return.retention", load_settings, POLICIES, argv)
+    return retention_main(
+        "python -m voluntary_return.adapters.retention", load_settings, POLICIES, argv
+    )
 
 
 if __name__ == "__main__":

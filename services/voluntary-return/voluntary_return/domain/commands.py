@@ -10,9 +10,10 @@ from datetime import date, datetime
 from typing import Any
 
 from passage import names
-from voluntary_return import reintegration
-from voluntary_return.domain import MONITORING_MONTHS, AlreadyRecorded, RuleRefused, is_shared
-from voluntary_return.stages import Facts
+from voluntary_return.domain import reintegration
+from voluntary_return.domain.errors import AlreadyRecorded, RuleRefused
+from voluntary_return.domain.stages import Facts
+from voluntary_return.domain.vocabulary import MONITORING_MONTHS, is_shared
 
 Case = Mapping[str, Any]
 Body = Mapping[str, Any]

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from voluntary_return.domain import MONITORING_MONTHS, RuleRefused
+from voluntary_return.domain.errors import RuleRefused
+from voluntary_return.domain.vocabulary import MONITORING_MONTHS
 
 DIMENSIONS = ("economic", "social", "psychosocial")
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from voluntary_return.domain import TRAVEL_DOCUMENT_READY, RuleRefused, WrongStage
+from voluntary_return.domain.errors import RuleRefused, WrongStage
+from voluntary_return.domain.vocabulary import TRAVEL_DOCUMENT_READY
 
 STAGES = (
     "referred",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from voluntary_return import reintegration
+from voluntary_return.domain import reintegration
 
 
 @dataclass(frozen=True)
@@ -53,8 +53,8 @@ Move = tuple[str, str, int]  # (kind, due date ISO, +1 | -1)
 
 def calendar_moves(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Move]:
     """How the calendar changes when a case's next action goes from ``before`` to ``after``."""
-    old = (before.get("next_action"), before.get("next_action_due"))
-    new = (after.get("next_action"), after.get("next_action_due"))
+    old: tuple[Any, Any] = (before.get("next_action"), before.get("next_action_due"))
+    new: tuple[Any, Any] = (after.get("next_action"), after.get("next_action_due"))
     if old == new:
         return []
     moves = [(old[0], old[1], -1)] if old[1] else []
