@@ -40,7 +40,8 @@ def sniff(data: bytes) -> tuple[str, str] | None:
 
 
 def read_upload() -> bytes:
-    """The uploaded ``file`` part of a multipart request: 413 when too large, 415 when not PDF/JPEG/PNG."""
+    """The uploaded ``file`` part of a multipart request: 413 when too large, 415 when not
+    PDF/JPEG/PNG."""
     request.max_content_length = MAX_BYTES + 64 * 1024  # the multipart envelope around the file
     part = request.files.get("file")
     if part is None:
@@ -184,7 +185,10 @@ def files_blueprint(
         meta, data = store().get(owner(path, readers).id, file_id)
         return download(meta, data, file_id)
 
-    upload.__doc__ = "Attach a scanned document (multipart/form-data, part ``file``): PDF, JPEG or PNG by content."
+    upload.__doc__ = (
+        "Attach a scanned document (multipart/form-data, part ``file``): "
+        "PDF, JPEG or PNG by content."
+    )
     list_files.__doc__ = f"The {record}'s evidence files (metadata only)."
     get_file.__doc__ = "One evidence file, as a download."
     no_query = blueprint.arguments(query_schema, location="query", as_kwargs=True)

@@ -358,7 +358,8 @@ def test_monthly_statistics_follow_the_transitions(svc: Service) -> None:
         assert response.status_code == 200, role
     body = svc.get("/statistics?month=2026-11", "system").get_json()
     assert body["month"] == "2026-11"
-    # Rows follow the case's attributes at each transition: referral before the destination was known.
+    # Rows follow the case's attributes at each transition: referral before the destination was
+    # known.
     iran = _row(body["rows"], "IRN", "IRN")
     assert (
         iran["referrals"] == 0

@@ -1,4 +1,5 @@
-"""Voluntary return records where each person is held from detention events (real SecantusDB, real bus)."""
+"""Voluntary return records where each person is held from detention events (real SecantusDB, real
+bus)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ SUT = scenario.ServiceUnderTest(
     build_worker=build_worker,
     build_deps=build_deps,
     give_record=refer,
+    worker_module="worker",
 )
 
 

@@ -231,7 +231,8 @@ def test_racing_departure_confirmations_let_exactly_one_through(svc: Service) ->
     case = svc.case_at("booked", shared=True)
     results: list[int] = []
     # Apps are built before the race: registering the module's blueprints in several apps at once is
-    # not thread-safe in Flask (a test artefact, not what is raced here); a barrier lines the posts up.
+    # not thread-safe in Flask (a test artefact, not what is raced here); a barrier lines the posts
+    # up.
     clients = [create_app(svc.settings, svc.deps).test_client() for _ in range(4)]
     start = threading.Barrier(len(clients))
 

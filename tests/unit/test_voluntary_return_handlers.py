@@ -1,5 +1,6 @@
 """Voluntary return's handlers with in-memory fakes (no sockets): referral prefill, the stage
-machine end to end, consent, If-Match, a concurrent change retried, roles, and what each role sees."""
+machine end to end, consent, If-Match, a concurrent change retried, roles, and what each role
+sees."""
 
 from __future__ import annotations
 
@@ -168,7 +169,8 @@ SHARE = {"agreed_on": date(2026, 11, 24), "language": "fa"}
 
 
 def test_referral_from_detention_is_prefilled_and_tells_no_one_until_consent_to_share() -> None:
-    # Expectation changed by #11 finding 7: the authorities learn of a case only after consent to share.
+    # Expectation changed by #11 finding 7: the authorities learn of a case only after consent to
+    # share.
     repo = InMemoryCases()
     case = _refer(repo)
     assert (
@@ -216,9 +218,7 @@ def test_the_path_to_departure_with_exactly_one_departure_event() -> None:
     assert repo.get(case["_id"])["version"] == 9 and len(repo.outbox) == len(types)
 
 
-def test_without_consent_to_share_nothing_leaves_and_its_withdrawal_tells_withdrawn_then_nothing() -> (
-    None
-):
+def test_unshared_nothing_leaves_and_consent_withdrawal_tells_withdrawn_then_nothing() -> None:
     repo = InMemoryCases()
     case = _refer(repo, "ngo")
     for action, body in BODIES.items():

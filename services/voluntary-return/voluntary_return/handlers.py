@@ -73,7 +73,8 @@ def ms(moment: datetime) -> datetime:
 def refer(
     repo: Repository, locations: Locations, ctx: Context, body: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Open a case at stage ``referred``; a detention referral takes the centre from the location model."""
+    """Open a case at stage ``referred``; a detention referral takes the centre from the location
+    model."""
     require(ctx.caller, CASE_WRITERS)
     now = ms(ctx.now)
     referral = {
@@ -145,7 +146,8 @@ def act(
     body: Mapping[str, Any],
     if_match: int | None = None,
 ) -> dict[str, Any]:
-    """Apply one stage-machine action; a concurrent change is retried unless the caller sent If-Match.
+    """Apply one stage-machine action; a concurrent change is retried unless the caller sent
+    If-Match.
 
     With If-Match the lost race is the caller's to resolve (412 with the current version); without
     it the step is re-read and re-applied, and after ``ATTEMPTS`` losses refused as KeptChanging.
@@ -172,7 +174,8 @@ def act(
 
 
 def changed_meanwhile(current_version: int) -> VersionConflict:
-    """The case is no longer at the version the caller read (If-Match): 412 naming the current one."""
+    """The case is no longer at the version the caller read (If-Match): 412 naming the current
+    one."""
     return VersionConflict(
         current_version, f"The case is at version {current_version}; read it again."
     )

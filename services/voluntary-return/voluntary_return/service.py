@@ -14,6 +14,7 @@ from passage.bus.publisher import Publisher
 from passage.bus.topology import Topology
 from passage.clock import utc_now
 from passage.config import Settings
+from passage.evidence_files import FileStore
 from passage.locations import LocationStore
 from passage.mongo import Mongo
 from passage.service import ServiceSpec
@@ -38,6 +39,10 @@ class Deps:
     locations: LocationStore
     repository: CaseRepository
     clock: Callable[[], datetime] = field(default=utc_now)
+
+    def evidence_files(self) -> FileStore:
+        """Where the cases' evidence files are kept (opened when a request needs them)."""
+        return storage.evidence_store(self.mongo)
 
 
 def build_deps(settings: Settings, clock: Callable[[], datetime] = utc_now) -> Deps:

@@ -111,7 +111,8 @@ class Topology:
         }
 
     def dead_letter_queue(self, name: str) -> Queue:
-        """``<queue>.dlq``: quorum too, without a delivery limit (listing it requeues every message)."""
+        """``<queue>.dlq``: quorum too, without a delivery limit (listing it requeues every
+        message)."""
         full = self.queue_name(name)
         return PassageQueue(
             f"{full}.dlq",
@@ -137,7 +138,8 @@ class Topology:
                 queue(channel).declare()
             except PreconditionFailed as exc:
                 raise QueueNeedsMigration(
-                    f"queue {queue.name} exists with other arguments (a classic queue?): stop the workers and run "
+                    f"queue {queue.name} exists with other arguments (a classic queue?): "
+                    "stop the workers and run "
                     "`python -m passage.bus.migrate_queues` (README, Operations)"
                 ) from exc
 

@@ -139,7 +139,8 @@ class CaseRepository:
             )
 
     def _move(self, case_id: str, moves: Sequence[worklist.Move], session: ClientSession) -> None:
-        """Keep the due-date calendar (sharded like the statistics, summed when read) with the case."""
+        """Keep the due-date calendar (sharded like the statistics, summed when read) with the
+        case."""
         shard = int(case_id[:8], 16) % statistics.SHARDS
         for kind, due, n in moves:
             self.mongo.collection(CALENDAR).update_one(
@@ -239,7 +240,8 @@ class CaseRepository:
     def _due_cases(
         self, last: str, kind: str | None, after: tuple[str, str] | None, limit: int
     ) -> list[dict[str, Any]]:
-        # The explicit lower bound keeps the index scan off the cases with no next action (null keys).
+        # The explicit lower bound keeps the index scan off the cases with no next action (null
+        # keys).
         query: dict[str, Any] = {"next_action_due": {"$gte": EARLIEST, "$lte": safe_value(last)}}
         if kind is not None:
             query["next_action"] = safe_value(kind)
@@ -288,7 +290,8 @@ class CaseRepository:
     def flag_forced_route(
         self, route: Mapping[str, Any], event_id: str, now: datetime, tx: Transaction | None
     ) -> int:
-        """Record an accepted readmission request and flag the person's open cases; returns how many."""
+        """Record an accepted readmission request and flag the person's open cases; returns how
+        many."""
         session = session_of(tx)
         request_id = safe_value(route["request_id"])
         flagged = self._cases.update_many(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from passage import person_search
 from passage.bus.consumer import INBOX_INDEXES
 from passage.bus.outbox import outbox_indexes
+from passage.evidence_files import FileStore
 from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.locations import LocationStore, location_indexes
 from passage.mongo import Index, Mongo
@@ -18,6 +19,12 @@ CASES, FORCED_ROUTES, CALENDAR, STAGE_COUNTS = (
     "stage_counts",
 )
 OUTBOX_COLLECTIONS: tuple[str, ...] = (CASES,)
+EVIDENCE_BUCKET = "evidence_files"
+
+
+def evidence_store(mongo: Mongo) -> FileStore:
+    """The cases' evidence files (GridFS in the service's own database)."""
+    return FileStore(mongo.db, EVIDENCE_BUCKET)
 
 
 def location_store(mongo: Mongo) -> LocationStore:

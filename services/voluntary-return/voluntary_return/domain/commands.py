@@ -126,7 +126,8 @@ def record_consent(case: Case, body: Body, now: datetime, user: str) -> Change:
 
 
 def record_consent_to_share(case: Case, body: Body, now: datetime, user: str) -> Change:
-    """The migrant agrees that the case may be shared with the authorities (readmission, detention)."""
+    """The migrant agrees that the case may be shared with the authorities (readmission,
+    detention)."""
     if is_shared(case):
         raise AlreadyRecorded(
             "consent_to_share_recorded", "Consent to share is recorded already.", field="agreed_on"
@@ -146,7 +147,8 @@ def record_consent_to_share(case: Case, body: Body, now: datetime, user: str) ->
 
 
 def withdraw_consent_to_share(case: Case, body: Body, now: datetime, user: str) -> Change:
-    """The migrant takes back the consent to share: nothing more about the case leaves the service."""
+    """The migrant takes back the consent to share: nothing more about the case leaves the
+    service."""
     if not is_shared(case):
         raise RuleRefused(
             "consent_to_share_missing", "No consent to share is in force.", field="withdrawn_on"

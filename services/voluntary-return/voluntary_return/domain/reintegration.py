@@ -58,7 +58,8 @@ def next_visit_due(schedule: Iterable[Mapping[str, object]]) -> date | None:
 
 @dataclass(frozen=True)
 class Weights:
-    """One version of the dimension weights, in force from ``effective_from`` (a rule, not a constant)."""
+    """One version of the dimension weights, in force from ``effective_from`` (a rule, not a
+    constant)."""
 
     version: int
     effective_from: date

@@ -69,6 +69,7 @@ def is_person_ref(value: str) -> bool:
 
 
 def is_shared(case: Mapping[str, Any]) -> bool:
-    """Whether the migrant's consent to share the case with the authorities is in force (DESIGN §3.3)."""
+    """Whether the migrant's consent to share the case with the authorities is in force (DESIGN
+    §3.3)."""
     consent = case.get("consent_to_share") or {}
     return bool(consent) and not consent.get("withdrawn_at")

@@ -16,7 +16,8 @@ from voluntary_return.domain import reintegration
 
 @dataclass(frozen=True)
 class DuePeriods:
-    """Days a caseworker has for each step (defaults; a later version takes effect from its date)."""
+    """Days a caseworker has for each step (defaults; a later version takes effect from its
+    date)."""
 
     version: int
     effective_from: date
@@ -33,7 +34,8 @@ def periods_on(day: date) -> DuePeriods:
 
 
 def next_action(case: Mapping[str, Any], stage_since: date) -> tuple[str, date] | None:
-    """(kind, due date) of what the case waits for, or None when nothing is due from the caseworker."""
+    """(kind, due date) of what the case waits for, or None when nothing is due from the
+    caseworker."""
     stage = case["stage"]
     periods = periods_on(stage_since)
     if stage in ("referred", "registered"):
@@ -62,7 +64,8 @@ def calendar_moves(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
 
 
 def page_end(days: Sequence[tuple[str, int]], wanted: int) -> int:
-    """How many of the (day, cases) rows, earliest first, cover ``wanted`` cases (all when fewer)."""
+    """How many of the (day, cases) rows, earliest first, cover ``wanted`` cases (all when
+    fewer)."""
     total = 0
     for index, (_day, count) in enumerate(days):
         total += count

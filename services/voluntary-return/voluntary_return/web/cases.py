@@ -24,13 +24,17 @@ cases = Blueprint(
     "voluntary_return_cases",
     __name__,
     url_prefix=PREFIX,
-    description="AVRR cases from referral to reintegration monitoring (stage machine of DESIGN §3.3).",
+    description=(
+        "AVRR cases from referral to reintegration monitoring (stage machine of DESIGN §3.3)."
+    ),
 )
 statistics = Blueprint(
     "voluntary_return_statistics",
     __name__,
     url_prefix=PREFIX,
-    description="Monthly statistics for partner reports (raw counts; the gateway suppresses small cells).",
+    description=(
+        "Monthly statistics for partner reports (raw counts; the gateway suppresses small cells)."
+    ),
 )
 
 REFERRAL_EXAMPLE = {
@@ -69,19 +73,22 @@ ACTIONS: tuple[tuple[str, str, type[Schema], str], ...] = (
         "consent-to-share",
         "record_consent_to_share",
         schemas.ConsentToShareSchema,
-        "Record the migrant's consent to share the case with the authorities; only then are they told of it.",
+        "Record the migrant's consent to share the case with the authorities; only then are they "
+        "told of it.",
     ),
     (
         "consent-to-share-withdrawal",
         "withdraw_consent_to_share",
         schemas.ConsentToShareWithdrawalSchema,
-        "Record that the migrant withdrew the consent to share; the authorities hear the case is withdrawn, then nothing.",
+        "Record that the migrant withdrew the consent to share; the authorities hear the case is "
+        "withdrawn, then nothing.",
     ),
     (
         "travel-document",
         "record_travel_document",
         schemas.TravelDocumentSchema,
-        "Record the travel document / laissez-passer status; issued or valid makes the case travel-ready.",
+        "Record the travel document / laissez-passer status; issued or valid makes the case "
+        "travel-ready.",
     ),
     (
         "booking",
@@ -148,7 +155,7 @@ def _gate_statistics() -> None:
 @cases.response(201, schemas.CaseSchema)
 @cases.alt_response(422, description="Invalid input, or a detention referral with no known centre.")
 def refer_case(body: dict[str, Any]) -> Result:
-    """Open a case (stage referred); from detention, the centre comes from the location read model."""
+    """Open a case (stage referred); from detention, the centre comes from the location read model."""  # noqa: E501 -- the OpenAPI summary is this one line
     found = deps()
     return _one(handlers.refer(found.repository, found.locations, context(), body), 201)
 
@@ -207,7 +214,7 @@ def _due_and_id(cursor: str) -> tuple[str, str]:
 @cases.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @cases.response(200, schemas.CaseSchema)
 def get_case(case_id: str) -> Result:
-    """One AVRR case with its stage, history and next steps; the ETag is its version for If-Match."""
+    """One AVRR case with its stage, history and next steps; the ETag is its version for If-Match."""  # noqa: E501 -- the OpenAPI summary is this one line
     return _one(handlers.get_case(deps().repository, context(), case_id_from(case_id)))
 
 

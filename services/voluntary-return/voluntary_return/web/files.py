@@ -5,13 +5,11 @@ administrators, listed and downloaded by them only (never auditors); the routes 
 from __future__ import annotations
 
 from passage.errors import NotFoundError
-from passage.evidence_files import FileStore, Owner, files_blueprint
+from passage.evidence_files import Owner, files_blueprint
 from voluntary_return import handlers
 from voluntary_return.domain.vocabulary import CASE_ID, CASE_WRITERS, SENSITIVE_READERS
 from voluntary_return.web.common import PREFIX, context, deps
 from voluntary_return.web.schemas import NoQuerySchema
-
-BUCKET = "evidence_files"
 
 
 def case_owner(case_id: str) -> Owner:
@@ -31,6 +29,6 @@ files = files_blueprint(
     writers=(*CASE_WRITERS, "admin"),
     readers=SENSITIVE_READERS,
     find_owner=case_owner,
-    store=lambda: FileStore(deps().mongo.db, BUCKET),
+    store=lambda: deps().evidence_files(),
     forbidden=handlers.FORBIDDEN,
 )

@@ -19,7 +19,8 @@ from voluntary_return.web.views import case_view
 
 
 def has_case(_caller: Identity, person_ref: str) -> bool:
-    """Caseworkers are not scoped further: any case about the person is a reason to know where they are."""
+    """Caseworkers are not scoped further: any case about the person is a reason to know where they
+    are."""
     return deps().repository.has_case_for(person_ref)
 
 
@@ -35,7 +36,9 @@ prefill = Blueprint(
     "voluntary_return_prefill",
     __name__,
     url_prefix=PREFIX,
-    description="Opening a case for a detainee: where the person is held, asked for once (audited).",
+    description=(
+        "Opening a case for a detainee: where the person is held, asked for once (audited)."
+    ),
 )
 
 
@@ -44,7 +47,7 @@ prefill = Blueprint(
 @prefill.response(200, schemas.ReferralPrefillSchema)
 @prefill.alt_response(404, description="No open detention stay is known for this person.")
 def referral_prefill(person_ref: str) -> dict[str, Any]:
-    """The centre, unit and stay of a detainee a caseworker is about to refer (its own audited call)."""
+    """The centre, unit and stay of a detainee a caseworker is about to refer (its own audited call)."""  # noqa: E501 -- the OpenAPI summary is this one line
     require_role(*CASE_WRITERS)
     found = deps().locations.get_location(parse_person_ref(person_ref))
     if found is None or not found.location.held:

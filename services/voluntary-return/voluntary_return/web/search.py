@@ -1,5 +1,6 @@
 """Person search in voluntary return: cases found by name (any spelling), birth date, document
-number or person reference, for caseworkers and administrators only (auditors and partners never)."""
+number or person reference, for caseworkers and administrators only (auditors and partners
+never)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """The AVRR case summary for IOM as a PDF: who, which case, where it stands, what was decided and
-booked. Only for caseworkers and administrators (never auditors or partners); served as a download."""
+booked. Only for caseworkers and administrators (never auditors or partners); served as a
+download."""
 
 from __future__ import annotations
 
