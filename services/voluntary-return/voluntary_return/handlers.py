@@ -146,8 +146,7 @@ def act(
     body: Mapping[str, Any],
     if_match: int | None = None,
 ) -> dict[str, Any]:
-    """Apply one stage-machine action; a concurrent change is retried unless the caller sent
-    If-Match.
+    """Apply one stage-machine action; a concurrent change is retried unless If-Match was sent.
 
     With If-Match the lost race is the caller's to resolve (412 with the current version); without
     it the step is re-read and re-applied, and after ``ATTEMPTS`` losses refused as KeptChanging.
@@ -159,11 +158,8 @@ def act(
                 lambda: _apply(repo, ctx, get_case(repo, ctx, case_id), action, body),
                 attempts=ATTEMPTS,
             )
-        except KeptChanging as lost:
-            raise KeptChanging(
-                lost.current_version,
-                f"Case {case_id} kept changing while this change was applied; try again.",
-            ) from None
+        except KeptChanging:
+            raise kept_changing(case_id) from None
     case = get_case(repo, ctx, case_id)
     if case["version"] != if_match:
         raise changed_meanwhile(case["version"])
@@ -173,9 +169,17 @@ def act(
         raise changed_meanwhile((repo.get(case_id) or case)["version"]) from None
 
 
+def kept_changing(case_id: str) -> KeptChanging:
+    """Other writers won every attempt (no If-Match given): 409, try again."""
+    kept = KeptChanging(
+        None, f"Case {case_id} kept changing while this change was applied; try again."
+    )
+    kept.extra.pop("current_version")  # no version to name: the problem has always had none
+    return kept
+
+
 def changed_meanwhile(current_version: int) -> VersionConflict:
-    """The case is no longer at the version the caller read (If-Match): 412 naming the current
-    one."""
+    """The case is not at the version the caller read (If-Match): 412 naming the current one."""
     return VersionConflict(
         current_version, f"The case is at version {current_version}; read it again."
     )
