@@ -204,7 +204,11 @@ class Stack:
             specs.append(
                 self._api(name, f"{directory}/gunicorn.conf.py", f"{package}.app:create_app()")
             )
-            specs.append(ProcessSpec(f"{name}-worker", (py, "-m", f"{package}.worker")))
+            # #14 renames every consumer.py to worker.py; until all three have, take either.
+            worker = (
+                "worker" if (self.root / directory / package / "worker.py").exists() else "consumer"
+            )
+            specs.append(ProcessSpec(f"{name}-worker", (py, "-m", f"{package}.{worker}")))
         specs.append(self._api("gateway", "gateway/gunicorn.conf.py", "gateway.app:create_app()"))
         return specs
 
