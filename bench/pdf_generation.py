@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT))
 from bench.loadgen import timed  # noqa: E402
 from passage.pdf import Document, Section, render  # noqa: E402
 from readmission.web.annexes import annex5, annex6  # noqa: E402
-from voluntary_return.summary import document as case_summary  # noqa: E402
+from voluntary_return.web.summary import document as case_summary  # noqa: E402
 
 PERSON = {
     "family_name": "Гусейнов",

@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from bench.loadgen import Result, run_load, timed  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
 from passage.testing import free_port, identity_headers, port_open, wait_for  # noqa: E402
-from voluntary_return import repository, statistics  # noqa: E402
+from voluntary_return.adapters import storage  # noqa: E402
+from voluntary_return.domain import statistics  # noqa: E402
 
 SECRET = "bench-internal-secret-0123456789abcdef"
 DB = "bench_voluntary_return"
@@ -328,7 +329,7 @@ def main() -> None:
         "AMQP_URL": "",
     }
     try:
-        Mongo(mongo_url, DB).ensure_indexes(repository.indexes())
+        Mongo(mongo_url, DB).ensure_indexes(storage.indexes())
         procs.append(gunicorn("voluntary_return.app:create_app()", api_port, env, work / "api.log"))
         procs.append(
             gunicorn("bench.baseline_app:create_app()", base_port, {}, work / "baseline.log")

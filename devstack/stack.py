@@ -26,8 +26,6 @@ SERVICES = (  # (name, package, directory) in start order
     ("readmission", "readmission", "services/readmission"),
     ("voluntary-return", "voluntary_return", "services/voluntary-return"),
 )
-# The worker's module per package, where #14's reshaping has renamed consumer.py to worker.py.
-WORKER_MODULES = {"detention": "worker", "readmission": "worker"}
 MONGO_PORT_OFFSET = 18
 DATABASE = "secantus"
 
@@ -208,8 +206,7 @@ class Stack:
             specs.append(
                 self._api(name, f"{directory}/gunicorn.conf.py", f"{package}.app:create_app()")
             )
-            worker = WORKER_MODULES.get(package, "consumer")
-            specs.append(ProcessSpec(f"{name}-worker", (py, "-m", f"{package}.{worker}")))
+            specs.append(ProcessSpec(f"{name}-worker", (py, "-m", f"{package}.worker")))
         specs.append(self._api("gateway", "gateway/gunicorn.conf.py", "gateway.app:create_app()"))
         return specs
 

@@ -2,7 +2,7 @@
 
 These tables are the expectation; they never read the production tables they check
 (readmission.domain.requests.TRANSITIONS, readmission.domain.transits.TRANSITIONS,
-voluntary_return.stages.MOVES). A forbidden edge added to the code therefore makes the
+voluntary_return.domain.stages.MOVES). A forbidden edge added to the code therefore makes the
 "every other pair is refused" tests fail instead of silently joining the allowed set.
 Action names are the code's (the HTTP paths and the domain functions use them).
 """

@@ -1,21 +1,29 @@
 """Evidence files (scanned documents) attached to a record: stored in the service's own MongoDB with
 GridFS, accepted only as PDF, JPEG or PNG as their first bytes show (never the name or the declared
 Content-Type), at most ``MAX_BYTES``, and served only as downloads that a browser will not render.
+:func:`files_blueprint` gives a service its upload, list and download routes under one record.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import gridfs
 from bson import ObjectId
 from flask import Response, request
 from pymongo.database import Database
 
-from passage.problems import NotFound, Problem, Unprocessable
+from passage.problems import Forbidden, NotFound, Problem, Unprocessable
+
+if TYPE_CHECKING:
+    from marshmallow import Schema
+
+    from passage.context import Context
+    from passage.web import Blueprint
 
 MAX_BYTES = 10 * 1024 * 1024
 FILE_ID = re.compile(r"^[0-9a-f]{24}\Z")
@@ -117,3 +125,84 @@ def download(meta: dict[str, Any], data: bytes, file_id: str) -> Response:
             "Cache-Control": "no-store",
         },
     )
+
+
+class Owner(NamedTuple):
+    """The record files are attached to, as found for the caller, and the acting context."""
+
+    id: str
+    context: Context
+
+
+def files_blueprint(
+    name: str,
+    *,
+    url_prefix: str,
+    record_path: str,
+    record: str,
+    query_schema: type[Schema],
+    writers: Sequence[str],
+    readers: Sequence[str],
+    find_owner: Callable[[str], Owner],
+    store: Callable[[], FileStore],
+    forbidden: str = "Your role does not allow evidence files.",
+) -> Blueprint:
+    """Upload, list and download routes for the evidence files of one kind of record.
+
+    ``record_path`` is the record's path with its one parameter (``/cases/<case_id>``), ``record``
+    its name in the users' words (``case``). The caller's role is checked first (``writers`` to
+    upload, ``readers`` to list and download; 403 ``forbidden``), then ``find_owner`` turns the
+    path's id into the record's id and context, refusing ids that are malformed or out of the
+    caller's scope as the service does elsewhere; a file belongs to exactly one record.
+    """
+    from passage.web import Blueprint, current_identity
+
+    blueprint = Blueprint(
+        name,
+        __name__,
+        url_prefix=url_prefix,
+        description=f"Evidence files of a {record}: PDF, JPEG or PNG up to 10 MiB, downloads only.",
+    )
+    parameter = re.fullmatch(r".*<(?:[^:<>]+:)?([^<>]+)>", record_path)
+    if parameter is None:
+        raise ValueError(f"{record_path!r} names no path parameter")
+    key = parameter.group(1)
+
+    def owner(path: dict[str, str], roles: Sequence[str]) -> Owner:
+        if current_identity().role not in roles:
+            raise Forbidden(forbidden)
+        return find_owner(path[key])
+
+    def upload(**path: str) -> tuple[dict[str, Any], int]:
+        found = owner(path, writers)
+        caller, now = found.context.caller, found.context.now
+        return store().put(found.id, read_upload(), caller.user_id, now), 201
+
+    def list_files(**path: str) -> dict[str, Any]:
+        return {"items": store().list(owner(path, readers).id)}
+
+    def get_file(file_id: str, **path: str) -> Response:
+        meta, data = store().get(owner(path, readers).id, file_id)
+        return download(meta, data, file_id)
+
+    upload.__doc__ = (
+        "Attach a scanned document (multipart/form-data, part ``file``): "
+        "PDF, JPEG or PNG by content."
+    )
+    list_files.__doc__ = f"The {record}'s evidence files (metadata only)."
+    get_file.__doc__ = "One evidence file, as a download."
+    no_query = blueprint.arguments(query_schema, location="query", as_kwargs=True)
+    blueprint.post(f"{record_path}/files")(
+        no_query(
+            blueprint.response(201, description="The file's id, sniffed type and size.")(upload)
+        )
+    )
+    listed = "The evidence files' metadata (id, sniffed type, size, who and when)."
+    blueprint.get(f"{record_path}/files")(
+        no_query(blueprint.response(200, description=listed)(list_files))
+    )
+    downloaded = "The file as a download (application/pdf, image/jpeg or image/png)."
+    blueprint.get(f"{record_path}/files/<file_id>")(
+        no_query(blueprint.response(200, description=downloaded)(get_file))
+    )
+    return blueprint

@@ -12,13 +12,8 @@ import pytest
 from pymongo.errors import PyMongoError
 
 from passage.events import Envelope
-from passage.locations import (
-    InMemoryLocations,
-    LocationConflict,
-    Locations,
-    LocationStore,
-    StoredLocation,
-)
+from passage.location_store import InMemoryLocations, LocationStore
+from passage.locations import LocationConflict, Locations, StoredLocation
 from passage.mongo import Mongo
 from tests.integration.test_locations_support import new_person, stay_event
 

@@ -51,7 +51,7 @@ class ServiceUnderTest:
     """What differs between the two services; everything else is the same scenario."""
 
     service: str  # settings name (database, logs)
-    package: str  # python -m <package>.consumer
+    package: str  # python -m <package>.worker
     api_prefix: str
     queue: str  # ROUTES key of the detention_location queue
     readers: tuple[str, ...]
@@ -61,7 +61,6 @@ class ServiceUnderTest:
     # Opens a record about the person through the API (a request; a case): locations are only
     # answered for people the caller has a record of (#11 finding 3).
     give_record: Callable[[FlaskClient, Settings, str], None]
-    worker_module: str = "consumer"  # python -m <package>.<worker_module> (#14 renames it worker)
 
     @property
     def refused_roles(self) -> tuple[str, ...]:
@@ -138,7 +137,7 @@ def record_directly(deps: Any, *events: Envelope) -> None:
 
 @contextmanager
 def worker_process(sut: ServiceUnderTest, settings: Settings) -> Iterator[subprocess.Popen]:
-    """``python -m <package>.<worker_module>`` as production starts it, configured by environment only."""
+    """``python -m <package>.worker`` as production starts it, configured by environment only."""
     env = {
         **os.environ,
         "MONGO_URL": settings.mongo_url,
@@ -149,7 +148,7 @@ def worker_process(sut: ServiceUnderTest, settings: Settings) -> Iterator[subpro
     }
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", f"{sut.package}.{sut.worker_module}"],
+            [sys.executable, "-m", f"{sut.package}.worker"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -34,7 +34,6 @@ SUT = scenario.ServiceUnderTest(
     build_worker=build_worker,
     build_deps=service.build_deps,
     give_record=file_request,
-    worker_module="worker",
 )
 
 

@@ -17,7 +17,7 @@ from tests.integration.test_voluntary_return_support import (
     new_ref,
     service,
 )
-from voluntary_return.stages import STAGES
+from voluntary_return.domain.stages import STAGES
 
 
 @pytest.fixture
@@ -412,9 +412,9 @@ def test_statistics_are_for_admin_auditor_and_system_only(svc: Service, role: st
 def test_broad_searches_page_through_id_windows_without_gaps(
     svc: Service, window: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from voluntary_return import repository
+    from voluntary_return.adapters import cases
 
-    monkeypatch.setattr(repository, "ID_WINDOW", window)
+    monkeypatch.setattr(cases, "ID_WINDOW", window)
     ids = sorted(svc.refer(nationality="GEO").get_json()["id"] for _ in range(23))
     svc.refer(nationality="AFG")
     for limit in (1, 4, 7, 50):

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from tests.integration import test_locations_support as scenario
-from voluntary_return import bootstrap
 from voluntary_return.app import create_app
-from voluntary_return.consumer import build_worker
+from voluntary_return.service import build_deps
+from voluntary_return.worker import build_worker
 
 
 def refer(client, settings, person_ref: str) -> None:
@@ -28,7 +28,7 @@ SUT = scenario.ServiceUnderTest(
     readers=("admin", "avr_caseworker", "auditor"),
     create_app=create_app,
     build_worker=build_worker,
-    build_deps=bootstrap.build,
+    build_deps=build_deps,
     give_record=refer,
 )
 

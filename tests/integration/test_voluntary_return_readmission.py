@@ -15,7 +15,8 @@ from passage.events import Envelope, new_event, registry, validate_event
 from passage.testing import wait_for
 from tests.integration.test_locations_support import publisher_for, running
 from tests.integration.test_voluntary_return_support import new_ref, service
-from voluntary_return.consumer import READMISSION_OUTCOMES, build_worker
+from voluntary_return.routes import READMISSION_OUTCOMES
+from voluntary_return.worker import build_worker
 
 
 def accepted(person_ref: str) -> Envelope:

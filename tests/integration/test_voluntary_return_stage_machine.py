@@ -23,7 +23,7 @@ from tests.integration.test_voluntary_return_support import (
     Service,
     service,
 )
-from voluntary_return import stages
+from voluntary_return.domain import stages
 
 # Expectations from the design's table written out by hand, never from stages.MOVES under test.
 ALLOWED = [

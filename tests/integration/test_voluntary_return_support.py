@@ -13,9 +13,8 @@ from flask.testing import FlaskClient
 
 from passage.config import Settings
 from passage.testing import identity_headers
-from voluntary_return import bootstrap
 from voluntary_return.app import create_app
-from voluntary_return.bootstrap import Deps
+from voluntary_return.service import Deps, build_deps
 
 PREFIX = "/api/v1/voluntary-return"
 START = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -234,5 +233,5 @@ def new_ref() -> str:
 
 def service(settings: Settings) -> Service:
     clock = Clock()
-    deps = bootstrap.build(settings, clock=clock)
+    deps = build_deps(settings, clock=clock)
     return Service(settings, deps, create_app(settings, deps).test_client(), clock)

@@ -9,7 +9,7 @@ import pytest
 from passage.bus.topology import ROUTES, Topology
 from passage.config import Settings
 from passage.events import new_event, registry, validate_event
-from passage.locations import InMemoryLocations
+from passage.location_store import InMemoryLocations
 from passage.testing import identity_headers
 from readmission import domain, event_handlers
 from readmission.adapters.repository import MongoRepository

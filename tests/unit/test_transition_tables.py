@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from passage.errors import status_and_slug
 from readmission.domain import requests as rd
 from readmission.domain import transits as td
 from tests import transition_tables as t
-from voluntary_return import stages
-from voluntary_return.domain import WrongStage
+from voluntary_return.domain import stages
+from voluntary_return.domain.errors import WrongStage
+from voluntary_return.web.errors import ERRORS as VR_ERRORS
 
 REQ_ALLOWED, REQ_FORBIDDEN = t.pairs(
     t.REQUEST_STATES, t.REQUEST_ACTIONS, t.REQUEST_MOVES, t.REQUEST_REVERSAL_EDGES
@@ -69,7 +71,7 @@ def test_case_every_other_move_is_refused_naming_the_stage(stage: str, action: s
     with pytest.raises(WrongStage) as refused:
         stages.next_stage(action, stage, READY)
     assert (
-        refused.value.status == 409
+        status_and_slug(refused.value, VR_ERRORS)[0] == 409
         and refused.value.stage == stage
         and f"'{stage}'" in refused.value.detail
     )

@@ -11,21 +11,24 @@ from typing import Any
 
 import pytest
 
+from passage.context import Context
+from passage.errors import KeptChanging, NotAllowed, VersionConflict
 from passage.events import new_event, registry, validate_event
 from passage.events.envelope import Envelope
 from passage.identity import Identity
-from passage.locations import InMemoryLocations
-from voluntary_return import handlers, statistics
-from voluntary_return.domain import AlreadyRecorded, RuleRefused, WrongStage
-from voluntary_return.repository import CaseFilter, StaleCase
-from voluntary_return.views import case_view
+from passage.location_store import InMemoryLocations
+from voluntary_return import handlers
+from voluntary_return.domain import statistics
+from voluntary_return.domain.errors import AlreadyRecorded, RuleRefused, WrongStage
+from voluntary_return.domain.records import CaseFilter, CaseUpdate
+from voluntary_return.web.views import case_view
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 CASEWORKER = Identity("cw-1", "avr_caseworker")
 
 
 class InMemoryCases:
-    """The handlers' Repository protocol over dicts (MongoDB update operators the service uses)."""
+    """The handlers' Repository protocol over dicts (the typed updates the handlers hand it)."""
 
     def __init__(self) -> None:
         self.cases: dict[str, dict[str, Any]] = {}
@@ -49,7 +52,7 @@ class InMemoryCases:
         case_id: str,
         version: int,
         stage: str,
-        update: dict[str, Any],
+        update: CaseUpdate,
         events: Sequence[Envelope],
         delta: statistics.Delta,
         moves: Sequence[Any] = (),
@@ -59,12 +62,12 @@ class InMemoryCases:
             self.races -= 1
             doc["version"] += 1  # type: ignore[index]
         if doc is None or doc["version"] != version or doc["stage"] != stage:
-            raise StaleCase(case_id)
-        for path, value in update.get("$set", {}).items():
+            raise VersionConflict(None)
+        for path, value in update.set.items():
             _set(doc, path, copy.deepcopy(value))
-        for path, value in update.get("$push", {}).items():
+        for path, value in update.push.items():
             doc.setdefault(path, []).append(copy.deepcopy(value))
-        for path in update.get("$unset", {}):
+        for path in update.unset:
             doc.pop(path, None)
         doc["version"] += 1
         self.outbox.extend(events)
@@ -100,8 +103,8 @@ def _set(doc: dict[str, Any], path: str, value: Any) -> None:
         target[last] = value
 
 
-def ctx(caller: Identity = CASEWORKER) -> handlers.Context:
-    return handlers.Context(caller=caller, now=NOW, correlation_id="corr-1")
+def ctx(caller: Identity = CASEWORKER) -> Context:
+    return Context(caller=caller, now=NOW, correlation_id="corr-1")
 
 
 BODIES: dict[str, dict[str, Any]] = {
@@ -215,9 +218,7 @@ def test_the_path_to_departure_with_exactly_one_departure_event() -> None:
     assert repo.get(case["_id"])["version"] == 9 and len(repo.outbox) == len(types)
 
 
-def test_without_consent_to_share_nothing_leaves_its_withdrawal_tells_withdrawn_then_nothing() -> (
-    None
-):
+def test_unshared_nothing_leaves_and_consent_withdrawal_tells_withdrawn_then_nothing() -> None:
     repo = InMemoryCases()
     case = _refer(repo, "ngo")
     for action, body in BODIES.items():
@@ -267,15 +268,16 @@ def test_booking_needs_consent_and_nothing_changes() -> None:
 def test_if_match_and_a_concurrent_change() -> None:
     repo = InMemoryCases()
     case = _refer(repo, "ngo")
-    with pytest.raises(handlers.ChangedMeanwhile):
+    with pytest.raises(VersionConflict) as lost:  # the 412, not KeptChanging's 409
         handlers.act(repo, ctx(), case["_id"], "register", BODIES["register"], if_match=7)
+    assert type(lost.value) is VersionConflict and lost.value.current_version == 1
     repo.races = 1  # someone else writes between our read and our update: retried, then applied
     assert (
         handlers.act(repo, ctx(), case["_id"], "register", BODIES["register"])["stage"]
         == "registered"
     )
     repo.races = 1  # with If-Match, the lost race is the caller's to resolve
-    with pytest.raises(handlers.ChangedMeanwhile):
+    with pytest.raises(VersionConflict) as lost:
         handlers.act(
             repo,
             ctx(),
@@ -284,8 +286,9 @@ def test_if_match_and_a_concurrent_change() -> None:
             {"reason": "other"},
             if_match=repo.get(case["_id"])["version"],
         )
+    assert type(lost.value) is VersionConflict
     repo.races = 5
-    with pytest.raises(handlers.KeptChanging):
+    with pytest.raises(KeptChanging):
         handlers.act(repo, ctx(), case["_id"], "withdraw", {"reason": "other"})
 
 
@@ -295,7 +298,7 @@ def test_if_match_and_a_concurrent_change() -> None:
 def test_only_caseworkers_and_admins_write(role: str) -> None:
     repo = InMemoryCases()
     case = _refer(repo, "ngo")
-    with pytest.raises(handlers.NotAllowed):
+    with pytest.raises(NotAllowed):
         handlers.act(repo, ctx(Identity("x", role)), case["_id"], "register", BODIES["register"])
 
 
@@ -324,5 +327,5 @@ def test_each_role_sees_what_it_may() -> None:
         "classification",
     }.isdisjoint(audited)
     assert set(audited["booking"]) == {"departure_date", "booked_at", "booked_by"}
-    with pytest.raises(handlers.NotAllowed):
+    with pytest.raises(NotAllowed):
         handlers.get_case(repo, ctx(Identity("p", "partner")), case["_id"])

@@ -9,12 +9,13 @@ import pytest
 from passage.bus.topology import ROUTES, Topology
 from passage.config import Settings
 from passage.events import new_event, registry, validate_event
-from passage.locations import InMemoryLocations
+from passage.location_store import InMemoryLocations
 from passage.testing import identity_headers
-from voluntary_return import domain, handlers
+from voluntary_return import event_handlers
 from voluntary_return.app import create_app
-from voluntary_return.bootstrap import Deps
-from voluntary_return.consumer import DETENTION_LOCATION, subscriptions
+from voluntary_return.domain import vocabulary as domain
+from voluntary_return.routes import DETENTION_LOCATION
+from voluntary_return.service import Deps, subscriptions
 
 PREFIX = "/api/v1/voluntary-return"
 READERS = ("admin", "avr_caseworker", "auditor")
@@ -87,7 +88,7 @@ def test_person_ref_rule() -> None:
 
 @pytest.mark.parametrize("role", READERS)
 def test_readers_see_the_location(deps: Deps, role: str) -> None:
-    handlers.record_detention_event(deps.locations, opened(), session=None)  # type: ignore[arg-type]
+    event_handlers.record_detention_event(deps.locations, opened(), tx=None)  # type: ignore[arg-type]
     response = get(deps, "AZ-2026-000001", role)
     assert response.status_code == 200 and response.headers["ETag"] == '"v1"'
     assert response.get_json()["held"] is True and response.get_json()["centre_id"] == "baku"
@@ -95,7 +96,7 @@ def test_readers_see_the_location(deps: Deps, role: str) -> None:
 
 
 def test_a_held_person_without_a_case_is_not_found(deps: Deps) -> None:
-    handlers.record_detention_event(deps.locations, opened("AZ-2026-000002"), session=None)  # type: ignore[arg-type]
+    event_handlers.record_detention_event(deps.locations, opened("AZ-2026-000002"), tx=None)  # type: ignore[arg-type]
     response = get(deps, "AZ-2026-000002")
     assert response.status_code == 404 and response.mimetype == "application/problem+json"
 

@@ -14,7 +14,7 @@ from passage.bus.publisher import Publisher
 from passage.bus.topology import ROUTES, Topology
 from passage.clock import utc_now
 from passage.config import Settings
-from passage.locations import LocationStore
+from passage.location_store import LocationStore
 from passage.mongo import Mongo
 from passage.service import Job, ServiceSpec
 from readmission import event_handlers, timers

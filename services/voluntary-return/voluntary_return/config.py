@@ -1,4 +1,5 @@
-"""The voluntary-return service's settings, read once from the environment (no I/O beyond os.environ)."""
+"""The voluntary-return service's settings, read once from the environment (no I/O beyond
+os.environ)."""
 
 from __future__ import annotations
 
@@ -10,5 +11,6 @@ SERVICE = "voluntary_return"
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Settings for the voluntary-return API and worker (database ``passage_voluntary_return`` by default)."""
+    """Settings for the voluntary-return API and worker (database ``passage_voluntary_return`` by
+    default)."""
     return Settings.from_env(SERVICE, env)

@@ -1,25 +1,32 @@
-"""Voluntary return's use cases, one function each; repository, location read model, caller and
-clock are passed in, so the same code runs under Flask, in the worker and in tests."""
+"""Voluntary return's commands and queries, one function each: they take a ``Context`` (caller,
+moment) and ports (the case store as a Protocol, the location read model), and raise
+``passage.errors`` refusals; they import no framework or driver, so tests run them on fakes."""
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from pymongo.client_session import ClientSession
-
+from passage.context import Context
+from passage.errors import (
+    KeptChanging,
+    NotAllowed,
+    NotFoundError,
+    VersionConflict,
+    retry_on_conflict,
+)
 from passage.events.envelope import Envelope
 from passage.identity import Identity
 from passage.locations import Locations
-from voluntary_return import case_events, commands, stages, statistics, worklist
-from voluntary_return.domain import CASE_READERS, CASE_WRITERS, STATISTICS_READERS, RuleRefused
-from voluntary_return.repository import CaseFilter, StaleCase
+from voluntary_return.domain import commands, events, stages, statistics, worklist
+from voluntary_return.domain.errors import RuleRefused
+from voluntary_return.domain.records import CaseFilter, CaseUpdate
+from voluntary_return.domain.vocabulary import CASE_READERS, CASE_WRITERS, STATISTICS_READERS
 
-log = logging.getLogger(__name__)
+FORBIDDEN = "Your role does not allow this action."
+ATTEMPTS = 3  # a change without If-Match is re-read and re-applied this often before giving up
 
 
 class Repository(Protocol):
@@ -37,7 +44,7 @@ class Repository(Protocol):
         case_id: str,
         version: int,
         stage: str,
-        update: dict[str, Any],
+        change: CaseUpdate,
         events: Sequence[Envelope],
         delta: statistics.Delta,
         moves: Sequence[worklist.Move] = (),
@@ -52,42 +59,9 @@ class Repository(Protocol):
     def forced_routes_for(self, person_ref: str) -> list[dict[str, Any]]: ...
 
 
-@dataclass(frozen=True)
-class Context:
-    """Who acts, when, and under which correlation id (events carry it on)."""
-
-    caller: Identity
-    now: datetime
-    correlation_id: str | None = None
-
-    @property
-    def user(self) -> str:
-        return self.caller.user_id
-
-
-class NotAllowed(Exception):
-    """The caller's role may not do this."""
-
-
-class CaseNotFound(Exception):
-    """No such case."""
-
-
-class KeptChanging(Exception):
-    """Other writers changed the case on every attempt (no If-Match given): 409, try again."""
-
-
-class ChangedMeanwhile(Exception):
-    """The case changed since the caller read it (If-Match given): 412 with the current version."""
-
-    def __init__(self, current_version: int) -> None:
-        super().__init__(current_version)
-        self.current_version = current_version
-
-
 def require(caller: Identity, roles: Sequence[str]) -> None:
     if not caller.has_role(*roles):
-        raise NotAllowed()
+        raise NotAllowed(FORBIDDEN)
 
 
 def ms(moment: datetime) -> datetime:
@@ -99,7 +73,8 @@ def ms(moment: datetime) -> datetime:
 def refer(
     repo: Repository, locations: Locations, ctx: Context, body: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """Open a case at stage ``referred``; a detention referral takes the centre from the location model."""
+    """Open a case at stage ``referred``; a detention referral takes the centre from the location
+    model."""
     require(ctx.caller, CASE_WRITERS)
     now = ms(ctx.now)
     referral = {
@@ -130,7 +105,7 @@ def refer(
     case.update(_next_action(case, now))
     repo.insert(
         case,
-        case_events.events_for("refer", case, now, ctx.correlation_id),
+        events.events_for("refer", case, now, ctx.correlation_id),
         statistics.delta_for(case, "refer", None, now),
         worklist.calendar_moves({}, case),
     )
@@ -170,20 +145,44 @@ def act(
     action: str,
     body: Mapping[str, Any],
     if_match: int | None = None,
-    attempts: int = 3,
 ) -> dict[str, Any]:
-    """Apply one stage-machine action; a concurrent change is retried unless the caller sent If-Match."""
+    """Apply one stage-machine action; a concurrent change is retried unless If-Match was sent.
+
+    With If-Match the lost race is the caller's to resolve (412 with the current version); without
+    it the step is re-read and re-applied, and after ``ATTEMPTS`` losses refused as KeptChanging.
+    """
     require(ctx.caller, CASE_WRITERS)
-    for _ in range(attempts):
-        case = get_case(repo, ctx, case_id)
-        if if_match is not None and case["version"] != if_match:
-            raise ChangedMeanwhile(case["version"])
+    if if_match is None:
         try:
-            return _apply(repo, ctx, case, action, body)
-        except StaleCase:
-            if if_match is not None:
-                raise ChangedMeanwhile((repo.get(case_id) or case)["version"]) from None
-    raise KeptChanging(f"Case {case_id} kept changing while this change was applied; try again.")
+            return retry_on_conflict(
+                lambda: _apply(repo, ctx, get_case(repo, ctx, case_id), action, body),
+                attempts=ATTEMPTS,
+            )
+        except KeptChanging:
+            raise kept_changing(case_id) from None
+    case = get_case(repo, ctx, case_id)
+    if case["version"] != if_match:
+        raise changed_meanwhile(case["version"])
+    try:
+        return _apply(repo, ctx, case, action, body)
+    except VersionConflict:
+        raise changed_meanwhile((repo.get(case_id) or case)["version"]) from None
+
+
+def kept_changing(case_id: str) -> KeptChanging:
+    """Other writers won every attempt (no If-Match given): 409, try again."""
+    kept = KeptChanging(
+        None, f"Case {case_id} kept changing while this change was applied; try again."
+    )
+    kept.extra.pop("current_version")  # no version to name: the problem has always had none
+    return kept
+
+
+def changed_meanwhile(current_version: int) -> VersionConflict:
+    """The case is not at the version the caller read (If-Match): 412 naming the current one."""
+    return VersionConflict(
+        current_version, f"The case is at version {current_version}; read it again."
+    )
 
 
 def _apply(
@@ -200,15 +199,16 @@ def _apply(
     fields = {**change.set, "stage": target, "updated_at": now, **next_action}
     if target != before:
         fields["stage_since"] = now
-    unset = {name: "" for name in ("next_action", "next_action_due") if name not in fields}
     entry = {"at": now, "stage": target, "action": action, "by": ctx.user}
-    update: dict[str, Any] = {"$set": fields, "$push": {"history": entry, **change.push}}
-    if unset:
-        update["$unset"] = unset
-    events = case_events.events_for(action, after, now, ctx.correlation_id)
+    update = CaseUpdate(
+        set=fields,
+        push={"history": entry, **change.push},
+        unset=tuple(name for name in ("next_action", "next_action_due") if name not in fields),
+    )
+    emitted = events.events_for(action, after, now, ctx.correlation_id)
     delta = statistics.delta_for(after, action, before, now, score=change.score)
     moves = worklist.calendar_moves(case, next_action)
-    return repo.update(case["_id"], case["version"], before, update, events, delta, moves)
+    return repo.update(case["_id"], case["version"], before, update, emitted, delta, moves)
 
 
 def _preview(
@@ -247,13 +247,13 @@ def get_case(repo: Repository, ctx: Context, case_id: str) -> dict[str, Any]:
     require(ctx.caller, CASE_READERS)
     case = repo.get(case_id)
     if case is None:
-        raise CaseNotFound(f"No case {case_id}.")
+        raise NotFoundError(f"No case {case_id}.")
     return case
 
 
 def list_cases(
     repo: Repository, ctx: Context, where: CaseFilter, after: str | None, limit: int
-) -> tuple[list, str | None]:
+) -> tuple[list[dict[str, Any]], str | None]:
     require(ctx.caller, CASE_READERS)
     rows = repo.find(where, after, limit + 1)
     return rows[:limit], rows[limit - 1]["_id"] if len(rows) > limit else None
@@ -267,7 +267,7 @@ def needing_action(
     overdue: bool,
     after: tuple[str, str] | None,
     limit: int,
-) -> tuple[list, tuple[str, str] | None]:
+) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
     """Cases due within ``within_days`` (or only those overdue), earliest due first."""
     require(ctx.caller, CASE_READERS)
     today = ctx.now.date()
@@ -287,27 +287,3 @@ def monthly_statistics(repo: Repository, ctx: Context, month: str) -> dict[str, 
     require(ctx.caller, STATISTICS_READERS)
     rows = statistics.merge_shards(repo.statistics(month))
     return {"month": month, "rows": [statistics.row_view(row) for row in rows]}
-
-
-# events ---------------------------------------------------------------------------------------
-def record_detention_event(locations: Locations, event: Envelope, session: ClientSession) -> None:
-    """detention.stay.opened|transferred|closed v1: keep where the person is held up to date."""
-    locations.record(event, session=session)
-
-
-def record_readmission_accepted(
-    repo: Any, clock: Callable[[], datetime], event: Envelope, session: ClientSession
-) -> None:
-    """readmission.request.accepted v1: flag "forced route open" on the person's open cases."""
-    data = event.data
-    route = {
-        "request_id": data["request_id"],
-        "person_ref": data["person_ref"],
-        "member_state": data["member_state"],
-        "decided_at": data["decided_at"],
-    }
-    flagged = repo.flag_forced_route(route, event.id, ms(clock()), session)
-    if not flagged:  # recorded for a case opened later; never a retry
-        log.info(
-            "readmission acceptance recorded without an open case", extra={"event_id": event.id}
-        )

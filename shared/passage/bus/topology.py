@@ -7,8 +7,10 @@ declare the whole set, so an event published before its consumer ever started is
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from importlib.metadata import entry_points
 
 from amqp.exceptions import PreconditionFailed
 from kombu import Exchange, Queue, binding
@@ -18,33 +20,49 @@ from kombu.transport import pyamqp
 # on it every time) is dead-lettered by RabbitMQ itself; the consumer's own retry limit is lower.
 DELIVERY_LIMIT = 20
 
+#: The entry-point group under which each service declares its queues: a name (the service) and
+#: a ``module:attribute`` naming a mapping ``queue -> routing keys`` (``<type>.v<version>``).
+ROUTES_GROUP = "passage.routes"
+
+
+@functools.cache
+def routes() -> dict[str, tuple[str, ...]]:
+    """Every installed service's queues and their routing keys, read once from the entry points.
+
+    The library imports no service: each declares its routes in its ``pyproject.toml``
+    (``[project.entry-points."passage.routes"]``), so the table is read only when first needed,
+    never at import. Two services claiming one queue is a packaging error.
+    """
+    table: dict[str, tuple[str, ...]] = {}
+    owners: dict[str, str] = {}
+    for point in sorted(entry_points(group=ROUTES_GROUP), key=lambda p: p.name):
+        declared: Mapping[str, Iterable[str]] = point.load()
+        for queue, keys in declared.items():
+            if queue in owners:
+                raise ValueError(f"queue {queue} is declared by {owners[queue]} and {point.name}")
+            owners[queue] = point.name
+            table[queue] = tuple(keys)
+    return table
+
+
+class _Routes(Mapping[str, tuple[str, ...]]):
+    """``ROUTES`` as before (queue -> routing keys), assembled lazily by :func:`routes`."""
+
+    def __getitem__(self, queue: str) -> tuple[str, ...]:
+        return routes()[queue]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(routes())
+
+    def __len__(self) -> int:
+        return len(routes())
+
+    def __repr__(self) -> str:
+        return f"ROUTES({routes()!r})"
+
+
 # queue (without prefix) -> routing keys ``<type>.v<version>`` it receives
-ROUTES: dict[str, tuple[str, ...]] = {
-    "readmission.detention_location": (
-        "detention.stay.opened.v1",
-        "detention.stay.transferred.v1",
-        "detention.stay.closed.v1",
-    ),
-    "voluntary_return.detention_location": (
-        "detention.stay.opened.v1",
-        "detention.stay.transferred.v1",
-        "detention.stay.closed.v1",
-    ),
-    "detention.readmission_outcomes": (
-        "readmission.request.accepted.v1",
-        "readmission.request.deemed_accepted.v1",
-        "readmission.transfer.scheduled.v1",
-        "readmission.transfer.completed.v1",
-        "readmission.request.deemed_acceptance_reversed.v1",
-    ),
-    "detention.voluntary_return_departures": ("voluntary_return.departure.confirmed.v1",),
-    "readmission.voluntary_return_cases": (
-        "voluntary_return.case.opened.v1",
-        "voluntary_return.departure.confirmed.v1",
-        "voluntary_return.case.withdrawn.v1",
-    ),
-    "voluntary_return.readmission_outcomes": ("readmission.request.accepted.v1",),
-}
+ROUTES: Mapping[str, tuple[str, ...]] = _Routes()
 
 
 class QueueNeedsMigration(RuntimeError):

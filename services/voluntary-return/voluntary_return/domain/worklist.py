@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from voluntary_return import reintegration
+from voluntary_return.domain import reintegration
 
 
 @dataclass(frozen=True)
 class DuePeriods:
-    """Days a caseworker has for each step (defaults; a later version takes effect from its date)."""
+    """Days a caseworker has for each step (defaults; a later version takes effect from its
+    date)."""
 
     version: int
     effective_from: date
@@ -33,7 +34,8 @@ def periods_on(day: date) -> DuePeriods:
 
 
 def next_action(case: Mapping[str, Any], stage_since: date) -> tuple[str, date] | None:
-    """(kind, due date) of what the case waits for, or None when nothing is due from the caseworker."""
+    """(kind, due date) of what the case waits for, or None when nothing is due from the
+    caseworker."""
     stage = case["stage"]
     periods = periods_on(stage_since)
     if stage in ("referred", "registered"):
@@ -53,8 +55,8 @@ Move = tuple[str, str, int]  # (kind, due date ISO, +1 | -1)
 
 def calendar_moves(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Move]:
     """How the calendar changes when a case's next action goes from ``before`` to ``after``."""
-    old = (before.get("next_action"), before.get("next_action_due"))
-    new = (after.get("next_action"), after.get("next_action_due"))
+    old: tuple[Any, Any] = (before.get("next_action"), before.get("next_action_due"))
+    new: tuple[Any, Any] = (after.get("next_action"), after.get("next_action_due"))
     if old == new:
         return []
     moves = [(old[0], old[1], -1)] if old[1] else []
@@ -62,7 +64,8 @@ def calendar_moves(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[
 
 
 def page_end(days: Sequence[tuple[str, int]], wanted: int) -> int:
-    """How many of the (day, cases) rows, earliest first, cover ``wanted`` cases (all when fewer)."""
+    """How many of the (day, cases) rows, earliest first, cover ``wanted`` cases (all when
+    fewer)."""
     total = 0
     for index, (_day, count) in enumerate(days):
         total += count

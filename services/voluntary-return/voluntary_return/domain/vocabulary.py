@@ -1,5 +1,5 @@
-"""Voluntary return's vocabulary and refusals without I/O (stdlib only): ids, enumerations,
-who may read and write what, and the errors the stage machine and rules raise."""
+"""Voluntary return's vocabulary without I/O (stdlib only): ids, enumerations, who may read and
+write what, and whether a case is shared with the authorities."""
 
 from __future__ import annotations
 
@@ -69,43 +69,7 @@ def is_person_ref(value: str) -> bool:
 
 
 def is_shared(case: Mapping[str, Any]) -> bool:
-    """Whether the migrant's consent to share the case with the authorities is in force (DESIGN §3.3)."""
+    """Whether the migrant's consent to share the case with the authorities is in force (DESIGN
+    §3.3)."""
     consent = case.get("consent_to_share") or {}
     return bool(consent) and not consent.get("withdrawn_at")
-
-
-class CaseError(Exception):
-    """A request the procedure refuses; ``rule`` names the rule, ``field`` points at the input."""
-
-    status = 422
-
-    def __init__(self, rule: str, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.rule = rule
-        self.detail = detail
-        self.field = field
-
-
-class WrongStage(CaseError):
-    """The action is not allowed in the case's current stage (409, naming it)."""
-
-    status = 409
-
-    def __init__(self, action: str, stage: str, allowed_from: tuple[str, ...]) -> None:
-        super().__init__(
-            "stage_transition",
-            f"The case is at stage '{stage}'; '{action}' is allowed only from: {', '.join(allowed_from)}.",
-        )
-        self.action = action
-        self.stage = stage
-        self.allowed_from = allowed_from
-
-
-class RuleRefused(CaseError):
-    """A precondition of the procedure is missing (e.g. no booking without consent): 422."""
-
-
-class AlreadyRecorded(CaseError):
-    """The fact is recorded already and cannot be recorded twice (409)."""
-
-    status = 409

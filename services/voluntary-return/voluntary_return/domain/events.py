@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from passage.events.envelope import Envelope, new_event, rfc3339
-from voluntary_return.domain import is_shared
+from voluntary_return.domain.vocabulary import is_shared
 
 SOURCE = "voluntary_return"
 Case = Mapping[str, Any]

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from voluntary_return.domain import TRAVEL_DOCUMENT_READY, RuleRefused, WrongStage
+from voluntary_return.domain.errors import RuleRefused, WrongStage
+from voluntary_return.domain.vocabulary import TRAVEL_DOCUMENT_READY
 
 STAGES = (
     "referred",
@@ -106,7 +107,8 @@ MOVES: Mapping[str, Move] = {
     "close": Move(("ineligible", "arrived", "reintegration", "monitoring"), _to("closed")),
     "withdraw": Move(BEFORE_DEPARTURE, _to("withdrawn")),
     "record_no_show": Move(BEFORE_DEPARTURE, _to("no_show")),
-    # Consent to share with the authorities is separate from the AVRR declaration and moves no stage.
+    # Consent to share with the authorities is separate from the AVRR declaration and moves no
+    # stage.
     "record_consent_to_share": Move(OPEN, lambda current, _f: current),
     "withdraw_consent_to_share": Move(OPEN, lambda current, _f: current),
 }
@@ -114,7 +116,8 @@ ACTIONS = tuple(MOVES)
 
 
 def next_stage(action: str, current: str, facts: Facts = Facts()) -> str:
-    """The stage ``action`` leads to from ``current``; raises WrongStage (409) or RuleRefused (422)."""
+    """The stage ``action`` leads to from ``current``; raises WrongStage (409) or RuleRefused
+    (422)."""
     move = MOVES[action]
     if current not in move.allowed_from:
         raise WrongStage(action, current, move.allowed_from)

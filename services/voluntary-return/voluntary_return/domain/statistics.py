@@ -1,7 +1,7 @@
 """The monthly statistics read model for partner reports: what each case write adds to its
 month's row (pure), and how a stored row reads back (median, mean). Rows are keyed by month,
 nationality and destination and carry raw counts only; the gateway suppresses small cells.
-The repository applies a delta in the same transaction as the case change it counts; each row
+The case store applies a delta in the same transaction as the case change it counts; each row
 is split into a few shards (by case id) so concurrent transitions rarely write the same document,
 and the shards are summed when read."""
 
@@ -20,7 +20,7 @@ SHARDS = 8
 
 @dataclass(frozen=True)
 class Delta:
-    """Counts to add to one row (``$inc``) and day counts to append (for the median)."""
+    """Counts to add to one row and day counts to append (for the median)."""
 
     month: str
     nationality: str | None
@@ -31,21 +31,8 @@ class Delta:
 
     @property
     def row_id(self) -> str:
-        return f"{self.month}|{self.nationality or UNKNOWN}|{self.destination_country or UNKNOWN}|{self.shard}"
-
-    def update(self) -> dict[str, Any]:
-        """The MongoDB upsert document for this delta."""
-        update: dict[str, Any] = {
-            "$setOnInsert": {
-                "month": self.month,
-                "nationality": self.nationality,
-                "destination_country": self.destination_country,
-            },
-            "$inc": dict(self.inc),
-        }
-        if self.days_to_departure is not None:
-            update["$push"] = {"days_to_departure": self.days_to_departure}
-        return update
+        where = f"{self.nationality or UNKNOWN}|{self.destination_country or UNKNOWN}"
+        return f"{self.month}|{where}|{self.shard}"
 
 
 def month_of(moment: datetime) -> str:

@@ -1,7 +1,7 @@
 """How long voluntary return keeps a case's personal data, and what it erases then.
 
-    python -m voluntary_return.retention --dry-run     # JSON: what would go
-    python -m voluntary_return.retention               # erase, store the erasure (ids only)
+    python -m voluntary_return.adapters.retention --dry-run   # JSON: what would go
+    python -m voluntary_return.adapters.retention             # erase, store the erasure (ids)
 
 The monthly statistics are a separate read model and are not touched; the case keeps its stage,
 history (dates, actions, who acted), nationality, destination and referral source and centre.
@@ -13,21 +13,26 @@ import sys
 
 from passage.retention import Policy, RetentionRule
 from passage.retention import main as retention_main
+from voluntary_return.adapters.storage import CASES
 from voluntary_return.config import load_settings
-from voluntary_return.repository import CASES
-from voluntary_return.stages import FINAL
+from voluntary_return.domain.stages import FINAL
 
 CASE_RULE = RetentionRule(
     record_type="voluntary_return_case",
     keep_days=5 * 365,
     counted_from="the case reaching a final stage (closed, withdrawn, no-show)",
-    source="IOM Data Protection Principles (IOM Data Protection Manual, 2010); Law of the Republic of Azerbaijan "
-    "on Personal Data No 998-IIIQ of 11 May 2010",
+    source=(
+        "IOM Data Protection Principles (IOM Data Protection Manual, 2010); Law of the Republic of "
+        "Azerbaijan on Personal Data No 998-IIIQ of 11 May 2010"
+    ),
     article="IOM Principle 9 (retention of personal data)",
     verified=False,
     version="2026-11-30",
-    note="Neither text read fixes a period (only the manual's contents and summaries of the Law were read): "
-    "5 years after the case ended is a project default to confirm with IOM's data protection officer.",
+    note=(
+        "Neither text read fixes a period (only the manual's contents and summaries of the Law "
+        "were read): 5 years after the case ended is a project default to confirm with IOM's data "
+        "protection officer."
+    ),
 )
 CASE_POLICY = Policy(
     rule=CASE_RULE,
@@ -77,7 +82,9 @@ POLICIES = (CASE_POLICY,)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return retention_main("python -m voluntary_return.retention", load_settings, POLICIES, argv)
+    return retention_main(
+        "python -m voluntary_return.adapters.retention", load_settings, POLICIES, argv
+    )
 
 
 if __name__ == "__main__":

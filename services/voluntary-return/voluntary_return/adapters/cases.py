@@ -1,92 +1,65 @@
-"""Voluntary return's MongoDB persistence: cases with their outbox, the monthly statistics read
-model (changed in the same transaction as the case it counts), forced-route flags from
-readmission, and the indexes behind every list. The location read model is the shared one."""
+"""Voluntary return's case store in MongoDB: cases with their outbox, the monthly statistics read
+model and the due-date calendar (changed in the same transaction as the case they count), and
+forced-route flags from readmission. The only module that writes MongoDB's update language for
+cases; handlers hand it typed records (``CaseUpdate``, ``CaseFilter``)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
 
 from passage import person_search
-from passage.bus.consumer import INBOX_INDEXES
-from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
+from passage.bus.outbox import outbox_fields, with_outbox
+from passage.errors import VersionConflict
 from passage.events.envelope import Envelope
-from passage.locations import COLLECTION as PERSON_LOCATIONS
-from passage.locations import LocationStore, location_indexes
-from passage.mongo import Index, Mongo, safe_value
-from voluntary_return import statistics, worklist
-from voluntary_return.stages import OPEN
+from passage.mongo import Mongo, safe_value, session_of
+from passage.transaction import Transaction
+from voluntary_return.adapters.storage import CALENDAR, CASES, FORCED_ROUTES, STAGE_COUNTS
+from voluntary_return.domain import statistics, worklist
+from voluntary_return.domain.commands import CASE_SEARCH
+from voluntary_return.domain.records import CaseFilter, CaseUpdate
+from voluntary_return.domain.stages import OPEN
 
-log = logging.getLogger(__name__)
-
-CASES, FORCED_ROUTES, CALENDAR, STAGE_COUNTS = (
-    "cases",
-    "forced_routes",
-    "action_calendar",
-    "stage_counts",
-)
-OUTBOX_COLLECTIONS: tuple[str, ...] = (CASES,)
 _HIDDEN = {"outbox": 0, "outbox_pending": 0}
 EARLIEST = "0001-01-01"  # sorts before every ISO date
 ID_SPACE = 1 << 32  # case ids are uuid4: their first 8 hex digits spread evenly over this
 ID_WINDOW = 1 << 26  # the first slice read: 1/64 of the cases
 
 
-def location_store(mongo: Mongo) -> LocationStore:
-    return LocationStore(mongo, PERSON_LOCATIONS)
+def _record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    return None if doc is None else _found(doc)
 
 
-def indexes() -> list[Index]:
-    """Every index this service declares; applied by the API and the worker at start-up."""
-    return [
-        *INBOX_INDEXES,
-        *location_indexes(PERSON_LOCATIONS),
-        *outbox_indexes(OUTBOX_COLLECTIONS),
-        Index(CASES, [("person_ref", 1), ("_id", 1)], name="cases_by_person"),
-        Index(CASES, [("nationality", 1), ("_id", 1)], name="cases_by_nationality"),
-        Index(CASES, [("destination_country", 1), ("_id", 1)], name="cases_by_destination"),
-        Index(CASES, [("stage", 1), ("_id", 1)], name="cases_by_stage"),
-        *person_search.indexes(CASES),
-        # Not partial: SecantusDB (the embedded default) plans only full indexes; a case without a
-        # next action is indexed as null, which no date range matches.
-        Index(CASES, [("next_action_due", 1), ("_id", 1)], name="cases_by_next_action_due"),
-        Index(
-            CASES,
-            [("next_action", 1), ("next_action_due", 1), ("_id", 1)],
-            name="cases_by_next_action",
-        ),
-        Index(
-            statistics.COLLECTION,
-            [("month", 1), ("nationality", 1), ("destination_country", 1)],
-            name="statistics_by_month",
-        ),
-        Index(FORCED_ROUTES, [("person_ref", 1)], name="forced_routes_by_person"),
-        Index(CALENDAR, [("due", 1), ("kind", 1)], name="calendar_by_due"),
-    ]
+def _found(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k not in _HIDDEN}
 
 
-@dataclass(frozen=True)
-class CaseFilter:
-    """Validated, typed filters of a case list (never raw request values)."""
-
-    person_ref: str | None = None
-    nationality: str | None = None
-    destination_country: str | None = None
-    stage: str | None = None
+def _update_document(change: CaseUpdate) -> dict[str, Any]:
+    """MongoDB's update operators for one action's write."""
+    update: dict[str, Any] = {"$set": dict(change.set), "$push": dict(change.push)}
+    if change.unset:
+        update["$unset"] = dict.fromkeys(change.unset, "")
+    return update
 
 
-class StaleCase(Exception):
-    """The case is no longer at the version and stage the change was computed from."""
-
-
-def record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    return None if doc is None else {k: v for k, v in doc.items() if k not in _HIDDEN}
+def _statistics_update(delta: statistics.Delta) -> dict[str, Any]:
+    """The upsert of one month's statistics row (shard) for ``delta``."""
+    update: dict[str, Any] = {
+        "$setOnInsert": {
+            "month": delta.month,
+            "nationality": delta.nationality,
+            "destination_country": delta.destination_country,
+        },
+        "$inc": dict(delta.inc),
+    }
+    if delta.days_to_departure is not None:
+        update["$push"] = {"days_to_departure": delta.days_to_departure}
+    return update
 
 
 class CaseRepository:
@@ -96,7 +69,7 @@ class CaseRepository:
         self.mongo = mongo
 
     @property
-    def _cases(self):
+    def _cases(self) -> Collection:
         return self.mongo.collection(CASES)
 
     def insert(
@@ -121,13 +94,17 @@ class CaseRepository:
         case_id: str,
         version: int,
         stage: str,
-        update: dict[str, Any],
+        change: CaseUpdate,
         events: Sequence[Envelope],
         delta: statistics.Delta,
         moves: Sequence[worklist.Move] = (),
     ) -> dict[str, Any]:
-        """Apply ``update`` only if the case is still at ``version`` and ``stage``; else StaleCase."""
-        update = with_outbox({**update, "$inc": {"version": 1}}, events)
+        """Apply ``change`` only if the case is still at ``version`` and ``stage``.
+
+        Otherwise :class:`VersionConflict` (without the current version: the handler re-reads the
+        case only when it needs it, so a lost race costs no extra round trip).
+        """
+        update = with_outbox({**_update_document(change), "$inc": {"version": 1}}, events)
 
         def work(session: ClientSession) -> dict[str, Any] | None:
             # update_one + read-back in the transaction, not find_one_and_update: SecantusDB (the
@@ -144,6 +121,7 @@ class CaseRepository:
             if changed.matched_count != 1:
                 return None
             doc = self._cases.find_one({"_id": safe_value(case_id)}, _HIDDEN, session=session)
+            assert doc is not None  # matched in this very transaction
             self._count(delta, session)
             self._move(case_id, moves, session)
             self._recount(case_id, stage, doc["stage"], session)
@@ -151,17 +129,18 @@ class CaseRepository:
 
         doc = self.mongo.transaction(work)
         if doc is None:
-            raise StaleCase(case_id)
+            raise VersionConflict(None, f"Case {case_id} changed meanwhile.")
         return doc
 
     def _count(self, delta: statistics.Delta, session: ClientSession) -> None:
         if delta.inc or delta.days_to_departure is not None:
             self.mongo.collection(statistics.COLLECTION).update_one(
-                {"_id": delta.row_id}, delta.update(), upsert=True, session=session
+                {"_id": delta.row_id}, _statistics_update(delta), upsert=True, session=session
             )
 
     def _move(self, case_id: str, moves: Sequence[worklist.Move], session: ClientSession) -> None:
-        """Keep the due-date calendar (sharded like the statistics, summed when read) with the case."""
+        """Keep the due-date calendar (sharded like the statistics, summed when read) with the
+        case."""
         shard = int(case_id[:8], 16) % statistics.SHARDS
         for kind, due, n in moves:
             self.mongo.collection(CALENDAR).update_one(
@@ -188,7 +167,7 @@ class CaseRepository:
                 )
 
     def get(self, case_id: str) -> dict[str, Any] | None:
-        return record(self._cases.find_one({"_id": safe_value(case_id)}, _HIDDEN))
+        return _record(self._cases.find_one({"_id": safe_value(case_id)}, _HIDDEN))
 
     def has_case_for(self, person_ref: str) -> bool:
         """Whether any case (open or finished) concerns ``person_ref``."""
@@ -196,11 +175,7 @@ class CaseRepository:
 
     def find(self, where: CaseFilter, after: str | None, limit: int) -> list[dict[str, Any]]:
         """Cases matching ``where`` in id order, after the id ``after``."""
-        query: dict[str, Any] = {
-            name: safe_value(getattr(where, name))
-            for name in ("person_ref", "nationality", "destination_country", "stage")
-            if getattr(where, name) is not None
-        }
+        query: dict[str, Any] = {name: safe_value(value) for name, value in where.given().items()}
         if where.person_ref is not None:  # a handful of cases per person: one plain read
             return self._id_range(query, {"$gt": safe_value(after)} if after else {}, limit)
         return self._in_id_windows(query, after, limit)
@@ -211,7 +186,7 @@ class CaseRepository:
         found = self._cases.find({**query, "_id": ids} if ids else query, _HIDDEN).sort(
             "_id", ASCENDING
         )
-        return [record(d) for d in found.limit(limit)]
+        return [_found(d) for d in found.limit(limit)]
 
     def _in_id_windows(
         self, query: dict[str, Any], after: str | None, limit: int
@@ -265,7 +240,8 @@ class CaseRepository:
     def _due_cases(
         self, last: str, kind: str | None, after: tuple[str, str] | None, limit: int
     ) -> list[dict[str, Any]]:
-        # The explicit lower bound keeps the index scan off the cases with no next action (null keys).
+        # The explicit lower bound keeps the index scan off the cases with no next action (null
+        # keys).
         query: dict[str, Any] = {"next_action_due": {"$gte": EARLIEST, "$lte": safe_value(last)}}
         if kind is not None:
             query["next_action"] = safe_value(kind)
@@ -276,7 +252,7 @@ class CaseRepository:
         cursor = self._cases.find(query, _HIDDEN).sort(
             [("next_action_due", ASCENDING), ("_id", ASCENDING)]
         )
-        return [record(d) for d in cursor.limit(limit)]
+        return [_found(d) for d in cursor.limit(limit)]
 
     def stage_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -302,15 +278,21 @@ class CaseRepository:
         """Every stored row (shard) of ``month``."""
         return list(self.mongo.collection(statistics.COLLECTION).find({"month": safe_value(month)}))
 
+    def person_hits(self, args: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Person search over every case (callers are not scoped further), best spelling first."""
+        return person_search.find_hits(self._cases, {}, args, CASE_SEARCH)
+
     # readmission outcomes ----------------------------------------------------------------------
     def forced_routes_for(self, person_ref: str) -> list[dict[str, Any]]:
         cursor = self.mongo.collection(FORCED_ROUTES).find({"person_ref": safe_value(person_ref)})
         return [_route(doc) for doc in cursor]
 
     def flag_forced_route(
-        self, route: Mapping[str, Any], event_id: str, now: datetime, session: ClientSession | None
+        self, route: Mapping[str, Any], event_id: str, now: datetime, tx: Transaction | None
     ) -> int:
-        """Record an accepted readmission request and flag the person's open cases; returns how many."""
+        """Record an accepted readmission request and flag the person's open cases; returns how
+        many."""
+        session = session_of(tx)
         request_id = safe_value(route["request_id"])
         flagged = self._cases.update_many(
             {

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from voluntary_return.domain import MONITORING_MONTHS, RuleRefused
+from voluntary_return.domain.errors import RuleRefused
+from voluntary_return.domain.vocabulary import MONITORING_MONTHS
 
 DIMENSIONS = ("economic", "social", "psychosocial")
 
@@ -57,7 +58,8 @@ def next_visit_due(schedule: Iterable[Mapping[str, object]]) -> date | None:
 
 @dataclass(frozen=True)
 class Weights:
-    """One version of the dimension weights, in force from ``effective_from`` (a rule, not a constant)."""
+    """One version of the dimension weights, in force from ``effective_from`` (a rule, not a
+    constant)."""
 
     version: int
     effective_from: date

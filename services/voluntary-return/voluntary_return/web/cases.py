@@ -1,52 +1,40 @@
-"""Voluntary return's HTTP endpoints: load → handler → dump, roles checked here and again in the
-handlers; the stage machine's refusals become problem details naming the rule and the stage."""
+"""Voluntary return's case endpoints: load → handler → dump, roles checked here and again in the
+handlers; the handlers' refusals become problem details through ``web.errors.ERRORS``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import request
 from marshmallow import Schema
 
-from passage import logs
 from passage.fields import encode_cursor
-from passage.identity import Identity
-from passage.locations import Locations
-from passage.locations_api import location_blueprint, parse_person_ref
-from passage.problems import NotFound, Unprocessable, problem_response
-from passage.subject_access import subject_access_blueprint
 from passage.web import Blueprint, current_identity, etag, expected_version, require_role
-from voluntary_return import handlers, schemas
-from voluntary_return.bootstrap import Deps
-from voluntary_return.domain import (
-    CASE_ID,
-    CASE_READERS,
-    CASE_WRITERS,
-    LOCATION_READERS,
-    STATISTICS_READERS,
-    CaseError,
-    WrongStage,
-)
-from voluntary_return.repository import CaseFilter
-from voluntary_return.views import case_view
+from voluntary_return import handlers
+from voluntary_return.domain.records import CaseFilter
+from voluntary_return.domain.vocabulary import CASE_READERS, CASE_WRITERS, STATISTICS_READERS
+from voluntary_return.web import schemas
+from voluntary_return.web.common import PREFIX, case_id_from, context, deps
+from voluntary_return.web.views import case_view
 
-EXTENSION = "passage.voluntary_return"
-PREFIX = "/api/v1/voluntary-return"
 Result = tuple[Any, int, dict[str, str]]
 
 cases = Blueprint(
     "voluntary_return_cases",
     __name__,
     url_prefix=PREFIX,
-    description="AVRR cases from referral to reintegration monitoring (stage machine of DESIGN §3.3).",
+    description=(
+        "AVRR cases from referral to reintegration monitoring (stage machine of DESIGN §3.3)."
+    ),
 )
 statistics = Blueprint(
     "voluntary_return_statistics",
     __name__,
     url_prefix=PREFIX,
-    description="Monthly statistics for partner reports (raw counts; the gateway suppresses small cells).",
+    description=(
+        "Monthly statistics for partner reports (raw counts; the gateway suppresses small cells)."
+    ),
 )
 
 REFERRAL_EXAMPLE = {
@@ -85,19 +73,22 @@ ACTIONS: tuple[tuple[str, str, type[Schema], str], ...] = (
         "consent-to-share",
         "record_consent_to_share",
         schemas.ConsentToShareSchema,
-        "Record the migrant's consent to share the case with the authorities; only then are they told of it.",
+        "Record the migrant's consent to share the case with the authorities; only then are they "
+        "told of it.",
     ),
     (
         "consent-to-share-withdrawal",
         "withdraw_consent_to_share",
         schemas.ConsentToShareWithdrawalSchema,
-        "Record that the migrant withdrew the consent to share; the authorities hear the case is withdrawn, then nothing.",
+        "Record that the migrant withdrew the consent to share; the authorities hear the case is "
+        "withdrawn, then nothing.",
     ),
     (
         "travel-document",
         "record_travel_document",
         schemas.TravelDocumentSchema,
-        "Record the travel document / laissez-passer status; issued or valid makes the case travel-ready.",
+        "Record the travel document / laissez-passer status; issued or valid makes the case "
+        "travel-ready.",
     ),
     (
         "booking",
@@ -140,31 +131,6 @@ ACTIONS: tuple[tuple[str, str, type[Schema], str], ...] = (
 )
 
 
-def _deps() -> Deps:
-    return current_app.extensions[EXTENSION]
-
-
-def _locations() -> Locations:
-    return _deps().locations
-
-
-def _ctx() -> handlers.Context:
-    return handlers.Context(
-        caller=current_identity(),
-        now=_deps().clock(),
-        correlation_id=logs.correlation_id.get() or logs.request_id.get(),
-    )
-
-
-def _case_id(value: str) -> str:
-    if not CASE_ID.fullmatch(value):
-        raise Unprocessable(
-            "The case_id in the path is not valid.",
-            errors=[{"pointer": "/path/case_id", "detail": "Not a case id."}],
-        )
-    return value
-
-
 def _one(case: dict[str, Any], status: int = 200) -> Result:
     headers = {"ETag": etag(case["version"])}
     if status == 201:
@@ -189,9 +155,9 @@ def _gate_statistics() -> None:
 @cases.response(201, schemas.CaseSchema)
 @cases.alt_response(422, description="Invalid input, or a detention referral with no known centre.")
 def refer_case(body: dict[str, Any]) -> Result:
-    """Open a case (stage referred); from detention, the centre comes from the location read model."""
-    deps = _deps()
-    return _one(handlers.refer(deps.repository, deps.locations, _ctx(), body), 201)
+    """Open a case (stage referred); from detention, the centre comes from the location read model."""  # noqa: E501 -- the OpenAPI summary is this one line
+    found = deps()
+    return _one(handlers.refer(found.repository, found.locations, context(), body), 201)
 
 
 @cases.get("/cases")
@@ -200,7 +166,7 @@ def refer_case(body: dict[str, Any]) -> Result:
 def list_cases(limit: int, cursor: str | None = None, **filters: str) -> dict[str, Any]:
     """Search cases by person_ref, nationality, destination or stage."""
     rows, last = handlers.list_cases(
-        _deps().repository, _ctx(), CaseFilter(**filters), cursor, limit
+        deps().repository, context(), CaseFilter(**filters), cursor, limit
     )
     caller = current_identity()
     return {
@@ -215,7 +181,7 @@ def list_cases(limit: int, cursor: str | None = None, **filters: str) -> dict[st
 @cases.response(200, schemas.StageCountsSchema)
 def count_by_stage() -> dict[str, Any]:
     """How many cases are at each stage now."""
-    counts = handlers.stage_counts(_deps().repository, _ctx())
+    counts = handlers.stage_counts(deps().repository, context())
     return {"counts": counts, "total": sum(counts.values())}
 
 
@@ -227,9 +193,9 @@ def needs_action(
     limit: int, within_days: int, overdue: bool, kind: str | None = None, cursor: str | None = None
 ) -> dict[str, Any]:
     """Counselling due, documents pending, booking pending, monitoring due: earliest first."""
-    after = tuple(cursor.split("|")) if cursor else None
+    after = _due_and_id(cursor) if cursor else None
     rows, last = handlers.needing_action(
-        _deps().repository, _ctx(), kind, within_days, overdue, after, limit
+        deps().repository, context(), kind, within_days, overdue, after, limit
     )
     caller = current_identity()
     return {
@@ -238,12 +204,18 @@ def needs_action(
     }
 
 
+def _due_and_id(cursor: str) -> tuple[str, str]:
+    """The (due date, case id) a needs-action cursor carries (its pattern checked by the schema)."""
+    due, _, case_id = cursor.partition("|")
+    return due, case_id
+
+
 @cases.get("/cases/<case_id>")
 @cases.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @cases.response(200, schemas.CaseSchema)
 def get_case(case_id: str) -> Result:
-    """One AVRR case with its stage, history and next steps; the ETag is its version for If-Match."""
-    return _one(handlers.get_case(_deps().repository, _ctx(), _case_id(case_id)))
+    """One AVRR case with its stage, history and next steps; the ETag is its version for If-Match."""  # noqa: E501 -- the OpenAPI summary is this one line
+    return _one(handlers.get_case(deps().repository, context(), case_id_from(case_id)))
 
 
 def _action_endpoint(
@@ -252,7 +224,9 @@ def _action_endpoint(
     def endpoint(body: dict[str, Any], case_id: str) -> Result:
         if_match = expected_version(None)
         return _one(
-            handlers.act(_deps().repository, _ctx(), _case_id(case_id), action, body, if_match)
+            handlers.act(
+                deps().repository, context(), case_id_from(case_id), action, body, if_match
+            )
         )
 
     endpoint.__name__ = action
@@ -284,111 +258,7 @@ for _segment, _action, _schema, _summary in ACTIONS:
 @statistics.response(200, schemas.StatisticsSchema)
 def monthly_statistics(month: str) -> dict[str, Any]:
     """Per month, nationality and destination: referrals, departures, withdrawals and more."""
-    return handlers.monthly_statistics(_deps().repository, _ctx(), month)
+    return handlers.monthly_statistics(deps().repository, context(), month)
 
 
-def _has_case(_caller: Identity, person_ref: str) -> bool:
-    """Caseworkers are not scoped further: any case about the person is a reason to know where they are."""
-    return _deps().repository.has_case_for(person_ref)
-
-
-locations = location_blueprint(
-    "voluntary_return_locations",
-    PREFIX,
-    "Where people in assisted voluntary return are held (fed by detention events).",
-    LOCATION_READERS,
-    _locations,
-    _has_case,
-)
-prefill = Blueprint(
-    "voluntary_return_prefill",
-    __name__,
-    url_prefix=PREFIX,
-    description="Opening a case for a detainee: where the person is held, asked for once (audited).",
-)
-
-
-@prefill.get("/referral-prefill/<person_ref>")
-@prefill.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
-@prefill.response(200, schemas.ReferralPrefillSchema)
-@prefill.alt_response(404, description="No open detention stay is known for this person.")
-def referral_prefill(person_ref: str) -> dict[str, Any]:
-    """The centre, unit and stay of a detainee a caseworker is about to refer (its own audited call)."""
-    require_role(*CASE_WRITERS)
-    found = _locations().get_location(parse_person_ref(person_ref))
-    if found is None or not found.location.held:
-        raise NotFound("No open detention stay is known for this person.")
-    where = found.location
-    return {
-        "person_ref": where.person_ref,
-        "centre_id": where.centre_id,
-        "unit_id": where.unit_id,
-        "stay_id": where.stay_id,
-        "since": where.since,
-    }
-
-
-def _held_about(person_ref: str) -> dict[str, Any]:
-    """A subject access export: the person's cases, forced-route flags and where they are held."""
-    deps, caller = _deps(), current_identity()
-    found = deps.locations.get_location(person_ref)
-    return {
-        "cases": [
-            case_view(c, caller)
-            for c in deps.repository.find(CaseFilter(person_ref=person_ref), None, 1000)
-        ],
-        "forced_routes": deps.repository.forced_routes_for(person_ref),
-        "location": asdict(found.location) if found else None,
-    }
-
-
-subject_access = subject_access_blueprint(
-    "voluntary_return_subject_access", PREFIX, "voluntary_return", _held_about
-)
-BLUEPRINTS = (cases, statistics, locations, prefill, subject_access)
-
-
-# refusals → problem details -------------------------------------------------------------------
-def _refused(exc: CaseError) -> Response:
-    errors = (
-        [{"pointer": "/" + exc.field.replace(".", "/"), "detail": exc.detail}] if exc.field else []
-    )
-    if isinstance(exc, WrongStage):
-        return problem_response(
-            409,
-            exc.detail,
-            slug="wrong-stage",
-            title="Not allowed at this stage",
-            rule=exc.rule,
-            stage=exc.stage,
-            action=exc.action,
-            allowed_from=list(exc.allowed_from),
-        )
-    if exc.status == 409:
-        return problem_response(409, exc.detail, rule=exc.rule, errors=errors)
-    return problem_response(
-        422,
-        exc.detail,
-        slug="rule-refused",
-        title="Refused by a rule",
-        rule=exc.rule,
-        errors=errors,
-    )
-
-
-def register_error_handlers(app: Flask) -> None:
-    app.register_error_handler(CaseError, _refused)
-    app.register_error_handler(
-        handlers.NotAllowed,
-        lambda _e: problem_response(403, "Your role does not allow this action."),
-    )
-    app.register_error_handler(handlers.CaseNotFound, lambda e: problem_response(404, str(e)))
-    app.register_error_handler(handlers.KeptChanging, lambda e: problem_response(409, str(e)))
-    app.register_error_handler(
-        handlers.ChangedMeanwhile,
-        lambda e: problem_response(
-            412,
-            f"The case is at version {e.current_version}; read it again.",
-            current_version=e.current_version,
-        ),
-    )
+BLUEPRINTS = (cases, statistics)

@@ -10,9 +10,10 @@ from datetime import date, datetime
 from typing import Any
 
 from passage import names
-from voluntary_return import reintegration
-from voluntary_return.domain import MONITORING_MONTHS, AlreadyRecorded, RuleRefused, is_shared
-from voluntary_return.stages import Facts
+from voluntary_return.domain import reintegration
+from voluntary_return.domain.errors import AlreadyRecorded, RuleRefused
+from voluntary_return.domain.stages import Facts
+from voluntary_return.domain.vocabulary import MONITORING_MONTHS, is_shared
 
 Case = Mapping[str, Any]
 Body = Mapping[str, Any]
@@ -125,7 +126,8 @@ def record_consent(case: Case, body: Body, now: datetime, user: str) -> Change:
 
 
 def record_consent_to_share(case: Case, body: Body, now: datetime, user: str) -> Change:
-    """The migrant agrees that the case may be shared with the authorities (readmission, detention)."""
+    """The migrant agrees that the case may be shared with the authorities (readmission,
+    detention)."""
     if is_shared(case):
         raise AlreadyRecorded(
             "consent_to_share_recorded", "Consent to share is recorded already.", field="agreed_on"
@@ -145,7 +147,8 @@ def record_consent_to_share(case: Case, body: Body, now: datetime, user: str) ->
 
 
 def withdraw_consent_to_share(case: Case, body: Body, now: datetime, user: str) -> Change:
-    """The migrant takes back the consent to share: nothing more about the case leaves the service."""
+    """The migrant takes back the consent to share: nothing more about the case leaves the
+    service."""
     if not is_shared(case):
         raise RuleRefused(
             "consent_to_share_missing", "No consent to share is in force.", field="withdrawn_on"

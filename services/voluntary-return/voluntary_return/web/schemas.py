@@ -21,7 +21,8 @@ from passage.fields import (
     text,
 )
 from passage.formats import MONTH, PERSON_REF
-from voluntary_return.domain import (
+from voluntary_return.domain.stages import STAGES
+from voluntary_return.domain.vocabulary import (
     CASE_ID,
     CLASSIFICATIONS,
     CLOSING_OUTCOMES,
@@ -40,7 +41,6 @@ from voluntary_return.domain import (
     VULNERABILITIES,
     WITHDRAWAL_REASONS,
 )
-from voluntary_return.stages import STAGES
 
 NEEDS_ACTION_CURSOR = re.compile(r"^\d{4}-\d{2}-\d{2}\|[0-9a-f-]{36}$", re.ASCII)
 

@@ -13,8 +13,8 @@ from typing import Any
 from passage.disclosure import Spec, disclose, fields
 from passage.events.envelope import rfc3339
 from passage.identity import Identity
-from voluntary_return import stages
-from voluntary_return.domain import SENSITIVE_READERS
+from voluntary_return.domain import stages
+from voluntary_return.domain.vocabulary import SENSITIVE_READERS
 
 _INTERNAL = (
     "_id",

@@ -1,23 +1,27 @@
 """The AVRR case summary for IOM as a PDF: who, which case, where it stands, what was decided and
-booked. Only for caseworkers and administrators (never auditors or partners); served as a download."""
+booked. Only for caseworkers and administrators (never auditors or partners); served as a
+download."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response
 
+from passage.context import Context
+from passage.errors import NotAllowed, NotFoundError
 from passage.pdf import MEDIA_TYPE, Document, Section, render
 from passage.web import Blueprint, current_identity
 from voluntary_return import handlers
-from voluntary_return.domain import CASE_ID, SENSITIVE_READERS
-from voluntary_return.schemas import NoQuerySchema
+from voluntary_return.domain.vocabulary import CASE_ID, SENSITIVE_READERS
+from voluntary_return.web.common import PREFIX, deps
+from voluntary_return.web.schemas import NoQuerySchema
 
 summaries = Blueprint(
     "voluntary_return_summaries",
     __name__,
-    url_prefix="/api/v1/voluntary-return",
+    url_prefix=PREFIX,
     description="Printable case summaries (PDF downloads).",
 )
 
@@ -79,12 +83,12 @@ def case_summary(case_id: str) -> Response:
     """The case summary as a PDF download (caseworkers and administrators)."""
     caller = current_identity()
     if caller.role not in SENSITIVE_READERS:
-        raise handlers.NotAllowed(f"The role {caller.role} may not print case summaries.")
+        raise NotAllowed(handlers.FORBIDDEN)
     if not CASE_ID.fullmatch(case_id):
-        raise handlers.CaseNotFound("There is no such case.")
-    deps = current_app.extensions["passage.voluntary_return"]
-    now = deps.clock()
-    case = handlers.get_case(deps.repository, handlers.Context(caller=caller, now=now), case_id)
+        raise NotFoundError("There is no such case.")
+    found = deps()
+    now = found.clock()
+    case = handlers.get_case(found.repository, Context(caller=caller, now=now), case_id)
     body = render(document(case, now.date().isoformat()))
     return Response(
         body,
