@@ -14,13 +14,14 @@ from passage.bus.publisher import Publisher
 from passage.bus.topology import ROUTES, Topology
 from passage.clock import utc_now
 from passage.config import Settings
+from passage.evidence_files import FileStore
 from passage.location_store import LocationStore
 from passage.mongo import Mongo
 from passage.service import Job, ServiceSpec
 from readmission import event_handlers, timers
 from readmission.adapters import repository
 from readmission.adapters.protocols import ProtocolStore
-from readmission.adapters.repository import MongoRepository
+from readmission.adapters.repository import MongoRepository, evidence_store
 from readmission.adapters.transit_repository import TransitRepository
 from readmission.config import SERVICE, load_settings
 from readmission.domain import deadlines
@@ -55,6 +56,10 @@ class Deps:
     transits: TransitRepository | None = None
     clock: Callable[[], datetime] = field(default=utc_now)
     rules: Sequence[deadlines.RuleVersion] = deadlines.RULES
+
+    def evidence_files(self) -> FileStore:
+        """Where the requests' evidence files are kept (opened when a request needs them)."""
+        return evidence_store(self.mongo)
 
 
 def build_deps(

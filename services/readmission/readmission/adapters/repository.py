@@ -20,8 +20,9 @@ from passage.bus.consumer import INBOX_INDEXES
 from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
 from passage.errors import AlreadyExists, VersionConflict
 from passage.events.envelope import Envelope
-from passage.locations import COLLECTION as PERSON_LOCATIONS
+from passage.evidence_files import FileStore
 from passage.location_store import LocationStore, location_indexes
+from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.mongo import Index, Mongo, safe_value, session_of
 from passage.transaction import Transaction
 from readmission.adapters.deadline_index import DeadlineIndex, DeadlinePage, index_declarations
@@ -30,6 +31,7 @@ from readmission.domain.requests import Change, deadline_record
 from readmission.domain.search import REQUEST_SEARCH, TRANSIT_SEARCH
 
 REQUESTS, STATISTICS, PROTOCOLS, TRANSITS = "requests", "statistics", "protocols", "transits"
+EVIDENCE_BUCKET = "evidence_files"  # GridFS bucket of the requests' scanned documents
 CALENDARS = "calendar_overrides"  # per country: administrators' per-date working-day overrides
 AGREEMENTS = (
     "agreements"  # administrators' agreements and rule versions (built-in ones live in code)
@@ -56,6 +58,11 @@ def page_after(
     if after:
         where = {**where, "_id": {"$gt": safe_value(after)}}
     return list(collection.find(where, {"outbox": 0}).sort("_id", ASCENDING).limit(limit))
+
+
+def evidence_store(mongo: Mongo) -> FileStore:
+    """The requests' evidence files (GridFS in the service's own database)."""
+    return FileStore(mongo.db, EVIDENCE_BUCKET)
 
 
 def location_store(mongo: Mongo) -> LocationStore:
