@@ -405,3 +405,26 @@ def test_every_python_process_writes_metrics_to_a_fresh_multiprocess_directory()
         assert directory in SERVICES[name].get("tmpfs", []), (
             f"{name}: metrics directory must be a fresh tmpfs"
         )
+
+
+ROUTED_SERVICES = ("services/detention", "services/readmission", "services/voluntary-return")
+
+
+SERVICE_IMAGES = sorted(
+    n for n, spec in SERVICES.items() if "services/" in spec.get("build", {}).get("dockerfile", "")
+)
+
+
+def test_each_service_runs_an_api_and_a_worker_from_its_image() -> None:
+    assert len(SERVICE_IMAGES) == 2 * len(ROUTED_SERVICES), SERVICE_IMAGES
+
+
+@pytest.mark.parametrize("name", SERVICE_IMAGES)
+def test_every_service_image_knows_the_whole_bus_topology(name: str) -> None:
+    """Each process declares every queue (DESIGN §4): its image must carry every service's routes
+    (``passage.routes`` entry points), or a producer started first would drop another's events."""
+    build = SERVICES[name]["build"]
+    text = (ROOT / build.get("context", ".") / build["dockerfile"]).read_text()
+    installs = " ".join(re.findall(r"pip install[^\n]*", text))
+    for package in ROUTED_SERVICES:
+        assert f"./{package}" in installs, f"{name}: the image does not install {package}"
