@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
-import detention.clocks
-import detention.domain
-import detention.moves
-import detention.stay_store
-import readmission.deadlines
-import readmission.request_core
-import readmission.schemas
-import voluntary_return.domain
-import voluntary_return.stages
+import detention.domain.clocks
+import detention.domain.model
+import detention.domain.moves
+import detention.adapters.stay_store
+import readmission.domain.deadlines
+import readmission.domain.request_core
+import readmission.web.schemas
+import voluntary_return.domain.vocabulary
+import voluntary_return.domain.stages
 
 SCHEMA_DIR = Path(str(resources.files("passage.events") / "schemas"))
 
@@ -32,24 +32,24 @@ SCHEMA_DIR = Path(str(resources.files("passage.events") / "schemas"))
 PAIRS: dict[tuple[str, str], Callable[[], Iterable[str]]] = {
     # detention
     ("detention.stay.opened.v1", "/properties/legal_basis"): lambda: (
-        detention.domain.LEGAL_BASIS_KINDS
+        detention.domain.model.LEGAL_BASIS_KINDS
     ),
-    ("detention.stay.opened.v1", "/properties/sex"): lambda: detention.domain.SEXES,
+    ("detention.stay.opened.v1", "/properties/sex"): lambda: detention.domain.model.SEXES,
     # age_band() never answers "unknown"; the schema admits it as well, for a missing birth date.
     ("detention.stay.opened.v1", "/properties/age_band"): lambda: (
-        *(band for _, band in detention.domain.AGE_BANDS),
+        *(band for _, band in detention.domain.model.AGE_BANDS),
         "unknown",
     ),
-    ("detention.stay.closed.v1", "/properties/reason"): lambda: detention.moves.RELEASE_REASONS,
+    ("detention.stay.closed.v1", "/properties/reason"): lambda: detention.domain.moves.RELEASE_REASONS,
     # The legal clocks, and the entry examination's clock the event handlers add.
     ("detention.stay.deadline_due.v1", "/properties/clock"): lambda: (
-        *detention.clocks.CLOCKS,
-        detention.stay_store.ENTRY_EXAMINATION,
+        *detention.domain.clocks.CLOCKS,
+        detention.adapters.stay_store.ENTRY_EXAMINATION,
     ),
     # readmission
     **{
         (f"readmission.request.{event}.v1", "/properties/direction"): lambda: (
-            readmission.request_core.DIRECTIONS
+            readmission.domain.request_core.DIRECTIONS
         )
         for event in (
             "submitted",
@@ -61,37 +61,37 @@ PAIRS: dict[tuple[str, str], Callable[[], Iterable[str]]] = {
         )
     },
     ("readmission.request.submitted.v1", "/properties/category"): lambda: (
-        readmission.request_core.CATEGORIES
+        readmission.domain.request_core.CATEGORIES
     ),
     ("readmission.request.submitted.v1", "/properties/procedure"): lambda: (
-        readmission.request_core.PROCEDURES
+        readmission.domain.request_core.PROCEDURES
     ),
     ("readmission.request.rejected.v1", "/properties/reasons/items"): lambda: (
-        readmission.request_core.REJECTION_REASONS
+        readmission.domain.request_core.REJECTION_REASONS
     ),
     ("readmission.request.withdrawn.v1", "/properties/reason"): lambda: (
-        readmission.schemas.WITHDRAWAL_REASONS
+        readmission.web.schemas.WITHDRAWAL_REASONS
     ),
     # A reversed deemed acceptance ends in the state the late reply leads to.
     ("readmission.request.deemed_acceptance_reversed.v1", "/properties/outcome"): lambda: (
-        readmission.request_core.REPLIES.values()
+        readmission.domain.request_core.REPLIES.values()
     ),
     ("readmission.request.deadline_missed.v1", "/properties/deadline"): lambda: (
-        readmission.deadlines.DEADLINE_KINDS
+        readmission.domain.deadlines.DEADLINE_KINDS
     ),
     # voluntary return
     ("voluntary_return.case.opened.v1", "/properties/referral_source"): lambda: (
-        voluntary_return.domain.REFERRAL_SOURCES
+        voluntary_return.domain.vocabulary.REFERRAL_SOURCES
     ),
-    ("voluntary_return.case.opened.v1", "/properties/stage"): lambda: voluntary_return.stages.OPEN,
+    ("voluntary_return.case.opened.v1", "/properties/stage"): lambda: voluntary_return.domain.stages.OPEN,
     ("voluntary_return.case.closed.v1", "/properties/outcome"): lambda: (
-        voluntary_return.domain.CLOSING_OUTCOMES
+        voluntary_return.domain.vocabulary.CLOSING_OUTCOMES
     ),
     # A caseworker's withdrawal reasons, and the three ways a case ends that also end the return
     # readmission was told about: a no-show (commands.record_no_show), an ineligible closure and a
     # withdrawn consent to share (case_events). These three are literals where they are written.
     ("voluntary_return.case.withdrawn.v1", "/properties/reason"): lambda: (
-        *voluntary_return.domain.WITHDRAWAL_REASONS,
+        *voluntary_return.domain.vocabulary.WITHDRAWAL_REASONS,
         "no_show",
         "ineligible",
         "consent_to_share_withdrawn",

@@ -15,15 +15,15 @@ from types import ModuleType
 import pytest
 from marshmallow import Schema, validate
 
-import detention.domain
-import detention.families
-import detention.moves
-import readmission.evidence
-import readmission.request_core
-import readmission.schemas
-import voluntary_return.domain
-import voluntary_return.schemas
-import voluntary_return.stages
+import detention.domain.model
+import detention.domain.families
+import detention.domain.moves
+import readmission.domain.evidence
+import readmission.domain.request_core
+import readmission.web.schemas
+import voluntary_return.domain.vocabulary
+import voluntary_return.web.schemas
+import voluntary_return.domain.stages
 from gateway.ui import (
     pages_admin,
     pages_detention,
@@ -53,140 +53,140 @@ def choice(page: ModuleType, key: str) -> tuple[str, ...]:
 # (name, the UI's copy, the service's vocabulary) — literal on purpose: one line per copy.
 PAIRS: list[tuple[str, Iterable[str], Callable[[], Iterable[str]]]] = [
     # detention
-    ("detention sexes", pages_detention.SEXES, lambda: detention.domain.SEXES),
-    ("detention legal bases", pages_detention.BASES, lambda: detention.domain.LEGAL_BASIS_KINDS),
-    ("detention family relations", pages_detention.RELATIONS, lambda: detention.families.RELATIONS),
+    ("detention sexes", pages_detention.SEXES, lambda: detention.domain.model.SEXES),
+    ("detention legal bases", pages_detention.BASES, lambda: detention.domain.model.LEGAL_BASIS_KINDS),
+    ("detention family relations", pages_detention.RELATIONS, lambda: detention.domain.families.RELATIONS),
     (
         "detention vulnerabilities",
         pages_detention.VULNERABILITIES,
-        lambda: detention.domain.VULNERABILITIES,
+        lambda: detention.domain.model.VULNERABILITIES,
     ),
     (
         "detention release reasons",
         pages_stays.RELEASE_REASONS,
-        lambda: detention.moves.RELEASE_REASONS,
+        lambda: detention.domain.moves.RELEASE_REASONS,
     ),
-    ("detention unit categories", pages_admin.CATEGORIES, lambda: detention.domain.UNIT_CATEGORIES),
+    ("detention unit categories", pages_admin.CATEGORIES, lambda: detention.domain.model.UNIT_CATEGORIES),
     # readmission: a request's life
-    ("readmission states", pages_readmission.STATES, lambda: readmission.request_core.STATES),
+    ("readmission states", pages_readmission.STATES, lambda: readmission.domain.request_core.STATES),
     (
         "readmission rejection reasons",
         choice(pages_readmission, "reasons.0.code"),
-        lambda: readmission.request_core.REJECTION_REASONS,
+        lambda: readmission.domain.request_core.REJECTION_REASONS,
     ),
     (
         "readmission withdrawal reasons",
         choice(pages_readmission, "withdraw.reason"),
-        lambda: readmission.schemas.WITHDRAWAL_REASONS,
+        lambda: readmission.web.schemas.WITHDRAWAL_REASONS,
     ),
     (
         "readmission evidence: what it shows",
         choice(pages_readmission, "evidence.of"),
-        lambda: accepted(readmission.schemas.EvidenceSchema, "of"),
+        lambda: accepted(readmission.web.schemas.EvidenceSchema, "of"),
     ),
     (
         "readmission evidence: document types",
         choice(pages_readmission, "evidence.type"),
-        lambda: accepted(readmission.schemas.EvidenceSchema, "type"),
+        lambda: accepted(readmission.web.schemas.EvidenceSchema, "type"),
     ),
     (
         "readmission travel document kinds",
         choice(pages_readmission, "travel-document.kind"),
-        lambda: accepted(readmission.schemas.TravelDocumentSchema, "kind"),
+        lambda: accepted(readmission.web.schemas.TravelDocumentSchema, "kind"),
     ),
     (
         "readmission transfer means",
         choice(pages_readmission, "transfer-schedule.means"),
-        lambda: accepted(readmission.schemas.ScheduleSchema, "means"),
+        lambda: accepted(readmission.web.schemas.ScheduleSchema, "means"),
     ),
     # readmission: a new request
     (
         "readmission directions",
         choice(pages_request_new, "direction"),
-        lambda: readmission.request_core.DIRECTIONS,
+        lambda: readmission.domain.request_core.DIRECTIONS,
     ),
     (
         "readmission procedures",
         choice(pages_request_new, "procedure"),
-        lambda: readmission.request_core.PROCEDURES,
+        lambda: readmission.domain.request_core.PROCEDURES,
     ),
     (
         "readmission categories",
         choice(pages_request_new, "category"),
-        lambda: readmission.request_core.CATEGORIES,
+        lambda: readmission.domain.request_core.CATEGORIES,
     ),
     (
         "readmission sexes",
         choice(pages_request_new, "particulars.sex"),
-        lambda: readmission.schemas.SEXES,
+        lambda: readmission.web.schemas.SEXES,
     ),
     (
         "readmission civil statuses",
         choice(pages_request_new, "particulars.civil_status"),
-        lambda: readmission.schemas.CIVIL_STATUSES,
+        lambda: readmission.web.schemas.CIVIL_STATUSES,
     ),
     # voluntary return
     (
         "voluntary return eligibility decisions",
         choice(pages_return, "decision"),
-        lambda: voluntary_return.domain.ELIGIBILITY_DECISIONS,
+        lambda: voluntary_return.domain.vocabulary.ELIGIBILITY_DECISIONS,
     ),
     (
         "voluntary return travel document statuses",
         choice(pages_return, "status"),
-        lambda: voluntary_return.domain.TRAVEL_DOCUMENT_STATUSES,
+        lambda: voluntary_return.domain.vocabulary.TRAVEL_DOCUMENT_STATUSES,
     ),
     (
         "voluntary return travel document kinds",
         choice(pages_return, "kind"),
-        lambda: accepted(voluntary_return.schemas.TravelDocumentSchema, "kind"),
+        lambda: accepted(voluntary_return.web.schemas.TravelDocumentSchema, "kind"),
     ),
     (
         "voluntary return monitoring months",
         choice(pages_return, "month"),
-        lambda: (str(month) for month in voluntary_return.domain.MONITORING_MONTHS),
+        lambda: (str(month) for month in voluntary_return.domain.vocabulary.MONITORING_MONTHS),
     ),
     (
         "voluntary return withdrawal reasons",
         choice(pages_return, "reason"),
-        lambda: voluntary_return.domain.WITHDRAWAL_REASONS,
+        lambda: voluntary_return.domain.vocabulary.WITHDRAWAL_REASONS,
     ),
     (
         "voluntary return sexes",
         choice(pages_return, "particulars.sex"),
-        lambda: voluntary_return.domain.SEXES,
+        lambda: voluntary_return.domain.vocabulary.SEXES,
     ),
     (
         "voluntary return classifications",
         choice(pages_return, "classification"),
-        lambda: voluntary_return.domain.CLASSIFICATIONS,
+        lambda: voluntary_return.domain.vocabulary.CLASSIFICATIONS,
     ),
     (
         "voluntary return document kinds",
         choice(pages_return, "documents.0.kind"),
-        lambda: voluntary_return.domain.DOCUMENT_KINDS,
+        lambda: voluntary_return.domain.vocabulary.DOCUMENT_KINDS,
     ),
     (
         "voluntary return in-kind support types",
         choice(pages_return, "in_kind.0.type"),
-        lambda: voluntary_return.domain.IN_KIND_TYPES,
+        lambda: voluntary_return.domain.vocabulary.IN_KIND_TYPES,
     ),
     (
         "voluntary return closing outcomes",
         choice(pages_return, "outcome"),
-        lambda: voluntary_return.domain.CLOSING_OUTCOMES,
+        lambda: voluntary_return.domain.vocabulary.CLOSING_OUTCOMES,
     ),
     (
         "voluntary return referral sources",
         choice(pages_return, "source"),
-        lambda: voluntary_return.domain.REFERRAL_SOURCES,
+        lambda: voluntary_return.domain.vocabulary.REFERRAL_SOURCES,
     ),
     # The board shows every open stage a case moves through; an ineligible case only awaits its
     # closure, so it has no column.
     (
         "voluntary return board columns",
         pages_return.BOARD,
-        lambda: (s for s in voluntary_return.stages.OPEN if s != "ineligible"),
+        lambda: (s for s in voluntary_return.domain.stages.OPEN if s != "ineligible"),
     ),
 ]
 
