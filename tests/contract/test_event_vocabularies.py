@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 
+import detention.adapters.stay_store
 import detention.domain.clocks
 import detention.domain.model
 import detention.domain.moves
-import detention.adapters.stay_store
 import readmission.domain.deadlines
 import readmission.domain.request_core
 import readmission.web.schemas
-import voluntary_return.domain.vocabulary
 import voluntary_return.domain.stages
+import voluntary_return.domain.vocabulary
 
 SCHEMA_DIR = Path(str(resources.files("passage.events") / "schemas"))
 
@@ -40,7 +40,9 @@ PAIRS: dict[tuple[str, str], Callable[[], Iterable[str]]] = {
         *(band for _, band in detention.domain.model.AGE_BANDS),
         "unknown",
     ),
-    ("detention.stay.closed.v1", "/properties/reason"): lambda: detention.domain.moves.RELEASE_REASONS,
+    ("detention.stay.closed.v1", "/properties/reason"): lambda: (
+        detention.domain.moves.RELEASE_REASONS
+    ),
     # The legal clocks, and the entry examination's clock the event handlers add.
     ("detention.stay.deadline_due.v1", "/properties/clock"): lambda: (
         *detention.domain.clocks.CLOCKS,
@@ -83,7 +85,9 @@ PAIRS: dict[tuple[str, str], Callable[[], Iterable[str]]] = {
     ("voluntary_return.case.opened.v1", "/properties/referral_source"): lambda: (
         voluntary_return.domain.vocabulary.REFERRAL_SOURCES
     ),
-    ("voluntary_return.case.opened.v1", "/properties/stage"): lambda: voluntary_return.domain.stages.OPEN,
+    ("voluntary_return.case.opened.v1", "/properties/stage"): lambda: (
+        voluntary_return.domain.stages.OPEN
+    ),
     ("voluntary_return.case.closed.v1", "/properties/outcome"): lambda: (
         voluntary_return.domain.vocabulary.CLOSING_OUTCOMES
     ),

@@ -15,15 +15,15 @@ from types import ModuleType
 import pytest
 from marshmallow import Schema, validate
 
-import detention.domain.model
 import detention.domain.families
+import detention.domain.model
 import detention.domain.moves
 import readmission.domain.evidence
 import readmission.domain.request_core
 import readmission.web.schemas
+import voluntary_return.domain.stages
 import voluntary_return.domain.vocabulary
 import voluntary_return.web.schemas
-import voluntary_return.domain.stages
 from gateway.ui import (
     pages_admin,
     pages_detention,
@@ -54,8 +54,16 @@ def choice(page: ModuleType, key: str) -> tuple[str, ...]:
 PAIRS: list[tuple[str, Iterable[str], Callable[[], Iterable[str]]]] = [
     # detention
     ("detention sexes", pages_detention.SEXES, lambda: detention.domain.model.SEXES),
-    ("detention legal bases", pages_detention.BASES, lambda: detention.domain.model.LEGAL_BASIS_KINDS),
-    ("detention family relations", pages_detention.RELATIONS, lambda: detention.domain.families.RELATIONS),
+    (
+        "detention legal bases",
+        pages_detention.BASES,
+        lambda: detention.domain.model.LEGAL_BASIS_KINDS,
+    ),
+    (
+        "detention family relations",
+        pages_detention.RELATIONS,
+        lambda: detention.domain.families.RELATIONS,
+    ),
     (
         "detention vulnerabilities",
         pages_detention.VULNERABILITIES,
@@ -66,9 +74,17 @@ PAIRS: list[tuple[str, Iterable[str], Callable[[], Iterable[str]]]] = [
         pages_stays.RELEASE_REASONS,
         lambda: detention.domain.moves.RELEASE_REASONS,
     ),
-    ("detention unit categories", pages_admin.CATEGORIES, lambda: detention.domain.model.UNIT_CATEGORIES),
+    (
+        "detention unit categories",
+        pages_admin.CATEGORIES,
+        lambda: detention.domain.model.UNIT_CATEGORIES,
+    ),
     # readmission: a request's life
-    ("readmission states", pages_readmission.STATES, lambda: readmission.domain.request_core.STATES),
+    (
+        "readmission states",
+        pages_readmission.STATES,
+        lambda: readmission.domain.request_core.STATES,
+    ),
     (
         "readmission rejection reasons",
         choice(pages_readmission, "reasons.0.code"),
