@@ -16,6 +16,7 @@ from readmission.adapters.repository import MongoRepository
 from readmission.app import create_app
 from readmission.service import Deps
 from readmission.worker import DETENTION_LOCATION, subscriptions
+from tests.fakes import FakeMongo, FakePublisher
 
 PREFIX = "/api/v1/readmission"
 READERS = ("admin", "liaison_officer", "auditor")
@@ -38,12 +39,11 @@ class FakeCollection:
         return next((d for d in self.docs if hit(d)), None)
 
 
-class FakeMongo:
-    """Satisfies what the app calls on Mongo: index creation, a ping, and a request about
-    AZ-2026-000001."""
+class RequestsMongo(FakeMongo):
+    """The shared fake plus one request about AZ-2026-000001, for the location scope."""
 
     def __init__(self) -> None:
-        self.indexes: list[Any] = []
+        super().__init__()
         self.stored = {
             "requests": [{"_id": "r1", "person_ref": "AZ-2026-000001", "member_state": "DE"}]
         }
@@ -51,22 +51,11 @@ class FakeMongo:
     def collection(self, name: str) -> FakeCollection:
         return FakeCollection(self.stored.get(name, []))
 
-    def ensure_indexes(self, indexes: list[Any]) -> None:
-        self.indexes.extend(indexes)
-
-    def ping(self) -> bool:
-        return True
-
-
-class FakePublisher:
-    def ping(self) -> bool:
-        return True
-
 
 @pytest.fixture
 def deps() -> Deps:
     settings = Settings.from_env("readmission", env={})
-    mongo = FakeMongo()
+    mongo = RequestsMongo()
     return Deps(
         settings=settings,
         mongo=mongo,  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from passage.config import Settings
 from passage.events import new_event, registry, validate_event
 from passage.location_store import InMemoryLocations
 from passage.testing import identity_headers
+from tests.fakes import FakeMongo, FakePublisher
 from voluntary_return import event_handlers
 from voluntary_return.app import create_app
 from voluntary_return.domain import vocabulary as domain
@@ -20,24 +21,6 @@ from voluntary_return.service import Deps, subscriptions
 PREFIX = "/api/v1/voluntary-return"
 READERS = ("admin", "avr_caseworker", "auditor")
 OTHERS = ("centre_staff", "liaison_officer", "partner", "system")
-
-
-class FakeMongo:
-    """Satisfies what the app calls on Mongo: index creation and a ping."""
-
-    def __init__(self) -> None:
-        self.indexes: list[Any] = []
-
-    def ensure_indexes(self, indexes: list[Any]) -> None:
-        self.indexes.extend(indexes)
-
-    def ping(self) -> bool:
-        return True
-
-
-class FakePublisher:
-    def ping(self) -> bool:
-        return True
 
 
 class FakeCases:
