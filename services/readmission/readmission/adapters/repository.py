@@ -20,8 +20,8 @@ from passage.bus.consumer import INBOX_INDEXES
 from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
 from passage.errors import AlreadyExists, VersionConflict
 from passage.events.envelope import Envelope
-from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.location_store import LocationStore, location_indexes
+from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.mongo import Index, Mongo, safe_value, session_of
 from passage.transaction import Transaction
 from readmission.adapters.deadline_index import DeadlineIndex, DeadlinePage, index_declarations
