@@ -19,7 +19,8 @@ COUNTERS = (
 
 
 def row(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """One member state's month as the reports expect it (raw counts; suppression is the gateway's)."""
+    """One member state's month as the reports expect it (raw counts; suppression is the
+    gateway's)."""
     replies_due = int(doc.get("replies_due", 0))
     reply_days = list(doc.get("reply_days") or [])
     within = int(doc.get("answered_within_limit", 0))
