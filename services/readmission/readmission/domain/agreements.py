@@ -99,8 +99,8 @@ _NOT_BOUND = (
 AGREEMENTS: dict[str, Agreement] = {
     EU_AZ: Agreement(
         code=EU_AZ,
-        title="Agreement between the European Union and the Republic of Azerbaijan on the readmission "
-        "of persons residing without authorisation (OJ L 128, 30.4.2014, p. 17)",
+        title="Agreement between the European Union and the Republic of Azerbaijan on the "
+        "readmission of persons residing without authorisation (OJ L 128, 30.4.2014, p. 17)",
         parties=tuple(s for s in EU_MEMBER_STATES if s not in ("DK", "IE")),
         in_force=date(2014, 9, 1),
         # EUR-Lex 22014A0430(01) read: OJ L 128, 30.4.2014, p. 17–42, in force. Council Decision

@@ -51,8 +51,8 @@ def _refuse_late(doc: Doc, action: str, replied: date) -> None:
     reply = open_deadline(doc, "reply")
     if reply and reply.get("deemed_acceptance") and replied > date.fromisoformat(reply["due_on"]):
         raise DeemedAcceptanceStands(
-            f"The reply limit ended on {reply['due_on']}; a reply dated {replied.isoformat()} comes after it, so the "
-            "request is deemed accepted (the deadline clock records it).",
+            f"The reply limit ended on {reply['due_on']}; a reply dated {replied.isoformat()} "
+            "comes after it, so the request is deemed accepted (the deadline clock records it).",
             action,
             doc["state"],
         )
@@ -153,8 +153,9 @@ def reverse(doc: Doc, action: str, body: Body, today: date, law: Law) -> Change:
     due = reply.get("due_on")
     if not due or replied > date.fromisoformat(due):
         raise DeemedAcceptanceStands(
-            f"The request was deemed accepted on {doc.get('decided_on')}: the reply dated {replied.isoformat()} "
-            f"came after the reply limit ({due}), so the deemed acceptance stands.",
+            f"The request was deemed accepted on {doc.get('decided_on')}: "
+            f"the reply dated {replied.isoformat()} came after the reply limit ({due}), "
+            "so the deemed acceptance stands.",
             action,
             doc["state"],
         )

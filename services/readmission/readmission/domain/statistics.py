@@ -34,5 +34,6 @@ def row(doc: Mapping[str, Any]) -> dict[str, Any]:
         "median_days_to_reply": float(median(reply_days)) if reply_days else None,
         # Deemed acceptances count as replies due that were not answered in time.
         "answered_within_limit_share": round(within / replies_due, 4) if replies_due else None,
-        "replies_due": replies_due,  # the share's base: the gateway withholds a share over a small base
+        # The share's base: the gateway withholds a share over a small base.
+        "replies_due": replies_due,
     }

@@ -61,7 +61,8 @@ class TransitCreateSchema(Schema):
         rd.DIRECTIONS,
         required=True,
         metadata={
-            "description": "incoming: a member state asks Azerbaijan to allow the transit; outgoing: the reverse"
+            "description": "incoming: a member state asks Azerbaijan to allow the transit; "
+            "outgoing: the reverse"
         },
     )
     member_state = member_state
@@ -77,7 +78,8 @@ class TransitCreateSchema(Schema):
         100,
         required=True,
         metadata={
-            "description": "one of the member state protocol's crossing points when the protocol lists any"
+            "description": "one of the member state protocol's crossing points "
+            "when the protocol lists any"
         },
     )
     transit_at = StrictAwareDateTime(
