@@ -224,8 +224,9 @@ def register_error_table(app: Flask, table: ErrorTable) -> None:
     """Answer the service's domain refusals through its one ``{Error: (status, slug)}`` table.
 
     The most specific class wins (see :func:`passage.errors.status_and_slug`); ``field`` becomes
-    a JSON pointer (its detail is ``extra["field_detail"]`` when given, else ``detail``), the
-    other ``extra`` become members of the problem, and ``rule`` names the rule.
+    a JSON pointer (its detail is ``extra["field_detail"]`` when given, else ``detail``), an
+    ``extra["title"]`` replaces the status's title, the other ``extra`` become members of the
+    problem, and ``rule`` names the rule.
     """
 
     @app.errorhandler(DomainError)
@@ -238,5 +239,5 @@ def register_error_table(app: Flask, table: ErrorTable) -> None:
         errors = [{"pointer": pointer, "detail": field_detail}] if pointer else None
         if exc.rule:
             extra.setdefault("rule", exc.rule)
-        title = _REFUSAL_TITLES.get(slug)
+        title = extra.pop("title", None) or _REFUSAL_TITLES.get(slug)
         return problem_response(status, exc.detail, slug=slug, title=title, errors=errors, **extra)

@@ -20,8 +20,9 @@ from readmission.config import load_settings
 
 _SOURCE = "Law of the Republic of Azerbaijan on Personal Data No 998-IIIQ of 11 May 2010"
 _NOTE = (
-    "The official text was not read (only secondary summaries: storage no longer than necessary); 5 years "
-    "after the request ended is a project default to confirm against the agreement's data protection article."
+    "The official text was not read (only secondary summaries: storage no longer than necessary); "
+    "5 years after the request ended is a project default to confirm against the agreement's "
+    "data protection article."
 )
 REQUEST_RULE = RetentionRule(
     record_type="readmission_request",

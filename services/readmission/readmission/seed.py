@@ -1,6 +1,8 @@
-"""Seed the protocol registry with the 27 member states and Norway (idempotent): ``python -m readmission.seed``.
+"""Seed the protocol registry with the 27 member states and Norway (idempotent):
+``python -m readmission.seed``.
 
-The agreements themselves (EU–Azerbaijan, Norway–Azerbaijan) are built-in data (``readmission.domain.agreements``).
+The agreements themselves (EU–Azerbaijan, Norway–Azerbaijan) are built-in data
+(``readmission.domain.agreements``).
 """
 
 from __future__ import annotations

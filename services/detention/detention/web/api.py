@@ -218,7 +218,9 @@ def list_units(centre_id: str, limit: int, cursor: str | None = None) -> dict[st
 @units.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @units.response(200, UnitSchema)
 def get_unit(unit_id: str) -> Result:
-    """One unit with its declared places, blocks, capacity and occupancy; the ETag is its version."""
+    """One unit with its declared places, blocks, capacity and occupancy.
+
+    The ETag is its version."""
     deps = service_deps()
     view = handlers.get_unit(
         deps.repository, context(), path_id("unit_id", unit_id, domain.SLUG), deps.rules_for
@@ -257,8 +259,10 @@ def admit_person(body: dict[str, Any]) -> Result:
     422, description="Invalid input, or a placement or legal-basis rule refuses a member."
 )
 def admit_family(body: dict[str, Any]) -> tuple[Any, int]:
-    """Admit a family arriving together into one unit: all members get places in one transaction, or none.
-    A minor with an adult parent or guardian among the members (or held here in the same group) is accompanied."""
+    """Admit a family arriving together into one unit: all members get places, or none.
+
+    The places are taken in one transaction. A minor with an adult parent or guardian among the
+    members (or held here in the same group) is accompanied."""
     deps = service_deps()
     return admissions.admit_family(deps.repository, context(), body, deps.rules_for), 201
 
@@ -269,8 +273,10 @@ def admit_family(body: dict[str, Any]) -> tuple[Any, int]:
 def list_stays(
     limit: int, cursor: str | None = None, due_within: str | None = None, **filters: Any
 ) -> dict[str, Any]:
-    """Stays the caller may see, in admission order; ``due_within=7d`` / ``due_before=`` list open stays
-    whose legal end or next review falls by then (today counted in the centres' time zone)."""
+    """Stays the caller may see, in admission order, or the open stays falling due by a date.
+
+    ``due_within=7d`` / ``due_before=`` list open stays whose legal end or next review falls by
+    then (today counted in the centres' time zone)."""
     ctx = context()
     if due_within is not None:
         today = clocks.local_day(ctx.now, service_deps().rules_for(ctx.now.date()).time_zone)
@@ -285,7 +291,9 @@ def list_stays(
 @stays.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @stays.response(200, StaySchema)
 def get_stay(stay_id: str) -> Result:
-    """One stay (who is held where, on what legal basis, until when); the ETag is its version for If-Match."""
+    """One stay: who is held where, on what legal basis, until when.
+
+    The ETag is its version, for If-Match."""
     view = handlers.get_stay(
         service_deps().repository, context(), path_id("stay_id", stay_id, domain.STAY_ID)
     )

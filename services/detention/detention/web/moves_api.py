@@ -147,8 +147,9 @@ def extend(body: dict[str, Any], stay_id: str) -> Result:
     moves, {**_STAY_CHANGE, 409: "The stay is closed, or the further months were granted already."}
 )
 def status_granted(body: dict[str, Any], stay_id: str) -> Result:
-    """An asylum applicant was granted status: the legal end moves by the further months of the rule table
-    (the stay keeps the rule's source, flagged when unverified)."""
+    """An asylum applicant was granted status: the legal end moves by the rule table's extra months.
+
+    The stay keeps the rule's source, flagged when unverified."""
     return _stay_command("extend_for_granted_status", stay_id, body)
 
 
@@ -220,7 +221,9 @@ def update_centre(body: dict[str, Any], centre_id: str) -> Result:
     {409: "The capacity would fall below the people held.", 412: "If-Match names another version."},
 )
 def update_unit(body: dict[str, Any], unit_id: str) -> Result:
-    """New declared places, floor area or blocks (administrators); emits detention.unit.capacity_changed."""
+    """New declared places, floor area or blocks (administrators).
+
+    Emits detention.unit.capacity_changed."""
     deps = service_deps()
     unit_id = path_id("unit_id", unit_id, domain.SLUG)
     return _answer(
@@ -235,7 +238,7 @@ def update_unit(body: dict[str, Any], unit_id: str) -> Result:
 @occupancy_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @occupancy_bp.response(200, OccupancySchema)
 def current_occupancy(centre_id: str) -> dict[str, Any]:
-    """Occupied and free places now: per unit, per category, and by sex, age band and nationality."""
+    """Occupied and free places now: per unit, per category, by sex, age band and nationality."""
     centre_id = path_id("centre_id", centre_id, domain.SLUG)
     return figures.current_occupancy(service_deps().repository, context(), centre_id)
 
@@ -255,6 +258,8 @@ def occupancy_history(centre_id: str, first: date, last: date) -> dict[str, Any]
 @occupancy_bp.arguments(MonthQuerySchema, location="query", as_kwargs=True)
 @occupancy_bp.response(200, StatisticsSchema)
 def statistics(month: str) -> dict[str, Any]:
-    """Raw monthly counts per unit for partner reports (admin, auditor, system; the gateway suppresses)."""
+    """Raw monthly counts per unit for partner reports (admin, auditor, system).
+
+    Suppression is the gateway's."""
     deps = service_deps()
     return figures.monthly_statistics(deps.repository, context(), month, deps.rules_for)

@@ -102,7 +102,8 @@ class MinorOverrideSchema(Schema):
 
 
 class MedicalSchema(Schema):
-    """A medical examination on entry or exit (health data: shown only to those who hold the person)."""
+    """A medical examination on entry or exit (health data: shown only to those who hold the
+    person)."""
 
     examined_on = StrictDate(required=True, metadata={"example": "2026-11-20"})
     examined_by = text(100, required=True, metadata={"example": "Dr. N. Aliyeva"})
@@ -278,7 +279,8 @@ class FamilyGroupOutSchema(Schema):
 
 
 class StaySchema(Schema):
-    """A stay; ``person``, the legal basis details and any minor override only for those who hold the person."""
+    """A stay; ``person``, the legal basis details and any minor override only for those who hold
+    the person."""
 
     id = fields.String(required=True)
     person_ref = fields.String(required=True)

@@ -21,7 +21,8 @@ from passage.mongo import Index, Mongo, safe_value
 from readmission.domain import deadlines as dl
 
 # deadline_days: per member state, open entries by due day (small: one key per day).
-# deadline_buckets: per due day, open entries by "member state|slot" (read only for the days on a page).
+# deadline_buckets: per due day, open entries by "member state|slot" (read only for the days on a
+# page).
 DEADLINES, DAYS, BUCKETS = "deadlines", "deadline_days", "deadline_buckets"
 SLOTS = (
     16  # buckets per (day, member state): keeps one bucket small when many deadlines share a day
@@ -74,7 +75,8 @@ class DeadlineIndex:
         session: ClientSession,
         resource: str = "request",
     ) -> None:
-        """File ``request``'s new deadlines; ``resource`` says whether it is a request or a transit request."""
+        """File ``request``'s new deadlines; ``resource`` says whether it is a request or a transit
+        request."""
         for deadline in opened:
             entry_id = f"{request['_id']}:{deadline.kind}"
             old = self._c(DEADLINES).find_one({"_id": entry_id}, {"bucket": 1}, session=session)

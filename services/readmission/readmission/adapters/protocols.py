@@ -15,7 +15,8 @@ from readmission.domain.protocols import PROTOCOL_STATES, seed_version
 
 
 class ProtocolStore:
-    """Protocol documents: ``_id`` is the member state code; ``versions`` ordered by effective date."""
+    """Protocol documents: ``_id`` is the member state code; ``versions`` ordered by effective
+    date."""
 
     def __init__(self, mongo: Mongo) -> None:
         self.mongo = mongo
@@ -25,7 +26,8 @@ class ProtocolStore:
         return self.mongo.collection(PROTOCOLS)
 
     def seed(self, now: datetime) -> int:
-        """Insert the member states that are missing; existing ones are left as they are. Idempotent."""
+        """Insert the member states that are missing; existing ones are left as they are.
+        Idempotent."""
         added = 0
         for code in PROTOCOL_STATES:
             try:

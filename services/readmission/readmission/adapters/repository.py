@@ -118,7 +118,8 @@ class MongoRepository:
     def person_hits(
         self, member_states: Sequence[str] | None, args: Mapping[str, Any]
     ) -> list[dict[str, Any]]:
-        """Requests and transits in ``member_states`` whose person matches every filter in ``args``."""
+        """Requests and transits in ``member_states`` whose person matches every filter in
+        ``args``."""
         scope = scope_filter(member_states)
         return [
             *person_search.find_hits(self._c(REQUESTS), scope, args, REQUEST_SEARCH),
@@ -254,7 +255,8 @@ class MongoRepository:
         events: Sequence[Envelope],
         expire: bool = False,
     ) -> bool:
-        """Flag one passed deadline (once: conditional on not flagged yet); False if someone did first."""
+        """Flag one passed deadline (once: conditional on not flagged yet); False if someone did
+        first."""
         kind, request_id = entry["kind"], entry["request_id"]
         collection = TRANSITS if entry.get("resource") == "transit" else REQUESTS
         fields: dict[str, Any] = {f"deadlines.{kind}.missed_notified": True, "updated_at": now}
@@ -314,7 +316,8 @@ class MongoRepository:
     def add_rule_version(
         self, code: str, expected: int | None, version: dict[str, Any]
     ) -> dict[str, Any] | None:
-        """Add a rule version (ordered by effective date) if the record is at ``expected``; None otherwise."""
+        """Add a rule version (ordered by effective date) if the record is at ``expected``; None
+        otherwise."""
         where: dict[str, Any] = {
             "_id": safe_value(code),
             "rule_versions.version": {"$ne": safe_value(version["version"])},
@@ -336,7 +339,8 @@ class MongoRepository:
     def calendar_overrides(
         self, countries: Sequence[str] | None = None
     ) -> dict[str, dict[str, bool]]:
-        """Overrides as the engine takes them (country -> ISO day -> working or not), for some countries or all."""
+        """Overrides as the engine takes them (country -> ISO day -> working or not), for some
+        countries or all."""
         query = {} if countries is None else {"_id": {"$in": [safe_value(c) for c in countries]}}
         return {
             doc["_id"]: {day: bool(o["working"]) for day, o in (doc.get("days") or {}).items()}
@@ -349,7 +353,8 @@ class MongoRepository:
     def set_calendar_day(
         self, country: str, day: str, override: dict[str, Any], expected: int | None
     ) -> dict[str, Any] | None:
-        """Record one day's override (conditional on the calendar's version when given); None if it moved."""
+        """Record one day's override (conditional on the calendar's version when given); None if it
+        moved."""
         where: dict[str, Any] = {"_id": safe_value(country)}
         if expected is not None:
             where["version"] = expected

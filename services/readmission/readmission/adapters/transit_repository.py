@@ -1,8 +1,9 @@
-"""Transit requests in MongoDB: one document each, its reply deadline filed in the same open-deadline
-index the worklist and the clock read, written in one transaction with the document.
+"""Transit requests in MongoDB: one document each, its reply deadline filed in the same
+open-deadline index the worklist and the clock read, written in one transaction with the document.
 
 A transition is conditional on the document's version *and* state, so of two concurrent decisions
-(approve vs refuse) exactly one is written; the other sees a ``VersionConflict`` and is decided again.
+(approve vs refuse) exactly one is written; the other sees a ``VersionConflict`` and is decided
+again.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class TransitRepository:
     def apply(
         self, doc: Mapping[str, Any], change: TransitChange, history: dict[str, Any], now: datetime
     ) -> dict[str, Any]:
-        """Write ``change`` if the transit request is still at ``doc``'s version and state; Stale otherwise."""
+        """Write ``change`` if the transit request is still at ``doc``'s version and state; Stale
+        otherwise."""
         fields: dict[str, Any] = {"state": change.state, "updated_at": now, **change.set}
         for kind, how in change.closed.items():
             fields[f"deadlines.{kind}.status"] = how

@@ -1,5 +1,6 @@
 """The readmission agreements Azerbaijan is party to, as data: who is bound, since when, and where
-each rule value comes from (agreement, article, paragraph, verified against the official text or not).
+each rule value comes from (agreement, article, paragraph, verified against the official text or
+not).
 
 Stdlib only. ``verified`` is true only for what was actually read in an official text; everything
 else is marked unverified and shown as such next to each deadline, never presented as law.
@@ -98,14 +99,15 @@ _NOT_BOUND = (
 AGREEMENTS: dict[str, Agreement] = {
     EU_AZ: Agreement(
         code=EU_AZ,
-        title="Agreement between the European Union and the Republic of Azerbaijan on the readmission "
-        "of persons residing without authorisation (OJ L 128, 30.4.2014, p. 17)",
+        title="Agreement between the European Union and the Republic of Azerbaijan on the "
+        "readmission of persons residing without authorisation (OJ L 128, 30.4.2014, p. 17)",
         parties=tuple(s for s in EU_MEMBER_STATES if s not in ("DK", "IE")),
         in_force=date(2014, 9, 1),
-        # EUR-Lex 22014A0430(01) read: OJ L 128, 30.4.2014, p. 17–42, in force. Council Decision 2014/239/EU
-        # (OJ L 128, 30.4.2014, p. 15) read in its published text: recital 4 (Protocol No 21: the United
-        # Kingdom and Ireland not bound by it or subject to its application) and recital 5 (Protocol No 22:
-        # Denmark). The articles' time limits were NOT read in an official text (see deadlines.py).
+        # EUR-Lex 22014A0430(01) read: OJ L 128, 30.4.2014, p. 17–42, in force. Council Decision
+        # 2014/239/EU (OJ L 128, 30.4.2014, p. 15) read in its published text: recital 4 (Protocol
+        # No 21: the United Kingdom and Ireland not bound by it or subject to its application) and
+        # recital 5 (Protocol No 22: Denmark). The articles' time limits were NOT read in an
+        # official text (see deadlines.py).
         source=Source(
             EU_AZ,
             "Council Decision 2014/239/EU",
@@ -125,7 +127,8 @@ AGREEMENTS: dict[str, Agreement] = {
         "(signed 3 December 2014)",
         parties=("NO",),
         in_force=date(2015, 6, 1),
-        # udiregelverk.no (UDI), document 2015-06-01: document date 03.12.2014, entry into force 01.06.2015.
+        # udiregelverk.no (UDI), document 2015-06-01: document date 03.12.2014, entry into force
+        # 01.06.2015.
         source=Source(
             NO_AZ,
             "entry into force",
@@ -135,7 +138,8 @@ AGREEMENTS: dict[str, Agreement] = {
         ),
     ),
 }
-# Every state a request may name (the schema's closed list); whether the agreement binds it is checked apart.
+# Every state a request may name (the schema's closed list); whether the agreement binds it is
+# checked apart.
 STATES = tuple(sorted({*EU_MEMBER_STATES, *(p for a in AGREEMENTS.values() for p in a.parties)}))
 
 
@@ -180,5 +184,6 @@ def agreement_from(doc: Mapping[str, Any]) -> Agreement:
 
 
 def known(stored: Sequence[Mapping[str, Any]]) -> dict[str, Agreement]:
-    """The built-in agreements, with administrators' records added (a stored code wins over a built-in one)."""
+    """The built-in agreements, with administrators' records added (a stored code wins over a
+    built-in one)."""
     return {**AGREEMENTS, **{doc["_id"]: agreement_from(doc) for doc in stored if doc.get("title")}}

@@ -28,10 +28,11 @@ CALENDAR_DAYS, WORKING_DAYS, MONTHS = "calendar_days", "working_days", "months"
 UNITS = (CALENDAR_DAYS, WORKING_DAYS, MONTHS)
 # Which deadline runs from which moment of a request.
 DEADLINE_KINDS = ("submit", "reply", "transfer", "travel_document", "take_back")
-# A transit request's reply: runs from receipt of the transit application, not from a readmission request.
+# A transit request's reply: runs from receipt of the transit application, not from a readmission
+# request.
 TRANSIT_REPLY = "transit_reply"
-# The own-nationals article covers former nationals and family members too; the others fall under the
-# third-country article, which alone has a submission limit.
+# The own-nationals article covers former nationals and family members too; the others fall under
+# the third-country article, which alone has a submission limit.
 OWN_NATIONAL_CATEGORIES = ("own_national", "former_national", "family_member")
 SUBMISSION_LIMITED = ("third_country_national", "stateless")
 # country -> ISO day -> working (True) or not (False): administrators' per-date calendar overrides.
@@ -69,8 +70,9 @@ class RuleVersion:
     extension_ceiling_days: int = (
         60  # reply limit may be extended to this many calendar days in total
     )
-    # Reply to a transit application: the EU model agreements' 5 calendar days. Some agreements set a
-    # different figure, so it is data like every other limit: a protocol version overrides it here.
+    # Reply to a transit application: the EU model agreements' 5 calendar days. Some agreements set
+    # a different figure, so it is data like every other limit: a protocol version overrides it
+    # here.
     transit_reply: Limit = Limit(5, CALENDAR_DAYS)
     deemed_acceptance: bool = True  # no reply in time = accepted
     # Where each value comes from, by limit name (submit, reply, take_back_own_nationals, …).
@@ -101,7 +103,8 @@ def has_limit(kind: str, category: str) -> bool:
 
 
 def _src(agreement: str, article: str, paragraph: str | None, note: str | None = None) -> Source:
-    # None of the time limits was read in the official text yet (only third-party copies): unverified.
+    # None of the time limits was read in the official text yet (only third-party copies):
+    # unverified.
     return Source(agreement, article, paragraph, verified=False, note=note)
 
 
@@ -170,7 +173,8 @@ def _defaults(prefix: str, agreement: str, effective: date) -> tuple[RuleVersion
     )
 
 
-# Each agreement's defaults; protocols add their own versions to this table (Norway's agreement mirrors the EU's).
+# Each agreement's defaults; protocols add their own versions to this table (Norway's agreement
+# mirrors the EU's).
 RULES: tuple[RuleVersion, ...] = (
     *_defaults("eu-az-2014", EU_AZ, date(2014, 9, 1)),
     *_defaults("no-az-2015", NO_AZ, date(2015, 6, 1)),
@@ -262,7 +266,8 @@ def requesting_state(direction: str, member_state: str) -> str:
 
 
 def calendar_of(kind: str, direction: str, member_state: str) -> str:
-    """Whose working days count: the requesting state's for submission, the requested state's otherwise."""
+    """Whose working days count: the requesting state's for submission, the requested state's
+    otherwise."""
     if kind == "submit":
         return requesting_state(direction, member_state)
     return requested_state(direction, member_state)
@@ -274,7 +279,8 @@ def _holidays(country: str, year: int) -> frozenset[date]:
 
 
 def is_working_day(day: date, country: str, overrides: Overrides = NO_OVERRIDES) -> bool:
-    """Monday–Friday minus public holidays, unless an administrator's override for that day says otherwise."""
+    """Monday–Friday minus public holidays, unless an administrator's override for that day says
+    otherwise."""
     forced = (overrides.get(country) or {}).get(day.isoformat())
     if forced is not None:
         return forced
@@ -294,7 +300,8 @@ def add_working_days(
 
 
 def add_months(start: date, months: int) -> date:
-    """Same day ``months`` later; the month's last day when it is shorter (31 Jan + 1 = 28/29 Feb)."""
+    """Same day ``months`` later; the month's last day when it is shorter (31 Jan + 1 = 28/29
+    Feb)."""
     index = start.year * 12 + start.month - 1 + months
     year, month = divmod(index, 12)
     return date(year, month + 1, min(start.day, calendar.monthrange(year, month + 1)[1]))
@@ -337,7 +344,8 @@ def compute(
     agreement: str = AGREEMENT,
     overrides: Overrides = NO_OVERRIDES,
 ) -> Deadline:
-    """The deadline ``kind`` whose clock starts on ``start``, under the agreement's rule in force that day."""
+    """The deadline ``kind`` whose clock starts on ``start``, under the agreement's rule in force
+    that day."""
     rule = rule_on(rules, member_state, procedure, start, agreement)
     limit = rule.limit(kind, category)
     country = calendar_of(kind, direction, member_state)
@@ -356,7 +364,8 @@ def compute(
     )
 
 
-# Limits the agreement lets the requesting state extend for as long as legal or practical obstacles last.
+# Limits the agreement lets the requesting state extend for as long as legal or practical obstacles
+# last.
 EXTENDABLE_FOR_OBSTACLES = ("submit", "transfer")
 
 

@@ -23,7 +23,8 @@ def _stamp(moment: datetime) -> str:
 
 
 def _checked(event: Envelope) -> Envelope:
-    """Refuse to write an event its own schema would refuse (a producer bug, caught before the outbox)."""
+    """Refuse to write an event its own schema would refuse (a producer bug, caught before the
+    outbox)."""
     return validate_event(event.to_dict())
 
 

@@ -1,6 +1,6 @@
-"""Means of evidence by document type (the agreement's Annexes 1–4): the type decides whether an item
-is proof or only prima facie evidence — of nationality or of the third-country conditions — so an
-officer never chooses the class and a photocopy is never proof. Stdlib only.
+"""Means of evidence by document type (the agreement's Annexes 1–4): the type decides whether an
+item is proof or only prima facie evidence — of nationality or of the third-country conditions — so
+an officer never chooses the class and a photocopy is never proof. Stdlib only.
 
 The lists follow the EU model readmission agreements' annexes; they were not read in the official
 text of the EU–Azerbaijan agreement, so every entry's source says ``verified: false``.
@@ -37,7 +37,8 @@ ANNEXES: dict[tuple[str, str], tuple[str, ...]] = {
         "language_test",
         "other",
     ),
-    # Annex 3: proof of the conditions for readmitting third-country nationals and stateless persons.
+    # Annex 3: proof of the conditions for readmitting third-country nationals and stateless
+    # persons.
     (CONDITIONS, PROOF): ("visa", "residence_permit", "entry_exit_stamp"),
     # Annex 4: prima facie evidence of those conditions.
     (CONDITIONS, PRIMA_FACIE): (
@@ -105,7 +106,8 @@ def sufficiency(category: str, evidence: Sequence[Mapping[str, Any]]) -> dict[st
 
 
 def _class(item: Mapping[str, Any]) -> str | None:
-    """The annex class of a stored item (recomputed from its type: a stored class is never trusted)."""
+    """The annex class of a stored item (recomputed from its type: a stored class is never
+    trusted)."""
     try:
         return str(classify(item["of"], item["type"])["kind"])
     except (KeyError, NotEvidence):

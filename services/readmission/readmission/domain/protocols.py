@@ -46,7 +46,8 @@ MEMBER_STATES: dict[str, tuple[str, ...]] = {
     "SE": ("sv",),
 }
 AGREEMENT_IN_FORCE = date(2014, 9, 1)
-# States with a protocol registry entry: the member states, and Norway (its agreement in force 1 June 2015).
+# States with a protocol registry entry: the member states, and Norway (its agreement in force
+# 1 June 2015).
 PROTOCOL_STATES: dict[str, tuple[str, ...]] = {**MEMBER_STATES, "NO": ("no",)}
 IN_FORCE = {"NO": date(2015, 6, 1)}
 SEED_USER = "seed"

@@ -1,7 +1,7 @@
-"""Replies to a readmission request (DESIGN §3.2, dated replies): accept, reject, ask for information,
-the clock's deemed acceptance, and a timely reply that reverses a deemed acceptance. A reply is judged
-by the date the requested state gave it (``replied_on``), not by the day it was typed in.
-Stdlib (+ the pure deadline engine) only.
+"""Replies to a readmission request (DESIGN §3.2, dated replies): accept, reject, ask for
+information, the clock's deemed acceptance, and a timely reply that reverses a deemed acceptance. A
+reply is judged by the date the requested state gave it (``replied_on``), not by the day it was
+typed in. Stdlib (+ the pure deadline engine) only.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ Body = Mapping[str, Any]
 
 
 def reply_dates(doc: Doc, body: Body, today: date) -> tuple[date, date]:
-    """(replied_on, received_on), checked: not in the future, received on or after the reply, the reply on
-    or after the request's receipt."""
+    """(replied_on, received_on), checked: not in the future, received on or after the reply, the
+    reply on or after the request's receipt."""
     replied, received = body["replied_on"], body.get("received_on") or today
     if replied > today or received > today:
         raise RuleBroken("replied_on and received_on cannot lie in the future")
@@ -46,12 +46,13 @@ def _reply_due(doc: Doc) -> Mapping[str, Any] | None:
 
 
 def _refuse_late(doc: Doc, action: str, replied: date) -> None:
-    """A rejection or a request for information dated after the limit comes too late: silence was consent."""
+    """A rejection or a request for information dated after the limit comes too late: silence was
+    consent."""
     reply = open_deadline(doc, "reply")
     if reply and reply.get("deemed_acceptance") and replied > date.fromisoformat(reply["due_on"]):
         raise DeemedAcceptanceStands(
-            f"The reply limit ended on {reply['due_on']}; a reply dated {replied.isoformat()} comes after it, so the "
-            "request is deemed accepted (the deadline clock records it).",
+            f"The reply limit ended on {reply['due_on']}; a reply dated {replied.isoformat()} "
+            "comes after it, so the request is deemed accepted (the deadline clock records it).",
             action,
             doc["state"],
         )
@@ -144,15 +145,17 @@ def deem_accept(doc: Doc, body: Body, today: date, law: Law, change: Change) -> 
 
 
 def reverse(doc: Doc, action: str, body: Body, today: date, law: Law) -> Change:
-    """A reply dated within the limit, entered after the clock deemed the request accepted: the request
-    follows the reply (the state follows the law, not the typing delay). A late one leaves it standing."""
+    """A reply dated within the limit, entered after the clock deemed the request accepted: the
+    request follows the reply (the state follows the law, not the typing delay). A late one leaves
+    it standing."""
     replied, received = reply_dates(doc, body, today)
     reply = _reply_due(doc) or {}
     due = reply.get("due_on")
     if not due or replied > date.fromisoformat(due):
         raise DeemedAcceptanceStands(
-            f"The request was deemed accepted on {doc.get('decided_on')}: the reply dated {replied.isoformat()} "
-            f"came after the reply limit ({due}), so the deemed acceptance stands.",
+            f"The request was deemed accepted on {doc.get('decided_on')}: "
+            f"the reply dated {replied.isoformat()} came after the reply limit ({due}), "
+            "so the deemed acceptance stands.",
             action,
             doc["state"],
         )
@@ -182,7 +185,8 @@ def reverse(doc: Doc, action: str, body: Body, today: date, law: Law) -> Change:
 
 
 def _reversed_stats(doc: Doc, body: Body, replied: date, change: Change) -> None:
-    """Undo the deemed acceptance's count (in its month) and count the timely reply (in the reply's)."""
+    """Undo the deemed acceptance's count (in its month) and count the timely reply (in the
+    reply's)."""
     deemed_on = date.fromisoformat(doc["decided_on"])
     change.stats.append(
         (doc["member_state"], deemed_on, {"deemed_accepted": -1, "replies_due": -1}, None)

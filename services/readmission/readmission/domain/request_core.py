@@ -106,7 +106,8 @@ class DeemedAcceptanceStands(NotAllowed):
 
 
 class RuleBroken(errors.RuleRefused):
-    """The action is allowed in this state but its content breaks a rule (e.g. an extension too long)."""
+    """The action is allowed in this state but its content breaks a rule (e.g. an extension too
+    long)."""
 
 
 @dataclass(frozen=True)
@@ -204,8 +205,9 @@ def compute_for(law: Law, doc: Mapping[str, Any], kind: str, start: date) -> dl.
 
 
 def initial_deadlines(law: Law, doc: Mapping[str, Any]) -> list[dl.Deadline]:
-    """A draft's submission deadline (third-country nationals and stateless persons only): 6 months from
-    learning of the stay, or 2 working days of the requesting state from apprehension (accelerated)."""
+    """A draft's submission deadline (third-country nationals and stateless persons only): 6 months
+    from learning of the stay, or 2 working days of the requesting state from apprehension
+    (accelerated)."""
     start = (
         doc.get("apprehended_on") if doc["procedure"] == "accelerated" else doc.get("learned_on")
     )

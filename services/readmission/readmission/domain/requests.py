@@ -1,6 +1,6 @@
-"""A readmission request's life (DESIGN §3.2): what each action does to a request — deadlines opened,
-extended and closed, evidence, transfer. Stdlib (+ the pure deadline engine) only; storage and events
-live elsewhere. Replies (dated, and reversing a deemed acceptance) are in ``replies``.
+"""A readmission request's life (DESIGN §3.2): what each action does to a request — deadlines
+opened, extended and closed, evidence, transfer. Stdlib (+ the pure deadline engine) only; storage
+and events live elsewhere. Replies (dated, and reversing a deemed acceptance) are in ``replies``.
 """
 
 from __future__ import annotations
@@ -190,7 +190,8 @@ def _add_evidence(doc, body, today, rules, change) -> None:
 
 
 def new_evidence(item: Mapping[str, Any]) -> dict[str, Any]:
-    """An evidence item whose class (proof or prima facie) the annexes decide from its document type."""
+    """An evidence item whose class (proof or prima facie) the annexes decide from its document
+    type."""
     try:
         return {"id": str(uuid.uuid4()), **item, **classify(item["of"], item["type"])}
     except NotEvidence as exc:

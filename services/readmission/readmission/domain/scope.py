@@ -1,4 +1,5 @@
-"""Which member states a caller's reads cover: the one rule every list, search and lookup applies."""
+"""Which member states a caller's reads cover: the one rule every list, search and lookup
+applies."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ COUNTERS = (
 
 
 def row(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """One member state's month as the reports expect it (raw counts; suppression is the gateway's)."""
+    """One member state's month as the reports expect it (raw counts; suppression is the
+    gateway's)."""
     replies_due = int(doc.get("replies_due", 0))
     reply_days = list(doc.get("reply_days") or [])
     within = int(doc.get("answered_within_limit", 0))
@@ -33,5 +34,6 @@ def row(doc: Mapping[str, Any]) -> dict[str, Any]:
         "median_days_to_reply": float(median(reply_days)) if reply_days else None,
         # Deemed acceptances count as replies due that were not answered in time.
         "answered_within_limit_share": round(within / replies_due, 4) if replies_due else None,
-        "replies_due": replies_due,  # the share's base: the gateway withholds a share over a small base
+        # The share's base: the gateway withholds a share over a small base.
+        "replies_due": replies_due,
     }

@@ -54,7 +54,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "approve": (("submitted",), "approved"),
     "refuse": (("submitted",), "refused"),
     "withdraw": (("submitted",), "withdrawn"),
-    # The agreements let the requested state revoke consent if facts justifying refusal come to light later.
+    # The agreements let the requested state revoke consent if facts justifying refusal come to
+    # light later.
     "revoke_consent": (("approved",), "consent_revoked"),
     "complete": (("approved",), "completed"),
 }
@@ -102,7 +103,8 @@ def reply_deadline(
     received: date,
     agreement: str = dl.AGREEMENT,
 ) -> dl.Deadline:
-    """The reply limit for a transit application received on ``received`` (the agreement's rule in force that day)."""
+    """The reply limit for a transit application received on ``received`` (the agreement's rule in
+    force that day)."""
     return dl.compute(
         rules,
         dl.TRANSIT_REPLY,
@@ -117,7 +119,8 @@ def reply_deadline(
 def decide(
     doc: Mapping[str, Any], action: str, body: Mapping[str, Any], now: datetime
 ) -> TransitChange:
-    """The change ``action`` (with its validated ``body``) makes to the transit request ``doc`` at ``now``."""
+    """The change ``action`` (with its validated ``body``) makes to the transit request ``doc`` at
+    ``now``."""
     change = TransitChange(action=action, state=check_allowed(action, doc["state"]))
     today = now.date()
     if action in ("approve", "refuse", "withdraw"):

@@ -158,7 +158,8 @@ def _location(person_ref: str, locations: Locations | None) -> dict[str, Any] | 
 
 
 def sourced(deadline: Mapping[str, Any]) -> dict[str, Any]:
-    """A deadline with its legal source and a flag when that source was not verified against the official text."""
+    """A deadline with its legal source and a flag when that source was not verified against the
+    official text."""
     source = deadline.get("source")
     return {**deadline, "source": source, "unverified": not (source or {}).get("verified", False)}
 

@@ -41,7 +41,8 @@ def require(ctx: Context, roles: Sequence[str]) -> None:
 
 
 def _visible(ctx: Context, doc: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    """The request if the caller may know it exists; a 404 otherwise (no hint it exists elsewhere)."""
+    """The request if the caller may know it exists; a 404 otherwise (no hint it exists
+    elsewhere)."""
     if doc is None or not ctx.caller.may_see_member_state(doc["member_state"]):
         raise NotFoundError("No such readmission request in your scope.")
     return doc
@@ -102,7 +103,8 @@ def create_request(
 
 
 def law_of(repo: MongoRepository, rules: Rules) -> tuple[Known, tuple[dl.RuleVersion, ...]]:
-    """The agreements (built-in and recorded by administrators) and the full rule table: one read."""
+    """The agreements (built-in and recorded by administrators) and the full rule table: one
+    read."""
     stored = repo.agreements()
     recorded = (
         dl.rule_from(doc["_id"], v) for doc in stored for v in doc.get("rule_versions") or []
@@ -226,7 +228,8 @@ def worklist(
     """Every open deadline in the caller's scope, soonest (overdue) first."""
     require(ctx, READERS)
     page = repo.worklist(visible_states(ctx.caller), after, limit)
-    # Only working-day limits need the calendars (one small read, only for the calendars on this page).
+    # Only working-day limits need the calendars (one small read, only for the calendars on this
+    # page).
     calendars = sorted({e["calendar"] for e in page.items if e["unit"] == dl.WORKING_DAYS})
     overrides = repo.calendar_overrides(calendars) if calendars else {}
     return [views.worklist_item(entry, ctx.today, overrides) for entry in page.items], page.last

@@ -83,7 +83,8 @@ def _visible(ctx: Context, doc: Mapping[str, Any] | None) -> Mapping[str, Any]:
 
 
 def _check(ctx: Context, body: Mapping[str, Any], store: ProtocolRegistry | None) -> date:
-    """Refuse a transit in the past, a route not through the transit state, an unknown crossing point."""
+    """Refuse a transit in the past, a route not through the transit state, an unknown crossing
+    point."""
     transit_at, received = body["transit_at"], body.get("received_on") or ctx.today
     if transit_at <= ctx.now:
         raise _invalid("transit_at", "The transit must lie in the future.")

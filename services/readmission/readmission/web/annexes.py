@@ -183,7 +183,9 @@ def _reader() -> handlers.Context:
 @annexes.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @annexes.response(200, description="The readmission application (application/pdf, a download).")
 def annex5_pdf(request_id: str) -> Response:
-    """The readmission application (Annex 5) filled from the request (liaison officers in scope, administrators)."""
+    """The readmission application (Annex 5) filled from the request.
+
+    For liaison officers in scope and administrators."""
     context = _reader()
     doc = handlers.get_request(
         current_app.extensions["passage.readmission"].repository,
@@ -197,7 +199,9 @@ def annex5_pdf(request_id: str) -> Response:
 @annexes.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @annexes.response(200, description="The transit application (application/pdf, a download).")
 def annex6_pdf(transit_id: str) -> Response:
-    """The transit application (Annex 6) filled from the transit request (liaison officers in scope, administrators)."""
+    """The transit application (Annex 6) filled from the transit request.
+
+    For liaison officers in scope and administrators."""
     context = _reader()
     doc = transit_handlers.get_transit(
         current_app.extensions["passage.readmission"].transits, context, transit_id_from(transit_id)

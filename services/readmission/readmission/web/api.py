@@ -30,7 +30,8 @@ requests_bp = Blueprint(
     "readmission_requests",
     __name__,
     url_prefix=PREFIX,
-    description="Readmission requests under the EU–Azerbaijan agreement: states, evidence, deadlines.",
+    description="Readmission requests under the EU–Azerbaijan agreement: "
+    "states, evidence, deadlines.",
 )
 
 
@@ -152,7 +153,9 @@ def create_request(body: dict[str, Any]) -> Result:
 @requests_bp.arguments(schemas.RequestQuerySchema, location="query", as_kwargs=True)
 @requests_bp.response(200, RequestPageSchema)
 def list_requests(limit: int, cursor: str | None = None, **filters: Any) -> dict[str, Any]:
-    """Requests in the caller's scope, by id; filter by person_ref, member_state, state, direction."""
+    """Requests in the caller's scope, by id.
+
+    Filter by person_ref, member_state, state, direction."""
     after = cursor_parts(cursor, 1, (schemas.REQUEST_ID,))
     docs = handlers.list_requests(
         service_deps().repository, ctx(), filters, after[0] if after else None, limit
@@ -168,7 +171,9 @@ def list_requests(limit: int, cursor: str | None = None, **filters: Any) -> dict
 @requests_bp.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @requests_bp.response(200, RequestViewSchema)
 def get_request(request_id: str) -> Result:
-    """One readmission request in the caller's scope, with its state and running deadlines; the ETag is its version."""
+    """One readmission request in the caller's scope, with its state and running deadlines.
+
+    The ETag is its version."""
     return _one(handlers.get_request(service_deps().repository, ctx(), request_id_from(request_id)))
 
 
@@ -231,7 +236,8 @@ ACTIONS = [
         "reject",
         "reject",
         schemas.RejectSchema,
-        "Record a rejection, dated, with its reasons; within the limit it reverses a deemed acceptance.",
+        "Record a rejection, dated, with its reasons; "
+        "within the limit it reverses a deemed acceptance.",
     ),
     (
         "withdraw",
@@ -249,13 +255,15 @@ ACTIONS = [
         "submission-extensions",
         "extend_submission",
         schemas.ObstacleExtensionSchema,
-        "Extend the submission limit while legal or practical obstacles last (reason and new date recorded).",
+        "Extend the submission limit while legal or practical obstacles last "
+        "(reason and new date recorded).",
     ),
     (
         "transfer-extensions",
         "extend_transfer",
         schemas.ObstacleExtensionSchema,
-        "Extend the transfer limit while legal or practical obstacles last (reason and new date recorded).",
+        "Extend the transfer limit while legal or practical obstacles last "
+        "(reason and new date recorded).",
     ),
     (
         "evidence",

@@ -1,6 +1,7 @@
-"""The law the clocks apply, readable by whoever reads deadlines: the agreements with their rule sets
-(each value with its source and whether it was verified), and holiday calendars with administrators'
-per-date overrides (office closures, moved working days, estimated religious holidays)."""
+"""The law the clocks apply, readable by whoever reads deadlines: the agreements with their rule
+sets (each value with its source and whether it was verified), and holiday calendars with
+administrators' per-date overrides (office closures, moved working days, estimated religious
+holidays)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ law = Blueprint(
     "readmission_law",
     __name__,
     url_prefix=api.PREFIX,
-    description="Agreements, their rule sets with sources, and calendar overrides the deadline clocks use.",
+    description="Agreements, their rule sets with sources, "
+    "and calendar overrides the deadline clocks use.",
 )
 LAW_READERS = ("liaison_officer", "auditor", "system")
 Result = tuple[Any, int, dict[str, str]]
@@ -110,7 +112,9 @@ def _agreement_view(code: str) -> Result:
 @law.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @law.response(200, AgreementListSchema)
 def list_agreements() -> dict[str, Any]:
-    """Every agreement, the states it binds (and why others are not bound), and its rule versions with sources."""
+    """Every agreement with the states it binds (and why others are not bound).
+
+    Each comes with its rule versions and their sources."""
     _reader()
     known, _ = handlers.law_of(_repo(), ())
     return {"items": [_agreement_view(code)[0] for code in sorted(known)]}
@@ -120,7 +124,9 @@ def list_agreements() -> dict[str, Any]:
 @law.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @law.response(200, AgreementSchema)
 def get_agreement(code: str) -> Result:
-    """One agreement with its parties, the states it does not bind and why, and its rule versions with sources."""
+    """One agreement with its parties and the states it does not bind, and why.
+
+    It comes with its rule versions and their sources."""
     _reader()
     return _agreement_view(_code(code))
 
@@ -171,7 +177,9 @@ def add_agreement(body: dict[str, Any]) -> Result:
 @law.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @law.response(201, AgreementSchema)
 def add_rule_version(body: dict[str, Any], code: str) -> Result:
-    """Add a version of the agreement's clocks from its effective date (administrators; If-Match once recorded)."""
+    """Add a version of the agreement's clocks from its effective date (administrators).
+
+    If-Match once the agreement is recorded."""
     context = _admin()
     _agreement_view(_code(code))  # 404 for an unknown agreement
     stored = _repo().agreement(code)

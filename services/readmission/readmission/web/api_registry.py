@@ -42,7 +42,8 @@ registry = Blueprint(
     "readmission_protocols",
     __name__,
     url_prefix=PREFIX,
-    description="Implementing protocols per member state (and Norway), versioned with effective dates.",
+    description="Implementing protocols per member state (and Norway), "
+    "versioned with effective dates.",
 )
 
 
@@ -83,7 +84,9 @@ class WorklistSchema(Schema):
 @work.arguments(schemas.PageQuerySchema, location="query", as_kwargs=True)
 @work.response(200, WorklistSchema)
 def get_worklist(limit: int, cursor: str | None = None) -> dict[str, Any]:
-    """Open deadlines, soonest first; ``time_left`` is in the rule's own unit (working or calendar days)."""
+    """Open deadlines, soonest first.
+
+    ``time_left`` is in the rule's own unit (working or calendar days)."""
     parts = api.cursor_parts(
         cursor, 4, (_DUE, _STATE, _SLOT, _DEADLINE_ID)
     )  # bucket (3 parts) and entry id
@@ -164,7 +167,9 @@ def list_protocols() -> dict[str, Any]:
 @registry.arguments(schemas.NoQuerySchema, location="query", as_kwargs=True)
 @registry.response(200, ProtocolSchema)
 def get_protocol(member_state: str) -> Result:
-    """One member state's implementing protocol with the version in force today; the ETag is its version."""
+    """One member state's implementing protocol with the version in force today.
+
+    The ETag is its version."""
     _require_reader()
     doc = _store().get(_code(member_state))
     if doc is None:

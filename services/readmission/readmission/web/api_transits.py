@@ -88,7 +88,9 @@ def _one(doc: Any) -> Result:
 @transits_bp.arguments(NoQuerySchema, location="query", as_kwargs=True)
 @transits_bp.response(201, TransitViewSchema)
 def create_transit(body: dict[str, Any]) -> Result:
-    """Record a transit application (liaison officers in scope, administrators); starts the reply clock."""
+    """Record a transit application; starts the reply clock.
+
+    For liaison officers in scope and administrators."""
     deps = api.service_deps()
     known, rules = handlers.law_of(deps.repository, deps.rules)
     doc = transit_handlers.create_transit(
@@ -102,7 +104,9 @@ def create_transit(body: dict[str, Any]) -> Result:
 @transits_bp.arguments(transit_schemas.TransitQuerySchema, location="query", as_kwargs=True)
 @transits_bp.response(200, TransitPageSchema)
 def list_transits(limit: int, cursor: str | None = None, **filters: Any) -> dict[str, Any]:
-    """Transit requests in the caller's scope, by id; filter by person_ref, member_state, state, direction."""
+    """Transit requests in the caller's scope, by id.
+
+    Filter by person_ref, member_state, state, direction."""
     after = api.cursor_parts(cursor, 1, (schemas.REQUEST_ID,))
     docs = transit_handlers.list_transits(
         api.service_deps().transits, api.ctx(), filters, after[0] if after else None, limit

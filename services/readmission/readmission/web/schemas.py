@@ -50,7 +50,8 @@ WITHDRAWAL_REASONS = (
     "duplicate",
     "other",
 )
-# Any state a request may name (ISO 3166-1 alpha-2); the agreement decides whether it binds that state.
+# Any state a request may name (ISO 3166-1 alpha-2); the agreement decides whether it binds that
+# state.
 STATE_CODE = re.compile(r"^[A-Z]{2}$")
 
 
@@ -201,7 +202,8 @@ class RejectSchema(ReplySchema):
 
 
 class ObstacleExtensionSchema(Schema):
-    """A limit moved for as long as a legal or practical obstacle lasts (e.g. the person is in hospital)."""
+    """A limit moved for as long as a legal or practical obstacle lasts (e.g. the person is in
+    hospital)."""
 
     due_on = StrictDate(required=True, metadata={"description": "the new last day"})
     reason = text(1000, required=True)

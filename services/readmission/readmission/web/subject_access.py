@@ -1,5 +1,5 @@
-"""Readmission's part of a subject access request: every request and transit request about a
-person, with their particulars, and where they are held (administrators only; audited at the gateway)."""
+"""Readmission's part of a subject access request: every request and transit request about a person,
+with their particulars, and where they are held (administrators only; audited at the gateway)."""
 
 from __future__ import annotations
 

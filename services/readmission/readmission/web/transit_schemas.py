@@ -30,7 +30,8 @@ _AWARE = re.compile(
 
 
 class StrictAwareDateTime(fields.AwareDateTime):
-    """An RFC 3339 date and time *with* its offset (``2026-11-10T06:30:00+04:00``); naive times are refused."""
+    """An RFC 3339 date and time *with* its offset (``2026-11-10T06:30:00+04:00``); naive times are
+    refused."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="iso", **kwargs)
@@ -46,8 +47,8 @@ def _one_of(values: Any, **kwargs: Any) -> fields.String:
 
 
 class EscortsSchema(Schema):
-    """Escorting officials (Annex 6): how many, from which agency, and each one's name, rank and document
-    (personal data: shown only to roles whose job needs it)."""
+    """Escorting officials (Annex 6): how many, from which agency, and each one's name, rank and
+    document (personal data: shown only to roles whose job needs it)."""
 
     count = StrictInteger(required=True, validate=validate.Range(0, 20))
     agency = text(200)
@@ -60,7 +61,8 @@ class TransitCreateSchema(Schema):
         rd.DIRECTIONS,
         required=True,
         metadata={
-            "description": "incoming: a member state asks Azerbaijan to allow the transit; outgoing: the reverse"
+            "description": "incoming: a member state asks Azerbaijan to allow the transit; "
+            "outgoing: the reverse"
         },
     )
     member_state = member_state
@@ -76,7 +78,8 @@ class TransitCreateSchema(Schema):
         100,
         required=True,
         metadata={
-            "description": "one of the member state protocol's crossing points when the protocol lists any"
+            "description": "one of the member state protocol's crossing points "
+            "when the protocol lists any"
         },
     )
     transit_at = StrictAwareDateTime(

@@ -7,8 +7,8 @@ from passage import person_search
 from passage.bus.consumer import INBOX_INDEXES
 from passage.bus.outbox import outbox_indexes
 from passage.evidence_files import FileStore
-from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.location_store import LocationStore, location_indexes
+from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.mongo import Index, Mongo
 from voluntary_return.domain import statistics
 
