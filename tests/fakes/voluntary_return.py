@@ -16,7 +16,14 @@ from voluntary_return.domain.records import CaseFilter, CaseUpdate
 
 
 class InMemoryCases:
-    """The handlers' Repository protocol over dicts (the typed updates the handlers hand it)."""
+    """The handlers' Repository protocol over dicts (the typed updates the handlers hand it).
+
+    Unlike ``CaseRepository`` it keeps the statistics deltas as they come (``deltas``) rather than
+    summed into monthly rows, keeps no due-date calendar or stage counters, and so has no
+    ``needing_action``, ``stage_counts`` or ``statistics``: the unit tests using it call none of
+    them (the adapter's are tested in ``tests/integration``). ``unset`` clears top-level fields
+    only, the only ones the handlers clear. ``races`` is a test knob without a twin.
+    """
 
     def __init__(self) -> None:
         self.cases: dict[str, dict[str, Any]] = {}
@@ -66,15 +73,13 @@ class InMemoryCases:
         return copy.deepcopy(self.cases.get(case_id))
 
     def find(self, where: CaseFilter, after: str | None, limit: int) -> list[dict[str, Any]]:
+        wanted = where.given()  # every filter the adapter applies
         rows = [
             c
             for _, c in sorted(self.cases.items())
-            if all(
-                getattr(where, k) is None or c.get(k) == getattr(where, k)
-                for k in ("person_ref", "stage")
-            )
+            if all(c.get(k) == v for k, v in wanted.items())
         ]
-        return [r for r in rows if after is None or r["_id"] > after][:limit]
+        return copy.deepcopy([r for r in rows if after is None or r["_id"] > after][:limit])
 
     def forced_routes_for(self, person_ref: str) -> list[dict[str, Any]]:
         return []
