@@ -4,7 +4,6 @@ driven by an injected clock over an in-memory store."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -16,7 +15,7 @@ from detention.domain import model as domain
 from detention.domain.model import DetentionError, PlacementRefused, Unit
 from detention.domain.rules import Rules, rules_on
 from passage.events import validate_event
-from passage.events.envelope import Envelope
+from tests.fakes.detention import FakeStore
 
 RULES = Rules(effective_from=date(2000, 1, 1))
 ADMITTED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -199,49 +198,6 @@ def test_a_release_is_after_the_admission_and_not_in_the_future() -> None:
 
 
 # the deadline job ----------------------------------------------------------------------------
-class FakeStore:
-    """The deadline job's part of ``StayStore``, in a dictionary."""
-
-    def __init__(self, *stays: dict[str, Any]) -> None:
-        self.stays = {s["id"]: s for s in stays}
-        self.outbox: list[Envelope] = []
-
-    def stays_due_by(self, day: str) -> list[dict[str, Any]]:
-        return [
-            dict(s)
-            for s in self.stays.values()
-            if s["status"] == "open" and s["due_on"] and s["due_on"] <= day
-        ]
-
-    def stays_without_entry_examination(self, admitted_before: datetime) -> list[dict[str, Any]]:
-        return [
-            dict(s)
-            for s in self.stays.values()
-            if s["status"] == "open"
-            and "admitted_at" in s
-            and not s.get("entry_medical")
-            and s["admitted_at"] <= admitted_before
-            and "entry_medical" not in s["deadlines_emitted"]
-        ]
-
-    def mark_deadline(
-        self,
-        stay_id: str,
-        key: str,
-        covered: Sequence[str],
-        events: Sequence[Envelope],
-        still: dict[str, Any] | None = None,
-    ) -> bool:
-        doc = self.stays[stay_id]
-        if key in doc["deadlines_emitted"] or any(
-            doc.get(k) != v for k, v in (still or {}).items()
-        ):
-            return False
-        doc["deadlines_emitted"] = sorted(set(doc["deadlines_emitted"]) | set(covered))
-        self.outbox.extend(events)
-        return True
-
-
 def due_stay(stay_id: str, legal_end: str, review: str) -> dict[str, Any]:
     return {
         "id": stay_id,

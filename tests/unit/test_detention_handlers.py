@@ -3,7 +3,6 @@ what an admission records and emits. No sockets (the Mongo adapter is tested in 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,7 +15,7 @@ from detention.handlers import admissions
 from detention.handlers import common as handlers
 from passage.errors import NotFoundError
 from passage.events import validate_event
-from passage.events.envelope import Envelope
+from tests.fakes.detention import FakeRepository
 
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 PERSON = {
@@ -41,112 +40,6 @@ class Caller:
     centres: tuple[str, ...] = ()
     user_id: str = "u1"
     all_scopes: bool = False
-
-
-class FakeRepository:
-    """The same protocol as ``MongoRepository``, in dictionaries."""
-
-    def __init__(self) -> None:
-        self.docs: dict[str, dict[str, dict[str, Any]]] = {"centres": {}, "units": {}, "stays": {}}
-        self.outbox: list[Envelope] = []
-
-    def _add(
-        self, kind: str, doc: dict[str, Any], events: Sequence[Envelope] = ()
-    ) -> dict[str, Any]:
-        rec = {"id": doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
-        self.docs[kind][rec["id"]] = rec
-        self.outbox += events
-        return dict(rec)
-
-    def _page(
-        self, records: list[dict[str, Any]], after: str | None, limit: int
-    ) -> list[dict[str, Any]]:
-        return sorted(
-            (r for r in records if after is None or r["id"] > after), key=lambda r: r["id"]
-        )[:limit]
-
-    def add_centre(self, doc: dict[str, Any]) -> dict[str, Any]:
-        return self._add("centres", doc)
-
-    def centre(self, centre_id: str) -> dict[str, Any] | None:
-        return self.docs["centres"].get(centre_id)
-
-    def centres(
-        self, scope: Sequence[str] | None, after: str | None, limit: int
-    ) -> list[dict[str, Any]]:
-        return self._page(
-            [c for c in self.docs["centres"].values() if scope is None or c["id"] in scope],
-            after,
-            limit,
-        )
-
-    def add_unit(self, doc: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
-        return self._add("units", doc, events)
-
-    def unit(self, unit_id: str) -> dict[str, Any] | None:
-        return self.docs["units"].get(unit_id)
-
-    def units(self, centre_id: str, after: str | None, limit: int) -> list[dict[str, Any]]:
-        return self._page(
-            [u for u in self.docs["units"].values() if u["centre_id"] == centre_id], after, limit
-        )
-
-    def admit(self, stay: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
-        unit = self.docs["units"][stay["unit_id"]]
-        if unit["occupancy"] >= unit["capacity"]:
-            raise UnitFull(unit["id"], unit["occupancy"], unit["capacity"])
-        if any(
-            s["person_ref"] == stay["person_ref"] and s["status"] == "open"
-            for s in self.docs["stays"].values()
-        ):
-            raise PersonAlreadyHeld("one_open_stay", "held already")
-        unit["occupancy"] += 1
-        return self._add("stays", stay, events)
-
-    def admit_family(
-        self, stays: Sequence[dict[str, Any]], events: Sequence[Sequence[Envelope]]
-    ) -> list[dict[str, Any]]:
-        unit = self.docs["units"][stays[0]["unit_id"]]
-        if unit["occupancy"] + len(stays) > unit["capacity"]:
-            raise UnitFull(unit["id"], unit["occupancy"], unit["capacity"])
-        if any(self.open_stay_of_person(s["person_ref"]) for s in stays):
-            raise PersonAlreadyHeld("one_open_stay", "held already")
-        unit["occupancy"] += len(stays)
-        return [self._add("stays", stay, evs) for stay, evs in zip(stays, events, strict=False)]
-
-    def held_family_members(self, group_id: str, centre_id: str) -> list[dict[str, Any]]:
-        return [
-            s
-            for s in self.docs["stays"].values()
-            if (s.get("family_group") or {}).get("id") == group_id
-            and s["centre_id"] == centre_id
-            and s["status"] == "open"
-        ]
-
-    def open_stay_of_person(self, person_ref: str) -> dict[str, Any] | None:
-        return next(
-            (
-                s
-                for s in self.docs["stays"].values()
-                if s["person_ref"] == person_ref and s["status"] == "open"
-            ),
-            None,
-        )
-
-    def stay(self, stay_id: str) -> dict[str, Any] | None:
-        return self.docs["stays"].get(stay_id)
-
-    def stays(
-        self, where: StayFilter, scope: Sequence[str] | None, after: str | None, limit: int
-    ) -> list[dict[str, Any]]:
-        wanted = {k: v for k, v in vars(where).items() if v is not None}
-        found = [
-            s
-            for s in self.docs["stays"].values()
-            if all(s[k] == v for k, v in wanted.items())
-            and (scope is None or s["centre_id"] in scope)
-        ]
-        return self._page(found, after, limit)
 
 
 def ctx(role: str = "admin", *centres: str, **more: Any) -> handlers.Context:

@@ -4,8 +4,6 @@ sees."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,93 +12,15 @@ import pytest
 from passage.context import Context
 from passage.errors import KeptChanging, NotAllowed, VersionConflict
 from passage.events import new_event, registry, validate_event
-from passage.events.envelope import Envelope
 from passage.identity import Identity
 from passage.location_store import InMemoryLocations
+from tests.fakes.voluntary_return import InMemoryCases
 from voluntary_return import handlers
-from voluntary_return.domain import statistics
 from voluntary_return.domain.errors import AlreadyRecorded, RuleRefused, WrongStage
-from voluntary_return.domain.records import CaseFilter, CaseUpdate
 from voluntary_return.web.views import case_view
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 CASEWORKER = Identity("cw-1", "avr_caseworker")
-
-
-class InMemoryCases:
-    """The handlers' Repository protocol over dicts (the typed updates the handlers hand it)."""
-
-    def __init__(self) -> None:
-        self.cases: dict[str, dict[str, Any]] = {}
-        self.outbox: list[Envelope] = []
-        self.deltas: list[statistics.Delta] = []
-        self.races = 0  # how many next updates lose to a concurrent writer
-
-    def insert(
-        self,
-        case: dict[str, Any],
-        events: Sequence[Envelope],
-        delta: statistics.Delta,
-        moves: Sequence[Any] = (),
-    ) -> None:
-        self.cases[case["_id"]] = copy.deepcopy(case)
-        self.outbox.extend(events)
-        self.deltas.append(delta)
-
-    def update(
-        self,
-        case_id: str,
-        version: int,
-        stage: str,
-        update: CaseUpdate,
-        events: Sequence[Envelope],
-        delta: statistics.Delta,
-        moves: Sequence[Any] = (),
-    ) -> dict[str, Any]:
-        doc = self.cases.get(case_id)
-        if self.races:
-            self.races -= 1
-            doc["version"] += 1  # type: ignore[index]
-        if doc is None or doc["version"] != version or doc["stage"] != stage:
-            raise VersionConflict(None)
-        for path, value in update.set.items():
-            _set(doc, path, copy.deepcopy(value))
-        for path, value in update.push.items():
-            doc.setdefault(path, []).append(copy.deepcopy(value))
-        for path in update.unset:
-            doc.pop(path, None)
-        doc["version"] += 1
-        self.outbox.extend(events)
-        self.deltas.append(delta)
-        return copy.deepcopy(doc)
-
-    def get(self, case_id: str) -> dict[str, Any] | None:
-        return copy.deepcopy(self.cases.get(case_id))
-
-    def find(self, where: CaseFilter, after: str | None, limit: int) -> list[dict[str, Any]]:
-        rows = [
-            c
-            for _, c in sorted(self.cases.items())
-            if all(
-                getattr(where, k) is None or c.get(k) == getattr(where, k)
-                for k in ("person_ref", "stage")
-            )
-        ]
-        return [r for r in rows if after is None or r["_id"] > after][:limit]
-
-    def forced_routes_for(self, person_ref: str) -> list[dict[str, Any]]:
-        return []
-
-
-def _set(doc: dict[str, Any], path: str, value: Any) -> None:
-    *parents, last = path.split(".")
-    target: Any = doc
-    for part in parents:
-        target = target[int(part)] if isinstance(target, list) else target.setdefault(part, {})
-    if isinstance(target, list):
-        target[int(last)] = value
-    else:
-        target[last] = value
 
 
 def ctx(caller: Identity = CASEWORKER) -> Context:

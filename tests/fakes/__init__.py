@@ -1,7 +1,9 @@
-"""Test doubles shared by the unit tests of the three services' apps (one copy, not one per file).
+"""Test doubles shared by the unit tests (one copy, not one per file).
 
-Each stands in for the slice of an adapter the app touches when it is built and probed; the real
-adapters are exercised over the wire in ``tests/integration``.
+Here: the app-level fakes of the three services' apps, each standing in for the slice of an
+adapter the app touches when it is built and probed. In the modules beside it: the in-memory fakes
+of each service's storage ports (``tests.fakes.detention``, ``tests.fakes.voluntary_return``), held
+to their MongoDB twins by ``tests/contract/test_fakes_vs_mongo.py``.
 """
 
 from __future__ import annotations
