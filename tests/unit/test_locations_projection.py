@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from passage.events import new_event, validate_event
+from passage.location_store import InMemoryLocations
 from passage.locations import (
-    InMemoryLocations,
     PersonLocation,
     StayFact,
     apply_fact,
