@@ -48,15 +48,15 @@ def test_voluntary_return_cases_past_retention_are_erased_and_statistics_stay(se
     still_open = svc.case_at("booked")["id"]
     cases, stats = _docs(svc.deps.mongo, "cases"), svc.statistics_rows()
 
-    early, _ = run("voluntary_return.adapters", settings, "--dry-run", "--as-of", BEFORE)
+    early, _ = run("voluntary_return", settings, "--dry-run", "--as-of", BEFORE)
     assert early["due"][0]["ids"] == [] and early["due"][0]["rule"]["verified"] is False
-    dry, _ = run("voluntary_return.adapters", settings, "--dry-run", "--as-of", AFTER)
+    dry, _ = run("voluntary_return", settings, "--dry-run", "--as-of", AFTER)
     (due,) = dry["due"]
     assert dry["dry_run"] is True and due["ids"] == sorted(ended) and due["count"] == 2
     assert due["rule"]["record_type"] == "voluntary_return_case" and "particulars" in due["erases"]
     assert _docs(svc.deps.mongo, "cases") == cases and _docs(svc.deps.mongo, "erasures") == []
 
-    done, log = run("voluntary_return.adapters", settings, "--as-of", AFTER)
+    done, log = run("voluntary_return", settings, "--as-of", AFTER)
     (erasure,) = done["erasures"]
     assert erasure["ids"] == sorted(ended) and erasure["count"] == 2
     for case_id in ended:
@@ -82,7 +82,7 @@ def test_voluntary_return_cases_past_retention_are_erased_and_statistics_stay(se
     (stored,) = _docs(svc.deps.mongo, "erasures")
     assert stored["ids"] == sorted(ended) and stored["rule"]["keep_days"] == 1825
     assert erasure["erasure_id"] in log and ended[0] in log and "Rezaei" not in log
-    again, _ = run("voluntary_return.adapters", settings, "--as-of", AFTER)
+    again, _ = run("voluntary_return", settings, "--as-of", AFTER)
     assert again["erasures"][0]["ids"] == [] and len(_docs(svc.deps.mongo, "erasures")) == 2
 
 

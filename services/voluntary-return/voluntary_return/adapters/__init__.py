@@ -3,6 +3,6 @@ indexes, GridFS) and run storage commands.
 
 - ``storage``: collection names, indexes, outbox collections, the location read model's store;
 - ``cases``: the case store (``CaseRepository``) the handlers and event handlers use;
-- ``retention``: ``python -m voluntary_return.adapters.retention`` erases personal data;
-- ``search_keys``: ``python -m voluntary_return.adapters.search_keys`` backfills search keys.
+- ``retention``: ``python -m voluntary_return.retention`` erases personal data;
+- ``search_keys``: ``python -m voluntary_return.search_keys`` backfills search keys.
 """

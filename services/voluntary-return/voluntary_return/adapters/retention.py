@@ -1,7 +1,7 @@
 """How long voluntary return keeps a case's personal data, and what it erases then.
 
-    python -m voluntary_return.adapters.retention --dry-run   # JSON: what would go
-    python -m voluntary_return.adapters.retention             # erase, store the erasure (ids)
+    python -m voluntary_return.retention --dry-run   # JSON: what would go
+    python -m voluntary_return.retention             # erase, store the erasure (ids)
 
 The monthly statistics are a separate read model and are not touched; the case keeps its stage,
 history (dates, actions, who acted), nationality, destination and referral source and centre.
@@ -82,9 +82,7 @@ POLICIES = (CASE_POLICY,)
 
 
 def main(argv: list[str] | None = None) -> int:
-    return retention_main(
-        "python -m voluntary_return.adapters.retention", load_settings, POLICIES, argv
-    )
+    return retention_main("python -m voluntary_return.retention", load_settings, POLICIES, argv)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``python -m voluntary_return.adapters.search_keys``: store person search keys on cases
+"""``python -m voluntary_return.search_keys``: store person search keys on cases
 registered before person search existed (a one-off backfill)."""
 
 from __future__ import annotations

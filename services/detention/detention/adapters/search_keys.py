@@ -1,4 +1,5 @@
-"""``python -m detention.search``: store search keys on stays admitted before search existed."""
+"""``python -m detention.search_keys``: store search keys on stays admitted before search
+existed."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``python -m readmission.adapters.search``: store person-search keys on requests and transits
+"""``python -m readmission.search_keys``: store person-search keys on requests and transits
 made before search existed (a one-off backfill; new records get their keys at creation)."""
 
 from __future__ import annotations
