@@ -73,11 +73,7 @@ def record_hash(record: Mapping[str, Any], keyring: Keyring) -> str:
 
 def timestamp(now: datetime | None = None) -> str:
     """Fixed-width UTC time, so string order is time order (filters compare strings)."""
-    return (
-        (now or datetime.now(UTC))
-        .astimezone(UTC)
-        .strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    )
+    return (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass

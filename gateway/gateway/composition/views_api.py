@@ -25,6 +25,7 @@ from gateway.edge.routes import OWN_ROUTES, ROUTES
 from gateway.edge.upstreams import Upstreams
 from gateway.schemas import ProblemSchema
 from passage.clock import utc_now
+from passage.context import system_caller
 from passage.fields import pattern
 from passage.formats import MONTH, PERSON_REF
 from passage.identity import HEADER as IDENTITY_HEADER
@@ -35,7 +36,7 @@ from passage.problems import Problem
 from passage.web import Blueprint
 
 MONTH_PATTERN = MONTH.pattern
-SYSTEM = Identity(user_id="gateway-reports", role="system")
+SYSTEM = system_caller("gateway-reports")
 TIMELINE = "/api/v1/persons/{person_ref}/timeline"
 SEARCH = "/api/v1/persons/search"
 

@@ -17,10 +17,9 @@ from detention.domain.clocks import utc_ms
 from detention.domain.model import StayFilter
 from detention.domain.rules import Rules, rules_on
 from detention.handlers.views import centre_view, stay_view, unit_view
-from passage.context import Context
+from passage.context import Context, system_caller
 from passage.errors import NotFoundError
 from passage.events.envelope import Envelope, new_event, rfc3339
-from passage.identity import Identity
 
 SOURCE = "detention"
 RulesFor = Callable[[date], Rules]
@@ -73,7 +72,7 @@ def _page(
 
 
 #: Who the worker's steps are recorded as (``released_by``, ``by`` in a stay's history).
-WORKER = Identity(user_id="detention-worker", role="system")
+WORKER = system_caller("detention-worker")
 
 
 # centres -------------------------------------------------------------------------------------
