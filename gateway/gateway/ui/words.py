@@ -127,6 +127,20 @@ CODES: dict[str, Any] = {
     "divorced": _l("divorced"),
     "widowed": _l("widowed"),
     "separated": _l("separated"),
+    # deadlines and the law behind them
+    "submit": _l("submission"),
+    "reply": _l("reply"),
+    "transfer": _l("transfer"),
+    "take_back": _l("take-back"),
+    "take_back_own_nationals": _l("take-back of own nationals"),
+    "take_back_others": _l("take-back of others"),
+    "transit_reply": _l("reply to a transit request"),
+    "calendar_days": _l("calendar days"),
+    "working_days": _l("working days"),
+    "months": _l("months"),
+    "office_closure": _l("office closure"),
+    "moved_working_day": _l("moved working day"),
+    "estimated_religious_holiday": _l("estimated religious holiday"),
     # audit records
     "read": _l("read"),
     "change": _l("change"),
@@ -318,6 +332,14 @@ FIELDS: dict[str, Any] = {
     "particulars.escorts.0.name": _l("Escort: name"),
     "particulars.escorts.0.rank": _l("Escort: rank"),
     "particulars.escorts.0.document": _l("Escort: service card or travel document"),
+    # a transit request (Annex 6)
+    "transit_at": _l("Transit at (UTC)"),
+    "escorts.count": _l("Number of escorting officials"),
+    "escorts.agency": _l("Escorts' agency"),
+    "escorts.officers.0.name": _l("Escort: name"),
+    "escorts.officers.0.rank": _l("Escort: rank"),
+    "escorts.officers.0.document": _l("Escort: service card or travel document"),
+    "explanation": _l("Explanation"),
 }
 
 REPORT_COLUMNS: dict[str, Any] = {
