@@ -244,19 +244,21 @@ def test_a_liaison_officer_files_a_request_with_evidence_and_enters_a_dated_reje
     page = page_for("liaison")
     page.goto(f"{stack.gateway_url}/ui/requests/new")
     form = page.get_by_test_id("new-request")
-    form.get_by_label("Direction").select_option("outgoing")
-    form.get_by_label("Member state (e.g. DE)").fill("DE")
-    form.get_by_label("Person reference").fill(ref)
-    form.get_by_label("Category").select_option("third_country_national")
-    form.get_by_label("Procedure").select_option("normal")
-    form.get_by_label("Irregular stay known since").fill((TODAY - timedelta(days=20)).isoformat())
-    form.get_by_label("Voluntary return offered").select_option("yes")
+    form.get_by_label("Direction", exact=True).select_option("outgoing")
+    form.get_by_label("Member state (e.g. DE)", exact=True).fill("DE")
+    form.get_by_label("Person reference", exact=True).fill(ref)
+    form.get_by_label("Category", exact=True).select_option("third_country_national")
+    form.get_by_label("Procedure", exact=True).select_option("normal")
+    form.get_by_label("Irregular stay known since", exact=True).fill(
+        (TODAY - timedelta(days=20)).isoformat()
+    )
+    form.get_by_label("Voluntary return offered", exact=True).select_option("yes")
     form.get_by_label("Family name", exact=True).fill("Journeyova")
     form.get_by_label("Given names", exact=True).fill("Sabina")
-    form.get_by_label("Date of birth").fill("1993-07-14")
-    form.get_by_label("Sex").select_option("female")
-    form.get_by_label("Nationality (ISO alpha-3, e.g. IRN)").fill("IRN")
-    form.get_by_label("Father's name").fill("Rauf Journeyov")
+    form.get_by_label("Date of birth", exact=True).fill("1993-07-14")
+    form.get_by_label("Sex", exact=True).select_option("female")
+    form.get_by_label("Nationality (ISO alpha-3, e.g. IRN)", exact=True).fill("IRN")
+    form.get_by_label("Father's name", exact=True).fill("Rauf Journeyov")
     check_page(page, "journey-liaison-1-new-request")
     form.get_by_role("button", name="Open the request").click()
     expect(page.get_by_test_id("request-state")).to_have_text("draft")
@@ -277,7 +279,7 @@ def test_a_liaison_officer_files_a_request_with_evidence_and_enters_a_dated_reje
     form.get_by_label("Type", exact=True).select_option("passport")
     form.get_by_label("Reference").fill("scan 1: passport")
     form.get_by_role("button", name="Attach evidence").click()
-    expect(page.locator("#ev-title + table")).to_contain_text("scan 1: passport")
+    expect(page.locator("section:has(#ev-title) table")).to_contain_text("scan 1: passport")
     check_page(page, "journey-liaison-2-evidence")
 
     with page.expect_download() as download:
@@ -314,7 +316,9 @@ def test_a_liaison_officer_files_a_request_with_evidence_and_enters_a_dated_reje
     check_page(page, "journey-liaison-5-worklist-after")
 
 
-def test_an_administrator_adds_a_unit_and_a_user(stack: Stack, page_for: Any) -> None:
+def test_an_administrator_adds_a_unit_a_user_and_a_holiday_override(
+    stack: Stack, page_for: Any
+) -> None:
     page = page_for("admin")
     page.locator("header").get_by_role("link", name="Administration").click()
     page.get_by_role("link", name="Yevlakh", exact=False).first.click()
@@ -338,6 +342,21 @@ def test_an_administrator_adds_a_unit_and_a_user(stack: Stack, page_for: Any) ->
     form.get_by_role("button", name="Create the account").click()
     expect(page.get_by_role("status")).to_contain_text("The account staff.yevlakh2 is created.")
     check_page(page, "journey-admin-3-user-created")
+    page.goto(f"{stack.gateway_url}/ui/")
+    page.locator("#main").get_by_role("link", name="Holiday calendars").click()
+    day = (TODAY + timedelta(days=45)).isoformat()
+    form = page.locator("section:has(#new-override-title) form")
+    form.get_by_label("Day", exact=True).fill(day)
+    form.get_by_label("Working day").select_option("no")
+    form.get_by_label("Kind").select_option("office_closure")
+    form.get_by_label("Reason").fill("Office move")
+    form.get_by_role("button", name="Save the override").click()
+    expect(page.get_by_role("status")).to_contain_text("is overridden.")
+    expect(page.locator(f'tr[data-day="{day}"]')).to_contain_text("Office move")
+    check_page(page, "journey-admin-4-holiday-override")
+    page.goto(f"{stack.gateway_url}/ui/admin/agreements")
+    expect(page.locator('section[data-agreement="EU-AZ"] table.rules').first).to_be_visible()
+    check_page(page, "journey-admin-5-agreements")
 
 
 PAGES = {
@@ -346,11 +365,24 @@ PAGES = {
         "/ui/centres/baku/family-admission",
         "/ui/centres/baku/stays",
     ],
-    "liaison": ["/ui/worklist", "/ui/requests", "/ui/requests/new"],
+    "liaison": [
+        "/ui/worklist",
+        "/ui/requests",
+        "/ui/requests/new",
+        "/ui/transits",
+        "/ui/transits/new",
+    ],
     "caseworker": ["/ui/cases", "/ui/cases/needs-action", "/ui/cases/new"],
     "partner.iom": ["/ui/reports"],
     "auditor": ["/ui/audit"],
-    "admin": ["/ui/", "/ui/admin/centres", "/ui/admin/centres/baku", "/ui/admin/users"],
+    "admin": [
+        "/ui/",
+        "/ui/admin/centres",
+        "/ui/admin/centres/baku",
+        "/ui/admin/users",
+        "/ui/admin/agreements",
+        "/ui/admin/calendars",
+    ],
 }
 
 
