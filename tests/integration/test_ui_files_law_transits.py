@@ -285,3 +285,29 @@ def test_the_case_board_and_needs_action_list_page_sort_and_filter_in_the_url(
     needs = client.get("/ui/cases/needs-action?within_days=30&sort=stage")
     assert needs.status_code == 200 and "next 30 days" in needs.get_data(as_text=True)
     assert client.get("/ui/cases/needs-action?overdue=true&kind=counselling_due").status_code == 200
+
+
+def test_a_caseworker_attaches_files_to_a_case_and_downloads_its_summary(stack: UiStack) -> None:
+    case = stack.api(
+        "POST",
+        "/api/v1/voluntary-return/cases",
+        role="avr_caseworker",
+        body={"person_ref": new_ref(), "source": "ngo", "organisation": "Caritas Baku"},
+    ).json()
+    client = stack.client("caseworker")
+    page = client.get(f"/ui/cases/{case['id']}")
+    assert "No file attached." in page.get_data(as_text=True)
+    answer = client.post(
+        f"/ui/cases/{case['id']}/files",
+        data={"csrf_token": token(page), "file": [(io.BytesIO(PNG), "consent.png")]},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 303 and "attached=1" in answer.headers["Location"]
+    html = client.get(answer.headers["Location"]).get_data(as_text=True)
+    (file_id,) = re.findall(r'data-file="([0-9a-f]{24})"', html)
+    assert client.get(f"/ui/cases/{case['id']}/files/{file_id}").data == PNG
+    summary = client.get(f"/ui/cases/{case['id']}/summary.pdf")
+    assert summary.status_code == 200 and summary.headers["Content-Type"] == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(summary.data)).pages)
+    assert case["id"] in text or case["person_ref"] in text
+    assert stack.client("auditor").get(f"/ui/cases/{case['id']}/summary.pdf").status_code == 403

@@ -1,6 +1,7 @@
-"""Evidence files and the official forms as downloads, for liaison officers (and administrators).
+"""Evidence files and the official forms as downloads: readmission requests' (liaison officers)
+and voluntary-return cases' (caseworkers; administrators for both).
 
-Uploads are passed on to the readmission service one file at a time as the multipart body its API
+Uploads are passed on to the service one file at a time as the multipart body its API
 takes; the service sniffs the content and keeps the file (GridFS). Downloads are relayed as the
 service sent them (an attachment, ``nosniff``, never cached). Both go through the same route table,
 signed identity and audit as every other UI call (:meth:`gateway.ui.client.Backend.send`).
@@ -8,6 +9,7 @@ signed identity and audit as every other UI call (:meth:`gateway.ui.client.Backe
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, redirect, request, url_for
@@ -20,9 +22,10 @@ from gateway.ui.words import general_messages
 from passage.evidence_files import MAX_BYTES
 
 R = "/api/v1/readmission"
+V = "/api/v1/voluntary-return"
 FILES_AT_ONCE = 5
 UPLOAD_LIMIT = FILES_AT_ONCE * MAX_BYTES + 64 * 1024  # the files of one form and their envelope
-UPLOADS = ("ui.request_files",)  # endpoints whose bodies may be that large
+UPLOADS = ("ui.request_files", "ui.case_files")  # endpoints whose bodies may be that large
 RELAYED = ("Content-Disposition", "X-Content-Type-Options")
 
 
@@ -33,6 +36,9 @@ def register(blp: Blueprint) -> None:
         "/requests/<request_id>/files", "request_files", upload_files, methods=["POST"]
     )
     blp.add_url_rule("/requests/<request_id>/files/<file_id>", "request_file", download_file)
+    blp.add_url_rule("/cases/<case_id>/summary.pdf", "case_summary", case_summary)
+    blp.add_url_rule("/cases/<case_id>/files", "case_files", upload_case_files, methods=["POST"])
+    blp.add_url_rule("/cases/<case_id>/files/<file_id>", "case_file", download_case_file)
 
 
 @signed_in("liaison_officer")
@@ -53,6 +59,17 @@ def download_file(request_id: str, file_id: str) -> Any:
     return _relay(
         f"{R}/requests/{safe_id(request_id)}/files/{safe_id(file_id)}", _("This evidence file")
     )
+
+
+@signed_in("avr_caseworker")
+def case_summary(case_id: str) -> Any:
+    """The AVRR case summary for IOM, as the voluntary-return service prints it."""
+    return _relay(f"{V}/cases/{safe_id(case_id)}/summary.pdf", _("The case summary"))
+
+
+@signed_in("avr_caseworker")
+def download_case_file(case_id: str, file_id: str) -> Any:
+    return _relay(f"{V}/cases/{safe_id(case_id)}/files/{safe_id(file_id)}", _("This evidence file"))
 
 
 def _relay(path: str, what: str) -> Response:
@@ -81,18 +98,44 @@ def _json(response: Any) -> Any:
 
 @signed_in("liaison_officer")
 def upload_files(request_id: str) -> Any:
-    """Attach the chosen documents one by one; the first refusal stops and is shown at the form."""
-    from gateway.ui.pages_readmission import request_view  # the request page shows the refusal
+    """Attach the chosen documents to a readmission request."""
+    from gateway.ui.pages_readmission import request_view  # the request page shows a refusal
 
     request_id = safe_id(request_id)
+    return _upload(
+        f"{R}/requests/{request_id}/files",
+        lambda **refused: request_view(request_id, **refused),
+        lambda count: url_for("ui.request_page", request_id=request_id, attached=count),
+        _("This request"),
+    )
+
+
+@signed_in("avr_caseworker")
+def upload_case_files(case_id: str) -> Any:
+    """Attach the chosen documents to a voluntary-return case."""
+    from gateway.ui.pages_return import case_view  # the case page shows a refusal
+
+    case_id = safe_id(case_id)
+    return _upload(
+        f"{V}/cases/{case_id}/files",
+        lambda **refused: case_view(case_id, **refused),
+        lambda count: url_for("ui.case_page", case_id=case_id, attached=count),
+        _("This case"),
+    )
+
+
+def _upload(
+    path: str,
+    page: Callable[..., Response],
+    done: Callable[[int], str],
+    what: str,
+) -> Response:
+    """Pass the chosen files on one by one; the first refusal stops and is shown at the form."""
     parts = [p for p in request.files.getlist("file") if p.filename]
     if not parts:
-        return request_view(
-            request_id, status=422, form="files", general=[_("Choose at least one file.")]
-        )
+        return page(status=422, form="files", general=[_("Choose at least one file.")])
     if len(parts) > FILES_AT_ONCE:
-        return request_view(
-            request_id,
+        return page(
             status=422,
             form="files",
             general=[_("Attach at most %(count)s files at once.", count=FILES_AT_ONCE)],
@@ -104,28 +147,19 @@ def upload_files(request_id: str) -> Any:
             {"file": ("document", data, "application/octet-stream")}
         )
         answer = _answer(
-            ui().backend.send(
-                identity(),
-                "POST",
-                f"{R}/requests/{request_id}/files",
-                data=body,
-                content_type=content_type,
-            )
+            ui().backend.send(identity(), "POST", path, data=body, content_type=content_type)
         )
         if not answer.ok:
             if answer.status in (403, 404):
-                return unavailable(answer, _("This request"))
+                return unavailable(answer, what)
             said = _("%(name)s was not attached.", name=part.filename)
-            done = [_("Attached before it: %(count)s.", count=attached)] if attached else []
-            return request_view(
-                request_id,
+            before = [_("Attached before it: %(count)s.", count=attached)] if attached else []
+            return page(
                 status=answer.status,
                 form="files",
-                general=[said, *general_messages(answer.body, answer.detail), *done],
+                general=[said, *general_messages(answer.body, answer.detail), *before],
             )
-    return redirect(
-        url_for("ui.request_page", request_id=request_id, attached=len(parts)), code=303
-    )
+    return redirect(done(len(parts)), code=303)
 
 
 def _answer(sent: Answer | Any) -> Answer:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -264,7 +264,7 @@ def referral() -> Any:
     )
 
 
-def _page(
+def case_view(
     case_id: str,
     status: int = 200,
     form: str = "",
@@ -272,14 +272,21 @@ def _page(
     general: list[str] | None = None,
     values: Any = None,
 ) -> Response:
+    """The case page; ``form`` names the form whose refusal (``errors``, ``general``) shows."""
     answer = get(f"{V}/cases/{case_id}")
     if not answer.ok:
         return unavailable(answer, _("This case"))
     allowed = [a for a in answer.body.get("allowed_actions", []) if a in STEPS]
+    files = None  # auditors may not see evidence files (the service's rule): no list, no call
+    if g.ui_user.role in ("avr_caseworker", "admin"):
+        listed = get(f"{V}/cases/{case_id}/files")
+        files = listed.body.get("items", []) if listed.ok else None
     return render(
         "ui/case.html",
         status=status,
         case=answer.body,
+        files=files,
+        attached=request.args.get("attached", type=int),
         steps=[(a, *STEPS[a]) for a in allowed],
         choices=CHOICES,
         irreversible=IRREVERSIBLE,
@@ -292,7 +299,7 @@ def _page(
 
 @signed_in(*READERS)
 def case_page(case_id: str) -> Any:
-    return _page(safe_id(case_id))
+    return case_view(safe_id(case_id))
 
 
 @signed_in("avr_caseworker")
@@ -319,7 +326,7 @@ def case_step(case_id: str, step: str) -> Any:
     if answer.status in (403, 404):
         return unavailable(answer, _("This case"))
     errors, general = refusal(answer, set(spec))
-    return _page(
+    return case_view(
         case_id,
         status=answer.status,
         form=step,
