@@ -311,3 +311,29 @@ def test_a_caseworker_attaches_files_to_a_case_and_downloads_its_summary(stack: 
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(summary.data)).pages)
     assert case["id"] in text or case["person_ref"] in text
     assert stack.client("auditor").get(f"/ui/cases/{case['id']}/summary.pdf").status_code == 403
+
+
+def test_a_scan_larger_than_a_form_is_accepted_up_to_the_services_limit(stack: UiStack) -> None:
+    client = stack.client("liaison")
+    request_id = opened(stack, client)
+    page = client.get(f"/ui/requests/{request_id}")
+    scan = PDF + bytes(2 * 1024 * 1024)  # far above the 256 KiB other forms may send
+    answer = client.post(
+        f"/ui/requests/{request_id}/files",
+        data={"csrf_token": token(page), "file": [(io.BytesIO(scan), "scan.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:300]
+    too_big = PDF + bytes(10 * 1024 * 1024)
+    refused = client.post(
+        f"/ui/requests/{request_id}/files",
+        data={"csrf_token": token(page), "file": [(io.BytesIO(too_big), "big.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 413 and "big.pdf was not attached." in refused.get_data(
+        as_text=True
+    )
+    files = stack.api(
+        "GET", f"{R}/requests/{request_id}/files", role="liaison_officer", all_scopes=True
+    ).json()["items"]
+    assert [f["size"] for f in files] == [len(scan)]
