@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pytest
 from pypdf import PdfReader
 
+from gateway.audit import AuditUnavailable
 from tests.integration.test_ui_request_form import request_form
 from tests.integration.test_ui_support import UiStack, token
 from tests.integration.test_voluntary_return_support import new_ref
@@ -337,3 +338,18 @@ def test_a_scan_larger_than_a_form_is_accepted_up_to_the_services_limit(stack: U
         "GET", f"{R}/requests/{request_id}/files", role="liaison_officer", all_scopes=True
     ).json()["items"]
     assert [f["size"] for f in files] == [len(scan)]
+
+
+def test_a_page_whose_read_cannot_be_audited_says_so_instead_of_failing(
+    stack: UiStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = stack.client("liaison")
+    assert client.get("/ui/worklist").status_code == 200
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise AuditUnavailable("down")
+
+    monkeypatch.setattr(stack.deps.guard.trail, "append", unavailable)
+    page = client.get("/ui/worklist")  # the header's due count is read (and audited) too
+    assert page.status_code == 503
+    assert "could not be recorded in the audit trail" in page.get_data(as_text=True)
