@@ -3,14 +3,15 @@ board at 1k and 100k records, beside a same-run baseline.
 
 Starts its own SecantusDB and the three services under gunicorn (as in production), builds the
 gateway in this process and signs in through the UI's own form. Records are bulk-inserted: stays
-cloned from one admitted through the API (all open, in one centre), readmission requests with open
-deadlines (``bench.readmission_worklist.seed``) and voluntary-return cases
-(``bench.voluntary_return_cases.seed``). Each page is fetched ``--n`` times in turn with the
-gateway's test client, so a figure is the gateway's whole server time for the page: session,
-audit, the calls to the services and the template. The baseline, in the same run: a bare Flask
-page rendering a Jinja table with as many rows as the measured page shows.
+cloned from one admitted through the API (300 open in the measured centre, the rest closed),
+readmission requests with open deadlines (``bench.readmission_worklist.seed``) and
+voluntary-return cases (``bench.voluntary_return_cases.seed``). Each page is fetched ``--n``
+times in turn with the gateway's test client, so a figure is the gateway's whole server time for
+the page: session, audit, the calls to the services and the template (the service calls are
+timed apart). The baseline, in the same run: a bare Flask page rendering a Jinja table with as
+many rows as the measured page shows.
 
-    .venv/bin/python bench/ui_render.py [--sizes 1000,100000] [--n 50]
+    .venv/bin/python bench/ui_render.py [--sizes 1000,100000] [--n 50] [--settle 20]
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from readmission import repository as readmission_repository  # noqa: E402
 from voluntary_return import repository as voluntary_return_repository  # noqa: E402
 
 SECRET = "bench-internal-secret-0123456789abcdef"
+HELD = 300  # open stays in the measured centre (about a full centre); every other stay is closed
 PASSWORD = "bench pass phrase long enough 42"
 DBS = {
     "detention": "bench_ui_detention",
@@ -125,7 +127,8 @@ def centre_with_one_stay(detention: str) -> dict[str, Any]:
 
 
 def seed_stays(db: Any, model: dict[str, Any], first: int, count: int) -> None:
-    """Open stays in the bench centre, each a copy of the model with its own id, person and keys."""
+    """Stays in the bench centre, each a copy of the model with its own id, person and keys: the
+    first ``HELD`` open (a full centre), the rest closed (the centre's history)."""
     for offset in range(0, count, 5000):
         batch = []
         for i in range(first + offset, first + min(offset + 5000, count)):
@@ -134,6 +137,7 @@ def seed_stays(db: Any, model: dict[str, Any], first: int, count: int) -> None:
                 "_id": str(uuid.UUID(int=i + 1)),
                 "person_ref": f"BENCH-{i}",
                 "person": {**model["person"], "family_name": f"Person{i}"},
+                "status": "open" if i < HELD else "closed",
             }
             batch.append({**doc, **search_keys(doc, detention_repository.STAY_SEARCH)})
         db.stays.insert_many(batch, ordered=False)
