@@ -5,11 +5,14 @@ unit and account; and every page, in every language, free of serious accessibili
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from pypdf import PdfReader
 
 from devstack.stack import Stack
 from passage.testing import wait_for
@@ -227,7 +230,96 @@ def _referred(page: Any) -> bool:
     return "/ui/cases/new" not in page.url
 
 
-def test_an_administrator_adds_a_unit_and_a_user(stack: Stack, page_for: Any) -> None:
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(64)
+
+
+def test_a_liaison_officer_files_a_request_with_evidence_and_enters_a_dated_rejection(
+    stack: Stack, page_for: Any, tmp_path: Path
+) -> None:
+    passport = tmp_path / "passport-scan.pdf"
+    passport.write_bytes(PDF_BYTES)
+    ticket = tmp_path / "ticket.png"
+    ticket.write_bytes(PNG_BYTES)
+    ref = f"AZ-J-{uuid.uuid4().hex[:8]}"
+    page = page_for("liaison")
+    page.goto(f"{stack.gateway_url}/ui/requests/new")
+    form = page.get_by_test_id("new-request")
+    form.get_by_label("Direction", exact=True).select_option("outgoing")
+    form.get_by_label("Member state (e.g. DE)", exact=True).fill("DE")
+    form.get_by_label("Person reference", exact=True).fill(ref)
+    form.get_by_label("Category", exact=True).select_option("third_country_national")
+    form.get_by_label("Procedure", exact=True).select_option("normal")
+    form.get_by_label("Irregular stay known since", exact=True).fill(
+        (TODAY - timedelta(days=20)).isoformat()
+    )
+    form.get_by_label("Voluntary return offered", exact=True).select_option("yes")
+    form.get_by_label("Family name", exact=True).fill("Journeyova")
+    form.get_by_label("Given names", exact=True).fill("Sabina")
+    form.get_by_label("Date of birth", exact=True).fill("1993-07-14")
+    form.get_by_label("Sex", exact=True).select_option("female")
+    form.get_by_label("Nationality (ISO alpha-3, e.g. IRN)", exact=True).fill("IRN")
+    form.get_by_label("Father's name", exact=True).fill("Rauf Journeyov")
+    check_page(page, "journey-liaison-1-new-request")
+    form.get_by_role("button", name="Open the request").click()
+    expect(page.get_by_test_id("request-state")).to_have_text("draft")
+    request_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+
+    upload = page.get_by_test_id("upload-files")
+    upload.get_by_label("Scanned documents (PDF, JPEG or PNG, up to 10 MiB each)").set_input_files(
+        [str(passport), str(ticket)]
+    )
+    upload.get_by_role("button", name="Attach the files").click()
+    expect(page.get_by_role("status")).to_contain_text("Files attached: 2.")
+    expect(page.get_by_test_id("evidence-files").locator("tr[data-file]")).to_have_count(2)
+    with page.expect_download() as download:
+        page.get_by_test_id("evidence-files").get_by_role("link", name="Download file 1").click()
+    assert Path(download.value.path()).read_bytes() == PDF_BYTES  # the file as it was uploaded
+    form = open_step(page, "evidence")
+    form.get_by_label("Evidence of").select_option("nationality")
+    form.get_by_label("Type", exact=True).select_option("passport")
+    form.get_by_label("Reference").fill("scan 1: passport")
+    form.get_by_role("button", name="Attach evidence").click()
+    expect(page.locator("section:has(#ev-title) table")).to_contain_text("scan 1: passport")
+    check_page(page, "journey-liaison-2-evidence")
+
+    with page.expect_download() as download:
+        page.get_by_test_id("annex5").click()
+    assert download.value.suggested_filename == f"annex5-{request_id}.pdf"
+    text = " ".join(
+        p.extract_text() for p in PdfReader(download.value.path()).pages
+    )  # the form is filled from the request
+    for particular in ("Journeyova", "Sabina", "1993-07-14", "Rauf Journeyov", ref):
+        assert particular in text, particular
+
+    form = open_step(page, "submit")
+    form.get_by_label("Received on").fill(TODAY.isoformat())
+    form.get_by_role("button", name="Submit").click()
+    expect(page.get_by_test_id("request-state")).to_have_text("submitted")
+    page.locator("header").get_by_role("link", name="Worklist", exact=True).click()
+    row = page.locator(f'tr[data-request="{request_id}"]')
+    expect(row.filter(has_text="submitted")).not_to_have_count(0)
+    check_page(page, "journey-liaison-3-worklist-submitted")
+
+    page.goto(f"{stack.gateway_url}/ui/requests/{request_id}")
+    form = open_step(page, "reject")
+    form.locator('[name="replied_on"]').fill(TODAY.isoformat())
+    form.get_by_label("Received on").fill(TODAY.isoformat())
+    form.locator('[name="reasons.0.code"]').select_option("insufficient_evidence")
+    form.get_by_label("Explanation").fill("The passport scan is not legible.")
+    form.get_by_role("button", name="Reject").click()
+    expect(page.get_by_test_id("request-state")).to_have_text("rejected")
+    check_page(page, "journey-liaison-4-rejected")
+    page.locator("header").get_by_role("link", name="Worklist", exact=True).click()
+    expect(
+        page.locator(f'tr[data-request="{request_id}"]').filter(has_text="submitted")
+    ).to_have_count(0)
+    check_page(page, "journey-liaison-5-worklist-after")
+
+
+def test_an_administrator_adds_a_unit_a_user_and_a_holiday_override(
+    stack: Stack, page_for: Any
+) -> None:
     page = page_for("admin")
     page.locator("header").get_by_role("link", name="Administration").click()
     page.get_by_role("link", name="Yevlakh", exact=False).first.click()
@@ -251,6 +343,21 @@ def test_an_administrator_adds_a_unit_and_a_user(stack: Stack, page_for: Any) ->
     form.get_by_role("button", name="Create the account").click()
     expect(page.get_by_role("status")).to_contain_text("The account staff.yevlakh2 is created.")
     check_page(page, "journey-admin-3-user-created")
+    page.goto(f"{stack.gateway_url}/ui/")
+    page.locator("#main").get_by_role("link", name="Holiday calendars").click()
+    day = (TODAY + timedelta(days=45)).isoformat()
+    form = page.locator("section:has(#new-override-title) form")
+    form.get_by_label("Day", exact=True).fill(day)
+    form.get_by_label("Working day").select_option("no")
+    form.get_by_label("Kind").select_option("office_closure")
+    form.get_by_label("Reason").fill("Office move")
+    form.get_by_role("button", name="Save the override").click()
+    expect(page.get_by_role("status")).to_contain_text("is overridden.")
+    expect(page.locator(f'tr[data-day="{day}"]')).to_contain_text("Office move")
+    check_page(page, "journey-admin-4-holiday-override")
+    page.goto(f"{stack.gateway_url}/ui/admin/agreements")
+    expect(page.locator('section[data-agreement="EU-AZ"] table.rules').first).to_be_visible()
+    check_page(page, "journey-admin-5-agreements")
 
 
 PAGES = {
@@ -259,11 +366,24 @@ PAGES = {
         "/ui/centres/baku/family-admission",
         "/ui/centres/baku/stays",
     ],
-    "liaison": ["/ui/worklist", "/ui/requests", "/ui/requests/new"],
+    "liaison": [
+        "/ui/worklist",
+        "/ui/requests",
+        "/ui/requests/new",
+        "/ui/transits",
+        "/ui/transits/new",
+    ],
     "caseworker": ["/ui/cases", "/ui/cases/needs-action", "/ui/cases/new"],
     "partner.iom": ["/ui/reports"],
     "auditor": ["/ui/audit"],
-    "admin": ["/ui/", "/ui/admin/centres", "/ui/admin/centres/baku", "/ui/admin/users"],
+    "admin": [
+        "/ui/",
+        "/ui/admin/centres",
+        "/ui/admin/centres/baku",
+        "/ui/admin/users",
+        "/ui/admin/agreements",
+        "/ui/admin/calendars",
+    ],
 }
 
 

@@ -162,11 +162,18 @@ PAGES = {
         "/ui/centres/baku/family-admission",
         "/ui/centres/baku/stays",
     ],
-    "liaison": ["/ui/worklist", "/ui/requests"],
+    "liaison": ["/ui/worklist", "/ui/requests", "/ui/transits", "/ui/transits/new"],
     "caseworker": ["/ui/cases", "/ui/cases/needs-action", "/ui/cases/new"],
     "partner.iom": ["/ui/reports"],
     "auditor": ["/ui/audit"],
-    "admin": ["/ui/", "/ui/admin/centres", "/ui/admin/centres/baku", "/ui/admin/users"],
+    "admin": [
+        "/ui/",
+        "/ui/admin/centres",
+        "/ui/admin/centres/baku",
+        "/ui/admin/users",
+        "/ui/admin/agreements",
+        "/ui/admin/calendars",
+    ],
 }
 
 

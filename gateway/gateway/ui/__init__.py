@@ -22,12 +22,15 @@ from gateway.ui import (
     pages_admin,
     pages_audit,
     pages_detention,
+    pages_files,
+    pages_law,
     pages_other,
     pages_readmission,
     pages_request_new,
     pages_return,
     pages_session,
     pages_stays,
+    pages_transits,
 )
 from gateway.ui.client import Backend
 from gateway.ui.due import due_counts
@@ -69,6 +72,7 @@ def register_ui(app: Flask, deps: GatewayDeps, settings: GatewaySettings) -> Non
     blp.before_request(lambda: _before(ready))
     blp.after_request(_protective_headers)
     blp.register_error_handler(Problem, _problem_page)
+    blp.register_error_handler(413, _too_large_page)
     blp.app_context_processor(
         lambda: {
             "csrf_token": csrf_token,
@@ -90,9 +94,12 @@ def register_ui(app: Flask, deps: GatewayDeps, settings: GatewaySettings) -> Non
         pages_stays,
         pages_request_new,
         pages_readmission,
+        pages_transits,
+        pages_files,
         pages_return,
         pages_other,
         pages_admin,
+        pages_law,
         pages_audit,
     ):
         module.register(blp)
@@ -131,6 +138,8 @@ def _before(ready: threading.Event) -> Any:
         )
     if request.endpoint == "ui.sign_out" and g.ui_session is None:
         return redirect(url_for("ui.sign_in"), code=303)  # signed out already: nothing to protect
+    if request.endpoint in pages_files.UPLOADS:  # scanned documents: larger bodies than other forms
+        request.max_content_length = pages_files.UPLOAD_LIMIT
     if request.method == "POST" and not csrf_ok():
         return render(
             "ui/error.html",
@@ -178,4 +187,13 @@ def _protective_headers(response: Any) -> Any:
 def _problem_page(problem: Problem) -> Any:
     return render(
         "ui/error.html", status=problem.status, title=_("Not available"), message=problem.detail
+    )
+
+
+def _too_large_page(_error: Any) -> Any:
+    return render(
+        "ui/error.html",
+        status=413,
+        title=_("Too large"),
+        message=_("What you sent is too large. Send fewer or smaller files."),
     )

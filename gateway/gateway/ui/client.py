@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import requests
 from flask import g
 
 from gateway.admin.audit import AuditUnavailable
@@ -112,7 +113,9 @@ class Backend:
                     status=503,
                 ) from None
 
-    def _headers(self, identity: Identity, with_body: bool) -> dict[str, str]:
+    def _headers(
+        self, identity: Identity, content_type: str | None, if_match: str | None
+    ) -> dict[str, str]:
         headers = {
             IDENTITY_HEADER: sign_identity(
                 identity, self.internal_secret, ttl_seconds=self.identity_ttl_seconds
@@ -120,8 +123,10 @@ class Backend:
             "Accept": "application/json",
             "X-Request-ID": g.get("request_id") or "",
         }
-        if with_body:
-            headers["Content-Type"] = "application/json"
+        if content_type:
+            headers["Content-Type"] = content_type
+        if if_match:  # the version the user read (optimistic concurrency)
+            headers["If-Match"] = if_match
         return headers
 
     def call(
@@ -132,8 +137,41 @@ class Backend:
         *,
         query: Mapping[str, Any] | None = None,
         body: Any = None,
+        if_match: str | None = None,
     ) -> Answer:
         """One call to a service path (``/api/v1/<service>/…``) as ``identity``."""
+        sent = self.send(
+            identity,
+            method,
+            path,
+            query=query,
+            data=None if body is None else json.dumps(body).encode(),
+            content_type="application/json" if body is not None else None,
+            if_match=if_match,
+        )
+        if isinstance(sent, Answer):
+            return sent
+        try:
+            parsed = sent.json() if sent.content else {}
+        except ValueError:
+            parsed = {"detail": NOT_AVAILABLE}
+        if sent.status_code == 404 and not isinstance(parsed, dict):
+            parsed = {"detail": "Not found."}
+        return Answer(sent.status_code, parsed)
+
+    def send(
+        self,
+        identity: Identity,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, Any] | None = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
+        if_match: str | None = None,
+    ) -> Answer | requests.Response:
+        """The service's raw response (a download, an upload's answer), or an ``Answer`` when the
+        gate refused or the service could not be reached; checked and audited as :meth:`call` is."""
         found = match(path, method, ROUTES)
         service = path.split("/")[3] if path.count("/") >= 3 else ""
         if found is None or service not in self.upstreams.urls:
@@ -151,8 +189,8 @@ class Backend:
                 method,
                 path,
                 query=urlencode(clean).encode(),
-                headers=self._headers(identity, body is not None),
-                body=None if body is None else json.dumps(body).encode(),
+                headers=self._headers(identity, content_type, if_match),
+                body=data,
             )
         except Problem as problem:
             return Answer(problem.status, {"detail": problem.detail})
@@ -173,10 +211,4 @@ class Backend:
                     response.content, response.headers.get("Content-Type")
                 ),
             )
-        try:
-            parsed = response.json() if response.content else {}
-        except ValueError:
-            parsed = {"detail": NOT_AVAILABLE}
-        if response.status_code == 404 and not isinstance(parsed, dict):
-            parsed = {"detail": "Not found."}
-        return Answer(response.status_code, parsed)
+        return response

@@ -9,13 +9,18 @@ from typing import Any
 from flask import g, url_for
 
 from gateway.ui.web import get
+from passage.problems import Problem
 
 
 def due_counts() -> dict[str, Any] | None:
     """``{"today": n, "overdue": m, "url": …}`` for the signed-in user, once per page;
     None for other roles."""
     if "ui_due" not in g:
-        g.ui_due = _count(g.ui_user) if g.get("ui_user") is not None else None
+        g.ui_due = None  # also when counting fails: the header is drawn on error pages too
+        try:
+            g.ui_due = _count(g.ui_user) if g.get("ui_user") is not None else None
+        except Problem:  # the read could not be audited: no count rather than no page
+            g.ui_due = None
     return g.ui_due
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -197,7 +197,7 @@ def requests_list() -> Any:
     )
 
 
-def _page(
+def request_view(
     request_id: str,
     status: int = 200,
     form: str = "",
@@ -205,13 +205,20 @@ def _page(
     general: list[str] | None = None,
     values: Any = None,
 ) -> Response:
+    """The request page; ``form`` names the form whose refusal (``errors``, ``general``) shows."""
     answer = get(f"{R}/requests/{request_id}")
     if not answer.ok:
         return unavailable(answer, _("This request"))
+    files = None  # auditors may not see evidence files (the service's rule): no list, no call
+    if g.ui_user.role in ("liaison_officer", "admin"):
+        listed = get(f"{R}/requests/{request_id}/files")
+        files = listed.body.get("items", []) if listed.ok else None
     return render(
         "ui/request.html",
         status=status,
         req=answer.body,
+        files=files,
+        attached=request.args.get("attached", type=int),
         transitions=TRANSITIONS,
         choices=CHOICES,
         form=form,
@@ -223,7 +230,7 @@ def _page(
 
 @signed_in(*READERS)
 def request_page(request_id: str) -> Any:
-    return _page(safe_id(request_id))
+    return request_view(safe_id(request_id))
 
 
 @signed_in("liaison_officer")
@@ -241,7 +248,7 @@ def request_action(request_id: str, action: str) -> Any:
     if answer.status in (403, 404):
         return unavailable(answer, _("This request"))
     errors, general = refusal(answer, set(spec))
-    return _page(
+    return request_view(
         request_id,
         status=answer.status,
         form=action,

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from gateway.ui import lists
 from gateway.ui.forms import BOOL, FLOAT, INT, MOMENT, TEXT, WORDS, body_from, refusal
 from gateway.ui.web import call, confirm_page, get, render, safe_id, signed_in, unavailable
 
@@ -165,26 +166,82 @@ def register(blp: Blueprint) -> None:
     blp.add_url_rule("/cases/<case_id>/<step>", "case_step", case_step, methods=["POST"])
 
 
+ALL_STAGES = (*BOARD, "closed", "withdrawn", "no_show")
+NEXT_ACTIONS = ("counselling_due", "documents_pending", "booking_pending", "monitoring_due")
+COUNTRY = r"^[A-Z]{3}\Z"
+
+
+def _name(case: dict[str, Any]) -> Any:
+    p = case.get("particulars") or {}
+    return f"{p.get('family_name', '')} {p.get('given_name', '')}".strip() or case.get("person_ref")
+
+
+CASES = lists.Listing(
+    "ui.case_board",
+    {
+        "stage": lists.one_of(*ALL_STAGES),
+        "nationality": lists.matches(COUNTRY),
+        "destination_country": lists.matches(COUNTRY),
+    },
+    {
+        "due": lambda c: c.get("next_action_due"),
+        "name": _name,
+        "nationality": lambda c: c.get("nationality"),
+    },
+    "due",
+)
+NEEDS_ACTION = lists.Listing(
+    "ui.needs_action",
+    {
+        "kind": lists.one_of(*NEXT_ACTIONS),
+        "overdue": lists.one_of("true"),
+        "within_days": lists.matches(r"^(36[0-5]|3[0-5][0-9]|[12]?[0-9]{1,2})\Z"),
+    },
+    {
+        "due": lambda c: c.get("next_action_due"),
+        "kind": lambda c: c.get("next_action"),
+        "stage": lambda c: c.get("stage"),
+    },
+    "due",
+)
+
+
 @signed_in(*READERS)
 def case_board() -> Any:
-    answer = get(f"{V}/cases", limit=200)
+    """The cases by stage, a page at a time; stage, nationality, destination filter in the URL."""
+    view = lists.read(CASES)
+    answer = get(f"{V}/cases", **view.query())
     if not answer.ok:
         return unavailable(answer, _("The case board"))
-    columns: dict[str, list[dict[str, Any]]] = {stage: [] for stage in BOARD}
-    for case in answer.body.get("items", []):
+    stage = view.filters.get("stage")
+    columns: dict[str, list[dict[str, Any]]] = {s: [] for s in ((stage,) if stage else BOARD)}
+    for case in lists.arrange(CASES, view, answer.body.get("items", [])):
         columns.setdefault(case.get("stage", "?"), []).append(case)
     counts = get(f"{V}/cases/stages")
     return render(
-        "ui/board.html", columns=columns, counts=counts.body.get("counts", {}) if counts.ok else {}
+        "ui/board.html",
+        columns=columns,
+        counts=counts.body.get("counts", {}) if counts.ok else {},
+        stages=ALL_STAGES,
+        nav=lists.links(CASES, view, answer.body.get("next_cursor")),
     )
 
 
 @signed_in(*READERS)
 def needs_action() -> Any:
-    answer = get(f"{V}/cases/needs-action", within_days=7, limit=200)
+    """What is due within ``within_days`` (7 unless the URL says) or overdue, paged and sorted."""
+    view = lists.read(NEEDS_ACTION)
+    query = {"within_days": 7, **view.query()}
+    answer = get(f"{V}/cases/needs-action", **query)
     if not answer.ok:
         return unavailable(answer, _("The needs-action list"))
-    return render("ui/needs_action.html", items=answer.body.get("items", []))
+    return render(
+        "ui/needs_action.html",
+        items=lists.arrange(NEEDS_ACTION, view, answer.body.get("items", [])),
+        kinds=NEXT_ACTIONS,
+        within_days=query["within_days"],
+        nav=lists.links(NEEDS_ACTION, view, answer.body.get("next_cursor")),
+    )
 
 
 @signed_in("avr_caseworker")
@@ -207,7 +264,7 @@ def referral() -> Any:
     )
 
 
-def _page(
+def case_view(
     case_id: str,
     status: int = 200,
     form: str = "",
@@ -215,14 +272,21 @@ def _page(
     general: list[str] | None = None,
     values: Any = None,
 ) -> Response:
+    """The case page; ``form`` names the form whose refusal (``errors``, ``general``) shows."""
     answer = get(f"{V}/cases/{case_id}")
     if not answer.ok:
         return unavailable(answer, _("This case"))
     allowed = [a for a in answer.body.get("allowed_actions", []) if a in STEPS]
+    files = None  # auditors may not see evidence files (the service's rule): no list, no call
+    if g.ui_user.role in ("avr_caseworker", "admin"):
+        listed = get(f"{V}/cases/{case_id}/files")
+        files = listed.body.get("items", []) if listed.ok else None
     return render(
         "ui/case.html",
         status=status,
         case=answer.body,
+        files=files,
+        attached=request.args.get("attached", type=int),
         steps=[(a, *STEPS[a]) for a in allowed],
         choices=CHOICES,
         irreversible=IRREVERSIBLE,
@@ -235,7 +299,7 @@ def _page(
 
 @signed_in(*READERS)
 def case_page(case_id: str) -> Any:
-    return _page(safe_id(case_id))
+    return case_view(safe_id(case_id))
 
 
 @signed_in("avr_caseworker")
@@ -262,7 +326,7 @@ def case_step(case_id: str, step: str) -> Any:
     if answer.status in (403, 404):
         return unavailable(answer, _("This case"))
     errors, general = refusal(answer, set(spec))
-    return _page(
+    return case_view(
         case_id,
         status=answer.status,
         form=step,

@@ -13,6 +13,8 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from gateway.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+
 CODES: dict[str, Any] = {
     # people and stays
     "male": _l("male"),
@@ -128,6 +130,61 @@ CODES: dict[str, Any] = {
     "divorced": _l("divorced"),
     "widowed": _l("widowed"),
     "separated": _l("separated"),
+    # readmission evidence (the agreement's annexes), replies, withdrawals and transfers
+    "nationality": _l("nationality"),
+    "third_country_conditions": _l("conditions for third-country nationals"),
+    "identity_card": _l("identity card"),
+    "citizenship_certificate": _l("citizenship certificate"),
+    "driving_licence": _l("driving licence"),
+    "seaman_book": _l("seaman's book"),
+    "military_id": _l("military service book"),
+    "residence_permit": _l("residence permit"),
+    "visa": _l("visa"),
+    "photocopy": _l("photocopy of a document"),
+    "witness_statement": _l("witness statement"),
+    "own_statement": _l("the person's own statement"),
+    "language_test": _l("language test"),
+    "travel_ticket": _l("travel ticket"),
+    "entry_exit_stamp": _l("entry or exit stamp"),
+    "hotel_bill": _l("hotel bill"),
+    "eu_travel_document": _l("EU travel document"),
+    "nationality_not_established": _l("nationality not established"),
+    "third_country_conditions_not_met": _l("conditions for third-country nationals not met"),
+    "insufficient_evidence": _l("insufficient evidence"),
+    "submitted_late": _l("submitted late"),
+    "person_not_identified": _l("person not identified"),
+    "humanitarian": _l("humanitarian reasons"),
+    "voluntary_departure": _l("voluntary departure"),
+    "requesting_state_withdrew": _l("the requesting state withdrew"),
+    "person_absconded": _l("the person absconded"),
+    "duplicate": _l("duplicate"),
+    "air": _l("air"),
+    "land": _l("land"),
+    "sea": _l("sea"),
+    # transits (Annex 6)
+    "approved": _l("approved"),
+    "consent_revoked": _l("consent revoked"),
+    "danger_of_persecution": _l("danger of persecution"),
+    "criminal_prosecution": _l("criminal prosecution"),
+    "public_order_or_security": _l("public order or security"),
+    "onward_journey_not_assured": _l("onward journey not assured"),
+    "admission_by_destination_not_assured": _l("admission by the destination not assured"),
+    "facts_came_to_light": _l("facts came to light"),
+    "route_changed": _l("route changed"),
+    # deadlines and the law behind them
+    "submit": _l("submission"),
+    "reply": _l("reply"),
+    "transfer": _l("transfer"),
+    "take_back": _l("take-back"),
+    "take_back_own_nationals": _l("take-back of own nationals"),
+    "take_back_others": _l("take-back of others"),
+    "transit_reply": _l("reply to a transit request"),
+    "calendar_days": _l("calendar days"),
+    "working_days": _l("working days"),
+    "months": _l("months"),
+    "office_closure": _l("office closure"),
+    "moved_working_day": _l("moved working day"),
+    "estimated_religious_holiday": _l("estimated religious holiday"),
     # audit records
     "read": _l("read"),
     "change": _l("change"),
@@ -162,6 +219,22 @@ PROBLEMS: dict[str, Any] = {
     "unavailable": _l("This part of Passage is not available right now."),
     "bad-gateway": _l("This part of Passage is not available right now."),
     "gateway-timeout": _l("This part of Passage is not available right now."),
+    "database-unavailable": _l("This part of Passage is not available right now."),
+    "saturated": _l("Passage is very busy right now. Try again in a moment."),
+    "internal": _l(
+        "Something went wrong in Passage. Try again; if it happens again, tell support."
+    ),
+    "error": _l("Something went wrong in Passage. Try again; if it happens again, tell support."),
+    "malformed-request": _l("The form could not be read. Reload the page and try again."),
+    "method-not-allowed": _l("The form could not be read. Reload the page and try again."),
+    "unauthenticated": _l("Your session has ended. Sign in again."),
+    "too-large": _l("What you sent is too large. Send fewer or smaller files."),
+    "unsupported-media-type": _l("Only PDF, JPEG and PNG documents are accepted."),
+    "precondition-required": _l(
+        "Someone else changed this record meanwhile. Reload the page and try again."
+    ),
+    "idempotency-key-reused": _l("This was sent already with different contents."),
+    "idempotency-key-in-flight": _l("This is still being processed. Try again in a moment."),
 }
 
 FIELD_MESSAGES: dict[str, Any] = {
@@ -173,6 +246,28 @@ FIELD_MESSAGES: dict[str, Any] = {
     "Field may not be null.": _l("Fill in this field."),
     "Not a valid datetime.": _l("Enter a date and time."),
     "Not an ISO 3166-1 alpha-3 code.": _l("Enter a three-letter country code, e.g. IRN."),
+    # the gateway's password rules (gateway.passwords.password_problem)
+    f"The password must have at least {MIN_PASSWORD_LENGTH} characters.": _l(
+        "The password must have at least %(count)s characters.", count=MIN_PASSWORD_LENGTH
+    ),
+    f"The password must have at most {MAX_PASSWORD_LENGTH} characters.": _l(
+        "The password must have at most %(count)s characters.", count=MAX_PASSWORD_LENGTH
+    ),
+    "The password must not start or end with white space.": _l(
+        "The password must not start or end with white space."
+    ),
+    "The password contains characters that are not text (unpaired surrogates).": _l(
+        "The password contains characters that are not text."
+    ),
+    "This password is on a list of common and breached passwords. Choose another one.": _l(
+        "This password is on a list of common and breached passwords. Choose another one."
+    ),
+}
+# Messages whose end varies (the strength estimator's own warning): translated by their start.
+FIELD_MESSAGE_STARTS: dict[str, Any] = {
+    "This password is too easy to guess": _l(
+        "This password is too easy to guess. A few uncommon words make a strong one."
+    ),
 }
 
 
@@ -199,6 +294,8 @@ def field_message(detail: str) -> str:
     """A field's message: translated when it is one of the standard ones,
     else the service's words."""
     found = FIELD_MESSAGES.get(detail)
+    if found is None:
+        found = next((m for s, m in FIELD_MESSAGE_STARTS.items() if detail.startswith(s)), None)
     return str(found) if found is not None else detail
 
 
@@ -319,6 +416,14 @@ FIELDS: dict[str, Any] = {
     "particulars.escorts.0.name": _l("Escort: name"),
     "particulars.escorts.0.rank": _l("Escort: rank"),
     "particulars.escorts.0.document": _l("Escort: service card or travel document"),
+    # a transit request (Annex 6)
+    "transit_at": _l("Transit at (UTC)"),
+    "escorts.count": _l("Number of escorting officials"),
+    "escorts.agency": _l("Escorts' agency"),
+    "escorts.officers.0.name": _l("Escort: name"),
+    "escorts.officers.0.rank": _l("Escort: rank"),
+    "escorts.officers.0.document": _l("Escort: service card or travel document"),
+    "explanation": _l("Explanation"),
 }
 
 REPORT_COLUMNS: dict[str, Any] = {
