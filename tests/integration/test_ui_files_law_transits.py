@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import pytest
 from pypdf import PdfReader
 
-from gateway.audit import AuditUnavailable
+from gateway.admin.audit import AuditUnavailable
 from tests.integration.test_ui_request_form import request_form
 from tests.integration.test_ui_support import UiStack, token
 from tests.integration.test_voluntary_return_support import new_ref

@@ -16,12 +16,16 @@ from flask import Flask
 from flask_babel import force_locale
 
 import gateway.ui
-from gateway.passwords import password_problem
+from detention.web.errors import ERRORS as DETENTION_ERRORS
+from gateway.auth.passwords import password_problem
 from gateway.ui import i18n
 from gateway.ui.words import CODES, PROBLEMS, code, field_message, problem_headline
 from passage import problems
-from readmission.evidence import DOCUMENT_TYPES
-from readmission.transits_domain import REFUSAL_REASONS, REVOCATION_REASONS, WITHDRAWAL_REASONS
+from passage.errors import COMMON_ERRORS
+from readmission.domain.evidence import DOCUMENT_TYPES
+from readmission.domain.transits import REFUSAL_REASONS, REVOCATION_REASONS, WITHDRAWAL_REASONS
+from readmission.web.errors import ERRORS as READMISSION_ERRORS
+from voluntary_return.web.errors import ERRORS as RETURN_ERRORS
 
 REPO = Path(__file__).resolve().parents[2]
 SOURCES = (REPO / "services", REPO / "shared" / "passage", REPO / "gateway" / "gateway")
@@ -34,8 +38,11 @@ NOT_WORDS = re.compile(
 
 
 def service_slugs() -> set[str]:
-    """The problem slugs: the shared defaults by status, and every ``slug=`` set in the code."""
+    """The problem slugs: the shared defaults by status, the services' error tables, and every
+    ``slug=`` set in the code."""
     found = {*problems._SLUGS.values(), "error"}
+    for table in (COMMON_ERRORS, DETENTION_ERRORS, READMISSION_ERRORS, RETURN_ERRORS):
+        found |= {slug for _status, slug in table.values()}
     for root in SOURCES:
         for path in root.rglob("*.py"):
             if "ui" not in path.relative_to(root).parts:

@@ -91,7 +91,7 @@ def register(blp: Blueprint) -> None:
 
 def choose_language() -> Response:
     """The header's switcher (a plain form, no script needed): remember the choice, go back."""
-    from gateway.ui.pages_session import _next_path  # the one check of a local return path
+    from gateway.ui.pages_session import next_path  # the one check of a local return path
     from gateway.ui.web import set_cookie, ui
 
     wanted = request.form.get("lang", "")
@@ -99,6 +99,6 @@ def choose_language() -> Response:
     session = g.get("ui_session")
     if session is not None:
         ui().sessions.set_locale(session.key, wanted)
-    response = redirect(_next_path() or url_for("ui.home"), code=303)
+    response = redirect(next_path() or url_for("ui.home"), code=303)
     set_cookie(response, COOKIE, wanted, max_age=365 * 24 * 3600)
     return response

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Response, redirect, request, url_for
 from flask_babel import gettext as _
 from urllib3 import encode_multipart_formdata
+from werkzeug.wrappers import Response as ResponseBase
 
 from gateway.ui.client import Answer
 from gateway.ui.web import identity, safe_id, signed_in, ui, unavailable
@@ -129,7 +130,7 @@ def _upload(
     page: Callable[..., Response],
     done: Callable[[int], str],
     what: str,
-) -> Response:
+) -> ResponseBase:
     """Pass the chosen files on one by one; the first refusal stops and is shown at the form."""
     parts = [p for p in request.files.getlist("file") if p.filename]
     if not parts:

@@ -52,13 +52,13 @@ def _form(status: int = 200, message: str = "", username: str = "") -> Response:
         status=status,
         message=message,
         username=username if USERNAME.fullmatch(username) else "",
-        next=_next_path(),
+        next=next_path(),
     )
     set_cookie(response, SIGNIN_COOKIE, token, max_age=3600)
     return response
 
 
-def _next_path() -> str:
+def next_path() -> str:
     """Where to go after signing in: a local UI path only (no open redirect)."""
     wanted = request.values.get("next", "")
     return wanted if wanted.startswith("/ui/") and "//" not in wanted and "\\" not in wanted else ""
@@ -96,7 +96,7 @@ def sign_in() -> Response:
     except Problem as refused:
         return _form(refused.status, _refusal(refused), username)
     guard.record("login", RESOURCE, None, 200, claims_for(user.identity()), required=False)
-    response = redirect(_next_path() or url_for("ui.home"), code=303)
+    response = redirect(next_path() or url_for("ui.home"), code=303)
     set_cookie(response, SESSION_COOKIE, token, max_age=None)
     response.delete_cookie(SIGNIN_COOKIE, path="/")
     return response

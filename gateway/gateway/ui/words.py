@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from gateway.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
+from gateway.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 CODES: dict[str, Any] = {
     # people and stays
@@ -246,7 +246,7 @@ FIELD_MESSAGES: dict[str, Any] = {
     "Field may not be null.": _l("Fill in this field."),
     "Not a valid datetime.": _l("Enter a date and time."),
     "Not an ISO 3166-1 alpha-3 code.": _l("Enter a three-letter country code, e.g. IRN."),
-    # the gateway's password rules (gateway.passwords.password_problem)
+    # the gateway's password rules (gateway.auth.passwords.password_problem)
     f"The password must have at least {MIN_PASSWORD_LENGTH} characters.": _l(
         "The password must have at least %(count)s characters.", count=MIN_PASSWORD_LENGTH
     ),
