@@ -28,6 +28,7 @@ from pymongo import MongoClient
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.dbops import top, top_delta  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
 
@@ -121,7 +122,7 @@ def login(gateway: str, username: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def run(calls: int, idle_seconds: float, settle: float) -> None:
+def run(calls: int, idle_seconds: float, settle: float, by_collection: bool = False) -> None:
     env = {"MONGO_URL": None, "AMQP_URL": None, "PASSAGE_BUS_PREFIX": None}
     with (
         tempfile.TemporaryDirectory() as var,
@@ -141,21 +142,33 @@ def run(calls: int, idle_seconds: float, settle: float) -> None:
         first.raise_for_status()
         stay = f"{gw}/api/v1/detention/stays/{first.json()['id']}"
         time.sleep(settle)  # let the first admission's events and the relays' back-off settle
+        seen = top(client)
         quiet = idle(client, idle_seconds)
         print("idle ops/s                ", _fmt(quiet))
+        if by_collection:
+            print(top_delta(seen, seen := top(client), idle_seconds))
         read = lambda: requests.get(stay, headers=staff, timeout=30).raise_for_status()
         admit = lambda: requests.post(
             f"{gw}/api/v1/detention/stays", headers=staff, json=admission(unit["id"]), timeout=30
         ).raise_for_status()
         admissions = min(calls, unit["free_places"] - 1)
-        nothing = dict.fromkeys(KINDS, 0.0)  # idle work not subtracted while paused: the figures err high
+        nothing = dict.fromkeys(
+            KINDS, 0.0
+        )  # idle work not subtracted while paused: the figures err high
         signal_workers(stack, signal.SIGSTOP)
         try:
+            seen = top(client)
             print("GET stay (request)        ", _fmt(per_call(client, calls, read, nothing)))
+            if by_collection:
+                print(top_delta(seen, seen := top(client), calls))
             print("admission (request)       ", _fmt(per_call(client, admissions, admit, nothing)))
+            if by_collection:
+                print(top_delta(seen, seen := top(client), admissions))
         finally:
             signal_workers(stack, signal.SIGCONT)
         print("admission (its events)    ", _fmt(after_work(client, admissions, settle, quiet)))
+        if by_collection:
+            print(top_delta(seen, top(client), admissions))
 
 
 def _fmt(diff: dict[str, float]) -> str:
@@ -167,5 +180,8 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--idle", type=float, default=20.0)
     parser.add_argument("--settle", type=float, default=40.0, help="seconds for events to settle")
+    parser.add_argument(
+        "--by-collection", action="store_true", help="also print the server's top per collection"
+    )
     args = parser.parse_args()
-    run(args.requests, args.idle, args.settle)
+    run(args.requests, args.idle, args.settle, args.by_collection)

@@ -67,12 +67,13 @@ def build_worker(settings: Settings, deps: Deps | None = None) -> ServiceWorker:
         if subs
         else None
     )
+    rolled: set[str] = set()  # the daily documents this worker already made sure of
     jobs = {
         "capacity_refresh": (
             CAPACITY_REFRESH_SECONDS,
             lambda: handlers.refresh_capacities(deps.repository, deps.clock()),
         ),
-        "occupancy_roll": (CAPACITY_REFRESH_SECONDS, lambda: roll_today(deps)),
+        "occupancy_roll": (CAPACITY_REFRESH_SECONDS, lambda: roll_today(deps, rolled)),
         "deadline_alerts": (
             DEADLINE_SCAN_SECONDS,
             lambda: stay_events.emit_deadlines(deps.stay_store, deps.clock(), deps.rules_for),
@@ -84,11 +85,11 @@ def build_worker(settings: Settings, deps: Deps | None = None) -> ServiceWorker:
     )
 
 
-def roll_today(deps: Deps) -> int:
+def roll_today(deps: Deps, known: set[str] | None = None) -> int:
     """Today's daily occupancy document for every unit (see ``occupancy.roll_day``)."""
     now = deps.clock()
     return occupancy.roll_day(
-        deps.mongo, clocks.local_day(now, deps.rules_for(now.date()).time_zone).isoformat()
+        deps.mongo, clocks.local_day(now, deps.rules_for(now.date()).time_zone).isoformat(), known
     )
 
 
