@@ -158,7 +158,8 @@ def build_app(
                 "securitySchemes": {
                     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
                 }
-            }
+            },
+            "extra_plugins": [idempotency_keys.OpenAPIPlugin()] if idempotency is not None else [],
         },
     )
     register_problem_handlers(app)
@@ -324,9 +325,7 @@ def before_first_request(app: Flask, setup: Callable[[], None]) -> None:
                 done.set()
 
 
-def ensure_indexes_before_first_request(
-    app: Flask, mongo: Mongo, indexes: Iterable[Index]
-) -> None:
+def ensure_indexes_before_first_request(app: Flask, mongo: Mongo, indexes: Iterable[Index]) -> None:
     """Create the service's indexes in the serving process; 503 (retried later) while the DB is away."""
     from pymongo.errors import PyMongoError
 
