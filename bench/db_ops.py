@@ -16,11 +16,8 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import requests
 from pymongo import MongoClient
@@ -29,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.dbops import top, top_delta  # noqa: E402
+from bench.foundation import admission_body, login  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
 
@@ -90,38 +88,6 @@ def after_work(
     return diff
 
 
-def admission(unit_id: str) -> dict[str, Any]:
-    today = date.today()
-    return {
-        "unit_id": unit_id,
-        "person": {
-            "person_ref": f"OPS-{uuid.uuid4().hex[:10]}",
-            "given_name": "Bench",
-            "family_name": "Person",
-            "birth_date": "1990-04-02",
-            "sex": "male",
-            "nationality": "IRN",
-        },
-        "legal_basis": {
-            "kind": "court_order",
-            "decision_ref": "OPS-1",
-            "court": "Baku Administrative Court",
-            "decided_on": (today - timedelta(days=1)).isoformat(),
-            "valid_until": (today + timedelta(days=60)).isoformat(),
-        },
-    }
-
-
-def login(gateway: str, username: str, password: str) -> dict[str, str]:
-    r = requests.post(
-        f"{gateway}/api/v1/auth/login",
-        json={"username": username, "password": password},
-        timeout=30,
-    )
-    r.raise_for_status()
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
 def run(calls: int, idle_seconds: float, settle: float, by_collection: bool = False) -> None:
     env = {"MONGO_URL": None, "AMQP_URL": None, "PASSAGE_BUS_PREFIX": None}
     with (
@@ -137,7 +103,10 @@ def run(calls: int, idle_seconds: float, settle: float, by_collection: bool = Fa
         ).json()["items"]
         unit = max((u for u in units if u["category"] == "men"), key=lambda u: u["free_places"])
         first = requests.post(
-            f"{gw}/api/v1/detention/stays", headers=staff, json=admission(unit["id"]), timeout=30
+            f"{gw}/api/v1/detention/stays",
+            headers=staff,
+            json=admission_body(unit["id"], 0),
+            timeout=30,
         )
         first.raise_for_status()
         stay = f"{gw}/api/v1/detention/stays/{first.json()['id']}"
@@ -147,10 +116,18 @@ def run(calls: int, idle_seconds: float, settle: float, by_collection: bool = Fa
         print("idle ops/s                ", _fmt(quiet))
         if by_collection:
             print(top_delta(seen, seen := top(client), idle_seconds))
-        read = lambda: requests.get(stay, headers=staff, timeout=30).raise_for_status()
-        admit = lambda: requests.post(
-            f"{gw}/api/v1/detention/stays", headers=staff, json=admission(unit["id"]), timeout=30
-        ).raise_for_status()
+
+        def read() -> None:
+            requests.get(stay, headers=staff, timeout=30).raise_for_status()
+
+        def admit() -> None:
+            requests.post(
+                f"{gw}/api/v1/detention/stays",
+                headers=staff,
+                json=admission_body(unit["id"], 0),
+                timeout=30,
+            ).raise_for_status()
+
         admissions = min(calls, unit["free_places"] - 1)
         nothing = dict.fromkeys(
             KINDS, 0.0

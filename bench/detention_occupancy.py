@@ -25,12 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import servers  # noqa: E402
 from bench.loadgen import Result, timed  # noqa: E402
 from detention import bootstrap, occupancy, repository  # noqa: E402
 from detention.app import create_app  # noqa: E402
 from passage.config import Settings  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
-from passage.testing import free_port, identity_headers, port_open, wait_for  # noqa: E402
+from passage.testing import identity_headers  # noqa: E402
 
 FIRST_DAY = date(2026, 1, 1)
 DAYS = 365
@@ -41,26 +42,7 @@ NATIONALITIES = ("IRN", "AFG", "PAK", "IND", "BGD", "SYR", "IRQ", "GEO")
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    port, data = free_port(), tempfile.mkdtemp(prefix="bench-secantus-")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "secantus",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--storage-path",
-            f"{data}/db",
-            "--log-level",
-            "WARNING",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for(lambda: port_open(port), timeout=60, message="SecantusDB")
-    return proc, f"mongodb://127.0.0.1:{port}/"
+    return servers.secantus(Path(tempfile.mkdtemp(prefix="bench-secantus-")))
 
 
 def seed(mongo: Mongo, stays: int, rng: random.Random) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,6 +29,7 @@ from pymongo import MongoClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import servers  # noqa: E402
 from bench.dbops import OpMeter, per_request, per_second  # noqa: E402
 from bench.loadgen import Result, run_load, timed  # noqa: E402
 from devstack import Stack  # noqa: E402
@@ -37,39 +37,6 @@ from devstack.probes import free_port_base  # noqa: E402
 from passage.bus.connection import broker_connection  # noqa: E402
 from passage.config import mongo_transport_url  # noqa: E402
 from passage.testing import free_port, wait_for  # noqa: E402
-
-
-def start_baseline(port: int, mongo_url: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PASSAGE_BIND": f"127.0.0.1:{port}",
-        "PYTHONPATH": str(ROOT),
-        "MONGO_URL": mongo_url,
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "gateway" / "gunicorn.conf.py"),
-            "bench.baseline_app:create_app()",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    wait_for(lambda: _ok(f"http://127.0.0.1:{port}/ping"), timeout=30, message="baseline app")
-    return proc
-
-
-def _ok(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def login(gateway: str, username: str, password: str) -> dict[str, str]:
@@ -418,7 +385,7 @@ def main() -> None:
     ):
         stack.seed()
         baseline_port = free_port()
-        baseline = start_baseline(baseline_port, stack.mongo_url)
+        baseline = servers.baseline(baseline_port, stack.mongo_url, Path(tmp) / "baseline.log")
         meter = OpMeter(stack.mongo_url)
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])

@@ -23,7 +23,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.foundation import login, start_baseline  # noqa: E402
+from bench import servers  # noqa: E402
+from bench.foundation import login  # noqa: E402
 from bench.loadgen import Result, run_load  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
@@ -105,7 +106,7 @@ def main() -> None:
     ):
         stack.seed()
         baseline_port = free_port()
-        baseline = start_baseline(baseline_port)
+        baseline = servers.baseline(baseline_port, stack.mongo_url, Path(tmp) / "baseline.log")
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
             base, made = bench_create(
