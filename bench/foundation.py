@@ -366,6 +366,12 @@ def main() -> None:
         help="how long to count the idle stack's database work",
     )
     parser.add_argument(
+        "--settle",
+        type=float,
+        default=20.0,
+        help="seconds after seeding before the idle count (its events and the relays' back-off)",
+    )
+    parser.add_argument(
         "--amqp",
         action="store_true",
         help="use RabbitMQ at 127.0.0.1:5672 instead of the embedded transport",
@@ -389,7 +395,7 @@ def main() -> None:
         meter = OpMeter(stack.mongo_url)
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
-            time.sleep(3)  # let the seeding's events settle before counting the idle stack
+            time.sleep(args.settle)  # the seeding's events settle before the idle count
             idle = per_second(*meter.idle_rate(args.idle_seconds), args.idle_seconds)
             lines = bench_http(
                 stack.gateway_url,
