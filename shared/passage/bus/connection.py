@@ -10,7 +10,7 @@ from kombu import Connection
 from kombu.transport import mongodb
 
 from passage.bus.embedded import DEFAULT_LEASE_SECONDS, LeasedTransport
-from passage.mongo import HEARTBEAT_MS
+from passage.mongo import HEARTBEAT_MS, SLOWEST_ASK, ask_again_after
 
 
 class _MongoTransport(LeasedTransport):
@@ -119,14 +119,15 @@ class _MongoTransport(LeasedTransport):
             with database.watch(pipeline, max_await_time_ms=30_000) as stream:
                 self._watching.set()
                 self._arrived.set()  # one poll of every queue covers what came before the stream
+                pause = SLOWEST_ASK
                 while True:
                     asked = time.monotonic()
                     change = stream.try_next()
                     if change is not None:
                         self._announce(change)
-                        continue  # more may be waiting: ask again at once
-                    # A server may answer an empty batch at once: ask at most once a second.
-                    time.sleep(max(0.0, 1.0 - (time.monotonic() - asked)))
+                    pause = ask_again_after(pause, change is not None)
+                    if change is None:
+                        time.sleep(max(0.0, pause - (time.monotonic() - asked)))
         except Exception:  # no change streams, or the connection closed: polling carries on alone
             self._watching.clear()
             self._arrived.set()

@@ -30,7 +30,7 @@ from pymongo.errors import PyMongoError
 from passage import metrics, tracing
 from passage.bus.publisher import Publisher
 from passage.events.envelope import Envelope
-from passage.mongo import Index, Mongo
+from passage.mongo import SLOWEST_ASK, Index, Mongo, ask_again_after
 
 log = logging.getLogger(__name__)
 _relays_waiting: set[threading.Event] = set()  # one wake-up per relay running in this process
@@ -207,16 +207,16 @@ class OutboxRelay:
                     self._pending_changes(), max_await_time_ms=30_000
                 ) as stream:
                     self.collections_seen_closed(wake)
+                    pause = SLOWEST_ASK
                     while not stop.is_set():
                         asked = time.monotonic()
                         change = stream.try_next()
                         if change is not None:
                             self._name(str((change.get("ns") or {}).get("coll")))
                             wake.set()
-                            continue  # more may be waiting: ask again at once
-                        # A server may answer every write anywhere with an empty batch: ask at most
-                        # once a second.
-                        stop.wait(max(0.0, 1.0 - (time.monotonic() - asked)))
+                        pause = ask_again_after(pause, change is not None)
+                        if change is None:
+                            stop.wait(max(0.0, pause - (time.monotonic() - asked)))
             except PyMongoError as exc:  # no change streams here, or the server went away
                 log.info("outbox change stream closed", extra={"error": type(exc).__name__})
             except Exception:  # the client was closed under us (the process is stopping)
