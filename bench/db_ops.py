@@ -1,11 +1,13 @@
-"""Database operations per request and per idle second, counted with SecantusDB's serverStatus opcounters.
+"""Database operations per request and per idle second, counted with SecantusDB's serverStatus
+opcounters.
 
 Starts the stack as ``./passage up`` does (embedded SecantusDB and bus), seeds it, then counts the
 operations (insert/query/update/delete/getmore/command) the whole stack makes while idle, per
 ``GET /api/v1/detention/stays/<id>`` through the gateway, and per admission through the gateway
 with the workers paused (SIGSTOP), so the request's own work is counted, then the work its events
 cause once the workers resume (the idle rate over that time subtracted).
-Usage: ``./passage py bench/db_ops.py [--requests 30] [--idle 20] [--settle 40]``. A bench, not a test: figures only.
+Usage: ``./passage py bench/db_ops.py [--requests 30] [--idle 20] [--settle 40]``. A bench, not a
+test: figures only.
 """
 
 from __future__ import annotations
@@ -16,11 +18,8 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import requests
 from pymongo import MongoClient
@@ -28,6 +27,8 @@ from pymongo import MongoClient
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.dbops import top, top_delta  # noqa: E402
+from bench.foundation import admission_body, login  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
 
@@ -45,7 +46,8 @@ def counters(client: MongoClient) -> dict[str, int]:
 def per_call(
     client: MongoClient, calls: int, action: Callable[[], None], idle_rate: dict[str, float]
 ) -> dict[str, float]:
-    """Operations per call of ``action``: the serverStatus command and the idle rate over the same time subtracted."""
+    """Operations per call of ``action``: the serverStatus command and the idle rate over the same
+    time subtracted."""
     before, started = counters(client), time.monotonic()
     for _ in range(calls):
         action()
@@ -68,7 +70,8 @@ def idle(client: MongoClient, seconds: float) -> dict[str, float]:
 
 
 def signal_workers(stack: Stack, sig: signal.Signals) -> None:
-    """Pause (SIGSTOP) or resume (SIGCONT) the background workers, to count a request's own work apart."""
+    """Pause (SIGSTOP) or resume (SIGCONT) the background workers, to count a request's own work
+    apart."""
     for name, pgid in stack.pids.items():
         if name.endswith("-worker"):
             os.killpg(pgid, sig)
@@ -77,7 +80,8 @@ def signal_workers(stack: Stack, sig: signal.Signals) -> None:
 def after_work(
     client: MongoClient, calls: int, seconds: float, idle_rate: dict[str, float]
 ) -> dict[str, float]:
-    """Operations per call done in the ``seconds`` after (events relayed and consumed), idle rate subtracted."""
+    """Operations per call done in the ``seconds`` after (events relayed and consumed), idle rate
+    subtracted."""
     before = counters(client)
     time.sleep(seconds)
     after = counters(client)
@@ -89,39 +93,7 @@ def after_work(
     return diff
 
 
-def admission(unit_id: str) -> dict[str, Any]:
-    today = date.today()
-    return {
-        "unit_id": unit_id,
-        "person": {
-            "person_ref": f"OPS-{uuid.uuid4().hex[:10]}",
-            "given_name": "Bench",
-            "family_name": "Person",
-            "birth_date": "1990-04-02",
-            "sex": "male",
-            "nationality": "IRN",
-        },
-        "legal_basis": {
-            "kind": "court_order",
-            "decision_ref": "OPS-1",
-            "court": "Baku Administrative Court",
-            "decided_on": (today - timedelta(days=1)).isoformat(),
-            "valid_until": (today + timedelta(days=60)).isoformat(),
-        },
-    }
-
-
-def login(gateway: str, username: str, password: str) -> dict[str, str]:
-    r = requests.post(
-        f"{gateway}/api/v1/auth/login",
-        json={"username": username, "password": password},
-        timeout=30,
-    )
-    r.raise_for_status()
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
-
-
-def run(calls: int, idle_seconds: float, settle: float) -> None:
+def run(calls: int, idle_seconds: float, settle: float, by_collection: bool = False) -> None:
     env = {"MONGO_URL": None, "AMQP_URL": None, "PASSAGE_BUS_PREFIX": None}
     with (
         tempfile.TemporaryDirectory() as var,
@@ -136,26 +108,49 @@ def run(calls: int, idle_seconds: float, settle: float) -> None:
         ).json()["items"]
         unit = max((u for u in units if u["category"] == "men"), key=lambda u: u["free_places"])
         first = requests.post(
-            f"{gw}/api/v1/detention/stays", headers=staff, json=admission(unit["id"]), timeout=30
+            f"{gw}/api/v1/detention/stays",
+            headers=staff,
+            json=admission_body(unit["id"], 0),
+            timeout=30,
         )
         first.raise_for_status()
         stay = f"{gw}/api/v1/detention/stays/{first.json()['id']}"
         time.sleep(settle)  # let the first admission's events and the relays' back-off settle
+        seen = top(client)
         quiet = idle(client, idle_seconds)
         print("idle ops/s                ", _fmt(quiet))
-        read = lambda: requests.get(stay, headers=staff, timeout=30).raise_for_status()
-        admit = lambda: requests.post(
-            f"{gw}/api/v1/detention/stays", headers=staff, json=admission(unit["id"]), timeout=30
-        ).raise_for_status()
+        if by_collection:
+            print(top_delta(seen, seen := top(client), idle_seconds))
+
+        def read() -> None:
+            requests.get(stay, headers=staff, timeout=30).raise_for_status()
+
+        def admit() -> None:
+            requests.post(
+                f"{gw}/api/v1/detention/stays",
+                headers=staff,
+                json=admission_body(unit["id"], 0),
+                timeout=30,
+            ).raise_for_status()
+
         admissions = min(calls, unit["free_places"] - 1)
-        nothing = dict.fromkeys(KINDS, 0.0)  # idle work not subtracted while paused: the figures err high
+        nothing = dict.fromkeys(
+            KINDS, 0.0
+        )  # idle work not subtracted while paused: the figures err high
         signal_workers(stack, signal.SIGSTOP)
         try:
+            seen = top(client)
             print("GET stay (request)        ", _fmt(per_call(client, calls, read, nothing)))
+            if by_collection:
+                print(top_delta(seen, seen := top(client), calls))
             print("admission (request)       ", _fmt(per_call(client, admissions, admit, nothing)))
+            if by_collection:
+                print(top_delta(seen, seen := top(client), admissions))
         finally:
             signal_workers(stack, signal.SIGCONT)
         print("admission (its events)    ", _fmt(after_work(client, admissions, settle, quiet)))
+        if by_collection:
+            print(top_delta(seen, top(client), admissions))
 
 
 def _fmt(diff: dict[str, float]) -> str:
@@ -167,5 +162,8 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--idle", type=float, default=20.0)
     parser.add_argument("--settle", type=float, default=40.0, help="seconds for events to settle")
+    parser.add_argument(
+        "--by-collection", action="store_true", help="also print the server's top per collection"
+    )
     args = parser.parse_args()
-    run(args.requests, args.idle, args.settle)
+    run(args.requests, args.idle, args.settle, args.by_collection)

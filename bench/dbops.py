@@ -45,6 +45,28 @@ class OpMeter:
         self.client.close()
 
 
+def top(client: MongoClient) -> dict[tuple[str, str], int]:
+    """``{(namespace, section): count}`` from the server's ``top`` command (what touched which
+    collection); commands without a collection (hello, endSessions) are not attributed."""
+    totals = client.admin.command("top").get("totals", {})
+    return {
+        (ns, section): int(value.get("count", 0))
+        for ns, sections in totals.items()
+        if isinstance(sections, dict)
+        for section, value in sections.items()
+        if section not in ("total", "readLock", "writeLock") and isinstance(value, dict)
+    }
+
+
+def top_delta(
+    before: dict[tuple[str, str], int], after: dict[tuple[str, str], int], per: float
+) -> str:
+    """The namespaces and sections that moved, per ``per`` (requests or seconds), largest first."""
+    moved = {k: (after.get(k, 0) - before.get(k, 0)) / per for k in after}
+    shown = sorted(((v, k) for k, v in moved.items() if v > 0.004), reverse=True)
+    return "\n".join(f"    {v:7.2f}  {section:8} {ns}" for v, (ns, section) in shown)
+
+
 def per_request(delta: dict[str, int], requests: int) -> str:
     """``db ops/req 29.8 (insert 6.0, query 16.1, …)`` for ``requests`` requests."""
     if not requests:

@@ -25,13 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import servers  # noqa: E402
 from bench.loadgen import Result, timed  # noqa: E402
 from detention import service
 from detention.adapters import occupancy, repository
 from detention.app import create_app  # noqa: E402
 from passage.config import Settings  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
-from passage.testing import free_port, identity_headers, port_open, wait_for  # noqa: E402
+from passage.testing import identity_headers  # noqa: E402
 
 FIRST_DAY = date(2026, 1, 1)
 DAYS = 365
@@ -42,30 +43,12 @@ NATIONALITIES = ("IRN", "AFG", "PAK", "IND", "BGD", "SYR", "IRQ", "GEO")
 
 
 def start_server() -> tuple[subprocess.Popen, str]:
-    port, data = free_port(), tempfile.mkdtemp(prefix="bench-secantus-")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "secantus",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--storage-path",
-            f"{data}/db",
-            "--log-level",
-            "WARNING",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for(lambda: port_open(port), timeout=60, message="SecantusDB")
-    return proc, f"mongodb://127.0.0.1:{port}/"
+    return servers.secantus(Path(tempfile.mkdtemp(prefix="bench-secantus-")))
 
 
 def seed(mongo: Mongo, stays: int, rng: random.Random) -> None:
-    """Centres, units, ``stays`` stays over a year, and the daily figures they would have written."""
+    """Centres, units, ``stays`` stays over a year, and the daily figures they would have
+    written."""
     mongo.ensure_indexes(repository.indexes())
     mongo.collection("centres").insert_many(
         [

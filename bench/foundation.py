@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,6 +29,7 @@ from pymongo import MongoClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import servers  # noqa: E402
 from bench.dbops import OpMeter, per_request, per_second  # noqa: E402
 from bench.loadgen import Result, run_load, timed  # noqa: E402
 from devstack import Stack  # noqa: E402
@@ -37,39 +37,6 @@ from devstack.probes import free_port_base  # noqa: E402
 from passage.bus.connection import broker_connection  # noqa: E402
 from passage.config import mongo_transport_url  # noqa: E402
 from passage.testing import free_port, wait_for  # noqa: E402
-
-
-def start_baseline(port: int, mongo_url: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "PASSAGE_BIND": f"127.0.0.1:{port}",
-        "PYTHONPATH": str(ROOT),
-        "MONGO_URL": mongo_url,
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            str(ROOT / "gateway" / "gunicorn.conf.py"),
-            "bench.baseline_app:create_app()",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    wait_for(lambda: _ok(f"http://127.0.0.1:{port}/ping"), timeout=30, message="baseline app")
-    return proc
-
-
-def _ok(url: str) -> bool:
-    try:
-        return requests.get(url, timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def login(gateway: str, username: str, password: str) -> dict[str, str]:
@@ -301,7 +268,8 @@ def bench_propagation(gateway: str, auth: dict, n: int) -> Result:
 
 
 def file_request(session: requests.Session, gateway: str, auth: dict, person_ref: str) -> None:
-    """A readmission request about the person: locations are answered only for people with one (#11)."""
+    """A readmission request about the person: locations are answered only for people with one
+    (#11)."""
     learned = time.strftime("%Y-%m-%d", time.gmtime(time.time() - 30 * 86400))
     r = session.post(
         f"{gateway}/api/v1/readmission/requests",
@@ -399,6 +367,12 @@ def main() -> None:
         help="how long to count the idle stack's database work",
     )
     parser.add_argument(
+        "--settle",
+        type=float,
+        default=20.0,
+        help="seconds after seeding before the idle count (its events and the relays' back-off)",
+    )
+    parser.add_argument(
         "--amqp",
         action="store_true",
         help="use RabbitMQ at 127.0.0.1:5672 instead of the embedded transport",
@@ -418,11 +392,11 @@ def main() -> None:
     ):
         stack.seed()
         baseline_port = free_port()
-        baseline = start_baseline(baseline_port, stack.mongo_url)
+        baseline = servers.baseline(baseline_port, stack.mongo_url, Path(tmp) / "baseline.log")
         meter = OpMeter(stack.mongo_url)
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
-            time.sleep(3)  # let the seeding's events settle before counting the idle stack
+            time.sleep(args.settle)  # the seeding's events settle before the idle count
             idle = per_second(*meter.idle_rate(args.idle_seconds), args.idle_seconds)
             lines = bench_http(
                 stack.gateway_url,

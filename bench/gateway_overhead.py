@@ -24,7 +24,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.foundation import login, make_unit, start_baseline  # noqa: E402
+from bench import servers  # noqa: E402
+from bench.foundation import login, make_unit  # noqa: E402
 from bench.loadgen import Result, run_load  # noqa: E402
 from devstack import Stack  # noqa: E402
 from passage.config import Settings  # noqa: E402
@@ -84,7 +85,7 @@ def main() -> None:
     ):
         stack.seed()
         baseline_port = free_port()
-        baseline = start_baseline(baseline_port)
+        baseline = servers.baseline(baseline_port, stack.mongo_url, Path(tmp) / "baseline.log")
         try:
             lines = run(stack, f"http://127.0.0.1:{baseline_port}", args)
         finally:
@@ -140,7 +141,7 @@ def run(stack: Stack, baseline: str, args: argparse.Namespace) -> list[str]:
     ).json()
     base = results[0]
     lines = [base.line()]
-    for direct, via in zip(results[1::2], results[2::2]):
+    for direct, via in zip(results[1::2], results[2::2], strict=False):
         lines += [direct.line(base), via.line(base), _ratio(via, direct)]
     lines += [
         logins.line(),

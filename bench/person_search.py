@@ -24,13 +24,13 @@ from pymongo import MongoClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import servers  # noqa: E402
 from bench.loadgen import timed  # noqa: E402
-from bench.readmission_worklist import bench_http, gunicorn, start  # noqa: E402
-from detention.adapters import repository
+from bench.readmission_worklist import bench_http  # noqa: E402
+from detention.adapters import repository  # noqa: E402
 from passage.identity import HEADER, Identity, sign_identity  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
 from passage.names import search_keys  # noqa: E402
-from passage.testing import free_port  # noqa: E402
 
 SECRET = "bench-internal-secret-0123456789abcdef"
 FAMILY = (
@@ -181,45 +181,15 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-person-search-"))
-    mongo_port, api_port, base_port = free_port(), free_port(), free_port()
-    procs = [
-        start(
-            [
-                sys.executable,
-                "-m",
-                "secantus",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(mongo_port),
-                "--storage-path",
-                str(work / "db"),
-                "--log-level",
-                "WARNING",
-            ],
-            {},
-            mongo_port,
-            work / "mongo.log",
-        )
-    ]
-    mongo_url = f"mongodb://127.0.0.1:{mongo_port}/"
-    env = {
-        "MONGO_URL": mongo_url,
-        "DETENTION_MONGO_DB": "bench_detention",
-        "INTERNAL_TOKEN_SECRET": SECRET,
-        "AMQP_URL": "",
-    }
-    try:
-        Mongo(mongo_url, "bench_detention").ensure_indexes(repository.indexes())
-        procs.append(gunicorn("detention.app:create_app()", api_port, env, work / "api.log"))
-        procs.append(
-            gunicorn("bench.baseline_app:create_app()", base_port, {}, work / "baseline.log")
-        )
-        run(mongo_url, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{base_port}", args)
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(timeout=30)
+    env = {"DETENTION_MONGO_DB": "bench_detention", "INTERNAL_TOKEN_SECRET": SECRET, "AMQP_URL": ""}
+    with servers.api_beside_baseline(
+        work,
+        "detention.app:create_app()",
+        "detention",
+        env,
+        lambda url: Mongo(url, "bench_detention").ensure_indexes(repository.indexes()),
+    ) as (mongo_url, api, baseline):
+        run(mongo_url, api, baseline, args)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Readmission benchmark: request-creation throughput and latency through the gateway.
 
 Starts the stack as the launcher does (own var dir and ports, embedded SecantusDB), logs in as the
-seeded admin and has 16 clients create draft readmission requests via POST /api/v1/readmission/requests
-on the gateway (authentication, audit, signed internal identity, validation, one transaction with the
+seeded admin and has 16 clients create draft readmission requests via POST
+/api/v1/readmission/requests
+on the gateway (authentication, audit, signed internal identity, validation, one transaction with
+the
 open-deadline index). Beside it, in the same run: a bare Flask POST /echo of the same body under
 gunicorn with the same worker settings (bench/baseline_app.py), so the figures read as ratios.
 
@@ -23,7 +25,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.foundation import login, start_baseline  # noqa: E402
+from bench import servers  # noqa: E402
+from bench.foundation import login  # noqa: E402
 from bench.loadgen import Result, run_load  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
@@ -33,7 +36,8 @@ REQUESTS = "/api/v1/readmission/requests"
 
 
 def request_body(i: int) -> dict:
-    """A draft outgoing request with the common application form's particulars and one evidence item."""
+    """A draft outgoing request with the common application form's particulars and one evidence
+    item."""
     return {
         "direction": "outgoing",
         "member_state": ("DE", "FR", "IT", "NL")[i % 4],
@@ -105,7 +109,7 @@ def main() -> None:
     ):
         stack.seed()
         baseline_port = free_port()
-        baseline = start_baseline(baseline_port)
+        baseline = servers.baseline(baseline_port, stack.mongo_url, Path(tmp) / "baseline.log")
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
             base, made = bench_create(

@@ -6,15 +6,14 @@ worklist (all scopes and one member state) and the monthly statistics. Beside ea
 same run: a raw pymongo find_one on the same server and a bare Flask endpoint under gunicorn
 (and, for reference, what a naive sorted scan of the deadlines costs on the same server).
 
-    .venv/bin/python bench/readmission_worklist.py [--sizes 1000,100000] [--n 200] [--clients 4] [--open-every 1]
+    .venv/bin/python bench/readmission_worklist.py [--sizes 1000,100000] [--n 200] [--clients 4]
+    [--open-every 1]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,10 +27,10 @@ from pymongo import MongoClient
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import servers  # noqa: E402
 from bench.loadgen import Result, run_load, timed  # noqa: E402
 from passage.identity import HEADER, Identity, sign_identity  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
-from passage.testing import free_port, port_open, wait_for  # noqa: E402
 from readmission import repository  # noqa: E402
 from readmission.adapters.deadline_index import bucket_of  # noqa: E402
 from readmission.domain.protocols import MEMBER_STATES  # noqa: E402
@@ -39,39 +38,6 @@ from readmission.domain.protocols import MEMBER_STATES  # noqa: E402
 SECRET = "bench-internal-secret-0123456789abcdef"
 STATES = sorted(MEMBER_STATES)
 KINDS = ("reply", "transfer", "travel_document", "submit")
-
-
-def start(cmd: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        cmd,
-        env={**os.environ, **env},
-        cwd=ROOT,
-        stdout=open(log, "wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    wait_for(
-        lambda: port_open(port) or proc.poll() is not None, timeout=60, message=" ".join(cmd[:3])
-    )
-    if proc.poll() is not None:
-        raise RuntimeError(log.read_text()[-2000:])
-    return proc
-
-
-def gunicorn(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    conf = ROOT / "services" / "readmission" / "gunicorn.conf.py"
-    proc = start(
-        [sys.executable, "-m", "gunicorn", "-c", str(conf), app],
-        {
-            **env,
-            "PASSAGE_BIND": f"127.0.0.1:{port}",
-            "PYTHONPATH": str(ROOT),
-            "LOG_LEVEL": "warning",
-        },
-        port,
-        log,
-    )
-    return proc
 
 
 def seed(db, start: int, count: int, open_every: int = 1) -> None:  # type: ignore[no-untyped-def]
@@ -180,45 +146,19 @@ def main() -> None:
     )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-readmission-"))
-    mongo_port, api_port, base_port = free_port(), free_port(), free_port()
-    procs = [
-        start(
-            [
-                sys.executable,
-                "-m",
-                "secantus",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(mongo_port),
-                "--storage-path",
-                str(work / "db"),
-                "--log-level",
-                "WARNING",
-            ],
-            {},
-            mongo_port,
-            work / "mongo.log",
-        )
-    ]
-    mongo_url = f"mongodb://127.0.0.1:{mongo_port}/"
     env = {
-        "MONGO_URL": mongo_url,
         "READMISSION_MONGO_DB": "bench_readmission",
         "INTERNAL_TOKEN_SECRET": SECRET,
         "AMQP_URL": "",
     }
-    try:
-        Mongo(mongo_url, "bench_readmission").ensure_indexes(repository.indexes())
-        procs.append(gunicorn("readmission.app:create_app()", api_port, env, work / "api.log"))
-        procs.append(
-            gunicorn("bench.baseline_app:create_app()", base_port, {}, work / "baseline.log")
-        )
-        run(mongo_url, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{base_port}", args)
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(timeout=30)
+    with servers.api_beside_baseline(
+        work,
+        "readmission.app:create_app()",
+        "readmission",
+        env,
+        lambda url: Mongo(url, "bench_readmission").ensure_indexes(repository.indexes()),
+    ) as (mongo_url, api, baseline):
+        run(mongo_url, api, baseline, args)
 
 
 def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> None:

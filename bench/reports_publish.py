@@ -7,7 +7,8 @@ Each service's monthly read model is seeded directly with bulk inserts (what its
 have written for that many records); the three services and the gateway run in this process over
 real HTTP (threaded werkzeug servers) on one SecantusDB.
 
-    .venv/bin/python bench/reports_publish.py [--mongo-url mongodb://…] [--repeat 5] [--sizes 1000,100000]
+    .venv/bin/python bench/reports_publish.py [--mongo-url mongodb://…] [--repeat 5] [--sizes
+    1000,100000]
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ STATES = ("DE", "FR", "NL", "PL", "AT", "SE", "BE", "IT", "ES", "CZ")
 
 
 def seed_detention(mongo: Mongo, records: int, rng: random.Random) -> None:
-    """Units, ``records`` stays over 2026 and the daily figures (with breakdowns) they would have written."""
+    """Units, ``records`` stays over 2026 and the daily figures (with breakdowns) they would have
+    written."""
     mongo.collection("units").insert_many(
         [
             {

@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.foundation import bench_http, login, start_baseline  # noqa: E402
+from bench import servers  # noqa: E402
+from bench.foundation import bench_http, login  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
 from passage.testing import free_port  # noqa: E402
@@ -45,7 +46,7 @@ def run(name: str, env: dict[str, str], clients: int, per_client: int) -> list[s
     ):
         stack.seed()
         port = free_port()
-        baseline = start_baseline(port)
+        baseline = servers.baseline(port, stack.mongo_url, Path(tmp) / "baseline.log")
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
             return [f"[{name}]"] + bench_http(

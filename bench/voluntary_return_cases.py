@@ -2,7 +2,8 @@
 
 Starts its own SecantusDB and the voluntary-return API under gunicorn (as in production), seeds
 cases directly with bulk inserts (stages, next_action/next_action_due and the due-date calendar
-as the service maintains them), then times "needs action" (due within a week; overdue monitoring), a search by
+as the service maintains them), then times "needs action" (due within a week; overdue monitoring), a
+search by
 nationality, counts by stage, and referral + transition throughput. Beside each, in the same
 run: a raw pymongo find_one, the naive raw pymongo form of the query (one range over everything
 due, sorted, limit 51), and a bare Flask endpoint under gunicorn.
@@ -14,9 +15,7 @@ due, sorted, limit 51), and a bare Flask endpoint under gunicorn.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,9 +30,10 @@ from pymongo import ASCENDING, MongoClient, UpdateOne
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import servers  # noqa: E402
 from bench.loadgen import Result, run_load, timed  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
-from passage.testing import free_port, identity_headers, port_open, wait_for  # noqa: E402
+from passage.testing import identity_headers  # noqa: E402
 from voluntary_return.adapters import storage  # noqa: E402
 from voluntary_return.domain import statistics  # noqa: E402
 
@@ -54,38 +54,6 @@ STAGE_MIX = (
     ("closed", None, None),
     ("withdrawn", None, None),
 )
-
-
-def start(cmd: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        cmd,
-        env={**os.environ, **env},
-        cwd=ROOT,
-        stdout=open(log, "wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    wait_for(
-        lambda: port_open(port) or proc.poll() is not None, timeout=60, message=" ".join(cmd[:3])
-    )
-    if proc.poll() is not None:
-        raise RuntimeError(log.read_text()[-2000:])
-    return proc
-
-
-def gunicorn(app: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
-    conf = ROOT / "services" / "voluntary-return" / "gunicorn.conf.py"
-    return start(
-        [sys.executable, "-m", "gunicorn", "-c", str(conf), app],
-        {
-            **env,
-            "PASSAGE_BIND": f"127.0.0.1:{port}",
-            "PYTHONPATH": str(ROOT),
-            "LOG_LEVEL": "warning",
-        },
-        port,
-        log,
-    )
 
 
 def case_doc(i: int, today: date, rng: random.Random) -> dict:
@@ -300,45 +268,15 @@ def main() -> None:
     )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-voluntary-return-"))
-    mongo_port, api_port, base_port = free_port(), free_port(), free_port()
-    procs = [
-        start(
-            [
-                sys.executable,
-                "-m",
-                "secantus",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(mongo_port),
-                "--storage-path",
-                str(work / "db"),
-                "--log-level",
-                "WARNING",
-            ],
-            {},
-            mongo_port,
-            work / "mongo.log",
-        )
-    ]
-    mongo_url = f"mongodb://127.0.0.1:{mongo_port}/"
-    env = {
-        "MONGO_URL": mongo_url,
-        "VOLUNTARY_RETURN_MONGO_DB": DB,
-        "INTERNAL_TOKEN_SECRET": SECRET,
-        "AMQP_URL": "",
-    }
-    try:
-        Mongo(mongo_url, DB).ensure_indexes(storage.indexes())
-        procs.append(gunicorn("voluntary_return.app:create_app()", api_port, env, work / "api.log"))
-        procs.append(
-            gunicorn("bench.baseline_app:create_app()", base_port, {}, work / "baseline.log")
-        )
-        run(mongo_url, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{base_port}", args)
-    finally:
-        for proc in reversed(procs):
-            proc.terminate()
-            proc.wait(timeout=30)
+    env = {"VOLUNTARY_RETURN_MONGO_DB": DB, "INTERNAL_TOKEN_SECRET": SECRET, "AMQP_URL": ""}
+    with servers.api_beside_baseline(
+        work,
+        "voluntary_return.app:create_app()",
+        "voluntary-return",
+        env,
+        lambda url: Mongo(url, DB).ensure_indexes(storage.indexes()),
+    ) as (mongo_url, api, baseline):
+        run(mongo_url, api, baseline, args)
 
 
 if __name__ == "__main__":

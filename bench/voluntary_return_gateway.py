@@ -20,7 +20,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.foundation import login, start_baseline  # noqa: E402
+from bench import servers  # noqa: E402
+from bench.foundation import login  # noqa: E402
 from bench.loadgen import run_load  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
@@ -51,7 +52,7 @@ def main() -> None:
     ):
         stack.seed()
         port = free_port()
-        baseline_proc = start_baseline(port)
+        baseline_proc = servers.baseline(port, stack.mongo_url, Path(tmp) / "baseline.log")
         try:
             gateway, auth = (
                 stack.gateway_url,

@@ -28,6 +28,10 @@ SERVICES = (  # (name, package, directory) in start order
 )
 MONGO_PORT_OFFSET = 18
 DATABASE = "secantus"
+#: An acknowledged write survives the database process being killed: without it SecantusDB keeps
+#: commits in its log buffer for a moment, and a SIGKILL lost admissions already answered 201
+#: (tests/integration/test_database_killed.py). MongoDB's journal gives the same by default.
+DURABLE = ("--sync-on-commit",)
 
 
 class StackError(RuntimeError):
@@ -242,6 +246,7 @@ class Stack:
                 str(self.var_dir / "secantus"),
                 "--log-level",
                 "WARNING",
+                *DURABLE,
                 *(("--auth",) if auth else ()),
             ),
         )

@@ -123,13 +123,16 @@ def build_trail(mongo: Mongo, settings: GatewaySettings) -> AuditTrail:
     return trail
 
 
-def build_checkpointer(trail: AuditTrail, settings: GatewaySettings) -> Checkpointer | None:
+def build_checkpointer(
+    trail: AuditTrail, settings: GatewaySettings, *, stored: bool = False
+) -> Checkpointer | None:
+    """Checkpoints of this process's segment from memory, or of every ``stored`` one (the CLI)."""
     if not settings.audit_checkpoint_file:
         return None
     return Checkpointer(
         CheckpointFile(settings.audit_checkpoint_file),
         trail.keyring.current,
-        trail.head,
+        trail.stored_heads if stored else trail.heads,
         timestamp,
         settings.audit_checkpoint_seconds,
     )

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apispec import BasePlugin
 from bson import Binary
 from flask import Flask, Response, g, request
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -168,6 +169,33 @@ class IdempotencyKeys:
 
     def release(self, claim: Claim) -> None:
         self.keys.delete_one({"_id": claim.record_id, "owner": claim.owner})
+
+
+PARAMETER = {
+    "name": HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "Makes a retry safe: the first answer to this key is kept for 24 hours and a retry of the "
+        "same request gets it again, without a second effect. The same key with another request "
+        "is 422; a retry while the first is still being handled is 409 with Retry-After."
+    ),
+    "schema": {"type": "string", "minLength": 8, "maxLength": 128, "pattern": _KEY.pattern},
+    "example": "5f0c2a8e-7d1b-4c3e-9a61-2b8f4e0d9c17",
+}
+
+
+class OpenAPIPlugin(BasePlugin):
+    """Documents the ``Idempotency-Key`` header on every POST of an API that honours it."""
+
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **_: Any
+    ) -> None:
+        post = (operations or {}).get("post")
+        if post is not None and not any(
+            p.get("name") == HEADER for p in post.get("parameters", [])
+        ):
+            post.setdefault("parameters", []).append(dict(PARAMETER))
 
 
 def replay(stored: dict[str, Any]) -> Response:

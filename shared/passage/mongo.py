@@ -219,3 +219,15 @@ def update_one_and_read(
     if not result.matched_count:
         return None
     return collection.find_one({"_id": query["_id"]}, projection, session=session)
+
+
+#: A change stream is asked again at once after news, then after pauses doubling from
+#: ``QUICKEST_ASK`` to ``SLOWEST_ASK`` while the server answers at once with nothing (SecantusDB
+#: answers an empty batch on any write to the database): the write that follows an event, often
+#: the next one, is seen within milliseconds, and a busy database is asked once a second at most.
+QUICKEST_ASK, SLOWEST_ASK = 0.01, 1.0
+
+
+def ask_again_after(pause: float, news: bool) -> float:
+    """The pause before asking a change stream again (see ``QUICKEST_ASK``)."""
+    return QUICKEST_ASK if news else min(pause * 2, SLOWEST_ASK)

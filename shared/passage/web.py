@@ -160,7 +160,8 @@ def build_app(
                 "securitySchemes": {
                     "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
                 }
-            }
+            },
+            "extra_plugins": [idempotency_keys.OpenAPIPlugin()] if idempotency is not None else [],
         },
     )
     register_problem_handlers(app)

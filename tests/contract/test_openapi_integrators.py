@@ -127,3 +127,37 @@ def test_spectral_oas_ruleset_reports_nothing(document: dict[str, Any], tmp_path
         timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_post_of_a_service_documents_the_idempotency_key_header(
+    document: dict[str, Any],
+) -> None:
+    """Safe retries are part of the contract: each service POST (as the gateway shows it) says so.
+
+    The gateway's own POSTs (sign-in, tokens, accounts) keep no answers, so they do not offer it.
+    """
+    service_posts = [
+        (path, op)
+        for method, path, op in _operations(document)
+        if method == "post" and path.startswith(SERVICE_PATHS)
+    ]
+    assert len(service_posts) > 20
+    undocumented = [
+        path
+        for path, op in service_posts
+        if not any(
+            p.get("name") == "Idempotency-Key" and p.get("in") == "header"
+            for p in op.get("parameters", [])
+        )
+    ]
+    assert undocumented == []
+    own = [path for method, path, op in _operations(document) if path.startswith("/api/v1/auth")]
+    assert own and not any(
+        p.get("name") == "Idempotency-Key"
+        for _, path, op in _operations(document)
+        if path.startswith("/api/v1/auth")
+        for p in op.get("parameters", [])
+    )
+
+
+SERVICE_PATHS = ("/api/v1/detention/", "/api/v1/readmission/", "/api/v1/voluntary-return/")

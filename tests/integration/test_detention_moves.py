@@ -398,6 +398,12 @@ def test_the_daily_roll_fills_quiet_days_and_history_carries_levels_across_gaps(
     assert occupancy.roll_day(api.deps.mongo, "2026-11-21") == 3  # one document per unit
     assert occupancy.roll_day(api.deps.mongo, "2026-11-21") == 0  # never overwritten
     daily = api.deps.mongo.collection(DAILY)
+    known: set[str] = set()  # a worker's memory: each day's documents are written once per process
+    assert occupancy.roll_day(api.deps.mongo, "2025-01-01", known) == 3
+    daily.delete_one({"_id": "baku-m1:2025-01-01"})
+    assert occupancy.roll_day(api.deps.mongo, "2025-01-01", known) == 0  # not even tried again
+    assert daily.find_one({"_id": "baku-m1:2025-01-01"}) is None
+    daily.delete_many({"day": "2025-01-01"})
     assert (
         daily.find_one({"_id": "baku-m1:2026-11-21"})["occupied"],
         daily.find_one({"_id": "yev-m1:2026-11-21"})["occupied"],

@@ -89,7 +89,9 @@ def test_concurrent_appends_keep_one_intact_chain(trail_db):
     for t in threads:
         t.join()
     records = list(AuditTrail(mongos[0], KEYRING).in_order())
-    assert [r["seq"] for r in records] == list(range(1, 61))
+    seqs = [r["seq"] for r in records]
+    assert len(records) == 60 and seqs == sorted(set(seqs))  # unique, in time order
+    assert len({r["segment"] for r in records}) == 4  # one segment per writer, no shared head
     assert {r["key_id"] for r in records} == {KEYRING.current.key_id}
     assert first_break(records, KEYRING) is None
     assert all("name" not in r and "body" not in r for r in records)
@@ -111,23 +113,67 @@ def test_verify_passes_then_fails_after_an_edit_and_after_a_removal_in_the_middl
     assert ok.returncode == 0, ok.stderr
     assert "6 records" in ok.stdout
     audit = mongos[0].collection("audit")
-    audit.update_one({"_id": 3}, {"$set": {"user": "someone.else"}})  # tampering on purpose
+    seq = _seqs(audit)
+    audit.update_one({"_id": seq[2]}, {"$set": {"user": "someone.else"}})  # tampering on purpose
     edited = _verify(mongo_url, db)
-    assert edited.returncode == 1 and "record 3 was edited" in edited.stderr
-    audit.update_one({"_id": 3}, {"$set": {"user": "staff.baku"}})
+    assert edited.returncode == 1 and f"record {seq[2]} was edited" in edited.stderr
+    audit.update_one({"_id": seq[2]}, {"$set": {"user": "staff.baku"}})
     assert _verify(mongo_url, db).returncode == 0
-    audit.delete_one({"_id": 4})
+    audit.delete_one({"_id": seq[3]})
     removed = _verify(mongo_url, db)
-    assert removed.returncode == 1 and "record 4 is missing" in removed.stderr
+    assert removed.returncode == 1 and f"record {seq[4]} does not follow" in removed.stderr
+    assert "removed or reordered" in removed.stderr
 
 
-def _rechain(audit, from_seq: int, seal) -> None:
-    """What an attacker with database access does: edit a record, then recompute every later
-    link."""
-    docs = list(audit.find({"_id": {"$gte": from_seq - 1}}, sort=[("_id", 1)]))
-    prev = docs[0]["hash"] if from_seq > 1 else "0" * 64
-    for doc in docs[1:] if from_seq > 1 else docs:
-        if doc["_id"] == from_seq:
+def test_removing_the_first_records_of_a_segment_or_moving_one_to_another_fails_verify(
+    trail_db, mongo_url
+):
+    mongos, db = trail_db
+    _append(AuditTrail(mongos[0], KEYRING), 3, "staff.baku")
+    _append(AuditTrail(mongos[1], KEYRING), 3, "staff.ganja")
+    audit = mongos[0].collection("audit")
+    assert _verify(mongo_url, db).returncode == 0
+    seq = _seqs(audit)
+    other = audit.find_one({"_id": seq[4]})["segment"]
+    audit.update_one({"_id": seq[1]}, {"$set": {"segment": other}})  # a record moved
+    moved = _verify(mongo_url, db)
+    assert moved.returncode == 1 and f"record {seq[1]} does not follow" in moved.stderr
+    audit.delete_one({"_id": seq[1]})
+    audit.delete_one({"_id": seq[0]})  # the segment's opening records
+    cut = _verify(mongo_url, db)
+    assert cut.returncode == 1 and f"record {seq[2]} does not follow" in cut.stderr
+
+
+def test_legacy_records_written_before_segments_still_verify_and_tampering_is_caught(
+    trail_db, mongo_url
+):
+    mongos, db = trail_db
+    audit = mongos[0].collection("audit")
+    prev = "0" * 64
+    for seq in (1, 2, 3):  # as the gateway wrote them before segments: seq 1, 2, … and no segment
+        doc = {"seq": seq, "user": "staff.baku", "action": "read", "outcome": 200}
+        doc.update(prev_hash=prev, key_id=KEYRING.current.key_id)
+        doc["hash"] = prev = KEYRING.current.seal("record", canonical(doc))
+        audit.insert_one({"_id": seq, **doc})
+    _append(AuditTrail(mongos[0], KEYRING), 2, "staff.baku")  # then segments
+    ok = _verify(mongo_url, db)
+    assert ok.returncode == 0 and "5 records" in ok.stdout, ok.stderr
+    audit.delete_one({"_id": 2})
+    removed = _verify(mongo_url, db)
+    assert removed.returncode == 1 and "record 2 is missing" in removed.stderr
+
+
+def _seqs(audit) -> list[int]:
+    return [d["_id"] for d in audit.find({}, {"_id": 1}, sort=[("_id", 1)])]
+
+
+def _rechain(audit, nth: int, seal) -> None:
+    """What an attacker with database access does: edit the ``nth`` record (1-based) of a
+    one-segment trail, then recompute every later link."""
+    docs = list(audit.find({}, sort=[("_id", 1)]))
+    prev = docs[nth - 2]["hash"] if nth > 1 else "0" * 64
+    for doc in docs[nth - 1 :]:
+        if doc is docs[nth - 1]:
             doc["outcome"] = 404
         doc["prev_hash"] = prev
         doc["hash"] = prev = seal(doc)
@@ -152,7 +198,7 @@ def test_a_rechained_trail_fails_verify(trail_db, mongo_url, how):
     result = _verify(mongo_url, db)
     assert (
         result.returncode == 1
-        and "record 2 was edited" in result.stderr
+        and f"record {records[1]['seq']} was edited" in result.stderr
         and "re-chained" in result.stderr
     )
 
@@ -165,8 +211,10 @@ def test_rechaining_under_a_made_up_key_id_fails_verify(trail_db, mongo_url):
     audit.update_many({}, {"$set": {"key_id": wrong.key_id}})
     _rechain(audit, 1, lambda d: wrong.seal("record", canonical(d)))
     result = _verify(mongo_url, db)
+    first = _seqs(audit)[0]
     assert (
-        result.returncode == 1 and "record 1 names a key this check does not hold" in result.stderr
+        result.returncode == 1
+        and f"record {first} names a key this check does not hold" in result.stderr
     )
 
 
@@ -180,7 +228,8 @@ def test_truncating_the_newest_records_is_caught_by_the_checkpoint_outside_the_d
     assert written.returncode == 0 and "6 records" in written.stdout, written.stderr
     assert oct(os.stat(checkpoints).st_mode & 0o777) == "0o600"
     assert _verify(mongo_url, db, checkpoints).returncode == 0
-    mongos[0].collection("audit").delete_many({"_id": {"$gte": 5}})  # records 5 and 6 cut off
+    seq = _seqs(mongos[0].collection("audit"))
+    mongos[0].collection("audit").delete_many({"_id": {"$gte": seq[4]}})  # records 5, 6 cut off
     assert _verify(mongo_url, db).returncode == 0  # the chain alone cannot tell…
     cut = _verify(mongo_url, db, checkpoints)  # …the checkpoint can
     assert (
@@ -197,12 +246,16 @@ def test_a_trail_rewritten_up_to_a_checkpoint_or_a_forged_checkpoint_fails_verif
     checkpoints = tmp_path / "audit-checkpoints.jsonl"
     _append(AuditTrail(mongos[0], KEYRING), 4, "staff.baku")
     assert _verify(mongo_url, db, str(checkpoints), command="checkpoint").returncode == 0
-    mongos[0].collection("audit").delete_many({"_id": {"$gte": 3}})
-    _append(
-        AuditTrail(mongos[0], KEYRING), 2, "staff.baku"
-    )  # new records 3-4 (with the key, e.g. an insider)
-    rewritten = _verify(mongo_url, db, str(checkpoints))
-    assert rewritten.returncode == 1 and "record 4 is not the one checkpointed" in rewritten.stderr
+    audit = mongos[0].collection("audit")
+    kept = audit.find_one({"_id": _seqs(audit)[1]})
+    audit.delete_many({"_id": {"$gt": kept["_id"]}})
+    insider = AuditTrail(mongos[0], KEYRING)  # with the key, e.g. an insider: new records 3-4…
+    insider._segment, insider._heads = kept["segment"], {kept["segment"]: (2, kept["hash"])}
+    _append(insider, 2, "staff.baku")
+    assert _verify(mongo_url, db).returncode == 0  # …that verify as a chain…
+    rewritten = _verify(mongo_url, db, str(checkpoints))  # …but not against the checkpoint
+    assert rewritten.returncode == 1 and "record 4 of segment" in rewritten.stderr
+    assert "is not the one checkpointed" in rewritten.stderr
     line = json.loads(checkpoints.read_text().splitlines()[0])
     checkpoints.write_text(
         json.dumps({**line, "count": 2}) + "\n"
@@ -211,12 +264,27 @@ def test_a_trail_rewritten_up_to_a_checkpoint_or_a_forged_checkpoint_fails_verif
     assert forged.returncode == 1 and "checkpoint line 1 is not sealed" in forged.stderr
 
 
+def test_removing_a_whole_segment_is_caught_by_its_checkpoint(trail_db, mongo_url, tmp_path):
+    mongos, db = trail_db
+    checkpoints = str(tmp_path / "audit-checkpoints.jsonl")
+    _append(AuditTrail(mongos[0], KEYRING), 2, "staff.baku")
+    _append(AuditTrail(mongos[1], KEYRING), 3, "staff.ganja")
+    written = _verify(mongo_url, db, checkpoints, command="checkpoint")
+    assert written.returncode == 0 and "2 segment checkpoints, 5 records" in written.stdout
+    audit = mongos[0].collection("audit")
+    gone = audit.find_one({"user": "staff.ganja"})["segment"]
+    audit.delete_many({"segment": gone})
+    assert _verify(mongo_url, db).returncode == 0  # the other segment alone still verifies…
+    cut = _verify(mongo_url, db, checkpoints)  # …the checkpoint names the missing one
+    assert cut.returncode == 1 and f"segment {gone} had 3 records, only 0" in cut.stderr
+
+
 def test_checkpoints_are_written_on_their_own_after_appends(trail_db, tmp_path):
     mongos, _ = trail_db
     trail = AuditTrail(mongos[0], KEYRING)
     file = CheckpointFile(tmp_path / "var" / "audit-checkpoints.jsonl")
     checkpointer = Checkpointer(
-        file, KEYRING.current, trail.head, lambda: "2026-11-30T00:00:00.000000Z", 0.05
+        file, KEYRING.current, trail.heads, lambda: "2026-11-30T00:00:00.000000Z", 0.05
     )
     trail.on_written = checkpointer.written
     try:
@@ -229,7 +297,9 @@ def test_checkpoints_are_written_on_their_own_after_appends(trail_db, tmp_path):
     finally:
         checkpointer.cancel()
     ((_, last),) = [item for item in file.read() if item[1].count == 3][-1:]
-    assert last.head == trail.head()[1] and last.genuine(KEYRING)
+    ((segment, count, head),) = trail.heads()
+    assert (last.segment, last.count, last.head) == (segment, count, head)
+    assert last.genuine(KEYRING) and trail.stored_heads() == trail.heads()
     assert oct(os.stat(file.path).st_mode & 0o777) == "0o600"
 
 
@@ -238,7 +308,7 @@ def test_a_stopping_gateway_checkpoints_what_it_has_not_checkpointed_yet(trail_d
     trail = AuditTrail(mongos[0], KEYRING)
     file = CheckpointFile(tmp_path / "audit-checkpoints.jsonl")
     checkpointer = Checkpointer(
-        file, KEYRING.current, trail.head, lambda: "2026-11-30T00:00:00.000000Z", 3600
+        file, KEYRING.current, trail.heads, lambda: "2026-11-30T00:00:00.000000Z", 3600
     )
     trail.on_written = checkpointer.written
     _append(trail, 2, "staff.baku")
@@ -256,9 +326,10 @@ def test_after_a_key_rotation_old_records_verify_with_the_retired_key(trail_db, 
     assert len(set(key_ids)) == 2 and key_ids[:3] == [ChainKey.from_text(OLD_KEY).key_id] * 3
     assert _verify(mongo_url, db, previous=OLD_KEY).returncode == 0
     without = _verify(mongo_url, db)
+    first = _seqs(mongos[0].collection("audit"))[0]
     assert (
         without.returncode == 1
-        and "record 1 names a key this check does not hold" in without.stderr
+        and f"record {first} names a key this check does not hold" in without.stderr
     )
 
 
@@ -334,10 +405,11 @@ def test_personal_data_reads_and_sign_ins_are_audited_and_auditors_can_search(ga
     second = client.get(
         f"/api/v1/audit?limit=2&cursor={first['next_cursor']}", headers=auditor
     ).json
-    assert [r["seq"] for r in second["items"]] == [
-        first["items"][-1]["seq"] - 1,
-        first["items"][-1]["seq"] - 2,
-    ]
+    last = first["items"][-1]["seq"]
+    before = [r["seq"] for r in deps.guard.trail.search(before_seq=last, limit=2)]
+    assert [r["seq"] for r in second["items"]] == before and before[
+        0
+    ] < last  # newest first, no gap
     assert (
         client.get(
             "/api/v1/audit?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z", headers=auditor

@@ -1,5 +1,6 @@
 """Two replicas against one database: admissions spread over two detention API processes never
-overbook a unit, and two workers' legal-clock jobs alert each stay once.
+overbook a unit, two workers' legal-clock jobs alert each stay once, and two gateway processes
+reading at the same time leave an audit trail that verifies.
 
 The APIs run under gunicorn as production runs them (configured by environment only); the clock
 jobs run from two separately built services (own clients), released together.
@@ -20,12 +21,18 @@ from typing import Any
 
 import pytest
 import requests
+from flask import jsonify
+from pymongo import MongoClient
 
 from detention import service, timers
 from detention.adapters.repository import STAYS
 from detention.adapters.verify import verify
+from gateway.auth.tokens import SigningKeys, issue_access_token
+from gateway.testing import TEST_ACCESS_SECRET
 from passage.config import Settings
-from passage.testing import free_port, identity_headers, wait_for
+from passage.identity import Identity
+from passage.testing import LiveServer, free_port, identity_headers, wait_for
+from passage.web import build_app
 from tests.integration.test_detention_capacity import admission
 
 pytestmark = pytest.mark.slow
@@ -38,27 +45,30 @@ PLACES, ATTEMPTS = 10, 40
 @contextmanager
 def detention_api(settings: Settings) -> Iterator[str]:
     """One detention API replica: gunicorn with the shared settings, on a port of its own."""
-    port = free_port()
     env = {
-        **os.environ,
         "MONGO_URL": settings.mongo_url,
         "DETENTION_MONGO_DB": settings.mongo_db,
         "AMQP_URL": settings.broker_url,
         "PASSAGE_BUS_PREFIX": settings.bus_prefix,
         "INTERNAL_TOKEN_SECRET": settings.internal_token_secret,
+    }
+    with replica("services/detention", "detention.app:create_app()", env) as url:
+        yield url
+
+
+@contextmanager
+def replica(folder: str, app: str, settings_env: dict[str, str]) -> Iterator[str]:
+    """``app`` under gunicorn with ``<folder>/gunicorn.conf.py``, configured by environment only."""
+    port = free_port()
+    env = {
+        **os.environ,
+        **settings_env,
         "PASSAGE_BIND": f"127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
     }
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                "services/detention/gunicorn.conf.py",
-                "detention.app:create_app()",
-            ],
+            [sys.executable, "-m", "gunicorn", "-c", f"{folder}/gunicorn.conf.py", app],
             cwd=REPO,
             env=env,
             stdout=log,
@@ -69,7 +79,7 @@ def detention_api(settings: Settings) -> Iterator[str]:
             wait_for(
                 lambda: _answers(f"{url}/healthz") or proc.poll() is not None,
                 timeout=60,
-                message="a detention API replica",
+                message=f"a replica of {app}",
             )
             assert proc.poll() is None, "the replica exited"
             yield url
@@ -217,3 +227,67 @@ def _unit_with_client(client: Any, headers: dict[str, str]) -> str:
     )
     assert response.status_code == 201, response.get_json()
     return unit
+
+
+AUDIT_KEY = "audit-chain-key-for-replicas-0123456789abcdef-0123456789"
+
+
+def test_two_gateway_processes_reading_at_once_leave_an_audit_trail_that_verifies(
+    settings_for, tmp_path
+) -> None:
+    """Each gateway worker appends to its own chain segment; ``verify`` checks them all."""
+    stub, _ = build_app(__name__, title="stub")
+    stub.add_url_rule(
+        "/api/v1/detention/stays/<stay_id>", "stay", lambda stay_id: jsonify(id=stay_id)
+    )
+    base = settings_for("gateway")
+    env = {
+        "MONGO_URL": base.mongo_url,
+        "GATEWAY_MONGO_DB": base.mongo_db,
+        "ACCESS_TOKEN_SECRET": TEST_ACCESS_SECRET,
+        "AUDIT_CHAIN_KEY": AUDIT_KEY,
+        "AUDIT_CHECKPOINT_FILE": str(tmp_path / "audit-checkpoints.jsonl"),
+        "INTERNAL_TOKEN_SECRET": base.internal_token_secret,
+    }
+    staff = Identity("staff.baku", "centre_staff", centres=("baku",))
+    token = issue_access_token(staff, SigningKeys.from_secrets(TEST_ACCESS_SECRET), ttl_seconds=300)
+    codes: list[int] = []
+    with LiveServer(stub) as upstream, ExitStack() as gateways:
+        env["DETENTION_URL"] = upstream.url
+        urls = [
+            gateways.enter_context(replica("gateway", "gateway.app:create_app()", env))
+            for _ in range(2)
+        ]
+        barrier = threading.Barrier(8)
+
+        def read(n: int) -> None:
+            barrier.wait(timeout=30)
+            with requests.Session() as session:
+                for i in range(10):
+                    codes.append(
+                        session.get(
+                            f"{urls[n % 2]}/api/v1/detention/stays/st-{n}-{i}",
+                            headers={"Authorization": f"Bearer {token}"},
+                            timeout=30,
+                        ).status_code
+                    )
+
+        threads = [threading.Thread(target=read, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert codes == [200] * 80
+    with MongoClient(base.mongo_url) as client:
+        reads = list(client[base.mongo_db]["audit"].find({"action": "read"}))
+    assert len(reads) == 80 and len({r["segment"] for r in reads}) >= 2
+    verified = subprocess.run(
+        [sys.executable, "-m", "gateway.admin.audit", "verify"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert "audit trail intact: 80 records" in verified.stdout
+    assert "consistent with" in verified.stdout  # and with the checkpoints the workers wrote

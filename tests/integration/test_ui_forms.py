@@ -443,13 +443,13 @@ def test_the_auditor_verifies_the_chain_and_a_tampered_record_is_named(stack: Ui
         as_text=True
     )
     audit = stack.app.extensions["passage_gateway"].mongo.collection("audit")
-    first = audit.find_one({"seq": 1})
-    audit.update_one({"seq": 1}, {"$set": {"user": "someone-else"}})
+    first = audit.find_one({}, sort=[("_id", 1)])
+    audit.update_one({"_id": first["_id"]}, {"$set": {"user": "someone-else"}})
     try:
         broken = client.post("/ui/audit/verify", data={"csrf_token": token(page)})
         assert broken.status_code == 409 and "The audit trail is broken:" in broken.get_data(
             as_text=True
         )
     finally:
-        audit.update_one({"seq": 1}, {"$set": {"user": first["user"]}})
+        audit.update_one({"_id": first["_id"]}, {"$set": {"user": first["user"]}})
     assert stack.client("staff.baku").get("/ui/audit/verify").status_code == 403

@@ -1,20 +1,28 @@
 """The tamper-evident audit trail: append-only, keyed hash-chained records in the gateway's MongoDB.
 
-Each record carries ``seq`` (1, 2, …; the document ``_id``, so two appends can never take the same
-place), ``prev_hash`` (the previous record's hash), ``key_id`` and ``hash`` = HMAC-SHA256, under the
-key named by ``key_id`` (held in the environment, never in the database), of the canonical JSON of
-the record including ``prev_hash``. Editing, removing or reordering any record breaks the chain, and
-so does re-chaining without the key; signed checkpoints kept outside the database
-(:mod:`gateway.admin.audit_checkpoints`) catch the newest records being cut off.
+Each gateway process (each :class:`AuditTrail`) writes its own chain *segment*, so appends need no
+shared head and cost one insert per group of records, however many processes or replicas write.
+A record carries ``segment`` (random, per process start), ``seq`` (the document ``_id``: unique
+and in time order across all segments, microseconds since the epoch, so no coordination is
+needed), ``prev_hash`` (the hash of the previous record of its segment, ``GENESIS`` for the first),
+``key_id`` and ``hash`` = HMAC-SHA256, under the key named by ``key_id`` (held in the
+environment, never in the database), of the canonical JSON of the record including ``segment``
+and ``prev_hash``.
+Editing, removing or reordering any record breaks its segment's chain, and so does re-chaining
+without the key; signed checkpoints of every segment's head kept outside the database
+(:mod:`gateway.admin.audit_checkpoints`) catch the newest records of a segment, or a whole segment,
+being cut off. Records written before segments (no ``segment`` field, ``seq`` 1, 2, …) form one
+legacy chain, verified as before.
 ``python -m gateway.admin.audit verify`` names the first bad record. Records hold who, role, action,
-the resource's path template and ids, for reads the filters and the ids returned
+the
+resource's path template and ids, for reads the filters and the ids returned
 (:mod:`gateway.admin.audit_reads`), outcome and correlation id — never bodies or names.
 """
 
 from __future__ import annotations
 
 import json
-import random
+import secrets
 import sys
 import threading
 import time
@@ -55,6 +63,8 @@ FIELDS = (
     "key_id",
 )
 RECORD = "record"  # the HMAC purpose of records (checkpoints have their own)
+LEGACY = ""  # the segment name of records written before segments existed
+Head = tuple[str, int, str]  # (segment, records in it, hash of its newest record)
 
 
 class AuditUnavailable(Exception):
@@ -63,6 +73,8 @@ class AuditUnavailable(Exception):
 
 def canonical(record: Mapping[str, Any]) -> bytes:
     body = {name: record.get(name) for name in FIELDS}
+    if record.get("segment") is not None:  # absent from legacy records, whose hashes stay as sealed
+        body["segment"] = record["segment"]
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -84,19 +96,21 @@ class _Pending:
 
 
 class AuditTrail:
-    """Appends records to, and reads them from, the ``audit`` collection.
+    """Appends records to this process's segment of the ``audit`` collection, and reads them all.
 
     Appends are group-committed: the thread that gets the write lock chains every record waiting
     in this process and inserts them in one ordered ``insert_many``; the others find theirs done.
-    Each caller returns only once its record is stored. Another process taking the same ``seq``
-    (the unique ``_id``) makes the rest of the batch re-chain on the new end and try again.
+    Each caller returns only once its record is stored. The segment's head lives in memory (no
+    read before a write); a ``seq`` another process took in the same microsecond is simply
+    skipped, and a write whose outcome is unknown ends the segment (a new one starts), so a
+    segment can never fork.
     """
 
     def __init__(
         self,
         mongo: Mongo,
         keyring: Keyring,
-        attempts: int = 200,
+        attempts: int = 20,
         on_written: Callable[[], None] | None = None,
     ) -> None:
         self.mongo, self.keyring, self.attempts = mongo, keyring, attempts
@@ -104,11 +118,17 @@ class AuditTrail:
         self._pending: list[_Pending] = []
         self._queue_lock = threading.Lock()
         self._write_lock = threading.Lock()
-        self._head: tuple[int, str] | None = None  # last (seq, hash) this process saw; may be stale
+        self._heads: dict[str, tuple[int, str]] = {}  # segments written: (records, newest hash)
+        self._segment = ""
+        self._last_seq = 0
+        self._new_segment()
 
     @property
     def _collection(self) -> Any:
         return self.mongo.collection(COLLECTION)
+
+    def _new_segment(self) -> None:
+        self._segment = secrets.token_hex(8)
 
     def append(
         self,
@@ -124,8 +144,10 @@ class AuditTrail:
         filters: Mapping[str, str] | None = None,
         returned: Mapping[str, list[str]] | None = None,
     ) -> dict[str, Any]:
-        """Add one record at the end of the chain;
-        raise :class:`AuditUnavailable` when it is not stored."""
+        """Add one record at the end of this process's segment.
+
+        Raises :class:`AuditUnavailable` when it is not stored.
+        """
         item = _Pending(
             {
                 "user": user,
@@ -155,32 +177,24 @@ class AuditTrail:
 
     def _write(self, batch: list[_Pending]) -> None:
         try:
-            for attempt in range(self.attempts):
-                head = self._head or self._last()
-                docs = self._chain(batch, head)
+            for _ in range(self.attempts):
+                docs = self._chain(batch)
                 try:
                     self._collection.insert_many(docs, ordered=True)
                     stored = len(docs)
                 except BulkWriteError as exc:
-                    if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                    errors = exc.details.get("writeErrors", [])
+                    if any(e.get("code") != 11000 for e in errors):
                         raise AuditUnavailable("write refused") from None
                     stored = exc.details.get("nInserted", 0)
-                    self._head = None
-                    time.sleep(random.uniform(0, 0.002 * min(attempt + 1, 10)))
-                for item, doc in zip(batch[:stored], docs, strict=False):
-                    item.record = {k: v for k, v in doc.items() if k != "_id"}
-                if stored:
-                    self._head = (
-                        (docs[stored - 1]["seq"], docs[stored - 1]["hash"])
-                        if stored == len(docs)
-                        else None
-                    )
+                    self._last_seq = max(self._last_seq, docs[stored]["seq"])  # taken: skip it
+                self._stored(batch[:stored], docs[:stored])
                 batch = batch[stored:]
                 if not batch:
                     return
             raise AuditUnavailable("too much contention")
         except (PyMongoError, AuditUnavailable) as exc:
-            self._head = None
+            self._new_segment()  # the outcome may be unknown: never chain onto a guessed head
             for item in batch:
                 item.error = (
                     exc
@@ -188,30 +202,45 @@ class AuditTrail:
                     else AuditUnavailable(type(exc).__name__)
                 )
 
-    def head(self) -> tuple[int, str]:
-        """``(seq, hash)`` of the newest stored record, read from the database;
-        ``(0, GENESIS)`` when empty."""
-        return self._last()
+    def _stored(self, items: list[_Pending], docs: list[dict[str, Any]]) -> None:
+        for item, doc in zip(items, docs, strict=True):
+            item.record = {k: v for k, v in doc.items() if k != "_id"}
+        if docs:
+            count, _ = self._heads.get(self._segment, (0, GENESIS))
+            self._heads[self._segment] = (count + len(docs), docs[-1]["hash"])
 
-    def _last(self) -> tuple[int, str]:
-        last = self._collection.find_one({}, {"seq": 1, "hash": 1}, sort=[("_id", DESCENDING)])
-        return (last["seq"], last["hash"]) if last else (0, GENESIS)
+    def _next_seq(self) -> int:
+        """Microseconds since the epoch, above every ``seq`` this process has used or seen taken."""
+        self._last_seq = max(self._last_seq + 1, time.time_ns() // 1000)
+        return self._last_seq
 
-    def _chain(self, batch: list[_Pending], head: tuple[int, str]) -> list[dict[str, Any]]:
-        seq, prev = head
+    def _chain(self, batch: list[_Pending]) -> list[dict[str, Any]]:
+        _, prev = self._heads.get(self._segment, (0, GENESIS))
         docs = []
         for item in batch:
-            seq += 1
             record = {
                 **item.entry,
-                "seq": seq,
+                "seq": self._next_seq(),
+                "segment": self._segment,
                 "prev_hash": prev,
                 "at": timestamp(),
                 "key_id": self.keyring.current.key_id,
             }
             record["hash"] = prev = record_hash(record, self.keyring)
-            docs.append({"_id": seq, **record})
+            docs.append({"_id": record["seq"], **record})
         return docs
+
+    def heads(self) -> list[Head]:
+        """The heads of the segments this process wrote, from memory (checkpoints cost no read)."""
+        with self._write_lock:
+            return [(segment, count, h) for segment, (count, h) in self._heads.items()]
+
+    def stored_heads(self) -> list[Head]:
+        """The heads of every segment as stored in the database (a whole-trail read)."""
+        return [
+            (segment, len(hashes), hashes[-1])
+            for segment, hashes in segments(self.in_order()).items()
+        ]
 
     def search(
         self,
@@ -247,17 +276,38 @@ class AuditTrail:
         return iter(self._collection.find({}, sort=[("_id", 1)]))
 
 
-def first_break(records: Iterable[Mapping[str, Any]], keyring: Keyring) -> str | None:
-    """Why the chain is broken at its first bad record, or None when it is intact."""
-    expected_seq, prev = 1, GENESIS
+def segment_of(record: Mapping[str, Any]) -> str:
+    return record.get("segment") or LEGACY
+
+
+def segments(records: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """``{segment: [hash of its 1st record, 2nd, …]}`` for records in ``seq`` order."""
+    found: dict[str, list[str]] = {}
     for record in records:
-        seq = record.get("seq")
-        if seq != expected_seq or record.get("_id", seq) != seq:
-            return f"record {expected_seq} is missing (next record found: {seq})"
-        if record.get("prev_hash") != prev:
+        found.setdefault(segment_of(record), []).append(record.get("hash", ""))
+    return found
+
+
+def first_break(records: Iterable[Mapping[str, Any]], keyring: Keyring) -> str | None:
+    """Why the chain is broken at its first bad record (``seq`` order), or None when it is intact.
+
+    Every segment must start at ``GENESIS`` and link each record to the one before it in that
+    segment; legacy records must also be numbered 1, 2, … without a gap.
+    """
+    prev_of: dict[str, str] = {}
+    legacy_seq, last_seq = 1, None
+    for record in records:
+        seq, segment = record.get("seq"), segment_of(record)
+        if record.get("_id", seq) != seq or (last_seq is not None and not _after(seq, last_seq)):
+            return f"record {seq} is out of order (its _id or place differs from its seq)"
+        if segment == LEGACY:
+            if seq != legacy_seq:
+                return f"record {legacy_seq} is missing (next record found: {seq})"
+            legacy_seq += 1
+        if record.get("prev_hash") != prev_of.get(segment, GENESIS):
             return (
-                f"record {seq} does not follow record {seq - 1} (prev_hash differs): "
-                "removed or reordered"
+                f"record {seq} does not follow the previous record of its segment "
+                "(prev_hash differs): removed or reordered"
             )
         if keyring.get(record.get("key_id")) is None:
             return (
@@ -272,8 +322,12 @@ def first_break(records: Iterable[Mapping[str, Any]], keyring: Keyring) -> str |
                 f"record {seq} was edited (its keyed hash does not match its content): "
                 "edited or re-chained"
             )
-        expected_seq, prev = expected_seq + 1, record["hash"]
+        prev_of[segment], last_seq = record["hash"], seq
     return None
+
+
+def _after(seq: Any, last: Any) -> bool:
+    return isinstance(seq, int) and isinstance(last, int) and seq > last
 
 
 if __name__ == "__main__":

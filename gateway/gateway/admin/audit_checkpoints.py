@@ -1,12 +1,15 @@
-"""Signed checkpoints of the audit chain's head, kept in a file outside the database.
+"""Signed checkpoints of the audit chain segments' heads, kept in a file outside the database.
 
-A checkpoint says "at time T the trail had N records and its newest record's hash was H", sealed
+A checkpoint says "at time T segment S had N records and its newest record's hash was H", sealed
 with the chain key (HMAC-SHA256). Someone who can write the database can cut off the newest
-records and leave a chain that verifies; the checkpoint file, on the gateway's disk (ship it to a
-write-once store or remote log in production), still says the head was further. Lines are only ever
-appended (``O_APPEND``, mode 0600, fsync). The gateway writes one ``interval`` seconds after a
-record is appended (so at most that much of the newest trail is unprotected) and
-``python -m gateway.admin.audit checkpoint`` writes one on demand.
+records of a segment, or a whole segment, and leave chains that verify; the checkpoint file, on the
+gateway's disk (ship it to a write-once store or remote log in production), still says the segment
+was further. Lines are only ever appended (``O_APPEND``, mode 0600, fsync). Each gateway process
+checkpoints its own segment ``interval`` seconds after it appended a record, from the head it holds
+in memory (so at most that much of the newest trail is unprotected, and no database read is
+needed), and ``python -m gateway.admin.audit checkpoint`` checkpoints every stored segment on
+demand.
+Checkpoints written before segments (no ``segment``) are of the legacy chain.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
+from gateway.admin.audit import LEGACY, Head, segments
 from gateway.admin.audit_keys import ChainKey, Keyring
 
 log = logging.getLogger(__name__)
@@ -35,18 +40,20 @@ class Checkpoint:
     at: str
     key_id: str
     seal: str = ""
+    segment: str = LEGACY
 
     def message(self) -> bytes:
-        return json.dumps(
-            {"count": self.count, "head": self.head, "at": self.at, "key_id": self.key_id},
-            sort_keys=True,
-            separators=(",", ":"),
-        ).encode()
+        body = {"count": self.count, "head": self.head, "at": self.at, "key_id": self.key_id}
+        if self.segment != LEGACY:  # legacy checkpoints keep their seals
+            body["segment"] = self.segment
+        return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
     @classmethod
-    def sealed(cls, count: int, head: str, at: str, key: ChainKey) -> Checkpoint:
-        unsealed = cls(count, head, at, key.key_id)
-        return cls(count, head, at, key.key_id, key.seal(CHECKPOINT, unsealed.message()))
+    def sealed(cls, head: Head, at: str, key: ChainKey) -> Checkpoint:
+        segment, count, newest = head
+        unsealed = cls(count, newest, at, key.key_id, segment=segment)
+        seal = key.seal(CHECKPOINT, unsealed.message())
+        return cls(count, newest, at, key.key_id, seal, segment)
 
     def genuine(self, keyring: Keyring) -> bool:
         return keyring.seals_match(self.key_id, CHECKPOINT, self.message(), self.seal)
@@ -89,6 +96,7 @@ def _parse(line: str) -> Checkpoint | None:
             at=str(data["at"]),
             key_id=str(data["key_id"]),
             seal=str(data["seal"]),
+            segment=str(data.get("segment") or LEGACY),
         )
     except (ValueError, KeyError, TypeError):
         return None
@@ -97,41 +105,45 @@ def _parse(line: str) -> Checkpoint | None:
 def checkpoint_problem(
     checkpoints: Iterator[tuple[int, Checkpoint | None]],
     keyring: Keyring,
-    hashes: Mapping[int, str],
-    count: int,
+    records: Iterable[Mapping[str, Any]],
 ) -> str | None:
-    """The first checkpoint the stored chain contradicts (``hashes``: seq → hash), or None."""
+    """The first checkpoint the stored chain (``records`` in ``seq`` order) contradicts, or None."""
+    stored = segments(records)
     for number, cp in checkpoints:
         if cp is None or not cp.genuine(keyring):
             return (
                 f"checkpoint line {number} is not sealed by a known key "
                 "(the checkpoint file was edited)"
             )
-        if cp.count > count:
+        hashes = stored.get(cp.segment, [])
+        where = f"segment {cp.segment}" if cp.segment != LEGACY else "the trail"
+        if cp.count > len(hashes):
             return (
-                f"the newest records were removed: the checkpoint of {cp.at} says the trail had "
-                f"{cp.count} records, only {count} are stored"
+                f"the newest records were removed: the checkpoint of {cp.at} says {where} had "
+                f"{cp.count} records, only {len(hashes)} are stored"
             )
-        if cp.count and hashes.get(cp.count) != cp.head:
+        if cp.count and hashes[cp.count - 1] != cp.head:
             return (
-                f"record {cp.count} is not the one checkpointed at {cp.at} "
+                f"record {cp.count} of {where} is not the one checkpointed at {cp.at} "
                 "(the trail was rewritten up to there)"
             )
     return None
 
 
 class Checkpointer:
-    """Writes a checkpoint of the current head ``interval`` seconds after a record was appended."""
+    """Writes a checkpoint of the current heads ``interval`` seconds after a record was appended."""
 
     def __init__(
         self,
         file: CheckpointFile,
         key: ChainKey,
-        head: Callable[[], tuple[int, str]],
+        heads: Callable[[], list[Head]],
         clock: Callable[[], str],
         interval: float,
     ) -> None:
-        self.file, self.key, self.head, self.clock, self.interval = file, key, head, clock, interval
+        self.file, self.key, self.heads, self.clock = file, key, heads, clock
+        self.interval = interval
+        self._written: dict[str, int] = {}  # segment → records already checkpointed
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._flush_at_exit = False
@@ -163,12 +175,17 @@ class Checkpointer:
         except Exception:  # the next append re-arms; operators see the failure
             log.exception("audit checkpoint could not be written")
 
-    def write_now(self) -> Checkpoint:
-        """Checkpoint the head as stored in the database now."""
-        count, head = self.head()
-        checkpoint = Checkpoint.sealed(count, head, self.clock(), self.key)
-        self.file.append(checkpoint)
-        return checkpoint
+    def write_now(self) -> list[Checkpoint]:
+        """Checkpoint every head that moved since its last checkpoint."""
+        written = []
+        for head in self.heads():
+            segment, count, _ = head
+            if self._written.get(segment) != count:
+                checkpoint = Checkpoint.sealed(head, self.clock(), self.key)
+                self.file.append(checkpoint)
+                self._written[segment] = count
+                written.append(checkpoint)
+        return written
 
     def cancel(self) -> None:
         with self._lock:

@@ -48,9 +48,8 @@ def verify(mongo: Mongo, settings: GatewaySettings) -> int:
     problem = first_break(records, keyring)
     checked = ""
     if problem is None and settings.audit_checkpoint_file:
-        hashes = {r["seq"]: r["hash"] for r in records}
         file = CheckpointFile(settings.audit_checkpoint_file)
-        problem = checkpoint_problem(file.read(), keyring, hashes, len(records))
+        problem = checkpoint_problem(file.read(), keyring, records)
         checked = f", consistent with {sum(1 for _ in file.read())} checkpoints"
     if problem:
         print(f"audit trail BROKEN: {problem}", file=sys.stderr)
@@ -65,14 +64,17 @@ def verify(mongo: Mongo, settings: GatewaySettings) -> int:
 
 
 def checkpoint(mongo: Mongo, settings: GatewaySettings) -> int:
-    checkpointer = build_checkpointer(build_trail(mongo, settings), settings)
+    checkpointer = build_checkpointer(build_trail(mongo, settings), settings, stored=True)
     if checkpointer is None:
         print("error: AUDIT_CHECKPOINT_FILE is not set", file=sys.stderr)
         return 2
     written = checkpointer.write_now()
-    print(
-        f"checkpoint written: {written.count} records, head {written.head[:16]}…, at {written.at}"
-    )
+    for cp in written:
+        print(
+            f"checkpoint written: segment {cp.segment or '(legacy)'}, {cp.count} records, "
+            f"head {cp.head[:16]}…, at {cp.at}"
+        )
+    print(f"{len(written)} segment checkpoints, {sum(cp.count for cp in written)} records")
     return 0
 
 

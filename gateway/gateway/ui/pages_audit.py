@@ -37,9 +37,8 @@ def verify(settings: GatewaySettings) -> tuple[str | None, int, bool]:
     problem = first_break(records, keyring)
     checked = bool(settings.audit_checkpoint_file)
     if problem is None and checked:
-        hashes = {r["seq"]: r["hash"] for r in records}
         problem = checkpoint_problem(
-            CheckpointFile(settings.audit_checkpoint_file).read(), keyring, hashes, len(records)
+            CheckpointFile(settings.audit_checkpoint_file).read(), keyring, records
         )
     return problem, len(records), checked
 

@@ -10,18 +10,21 @@ from kombu import Connection
 from kombu.transport import mongodb
 
 from passage.bus.embedded import DEFAULT_LEASE_SECONDS, LeasedTransport
-from passage.mongo import HEARTBEAT_MS
+from passage.mongo import HEARTBEAT_MS, SLOWEST_ASK, ask_again_after
 
 
 class _MongoTransport(LeasedTransport):
     """The leased MongoDB transport, woken by new messages instead of polling ten times a second.
 
-    kombu polls every ``polling_interval`` (0.1 s) forever: ten queries a second per consumer
-    with nothing to do. Here each empty poll doubles the wait, up to ``idle_polling_interval``,
-    and a change stream on the messages collection ends the wait as soon as a message is inserted
-    (30 s between polls while the stream is open, 5 s on a server without change streams).
-    A delivered message brings the wait back to ``polling_interval``. Leases (at-least-once
-    delivery) come from ``LeasedTransport``'s channel.
+    kombu polls every ``polling_interval`` (0.1 s) forever, every queue of the consumer each time:
+    ten queries a second per queue with nothing to do. Here a change stream on the messages
+    collection says which queue each new message went to, and only a queue this process consumes
+    and that has messages announced is asked (one ``findAndModify`` per message); every queue is
+    still asked every ``watched_polling_interval`` (30 s), which also finds messages whose lease
+    ran out (a killed consumer's). On a server without change streams each empty poll of all
+    queues doubles the wait, up to ``idle_polling_interval`` (5 s), and a delivery brings it back
+    to ``polling_interval``. Leases (at-least-once delivery) come from ``LeasedTransport``'s
+    channel.
     """
 
     def __init__(self, client: Any, **kwargs: Any) -> None:
@@ -34,11 +37,15 @@ class _MongoTransport(LeasedTransport):
         self._arrived = threading.Event()
         self._watching = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._announced: dict[str, int] = {}  # queue → messages the change stream reported
+        self._announced_lock = threading.Lock()
 
     def drain_events(self, connection: Any, timeout: float | None = None) -> None:
         self._start_watching()
         ends = None if timeout is None else time.monotonic() + timeout
         while True:
+            if self._watching.is_set() and self._deliver_announced():
+                return
             pause = self._next_poll - time.monotonic()
             if pause > 0 and not self._arrived.is_set():
                 if ends is not None and time.monotonic() + pause >= ends:
@@ -48,19 +55,52 @@ class _MongoTransport(LeasedTransport):
                 else:
                     self._arrived.wait(pause)
             self._arrived.clear()
+            if self._watching.is_set() and time.monotonic() < self._next_poll:
+                continue  # woken for announced messages: no need to ask every queue
             try:
                 self.cycle.get(self._deliver, timeout=timeout)
             except mongodb.Empty:
-                self._next_poll = time.monotonic() + self._wait
-                longest = (
-                    self.watched_polling_interval
-                    if self._watching.is_set()
-                    else self.idle_polling_interval
-                )
-                self._wait = min(self._wait * 2, longest)
+                self._after_empty_poll()
                 continue
             self._wait, self._next_poll = self.polling_interval or 0.1, 0.0
             return
+
+    def _after_empty_poll(self) -> None:
+        if self._watching.is_set():
+            self._wait = self.watched_polling_interval
+        else:
+            self._wait = min(self._wait * 2, self.idle_polling_interval)
+        self._next_poll = time.monotonic() + self._wait
+
+    def _deliver_announced(self) -> bool:
+        """Deliver one message from a queue the change stream announced; False when none is left."""
+        while True:
+            with self._announced_lock:
+                queue = next((q for q, n in self._announced.items() if n > 0), None)
+            if queue is None:
+                return False
+            channel = self._consuming_channel(queue)
+            if channel is None:  # another process's queue, or prefetch is full: leave it
+                with self._announced_lock:
+                    self._announced.pop(queue, None)
+                continue
+            try:
+                message = channel._get(queue)
+            except mongodb.Empty:  # taken by another consumer of the queue
+                with self._announced_lock:
+                    self._announced.pop(queue, None)
+                continue
+            with self._announced_lock:
+                self._announced[queue] = self._announced.get(queue, 1) - 1
+            self._deliver(message, queue)
+            return True
+
+    def _consuming_channel(self, queue: str) -> Any:
+        for channel in self.channels:
+            consuming = queue in getattr(channel, "_active_queues", ())
+            if consuming and queue not in channel._fanout_queues and channel.qos.can_consume():
+                return channel
+        return None
 
     def _start_watching(self) -> None:
         if self._watcher is None and self.channels:
@@ -71,22 +111,35 @@ class _MongoTransport(LeasedTransport):
             self._watcher.start()
 
     def _watch(self, database: Any) -> None:
-        """Set ``_arrived`` on every new message; asks at most once a second (a server may answer
-        any write)."""
+        """Note each new message's queue and wake the consumer when it consumes that queue."""
         pipeline = [
-            {"$match": {"operationType": "insert", "ns.coll": mongodb.Channel.messages_collection}}
+            {"$match": {"operationType": "insert", "ns.coll": mongodb.Channel.messages_collection}},
+            {"$project": {"fullDocument.queue": 1}},
         ]
         try:
             with database.watch(pipeline, max_await_time_ms=30_000) as stream:
                 self._watching.set()
+                self._arrived.set()  # one poll of every queue covers what came before the stream
+                pause = SLOWEST_ASK
                 while True:
                     asked = time.monotonic()
-                    if stream.try_next() is not None:
-                        self._arrived.set()
-                    time.sleep(max(0.0, 1.0 - (time.monotonic() - asked)))
+                    change = stream.try_next()
+                    if change is not None:
+                        self._announce(change)
+                    pause = ask_again_after(pause, change is not None)
+                    if change is None:
+                        time.sleep(max(0.0, pause - (time.monotonic() - asked)))
         except Exception:  # no change streams, or the connection closed: polling carries on alone
             self._watching.clear()
             self._arrived.set()
+
+    def _announce(self, change: Any) -> None:
+        queue = (change.get("fullDocument") or {}).get("queue")
+        if not isinstance(queue, str) or queue not in self._callbacks:
+            return  # another process's queue
+        with self._announced_lock:
+            self._announced[queue] = self._announced.get(queue, 0) + 1
+        self._arrived.set()
 
 
 def is_mongo_transport(url: str) -> bool:

@@ -17,6 +17,7 @@ machine; several machines share a RabbitMQ broker instead.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 from queue import Empty
 from typing import Any
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 #: a handler's worst case (its retries back off to 5 s, and the consumer renews the lease
 #: before each retry), short enough that a killed worker's message comes back soon.
 DEFAULT_LEASE_SECONDS = 30.0
+#: How long a channel routes by the bindings it last read (kombu reads them on every publish).
+#: Passage's bindings are declared by every publisher before its first publish and then do not
+#: change, so a binding made elsewhere reaches this publisher at most this much later.
+ROUTES_FRESH_SECONDS = 10.0
 
 
 def _lease_of(delivery_tag: Any) -> tuple[ObjectId, int] | None:
@@ -63,6 +68,21 @@ class LeasedChannel(mongodb.Channel):
             super()._create_broadcast(database)
         except CollectionInvalid:
             pass
+
+    def get_table(self, exchange: str) -> Any:
+        """The exchange's bindings, read again from the database after ``ROUTES_FRESH_SECONDS``."""
+        routes = self.__dict__.setdefault("_routes_read", {})
+        now = time.monotonic()
+        cached = routes.get(exchange)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        table = super().get_table(exchange)
+        routes[exchange] = (now + ROUTES_FRESH_SECONDS, table)
+        return table
+
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+        super()._queue_bind(exchange, routing_key, pattern, queue)
+        self.__dict__.setdefault("_routes_read", {}).clear()  # this channel's own bindings at once
 
     def _get(self, queue: str, timeout: float | None = None) -> dict[str, Any]:
         if queue in self._fanout_queues:

@@ -8,11 +8,13 @@ consumers' inbox absorbs the duplicate.
 The relay does not poll the database ten times a second while nothing happens. It wakes on work:
 a change stream on its collections reports every document marked ``outbox_pending`` by any
 process (the API included), and an outbox write prepared in its own process
-(:func:`outbox_fields`, :func:`with_outbox`) wakes it directly. Between wake-ups it looks again
-after each empty pass, waiting twice as long each time, up to ``idle_interval`` (30 s) while the
-change stream is open and ``poll_interval_unwatched`` (2 s) on a server without change streams or
-while the stream is being reopened (it is reopened with one pass, so nothing written meanwhile
-waits).
+(:func:`outbox_fields`, :func:`with_outbox`) wakes it directly. While the stream is open a pass
+looks only in the collections it named (one query per burst of writes, not one per collection
+and wake-up), and looks again at once only where a pass found a full batch; every collection is
+looked at after ``idle_interval`` (30 s) without news. Without the stream (a server without change
+streams, or while it is being reopened) it looks in every collection after each wake-up and again
+after each empty pass, waiting twice as long each time, up to ``poll_interval_unwatched`` (2 s);
+the stream is reopened with one pass, so nothing written meanwhile waits.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from pymongo.errors import PyMongoError
 from passage import metrics, tracing
 from passage.bus.publisher import Publisher
 from passage.events.envelope import Envelope
-from passage.mongo import Index, Mongo
+from passage.mongo import SLOWEST_ASK, Index, Mongo, ask_again_after
 
 log = logging.getLogger(__name__)
 _relays_waiting: set[threading.Event] = set()  # one wake-up per relay running in this process
@@ -103,23 +105,36 @@ class OutboxRelay:
         self.idle_interval = idle_interval
         self.poll_interval_unwatched = poll_interval_unwatched
         self.watching = threading.Event()  # the change stream is open: long fallback polls suffice
+        self._named: set[str] = set()  # collections the change stream reported since the last pass
+        self._named_lock = threading.Lock()
         self.resting = (
             threading.Event()
         )  # waiting for work or the next look (for operators and tests)
 
-    def relay_once(self) -> int:
-        """Publish what is pending now; returns how many envelopes went out."""
+    def relay_once(self, collections: Iterable[str] | None = None) -> int:
+        """Publish what is pending now (in ``collections``, or all); how many envelopes went out."""
         sent = 0
-        for name in self.collections:
+        for name in self.collections if collections is None else collections:
             collection = self.mongo.collection(name)
             pending = list(
                 collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size)
             )
             # The backlog this pass found (capped at the batch size): no extra count query per poll.
             metrics.outbox_backlog.labels(name).set(len(pending))
+            if len(pending) == self.batch_size:
+                self._name(name)  # more may be waiting there: look again at once
             for doc in pending:
                 sent += self._relay_document(collection, doc)
         return sent
+
+    def _name(self, collection: str) -> None:
+        with self._named_lock:
+            self._named.add(collection)
+
+    def _take_named(self) -> list[str]:
+        with self._named_lock:
+            named, self._named = self._named, set()
+        return [name for name in self.collections if name in named]
 
     def _relay_document(self, collection, doc: Mapping[str, Any]) -> int:
         envelopes = doc.get("outbox") or []
@@ -157,11 +172,14 @@ class OutboxRelay:
                 _relays_waiting.discard(wake)
 
     def _loop(self, stop: threading.Event, wake: threading.Event) -> None:
-        delay = self.poll_interval
+        delay, woken = self.poll_interval, False
         while not stop.is_set():
             wake.clear()
             try:
-                if self.relay_once():
+                if woken and self.watching.is_set():  # the stream names where to look
+                    self.relay_once(self._take_named())
+                    delay = self.idle_interval
+                elif self.relay_once():
                     delay = self.poll_interval
                     continue
                 longest = (
@@ -171,10 +189,17 @@ class OutboxRelay:
             except Exception as exc:  # broker or database down: keep the events, back off
                 log.warning("outbox relay paused", extra={"error": type(exc).__name__})
                 delay = min(max(delay * 2, 0.5), 5.0)
+                with self._named_lock:  # the next pass looks everywhere
+                    self._named.update(self.collections)
             self.resting.set()
-            if _woken(stop, wake, delay):
+            woken = (woken and self._has_named()) or _woken(stop, wake, delay)
+            if woken:
                 delay = self.poll_interval
             self.resting.clear()
+
+    def _has_named(self) -> bool:
+        with self._named_lock:
+            return bool(self._named)
 
     def _watch(self, stop: threading.Event, wake: threading.Event) -> None:
         """Wake the relay whenever any process marks a document of its collections pending."""
@@ -183,15 +208,17 @@ class OutboxRelay:
                 with self.mongo.db.watch(
                     self._pending_changes(), max_await_time_ms=30_000
                 ) as stream:
-                    self.watching.set()
-                    wake.set()  # one pass covers whatever was written while the stream was closed
+                    self.collections_seen_closed(wake)
+                    pause = SLOWEST_ASK
                     while not stop.is_set():
                         asked = time.monotonic()
-                        if stream.try_next() is not None:
+                        change = stream.try_next()
+                        if change is not None:
+                            self._name(str((change.get("ns") or {}).get("coll")))
                             wake.set()
-                        # A server may answer every write anywhere with an empty batch: ask at most
-                        # once a second.
-                        stop.wait(max(0.0, 1.0 - (time.monotonic() - asked)))
+                        pause = ask_again_after(pause, change is not None)
+                        if change is None:
+                            stop.wait(max(0.0, pause - (time.monotonic() - asked)))
             except PyMongoError as exc:  # no change streams here, or the server went away
                 log.info("outbox change stream closed", extra={"error": type(exc).__name__})
             except Exception:  # the client was closed under us (the process is stopping)
@@ -199,12 +226,22 @@ class OutboxRelay:
             self.watching.clear()
             stop.wait(5.0)
 
+    def collections_seen_closed(self, wake: threading.Event) -> None:
+        """The stream just opened: one pass over every collection covers what was written before."""
+        with self._named_lock:
+            self._named.update(self.collections)
+        self.watching.set()
+        wake.set()
+
     def _pending_changes(self) -> list[dict[str, Any]]:
         marked = [
             {"fullDocument.outbox_pending": True},
             {"updateDescription.updatedFields.outbox_pending": True},
         ]
-        return [{"$match": {"ns.coll": {"$in": self.collections}, "$or": marked}}]
+        return [
+            {"$match": {"ns.coll": {"$in": self.collections}, "$or": marked}},
+            {"$project": {"ns": 1}},
+        ]
 
 
 def _woken(stop: threading.Event, wake: threading.Event, seconds: float) -> bool:

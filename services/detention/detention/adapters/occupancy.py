@@ -84,16 +84,27 @@ def days_between(first: date, last: date) -> list[date]:
     return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def roll_day(mongo: Mongo, day: str) -> int:
+def roll_day(mongo: Mongo, day: str, known: set[str] | None = None) -> int:
     """Give every unit a document for ``day`` (figures carried from its counter; an existing one is
-    left alone), so the level before any range is found by id in the last few days."""
+    left alone), so the level before any range is found by id in the last few days.
+
+    ``known``: the documents this process already made sure of; they are not written again (the
+    roll runs every minute, and an idle stack should not write once per unit each time).
+    """
     written = 0
     for unit in mongo.collection("units").find(
         {}, {"centre_id": 1, "category": 1, "occupancy": 1, "capacity": 1}
     ):
+        doc_id = f"{unit['_id']}:{day}"
+        if known is not None:
+            if doc_id in known:
+                continue
+            if len(known) > 100_000:
+                known.clear()
+            known.add(doc_id)
         try:
             result = mongo.collection(DAILY).update_one(
-                {"_id": f"{unit['_id']}:{day}"},
+                {"_id": doc_id},
                 {
                     "$setOnInsert": {
                         "unit_id": unit["_id"],

@@ -98,6 +98,9 @@ class MongoRepository:
 
     def __init__(self, mongo: Mongo) -> None:
         self.mongo = mongo
+        # The daily occupancy documents this process already made sure of: the roll runs every
+        # minute, and an idle stack should not write once per unit each time.
+        self.rolled: set[str] = set()
 
     def _find_page(
         self, name: str, query: dict[str, Any], after: str | None, limit: int
@@ -169,7 +172,7 @@ class MongoRepository:
 
     def roll_day(self, day: str) -> int:
         """Write ``day``'s occupancy document for every unit (see ``occupancy.roll_day``)."""
-        return occupancy.roll_day(self.mongo, day)
+        return occupancy.roll_day(self.mongo, day, self.rolled)
 
     def unit_figures(self) -> list[dict[str, Any]]:
         """Every unit's centre, capacity and occupancy (for the gauges)."""
