@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench import servers  # noqa: E402
 from bench.loadgen import Result, timed  # noqa: E402
-from detention import service
-from detention.adapters import occupancy, repository
+from detention import service  # noqa: E402
+from detention.adapters import occupancy, repository  # noqa: E402
 from detention.app import create_app  # noqa: E402
 from passage.config import Settings  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402

@@ -208,9 +208,11 @@ def bench_mixed(
         f"{gateway}/api/v1/detention/units/{unit}", headers=auth, timeout=30
     ).json()
     open_stays = _count_open(gateway, auth, unit)
+    occupancy, capacity = state["occupancy"], state["capacity"]
+    held = "OK" if occupancy == open_stays <= capacity else "CAPACITY VIOLATION"
     verdict = (
-        f"{per_request(delta, result.count)}; unit {unit}: occupancy {state['occupancy']} / capacity {state['capacity']}, open stays {open_stays} "
-        f"-> {'OK' if state['occupancy'] == open_stays <= state['capacity'] else 'CAPACITY VIOLATION'}"
+        f"{per_request(delta, result.count)}; unit {unit}: occupancy {occupancy} / capacity "
+        f"{capacity}, open stays {open_stays} -> {held}"
     )
     return result, verdict
 
@@ -242,9 +244,8 @@ def bench_propagation(gateway: str, auth: dict, n: int) -> Result:
     _admit_and_wait(
         session, gateway, auth, unit, -1, timeout=600
     )  # the earlier loads' events go first
-    print(
-        f"  (backlog of the earlier loads consumed by readmission in {time.perf_counter() - drain_started:.1f} s)"
-    )
+    drained = time.perf_counter() - drain_started
+    print(f"  (backlog of the earlier loads consumed by readmission in {drained:.1f} s)")
     started_all = time.perf_counter()
     for i in range(n):
         body = admission_body(unit, i)
@@ -256,7 +257,7 @@ def bench_propagation(gateway: str, auth: dict, n: int) -> Result:
         t0 = time.perf_counter()
         url = f"{gateway}/api/v1/readmission/persons/{body['person']['person_ref']}/location"
         wait_for(
-            lambda: session.get(url, headers=auth, timeout=10).status_code == 200,
+            lambda url=url: session.get(url, headers=auth, timeout=10).status_code == 200,
             timeout=30,
             interval=0.005,
             message="location in readmission",
@@ -421,7 +422,8 @@ def main() -> None:
             baseline.wait(timeout=20)
     print(
         f"\nPassage foundation benchmark — {args.clients} clients × {args.requests} requests, "
-        f"bus: {'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, {os.cpu_count()} cores"
+        f"bus: {'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, "
+        f"{os.cpu_count()} cores"
     )
     print(idle)
     for line in lines:

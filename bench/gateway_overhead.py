@@ -146,7 +146,8 @@ def run(stack: Stack, baseline: str, args: argparse.Namespace) -> list[str]:
     lines += [
         logins.line(),
         timeline.line(base),
-        f"  timeline answer: partial={partial.get('partial')} failed={partial.get('failed_services')} "
+        f"  timeline answer: partial={partial.get('partial')} "
+        f"failed={partial.get('failed_services')} "
         f"items={len(partial.get('items', []))}",
     ]
     return lines
@@ -155,7 +156,8 @@ def run(stack: Stack, baseline: str, args: argparse.Namespace) -> list[str]:
 def _ratio(via: Result, direct: Result) -> str:
     rate = (via.count / via.seconds) / (direct.count / direct.seconds)
     return (
-        f"  gateway/direct: throughput {rate:.2f}x, p50 {via.percentile(50) / direct.percentile(50):.2f}x, "
+        f"  gateway/direct: throughput {rate:.2f}x, "
+        f"p50 {via.percentile(50) / direct.percentile(50):.2f}x, "
         f"p99 {via.percentile(99) / direct.percentile(99):.2f}x "
         f"(+{via.percentile(50) - direct.percentile(50):.2f} ms at p50)"
     )

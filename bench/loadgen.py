@@ -36,11 +36,13 @@ class Result:
         rate = self.count / self.seconds if self.seconds else 0.0
         text = (
             f"{self.name:<44} {rate:>9.1f}/s  p50 {self.percentile(50):>7.2f} ms  "
-            f"p99 {self.percentile(99):>7.2f} ms  n={self.count} statuses={dict(sorted(self.statuses.items()))}"
+            f"p99 {self.percentile(99):>7.2f} ms  n={self.count} "
+            f"statuses={dict(sorted(self.statuses.items()))}"
         )
         if baseline is not None and baseline.count and self.count:
             base_rate = baseline.count / baseline.seconds
-            text += f"  [{rate / base_rate:.2f}x baseline rate, p50 {self.percentile(50) / baseline.percentile(50):.1f}x]"
+            slower = self.percentile(50) / baseline.percentile(50)
+            text += f"  [{rate / base_rate:.2f}x baseline rate, p50 {slower:.1f}x]"
         return text
 
 

@@ -92,7 +92,9 @@ def stay(i: int, rng: random.Random) -> dict:
     person = {
         "given_name": rng.choice(GIVEN),
         "family_name": rng.choice(FAMILY),
-        "birth_date": f"{rng.randint(1950, 2008)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        "birth_date": (
+            f"{rng.randint(1950, 2008)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        ),
         "sex": "male",
         "nationality": "AZE",
     }
@@ -141,14 +143,14 @@ def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> No
         print(base_http.line())
         raw = timed(
             "baseline: raw pymongo find_one by _id",
-            lambda i: db.stays.find_one({"_id": sample["_id"]}),
+            lambda i, sample=sample: db.stays.find_one({"_id": sample["_id"]}),
             args.n,
         )
         print(raw.line())
         print(
             timed(
                 "reference: raw find(name_keys=key).limit(20)",
-                lambda i: list(db.stays.find({"name_keys": one_key}).limit(20)),
+                lambda i, key=one_key: list(db.stays.find({"name_keys": key}).limit(20)),
                 args.n,
             ).line(raw)
         )

@@ -123,8 +123,9 @@ def main() -> None:
             os.killpg(baseline.pid, 15)
             baseline.wait(timeout=20)
     print(
-        f"\nPassage readmission request creation — {args.clients} clients × {args.requests} requests, "
-        f"bus: {'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, {os.cpu_count()} cores"
+        f"\nPassage readmission request creation — {args.clients} clients × "
+        f"{args.requests} requests, bus: "
+        f"{'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, {os.cpu_count()} cores"
     )
     print(base.line())
     print(made.line(base))

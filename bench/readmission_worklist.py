@@ -31,7 +31,7 @@ from bench import servers  # noqa: E402
 from bench.loadgen import Result, run_load, timed  # noqa: E402
 from passage.identity import HEADER, Identity, sign_identity  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
-from readmission import repository  # noqa: E402
+from readmission.adapters import repository  # noqa: E402
 from readmission.adapters.deadline_index import bucket_of  # noqa: E402
 from readmission.domain.protocols import MEMBER_STATES  # noqa: E402
 
@@ -171,7 +171,8 @@ def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> No
         seeded = size
         print(
             f"\n== {size} requests (seeded in {time.perf_counter() - started:.1f}s: "
-            f"{db.requests.estimated_document_count()} requests, {db.deadlines.estimated_document_count()} deadlines)"
+            f"{db.requests.estimated_document_count()} requests, "
+            f"{db.deadlines.estimated_document_count()} deadlines)"
         )
         admin = {HEADER: sign_identity(Identity("bench-admin", "admin"), SECRET, ttl_seconds=3600)}
         officer = {
@@ -187,7 +188,7 @@ def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> No
         )
         raw = timed(
             "baseline: raw pymongo find_one by _id",
-            lambda i: db.requests.find_one({"_id": wanted}),
+            lambda i, wanted=wanted: db.requests.find_one({"_id": wanted}),
             args.n,
         )
         raw_sorted = timed(

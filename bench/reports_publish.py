@@ -236,9 +236,8 @@ def measure(url: str, records: int, repeat: int) -> list[Result]:
             )
             assert answer.status_code == 200, answer.text
         client = gateway.test_client()
-        auth = {
-            "Authorization": f"Bearer {issue_access_token(Identity('admin', 'admin'), deps.keys, ttl_seconds=3600)}"
-        }
+        token = issue_access_token(Identity("admin", "admin"), deps.keys, ttl_seconds=3600)
+        auth = {"Authorization": f"Bearer {token}"}
         path = f"/api/v1/reports/monthly?month={MONTH}"
         first = client.get(f"/api/v1/reports/monthly?month={BEFORE}", headers=auth)
         assert first.status_code == 200, first.get_data(as_text=True)
@@ -271,7 +270,8 @@ def measure(url: str, records: int, repeat: int) -> list[Result]:
             if v in ("<5", "<10", "suppressed")
         )
         print(
-            f"  {records} records: rows {[len(r['rows']) for r in report.values()]}, hidden cells {hidden}"
+            f"  {records} records: rows {[len(r['rows']) for r in report.values()]}, "
+            f"hidden cells {hidden}"
         )
         deps.mongo.close()
         return results

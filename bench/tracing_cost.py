@@ -68,7 +68,8 @@ def main() -> None:
         for line in run(name, env, args.clients, args.requests)
     ]
     print(
-        f"\nTracing and metrics cost — {args.clients} clients × {args.requests} requests, {os.cpu_count()} cores"
+        f"\nTracing and metrics cost — {args.clients} clients × {args.requests} requests, "
+        f"{os.cpu_count()} cores"
     )
     print("\n".join(report))
 

@@ -34,8 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench import readmission_worklist, voluntary_return_cases  # noqa: E402
 from bench.loadgen import Result, timed  # noqa: E402
-from bench.readmission_worklist import gunicorn, start  # noqa: E402
-from detention import repository as detention_repository  # noqa: E402
+from bench.servers import gunicorn, start  # noqa: E402
+from detention.adapters import repository as detention_repository  # noqa: E402
+from detention.domain.model import STAY_SEARCH  # noqa: E402
 from gateway.testing import add_user, gateway_for_tests, settings_for_tests  # noqa: E402
 from gateway.ui.web import EXTENSION  # noqa: E402
 from passage.config import Settings  # noqa: E402
@@ -43,8 +44,8 @@ from passage.identity import HEADER, Identity, sign_identity  # noqa: E402
 from passage.mongo import Mongo  # noqa: E402
 from passage.names import search_keys  # noqa: E402
 from passage.testing import free_port  # noqa: E402
-from readmission import repository as readmission_repository  # noqa: E402
-from voluntary_return import repository as voluntary_return_repository  # noqa: E402
+from readmission.adapters import repository as readmission_repository  # noqa: E402
+from voluntary_return.adapters import storage as voluntary_return_repository  # noqa: E402
 
 SECRET = "bench-internal-secret-0123456789abcdef"
 HELD = 300  # open stays in the measured centre (about a full centre); every other stay is closed
@@ -139,7 +140,7 @@ def seed_stays(db: Any, model: dict[str, Any], first: int, count: int) -> None:
                 "person": {**model["person"], "family_name": f"Person{i}"},
                 "status": "open" if i < HELD else "closed",
             }
-            batch.append({**doc, **search_keys(doc, detention_repository.STAY_SEARCH)})
+            batch.append({**doc, **search_keys(doc, STAY_SEARCH)})
         db.stays.insert_many(batch, ordered=False)
 
 

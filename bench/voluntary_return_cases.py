@@ -96,7 +96,8 @@ def seed(db, first: int, count: int) -> None:  # type: ignore[no-untyped-def]
         ]
         db.cases.insert_many(batch, ordered=False)
         for doc in (d for d in batch if "next_action_due" in d):
-            key = f"{doc['next_action_due']}|{doc['next_action']}|{int(doc['_id'][:8], 16) % statistics.SHARDS}"
+            shard = int(doc["_id"][:8], 16) % statistics.SHARDS
+            key = f"{doc['next_action_due']}|{doc['next_action']}|{shard}"
             row = calendar.setdefault(
                 key, {"due": doc["next_action_due"], "kind": doc["next_action"], "n": 0}
             )
@@ -208,7 +209,8 @@ def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> No
         seeded = size
         print(
             f"\n== {size} cases (seeded in {time.perf_counter() - started:.1f}s; "
-            f"{db.cases.count_documents({'next_action_due': {'$exists': True}})} with a next action)"
+            f"{db.cases.count_documents({'next_action_due': {'$exists': True}})} "
+            "with a next action)"
         )
         wanted = db.cases.find_one({"person_ref": f"BENCH-{size // 2}"}, {"_id": 1})["_id"]
         due_by = (date.today() + timedelta(days=7)).isoformat()
@@ -218,12 +220,12 @@ def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> No
         )
         raw = timed(
             "baseline: raw pymongo find_one by _id",
-            lambda i: db.cases.find_one({"_id": wanted}),
+            lambda i, wanted=wanted: db.cases.find_one({"_id": wanted}),
             args.n,
         )
         raw_due = timed(
             "raw pymongo single-range find, sort, limit 51",
-            lambda i: list(
+            lambda i, due_by=due_by: list(
                 db.cases.find({"next_action_due": {"$lte": due_by}})
                 .sort([("next_action_due", ASCENDING), ("_id", ASCENDING)])
                 .limit(51)

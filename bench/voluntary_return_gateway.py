@@ -111,7 +111,8 @@ def main() -> None:
             os.killpg(baseline_proc.pid, 15)
             baseline_proc.wait(timeout=20)
     print(
-        f"\nVoluntary return through the gateway — {args.clients} clients × {args.requests}, {os.cpu_count()} cores"
+        f"\nVoluntary return through the gateway — {args.clients} clients × {args.requests}, "
+        f"{os.cpu_count()} cores"
     )
     print(base.line())
     print(created.line(base))
