@@ -30,8 +30,9 @@ import pytest
 import requests
 from kombu import Queue
 
-from detention import bootstrap, repository
-from detention.verify import verify
+from detention import service
+from detention.adapters import repository
+from detention.adapters.verify import verify
 from devstack.stack import DURABLE
 from passage.bus.connection import broker_connection
 from passage.bus.outbox import OutboxRelay
@@ -98,7 +99,7 @@ def test_a_database_killed_during_admissions_loses_and_doubles_nothing(
         )
         watched = _watch_opened_events(rabbit_url, prefix)
         stop = threading.Event()
-        deps = bootstrap.build(settings)
+        deps = service.build_deps(settings)
         relay = OutboxRelay(deps.mongo, deps.publisher, repository.OUTBOX_COLLECTIONS)
         relay_thread = threading.Thread(target=relay.run, args=(stop,), daemon=True)
         headers = identity_headers(settings.internal_token_secret, role="admin")

@@ -29,7 +29,7 @@ SKIP = (
     "gateway.testing",
     "detention.worker",
     "readmission.worker",
-    "voluntary_return.consumer",
+    "voluntary_return.worker",
     "__main__",
 )
 
