@@ -125,7 +125,8 @@ def unavailable(answer: Answer, what: str) -> Response:
 
 
 def no_such(message: str) -> Response:
-    """The 404 page for a step or action a page does not offer (``message`` names which)."""
+    """The 404 page for what a URL names but the UI does not have: a step, action, report or
+    person (``message`` says which)."""
     return render("ui/error.html", status=404, title=_("Not found"), message=message)
 
 
