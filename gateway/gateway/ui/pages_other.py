@@ -24,7 +24,7 @@ from gateway.composition.views_api import MONTH_PATTERN, PERSON_REF, TIMELINE, V
 from gateway.edge.routes import REPORT_ROLES, ROUTES, TIMELINE_ROLES
 from gateway.ui import charts
 from gateway.ui.client import claims_for
-from gateway.ui.web import render, signed_in, ui
+from gateway.ui.web import no_such, render, signed_in, ui
 from passage.problems import Problem
 
 MONTH = re.compile(MONTH_PATTERN, re.ASCII)
@@ -112,9 +112,7 @@ def reports() -> Any:
 @signed_in(*REPORT_ROLES)
 def report_csv(name: str) -> Any:
     if name not in SPECS or not MONTH.fullmatch(request.args.get("month", "")):
-        return render(
-            "ui/error.html", status=404, title=_("Not found"), message=_("There is no such report.")
-        )
+        return no_such(_("There is no such report."))
     month = request.args["month"]
     report = _views().report(SPECS[name], month)
     return Response(
@@ -169,9 +167,7 @@ def audit_trail() -> Any:
 @signed_in(*TIMELINE_ROLES)
 def person(person_ref: str) -> Any:
     if not PERSON_REF.fullmatch(person_ref):
-        return render(
-            "ui/error.html", status=404, title=_("Not found"), message=_("There is no such person.")
-        )
+        return no_such(_("There is no such person."))
     who = g.ui_user.identity()
     views = _views()
     built = timeline.build(

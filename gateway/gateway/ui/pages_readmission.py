@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, g, redirect, request, url_for
+from flask import Blueprint, Response, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway.ui import lists
-from gateway.ui.forms import INT, TEXT, body_from, refusal
-from gateway.ui.web import call, get, render, safe_id, signed_in, unavailable
+from gateway.ui.forms import INT, TEXT, body_from
+from gateway.ui.web import get, no_such, post_form, render, safe_id, signed_in, unavailable
 
 R = "/api/v1/readmission"
 READERS = ("liaison_officer", "auditor")
@@ -238,21 +238,13 @@ def request_action(request_id: str, action: str) -> Any:
     request_id = safe_id(request_id)
     spec = SPECS.get(action)
     if spec is None:
-        return render(
-            "ui/error.html", status=404, title=_("Not found"), message=_("There is no such action.")
-        )
-    body = body_from(request.form, spec)  # reasons.0.code → reasons: [{code: …}]
-    answer = call("POST", f"{R}/requests/{request_id}/{action}", body=body)
-    if answer.ok:
-        return redirect(url_for("ui.request_page", request_id=request_id), code=303)
-    if answer.status in (403, 404):
-        return unavailable(answer, _("This request"))
-    errors, general = refusal(answer, set(spec))
-    return request_view(
-        request_id,
-        status=answer.status,
+        return no_such(_("There is no such action."))
+    return post_form(
+        f"{R}/requests/{request_id}/{action}",
+        body_from(request.form, spec),  # reasons.0.code → reasons: [{code: …}]
+        spec,
         form=action,
-        errors=errors,
-        general=general,
-        values=request.form,
+        done=url_for("ui.request_page", request_id=request_id),
+        what=_("This request"),
+        page=lambda **refused: request_view(request_id, **refused),
     )

@@ -12,7 +12,17 @@ from flask_babel import lazy_gettext as _l
 
 from gateway.ui import lists
 from gateway.ui.forms import BOOL, FLOAT, INT, MOMENT, TEXT, WORDS, body_from, refusal
-from gateway.ui.web import call, confirm_page, get, render, safe_id, signed_in, unavailable
+from gateway.ui.web import (
+    call,
+    confirm_page,
+    get,
+    no_such,
+    post_form,
+    render,
+    safe_id,
+    signed_in,
+    unavailable,
+)
 
 V = "/api/v1/voluntary-return"
 READERS = ("avr_caseworker", "auditor")
@@ -306,9 +316,7 @@ def case_page(case_id: str) -> Any:
 def case_step(case_id: str, step: str) -> Any:
     case_id = safe_id(case_id)
     if step not in BY_SEGMENT:
-        return render(
-            "ui/error.html", status=404, title=_("Not found"), message=_("There is no such step.")
-        )
+        return no_such(_("There is no such step."))
     action, spec = BY_SEGMENT[step]
     if step in IRREVERSIBLE and request.form.get("confirmed") != "yes":
         return confirm_page(
@@ -320,17 +328,12 @@ def case_step(case_id: str, step: str) -> Any:
     body = body_from(request.form, spec)
     if isinstance(body.get("reasons"), str):
         body["reasons"] = [body["reasons"]]
-    answer = call("POST", f"{V}/cases/{case_id}/{step}", body=body)
-    if answer.ok:
-        return redirect(url_for("ui.case_page", case_id=case_id), code=303)
-    if answer.status in (403, 404):
-        return unavailable(answer, _("This case"))
-    errors, general = refusal(answer, set(spec))
-    return case_view(
-        case_id,
-        status=answer.status,
+    return post_form(
+        f"{V}/cases/{case_id}/{step}",
+        body,
+        spec,
         form=step,
-        errors=errors,
-        general=general,
-        values=request.form,
+        done=url_for("ui.case_page", case_id=case_id),
+        what=_("This case"),
+        page=lambda **refused: case_view(case_id, **refused),
     )

@@ -6,12 +6,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, redirect, request, url_for
+from flask import Blueprint, Response, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from gateway.ui.forms import BOOL, TEXT, body_from, refusal
-from gateway.ui.web import call, confirm_page, get, render, safe_id, signed_in, unavailable
+from gateway.ui.forms import BOOL, TEXT, body_from
+from gateway.ui.web import (
+    confirm_page,
+    get,
+    no_such,
+    post_form,
+    render,
+    safe_id,
+    signed_in,
+    unavailable,
+)
 
 D = "/api/v1/detention"
 STAFF = ("centre_staff", "auditor")
@@ -95,9 +104,7 @@ def stay(stay_id: str) -> Any:
 def stay_step(stay_id: str, step: str) -> Any:
     stay_id = safe_id(stay_id)
     if step not in MOVES:
-        return render(
-            "ui/error.html", status=404, title=_("Not found"), message=_("There is no such step.")
-        )
+        return no_such(_("There is no such step."))
     title, spec, irreversible = MOVES[step]
     if irreversible and request.form.get("confirmed") != "yes":
         return confirm_page(
@@ -106,17 +113,12 @@ def stay_step(stay_id: str, step: str) -> Any:
             url_for("ui.stay", stay_id=stay_id),
             _("This closes the stay and cannot be undone."),
         )
-    answer = call("POST", f"{D}/stays/{stay_id}/{step}", body=body_from(request.form, spec))
-    if answer.ok:
-        return redirect(url_for("ui.stay", stay_id=stay_id), code=303)
-    if answer.status in (403, 404):
-        return unavailable(answer, _("This stay"))
-    errors, general = refusal(answer, set(spec))
-    return stay_page(
-        stay_id,
-        status=answer.status,
+    return post_form(
+        f"{D}/stays/{stay_id}/{step}",
+        body_from(request.form, spec),
+        spec,
         form=step,
-        errors=errors,
-        general=general,
-        values=request.form,
+        done=url_for("ui.stay", stay_id=stay_id),
+        what=_("This stay"),
+        page=lambda **refused: stay_page(stay_id, **refused),
     )

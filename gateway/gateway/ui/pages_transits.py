@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from gateway.ui import lists
 from gateway.ui.forms import INT, MOMENT, TEXT, WORDS, body_from, refusal
 from gateway.ui.pages_request_new import PERSON
-from gateway.ui.web import call, get, render, safe_id, signed_in, unavailable
+from gateway.ui.web import call, get, no_such, post_form, render, safe_id, signed_in, unavailable
 
 R = "/api/v1/readmission"
 READERS = ("liaison_officer", "auditor")
@@ -180,20 +180,13 @@ def transit_action(transit_id: str, action: str) -> Any:
     transit_id = safe_id(transit_id)
     spec = SPECS.get(action)
     if spec is None:
-        return render(
-            "ui/error.html", status=404, title=_("Not found"), message=_("There is no such action.")
-        )
-    answer = call("POST", f"{R}/transits/{transit_id}/{action}", body=body_from(request.form, spec))
-    if answer.ok:
-        return redirect(url_for("ui.transit_page", transit_id=transit_id), code=303)
-    if answer.status in (403, 404):
-        return unavailable(answer, _("This transit request"))
-    errors, general = refusal(answer, set(spec))
-    return transit_view(
-        transit_id,
-        status=answer.status,
+        return no_such(_("There is no such action."))
+    return post_form(
+        f"{R}/transits/{transit_id}/{action}",
+        body_from(request.form, spec),
+        spec,
         form=action,
-        errors=errors,
-        general=general,
-        values=request.form,
+        done=url_for("ui.transit_page", transit_id=transit_id),
+        what=_("This transit request"),
+        page=lambda **refused: transit_view(transit_id, **refused),
     )

@@ -1,6 +1,6 @@
 """Plumbing shared by every UI page: the signed-in user, CSRF, cookies, rendering, ids in paths.
 
-Nothing here talks to a service; pages get :class:`Ui` (sessions, backend, users) from
+Nothing here knows a service's paths; pages get :class:`Ui` (sessions, backend, users) from
 ``current_app`` and the signed-in user from ``flask.g``.
 """
 
@@ -9,18 +9,20 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from flask import Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from werkzeug.wrappers import Response as ResponseBase
 
 from gateway.auth.accounts import User
 from gateway.auth.ratelimit import Limit
 from gateway.bootstrap import GatewayDeps
 from gateway.ui.client import Answer, Backend
+from gateway.ui.forms import refusal
 from gateway.ui.store import UiSession, UiSessions
 from passage.identity import Identity
 
@@ -119,6 +121,36 @@ def unavailable(answer: Answer, what: str) -> Response:
         status=503 if answer.status >= 500 else answer.status,
         title=_("Not available"),
         message=f"{what}: {answer.detail}",
+    )
+
+
+def no_such(message: str) -> Response:
+    """The 404 page for what a URL names but the UI does not have: a step, action, report or
+    person (``message`` says which)."""
+    return render("ui/error.html", status=404, title=_("Not found"), message=message)
+
+
+def post_form(
+    path: str,
+    body: dict[str, Any],
+    spec: Mapping[str, str],
+    *,
+    form: str,
+    done: str,
+    what: str,
+    page: Callable[..., Response],
+) -> ResponseBase:
+    """Send a page's form to its service and answer like every form page does: on success
+    back to ``done`` (303, so a reload does not post again); not found or not allowed in words
+    naming ``what``; otherwise ``page`` again with the refusal shown at form ``form``."""
+    answer = call("POST", path, body=body)
+    if answer.ok:
+        return redirect(done, code=303)
+    if answer.status in (403, 404):
+        return unavailable(answer, what)
+    errors, general = refusal(answer, set(spec))
+    return page(
+        status=answer.status, form=form, errors=errors, general=general, values=request.form
     )
 
 
