@@ -12,10 +12,10 @@ from typing import Any, Protocol
 from detention.domain import clocks
 from detention.domain.clocks import ENTRY_EXAMINATION
 from detention.domain.model import unit_from_record
-from detention.handlers.common import WORKER, RulesFor, outgoing_event
+from detention.handlers.common import WORKER, RulesFor, capacity_changed, outgoing_event
 from passage import metrics
 from passage.context import Context
-from passage.events.envelope import Envelope, rfc3339
+from passage.events.envelope import Envelope
 
 
 class Deadlines(Protocol):
@@ -144,19 +144,7 @@ def refresh_capacities(repo: Capacities, now: datetime) -> int:
     for rec in repo.units_with_capacity_ending_before(today):
         unit = unit_from_record(rec)
         capacity, until = unit.capacity_on(today), unit.capacity_valid_until(today)
-        event = outgoing_event(
-            ctx,
-            "detention.unit.capacity_changed",
-            unit.id,
-            {
-                "centre_id": unit.centre_id,
-                "unit_id": unit.id,
-                "declared_places": unit.declared_places,
-                "blocked_places": unit.blocked_on(today),
-                "capacity": capacity,
-                "changed_at": rfc3339(now),
-            },
-        )
+        event = capacity_changed(ctx, unit, today, capacity)
         if repo.set_capacity(
             unit.id,
             rec["capacity_valid_until"],
