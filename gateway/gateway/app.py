@@ -23,7 +23,7 @@ from gateway.edge.proxy import proxy_blueprint
 from gateway.ui import register_ui
 from passage.config import Settings
 from passage.logs import configure_logging
-from passage.problems import Problem
+from passage.problems import Unavailable
 from passage.web import build_app
 
 DESCRIPTION = (
@@ -127,10 +127,8 @@ def _prepare_database(app: Flask, deps: GatewayDeps) -> None:
             try:
                 deps.ensure_indexes()
             except PyMongoError:
-                raise Problem(
-                    "The gateway's database is not reachable yet; try again shortly.",
-                    status=503,
-                    headers={"Retry-After": "5"},
+                raise Unavailable(
+                    "The gateway's database is not reachable yet; try again shortly."
                 ) from None
 
 

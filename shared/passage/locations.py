@@ -28,6 +28,17 @@ EVENT_KINDS = {
     "detention.stay.transferred": "transferred",
     "detention.stay.closed": "closed",
 }
+# Why a stay closed: the reasons detention accepts, its detention.stay.closed events carry and the
+# location model shows.
+RELEASE_REASONS = (
+    "removed",
+    "readmitted",
+    "voluntary_return",
+    "released_by_court",
+    "status_granted",
+    "order_expired",
+    "other",
+)
 _AT_FIELD = {"opened": "admitted_at", "transferred": "transferred_at", "closed": "released_at"}
 # At one and the same instant a stay is opened before it is moved, and moved before it is closed.
 _RANK = {"opened": 0, "transferred": 1, "closed": 2}

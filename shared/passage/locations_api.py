@@ -17,7 +17,7 @@ from marshmallow import Schema, ValidationError, fields
 from passage.fields import pattern
 from passage.formats import PERSON_REF
 from passage.identity import Identity
-from passage.locations import Locations
+from passage.locations import RELEASE_REASONS, Locations
 from passage.problems import NotFound, Unprocessable, marshmallow_pointers
 from passage.web import Blueprint, current_identity, etag, require_role
 
@@ -48,17 +48,7 @@ class LocationSchema(Schema):
     released_at = fields.String(allow_none=True, metadata=_TIME)
     release_reason = fields.String(
         allow_none=True,
-        metadata={
-            "enum": [
-                "removed",
-                "readmitted",
-                "voluntary_return",
-                "released_by_court",
-                "status_granted",
-                "order_expired",
-                "other",
-            ]
-        },
+        metadata={"enum": list(RELEASE_REASONS)},
     )
 
 

@@ -115,6 +115,16 @@ class Unprocessable(Problem):
     status = 422
 
 
+class Unavailable(Problem):
+    """A store the answer needs cannot be reached: 503, and ``Retry-After`` so that clients try
+    again shortly instead of giving up."""
+
+    status = 503
+
+    def __init__(self, detail: str, *, retry_after: int = 5, **extra: Any) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)}, **extra)
+
+
 def problem_response(
     status: int,
     detail: str,

@@ -332,7 +332,7 @@ def ensure_indexes_before_first_request(app: Flask, mongo: Mongo, indexes: Itera
     away."""
     from pymongo.errors import PyMongoError
 
-    from passage.problems import Problem
+    from passage.problems import Unavailable
 
     declared = list(indexes)
 
@@ -340,10 +340,6 @@ def ensure_indexes_before_first_request(app: Flask, mongo: Mongo, indexes: Itera
         try:
             mongo.ensure_indexes(declared)
         except PyMongoError:
-            raise Problem(
-                "The database is not reachable yet; try again shortly.",
-                status=503,
-                headers={"Retry-After": "5"},
-            ) from None
+            raise Unavailable("The database is not reachable yet; try again shortly.") from None
 
     before_first_request(app, setup)

@@ -26,7 +26,7 @@ from gateway.schemas import (
     ProblemSchema,
     RefreshSchema,
 )
-from passage.problems import Problem, Unauthenticated
+from passage.problems import Problem, Unauthenticated, Unavailable
 from passage.web import Blueprint
 
 log = logging.getLogger(__name__)
@@ -168,11 +168,7 @@ def _stored(work: Callable[[], Any]) -> Any:
         return work()
     except PyMongoError:
         log.exception("sign-in store unavailable")
-        raise Problem(
-            "Signing in is unavailable right now. Try again shortly.",
-            status=503,
-            headers={"Retry-After": "5"},
-        ) from None
+        raise Unavailable("Signing in is unavailable right now. Try again shortly.") from None
 
 
 def _signed_in(auth: Auth, username: str, password: str, now: datetime) -> User:
@@ -210,11 +206,7 @@ def checked_sign_in(
         return sign_in(username, password, client, now)
     except PyMongoError:
         log.exception("sign-in store unavailable")
-        raise Problem(
-            "Signing in is unavailable right now. Try again shortly.",
-            status=503,
-            headers={"Retry-After": "5"},
-        ) from None
+        raise Unavailable("Signing in is unavailable right now. Try again shortly.") from None
     except RateLimited as limited:
         guard.record("login_rate_limited", resource, None, 429, user=account, required=False)
         raise too_many(limited.retry_after, "Too many sign-in attempts.") from None

@@ -25,7 +25,7 @@ from gateway.auth.tokens import (
 )
 from gateway.edge.routes import Route, match
 from passage import logs
-from passage.problems import Forbidden, Problem, Unauthenticated
+from passage.problems import Forbidden, Problem, Unauthenticated, Unavailable
 
 log = logging.getLogger(__name__)
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="passage"'}
@@ -70,10 +70,8 @@ class Guard:
                 self.limiter.hit(f"api:{claims.identity.user_id}", self.api_limit)
         except PyMongoError:
             log.exception("revocation or rate-limit store unavailable")
-            raise Problem(
-                "The gateway cannot check your session right now. Try again shortly.",
-                status=503,
-                headers={"Retry-After": "5"},
+            raise Unavailable(
+                "The gateway cannot check your session right now. Try again shortly."
             ) from None
         except RateLimited as limited:
             raise too_many(limited.retry_after) from None
@@ -147,9 +145,7 @@ class Guard:
             log.error("audit record could not be written", extra={"resource": resource})
             if not required:
                 return
-            raise Problem(
+            raise Unavailable(
                 "The request could not be recorded in the audit trail, so it is not served. "
-                "Try again shortly.",
-                status=503,
-                headers={"Retry-After": "5"},
+                "Try again shortly."
             ) from None

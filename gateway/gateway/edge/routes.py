@@ -58,6 +58,14 @@ UNIT_READERS = (
     "auditor",
 )  # free places: no personal data
 STATISTICS = ("admin", "auditor")  # and the gateway's own system identity (reports); never partners
+# Who works each service's cases (with the administrators), and who reads them: the same and the
+# auditors, who never write.
+DETENTION_STAFF = ("admin", "centre_staff")
+DETENTION_READERS = (*DETENTION_STAFF, "auditor")
+LIAISON = ("admin", "liaison_officer")
+READMISSION_READERS = (*LIAISON, "auditor")
+CASEWORKERS = ("admin", "avr_caseworker")
+RETURN_READERS = (*CASEWORKERS, "auditor")
 ROUTES: tuple[Route, ...] = (
     # detention -- centres and units hold no personal data; stays do
     Route(f"{D}/centres", READ, ALL_ROLES),
@@ -70,128 +78,76 @@ ROUTES: tuple[Route, ...] = (
     Route(f"{D}/centres/{{centre_id}}/units", WRITE, ("admin",)),
     Route(f"{D}/units/{{unit_id}}", READ, UNIT_READERS),
     Route(f"{D}/units/{{unit_id}}", WRITE, ("admin",)),
-    Route(f"{D}/stays", READ, ("admin", "centre_staff", "auditor"), personal=True),
-    Route(f"{D}/stays", WRITE, ("admin", "centre_staff"), personal=True),
-    Route(f"{D}/family-admissions", WRITE, ("admin", "centre_staff"), personal=True),
-    Route(f"{D}/stays/{{stay_id}}", READ, ("admin", "centre_staff", "auditor"), personal=True),
-    Route(
-        f"{D}/stays/{{stay_id}}/{{action}}",
-        READ,
-        ("admin", "centre_staff", "auditor"),
-        personal=True,
-    ),
-    Route(f"{D}/stays/{{stay_id}}", WRITE, ("admin", "centre_staff"), personal=True),
-    Route(f"{D}/stays/{{stay_id}}/{{action}}", WRITE, ("admin", "centre_staff"), personal=True),
+    Route(f"{D}/stays", READ, DETENTION_READERS, personal=True),
+    Route(f"{D}/stays", WRITE, DETENTION_STAFF, personal=True),
+    Route(f"{D}/family-admissions", WRITE, DETENTION_STAFF, personal=True),
+    Route(f"{D}/stays/{{stay_id}}", READ, DETENTION_READERS, personal=True),
+    Route(f"{D}/stays/{{stay_id}}/{{action}}", READ, DETENTION_READERS, personal=True),
+    Route(f"{D}/stays/{{stay_id}}", WRITE, DETENTION_STAFF, personal=True),
+    Route(f"{D}/stays/{{stay_id}}/{{action}}", WRITE, DETENTION_STAFF, personal=True),
     Route(f"{D}/statistics/occupancy", READ, STATISTICS),
     Route(
         f"{D}/persons/{{person_ref}}/export", READ, ("admin",), personal=True
     ),  # subject access request
-    Route(f"{D}/persons/search", READ, ("admin", "centre_staff"), personal=True),
+    Route(f"{D}/persons/search", READ, DETENTION_STAFF, personal=True),
     Route(D, READ, UNIT_READERS, personal=True),
-    Route(D, WRITE, ("admin", "centre_staff"), personal=True),
+    Route(D, WRITE, DETENTION_STAFF, personal=True),
     # readmission -- requests are personal data
-    Route(
-        f"{R}/persons/{{person_ref}}/location",
-        READ,
-        ("admin", "liaison_officer", "auditor"),
-        personal=True,
-    ),
-    Route(f"{R}/worklist", READ, ("admin", "liaison_officer", "auditor"), personal=True),
-    Route(f"{R}/protocols", READ, ("admin", "liaison_officer", "auditor")),
-    Route(f"{R}/protocols/{{member_state}}", READ, ("admin", "liaison_officer", "auditor")),
+    Route(f"{R}/persons/{{person_ref}}/location", READ, READMISSION_READERS, personal=True),
+    Route(f"{R}/worklist", READ, READMISSION_READERS, personal=True),
+    Route(f"{R}/protocols", READ, READMISSION_READERS),
+    Route(f"{R}/protocols/{{member_state}}", READ, READMISSION_READERS),
     Route(f"{R}/protocols/{{member_state}}/versions", WRITE, ("admin",)),
     # Agreements, their rule versions and holiday-calendar overrides: the law the clocks apply (no
     # personal data).
-    Route(f"{R}/agreements", READ, ("admin", "liaison_officer", "auditor")),
+    Route(f"{R}/agreements", READ, READMISSION_READERS),
     Route(f"{R}/agreements", WRITE, ("admin",)),
-    Route(f"{R}/agreements/{{code}}", READ, ("admin", "liaison_officer", "auditor")),
+    Route(f"{R}/agreements/{{code}}", READ, READMISSION_READERS),
     Route(f"{R}/agreements/{{code}}/rule-versions", WRITE, ("admin",)),
-    Route(f"{R}/calendars/{{country}}", READ, ("admin", "liaison_officer", "auditor")),
+    Route(f"{R}/calendars/{{country}}", READ, READMISSION_READERS),
     Route(f"{R}/calendars/{{country}}/days/{{day}}", WRITE, ("admin",)),
-    Route(f"{R}/requests", READ, ("admin", "liaison_officer", "auditor"), personal=True),
-    Route(f"{R}/requests", WRITE, ("admin", "liaison_officer"), personal=True),
-    Route(
-        f"{R}/requests/{{request_id}}", READ, ("admin", "liaison_officer", "auditor"), personal=True
-    ),
-    Route(f"{R}/requests/{{request_id}}", WRITE, ("admin", "liaison_officer"), personal=True),
-    Route(
-        f"{R}/requests/{{request_id}}/{{action}}",
-        READ,
-        ("admin", "liaison_officer", "auditor"),
-        personal=True,
-    ),
-    Route(
-        f"{R}/requests/{{request_id}}/{{action}}",
-        WRITE,
-        ("admin", "liaison_officer"),
-        personal=True,
-    ),
-    Route(f"{R}/transits", READ, ("admin", "liaison_officer", "auditor"), personal=True),
-    Route(f"{R}/transits", WRITE, ("admin", "liaison_officer"), personal=True),
-    Route(
-        f"{R}/transits/{{transit_id}}", READ, ("admin", "liaison_officer", "auditor"), personal=True
-    ),
-    Route(
-        f"{R}/transits/{{transit_id}}/{{action}}",
-        WRITE,
-        ("admin", "liaison_officer"),
-        personal=True,
-    ),
+    Route(f"{R}/requests", READ, READMISSION_READERS, personal=True),
+    Route(f"{R}/requests", WRITE, LIAISON, personal=True),
+    Route(f"{R}/requests/{{request_id}}", READ, READMISSION_READERS, personal=True),
+    Route(f"{R}/requests/{{request_id}}", WRITE, LIAISON, personal=True),
+    Route(f"{R}/requests/{{request_id}}/{{action}}", READ, READMISSION_READERS, personal=True),
+    Route(f"{R}/requests/{{request_id}}/{{action}}", WRITE, LIAISON, personal=True),
+    Route(f"{R}/transits", READ, READMISSION_READERS, personal=True),
+    Route(f"{R}/transits", WRITE, LIAISON, personal=True),
+    Route(f"{R}/transits/{{transit_id}}", READ, READMISSION_READERS, personal=True),
+    Route(f"{R}/transits/{{transit_id}}/{{action}}", WRITE, LIAISON, personal=True),
     Route(f"{R}/statistics", READ, STATISTICS),
     Route(
         f"{R}/persons/{{person_ref}}/export", READ, ("admin",), personal=True
     ),  # subject access request
-    Route(f"{R}/persons/search", READ, ("admin", "liaison_officer"), personal=True),
-    Route(
-        f"{R}/requests/{{request_id}}/annex5.pdf", READ, ("admin", "liaison_officer"), personal=True
-    ),  # a download
-    Route(
-        f"{R}/transits/{{transit_id}}/annex6.pdf", READ, ("admin", "liaison_officer"), personal=True
-    ),  # a download
-    Route(f"{R}/requests/{{request_id}}/files", READ, ("admin", "liaison_officer"), personal=True),
-    Route(f"{R}/requests/{{request_id}}/files", WRITE, ("admin", "liaison_officer"), personal=True),
-    Route(
-        f"{R}/requests/{{request_id}}/files/{{file_id}}",
-        READ,
-        ("admin", "liaison_officer"),
-        personal=True,
-    ),
-    Route(R, READ, ("admin", "liaison_officer", "auditor"), personal=True),
-    Route(R, WRITE, ("admin", "liaison_officer"), personal=True),
+    Route(f"{R}/persons/search", READ, LIAISON, personal=True),
+    Route(f"{R}/requests/{{request_id}}/annex5.pdf", READ, LIAISON, personal=True),  # a download
+    Route(f"{R}/transits/{{transit_id}}/annex6.pdf", READ, LIAISON, personal=True),  # a download
+    Route(f"{R}/requests/{{request_id}}/files", READ, LIAISON, personal=True),
+    Route(f"{R}/requests/{{request_id}}/files", WRITE, LIAISON, personal=True),
+    Route(f"{R}/requests/{{request_id}}/files/{{file_id}}", READ, LIAISON, personal=True),
+    Route(R, READ, READMISSION_READERS, personal=True),
+    Route(R, WRITE, LIAISON, personal=True),
     # voluntary return -- cases are personal data
-    Route(
-        f"{V}/persons/{{person_ref}}/location",
-        READ,
-        ("admin", "avr_caseworker", "auditor"),
-        personal=True,
-    ),
-    Route(f"{V}/referral-prefill/{{person_ref}}", READ, ("admin", "avr_caseworker"), personal=True),
-    Route(f"{V}/cases", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
-    Route(f"{V}/cases", WRITE, ("admin", "avr_caseworker"), personal=True),
-    Route(f"{V}/cases/{{case_id}}", READ, ("admin", "avr_caseworker", "auditor"), personal=True),
-    Route(f"{V}/cases/{{case_id}}", WRITE, ("admin", "avr_caseworker"), personal=True),
-    Route(
-        f"{V}/cases/{{case_id}}/{{action}}",
-        READ,
-        ("admin", "avr_caseworker", "auditor"),
-        personal=True,
-    ),
-    Route(f"{V}/cases/{{case_id}}/{{action}}", WRITE, ("admin", "avr_caseworker"), personal=True),
+    Route(f"{V}/persons/{{person_ref}}/location", READ, RETURN_READERS, personal=True),
+    Route(f"{V}/referral-prefill/{{person_ref}}", READ, CASEWORKERS, personal=True),
+    Route(f"{V}/cases", READ, RETURN_READERS, personal=True),
+    Route(f"{V}/cases", WRITE, CASEWORKERS, personal=True),
+    Route(f"{V}/cases/{{case_id}}", READ, RETURN_READERS, personal=True),
+    Route(f"{V}/cases/{{case_id}}", WRITE, CASEWORKERS, personal=True),
+    Route(f"{V}/cases/{{case_id}}/{{action}}", READ, RETURN_READERS, personal=True),
+    Route(f"{V}/cases/{{case_id}}/{{action}}", WRITE, CASEWORKERS, personal=True),
     Route(f"{V}/statistics", READ, STATISTICS),
     Route(
         f"{V}/persons/{{person_ref}}/export", READ, ("admin",), personal=True
     ),  # subject access request
-    Route(f"{V}/persons/search", READ, ("admin", "avr_caseworker"), personal=True),
-    Route(
-        f"{V}/cases/{{case_id}}/summary.pdf", READ, ("admin", "avr_caseworker"), personal=True
-    ),  # a download
-    Route(f"{V}/cases/{{case_id}}/files", READ, ("admin", "avr_caseworker"), personal=True),
-    Route(f"{V}/cases/{{case_id}}/files", WRITE, ("admin", "avr_caseworker"), personal=True),
-    Route(
-        f"{V}/cases/{{case_id}}/files/{{file_id}}", READ, ("admin", "avr_caseworker"), personal=True
-    ),
-    Route(V, READ, ("admin", "avr_caseworker", "auditor"), personal=True),
-    Route(V, WRITE, ("admin", "avr_caseworker"), personal=True),
+    Route(f"{V}/persons/search", READ, CASEWORKERS, personal=True),
+    Route(f"{V}/cases/{{case_id}}/summary.pdf", READ, CASEWORKERS, personal=True),  # a download
+    Route(f"{V}/cases/{{case_id}}/files", READ, CASEWORKERS, personal=True),
+    Route(f"{V}/cases/{{case_id}}/files", WRITE, CASEWORKERS, personal=True),
+    Route(f"{V}/cases/{{case_id}}/files/{{file_id}}", READ, CASEWORKERS, personal=True),
+    Route(V, READ, RETURN_READERS, personal=True),
+    Route(V, WRITE, CASEWORKERS, personal=True),
 )
 
 

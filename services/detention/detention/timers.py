@@ -12,10 +12,10 @@ from typing import Any, Protocol
 from detention.domain import clocks
 from detention.domain.clocks import ENTRY_EXAMINATION
 from detention.domain.model import unit_from_record
-from detention.handlers.common import WORKER, RulesFor, outgoing_event
+from detention.handlers.common import WORKER, RulesFor, capacity_changed, outgoing_event
 from passage import metrics
 from passage.context import Context
-from passage.events.envelope import Envelope, rfc3339
+from passage.events.envelope import Envelope
 
 
 class Deadlines(Protocol):
@@ -91,7 +91,16 @@ def _alert(
     keys = [
         f"{prefix}{t}" for t in clocks.thresholds_covered(threshold, rules.deadline_thresholds_days)
     ]
-    event = outgoing_event(
+    event = _deadline_due(stay, clock_name, due, threshold, now)
+    return store.mark_deadline(stay["id"], f"{prefix}{threshold}", keys, [event])
+
+
+def _deadline_due(
+    stay: Mapping[str, Any], clock_name: str, due: date, threshold: int, now: datetime
+) -> Envelope:
+    """``detention.stay.deadline_due``: one of the stay's clocks is ``threshold`` days from
+    running out (0: it has run out)."""
+    return outgoing_event(
         Context(caller=WORKER, now=now),
         "detention.stay.deadline_due",
         stay["id"],
@@ -104,30 +113,16 @@ def _alert(
             "threshold_days": threshold,
         },
     )
-    return store.mark_deadline(stay["id"], f"{prefix}{threshold}", keys, [event])
 
 
 def missing_entry_examinations(store: Deadlines, now: datetime, rules: Any) -> int:
     """Alert on every stay admitted more than ``entry_examination_alert_hours`` ago without its
-    entry
-    examination: clock ``entry_medical``, due the day those hours ran out, once per stay."""
+    entry examination: clock ``entry_medical``, due the day those hours ran out, once per stay."""
     hours = timedelta(hours=rules.entry_examination_alert_hours)
     sent = 0
     for stay in store.stays_without_entry_examination(now - hours):
         due = clocks.local_day(stay["admitted_at"] + hours, rules.time_zone)
-        event = outgoing_event(
-            Context(caller=WORKER, now=now),
-            "detention.stay.deadline_due",
-            stay["id"],
-            {
-                "stay_id": stay["id"],
-                "person_ref": stay["person_ref"],
-                "centre_id": stay["centre_id"],
-                "clock": ENTRY_EXAMINATION,
-                "due_on": due.isoformat(),
-                "threshold_days": 0,
-            },
-        )
+        event = _deadline_due(stay, ENTRY_EXAMINATION, due, 0, now)
         sent += store.mark_deadline(
             stay["id"],
             ENTRY_EXAMINATION,
@@ -144,19 +139,7 @@ def refresh_capacities(repo: Capacities, now: datetime) -> int:
     for rec in repo.units_with_capacity_ending_before(today):
         unit = unit_from_record(rec)
         capacity, until = unit.capacity_on(today), unit.capacity_valid_until(today)
-        event = outgoing_event(
-            ctx,
-            "detention.unit.capacity_changed",
-            unit.id,
-            {
-                "centre_id": unit.centre_id,
-                "unit_id": unit.id,
-                "declared_places": unit.declared_places,
-                "blocked_places": unit.blocked_on(today),
-                "capacity": capacity,
-                "changed_at": rfc3339(now),
-            },
-        )
+        event = capacity_changed(ctx, unit, today, capacity)
         if repo.set_capacity(
             unit.id,
             rec["capacity_valid_until"],

@@ -75,7 +75,7 @@ def build_deps(
         mongo=mongo,
         topology=topology,
         publisher=Publisher(settings.broker_url, topology),
-        locations=repository.location_store(mongo),
+        locations=LocationStore(mongo),
         repository=MongoRepository(mongo),
         protocols=ProtocolStore(mongo),
         transits=TransitRepository(mongo),

@@ -53,7 +53,7 @@ def build_deps(settings: Settings, clock: Callable[[], datetime] = utc_now) -> D
         mongo=mongo,
         topology=topology,
         publisher=Publisher(settings.broker_url, topology),
-        locations=storage.location_store(mongo),
+        locations=LocationStore(mongo),
         repository=CaseRepository(mongo),
         clock=clock,
     )

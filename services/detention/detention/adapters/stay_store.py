@@ -138,8 +138,8 @@ class StayStore:
         events: Sequence[Envelope],
         day: str,
     ) -> dict[str, Any]:
-        """The release's writes inside a transaction the caller runs (the consumer's, with its
-        inbox)."""
+        """The release's writes in ``session``: the stay closed, its place given back, the day's
+        releases counted."""
         doc = self._update_open(session, stay_id, version, change, events)
         unit = self.repo.free_place(session, doc["unit_id"])
         occupancy.record_day(self.mongo, session, unit, day, "releases")

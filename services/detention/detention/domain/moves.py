@@ -12,16 +12,7 @@ from typing import Any
 from detention.domain import model as domain
 from detention.domain.families import Family
 from detention.domain.rules import Rules
-
-RELEASE_REASONS = (
-    "removed",
-    "readmitted",
-    "voluntary_return",
-    "released_by_court",
-    "status_granted",
-    "order_expired",
-    "other",
-)
+from passage.locations import RELEASE_REASONS  # noqa: F401 (one list of release reasons for all)
 
 
 class StayClosed(domain.DetentionError):

@@ -156,22 +156,10 @@ def create_unit(
 
 
 def _unit_document(unit: domain.Unit, ctx: Context) -> dict[str, Any]:
-    today = ctx.now.date()
-    valid_until = unit.capacity_valid_until(today)
     return {
         "_id": unit.id,
         "centre_id": unit.centre_id,
-        "name": unit.name,
-        "category": unit.category,
-        "declared_places": unit.declared_places,
-        "floor_area_m2": unit.floor_area_m2,
-        "single_room": unit.single_room,
-        "blocked_places": [
-            {"places": b.places, "reason": b.reason, "until": b.until.isoformat()}
-            for b in unit.blocks
-        ],
-        "capacity": unit.capacity_on(today),
-        "capacity_valid_until": valid_until.isoformat() if valid_until else None,
+        **unit_fields(unit, ctx.now.date()),
         "occupancy": 0,
         "version": 1,
         "created_at": utc_ms(ctx.now),
@@ -247,6 +235,42 @@ def list_stays(
     access.require(ctx.caller, access.STAY_READERS)
     records = repo.stays(where, access.centre_scope(ctx.caller), after, limit + 1)
     return _page(records, limit, lambda rec: stay_view(rec, ctx.caller))
+
+
+def unit_fields(unit: domain.Unit, today: date) -> dict[str, Any]:
+    """What a unit keeps of its declaration and of today's capacity: written whole when the unit
+    is added and again on every change, so both write the same fields."""
+    valid_until = unit.capacity_valid_until(today)
+    return {
+        "name": unit.name,
+        "category": unit.category,
+        "declared_places": unit.declared_places,
+        "floor_area_m2": unit.floor_area_m2,
+        "single_room": unit.single_room,
+        "blocked_places": [
+            {"places": b.places, "reason": b.reason, "until": b.until.isoformat()}
+            for b in unit.blocks
+        ],
+        "capacity": unit.capacity_on(today),
+        "capacity_valid_until": valid_until.isoformat() if valid_until else None,
+    }
+
+
+def capacity_changed(ctx: Context, unit: domain.Unit, today: date, capacity: int) -> Envelope:
+    """``detention.unit.capacity_changed``: an administrator changed the unit or a block ran out."""
+    return outgoing_event(
+        ctx,
+        "detention.unit.capacity_changed",
+        unit.id,
+        {
+            "centre_id": unit.centre_id,
+            "unit_id": unit.id,
+            "declared_places": unit.declared_places,
+            "blocked_places": unit.blocked_on(today),
+            "capacity": capacity,
+            "changed_at": rfc3339(ctx.now),
+        },
+    )
 
 
 def outgoing_event(ctx: Context, type_: str, subject: str, data: Mapping[str, Any]) -> Envelope:

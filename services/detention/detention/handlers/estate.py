@@ -15,13 +15,14 @@ from detention.handlers.common import (
     Context,
     Repository,
     RulesFor,
-    outgoing_event,
+    capacity_changed,
+    unit_fields,
     visible_centre,
     visible_unit,
 )
 from detention.handlers.views import centre_view, unit_view
 from passage.errors import NotFoundError
-from passage.events.envelope import Envelope, rfc3339
+from passage.events.envelope import Envelope
 
 
 class Estate(Repository, Protocol):
@@ -105,33 +106,8 @@ def _store(
             field="category",
             unit_id=unit.id,
         )
-    valid_until = unit.capacity_valid_until(today)
-    changes = {
-        "name": unit.name,
-        "category": unit.category,
-        "declared_places": unit.declared_places,
-        "floor_area_m2": unit.floor_area_m2,
-        "single_room": unit.single_room,
-        "blocked_places": [
-            {"places": b.places, "reason": b.reason, "until": b.until.isoformat()}
-            for b in unit.blocks
-        ],
-        "capacity": unit.capacity_on(today),
-        "capacity_valid_until": valid_until.isoformat() if valid_until else None,
-    }
-    event = outgoing_event(
-        ctx,
-        "detention.unit.capacity_changed",
-        unit.id,
-        {
-            "centre_id": unit.centre_id,
-            "unit_id": unit.id,
-            "declared_places": unit.declared_places,
-            "blocked_places": unit.blocked_on(today),
-            "capacity": changes["capacity"],
-            "changed_at": rfc3339(ctx.now),
-        },
-    )
+    changes = unit_fields(unit, today)
+    event = capacity_changed(ctx, unit, today, changes["capacity"])
     stored = repo.update_unit(unit.id, version, changes, today.isoformat(), [event])
     if stored is None:
         raise NotFoundError(f"No unit {unit.id}.")

@@ -37,6 +37,20 @@ def _held(repo: Repository, ctx: Context, stay_id: str) -> dict[str, Any]:
     return rec
 
 
+def _open(repo: Repository, ctx: Context, stay_id: str) -> dict[str, Any]:
+    """A held stay the caller may act on, refused once closed: extensions, reviews and entry
+    examinations only make sense while the person is held."""
+    stay = _held(repo, ctx, stay_id)
+    if stay["status"] != "open":
+        raise moves.StayClosed(stay_id)
+    return stay
+
+
+def _day(stay: Mapping[str, Any], key: str) -> date | None:
+    """A date the stay keeps as ISO text, when it has one."""
+    return date.fromisoformat(stay[key]) if stay.get(key) else None
+
+
 def _entry(ctx: Context, state: str, **more: Any) -> dict[str, Any]:
     return {
         "at": utc_ms(ctx.now),
@@ -190,10 +204,8 @@ def extend(
     rules_for: RulesFor,
 ) -> dict[str, Any]:
     """A new court decision: the legal end moves to its valid-until date."""
-    stay = _held(repo, ctx, stay_id)
-    if stay["status"] != "open":
-        raise moves.StayClosed(stay_id)
-    current = date.fromisoformat(stay["legal_end"]) if stay.get("legal_end") else None
+    stay = _open(repo, ctx, stay_id)
+    current = _day(stay, "legal_end")
     clocks.check_extension(current, body["decided_on"], body["valid_until"], _today(ctx, rules_for))
     admitted_on = stay["admitted_at"].date()
     law.check_within(
@@ -203,7 +215,7 @@ def extend(
         rules_for(admitted_on),
         extended=bool(stay.get("asylum_extension")),
     )
-    review = date.fromisoformat(stay["next_review_on"]) if stay.get("next_review_on") else None
+    review = _day(stay, "next_review_on")
     due = clocks.due_on(body["valid_until"], review)
     decision = {
         "decision_ref": body["decision_ref"],
@@ -233,11 +245,9 @@ def review(
     rules_for: RulesFor,
 ) -> dict[str, Any]:
     """Record that the stay was reviewed, and when it is next."""
-    stay = _held(repo, ctx, stay_id)
-    if stay["status"] != "open":
-        raise moves.StayClosed(stay_id)
+    stay = _open(repo, ctx, stay_id)
     clocks.check_review(body["next_review_on"], _today(ctx, rules_for))
-    legal_end = date.fromisoformat(stay["legal_end"]) if stay.get("legal_end") else None
+    legal_end = _day(stay, "legal_end")
     due = clocks.due_on(legal_end, body["next_review_on"])
     update = StayChange(
         fields={
@@ -260,9 +270,7 @@ def extend_for_granted_status(
 ) -> dict[str, Any]:
     """An asylum applicant granted status: the legal end moves by the further months the rule table
     holds."""
-    stay = _held(repo, ctx, stay_id)
-    if stay["status"] != "open":
-        raise moves.StayClosed(stay_id)
+    stay = _open(repo, ctx, stay_id)
     admitted_on = stay["admitted_at"].date()
     rules = rules_for(admitted_on)
     _check_asylum_extension(stay, body["granted_on"], _today(ctx, rules_for))
@@ -271,7 +279,7 @@ def extend_for_granted_status(
         raise DetentionError(
             "asylum_extension_rule", "The rule table holds no asylum maximum to extend."
         )
-    review = date.fromisoformat(stay["next_review_on"]) if stay.get("next_review_on") else None
+    review = _day(stay, "next_review_on")
     due = clocks.due_on(legal_end, review)
     record = {
         "decision_ref": body["decision_ref"],
@@ -320,9 +328,7 @@ def record_entry_examination(
 ) -> dict[str, Any]:
     """The medical examination on entry, recorded after the admission; it ends the
     missing-examination alert."""
-    stay = _held(repo, ctx, stay_id)
-    if stay["status"] != "open":
-        raise moves.StayClosed(stay_id)
+    stay = _open(repo, ctx, stay_id)
     if stay.get("entry_medical"):
         raise AlreadyExists("entry_examination_once", "The entry examination is recorded already.")
     today = _today(ctx, rules_for)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from marshmallow import Schema
+
 from detention.domain import model as domain
 from detention.handlers import estate as estate_commands
 from detention.handlers import figures
@@ -82,22 +84,42 @@ def _documented(bp: Blueprint, responses: dict[int, str]) -> Any:
     return wrap
 
 
-@moves.post("/stays/<stay_id>/transfer")
-@moves.doc(operationId="transfer_person")
-@moves.arguments(
-    TransferSchema, example={"unit_id": "yevlakh-m1", "reason": "family reunification"}
+def _stay_move(
+    path: str,
+    operation_id: str,
+    schema: type[Schema],
+    *,
+    example: dict[str, Any],
+    responses: dict[int, str] = _STAY_CHANGE,
+) -> Any:
+    """The documentation every move of a stay shares: POST on ``/stays/<stay_id>/<path>`` with a
+    body, no query, the stay in answer, and the refusals in ``responses``."""
+
+    def wrap(fn: Any) -> Any:
+        fn = _documented(moves, responses)(fn)
+        fn = moves.response(200, StaySchema)(fn)
+        fn = moves.arguments(NoQuerySchema, location="query", as_kwargs=True)(fn)
+        fn = moves.arguments(schema, example=example)(fn)
+        fn = moves.doc(operationId=operation_id)(fn)
+        return moves.post(f"/stays/<stay_id>/{path}")(fn)
+
+    return wrap
+
+
+@_stay_move(
+    "transfer",
+    "transfer_person",
+    TransferSchema,
+    example={"unit_id": "yevlakh-m1", "reason": "family reunification"},
 )
-@moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
-@moves.response(200, StaySchema)
-@_documented(moves, _STAY_CHANGE)
 def transfer(body: dict[str, Any], stay_id: str) -> Result:
     """Move a held person to another unit or centre: both counters change together or neither."""
     return _stay_command("transfer", stay_id, body)
 
 
-@moves.post("/stays/<stay_id>/release")
-@moves.doc(operationId="release_person")
-@moves.arguments(
+@_stay_move(
+    "release",
+    "release_person",
     ReleaseSchema,
     example={
         "reason": "released_by_court",
@@ -109,17 +131,14 @@ def transfer(body: dict[str, Any], stay_id: str) -> Result:
         },
     },
 )
-@moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
-@moves.response(200, StaySchema)
-@_documented(moves, _STAY_CHANGE)
 def release(body: dict[str, Any], stay_id: str) -> Result:
     """Release a held person with a reason and the exit examination; the place is free at once."""
     return _stay_command("release", stay_id, body)
 
 
-@moves.post("/stays/<stay_id>/extensions")
-@moves.doc(operationId="extend_detention")
-@moves.arguments(
+@_stay_move(
+    "extensions",
+    "extend_detention",
     ExtensionSchema,
     example={
         "decision_ref": "2-2345/2027",
@@ -128,23 +147,20 @@ def release(body: dict[str, Any], stay_id: str) -> Result:
         "valid_until": "2027-05-15",
     },
 )
-@moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
-@moves.response(200, StaySchema)
-@_documented(moves, _STAY_CHANGE)
 def extend(body: dict[str, Any], stay_id: str) -> Result:
     """Record a new court decision: the legal end moves to its valid-until date."""
     return _stay_command("extend", stay_id, body)
 
 
-@moves.post("/stays/<stay_id>/status-granted")
-@moves.doc(operationId="record_status_granted")
-@moves.arguments(
-    StatusGrantedSchema, example={"decision_ref": "SMS-2027-0042", "granted_on": "2027-01-10"}
-)
-@moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
-@moves.response(200, StaySchema)
-@_documented(
-    moves, {**_STAY_CHANGE, 409: "The stay is closed, or the further months were granted already."}
+@_stay_move(
+    "status-granted",
+    "record_status_granted",
+    StatusGrantedSchema,
+    example={"decision_ref": "SMS-2027-0042", "granted_on": "2027-01-10"},
+    responses={
+        **_STAY_CHANGE,
+        409: "The stay is closed, or the further months were granted already.",
+    },
 )
 def status_granted(body: dict[str, Any], stay_id: str) -> Result:
     """An asylum applicant was granted status: the legal end moves by the rule table's extra months.
@@ -153,35 +169,31 @@ def status_granted(body: dict[str, Any], stay_id: str) -> Result:
     return _stay_command("extend_for_granted_status", stay_id, body)
 
 
-@moves.post("/stays/<stay_id>/entry-examination")
-@moves.doc(operationId="record_entry_examination")
-@moves.arguments(
+@_stay_move(
+    "entry-examination",
+    "record_entry_examination",
     MedicalSchema,
     example={
         "examined_on": "2026-11-21",
         "examined_by": "Dr. N. Aliyeva",
         "fit_for_detention": True,
     },
-)
-@moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
-@moves.response(200, StaySchema)
-@_documented(
-    moves,
-    {**_STAY_CHANGE, 409: "The stay is closed, or its entry examination is recorded already."},
+    responses={
+        **_STAY_CHANGE,
+        409: "The stay is closed, or its entry examination is recorded already.",
+    },
 )
 def entry_examination(body: dict[str, Any], stay_id: str) -> Result:
     """Record the medical examination on entry after the admission (staff of the stay's centre)."""
     return _stay_command("record_entry_examination", stay_id, body)
 
 
-@moves.post("/stays/<stay_id>/reviews")
-@moves.doc(operationId="record_review")
-@moves.arguments(
-    ReviewSchema, example={"next_review_on": "2026-12-20", "outcome": "detention still necessary"}
+@_stay_move(
+    "reviews",
+    "record_review",
+    ReviewSchema,
+    example={"next_review_on": "2026-12-20", "outcome": "detention still necessary"},
 )
-@moves.arguments(NoQuerySchema, location="query", as_kwargs=True)
-@moves.response(200, StaySchema)
-@_documented(moves, _STAY_CHANGE)
 def review(body: dict[str, Any], stay_id: str) -> Result:
     """Record a review of the stay and the date of the next one."""
     return _stay_command("review", stay_id, body)

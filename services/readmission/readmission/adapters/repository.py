@@ -21,7 +21,7 @@ from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
 from passage.errors import AlreadyExists, VersionConflict
 from passage.events.envelope import Envelope
 from passage.evidence_files import FileStore
-from passage.location_store import LocationStore, location_indexes
+from passage.location_store import location_indexes
 from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.mongo import Index, Mongo, safe_value, session_of
 from passage.transaction import Transaction
@@ -63,10 +63,6 @@ def page_after(
 def evidence_store(mongo: Mongo) -> FileStore:
     """The requests' evidence files (GridFS in the service's own database)."""
     return FileStore(mongo.db, EVIDENCE_BUCKET)
-
-
-def location_store(mongo: Mongo) -> LocationStore:
-    return LocationStore(mongo, PERSON_LOCATIONS)
 
 
 def indexes() -> list[Index]:

@@ -44,6 +44,17 @@ _PUBLIC = (
     "created_at",
     "updated_at",
 )
+# Every field a request's view may carry, in the order the API documents them.
+REQUEST_FIELDS = (
+    "id",
+    *_PUBLIC,
+    "deadlines",
+    "history",
+    "evidence",
+    "evidence_sufficiency",
+    "particulars",
+    "location",
+)
 
 
 # Auditors (#11): the procedure's metadata only -- no particulars, no free text (reasons'
@@ -191,6 +202,7 @@ def worklist_item(
 
 _TRANSIT_PUBLIC = (
     "version",
+    "agreement",
     "direction",
     "member_state",
     "person_ref",
@@ -211,6 +223,8 @@ _TRANSIT_PUBLIC = (
     "created_at",
     "updated_at",
 )
+# Every field a transit request's view may carry, in the order the API documents them.
+TRANSIT_FIELDS = ("id", *_TRANSIT_PUBLIC, "deadlines", "history", "particulars", "location")
 
 
 def transit_view(

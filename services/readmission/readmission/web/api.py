@@ -86,43 +86,7 @@ def cursor_parts(
 
 
 RequestViewSchema = Schema.from_dict(
-    {
-        name: fields.Raw()
-        for name in (
-            "id",
-            "version",
-            "agreement",
-            "reply",
-            "deemed_acceptance_reversed",
-            "info_requested_on",
-            "info_supplied_on",
-            "direction",
-            "member_state",
-            "person_ref",
-            "category",
-            "procedure",
-            "state",
-            "voluntary_return_offered",
-            "voluntary_return",
-            "learned_on",
-            "apprehended_on",
-            "received_on",
-            "decided_on",
-            "rejection",
-            "withdrawal",
-            "transfer",
-            "travel_document",
-            "created_at",
-            "updated_at",
-            "deadlines",
-            "history",
-            "evidence",
-            "evidence_sufficiency",
-            "particulars",
-            "location",
-        )
-    },
-    name="RequestView",
+    {name: fields.Raw() for name in views.REQUEST_FIELDS}, name="RequestView"
 )
 
 

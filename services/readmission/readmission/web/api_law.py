@@ -30,15 +30,6 @@ Result = tuple[Any, int, dict[str, str]]
 
 
 def _rule_view(rule: deadlines.RuleVersion) -> dict[str, Any]:
-    names = (
-        "submit",
-        "reply",
-        "transfer",
-        "travel_document",
-        "take_back_own_nationals",
-        "take_back_others",
-        "transit_reply",
-    )
     limits = {
         n: {
             "amount": getattr(rule, n).amount,
@@ -47,7 +38,7 @@ def _rule_view(rule: deadlines.RuleVersion) -> dict[str, Any]:
                 rule.sources.get(n) or agreements.Source(rule.agreement, "not recorded")
             ).as_dict(),
         }
-        for n in names
+        for n in deadlines.LIMIT_NAMES
     }
     return {
         "version": rule.version,

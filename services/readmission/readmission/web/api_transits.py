@@ -28,38 +28,7 @@ transits_bp = Blueprint(
 )
 
 TransitViewSchema = Schema.from_dict(
-    {
-        name: fields.Raw()
-        for name in (
-            "id",
-            "version",
-            "agreement",
-            "direction",
-            "member_state",
-            "person_ref",
-            "state",
-            "route",
-            "border_crossing_point",
-            "transit_at",
-            "means",
-            "escorts",
-            "received_on",
-            "decided_on",
-            "approval",
-            "refusal",
-            "revocation",
-            "withdrawal",
-            "completion",
-            "note",
-            "created_at",
-            "updated_at",
-            "deadlines",
-            "history",
-            "particulars",
-            "location",
-        )
-    },
-    name="TransitView",
+    {name: fields.Raw() for name in views.TRANSIT_FIELDS}, name="TransitView"
 )
 
 

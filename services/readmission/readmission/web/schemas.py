@@ -362,18 +362,7 @@ class LimitSchema(SourceSchema):
 
 
 LimitsSchema = Schema.from_dict(
-    {
-        name: fields.Nested(LimitSchema, required=True)
-        for name in (
-            "submit",
-            "reply",
-            "transfer",
-            "travel_document",
-            "take_back_own_nationals",
-            "take_back_others",
-            "transit_reply",
-        )
-    },
+    {name: fields.Nested(LimitSchema, required=True) for name in dl.LIMIT_NAMES},
     name="Limits",
 )
 

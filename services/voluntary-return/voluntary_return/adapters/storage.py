@@ -7,7 +7,7 @@ from passage import person_search
 from passage.bus.consumer import INBOX_INDEXES
 from passage.bus.outbox import outbox_indexes
 from passage.evidence_files import FileStore
-from passage.location_store import LocationStore, location_indexes
+from passage.location_store import location_indexes
 from passage.locations import COLLECTION as PERSON_LOCATIONS
 from passage.mongo import Index, Mongo
 from voluntary_return.domain import statistics
@@ -25,10 +25,6 @@ EVIDENCE_BUCKET = "evidence_files"
 def evidence_store(mongo: Mongo) -> FileStore:
     """The cases' evidence files (GridFS in the service's own database)."""
     return FileStore(mongo.db, EVIDENCE_BUCKET)
-
-
-def location_store(mongo: Mongo) -> LocationStore:
-    return LocationStore(mongo, PERSON_LOCATIONS)
 
 
 def indexes() -> list[Index]:
