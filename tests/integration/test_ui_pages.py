@@ -236,9 +236,36 @@ def test_a_disabled_account_loses_its_session_at_once(stack: UiStack) -> None:
     assert client.post("/ui/sign-out").status_code == 303  # signing out again is harmless
 
 
+def _held_in_baku_w1(stack: UiStack, family_name: str) -> dict:
+    """A woman admitted to baku-w1 for the calling test (no test relies on another's admissions)."""
+    body = {
+        "unit_id": "baku-w1",
+        "legal_basis": {
+            "kind": "court_order",
+            "decision_ref": "2-6/2026",
+            "court": "Baku court",
+            "decided_on": "2026-11-20",
+            "valid_until": "2027-02-20",
+        },
+        "person": {
+            "given_name": "Leyla",
+            "family_name": family_name,
+            "birth_date": "1990-03-03",
+            "sex": "female",
+        },
+    }
+    answer = stack.api("POST", f"{D}/stays", role="centre_staff", centres=("baku",), body=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
 def test_the_auditor_filters_the_trail_and_the_timeline_links_records(stack: UiStack) -> None:
-    stay = stack.api("GET", f"{D}/stays?centre_id=baku&status=open").json()["items"][0]
+    stay = _held_in_baku_w1(stack, "Audittrail")
     staff = stack.client("staff.baku")
+    while _occupancy(stack, "baku-m1") < 2:  # a refused admission of its own, not another test's
+        stack.admit("baku-m1", "baku")
+    form = {**admission_form("baku-m1"), "csrf_token": token(staff.get("/ui/centres/baku"))}
+    assert staff.post("/ui/centres/baku/admit", data=form).status_code == 409
     timeline = staff.get(f"/ui/persons/{stay['person_ref']}")
     assert timeline.status_code == 200 and f"/ui/stays/{stay['id']}" in timeline.get_data(
         as_text=True
