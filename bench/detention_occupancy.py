@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
-import subprocess
 import sys
-import tempfile
 import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -40,10 +38,6 @@ UNITS = [("baku", f"baku-{c[0]}{n}", c) for c in ("men", "women") for n in (1, 2
     ("yevlakh", f"yevlakh-{c[0]}{n}", c) for c in ("men", "women") for n in (1, 2)
 ]
 NATIONALITIES = ("IRN", "AFG", "PAK", "IND", "BGD", "SYR", "IRQ", "GEO")
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    return servers.secantus(Path(tempfile.mkdtemp(prefix="bench-secantus-")))
 
 
 def seed(mongo: Mongo, stays: int, rng: random.Random) -> None:
@@ -84,7 +78,7 @@ def seed(mongo: Mongo, stays: int, rng: random.Random) -> None:
         admitted, length = rng.randrange(DAYS), rng.randrange(5, 120)
         released = admitted + length if admitted + length < DAYS else None
         nationality = rng.choice(NATIONALITIES)
-        batch.append(_stay(cid, uid, cat, admitted, released, nationality))
+        batch.append(stay_document(cid, uid, cat, admitted, released, nationality))
         daily.setdefault((uid, admitted), {"admissions": 0, "releases": 0})["admissions"] += 1
         if released is not None:
             daily.setdefault((uid, released), {"admissions": 0, "releases": 0})["releases"] += 1
@@ -96,7 +90,7 @@ def seed(mongo: Mongo, stays: int, rng: random.Random) -> None:
     mongo.collection(occupancy.DAILY).insert_many(_daily_docs(daily, capacity))
 
 
-def _stay(
+def stay_document(
     cid: str, uid: str, cat: str, admitted: int, released: int | None, nationality: str
 ) -> dict:
     at = datetime.combine(FIRST_DAY + timedelta(days=admitted), datetime.min.time(), UTC)
@@ -205,8 +199,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--sizes", default="1000,100000")
     args = parser.parse_args()
-    proc, url = (None, args.mongo_url) if args.mongo_url else start_server()
-    try:
+    with servers.database(args.mongo_url) as url:
         for size in (int(s) for s in args.sizes.split(",")):
             results = measure(url, size, args.repeat)
             baseline = results[2]
@@ -215,10 +208,6 @@ def main() -> None:
                     result.line(),
                     f"  [{result.percentile(50) / baseline.percentile(50):.1f}x raw find_one p50]",
                 )
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=20)
 
 
 if __name__ == "__main__":

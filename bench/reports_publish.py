@@ -24,7 +24,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.detention_occupancy import UNITS, _stay, start_server  # noqa: E402
+from bench import servers  # noqa: E402
+from bench.detention_occupancy import UNITS, stay_document  # noqa: E402
 from bench.loadgen import Result, timed  # noqa: E402
 from detention.app import create_app as detention_app  # noqa: E402
 from gateway.auth.tokens import issue_access_token  # noqa: E402
@@ -71,7 +72,7 @@ def seed_detention(mongo: Mongo, records: int, rng: random.Random) -> None:
         admitted, length = rng.randrange(DAYS), rng.randrange(5, 120)
         released = admitted + length if admitted + length < DAYS else None
         nationality, band = rng.choice(NATIONALITIES), rng.choice(AGE_BANDS)
-        stays.append(_stay(cid, uid, cat, admitted, released, nationality))
+        stays.append(stay_document(cid, uid, cat, admitted, released, nationality))
         day = daily.setdefault(
             (uid, admitted),
             {"admissions": 0, "releases": 0, "by_sex": {}, "by_age_band": {}, "by_nationality": {}},
@@ -286,8 +287,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--sizes", default="1000,100000")
     args = parser.parse_args()
-    proc, url = (None, args.mongo_url) if args.mongo_url else start_server()
-    try:
+    with servers.database(args.mongo_url) as url:
         for size in (int(s) for s in args.sizes.split(",")):
             results = measure(url, size, args.repeat)
             baseline = results[0]
@@ -296,10 +296,6 @@ def main() -> None:
                     result.line(),
                     f"  [{result.percentile(50) / baseline.percentile(50):.1f}x raw aggregate p50]",
                 )
-    finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=20)
 
 
 if __name__ == "__main__":

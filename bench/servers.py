@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -103,6 +104,19 @@ def api_beside_baseline(
         base = baseline(base_port, mongo_url, work / "baseline.log")
         running.callback(stop, base)
         yield mongo_url, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{base_port}"
+
+
+@contextmanager
+def database(url: str = "") -> Iterator[str]:
+    """``url`` when the caller gave one, else a SecantusDB of the bench's own until the end."""
+    if url:
+        yield url
+        return
+    proc, own = secantus(Path(tempfile.mkdtemp(prefix="bench-secantus-")))
+    try:
+        yield own
+    finally:
+        stop(proc)
 
 
 def _ok(url: str) -> bool:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench import readmission_worklist, voluntary_return_cases  # noqa: E402
 from bench.loadgen import Result, timed  # noqa: E402
-from bench.servers import gunicorn, start  # noqa: E402
+from bench.servers import gunicorn, secantus  # noqa: E402
 from detention.adapters import repository as detention_repository  # noqa: E402
 from detention.domain.model import STAY_SEARCH  # noqa: E402
 from gateway.testing import add_user, gateway_for_tests, settings_for_tests  # noqa: E402
@@ -273,28 +273,8 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=20.0, help="seconds to wait after seeding")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-ui-render-"))
-    mongo_port = free_port()
-    procs = [
-        start(
-            [
-                sys.executable,
-                "-m",
-                "secantus",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(mongo_port),
-                "--storage-path",
-                str(work / "db"),
-                "--log-level",
-                "WARNING",
-            ],
-            {},
-            mongo_port,
-            work / "mongo.log",
-        )
-    ]
-    mongo_url = f"mongodb://127.0.0.1:{mongo_port}/"
+    database, mongo_url = secantus(work)
+    procs = [database]
     urls = {}
     try:
         for service, (app, repository) in APPS.items():
