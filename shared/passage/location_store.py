@@ -25,7 +25,7 @@ from passage.locations import (
     from_document,
     to_document,
 )
-from passage.mongo import Index, Mongo, VersionConflict, safe_value, session_of, update_versioned
+from passage.mongo import Index, Mongo, safe_value, session_of, update_if_version
 from passage.transaction import Transaction
 
 log = logging.getLogger(__name__)
@@ -64,22 +64,23 @@ class LocationStore:
         new = apply_fact(old, fact)
         if new == old:
             return False
-        try:
-            if doc is None:
+        # Not the inbox's duplicate (which the consumer base skips): the consumer retries the
+        # event with a fresh read. The new state is already known, so nothing is read back.
+        if doc is None:
+            try:
                 collection.insert_one(
                     {"_id": fact.person_ref, "version": 1, **to_document(new)}, session=db_session
                 )
-            else:
-                update_versioned(
-                    collection,
-                    fact.person_ref,
-                    doc["version"],
-                    {"$set": to_document(new)},
-                    session=db_session,
-                )
-        except (DuplicateKeyError, VersionConflict) as exc:
-            # Not the inbox's duplicate (which the consumer base skips): retry with a fresh read.
-            raise LocationConflict(f"person changed concurrently: {type(exc).__name__}") from None
+            except DuplicateKeyError:
+                raise LocationConflict("person changed concurrently: first seen twice") from None
+        elif not update_if_version(
+            collection,
+            fact.person_ref,
+            doc["version"],
+            {"$set": to_document(new)},
+            session=db_session,
+        ):
+            raise LocationConflict("person changed concurrently: version moved on")
         log.debug(
             "location recorded",
             extra={"event_id": fact.event_id, "stay_id": fact.stay_id, "kind": fact.kind},

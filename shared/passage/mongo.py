@@ -136,6 +136,25 @@ def session_of(tx: Transaction | None) -> ClientSession | None:
     return cast("ClientSession | None", tx)
 
 
+def update_if_version(
+    collection: Collection,
+    doc_id: Any,
+    expected_version: int,
+    update: dict[str, Any],
+    *,
+    session: ClientSession | None = None,
+) -> bool:
+    """Apply ``update`` and bump the version only if the document is still at
+    ``expected_version``: one round trip; False when it is not (moved on, or gone)."""
+    update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
+    # update_one rather than find_one_and_update: SecantusDB answers the latter with a collection
+    # scan even by _id (hundreds of ms at 20k documents), update_one by index.
+    result = collection.update_one(
+        {"_id": doc_id, "version": expected_version}, update, session=session
+    )
+    return bool(result.matched_count)
+
+
 def update_versioned(
     collection: Collection,
     doc_id: Any,
@@ -146,15 +165,10 @@ def update_versioned(
 ) -> dict[str, Any]:
     """Apply ``update`` only if the document is still at ``expected_version``; bump the version.
 
-    Returns the updated document, raises :class:`VersionConflict` (or KeyError when missing).
+    Returns the updated document (read back: callers that need no answer use
+    :func:`update_if_version`), raises :class:`VersionConflict` (or KeyError when missing).
     """
-    update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
-    # update_one + read-back rather than find_one_and_update: SecantusDB answers the latter with
-    # a collection scan even by _id (hundreds of ms at 20k documents), update_one by index.
-    result = collection.update_one(
-        {"_id": doc_id, "version": expected_version}, update, session=session
-    )
-    if result.matched_count:
+    if update_if_version(collection, doc_id, expected_version, update, session=session):
         doc = collection.find_one({"_id": doc_id}, session=session)
         if doc is not None:
             return doc
