@@ -18,18 +18,28 @@ T = TypeVar("T")
 class DomainError(Exception):
     """A refusal the caller is to see.
 
-    ``detail`` is the sentence shown to the user, ``field`` the input it concerns (a JSON
-    pointer is made of it), ``rule`` the name of the rule that refused, and ``extra`` any
-    figures the client needs to act on it (e.g. ``capacity``); extras must never carry personal
-    data of anyone the caller may not see.
+    ``detail`` is the sentence shown to the user, ``field`` the input it concerns (a dotted path;
+    a JSON pointer is made of it) and ``field_detail`` what that pointer says when it is shorter
+    than ``detail``, ``rule`` the name of the rule that refused, and ``extra`` any figures the
+    client needs to act on it (e.g. ``capacity``); extras must never carry personal data of
+    anyone the caller may not see. A subclass's ``title`` replaces the status's own.
     """
 
+    title: str | None = None
+
     def __init__(
-        self, detail: str, *, field: str | None = None, rule: str | None = None, **extra: Any
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        field_detail: str | None = None,
+        rule: str | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
+        self.field_detail = field_detail
         self.rule = rule
         self.extra = extra
 

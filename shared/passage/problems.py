@@ -234,20 +234,19 @@ def register_error_table(app: Flask, table: ErrorTable) -> None:
     """Answer the service's domain refusals through its one ``{Error: (status, slug)}`` table.
 
     The most specific class wins (see :func:`passage.errors.status_and_slug`); ``field`` becomes
-    a JSON pointer (its detail is ``extra["field_detail"]`` when given, else ``detail``), an
-    ``extra["title"]`` replaces the status's title, the other ``extra`` become members of the
-    problem, and ``rule`` names the rule.
+    a JSON pointer (saying ``field_detail`` when given, else ``detail``), the error's ``title``
+    replaces the status's, ``extra`` become members of the problem, and ``rule`` names the rule.
     """
 
     @app.errorhandler(DomainError)
     def _refused(exc: DomainError) -> Response:
         status, slug = status_and_slug(exc, table)
         extra = dict(exc.extra)
-        # ``field_detail``: what the pointer says when it is shorter than the problem's detail.
-        field_detail = extra.pop("field_detail", None) or exc.detail
         pointer = "/" + exc.field.replace(".", "/") if exc.field else None
-        errors = [{"pointer": pointer, "detail": field_detail}] if pointer else None
+        errors = (
+            [{"pointer": pointer, "detail": exc.field_detail or exc.detail}] if pointer else None
+        )
         if exc.rule:
             extra.setdefault("rule", exc.rule)
-        title = extra.pop("title", None) or _REFUSAL_TITLES.get(slug)
+        title = exc.title or _REFUSAL_TITLES.get(slug)
         return problem_response(status, exc.detail, slug=slug, title=title, errors=errors, **extra)

@@ -1,7 +1,7 @@
 """The refusals of voluntary return's rules, on the shared vocabulary (``passage.errors``).
 
 Every refusal names the ``rule`` that refused and, where it concerns one input, the ``field`` (a
-dotted path, turned into a JSON pointer). ``title`` travels as an extra so the problem reads as it
+dotted path, turned into a JSON pointer); each class's ``title`` keeps the problem reading as it
 always has ("Refused by a rule", "Not allowed at this stage").
 """
 
@@ -18,10 +18,7 @@ class CaseError(errors.DomainError):
     def __init__(
         self, rule: str, detail: str, *, field: str | None = None, **extra: object
     ) -> None:
-        if self.title:
-            extra.setdefault("title", self.title)
-        pointer = field.replace(".", "/") if field else None
-        super().__init__(detail, field=pointer, rule=rule, **extra)
+        super().__init__(detail, field=field, rule=rule, **extra)
 
 
 class WrongStage(CaseError):
