@@ -33,7 +33,7 @@ from flask import Flask, Response, g, request
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from passage.mongo import Index, Mongo
-from passage.problems import BadRequest, Problem
+from passage.problems import BadRequest, Problem, Unavailable
 
 log = logging.getLogger(__name__)
 HEADER = "Idempotency-Key"
@@ -225,11 +225,7 @@ def install(app: Flask, keys: IdempotencyKeys) -> None:
         try:
             outcome = keys.claim(caller.user_id if caller else "", key, print_, datetime.now(UTC))
         except PyMongoError:
-            raise Problem(
-                "The database is not reachable; try again shortly.",
-                status=503,
-                headers={"Retry-After": "5"},
-            ) from None
+            raise Unavailable("The database is not reachable; try again shortly.") from None
         if isinstance(outcome, Claim):
             g.idempotency_claim = outcome
             return None
