@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,8 +16,9 @@ import pytest
 from pymongo import MongoClient
 from pymongo.errors import DuplicateKeyError
 
-from passage.bus.consumer import INBOX, EventConsumer
+from passage.bus.consumer import INBOX, EventConsumer, Subscription
 from passage.bus.outbox import with_outbox
+from passage.bus.topology import ROUTES
 from passage.testing import wait_for
 from tests.rabbitnode import QUEUE, BusRig, stay_opened
 
@@ -169,3 +171,57 @@ def test_a_handler_duplicate_key_error_is_a_failure_not_a_done_event(rig: BusRig
     with pytest.raises(DuplicateKeyError):
         worker.apply_once(rig.topology.queue_name(QUEUE), stay_opened(), clashing)
     assert inbox_count(rig) == 0
+
+
+def test_an_idempotent_subscription_runs_its_handler_alone_and_a_duplicate_changes_nothing(
+    rig: BusRig,
+) -> None:
+    """No inbox marker, no transaction (the handler gets no session): its own conditional write is
+    the effect, so the second delivery of an event — and an older one after a newer — change
+    nothing; a failing handler is still retried and then dead-lettered, never acked silently."""
+    sessions: list[Any] = []
+    newest = rig.mongo.collection("newest")
+
+    def keep_newest(event: Any, session: Any) -> None:
+        """A read model keeping each person's newest fact (by event time), as locations do."""
+        sessions.append(session)
+        if event.id in rig.failing:
+            raise RuntimeError("handler bug (test)")
+        person = event.data["person_ref"]
+        if newest.find_one({"_id": person}) is None:
+            newest.insert_one({"_id": person, "time": event.time, "event": event.id})
+        else:
+            newest.update_one(
+                {"_id": person, "time": {"$lt": event.time}},
+                {"$set": {"time": event.time, "event": event.id}},
+            )
+
+    first = stay_opened("P-IDEM")
+    time.sleep(0.01)
+    second, broken = stay_opened("P-IDEM"), stay_opened("P-BROKEN")
+    assert first.time < second.time
+    rig.failing.add(broken.id)
+    subscription = Subscription(QUEUE, dict.fromkeys(ROUTES[QUEUE], keep_newest), idempotent=True)
+    consumer = EventConsumer(
+        rig.broker_url,
+        rig.topology,
+        rig.mongo,
+        rig.publisher,
+        [subscription],
+        max_attempts=2,
+        base_delay=0.01,
+    )
+    rig.consumers.append(consumer)
+    for event in (first, second, second, first, broken):
+        rig.publisher.publish_event(event.to_dict())
+    rig._spawn("consumer", lambda: consumer.run_until(rig.stop))
+    wait_for(lambda: consumer.processed >= 4, timeout=30, message="four deliveries")
+    wait_for(lambda: len(sessions) >= 6, timeout=30, message="the broken event tried twice")
+    assert set(sessions) == {None}
+    assert newest.find_one({"_id": "P-IDEM"}) == {
+        "_id": "P-IDEM",
+        "time": second.time,
+        "event": second.id,
+    }
+    assert inbox_count(rig) == 0
+    assert consumer.processed == 4  # the broken one was not counted as done

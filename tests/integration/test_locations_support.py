@@ -260,11 +260,11 @@ def _check_applied_once(
     ref: str,
     events: list[Envelope],
 ) -> None:
+    # The location subscription is idempotent by itself: no inbox marker is written for it, and
+    # the second delivery of every event changed nothing (version 3 after three facts, one stay).
     inbox = deps.mongo.collection("inbox")
     queue = Topology(settings.bus_prefix).queue_name(sut.queue)
-    for event in events:
-        assert inbox.count_documents({"_id": f"{queue}:{event.id}"}) == 1
-    assert inbox.count_documents({}) == len(events)
+    assert [e.id for e in events if inbox.find_one({"_id": f"{queue}:{e.id}"})] == []
     doc = deps.mongo.collection("person_locations").find_one({"_id": ref})
     assert doc["version"] == 3 and len(doc["stays"]) == 1
     response = location(client, sut, settings, ref)

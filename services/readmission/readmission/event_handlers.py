@@ -29,8 +29,14 @@ class LocationRecords(Protocol):
     def record(self, event: Envelope, session: Any = None) -> bool: ...
 
 
-def record_detention_event(locations: LocationRecords, event: Envelope, tx: Transaction) -> None:
-    """detention.stay.opened|transferred|closed v1: keep where the person is held up to date."""
+def record_detention_event(
+    locations: LocationRecords, event: Envelope, tx: Transaction | None = None
+) -> None:
+    """detention.stay.opened|transferred|closed v1: keep where the person is held up to date.
+
+    Idempotent by itself (an older or repeated fact changes nothing), so its subscription runs
+    it without the inbox and without a transaction (``tx`` None): one read and one write.
+    """
     locations.record(event, session=tx)
 
 

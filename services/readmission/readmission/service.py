@@ -99,7 +99,11 @@ def subscriptions(deps: Deps) -> list[Subscription]:
         ),
     }
     return [
-        Subscription(DETENTION_LOCATION, dict.fromkeys(ROUTES[DETENTION_LOCATION], on_stay_event)),
+        Subscription(
+            DETENTION_LOCATION,
+            dict.fromkeys(ROUTES[DETENTION_LOCATION], on_stay_event),
+            idempotent=True,  # the location keeps the newest fact: a redelivery changes nothing
+        ),
         Subscription(VOLUNTARY_RETURN_CASES, cases),
     ]
 

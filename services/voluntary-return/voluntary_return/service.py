@@ -64,7 +64,11 @@ def subscriptions(deps: Deps) -> list[Subscription]:
     on_stay_event = partial(event_handlers.record_detention_event, deps.locations)
     on_accepted = partial(event_handlers.record_readmission_accepted, deps.repository, deps.clock)
     return [
-        Subscription(DETENTION_LOCATION, dict.fromkeys(ROUTES[DETENTION_LOCATION], on_stay_event)),
+        Subscription(
+            DETENTION_LOCATION,
+            dict.fromkeys(ROUTES[DETENTION_LOCATION], on_stay_event),
+            idempotent=True,  # the location keeps the newest fact: a redelivery changes nothing
+        ),
         Subscription(READMISSION_OUTCOMES, {"readmission.request.accepted.v1": on_accepted}),
     ]
 

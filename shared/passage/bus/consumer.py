@@ -2,7 +2,10 @@
 
 For every message: decode and validate (else dead-letter at once), then in one MongoDB
 transaction record ``event.id`` in the inbox and apply the handler's effect, then ack. A
-redelivered event finds its inbox entry and changes nothing. Infrastructure errors (database
+redelivered event finds its inbox entry and changes nothing. A subscription whose handlers are
+idempotent by themselves (a read model that keeps the newest fact and ignores an older or equal
+one) skips the inbox and the transaction: its one conditional write is the effect, and a
+redelivery changes nothing anyway — two round trips fewer per event. Infrastructure errors (database
 or broker away) back off and retry without limit; a handler error is retried with back-off up
 to ``max_attempts`` and then dead-lettered. Nothing is acked after an exception.
 """
@@ -34,7 +37,7 @@ from passage.mongo import Index, Mongo
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Envelope, ClientSession], None]
+Handler = Callable[[Envelope, ClientSession | None], None]
 INBOX = "inbox"
 INBOX_INDEXES = [
     Index(INBOX, [("processed_at", 1)], name="inbox_ttl", expire_after_seconds=90 * 86400)
@@ -55,6 +58,10 @@ class Subscription:
 
     queue: str
     handlers: Mapping[str, Handler]
+    #: Every handler is idempotent by itself: applied twice (or an older event after a newer one),
+    #: it changes nothing the second time. Then no inbox marker and no transaction: the handler
+    #: gets no session and its own conditional write is the whole effect.
+    idempotent: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.handlers) - set(ROUTES[self.queue])
@@ -211,8 +218,12 @@ class EventConsumer(ConsumerMixin):
         """Inbox marker and effect in one transaction; False when already processed.
 
         No look before: the marker's insert is the check (a redelivery, rare, meets the duplicate
-        key and the transaction is dropped), so a first delivery costs no extra query.
+        key and the transaction is dropped), so a first delivery costs no extra query. An idempotent
+        subscription's handler runs alone (True: done, whether or not it changed anything).
         """
+        if self.subscriptions[queue_name].idempotent:
+            handler(event, None)  # a duplicate changes nothing by the handler's own design
+            return True
         inbox = self.mongo.collection(INBOX)
         key = f"{queue_name}:{event.id}"
 
