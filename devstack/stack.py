@@ -275,6 +275,8 @@ class Stack:
                 "PYTHONUNBUFFERED": "1",
                 # plain HTTP on loopback: session cookies without Secure
                 "PASSAGE_DEVELOPMENT": "1",
+                # events published by the process that committed them (the worker: safety net)
+                "PASSAGE_RELAY_AFTER_COMMIT": "1",
                 MARKER: str(self.var_dir),
             }
         )

@@ -37,6 +37,9 @@ class Settings:
     log_level: str = "INFO"
     max_body_bytes: int = 256 * 1024
     production: bool = False
+    #: API processes publish their own commits' events at once (``passage.bus.outbox``); off, the
+    #: worker's relay alone publishes them (a change stream and a grace later).
+    relay_after_commit: bool = False
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -64,6 +67,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             max_body_bytes=int(env.get("MAX_BODY_BYTES", str(cls.max_body_bytes))),
             production=production,
+            relay_after_commit=_bool(env.get("PASSAGE_RELAY_AFTER_COMMIT", "0")),
             extra={k: v for k, v in env.items() if k.startswith("PASSAGE_")},
         )
         values.update(overrides)

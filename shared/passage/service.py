@@ -44,6 +44,10 @@ class CoreDeps(Protocol):
 
 D = TypeVar("D", bound=CoreDeps)
 
+#: Seconds the worker's relay leaves a document its change stream reported to the writer's own
+#: prompt relay before looking itself (``passage.bus.outbox``).
+STREAM_GRACE = 1.0
+
 #: A timed job: run every ``seconds``; the callable does one round and returns what it did.
 Job = tuple[float, Callable[[], object]]
 
@@ -105,7 +109,33 @@ def create_app(
         smorest.register_blueprint(blueprint)
     register_error_table(app, spec.errors)
     ensure_indexes_before_first_request(app, deps.mongo, spec.indexes())
+    if spec.outbox_collections:
+        _relay_after_each_request(app, spec, deps, settings.relay_after_commit)
     return app
+
+
+def _relay_after_each_request(app: Flask, spec: ServiceSpec[D], deps: D, prompt: bool) -> None:
+    """After each response, this process's :class:`~passage.bus.outbox.PromptRelay` publishes
+    the events the request committed (when ``prompt``); either way the request's announcements
+    end with it, so none leaks into the next request on the same thread."""
+    from flask import Response
+
+    from passage.bus import outbox
+
+    relay = outbox.PromptRelay(
+        outbox.OutboxRelay(deps.mongo, deps.publisher, list(spec.outbox_collections))
+    )
+
+    @app.after_request
+    def publish_what_was_committed(response: Response) -> Response:
+        announced = outbox.take_announced()
+        if prompt and announced:
+            relay.notify(announced)
+        return response
+
+    @app.teardown_request
+    def forget_announced(_exc: BaseException | None) -> None:
+        outbox.take_announced()
 
 
 def build_worker(
@@ -118,7 +148,11 @@ def build_worker(
 
     settings = settings or (deps.settings if deps is not None else spec.load_settings())
     deps = deps if deps is not None else spec.build_deps(settings)
-    relay = OutboxRelay(deps.mongo, deps.publisher, list(spec.outbox_collections))
+    # With prompt relays in the API processes, the stream's news can wait: they settle first.
+    grace = STREAM_GRACE if settings.relay_after_commit else 0.0
+    relay = OutboxRelay(
+        deps.mongo, deps.publisher, list(spec.outbox_collections), stream_grace=grace
+    )
     subscriptions = spec.subscriptions(deps)
     consumer = (
         EventConsumer(settings.broker_url, deps.topology, deps.mongo, deps.publisher, subscriptions)

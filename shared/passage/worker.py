@@ -63,6 +63,7 @@ def _guarded(name: str, loop: Loop, stop: threading.Event) -> None:
 def every(seconds: float, job: Callable[[], object], name: str = "job") -> Loop:
     """A loop that runs ``job`` every ``seconds`` (errors logged and counted, never fatal)."""
     from passage import metrics
+    from passage.bus.outbox import after_commit
 
     def loop(stop: threading.Event) -> None:
         while not stop.is_set():
@@ -72,6 +73,7 @@ def every(seconds: float, job: Callable[[], object], name: str = "job") -> Loop:
             except Exception:
                 log.exception("scheduled job failed", extra={"job": name})
                 metrics.clock_runs.labels(name, "failed").inc()
+            after_commit()  # the round's events go out now, not when the stream's grace ends
             stop.wait(seconds)
 
     return loop

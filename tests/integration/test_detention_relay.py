@@ -169,3 +169,30 @@ def test_python_m_detention_consumer_relays_and_stops_on_sigterm(
             output, _ = worker.communicate()
     assert worker.returncode == 0, output.decode(errors="replace")[-2000:]
     assert b"worker stopped" in output
+
+
+def test_the_api_process_publishes_its_own_commit_at_once_without_a_worker(
+    settings_for: Any, broker_url: str, bus_prefix: str
+) -> None:
+    """After-commit relay: no worker runs, yet the admission's event reaches both queues and the
+    stay's outbox is settled — by the API process that committed it (its prompt relay)."""
+    settings = settings_for("detention", broker=broker_url).with_(relay_after_commit=True)
+    stay, deps = admit_one(settings)
+    for queue in QUEUES:
+        assert_stay_opened(receive(settings.broker_url, settings.bus_prefix, queue), stay)
+    wait_for(
+        lambda: outbox_settled(deps, stay["id"]),
+        timeout=15,
+        message="the stay's outbox to be emptied",
+    )
+
+
+def test_without_after_commit_relaying_the_api_leaves_the_event_to_the_worker(
+    settings_for: Any, broker_url: str, bus_prefix: str
+) -> None:
+    """The setting is what turns it on: off, the event waits in the outbox for a worker."""
+    settings = settings_for("detention", broker=broker_url)
+    assert not settings.relay_after_commit
+    stay, deps = admit_one(settings)
+    doc = deps.mongo.collection(STAYS).find_one({"_id": stay["id"]})
+    assert doc["outbox_pending"] is True and len(doc["outbox"]) == 1

@@ -29,6 +29,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError
 from passage import logs, metrics, tracing
 from passage.bus.connection import broker_connection, is_mongo_transport
 from passage.bus.embedded import DEFAULT_LEASE_SECONDS
+from passage.bus.outbox import after_commit
 from passage.bus.publisher import Publisher
 from passage.bus.topology import ROUTES, Topology
 from passage.events.envelope import Envelope
@@ -221,6 +222,12 @@ class EventConsumer(ConsumerMixin):
         key and the transaction is dropped), so a first delivery costs no extra query. An idempotent
         subscription's handler runs alone (True: done, whether or not it changed anything).
         """
+        try:
+            return self._apply(queue_name, event, handler)
+        finally:
+            after_commit()  # the effect's own events go out now, from this process's relay
+
+    def _apply(self, queue_name: str, event: Envelope, handler: Handler) -> bool:
         if self.subscriptions[queue_name].idempotent:
             handler(event, None)  # a duplicate changes nothing by the handler's own design
             return True

@@ -1,61 +1,126 @@
-"""The outbox: events written inside the changed document, and the relay that publishes them.
+"""The outbox: events written inside the changed document, and the relays that publish them.
 
 A state change and the events it causes go into MongoDB in one atomic write (``outbox`` array
-in the aggregate document, flagged by ``outbox_pending``). The relay publishes each envelope
+in the aggregate document, flagged by ``outbox_pending``). A relay publishes each envelope
 with confirms and only then pulls it, so a crash in between duplicates and never loses; the
-consumers' inbox absorbs the duplicate.
+consumers' inbox (or an idempotent handler) absorbs the duplicate.
 
-The relay does not poll the database ten times a second while nothing happens. It wakes on work:
-a change stream on its collections reports every document marked ``outbox_pending`` by any
-process (the API included), and an outbox write prepared in its own process
-(:func:`outbox_fields`, :func:`with_outbox`) wakes it directly. While the stream is open a pass
-looks only in the collections it named (one query per burst of writes, not one per collection
-and wake-up), and looks again at once only where a pass found a full batch; every collection is
-looked at after ``idle_interval`` (30 s) without news. Without the stream (a server without change
-streams, or while it is being reopened) it looks in every collection after each wake-up and again
-after each empty pass, waiting twice as long each time, up to ``poll_interval_unwatched`` (2 s);
-the stream is reopened with one pass, so nothing written meanwhile waits.
+Relays wake on work, not on a clock:
+
+- **After commit, in the process that wrote.** :func:`outbox_fields` and :func:`with_outbox`
+  note which collection got events; whoever ends the unit of work — the web layer after each
+  response, the consumer base after each event, the worker after each clock round — calls
+  :func:`after_commit`, which hands those collections to this process's relays at once. An API
+  process runs a :class:`PromptRelay` for this: an admission's event is on the bus milliseconds
+  after its ``201``, and the relay reads only committed documents, so nothing rolled back is ever
+  published.
+- **Change stream, in the worker, as the safety net.** The worker's :class:`OutboxRelay` watches
+  its collections for documents marked ``outbox_pending`` by any process, and looks
+  ``stream_grace`` seconds later (the writer's prompt relay has usually settled them by then, so
+  the look finds nothing and the two do not publish the same envelope twice). It asks the stream
+  at most twice per grace period, so a busy database is not asked once per write. Every collection
+  is looked at after ``idle_interval`` (30 s) without news; without a stream (a server without
+  change streams, or while it is being reopened) it looks everywhere after each wake-up and after
+  each empty pass, waiting twice as long each time up to ``poll_interval_unwatched`` (2 s).
+
+A process that dies between its commit and its prompt relay's publish loses nothing: the worker's
+stream (or its next idle look) finds the document still pending.
 """
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo.errors import PyMongoError
 
 from passage import metrics, tracing
 from passage.bus.publisher import Publisher
 from passage.events.envelope import Envelope
-from passage.mongo import SLOWEST_ASK, Index, Mongo, ask_again_after
+from passage.mongo import QUICKEST_ASK, SLOWEST_ASK, Index, Mongo, ask_again_after
 
 log = logging.getLogger(__name__)
-_relays_waiting: set[threading.Event] = set()  # one wake-up per relay running in this process
-_waiting_lock = threading.Lock()
+ALL = "*"  # announced without naming the collection: relays look in all of theirs
+
+#: Where a unit of work wrote events: collection (or ``ALL``) → the documents' ids (None: any).
+#: An envelope's ``subject`` is the id of the document that carries it (a stay's events in the
+#: stay, a unit's in the unit): a relay told the ids reads those documents and no others, so two
+#: API processes' relays do not both publish each other's events.
+Announced = Mapping[str, frozenset[str] | None]
+_announced: contextvars.ContextVar[Announced | None] = contextvars.ContextVar(
+    "outbox_announced", default=None
+)
+_relays: set[_Relay] = set()  # the relays running in this process, told after each commit
+_relays_lock = threading.Lock()
 
 
-def announce_work() -> None:
-    """Events are being written in this process: wake its relays (they look again until found)."""
-    with _waiting_lock:
-        for wake in _relays_waiting:
-            wake.set()
+class _Relay(Protocol):
+    def notify(self, announced: Announced) -> None: ...
 
 
-def outbox_fields(events: Sequence[Envelope]) -> dict[str, Any]:
-    """Fields for a new document whose creation causes ``events``."""
+def announce_work(collection: str | None = None, ids: Iterable[str] | None = None) -> None:
+    """Events are being written (into ``collection``, in the documents ``ids``) in this unit of
+    work: once it has committed, :func:`after_commit` tells this process's relays where to look."""
+    _announced.set(merge_announced(_announced.get() or {}, {collection or ALL: _ids(ids)}))
+
+
+def merge_announced(first: Announced, second: Announced) -> dict[str, frozenset[str] | None]:
+    """Both announcements in one (any document of a collection absorbs named ones)."""
+    merged = dict(first)
+    for collection, ids in second.items():
+        if collection not in merged:
+            merged[collection] = ids
+        else:
+            known = merged[collection]
+            merged[collection] = None if known is None or ids is None else known | ids
+    return merged
+
+
+def _ids(ids: Iterable[str] | None) -> frozenset[str] | None:
+    return None if ids is None else frozenset(ids)
+
+
+def take_announced() -> Announced:
+    """What this unit of work announced, forgotten here."""
+    announced = _announced.get()
+    if announced:
+        _announced.set(None)
+    return announced or {}
+
+
+def after_commit() -> None:
+    """The unit of work has ended: relays running in this process look where it wrote events, now.
+
+    Called also after a unit that rolled back (its look finds nothing): cheaper than knowing.
+    """
+    announced = take_announced()
+    if not announced:
+        return
+    with _relays_lock:
+        relays = list(_relays)
+    for relay in relays:
+        relay.notify(announced)
+
+
+def outbox_fields(events: Sequence[Envelope], *, into: str | None = None) -> dict[str, Any]:
+    """Fields for a new document (of collection ``into``) whose creation causes ``events``."""
     if events:
-        announce_work()
+        announce_work(into, [e.subject for e in events] if into else None)
     return {"outbox": [_traced(e) for e in events], "outbox_pending": True} if events else {}
 
 
-def with_outbox(update: Mapping[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
-    """Merge "append these events" into a MongoDB update document."""
+def with_outbox(
+    update: Mapping[str, Any], events: Sequence[Envelope], *, into: str | None = None
+) -> dict[str, Any]:
+    """Merge "append these events" into a MongoDB update document (of collection ``into``)."""
     merged = {op: dict(fields) for op, fields in update.items()}
     if events:
-        announce_work()
+        announce_work(into, [e.subject for e in events] if into else None)
         merged.setdefault("$push", {})["outbox"] = {"$each": [_traced(e) for e in events]}
         merged.setdefault("$set", {})["outbox_pending"] = True
     return merged
@@ -96,6 +161,7 @@ class OutboxRelay:
         poll_interval: float = 0.1,
         idle_interval: float = 30.0,
         poll_interval_unwatched: float = 2.0,
+        stream_grace: float = 0.0,
     ) -> None:
         self.mongo = mongo
         self.publisher = publisher
@@ -104,37 +170,80 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self.idle_interval = idle_interval
         self.poll_interval_unwatched = poll_interval_unwatched
+        # Seconds between the stream naming a collection and the look: the writer's own prompt
+        # relay usually settles its documents first (0: look at once, when no writer has one).
+        self.stream_grace = stream_grace
         self.watching = threading.Event()  # the change stream is open: long fallback polls suffice
-        self._named: set[str] = set()  # collections the change stream reported since the last pass
+        self._named: dict[str, frozenset[str] | None] = {}  # where the next pass looks
+        self._due: set[str] = set()  # named by the stream, looked in when the grace is over
         self._named_lock = threading.Lock()
-        self.resting = (
-            threading.Event()
-        )  # waiting for work or the next look (for operators and tests)
+        self._wake = threading.Event()
+        self.resting = threading.Event()  # waiting for work or the next look (operators, tests)
 
     def relay_once(self, collections: Iterable[str] | None = None) -> int:
         """Publish what is pending now (in ``collections``, or all); how many envelopes went out."""
+        names = self.collections if collections is None else collections
+        return self._relay(dict.fromkeys(names))
+
+    def _relay(self, where: Announced) -> int:
         sent = 0
-        for name in self.collections if collections is None else collections:
+        for name, ids in where.items():
             collection = self.mongo.collection(name)
-            pending = list(
-                collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size)
-            )
-            # The backlog this pass found (capped at the batch size): no extra count query per poll.
-            metrics.outbox_backlog.labels(name).set(len(pending))
+            query: dict[str, Any] = {"outbox_pending": True}
+            if ids is not None:
+                query["_id"] = {"$in": sorted(ids)}
+            pending = list(collection.find(query, {"outbox": 1}).limit(self.batch_size))
+            if ids is None:  # a look over the whole collection: its backlog (capped), no count
+                metrics.outbox_backlog.labels(name).set(len(pending))
             if len(pending) == self.batch_size:
                 self._name(name)  # more may be waiting there: look again at once
             for doc in pending:
                 sent += self._relay_document(collection, doc)
         return sent
 
-    def _name(self, collection: str) -> None:
+    def _name(self, collection: str, ids: frozenset[str] | None = None) -> None:
         with self._named_lock:
-            self._named.add(collection)
+            self._named = merge_announced(self._named, {collection: ids})
 
-    def _take_named(self) -> list[str]:
+    def notify(self, announced: Announced) -> None:
+        """A unit of work in this process committed events there: look now."""
+        where = (
+            dict.fromkeys(self.collections)
+            if ALL in announced
+            else {name: ids for name, ids in announced.items() if name in self.collections}
+        )
         with self._named_lock:
-            named, self._named = self._named, set()
-        return [name for name in self.collections if name in named]
+            self._named = merge_announced(self._named, where)
+        self._wake.set()
+
+    def _named_by_stream(self, collection: str) -> None:
+        """The change stream saw ``collection`` marked pending: look after the grace (once for
+        every mark meanwhile)."""
+        if collection not in self.collections:
+            return
+        if self.stream_grace <= 0:
+            self._name(collection)
+            self._wake.set()
+            return
+        with self._named_lock:
+            if collection in self._due:
+                return
+            self._due.add(collection)
+        timer = threading.Timer(self.stream_grace, self._grace_over, args=(collection,))
+        timer.daemon = True
+        timer.start()
+
+    def _grace_over(self, collection: str) -> None:
+        with self._named_lock:
+            self._due.discard(collection)
+            self._named = merge_announced(self._named, {collection: None})
+        self._wake.set()
+
+    def relay_named(self) -> int:
+        """Publish what is pending where the last notices and the stream pointed."""
+        with self._named_lock:
+            named, self._named = self._named, {}
+        return self._relay(named)
 
     def _relay_document(self, collection, doc: Mapping[str, Any]) -> int:
         envelopes = doc.get("outbox") or []
@@ -159,17 +268,14 @@ class OutboxRelay:
 
     def run(self, stop: threading.Event) -> None:
         """Relay until ``stop`` is set; errors back off and retry, never drop an event."""
-        wake = threading.Event()
-        with _waiting_lock:
-            _relays_waiting.add(wake)
-        threading.Thread(
-            target=self._watch, args=(stop, wake), name="outbox-watch", daemon=True
-        ).start()
+        with _relays_lock:
+            _relays.add(self)
+        threading.Thread(target=self._watch, args=(stop,), name="outbox-watch", daemon=True).start()
         try:
-            self._loop(stop, wake)
+            self._loop(stop, self._wake)
         finally:
-            with _waiting_lock:
-                _relays_waiting.discard(wake)
+            with _relays_lock:
+                _relays.discard(self)
 
     def _loop(self, stop: threading.Event, wake: threading.Event) -> None:
         delay, woken = self.poll_interval, False
@@ -177,7 +283,7 @@ class OutboxRelay:
             wake.clear()
             try:
                 if woken and self.watching.is_set():  # the stream names where to look
-                    self.relay_once(self._take_named())
+                    self.relay_named()
                     delay = self.idle_interval
                 elif self.relay_once():
                     delay = self.poll_interval
@@ -190,7 +296,7 @@ class OutboxRelay:
                 log.warning("outbox relay paused", extra={"error": type(exc).__name__})
                 delay = min(max(delay * 2, 0.5), 5.0)
                 with self._named_lock:  # the next pass looks everywhere
-                    self._named.update(self.collections)
+                    self._named = dict.fromkeys(self.collections)
             self.resting.set()
             woken = (woken and self._has_named()) or _woken(stop, wake, delay)
             if woken:
@@ -201,23 +307,23 @@ class OutboxRelay:
         with self._named_lock:
             return bool(self._named)
 
-    def _watch(self, stop: threading.Event, wake: threading.Event) -> None:
-        """Wake the relay whenever any process marks a document of its collections pending."""
+    def _watch(self, stop: threading.Event) -> None:
+        """Name the collections where any process marks a document pending (see the module)."""
+        quickest = max(QUICKEST_ASK, self.stream_grace / 2)
         while not stop.is_set():
             try:
                 with self.mongo.db.watch(
                     self._pending_changes(), max_await_time_ms=30_000
                 ) as stream:
-                    self.collections_seen_closed(wake)
+                    self.collections_seen_closed(self._wake)
                     pause = SLOWEST_ASK
                     while not stop.is_set():
                         asked = time.monotonic()
                         change = stream.try_next()
                         if change is not None:
-                            self._name(str((change.get("ns") or {}).get("coll")))
-                            wake.set()
-                        pause = ask_again_after(pause, change is not None)
-                        if change is None:
+                            self._named_by_stream(str((change.get("ns") or {}).get("coll")))
+                        pause = max(ask_again_after(pause, change is not None), quickest)
+                        if change is None or quickest > QUICKEST_ASK:
                             stop.wait(max(0.0, pause - (time.monotonic() - asked)))
             except PyMongoError as exc:  # no change streams here, or the server went away
                 log.info("outbox change stream closed", extra={"error": type(exc).__name__})
@@ -229,7 +335,7 @@ class OutboxRelay:
     def collections_seen_closed(self, wake: threading.Event) -> None:
         """The stream just opened: one pass over every collection covers what was written before."""
         with self._named_lock:
-            self._named.update(self.collections)
+            self._named = dict.fromkeys(self.collections)
         self.watching.set()
         wake.set()
 
@@ -242,6 +348,41 @@ class OutboxRelay:
             {"$match": {"ns.coll": {"$in": self.collections}, "$or": marked}},
             {"$project": {"ns": 1}},
         ]
+
+
+class PromptRelay:
+    """An API process's relay: publishes, right after each commit, what that commit put in the
+    outbox — and nothing else (no stream, no polling: the worker's relay is the safety net).
+
+    The web layer notifies it after each response (``passage.service``). Its thread starts with
+    the first notice in the process that serves requests, never at import or in gunicorn's master
+    (the driver and the broker connection are not fork-safe).
+    """
+
+    def __init__(self, relay: OutboxRelay) -> None:
+        self.relay = relay
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+
+    def notify(self, announced: Announced) -> None:
+        self.relay.notify(announced)  # names them; the thread below looks there
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="outbox-prompt", daemon=True).start()
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            try:
+                self.relay.relay_named()
+                if self.relay._has_named():  # a full batch: more is waiting
+                    self._wake.set()
+            except Exception as exc:  # the worker's relay publishes it later: nothing is lost
+                log.warning("prompt relay failed", extra={"error": type(exc).__name__})
 
 
 def _woken(stop: threading.Event, wake: threading.Event, seconds: float) -> bool:

@@ -136,7 +136,7 @@ class MongoRepository:
 
     # units -----------------------------------------------------------------------------------
     def add_unit(self, doc: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
-        return self._insert_new(UNITS, {**doc, **outbox_fields(events)}, "unit")
+        return self._insert_new(UNITS, {**doc, **outbox_fields(events, into=UNITS)}, "unit")
 
     def unit(self, unit_id: str) -> dict[str, Any] | None:
         return record(self.mongo.collection(UNITS).find_one({"_id": safe_value(unit_id)}, _HIDDEN))
@@ -197,6 +197,7 @@ class MongoRepository:
                 "$inc": {"version": 1},
             },
             events,
+            into=UNITS,
         )
         result = self.mongo.collection(UNITS).update_one(
             {"_id": safe_value(unit_id), "capacity_valid_until": safe_value(was_valid_until)},
@@ -245,7 +246,7 @@ class MongoRepository:
                 UNITS,
                 unit_id,
                 version,
-                with_outbox({"$set": changes}, events),
+                with_outbox({"$set": changes}, events, into=UNITS),
                 {"occupancy": {"$lte": changes["capacity"]}},
             )
             if doc is not None:
@@ -300,7 +301,10 @@ class MongoRepository:
     ) -> list[dict[str, Any]]:
         """Take one place per stay in their (one) unit and open them all in one transaction, or
         none."""
-        docs = [{**stay, **outbox_fields(evs)} for stay, evs in zip(stays, events, strict=True)]
+        docs = [
+            {**stay, **outbox_fields(evs, into=STAYS)}
+            for stay, evs in zip(stays, events, strict=True)
+        ]
         unit_id = safe_value(docs[0]["unit_id"])
 
         def work(session: ClientSession) -> None:

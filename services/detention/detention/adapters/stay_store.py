@@ -59,7 +59,7 @@ class StayStore:
         doc = update_one_and_read(
             self.mongo.collection(STAYS),
             query,
-            with_outbox(_update_of(change), events),
+            with_outbox(_update_of(change), events, into=STAYS),
             projection=_HIDDEN,
             session=session,
         )
@@ -259,6 +259,10 @@ class StayStore:
                 "deadlines_emitted": {"$ne": key},
                 **(still or {}),
             },
-            with_outbox({"$addToSet": {"deadlines_emitted": {"$each": list(covered)}}}, events),
+            with_outbox(
+                {"$addToSet": {"deadlines_emitted": {"$each": list(covered)}}},
+                events,
+                into=STAYS,
+            ),
         )
         return result.modified_count == 1

@@ -129,7 +129,7 @@ class MongoRepository:
         stored = {
             **doc,
             "deadlines": {d.kind: deadline_record(d) for d in opened},
-            **outbox_fields(events),
+            **outbox_fields(events, into=REQUESTS),
         }
 
         def work(session: ClientSession) -> None:
@@ -203,7 +203,7 @@ class MongoRepository:
         def work(s: ClientSession) -> dict[str, Any]:
             stored = self._c(REQUESTS).find_one_and_update(
                 {"_id": doc["_id"], "version": doc["version"], "state": doc["state"]},
-                with_outbox(self._update(change, history, now), events),
+                with_outbox(self._update(change, history, now), events, into=REQUESTS),
                 return_document=True,
                 projection={"outbox": 0},
                 session=s,
@@ -267,7 +267,7 @@ class MongoRepository:
                     f"deadlines.{kind}.due_on": entry["due_on"],
                     f"deadlines.{kind}.status": "open",
                 },
-                with_outbox({"$set": fields, "$inc": {"version": 1}}, events),
+                with_outbox({"$set": fields, "$inc": {"version": 1}}, events, into=REQUESTS),
                 session=s,
             )
             self.deadlines.notified(entry, expire and done.modified_count == 1, s)

@@ -82,7 +82,7 @@ class CaseRepository:
         """The new case, its events, its statistics and its calendar entry, in one transaction."""
 
         def work(session: ClientSession) -> None:
-            self._cases.insert_one({**case, **outbox_fields(events)}, session=session)
+            self._cases.insert_one({**case, **outbox_fields(events, into=CASES)}, session=session)
             self._count(delta, session)
             self._move(case["_id"], moves, session)
             self._recount(case["_id"], None, case["stage"], session)
@@ -104,7 +104,9 @@ class CaseRepository:
         Otherwise :class:`VersionConflict` (without the current version: the handler re-reads the
         case only when it needs it, so a lost race costs no extra round trip).
         """
-        update = with_outbox({**_update_document(change), "$inc": {"version": 1}}, events)
+        update = with_outbox(
+            {**_update_document(change), "$inc": {"version": 1}}, events, into=CASES
+        )
 
         def work(session: ClientSession) -> dict[str, Any] | None:
             # update_one + read-back in the transaction, not find_one_and_update: SecantusDB (the
