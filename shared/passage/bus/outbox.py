@@ -37,7 +37,8 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
-from pymongo.errors import PyMongoError
+from pymongo.collection import Collection
+from pymongo.errors import OperationFailure, PyMongoError
 
 from passage import metrics, tracing
 from passage.bus.publisher import Publisher
@@ -45,6 +46,7 @@ from passage.events.envelope import Envelope
 from passage.mongo import QUICKEST_ASK, SLOWEST_ASK, Index, Mongo, ask_again_after
 
 log = logging.getLogger(__name__)
+PENDING_INDEX = "outbox_pending"
 ALL = "*"  # announced without naming the collection: relays look in all of theirs
 
 #: Where a unit of work wrote events: collection (or ``ALL``) → the documents' ids (None: any).
@@ -140,7 +142,7 @@ def outbox_indexes(collections: Iterable[str]) -> list[Index]:
         Index(
             name,
             [("outbox_pending", 1)],
-            name="outbox_pending",
+            name=PENDING_INDEX,
             partial={"outbox_pending": {"$exists": True}},
         )
         for name in collections
@@ -189,10 +191,7 @@ class OutboxRelay:
         sent = 0
         for name, ids in where.items():
             collection = self.mongo.collection(name)
-            query: dict[str, Any] = {"outbox_pending": True}
-            if ids is not None:
-                query["_id"] = {"$in": sorted(ids)}
-            pending = list(collection.find(query, {"outbox": 1}).limit(self.batch_size))
+            pending = self._pending(collection, ids)
             if ids is None:  # a look over the whole collection: its backlog (capped), no count
                 metrics.outbox_backlog.labels(name).set(len(pending))
             if len(pending) == self.batch_size:
@@ -200,6 +199,20 @@ class OutboxRelay:
             for doc in pending:
                 sent += self._relay_document(collection, doc)
         return sent
+
+    def _pending(self, collection: Collection, ids: frozenset[str] | None) -> list[dict[str, Any]]:
+        """Documents with events to publish: the named ones by ``_id``, else through the partial
+        index, named as a hint — SecantusDB's planner scans the whole collection for
+        ``outbox_pending: true`` otherwise (300 ms at 20k stays against 1.4 ms), and MongoDB's
+        picks that index anyway. Without the index (not created yet), the same query unhinted."""
+        if ids is not None:
+            query = {"_id": {"$in": sorted(ids)}, "outbox_pending": True}
+            return list(collection.find(query, {"outbox": 1}).limit(self.batch_size))
+        find = collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size)
+        try:
+            return list(find.clone().hint(PENDING_INDEX))
+        except OperationFailure:
+            return list(find)
 
     def _name(self, collection: str, ids: frozenset[str] | None = None) -> None:
         with self._named_lock:
@@ -251,10 +264,10 @@ class OutboxRelay:
             self.publisher.publish_event(envelope)
         ids = [e["id"] for e in envelopes]
         # Usually nothing was pushed meanwhile: the outbox is exactly what went out, settle it in
-        # one write.
-        exactly = [{"outbox": {"$size": len(ids)}}, *({"outbox.id": i} for i in ids)]
+        # one write. Positions, not ``$and``: with ``$and`` SecantusDB scans the collection.
+        exactly = {f"outbox.{n}.id": event_id for n, event_id in enumerate(ids)}
         if collection.update_one(
-            {"_id": doc["_id"], "$and": exactly},
+            {"_id": doc["_id"], "outbox": {"$size": len(ids)}, **exactly},
             {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
         ).matched_count:
             return len(ids)
