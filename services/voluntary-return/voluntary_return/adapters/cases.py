@@ -240,15 +240,30 @@ class CaseRepository:
     def _due_cases(
         self, last: str, kind: str | None, after: tuple[str, str] | None, limit: int
     ) -> list[dict[str, Any]]:
+        """The first ``limit`` cases due by ``last`` after the page's (due date, id), in order.
+
+        A page after the first is two indexed reads, not one ``$or``: the rest of the cursor's day
+        (equal date, later id), then the later days. SecantusDB (the embedded default) plans no
+        index for a top-level ``$or`` and scanned every case for each such page.
+        """
+        rows: list[dict[str, Any]] = []
         # The explicit lower bound keeps the index scan off the cases with no next action (null
         # keys).
-        query: dict[str, Any] = {"next_action_due": {"$gte": EARLIEST, "$lte": safe_value(last)}}
-        if kind is not None:
-            query["next_action"] = safe_value(kind)
+        days: dict[str, Any] = {"$gte": EARLIEST, "$lte": safe_value(last)}
         if after is not None:
             due, last_id = safe_value(after[0]), safe_value(after[1])
-            query["next_action_due"]["$gte"] = due
-            query["$or"] = [{"next_action_due": {"$gt": due}}, {"_id": {"$gt": last_id}}]
+            same_day = {"next_action_due": due, "_id": {"$gt": last_id}}
+            rows = self._due_read(same_day, kind, limit) if due <= last else []
+            days = {"$gt": due, "$lte": safe_value(last)}
+        if len(rows) < limit:
+            rows += self._due_read({"next_action_due": days}, kind, limit - len(rows))
+        return rows
+
+    def _due_read(
+        self, query: dict[str, Any], kind: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        if kind is not None:
+            query = {"next_action": safe_value(kind), **query}
         cursor = self._cases.find(query, _HIDDEN).sort(
             [("next_action_due", ASCENDING), ("_id", ASCENDING)]
         )
