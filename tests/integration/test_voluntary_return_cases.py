@@ -418,6 +418,7 @@ def test_broad_searches_page_through_id_windows_without_gaps(
     from voluntary_return.adapters import cases
 
     monkeypatch.setattr(cases, "ID_WINDOW", window)
+    monkeypatch.setattr(cases, "ID_WINDOW_UNFILTERED", window)
     ids = sorted(svc.refer(nationality="GEO").get_json()["id"] for _ in range(23))
     other = svc.refer(nationality="AFG").get_json()["id"]
 

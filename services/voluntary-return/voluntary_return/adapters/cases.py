@@ -28,7 +28,10 @@ from voluntary_return.domain.stages import OPEN
 _HIDDEN = {"outbox": 0, "outbox_pending": 0}
 EARLIEST = "0001-01-01"  # sorts before every ISO date
 ID_SPACE = 1 << 32  # case ids are uuid4: their first 8 hex digits spread evenly over this
-ID_WINDOW = 1 << 26  # the first slice read: 1/64 of the cases
+ID_WINDOW = 1 << 26  # the first slice a filtered read takes: 1/64 of the cases
+# With no filter every case in a slice is a row (and one the database reads): 1/1024 of the cases
+# is about two pages at 100k, and a smaller collection takes a few more, doubling, slices.
+ID_WINDOW_UNFILTERED = 1 << 22
 
 
 def _record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -197,7 +200,8 @@ class CaseRepository:
         keeps each read to about a page even where the database sorts after fetching (SecantusDB).
         """
         rows: list[dict[str, Any]] = []
-        low, start, width = after, int(after[:8], 16) if after else 0, ID_WINDOW
+        low, start = after, int(after[:8], 16) if after else 0
+        width = ID_WINDOW if query else ID_WINDOW_UNFILTERED
         while len(rows) < limit:
             end = start + width
             ids: dict[str, Any] = {"$gt": safe_value(low)} if low else {}
