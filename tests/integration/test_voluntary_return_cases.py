@@ -259,17 +259,20 @@ def test_needs_action_reads_the_calendar_and_survives_a_wrong_one(svc: Service) 
     }
     expected = sorted((c["next_action_due"], c["id"]) for c in cases)
 
-    def walk(limit: int) -> list[tuple[str, str]]:
-        seen, cursor = [], ""
+    def walk(limit: int, kind: str = "") -> list[tuple[str, str]]:
+        seen, cursor = [], kind and f"&kind={kind}"
         while True:
             page = svc.get(f"/cases/needs-action?within_days=365&limit={limit}{cursor}").get_json()
             seen += [(c["next_action_due"], c["id"]) for c in page["items"]]
             if not page["next_cursor"]:
                 return seen
-            cursor = f"&cursor={page['next_cursor']}"
+            cursor = f"{kind and f'&kind={kind}'}&cursor={page['next_cursor']}"
 
     for limit in (1, 2, 3, 5, 8, 50):
         assert walk(limit) == expected, limit
+        # a cursor inside a day: the rest of that day, then the later days, of that kind only
+        assert walk(limit, "counselling_due") == expected[:5], limit
+        assert walk(limit, "documents_pending") == expected[5:], limit
     calendar.update_many({}, {"$set": {"n": 1}})  # a calendar that under- and over-counts
     calendar.insert_one(
         {
@@ -415,17 +418,23 @@ def test_broad_searches_page_through_id_windows_without_gaps(
     from voluntary_return.adapters import cases
 
     monkeypatch.setattr(cases, "ID_WINDOW", window)
+    monkeypatch.setattr(cases, "ID_WINDOW_UNFILTERED", window)
     ids = sorted(svc.refer(nationality="GEO").get_json()["id"] for _ in range(23))
-    svc.refer(nationality="AFG")
-    for limit in (1, 4, 7, 50):
+    other = svc.refer(nationality="AFG").get_json()["id"]
+
+    def paged(query: str, limit: int) -> list[str]:
         seen, cursor = [], ""
         while True:
-            page = svc.get(f"/cases?nationality=GEO&limit={limit}{cursor}").get_json()
+            page = svc.get(f"/cases?{query}limit={limit}{cursor}").get_json()
             assert len(page["items"]) <= limit
             seen += [c["id"] for c in page["items"]]
             if not page["next_cursor"]:
-                break
+                return seen
             cursor = f"&cursor={page['next_cursor']}"
-        assert seen == ids, limit
+
+    for limit in (1, 4, 7, 50):
+        assert paged("nationality=GEO&", limit) == ids, limit
+        # no filter: the id slices alone (an index on _id on SecantusDB)
+        assert paged("", limit) == sorted([*ids, other]), limit
     everything = svc.get("/cases?limit=200").get_json()
     assert len(everything["items"]) == 24 and everything["next_cursor"] is None

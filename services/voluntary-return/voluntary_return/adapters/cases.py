@@ -28,7 +28,10 @@ from voluntary_return.domain.stages import OPEN
 _HIDDEN = {"outbox": 0, "outbox_pending": 0}
 EARLIEST = "0001-01-01"  # sorts before every ISO date
 ID_SPACE = 1 << 32  # case ids are uuid4: their first 8 hex digits spread evenly over this
-ID_WINDOW = 1 << 26  # the first slice read: 1/64 of the cases
+ID_WINDOW = 1 << 26  # the first slice a filtered read takes: 1/64 of the cases
+# With no filter every case in a slice is a row (and one the database reads): 1/1024 of the cases
+# is about two pages at 100k, and a smaller collection takes a few more, doubling, slices.
+ID_WINDOW_UNFILTERED = 1 << 22
 
 
 def _record(doc: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -199,7 +202,8 @@ class CaseRepository:
         keeps each read to about a page even where the database sorts after fetching (SecantusDB).
         """
         rows: list[dict[str, Any]] = []
-        low, start, width = after, int(after[:8], 16) if after else 0, ID_WINDOW
+        low, start = after, int(after[:8], 16) if after else 0
+        width = ID_WINDOW if query else ID_WINDOW_UNFILTERED
         while len(rows) < limit:
             end = start + width
             ids: dict[str, Any] = {"$gt": safe_value(low)} if low else {}
@@ -242,15 +246,30 @@ class CaseRepository:
     def _due_cases(
         self, last: str, kind: str | None, after: tuple[str, str] | None, limit: int
     ) -> list[dict[str, Any]]:
+        """The first ``limit`` cases due by ``last`` after the page's (due date, id), in order.
+
+        A page after the first is two indexed reads, not one ``$or``: the rest of the cursor's day
+        (equal date, later id), then the later days. SecantusDB (the embedded default) plans no
+        index for a top-level ``$or`` and scanned every case for each such page.
+        """
+        rows: list[dict[str, Any]] = []
         # The explicit lower bound keeps the index scan off the cases with no next action (null
         # keys).
-        query: dict[str, Any] = {"next_action_due": {"$gte": EARLIEST, "$lte": safe_value(last)}}
-        if kind is not None:
-            query["next_action"] = safe_value(kind)
+        days: dict[str, Any] = {"$gte": EARLIEST, "$lte": safe_value(last)}
         if after is not None:
             due, last_id = safe_value(after[0]), safe_value(after[1])
-            query["next_action_due"]["$gte"] = due
-            query["$or"] = [{"next_action_due": {"$gt": due}}, {"_id": {"$gt": last_id}}]
+            same_day = {"next_action_due": due, "_id": {"$gt": last_id}}
+            rows = self._due_read(same_day, kind, limit) if due <= last else []
+            days = {"$gt": due, "$lte": safe_value(last)}
+        if len(rows) < limit:
+            rows += self._due_read({"next_action_due": days}, kind, limit - len(rows))
+        return rows
+
+    def _due_read(
+        self, query: dict[str, Any], kind: str | None, limit: int
+    ) -> list[dict[str, Any]]:
+        if kind is not None:
+            query = {"next_action": safe_value(kind), **query}
         cursor = self._cases.find(query, _HIDDEN).sort(
             [("next_action_due", ASCENDING), ("_id", ASCENDING)]
         )

@@ -37,6 +37,11 @@ def indexes() -> list[Index]:
         Index(CASES, [("nationality", 1), ("_id", 1)], name="cases_by_nationality"),
         Index(CASES, [("destination_country", 1), ("_id", 1)], name="cases_by_destination"),
         Index(CASES, [("stage", 1), ("_id", 1)], name="cases_by_stage"),
+        # The unfiltered case list reads slices of the id space (``CaseRepository.find``).
+        # MongoDB serves an ``_id`` range from its own ``_id`` index, and this one only duplicates
+        # it (``person_ref`` never changes, so a case's entry is written once); SecantusDB (the
+        # embedded default) plans ranges only on declared indexes and otherwise scans every case.
+        Index(CASES, [("_id", 1), ("person_ref", 1)], name="cases_by_id"),
         *person_search.indexes(CASES),
         # Not partial: SecantusDB (the embedded default) plans only full indexes; a case without a
         # next action is indexed as null, which no date range matches.
