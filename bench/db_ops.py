@@ -6,8 +6,8 @@ operations (insert/query/update/delete/getmore/command) the whole stack makes wh
 ``GET /api/v1/detention/stays/<id>`` through the gateway, and per admission through the gateway
 with the workers paused (SIGSTOP), so the request's own work is counted, then the work its events
 cause once the workers resume (the idle rate over that time subtracted).
-Usage: ``./passage py bench/db_ops.py [--requests 30] [--idle 20] [--settle 40]``. A bench, not a
-test: figures only.
+Usage: ``./passage py bench/db_ops.py [--requests 30] [--idle 20] [--settle 40] [--amqp]``.
+A bench, not a test: figures only.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import signal
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from bench.foundation import admission_body, login  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
 
+AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 KINDS = ("insert", "query", "update", "delete", "getmore", "command")
 
 
@@ -93,8 +95,12 @@ def after_work(
     return diff
 
 
-def run(calls: int, idle_seconds: float, settle: float, by_collection: bool = False) -> None:
+def run(
+    calls: int, idle_seconds: float, settle: float, by_collection: bool = False, amqp: bool = False
+) -> None:
     env = {"MONGO_URL": None, "AMQP_URL": None, "PASSAGE_BUS_PREFIX": None}
+    if amqp:  # events over RabbitMQ: what is left is the database work proper
+        env.update(AMQP_URL=AMQP_URL, PASSAGE_BUS_PREFIX=f"dbops-{uuid.uuid4().hex[:6]}.")
     with (
         tempfile.TemporaryDirectory() as var,
         Stack(REPO, var_dir=Path(var), base_port=free_port_base(), env=env) as stack,
@@ -165,5 +171,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--by-collection", action="store_true", help="also print the server's top per collection"
     )
+    parser.add_argument(
+        "--amqp", action="store_true", help="RabbitMQ at 127.0.0.1:5672 instead of the embedded bus"
+    )
     args = parser.parse_args()
-    run(args.requests, args.idle, args.settle, args.by_collection)
+    run(args.requests, args.idle, args.settle, args.by_collection, args.amqp)
