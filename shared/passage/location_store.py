@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from passage.bus.consumer import Unprocessable
@@ -59,6 +60,8 @@ class LocationStore:
         db_session = session_of(session)
         fact = fact_of(event)
         collection = self.mongo.collection(self.collection_name)
+        if fact.kind == "opened" and db_session is None and self._first_seen(collection, fact):
+            return True
         doc = collection.find_one({"_id": fact.person_ref}, session=db_session)
         old = from_document(doc) if doc else None
         new = apply_fact(old, fact)
@@ -85,6 +88,20 @@ class LocationStore:
             "location recorded",
             extra={"event_id": fact.event_id, "stay_id": fact.stay_id, "kind": fact.kind},
         )
+        return True
+
+    @staticmethod
+    def _first_seen(collection: Collection, fact: StayFact) -> bool:
+        """Most people's first fact is their admission: insert it without looking first (one
+        round trip, not two); False when the person is already known (then read and merge).
+
+        Only outside a transaction: inside one, the duplicate key would abort it.
+        """
+        document = {"_id": fact.person_ref, "version": 1, **to_document(apply_fact(None, fact))}
+        try:
+            collection.insert_one(document)
+        except DuplicateKeyError:
+            return False
         return True
 
     def get_location(self, person_ref: str) -> StoredLocation | None:

@@ -40,10 +40,20 @@ class MongoLocations:
         return self.store.get_location(person_ref)
 
 
-@pytest.fixture(params=["memory", "mongodb"])
+class MongoLocationsAlone(MongoLocations):
+    """Driven as an idempotent subscription drives it: no transaction, no inbox (an admission of
+    a person never seen is one insert without a look first)."""
+
+    def record(self, event: Envelope, session: Any = None) -> bool:
+        return self.store.record(event)
+
+
+@pytest.fixture(params=["memory", "mongodb", "mongodb-alone"])
 def locations(request: pytest.FixtureRequest) -> Locations:
     if request.param == "memory":
         return InMemoryLocations()
+    if request.param == "mongodb-alone":
+        return MongoLocationsAlone(request.getfixturevalue("mongo"))
     return MongoLocations(request.getfixturevalue("mongo"))
 
 
@@ -91,6 +101,20 @@ def test_out_of_order_delivery_converges_and_counts_only_real_changes(locations:
     )
 
 
+def test_an_admission_of_a_person_already_known_is_merged_not_written_over(
+    locations: Locations,
+) -> None:
+    ref, first = new_person()
+    for event in a_stay(ref, first, day=1):
+        locations.record(event)
+    second = a_stay(ref, first + "-2", day=10)[0]
+    assert locations.record(second) is True
+    assert locations.record(second) is False  # a duplicate
+    found = locations.get_location(ref)
+    assert found is not None and found.version == 4
+    assert found.location.held and found.location.stay_id == first + "-2"
+
+
 def test_a_second_stay_is_shown_whatever_arrives_late(locations: Locations) -> None:
     ref, first = new_person()
     second = first + "-2"
@@ -101,9 +125,10 @@ def test_a_second_stay_is_shown_whatever_arrives_late(locations: Locations) -> N
     assert found is not None and found.location.held and found.location.stay_id == second
 
 
-def test_concurrent_consumers_lose_no_update(mongo: Mongo) -> None:
+@pytest.mark.parametrize("driven", [MongoLocations, MongoLocationsAlone])
+def test_concurrent_consumers_lose_no_update(mongo: Mongo, driven: type[MongoLocations]) -> None:
     """Two stays' events applied by four threads at once end as if applied one by one."""
-    store = MongoLocations(mongo)
+    store = driven(mongo)
     ref, stay = new_person()
     events = a_stay(ref, stay, day=1) + a_stay(ref, stay + "-2", day=10)[:2]
     random.Random(7).shuffle(events)
