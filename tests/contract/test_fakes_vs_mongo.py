@@ -574,5 +574,10 @@ def test_cases_are_found_by_every_filter_in_id_order_a_page_at_a_time(cases: Cas
     assert ids(CaseFilter(person_ref="AZ-1", stage="registered")) == [az1_registered["_id"]]
     assert ids(CaseFilter(nationality="AFG")) == [afg["_id"]]
     assert ids(CaseFilter(destination_country="AFG")) == [to_afg["_id"]]
+    assert ids(CaseFilter(nationality="IRN", destination_country="AFG")) == [to_afg["_id"]]
+    assert ids(CaseFilter(nationality="AFG", destination_country="AFG")) == []
+    both = CaseFilter(nationality="IRN", destination_country="IRN")
+    home = sorted(d["_id"] for d in stored if d is not afg and d is not to_afg)
+    assert ids(both, None, 2) + ids(both, home[1]) == home
     assert ids(CaseFilter(stage="referred"), order[-1]) == []
     assert all("outbox" not in c for c in repo.find(CaseFilter(), None, 10))
