@@ -21,8 +21,11 @@ from pymongo.collection import Collection
 from detention.domain.ids import admitted_ms, first_id_at
 
 #: The first slice of admission time a read takes; each slice that leaves the page short is
-#: followed by one twice as wide (a busy centre fills a page in a day, a quiet one in weeks).
+#: followed by one twice as wide (a busy centre fills a page in a day, a quiet one in weeks), up
+#: to a widest one: after a long quiet spell (a centre created months before its first stay) an
+#: unbounded width would land the next slice on months of a busy centre's stays at once.
 FIRST_SLICE_MS = 86_400_000
+WIDEST_SLICE_MS = 16 * FIRST_SLICE_MS
 HIDDEN = {"outbox": 0, "outbox_pending": 0}
 
 
@@ -75,7 +78,7 @@ def _sliced(
         if end > now:  # the last slice: everything above, whatever its ids look like
             return rows + _read(stays, query, ids, limit - len(rows))
         rows += _read(stays, query, {**ids, "$lt": first_id_at(end)}, limit - len(rows))
-        ids, width = {"$gte": first_id_at(end)}, width * 2
+        ids, width = {"$gte": first_id_at(end)}, min(width * 2, WIDEST_SLICE_MS)
     return rows
 
 
