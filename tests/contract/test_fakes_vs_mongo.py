@@ -327,6 +327,12 @@ def test_a_centres_stays_page_in_id_order_whatever_their_ids_and_admission_times
     assert paged(StayFilter(), ["baku"], 3, after="legacy-7") == []
     assert paged(StayFilter(), ["baku"], 3, after=in_centre["baku"][-2]) == in_centre["baku"][-1:]
     assert paged(StayFilter(), ["nowhere"], 3) == []
+    repo.add_centre({**centre("sheki"), "created_at": "2020-01-01"})  # not a date: one plain read
+    repo.add_unit(unit("sheki-m1", "sheki", capacity=9), [])
+    sheki = sorted(new_stay_id(at) for at in admitted[:3])
+    for n, stay_id in enumerate(sheki):
+        repo.admit(stay(stay_id, f"AZ-9{n}", "sheki-m1"), [])
+    assert paged(StayFilter(), ["sheki"], 2) == sheki
     assert paged(StayFilter(), [], 3) == []
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
@@ -56,9 +57,14 @@ def in_id_order(
 
 def _opened_ms(centres: Collection, names: Iterable[str]) -> dict[str, int]:
     """When each centre was created: no stay is admitted to a centre before it exists, so its own
-    stays (all but those transferred in) sort after that moment."""
+    stays (all but those transferred in) sort after that moment. A centre without a date (one
+    stored by hand or migrated) has no entry: its stays are one plain read."""
     found = centres.find({"_id": {"$in": list(names)}}, {"created_at": 1})
-    return {c["_id"]: int(c["created_at"].timestamp() * 1000) for c in found if c.get("created_at")}
+    return {
+        c["_id"]: int(c["created_at"].timestamp() * 1000)
+        for c in found
+        if isinstance(c.get("created_at"), datetime)
+    }
 
 
 def _sliced(
