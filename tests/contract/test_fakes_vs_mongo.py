@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,6 +27,7 @@ import pytest
 from detention.adapters import repository as detention_storage
 from detention.adapters.repository import MongoRepository, indexes
 from detention.adapters.stay_store import StayStore
+from detention.domain.ids import new_stay_id
 from detention.domain.model import AlreadyExists, PersonAlreadyHeld, StayFilter, UnitFull
 from passage.errors import VersionConflict
 from passage.events.envelope import Envelope, new_event
@@ -274,6 +275,67 @@ def test_stays_are_filtered_scoped_and_paged_in_id_order(repository: Twin) -> No
     assert ids(StayFilter(centre_id="ganja", status="open"), ["ganja", "baku"]) == ["s5"]
 
 
+def test_a_centres_stays_page_in_id_order_whatever_their_ids_and_admission_times(
+    repository: Twin,
+) -> None:
+    """The staff list of a centre's stays (no filter, or a status): MongoRepository reads slices
+    of admission time from the centre's creation (or the cursor's stay) on; the slices must
+    still give every stay once, in id order: stays admitted over years, one transferred in from
+    before the centre existed, one stamped in the future (a skewed clock), ids that carry no
+    time at all, a caller scoped to several centres, a page ending exactly at a slice's edge."""
+    now = datetime.now(UTC)
+    opened = now - timedelta(days=400)
+    repo = repository.port
+    for name in ("baku", "ganja"):
+        repo.add_centre({**centre(name), "created_at": opened})
+        repo.add_unit(unit(f"{name}-m1", name, capacity=99), [])
+    admitted = [opened - timedelta(days=30), opened, opened + timedelta(hours=23, minutes=59)]
+    admitted += [opened + timedelta(days=d, hours=d % 7) for d in (1, 2, 3, 9, 40, 41, 200, 399)]
+    admitted += [now - timedelta(minutes=1), now + timedelta(days=3)]
+    held = [new_stay_id(at) for at in admitted] + [
+        "legacy-7",
+        "00000000-0000-0000-0000-000000000001",
+    ]
+    for n, stay_id in enumerate(held):
+        centre_id = "ganja" if n % 4 == 3 else "baku"
+        status = "closed" if n % 3 == 0 else "open"
+        repo.admit(stay(stay_id, f"AZ-{n}", f"{centre_id}-m1", status=status), [])
+    in_centre = {
+        c: sorted(i for n, i in enumerate(held) if (n % 4 == 3) == (c == "ganja"))
+        for c in ("baku", "ganja")
+    }
+    closed = sorted(i for n, i in enumerate(held) if n % 3 == 0 and n % 4 != 3)
+
+    def paged(
+        where: StayFilter, scope: list[str] | None, limit: int, after: str | None = None
+    ) -> list:
+        seen: list[str] = []
+        while True:
+            rows = repo.stays(where, scope, after, limit + 1)
+            assert [r["id"] for r in rows] == sorted(r["id"] for r in rows)
+            seen += [r["id"] for r in rows[:limit]]
+            if len(rows) <= limit:
+                return seen
+            after = rows[limit - 1]["id"]
+
+    for limit in (1, 2, 3, 5, 50):
+        assert paged(StayFilter(), ["baku"], limit) == in_centre["baku"], limit
+        assert paged(StayFilter(centre_id="baku"), ["baku"], limit) == in_centre["baku"], limit
+        assert paged(StayFilter(centre_id="ganja"), None, limit) == in_centre["ganja"], limit
+        assert paged(StayFilter(), ["ganja", "baku", "ganja"], limit) == sorted(held), limit
+        assert paged(StayFilter(centre_id="baku", status="closed"), None, limit) == closed, limit
+    assert paged(StayFilter(), ["baku"], 3, after="legacy-7") == []
+    assert paged(StayFilter(), ["baku"], 3, after=in_centre["baku"][-2]) == in_centre["baku"][-1:]
+    assert paged(StayFilter(), ["nowhere"], 3) == []
+    repo.add_centre({**centre("sheki"), "created_at": "2020-01-01"})  # not a date: one plain read
+    repo.add_unit(unit("sheki-m1", "sheki", capacity=9), [])
+    sheki = sorted(new_stay_id(at) for at in admitted[:3])
+    for n, stay_id in enumerate(sheki):
+        repo.admit(stay(stay_id, f"AZ-9{n}", "sheki-m1"), [])
+    assert paged(StayFilter(), ["sheki"], 2) == sheki
+    assert paged(StayFilter(), [], 3) == []
+
+
 def test_the_open_stays_due_by_a_day_are_paged_in_id_order_without_the_undated(
     repository: Twin,
 ) -> None:
@@ -518,5 +580,10 @@ def test_cases_are_found_by_every_filter_in_id_order_a_page_at_a_time(cases: Cas
     assert ids(CaseFilter(person_ref="AZ-1", stage="registered")) == [az1_registered["_id"]]
     assert ids(CaseFilter(nationality="AFG")) == [afg["_id"]]
     assert ids(CaseFilter(destination_country="AFG")) == [to_afg["_id"]]
+    assert ids(CaseFilter(nationality="IRN", destination_country="AFG")) == [to_afg["_id"]]
+    assert ids(CaseFilter(nationality="AFG", destination_country="AFG")) == []
+    both = CaseFilter(nationality="IRN", destination_country="IRN")
+    home = sorted(d["_id"] for d in stored if d is not afg and d is not to_afg)
+    assert ids(both, None, 2) + ids(both, home[1]) == home
     assert ids(CaseFilter(stage="referred"), order[-1]) == []
     assert all("outbox" not in c for c in repo.find(CaseFilter(), None, 10))

@@ -419,8 +419,12 @@ def test_broad_searches_page_through_id_windows_without_gaps(
 
     monkeypatch.setattr(cases, "ID_WINDOW", window)
     monkeypatch.setattr(cases, "ID_WINDOW_UNFILTERED", window)
-    ids = sorted(svc.refer(nationality="GEO").get_json()["id"] for _ in range(23))
-    other = svc.refer(nationality="AFG").get_json()["id"]
+    ids = sorted(svc.refer(nationality="GEO").get_json()["id"] for _ in range(14))
+    returning = [
+        svc.refer(nationality="GEO", destination_country="TUR").get_json()["id"] for _ in range(9)
+    ]
+    ids = sorted([*ids, *returning])
+    other = svc.refer(nationality="AFG", destination_country="TUR").get_json()["id"]
 
     def paged(query: str, limit: int) -> list[str]:
         seen, cursor = [], ""
@@ -434,6 +438,9 @@ def test_broad_searches_page_through_id_windows_without_gaps(
 
     for limit in (1, 4, 7, 50):
         assert paged("nationality=GEO&", limit) == ids, limit
+        # both filters: one index of both on SecantusDB, never another nationality or destination
+        assert paged("nationality=GEO&destination_country=TUR&", limit) == sorted(returning)
+        assert paged("destination_country=TUR&", limit) == sorted([*returning, other]), limit
         # no filter: the id slices alone (an index on _id on SecantusDB)
         assert paged("", limit) == sorted([*ids, other]), limit
     everything = svc.get("/cases?limit=200").get_json()

@@ -4,11 +4,13 @@ placement, and the dated rule table."""
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from detention.domain import ids
 from detention.domain import model as domain
 from detention.domain.model import (
     Block,
@@ -390,6 +392,20 @@ def test_stay_ids_are_uuids_that_sort_by_admission_time() -> None:
         for i in ids
     )
     assert len({domain.new_stay_id(NOON) for _ in range(100)}) == 100
+
+
+def test_a_stay_id_tells_its_admission_millisecond_and_sorts_around_its_first_id() -> None:
+    """The stay list slices ids by admission time: each id sorts at or after the first id of its
+    own millisecond and before the first id of the next one; other ids carry no time."""
+    at = int(NOON.timestamp() * 1000)
+    for millis in (at - 1, at, at + 1):
+        stay_id = domain.new_stay_id(NOON + timedelta(milliseconds=millis - at))
+        assert ids.admitted_ms(stay_id) == millis
+        assert ids.first_id_at(millis) <= stay_id < ids.first_id_at(millis + 1)
+    assert ids.admitted_ms(str(uuid.uuid4())) is None
+    assert ids.admitted_ms("stay-00000001") is None
+    assert ids.first_id_at(-5) == "00000000-0000"
+    assert ids.first_id_at(1 << 60) == "ffffffff-ffff"
 
 
 def test_centre_ids_are_slugs() -> None:

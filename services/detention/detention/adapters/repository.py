@@ -17,7 +17,7 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
-from detention.adapters import occupancy
+from detention.adapters import occupancy, stay_list
 from detention.domain.model import (
     STAY_SEARCH,
     AlreadyExists,
@@ -48,6 +48,9 @@ def indexes() -> list[Index]:
         ),
         Index(STAYS, [("person_ref", 1), ("_id", 1)], name="stays_by_person"),
         Index(STAYS, [("centre_id", 1), ("status", 1), ("_id", 1)], name="stays_by_centre"),
+        # A centre's stays in id order, a slice of admission time at a time (``stay_list``): the
+        # list of stays with no filter. MongoDB walks it in order and stops at the limit.
+        Index(STAYS, [("centre_id", 1), ("_id", 1)], name="stays_by_centre_in_id_order"),
         Index(STAYS, [("unit_id", 1), ("status", 1), ("_id", 1)], name="stays_by_unit"),
         Index(STAYS, [("status", 1), ("_id", 1)], name="stays_by_status"),
         Index(STAYS, [("status", 1), ("due_on", 1)], name="stays_by_due_date"),
@@ -406,6 +409,10 @@ class MongoRepository:
             if "centre_id" in query and query["centre_id"] not in scope:
                 return []
             query.setdefault("centre_id", {"$in": [safe_value(c) for c in scope]})
+        if "centre_id" in query and set(query) <= {"centre_id", "status"}:
+            stays, centres = self.mongo.collection(STAYS), self.mongo.collection(CENTRES)
+            cursor = None if after is None else safe_value(after)
+            return [record(d) for d in stay_list.in_id_order(stays, centres, query, cursor, limit)]
         return self._find_page(STAYS, query, after, limit)
 
 

@@ -36,6 +36,14 @@ def indexes() -> list[Index]:
         Index(CASES, [("person_ref", 1), ("_id", 1)], name="cases_by_person"),
         Index(CASES, [("nationality", 1), ("_id", 1)], name="cases_by_nationality"),
         Index(CASES, [("destination_country", 1), ("_id", 1)], name="cases_by_destination"),
+        # Both filters at once (the case board's "from ... returning to ..."): SecantusDB (the
+        # embedded default) bounds an id slice by one index alone, and by nationality alone it
+        # read every case of that nationality in the slice; MongoDB would intersect or filter.
+        Index(
+            CASES,
+            [("nationality", 1), ("destination_country", 1), ("_id", 1)],
+            name="cases_by_nationality_and_destination",
+        ),
         Index(CASES, [("stage", 1), ("_id", 1)], name="cases_by_stage"),
         # The unfiltered case list reads slices of the id space (``CaseRepository.find``).
         # MongoDB serves an ``_id`` range from its own ``_id`` index, and this one only duplicates
