@@ -31,15 +31,21 @@ def rig(mongo_url: str, broker_url: str, bus_prefix: str, unique: str) -> Iterat
                 client.drop_database(f"bus_{unique}")
 
 
-def _sleepy_relay(rig: BusRig, watch: bool = True) -> OutboxRelay:
-    relay = OutboxRelay(
+def _sleepy(rig: BusRig, stream_grace: float = 0.0) -> OutboxRelay:
+    """A relay that would wait an hour between passes unless woken."""
+    return OutboxRelay(
         rig.mongo,
         rig.publisher,
         ["stays"],
         poll_interval=HOUR,
         idle_interval=HOUR,
         poll_interval_unwatched=HOUR,
+        stream_grace=stream_grace,
     )
+
+
+def _sleepy_relay(rig: BusRig, watch: bool = True) -> OutboxRelay:
+    relay = _sleepy(rig)
     if not watch:  # as on a server without change streams
         relay._watch = lambda stop: None  # type: ignore[method-assign]
     rig._spawn("relay", lambda: relay.run(rig.stop))
@@ -102,15 +108,7 @@ def test_with_a_grace_the_stream_names_a_collection_once_for_a_burst_and_looks_a
     """The worker's relay beside prompt relays: a burst of writes by other processes is looked
     at once, after the grace, and everything in it is published."""
     rig.start_consumer()
-    relay = OutboxRelay(
-        rig.mongo,
-        rig.publisher,
-        ["stays"],
-        poll_interval=HOUR,
-        idle_interval=HOUR,
-        poll_interval_unwatched=HOUR,
-        stream_grace=1.5,
-    )
+    relay = _sleepy(rig, stream_grace=1.5)
     passes: list[list[str]] = []
     relay_named = relay.relay_named
 

@@ -124,6 +124,11 @@ def test_the_worker_relays_the_admission_event(
     settings = settings_for("detention", broker=broker_url)
     stay, deps = admit_one(settings)
     running_worker(build_worker(settings))
+    assert_relayed(settings, deps, stay)
+
+
+def assert_relayed(settings: Settings, deps: Any, stay: dict[str, Any]) -> None:
+    """The stay's opening reached both queues and its outbox was emptied."""
     for queue in QUEUES:
         assert_stay_opened(receive(settings.broker_url, settings.bus_prefix, queue), stay)
     wait_for(
@@ -178,13 +183,7 @@ def test_the_api_process_publishes_its_own_commit_at_once_without_a_worker(
     stay's outbox is settled — by the API process that committed it (its prompt relay)."""
     settings = settings_for("detention", broker=broker_url).with_(relay_after_commit=True)
     stay, deps = admit_one(settings)
-    for queue in QUEUES:
-        assert_stay_opened(receive(settings.broker_url, settings.bus_prefix, queue), stay)
-    wait_for(
-        lambda: outbox_settled(deps, stay["id"]),
-        timeout=15,
-        message="the stay's outbox to be emptied",
-    )
+    assert_relayed(settings, deps, stay)
 
 
 def test_without_after_commit_relaying_the_api_leaves_the_event_to_the_worker(
