@@ -1,10 +1,13 @@
-"""A centre's stays in id order, read in slices of admission time so each read is about a page.
+"""Stays in id order (a centre's, or every centre's), read in slices of admission time so each
+read is about a page.
 
 SecantusDB (the embedded default) fetches every document an index lends it, then sorts, then
 applies the limit: the staff list of a centre's stays (no filter, or only a status) read the whole
-history of the centre for each page. Stay ids are version-7 UUIDs, their first 48 bits the
-admission millisecond, so a slice of admission time is an ``_id`` range that ``(centre_id, _id)``
-or ``(centre_id, status, _id)`` bounds on both databases. Slicing decides speed only, never rows:
+history of the centre for each page, and an unscoped caller's list (administrator, auditor) the
+whole collection. Stay ids are version-7 UUIDs, their first 48 bits the admission millisecond, so
+a slice of admission time is an ``_id`` range that ``(centre_id, _id)`` or
+``(centre_id, status, _id)`` bounds on both databases, and without a centre ``(_id, status)`` or
+``(status, _id)``. Slicing decides speed only, never rows:
 the slices together cover every id (the first has no lower bound, the last no upper one), so ids
 of any other shape are still found, in the same order. Speaks MongoDB; imports no handler or web.
 """
@@ -30,8 +33,11 @@ WIDEST_SLICE_MS = 16 * FIRST_SLICE_MS
 HIDDEN = {"outbox": 0, "outbox_pending": 0}
 
 
-def centres_of(query: Mapping[str, Any]) -> list[str]:
-    """The centres a stay query names: one by equality, or the caller's scope as ``$in``."""
+def centres_of(query: Mapping[str, Any]) -> list[str | None]:
+    """The centres a stay query names: one by equality, the caller's scope as ``$in``, or all of
+    them (None: a caller whose scope is every centre, naming none)."""
+    if "centre_id" not in query:
+        return [None]
     centres = query["centre_id"]
     return sorted(set(centres["$in"])) if isinstance(centres, Mapping) else [centres]
 
@@ -42,7 +48,7 @@ def in_id_order(
     """The first ``limit`` stays matching ``query`` (the centre, perhaps a status) after ``after``.
 
     One sliced read per centre of the query, merged: the first ``limit`` of the union in id order
-    are among the first ``limit`` of each centre.
+    are among the first ``limit`` of each centre. A query without a centre is one sliced read.
     """
     names = centres_of(query)
     rest = {k: v for k, v in query.items() if k != "centre_id"}
@@ -50,21 +56,32 @@ def in_id_order(
     rows: list[dict[str, Any]] = []
     for centre in names:
         start = admitted_ms(after) if after is not None else opened.get(centre)
-        one = {"centre_id": centre, **rest}
+        one = rest if centre is None else {"centre_id": centre, **rest}
         rows += _sliced(stays, one, after, start, limit)
     return sorted(rows, key=lambda doc: doc["_id"])[:limit]
 
 
-def _opened_ms(centres: Collection, names: Iterable[str]) -> dict[str, int]:
+def _opened_ms(centres: Collection, names: Iterable[str | None]) -> dict[str | None, int]:
     """When each centre was created: no stay is admitted to a centre before it exists, so its own
     stays (all but those transferred in) sort after that moment. A centre without a date (one
-    stored by hand or migrated) has no entry: its stays are one plain read."""
-    found = centres.find({"_id": {"$in": list(names)}}, {"created_at": 1})
-    return {
+    stored by hand or migrated) has no entry: its stays are one plain read.
+
+    All centres (None) opened with the earliest of them: the first stay's id would be a closer
+    start, but SecantusDB reads every stay to find the first in id order, while the centres are a
+    handful. Like a centre's date it decides speed only: a stay admitted before it (a migrated
+    one) is in the first slice, which has no lower bound. No dated centre: one plain read.
+    """
+    wanted = list(names)
+    everywhere = None in wanted
+    found = centres.find({} if everywhere else {"_id": {"$in": wanted}}, {"created_at": 1})
+    opened: dict[str | None, int] = {
         c["_id"]: int(c["created_at"].timestamp() * 1000)
         for c in found
         if isinstance(c.get("created_at"), datetime)
     }
+    if everywhere and opened:
+        opened[None] = min(opened.values())
+    return opened
 
 
 def _sliced(
