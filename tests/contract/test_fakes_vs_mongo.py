@@ -278,11 +278,12 @@ def test_stays_are_filtered_scoped_and_paged_in_id_order(repository: Twin) -> No
 def test_a_centres_stays_page_in_id_order_whatever_their_ids_and_admission_times(
     repository: Twin,
 ) -> None:
-    """The staff list of a centre's stays (no filter, or a status): MongoRepository reads slices
-    of admission time from the centre's creation (or the cursor's stay) on; the slices must
-    still give every stay once, in id order: stays admitted over years, one transferred in from
-    before the centre existed, one stamped in the future (a skewed clock), ids that carry no
-    time at all, a caller scoped to several centres, a page ending exactly at a slice's edge."""
+    """The staff list of a centre's stays (no filter, or a status), and an unscoped caller's list
+    of every centre's: MongoRepository reads slices of admission time from the centre's creation
+    (the earliest centre's, unscoped; or the cursor's stay) on; the slices must still give every
+    stay once, in id order: stays admitted over years, one transferred in from before the centre
+    existed, one stamped in the future (a skewed clock), ids that carry no time at all, a caller
+    scoped to several centres or to all, a page ending exactly at a slice's edge."""
     now = datetime.now(UTC)
     opened = now - timedelta(days=400)
     repo = repository.port
@@ -305,6 +306,8 @@ def test_a_centres_stays_page_in_id_order_whatever_their_ids_and_admission_times
         for c in ("baku", "ganja")
     }
     closed = sorted(i for n, i in enumerate(held) if n % 3 == 0 and n % 4 != 3)
+    closed_anywhere = sorted(i for n, i in enumerate(held) if n % 3 == 0)
+    open_anywhere = sorted(i for n, i in enumerate(held) if n % 3 != 0)
 
     def paged(
         where: StayFilter, scope: list[str] | None, limit: int, after: str | None = None
@@ -324,7 +327,14 @@ def test_a_centres_stays_page_in_id_order_whatever_their_ids_and_admission_times
         assert paged(StayFilter(centre_id="ganja"), None, limit) == in_centre["ganja"], limit
         assert paged(StayFilter(), ["ganja", "baku", "ganja"], limit) == sorted(held), limit
         assert paged(StayFilter(centre_id="baku", status="closed"), None, limit) == closed, limit
+        assert paged(StayFilter(), None, limit) == sorted(held), limit
+        assert paged(StayFilter(status="closed"), None, limit) == closed_anywhere, limit
+        assert paged(StayFilter(status="open"), None, limit) == open_anywhere, limit
     assert paged(StayFilter(), ["baku"], 3, after="legacy-7") == []
+    assert paged(StayFilter(), None, 3, after="legacy-7") == []
+    assert paged(StayFilter(status="open"), None, 2, after=held[4]) == [
+        i for i in open_anywhere if i > held[4]
+    ]
     assert paged(StayFilter(), ["baku"], 3, after=in_centre["baku"][-2]) == in_centre["baku"][-1:]
     assert paged(StayFilter(), ["nowhere"], 3) == []
     repo.add_centre({**centre("sheki"), "created_at": "2020-01-01"})  # not a date: one plain read
@@ -333,6 +343,7 @@ def test_a_centres_stays_page_in_id_order_whatever_their_ids_and_admission_times
     for n, stay_id in enumerate(sheki):
         repo.admit(stay(stay_id, f"AZ-9{n}", "sheki-m1"), [])
     assert paged(StayFilter(), ["sheki"], 2) == sheki
+    assert paged(StayFilter(), None, 2) == sorted(held + sheki)
     assert paged(StayFilter(), [], 3) == []
 
 
