@@ -415,7 +415,10 @@ class MongoRepository:
             if "centre_id" in query and query["centre_id"] not in scope:
                 return []
             query.setdefault("centre_id", {"$in": [safe_value(c) for c in scope]})
-        if set(query) <= {"centre_id", "status"}:
+        # Open stays are few (no more than the places): one read of them is quicker than walking
+        # slices of time from the first centre's creation to the present. Closed ones, and all
+        # stays, are the whole history: those are read a slice of admission time at a time.
+        if set(query) <= {"centre_id", "status"} and query.get("status") != "open":
             stays, centres = self.mongo.collection(STAYS), self.mongo.collection(CENTRES)
             cursor = None if after is None else safe_value(after)
             return [record(d) for d in stay_list.in_id_order(stays, centres, query, cursor, limit)]
