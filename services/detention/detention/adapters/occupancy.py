@@ -11,6 +11,8 @@ query finds the level before its range by id; days without a document carry the 
 from __future__ import annotations
 
 import calendar
+import threading
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, TypeVar
@@ -64,6 +66,21 @@ def record_day(
         upsert=True,
         session=session,
     )
+
+
+_UNIT_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def one_writer_per_unit(unit_id: str) -> threading.Lock:
+    """This process's turn to move people in and out of ``unit_id``.
+
+    Every move writes the unit's counter and its day document, so concurrent moves of one unit
+    conflict in the database and all but one start their transaction again (each retry a few
+    round trips more on a database that is already the bottleneck). Taking turns in the process
+    leaves only the other processes' moves to conflict with. Locks are shared by units whose ids
+    hash alike (64 stripes): a wait, never a deadlock, as a move holds one unit's turn at a time.
+    """
+    return _UNIT_LOCKS[zlib.crc32(unit_id.encode()) % len(_UNIT_LOCKS)]
 
 
 def transaction(mongo: Mongo, work: Callable[[ClientSession], T], attempts: int = 5) -> T:

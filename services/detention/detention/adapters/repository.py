@@ -331,7 +331,8 @@ class MongoRepository:
                 )
 
         try:
-            occupancy.transaction(self.mongo, work)
+            with occupancy.one_writer_per_unit(unit_id):
+                occupancy.transaction(self.mongo, work)
         except NoPlace:
             raise self.unit_full(unit_id) from None
         except DuplicateKeyError as exc:
