@@ -13,7 +13,8 @@ from __future__ import annotations
 import calendar
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
 from typing import Any, TypeVar
 
@@ -71,16 +72,22 @@ def record_day(
 _UNIT_LOCKS = tuple(threading.Lock() for _ in range(64))
 
 
-def one_writer_per_unit(unit_id: str) -> threading.Lock:
-    """This process's turn to move people in and out of ``unit_id``.
+@contextmanager
+def one_writer_per_unit(*unit_ids: str | None) -> Iterator[None]:
+    """This process's turn to move people in and out of the units ``unit_ids``.
 
-    Every move writes the unit's counter and its day document, so concurrent moves of one unit
+    Every move writes its units' counters and day documents, so concurrent moves of one unit
     conflict in the database and all but one start their transaction again (each retry a few
     round trips more on a database that is already the bottleneck). Taking turns in the process
-    leaves only the other processes' moves to conflict with. Locks are shared by units whose ids
-    hash alike (64 stripes): a wait, never a deadlock, as a move holds one unit's turn at a time.
+    leaves only the other processes' moves to conflict with. Units share 64 locks by the hash of
+    their ids, taken in one order, so two moves never wait for each other crosswise. A unit
+    unknown (None) takes no turn. The database's conditions still decide every move.
     """
-    return _UNIT_LOCKS[zlib.crc32(unit_id.encode()) % len(_UNIT_LOCKS)]
+    stripes = sorted({zlib.crc32(u.encode()) % len(_UNIT_LOCKS) for u in unit_ids if u})
+    with ExitStack() as turns:
+        for stripe in stripes:
+            turns.enter_context(_UNIT_LOCKS[stripe])
+        yield
 
 
 def transaction(mongo: Mongo, work: Callable[[ClientSession], T], attempts: int = 5) -> T:

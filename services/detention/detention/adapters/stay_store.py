@@ -82,6 +82,7 @@ class StayStore:
         change: StayChange,
         events: Sequence[Envelope],
         day: str,
+        source_unit: str | None = None,
     ) -> dict[str, Any]:
         """Move the stay: take a place in the target (only if free), give one back in the source."""
 
@@ -97,7 +98,8 @@ class StayStore:
             return doc
 
         try:
-            return record(self._run(work))
+            with occupancy.one_writer_per_unit(target_unit, source_unit):
+                return record(self._run(work))
         except NoPlace:
             raise self.repo.unit_full(safe_value(target_unit)) from None
 
@@ -108,13 +110,15 @@ class StayStore:
         change: StayChange,
         events: Sequence[Envelope],
         day: str,
+        unit_id: str | None = None,
     ) -> dict[str, Any]:
         """Release: close the stay and give its place back, in one transaction."""
-        return record(
-            self._run(
-                lambda session: self._close_in(session, stay_id, version, change, events, day)
+        with occupancy.one_writer_per_unit(unit_id):
+            return record(
+                self._run(
+                    lambda session: self._close_in(session, stay_id, version, change, events, day)
+                )
             )
-        )
 
     def close_in(
         self,

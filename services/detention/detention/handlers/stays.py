@@ -67,7 +67,8 @@ def _today(ctx: Context, rules_for: RulesFor) -> date:
 class StayStore(Protocol):
     """The writes that move held people (``adapters.stay_store.StayStore`` or a fake); each is one
     atomic step. A missing stay is :class:`NotFoundError`, a closed one ``StayClosed``, another
-    version :class:`~passage.errors.VersionConflict`."""
+    version :class:`~passage.errors.VersionConflict`. The unit the stay was read in (``unit_id``,
+    ``source_unit``) lets moves of one unit take turns; it decides nothing."""
 
     def transfer(
         self,
@@ -77,6 +78,7 @@ class StayStore(Protocol):
         change: StayChange,
         events: Sequence[Envelope],
         day: str,
+        source_unit: str | None = None,
     ) -> dict[str, Any]: ...
     def close(
         self,
@@ -85,6 +87,7 @@ class StayStore(Protocol):
         change: StayChange,
         events: Sequence[Envelope],
         day: str,
+        unit_id: str | None = None,
     ) -> dict[str, Any]: ...
     def change(
         self,
@@ -136,7 +139,9 @@ def transfer(
             "transferred_at": rfc3339(ctx.now),
         },
     )
-    rec = store.transfer(stay_id, version, target["id"], update, [event], today.isoformat())
+    rec = store.transfer(
+        stay_id, version, target["id"], update, [event], today.isoformat(), stay["unit_id"]
+    )
     return stay_view(rec, ctx.caller)
 
 
@@ -190,7 +195,8 @@ def release(
         ctx, body["reason"], released_at, medical_document(body.get("exit_medical"))
     )
     event = closed_event(ctx, stay, body["reason"], released_at)
-    rec = store.close(stay_id, version, update, [event], _today(ctx, rules_for).isoformat())
+    day = _today(ctx, rules_for).isoformat()
+    rec = store.close(stay_id, version, update, [event], day, stay["unit_id"])
     return stay_view(rec, ctx.caller)
 
 
