@@ -70,6 +70,10 @@ def record_day(
 
 
 _UNIT_LOCKS = tuple(threading.Lock() for _ in range(64))
+#: Seconds a move waits for its unit's turn before it goes ahead anyway (the database's conditions
+#: keep it right either way; a stuck turn — a transaction waiting out a database outage — must not
+#: hold every move of the unit behind it).
+LONGEST_TURN_WAIT = 2.0
 
 
 @contextmanager
@@ -86,7 +90,10 @@ def one_writer_per_unit(*unit_ids: str | None) -> Iterator[None]:
     stripes = sorted({zlib.crc32(u.encode()) % len(_UNIT_LOCKS) for u in unit_ids if u})
     with ExitStack() as turns:
         for stripe in stripes:
-            turns.enter_context(_UNIT_LOCKS[stripe])
+            lock = _UNIT_LOCKS[stripe]
+            if not lock.acquire(timeout=LONGEST_TURN_WAIT):
+                break  # a turn is an economy, never a wait without end: go on as before turns
+            turns.callback(lock.release)
         yield
 
 
