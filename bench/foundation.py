@@ -20,6 +20,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 import requests
@@ -49,7 +50,10 @@ def login(gateway: str, username: str, password: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def admission_body(unit_id: str, i: int) -> dict:
+def admission_body(unit_id: str, i: int, *, valid_days: int = 60) -> dict:
+    """An admission on a court order decided yesterday and valid ``valid_days`` more days (dates
+    from today, so the body stays admissible whenever the bench runs)."""
+    today = date.today()
     return {
         "unit_id": unit_id,
         "person": {
@@ -64,8 +68,8 @@ def admission_body(unit_id: str, i: int) -> dict:
             "kind": "court_order",
             "decision_ref": f"B-{i}",
             "court": "Baku Administrative Court",
-            "decided_on": "2026-11-20",
-            "valid_until": "2027-02-20",
+            "decided_on": (today - timedelta(days=1)).isoformat(),
+            "valid_until": (today + timedelta(days=valid_days)).isoformat(),
         },
     }
 

@@ -15,8 +15,6 @@ import argparse
 import os
 import sys
 import tempfile
-import uuid
-from datetime import date, timedelta
 from pathlib import Path
 
 import requests
@@ -25,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import servers  # noqa: E402
-from bench.foundation import login, make_unit  # noqa: E402
+from bench.foundation import admission_body, login, make_unit  # noqa: E402
 from bench.loadgen import Result, run_load  # noqa: E402
 from devstack import Stack  # noqa: E402
 from passage.config import Settings  # noqa: E402
@@ -37,29 +35,10 @@ LIMITS = {"LOGIN_IP_LIMIT": "1000000", "LOGIN_USER_LIMIT": "1000000", "API_USER_
 
 
 def admit(gateway: str, auth: dict, unit: str) -> tuple[str, str]:
-    person = f"BENCH-{uuid.uuid4().hex[:12]}"
-    today = date.today()
-    body = {
-        "unit_id": unit,
-        "person": {
-            "person_ref": person,
-            "given_name": "Bench",
-            "family_name": "Person",
-            "birth_date": "1990-04-02",
-            "sex": "male",
-            "nationality": "IRN",
-        },
-        "legal_basis": {
-            "kind": "court_order",
-            "decision_ref": "B-1",
-            "court": "Baku Administrative Court",
-            "decided_on": (today - timedelta(days=1)).isoformat(),
-            "valid_until": (today + timedelta(days=60)).isoformat(),
-        },
-    }
+    body = admission_body(unit, 1)
     r = requests.post(f"{gateway}/api/v1/detention/stays", json=body, headers=auth, timeout=30)
     assert r.status_code == 201, r.text
-    return r.json()["id"], person
+    return r.json()["id"], body["person"]["person_ref"]
 
 
 def get_load(name: str, url: str, headers: dict, clients: int, per_client: int) -> Result:

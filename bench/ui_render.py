@@ -33,6 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import readmission_worklist, voluntary_return_cases  # noqa: E402
+from bench.foundation import admission_body  # noqa: E402
 from bench.loadgen import Result, timed  # noqa: E402
 from bench.servers import gunicorn, secantus  # noqa: E402
 from detention.adapters import repository as detention_repository  # noqa: E402
@@ -101,25 +102,7 @@ def centre_with_one_stay(detention: str) -> dict[str, Any]:
     }
     r = requests.post(
         f"{detention}/api/v1/detention/stays",
-        json={
-            "unit_id": "bench-m1",
-            "person": {
-                "given_name": "Bench",
-                "family_name": "Model",
-                "birth_date": "1990-04-02",
-                "sex": "male",
-                "nationality": "IRN",
-            },
-            "legal_basis": {
-                "kind": "court_order",
-                "decision_ref": "B-1",
-                "court": "Baku Administrative Court",
-                "decided_on": time.strftime("%Y-%m-%d"),
-                "valid_until": time.strftime(
-                    "%Y-%m-%d", time.gmtime(time.time() + 5 * 86400)
-                ),  # due within the dashboard's week
-            },
-        },
+        json=admission_body("bench-m1", 0, valid_days=5),  # due within the dashboard's week
         headers=staff,
         timeout=30,
     )
