@@ -11,7 +11,16 @@ from flask_babel import lazy_gettext as _l
 
 from gateway.ui import lists
 from gateway.ui.forms import INT, TEXT, body_from
-from gateway.ui.web import get, no_such, post_form, render, safe_id, signed_in, unavailable
+from gateway.ui.web import (
+    get,
+    no_such,
+    post_form,
+    render,
+    safe_id,
+    shown_refusal,
+    signed_in,
+    unavailable,
+)
 
 R = "/api/v1/readmission"
 READERS = ("liaison_officer", "auditor")
@@ -222,9 +231,7 @@ def request_view(
         transitions=TRANSITIONS,
         choices=CHOICES,
         form=form,
-        errors=errors or {},
-        general=general or [],
-        values=values or {},
+        **shown_refusal(errors, general, values),
     )
 
 

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from gateway.ui.forms import BOOL, TEXT, WORDS, body_from, refusal
-from gateway.ui.web import call, render, signed_in
+from gateway.ui.web import call, render, shown_refusal, signed_in
 
 R = "/api/v1/readmission"
 REQUEST = {
@@ -104,9 +104,7 @@ def _form(
         groups=GROUPS,
         choices=CHOICES,
         long=LONG,
-        errors=errors or {},
-        general=general or [],
-        values=values or {},
+        **shown_refusal(errors, general, values),
     )
 
 

@@ -20,6 +20,7 @@ from gateway.ui.web import (
     post_form,
     render,
     safe_id,
+    shown_refusal,
     signed_in,
     unavailable,
 )
@@ -301,9 +302,7 @@ def case_view(
         choices=CHOICES,
         irreversible=IRREVERSIBLE,
         form=form,
-        errors=errors or {},
-        general=general or [],
-        values=values or {},
+        **shown_refusal(errors, general, values),
     )
 
 

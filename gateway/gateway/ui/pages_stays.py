@@ -18,6 +18,7 @@ from gateway.ui.web import (
     post_form,
     render,
     safe_id,
+    shown_refusal,
     signed_in,
     unavailable,
 )
@@ -89,9 +90,7 @@ def stay_page(
         reasons=RELEASE_REASONS,
         admitted=request.args.get("admitted"),
         form=form,
-        errors=errors or {},
-        general=general or [],
-        values=values or {},
+        **shown_refusal(errors, general, values),
     )
 
 

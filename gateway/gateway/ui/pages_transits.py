@@ -15,7 +15,17 @@ from flask_babel import lazy_gettext as _l
 from gateway.ui import lists
 from gateway.ui.forms import INT, MOMENT, TEXT, WORDS, body_from, refusal
 from gateway.ui.pages_request_new import PERSON
-from gateway.ui.web import call, get, no_such, post_form, render, safe_id, signed_in, unavailable
+from gateway.ui.web import (
+    call,
+    get,
+    no_such,
+    post_form,
+    render,
+    safe_id,
+    shown_refusal,
+    signed_in,
+    unavailable,
+)
 
 R = "/api/v1/readmission"
 READERS = ("liaison_officer", "auditor")
@@ -128,9 +138,7 @@ def _form(status: int = 200, errors: Any = None, general: Any = None, values: An
         status=status,
         groups=GROUPS,
         choices=CHOICES,
-        errors=errors or {},
-        general=general or [],
-        values=values or {},
+        **shown_refusal(errors, general, values),
     )
 
 
@@ -164,9 +172,7 @@ def transit_view(
         actions=ACTIONS,
         choices=CHOICES,
         form=form,
-        errors=errors or {},
-        general=general or [],
-        values=values or {},
+        **shown_refusal(errors, general, values),
     )
 
 

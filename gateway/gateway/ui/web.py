@@ -107,6 +107,12 @@ def render(template: str, status: int = 200, **context: Any) -> Response:
     return response
 
 
+def shown_refusal(errors: Any = None, general: Any = None, values: Any = None) -> dict[str, Any]:
+    """A form page's context for a refusal ``post_form`` hands back (none on a first showing):
+    messages by field, messages for the whole form, and the values sent, to fill it again."""
+    return {"errors": errors or {}, "general": general or [], "values": values or {}}
+
+
 def unavailable(answer: Answer, what: str) -> Response:
     """The page for a failed read: not found, not allowed, or not available — in words."""
     if answer.status in (403, 404):
