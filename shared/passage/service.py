@@ -115,27 +115,25 @@ def create_app(
 
 
 def _relay_after_each_request(app: Flask, spec: ServiceSpec[D], deps: D, prompt: bool) -> None:
-    """After each response, this process's :class:`~passage.bus.outbox.PromptRelay` publishes
-    the events the request committed (when ``prompt``); either way the request's announcements
-    end with it, so none leaks into the next request on the same thread."""
-    from flask import Response
-
+    """When each request ends, this process's :class:`~passage.bus.outbox.PromptRelay` publishes
+    the events it committed (when ``prompt``); either way the request's announcements end with it,
+    so none leaks into the next request on the same thread. A request that failed committed
+    nothing: its relay's look finds nothing, which is cheaper than telling the two apart."""
     from passage.bus import outbox
 
-    relay = outbox.PromptRelay(
-        outbox.OutboxRelay(deps.mongo, deps.publisher, list(spec.outbox_collections))
+    relay = (
+        outbox.PromptRelay(
+            outbox.OutboxRelay(deps.mongo, deps.publisher, list(spec.outbox_collections))
+        )
+        if prompt
+        else None
     )
 
-    @app.after_request
-    def publish_what_was_committed(response: Response) -> Response:
-        announced = outbox.take_announced()
-        if prompt and announced:
-            relay.notify(announced)
-        return response
-
     @app.teardown_request
-    def forget_announced(_exc: BaseException | None) -> None:
-        outbox.take_announced()
+    def publish_what_was_committed(_exc: BaseException | None) -> None:
+        announced = outbox.take_announced()
+        if relay is not None and announced:
+            relay.notify(announced)
 
 
 def build_worker(
