@@ -51,7 +51,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=int(os.environ.get("WEB_CONCURRENCY", "2")),
-        help="gunicorn workers per API (default: WEB_CONCURRENCY or 2)",
+        help="the gateway's gunicorn workers (default: WEB_CONCURRENCY or 2)",
+    )
+    parser.add_argument(
+        "--service-workers",
+        type=int,
+        default=int(os.environ.get("SERVICE_CONCURRENCY", "1")),
+        help="each service API's gunicorn workers (default: SERVICE_CONCURRENCY or 1)",
     )
     parser.add_argument(
         "--var-dir",
@@ -74,7 +80,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _interrupt)
-    stack = Stack(ROOT, var_dir=args.var_dir, base_port=args.port_base, workers=args.workers)
+    stack = Stack(
+        ROOT,
+        var_dir=args.var_dir,
+        base_port=args.port_base,
+        workers=args.workers,
+        service_workers=args.service_workers,
+    )
     try:
         print(f"devstack: starting Passage (logs in {stack.log_dir}) …", flush=True)
         stack.start()

@@ -50,11 +50,13 @@ class Stack:
         workers: int = 2,
         start_timeout: float = 120.0,
         stop_timeout: float = 20.0,
+        service_workers: int = 1,
     ) -> None:
         self.root = Path(root).resolve()
         self.var_dir = Path(var_dir or self.root / "var").resolve()
         self.base_port = base_port
-        self.workers = workers
+        self.workers = workers  # the gateway's gunicorn processes
+        self.service_workers = service_workers  # each service API's (see gunicorn_defaults)
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.started_in: float | None = None
@@ -271,7 +273,9 @@ class Stack:
                 "DETENTION_URL": self.urls["detention"],
                 "READMISSION_URL": self.urls["readmission"],
                 "VOLUNTARY_RETURN_URL": self.urls["voluntary-return"],
-                "WEB_CONCURRENCY": str(self.workers),
+                "WEB_CONCURRENCY": str(
+                    self.workers if service == "gateway" else self.service_workers
+                ),
                 "PYTHONUNBUFFERED": "1",
                 # plain HTTP on loopback: session cookies without Secure
                 "PASSAGE_DEVELOPMENT": "1",

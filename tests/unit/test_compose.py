@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -428,3 +429,26 @@ def test_every_service_image_knows_the_whole_bus_topology(name: str) -> None:
     installs = " ".join(re.findall(r"pip install[^\n]*", text))
     for package in ROUTED_SERVICES:
         assert f"./{package}" in installs, f"{name}: the image does not install {package}"
+
+
+def _gunicorn_workers(conf: Path, env: dict[str, str]) -> int:
+    """``workers`` as gunicorn reads it from ``conf`` under ``env`` (a fresh interpreter)."""
+    code = f"import runpy; print(runpy.run_path({str(conf)!r})['workers'])"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return int(out.stdout.strip())
+
+
+def test_a_service_api_runs_one_process_and_the_gateway_two_unless_told() -> None:
+    """One process per service API keeps a unit's moves in one process's turns (no conflicts
+    between processes); WEB_CONCURRENCY still decides when set, in compose as on a bare host."""
+    base = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"}
+    for name in ("detention", "readmission", "voluntary-return"):
+        conf = ROOT / "services" / name / "gunicorn.conf.py"
+        assert _gunicorn_workers(conf, base) == 1, name
+        assert _gunicorn_workers(conf, {**base, "WEB_CONCURRENCY": "3"}) == 3, name
+        compose = environment(f"{name}-api")["WEB_CONCURRENCY"]
+        assert compose == "${SERVICE_CONCURRENCY:-1}", (name, compose)
+    assert _gunicorn_workers(ROOT / "gateway" / "gunicorn.conf.py", base) == 2
+    assert environment("gateway")["WEB_CONCURRENCY"] == "${WEB_CONCURRENCY:-2}"
