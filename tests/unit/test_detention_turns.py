@@ -4,6 +4,8 @@ database conflicts that must never become a wait without end or a deadlock."""
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -78,6 +80,53 @@ def test_two_transfers_in_opposite_directions_never_wait_for_each_other_crosswis
 
 def test_a_unit_unknown_takes_no_turn() -> None:
     with occupancy.one_writer_per_unit(None):
-        assert not any(lock.locked() for lock in occupancy._UNIT_LOCKS)
+        assert not any(turn.held for turn in occupancy._UNIT_TURNS)
     with occupancy.one_writer_per_unit("baku-m1"):
-        assert sum(lock.locked() for lock in occupancy._UNIT_LOCKS) == 1
+        assert sum(turn.held for turn in occupancy._UNIT_TURNS) == 1
+    assert not any(turn.held for turn in occupancy._UNIT_TURNS)
+
+
+def test_the_turn_goes_to_the_waiters_in_the_order_they_came() -> None:
+    """First come, first served: with threading.Lock any waiter could take it, and under a steady
+    queue one could lose round after round (the mixed load's p99)."""
+    turn = occupancy.Turn()
+    assert turn.acquire(timeout=1)
+    order: list[int] = []
+    threads = []
+    for n in range(6):
+        thread = threading.Thread(target=_take_and_note, args=(turn, n, order))
+        thread.start()
+        threads.append(thread)
+        _wait_until(lambda n=n: turn.waiting == n + 1)  # queued in this order
+    turn.release()
+    for thread in threads:
+        thread.join(5)
+    assert order == list(range(6))
+    assert not turn.held
+
+
+def test_a_waiter_that_gave_up_leaves_the_queue_and_the_next_one_gets_the_turn() -> None:
+    turn = occupancy.Turn()
+    assert turn.acquire(timeout=1)
+    assert not turn.acquire(timeout=0.05)  # gave up: out of the queue
+    order: list[int] = []
+    patient = threading.Thread(target=_take_and_note, args=(turn, 1, order))
+    patient.start()
+    _wait_until(lambda: turn.waiting == 1)
+    turn.release()
+    patient.join(5)
+    assert order == [1]
+    assert not turn.held and not turn.waiting
+
+
+def _take_and_note(turn: occupancy.Turn, n: int, order: list[int]) -> None:
+    assert turn.acquire(timeout=5)
+    order.append(n)
+    turn.release()
+
+
+def _wait_until(condition: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 5
+    while not condition():
+        assert time.monotonic() < deadline, "never came true"
+        time.sleep(0.001)
