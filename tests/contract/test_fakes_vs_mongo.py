@@ -172,10 +172,43 @@ def test_units_carry_their_events_and_are_listed_by_centre(repository: Twin) -> 
     assert repo.unit("baku-m1")["capacity"] == 2 and repository.written() == [changed.id]
 
 
+def admit(
+    repo: Any, stays: list[dict[str, Any]], events: list[list[Envelope]]
+) -> list[dict[str, Any]]:
+    """The admitting write with a decision already made: these stays, whatever the unit."""
+    return repo.admit(
+        stays[0]["unit_id"], len(stays), lambda _unit: list(zip(stays, events, strict=True))
+    )
+
+
+def test_the_decision_sees_the_unit_as_it_was_and_a_refusal_stores_nothing(
+    repository: Twin,
+) -> None:
+    repo = with_units(repository, unit("baku-m1")).port
+    seen: list[Any] = []
+
+    def refuse(rec: Any) -> Any:
+        seen.append((rec["id"], rec["centre_id"], rec["category"], rec["occupancy"]))
+        raise PersonAlreadyHeld("a_rule", "refused on the unit it saw")
+
+    with pytest.raises(PersonAlreadyHeld):
+        repo.admit("baku-m1", 1, refuse)
+    assert seen == [("baku-m1", "baku", "men", 0)]
+    assert repo.unit("baku-m1")["occupancy"] == 0 and repo.stay("s1") is None
+    assert repository.written() == []
+    admit(repo, [stay("s1", "AZ-1")], [[]])
+    with pytest.raises(PersonAlreadyHeld):
+        repo.admit("baku-m1", 1, refuse)
+    assert seen[-1][3] == 1  # before its own place: one held already
+    with pytest.raises(UnitFull):
+        repo.admit("baku-m9", 1, refuse)  # unknown: the caller reads it to say so
+    assert len(seen) == 2
+
+
 def test_an_admission_takes_a_place_and_queues_its_event(repository: Twin) -> None:
     repo = with_units(repository, unit("baku-m1")).port
     opened = event("s1")
-    admitted = repo.admit(stay("s1", "AZ-1"), [opened])
+    admitted = admit(repo, [stay("s1", "AZ-1")], [[opened]])[0]
     assert admitted == as_record(stay("s1", "AZ-1"))
     assert repo.stay("s1") == admitted and repo.stay("s9") is None
     assert (repo.unit("baku-m1")["occupancy"], repo.unit("baku-m1")["version"]) == (1, 2)
@@ -191,13 +224,13 @@ def test_an_admission_takes_a_place_and_queues_its_event(repository: Twin) -> No
 def test_a_person_held_already_or_a_full_unit_changes_nothing(repository: Twin) -> None:
     repo = with_units(repository, unit("baku-m1"), unit("baku-m2", capacity=1)).port
     first = event("s1")
-    repo.admit(stay("s1", "AZ-1"), [first])
+    admit(repo, [stay("s1", "AZ-1")], [[first]])
     with pytest.raises(PersonAlreadyHeld) as held:
-        repo.admit(stay("s2", "AZ-1", "baku-m2"), [event("s2")])
+        admit(repo, [stay("s2", "AZ-1", "baku-m2")], [[event("s2")]])
     assert held.value.rule == "one_open_stay"
-    repo.admit(stay("s3", "AZ-3", "baku-m2"), [])
+    admit(repo, [stay("s3", "AZ-3", "baku-m2")], [[]])
     with pytest.raises(UnitFull) as full:
-        repo.admit(stay("s4", "AZ-4", "baku-m2"), [event("s4")])
+        admit(repo, [stay("s4", "AZ-4", "baku-m2")], [[event("s4")]])
     assert (full.value.unit_id, full.value.occupancy, full.value.capacity) == ("baku-m2", 1, 1)
     assert repo.stay("s2") is None and repo.stay("s4") is None
     assert [repo.unit(u)["occupancy"] for u in ("baku-m1", "baku-m2")] == [1, 1]
@@ -207,7 +240,7 @@ def test_a_person_held_already_or_a_full_unit_changes_nothing(repository: Twin) 
 def test_a_unit_of_a_closed_centre_admits_no_one(repository: Twin) -> None:
     repo = with_units(repository, unit("baku-m1", centre_active=False)).port
     with pytest.raises(UnitFull):
-        repo.admit(stay("s1", "AZ-1"), [])
+        admit(repo, [stay("s1", "AZ-1")], [[]])
     assert repo.stay("s1") is None and repo.unit("baku-m1")["occupancy"] == 0
 
 
@@ -218,17 +251,17 @@ def test_a_family_is_admitted_whole_or_not_at_all(repository: Twin) -> None:
         stay("s1", "AZ-1", "baku-f1", **group("parent")),
         stay("s2", "AZ-2", "baku-f1", **group("child")),
     ]
-    repo.admit(stay("s0", "AZ-2", "baku-m1"), [])
+    admit(repo, [stay("s0", "AZ-2", "baku-m1")], [[]])
     with pytest.raises(PersonAlreadyHeld):
-        repo.admit_family(family, [[event("s1")], [event("s2")]])
+        admit(repo, family, [[event("s1")], [event("s2")]])
     with pytest.raises(UnitFull) as full:
         more = [stay(f"s{n}", f"AZ-{n}", "baku-f1") for n in (3, 4)]
-        repo.admit_family([*family, *more], [[], [], [], []])
+        admit(repo, [*family, *more], [[], [], [], []])
     assert (full.value.occupancy, full.value.capacity) == (0, 3)
     assert repo.unit("baku-f1")["occupancy"] == 0 and repository.written() == []
     family[1] = stay("s2", "AZ-5", "baku-f1", **group("child"))
     events = [[event("s1")], [event("s2")]]
-    assert [s["id"] for s in repo.admit_family(family, events)] == ["s1", "s2"]
+    assert [s["id"] for s in admit(repo, family, events)] == ["s1", "s2"]
     assert repo.unit("baku-f1")["occupancy"] == 2
     assert repository.written() == sorted(e.id for evs in events for e in evs)
     members = sorted(repo.held_family_members("g1", "baku"), key=lambda s: s["id"])
@@ -255,7 +288,7 @@ def test_stays_are_filtered_scoped_and_paged_in_id_order(repository: Twin) -> No
         stay("s3", "AZ-3", status="closed", legal_basis={"kind": "asylum_applicant"}),
         stay("s2", "AZ-2", due_on=None),
     ]:
-        repo.admit(doc, [])
+        admit(repo, [doc], [[]])
 
     def ids(where: StayFilter, scope: list[str] | None = None, after: str | None = None) -> list:
         return [s["id"] for s in repo.stays(where, scope, after, 10)]
@@ -300,7 +333,7 @@ def test_a_centres_stays_page_in_id_order_whatever_their_ids_and_admission_times
     for n, stay_id in enumerate(held):
         centre_id = "ganja" if n % 4 == 3 else "baku"
         status = "closed" if n % 3 == 0 else "open"
-        repo.admit(stay(stay_id, f"AZ-{n}", f"{centre_id}-m1", status=status), [])
+        admit(repo, [stay(stay_id, f"AZ-{n}", f"{centre_id}-m1", status=status)], [[]])
     in_centre = {
         c: sorted(i for n, i in enumerate(held) if (n % 4 == 3) == (c == "ganja"))
         for c in ("baku", "ganja")
@@ -341,7 +374,7 @@ def test_a_centres_stays_page_in_id_order_whatever_their_ids_and_admission_times
     repo.add_unit(unit("sheki-m1", "sheki", capacity=9), [])
     sheki = sorted(new_stay_id(at) for at in admitted[:3])
     for n, stay_id in enumerate(sheki):
-        repo.admit(stay(stay_id, f"AZ-9{n}", "sheki-m1"), [])
+        admit(repo, [stay(stay_id, f"AZ-9{n}", "sheki-m1")], [[]])
     assert paged(StayFilter(), ["sheki"], 2) == sheki
     assert paged(StayFilter(), None, 2) == sorted(held + sheki)
     assert paged(StayFilter(), [], 3) == []
@@ -365,7 +398,7 @@ def test_the_open_stays_due_by_a_day_are_paged_in_id_order_without_the_undated(
         stay("d6", "AZ-6", due_on="2027-05-01"),
         stay("d7", "AZ-7", "ganja-m1", due_on="2026-12-02"),
     ]:
-        repo.admit(doc, [])
+        admit(repo, [doc], [[]])
     by = date(2026, 12, 31)
 
     def ids(where: StayFilter, scope: list[str] | None = None, after: str | None = None) -> list:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from detention.domain.model import AlreadyExists, PersonAlreadyHeld, StayFilter, UnitFull
+from detention.domain.model import AlreadyExists, Decide, PersonAlreadyHeld, StayFilter, UnitFull
 from passage.events.envelope import Envelope
 
 WHERE_HELD = ("id", "centre_id", "unit_id")  # MongoRepository.open_stay_of_person's projection
@@ -90,21 +90,20 @@ class FakeRepository:
             [u for u in self.docs["units"].values() if u["centre_id"] == centre_id], after, limit
         )
 
-    def admit(self, stay: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
-        return self.admit_family([stay], [events])[0]
-
-    def admit_family(
-        self, stays: Sequence[dict[str, Any]], events: Sequence[Sequence[Envelope]]
-    ) -> list[dict[str, Any]]:
-        """Take the places (none in a closed centre's unit), then open the stays, or do neither."""
-        unit = self.docs["units"][stays[0]["unit_id"]]
-        if unit.get("centre_active") is False or unit["occupancy"] + len(stays) > unit["capacity"]:
+    def admit(self, unit_id: str, places: int, decide: Decide) -> list[dict[str, Any]]:
+        """Take the places (none in a closed centre's unit), decide on the unit as it was, then
+        open the stays, or do neither."""
+        unit = self.docs["units"].get(unit_id)
+        if unit is None:
+            raise UnitFull(unit_id, 0, 0)
+        if unit.get("centre_active") is False or unit["occupancy"] + places > unit["capacity"]:
             raise UnitFull(unit["id"], unit["occupancy"], unit["capacity"])
-        if any(self.open_stay_of_person(s["person_ref"]) for s in stays):
+        decided = list(decide(dict(unit)))
+        if any(self.open_stay_of_person(s["person_ref"]) for s, _ in decided):
             raise PersonAlreadyHeld("one_open_stay", "held already")
-        unit["occupancy"] += len(stays)
+        unit["occupancy"] += places
         unit["version"] = unit.get("version", 0) + 1
-        return [self._add("stays", stay, evs) for stay, evs in zip(stays, events, strict=False)]
+        return [self._add("stays", stay, evs) for stay, evs in decided]
 
     def held_family_members(self, group_id: str, centre_id: str) -> list[dict[str, Any]]:
         return [

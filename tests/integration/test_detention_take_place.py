@@ -51,13 +51,18 @@ def _another_stay_like(api: Api, stay_id: str) -> dict[str, Any]:
     }
 
 
+def _admit(api: Api, stay: dict[str, Any]) -> list[dict[str, Any]]:
+    """The repository's admitting write for a stay already decided."""
+    return api.deps.repository.admit(stay["unit_id"], 1, lambda _unit: [(stay, [])])
+
+
 def test_the_repository_refuses_an_admission_to_a_full_unit(api: Api) -> None:
     first = api.admit("baku-m1", person={"person_ref": "AZ-2026-000001"}).get_json()
-    api.deps.repository.admit(_another_stay_like(api, first["id"]), [])  # the second place: taken
+    _admit(api, _another_stay_like(api, first["id"]))  # the second place: taken
     assert _counts(api)["baku-m1"] == (2, 2)
     extra = _another_stay_like(api, first["id"])
     with pytest.raises(UnitFull):
-        api.deps.repository.admit(extra, [])
+        _admit(api, extra)
     assert _counts(api)["baku-m1"] == (2, 2)
     assert api.deps.mongo.collection(STAYS).find_one({"_id": extra["_id"]}) is None
 
@@ -79,8 +84,8 @@ def test_a_place_given_back_can_be_taken_again(api: Api) -> None:
     held = api.admit("baku-m2", person={"person_ref": "AZ-2026-000001"}).get_json()
     template = _another_stay_like(api, held["id"])  # taken while the stay is open
     with pytest.raises(UnitFull):
-        api.deps.repository.admit({**template, "_id": str(uuid.uuid4())}, [])
+        _admit(api, {**template, "_id": str(uuid.uuid4())})
     released = api.post(f"/stays/{held['id']}/release", {"reason": "other"})
     assert released.status_code == 200, released.get_json()
-    api.deps.repository.admit(template, [])
+    _admit(api, template)
     assert _counts(api)["baku-m2"] == (1, 1)

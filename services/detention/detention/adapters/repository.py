@@ -21,6 +21,7 @@ from detention.adapters import occupancy, stay_list
 from detention.domain.model import (
     STAY_SEARCH,
     AlreadyExists,
+    Decide,
     PersonAlreadyHeld,
     StayFilter,
     UnitFull,
@@ -305,34 +306,32 @@ class MongoRepository:
         )
 
     # stays -----------------------------------------------------------------------------------
-    def admit(self, stay: dict[str, Any], events: Sequence[Envelope]) -> dict[str, Any]:
-        """Take a place in the stay's unit and open the stay, atomically; raise when refused."""
-        return self.admit_family([stay], [events])[0]
+    def admit(self, unit_id: str, places: int, decide: Decide) -> list[dict[str, Any]]:
+        """Take ``places`` places in the unit and open the stays ``decide(unit)`` gives, in one
+        transaction; raise when refused.
 
-    def admit_family(
-        self, stays: Sequence[dict[str, Any]], events: Sequence[Sequence[Envelope]]
-    ) -> list[dict[str, Any]]:
-        """Take one place per stay in their (one) unit and open them all in one transaction, or
-        none."""
-        docs = [
-            {**stay, **outbox_fields(evs, into=STAYS)}
-            for stay, evs in zip(stays, events, strict=True)
-        ]
-        unit_id = safe_value(docs[0]["unit_id"])
+        ``decide`` sees the unit as the transaction found it (before the places were taken), so
+        the rules judge the unit the write changes, and no read comes first. A refusal it raises
+        aborts the transaction: nothing is stored. :class:`UnitFull` when the places cannot be
+        taken: no room, an unknown unit or a closed centre (the caller reads the unit to say
+        which).
+        """
+        unit_id = safe_value(unit_id)
 
-        def work(session: ClientSession) -> None:
-            unit = self.take_place(session, unit_id, len(docs))
-            for (
-                doc
-            ) in docs:  # one by one: a duplicate key names its index the same way on every server
+        def work(session: ClientSession) -> list[dict[str, Any]]:
+            unit = self.take_place(session, unit_id, places)
+            before = record({**unit, "occupancy": unit["occupancy"] - places})
+            docs = [{**stay, **outbox_fields(evs, into=STAYS)} for stay, evs in decide(before)]
+            for doc in docs:  # one by one: a duplicate key names its index alike on every server
                 self.mongo.collection(STAYS).insert_one(doc, session=session)
                 occupancy.record_day(
                     self.mongo, session, unit, doc["admitted_on"], "admissions", doc
                 )
+            return docs
 
         try:
             with occupancy.one_writer_per_unit(unit_id):
-                occupancy.transaction(self.mongo, work)
+                docs = occupancy.transaction(self.mongo, work)
         except NoPlace:
             raise self.unit_full(unit_id) from None
         except DuplicateKeyError as exc:

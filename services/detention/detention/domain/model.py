@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import calendar
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,6 +17,7 @@ from detention.domain.ids import NATIONALITY, PERSON_REF, SLUG, STAY_ID, new_sta
 from detention.domain.rules import Rules
 from passage import names
 from passage.errors import DomainError
+from passage.events.envelope import Envelope
 
 UNIT_CATEGORIES = ("men", "women", "family", "vulnerable")
 SEXES = ("male", "female", "other", "unknown")
@@ -375,6 +376,11 @@ def vulnerability_alerts(age: int, rules: Rules, accompanied: bool = False) -> t
     if age >= rules.elderly_age:
         return ("elderly",)
     return ()
+
+
+#: An admission's decision, made on the unit as the admitting transaction finds it: the stays to
+#: open with their events, or a refusal raised (which stores nothing).
+Decide = Callable[[Mapping[str, Any]], Sequence[tuple[dict[str, Any], Sequence[Envelope]]]]
 
 
 def check_room(unit_id: str, occupancy: int, capacity: int) -> None:

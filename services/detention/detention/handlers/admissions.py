@@ -17,7 +17,7 @@ from detention.domain import access, clocks, law
 from detention.domain import model as domain
 from detention.domain.clocks import utc_ms
 from detention.domain.families import Family, Member, has_carer, new_group_id
-from detention.domain.model import STAY_SEARCH, unit_from_record
+from detention.domain.model import STAY_SEARCH, Decide, unit_from_record
 from detention.domain.rules import Rules, rules_on
 from detention.handlers.common import (
     Context,
@@ -31,6 +31,7 @@ from detention.handlers.common import (
 )
 from detention.handlers.views import stay_view
 from passage import names
+from passage.errors import NotFoundError
 from passage.events.envelope import Envelope, rfc3339
 
 T = TypeVar("T")
@@ -39,59 +40,84 @@ T = TypeVar("T")
 def admit(
     repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: RulesFor = rules_on
 ) -> dict[str, Any]:
-    """Admit a person to a unit: rules first, then one atomic write that takes the place or
-    fails."""
-    rec = visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
-    check_centre_open(rec)
+    """Admit a person to a unit: one atomic write takes the place and opens the stay, with the
+    rules deciding on the unit as that write finds it (no read before it)."""
+    access.require(ctx.caller, access.ADMITTERS)
     now = utc_ms(ctx.now)
     rules = rules_for(now.date())
     person = _person(body["person"])
-    family = _family(repo, rec["centre_id"], body.get("family_group"), now.date(), rules)
-    stay, event = _prepared(rec, ctx, body, person, family, now, rules)
-    domain.check_room(
-        rec["id"], rec["occupancy"], rec["capacity"]
-    )  # early refusal; the write checks again
-    return stay_view(
-        _opening(repo, ctx, [person.person_ref], "person", lambda: repo.admit(stay, [event])),
-        ctx.caller,
-    )
+
+    def decide(rec: Mapping[str, Any]) -> list[tuple[dict[str, Any], list[Envelope]]]:
+        _check_seen(ctx, rec)
+        family = _family(repo, rec["centre_id"], body.get("family_group"), now.date(), rules)
+        stay, event = _prepared(rec, ctx, body, person, family, now, rules)
+        return [(stay, [event])]
+
+    stays = _admitting(repo, ctx, body["unit_id"], [person.person_ref], "person", decide)
+    return stay_view(stays[0], ctx.caller)
 
 
 def admit_family(
     repo: Repository, ctx: Context, body: Mapping[str, Any], rules_for: RulesFor = rules_on
 ) -> dict[str, Any]:
     """Admit a family together into one unit: every member gets a place, or nobody does."""
-    rec = visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
-    check_centre_open(rec)
+    access.require(ctx.caller, access.ADMITTERS)
     now = utc_ms(ctx.now)
     rules = rules_for(now.date())
     members = body["members"]
     people = [_person(m["person"]) for m in members]
     _check_distinct(people)
-    group_id, held = _group(repo, rec["centre_id"], body.get("family_group_id"))
-    together = held + [
-        Member(m["relation"], p.birth_date) for m, p in zip(members, people, strict=True)
-    ]
-    accompanied = has_carer(together, now.date(), rules.adult_age)
-    prepared = [
-        _member(i, rec, ctx, m, p, Family(group_id, m["relation"], accompanied), now, rules)
-        for i, (m, p) in enumerate(zip(members, people, strict=True))
-    ]
-    if rec["occupancy"] + len(prepared) > rec["capacity"]:
-        raise domain.NotEnoughPlaces(rec["id"], rec["occupancy"], rec["capacity"], len(prepared))
+    group_id = body.get("family_group_id") or new_group_id()
+
+    def decide(rec: Mapping[str, Any]) -> list[tuple[dict[str, Any], list[Envelope]]]:
+        _check_seen(ctx, rec)
+        held = _group(repo, rec["centre_id"], body.get("family_group_id"))
+        together = held + [
+            Member(m["relation"], p.birth_date) for m, p in zip(members, people, strict=True)
+        ]
+        accompanied = has_carer(together, now.date(), rules.adult_age)
+        return [
+            (stay, [event])
+            for stay, event in (
+                _member(i, rec, ctx, m, p, Family(group_id, m["relation"], accompanied), now, rules)
+                for i, (m, p) in enumerate(zip(members, people, strict=True))
+            )
+        ]
+
     try:
-        stays = _opening(
-            repo,
-            ctx,
-            [p.person_ref for p in people],
-            "members",
-            lambda: repo.admit_family([s for s, _ in prepared], [[e] for _, e in prepared]),
+        stays = _admitting(
+            repo, ctx, body["unit_id"], [p.person_ref for p in people], "members", decide
         )
     except domain.UnitFull as full:
         raise domain.NotEnoughPlaces(
-            full.unit_id or rec["id"], full.occupancy, full.capacity, len(prepared)
+            full.unit_id or body["unit_id"], full.occupancy, full.capacity, len(people)
         ) from None
     return {"family_group_id": group_id, "stays": [stay_view(s, ctx.caller) for s in stays]}
+
+
+def _check_seen(ctx: Context, rec: Mapping[str, Any]) -> None:
+    """The unit is the caller's to admit into (else not found, as ``visible_unit``) and its
+    centre is open."""
+    if not access.in_scope(ctx.caller, rec["centre_id"]):
+        raise NotFoundError(f"No unit {rec['id']}.")
+    check_centre_open(rec)
+
+
+def _admitting(
+    repo: Repository,
+    ctx: Context,
+    unit_id: str,
+    refs: Sequence[str],
+    pointer: str,
+    decide: Decide,
+) -> list[dict[str, Any]]:
+    """The admitting write; when it cannot take the places, the refusal the caller meets first
+    (unknown unit, closed centre, a rule) before "full", as when the unit is read first."""
+    try:
+        return _opening(repo, ctx, refs, pointer, lambda: repo.admit(unit_id, len(refs), decide))
+    except domain.UnitFull:
+        decide(visible_unit(repo, ctx, unit_id, access.ADMITTERS))
+        raise
 
 
 def _member(
@@ -124,11 +150,11 @@ def _check_distinct(people: Sequence[domain.Person]) -> None:
         seen.add(person.person_ref)
 
 
-def _group(repo: Repository, centre_id: str, group_id: str | None) -> tuple[str, list[Member]]:
-    """A new group, or an existing one with the members it has held in this centre."""
+def _group(repo: Repository, centre_id: str, group_id: str | None) -> list[Member]:
+    """The members an existing group holds in this centre (a new group: none)."""
     if group_id is None:
-        return new_group_id(), []
-    return group_id, _held_members(repo, group_id, centre_id, "family_group_id")
+        return []
+    return _held_members(repo, group_id, centre_id, "family_group_id")
 
 
 def _held_members(repo: Repository, group_id: str, centre_id: str, field: str) -> list[Member]:
