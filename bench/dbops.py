@@ -7,6 +7,7 @@ rate is measured on its own so the two can be read together.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -18,10 +19,17 @@ KINDS = ("insert", "query", "update", "delete", "getmore", "command")
 
 
 class OpMeter:
-    """Reads the server's opcounters; its own ``serverStatus`` calls are not counted."""
+    """Reads the server's opcounters; its own ``serverStatus`` calls are not counted.
 
-    def __init__(self, mongo_url: str) -> None:
+    Given the server's pid (a server on this machine), it also reads the CPU time the server
+    spent meanwhile (``/proc/<pid>/stat``): on a database that is the bottleneck, its CPU per
+    request bounds the throughput (one core / CPU per request), whatever else the stack does.
+    """
+
+    def __init__(self, mongo_url: str, server_pid: int | None = None) -> None:
         self.client: MongoClient = MongoClient(mongo_url)
+        self.server_pid = server_pid
+        self.last_cpu_seconds: float | None = None  # of the last ``measure``
 
     def snapshot(self) -> dict[str, int]:
         counters = self.client.admin.command("serverStatus").get("opcounters", {})
@@ -29,12 +37,32 @@ class OpMeter:
 
     def measure(self, work: Callable[[], T]) -> tuple[T, dict[str, int]]:
         """Run ``work`` and return its result with the operations the server did meanwhile."""
-        before = self.snapshot()
+        before, cpu_before = self.snapshot(), self.server_cpu()
         result = work()
-        after = self.snapshot()
+        after, cpu_after = self.snapshot(), self.server_cpu()
+        self.last_cpu_seconds = (
+            None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+        )
         delta = {kind: after[kind] - before[kind] for kind in KINDS}
         delta["command"] -= 1  # the second serverStatus itself
         return result, delta
+
+    def server_cpu(self) -> float | None:
+        """CPU seconds (user + system) the server has used, or None when it cannot be read."""
+        if self.server_pid is None:
+            return None
+        try:
+            with open(f"/proc/{self.server_pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def cpu_per_request(self, requests: int) -> str:
+        """``db CPU 4.1 ms/req`` for the last ``measure`` (empty when not read)."""
+        if self.last_cpu_seconds is None or not requests:
+            return ""
+        return f"  db CPU {self.last_cpu_seconds * 1000 / requests:.1f} ms/req"
 
     def idle_rate(self, seconds: float) -> tuple[float, dict[str, int]]:
         """Operations per second with nobody using the stack."""

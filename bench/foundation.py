@@ -35,6 +35,7 @@ from bench.dbops import OpMeter, per_request, per_second  # noqa: E402
 from bench.loadgen import Result, run_load, timed  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
+from devstack.stack import DATABASE  # noqa: E402
 from passage.bus.connection import broker_connection  # noqa: E402
 from passage.config import mongo_transport_url  # noqa: E402
 from passage.testing import free_port, wait_for  # noqa: E402
@@ -149,7 +150,7 @@ def bench_http(
         result, delta = meter.measure(
             lambda: run_load(name, call, clients=clients, requests_per_client=per_client)
         )
-        return result, per_request(delta, result.count)
+        return result, per_request(delta, result.count) + meter.cpu_per_request(result.count)
 
     base_post, _ = load("baseline: bare Flask POST /echo", echo)
     plain_post, plain_post_ops = load("baseline: Flask+pymongo POST insert", plain_insert)
@@ -215,7 +216,8 @@ def bench_mixed(
     occupancy, capacity = state["occupancy"], state["capacity"]
     held = "OK" if occupancy == open_stays <= capacity else "CAPACITY VIOLATION"
     verdict = (
-        f"{per_request(delta, result.count)}; unit {unit}: occupancy {occupancy} / capacity "
+        f"{per_request(delta, result.count)}{meter.cpu_per_request(result.count)}; "
+        f"unit {unit}: occupancy {occupancy} / capacity "
         f"{capacity}, open stays {open_stays} -> {held}"
     )
     return result, verdict
@@ -398,7 +400,7 @@ def main() -> None:
         stack.seed()
         baseline_port = free_port()
         baseline = servers.baseline(baseline_port, stack.mongo_url, Path(tmp) / "baseline.log")
-        meter = OpMeter(stack.mongo_url)
+        meter = OpMeter(stack.mongo_url, stack.pids.get(DATABASE))
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
             time.sleep(args.settle)  # the seeding's events settle before the idle count
