@@ -177,7 +177,7 @@ def admit(
 ) -> list[dict[str, Any]]:
     """The admitting write with a decision already made: these stays, whatever the unit."""
     return repo.admit(
-        stays[0]["unit_id"], len(stays), lambda _unit: list(zip(stays, events, strict=True))
+        stays[0]["unit_id"], len(stays), None, lambda _unit: list(zip(stays, events, strict=True))
     )
 
 
@@ -192,17 +192,22 @@ def test_the_decision_sees_the_unit_as_it_was_and_a_refusal_stores_nothing(
         raise PersonAlreadyHeld("a_rule", "refused on the unit it saw")
 
     with pytest.raises(PersonAlreadyHeld):
-        repo.admit("baku-m1", 1, refuse)
+        repo.admit("baku-m1", 1, None, refuse)
     assert seen == [("baku-m1", "baku", "men", 0)]
     assert repo.unit("baku-m1")["occupancy"] == 0 and repo.stay("s1") is None
     assert repository.written() == []
     admit(repo, [stay("s1", "AZ-1")], [[]])
     with pytest.raises(PersonAlreadyHeld):
-        repo.admit("baku-m1", 1, refuse)
+        repo.admit("baku-m1", 1, None, refuse)
     assert seen[-1][3] == 1  # before its own place: one held already
     with pytest.raises(UnitFull):
-        repo.admit("baku-m9", 1, refuse)  # unknown: the caller reads it to say so
-    assert len(seen) == 2
+        repo.admit("baku-m9", 1, None, refuse)  # unknown: the caller reads it to say so
+    with pytest.raises(UnitFull):
+        repo.admit("baku-m1", 1, ["ganja"], refuse)  # not the caller's centre: never written to
+    assert len(seen) == 2 and repo.unit("baku-m1")["occupancy"] == 1
+    with pytest.raises(ValueError):  # a decision must open exactly the places it takes
+        repo.admit("baku-m1", 1, ["baku"], lambda _unit: [])
+    assert repo.unit("baku-m1")["occupancy"] == 1
 
 
 def test_an_admission_takes_a_place_and_queues_its_event(repository: Twin) -> None:

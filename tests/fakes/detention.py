@@ -90,15 +90,19 @@ class FakeRepository:
             [u for u in self.docs["units"].values() if u["centre_id"] == centre_id], after, limit
         )
 
-    def admit(self, unit_id: str, places: int, decide: Decide) -> list[dict[str, Any]]:
-        """Take the places (none in a closed centre's unit), decide on the unit as it was, then
-        open the stays, or do neither."""
+    def admit(
+        self, unit_id: str, places: int, scope: Sequence[str] | None, decide: Decide
+    ) -> list[dict[str, Any]]:
+        """Take the places (none in a closed centre's unit, none outside ``scope``), decide on the
+        unit as it was, then open the stays, or do neither."""
         unit = self.docs["units"].get(unit_id)
-        if unit is None:
+        if unit is None or (scope is not None and unit["centre_id"] not in scope):
             raise UnitFull(unit_id, 0, 0)
         if unit.get("centre_active") is False or unit["occupancy"] + places > unit["capacity"]:
             raise UnitFull(unit["id"], unit["occupancy"], unit["capacity"])
         decided = list(decide(dict(unit)))
+        if len(decided) != places:
+            raise ValueError(f"{places} places taken for {len(decided)} stays")
         if any(self.open_stay_of_person(s["person_ref"]) for s, _ in decided):
             raise PersonAlreadyHeld("one_open_stay", "held already")
         unit["occupancy"] += places

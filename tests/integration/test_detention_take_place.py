@@ -53,7 +53,7 @@ def _another_stay_like(api: Api, stay_id: str) -> dict[str, Any]:
 
 def _admit(api: Api, stay: dict[str, Any]) -> list[dict[str, Any]]:
     """The repository's admitting write for a stay already decided."""
-    return api.deps.repository.admit(stay["unit_id"], 1, lambda _unit: [(stay, [])])
+    return api.deps.repository.admit(stay["unit_id"], 1, None, lambda _unit: [(stay, [])])
 
 
 def test_the_repository_refuses_an_admission_to_a_full_unit(api: Api) -> None:

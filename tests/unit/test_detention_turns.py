@@ -130,3 +130,26 @@ def _wait_until(condition: Callable[[], bool]) -> None:
     while not condition():
         assert time.monotonic() < deadline, "never came true"
         time.sleep(0.001)
+
+
+def test_a_waiter_interrupted_while_waiting_does_not_keep_the_turn_from_the_others() -> None:
+    turn = occupancy.Turn()
+    assert turn.acquire(timeout=1)
+
+    class Interrupted(BaseException):
+        pass
+
+    class Stopped(threading.Event):
+        def wait(self, timeout: float | None = None) -> bool:
+            raise Interrupted()
+
+    original = occupancy.threading.Event
+    occupancy.threading.Event = Stopped  # type: ignore[misc]
+    try:
+        with pytest.raises(Interrupted):
+            turn.acquire(timeout=5)
+    finally:
+        occupancy.threading.Event = original  # type: ignore[misc]
+    assert turn.waiting == 0
+    turn.release()
+    assert not turn.held and turn.acquire(timeout=0.1)

@@ -98,13 +98,23 @@ class Turn:
                 return True
             mine = threading.Event()
             self._waiters.append(mine)
-        if mine.wait(timeout):
-            return True
-        with self._guard:
-            if mine.is_set():
+        try:
+            if mine.wait(timeout):
                 return True
-            self._waiters.remove(mine)
-            return False
+        except BaseException:  # interrupted while waiting: leave, or pass on a turn just handed
+            self._leave(mine, keep=False)
+            raise
+        return self._leave(mine, keep=True)
+
+    def _leave(self, mine: threading.Event, keep: bool) -> bool:
+        """Stop waiting; True when the turn was handed over meanwhile and is kept."""
+        with self._guard:
+            if not mine.is_set():
+                self._waiters.remove(mine)
+                return False
+        if not keep:
+            self.release()
+        return keep
 
     def release(self) -> None:
         with self._guard:

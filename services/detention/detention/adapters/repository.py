@@ -306,22 +306,30 @@ class MongoRepository:
         )
 
     # stays -----------------------------------------------------------------------------------
-    def admit(self, unit_id: str, places: int, decide: Decide) -> list[dict[str, Any]]:
+    def admit(
+        self, unit_id: str, places: int, scope: Sequence[str] | None, decide: Decide
+    ) -> list[dict[str, Any]]:
         """Take ``places`` places in the unit and open the stays ``decide(unit)`` gives, in one
         transaction; raise when refused.
 
         ``decide`` sees the unit as the transaction found it (before the places were taken), so
         the rules judge the unit the write changes, and no read comes first. A refusal it raises
         aborts the transaction: nothing is stored. :class:`UnitFull` when the places cannot be
-        taken: no room, an unknown unit or a closed centre (the caller reads the unit to say
+        taken: no room, an unknown unit, a closed centre, or a unit outside ``scope`` (the
+        caller's centres; None: all), which is never written to (the caller reads the unit to say
         which).
         """
         unit_id = safe_value(unit_id)
 
         def work(session: ClientSession) -> list[dict[str, Any]]:
-            unit = self.take_place(session, unit_id, places)
-            before = record({**unit, "occupancy": unit["occupancy"] - places})
-            docs = [{**stay, **outbox_fields(evs, into=STAYS)} for stay, evs in decide(before)]
+            unit = self.take_place(session, unit_id, places, scope)
+            before = record(
+                {**unit, "occupancy": unit["occupancy"] - places, "version": unit["version"] - 1}
+            )
+            decided = decide(before)
+            if len(decided) != places:  # occupancy must stay equal to the open stays
+                raise ValueError(f"{places} places taken for {len(decided)} stays")
+            docs = [{**stay, **outbox_fields(evs, into=STAYS)} for stay, evs in decided]
             for doc in docs:  # one by one: a duplicate key names its index alike on every server
                 self.mongo.collection(STAYS).insert_one(doc, session=session)
                 occupancy.record_day(
@@ -342,12 +350,20 @@ class MongoRepository:
             ) from None
         return [record(doc) for doc in docs]
 
-    def take_place(self, session: ClientSession, unit_id: str, places: int = 1) -> dict[str, Any]:
-        """Take ``places`` places only while that many are free; the unit as it is after, or
-        abort."""
+    def take_place(
+        self,
+        session: ClientSession,
+        unit_id: str,
+        places: int = 1,
+        scope: Sequence[str] | None = None,
+    ) -> dict[str, Any]:
+        """Take ``places`` places only while that many are free (in a centre of ``scope``, when
+        given); the unit as it is after, or abort."""
+        in_scope = {} if scope is None else {"centre_id": {"$in": [safe_value(c) for c in scope]}}
         unit = self.mongo.collection(UNITS).find_one_and_update(
             {
                 "_id": unit_id,
+                **in_scope,
                 "centre_active": {"$ne": False},
                 "$expr": {"$lte": [{"$add": ["$occupancy", places]}, "$capacity"]},
             },

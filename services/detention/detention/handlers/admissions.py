@@ -66,11 +66,11 @@ def admit_family(
     rules = rules_for(now.date())
     members = body["members"]
     people = [_person(m["person"]) for m in members]
-    _check_distinct(people)
     group_id = body.get("family_group_id") or new_group_id()
 
     def decide(rec: Mapping[str, Any]) -> list[tuple[dict[str, Any], list[Envelope]]]:
         _check_seen(ctx, rec)
+        _check_distinct(people)
         held = _group(repo, rec["centre_id"], body.get("family_group_id"))
         together = held + [
             Member(m["relation"], p.birth_date) for m, p in zip(members, people, strict=True)
@@ -112,9 +112,13 @@ def _admitting(
     decide: Decide,
 ) -> list[dict[str, Any]]:
     """The admitting write; when it cannot take the places, the refusal the caller meets first
-    (unknown unit, closed centre, a rule) before "full", as when the unit is read first."""
+    (unknown unit, closed centre, a rule) before "full", as when the unit is read first. The write
+    names the caller's centres, so a unit they may not see is never written to."""
+    scope = access.centre_scope(ctx.caller)
     try:
-        return _opening(repo, ctx, refs, pointer, lambda: repo.admit(unit_id, len(refs), decide))
+        return _opening(
+            repo, ctx, refs, pointer, lambda: repo.admit(unit_id, len(refs), scope, decide)
+        )
     except domain.UnitFull:
         decide(visible_unit(repo, ctx, unit_id, access.ADMITTERS))
         raise
