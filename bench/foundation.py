@@ -405,6 +405,7 @@ def main() -> None:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
             time.sleep(args.settle)  # the seeding's events settle before the idle count
             idle = per_second(*meter.idle_rate(args.idle_seconds), args.idle_seconds)
+            idle += meter.cpu_per_second(args.idle_seconds)
             lines = bench_http(
                 stack.gateway_url,
                 f"http://127.0.0.1:{baseline_port}",

@@ -71,7 +71,8 @@ def main() -> None:
             os.killpg(baseline.pid, 15)
             baseline.wait(timeout=20)
     print(
-        f"\nPassage gateway benchmark — real gunicorn processes ({stack.workers} workers each), "
+        f"\nPassage gateway benchmark — real gunicorn processes ({stack.workers} workers each, "
+        f"detention {stack.detention_workers}), "
         f"{args.clients} clients, {os.cpu_count()} cores"
     )
     for line in lines:

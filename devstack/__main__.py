@@ -51,13 +51,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers",
         type=int,
         default=int(os.environ.get("WEB_CONCURRENCY", "2")),
-        help="the gateway's gunicorn workers (default: WEB_CONCURRENCY or 2)",
+        help="gunicorn workers of the gateway and of each API but detention's (default: "
+        "WEB_CONCURRENCY or 2)",
     )
     parser.add_argument(
-        "--service-workers",
+        "--detention-workers",
         type=int,
-        default=int(os.environ.get("SERVICE_CONCURRENCY", "1")),
-        help="each service API's gunicorn workers (default: SERVICE_CONCURRENCY or 1)",
+        default=int(os.environ.get("DETENTION_CONCURRENCY", "1")),
+        help="the detention API's gunicorn workers (default: DETENTION_CONCURRENCY or 1)",
     )
     parser.add_argument(
         "--var-dir",
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         var_dir=args.var_dir,
         base_port=args.port_base,
         workers=args.workers,
-        service_workers=args.service_workers,
+        detention_workers=args.detention_workers,
     )
     try:
         print(f"devstack: starting Passage (logs in {stack.log_dir}) …", flush=True)

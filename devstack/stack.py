@@ -50,13 +50,15 @@ class Stack:
         workers: int = 2,
         start_timeout: float = 120.0,
         stop_timeout: float = 20.0,
-        service_workers: int = 1,
+        detention_workers: int = 1,
     ) -> None:
         self.root = Path(root).resolve()
         self.var_dir = Path(var_dir or self.root / "var").resolve()
         self.base_port = base_port
-        self.workers = workers  # the gateway's gunicorn processes
-        self.service_workers = service_workers  # each service API's (see gunicorn_defaults)
+        # gunicorn processes of the gateway and of each API; the detention API's apart (one by
+        # default: services/detention/gunicorn.conf.py says why)
+        self.workers = workers
+        self.detention_workers = detention_workers
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.started_in: float | None = None
@@ -274,7 +276,7 @@ class Stack:
                 "READMISSION_URL": self.urls["readmission"],
                 "VOLUNTARY_RETURN_URL": self.urls["voluntary-return"],
                 "WEB_CONCURRENCY": str(
-                    self.workers if service == "gateway" else self.service_workers
+                    self.detention_workers if service == "detention" else self.workers
                 ),
                 "PYTHONUNBUFFERED": "1",
                 # plain HTTP on loopback: session cookies without Secure

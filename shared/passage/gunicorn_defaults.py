@@ -33,15 +33,7 @@ __all__ = [
 ]
 
 bind = os.environ.get("PASSAGE_BIND", "0.0.0.0:8000")
-#: Worker processes: ``WEB_CONCURRENCY``, or the process kind's default. The gateway's is 2 (its
-#: work is CPU: tokens, forwarding, audit). A service API's is 1 (:data:`SERVICE_WORKERS`).
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-#: A service API waits on its database, so one process with threads does as much as two; and
-#: moves of one unit take turns within a process (``detention.adapters.occupancy``), while two
-#: processes' moves of a hot unit conflict in the database and start their transactions again:
-#: measured with 16 clients admitting into one unit, p99 1.5-2.6 s with two processes, 0.8 s with
-#: one (bench/foundation.py). Scale a service by instances for availability.
-SERVICE_WORKERS = 1
 worker_class = "gthread"
 # Twice passage.overload's work slots (4): the spare threads answer 503 + Retry-After at once when
 # the slots are taken, instead of requests queueing unseen inside gunicorn until a 504.
@@ -116,8 +108,3 @@ def child_exit(server: object, worker: object) -> None:
     from passage.metrics import process_ended
 
     process_ended(worker.pid)  # type: ignore[attr-defined]
-
-
-def service_workers() -> int:
-    """A service API's worker processes: ``WEB_CONCURRENCY`` if set, else SERVICE_WORKERS."""
-    return int(os.environ.get("WEB_CONCURRENCY", str(SERVICE_WORKERS)))

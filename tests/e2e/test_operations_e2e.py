@@ -47,7 +47,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, rabbit_url: str) -> Iterator
             base_port=free_port_base(),
             env=env,
             workers=2,
-            service_workers=2,  # the scrape must sum two API processes and the worker
+            detention_workers=2,  # the scrape must sum two API processes and the worker
         ) as running:
             running.seed()
             yield running

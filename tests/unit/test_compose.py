@@ -440,15 +440,19 @@ def _gunicorn_workers(conf: Path, env: dict[str, str]) -> int:
     return int(out.stdout.strip())
 
 
-def test_a_service_api_runs_one_process_and_the_gateway_two_unless_told() -> None:
-    """One process per service API keeps a unit's moves in one process's turns (no conflicts
-    between processes); WEB_CONCURRENCY still decides when set, in compose as on a bare host."""
+def test_the_detention_api_runs_one_process_and_the_others_two_unless_told() -> None:
+    """One detention process keeps a unit's moves in one process's turns (no conflicts between
+    processes); WEB_CONCURRENCY still decides when set, in compose as on a bare host."""
     base = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"}
-    for name in ("detention", "readmission", "voluntary-return"):
-        conf = ROOT / "services" / name / "gunicorn.conf.py"
-        assert _gunicorn_workers(conf, base) == 1, name
-        assert _gunicorn_workers(conf, {**base, "WEB_CONCURRENCY": "3"}) == 3, name
-        compose = environment(f"{name}-api")["WEB_CONCURRENCY"]
-        assert compose == "${SERVICE_CONCURRENCY:-1}", (name, compose)
-    assert _gunicorn_workers(ROOT / "gateway" / "gunicorn.conf.py", base) == 2
-    assert environment("gateway")["WEB_CONCURRENCY"] == "${WEB_CONCURRENCY:-2}"
+    detention = ROOT / "services" / "detention" / "gunicorn.conf.py"
+    assert _gunicorn_workers(detention, base) == 1
+    assert _gunicorn_workers(detention, {**base, "WEB_CONCURRENCY": "3"}) == 3
+    assert environment("detention-api")["WEB_CONCURRENCY"] == "${DETENTION_CONCURRENCY:-1}"
+    for conf in (
+        ROOT / "services" / "readmission" / "gunicorn.conf.py",
+        ROOT / "services" / "voluntary-return" / "gunicorn.conf.py",
+        ROOT / "gateway" / "gunicorn.conf.py",
+    ):
+        assert _gunicorn_workers(conf, base) == 2, conf
+    for name in ("readmission-api", "voluntary-return-api", "gateway"):
+        assert environment(name)["WEB_CONCURRENCY"] == "${WEB_CONCURRENCY:-2}", name
