@@ -143,6 +143,11 @@ def bench_http(
             f"{baseline}/stays/{plain_ids[i % len(plain_ids)]}", timeout=30
         ).status_code
 
+    def two_hops(session: requests.Session, i: int) -> int:
+        return session.get(
+            f"{baseline}/hop/stays/{plain_ids[i % len(plain_ids)]}", timeout=30
+        ).status_code
+
     def ping(session: requests.Session, i: int) -> int:
         return session.get(f"{baseline}/ping", timeout=30).status_code
 
@@ -157,6 +162,7 @@ def bench_http(
     admissions, admission_ops = load("admission POST /stays via gateway", admit)
     base_get, _ = load("baseline: bare Flask GET /ping", ping)
     plain_get, plain_get_ops = load("baseline: Flask+pymongo GET by id", plain_read)
+    hops, hop_ops = load("baseline: the same GET behind a bare Flask hop", two_hops)
     reads, read_ops = load("GET /stays/{id} via gateway", read)
     return [
         base_post.line(),
@@ -164,6 +170,7 @@ def bench_http(
         admissions.line(plain_post) + "  " + admission_ops,
         base_get.line(),
         plain_get.line() + "  " + plain_get_ops,
+        hops.line(plain_get) + "  " + hop_ops,
         reads.line(plain_get) + "  " + read_ops,
     ]
 
