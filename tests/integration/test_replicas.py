@@ -156,8 +156,10 @@ def test_forty_admissions_over_two_api_replicas_fill_ten_places_exactly(
     statuses = [a.status_code for a in answers]
     assert statuses.count(201) == PLACES, statuses
     assert set(statuses) <= {201, 409}, statuses
-    admitted_by = {n % 2 for n, a in enumerate(answers) if a.status_code == 201}
-    assert admitted_by == {0, 1}, "both replicas admitted someone"
+    # Each replica answered its twenty with a place or a refusal. Which replica got the places is
+    # not promised: one whose moves of the unit queue in its own turns can take all ten before the
+    # other's conflicting transactions land (seen in CI); the count is what must hold.
+    assert len([a for a in answers[1::2] if a.status_code in (201, 409)]) == ATTEMPTS // 2
     deps = service.build_deps(settings)
     assert seen["occupancy"] == PLACES
     assert (
