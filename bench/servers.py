@@ -67,7 +67,10 @@ def secantus(work: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     cmd = [sys.executable, "-m", "secantus", "--host", "127.0.0.1", "--port", str(port)]
     cmd += ["--storage-path", str(work / "db"), "--log-level", "WARNING", *DURABLE]
-    return start(cmd, {}, port, work / "mongo.log"), f"mongodb://127.0.0.1:{port}/"
+    # no retryable writes, as the launcher (devstack.database.DatabaseUser.url says why)
+    return start(
+        cmd, {}, port, work / "mongo.log"
+    ), f"mongodb://127.0.0.1:{port}/?retryWrites=false"
 
 
 def baseline(port: int, mongo_url: str, log: Path) -> subprocess.Popen:

@@ -35,8 +35,19 @@ class DatabaseUser:
     root: bool = False
 
     def url(self, port: int) -> str:
+        """Without retryable writes (``retryWrites=false``), on this embedded server only.
+
+        SecantusDB (0.7.0b3) keeps a reply record per retryable write for 30 minutes, up to 10,000,
+        and on every such write scans all of them, sorting them all once the cap is reached
+        (``secantus/transactions.py``, ``_prune_retryable_locked``): under sustained writes its CPU
+        per request tripled (admit/release mix, third run of 800: 22 -> 77 ms) where without them
+        it stayed near 25-30 ms. On one node over loopback a retry has no failover to ride out,
+        and every write here is conditional, idempotent, unique-keyed or in a transaction, whose
+        commit the driver retries once even so (MongoDB manual, "Retryable Writes"). Production's
+        MONGO_URL keeps the driver's default.
+        """
         user, password = quote(self.name, safe=""), quote(self.password, safe="")
-        return f"mongodb://{user}:{password}@127.0.0.1:{port}/?authSource=admin"
+        return f"mongodb://{user}:{password}@127.0.0.1:{port}/?authSource=admin&retryWrites=false"
 
     def roles(self) -> list[dict[str, str]]:
         if self.root:

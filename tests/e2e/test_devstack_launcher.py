@@ -53,7 +53,7 @@ def test_ports_and_wiring_follow_the_base_port(tmp_path: Path) -> None:
         "voluntary-return": "http://127.0.0.1:9103",
     }
     assert stack.mongo_url.startswith("mongodb://passage_admin:") and stack.embedded_database
-    assert stack.mongo_url.endswith("@127.0.0.1:9118/?authSource=admin")
+    assert stack.mongo_url.endswith("@127.0.0.1:9118/?authSource=admin&retryWrites=false")
     env = stack.process_env()
     assert env["DETENTION_URL"] == "http://127.0.0.1:9101" and env[MARKER] == str(
         tmp_path.resolve()
