@@ -26,12 +26,12 @@ from detention.handlers.common import (
     check_centre_open,
     medical_document,
     outgoing_event,
+    seen_unit,
     user_of,
     visible_unit,
 )
 from detention.handlers.views import stay_view
 from passage import names
-from passage.errors import NotFoundError
 from passage.events.envelope import Envelope, rfc3339
 
 T = TypeVar("T")
@@ -96,11 +96,8 @@ def admit_family(
 
 
 def _check_seen(ctx: Context, rec: Mapping[str, Any]) -> None:
-    """The unit is the caller's to admit into (else not found, as ``visible_unit``) and its
-    centre is open."""
-    if not access.in_scope(ctx.caller, rec["centre_id"]):
-        raise NotFoundError(f"No unit {rec['id']}.")
-    check_centre_open(rec)
+    """The unit is the caller's to admit into (else not found) and its centre is open."""
+    check_centre_open(seen_unit(ctx, rec, rec["id"]))
 
 
 def _admitting(

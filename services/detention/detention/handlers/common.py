@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from detention.domain import access, moves
 from detention.domain import model as domain
@@ -23,6 +23,7 @@ from passage.events.envelope import Envelope, new_event, rfc3339
 
 SOURCE = "detention"
 RulesFor = Callable[[date], Rules]
+M = TypeVar("M", bound=Mapping[str, Any])
 
 
 class Repository(Protocol):
@@ -201,7 +202,11 @@ def visible_unit(
 ) -> dict[str, Any]:
     """The unit if the caller's role and scope may see it; else not found (never forbidden)."""
     access.require(ctx.caller, roles)
-    rec = repo.unit(unit_id)
+    return seen_unit(ctx, repo.unit(unit_id), unit_id)
+
+
+def seen_unit(ctx: Context, rec: M | None, unit_id: str) -> M:
+    """``rec`` if it is a unit in the caller's scope; else not found (never forbidden)."""
     if rec is None or not access.in_scope(ctx.caller, rec["centre_id"]):
         raise NotFoundError(f"No unit {unit_id}.")
     return rec
