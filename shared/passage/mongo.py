@@ -80,7 +80,9 @@ class Mongo:
                         connectTimeoutMS=self.timeout_ms,
                         tz_aware=True,
                         uuidRepresentation="standard",
-                        retryWrites=True,
+                        # retryWrites is left to the URL (pymongo's default: on). A keyword here
+                        # would override the URL's ``retryWrites=false`` that the embedded
+                        # SecantusDB needs (devstack/database.py says why).
                         # A backstop for work outside a request (workers, commands); requests run
                         # under passage.overload's shorter per-request deadline (pymongo.timeout).
                         socketTimeoutMS=SOCKET_TIMEOUT_MS,

@@ -15,7 +15,7 @@ from flask import Flask
 from passage import logs
 from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
 from passage.events import new_event, registry
-from passage.mongo import Index, safe_value
+from passage.mongo import Index, Mongo, safe_value
 from passage.problems import PreconditionFailed, PreconditionRequired
 from passage.web import etag, expected_version
 from passage.worker import every, run_loops
@@ -189,6 +189,17 @@ def test_outbox_indexes_are_partial_per_collection() -> None:
         "unique": False,
         "partialFilterExpression": {"outbox_pending": {"$exists": True}},
     }
+
+
+@pytest.mark.parametrize(("query", "retrying"), [("", True), ("?retryWrites=false", False)])
+def test_the_url_decides_whether_writes_are_retried(query: str, retrying: bool) -> None:
+    """The embedded SecantusDB's URL turns retryable writes off (it scans its record of them on
+    every write); production's URL keeps the driver's default. No connection is made here."""
+    mongo = Mongo(f"mongodb://127.0.0.1:1/{query}", "passage_test")
+    try:
+        assert mongo.client.options.retry_writes is retrying
+    finally:
+        mongo.client.close()
 
 
 def test_index_options() -> None:
