@@ -5,8 +5,8 @@ each request and each consumed event and its ids reach the JSON log lines even w
 exported. Export follows the standard variables: ``OTEL_TRACES_EXPORTER`` (``none`` by default;
 ``console``, or ``otlp`` when opentelemetry-exporter-otlp is installed), ``OTEL_SERVICE_NAME``,
 ``OTEL_EXPORTER_OTLP_*``; ``OTEL_SDK_DISABLED=true`` turns it all off (no ids in logs). Flask
-requests continue an incoming ``traceparent``; outgoing ``requests`` calls (the gateway's hop to
-a service) carry it; envelopes carry it through the outbox and the bus (see
+requests continue an incoming ``traceparent``; the gateway's hop to a service carries it
+(:func:`inject`); envelopes carry it through the outbox and the bus (see
 :mod:`passage.bus.outbox` and :mod:`passage.bus.consumer`).
 """
 
@@ -30,8 +30,7 @@ tracer = trace.get_tracer("passage")
 
 
 def configure_tracing(service: str) -> None:
-    """Install the tracer provider and the ``requests`` instrumentation (idempotent, per
-    process)."""
+    """Install the tracer provider (idempotent, per process)."""
     with _lock:
         if _configured:
             return
@@ -48,9 +47,6 @@ def configure_tracing(service: str) -> None:
 
             provider.add_span_processor(BatchSpanProcessor(exporter))
         trace.set_tracer_provider(provider)
-        from opentelemetry.instrumentation.requests import RequestsInstrumentor
-
-        RequestsInstrumentor().instrument(tracer_provider=provider)
         _configured.append(name)
 
 
@@ -101,6 +97,11 @@ def current_traceparent() -> str | None:
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     return carrier.get("traceparent")
+
+
+def inject(headers: dict[str, str]) -> None:
+    """Add the work in hand's trace (``traceparent``, ``tracestate``) to outgoing ``headers``."""
+    propagate.inject(headers)
 
 
 def current_ids() -> tuple[str, str] | None:

@@ -165,6 +165,22 @@ def test_forwards_method_path_query_body_and_headers(gateway, echo):
     assert r.headers["X-Request-ID"] == "req-0123456789"
 
 
+def test_the_hop_carries_the_callers_trace(gateway, echo):
+    """The service's work joins the caller's trace, as a child of the gateway's span."""
+    base, _ = gateway
+    stub, _ = echo
+    trace_id, caller_span = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    r = requests.get(
+        f"{base}/api/v1/detention/centres",
+        headers={**_bearer(base), "traceparent": f"00-{trace_id}-{caller_span}-01"},
+        timeout=10,
+    )
+    assert r.status_code == 200
+    version, seen_trace, parent, _flags = stub.received[-1]["headers"]["Traceparent"].split("-")
+    assert (version, seen_trace) == ("00", trace_id)
+    assert parent not in (caller_span, "0" * 16)  # the gateway's own span
+
+
 @pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE"])
 def test_every_method_is_forwarded(gateway, echo, method):
     base, _ = gateway

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import requests
 from flask import Blueprint, Response, g, request
 
 from gateway.admin.audit_reads import filters_of, identifiers_returned
 from gateway.auth.guard import Guard
 from gateway.edge.routes import ROUTES, Route, match
-from gateway.edge.upstreams import Upstreams
+from gateway.edge.upstreams import Reply, Upstreams
 from passage.evidence_files import MAX_BYTES
 from passage.identity import HEADER as IDENTITY_HEADER
 from passage.identity import sign_identity
@@ -127,7 +126,7 @@ def checked_path(path: str) -> str:
     return quote(path, safe="/:@!$&'()*+,;=-._~")
 
 
-def relay(answer: requests.Response, base_url: str) -> Response:
+def relay(answer: Reply, base_url: str) -> Response:
     """The service's answer as the gateway's response."""
     response = Response(answer.content, status=answer.status_code)
     response.headers.pop("Content-Type", None)

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-import requests
 from flask import g
 
 from gateway.admin.audit import AuditUnavailable
@@ -23,7 +22,7 @@ from gateway.admin.audit_reads import filters_of, identifiers_returned
 from gateway.auth.guard import Guard
 from gateway.auth.tokens import AccessClaims
 from gateway.edge.routes import ROUTES, match
-from gateway.edge.upstreams import Upstreams
+from gateway.edge.upstreams import Reply, Upstreams
 from passage import logs
 from passage.identity import HEADER as IDENTITY_HEADER
 from passage.identity import Identity, sign_identity
@@ -169,7 +168,7 @@ class Backend:
         data: bytes | None = None,
         content_type: str | None = None,
         if_match: str | None = None,
-    ) -> Answer | requests.Response:
+    ) -> Answer | Reply:
         """The service's raw response (a download, an upload's answer), or an ``Answer`` when the
         gate refused or the service could not be reached; checked and audited as :meth:`call` is."""
         found = match(path, method, ROUTES)
