@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from gunicorn.glogging import Logger
+
 __all__ = [
     "bind",
     "workers",
@@ -22,6 +24,7 @@ __all__ = [
     "errorlog",
     "loglevel",
     "logconfig_dict",
+    "logger_class",
     "worker_tmp_dir",
     "control_socket_disable",
     "on_starting",
@@ -87,9 +90,25 @@ logconfig_dict = {
     "root": {"level": "INFO", "handlers": ["json"]},
     "loggers": {
         "gunicorn.error": {"level": loglevel.upper(), "handlers": ["json"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
     },
 }
+
+
+class WithoutAccessLog(Logger):
+    """gunicorn's logger with no access log at all.
+
+    The apps log one JSON line per request with its request id. With ``logconfig_dict`` set,
+    gunicorn would still build every request's access-log fields and hand them to a logger that
+    drops them: about 4% of a process's CPU per request, measured under load.
+    """
+
+    access_log_enabled = False
+
+    def access(self, resp: object, req: object, environ: object, request_time: object) -> None:
+        return None
+
+
+logger_class = WithoutAccessLog
 
 
 def on_starting(server: object) -> None:

@@ -11,6 +11,7 @@ import importlib.util
 import json
 import os
 import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -456,3 +457,17 @@ def test_the_detention_api_runs_one_process_and_the_others_two_unless_told() -> 
         assert _gunicorn_workers(conf, base) == 2, conf
     for name in ("readmission-api", "voluntary-return-api", "gateway"):
         assert environment(name)["WEB_CONCURRENCY"] == "${WEB_CONCURRENCY:-2}", name
+
+
+def test_gunicorn_builds_no_access_log_lines() -> None:
+    """The apps log each request themselves; gunicorn's logger must not build a second line (with
+    ``logconfig_dict`` set it would, for every request, and drop it)."""
+    from gunicorn.config import Config
+
+    settings = runpy.run_path(str(ROOT / "gateway" / "gunicorn.conf.py"))
+    cfg = Config()
+    for name in ("logger_class", "logconfig_dict", "accesslog"):
+        cfg.set(name, settings[name])
+    logger = cfg.logger_class(cfg)
+    assert logger.access_log_enabled is False
+    logger.access(None, None, None, 0.0)  # gunicorn's own would read the response's status here
