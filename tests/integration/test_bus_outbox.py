@@ -17,7 +17,7 @@ from pymongo import MongoClient
 from pymongo.errors import DuplicateKeyError
 
 from passage.bus.consumer import INBOX, EventConsumer, Subscription
-from passage.bus.outbox import with_outbox
+from passage.bus.outbox import settle, with_outbox
 from passage.bus.topology import ROUTES
 from passage.testing import wait_for
 from tests.rabbitnode import QUEUE, BusRig, stay_opened
@@ -81,6 +81,24 @@ def test_outbox_to_consumer_applies_each_event_once(rig: BusRig) -> None:
         rig.mongo.collection("stays").find_one({"_id": events[0].subject})["status"]
         == "transferred"
     )
+
+
+def test_settling_pulls_only_what_went_out_and_keeps_the_flag_while_events_wait(
+    rig: BusRig,
+) -> None:
+    """An event pushed between the relay's read and its settle stays, flagged, for the next pass."""
+    stays = rig.mongo.collection("stays")
+    first, second = stay_opened("P-1"), stay_opened("P-1")
+    rig.write_to_outbox([first])
+    stays.update_one({"_id": first.subject}, with_outbox({"$set": {}}, [second]))
+    settle(stays, first.subject, [first.id])
+    left = stays.find_one({"_id": first.subject})
+    assert [e["id"] for e in left["outbox"]] == [second.id] and left["outbox_pending"] is True
+    settle(stays, first.subject, [second.id])
+    settle(stays, first.subject, [second.id])  # a duplicate settle changes nothing
+    done = stays.find_one({"_id": first.subject})
+    assert done["outbox"] == [] and "outbox_pending" not in done
+    assert stays.count_documents({"outbox_pending": {"$exists": True}}) == 0
 
 
 @pytest.mark.slow

@@ -149,6 +149,38 @@ def outbox_indexes(collections: Iterable[str]) -> list[Index]:
     ]
 
 
+def settle(collection: Collection, doc_id: Any, published: Sequence[str]) -> None:
+    """Pull the ``published`` envelopes from the document's outbox, and its flag once it is empty.
+
+    One pipeline update, matched by ``_id`` alone: events pushed meanwhile stay, with the flag.
+    (SecantusDB plans any filter beyond ``_id`` against every index of the collection, and a
+    stay has fifteen; MongoDB takes ``_id`` either way.)
+    """
+    collection.update_one(
+        {"_id": doc_id},
+        [
+            {
+                "$set": {
+                    "outbox": {
+                        "$filter": {
+                            "input": {"$ifNull": ["$outbox", []]},
+                            "as": "sent",
+                            "cond": {"$not": [{"$in": ["$$sent.id", list(published)]}]},
+                        }
+                    }
+                }
+            },
+            {
+                "$set": {
+                    "outbox_pending": {
+                        "$cond": [{"$gt": [{"$size": "$outbox"}, 0]}, True, "$$REMOVE"]
+                    }
+                }
+            },
+        ],
+    )
+
+
 class OutboxRelay:
     """Moves pending envelopes from documents to the bus; within a document, in the order
     written."""
@@ -205,9 +237,11 @@ class OutboxRelay:
         index, named as a hint — SecantusDB's planner scans the whole collection for
         ``outbox_pending: true`` otherwise (300 ms at 20k stays against 1.4 ms), and MongoDB's
         picks that index anyway. Without the index (not created yet), the same query unhinted."""
-        if ids is not None:
-            query = {"_id": {"$in": sorted(ids)}, "outbox_pending": True}
-            return list(collection.find(query, {"outbox": 1}).limit(self.batch_size))
+        if ids is not None:  # by ``_id`` alone: SecantusDB plans anything more against every index
+            named = collection.find(
+                {"_id": {"$in": sorted(ids)}}, {"outbox": 1, "outbox_pending": 1}
+            )
+            return [doc for doc in named.limit(self.batch_size) if doc.get("outbox_pending")]
         find = collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size)
         try:
             return list(find.clone().hint(PENDING_INDEX))
@@ -258,26 +292,12 @@ class OutboxRelay:
             named, self._named = self._named, {}
         return self._relay(named)
 
-    def _relay_document(self, collection, doc: Mapping[str, Any]) -> int:
+    def _relay_document(self, collection: Collection, doc: Mapping[str, Any]) -> int:
         envelopes = doc.get("outbox") or []
         for envelope in envelopes:
             self.publisher.publish_event(envelope)
-        ids = [e["id"] for e in envelopes]
-        # Usually nothing was pushed meanwhile: the outbox is exactly what went out, settle it in
-        # one write. Positions, not ``$and``: with ``$and`` SecantusDB scans the collection.
-        exactly = {f"outbox.{n}.id": event_id for n, event_id in enumerate(ids)}
-        if collection.update_one(
-            {"_id": doc["_id"], "outbox": {"$size": len(ids)}, **exactly},
-            {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
-        ).matched_count:
-            return len(ids)
-        if ids:
-            collection.update_one({"_id": doc["_id"]}, {"$pull": {"outbox": {"id": {"$in": ids}}}})
-        # Clear the flag only if nothing new was pushed meanwhile (the filter sees the array).
-        collection.update_one(
-            {"_id": doc["_id"], "outbox": {"$size": 0}}, {"$unset": {"outbox_pending": ""}}
-        )
-        return len(ids)
+        settle(collection, doc["_id"], [e["id"] for e in envelopes])
+        return len(envelopes)
 
     def run(self, stop: threading.Event) -> None:
         """Relay until ``stop`` is set; errors back off and retry, never drop an event."""
