@@ -22,7 +22,6 @@ from detention.domain.model import (
     Person,
     PlacementRefused,
     Unit,
-    UnitFull,
 )
 from detention.domain.rules import NoRulesInForce, Rules, rules_on
 
@@ -104,13 +103,6 @@ def test_contradictory_units_are_refused(changes: dict, rule: str) -> None:
     with pytest.raises(InvalidUnit) as refused:
         unit(**changes).check(DAY)
     assert refused.value.rule == rule
-
-
-def test_check_room_refuses_a_full_unit_with_its_figures() -> None:
-    domain.check_room("baku-m1", 9, 10)
-    with pytest.raises(UnitFull) as full:
-        domain.check_room("baku-m1", 10, 10)
-    assert (full.value.occupancy, full.value.capacity, full.value.unit_id) == (10, 10, "baku-m1")
 
 
 # CPT standard --------------------------------------------------------------------------------

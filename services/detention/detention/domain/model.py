@@ -383,11 +383,6 @@ def vulnerability_alerts(age: int, rules: Rules, accompanied: bool = False) -> t
 Decide = Callable[[Mapping[str, Any]], Sequence[tuple[dict[str, Any], Sequence[Envelope]]]]
 
 
-def check_room(unit_id: str, occupancy: int, capacity: int) -> None:
-    if occupancy >= capacity:
-        raise UnitFull(unit_id, occupancy, capacity)
-
-
 @dataclass(frozen=True)
 class Admission:
     """The decision to admit: everything the new stay records besides who decided it."""
