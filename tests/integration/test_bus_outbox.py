@@ -17,7 +17,7 @@ from pymongo import MongoClient
 from pymongo.errors import DuplicateKeyError
 
 from passage.bus.consumer import INBOX, EventConsumer, Subscription
-from passage.bus.outbox import settle, with_outbox
+from passage.bus.outbox import OutboxRelay, settle, with_outbox
 from passage.bus.topology import ROUTES
 from passage.testing import wait_for
 from tests.rabbitnode import QUEUE, BusRig, stay_opened
@@ -99,6 +99,19 @@ def test_settling_pulls_only_what_went_out_and_keeps_the_flag_while_events_wait(
     done = stays.find_one({"_id": first.subject})
     assert done["outbox"] == [] and "outbox_pending" not in done
     assert stays.count_documents({"outbox_pending": {"$exists": True}}) == 0
+
+
+def test_a_relay_told_of_more_documents_than_its_batch_publishes_them_all_in_one_pass(
+    rig: BusRig,
+) -> None:
+    events = [stay_opened(f"P-{i}") for i in range(12)]
+    unnamed = stay_opened("P-not-named")
+    rig.write_to_outbox([*events, unnamed])
+    relay = OutboxRelay(rig.mongo, rig.publisher, ["stays"], batch_size=5)
+    relay.notify({"stays": frozenset(e.subject for e in events)})
+    assert relay.relay_named() == 12
+    left = rig.mongo.collection("stays").find({"outbox_pending": True}, {"_id": 1})
+    assert [doc["_id"] for doc in left] == [unnamed.subject]
 
 
 @pytest.mark.slow
