@@ -103,13 +103,7 @@ def delete_bus_objects(url: str, prefix: str) -> None:
     topology = Topology(prefix)
     try:
         with broker_connection(url) as conn:
-            channel = conn.channel()
-            for queue in topology.all_queues():
-                channel.queue_delete(queue.name)
-            for source in ("detention", "readmission", "voluntary_return"):
-                channel.exchange_delete(topology.events_exchange(source).name)
-            channel.exchange_delete(topology.dead_letter_exchange().name)
-            channel.exchange_delete(topology.replay_exchange().name)
+            topology.remove(conn.channel())
     except Exception:  # cleanup is best effort; a leftover prefixed queue harms no other test
         pass
 

@@ -84,3 +84,27 @@ def test_a_queue_with_a_running_consumer_is_not_migrated(rabbit_url: str, bus_pr
         with pytest.raises(MigrationRefused, match="stop the workers"):
             migrate(conn, topology.queue(QUEUE))
         assert is_classic(conn, topology.queue(QUEUE))
+
+
+def test_removing_a_prefix_deletes_its_queues_and_exchanges_and_nothing_else(
+    rabbit_url: str, bus_prefix: str
+) -> None:
+    """What the benchmarks and the tests' cleanup call when their own bus is done."""
+    from amqp.exceptions import NotFound
+
+    mine, other = Topology(bus_prefix), Topology(f"{bus_prefix}other.")
+    with broker_connection(rabbit_url) as conn:
+        mine.declare(conn.channel())
+        other.declare(conn.channel())
+        try:
+            mine.remove(conn.channel())
+            for queue in mine.all_queues():
+                with pytest.raises(NotFound):
+                    conn.channel().queue_declare(queue.name, passive=True)
+            for exchange in mine.exchanges():
+                with pytest.raises(NotFound):
+                    conn.channel().exchange_declare(exchange.name, exchange.type, passive=True)
+            for queue in other.all_queues():
+                conn.channel().queue_declare(queue.name, passive=True)  # still there
+        finally:
+            other.remove(conn.channel())

@@ -126,13 +126,20 @@ class Topology:
         names = list(ROUTES) if names is None else list(names)
         return [q for n in names for q in (self.queue(n), self.dead_letter_queue(n))]
 
+    def exchanges(self) -> list[Exchange]:
+        """Every exchange: one per event source, dead letters, replays."""
+        sources = {key.split(".", 1)[0] for keys in ROUTES.values() for key in keys}
+        named = sorted(sources | {"detention", "readmission", "voluntary_return"})
+        return [
+            *(self.events_exchange(source) for source in named),
+            self.dead_letter_exchange(),
+            self.replay_exchange(),
+        ]
+
     def declare(self, channel, names: Iterable[str] | None = None) -> None:
         """Declare exchanges, queues and bindings (idempotent)."""
-        sources = {key.split(".", 1)[0] for keys in ROUTES.values() for key in keys}
-        for source in sorted(sources | {"detention", "readmission", "voluntary_return"}):
-            self.events_exchange(source)(channel).declare()
-        self.dead_letter_exchange()(channel).declare()
-        self.replay_exchange()(channel).declare()
+        for exchange in self.exchanges():
+            exchange(channel).declare()
         for queue in self.all_queues(names):
             try:
                 queue(channel).declare()
@@ -142,6 +149,15 @@ class Topology:
                     "stop the workers and run "
                     "`python -m passage.bus.migrate_queues` (README, Operations)"
                 ) from exc
+
+    def remove(self, channel) -> None:
+        """Delete every queue and exchange under this prefix: a test's or a benchmark's own bus
+        when it is done (RabbitMQ slows, and once hung, under hundreds of leftover quorum
+        queues). Never for a prefix that holds events someone still needs."""
+        for queue in self.all_queues():
+            channel.queue_delete(queue.name)
+        for exchange in self.exchanges():
+            channel.exchange_delete(exchange.name)
 
 
 class PassageQueue(Queue):
