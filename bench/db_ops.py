@@ -18,7 +18,6 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,12 +27,12 @@ from pymongo import MongoClient
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench import servers  # noqa: E402
 from bench.dbops import top, top_delta  # noqa: E402
 from bench.foundation import admission_body, login  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
 
-AMQP_URL = "amqp://guest:guest@127.0.0.1:5672//"
 KINDS = ("insert", "query", "update", "delete", "getmore", "command")
 
 
@@ -98,12 +97,12 @@ def after_work(
 def run(
     calls: int, idle_seconds: float, settle: float, by_collection: bool = False, amqp: bool = False
 ) -> None:
-    env = {"MONGO_URL": None, "AMQP_URL": None, "PASSAGE_BUS_PREFIX": None}
-    if amqp:  # events over RabbitMQ: what is left is the database work proper
-        env.update(AMQP_URL=AMQP_URL, PASSAGE_BUS_PREFIX=f"dbops-{uuid.uuid4().hex[:6]}.")
+    # With ``amqp`` events go over RabbitMQ: what is left is the database work proper.
+    env: dict[str, str | None] = {"MONGO_URL": None, "AMQP_URL": None, "PASSAGE_BUS_PREFIX": None}
     with (
+        servers.own_bus(amqp, "dbops") as bus,
         tempfile.TemporaryDirectory() as var,
-        Stack(REPO, var_dir=Path(var), base_port=free_port_base(), env=env) as stack,
+        Stack(REPO, var_dir=Path(var), base_port=free_port_base(), env={**env, **bus}) as stack,
     ):
         stack.seed()
         gw = stack.gateway_url

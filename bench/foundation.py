@@ -37,7 +37,6 @@ from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
 from devstack.stack import DATABASE  # noqa: E402
 from passage.bus.connection import broker_connection  # noqa: E402
-from passage.bus.topology import Topology  # noqa: E402
 from passage.config import mongo_transport_url  # noqa: E402
 from passage.testing import free_port, wait_for  # noqa: E402
 
@@ -393,15 +392,8 @@ def main() -> None:
         help="use RabbitMQ at 127.0.0.1:5672 instead of the embedded transport",
     )
     args = parser.parse_args()
-    env = (
-        {
-            "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//",
-            "PASSAGE_BUS_PREFIX": f"bench-{uuid.uuid4().hex[:6]}.",
-        }
-        if args.amqp
-        else {}
-    )
     with (
+        servers.own_bus(args.amqp, "bench") as env,
         tempfile.TemporaryDirectory() as tmp,
         Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base(), env=env) as stack,
     ):
@@ -435,9 +427,6 @@ def main() -> None:
             meter.close()
             os.killpg(baseline.pid, 15)
             baseline.wait(timeout=20)
-    if args.amqp:  # the stack's queues under this run's prefix, which nothing will read again
-        with broker_connection(env["AMQP_URL"]) as conn:
-            Topology(env["PASSAGE_BUS_PREFIX"]).remove(conn.channel())
     print(
         f"\nPassage foundation benchmark — {args.clients} clients × {args.requests} requests, "
         f"bus: {'RabbitMQ' if args.amqp else 'MongoDB transport (embedded)'}, "

@@ -95,15 +95,8 @@ def main() -> None:
         help="use RabbitMQ at 127.0.0.1:5672 instead of the embedded transport",
     )
     args = parser.parse_args()
-    env = (
-        {
-            "AMQP_URL": "amqp://guest:guest@127.0.0.1:5672//",
-            "PASSAGE_BUS_PREFIX": f"bench-{uuid.uuid4().hex[:6]}.",
-        }
-        if args.amqp
-        else {}
-    )
     with (
+        servers.own_bus(args.amqp, "bench") as env,
         tempfile.TemporaryDirectory() as tmp,
         Stack(ROOT, var_dir=Path(tmp), base_port=free_port_base(), env=env) as stack,
     ):

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -18,9 +19,29 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from devstack.stack import DURABLE  # noqa: E402
+from passage.bus.connection import broker_connection  # noqa: E402
+from passage.bus.topology import Topology  # noqa: E402
 from passage.testing import free_port, port_open, wait_for  # noqa: E402
 
 BASELINE_APP = "bench.baseline_app:create_app()"
+
+RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
+
+
+@contextmanager
+def own_bus(amqp: bool, name: str) -> Iterator[dict[str, str]]:
+    """The stack's bus settings: RabbitMQ under a prefix of this run's own when ``amqp`` (its
+    queues and exchanges removed when the run ends, so benches leave nothing on the broker),
+    else none (the embedded transport)."""
+    if not amqp:
+        yield {}
+        return
+    prefix = f"{name}-{uuid.uuid4().hex[:6]}."
+    try:
+        yield {"AMQP_URL": RABBITMQ, "PASSAGE_BUS_PREFIX": prefix}
+    finally:
+        with broker_connection(RABBITMQ) as conn:
+            Topology(prefix).remove(conn.channel())
 
 
 def start(cmd: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
