@@ -14,7 +14,6 @@ The timeouts fit together (see the README's "Timeouts" table): queue wait + data
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ from flask import Flask, Response, g, request
 from pymongo.errors import ConnectionFailure, ExecutionTimeout
 
 from passage.problems import Problem, problem_response
+from passage.turns import Turns
 
 #: Work slots per process: below gunicorn's threads (8), so the other threads can say 503 quickly.
 WORK_SLOTS = 4
@@ -55,7 +55,7 @@ class Limits:
 
 def install(app: Flask, limits: Limits, open_paths: Iterable[str]) -> None:
     """Slot and database deadline per request; probes (``open_paths``) are never turned away."""
-    slots = threading.BoundedSemaphore(limits.work_slots)
+    slots = Turns(limits.work_slots)  # first come, first served: no waiter loses round after round
     unlimited = frozenset(open_paths)
 
     @app.before_request

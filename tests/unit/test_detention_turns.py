@@ -4,8 +4,6 @@ database conflicts that must never become a wait without end or a deadlock."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 import pytest
 
@@ -84,72 +82,3 @@ def test_a_unit_unknown_takes_no_turn() -> None:
     with occupancy.one_writer_per_unit("baku-m1"):
         assert sum(turn.held for turn in occupancy._UNIT_TURNS) == 1
     assert not any(turn.held for turn in occupancy._UNIT_TURNS)
-
-
-def test_the_turn_goes_to_the_waiters_in_the_order_they_came() -> None:
-    """First come, first served: with threading.Lock any waiter could take it, and under a steady
-    queue one could lose round after round (the mixed load's p99)."""
-    turn = occupancy.Turn()
-    assert turn.acquire(timeout=1)
-    order: list[int] = []
-    threads = []
-    for n in range(6):
-        thread = threading.Thread(target=_take_and_note, args=(turn, n, order))
-        thread.start()
-        threads.append(thread)
-        _wait_until(lambda n=n: turn.waiting == n + 1)  # queued in this order
-    turn.release()
-    for thread in threads:
-        thread.join(5)
-    assert order == list(range(6))
-    assert not turn.held
-
-
-def test_a_waiter_that_gave_up_leaves_the_queue_and_the_next_one_gets_the_turn() -> None:
-    turn = occupancy.Turn()
-    assert turn.acquire(timeout=1)
-    assert not turn.acquire(timeout=0.05)  # gave up: out of the queue
-    order: list[int] = []
-    patient = threading.Thread(target=_take_and_note, args=(turn, 1, order))
-    patient.start()
-    _wait_until(lambda: turn.waiting == 1)
-    turn.release()
-    patient.join(5)
-    assert order == [1]
-    assert not turn.held and not turn.waiting
-
-
-def _take_and_note(turn: occupancy.Turn, n: int, order: list[int]) -> None:
-    assert turn.acquire(timeout=5)
-    order.append(n)
-    turn.release()
-
-
-def _wait_until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + 5
-    while not condition():
-        assert time.monotonic() < deadline, "never came true"
-        time.sleep(0.001)
-
-
-def test_a_waiter_interrupted_while_waiting_does_not_keep_the_turn_from_the_others() -> None:
-    turn = occupancy.Turn()
-    assert turn.acquire(timeout=1)
-
-    class Interrupted(BaseException):
-        pass
-
-    class Stopped(threading.Event):
-        def wait(self, timeout: float | None = None) -> bool:
-            raise Interrupted()
-
-    original = occupancy.threading.Event
-    occupancy.threading.Event = Stopped  # type: ignore[misc]
-    try:
-        with pytest.raises(Interrupted):
-            turn.acquire(timeout=5)
-    finally:
-        occupancy.threading.Event = original  # type: ignore[misc]
-    assert turn.waiting == 0
-    turn.release()
-    assert not turn.held and turn.acquire(timeout=0.1)

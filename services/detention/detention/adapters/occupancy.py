@@ -11,9 +11,7 @@ query finds the level before its range by id; days without a document carry the 
 from __future__ import annotations
 
 import calendar
-import threading
 import zlib
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from datetime import date, timedelta
@@ -24,6 +22,7 @@ from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
 from passage.mongo import Index, Mongo, safe_value
+from passage.turns import Turns
 
 T = TypeVar("T")
 DAILY = "occupancy_daily"
@@ -70,61 +69,7 @@ def record_day(
     )
 
 
-class Turn:
-    """A lock that goes to its waiters in the order they came (``threading.Lock`` goes to any of
-    them: under a steady queue of moves one could wait many rounds, and that was the load's p99).
-
-    The holder's release hands the turn straight to the longest waiter. A waiter that gives up
-    after its timeout leaves the queue; one handed the turn just as it gave up keeps it.
-    """
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._waiters: deque[threading.Event] = deque()
-        self._held = False
-
-    @property
-    def held(self) -> bool:
-        return self._held
-
-    @property
-    def waiting(self) -> int:
-        return len(self._waiters)
-
-    def acquire(self, timeout: float) -> bool:
-        with self._guard:
-            if not self._held:
-                self._held = True
-                return True
-            mine = threading.Event()
-            self._waiters.append(mine)
-        try:
-            if mine.wait(timeout):
-                return True
-        except BaseException:  # interrupted while waiting: leave, or pass on a turn just handed
-            self._leave(mine, keep=False)
-            raise
-        return self._leave(mine, keep=True)
-
-    def _leave(self, mine: threading.Event, keep: bool) -> bool:
-        """Stop waiting; True when the turn was handed over meanwhile and is kept."""
-        with self._guard:
-            if not mine.is_set():
-                self._waiters.remove(mine)
-                return False
-        if not keep:
-            self.release()
-        return keep
-
-    def release(self) -> None:
-        with self._guard:
-            if self._waiters:
-                self._waiters.popleft().set()  # still held: now by the longest waiter
-            else:
-                self._held = False
-
-
-_UNIT_TURNS = tuple(Turn() for _ in range(64))
+_UNIT_TURNS = tuple(Turns(1) for _ in range(64))
 #: Seconds a move waits for its unit's turn before it goes ahead anyway (the database's conditions
 #: keep it right either way; a stuck turn — a transaction waiting out a database outage — must not
 #: hold every move of the unit behind it).
