@@ -19,12 +19,7 @@ def test_the_turn_goes_to_the_waiters_in_the_order_they_came() -> None:
     turn = Turns(1)
     assert turn.acquire(timeout=1)
     order: list[int] = []
-    threads = []
-    for n in range(6):
-        thread = threading.Thread(target=_take_and_note, args=(turn, n, order))
-        thread.start()
-        threads.append(thread)
-        _wait_until(lambda n=n: turn.waiting == n + 1)  # queued in this order
+    threads = _line_up(turn, 6, order)
     turn.release()
     for thread in threads:
         thread.join(5)
@@ -44,6 +39,18 @@ def test_a_waiter_that_gave_up_leaves_the_queue_and_the_next_one_gets_the_turn()
     patient.join(5)
     assert order == [1]
     assert not turn.held and not turn.waiting
+
+
+def _line_up(slots: Turns, count: int, order: list[int]) -> list[threading.Thread]:
+    """``count`` threads waiting for a slot, queued in the order of their numbers; each notes its
+    number in ``order`` once it has a slot, and gives the slot back."""
+    threads = []
+    for n in range(count):
+        thread = threading.Thread(target=_take_and_note, args=(slots, n, order))
+        thread.start()
+        threads.append(thread)
+        _wait_until(lambda n=n: slots.waiting == n + 1)
+    return threads
 
 
 def _take_and_note(turn: Turns, n: int, order: list[int]) -> None:
@@ -87,12 +94,7 @@ def test_several_slots_are_taken_at_once_and_then_handed_on_in_order() -> None:
     assert all(slots.acquire(timeout=1) for _ in range(3))
     assert not slots.acquire(timeout=0.02)  # all three taken
     order: list[int] = []
-    threads = []
-    for n in range(4):
-        thread = threading.Thread(target=_take_and_note, args=(slots, n, order))
-        thread.start()
-        threads.append(thread)
-        _wait_until(lambda n=n: slots.waiting == n + 1)
+    threads = _line_up(slots, 4, order)
     slots.release()  # one slot passes down the queue: each waiter takes it, notes, releases
     for thread in threads:
         thread.join(5)

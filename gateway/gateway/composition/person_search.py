@@ -22,7 +22,7 @@ SOURCES = (  # service, search path
     ("readmission", "/api/v1/readmission/persons/search"),
     ("voluntary-return", "/api/v1/voluntary-return/persons/search"),
 )
-Fetch = Callable[[str, str, bytes], Any]  # (service, path, query) -> requests.Response
+Fetch = Callable[[str, str, bytes], Any]  # (service, path, query) -> upstreams.Reply
 TIMELINE = "/api/v1/persons/{}/timeline"
 
 

@@ -22,7 +22,7 @@ SOURCES = (  # service, list path, what one record is
     ("readmission", "/api/v1/readmission/requests", "readmission_request"),
     ("voluntary-return", "/api/v1/voluntary-return/cases", "voluntary_return_case"),
 )
-Fetch = Callable[[str, str, bytes], Any]  # (service, path, query) -> requests.Response
+Fetch = Callable[[str, str, bytes], Any]  # (service, path, query) -> upstreams.Reply
 
 
 @dataclass(frozen=True)
