@@ -1,9 +1,9 @@
 """HTTP client to the services: one keep-alive connection pool per process, created after fork.
 
 urllib3 directly, not requests: the hop is a trusted internal call with fixed headers, and
-requests' session layer (settings merge, hooks, cookie jar, its tracing instrumentation) cost
-about a third of the gateway's CPU per proxied request. The caller's trace goes on as
-``traceparent``.
+requests' session layer (settings merge, hooks, cookie jar, its tracing instrumentation) was a
+third of the hop's cost: in a profile of stay reads under load the hop took 32% of the gateway's
+CPU through requests, 23% through urllib3. The caller's trace goes on as ``traceparent``.
 
 Failures become problems the caller can act on: a service that refuses or drops the connection
 is a 502, one that does not answer in time a 504. Exception text never reaches a client.
