@@ -95,7 +95,7 @@ def instrument_flask(app: Any, service: str) -> None:
 def current_traceparent() -> str | None:
     """The W3C ``traceparent`` of the work in hand, or None outside any trace."""
     carrier: dict[str, str] = {}
-    propagate.inject(carrier)
+    inject(carrier)
     return carrier.get("traceparent")
 
 

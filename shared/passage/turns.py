@@ -41,7 +41,7 @@ class Turns:
     def acquire(self, timeout: float) -> bool:
         """Take a slot within ``timeout`` seconds; False when none came in time."""
         with self._guard:
-            if self._free and not self._waiters:
+            if self._free:  # never while someone waits: release hands the slot to them
                 self._free -= 1
                 return True
             mine = threading.Event()

@@ -94,8 +94,9 @@ class Upstreams:
         sent = dict(headers or {})
         tracing.inject(sent)
         connect, read = timeout or self.timeout
-        attempts = 2 if method in IDEMPOTENT else 1
-        for attempt in range(attempts):
+        failure: Exception | None = None
+        # A pooled connection the service closed just now: a read-only request may try again.
+        for _ in range(2 if method in IDEMPOTENT else 1):
             try:
                 answer = self.pool.request(
                     method,
@@ -107,25 +108,22 @@ class Upstreams:
                     redirect=False,
                 )
                 return Reply(answer.status, answer.headers, answer.data)
-            except TimeoutError as exc:
-                if not isinstance(exc, NewConnectionError):
-                    log.warning("upstream timeout", extra={"upstream": service})
-                    raise _unavailable(
-                        504,
-                        service,
-                        "did not answer in time. A change you sent may or may not "
-                        "have been made: read it back before sending it again",
-                    ) from None
-                if attempt + 1 < attempts:
-                    continue
-                raise _unreachable(service, exc) from None
+            except NewConnectionError as exc:  # refused (urllib3 files it under timeouts too)
+                failure = exc
+            except TimeoutError:
+                log.warning("upstream timeout", extra={"upstream": service})
+                raise _unavailable(
+                    504,
+                    service,
+                    "did not answer in time. A change you sent may or may not "
+                    "have been made: read it back before sending it again",
+                ) from None
             except HTTPError as exc:
-                # A pooled connection the service closed just now: a read-only request may try
-                # again.
-                if attempt + 1 < attempts:
-                    continue
-                raise _unreachable(service, exc) from None
-        raise AssertionError("unreachable")
+                failure = exc
+        log.warning(
+            "upstream unreachable", extra={"upstream": service, "error": type(failure).__name__}
+        )
+        raise _unavailable(502, service, "is not reachable. Try again shortly")
 
     def healthy(self, service: str) -> bool:
         """True when the service's ``/healthz`` answers 200 quickly (for ``/readyz``)."""
@@ -143,11 +141,6 @@ class Upstreams:
             return response.json() if response.status_code == 200 else None
         except (Problem, ValueError):
             return None
-
-
-def _unreachable(service: str, exc: Exception) -> Problem:
-    log.warning("upstream unreachable", extra={"upstream": service, "error": type(exc).__name__})
-    return _unavailable(502, service, "is not reachable. Try again shortly")
 
 
 def _unavailable(status: int, service: str, what: str) -> Problem:

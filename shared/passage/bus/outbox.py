@@ -226,8 +226,8 @@ class OutboxRelay:
             pending = self._pending(collection, ids)
             if ids is None:  # a look over the whole collection: its backlog (capped), no count
                 metrics.outbox_backlog.labels(name).set(len(pending))
-            if len(pending) == self.batch_size:
-                self._name(name)  # more may be waiting there: look again at once
+                if len(pending) == self.batch_size:
+                    self._name(name)  # more may be waiting there: look again at once
             for doc in pending:
                 sent += self._relay_document(collection, doc)
         return sent
