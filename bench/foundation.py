@@ -5,7 +5,8 @@ same-run baseline: a bare Flask endpoint under gunicorn with the same worker set
 Flask + pymongo endpoint inserting the same admission document / reading it by id, raw pymongo
 insert_one/find_one on the same server, raw kombu publish→consume on the same broker. Beside
 each HTTP figure: database operations per request (the server's opcounters before and after),
-and the idle stack's database operations per second.
+the CPU every process spent per request (``bench.cpu``: what bounds the rate on these cores), and
+the idle stack's database operations per second.
 
     ./passage py bench/foundation.py [--clients 16] [--requests 50] [--amqp]
 """
@@ -31,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import servers  # noqa: E402
+from bench.cpu import CpuMeter  # noqa: E402
+from bench.cpu import per_request as cpu_per_request  # noqa: E402
 from bench.dbops import OpMeter, per_request, per_second  # noqa: E402
 from bench.loadgen import Result, run_load, timed  # noqa: E402
 from devstack import Stack  # noqa: E402
@@ -103,7 +106,13 @@ def make_unit(gateway: str, auth: dict, places: int) -> str:
 
 
 def bench_http(
-    gateway: str, baseline: str, auth: dict, clients: int, per_client: int, meter: OpMeter
+    gateway: str,
+    baseline: str,
+    auth: dict,
+    clients: int,
+    per_client: int,
+    meter: OpMeter,
+    cpu: CpuMeter,
 ) -> list[str]:
     unit = make_unit(gateway, auth, clients * per_client * 2)
     stay_ids: list[str] = []
@@ -152,10 +161,17 @@ def bench_http(
         return session.get(f"{baseline}/ping", timeout=30).status_code
 
     def load(name: str, call: Callable[[requests.Session, int], int]) -> tuple[Result, str]:
-        result, delta = meter.measure(
-            lambda: run_load(name, call, clients=clients, requests_per_client=per_client)
+        (result, delta), spent = cpu.measure(
+            lambda: meter.measure(
+                lambda: run_load(name, call, clients=clients, requests_per_client=per_client)
+            )
         )
-        return result, per_request(delta, result.count) + meter.cpu_per_request(result.count)
+        return result, (
+            per_request(delta, result.count)
+            + meter.cpu_per_request(result.count)
+            + "\n    "
+            + cpu_per_request(spent, result.count)
+        )
 
     base_post, _ = load("baseline: bare Flask POST /echo", echo)
     plain_post, plain_post_ops = load("baseline: Flask+pymongo POST insert", plain_insert)
@@ -413,6 +429,7 @@ def main() -> None:
                 args.clients,
                 args.requests,
                 meter,
+                CpuMeter({**stack.pids, "baseline": baseline.pid}),
             )
             mixed, verdict = bench_mixed(
                 stack.gateway_url, auth, args.clients, args.requests, meter
