@@ -50,6 +50,15 @@ class Index:
         return opts
 
 
+@dataclass(frozen=True)
+class RetiredIndex:
+    """An index no longer declared: dropped at start-up where an older release created it (every
+    index is written on every insert, so one that serves no query is pure cost)."""
+
+    collection: str
+    name: str
+
+
 # How often each client checks the server when idle (pymongo's default, 10 s, is a command every
 # 10 s per client: with a dozen processes, the largest share of an idle stack's database work).
 # A failed operation marks the server unknown at once, so this delays nothing but idle monitoring.
@@ -66,6 +75,7 @@ class Mongo:
         self._client: MongoClient | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
+        self._collections: dict[str, Collection] = {}  # of this process's client
 
     @property
     def client(self) -> MongoClient:
@@ -88,6 +98,7 @@ class Mongo:
                         socketTimeoutMS=SOCKET_TIMEOUT_MS,
                         heartbeatFrequencyMS=HEARTBEAT_MS,
                     )
+                    self._collections = {}
                     self._pid = pid
         return self._client
 
@@ -96,7 +107,13 @@ class Mongo:
         return self.client[self.database_name]
 
     def collection(self, name: str) -> Collection:
-        return self.db[name]
+        """The named collection of this process's client; the handle is made once (pymongo builds
+        a new one, options and all, on every ``db[name]``), and is safe to share across threads."""
+        client = self.client
+        found = self._collections.get(name)
+        if found is None or found.database.client is not client:
+            found = self._collections[name] = client[self.database_name][name]
+        return found
 
     def ping(self) -> bool:
         """True when the server answers; used by /readyz."""
@@ -106,14 +123,25 @@ class Mongo:
         except PyMongoError:
             return False
 
-    def ensure_indexes(self, indexes: Iterable[Index]) -> None:
-        """Create declared indexes; an existing one with the same name is left alone."""
+    def ensure_indexes(self, indexes: Iterable[Index | RetiredIndex]) -> None:
+        """Create declared indexes (an existing one with the same name is left alone) and drop
+        retired ones that are still there."""
         for index in indexes:
+            if isinstance(index, RetiredIndex):
+                self._drop_index(index)
+                continue
             try:
                 self.db[index.collection].create_index(list(index.keys), **index.options())
             except OperationFailure as exc:
                 if exc.code not in (85, 86):  # IndexOptionsConflict / IndexKeySpecsConflict
                     raise
+
+    def _drop_index(self, index: RetiredIndex) -> None:
+        try:
+            self.db[index.collection].drop_index(index.name)
+        except OperationFailure as exc:
+            if exc.code not in (26, 27):  # NamespaceNotFound / IndexNotFound: already gone
+                raise
 
     def transaction(self, work: Callable[[ClientSession], T]) -> T:
         """Run ``work(session)`` in a transaction, retried on transient conflicts.
@@ -194,7 +222,7 @@ def safe_value(value: Any) -> Any:
 
 
 def ensure_indexes_until_ready(
-    mongo: Mongo, indexes: Sequence[Index], stop: threading.Event
+    mongo: Mongo, indexes: Sequence[Index | RetiredIndex], stop: threading.Event
 ) -> bool:
     """Apply ``indexes``, waiting for the database as long as it takes; False if stopped first.
 

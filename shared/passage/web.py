@@ -25,7 +25,7 @@ from webargs.flaskparser import FlaskParser
 from passage import idempotency as idempotency_keys
 from passage import logs, metrics, overload, tracing
 from passage.identity import HEADER, Identity, IdentityError, verify_identity
-from passage.mongo import Index, Mongo
+from passage.mongo import Index, Mongo, RetiredIndex
 from passage.problems import (
     BadRequest,
     Forbidden,
@@ -327,7 +327,9 @@ def before_first_request(app: Flask, setup: Callable[[], None]) -> None:
                 done.set()
 
 
-def ensure_indexes_before_first_request(app: Flask, mongo: Mongo, indexes: Iterable[Index]) -> None:
+def ensure_indexes_before_first_request(
+    app: Flask, mongo: Mongo, indexes: Iterable[Index | RetiredIndex]
+) -> None:
     """Create the service's indexes in the serving process; 503 (retried later) while the DB is
     away."""
     from pymongo.errors import PyMongoError

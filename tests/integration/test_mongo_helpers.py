@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from passage.mongo import Index, Mongo, VersionConflict, update_versioned
+from passage.mongo import Index, Mongo, RetiredIndex, VersionConflict, update_versioned
 
 THREADS = 10
 
@@ -125,6 +125,19 @@ def test_ensure_indexes_leaves_a_changed_declaration_alone(mongo: Mongo) -> None
     changed = Index("inbox", [("processed_at", 1)], name="inbox_ttl", expire_after_seconds=60)
     mongo.ensure_indexes([changed])
     assert mongo.collection("inbox").index_information()["inbox_ttl"]["expireAfterSeconds"] == 3600
+
+
+def test_a_retired_index_is_dropped_where_it_is_left_and_ignored_elsewhere(mongo: Mongo) -> None:
+    mongo.ensure_indexes(INDEXES)
+    retired = RetiredIndex("stays", "stays_by_person")
+    mongo.ensure_indexes([*INDEXES[1:], retired])
+    assert set(mongo.collection("stays").index_information()) == {
+        "_id_",
+        "one_open_stay_per_person",
+    }
+    # Already gone, and a collection that does not exist: nothing to do, no error.
+    mongo.ensure_indexes([retired, RetiredIndex("never_created", "any_index")])
+    assert "never_created" not in mongo.db.list_collection_names()
 
 
 def test_transaction_commits_both_writes(mongo: Mongo) -> None:

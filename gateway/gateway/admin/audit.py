@@ -35,12 +35,13 @@ from pymongo import DESCENDING
 from pymongo.errors import BulkWriteError, PyMongoError
 
 from gateway.admin.audit_keys import Keyring
-from passage.mongo import Index, Mongo
+from passage.mongo import Index, Mongo, RetiredIndex
 
 COLLECTION = "audit"
 GENESIS = "0" * 64
 INDEXES = [
-    Index(COLLECTION, [("seq", 1)], "audit_seq_unique", unique=True),
+    # ``seq`` is the ``_id`` (``first_break`` refuses a record where they differ): unique already.
+    RetiredIndex(COLLECTION, "audit_seq_unique"),
     Index(COLLECTION, [("user", 1), ("seq", -1)], "audit_by_user"),
     Index(COLLECTION, [("resource", 1), ("seq", -1)], "audit_by_resource"),
     Index(COLLECTION, [("at", 1)], "audit_by_time"),
