@@ -6,11 +6,12 @@ the user id, role and scopes. Services refuse requests that lack a valid one (de
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import jwt
 
@@ -27,6 +28,9 @@ ROLES = (
     "auditor",
     "system",
 )
+
+
+T = TypeVar("T")
 
 
 class IdentityError(Exception):
@@ -78,8 +82,101 @@ def sign_identity(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+class IdentitySigner:
+    """Signs the identities the gateway forwards, one token per identity for a quarter of its life.
+
+    Signing is a JSON encoding and an HMAC on every forwarded request; a caller's identity does not
+    change between two of their requests, so the token signed for the first is reused while at
+    least three quarters of its ``ttl_seconds`` remain (15 s of a minute). A token still expires
+    ``ttl_seconds`` after it was signed, as before: a reused one is no longer-lived, only no longer
+    unique per request (services never used its ``jti``). At most ``size`` identities are kept.
+    """
+
+    def __init__(
+        self,
+        secret: str,
+        ttl_seconds: int = 60,
+        *,
+        size: int = 4096,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.secret, self.ttl_seconds, self.clock = secret, ttl_seconds, clock
+        self._reuse_seconds = ttl_seconds / 4
+        self._signed = _Bounded[Identity, tuple[str, float]](size)
+
+    def __call__(self, identity: Identity) -> str:
+        now = self.clock()
+        kept = self._signed.get(identity)
+        if kept is not None and now < kept[1]:
+            return kept[0]
+        token = sign_identity(identity, self.secret, ttl_seconds=self.ttl_seconds, now=now)
+        self._signed.put(identity, (token, int(now) + self._reuse_seconds))
+        return token
+
+
+class VerifiedTokens(Generic[T]):
+    """What signed tokens already verified said, until they expire: the same bytes verify the same
+    way, so a caller's second request costs a dictionary lookup instead of a signature check.
+
+    ``verify(token)`` gives what the token says and the epoch second it expires (it raises for a
+    bad token, and nothing is kept then). A token is looked up by its exact text; once its expiry
+    has passed it is verified in full again (and refused). At most ``size`` tokens are kept, the
+    oldest dropped first.
+    """
+
+    def __init__(
+        self,
+        verify: Callable[[str], tuple[T, float]],
+        *,
+        size: int = 4096,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._verify, self.clock = verify, clock
+        self._seen = _Bounded[str, tuple[T, float]](size)
+
+    def __call__(self, token: str) -> T:
+        kept = self._seen.get(token)
+        if kept is not None and self.clock() < kept[1]:
+            return kept[0]
+        value, expires = self._verify(token)
+        self._seen.put(token, (value, expires))
+        return value
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class _Bounded(Generic[K, V]):
+    """A dictionary of at most ``size`` entries, the oldest put dropped first (thread-safe)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: dict[K, V] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: K) -> V | None:
+        return self._items.get(key)
+
+    def put(self, key: K, value: V) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+            while len(self._items) >= self.size:
+                del self._items[next(iter(self._items))]
+            self._items[key] = value
+
+
+def identity_verifier(secret: str, *, leeway: int = 5) -> VerifiedTokens[Identity]:
+    """``verify(token)``: :func:`verify_identity` remembered per token until it expires."""
+    return VerifiedTokens(lambda token: _identity_and_expiry(token, secret, leeway))
+
+
 def verify_identity(token: str | None, secret: str, *, leeway: int = 5) -> Identity:
     """Decode and check signature, algorithm, audience, issuer and expiry."""
+    return _identity_and_expiry(token, secret, leeway)[0]
+
+
+def _identity_and_expiry(token: str | None, secret: str, leeway: int) -> tuple[Identity, float]:
     if not token:
         raise IdentityError("no internal identity")
     try:
@@ -97,7 +194,7 @@ def verify_identity(token: str | None, secret: str, *, leeway: int = 5) -> Ident
     role = claims.get("role")
     if role not in ROLES:
         raise IdentityError("unknown role")
-    return Identity(
+    identity = Identity(
         user_id=str(claims["sub"]),
         role=role,
         centres=tuple(_strings(claims.get("centres"))),
@@ -105,6 +202,7 @@ def verify_identity(token: str | None, secret: str, *, leeway: int = 5) -> Ident
         organisation=claims.get("org") if isinstance(claims.get("org"), str) else None,
         all_scopes=claims.get("all") is True,
     )
+    return identity, float(claims["exp"])
 
 
 def _strings(value: Any) -> Iterable[str]:

@@ -24,7 +24,7 @@ from webargs.flaskparser import FlaskParser
 
 from passage import idempotency as idempotency_keys
 from passage import logs, metrics, overload, tracing
-from passage.identity import HEADER, Identity, IdentityError, verify_identity
+from passage.identity import HEADER, Identity, IdentityError, identity_verifier
 from passage.mongo import Index, Mongo, RetiredIndex
 from passage.problems import (
     BadRequest,
@@ -217,12 +217,14 @@ def _install_request_context(app: Flask) -> None:
 
 
 def _install_identity_check(app: Flask, secret: str) -> None:
+    verify = identity_verifier(secret)
+
     @app.before_request
     def _identify() -> None:
         if not request.path.startswith("/api/"):
             return
         try:
-            g.identity = verify_identity(request.headers.get(HEADER), secret)
+            g.identity = verify(request.headers.get(HEADER) or "")
         except IdentityError as exc:
             raise Unauthenticated(str(exc)) from None
 

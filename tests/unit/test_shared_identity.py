@@ -17,6 +17,9 @@ from passage.identity import (
     ROLES,
     Identity,
     IdentityError,
+    IdentitySigner,
+    VerifiedTokens,
+    identity_verifier,
     sign_identity,
     verify_identity,
 )
@@ -152,3 +155,96 @@ def test_scope_rules() -> None:
         "partner"
     )
     assert not Identity("u", "partner").has_role("centre_staff")
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def counting(expires: float) -> tuple[list[str], Any]:
+    """A verify function that records each token it checks and refuses tokens named "bad"."""
+    checked: list[str] = []
+
+    def verify(token: str) -> tuple[str, float]:
+        checked.append(token)
+        if token.startswith("bad"):
+            raise IdentityError("forged")
+        return f"who:{token}", expires
+
+    return checked, verify
+
+
+def test_a_verified_token_is_checked_once_until_it_expires() -> None:
+    clock = Clock()
+    checked, verify = counting(expires=clock.now + 60)
+    verified = VerifiedTokens(verify, clock=clock)
+    assert [verified("t1"), verified("t1"), verified("t1")] == ["who:t1"] * 3
+    assert checked == ["t1"]
+    clock.now += 60  # expired: the full check runs again (and would refuse it)
+    verified("t1")
+    assert checked == ["t1", "t1"]
+
+
+def test_a_refused_token_is_never_remembered() -> None:
+    checked, verify = counting(expires=float("inf"))
+    verified = VerifiedTokens(verify)
+    for _ in range(2):
+        with pytest.raises(IdentityError):
+            verified("bad-token")
+    assert checked == ["bad-token", "bad-token"]
+
+
+def test_remembered_tokens_are_bounded_oldest_dropped_first() -> None:
+    checked, verify = counting(expires=float("inf"))
+    verified = VerifiedTokens(verify, size=2)
+    for token in ("a", "b", "c", "b", "a"):
+        verified(token)
+    assert checked == ["a", "b", "c", "a"]  # "a" was dropped for "c"; "b" was still kept
+
+
+def test_the_service_verifier_refuses_a_remembered_token_once_it_expires() -> None:
+    verify = identity_verifier(SECRET, leeway=0)
+    token = sign_identity(Identity("u1", "admin"), SECRET, now=time.time() - 58)  # 1-2 s left
+    assert verify(token) == Identity("u1", "admin")
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    time.sleep(max(0.0, expires - time.time()) + 0.2)
+    with pytest.raises(IdentityError):
+        verify(token)
+
+
+def test_the_service_verifier_checks_other_bytes_in_full() -> None:
+    verify = identity_verifier(SECRET)
+    token = sign_identity(Identity("u1", "centre_staff", centres=("baku",)), SECRET)
+    verify(token)
+    head, body, signature = token.split(".")
+    forged = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    forged["role"] = "admin"
+    raw = base64.urlsafe_b64encode(json.dumps(forged).encode()).rstrip(b"=").decode()
+    for bad in (f"{head}.{raw}.{signature}", token + "x", token[:-1], ""):
+        with pytest.raises(IdentityError):
+            verify(bad)
+
+
+def test_the_signer_reuses_a_token_for_a_quarter_of_its_life() -> None:
+    clock = Clock()
+    sign = IdentitySigner(SECRET, 60, clock=clock)
+    staff, officer = Identity("u1", "centre_staff", centres=("baku",)), Identity("u2", "admin")
+    first = sign(staff)
+    clock.now += 14
+    assert sign(staff) == first
+    assert sign(officer) != first
+    clock.now += 1  # 15 s: three quarters of its minute are no longer left
+    renewed = sign(staff)
+    assert renewed != first
+    claims = [jwt.decode(t, options={"verify_signature": False}) for t in (first, renewed)]
+    assert [c["exp"] - c["iat"] for c in claims] == [60, 60]
+    assert claims[1]["iat"] == claims[0]["iat"] + 15
+
+
+def test_a_signed_token_verifies_as_its_identity() -> None:
+    identity = Identity("u3", "partner", organisation="IOM")
+    assert verify_identity(IdentitySigner(SECRET)(identity), SECRET) == identity

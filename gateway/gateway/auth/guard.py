@@ -25,6 +25,7 @@ from gateway.auth.tokens import (
 )
 from gateway.edge.routes import Route, match
 from passage import logs
+from passage.identity import VerifiedTokens
 from passage.problems import Forbidden, Problem, Unauthenticated, Unavailable
 
 log = logging.getLogger(__name__)
@@ -53,13 +54,19 @@ class Guard:
     api_limit: Limit
     trail: AuditTrail
 
+    def __post_init__(self) -> None:
+        # A token's signature is checked once; revocation is still asked on every request.
+        self._verified = VerifiedTokens(self._claims_and_expiry)
+
+    def _claims_and_expiry(self, token: str) -> tuple[AccessClaims, float]:
+        claims = verify_access_claims(token, self.keys)
+        return claims, claims.expires_at
+
     def caller(self, *, count: bool = True) -> AccessClaims:
         """The signed-in caller of this request (401 otherwise),
         counted against their rate limit."""
         try:
-            claims = verify_access_claims(
-                bearer_token(request.headers.get("Authorization")), self.keys
-            )
+            claims = self._verified(bearer_token(request.headers.get("Authorization")))
         except TokenInvalid:
             raise Unauthenticated(SIGN_IN, headers=CHALLENGE) from None
         try:

@@ -20,7 +20,7 @@ from gateway.edge.routes import ROUTES, Route, match
 from gateway.edge.upstreams import Reply, Upstreams
 from passage.evidence_files import MAX_BYTES
 from passage.identity import HEADER as IDENTITY_HEADER
-from passage.identity import sign_identity
+from passage.identity import IdentitySigner
 from passage.problems import BadRequest, NotFound
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -58,6 +58,7 @@ def proxy_blueprint(
 ) -> Blueprint:
     """Routes for every service in ``upstreams``, forwarding with a signed internal identity."""
     blp = Blueprint("proxy", __name__)
+    sign = IdentitySigner(internal_secret, identity_ttl_seconds)
 
     def forward(service: str, rest: str = "") -> Response:
         claims = guard.caller()
@@ -70,9 +71,7 @@ def proxy_blueprint(
         headers = {
             name: request.headers[name] for name in REQUEST_HEADERS if name in request.headers
         }
-        headers[IDENTITY_HEADER] = sign_identity(
-            claims.identity, internal_secret, ttl_seconds=identity_ttl_seconds
-        )
+        headers[IDENTITY_HEADER] = sign(claims.identity)
         headers["X-Request-ID"] = g.request_id
         if request.method == "POST" and found.route.template.endswith(
             "/files"
