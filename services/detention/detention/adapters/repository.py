@@ -1,7 +1,7 @@
 """Detention's MongoDB persistence: documents in and out, the capacity counter, the outbox.
 Only the adapters speak MongoDB (operators, sessions, indexes); handlers see records.
 
-Admission is one transaction: a conditional increment of the unit's occupancy (only while it is
+Admission is one transaction: a versioned increment of the unit's occupancy (only while it is
 below the stored capacity) and the insert of the stay carrying its ``detention.stay.opened``
 envelope. A full unit or a person already held aborts both, so occupancy always equals the
 number of open stays, under any concurrency and on any number of replicas.
@@ -15,7 +15,7 @@ from typing import Any, overload
 
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.client_session import ClientSession
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from detention.adapters import occupancy, stay_list
 from detention.domain.model import (
@@ -31,12 +31,13 @@ from passage import person_search
 from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
 from passage.errors import VersionConflict
 from passage.events.envelope import Envelope
-from passage.mongo import Index, Mongo, safe_value
+from passage.mongo import Index, Mongo, safe_value, update_one_and_read
 
 CENTRES, UNITS, STAYS = "centres", "units", "stays"
 OUTBOX_COLLECTIONS = (STAYS, UNITS)
 ONE_OPEN_STAY = "one_open_stay_per_person"
 _HIDDEN = {"outbox": 0, "outbox_pending": 0}
+TRANSIENT = "TransientTransactionError"  # the label that has a transaction run again
 
 
 def indexes() -> list[Index]:
@@ -104,7 +105,12 @@ def stay_changed(current_version: int) -> VersionConflict:
 
 
 class NoPlace(Exception):
-    """Raised inside the admission transaction to abort it when the conditional increment missed."""
+    """Raised inside a transaction to abort it when the places cannot be taken; carries the unit's
+    figures as the transaction read them (none when the unit was not found or not in scope)."""
+
+    def __init__(self, unit: Mapping[str, Any] | None = None) -> None:
+        super().__init__()
+        self.unit = unit
 
 
 class MongoRepository:
@@ -340,8 +346,8 @@ class MongoRepository:
         try:
             with occupancy.one_writer_per_unit(unit_id):
                 docs = occupancy.transaction(self.mongo, work)
-        except NoPlace:
-            raise self.unit_full(unit_id) from None
+        except NoPlace as refused:
+            raise self.unit_full(unit_id, refused) from None
         except DuplicateKeyError as exc:
             if ONE_OPEN_STAY not in str(exc):
                 raise
@@ -358,23 +364,30 @@ class MongoRepository:
         scope: Sequence[str] | None = None,
     ) -> dict[str, Any]:
         """Take ``places`` places only while that many are free (in a centre of ``scope``, when
-        given); the unit as it is after, or abort."""
-        in_scope = {} if scope is None else {"centre_id": {"$in": [safe_value(c) for c in scope]}}
-        unit = self.mongo.collection(UNITS).find_one_and_update(
-            {
-                "_id": unit_id,
-                **in_scope,
-                "centre_active": {"$ne": False},
-                "$expr": {"$lte": [{"$add": ["$occupancy", places]}, "$capacity"]},
-            },
+        given); the unit as it is after, or abort with :class:`NoPlace`.
+
+        The unit is read in the transaction's snapshot and written on condition of the version
+        read: a move another process committed since makes the write conflict, and the whole
+        transaction runs again on the unit as it is then (MongoDB and SecantusDB alike; a test
+        proves it with two replicas). Not one conditional findAndModify with ``$expr``, because
+        SecantusDB answers both findAndModify and ``$expr`` with a scan of every unit.
+        """
+        units = self.mongo.collection(UNITS)
+        unit = units.find_one({"_id": unit_id}, _HIDDEN, session=session)
+        if unit is None or (scope is not None and unit.get("centre_id") not in scope):
+            raise NoPlace()
+        if unit.get("centre_active") is False or unit["occupancy"] + places > unit["capacity"]:
+            raise NoPlace(unit)
+        taken = units.update_one(
+            {"_id": unit_id, "version": unit["version"]},
             {"$inc": {"occupancy": places, "version": 1}},
-            projection=_HIDDEN,
-            return_document=ReturnDocument.AFTER,
             session=session,
         )
-        if unit is None:
-            raise NoPlace()
-        return unit
+        if not taken.matched_count:  # a conflict the server did not report: start again
+            raise OperationFailure(
+                "the unit changed during the move", 112, {"errorLabels": [TRANSIENT]}
+            )
+        return {**unit, "occupancy": unit["occupancy"] + places, "version": unit["version"] + 1}
 
     def held_family_members(self, group_id: str, centre_id: str) -> list[dict[str, Any]]:
         """Open stays of a family group in one centre: each member's relation and birth date."""
@@ -398,17 +411,22 @@ class MongoRepository:
         )
 
     def free_place(self, session: ClientSession, unit_id: str) -> dict[str, Any]:
-        return self.mongo.collection(UNITS).find_one_and_update(
+        unit = update_one_and_read(  # not findAndModify: SecantusDB scans every unit for it
+            self.mongo.collection(UNITS),
             {"_id": safe_value(unit_id)},
             {"$inc": {"occupancy": -1, "version": 1}},
             projection=_HIDDEN,
-            return_document=ReturnDocument.AFTER,
             session=session,
         )
+        if unit is None:
+            raise KeyError(unit_id)  # a stay's unit is never removed
+        return unit
 
-    def unit_full(self, unit_id: str) -> UnitFull:
-        """The refusal of a full unit with its figures as they are now (read after the abort)."""
-        current = (
+    def unit_full(self, unit_id: str, refused: NoPlace | None = None) -> UnitFull:
+        """The refusal of a full unit with its figures: as the refused transaction read them, or
+        read now when it did not find the unit."""
+        seen = refused.unit if refused is not None else None
+        current = seen or (
             self.mongo.collection(UNITS).find_one({"_id": unit_id}, {"occupancy": 1, "capacity": 1})
             or {}
         )
