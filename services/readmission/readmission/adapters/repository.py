@@ -23,7 +23,7 @@ from passage.events.envelope import Envelope
 from passage.evidence_files import FileStore
 from passage.location_store import location_indexes
 from passage.locations import COLLECTION as PERSON_LOCATIONS
-from passage.mongo import Index, Mongo, safe_value, session_of
+from passage.mongo import Index, Mongo, safe_value, session_of, update_one_and_read
 from passage.transaction import Transaction
 from readmission.adapters.deadline_index import DeadlineIndex, DeadlinePage, index_declarations
 from readmission.domain import deadlines as dl
@@ -201,10 +201,10 @@ class MongoRepository:
         VersionConflict otherwise."""
 
         def work(s: ClientSession) -> dict[str, Any]:
-            stored = self._c(REQUESTS).find_one_and_update(
+            stored = update_one_and_read(  # not findAndModify: SecantusDB scans for it
+                self._c(REQUESTS),
                 {"_id": doc["_id"], "version": doc["version"], "state": doc["state"]},
                 with_outbox(self._update(change, history, now), events, into=REQUESTS),
-                return_document=True,
                 projection={"outbox": 0},
                 session=s,
             )

@@ -16,7 +16,7 @@ from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError
 
 from passage.errors import AlreadyExists, VersionConflict
-from passage.mongo import Mongo, safe_value
+from passage.mongo import Mongo, safe_value, update_one_and_read
 from readmission.adapters.deadline_index import DeadlineIndex
 from readmission.adapters.repository import TRANSITS, page_after, scope_filter
 from readmission.domain import deadlines as dl
@@ -74,10 +74,10 @@ class TransitRepository:
         update = {"$set": fields, "$push": {"history": history}, "$inc": {"version": 1}}
 
         def work(session: ClientSession) -> dict[str, Any]:
-            stored = self.collection.find_one_and_update(
+            stored = update_one_and_read(  # not findAndModify: SecantusDB scans for it
+                self.collection,
                 {"_id": doc["_id"], "version": doc["version"], "state": doc["state"]},
                 update,
-                return_document=True,
                 session=session,
             )
             if stored is None:
