@@ -250,6 +250,7 @@ def update_one_and_read(
     update: Mapping[str, Any],
     *,
     projection: Mapping[str, Any] | None = None,
+    upsert: bool = False,
     session: ClientSession | None = None,
 ) -> dict[str, Any] | None:
     """``find_one_and_update`` (returning the changed document) as update_one + read by ``_id``.
@@ -259,8 +260,8 @@ def update_one_and_read(
     transaction the read-back sees exactly the write; outside one, it may see a later write too.
     ``query`` must name ``_id``.
     """
-    result = collection.update_one(dict(query), dict(update), session=session)
-    if not result.matched_count:
+    result = collection.update_one(dict(query), dict(update), upsert=upsert, session=session)
+    if not result.matched_count and result.upserted_id is None:
         return None
     return collection.find_one({"_id": query["_id"]}, projection, session=session)
 

@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from passage.mongo import Index, Mongo
+from passage.mongo import Index, Mongo, update_one_and_read
 
 COLLECTION = "rate_limits"
 INDEXES = [Index(COLLECTION, [("expires_at", 1)], "rate_limits_expire", expire_after_seconds=0)]
@@ -138,9 +137,7 @@ class RateLimiter:
         (SecantusDB)."""
         collection: Any = self.mongo.collection(COLLECTION)
         for _ in range(3):
-            doc = collection.find_one_and_update(
-                {"_id": doc_id}, {"$inc": {"n": count}}, return_document=ReturnDocument.AFTER
-            )
+            doc = update_one_and_read(collection, {"_id": doc_id}, {"$inc": {"n": count}})
             if doc is not None:
                 return int(doc["n"])
             try:  # the window's first batch: create its counter, then add

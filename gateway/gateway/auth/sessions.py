@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from passage.mongo import Index, Mongo, safe_value
+from passage.mongo import Index, Mongo, safe_value, update_one_and_read
 
 REFRESH = "refresh_tokens"
 REVOKED = "revocations"
@@ -80,7 +80,8 @@ class RefreshTokens:
         """A new token of the same family for a valid unused ``token``;
         a re-use revokes the family."""
         key = digest(token)
-        doc = self._collection.find_one_and_update(
+        doc = update_one_and_read(  # the conditional update is the claim: one use wins
+            self._collection,
             {"_id": key, "used": False, "revoked": False, "expires_at": {"$gt": now}},
             {"$set": {"used": True, "used_at": now}},
         )

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from passage.mongo import Index, Mongo, safe_value
+from passage.mongo import Index, Mongo, safe_value, update_one_and_read
 
 COLLECTION = "login_throttles"
 INDEXES = [
@@ -138,9 +137,7 @@ class MongoLoginThrottle:
             2
         ):  # two first failures racing on the upsert: the loser retries as an update
             try:
-                return self._collection.find_one_and_update(
-                    {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER
-                )
+                return update_one_and_read(self._collection, {"_id": key}, update, upsert=True)
             except DuplicateKeyError:
                 continue
         return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from passage.mongo import Index, Mongo, safe_value
+from passage.mongo import Index, Mongo, safe_value, update_one_and_read
 
 COLLECTION = "ui_sessions"
 INDEXES = [
@@ -81,7 +81,8 @@ class UiSessions:
             return None
         now = now or now_utc()
         key = _digest(token)
-        doc = self._collection.find_one_and_update(
+        doc = update_one_and_read(  # every page asks: not findAndModify, which SecantusDB scans for
+            self._collection,
             {"_id": safe_value(key), "expires_at": {"$gt": now}, "ends_at": {"$gt": now}},
             {"$set": {"expires_at": now + self.idle}},
         )
