@@ -8,11 +8,12 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 import requests
 from pymongo import monitoring
 
 from detention import service
-from detention.adapters.repository import STAYS, UNITS
+from detention.adapters.repository import STAYS, UNITS, NoPlace
 from detention.app import create_app
 from passage.events import validate_event
 from passage.testing import LiveServer, identity_headers
@@ -243,3 +244,27 @@ def test_an_admission_is_four_database_operations_and_a_commit(settings_for) -> 
     assert counter.commands == ["find", "update", "insert", "update", "commitTransaction"], (
         counter.commands
     )
+
+
+def test_a_place_is_never_taken_on_a_stale_read_of_its_unit(settings_for) -> None:
+    """Another process fills the unit after this transaction read it: the versioned write
+    conflicts, the transaction runs again on the unit as it is now, and refuses."""
+    settings = settings_for("detention")
+    deps = service.build_deps(settings)
+    repo, units = deps.repository, deps.mongo.collection(UNITS)
+    units.insert_one(
+        {"_id": "stale-u", "centre_id": "c", "occupancy": 0, "capacity": 1, "version": 1}
+    )
+    attempts: list[int] = []
+
+    def work(session: Any) -> dict[str, Any]:
+        attempts.append(units.find_one({"_id": "stale-u"}, session=session)["occupancy"])
+        if len(attempts) == 1:  # the other process takes the last place, after our snapshot
+            units.update_one({"_id": "stale-u"}, {"$inc": {"occupancy": 1, "version": 1}})
+        return repo.take_place(session, "stale-u")
+
+    with pytest.raises(NoPlace) as refused:
+        deps.mongo.transaction(work)
+    assert attempts == [0, 1]  # the first run saw a free place; the second, none
+    assert refused.value.unit is not None and refused.value.unit["occupancy"] == 1
+    assert units.find_one({"_id": "stale-u"})["occupancy"] == 1  # not overbooked
