@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import jsonify
@@ -71,6 +73,22 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_family(gateway):
         client.post("/api/v1/auth/refresh", json={"refresh_token": second.json["refresh_token"]})
     )
     _assert_401(client.post("/api/v1/auth/refresh", json={"refresh_token": "x" * 43}))
+
+
+def test_one_refresh_token_sent_eight_times_at_once_is_honoured_once(gateway):
+    """Real concurrent requests: the conditional claim lets one through, every other is a reuse."""
+    app, _ = gateway
+    token = _login(app.test_client())["refresh_token"]
+    barrier = threading.Barrier(8)
+
+    def refresh(_: int) -> int:
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        return client.post("/api/v1/auth/refresh", json={"refresh_token": token}).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(refresh, range(8)))
+    assert statuses == [200] + [401] * 7, statuses
 
 
 def test_logout_revokes_the_access_token_and_the_refresh_token_in_every_worker(
