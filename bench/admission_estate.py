@@ -39,7 +39,8 @@ from passage.testing import free_port  # noqa: E402
 
 
 def units_held(mongo_url: str) -> int:
-    with MongoClient(mongo_url) as client:
+    client: MongoClient = MongoClient(mongo_url)
+    with client:
         return sum(
             client[name]["units"].count_documents({})
             for name in client.list_database_names()

@@ -15,6 +15,7 @@ import uuid
 import requests
 from flask import Flask, Response, abort, jsonify, request
 from pymongo import MongoClient
+from pymongo.collection import Collection
 
 
 def create_app() -> Flask:
@@ -22,21 +23,21 @@ def create_app() -> Flask:
     state: dict[str, MongoClient] = {}
     hop: dict[str, requests.Session] = {}
 
-    def stays():  # type: ignore[no-untyped-def]
+    def stays() -> Collection:
         if "client" not in state:
             state["client"] = MongoClient(os.environ.get("MONGO_URL", "mongodb://127.0.0.1:27017/"))
         return state["client"]["bench_baseline"]["stays"]
 
     @app.get("/ping")
-    def ping():  # type: ignore[no-untyped-def]
+    def ping() -> Response:
         return jsonify(ok=True)
 
     @app.post("/echo")
-    def echo():  # type: ignore[no-untyped-def]
+    def echo() -> tuple[Response, int]:
         return jsonify(request.get_json(silent=True) or {}), 201
 
     @app.post("/stays")
-    def insert():  # type: ignore[no-untyped-def]
+    def insert() -> tuple[Response, int]:
         doc = {
             **(request.get_json(silent=True) or {}),
             "_id": str(uuid.uuid4()),
@@ -47,14 +48,14 @@ def create_app() -> Flask:
         return jsonify(doc), 201
 
     @app.get("/stays/<stay_id>")
-    def read(stay_id: str):  # type: ignore[no-untyped-def]
+    def read(stay_id: str) -> Response:
         doc = stays().find_one({"_id": stay_id})
         if doc is None:
             abort(404)
         return jsonify(doc)
 
     @app.get("/hop/stays/<stay_id>")
-    def forwarded(stay_id: str):  # type: ignore[no-untyped-def]
+    def forwarded(stay_id: str) -> Response:
         if "session" not in hop:
             hop["session"] = requests.Session()
         answer = hop["session"].get(f"{request.host_url}stays/{stay_id}", timeout=15)

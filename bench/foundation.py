@@ -25,7 +25,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import requests
-from kombu import Consumer, Exchange, Producer, Queue
+from kombu import Consumer, Exchange, Message, Producer, Queue
 from pymongo import MongoClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -237,11 +237,11 @@ def bench_mixed(
     ).json()
     open_stays = _count_open(gateway, auth, unit)
     occupancy, capacity = state["occupancy"], state["capacity"]
-    held = "OK" if occupancy == open_stays <= capacity else "CAPACITY VIOLATION"
+    invariant = "OK" if occupancy == open_stays <= capacity else "CAPACITY VIOLATION"
     verdict = (
         f"{per_request(delta, result.count)}{meter.cpu_per_request(result.count)}; "
         f"unit {unit}: occupancy {occupancy} / capacity "
-        f"{capacity}, open stays {open_stays} -> {held}"
+        f"{capacity}, open stays {open_stays} -> {invariant}"
     )
     return result, verdict
 
@@ -249,7 +249,7 @@ def bench_mixed(
 def _count_open(gateway: str, auth: dict, unit: str) -> int:
     count, cursor = 0, None
     while True:
-        params = {
+        params: dict[str, str | int] = {
             "unit_id": unit,
             "status": "open",
             "limit": 200,
@@ -352,12 +352,12 @@ def bench_raw_bus(broker_url: str, n: int) -> Result:
         queue(channel).declare()
         producer = Producer(channel, exchange=exchange)
         received: list[float] = []
-        consumer = Consumer(
-            channel,
-            queues=[queue],
-            accept=["json"],
-            callbacks=[lambda body, msg: (received.append(time.perf_counter()), msg.ack())],
-        )
+
+        def on_message(body: object, msg: Message) -> None:
+            received.append(time.perf_counter())
+            msg.ack()
+
+        consumer = Consumer(channel, queues=[queue], accept=["json"], callbacks=[on_message])
         consumer.consume()
         started = time.perf_counter()
         for i in range(n):
@@ -375,7 +375,7 @@ def bench_raw_bus(broker_url: str, n: int) -> Result:
 
 
 def bench_raw_mongo(mongo_url: str, n: int) -> list[Result]:
-    client = MongoClient(mongo_url)
+    client: MongoClient = MongoClient(mongo_url)
     coll = client[f"bench_{uuid.uuid4().hex[:6]}"]["docs"]
     inserts = timed(
         "baseline: raw pymongo insert_one", lambda i: coll.insert_one({"_id": i, "v": "x" * 200}), n

@@ -17,9 +17,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from pymongo import MongoClient
+from pymongo.database import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -111,7 +113,7 @@ def stay(i: int, rng: random.Random) -> dict:
     return {**doc, **search_keys(doc, repository.STAY_SEARCH)}
 
 
-def seed(db, first: int, count: int) -> None:  # type: ignore[no-untyped-def]
+def seed(db: Database, first: int, count: int) -> None:
     rng = random.Random(first)
     for offset in range(0, count, 5000):
         db.stays.insert_many(
@@ -121,7 +123,7 @@ def seed(db, first: int, count: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> None:
-    client = MongoClient(mongo_url, tz_aware=True)
+    client: MongoClient = MongoClient(mongo_url, tz_aware=True)
     db = client["bench_detention"]
     admin = {HEADER: sign_identity(Identity("bench-admin", "admin"), SECRET, ttl_seconds=3600)}
     staff = {
@@ -135,25 +137,22 @@ def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> No
         seed(db, seeded, size - seeded)
         seeded = size
         print(f"\n== {size} stays (seeded in {time.perf_counter() - started:.1f}s)")
-        sample = db.stays.find_one({"_id": f"stay-{size // 2:08d}"})
+        sample = cast(dict[str, Any], db.stays.find_one({"_id": f"stay-{size // 2:08d}"}))
         one_key = sample["name_keys"][0]
         base_http = bench_http(
             baseline, "/ping", "baseline: bare Flask GET /ping", {}, args.n, args.clients
         )
         print(base_http.line())
-        raw = timed(
-            "baseline: raw pymongo find_one by _id",
-            lambda i, sample=sample: db.stays.find_one({"_id": sample["_id"]}),
-            args.n,
-        )
+
+        def find_sample(i: int, sample: dict[str, Any] = sample) -> object:
+            return db.stays.find_one({"_id": sample["_id"]})
+
+        def find_by_key(i: int, key: str = one_key) -> object:
+            return list(db.stays.find({"name_keys": key}).limit(20))
+
+        raw = timed("baseline: raw pymongo find_one by _id", find_sample, args.n)
         print(raw.line())
-        print(
-            timed(
-                "reference: raw find(name_keys=key).limit(20)",
-                lambda i, key=one_key: list(db.stays.find({"name_keys": key}).limit(20)),
-                args.n,
-            ).line(raw)
-        )
+        print(timed("reference: raw find(name_keys=key).limit(20)", find_by_key, args.n).line(raw))
         by_name = urlencode({"name": "Mamedov Rashad"})
         by_both = urlencode(
             {"name": "Mamedov Rashad", "birth_date": sample["person"]["birth_date"]}

@@ -23,9 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import servers  # noqa: E402
+from bench.cpu import CpuMeter  # noqa: E402
+from bench.dbops import OpMeter  # noqa: E402
 from bench.foundation import bench_http, login  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
+from devstack.stack import DATABASE  # noqa: E402
 from passage.testing import free_port  # noqa: E402
 
 SETTINGS = {
@@ -47,12 +50,20 @@ def run(name: str, env: dict[str, str], clients: int, per_client: int) -> list[s
         stack.seed()
         port = free_port()
         baseline = servers.baseline(port, stack.mongo_url, Path(tmp) / "baseline.log")
+        meter = OpMeter(stack.mongo_url, stack.pids.get(DATABASE))
         try:
             auth = login(stack.gateway_url, "admin", stack.logins["admin"])
             return [f"[{name}]"] + bench_http(
-                stack.gateway_url, f"http://127.0.0.1:{port}", auth, clients, per_client
+                stack.gateway_url,
+                f"http://127.0.0.1:{port}",
+                auth,
+                clients,
+                per_client,
+                meter,
+                CpuMeter({**stack.pids, "baseline": baseline.pid}),
             )
         finally:
+            meter.close()
             os.killpg(baseline.pid, 15)
             baseline.wait(timeout=20)
 

@@ -61,7 +61,7 @@ APPS = {
     "readmission": ("readmission.app:create_app()", readmission_repository),
     "voluntary-return": ("voluntary_return.app:create_app()", voluntary_return_repository),
 }
-USERS = {
+USERS: dict[str, tuple[str, dict[str, Any], str, str]] = {
     "staff": ("centre_staff", {"centres": ["bench"]}, "/ui/centres/bench", "dashboard"),
     "liaison": ("liaison_officer", {"all_scopes": True}, "/ui/worklist", "worklist"),
     "caseworker": ("avr_caseworker", {}, "/ui/cases", "case board"),
@@ -80,7 +80,7 @@ def admin_headers() -> dict[str, str]:
 def centre_with_one_stay(detention: str) -> dict[str, Any]:
     """A centre, a unit and one stay admitted through the API: the model the seeded stays copy."""
     headers = admin_headers()
-    for path, body in (
+    created: tuple[tuple[str, dict[str, Any]], ...] = (
         ("/api/v1/detention/centres", {"id": "bench", "name": "Bench centre", "city": "Baku"}),
         (
             "/api/v1/detention/centres/bench/units",
@@ -92,7 +92,8 @@ def centre_with_one_stay(detention: str) -> dict[str, Any]:
                 "floor_area_m2": 4000.0,
             },
         ),
-    ):
+    )
+    for path, body in created:
         r = requests.post(detention + path, json=body, headers=headers, timeout=30)
         assert r.status_code == 201, r.text
     staff = {
@@ -225,7 +226,7 @@ def run(mongo_url: str, urls: dict[str, str], args: argparse.Namespace) -> None:
     clients = {username: signed_in(app, username) for username in USERS}
     clock = CallClock(app)
     model = centre_with_one_stay(urls["detention"])
-    raw = MongoClient(mongo_url, tz_aware=True)
+    raw: MongoClient = MongoClient(mongo_url, tz_aware=True)
     stored = raw[DBS["detention"]].stays.find_one({"_id": model["id"]})
     assert stored is not None
     seeded = 0

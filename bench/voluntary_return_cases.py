@@ -23,9 +23,11 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import requests
 from pymongo import ASCENDING, MongoClient, UpdateOne
+from pymongo.database import Database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -81,11 +83,12 @@ def case_doc(i: int, today: date, rng: random.Random) -> dict:
     }
     if action:
         doc["next_action"] = action
-        doc["next_action_due"] = (today + timedelta(days=rng.randint(*window))).isoformat()
+        days = rng.randint(*cast(tuple[int, int], window))  # a window goes with every action
+        doc["next_action_due"] = (today + timedelta(days=days)).isoformat()
     return doc
 
 
-def seed(db, first: int, count: int) -> None:  # type: ignore[no-untyped-def]
+def seed(db: Database, first: int, count: int) -> None:
     """Bulk-insert cases and the due-date calendar rows the service would have kept for them."""
     today, rng = date.today(), random.Random(first)
     calendar: dict[str, dict] = {}
@@ -160,7 +163,7 @@ def bench_writes(api: str, n: int, clients: int, baseline: Result) -> None:
             created.append(r.json()["id"])
         return r.status_code
 
-    registration = {
+    registration: dict[str, Any] = {
         "particulars": {
             "given_name": "Bench",
             "family_name": "Person",
@@ -200,7 +203,7 @@ def bench_writes(api: str, n: int, clients: int, baseline: Result) -> None:
 
 
 def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> None:
-    client = MongoClient(mongo_url, tz_aware=True)
+    client: MongoClient = MongoClient(mongo_url, tz_aware=True)
     db = client[DB]
     seeded = 0
     for size in [int(s) for s in args.sizes.split(",")]:
@@ -212,26 +215,26 @@ def run(mongo_url: str, api: str, baseline: str, args: argparse.Namespace) -> No
             f"{db.cases.count_documents({'next_action_due': {'$exists': True}})} "
             "with a next action)"
         )
-        wanted = db.cases.find_one({"person_ref": f"BENCH-{size // 2}"}, {"_id": 1})["_id"]
+        found = db.cases.find_one({"person_ref": f"BENCH-{size // 2}"}, {"_id": 1})
+        wanted = cast(dict[str, Any], found)["_id"]
         due_by = (date.today() + timedelta(days=7)).isoformat()
         n = args.n if size < 10_000 else args.n_large
         base_http = bench_get(
             baseline, "/ping", "baseline: bare Flask GET /ping", dict, args.n, args.clients
         )
-        raw = timed(
-            "baseline: raw pymongo find_one by _id",
-            lambda i, wanted=wanted: db.cases.find_one({"_id": wanted}),
-            args.n,
-        )
-        raw_due = timed(
-            "raw pymongo single-range find, sort, limit 51",
-            lambda i, due_by=due_by: list(
+
+        def find_wanted(i: int, wanted: str = wanted) -> object:
+            return db.cases.find_one({"_id": wanted})
+
+        def find_due(i: int, due_by: str = due_by) -> object:
+            return list(
                 db.cases.find({"next_action_due": {"$lte": due_by}})
                 .sort([("next_action_due", ASCENDING), ("_id", ASCENDING)])
                 .limit(51)
-            ),
-            max(3, n // 4),
-        )
+            )
+
+        raw = timed("baseline: raw pymongo find_one by _id", find_wanted, args.n)
+        raw_due = timed("raw pymongo single-range find, sort, limit 51", find_due, max(3, n // 4))
         for line in (base_http.line(), raw.line(), raw_due.line(raw)):
             print(line)
         for name, path in (

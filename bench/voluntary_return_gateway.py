@@ -14,6 +14,7 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -27,7 +28,7 @@ from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
 from passage.testing import free_port  # noqa: E402
 
-REGISTRATION = {
+REGISTRATION: dict[str, Any] = {
     "particulars": {
         "given_name": "Bench",
         "family_name": "Person",

@@ -113,7 +113,8 @@ def provision(open_url: str, users: Mapping[str, DatabaseUser]) -> None:
     """Create (or reset) every user through a server that does not yet ask for credentials."""
     from pymongo import MongoClient
 
-    with MongoClient(open_url, serverSelectionTimeoutMS=5000) as client:
+    client: MongoClient = MongoClient(open_url, serverSelectionTimeoutMS=5000)
+    with client:
         admin = client.admin
         existing = {u["user"] for u in admin.command("usersInfo")["users"]}
         for user in users.values():
@@ -127,7 +128,8 @@ def signs_in(url: str) -> bool:
     from pymongo.errors import PyMongoError
 
     try:
-        with MongoClient(url, serverSelectionTimeoutMS=2000, connectTimeoutMS=2000) as client:
+        client: MongoClient = MongoClient(url, serverSelectionTimeoutMS=2000, connectTimeoutMS=2000)
+        with client:
             client.admin.command("ping")
             client.admin.command("connectionStatus")
         return True

@@ -16,6 +16,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import IO
 
@@ -242,8 +243,12 @@ def stop_leftovers(
             time.sleep(0.1)
         _signal_pids(_alive(pids), signal.SIGKILL)
     for pids in found.values():
-        _wait_until(lambda pids=pids: not _alive(pids), 10)
+        _wait_until(partial(_all_ended, pids), 10)
     return sorted(found)
+
+
+def _all_ended(pids: Iterable[int]) -> bool:
+    return not _alive(pids)
 
 
 def _signal_pids(pids: Iterable[int], sig: int) -> None:

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import cast
 
 import requests
 
@@ -342,7 +343,8 @@ class Stack:
         )
         env = {**env, **self.metrics_env(spec.name)}
         self._procs[spec.name] = processes.spawn(spec, env, self.root, self.log_dir)
-        processes.write_pidfile(self.pidfile, {n: (p.pid, p.args) for n, p in self._procs.items()})
+        argv = {n: cast(list[str], p.args) for n, p in self._procs.items()}  # spawn's list
+        processes.write_pidfile(self.pidfile, {n: (p.pid, argv[n]) for n, p in self._procs.items()})
 
     def _start_database(self, deadline: float) -> None:
         """SecantusDB with ``--auth``; its users are created first when any of them cannot sign
