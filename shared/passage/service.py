@@ -131,9 +131,9 @@ def _relay_after_each_request(app: Flask, spec: ServiceSpec[D], deps: D, prompt:
 
     @app.teardown_request
     def publish_what_was_committed(_exc: BaseException | None) -> None:
-        announced = outbox.take_announced()
+        announced, committed = outbox.take_announced(), outbox.take_committed()
         if relay is not None and announced:
-            relay.notify(announced)
+            relay.notify(announced, committed)
 
 
 def build_worker(

@@ -13,12 +13,21 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pymongo import MongoClient
+from pymongo import MongoClient, monitoring
 from pymongo.errors import DuplicateKeyError
 
 from passage.bus.consumer import INBOX, EventConsumer, Subscription
-from passage.bus.outbox import OutboxRelay, settle, with_outbox
+from passage.bus.outbox import (
+    OutboxRelay,
+    committed,
+    outbox_fields,
+    settle,
+    take_announced,
+    take_committed,
+    with_outbox,
+)
 from passage.bus.topology import ROUTES
+from passage.mongo import Mongo
 from passage.testing import wait_for
 from tests.rabbitnode import QUEUE, BusRig, stay_opened
 
@@ -112,6 +121,49 @@ def test_a_relay_told_of_more_documents_than_its_batch_publishes_them_all_in_one
     assert relay.relay_named() == 12
     left = rig.mongo.collection("stays").find({"outbox_pending": True}, {"_id": 1})
     assert [doc["_id"] for doc in left] == [unnamed.subject]
+
+
+class _Finds(monitoring.CommandListener):
+    """The filters of ``find`` commands sent by clients made after it was registered."""
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+        self.filters: list[Any] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find" and event.command.get("find") == self.collection:
+            self.filters.append(event.command.get("filter"))
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+def test_a_relay_handed_committed_documents_sends_them_without_reading_them_back(
+    rig: BusRig, mongo_url: str
+) -> None:
+    events = [stay_opened(f"P-{i}") for i in range(3)]
+    docs = [{"_id": e.subject, "status": "open", **outbox_fields([e])} for e in events]
+    rig.mongo.collection("stays").insert_many([dict(d) for d in docs])
+    take_announced()  # outbox_fields announced them in this context; the notice below says it
+    committed("stays", [*docs[:2], {"_id": "no-events", "outbox": []}])
+    handed = take_committed()
+    assert set(handed["stays"]) == {docs[0]["_id"], docs[1]["_id"]} and not take_committed()
+    finds = _Finds("stays")
+    monitoring.register(finds)  # counts the relay's own client, made after this
+    relay = OutboxRelay(Mongo(mongo_url, rig.mongo.database_name), rig.publisher, ["stays"])
+    relay.notify({"stays": frozenset(d["_id"] for d in docs)}, handed)
+    try:
+        assert relay.relay_named() == 3
+    finally:
+        relay.mongo.close()
+    assert finds.filters == [{"_id": {"$in": [docs[2]["_id"]]}}]  # the one not handed over
+    assert rig.mongo.collection("stays").count_documents({"outbox_pending": True}) == 0
+    rig.start_consumer()
+    wait_for(lambda: len(rig.applied()) == 3, timeout=30, message="three effects")
+    assert rig.applied() == {e.id: 1 for e in events}
 
 
 @pytest.mark.slow

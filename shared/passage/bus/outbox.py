@@ -25,6 +25,10 @@ Relays wake on work, not on a clock:
 
 A process that dies between its commit and its prompt relay's publish loses nothing: the worker's
 stream (or its next idle look) finds the document still pending.
+
+A writer that holds the documents it committed may hand them over (:func:`committed`, only once
+its transaction has returned): the relay then publishes their envelopes as written instead of
+reading the documents back, one database read less per write. Anything not handed over is read.
 """
 
 from __future__ import annotations
@@ -59,10 +63,16 @@ _announced: contextvars.ContextVar[Announced | None] = contextvars.ContextVar(
 )
 _relays: set[_Relay] = set()  # the relays running in this process, told after each commit
 _relays_lock = threading.Lock()
+#: Documents this unit of work committed with events, as written: collection → ``_id`` → document.
+Committed = Mapping[str, Mapping[Any, Mapping[str, Any]]]
+_committed: contextvars.ContextVar[dict[str, dict[Any, Mapping[str, Any]]] | None] = (
+    contextvars.ContextVar("outbox_committed", default=None)
+)
+REMEMBERED_MOST = 10_000  # committed documents a relay keeps unpublished before it reads instead
 
 
 class _Relay(Protocol):
-    def notify(self, announced: Announced) -> None: ...
+    def notify(self, announced: Announced, committed: Committed | None = None) -> None: ...
 
 
 def announce_work(collection: str | None = None, ids: Iterable[str] | None = None) -> None:
@@ -87,6 +97,24 @@ def _ids(ids: Iterable[str] | None) -> frozenset[str] | None:
     return None if ids is None else frozenset(ids)
 
 
+def committed(collection: str, docs: Iterable[Mapping[str, Any]]) -> None:
+    """These documents of ``collection`` are committed, outbox and all (call it only after their
+    transaction returned): the relays told after this unit of work publish from them rather than
+    read them back."""
+    with_events = {doc["_id"]: doc for doc in docs if doc.get("outbox")}
+    if with_events:
+        known = _committed.get() or {}
+        _committed.set({**known, collection: {**known.get(collection, {}), **with_events}})
+
+
+def take_committed() -> Committed:
+    """The documents this unit of work handed over, forgotten here."""
+    docs = _committed.get()
+    if docs:
+        _committed.set(None)
+    return docs or {}
+
+
 def take_announced() -> Announced:
     """What this unit of work announced, forgotten here."""
     announced = _announced.get()
@@ -100,13 +128,13 @@ def after_commit() -> None:
 
     Called also after a unit that rolled back (its look finds nothing): cheaper than knowing.
     """
-    announced = take_announced()
+    announced, docs = take_announced(), take_committed()
     if not announced:
         return
     with _relays_lock:
         relays = list(_relays)
     for relay in relays:
-        relay.notify(announced)
+        relay.notify(announced, docs)
 
 
 def outbox_fields(events: Sequence[Envelope], *, into: str | None = None) -> dict[str, Any]:
@@ -211,6 +239,7 @@ class OutboxRelay:
         self._named: dict[str, frozenset[str] | None] = {}  # where the next pass looks
         self._due: set[str] = set()  # named by the stream, looked in when the grace is over
         self._named_lock = threading.Lock()
+        self._remembered: dict[tuple[str, Any], Mapping[str, Any]] = {}  # handed over, unsent
         self._wake = threading.Event()
         self.resting = threading.Event()  # waiting for work or the next look (operators, tests)
 
@@ -232,18 +261,24 @@ class OutboxRelay:
                 sent += self._relay_document(collection, doc)
         return sent
 
-    def _pending(self, collection: Collection, ids: frozenset[str] | None) -> list[dict[str, Any]]:
+    def _pending(
+        self, collection: Collection, ids: frozenset[str] | None
+    ) -> list[Mapping[str, Any]]:
         """Documents with events to publish: the named ones by ``_id``, else through the partial
         index, named as a hint — SecantusDB's planner scans the whole collection for
         ``outbox_pending: true`` otherwise (300 ms at 20k stays against 1.4 ms), and MongoDB's
         picks that index anyway. Without the index (not created yet), the same query unhinted."""
         if ids is not None:
+            known = self._recall(collection.name, ids)
+            unknown = sorted(ids - known.keys())
             # All of them (what this process's units of work announced), by ``_id`` alone:
             # SecantusDB plans any further condition against every index of the collection.
-            named = collection.find(
-                {"_id": {"$in": sorted(ids)}}, {"outbox": 1, "outbox_pending": 1}
+            named: Iterable[Mapping[str, Any]] = (
+                collection.find({"_id": {"$in": unknown}}, {"outbox": 1, "outbox_pending": 1})
+                if unknown
+                else ()
             )
-            return [doc for doc in named if doc.get("outbox_pending")]
+            return [*known.values(), *(doc for doc in named if doc.get("outbox_pending"))]
         find = collection.find({"outbox_pending": True}, {"outbox": 1}).limit(self.batch_size)
         try:
             return list(find.clone().hint(PENDING_INDEX))
@@ -254,8 +289,24 @@ class OutboxRelay:
         with self._named_lock:
             self._named = merge_announced(self._named, {collection: ids})
 
-    def notify(self, announced: Announced) -> None:
-        """A unit of work in this process committed events there: look now."""
+    def _recall(self, collection: str, ids: frozenset[str]) -> dict[Any, Mapping[str, Any]]:
+        """The named documents handed over as committed, forgotten here (they are sent now)."""
+        with self._named_lock:
+            return {
+                doc_id: doc
+                for doc_id in ids
+                if (doc := self._remembered.pop((collection, doc_id), None)) is not None
+            }
+
+    def notify(self, announced: Announced, committed: Committed | None = None) -> None:
+        """A unit of work in this process committed events there: look now (publishing the
+        ``committed`` documents it handed over as they are, without reading them)."""
+        with self._named_lock:
+            if len(self._remembered) >= REMEMBERED_MOST:  # never sent (a look failed): read them
+                self._remembered.clear()
+            for name, docs in (committed or {}).items():
+                if name in self.collections:
+                    self._remembered.update({(name, doc_id): doc for doc_id, doc in docs.items()})
         where = (
             dict.fromkeys(self.collections)
             if ALL in announced
@@ -400,8 +451,8 @@ class PromptRelay:
         self._lock = threading.Lock()
         self._pid: int | None = None
 
-    def notify(self, announced: Announced) -> None:
-        self.relay.notify(announced)  # names them; the thread below looks there
+    def notify(self, announced: Announced, committed: Committed | None = None) -> None:
+        self.relay.notify(announced, committed)  # names them; the thread below looks there
         with self._lock:
             if self._pid != os.getpid():
                 self._pid = os.getpid()
