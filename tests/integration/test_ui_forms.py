@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -134,7 +135,9 @@ def test_each_step_of_a_stay_is_a_form_and_a_refusal_lands_at_its_field(stack: U
     stay = stack.admit("baku-m1", "baku", family_name="Stepstest")
     client = stack.client("staff.baku")
     page = client.get(f"/ui/stays/{stay['id']}")
-    today = date.today()
+    # The centre's civil date, as the service judges "between the admission and today": in Baku
+    # (UTC+4) it is already tomorrow from 20:00 UTC, when date.today() here is still today.
+    today = datetime.now(ZoneInfo("Asia/Baku")).date()
     until, review = (
         (today + timedelta(days=100)).isoformat(),
         (today + timedelta(days=20)).isoformat(),
