@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, overload
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.client_session import ClientSession
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
@@ -290,11 +290,11 @@ class MongoRepository:
             **condition,
             **({"version": version} if version is not None else {}),
         }
-        doc = self.mongo.collection(name).find_one_and_update(
+        doc = update_one_and_read(  # not findAndModify: SecantusDB scans the collection for it
+            self.mongo.collection(name),
             query,
             {**update, "$inc": {"version": 1}},
             projection=_HIDDEN,
-            return_document=ReturnDocument.AFTER,
             session=session,
         )
         if doc is not None:
