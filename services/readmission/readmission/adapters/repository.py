@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from passage import person_search
 from passage.bus.consumer import INBOX_INDEXES
-from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
+from passage.bus.outbox import committed, outbox_fields, outbox_indexes, with_outbox
 from passage.errors import AlreadyExists, VersionConflict
 from passage.events.envelope import Envelope
 from passage.evidence_files import FileStore
@@ -140,6 +140,7 @@ class MongoRepository:
             self.deadlines.open(stored, opened, session)
 
         self.in_transaction(work)
+        committed(REQUESTS, [stored])  # the relay sends its envelopes without reading it back
         return stored
 
     def get(self, request_id: str, tx: Transaction | None = None) -> dict[str, Any] | None:

@@ -14,7 +14,7 @@ from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 
 from passage import person_search
-from passage.bus.outbox import outbox_fields, with_outbox
+from passage.bus.outbox import committed, outbox_fields, with_outbox
 from passage.errors import VersionConflict
 from passage.events.envelope import Envelope
 from passage.mongo import Mongo, safe_value, session_of
@@ -84,13 +84,16 @@ class CaseRepository:
     ) -> None:
         """The new case, its events, its statistics and its calendar entry, in one transaction."""
 
+        stored = {**case, **outbox_fields(events, into=CASES)}
+
         def work(session: ClientSession) -> None:
-            self._cases.insert_one({**case, **outbox_fields(events, into=CASES)}, session=session)
+            self._cases.insert_one(dict(stored), session=session)
             self._count(delta, session)
             self._move(case["_id"], moves, session)
             self._recount(case["_id"], None, case["stage"], session)
 
         self.mongo.transaction(work)
+        committed(CASES, [stored])  # the relay sends its envelopes without reading it back
 
     def update(
         self,
