@@ -127,3 +127,12 @@ def settings_for(mongo_url: str, unique: str):
 
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def service_down() -> Iterator[str]:
+    """The URL of a service that is down for the test (its port held, never listening)."""
+    from passage.testing import down_url
+
+    with down_url() as url:
+        yield url

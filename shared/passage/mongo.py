@@ -250,18 +250,18 @@ def update_one_and_read(
     update: Mapping[str, Any],
     *,
     projection: Mapping[str, Any] | None = None,
-    upsert: bool = False,
     session: ClientSession | None = None,
 ) -> dict[str, Any] | None:
     """``find_one_and_update`` (returning the changed document) as update_one + read by ``_id``.
 
     SecantusDB answers findAndModify with a collection scan even when the filter names ``_id``
     (120 ms at 20k documents against 1.3 ms this way), so large collections use this. Inside a
-    transaction the read-back sees exactly the write; outside one, it may see a later write too.
+    transaction the read-back sees exactly the write; outside one, it may see a later write too,
+    so a counter whose total must be its own increment's (rate limits) keeps findAndModify.
     ``query`` must name ``_id``.
     """
-    result = collection.update_one(dict(query), dict(update), upsert=upsert, session=session)
-    if not result.matched_count and result.upserted_id is None:
+    result = collection.update_one(dict(query), dict(update), session=session)
+    if not result.matched_count:
         return None
     return collection.find_one({"_id": query["_id"]}, projection, session=session)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -31,6 +32,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextmanager
+def down_url() -> Iterator[str]:
+    """The URL of a service that is down, for the ``with`` block: its port is bound and never
+    listens, so a connection is refused, and no server started meanwhile can be given the port
+    (a port that :func:`free_port` merely saw free can go to the next LiveServer: the gateway
+    under test then forwards to itself)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}"
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

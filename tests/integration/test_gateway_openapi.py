@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 from openapi_spec_validator import validate
 
 from gateway.testing import gateway_for_tests, settings_for_tests
-from passage.testing import LiveServer, free_port
+from passage.testing import LiveServer
 from passage.web import Blueprint, build_app
 
 
@@ -47,8 +47,10 @@ def services() -> Iterator[dict[str, str]]:
         yield {"detention": detention.url, "readmission": readmission.url}
 
 
-def test_merged_document_is_valid_and_has_every_available_service(settings_for, services):
-    down = f"http://127.0.0.1:{free_port()}"
+def test_merged_document_is_valid_and_has_every_available_service(
+    settings_for, services, service_down
+):
+    down = service_down
     settings = settings_for_tests(settings_for("gateway"), {**services, "voluntary-return": down})
     app, deps = gateway_for_tests(settings)
     with LiveServer(app) as gateway:
@@ -66,8 +68,8 @@ def test_merged_document_is_valid_and_has_every_available_service(settings_for, 
     deps.mongo.close()
 
 
-def test_readyz_needs_the_database_and_every_service(settings_for, services):
-    down = f"http://127.0.0.1:{free_port()}"
+def test_readyz_needs_the_database_and_every_service(settings_for, services, service_down):
+    down = service_down
     app, deps = gateway_for_tests(
         settings_for_tests(settings_for("gateway"), {**services, "voluntary-return": down})
     )

@@ -19,7 +19,7 @@ from gateway.auth.tokens import issue_access_token
 from gateway.testing import add_user, gateway_for_tests, settings_for_tests
 from passage.config import Settings
 from passage.identity import Identity
-from passage.testing import free_port
+from passage.testing import down_url
 
 ROLES = ("admin", "centre_staff", "liaison_officer", "avr_caseworker", "partner", "auditor")
 IDENTITIES = {
@@ -85,13 +85,15 @@ def gateway(mongo_url: str) -> Iterator[dict[str, Any]]:
     base = Settings.from_env(
         "gateway", env={}, mongo_url=mongo_url, mongo_db=f"t_{uuid.uuid4().hex[:10]}_gateway"
     )
-    down = f"http://127.0.0.1:{free_port()}"  # nothing listens: the services are down
-    app, deps = gateway_for_tests(
-        settings_for_tests(base, {"detention": down, "readmission": down, "voluntary-return": down})
-    )
-    add_user(deps, TARGET, "auditor", PASSWORD)
-    yield {"client": app.test_client(), "deps": deps}
-    deps.mongo.close()
+    with down_url() as down:  # nothing listens: the services are down
+        app, deps = gateway_for_tests(
+            settings_for_tests(
+                base, {"detention": down, "readmission": down, "voluntary-return": down}
+            )
+        )
+        add_user(deps, TARGET, "auditor", PASSWORD)
+        yield {"client": app.test_client(), "deps": deps}
+        deps.mongo.close()
 
 
 def _bearer(gateway: dict[str, Any], role: str) -> dict[str, str]:

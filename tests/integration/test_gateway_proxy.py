@@ -22,7 +22,7 @@ from gateway.testing import add_user, gateway_for_tests, settings_for_tests
 from passage.config import Settings
 from passage.identity import HEADER, Identity, sign_identity, verify_identity
 from passage.problems import problem_response
-from passage.testing import LiveServer, free_port
+from passage.testing import LiveServer
 from passage.web import build_app
 
 INTERNAL = "test-internal-identity-secret-0123456789abcdef"
@@ -248,10 +248,8 @@ def _problem_without_leaks(r: requests.Response, status: int) -> dict:
     return r.json()
 
 
-def test_service_down_is_a_502_problem(settings_for):
-    settings = settings_for_tests(
-        settings_for("gateway"), {"detention": f"http://127.0.0.1:{free_port()}"}
-    )
+def test_service_down_is_a_502_problem(settings_for, service_down):
+    settings = settings_for_tests(settings_for("gateway"), {"detention": service_down})
     app, deps = gateway_for_tests(settings)
     token = issue_access_token(STAFF, deps.keys, ttl_seconds=60)
     with LiveServer(app) as server:

@@ -12,7 +12,7 @@ from flask import jsonify, request
 from gateway.auth.tokens import issue_access_token
 from gateway.testing import gateway_for_tests, settings_for_tests
 from passage.identity import Identity, verify_identity
-from passage.testing import LiveServer, free_port
+from passage.testing import LiveServer
 from passage.web import build_app
 
 INTERNAL = "test-internal-identity-secret-0123456789abcdef"
@@ -197,13 +197,13 @@ def test_timeline_asks_only_the_services_the_role_may_read(gateway):
     )
 
 
-def test_timeline_with_one_service_down_is_partial_not_failed(settings_for):
+def test_timeline_with_one_service_down_is_partial_not_failed(settings_for, service_down):
     seen: list = []
     with _service("detention", seen) as detention, _service("readmission", seen) as readmission:
         urls = {
             "detention": detention.url,
             "readmission": readmission.url,
-            "voluntary-return": f"http://127.0.0.1:{free_port()}",
+            "voluntary-return": service_down,
         }
         app, deps = gateway_for_tests(
             settings_for_tests(settings_for("gateway"), urls, internal_token_secret=INTERNAL)

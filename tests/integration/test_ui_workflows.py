@@ -169,13 +169,13 @@ def test_other_roles_do_not_reach_cases_or_requests(stack: UiStack) -> None:
     )
 
 
-def test_a_service_that_is_down_gives_a_clear_message_not_a_crash(stack: UiStack) -> None:
-    from passage.testing import free_port
-
+def test_a_service_that_is_down_gives_a_clear_message_not_a_crash(
+    stack: UiStack, service_down: str
+) -> None:
     client = stack.client("liaison")
     urls = stack.deps.upstreams.urls
     saved = urls["readmission"]
-    urls["readmission"] = f"http://127.0.0.1:{free_port()}"
+    urls["readmission"] = service_down
     try:
         answer = client.get("/ui/worklist")
     finally:

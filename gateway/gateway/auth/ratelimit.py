@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure
 
-from passage.mongo import Index, Mongo, update_one_and_read
+from passage.mongo import Index, Mongo
 
 COLLECTION = "rate_limits"
 INDEXES = [Index(COLLECTION, [("expires_at", 1)], "rate_limits_expire", expire_after_seconds=0)]
@@ -137,7 +138,11 @@ class RateLimiter:
         (SecantusDB)."""
         collection: Any = self.mongo.collection(COLLECTION)
         for _ in range(3):
-            doc = update_one_and_read(collection, {"_id": doc_id}, {"$inc": {"n": count}})
+            # findAndModify, though SecantusDB scans the (small, expiring) collection for it: the
+            # total must be this increment's own, which an update and a later read cannot promise.
+            doc = collection.find_one_and_update(
+                {"_id": doc_id}, {"$inc": {"n": count}}, return_document=ReturnDocument.AFTER
+            )
             if doc is not None:
                 return int(doc["n"])
             try:  # the window's first batch: create its counter, then add

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from passage.mongo import Index, Mongo, safe_value, update_one_and_read
+from passage.mongo import Index, Mongo, safe_value
 
 COLLECTION = "login_throttles"
 INDEXES = [
@@ -137,7 +138,10 @@ class MongoLoginThrottle:
             2
         ):  # two first failures racing on the upsert: the loser retries as an update
             try:
-                return update_one_and_read(self._collection, {"_id": key}, update, upsert=True)
+                # findAndModify: the count must be this failure's own (see ratelimit._increment)
+                return self._collection.find_one_and_update(
+                    {"_id": key}, update, upsert=True, return_document=ReturnDocument.AFTER
+                )
             except DuplicateKeyError:
                 continue
         return None
