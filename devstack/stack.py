@@ -343,8 +343,9 @@ class Stack:
         )
         env = {**env, **self.metrics_env(spec.name)}
         self._procs[spec.name] = processes.spawn(spec, env, self.root, self.log_dir)
-        argv = {n: cast(list[str], p.args) for n, p in self._procs.items()}  # spawn's list
-        processes.write_pidfile(self.pidfile, {n: (p.pid, argv[n]) for n, p in self._procs.items()})
+        processes.write_pidfile(  # spawn gives each process its argv as a list
+            self.pidfile, {n: (p.pid, cast(list[str], p.args)) for n, p in self._procs.items()}
+        )
 
     def _start_database(self, deadline: float) -> None:
         """SecantusDB with ``--auth``; its users are created first when any of them cannot sign

@@ -82,6 +82,52 @@ def sign_identity(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class Remembered(Generic[K, V]):
+    """``compute(key)`` done once per key and kept until the moment it gave with its value.
+
+    ``compute`` returns the value and the epoch second it stops being good (it raises when there
+    is no value, and nothing is kept then). At most ``size`` keys are kept, the oldest dropped
+    first; a key whose moment has passed is computed again.
+    """
+
+    def __init__(
+        self,
+        compute: Callable[[K], tuple[V, float]],
+        *,
+        size: int = 4096,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._compute, self.size, self.clock = compute, size, clock
+        self._kept: dict[K, tuple[V, float]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, key: K) -> V:
+        kept = self._kept.get(key)
+        if kept is not None and self.clock() < kept[1]:
+            return kept[0]
+        value, good_until = self._compute(key)
+        with self._lock:
+            self._kept.pop(key, None)
+            while len(self._kept) >= self.size:
+                del self._kept[next(iter(self._kept))]
+            self._kept[key] = (value, good_until)
+        return value
+
+
+class VerifiedTokens(Remembered[str, T]):
+    """What signed tokens already verified said, until they expire: the same bytes verify the same
+    way, so a caller's second request costs a dictionary lookup instead of a signature check.
+
+    ``verify(token)`` gives what the token says and the epoch second it expires; a token is looked
+    up by its exact text, and once its expiry has passed it is verified in full again (and
+    refused). A bad token is never kept.
+    """
+
+
 class IdentitySigner:
     """Signs the identities the gateway forwards, one token per identity for a quarter of its life.
 
@@ -101,69 +147,15 @@ class IdentitySigner:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.secret, self.ttl_seconds, self.clock = secret, ttl_seconds, clock
-        self._reuse_seconds = ttl_seconds / 4
-        self._signed = _Bounded[Identity, tuple[str, float]](size)
+        self._signed = Remembered[Identity, str](self._sign, size=size, clock=clock)
 
     def __call__(self, identity: Identity) -> str:
+        return self._signed(identity)
+
+    def _sign(self, identity: Identity) -> tuple[str, float]:
         now = self.clock()
-        kept = self._signed.get(identity)
-        if kept is not None and now < kept[1]:
-            return kept[0]
         token = sign_identity(identity, self.secret, ttl_seconds=self.ttl_seconds, now=now)
-        self._signed.put(identity, (token, int(now) + self._reuse_seconds))
-        return token
-
-
-class VerifiedTokens(Generic[T]):
-    """What signed tokens already verified said, until they expire: the same bytes verify the same
-    way, so a caller's second request costs a dictionary lookup instead of a signature check.
-
-    ``verify(token)`` gives what the token says and the epoch second it expires (it raises for a
-    bad token, and nothing is kept then). A token is looked up by its exact text; once its expiry
-    has passed it is verified in full again (and refused). At most ``size`` tokens are kept, the
-    oldest dropped first.
-    """
-
-    def __init__(
-        self,
-        verify: Callable[[str], tuple[T, float]],
-        *,
-        size: int = 4096,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self._verify, self.clock = verify, clock
-        self._seen = _Bounded[str, tuple[T, float]](size)
-
-    def __call__(self, token: str) -> T:
-        kept = self._seen.get(token)
-        if kept is not None and self.clock() < kept[1]:
-            return kept[0]
-        value, expires = self._verify(token)
-        self._seen.put(token, (value, expires))
-        return value
-
-
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class _Bounded(Generic[K, V]):
-    """A dictionary of at most ``size`` entries, the oldest put dropped first (thread-safe)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._items: dict[K, V] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: K) -> V | None:
-        return self._items.get(key)
-
-    def put(self, key: K, value: V) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-            while len(self._items) >= self.size:
-                del self._items[next(iter(self._items))]
-            self._items[key] = value
+        return token, int(now) + self.ttl_seconds / 4
 
 
 def identity_verifier(secret: str, *, leeway: int = 5) -> VerifiedTokens[Identity]:
@@ -194,15 +186,14 @@ def _identity_and_expiry(token: str | None, secret: str, leeway: int) -> tuple[I
     role = claims.get("role")
     if role not in ROLES:
         raise IdentityError("unknown role")
-    identity = Identity(
+    return Identity(
         user_id=str(claims["sub"]),
         role=role,
         centres=tuple(_strings(claims.get("centres"))),
         member_states=tuple(_strings(claims.get("member_states"))),
         organisation=claims.get("org") if isinstance(claims.get("org"), str) else None,
         all_scopes=claims.get("all") is True,
-    )
-    return identity, float(claims["exp"])
+    ), float(claims["exp"])
 
 
 def _strings(value: Any) -> Iterable[str]:

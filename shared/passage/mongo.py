@@ -109,9 +109,9 @@ class Mongo:
     def collection(self, name: str) -> Collection:
         """The named collection of this process's client; the handle is made once (pymongo builds
         a new one, options and all, on every ``db[name]``), and is safe to share across threads."""
-        client = self.client
+        client = self.client  # a new client (after a fork) starts with no handles
         found = self._collections.get(name)
-        if found is None or found.database.client is not client:
+        if found is None:
             found = self._collections[name] = client[self.database_name][name]
         return found
 

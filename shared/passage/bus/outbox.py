@@ -109,18 +109,19 @@ def committed(collection: str, docs: Iterable[Mapping[str, Any]]) -> None:
 
 def take_committed() -> Committed:
     """The documents this unit of work handed over, forgotten here."""
-    docs = _committed.get()
-    if docs:
-        _committed.set(None)
-    return docs or {}
+    return _take(_committed)
 
 
 def take_announced() -> Announced:
     """What this unit of work announced, forgotten here."""
-    announced = _announced.get()
-    if announced:
-        _announced.set(None)
-    return announced or {}
+    return _take(_announced)
+
+
+def _take(var: contextvars.ContextVar[Any]) -> Any:
+    value = var.get()
+    if value:
+        var.set(None)
+    return value or {}
 
 
 def after_commit() -> None:

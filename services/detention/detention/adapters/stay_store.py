@@ -100,8 +100,8 @@ class StayStore:
         try:
             with occupancy.one_writer_per_unit(target_unit, source_unit):
                 return record(self._run(work))
-        except NoPlace:
-            raise self.repo.unit_full(safe_value(target_unit)) from None
+        except NoPlace as refused:
+            raise self.repo.unit_full(safe_value(target_unit), refused) from None
 
     def close(
         self,

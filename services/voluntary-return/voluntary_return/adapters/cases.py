@@ -87,7 +87,7 @@ class CaseRepository:
         stored = {**case, **outbox_fields(events, into=CASES)}
 
         def work(session: ClientSession) -> None:
-            self._cases.insert_one(dict(stored), session=session)
+            self._cases.insert_one(stored, session=session)
             self._count(delta, session)
             self._move(case["_id"], moves, session)
             self._recount(case["_id"], None, case["stage"], session)
