@@ -36,23 +36,11 @@ def mongo_answers(url: str) -> bool:
 
 
 def free_port_base(offsets: tuple[int, ...] = (0, 1, 2, 3, 18)) -> int:
-    """A base port whose stack ports (gateway, three APIs, SecantusDB) are all free on loopback.
+    """A base port whose stack ports (gateway, three APIs, SecantusDB) are all free on loopback and
+    stay so: a stack restarted on the same base must find them free again.
 
     Tests and benchmarks run stacks beside a developer's own on 8000.
     """
-    import random
-    import socket
+    from passage.testing import free_ports
 
-    def bindable(port: int) -> bool:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                return False
-        return True
-
-    for _ in range(200):
-        base = random.randrange(20000, 60000, 100)
-        if all(bindable(base + offset) for offset in offsets):
-            return base
-    raise RuntimeError("no free port range found")
+    return free_ports(offsets)

@@ -28,10 +28,45 @@ def wait_for(
     raise AssertionError(f"timed out after {timeout}s waiting for {message} (last: {last!r})")
 
 
-def free_port() -> int:
+FIRST_LISTENING_PORT = 20000
+
+
+def ephemeral_ports_start() -> int:
+    """Where the kernel starts handing out local ports to outgoing connections (Linux's default
+    where it cannot be read)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_ports(offsets: tuple[int, ...] = (0,)) -> int:
+    """A port ``p`` such that ``p + offset`` is free on loopback now for each offset, all below the
+    ephemeral range: no outgoing connection (to the database, the broker, a service) can be given
+    one of them between this look and the server's bind. A port the kernel picked (``bind(0)``) is
+    ephemeral: a stack stopped and restarted on one lost it to a client's connection once."""
+    import random
+
+    top = max(ephemeral_ports_start(), FIRST_LISTENING_PORT + 1000) - max(offsets)
+    for _ in range(500):
+        first = random.randrange(FIRST_LISTENING_PORT, top)
+        if all(bindable(first + offset) for offset in offsets):
+            return first
+    raise RuntimeError("no free port found below the ephemeral range")
+
+
+def free_port() -> int:
+    return free_ports()
 
 
 @contextmanager

@@ -225,3 +225,24 @@ def test_run_loops_stops_every_loop_on_stop() -> None:
     worker.start()
     worker.join(timeout=10)
     assert not worker.is_alive() and len(calls) >= 3
+
+
+def test_ports_for_test_servers_are_free_and_below_the_ephemeral_range() -> None:
+    """A stack stopped and restarted on its base port once found it taken by some client's
+    outgoing connection: ports handed to servers now come from below the ephemeral range."""
+    import socket
+
+    from passage.testing import bindable, ephemeral_ports_start, free_port, free_ports
+
+    offsets = (0, 1, 2, 3, 18)
+    for _ in range(50):
+        base = free_ports(offsets)
+        assert 20000 <= base and base + max(offsets) < ephemeral_ports_start()
+        assert all(bindable(base + offset) for offset in offsets)
+        assert free_port() < ephemeral_ports_start()
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        assert port >= ephemeral_ports_start()  # what the kernel hands out, and free_ports avoids
+        assert not bindable(port)
