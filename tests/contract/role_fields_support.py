@@ -5,11 +5,12 @@ a way to read any route as any role."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from passage.config import Settings
 from passage.testing import identity_headers
+from tests.dates import centres_today
 from tests.integration.test_locations_support import record_directly, stay_event
 
 ROLES: dict[str, dict[str, Any]] = {
@@ -109,7 +110,7 @@ class World:
         return request
 
     def _admit(self) -> dict[str, Any]:
-        today = date.today()
+        today = centres_today()  # the entry examination is on the admission's day in Baku
         admin = self.headers("detention", "admin")
         for path, body in (
             ("/centres", {"id": "baku", "name": "Baku centre", "city": "Baku"}),

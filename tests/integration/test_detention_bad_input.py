@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,9 +16,10 @@ from detention.app import create_app
 from passage.config import Settings
 from passage.identity import HEADER, Identity, sign_identity
 from passage.testing import identity_headers
+from tests.dates import centres_today
 
 P = "/api/v1/detention"
-TODAY = date.today()
+TODAY = centres_today()
 CENTRE = {"id": "baku", "name": "Baku Detention Centre", "city": "Baku"}
 UNIT = {
     "id": "baku-m1",

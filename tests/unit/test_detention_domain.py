@@ -337,6 +337,26 @@ def test_vulnerability_alerts_for_children_and_the_elderly() -> None:
 
 
 # the admission decision ----------------------------------------------------------------------
+def test_an_admission_counts_from_its_day_in_baku_not_in_utc() -> None:
+    """01:30 on 1 December in Baku is 21:30 UTC on 30 November. The stay's admission day is
+    1 December, so a court order decided that day admits, a person born on 1 December 2008 is 18,
+    and an asylum applicant's maximum runs from 1 December (the UTC day refused the order, made
+    the adult a minor and ended the maximum a day early)."""
+    night = datetime(2026, 11, 30, 21, 30, tzinfo=UTC)
+    decided_today = replace(ORDER, decided_on=date(2026, 12, 1))
+    adult = person(birth=date(2008, 12, 1))
+    admission = domain.decide_admission(unit(), adult, decided_today, None, night, RULES)
+    assert admission.age_band == "18-34" and admission.minor_override is None
+    asylum = LegalBasis("asylum_applicant", decision_ref="AS-1/2026")
+    applicant = domain.decide_admission(unit(), person(), asylum, None, night, RULES)
+    assert applicant.legal_end == date(2027, 3, 1)  # three months from 1 December
+    with pytest.raises(InvalidLegalBasis) as refused:  # a decision dated tomorrow in Baku
+        domain.decide_admission(
+            unit(), person(), replace(ORDER, decided_on=date(2026, 12, 2)), None, night, RULES
+        )
+    assert refused.value.rule == "decision_in_future"
+
+
 def test_decide_admission_gathers_the_rules_outcome() -> None:
     admission = domain.decide_admission(unit(), person(), ORDER, None, NOON, RULES)
     assert admission.legal_end == date(2027, 2, 20)

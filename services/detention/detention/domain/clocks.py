@@ -7,26 +7,15 @@ centres' civil time, so a stay due "today" in Baku is due today even at 23:00 UT
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime
 
 from detention.domain.model import DetentionError
+from detention.domain.rules import local_day  # noqa: F401 (the clocks' day, kept in the rules)
 
 WINDOW = re.compile(r"^([1-9][0-9]{0,2})d$", re.ASCII)
 CLOCKS = ("legal_end", "review")
 # The clock (and its once-only alert key) of a missing entry medical examination.
 ENTRY_EXAMINATION = "entry_medical"
-
-
-def local_day(moment: datetime, time_zone: str) -> date:
-    """The calendar day ``moment`` falls on in ``time_zone`` (a naive moment is taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        zone: timezone | ZoneInfo = ZoneInfo(time_zone)
-    except ZoneInfoNotFoundError:  # no tz database on the host: Baku has kept UTC+4 since 2016
-        zone = timezone(timedelta(hours=4))
-    return moment.astimezone(zone).date()
 
 
 def window_days(window: str) -> int:

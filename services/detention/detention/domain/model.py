@@ -14,7 +14,7 @@ from typing import Any
 
 from detention.domain.families import Family
 from detention.domain.ids import NATIONALITY, PERSON_REF, SLUG, STAY_ID, new_stay_id  # noqa: F401 (the domain's ids)
-from detention.domain.rules import Rules
+from detention.domain.rules import Rules, local_day
 from passage import names
 from passage.errors import DomainError
 from passage.events.envelope import Envelope
@@ -409,8 +409,10 @@ def decide_admission(
     family: Family | None = None,
 ) -> Admission:
     """Apply the legal-basis and placement rules; the unit's capacity is the repository's to
-    enforce."""
-    day = admitted_at.date()
+    enforce. The admission's day is its day in the centres' time zone, as everywhere else in the
+    stay: a court order decided on 1 December in Baku admits at 01:00 there (21:00 UTC the day
+    before), and the maximum counts from that day."""
+    day = local_day(admitted_at, rules.time_zone)
     age = person.age_on(day)
     basis.check(day)
     check_placement(unit, person, age, override, rules, family)

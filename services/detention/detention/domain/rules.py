@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MIGRATION_CODE = "Migration Code of the Republic of Azerbaijan (Law No. 713-IVQ of 2 July 2013)"
 VOLUNTARY_PLACEMENT_RULES = (
@@ -114,6 +115,17 @@ class Rules:
 
 # The baseline entry; a new law or standard is a new entry with its own effective date.
 RULE_TABLE: tuple[Rules, ...] = (Rules(effective_from=date(2000, 1, 1)),)
+
+
+def local_day(moment: datetime, time_zone: str) -> date:
+    """The calendar day ``moment`` falls on in ``time_zone`` (a naive moment is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        zone: timezone | ZoneInfo = ZoneInfo(time_zone)
+    except ZoneInfoNotFoundError:  # no tz database on the host: Baku has kept UTC+4 since 2016
+        zone = timezone(timedelta(hours=4))
+    return moment.astimezone(zone).date()
 
 
 class NoRulesInForce(LookupError):

@@ -49,7 +49,8 @@ def admit(
 
     def decide(rec: Mapping[str, Any]) -> list[tuple[dict[str, Any], list[Envelope]]]:
         _check_seen(ctx, rec)
-        family = _family(repo, rec["centre_id"], body.get("family_group"), now.date(), rules)
+        day = clocks.local_day(now, rules.time_zone)
+        family = _family(repo, rec["centre_id"], body.get("family_group"), day, rules)
         stay, event = _prepared(rec, ctx, body, person, family, now, rules)
         return [(stay, [event])]
 
@@ -75,7 +76,7 @@ def admit_family(
         together = held + [
             Member(m["relation"], p.birth_date) for m, p in zip(members, people, strict=True)
         ]
-        accompanied = has_carer(together, now.date(), rules.adult_age)
+        accompanied = has_carer(together, clocks.local_day(now, rules.time_zone), rules.adult_age)
         return [
             (stay, [event])
             for stay, event in (
@@ -252,7 +253,11 @@ def _prepared(
     )
     if basis.valid_until is not None:
         law.check_within(
-            basis.kind, now.date(), basis.valid_until, rules, field="legal_basis.valid_until"
+            basis.kind,
+            clocks.local_day(now, rules.time_zone),
+            basis.valid_until,
+            rules,
+            field="legal_basis.valid_until",
         )
     stay = {
         **_stay_document(admission, ctx),

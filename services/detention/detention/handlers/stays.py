@@ -213,7 +213,7 @@ def extend(
     stay = _open(repo, ctx, stay_id)
     current = _day(stay, "legal_end")
     clocks.check_extension(current, body["decided_on"], body["valid_until"], _today(ctx, rules_for))
-    admitted_on = stay["admitted_at"].date()
+    admitted_on = date.fromisoformat(stay["admitted_on"])
     law.check_within(
         stay["legal_basis"]["kind"],
         admitted_on,
@@ -277,7 +277,7 @@ def extend_for_granted_status(
     """An asylum applicant granted status: the legal end moves by the further months the rule table
     holds."""
     stay = _open(repo, ctx, stay_id)
-    admitted_on = stay["admitted_at"].date()
+    admitted_on = date.fromisoformat(stay["admitted_on"])
     rules = rules_for(admitted_on)
     _check_asylum_extension(stay, body["granted_on"], _today(ctx, rules_for))
     legal_end = law.last_lawful_day("asylum_applicant", admitted_on, rules, extended=True)
@@ -315,7 +315,7 @@ def _check_asylum_extension(stay: Mapping[str, Any], granted_on: date, today: da
         )
     if stay.get("asylum_extension"):
         raise AlreadyExists("asylum_extension_once", "The further months were granted already.")
-    if granted_on > today or granted_on < stay["admitted_at"].date():
+    if granted_on > today or granted_on < date.fromisoformat(stay["admitted_on"]):
         raise DetentionError(
             "granted_on_range",
             "The status was granted between the admission and today.",

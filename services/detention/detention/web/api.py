@@ -276,15 +276,18 @@ def list_stays(
     """Stays the caller may see, in admission order, or the open stays falling due by a date.
 
     ``due_within=7d`` / ``due_before=`` list open stays whose legal end or next review falls by
-    then (today counted in the centres' time zone)."""
+    then. With ``due_within`` the page says which day is today in the centres' time zone, the day
+    the window counts from, so a client (the staff UI) need not guess it from its own clock."""
     ctx = context()
+    today = None
     if due_within is not None:
         today = clocks.local_day(ctx.now, service_deps().rules_for(ctx.now.date()).time_zone)
         until = today + timedelta(days=clocks.window_days(due_within))
         filters["due_before"] = min(until, filters.get("due_before") or until)
-    return page(
+    found = page(
         handlers.list_stays(service_deps().repository, ctx, StayFilter(**filters), cursor, limit)
     )
+    return found if today is None else {**found, "today": today.isoformat()}
 
 
 @stays.get("/stays/<stay_id>")

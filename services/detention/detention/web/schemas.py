@@ -321,12 +321,13 @@ class StaySchema(Schema):
     version = fields.Integer(required=True)
 
 
-def page_schema(item: type[Schema], name: str) -> type[Schema]:
-    """``{"items": [...], "next_cursor": ...}`` for one kind of item."""
+def page_schema(item: type[Schema], name: str, **more: fields.Field) -> type[Schema]:
+    """``{"items": [...], "next_cursor": ...}`` for one kind of item (and ``more`` fields)."""
     return Schema.from_dict(
         {
             "items": fields.List(fields.Nested(item), required=True),
             "next_cursor": fields.String(allow_none=True, required=True),
+            **more,
         },
         name=name,
     )
@@ -334,7 +335,17 @@ def page_schema(item: type[Schema], name: str) -> type[Schema]:
 
 CentrePageSchema = page_schema(CentreSchema, "CentrePage")
 UnitPageSchema = page_schema(UnitSchema, "UnitPage")
-StayPageSchema = page_schema(StaySchema, "StayPage")
+StayPageSchema = page_schema(
+    StaySchema,
+    "StayPage",
+    today=fields.String(
+        metadata={
+            **_DATE_OUT,
+            "description": "with due_within: the day the window counts from, in the centres' "
+            "time zone (a client's own clock may be on another day)",
+        }
+    ),
+)
 
 
 class FamilyAdmittedSchema(Schema):
