@@ -206,6 +206,18 @@ def test_extension_and_review_move_the_clocks(api: Api) -> None:
     ]
 
 
+def test_a_due_window_says_which_day_it_counts_from_in_the_centres_time_zone(api: Api) -> None:
+    """Staff at a centre in Baku work past 20:00 UTC, when the gateway's clock is still on
+    yesterday: the page names the day the service counted from, for the UI's "due today"."""
+    stay = api.admit("baku-m1", person={"person_ref": "P1"}).get_json()
+    due_on = stay["due_on"]
+    api.now = datetime.fromisoformat(f"{due_on}T00:30:00+04:00")  # 20:30 UTC the day before
+    page = api.get("/stays?due_within=1d").get_json()
+    assert page["today"] == due_on != api.now.astimezone(UTC).date().isoformat()
+    assert [s["id"] for s in page["items"]] == [stay["id"]]
+    assert "today" not in api.get("/stays").get_json()  # no window, no day counted
+
+
 def test_list_filters_by_nationality_legal_basis_and_person(api: Api) -> None:
     first = api.admit("baku-m1", person={"person_ref": "P1"}).get_json()
     api.admit(

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.dates import centres_today
 from tests.integration.test_ui_support import UiStack, admission_form, token
 from tests.integration.test_voluntary_return_support import new_ref
 
@@ -137,7 +137,7 @@ def test_each_step_of_a_stay_is_a_form_and_a_refusal_lands_at_its_field(stack: U
     page = client.get(f"/ui/stays/{stay['id']}")
     # The centre's civil date, as the service judges "between the admission and today": in Baku
     # (UTC+4) it is already tomorrow from 20:00 UTC, when date.today() here is still today.
-    today = datetime.now(ZoneInfo("Asia/Baku")).date()
+    today = centres_today()
     until, review = (
         (today + timedelta(days=100)).isoformat(),
         (today + timedelta(days=20)).isoformat(),
@@ -406,7 +406,9 @@ def test_centre_staff_and_liaison_officers_see_what_is_due_in_the_header(stack: 
         return int(found.group(1))
 
     before = due_today()
-    today = date.today().isoformat()
+    # Baku's day, as the service counts it: from 20:00 UTC it is already tomorrow there, and the
+    # header counted by the gateway's own (UTC) date until it took the service's word for it
+    today = centres_today().isoformat()
     ends_today = stack.api(
         "POST",
         f"{D}/stays",

@@ -3,7 +3,7 @@ centre staff (stays whose legal end or review is due) and liaison officers (repl
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import g, url_for
@@ -33,18 +33,19 @@ def _count(user: Any) -> dict[str, Any] | None:
 
 
 def _stays(centres: Any) -> dict[str, Any] | None:
-    today = date.today().isoformat()
     days: list[str] = []
+    today = datetime.now(UTC).date().isoformat()  # until the service says (it always does)
     for centre_id in sorted(centres)[:5]:
         answer = get(
             "/api/v1/detention/stays",
             centre_id=centre_id,
             status="open",
-            due_before=today,
+            due_within="1d",
             limit=200,
         )
         if not answer.ok:
             return None
+        today = answer.body.get("today") or today
         days += [s.get("due_on") or "" for s in answer.body.get("items", [])]
     first = sorted(centres)[0]
     return {
@@ -52,6 +53,14 @@ def _stays(centres: Any) -> dict[str, Any] | None:
         "overdue": sum(1 for d in days if d and d < today),
         "url": url_for("ui.stays", centre_id=first, status="open", due_within="1d", sort="due"),
     }
+
+
+def centres_today(due: Any) -> date:
+    """Today in the centres' time zone, as the detention service counted it for a due-window page
+    (``due``): the gateway's own clock is on yesterday's date from 20:00 UTC in Baku. The gateway's
+    UTC day where the service did not answer."""
+    counted = due.body.get("today") if due.ok else None
+    return date.fromisoformat(counted) if counted else datetime.now(UTC).date()
 
 
 def _deadlines() -> dict[str, Any] | None:

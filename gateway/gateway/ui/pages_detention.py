@@ -3,13 +3,14 @@ family arriving together (every member placed, or nobody)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from gateway.ui import charts, lists
+from gateway.ui.due import centres_today
 from gateway.ui.forms import BOOL, LIST, TEXT, body_from, refusal
 from gateway.ui.web import call, get, render, safe_id, signed_in, unavailable
 
@@ -116,12 +117,12 @@ def _dashboard(centre_id: str, status: int = 200, **form: Any) -> Response:
         return unavailable(found, _("This centre"))
     units = get(f"{D}/centres/{centre_id}/units", limit=200)
     occupancy = get(f"{D}/centres/{centre_id}/occupancy")
-    today = date.today()
+    due = get(f"{D}/stays", centre_id=centre_id, due_within="7d", limit=200)
+    today = centres_today(due)
     history = get(
         f"{D}/centres/{centre_id}/occupancy/history",
         **{"from": (today - timedelta(days=89)).isoformat(), "to": today.isoformat()},
     )
-    due = get(f"{D}/stays", centre_id=centre_id, due_within="7d", limit=200)
     held = get(f"{D}/stays", centre_id=centre_id, status="open", limit=200)
     unit_items = units.body.get("items", []) if units.ok else []
     return render(

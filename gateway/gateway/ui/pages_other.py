@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for
@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from gateway.composition import timeline
+from gateway.composition.report_store import month_before
 from gateway.composition.reports import SPECS, to_csv
 from gateway.composition.views_api import MONTH_PATTERN, PERSON_REF, TIMELINE, Views
 from gateway.edge.routes import REPORT_ROLES, ROUTES, TIMELINE_ROLES
@@ -65,8 +66,7 @@ def _month() -> str:
     wanted = request.args.get("month", "")
     if MONTH.fullmatch(wanted):
         return wanted
-    today = date.today()
-    return f"{today.year - (today.month == 1)}-{(today.month - 2) % 12 + 1:02d}"
+    return month_before(datetime.now(UTC).strftime("%Y-%m"))  # months close in UTC (is_closed)
 
 
 @signed_in(*REPORT_ROLES)
