@@ -28,9 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench import servers  # noqa: E402
 from bench.cpu import CpuMeter  # noqa: E402
-from bench.cpu import per_request as cpu_per_request  # noqa: E402
-from bench.dbops import OpMeter, per_request  # noqa: E402
-from bench.foundation import admission_body, login, make_unit  # noqa: E402
+from bench.dbops import OpMeter  # noqa: E402
+from bench.foundation import admission_body, login, make_unit, measured_load  # noqa: E402
 from bench.loadgen import Result, run_load  # noqa: E402
 from devstack import Stack  # noqa: E402
 from devstack.probes import free_port_base  # noqa: E402
@@ -61,15 +60,7 @@ def admissions(
             f"{gateway}/api/v1/detention/stays", json=body, headers=auth, timeout=30
         ).status_code
 
-    (result, delta), spent = cpu.measure(
-        lambda: ops.measure(
-            lambda: run_load(
-                "admission", admit, clients=args.clients, requests_per_client=args.requests
-            )
-        )
-    )
-    cost = per_request(delta, result.count) + ops.cpu_per_request(result.count)
-    return result, cost + "\n    " + cpu_per_request(spent, result.count)
+    return measured_load("admission", admit, args.clients, args.requests, ops, cpu)
 
 
 def plain_inserts(baseline: str, args: argparse.Namespace) -> Result:

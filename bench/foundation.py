@@ -105,6 +105,28 @@ def make_unit(gateway: str, auth: dict, places: int) -> str:
     return unit
 
 
+def measured_load(
+    name: str,
+    call: Callable[[requests.Session, int], int],
+    clients: int,
+    per_client: int,
+    meter: OpMeter,
+    cpu: CpuMeter,
+) -> tuple[Result, str]:
+    """``call`` under load, and what a request cost: database operations and CPU, per process."""
+    (result, delta), spent = cpu.measure(
+        lambda: meter.measure(
+            lambda: run_load(name, call, clients=clients, requests_per_client=per_client)
+        )
+    )
+    return result, (
+        per_request(delta, result.count)
+        + meter.cpu_per_request(result.count)
+        + "\n    "
+        + cpu_per_request(spent, result.count)
+    )
+
+
 def bench_http(
     gateway: str,
     baseline: str,
@@ -161,17 +183,7 @@ def bench_http(
         return session.get(f"{baseline}/ping", timeout=30).status_code
 
     def load(name: str, call: Callable[[requests.Session, int], int]) -> tuple[Result, str]:
-        (result, delta), spent = cpu.measure(
-            lambda: meter.measure(
-                lambda: run_load(name, call, clients=clients, requests_per_client=per_client)
-            )
-        )
-        return result, (
-            per_request(delta, result.count)
-            + meter.cpu_per_request(result.count)
-            + "\n    "
-            + cpu_per_request(spent, result.count)
-        )
+        return measured_load(name, call, clients, per_client, meter, cpu)
 
     base_post, _ = load("baseline: bare Flask POST /echo", echo)
     plain_post, plain_post_ops = load("baseline: Flask+pymongo POST insert", plain_insert)

@@ -34,7 +34,6 @@ def _count(user: Any) -> dict[str, Any] | None:
 
 def _stays(centres: Any) -> dict[str, Any] | None:
     days: list[str] = []
-    today = datetime.now(UTC).date().isoformat()  # until the service says (it always does)
     for centre_id in sorted(centres)[:5]:
         answer = get(
             "/api/v1/detention/stays",
@@ -45,9 +44,8 @@ def _stays(centres: Any) -> dict[str, Any] | None:
         )
         if not answer.ok:
             return None
-        today = answer.body.get("today") or today
         days += [s.get("due_on") or "" for s in answer.body.get("items", [])]
-    first = sorted(centres)[0]
+    first, today = sorted(centres)[0], centres_today(answer).isoformat()
     return {
         "today": days.count(today),
         "overdue": sum(1 for d in days if d and d < today),

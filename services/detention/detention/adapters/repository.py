@@ -28,8 +28,7 @@ from detention.domain.model import (
 )
 from detention.domain.moves import StillHeld
 from passage import person_search
-from passage.bus import outbox
-from passage.bus.outbox import outbox_fields, outbox_indexes, with_outbox
+from passage.bus.outbox import committed, outbox_fields, outbox_indexes, with_outbox
 from passage.errors import VersionConflict
 from passage.events.envelope import Envelope
 from passage.mongo import Index, Mongo, safe_value, update_one_and_read
@@ -355,7 +354,7 @@ class MongoRepository:
             raise PersonAlreadyHeld(
                 "one_open_stay", "This person already has an open stay.", field="person.person_ref"
             ) from None
-        outbox.committed(STAYS, docs)  # the relay sends their envelopes without reading them back
+        committed(STAYS, docs)  # the relay sends their envelopes without reading them back
         return [record(doc) for doc in docs]
 
     def take_place(

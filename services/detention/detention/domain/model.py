@@ -392,6 +392,7 @@ class Admission:
     unit: Unit
     legal_basis: LegalBasis
     admitted_at: datetime
+    admitted_on: date  # the day of admitted_at in the centres' time zone
     legal_end: date | None
     age_band: str
     alerts: tuple[str, ...]
@@ -423,6 +424,7 @@ def decide_admission(
         unit=unit,
         legal_basis=basis,
         admitted_at=admitted_at,
+        admitted_on=day,
         legal_end=legal_end(basis, day, rules),
         age_band=age_band(age),
         alerts=vulnerability_alerts(age, rules, accompanied),

@@ -45,11 +45,11 @@ def admit(
     access.require(ctx.caller, access.ADMITTERS)
     now = utc_ms(ctx.now)
     rules = rules_for(now.date())
+    day = clocks.local_day(now, rules.time_zone)
     person = _person(body["person"])
 
     def decide(rec: Mapping[str, Any]) -> list[tuple[dict[str, Any], list[Envelope]]]:
         _check_seen(ctx, rec)
-        day = clocks.local_day(now, rules.time_zone)
         family = _family(repo, rec["centre_id"], body.get("family_group"), day, rules)
         stay, event = _prepared(rec, ctx, body, person, family, now, rules)
         return [(stay, [event])]
@@ -65,6 +65,7 @@ def admit_family(
     access.require(ctx.caller, access.ADMITTERS)
     now = utc_ms(ctx.now)
     rules = rules_for(now.date())
+    day = clocks.local_day(now, rules.time_zone)
     members = body["members"]
     people = [_person(m["person"]) for m in members]
     group_id = body.get("family_group_id") or new_group_id()
@@ -76,7 +77,7 @@ def admit_family(
         together = held + [
             Member(m["relation"], p.birth_date) for m, p in zip(members, people, strict=True)
         ]
-        accompanied = has_carer(together, clocks.local_day(now, rules.time_zone), rules.adult_age)
+        accompanied = has_carer(together, day, rules.adult_age)
         return [
             (stay, [event])
             for stay, event in (
@@ -254,7 +255,7 @@ def _prepared(
     if basis.valid_until is not None:
         law.check_within(
             basis.kind,
-            clocks.local_day(now, rules.time_zone),
+            admission.admitted_on,
             basis.valid_until,
             rules,
             field="legal_basis.valid_until",
@@ -353,7 +354,7 @@ def _clocks_and_history(
     admission: domain.Admission, ctx: Context, rules: Rules, medical: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """The admission's local day, its clocks, its first history entry and the entry examination."""
-    day = clocks.local_day(admission.admitted_at, rules.time_zone)
+    day = admission.admitted_on
     review = day + timedelta(days=rules.review_interval_days)
     due = clocks.due_on(admission.legal_end, review)
     entry = {

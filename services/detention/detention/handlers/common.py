@@ -15,7 +15,7 @@ from detention.domain import access, moves
 from detention.domain import model as domain
 from detention.domain.clocks import utc_ms
 from detention.domain.model import Decide, StayFilter
-from detention.domain.rules import Rules, rules_on
+from detention.domain.rules import Rules, local_day, rules_on
 from detention.handlers.views import centre_view, stay_view, unit_view
 from passage.context import Context, system_caller
 from passage.errors import NotFoundError
@@ -23,6 +23,13 @@ from passage.events.envelope import Envelope, new_event, rfc3339
 
 SOURCE = "detention"
 RulesFor = Callable[[date], Rules]
+
+
+def centres_today(ctx: Context, rules_for: RulesFor) -> date:
+    """Today in the centres' time zone: the day clocks, windows and figures count by."""
+    return local_day(ctx.now, rules_for(ctx.now.date()).time_zone)
+
+
 M = TypeVar("M", bound=Mapping[str, Any])
 
 

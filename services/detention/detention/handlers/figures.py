@@ -6,9 +6,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Protocol
 
-from detention.domain import access, clocks
+from detention.domain import access
 from detention.domain import model as domain
-from detention.handlers.common import Context, Repository, RulesFor, visible_centre
+from detention.handlers.common import (
+    Context,
+    Repository,
+    RulesFor,
+    centres_today,
+    visible_centre,
+)
 
 STATISTICS_READERS = ("admin", "auditor", "system")
 
@@ -43,5 +49,4 @@ def monthly_statistics(
 ) -> dict[str, Any]:
     """Raw counts per unit for the month (partners get them through the gateway, suppressed)."""
     access.require(ctx.caller, STATISTICS_READERS)
-    today = clocks.local_day(ctx.now, rules_for(ctx.now.date()).time_zone)
-    return repo.monthly_statistics(month, today)
+    return repo.monthly_statistics(month, centres_today(ctx, rules_for))

@@ -18,6 +18,7 @@ from detention.handlers.common import (
     Context,
     Repository,
     RulesFor,
+    centres_today,
     check_centre_open,
     medical_document,
     outgoing_event,
@@ -58,10 +59,6 @@ def _entry(ctx: Context, state: str, **more: Any) -> dict[str, Any]:
         "by": user_of(ctx),
         **{k: v for k, v in more.items() if v is not None},
     }
-
-
-def _today(ctx: Context, rules_for: RulesFor) -> date:
-    return clocks.local_day(ctx.now, rules_for(ctx.now.date()).time_zone)
 
 
 class StayStore(Protocol):
@@ -111,7 +108,7 @@ def transfer(
     stay = _held(repo, ctx, stay_id)
     target = visible_unit(repo, ctx, body["unit_id"], access.ADMITTERS)
     check_centre_open(target)
-    today = _today(ctx, rules_for)
+    today = centres_today(ctx, rules_for)
     moves.check_transfer(stay, unit_from_record(target), today, rules_for(today))
     update = StayChange(
         fields={"centre_id": target["centre_id"], "unit_id": target["id"]},
@@ -195,7 +192,7 @@ def release(
         ctx, body["reason"], released_at, medical_document(body.get("exit_medical"))
     )
     event = closed_event(ctx, stay, body["reason"], released_at)
-    day = _today(ctx, rules_for).isoformat()
+    day = centres_today(ctx, rules_for).isoformat()
     rec = store.close(stay_id, version, update, [event], day, stay["unit_id"])
     return stay_view(rec, ctx.caller)
 
@@ -212,7 +209,9 @@ def extend(
     """A new court decision: the legal end moves to its valid-until date."""
     stay = _open(repo, ctx, stay_id)
     current = _day(stay, "legal_end")
-    clocks.check_extension(current, body["decided_on"], body["valid_until"], _today(ctx, rules_for))
+    clocks.check_extension(
+        current, body["decided_on"], body["valid_until"], centres_today(ctx, rules_for)
+    )
     admitted_on = date.fromisoformat(stay["admitted_on"])
     law.check_within(
         stay["legal_basis"]["kind"],
@@ -252,7 +251,7 @@ def review(
 ) -> dict[str, Any]:
     """Record that the stay was reviewed, and when it is next."""
     stay = _open(repo, ctx, stay_id)
-    clocks.check_review(body["next_review_on"], _today(ctx, rules_for))
+    clocks.check_review(body["next_review_on"], centres_today(ctx, rules_for))
     legal_end = _day(stay, "legal_end")
     due = clocks.due_on(legal_end, body["next_review_on"])
     update = StayChange(
@@ -279,7 +278,7 @@ def extend_for_granted_status(
     stay = _open(repo, ctx, stay_id)
     admitted_on = date.fromisoformat(stay["admitted_on"])
     rules = rules_for(admitted_on)
-    _check_asylum_extension(stay, body["granted_on"], _today(ctx, rules_for))
+    _check_asylum_extension(stay, body["granted_on"], centres_today(ctx, rules_for))
     legal_end = law.last_lawful_day("asylum_applicant", admitted_on, rules, extended=True)
     if legal_end is None:
         raise DetentionError(
@@ -337,7 +336,7 @@ def record_entry_examination(
     stay = _open(repo, ctx, stay_id)
     if stay.get("entry_medical"):
         raise AlreadyExists("entry_examination_once", "The entry examination is recorded already.")
-    today = _today(ctx, rules_for)
+    today = centres_today(ctx, rules_for)
     if not date.fromisoformat(stay["admitted_on"]) <= body["examined_on"] <= today:
         raise DetentionError(
             "examined_on_range",

@@ -281,7 +281,7 @@ def list_stays(
     ctx = context()
     today = None
     if due_within is not None:
-        today = clocks.local_day(ctx.now, service_deps().rules_for(ctx.now.date()).time_zone)
+        today = handlers.centres_today(ctx, service_deps().rules_for)
         until = today + timedelta(days=clocks.window_days(due_within))
         filters["due_before"] = min(until, filters.get("due_before") or until)
     found = page(
